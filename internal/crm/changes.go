@@ -1,0 +1,56 @@
+package crm
+
+import (
+	"time"
+
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+// FieldValue is one value to write. Value is a string, int, bool, time.Time
+// (dates) or []string (multi-select attributes), already normalised.
+type FieldValue struct {
+	Field string
+	Value any
+}
+
+// Changes is everything one handled update asks the CRM to record. A store
+// applies a Changes atomically: all of it or none.
+type Changes struct {
+	// Now is the time to stamp on every change (updated_at, last_seen_at, answers).
+	Now time.Time
+	// Profile fills the platform profile fields (names, username, language, and
+	// gender/birth date/city where the platform exposes them) on create, and
+	// refreshes names and username afterwards. Nil leaves them alone.
+	Profile *messenger.Profile
+	// Set writes core columns (names from LookupField).
+	Set []FieldValue
+	// Attributes writes keys of the attributes JSON (without the "attributes." prefix).
+	Attributes []FieldValue
+	// AddTags and RemoveTags change the tag set.
+	AddTags    []string
+	RemoveTags []string
+	// Answers are appended to the answer history.
+	Answers []Answer
+	// Source is a deep-link payload; it is kept only if the client has none yet
+	// (first touch wins).
+	Source string
+	// Consent sets consent_at and subscribes the client.
+	Consent bool
+	// Unsubscribe clears subscribed and sets unsubscribed_at (/stop).
+	Unsubscribe bool
+	// Blocked / Unblocked record the client blocking or unblocking the bot.
+	Blocked   bool
+	Unblocked bool
+	// Handoff records a request to talk to a person.
+	Handoff *Handoff
+	// Note adds a note to the client card.
+	Note *Note
+}
+
+// Empty reports whether c records nothing beyond last_seen_at.
+func (c *Changes) Empty() bool {
+	return c.Profile == nil && len(c.Set) == 0 && len(c.Attributes) == 0 &&
+		len(c.AddTags) == 0 && len(c.RemoveTags) == 0 && len(c.Answers) == 0 &&
+		c.Source == "" && !c.Consent && !c.Unsubscribe && !c.Blocked &&
+		!c.Unblocked && c.Handoff == nil && c.Note == nil
+}

@@ -1,0 +1,34 @@
+package messenger
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Errors adapters translate platform failures into. Callers test them with
+// errors.Is / errors.As.
+var (
+	// ErrBlocked: the client blocked the bot or cannot be messaged; permanent
+	// for that client, never retry.
+	ErrBlocked = errors.New("messenger: recipient blocked the bot or is unreachable")
+	// ErrBadRequest: the platform rejected the message itself (format, length);
+	// retrying the same message will not help.
+	ErrBadRequest = errors.New("messenger: bad request")
+	// ErrTransient: a temporary platform failure (5xx, timeout, flood control
+	// without a retry hint); retry with backoff.
+	ErrTransient = errors.New("messenger: temporary platform failure")
+)
+
+// RateLimitError is a 429-style answer: the whole bot bucket must pause for RetryAfter.
+type RateLimitError struct {
+	RetryAfter time.Duration
+}
+
+// Error implements error.
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("messenger: rate limited, retry after %s", e.RetryAfter)
+}
+
+// Is makes errors.Is(err, ErrTransient) true for rate limits too.
+func (e *RateLimitError) Is(target error) bool { return target == ErrTransient }

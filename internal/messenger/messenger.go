@@ -1,0 +1,149 @@
+// Package messenger holds the platform-neutral vocabulary every adapter and the
+// dialog engine share: chat keys, inbound updates, outbound messages, keyboards,
+// the Sender port and the errors adapters translate platform failures into.
+//
+// It is a leaf package: it imports only the standard library.
+package messenger
+
+import (
+	"context"
+	"time"
+)
+
+// Platform names a messaging platform.
+type Platform string
+
+// Known platforms. Terminal is the local `chathub chat` console.
+const (
+	Telegram Platform = "telegram"
+	VK       Platform = "vk"
+	Terminal Platform = "terminal"
+)
+
+// Valid reports whether p is one of the known platforms.
+func (p Platform) Valid() bool {
+	return p == Telegram || p == VK || p == Terminal
+}
+
+// ChatKey identifies one private conversation: a platform and the user's id on it.
+type ChatKey struct {
+	Platform Platform
+	ID       string
+}
+
+// String renders the key as "platform:id".
+func (k ChatKey) String() string { return string(k.Platform) + ":" + k.ID }
+
+// UpdateKind tells what an inbound update carries.
+type UpdateKind int
+
+// Update kinds.
+const (
+	// KindMessage is a text message (commands included).
+	KindMessage UpdateKind = iota
+	// KindButton is a press of a keyboard button that carries a value (Telegram
+	// callback query, VK payload button).
+	KindButton
+	// KindContact is a shared contact card (Telegram request_contact button).
+	KindContact
+	// KindBlocked means the user blocked the bot / denied community messages.
+	KindBlocked
+	// KindUnblocked means the user unblocked the bot / allowed community messages.
+	KindUnblocked
+	// KindUnsupported is anything else with a chat (sticker, photo, voice...).
+	KindUnsupported
+)
+
+// Profile is what the platform tells about the user who wrote.
+type Profile struct {
+	FirstName string
+	LastName  string
+	Username  string
+	Language  string
+	// Gender, BirthDate ("dd.mm.yyyy" or "dd.mm") and City are filled where the
+	// platform exposes them (VK users.get); empty otherwise.
+	Gender    string
+	BirthDate string
+	City      string
+}
+
+// Contact is a contact card shared through the platform's contact button.
+type Contact struct {
+	Phone     string
+	FirstName string
+	LastName  string
+	// UserID is the platform user the contact belongs to; empty when unknown.
+	UserID string
+}
+
+// Update is one inbound event from a client, already translated by an adapter.
+type Update struct {
+	// ID is the platform's update id, unique per bot; used for dedupe.
+	ID   string
+	Chat ChatKey
+	Kind UpdateKind
+	// Text is the message text (KindMessage) or the pressed button's caption when known.
+	Text string
+	// Value is the pressed button's value (KindButton).
+	Value string
+	// Contact is set for KindContact.
+	Contact *Contact
+	// Profile is the sender's platform profile; may be nil.
+	Profile *Profile
+	// Source is a deep-link payload that came with the update (VK ref); Telegram's
+	// arrives as the text "/start <payload>".
+	Source string
+	// Time is when the platform received the update.
+	Time time.Time
+}
+
+// KeyboardKind tells how buttons are attached to a message.
+type KeyboardKind int
+
+// Keyboard kinds.
+const (
+	// Inline buttons are attached to the message (Telegram inline keyboard,
+	// VK inline keyboard) and send their Value back.
+	Inline KeyboardKind = iota
+	// Reply buttons replace the client's keyboard (needed for contact requests).
+	Reply
+)
+
+// Button is one keyboard button.
+type Button struct {
+	Text  string
+	Value string
+	// RequestContact asks the platform to share the user's phone (reply keyboards).
+	RequestContact bool
+	// URL makes a link button.
+	URL string
+	// Selected marks a chosen option of a multi-select question.
+	Selected bool
+}
+
+// Keyboard is a set of button rows.
+type Keyboard struct {
+	Kind KeyboardKind
+	Rows [][]Button
+}
+
+// OutMessage is one message to send to a chat.
+type OutMessage struct {
+	Chat ChatKey
+	Text string
+	// Keyboard, when set, is attached to the message.
+	Keyboard *Keyboard
+	// RemoveKeyboard clears a reply keyboard shown earlier.
+	RemoveKeyboard bool
+}
+
+// Sent describes a delivered message.
+type Sent struct {
+	// MessageID is the platform's id of the message.
+	MessageID string
+}
+
+// Sender delivers messages to a platform.
+type Sender interface {
+	Send(ctx context.Context, msg OutMessage) (Sent, error)
+}
