@@ -86,6 +86,9 @@ type Update struct {
 	Text string
 	// Value is the pressed button's value (KindButton).
 	Value string
+	// MessageID is the platform id of the message whose button was pressed
+	// (KindButton), so a reply can edit it; empty when unknown.
+	MessageID string
 	// Contact is set for KindContact.
 	Contact *Contact
 	// Profile is the sender's platform profile; may be nil.
@@ -135,6 +138,10 @@ type OutMessage struct {
 	Keyboard *Keyboard
 	// RemoveKeyboard clears a reply keyboard shown earlier.
 	RemoveKeyboard bool
+	// EditMessageID, when set, asks the adapter to edit that earlier message
+	// (text and inline keyboard) instead of sending a new one; adapters that
+	// cannot edit send a new message.
+	EditMessageID string
 }
 
 // Sent describes a delivered message.

@@ -1,0 +1,238 @@
+// Package dialog is the conversation engine: given a chat's state and an
+// incoming update it decides the replies, the CRM changes and the next state.
+// Engine is pure (no I/O); Handler wires it to the stores through small ports.
+package dialog
+
+import (
+	"sync"
+	"time"
+
+	"github.com/chathub/chathub/internal/crm"
+	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/scenario"
+)
+
+// Reserved button values the engine puts on its own buttons.
+const (
+	valueSkip = "__skip"
+	valueDone = "__done"
+)
+
+// EngineConfig configures an Engine.
+type EngineConfig struct {
+	// Texts are the engine's own messages. Default: DefaultTexts().
+	Texts *Texts
+	// MaxTextLen caps a text answer when the step sets no max_len. Default 2000.
+	MaxTextLen int
+	// RetryHintAfter adds Texts.RetryHint after this many wrong answers in a
+	// row. Default 3.
+	RetryHintAfter int
+}
+
+func (c *EngineConfig) setDefaults() {
+	if c.Texts == nil {
+		t := DefaultTexts()
+		c.Texts = &t
+	}
+	if c.MaxTextLen <= 0 {
+		c.MaxTextLen = 2000
+	}
+	if c.RetryHintAfter <= 0 {
+		c.RetryHintAfter = 3
+	}
+}
+
+// Engine runs scenario steps. It does no I/O and is safe for concurrent use.
+type Engine struct {
+	cfg       EngineConfig
+	keyboards sync.Map // *scenario.Step → *messenger.Keyboard (no selection)
+}
+
+// NewEngine returns an Engine; zero config fields take their defaults.
+func NewEngine(cfg EngineConfig) *Engine {
+	cfg.setDefaults()
+	return &Engine{cfg: cfg}
+}
+
+// Texts returns the engine's messages.
+func (e *Engine) Texts() *Texts { return e.cfg.Texts }
+
+// Turn is the input of one engine call.
+type Turn struct {
+	Chat messenger.ChatKey
+	// Update is the client's message; nil when a scenario is started without one.
+	Update *messenger.Update
+	// Client is the CRM record before this turn; nil for a client not yet stored.
+	Client *crm.Client
+	Now    time.Time
+}
+
+// Result is what one engine call decided. Callers may reuse a Result across
+// calls after Reset.
+type Result struct {
+	// State is the chat's next state; the zero State ends the conversation.
+	State   State
+	Replies []messenger.OutMessage
+	Changes crm.Changes
+	// Warnings are runtime failures of conditions or templates (logged by the
+	// caller; the conversation still moves on).
+	Warnings []error
+}
+
+// Reset empties r for reuse, keeping its buffers.
+func (r *Result) Reset() {
+	r.State = State{}
+	r.Replies = r.Replies[:0]
+	r.Changes = crm.Changes{}
+	r.Warnings = r.Warnings[:0]
+}
+
+// Start begins scenario g at its start step.
+func (e *Engine) Start(g *scenario.Graph, t *Turn, res *Result) {
+	res.State = State{Scenario: g.ID, Version: g.Version, StartedAt: t.Now}
+	res.Changes.Now = t.Now
+	c := call{e: e, g: g, t: t, res: res}
+	c.enter(g.Start, answer{})
+}
+
+// Answer handles the client's update at the state's current step of g.
+func (e *Engine) Answer(g *scenario.Graph, st *State, t *Turn, res *Result) {
+	res.State = *st
+	res.Changes.Now = t.Now
+	step := g.Steps[st.Step]
+	if step == nil || t.Update == nil {
+		e.Start(g, t, res)
+		return
+	}
+	c := call{e: e, g: g, t: t, res: res}
+	c.answer(step)
+}
+
+// call is the working set of one engine call.
+type call struct {
+	e    *Engine
+	g    *scenario.Graph
+	t    *Turn
+	res  *Result
+	data scenario.Data // built lazily; reset when changes are recorded
+}
+
+// answer accepts or re-asks the update at step.
+func (c *call) answer(step *scenario.Step) {
+	upd := c.t.Update
+	if step.Skip && c.isSkip(upd) {
+		c.skip(step)
+		return
+	}
+	ans, opt, problem, pending := c.accept(step)
+	if pending {
+		return
+	}
+	if problem == "" {
+		problem = c.record(step, opt, ans)
+	}
+	if problem != "" {
+		c.reask(step, problem)
+		return
+	}
+	c.advance(step, opt, ans, "")
+}
+
+// skip leaves step without an answer: nothing is saved and conditions are
+// not evaluated; the conversation takes the step's default (last) branch.
+func (c *call) skip(step *scenario.Step) {
+	if step.End || len(step.Next) == 0 {
+		c.end()
+		return
+	}
+	c.advance(step, nil, answer{}, step.Next[len(step.Next)-1].Goto)
+}
+
+// advance leaves step (after an accepted or skipped answer) for the next one.
+func (c *call) advance(step *scenario.Step, opt *scenario.Option, ans answer, to string) {
+	leavingContact := step.Input == scenario.InputContact
+	if step.End {
+		c.end()
+		return
+	}
+	first := len(c.res.Replies)
+	if to == "" {
+		to = c.next(step, opt, ans)
+	}
+	c.enter(to, ans)
+	if leavingContact && len(c.res.Replies) > first {
+		r := &c.res.Replies[first]
+		if r.Keyboard == nil || r.Keyboard.Kind != messenger.Reply {
+			r.RemoveKeyboard = true
+		}
+	}
+}
+
+// enter says step id and runs message-only steps until one waits for an
+// answer or the conversation ends.
+func (c *call) enter(id string, ans answer) {
+	for hops := 0; hops <= len(c.g.Steps); hops++ {
+		step := c.g.Steps[id]
+		if step == nil {
+			c.end()
+			return
+		}
+		c.res.State.Step, c.res.State.Selected, c.res.State.Retries = id, nil, 0
+		if step.Say != nil {
+			c.say(c.render(step.Say, ans), c.e.keyboard(step, nil, c.g.SkipWord))
+		}
+		if step.Input != scenario.InputNone {
+			return
+		}
+		c.actions(step, nil)
+		if step.End {
+			c.end()
+			return
+		}
+		id = c.next(step, nil, ans)
+	}
+	c.end() // unreachable for loader-checked graphs: input-less cycles are rejected
+}
+
+// end finishes the conversation.
+func (c *call) end() { c.res.State = State{} }
+
+// say appends a reply.
+func (c *call) say(text string, kb *messenger.Keyboard) {
+	c.res.Replies = append(c.res.Replies, messenger.OutMessage{Chat: c.t.Chat, Text: text, Keyboard: kb})
+}
+
+// next picks the step after step: the option's own next, else the first
+// branch that matches.
+func (c *call) next(step *scenario.Step, opt *scenario.Option, ans answer) string {
+	if opt != nil && opt.Next != "" {
+		return opt.Next
+	}
+	for i := range step.Next {
+		b := &step.Next[i]
+		if b.Cond == nil {
+			return b.Goto
+		}
+		ok, err := b.Match(c.env(ans))
+		if err != nil {
+			c.res.Warnings = append(c.res.Warnings, err)
+		}
+		if ok {
+			return b.Goto
+		}
+	}
+	return ""
+}
+
+// render executes a text; a failure is a warning and falls back to the raw text.
+func (c *call) render(t *scenario.Text, ans answer) string {
+	if t.Static() {
+		return t.Raw
+	}
+	out, err := t.Render(c.env(ans))
+	if err != nil {
+		c.res.Warnings = append(c.res.Warnings, err)
+		return t.Raw
+	}
+	return out
+}

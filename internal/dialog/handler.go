@@ -1,0 +1,190 @@
+package dialog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/chathub/chathub/internal/crm"
+	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/scenario"
+)
+
+// Catalog finds scenarios: the current versions, pinned versions of running
+// conversations, and trigger lookups (scenario.Registry implements it).
+type Catalog interface {
+	Get(id string) (*scenario.Graph, bool)
+	Version(ctx context.Context, id, version string) (*scenario.Graph, error)
+	ByCommand(cmd string) (*scenario.Graph, bool)
+	ByKeyword(text string) (*scenario.Graph, bool)
+	ByPayload(payload string) (*scenario.Graph, bool)
+}
+
+// HandlerConfig wires a Handler.
+type HandlerConfig struct {
+	// Engine runs steps. Default: NewEngine(EngineConfig{}).
+	Engine *Engine
+	// States, Clients, Scenarios and Sender are required.
+	States    StateStore
+	Clients   ClientStore
+	Scenarios Catalog
+	Sender    messenger.Sender
+	// DefaultScenario starts on /start without a matching payload and on a new
+	// client's first message. Default: the scenario with the "start" command.
+	DefaultScenario string
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// Now defaults to time.Now.
+	Now func() time.Time
+}
+
+func (c *HandlerConfig) validate() error {
+	switch {
+	case c.States == nil:
+		return errors.New("dialog: HandlerConfig.States is required")
+	case c.Clients == nil:
+		return errors.New("dialog: HandlerConfig.Clients is required")
+	case c.Scenarios == nil:
+		return errors.New("dialog: HandlerConfig.Scenarios is required")
+	case c.Sender == nil:
+		return errors.New("dialog: HandlerConfig.Sender is required")
+	}
+	return nil
+}
+
+// Handler handles one update end to end: load state and client, run the
+// engine, record CRM changes, save state (compare-and-set), send replies.
+// Callers serialise updates of one chat (internal/dispatch does).
+type Handler struct {
+	cfg     HandlerConfig
+	results sync.Pool
+}
+
+// NewHandler checks cfg and returns a Handler.
+func NewHandler(cfg HandlerConfig) (*Handler, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Engine == nil {
+		cfg.Engine = NewEngine(EngineConfig{})
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	h := &Handler{cfg: cfg}
+	h.results.New = func() any { return new(Result) }
+	return h, nil
+}
+
+// Handle processes one update. An error means nothing was sent and the update
+// may be retried: CRM writes are idempotent per answer position except the
+// answer history, which can repeat a line when a retry follows a crash.
+func (h *Handler) Handle(ctx context.Context, upd *messenger.Update) error {
+	return h.run(ctx, upd.Chat, upd, func(st *State, t *Turn, res *Result) error {
+		return h.route(ctx, st, t, res)
+	})
+}
+
+// Begin starts scenario id for a chat as if the client had triggered it.
+func (h *Handler) Begin(ctx context.Context, key messenger.ChatKey, id string, profile *messenger.Profile) error {
+	g, ok := h.cfg.Scenarios.Get(id)
+	if !ok {
+		return fmt.Errorf("begin %s: unknown scenario %q", key, id)
+	}
+	return h.run(ctx, key, nil, func(_ *State, t *Turn, res *Result) error {
+		res.Changes.Profile = profile
+		h.cfg.Engine.Start(g, t, res)
+		return nil
+	})
+}
+
+type decideFunc func(st *State, t *Turn, res *Result) error
+
+// run is the I/O sequence around one decision.
+func (h *Handler) run(ctx context.Context, key messenger.ChatKey, upd *messenger.Update, decide decideFunc) error {
+	data, rev, err := h.cfg.States.LoadState(ctx, key)
+	if err != nil {
+		return fmt.Errorf("load state %s: %w", key, err)
+	}
+	var st State
+	if err := decodeState(data, &st); err != nil {
+		h.cfg.Logger.Warn("discarding unreadable conversation state", "chat", key.String(), "err", err)
+	}
+	client, err := h.cfg.Clients.GetClient(ctx, key)
+	if err != nil {
+		return fmt.Errorf("load client %s: %w", key, err)
+	}
+	res := h.results.Get().(*Result)
+	defer h.results.Put(res)
+	res.Reset()
+	t := Turn{Chat: key, Update: upd, Client: client, Now: h.cfg.Now()}
+	res.Changes.Now = t.Now
+	if err := decide(&st, &t, res); err != nil {
+		return err
+	}
+	h.fillProfile(&t, res)
+	for _, w := range res.Warnings {
+		h.cfg.Logger.Warn("scenario runtime problem", "chat", key.String(), "scenario", st.Scenario, "err", w)
+	}
+	if _, err := h.cfg.Clients.ApplyChanges(ctx, key, &res.Changes); err != nil {
+		return fmt.Errorf("record changes %s: %w", key, err)
+	}
+	if err := h.saveState(ctx, key, &st, rev, &res.State); err != nil {
+		return err
+	}
+	h.send(ctx, key, res.Replies)
+	return nil
+}
+
+// fillProfile passes the platform profile and deep-link source to the CRM.
+func (h *Handler) fillProfile(t *Turn, res *Result) {
+	if t.Update == nil {
+		return
+	}
+	if p := t.Update.Profile; p != nil && res.Changes.Profile == nil &&
+		(t.Client == nil || t.Client.FirstName == "" && t.Client.Username == "") {
+		res.Changes.Profile = p
+	}
+	if t.Update.Source != "" && res.Changes.Source == "" {
+		res.Changes.Source = t.Update.Source
+	}
+}
+
+func (h *Handler) saveState(ctx context.Context, key messenger.ChatKey, old *State, rev int64, next *State) error {
+	if !old.Active() && !next.Active() && rev == 0 {
+		return nil
+	}
+	data, err := encodeState(next)
+	if err != nil {
+		return err
+	}
+	if _, err := h.cfg.States.SaveState(ctx, key, data, rev); err != nil {
+		return fmt.Errorf("save state %s: %w", key, err)
+	}
+	return nil
+}
+
+// send delivers replies in order. A blocked client is recorded; other
+// failures are logged (the state already moved on).
+func (h *Handler) send(ctx context.Context, key messenger.ChatKey, replies []messenger.OutMessage) {
+	for _, msg := range replies {
+		_, err := h.cfg.Sender.Send(ctx, msg)
+		if err == nil {
+			continue
+		}
+		h.cfg.Logger.Warn("send reply failed", "chat", key.String(), "err", err)
+		if errors.Is(err, messenger.ErrBlocked) {
+			ch := crm.Changes{Now: h.cfg.Now(), Blocked: true}
+			if _, err := h.cfg.Clients.ApplyChanges(ctx, key, &ch); err != nil {
+				h.cfg.Logger.Error("record blocked client failed", "chat", key.String(), "err", err)
+			}
+			return
+		}
+	}
+}

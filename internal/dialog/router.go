@@ -1,0 +1,133 @@
+package dialog
+
+import (
+	"context"
+	"strings"
+
+	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/scenario"
+)
+
+// route decides what an update does: block events, global commands, the
+// running conversation, keyword and deep-link triggers, or the fallback.
+func (h *Handler) route(ctx context.Context, st *State, t *Turn, res *Result) error {
+	upd := t.Update
+	switch upd.Kind {
+	case messenger.KindBlocked:
+		res.State, res.Changes.Blocked = *st, true
+		return nil
+	case messenger.KindUnblocked:
+		res.State, res.Changes.Unblocked = *st, true
+		return nil
+	}
+	if cmd, arg, ok := ParseCommand(upd.Text); ok && upd.Kind == messenger.KindMessage {
+		h.command(cmd, arg, st, t, res)
+		return nil
+	}
+	if st.Active() {
+		if g := h.pinned(ctx, st); g != nil {
+			h.cfg.Engine.Answer(g, st, t, res)
+			return nil
+		}
+	}
+	if g := h.trigger(t); g != nil {
+		h.cfg.Engine.Start(g, t, res)
+		return nil
+	}
+	h.reply(t, res, h.cfg.Engine.Texts().Fallback)
+	return nil
+}
+
+// trigger finds a scenario an idle client's message starts: a keyword, a
+// deep-link source, or the default scenario on a client's very first message.
+func (h *Handler) trigger(t *Turn) *scenario.Graph {
+	upd := t.Update
+	if upd.Kind == messenger.KindMessage {
+		if g, ok := h.cfg.Scenarios.ByKeyword(upd.Text); ok {
+			return g
+		}
+	}
+	if upd.Source != "" {
+		if g, ok := h.cfg.Scenarios.ByPayload(upd.Source); ok {
+			return g
+		}
+	}
+	if t.Client == nil {
+		return h.defaultScenario()
+	}
+	return nil
+}
+
+// command handles /start, /stop, scenario commands and /profile.
+func (h *Handler) command(cmd, arg string, st *State, t *Turn, res *Result) {
+	tx := h.cfg.Engine.Texts()
+	var g *scenario.Graph
+	switch cmd {
+	case "stop":
+		res.Changes.Unsubscribe = true
+		h.reply(t, res, tx.Unsubscribed)
+		return
+	case "start":
+		if arg != "" {
+			res.Changes.Source = arg
+			g, _ = h.cfg.Scenarios.ByPayload(arg)
+		}
+		if g == nil {
+			g = h.defaultScenario()
+		}
+	default:
+		g, _ = h.cfg.Scenarios.ByCommand(cmd)
+	}
+	switch {
+	case g != nil:
+		h.cfg.Engine.Start(g, t, res)
+	case cmd == "profile":
+		res.State = *st
+		h.reply(t, res, ProfileText(t.Client, tx))
+	default:
+		res.State = *st
+		h.reply(t, res, tx.UnknownCommand)
+	}
+}
+
+func (h *Handler) defaultScenario() *scenario.Graph {
+	if h.cfg.DefaultScenario != "" {
+		g, _ := h.cfg.Scenarios.Get(h.cfg.DefaultScenario)
+		return g
+	}
+	g, _ := h.cfg.Scenarios.ByCommand("start")
+	return g
+}
+
+// pinned returns the graph version a conversation started on; when that
+// version is gone it falls back to the current one if the step still exists.
+func (h *Handler) pinned(ctx context.Context, st *State) *scenario.Graph {
+	g, err := h.cfg.Scenarios.Version(ctx, st.Scenario, st.Version)
+	if err == nil {
+		return g
+	}
+	h.cfg.Logger.Warn("conversation version unavailable, using current", "scenario", st.Scenario, "version", st.Version, "err", err)
+	if cur, ok := h.cfg.Scenarios.Get(st.Scenario); ok && cur.Steps[st.Step] != nil {
+		st.Version = cur.Version
+		return cur
+	}
+	return nil
+}
+
+func (h *Handler) reply(t *Turn, res *Result, text string) {
+	res.Replies = append(res.Replies, messenger.OutMessage{Chat: t.Chat, Text: text})
+}
+
+// ParseCommand splits "/start@MyBot payload" into ("start", "payload").
+func ParseCommand(text string) (cmd, arg string, ok bool) {
+	text = strings.TrimSpace(text)
+	if len(text) < 2 || text[0] != '/' {
+		return "", "", false
+	}
+	cmd, arg, _ = strings.Cut(text[1:], " ")
+	cmd, _, _ = strings.Cut(cmd, "@")
+	if cmd == "" {
+		return "", "", false
+	}
+	return strings.ToLower(cmd), strings.TrimSpace(arg), true
+}

@@ -1,0 +1,52 @@
+package dialog
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// State is one chat's position in a conversation, kept between updates.
+// The zero State means no conversation is running.
+type State struct {
+	// Scenario and Version pin the graph the conversation started on.
+	Scenario string `json:"s,omitempty"`
+	Version  string `json:"v,omitempty"`
+	// Step is the step waiting for an answer.
+	Step string `json:"st,omitempty"`
+	// Selected holds the options chosen so far in a multi-select step.
+	Selected []string `json:"sel,omitempty"`
+	// Vars holds answers saved with `save: vars.<name>`.
+	Vars map[string]any `json:"vars,omitempty"`
+	// Retries counts wrong answers in a row at Step.
+	Retries int `json:"r,omitempty"`
+	// StartedAt is when the conversation started.
+	StartedAt time.Time `json:"t,omitzero"`
+}
+
+// Active reports whether a conversation is running.
+func (s *State) Active() bool { return s.Scenario != "" && s.Step != "" }
+
+// encodeState serialises st; an inactive state encodes to nil (delete).
+func encodeState(st *State) ([]byte, error) {
+	if !st.Active() {
+		return nil, nil
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		return nil, fmt.Errorf("encode state: %w", err)
+	}
+	return b, nil
+}
+
+// decodeState parses stored state; nil data is the zero State.
+func decodeState(data []byte, st *State) error {
+	*st = State{}
+	if len(data) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(data, st); err != nil {
+		return fmt.Errorf("decode state: %w", err)
+	}
+	return nil
+}
