@@ -40,7 +40,13 @@ func (c *call) accept(step *scenario.Step) (ans answer, opt *scenario.Option, pr
 		ans, problem = c.acceptNumber(step, upd.Text)
 	case scenario.InputEmail:
 		ans, problem = acceptNormalized(upd.Text, NormalizeEmail, tx.BadEmail)
-	case scenario.InputPhone, scenario.InputContact:
+	case scenario.InputPhone:
+		if upd.Kind == messenger.KindContact {
+			ans, problem = c.acceptContact(upd)
+		} else {
+			ans, problem = acceptNormalized(upd.Text, NormalizePhone, tx.BadPhone)
+		}
+	case scenario.InputContact:
 		ans, problem = c.acceptContact(upd)
 	case scenario.InputDate:
 		ans, problem = c.acceptDate(step, upd.Text)

@@ -20,24 +20,24 @@ type Texts struct {
 	// RetryHint is added after several wrong answers in a row.
 	RetryHint string
 
-	EmptyAnswer   string
-	TooShort      string // %d: minimum length
-	TooLong       string // %d: maximum length
-	BadFormat     string
-	BadNumber     string
-	NotInteger    string
-	NumberRange   string // %s, %s: min, max
-	NumberMin     string // %s
-	NumberMax     string // %s
-	BadEmail      string
-	BadPhone      string
-	BadDate       string
-	DateTooEarly  string // %s: earliest date
-	DateTooLate   string // %s: latest date
-	BadChoice     string
-	TooFewChoices string // %d
+	EmptyAnswer    string
+	TooShort       string // %d: minimum length
+	TooLong        string // %d: maximum length
+	BadFormat      string
+	BadNumber      string
+	NotInteger     string
+	NumberRange    string // %s, %s: min, max
+	NumberMin      string // %s
+	NumberMax      string // %s
+	BadEmail       string
+	BadPhone       string
+	BadDate        string
+	DateTooEarly   string // %s: earliest date
+	DateTooLate    string // %s: latest date
+	BadChoice      string
+	TooFewChoices  string // %d
 	TooManyChoices string // %d
-	BadContact    string
+	BadContact     string
 	ForeignContact string
 }
 

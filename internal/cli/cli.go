@@ -1,0 +1,97 @@
+// Package cli implements the chathub subcommands. cmd/chathub only calls Main.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/chathub/chathub/internal/config"
+)
+
+// Env is what a subcommand runs with: its arguments and standard streams.
+type Env struct {
+	Args   []string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Getenv reads the environment (os.Getenv in main).
+	Getenv func(string) string
+}
+
+type command struct {
+	name, usage string
+	run         func(ctx context.Context, env *Env, cfg config.Config, log *slog.Logger) int
+}
+
+func commands() []command {
+	return []command{
+		{"chat", "chat with a scenario in the terminal: chat [--scenario ID] [--user ID] [--name NAME]", runChat},
+		{"validate", "check scenario files and print every problem as file:line:col: validate [PATH...]", runValidate},
+		{"schema", "print the JSON Schema of scenario files (for editor autocompletion)", runSchema},
+		{"clients", "list CRM records: clients [--format table|json|csv] [--platform P] [--limit N]", runClients},
+		{"version", "print the version", runVersion},
+	}
+}
+
+// Version is set at build time with -ldflags "-X github.com/chathub/chathub/internal/cli.Version=…".
+var Version = "dev"
+
+// Main runs the subcommand named by env.Args[0] and returns the exit code.
+func Main(ctx context.Context, env *Env) int {
+	if env.Getenv == nil {
+		env.Getenv = os.Getenv
+	}
+	if len(env.Args) == 0 || env.Args[0] == "help" || env.Args[0] == "-h" || env.Args[0] == "--help" {
+		usage(env.Stdout)
+		return boolCode(len(env.Args) == 0)
+	}
+	for _, c := range commands() {
+		if c.name != env.Args[0] {
+			continue
+		}
+		cfg, err := config.FromEnv(env.Getenv)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "chathub: configuration:\n%v\n", err)
+			return 2
+		}
+		log := newLogger(cfg, env.Stderr)
+		sub := *env
+		sub.Args = env.Args[1:]
+		return c.run(ctx, &sub, cfg, log)
+	}
+	fmt.Fprintf(env.Stderr, "chathub: unknown command %q\n\n", env.Args[0])
+	usage(env.Stderr)
+	return 2
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "chathub: Telegram and VK chat-bots on YAML scenarios, with a CRM of client portraits.")
+	fmt.Fprintln(w, "\nUsage: chathub <command> [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.usage)
+	}
+	fmt.Fprintln(w, "\nConfiguration comes from environment variables (see README): DATABASE_URL, REDIS_URL, SCENARIOS_DIR, …")
+}
+
+func boolCode(fail bool) int {
+	if fail {
+		return 2
+	}
+	return 0
+}
+
+func runVersion(_ context.Context, env *Env, _ config.Config, _ *slog.Logger) int {
+	fmt.Fprintln(env.Stdout, "chathub", Version)
+	return 0
+}

@@ -1,0 +1,181 @@
+package cli
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/chathub/chathub/internal/app"
+	"github.com/chathub/chathub/internal/config"
+	"github.com/chathub/chathub/internal/crm"
+	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/store/postgres"
+)
+
+// runClients lists CRM records with their fields, tags and attributes.
+func runClients(ctx context.Context, env *Env, cfg config.Config, log *slog.Logger) int {
+	fs := flag.NewFlagSet("clients", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	format := fs.String("format", "table", "output format: table, json or csv")
+	platform := fs.String("platform", "", "only clients of this platform (telegram, vk, terminal)")
+	limit := fs.Int("limit", 100, "at most this many clients, newest first")
+	if err := fs.Parse(env.Args); err != nil {
+		return 2
+	}
+	if *platform != "" && !messenger.Platform(*platform).Valid() {
+		fmt.Fprintf(env.Stderr, "chathub clients: unknown platform %q (telegram, vk, terminal)\n", *platform)
+		return 2
+	}
+	write, ok := clientWriters[*format]
+	if !ok {
+		fmt.Fprintf(env.Stderr, "chathub clients: unknown format %q (table, json, csv)\n", *format)
+		return 2
+	}
+	db, err := app.OpenCRM(ctx, cfg, log)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "chathub clients: %v\n", err)
+		return 1
+	}
+	defer db.Close()
+	clients, err := db.ListClients(ctx, postgres.ListOptions{Platform: messenger.Platform(*platform), Limit: *limit})
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "chathub clients: %v\n", err)
+		return 1
+	}
+	if err := write(env.Stdout, clients); err != nil {
+		fmt.Fprintf(env.Stderr, "chathub clients: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+var clientWriters = map[string]func(io.Writer, []crm.Client) error{
+	"table": writeClientsTable,
+	"json":  writeClientsJSON,
+	"csv":   writeClientsCSV,
+}
+
+// clientColumns are the table and CSV columns, in order.
+var clientColumns = []string{
+	"id", "platform", "user_id", "first_name", "last_name", "username", "phone", "email",
+	"gender", "birth_date", "age", "city", "region", "family_status", "children_count",
+	"income_level", "occupation", "source", "lifecycle_stage", "temperature", "subscribed",
+	"consent_at", "blocked_at", "handoff_requested_at", "tags", "attributes", "last_seen_at",
+}
+
+func clientRow(c *crm.Client) []string {
+	attrs, _ := json.Marshal(c.Attributes)
+	if len(c.Attributes) == 0 {
+		attrs = []byte("{}")
+	}
+	return []string{
+		strconv.FormatInt(c.ID, 10), string(c.Platform), c.PlatformUserID, c.FirstName, c.LastName,
+		c.Username, c.Phone, c.Email, c.Gender, dateCell(c.BirthDate), intCell(c.Age), c.City, c.Region,
+		c.FamilyStatus, intCell(c.ChildrenCount), c.IncomeLevel, c.Occupation, c.Source,
+		c.LifecycleStage, c.Temperature, strconv.FormatBool(c.Subscribed), timeCell(c.ConsentAt),
+		timeCell(c.BlockedAt), timeCell(c.HandoffRequestedAt), strings.Join(c.Tags, ","),
+		string(attrs), c.LastSeenAt.UTC().Format(time.RFC3339),
+	}
+}
+
+func writeClientsTable(w io.Writer, clients []crm.Client) error {
+	if len(clients) == 0 {
+		_, err := fmt.Fprintln(w, "no clients yet: run `chathub chat` and answer a few questions")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	cols := []int{0, 1, 2, 3, 6, 7, 10, 11, 13, 20, 24, 25}
+	head := make([]string, len(cols))
+	for i, c := range cols {
+		head[i] = strings.ToUpper(clientColumns[c])
+	}
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	for i := range clients {
+		row := clientRow(&clients[i])
+		cells := make([]string, len(cols))
+		for j, c := range cols {
+			cells[j] = orDash(row[c])
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	return tw.Flush()
+}
+
+func writeClientsCSV(w io.Writer, clients []crm.Client) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(clientColumns); err != nil {
+		return err
+	}
+	for i := range clients {
+		if err := cw.Write(clientRow(&clients[i])); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func writeClientsJSON(w io.Writer, clients []crm.Client) error {
+	out := make([]map[string]any, 0, len(clients))
+	for i := range clients {
+		c := &clients[i]
+		row := clientRow(c)
+		m := make(map[string]any, len(clientColumns))
+		for j, col := range clientColumns {
+			if row[j] != "" {
+				m[col] = row[j]
+			}
+		}
+		m["id"], m["subscribed"], m["tags"], m["attributes"] = c.ID, c.Subscribed, nonNil(c.Tags), c.Attributes
+		if c.Age != nil {
+			m["age"] = *c.Age
+		}
+		out = append(out, m)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" || s == "{}" {
+		return "-"
+	}
+	return s
+}
+
+func dateCell(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.Format("2006-01-02")
+}
+
+func timeCell(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func intCell(p *int) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.Itoa(*p)
+}

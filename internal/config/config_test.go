@@ -1,0 +1,61 @@
+package config
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestFromEnv(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		env     map[string]string
+		check   func(Config) bool
+		wantErr string
+	}{
+		{"defaults", nil, func(c Config) bool {
+			return c.ScenariosDir == "scenarios" && c.StateTTL == 720*time.Hour && c.RedisPrefix == "chathub" && c.DatabaseURL == ""
+		}, ""},
+		{"values", map[string]string{"DATABASE_URL": "postgres://x", "REDIS_URL": "redis://r", "STATE_TTL": "1h", "LOG_LEVEL": "debug", "LOG_FORMAT": "json"},
+			func(c Config) bool {
+				return c.DatabaseURL == "postgres://x" && c.RedisURL == "redis://r" && c.StateTTL == time.Hour && c.LogLevel == slog.LevelDebug && c.LogFormat == "json"
+			}, ""},
+		{"bad ttl", map[string]string{"STATE_TTL": "month"}, nil, "STATE_TTL"},
+		{"short ttl", map[string]string{"STATE_TTL": "1s"}, nil, "at least 1m"},
+		{"bad level", map[string]string{"LOG_LEVEL": "loud"}, nil, "LOG_LEVEL"},
+		{"bad format", map[string]string{"LOG_FORMAT": "xml"}, nil, "LOG_FORMAT"},
+		{"bad prefix", map[string]string{"REDIS_PREFIX": "a{b}"}, nil, "REDIS_PREFIX"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := FromEnv(func(k string) string { return tt.env[k] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want mention of %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !tt.check(c) {
+				t.Fatalf("FromEnv = %+v, %v", c, err)
+			}
+		})
+	}
+}
+
+func TestRedact(t *testing.T) {
+	t.Parallel()
+	tests := map[string]string{
+		"postgres://u:secret@h:5432/db": "postgres://u:***@h:5432/db",
+		"redis://:pw@h:6379/0":          "redis://:***@h:6379/0",
+		"redis://h:6379":                "redis://h:6379",
+		"chathub.db":                    "chathub.db",
+	}
+	for in, want := range tests {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

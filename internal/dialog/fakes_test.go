@@ -1,0 +1,197 @@
+package dialog
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/chathub/chathub/internal/crm"
+	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/scenario"
+)
+
+// memStates is an in-memory StateStore with compare-and-set.
+type memStates struct {
+	mu   sync.Mutex
+	data map[messenger.ChatKey][]byte
+	rev  map[messenger.ChatKey]int64
+	// raceAfterLoad simulates another worker saving between our load and save.
+	raceAfterLoad bool
+}
+
+func newMemStates() *memStates {
+	return &memStates{data: map[messenger.ChatKey][]byte{}, rev: map[messenger.ChatKey]int64{}}
+}
+
+func (m *memStates) LoadState(_ context.Context, key messenger.ChatKey) ([]byte, int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	data, rev := m.data[key], m.rev[key]
+	if m.raceAfterLoad {
+		m.rev[key]++
+	}
+	return data, rev, nil
+}
+
+func (m *memStates) SaveState(_ context.Context, key messenger.ChatKey, data []byte, rev int64) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.rev[key] != rev {
+		return 0, fmt.Errorf("%s: %w", key, ErrConflict)
+	}
+	if data == nil {
+		delete(m.data, key)
+		delete(m.rev, key)
+		return 0, nil
+	}
+	m.data[key], m.rev[key] = data, rev+1
+	return rev + 1, nil
+}
+
+// memClients is an in-memory ClientStore applying the changes the handler tests look at.
+type memClients struct {
+	mu      sync.Mutex
+	clients map[messenger.ChatKey]*crm.Client
+	answers []crm.Answer
+	fail    error
+}
+
+func newMemClients() *memClients { return &memClients{clients: map[messenger.ChatKey]*crm.Client{}} }
+
+func (m *memClients) GetClient(_ context.Context, key messenger.ChatKey) (*crm.Client, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.clients[key]
+	if !ok {
+		return nil, nil
+	}
+	cp := *c
+	cp.Tags, cp.Attributes = slices.Clone(c.Tags), maps.Clone(c.Attributes)
+	return &cp, nil
+}
+
+func (m *memClients) ApplyChanges(_ context.Context, key messenger.ChatKey, ch *crm.Changes) (*crm.Client, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return nil, m.fail
+	}
+	c, ok := m.clients[key]
+	if !ok {
+		c = &crm.Client{Platform: key.Platform, PlatformUserID: key.ID, Attributes: map[string]any{}}
+		m.clients[key] = c
+	}
+	if ch.Profile != nil && c.FirstName == "" {
+		c.FirstName = ch.Profile.FirstName
+	}
+	for _, fv := range ch.Set {
+		switch fv.Field {
+		case "first_name":
+			c.FirstName = fv.Value.(string)
+		case "city":
+			c.City = fv.Value.(string)
+		case "phone":
+			c.Phone = fv.Value.(string)
+		case "age":
+			v := fv.Value.(int)
+			c.Age = &v
+		}
+	}
+	for _, fv := range ch.Attributes {
+		c.Attributes[fv.Field] = fv.Value
+	}
+	for _, t := range ch.AddTags {
+		if !c.HasTag(t) {
+			c.Tags = append(c.Tags, t)
+		}
+	}
+	if ch.Source != "" && c.Source == "" {
+		c.Source = ch.Source
+	}
+	if ch.Consent {
+		c.Subscribed, c.ConsentAt = true, &ch.Now
+	}
+	if ch.Unsubscribe {
+		c.Subscribed, c.UnsubscribedAt = false, &ch.Now
+	}
+	if ch.Blocked {
+		c.BlockedAt = &ch.Now
+	}
+	if ch.Unblocked {
+		c.BlockedAt = nil
+	}
+	if ch.Handoff != nil {
+		c.HandoffRequestedAt = &ch.Now
+	}
+	m.answers = append(m.answers, ch.Answers...)
+	c.LastSeenAt = ch.Now
+	return c, nil
+}
+
+// memCatalog is a Catalog over fixed graphs.
+type memCatalog struct{ graphs map[string]*scenario.Graph }
+
+func (m *memCatalog) Get(id string) (*scenario.Graph, bool) { g, ok := m.graphs[id]; return g, ok }
+
+func (m *memCatalog) Version(_ context.Context, id, version string) (*scenario.Graph, error) {
+	if g, ok := m.graphs[id]; ok && g.Version == version {
+		return g, nil
+	}
+	return nil, fmt.Errorf("no version %s@%s", id, version)
+}
+
+func (m *memCatalog) find(match func(*scenario.Graph) bool) (*scenario.Graph, bool) {
+	for _, id := range slices.Sorted(maps.Keys(m.graphs)) {
+		if match(m.graphs[id]) {
+			return m.graphs[id], true
+		}
+	}
+	return nil, false
+}
+
+func (m *memCatalog) ByCommand(cmd string) (*scenario.Graph, bool) {
+	return m.find(func(g *scenario.Graph) bool { return slices.Contains(g.Triggers.Commands, cmd) })
+}
+
+func (m *memCatalog) ByKeyword(text string) (*scenario.Graph, bool) {
+	return m.find(func(g *scenario.Graph) bool {
+		return slices.ContainsFunc(g.Triggers.Keywords, func(k string) bool { return strings.EqualFold(k, strings.TrimSpace(text)) })
+	})
+}
+
+func (m *memCatalog) ByPayload(p string) (*scenario.Graph, bool) {
+	return m.find(func(g *scenario.Graph) bool {
+		return slices.ContainsFunc(g.Triggers.Payloads, func(pat string) bool {
+			prefix, wild := strings.CutSuffix(pat, "*")
+			return pat == p || wild && strings.HasPrefix(p, prefix)
+		})
+	})
+}
+
+// recSender records what was sent.
+type recSender struct {
+	mu   sync.Mutex
+	msgs []messenger.OutMessage
+	err  error
+}
+
+func (s *recSender) Send(_ context.Context, msg messenger.OutMessage) (messenger.Sent, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return messenger.Sent{}, s.err
+	}
+	s.msgs = append(s.msgs, msg)
+	return messenger.Sent{MessageID: fmt.Sprint(len(s.msgs))}, nil
+}
+
+func (s *recSender) take() []messenger.OutMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.msgs
+	s.msgs = nil
+	return out
+}
