@@ -17,31 +17,31 @@ type Client struct {
 	Platform       messenger.Platform
 	PlatformUserID string
 
-	FirstName      string
-	LastName       string
-	Username       string
-	Phone          string // E.164
-	Email          string // lower-case
-	Gender         string // male | female
-	BirthDate      *time.Time
-	Age            *int
-	City           string
-	Region         string
-	FamilyStatus   string // single | married | divorced | widowed
-	ChildrenCount  *int
-	IncomeLevel    string // economy | middle | premium
-	Occupation     string
-	Source         string
-	Language       string
-	LifecycleStage string // new | lead | customer | regular | lost
-	Temperature    string // cold | warm | hot
+	FirstName       string
+	LastName        string
+	Username        string
+	Phone           string // E.164
+	Email           string // lower-case
+	Gender          string // male | female
+	BirthDate       *time.Time
+	Age             *int
+	City            string
+	Region          string
+	FamilyStatus    string // single | married | divorced | widowed
+	ChildrenCount   *int
+	IncomeLevel     string // economy | middle | premium
+	Occupation      string
+	Source          string
+	Language        string
+	LifecycleStage  string // new | lead | customer | regular | lost
+	Temperature     string // cold | warm | hot
 	AssignedManager string
-	Timezone       string // IANA name, used for quiet hours
+	Timezone        string // IANA name, used for quiet hours
 
-	Subscribed        bool
-	ConsentAt         *time.Time
-	UnsubscribedAt    *time.Time
-	BlockedAt         *time.Time
+	Subscribed         bool
+	ConsentAt          *time.Time
+	UnsubscribedAt     *time.Time
+	BlockedAt          *time.Time
 	HandoffRequestedAt *time.Time
 
 	Tags       []string

@@ -20,6 +20,8 @@ type Graph struct {
 	// ID is the scenario id (`id:`), unique across a directory.
 	ID    string
 	Title string
+	// Description is the operator's note on the scenario (`description:`).
+	Description string
 	// Version is the content hash of the source file (hex sha256, first 16 chars).
 	// A conversation stays on the version it started on until it ends.
 	Version string
@@ -39,6 +41,12 @@ type Graph struct {
 	// Steps by id, and Order: step ids in file order.
 	Steps map[string]*Step
 	Order []string
+
+	// idPos and triggerPos locate `id:` and each trigger (keyed
+	// "command:start", "keyword:анкета", "payload:ads_*") for errors about
+	// clashes with other files.
+	idPos      Pos
+	triggerPos map[string]Pos
 }
 
 // Triggers start (or restart) a scenario.

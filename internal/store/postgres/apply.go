@@ -1,0 +1,307 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/chathub/chathub/internal/crm"
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+// ApplyChanges creates the client with chat key key if needed, applies ch
+// atomically and returns the client as stored afterwards (a nil ch only
+// touches updated_at and last_seen_at). See crm.Changes for what each part
+// does; in short:
+//
+//   - Profile fills names, username, language, city, gender and birth date
+//     only where the client has no value yet: what the client typed wins;
+//   - Set writes whitelisted core columns (crm.LookupField), checking types
+//     and enum values; setting birth_date sets age too unless age is set;
+//   - Attributes merge key by key into the attributes JSON;
+//   - every Set and Attributes field is stamped in Confirmed with ch.Now;
+//   - Source is kept only when the client has none (first touch wins);
+//   - a tag both added and removed ends up removed.
+//
+// On PostgreSQL it is a single statement (the upsert plus data-modifying
+// CTEs), so one round trip whatever ch holds. On SQLite it is a transaction
+// of one statement per kind of change. Tags in the returned client reflect
+// concurrent writers that committed before the statement began.
+func (s *Store) ApplyChanges(ctx context.Context, key messenger.ChatKey, ch *crm.Changes) (*crm.Client, error) {
+	c, err := s.applyChanges(ctx, key, ch)
+	if err != nil {
+		return nil, fmt.Errorf("apply changes %s: %w", key, err)
+	}
+	return c, nil
+}
+
+func (s *Store) applyChanges(ctx context.Context, key messenger.ChatKey, ch *crm.Changes) (*crm.Client, error) {
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	if ch == nil {
+		ch = &crm.Changes{}
+	}
+	p, err := s.newPlan(ch)
+	if err != nil {
+		return nil, err
+	}
+	if s.pg() {
+		return s.applyPostgres(ctx, key, p)
+	}
+	return s.applySQLite(ctx, key, p)
+}
+
+// checkKey rejects keys that cannot identify a client.
+func checkKey(key messenger.ChatKey) error {
+	if key.Platform == "" || key.ID == "" {
+		return errors.New("chat key needs a platform and an id")
+	}
+	return nil
+}
+
+// writeUpsert renders the clients upsert returning clientColumns.
+func writeUpsert(b *strings.Builder, args []any, key messenger.ChatKey, p *plan) []any {
+	b.WriteString("INSERT INTO clients AS t (platform, platform_user_id, created_at, updated_at, last_seen_at")
+	for _, c := range p.cols {
+		b.WriteString(", ")
+		b.WriteString(c.name)
+	}
+	b.WriteString(") VALUES (?, ?, ?, ?, ?")
+	args = append(args, string(key.Platform), key.ID, p.now, p.now, p.now)
+	for _, c := range p.cols {
+		b.WriteString(", ?")
+		args = append(args, c.val)
+	}
+	b.WriteString(") ON CONFLICT (platform, platform_user_id) DO UPDATE SET " +
+		"updated_at = EXCLUDED.updated_at, last_seen_at = EXCLUDED.last_seen_at")
+	for _, c := range p.cols {
+		b.WriteString(", ")
+		b.WriteString(c.set)
+	}
+	b.WriteString(" RETURNING ")
+	b.WriteString(clientColumns)
+	return args
+}
+
+// writeValues renders "(?, ?), (?, ?)" for rows of width params each.
+func writeValues(b *strings.Builder, rows, width int) {
+	row := "(?" + strings.Repeat(", ?", width-1) + ")"
+	for i := 0; i < rows; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+}
+
+// tagArgs returns tags as query arguments.
+func tagArgs(args []any, tags []string) []any {
+	for _, t := range tags {
+		args = append(args, t)
+	}
+	return args
+}
+
+// answerArgs returns the per-row values of answers.
+func answerArgs(args []any, answers []crm.Answer) []any {
+	for _, a := range answers {
+		args = append(args, a.Scenario, a.Version, a.Step, a.Field, a.Value)
+	}
+	return args
+}
+
+// applyPostgres runs the whole plan as one statement: the upsert is CTE c,
+// every other change a data-modifying CTE reading the client id from c.
+func (s *Store) applyPostgres(ctx context.Context, key messenger.ChatKey, p *plan) (*crm.Client, error) {
+	var b strings.Builder
+	b.WriteString("WITH c AS (")
+	args := writeUpsert(&b, nil, key, p)
+	b.WriteString(")")
+	args = writePGSideEffects(&b, args, p)
+	b.WriteString(" SELECT ")
+	b.WriteString(clientColumns)
+	b.WriteString(", ")
+	b.WriteString(pgTagsAfter(p))
+	b.WriteString(" FROM c")
+	var r clientRow
+	found, err := queryOne(s.db.WithContext(ctx), b.String(), args, r.targets()...)
+	if err == nil && !found {
+		err = errors.New("upsert returned no row")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.client(), nil
+}
+
+// writePGSideEffects renders the tag, answer, note and hand-off CTEs.
+func writePGSideEffects(b *strings.Builder, args []any, p *plan) []any {
+	if len(p.addTags) > 0 {
+		b.WriteString(", nt AS (SELECT v.tag FROM (VALUES ")
+		writeValues(b, len(p.addTags), 1)
+		b.WriteString(") AS v(tag)), ta AS (INSERT INTO client_tags (client_id, tag, created_at) " +
+			"SELECT c.id, nt.tag, c.updated_at FROM c, nt ON CONFLICT DO NOTHING)")
+		args = tagArgs(args, p.addTags)
+	}
+	if len(p.rmTags) > 0 {
+		b.WriteString(", rt AS (SELECT v.tag FROM (VALUES ")
+		writeValues(b, len(p.rmTags), 1)
+		b.WriteString(") AS v(tag)), td AS (DELETE FROM client_tags " +
+			"WHERE client_id = (SELECT id FROM c) AND tag IN (SELECT tag FROM rt))")
+		args = tagArgs(args, p.rmTags)
+	}
+	if len(p.answers) > 0 {
+		b.WriteString(", a AS (INSERT INTO answers (client_id, scenario, version, step, field, value, created_at) " +
+			"SELECT c.id, v.scenario, v.version, v.step, v.field, v.value, c.updated_at FROM c, (VALUES ")
+		writeValues(b, len(p.answers), 5)
+		b.WriteString(") AS v(scenario, version, step, field, value))")
+		args = answerArgs(args, p.answers)
+	}
+	if p.note != nil {
+		b.WriteString(", n AS (INSERT INTO notes (client_id, author, text, created_at) " +
+			"SELECT c.id, CAST(? AS TEXT), CAST(? AS TEXT), c.updated_at FROM c)")
+		args = append(args, p.note.Author, p.note.Text)
+	}
+	if p.handoff != nil {
+		b.WriteString(", h AS (INSERT INTO handoffs (client_id, scenario, step, reason, created_at) " +
+			"SELECT c.id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), c.updated_at FROM c)")
+		args = append(args, p.handoff.Scenario, p.handoff.Step, p.handoff.Reason)
+	}
+	return args
+}
+
+// pgTagsAfter is the tag set after the statement: the CTEs' own changes are
+// invisible to its snapshot, so they are applied to the stored set here.
+func pgTagsAfter(p *plan) string {
+	if len(p.addTags) == 0 && len(p.rmTags) == 0 {
+		return "(SELECT COALESCE(json_agg(tag), '[]') FROM client_tags WHERE client_id = c.id)"
+	}
+	var b strings.Builder
+	b.WriteString("(SELECT COALESCE(json_agg(x.tag), '[]') FROM (SELECT tag FROM client_tags WHERE client_id = c.id")
+	if len(p.addTags) > 0 {
+		b.WriteString(" UNION SELECT tag FROM nt")
+	}
+	if len(p.rmTags) > 0 {
+		b.WriteString(" EXCEPT SELECT tag FROM rt")
+	}
+	b.WriteString(") AS x)")
+	return b.String()
+}
+
+// applySQLite runs the plan as a transaction of a few statements.
+func (s *Store) applySQLite(ctx context.Context, key messenger.ChatKey, p *plan) (*crm.Client, error) {
+	var r clientRow
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// The driver parses every statement anew, so statements are few:
+		// the upsert returns the tags too unless this change edits them.
+		var b strings.Builder
+		args := writeUpsert(&b, nil, key, p)
+		b.WriteString(", " + s.tagsExpr("clients.id"))
+		found, err := queryOne(tx, b.String(), args, r.targets()...)
+		if err == nil && !found {
+			err = errors.New("upsert returned no row")
+		}
+		if err != nil {
+			return err
+		}
+		if err := sqliteSideEffects(tx, r.c.ID, p); err != nil {
+			return err
+		}
+		if len(p.addTags) == 0 && len(p.rmTags) == 0 {
+			return nil
+		}
+		_, err = queryOne(tx, "SELECT "+s.tagsExpr("?"), []any{r.c.ID}, tagsScanner{&r.c.Tags})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r.client(), nil
+}
+
+// sqlStmt is one statement with its arguments.
+type sqlStmt struct {
+	what, sql string
+	args      []any
+}
+
+// sqliteSideEffects writes tags, answers, the note and the hand-off of
+// client id, one statement each.
+func sqliteSideEffects(tx *gorm.DB, id int64, p *plan) error {
+	for _, st := range sqliteStatements(id, p) {
+		if err := tx.Exec(st.sql, st.args...).Error; err != nil {
+			return fmt.Errorf("%s: %w", st.what, err)
+		}
+	}
+	return nil
+}
+
+// sqliteStatements renders the statements sqliteSideEffects runs.
+func sqliteStatements(id int64, p *plan) []sqlStmt {
+	var out []sqlStmt
+	if len(p.addTags) > 0 {
+		var args []any
+		for _, t := range p.addTags {
+			args = append(args, id, t, p.now)
+		}
+		out = append(out, sqlStmt{"add tags", "INSERT INTO client_tags (client_id, tag, created_at) VALUES " +
+			values(len(p.addTags), 3) + " ON CONFLICT DO NOTHING", args})
+	}
+	if len(p.rmTags) > 0 {
+		out = append(out, sqlStmt{"remove tags", "DELETE FROM client_tags WHERE client_id = ? AND tag IN " +
+			values(1, len(p.rmTags)), tagArgs([]any{id}, p.rmTags)})
+	}
+	if len(p.answers) > 0 {
+		var args []any
+		for _, a := range p.answers {
+			args = append(args, id, a.Scenario, a.Version, a.Step, a.Field, a.Value, p.now)
+		}
+		out = append(out, sqlStmt{"add answers", "INSERT INTO answers " +
+			"(client_id, scenario, version, step, field, value, created_at) VALUES " + values(len(p.answers), 7), args})
+	}
+	if n := p.note; n != nil {
+		out = append(out, sqlStmt{"add note", "INSERT INTO notes (client_id, author, text, created_at) " +
+			"VALUES (?, ?, ?, ?)", []any{id, n.Author, n.Text, p.now}})
+	}
+	if h := p.handoff; h != nil {
+		out = append(out, sqlStmt{"add handoff", "INSERT INTO handoffs (client_id, scenario, step, reason, created_at) " +
+			"VALUES (?, ?, ?, ?, ?)", []any{id, h.Scenario, h.Step, h.Reason, p.now}})
+	}
+	return out
+}
+
+// values returns "(?, ?), (?, ?)" for rows of width params each.
+func values(rows, width int) string {
+	var b strings.Builder
+	writeValues(&b, rows, width)
+	return b.String()
+}
+
+// queryOne runs q, scans its first row into dest and drains the rest, so
+// that errors raised after the first row (deferred CTE work) are reported.
+// It reports whether there was a row.
+func queryOne(db *gorm.DB, q string, args []any, dest ...any) (bool, error) {
+	rows, err := db.Raw(q, args...).Rows()
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	found := false
+	for rows.Next() {
+		if found {
+			continue
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return false, err
+		}
+		found = true
+	}
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	return found, rows.Close()
+}

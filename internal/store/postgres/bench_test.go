@@ -1,0 +1,35 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"testing"
+
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+// BenchmarkApplyChanges measures typical dialog steps from 64 goroutines,
+// each writing its own client, as 64 chats handled in parallel would.
+func BenchmarkApplyChanges(b *testing.B) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			s := be.open(b)
+			var seq atomic.Int64
+			procs := runtime.GOMAXPROCS(0)
+			b.SetParallelism((64 + procs - 1) / procs)
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				key := messenger.ChatKey{Platform: messenger.Telegram, ID: fmt.Sprint("bench", seq.Add(1))}
+				for i := 0; pb.Next(); i++ {
+					if _, err := s.ApplyChanges(context.Background(), key, typicalStep(i)); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}

@@ -1,0 +1,92 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/chathub/chathub/internal/crm"
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+// DefaultListLimit is the page size of ListClients and Answers when the
+// caller passes no positive limit.
+const DefaultListLimit = 100
+
+// GetClient returns the client with chat key key, with its tags, attributes
+// and confirmation stamps, or (nil, nil) when there is none.
+func (s *Store) GetClient(ctx context.Context, key messenger.ChatKey) (*crm.Client, error) {
+	q := "SELECT " + clientColumns + ", " + s.tagsExpr("clients.id") +
+		" FROM clients WHERE platform = ? AND platform_user_id = ?"
+	var r clientRow
+	found, err := queryOne(s.db.WithContext(ctx), q, []any{string(key.Platform), key.ID}, r.targets()...)
+	if err != nil {
+		return nil, fmt.Errorf("get client %s: %w", key, err)
+	}
+	if !found {
+		return nil, nil
+	}
+	return r.client(), nil
+}
+
+// ListOptions selects a page of clients.
+type ListOptions struct {
+	// Platform keeps only that platform's clients; empty lists all.
+	Platform messenger.Platform
+	// Limit is the page size; 0 or less means DefaultListLimit.
+	Limit int
+	// Offset skips that many clients (ordered by id).
+	Offset int
+}
+
+// ListClients returns a page of clients ordered by id, with their tags.
+func (s *Store) ListClients(ctx context.Context, opt ListOptions) ([]crm.Client, error) {
+	q := "SELECT " + clientColumns + ", " + s.tagsExpr("clients.id") + " FROM clients"
+	var args []any
+	if opt.Platform != "" {
+		q += " WHERE platform = ?"
+		args = append(args, string(opt.Platform))
+	}
+	q += " ORDER BY id LIMIT ? OFFSET ?"
+	args = append(args, limitOr(opt.Limit), max(opt.Offset, 0))
+	rows, err := s.db.WithContext(ctx).Raw(q, args...).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("list clients: %w", err)
+	}
+	clients, err := scanClients(rows)
+	if err != nil {
+		return nil, fmt.Errorf("list clients: %w", err)
+	}
+	return clients, nil
+}
+
+// Answers returns up to limit (0 or less: DefaultListLimit) of the client's
+// answers, most recent first.
+func (s *Store) Answers(ctx context.Context, clientID int64, limit int) ([]crm.Answer, error) {
+	rows, err := s.db.WithContext(ctx).Raw("SELECT client_id, scenario, version, step, field, value, created_at "+
+		"FROM answers WHERE client_id = ? ORDER BY created_at DESC, id DESC LIMIT ?", clientID, limitOr(limit)).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("answers of client %d: %w", clientID, err)
+	}
+	defer rows.Close()
+	var out []crm.Answer
+	for rows.Next() {
+		var a crm.Answer
+		if err := rows.Scan(&a.ClientID, &a.Scenario, &a.Version, &a.Step, &a.Field, &a.Value,
+			timeScanner{v: &a.CreatedAt}); err != nil {
+			return nil, fmt.Errorf("answers of client %d: %w", clientID, err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("answers of client %d: %w", clientID, err)
+	}
+	return out, nil
+}
+
+// limitOr returns limit, or DefaultListLimit when it is not positive.
+func limitOr(limit int) int {
+	if limit <= 0 {
+		return DefaultListLimit
+	}
+	return limit
+}

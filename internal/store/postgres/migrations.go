@@ -1,0 +1,293 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// migration is one versioned schema change. Versions only grow; an applied
+// migration is never edited, a new one is appended instead.
+type migration struct {
+	Version  int
+	Name     string
+	Postgres []string
+	SQLite   []string
+}
+
+// migrations is the ordered schema history.
+var migrations = []migration{
+	{Version: 1, Name: "crm", Postgres: pgCRM, SQLite: sqliteCRM},
+	{Version: 2, Name: "scenario_versions", Postgres: pgVersions, SQLite: sqliteVersions},
+}
+
+// pgClientColumns and sqliteClientColumns list the client portrait columns
+// (DOMAIN.md). Text columns are NOT NULL with an empty default, so "unknown" has one
+// spelling; numbers, dates and timestamps are NULL when unknown.
+const pgClientColumns = `
+	id BIGSERIAL PRIMARY KEY,
+	platform TEXT NOT NULL,
+	platform_user_id TEXT NOT NULL,
+	first_name TEXT NOT NULL DEFAULT '',
+	last_name TEXT NOT NULL DEFAULT '',
+	username TEXT NOT NULL DEFAULT '',
+	phone TEXT NOT NULL DEFAULT '',
+	email TEXT NOT NULL DEFAULT '',
+	gender TEXT NOT NULL DEFAULT '',
+	birth_date DATE,
+	age INTEGER,
+	city TEXT NOT NULL DEFAULT '',
+	region TEXT NOT NULL DEFAULT '',
+	family_status TEXT NOT NULL DEFAULT '',
+	children_count INTEGER,
+	income_level TEXT NOT NULL DEFAULT '',
+	occupation TEXT NOT NULL DEFAULT '',
+	source TEXT NOT NULL DEFAULT '',
+	language TEXT NOT NULL DEFAULT '',
+	lifecycle_stage TEXT NOT NULL DEFAULT '',
+	temperature TEXT NOT NULL DEFAULT '',
+	assigned_manager TEXT NOT NULL DEFAULT '',
+	timezone TEXT NOT NULL DEFAULT '',
+	subscribed BOOLEAN NOT NULL DEFAULT FALSE,
+	consent_at TIMESTAMPTZ,
+	unsubscribed_at TIMESTAMPTZ,
+	blocked_at TIMESTAMPTZ,
+	handoff_requested_at TIMESTAMPTZ,
+	attributes JSONB NOT NULL DEFAULT '{}',
+	confirmed JSONB NOT NULL DEFAULT '{}',
+	created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+	updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+	last_seen_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+	CONSTRAINT clients_platform_user_key UNIQUE (platform, platform_user_id)`
+
+var pgCRM = []string{
+	`CREATE TABLE clients (` + pgClientColumns + `)`,
+	`CREATE INDEX clients_city_idx ON clients (city)`,
+	`CREATE INDEX clients_age_idx ON clients (age)`,
+	`CREATE INDEX clients_subscribed_idx ON clients (subscribed)`,
+	`CREATE INDEX clients_last_seen_at_idx ON clients (last_seen_at)`,
+	`CREATE INDEX clients_attributes_gin ON clients USING GIN (attributes)`,
+	`CREATE TABLE client_tags (
+		client_id BIGINT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+		tag TEXT NOT NULL,
+		created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+		PRIMARY KEY (client_id, tag))`,
+	`CREATE INDEX client_tags_tag_idx ON client_tags (tag)`,
+	`CREATE TABLE answers (
+		id BIGSERIAL PRIMARY KEY,
+		client_id BIGINT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+		scenario TEXT NOT NULL DEFAULT '',
+		version TEXT NOT NULL DEFAULT '',
+		step TEXT NOT NULL DEFAULT '',
+		field TEXT NOT NULL DEFAULT '',
+		value TEXT NOT NULL DEFAULT '',
+		created_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+	`CREATE INDEX answers_client_created_idx ON answers (client_id, created_at)`,
+	`CREATE INDEX answers_scenario_step_idx ON answers (scenario, step)`,
+	`CREATE TABLE notes (
+		id BIGSERIAL PRIMARY KEY,
+		client_id BIGINT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+		author TEXT NOT NULL DEFAULT '',
+		text TEXT NOT NULL DEFAULT '',
+		created_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+	`CREATE INDEX notes_client_idx ON notes (client_id, created_at)`,
+	`CREATE TABLE handoffs (
+		id BIGSERIAL PRIMARY KEY,
+		client_id BIGINT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+		scenario TEXT NOT NULL DEFAULT '',
+		step TEXT NOT NULL DEFAULT '',
+		reason TEXT NOT NULL DEFAULT '',
+		status TEXT NOT NULL DEFAULT 'open',
+		created_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+	`CREATE INDEX handoffs_client_idx ON handoffs (client_id, created_at)`,
+	`CREATE INDEX handoffs_status_idx ON handoffs (status, created_at)`,
+}
+
+// SQLite keeps timestamps as UTC text ("2006-01-02 15:04:05.999999999+00:00",
+// lexically ordered), dates as "2006-01-02", booleans as 0/1, JSON as text.
+const sqliteClientColumns = `
+	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	platform TEXT NOT NULL,
+	platform_user_id TEXT NOT NULL,
+	first_name TEXT NOT NULL DEFAULT '',
+	last_name TEXT NOT NULL DEFAULT '',
+	username TEXT NOT NULL DEFAULT '',
+	phone TEXT NOT NULL DEFAULT '',
+	email TEXT NOT NULL DEFAULT '',
+	gender TEXT NOT NULL DEFAULT '',
+	birth_date DATE,
+	age INTEGER,
+	city TEXT NOT NULL DEFAULT '',
+	region TEXT NOT NULL DEFAULT '',
+	family_status TEXT NOT NULL DEFAULT '',
+	children_count INTEGER,
+	income_level TEXT NOT NULL DEFAULT '',
+	occupation TEXT NOT NULL DEFAULT '',
+	source TEXT NOT NULL DEFAULT '',
+	language TEXT NOT NULL DEFAULT '',
+	lifecycle_stage TEXT NOT NULL DEFAULT '',
+	temperature TEXT NOT NULL DEFAULT '',
+	assigned_manager TEXT NOT NULL DEFAULT '',
+	timezone TEXT NOT NULL DEFAULT '',
+	subscribed BOOLEAN NOT NULL DEFAULT 0,
+	consent_at TIMESTAMP,
+	unsubscribed_at TIMESTAMP,
+	blocked_at TIMESTAMP,
+	handoff_requested_at TIMESTAMP,
+	attributes TEXT NOT NULL DEFAULT '{}',
+	confirmed TEXT NOT NULL DEFAULT '{}',
+	created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+	updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+	last_seen_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+	UNIQUE (platform, platform_user_id)`
+
+var sqliteCRM = []string{
+	`CREATE TABLE clients (` + sqliteClientColumns + `)`,
+	`CREATE INDEX clients_city_idx ON clients (city)`,
+	`CREATE INDEX clients_age_idx ON clients (age)`,
+	`CREATE INDEX clients_subscribed_idx ON clients (subscribed)`,
+	`CREATE INDEX clients_last_seen_at_idx ON clients (last_seen_at)`,
+	`CREATE TABLE client_tags (
+		client_id INTEGER NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+		tag TEXT NOT NULL,
+		created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+		PRIMARY KEY (client_id, tag))`,
+	`CREATE INDEX client_tags_tag_idx ON client_tags (tag)`,
+	`CREATE TABLE answers (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		client_id INTEGER NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+		scenario TEXT NOT NULL DEFAULT '',
+		version TEXT NOT NULL DEFAULT '',
+		step TEXT NOT NULL DEFAULT '',
+		field TEXT NOT NULL DEFAULT '',
+		value TEXT NOT NULL DEFAULT '',
+		created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)`,
+	`CREATE INDEX answers_client_created_idx ON answers (client_id, created_at)`,
+	`CREATE INDEX answers_scenario_step_idx ON answers (scenario, step)`,
+	`CREATE TABLE notes (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		client_id INTEGER NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+		author TEXT NOT NULL DEFAULT '',
+		text TEXT NOT NULL DEFAULT '',
+		created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)`,
+	`CREATE INDEX notes_client_idx ON notes (client_id, created_at)`,
+	`CREATE TABLE handoffs (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		client_id INTEGER NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+		scenario TEXT NOT NULL DEFAULT '',
+		step TEXT NOT NULL DEFAULT '',
+		reason TEXT NOT NULL DEFAULT '',
+		status TEXT NOT NULL DEFAULT 'open',
+		created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)`,
+	`CREATE INDEX handoffs_client_idx ON handoffs (client_id, created_at)`,
+	`CREATE INDEX handoffs_status_idx ON handoffs (status, created_at)`,
+}
+
+var pgVersions = []string{
+	`CREATE TABLE scenario_versions (
+		scenario_id TEXT NOT NULL,
+		version TEXT NOT NULL,
+		file TEXT NOT NULL DEFAULT '',
+		source TEXT NOT NULL,
+		created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+		PRIMARY KEY (scenario_id, version))`,
+}
+
+var sqliteVersions = []string{
+	`CREATE TABLE scenario_versions (
+		scenario_id TEXT NOT NULL,
+		version TEXT NOT NULL,
+		file TEXT NOT NULL DEFAULT '',
+		source TEXT NOT NULL,
+		created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+		PRIMARY KEY (scenario_id, version))`,
+}
+
+// statements returns m's SQL for the store's dialect.
+func (s *Store) statements(m migration) []string {
+	if s.pg() {
+		return m.Postgres
+	}
+	return m.SQLite
+}
+
+// migrate brings the schema up to the newest migration. Each migration runs
+// in its own transaction; on PostgreSQL every transaction first takes an
+// advisory lock per schema, so processes starting together apply each
+// migration exactly once. SQLite write transactions are exclusive already.
+func (s *Store) migrate(ctx context.Context) error {
+	if err := s.inMigrationTx(ctx, s.bootstrap); err != nil {
+		return fmt.Errorf("migrate: bootstrap: %w", err)
+	}
+	for _, m := range migrations {
+		applied := false
+		err := s.inMigrationTx(ctx, func(tx *gorm.DB) error {
+			var err error
+			applied, err = s.apply(tx, m)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migrate: version %d (%s): %w", m.Version, m.Name, err)
+		}
+		if applied {
+			s.log.InfoContext(ctx, "applied migration", "version", m.Version, "name", m.Name)
+		}
+	}
+	return nil
+}
+
+// inMigrationTx runs fn in a transaction holding the migration lock.
+func (s *Store) inMigrationTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if s.pg() {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", lockKey(s.schema)).Error; err != nil {
+				return fmt.Errorf("advisory lock: %w", err)
+			}
+		}
+		return fn(tx)
+	})
+}
+
+// bootstrap creates the schema (PostgreSQL, when configured) and the
+// schema_migrations table.
+func (s *Store) bootstrap(tx *gorm.DB) error {
+	ts := "TIMESTAMP"
+	if s.pg() {
+		ts = "TIMESTAMPTZ"
+		if s.schema != "" {
+			if err := tx.Exec("CREATE SCHEMA IF NOT EXISTS " + quoteIdent(s.schema)).Error; err != nil {
+				return fmt.Errorf("create schema: %w", err)
+			}
+		}
+	}
+	err := tx.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY,
+		applied_at ` + ts + ` NOT NULL)`).Error
+	if err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	return nil
+}
+
+// apply runs m unless it is recorded already; it reports whether it ran.
+func (s *Store) apply(tx *gorm.DB, m migration) (bool, error) {
+	var n int64
+	if err := tx.Raw("SELECT COUNT(*) FROM schema_migrations WHERE version = ?", m.Version).Scan(&n).Error; err != nil {
+		return false, fmt.Errorf("read applied versions: %w", err)
+	}
+	if n > 0 {
+		return false, nil
+	}
+	for i, stmt := range s.statements(m) {
+		if err := tx.Exec(stmt).Error; err != nil {
+			return false, fmt.Errorf("statement %d: %w", i+1, err)
+		}
+	}
+	err := tx.Exec("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", m.Version, time.Now().UTC()).Error
+	if err != nil {
+		return false, fmt.Errorf("record version: %w", err)
+	}
+	return true, nil
+}

@@ -1,0 +1,259 @@
+// Package postgres is chathub's system of record: the CRM (clients, tags,
+// answers, notes, hand-offs) and scenario versions, stored in PostgreSQL or,
+// for a one-machine setup, in an embedded SQLite file. It is the only package
+// that uses gorm; the SQL it runs is written by hand, parameterised, and
+// shared between the two dialects where they agree.
+//
+// Personal data never leaves this package in logs or error messages: gorm is
+// configured not to print SQL parameters, and errors name fields and chat
+// keys, never values.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	pgdriver "gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// ErrNotFound is wrapped by lookups that find nothing (LoadVersion).
+var ErrNotFound = errors.New("store: not found")
+
+// Dialect names returned by Store.Dialect.
+const (
+	DialectPostgres = "postgres"
+	DialectSQLite   = "sqlite"
+)
+
+// Defaults applied by Open.
+const (
+	// DefaultSQLitePath is the SQLite file used when Config.URL is empty.
+	DefaultSQLitePath = "chathub.db"
+	// DefaultMaxOpenConns is the PostgreSQL pool size when Config.MaxOpenConns is 0.
+	DefaultMaxOpenConns = 32
+)
+
+// Config selects and tunes the database.
+type Config struct {
+	// URL is a PostgreSQL URL ("postgres://…" or "postgresql://…") or else a
+	// SQLite file path; "sqlite://path" and "file:path" (a SQLite URI) are
+	// accepted too. Empty means the SQLite file DefaultSQLitePath.
+	URL string
+	// Logger receives gorm's warnings and errors (SQL text without parameter
+	// values) and migration notices. Nil discards them.
+	Logger *slog.Logger
+	// MaxOpenConns caps the PostgreSQL connection pool; 0 means
+	// DefaultMaxOpenConns. SQLite ignores it and always uses one connection
+	// (one writer; WAL, busy_timeout=5000, foreign keys on).
+	MaxOpenConns int
+	// Schema, for PostgreSQL only, is a schema to create if missing and use
+	// through search_path (tests isolate themselves with it). Empty uses the
+	// server's default search_path.
+	Schema string
+}
+
+var schemaName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
+
+// isPostgres reports whether the URL selects PostgreSQL.
+func (c Config) isPostgres() bool {
+	return strings.HasPrefix(c.URL, "postgres://") || strings.HasPrefix(c.URL, "postgresql://")
+}
+
+// validate checks the config without touching the database.
+func (c Config) validate() error {
+	if c.MaxOpenConns < 0 {
+		return fmt.Errorf("store config: max open conns must not be negative, got %d", c.MaxOpenConns)
+	}
+	if c.Schema != "" && !c.isPostgres() {
+		return errors.New("store config: schema is supported only with a PostgreSQL URL")
+	}
+	if c.Schema != "" && !schemaName.MatchString(c.Schema) {
+		return errors.New("store config: schema must be a plain SQL identifier (letters, digits, underscore)")
+	}
+	if c.isPostgres() {
+		if _, err := url.Parse(c.URL); err != nil {
+			return errors.New("store config: malformed PostgreSQL URL")
+		}
+	}
+	return nil
+}
+
+// Store is the CRM and scenario-version repository over gorm. It is safe
+// for concurrent use.
+type Store struct {
+	db      *gorm.DB
+	dialect string
+	schema  string
+	log     *slog.Logger
+}
+
+// Open connects to the database cfg names, applies pending migrations and
+// returns a ready Store. Close it when done.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	gcfg := &gorm.Config{
+		Logger:                 gormLogger(cfg.Logger),
+		SkipDefaultTransaction: true,
+		DisableAutomaticPing:   true, // Open pings with its context instead
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	}
+	s := &Store{log: log, schema: cfg.Schema}
+	var err error
+	if cfg.isPostgres() {
+		s.dialect = DialectPostgres
+		s.db, err = openPostgres(cfg, gcfg)
+	} else {
+		s.dialect = DialectSQLite
+		s.db, err = openSQLite(cfg, gcfg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s store: %w", s.dialect, err)
+	}
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// gormLogger keeps SQL parameters (personal data) out of the logs.
+func gormLogger(l *slog.Logger) logger.Interface {
+	if l == nil {
+		return logger.Discard
+	}
+	return logger.NewSlogLogger(l, logger.Config{
+		LogLevel:                  logger.Warn,
+		SlowThreshold:             500 * time.Millisecond,
+		ParameterizedQueries:      true,
+		IgnoreRecordNotFoundError: true,
+	})
+}
+
+func openPostgres(cfg Config, gcfg *gorm.Config) (*gorm.DB, error) {
+	pcfg, err := pgx.ParseConfig(cfg.URL)
+	if err != nil {
+		return nil, errors.New("parse PostgreSQL URL: malformed")
+	}
+	if cfg.Schema != "" {
+		// The schema may not exist yet: search_path tolerates that, and
+		// migrate creates it before anything else runs.
+		pcfg.RuntimeParams["search_path"] = quoteIdent(cfg.Schema)
+	}
+	sqlDB := stdlib.OpenDB(*pcfg)
+	n := cfg.MaxOpenConns
+	if n == 0 {
+		n = DefaultMaxOpenConns
+	}
+	sqlDB.SetMaxOpenConns(n)
+	sqlDB.SetMaxIdleConns(n)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	db, err := gorm.Open(pgdriver.New(pgdriver.Config{Conn: sqlDB}), gcfg)
+	if err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func openSQLite(cfg Config, gcfg *gorm.Config) (*gorm.DB, error) {
+	db, err := gorm.Open(sqlite.Open(sqliteDSN(cfg.URL)), gcfg)
+	if err != nil {
+		return nil, err
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	// One connection: SQLite has one writer anyway, and a single connection
+	// also keeps ":memory:" databases whole.
+	sqlDB.SetMaxOpenConns(1)
+	sqlDB.SetMaxIdleConns(1)
+	sqlDB.SetConnMaxIdleTime(0)
+	sqlDB.SetConnMaxLifetime(0)
+	return db, nil
+}
+
+// sqliteDSN turns Config.URL into a glebarez/go-sqlite DSN with WAL, a busy
+// timeout, foreign keys and immediate write transactions.
+func sqliteDSN(u string) string {
+	const params = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)" +
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	path, query := u, ""
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path, query = path[:i], path[i+1:]
+	}
+	switch {
+	case strings.HasPrefix(path, "sqlite://"):
+		path = strings.TrimPrefix(path, "sqlite://")
+	case strings.HasPrefix(path, "sqlite:"):
+		path = strings.TrimPrefix(path, "sqlite:")
+	}
+	if path == "" || path == "file:" {
+		path = DefaultSQLitePath
+	}
+	if query != "" {
+		return path + "?" + query + "&" + params
+	}
+	return path + "?" + params
+}
+
+// quoteIdent double-quotes an identifier already checked by schemaName.
+func quoteIdent(s string) string { return `"` + s + `"` }
+
+// lockKey is the advisory-lock key guarding migrations of one schema.
+func lockKey(schema string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("chathub.migrations:" + schema))
+	return int64(h.Sum64())
+}
+
+// Close releases the connection pool.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	if err := sqlDB.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return fmt.Errorf("ping %s: %w", s.dialect, err)
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s: %w", s.dialect, err)
+	}
+	return nil
+}
+
+// Dialect returns DialectPostgres or DialectSQLite.
+func (s *Store) Dialect() string { return s.dialect }
+
+func (s *Store) pg() bool { return s.dialect == DialectPostgres }

@@ -1,0 +1,95 @@
+package redis
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+// keys is the one place Redis key names are built. Every key starts with the
+// configured prefix and carries a Redis Cluster hash tag ("{...}") so that the
+// keys that are used together land in one slot:
+//
+//	<prefix>:{telegram:123}:state      conversation state of one chat
+//	<prefix>:{telegram:123}:lock       per-chat lock
+//	<prefix>:upd:{telegram}:<update>   inbound update dedupe marker
+//
+// Keys hold platform names and ids only, never personal data. The prefix
+// itself must not contain braces (Config.validate rejects them), otherwise it
+// would become the hash tag and pin every key to one slot.
+type keys struct {
+	prefix string
+}
+
+// state is the hash {rev, data} with the chat's encoded conversation state.
+func (k keys) state(chat messenger.ChatKey) string {
+	return k.chat(chat) + ":state"
+}
+
+// lock is the per-chat lock key (same slot as the chat's state).
+func (k keys) lock(chat messenger.ChatKey) string {
+	return k.chat(chat) + ":lock"
+}
+
+// update is the dedupe marker of one inbound update; the hash tag is the
+// platform, so one platform's markers share a slot.
+func (k keys) update(platform messenger.Platform, updateID string) string {
+	return k.prefix + ":upd:{" + string(platform) + "}:" + updateID
+}
+
+// chat is the common part of all per-chat keys: "<prefix>:{platform:id}".
+func (k keys) chat(chat messenger.ChatKey) string {
+	return k.prefix + ":{" + string(chat.Platform) + ":" + chat.ID + "}"
+}
+
+// checkChat rejects chat keys that would produce ambiguous key names.
+func checkChat(chat messenger.ChatKey) error {
+	if chat.Platform == "" || chat.ID == "" {
+		return fmt.Errorf("invalid chat key %q: platform and id are required", chat.String())
+	}
+	if strings.ContainsAny(string(chat.Platform), "{}:") {
+		return fmt.Errorf("invalid chat key %q: platform must not contain '{', '}' or ':'", chat.String())
+	}
+	return nil
+}
+
+// checkUpdate rejects empty platforms / update ids.
+func checkUpdate(platform messenger.Platform, updateID string) error {
+	if platform == "" || updateID == "" {
+		return fmt.Errorf("invalid update %s/%q: platform and update id are required", platform, updateID)
+	}
+	if strings.ContainsAny(string(platform), "{}:") {
+		return fmt.Errorf("invalid update platform %q: must not contain '{', '}' or ':'", platform)
+	}
+	return nil
+}
+
+// clusterSlot returns the Redis Cluster hash slot of key: CRC16 (XMODEM) of
+// the hash tag (the part between the first '{' and the next '}', when that is
+// non-empty) or of the whole key, modulo 16384. It mirrors the server's
+// algorithm and is used by tests to prove co-location.
+func clusterSlot(key string) int {
+	if s := strings.IndexByte(key, '{'); s >= 0 {
+		if e := strings.IndexByte(key[s+1:], '}'); e > 0 {
+			key = key[s+1 : s+1+e]
+		}
+	}
+	return int(crc16(key) % 16384)
+}
+
+// crc16 is CRC-16/XMODEM (poly 0x1021, init 0), the checksum Redis Cluster uses.
+func crc16(s string) uint16 {
+	var crc uint16
+	for i := 0; i < len(s); i++ {
+		crc ^= uint16(s[i]) << 8
+		for b := 0; b < 8; b++ {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return crc
+}

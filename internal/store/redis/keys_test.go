@@ -1,0 +1,92 @@
+package redis
+
+import (
+	"testing"
+
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+func TestKeys(t *testing.T) {
+	t.Parallel()
+	k := keys{prefix: "chathub"}
+	tests := []struct {
+		name, got, want string
+	}{
+		{"telegram state", k.state(messenger.ChatKey{Platform: messenger.Telegram, ID: "123"}), "chathub:{telegram:123}:state"},
+		{"telegram lock", k.lock(messenger.ChatKey{Platform: messenger.Telegram, ID: "123"}), "chathub:{telegram:123}:lock"},
+		{"vk state", k.state(messenger.ChatKey{Platform: messenger.VK, ID: "-42"}), "chathub:{vk:-42}:state"},
+		{"terminal state", k.state(messenger.ChatKey{Platform: messenger.Terminal, ID: "local"}), "chathub:{terminal:local}:state"},
+		{"telegram update", k.update(messenger.Telegram, "987654"), "chathub:upd:{telegram}:987654"},
+		{"vk update", k.update(messenger.VK, "ev_1a2b"), "chathub:upd:{vk}:ev_1a2b"},
+		{"custom prefix", keys{prefix: "t_ab:x"}.state(messenger.ChatKey{Platform: messenger.VK, ID: "1"}), "t_ab:x:{vk:1}:state"},
+	}
+	for _, tc := range tests {
+		if tc.got != tc.want {
+			t.Errorf("%s: key = %q; want %q", tc.name, tc.got, tc.want)
+		}
+	}
+}
+
+func TestKeysShareSlotPerChat(t *testing.T) {
+	t.Parallel()
+	chats := []messenger.ChatKey{
+		{Platform: messenger.Telegram, ID: "123"},
+		{Platform: messenger.Telegram, ID: "5000000001"},
+		{Platform: messenger.VK, ID: "77"},
+		{Platform: messenger.Terminal, ID: "odd}id{"}, // braces in an id still keep one slot per chat
+	}
+	for _, prefix := range []string{"chathub", "t_0123", "prod:eu"} {
+		k := keys{prefix: prefix}
+		for _, c := range chats {
+			state, lock := k.state(c), k.lock(c)
+			if clusterSlot(state) != clusterSlot(lock) {
+				t.Errorf("%s and %s are in slots %d and %d; want one slot", state, lock, clusterSlot(state), clusterSlot(lock))
+			}
+			// The slot depends on the chat only, not on the deployment prefix.
+			if got, want := clusterSlot(state), clusterSlot(keys{prefix: "other"}.state(c)); got != want {
+				t.Errorf("%s: slot %d differs from other prefix's %d", state, got, want)
+			}
+		}
+		for _, p := range []messenger.Platform{messenger.Telegram, messenger.VK} {
+			a, b := k.update(p, "1"), k.update(p, "999999")
+			if clusterSlot(a) != clusterSlot(b) {
+				t.Errorf("%s and %s: slots %d and %d; want one per platform", a, b, clusterSlot(a), clusterSlot(b))
+			}
+		}
+	}
+	// Different chats spread over slots (they are not all pinned to one).
+	k := keys{prefix: "chathub"}
+	if clusterSlot(k.state(chats[0])) == clusterSlot(k.state(chats[1])) &&
+		clusterSlot(k.state(chats[1])) == clusterSlot(k.state(chats[2])) {
+		t.Error("different chats all map to one slot: the hash tag is not per chat")
+	}
+}
+
+func TestClusterSlot(t *testing.T) {
+	t.Parallel()
+	// Reference values from the Redis Cluster specification and CLUSTER KEYSLOT docs.
+	if got := crc16("123456789"); got != 0x31C3 {
+		t.Fatalf("crc16(123456789) = %#x; want 0x31c3", got)
+	}
+	tests := []struct {
+		key  string
+		want int
+	}{
+		{"somekey", 11058},
+		{"foo{hash_tag}", 2515},
+		{"bar{hash_tag}", 2515},
+		{"foo", 12182},
+		{"{}foo", clusterSlotNoTag("{}foo")}, // empty tag: whole key is hashed
+		{"foo{}{bar}", clusterSlotNoTag("foo{}{bar}")},
+		{"foo{{bar}}zap", int(crc16("{bar") % 16384)},
+		{"foo{bar}{zap}", int(crc16("bar") % 16384)},
+	}
+	for _, tc := range tests {
+		if got := clusterSlot(tc.key); got != tc.want {
+			t.Errorf("clusterSlot(%q) = %d; want %d", tc.key, got, tc.want)
+		}
+	}
+}
+
+// clusterSlotNoTag hashes the whole key.
+func clusterSlotNoTag(key string) int { return int(crc16(key) % 16384) }

@@ -1,0 +1,171 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// openPingTimeout bounds the connection check in Open when ctx has no deadline.
+const openPingTimeout = 10 * time.Second
+
+// Open connects to Redis and checks that it answers.
+//
+// rawURL is "redis://[user:password@]host:port/db" or "rediss://…" (TLS),
+// with go-redis query options allowed. An empty rawURL starts an in-process
+// Redis-compatible server (miniredis) and connects to it: the zero-config
+// embedded default, where conversation state lives in memory and is lost on
+// exit. The returned close func closes the client and, if one was started,
+// the embedded server; it is safe to call more than once.
+//
+// Errors and logs name the host but never the password.
+func Open(ctx context.Context, rawURL string, logger *slog.Logger) (goredis.UniversalClient, func() error, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	if strings.TrimSpace(rawURL) == "" {
+		return openEmbedded(ctx, logger)
+	}
+	return openURL(ctx, rawURL, logger)
+}
+
+// openURL connects to the Redis server named by rawURL.
+func openURL(ctx context.Context, rawURL string, logger *slog.Logger) (goredis.UniversalClient, func() error, error) {
+	safe, password := redactURL(rawURL), urlPassword(rawURL)
+	scheme, _, _ := strings.Cut(rawURL, "://")
+	if scheme != "redis" && scheme != "rediss" {
+		return nil, nil, fmt.Errorf("redis: REDIS_URL for %s: scheme must be redis:// or rediss://", urlHost(rawURL))
+	}
+	opts, err := goredis.ParseURL(rawURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("redis: REDIS_URL for %s: %w", urlHost(rawURL), scrub(err, rawURL, safe, password))
+	}
+	client := goredis.NewClient(opts)
+	if err := pingWithTimeout(ctx, client); err != nil {
+		_ = client.Close()
+		return nil, nil, fmt.Errorf("redis: connect to %s (db %d): %w",
+			opts.Addr, opts.DB, scrub(err, rawURL, safe, password, opts.Password))
+	}
+	logger.Info("redis connected", "addr", opts.Addr, "db", opts.DB, "tls", opts.TLSConfig != nil)
+	return client, onceFunc(client.Close), nil
+}
+
+// openEmbedded starts miniredis and connects a client to it.
+func openEmbedded(ctx context.Context, logger *slog.Logger) (goredis.UniversalClient, func() error, error) {
+	srv, err := miniredis.Run()
+	if err != nil {
+		return nil, nil, fmt.Errorf("redis: start embedded server: %w", err)
+	}
+	client := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	if err := pingWithTimeout(ctx, client); err != nil {
+		_ = client.Close()
+		srv.Close()
+		return nil, nil, fmt.Errorf("redis: connect to embedded server at %s: %w", srv.Addr(), err)
+	}
+	logger.Info("REDIS_URL is not set: using an in-process Redis (miniredis); "+
+		"conversation state is kept in memory and lost on exit", "addr", srv.Addr())
+	return client, onceFunc(func() error {
+		err := client.Close()
+		srv.Close()
+		return err
+	}), nil
+}
+
+// pingWithTimeout pings c, bounding the wait when ctx has no deadline.
+func pingWithTimeout(ctx context.Context, c goredis.UniversalClient) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, openPingTimeout)
+		defer cancel()
+	}
+	return c.Ping(ctx).Err()
+}
+
+// onceFunc makes f run at most once; later calls return the first result.
+func onceFunc(f func() error) func() error {
+	var (
+		once sync.Once
+		err  error
+	)
+	return func() error {
+		once.Do(func() { err = f() })
+		return err
+	}
+}
+
+// userinfoRE matches "//user:password@" (or "//:password@") in a URL that
+// net/url could not parse.
+var userinfoRE = regexp.MustCompile(`//([^/@:]*):([^/@]*)@`)
+
+// urlPassword extracts the password from rawURL, even when net/url cannot
+// parse it, so it can be scrubbed from error texts.
+func urlPassword(rawURL string) string {
+	if u, err := url.Parse(rawURL); err == nil {
+		p, _ := u.User.Password()
+		return p
+	}
+	if m := userinfoRE.FindStringSubmatch(rawURL); m != nil {
+		return m[2]
+	}
+	return ""
+}
+
+// urlHost returns the host[:port] part of rawURL for messages, or
+// "an unparseable URL" when there is none.
+func urlHost(rawURL string) string {
+	if u, err := url.Parse(rawURL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	if _, rest, ok := strings.Cut(rawURL, "://"); ok {
+		if i := strings.LastIndexByte(rest, '@'); i >= 0 {
+			rest = rest[i+1:]
+		}
+		if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+			rest = rest[:i]
+		}
+		if rest != "" {
+			return rest
+		}
+	}
+	return "an unparseable URL"
+}
+
+// redactURL returns rawURL with any password replaced by "xxxxx".
+func redactURL(rawURL string) string {
+	if u, err := url.Parse(rawURL); err == nil {
+		return u.Redacted()
+	}
+	return userinfoRE.ReplaceAllString(rawURL, "//${1}:xxxxx@")
+}
+
+// scrub returns err unchanged when its text contains none of the secrets
+// (the raw URL, the password); otherwise a plain error with the raw URL
+// replaced by safe and any password replaced by "xxxxx".
+func scrub(err error, rawURL, safe string, passwords ...string) error {
+	msg := err.Error()
+	leaked := rawURL != safe && strings.Contains(msg, rawURL)
+	for _, p := range passwords {
+		if p != "" && strings.Contains(msg, p) {
+			leaked = true
+		}
+	}
+	if !leaked {
+		return err
+	}
+	msg = strings.ReplaceAll(msg, rawURL, safe)
+	for _, p := range passwords {
+		if p != "" {
+			msg = strings.ReplaceAll(msg, p, "xxxxx")
+		}
+	}
+	return errors.New(msg)
+}
