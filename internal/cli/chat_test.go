@@ -158,4 +158,3 @@ func TestChatPostgresRedis(t *testing.T) {
 	checkTranscript(t, run(portraitAnswers, "chat", "--scenario", "portrait", "--user", "pg-1"))
 	checkPortraitRecord(t, []byte(run("", "clients", "--format", "json")), "pg-1")
 }
-

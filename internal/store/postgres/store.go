@@ -143,12 +143,52 @@ func gormLogger(l *slog.Logger) logger.Interface {
 	if l == nil {
 		return logger.Discard
 	}
-	return logger.NewSlogLogger(l, logger.Config{
-		LogLevel:                  logger.Warn,
-		SlowThreshold:             500 * time.Millisecond,
-		ParameterizedQueries:      true,
-		IgnoreRecordNotFoundError: true,
-	})
+	return quietLogger{l: l, slow: 500 * time.Millisecond}
+}
+
+// quietLogger logs failed and slow statements as SQL text without values.
+// Unlike gorm's slog logger it renders nothing for the statements it does not
+// log, which keeps the hot path free of SQL formatting.
+type quietLogger struct {
+	l    *slog.Logger
+	slow time.Duration
+}
+
+// LogMode implements logger.Interface; the level is fixed at warnings.
+func (q quietLogger) LogMode(logger.LogLevel) logger.Interface { return q }
+
+// Info implements logger.Interface; gorm's informational messages are dropped.
+func (q quietLogger) Info(context.Context, string, ...any) {}
+
+// Warn implements logger.Interface (the message only: arguments may hold data).
+func (q quietLogger) Warn(ctx context.Context, msg string, _ ...any) {
+	q.l.WarnContext(ctx, "gorm: "+msg)
+}
+
+// Error implements logger.Interface (the message only: arguments may hold data).
+func (q quietLogger) Error(ctx context.Context, msg string, _ ...any) {
+	q.l.ErrorContext(ctx, "gorm: "+msg)
+}
+
+// Trace implements logger.Interface: failed or slow statements only.
+func (q quietLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	elapsed := time.Since(begin)
+	failed := err != nil && !errors.Is(err, gorm.ErrRecordNotFound)
+	if !failed && elapsed < q.slow {
+		return
+	}
+	sql, rows := fc()
+	if failed {
+		q.l.ErrorContext(ctx, "SQL failed", "sql", sql, "duration", elapsed, "err", err)
+		return
+	}
+	q.l.WarnContext(ctx, "slow SQL", "sql", sql, "duration", elapsed, "rows", rows)
+}
+
+// ParamsFilter implements gorm's logger.ParamsFilter: statements are rendered
+// without their parameter values.
+func (q quietLogger) ParamsFilter(_ context.Context, sql string, _ ...any) (string, []any) {
+	return sql, nil
 }
 
 func openPostgres(cfg Config, gcfg *gorm.Config) (*gorm.DB, error) {
