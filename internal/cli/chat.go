@@ -25,6 +25,12 @@ func runChat(ctx context.Context, env *Env, cfg config.Config, log *slog.Logger)
 	if err := fs.Parse(env.Args); err != nil {
 		return 2
 	}
+	if env.Getenv("LOG_LEVEL") == "" {
+		// Keep the transcript readable: only warnings (e.g. a rejected hot
+		// reload) unless LOG_LEVEL asks for more.
+		cfg.LogLevel = slog.LevelWarn
+		log = newLogger(cfg, env.Stderr)
+	}
 	stores, err := app.Open(ctx, cfg, log)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "chathub chat: %v\n", err)

@@ -40,7 +40,7 @@ func (e *Engine) buildKeyboard(step *scenario.Step, selected []string, skipWord 
 	if step.Skip {
 		skip := messenger.Button{Text: skipWord, Value: valueSkip}
 		if kind == messenger.Reply {
-			skip.Value = skipWord // reply buttons send their caption as text
+			skip.Value = "" // reply buttons carry no value: they send their caption as text
 		}
 		rows = append(rows, []messenger.Button{skip})
 	}
