@@ -82,6 +82,16 @@ func TestHandlerRouting(t *testing.T) {
 					t.Error("conversation state kept after /stop")
 				}
 			}},
+		{name: "manager mid-conversation keeps the place", setup: []*messenger.Update{text("/start"), button("yes")}, upd: text("/manager"), want: "Передали ваш вопрос менеджеру",
+			check: func(t *testing.T, f *handlerFixture) {
+				if f.clients.clients[testChat].HandoffRequestedAt == nil {
+					t.Error("handoff not recorded")
+				}
+				if got := strings.Join(f.say(t, text("Анна")), ""); !strings.Contains(got, "сколько вам лет") {
+					t.Errorf("conversation lost after /manager: %q", got)
+				}
+			}},
+		{name: "help", upd: text("/help"), want: "/manager — позвать менеджера"},
 		{name: "unknown command", setup: []*messenger.Update{text("/start")}, upd: text("/dance"), want: "Такой команды нет"},
 		{name: "profile without scenario shows card", setup: []*messenger.Update{text("/start"), button("yes"), text("Марина")}, upd: text("/profile"), want: "Имя: Марина"},
 		{name: "fallback for idle known client", setup: []*messenger.Update{text("/stop")}, upd: text("как дела"), want: "отправьте /start"},

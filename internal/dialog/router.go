@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/messenger"
 	"github.com/chathub/chathub/internal/scenario"
 )
@@ -58,7 +59,8 @@ func (h *Handler) trigger(t *Turn) *scenario.Graph {
 	return nil
 }
 
-// command handles /start, /stop, scenario commands and /profile.
+// command handles /start, /stop, scenario commands, and the built-in
+// /profile, /manager and /help when no scenario claims them.
 func (h *Handler) command(cmd, arg string, st *State, t *Turn, res *Result) {
 	tx := h.cfg.Engine.Texts()
 	var g *scenario.Graph
@@ -81,6 +83,13 @@ func (h *Handler) command(cmd, arg string, st *State, t *Turn, res *Result) {
 	switch {
 	case g != nil:
 		h.cfg.Engine.Start(g, t, res)
+	case cmd == "manager":
+		res.State = *st
+		res.Changes.Handoff = &crm.Handoff{Scenario: st.Scenario, Step: st.Step, Reason: "client asked for a manager", CreatedAt: t.Now}
+		h.reply(t, res, tx.HandoffAccepted)
+	case cmd == "help":
+		res.State = *st
+		h.reply(t, res, tx.Help)
 	case cmd == "profile":
 		res.State = *st
 		h.reply(t, res, ProfileText(t.Client, tx))

@@ -13,6 +13,10 @@ type Texts struct {
 	Unsupported string
 	// NoProfile answers /profile before anything is recorded.
 	NoProfile string
+	// Help answers /help.
+	Help string
+	// HandoffAccepted confirms /manager (a request to talk to a person).
+	HandoffAccepted string
 	// ContactButton is the caption of the share-contact button.
 	ContactButton string
 	// Selected prefixes the list of options chosen so far in a multi-select.
@@ -45,13 +49,17 @@ type Texts struct {
 func DefaultTexts() Texts {
 	return Texts{
 		Fallback:       "Здравствуйте! Чтобы начать, отправьте /start.",
-		UnknownCommand: "Такой команды нет. Доступно: /start — начать заново, /profile — мои данные, /stop — отписаться от рассылок.",
+		UnknownCommand: "Такой команды нет. Доступно: /start — начать заново, /profile — мои данные, /manager — позвать менеджера, /stop — отписаться от рассылок.",
 		Unsubscribed:   "Вы отписались от рассылок. Больше не будем писать первыми. Вернуться можно командой /start.",
 		Unsupported:    "Я понимаю только текст и кнопки. Ответьте, пожалуйста, текстом.",
 		NoProfile:      "О вас пока ничего не записано. Отправьте /start, чтобы познакомиться.",
-		ContactButton:  "📱 Отправить номер",
-		Selected:       "Выбрано: ",
-		RetryHint:      "Если вопрос непонятен, отправьте /start, чтобы начать заново.",
+		Help: "Команды:\n/start — начать заново\n/profile — мои данные: посмотреть и исправить\n" +
+			"/manager — позвать менеджера\n/stop — отписаться от рассылок",
+		HandoffAccepted: "Передали ваш вопрос менеджеру: он ответит здесь в течение 10 минут в рабочее время. " +
+			"Пока можно продолжить с того места, где остановились.",
+		ContactButton: "📱 Отправить номер",
+		Selected:      "Выбрано: ",
+		RetryHint:     "Если вопрос непонятен, отправьте /start, чтобы начать заново.",
 
 		EmptyAnswer:    "Напишите, пожалуйста, ответ.",
 		TooShort:       "Слишком коротко: нужно не меньше %d симв.",
