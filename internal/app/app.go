@@ -71,8 +71,12 @@ func (s *Stores) Handler(cfg config.Config, sender messenger.Sender) (*dialog.Ha
 	})
 }
 
-// Close releases every opened backend, newest first.
+// Close stops the scenario watcher (if started) and releases every opened
+// backend, newest first.
 func (s *Stores) Close() error {
+	if s.Scenarios != nil {
+		s.Scenarios.Stop()
+	}
 	var errs []error
 	for i := len(s.closers) - 1; i >= 0; i-- {
 		errs = append(errs, s.closers[i]())

@@ -51,8 +51,6 @@ func runChat(ctx context.Context, env *Env, cfg config.Config, log *slog.Logger)
 	}
 	if err := stores.Scenarios.Start(ctx); err != nil {
 		log.Warn("hot reload disabled", "err", err)
-	} else {
-		defer stores.Scenarios.Stop()
 	}
 	term := &terminal{out: env.Stdout, chat: messenger.ChatKey{Platform: messenger.Terminal, ID: *user}}
 	h, err := stores.Handler(cfg, term)

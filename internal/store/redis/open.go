@@ -73,11 +73,40 @@ func openEmbedded(ctx context.Context, logger *slog.Logger) (goredis.UniversalCl
 	}
 	logger.Info("REDIS_URL is not set: using an in-process Redis (miniredis); "+
 		"conversation state is kept in memory and lost on exit", "addr", srv.Addr())
+	stopClock := runClock(srv, embeddedClockTick)
 	return client, onceFunc(func() error {
+		stopClock()
 		err := client.Close()
 		srv.Close()
 		return err
 	}), nil
+}
+
+// embeddedClockTick is how often the embedded server's clock follows wall time.
+const embeddedClockTick = 100 * time.Millisecond
+
+// runClock makes miniredis expire keys as real Redis does: its TTLs only
+// decrease through FastForward, so a ticker advances them by the wall time
+// that passed. The returned func stops the ticker.
+func runClock(srv *miniredis.Miniredis, tick time.Duration) func() {
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(tick)
+		defer t.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				srv.FastForward(now.Sub(last))
+				last = now
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
 }
 
 // pingWithTimeout pings c, bounding the wait when ctx has no deadline.
