@@ -1,0 +1,219 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+// ErrStopped is returned by Deliver after Stop began: the adapter must not
+// acknowledge the batch.
+var ErrStopped = errors.New("dispatch: stopped")
+
+// Config configures a Dispatcher.
+type Config struct {
+	// Handler handles each update; required.
+	Handler Handler
+	// Dedupe skips updates already taken; nil disables dedupe.
+	Dedupe Deduper
+	// Workers is the number of shards (each one goroutine with its own queue).
+	// Default 16 × GOMAXPROCS.
+	Workers int
+	// QueueSize bounds each worker's queue; Deliver blocks when it is full.
+	// Default 64.
+	QueueSize int
+	// MaxAttempts is how many times a failing update is tried before Deliver
+	// reports the error (the adapter then redelivers later). Default 5.
+	MaxAttempts int
+	// RetryBackoff is the first retry delay, doubled per attempt up to
+	// MaxBackoff. Defaults 100ms and 5s.
+	RetryBackoff, MaxBackoff time.Duration
+	// HandleTimeout bounds one attempt. Default 30s.
+	HandleTimeout time.Duration
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.Workers <= 0 {
+		c.Workers = 16 * runtime.GOMAXPROCS(0)
+	}
+	if c.QueueSize <= 0 {
+		c.QueueSize = 64
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 5
+	}
+	if c.RetryBackoff <= 0 {
+		c.RetryBackoff = 100 * time.Millisecond
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = 5 * time.Second
+	}
+	if c.HandleTimeout <= 0 {
+		c.HandleTimeout = 30 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+func (c *Config) validate() error {
+	if c.Handler == nil {
+		return errors.New("dispatch: Config.Handler is required")
+	}
+	return nil
+}
+
+// job is one update on its way through a worker.
+type job struct {
+	ctx  context.Context
+	upd  *messenger.Update
+	done *batch
+}
+
+// batch tracks one Deliver call.
+type batch struct {
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	errs []error
+}
+
+func (b *batch) finish(err error) {
+	if err != nil {
+		b.mu.Lock()
+		b.errs = append(b.errs, err)
+		b.mu.Unlock()
+	}
+	b.wg.Done()
+}
+
+// Dispatcher routes updates to per-chat ordered workers. It implements
+// messenger.Sink.
+type Dispatcher struct {
+	cfg    Config
+	queues []chan job
+	seed   maphash.Seed
+	stats  *Stats
+
+	mu       sync.RWMutex // guards stopping against sends on queues
+	stopping bool
+	workers  sync.WaitGroup
+	baseCtx  context.Context
+	cancel   context.CancelFunc
+}
+
+// New checks cfg and returns a Dispatcher; call Start before Deliver.
+func New(cfg Config) (*Dispatcher, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	cfg.setDefaults()
+	d := &Dispatcher{cfg: cfg, seed: maphash.MakeSeed(), stats: newStats(cfg.Workers)}
+	d.queues = make([]chan job, cfg.Workers)
+	for i := range d.queues {
+		d.queues[i] = make(chan job, cfg.QueueSize)
+	}
+	return d, nil
+}
+
+// Stats returns the dispatcher's live counters.
+func (d *Dispatcher) Stats() *Stats { return d.stats }
+
+// Start launches the workers. Handling contexts derive from ctx's values but
+// are cancelled only by Stop's deadline.
+func (d *Dispatcher) Start(ctx context.Context) error {
+	d.baseCtx, d.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	for i, q := range d.queues {
+		d.workers.Add(1)
+		go d.work(i, q)
+	}
+	return nil
+}
+
+// Stop stops intake, lets the workers drain their queues until ctx ends,
+// then cancels the updates still running. It returns ctx.Err() when the
+// deadline cut the drain short.
+func (d *Dispatcher) Stop(ctx context.Context) error {
+	d.mu.Lock()
+	if d.stopping {
+		d.mu.Unlock()
+		return nil
+	}
+	d.stopping = true
+	for _, q := range d.queues {
+		close(q)
+	}
+	d.mu.Unlock()
+	drained := make(chan struct{})
+	go func() { d.workers.Wait(); close(drained) }()
+	select {
+	case <-drained:
+		d.cancel()
+		return nil
+	case <-ctx.Done():
+		d.cancel()
+		<-drained
+		return fmt.Errorf("dispatch: drain cut short: %w", ctx.Err())
+	}
+}
+
+// Deliver implements messenger.Sink: it queues every update on its chat's
+// worker and waits until all are handled. It returns the joined errors of
+// the updates that failed (their dedupe claims released) so the adapter
+// redelivers the batch; already handled updates are then skipped by dedupe.
+func (d *Dispatcher) Deliver(ctx context.Context, updates []*messenger.Update) error {
+	b := &batch{}
+	if err := d.enqueue(ctx, updates, b); err != nil {
+		b.wg.Wait()
+		return err
+	}
+	b.wg.Wait()
+	return errors.Join(b.errs...)
+}
+
+func (d *Dispatcher) enqueue(ctx context.Context, updates []*messenger.Update, b *batch) error {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.stopping {
+		return ErrStopped
+	}
+	for _, upd := range updates {
+		q := d.queues[d.shard(upd.Chat)]
+		b.wg.Add(1)
+		select {
+		case q <- job{ctx: ctx, upd: upd, done: b}:
+			d.stats.queued(1)
+		case <-ctx.Done():
+			b.wg.Done()
+			return fmt.Errorf("dispatch: deliver: %w", ctx.Err())
+		}
+	}
+	return nil
+}
+
+// shard picks the worker of a chat.
+func (d *Dispatcher) shard(k messenger.ChatKey) int {
+	var h maphash.Hash
+	h.SetSeed(d.seed)
+	h.WriteString(string(k.Platform))
+	h.WriteByte(0)
+	h.WriteString(k.ID)
+	return int(h.Sum64() % uint64(len(d.queues)))
+}
+
+// work handles one queue's jobs in order until it is closed.
+func (d *Dispatcher) work(i int, q <-chan job) {
+	defer d.workers.Done()
+	for j := range q {
+		d.stats.queued(-1)
+		j.done.finish(d.process(j))
+	}
+}

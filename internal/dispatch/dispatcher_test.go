@@ -1,0 +1,303 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// memDedupe is an in-memory Deduper.
+type memDedupe struct {
+	mu      sync.Mutex
+	claimed map[string]bool
+	fail    error
+}
+
+func newMemDedupe() *memDedupe { return &memDedupe{claimed: map[string]bool{}} }
+
+func (m *memDedupe) ClaimUpdate(_ context.Context, p messenger.Platform, id string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return false, m.fail
+	}
+	k := string(p) + ":" + id
+	if m.claimed[k] {
+		return false, nil
+	}
+	m.claimed[k] = true
+	return true, nil
+}
+
+func (m *memDedupe) ReleaseUpdate(_ context.Context, p messenger.Platform, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.claimed, string(p)+":"+id)
+	return nil
+}
+
+func upd(chat, id string) *messenger.Update {
+	return &messenger.Update{ID: id, Chat: messenger.ChatKey{Platform: messenger.Telegram, ID: chat}, Kind: messenger.KindMessage, Text: id}
+}
+
+func start(t *testing.T, cfg Config) *Dispatcher {
+	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = quiet
+	}
+	if cfg.RetryBackoff == 0 {
+		cfg.RetryBackoff = time.Millisecond
+	}
+	d, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = d.Stop(ctx)
+	})
+	return d
+}
+
+func TestOrderPerChatAndParallelAcrossChats(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	seen := map[string][]string{}
+	var running, peak atomic.Int64
+	h := HandlerFunc(func(_ context.Context, u *messenger.Update) error {
+		n := running.Add(1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		time.Sleep(200 * time.Microsecond)
+		running.Add(-1)
+		mu.Lock()
+		seen[u.Chat.ID] = append(seen[u.Chat.ID], u.ID)
+		mu.Unlock()
+		return nil
+	})
+	d := start(t, Config{Handler: h, Dedupe: newMemDedupe(), Workers: 8, QueueSize: 4})
+	const chats, per = 20, 25
+	var batch []*messenger.Update
+	for i := range per {
+		for c := range chats {
+			batch = append(batch, upd(fmt.Sprint(c), fmt.Sprintf("%d-%03d", c, i)))
+		}
+	}
+	if err := d.Deliver(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	for c := range chats {
+		got := seen[fmt.Sprint(c)]
+		if len(got) != per {
+			t.Fatalf("chat %d: %d updates", c, len(got))
+		}
+		for i := range per {
+			if want := fmt.Sprintf("%d-%03d", c, i); got[i] != want {
+				t.Fatalf("chat %d out of order at %d: %v", c, i, got)
+			}
+		}
+	}
+	if peak.Load() < 2 {
+		t.Fatalf("chats were not handled in parallel (peak %d)", peak.Load())
+	}
+	if d.Stats().Handled() != chats*per || d.Stats().QueueDepth() != 0 {
+		t.Fatalf("stats: handled %d depth %d", d.Stats().Handled(), d.Stats().QueueDepth())
+	}
+}
+
+func TestOutcomes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		handler    func(calls int) error // by call number, 1-based
+		deliveries int                   // how many times the same batch is delivered
+		wantErr    bool                  // of the last delivery
+		wantCalls  int
+		wantStats  func(s *Stats) bool
+	}{
+		{"ok once despite redelivery", func(int) error { return nil }, 3, false, 1,
+			func(s *Stats) bool { return s.Handled() == 1 && s.Duplicates() == 2 }},
+		{"transient failure retried", func(n int) error {
+			if n <= 2 {
+				return errors.New("postgres is down")
+			}
+			return nil
+		}, 1, false, 3, func(s *Stats) bool { return s.Retries() == 2 && s.Handled() == 1 }},
+		{"persistent failure reported and released", func(int) error { return errors.New("redis is down") }, 2, true, 6,
+			func(s *Stats) bool { return s.Failed() == 2 && s.Handled() == 0 }},
+		{"panic acknowledged, not retried", func(int) error { panic("bad update") }, 2, false, 1,
+			func(s *Stats) bool { return s.Failed() == 1 && s.Duplicates() == 1 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var calls atomic.Int64
+			h := HandlerFunc(func(context.Context, *messenger.Update) error { return tt.handler(int(calls.Add(1))) })
+			d := start(t, Config{Handler: h, Dedupe: newMemDedupe(), Workers: 2, MaxAttempts: 3})
+			var err error
+			for range tt.deliveries {
+				err = d.Deliver(context.Background(), []*messenger.Update{upd("1", "u1")})
+			}
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if int(calls.Load()) != tt.wantCalls || !tt.wantStats(d.Stats()) {
+				t.Fatalf("calls %d (want %d), stats %+v", calls.Load(), tt.wantCalls, d.Stats())
+			}
+		})
+	}
+}
+
+func TestFailedUpdateDoesNotBlockOthers(t *testing.T) {
+	t.Parallel()
+	var handled sync.Map
+	h := HandlerFunc(func(_ context.Context, u *messenger.Update) error {
+		if u.ID == "poison" {
+			panic("boom")
+		}
+		handled.Store(u.ID, true)
+		return nil
+	})
+	d := start(t, Config{Handler: h, Workers: 1})
+	err := d.Deliver(context.Background(), []*messenger.Update{upd("1", "a"), upd("1", "poison"), upd("1", "b")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"a", "b"} {
+		if _, ok := handled.Load(id); !ok {
+			t.Fatalf("%s not handled after a panic", id)
+		}
+	}
+}
+
+func TestDedupeStoreDownIsAnError(t *testing.T) {
+	t.Parallel()
+	dd := newMemDedupe()
+	dd.fail = errors.New("redis: connection refused")
+	var calls atomic.Int64
+	d := start(t, Config{Handler: HandlerFunc(func(context.Context, *messenger.Update) error { calls.Add(1); return nil }),
+		Dedupe: dd, Workers: 1, MaxAttempts: 2})
+	if err := d.Deliver(context.Background(), []*messenger.Update{upd("1", "x")}); err == nil || calls.Load() != 0 {
+		t.Fatalf("err = %v, calls %d: an update must not be handled (or acked) without its dedupe claim", err, calls.Load())
+	}
+}
+
+func TestStopDrainsThenRefuses(t *testing.T) {
+	t.Parallel()
+	var handled atomic.Int64
+	h := HandlerFunc(func(context.Context, *messenger.Update) error {
+		time.Sleep(5 * time.Millisecond)
+		handled.Add(1)
+		return nil
+	})
+	d, err := New(Config{Handler: h, Workers: 2, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = d.Start(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var batch []*messenger.Update
+		for i := range 20 {
+			batch = append(batch, upd(fmt.Sprint(i%3), fmt.Sprint(i)))
+		}
+		if err := d.Deliver(context.Background(), batch); err != nil {
+			t.Errorf("deliver before stop: %v", err)
+		}
+	}()
+	time.Sleep(10 * time.Millisecond)
+	wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := d.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if handled.Load() != 20 {
+		t.Fatalf("handled %d of 20 before stop returned", handled.Load())
+	}
+	if err := d.Deliver(context.Background(), []*messenger.Update{upd("1", "late")}); !errors.Is(err, ErrStopped) {
+		t.Fatalf("deliver after stop: %v", err)
+	}
+}
+
+func TestStopDeadlineCancelsRunningUpdates(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{})
+	h := HandlerFunc(func(ctx context.Context, _ *messenger.Update) error {
+		close(started)
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	d, _ := New(Config{Handler: h, Workers: 1, MaxAttempts: 1, Logger: quiet})
+	_ = d.Start(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- d.Deliver(context.Background(), []*messenger.Update{upd("1", "slow")}) }()
+	<-started
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := d.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("stop = %v, want deadline exceeded", err)
+	}
+	if err := <-errc; err == nil {
+		t.Fatal("an update cut short by shutdown must not be acknowledged")
+	}
+}
+
+func TestBackpressureRespectsContext(t *testing.T) {
+	t.Parallel()
+	block := make(chan struct{})
+	h := HandlerFunc(func(context.Context, *messenger.Update) error { <-block; return nil })
+	d := start(t, Config{Handler: h, Workers: 1, QueueSize: 1})
+	t.Cleanup(func() { close(block) })
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	batch := []*messenger.Update{upd("1", "a"), upd("1", "b"), upd("1", "c"), upd("1", "d")}
+	errc := make(chan error, 1)
+	go func() { errc <- d.Deliver(ctx, batch) }()
+	select {
+	case err := <-errc:
+		t.Fatalf("deliver returned %v before its updates were handled", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if depth := d.Stats().QueueDepth(); depth > 1 {
+		t.Fatalf("queue depth %d exceeds its bound", depth)
+	}
+}
+
+func TestChain(t *testing.T) {
+	t.Parallel()
+	var order []string
+	mw := func(name string) Middleware {
+		return func(next Handler) Handler {
+			return HandlerFunc(func(ctx context.Context, u *messenger.Update) error {
+				order = append(order, name)
+				return next.Handle(ctx, u)
+			})
+		}
+	}
+	h := Chain(HandlerFunc(func(context.Context, *messenger.Update) error { order = append(order, "h"); return nil }), mw("a"), mw("b"))
+	_ = h.Handle(context.Background(), upd("1", "x"))
+	if fmt.Sprint(order) != "[a b h]" {
+		t.Fatalf("order = %v", order)
+	}
+}
