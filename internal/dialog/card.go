@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/chathub/chathub/internal/crm"
@@ -12,8 +13,9 @@ import (
 )
 
 // env returns what templates and conditions see, with ans as "answer". The
-// client card reflects the changes recorded so far in this call.
-func (c *call) env(ans answer) scenario.Data {
+// client card (reflecting the changes recorded so far in this call) is built
+// only for a text or condition that mentions "client": nothing else can reach it.
+func (c *call) env(ans answer, src string) scenario.Data {
 	if c.data == nil {
 		vars := c.g.Vars
 		if len(c.res.State.Vars) > 0 {
@@ -21,7 +23,11 @@ func (c *call) env(ans answer) scenario.Data {
 			maps.Copy(vars, c.g.Vars)
 			maps.Copy(vars, c.res.State.Vars)
 		}
-		c.data = scenario.Data{"client": c.card(), "vars": vars, "answer": nil}
+		c.data = scenario.Data{"client": nil, "vars": vars, "answer": nil}
+		c.hasCard = false
+	}
+	if !c.hasCard && strings.Contains(src, "client") {
+		c.data["client"], c.hasCard = c.card(), true
 	}
 	c.data["answer"] = ans.val
 	return c.data
@@ -30,7 +36,7 @@ func (c *call) env(ans answer) scenario.Data {
 // card builds the client card: every core field (empty when unknown), "tags",
 // "attributes" and "consent", overlaid with this call's changes.
 func (c *call) card() map[string]any {
-	cl := c.t.Client
+	cl := c.t.client(c.res)
 	if cl == nil {
 		cl = &crm.Client{Platform: c.t.Chat.Platform, PlatformUserID: c.t.Chat.ID}
 	}

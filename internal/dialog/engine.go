@@ -64,7 +64,20 @@ type Turn struct {
 	Update *messenger.Update
 	// Client is the CRM record before this turn; nil for a client not yet stored.
 	Client *crm.Client
-	Now    time.Time
+	// ClientUnknown means Client was not looked up. A turn that needs the
+	// client card then sets Result.NeedClient, and the caller runs it again
+	// with the client loaded (the engine is pure, so a rerun is cheap); most
+	// steps never need the card, which saves a database read per update.
+	ClientUnknown bool
+	Now           time.Time
+}
+
+// client returns the turn's client, noting in res when it was not looked up.
+func (t *Turn) client(res *Result) *crm.Client {
+	if t.ClientUnknown {
+		res.NeedClient = true
+	}
+	return t.Client
 }
 
 // Result is what one engine call decided. Callers may reuse a Result across
@@ -77,6 +90,10 @@ type Result struct {
 	// Warnings are runtime failures of conditions or templates (logged by the
 	// caller; the conversation still moves on).
 	Warnings []error
+	// NeedClient reports that the turn used the client card while
+	// Turn.ClientUnknown was set: the result is void and the turn must be run
+	// again with the client.
+	NeedClient bool
 }
 
 // Reset empties r for reuse, keeping its buffers.
@@ -85,6 +102,7 @@ func (r *Result) Reset() {
 	r.Replies = r.Replies[:0]
 	r.Changes = crm.Changes{}
 	r.Warnings = r.Warnings[:0]
+	r.NeedClient = false
 }
 
 // Start begins scenario g at its start step.
@@ -115,6 +133,8 @@ type call struct {
 	t    *Turn
 	res  *Result
 	data scenario.Data // built lazily; reset when changes are recorded
+	// hasCard tells whether data holds the client card yet.
+	hasCard bool
 }
 
 // answer accepts or re-asks the update at step.
@@ -213,7 +233,7 @@ func (c *call) next(step *scenario.Step, opt *scenario.Option, ans answer) strin
 		if b.Cond == nil {
 			return b.Goto
 		}
-		ok, err := b.Match(c.env(ans))
+		ok, err := b.Match(c.env(ans, b.Source))
 		if err != nil {
 			c.res.Warnings = append(c.res.Warnings, err)
 		}
@@ -229,7 +249,7 @@ func (c *call) render(t *scenario.Text, ans answer) string {
 	if t.Static() {
 		return t.Raw
 	}
-	out, err := t.Render(c.env(ans))
+	out, err := t.Render(c.env(ans, t.Raw))
 	if err != nil {
 		c.res.Warnings = append(c.res.Warnings, err)
 		return t.Raw

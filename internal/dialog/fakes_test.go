@@ -57,6 +57,7 @@ type memClients struct {
 	clients map[messenger.ChatKey]*crm.Client
 	answers []crm.Answer
 	fail    error
+	gets    int
 }
 
 func newMemClients() *memClients { return &memClients{clients: map[messenger.ChatKey]*crm.Client{}} }
@@ -64,6 +65,7 @@ func newMemClients() *memClients { return &memClients{clients: map[messenger.Cha
 func (m *memClients) GetClient(_ context.Context, key messenger.ChatKey) (*crm.Client, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.gets++
 	c, ok := m.clients[key]
 	if !ok {
 		return nil, nil

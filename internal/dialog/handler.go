@@ -116,16 +116,10 @@ func (h *Handler) run(ctx context.Context, key messenger.ChatKey, upd *messenger
 	if err := decodeState(data, &st); err != nil {
 		h.cfg.Logger.Warn("discarding unreadable conversation state", "chat", key.String(), "err", err)
 	}
-	client, err := h.cfg.Clients.GetClient(ctx, key)
-	if err != nil {
-		return fmt.Errorf("load client %s: %w", key, err)
-	}
 	res := h.results.Get().(*Result)
 	defer h.results.Put(res)
-	res.Reset()
-	t := Turn{Chat: key, Update: upd, Client: client, Now: h.cfg.Now()}
-	res.Changes.Now = t.Now
-	if err := decide(&st, &t, res); err != nil {
+	t := Turn{Chat: key, Update: upd, ClientUnknown: true, Now: h.cfg.Now()}
+	if err := h.decide(ctx, decide, &st, &t, res); err != nil {
 		return err
 	}
 	h.fillProfile(&t, res)
@@ -142,13 +136,33 @@ func (h *Handler) run(ctx context.Context, key messenger.ChatKey, upd *messenger
 	return nil
 }
 
+// decide runs the decision without the client card first and again with it
+// when the engine reports it needed the card.
+func (h *Handler) decide(ctx context.Context, decide decideFunc, st *State, t *Turn, res *Result) error {
+	for {
+		res.Reset()
+		res.Changes.Now = t.Now
+		if err := decide(st, t, res); err != nil {
+			return err
+		}
+		if !res.NeedClient {
+			return nil
+		}
+		client, err := h.cfg.Clients.GetClient(ctx, t.Chat)
+		if err != nil {
+			return fmt.Errorf("load client %s: %w", t.Chat, err)
+		}
+		t.Client, t.ClientUnknown = client, false
+	}
+}
+
 // fillProfile passes the platform profile and deep-link source to the CRM.
 func (h *Handler) fillProfile(t *Turn, res *Result) {
 	if t.Update == nil {
 		return
 	}
-	if p := t.Update.Profile; p != nil && res.Changes.Profile == nil &&
-		(t.Client == nil || t.Client.FirstName == "" && t.Client.Username == "") {
+	// The store fills profile fields only where the client has none yet.
+	if p := t.Update.Profile; p != nil && res.Changes.Profile == nil {
 		res.Changes.Profile = p
 	}
 	if t.Update.Source != "" && res.Changes.Source == "" {

@@ -211,3 +211,32 @@ func TestHandlerBlockedOnSendIsRecorded(t *testing.T) {
 		t.Fatalf("blocked send not recorded: %+v", c)
 	}
 }
+
+func TestHandlerReadsClientOnlyWhenTheTurnNeedsIt(t *testing.T) {
+	t.Parallel()
+	f := newHandlerFixture(t)
+	steps := []struct {
+		upd      *messenger.Update
+		wantRead bool
+	}{
+		{text("/start"), false},      // consent: static text
+		{button("yes"), false},       // name question: static
+		{text("Анна"), true},         // age question: {{ .client.first_name }}
+		{text("43"), false},          // city question: static
+		{text("/profile"), true},     // built-in card... claimed by no scenario here
+		{text("привет, бот"), false}, // still in the conversation: city accepts free text
+		{text("/manager"), false},    // hand-off keeps the place
+	}
+	for _, s := range steps {
+		before := f.clients.gets
+		f.say(t, s.upd)
+		if read := f.clients.gets > before; read != s.wantRead {
+			t.Errorf("%q: client read = %v, want %v", s.upd.Text+s.upd.Value, read, s.wantRead)
+		}
+	}
+	// A new client's first message needs to know the client is new.
+	g := newHandlerFixture(t)
+	if got := strings.Join(g.say(t, text("здравствуйте")), ""); !strings.Contains(got, "Согласны") || g.clients.gets != 1 {
+		t.Fatalf("first contact: %q after %d reads", got, g.clients.gets)
+	}
+}

@@ -31,7 +31,7 @@ func (h *Handler) route(ctx context.Context, st *State, t *Turn, res *Result) er
 			return nil
 		}
 	}
-	if g := h.trigger(t); g != nil {
+	if g := h.trigger(t, res); g != nil {
 		h.cfg.Engine.Start(g, t, res)
 		return nil
 	}
@@ -41,7 +41,7 @@ func (h *Handler) route(ctx context.Context, st *State, t *Turn, res *Result) er
 
 // trigger finds a scenario an idle client's message starts: a keyword, a
 // deep-link source, or the default scenario on a client's very first message.
-func (h *Handler) trigger(t *Turn) *scenario.Graph {
+func (h *Handler) trigger(t *Turn, res *Result) *scenario.Graph {
 	upd := t.Update
 	if upd.Kind == messenger.KindMessage {
 		if g, ok := h.cfg.Scenarios.ByKeyword(upd.Text); ok {
@@ -53,7 +53,7 @@ func (h *Handler) trigger(t *Turn) *scenario.Graph {
 			return g
 		}
 	}
-	if t.Client == nil {
+	if t.client(res) == nil {
 		return h.defaultScenario()
 	}
 	return nil
@@ -92,7 +92,7 @@ func (h *Handler) command(cmd, arg string, st *State, t *Turn, res *Result) {
 		h.reply(t, res, tx.Help)
 	case cmd == "profile":
 		res.State = *st
-		h.reply(t, res, ProfileText(t.Client, tx))
+		h.reply(t, res, ProfileText(t.client(res), tx))
 	default:
 		res.State = *st
 		h.reply(t, res, tx.UnknownCommand)
