@@ -1,0 +1,139 @@
+// Package admin is chathub's HTTP server: health and readiness probes,
+// Prometheus metrics, and the mount point for platform webhooks (and, later,
+// the managers' API).
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Pinger is a dependency /readyz checks (the CRM database, Redis).
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Config configures a Server.
+type Config struct {
+	// Addr is the listen address. Default ":8080".
+	Addr string
+	// Checks are pinged by /readyz, by name. Default: none (always ready).
+	Checks map[string]Pinger
+	// Gatherer serves /metrics. Default: none (404).
+	Gatherer prometheus.Gatherer
+	// CheckTimeout bounds each readiness check. Default 2s.
+	CheckTimeout time.Duration
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.Addr == "" {
+		c.Addr = ":8080"
+	}
+	if c.CheckTimeout <= 0 {
+		c.CheckTimeout = 2 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Server serves the probes, metrics and mounted handlers.
+type Server struct {
+	cfg  Config
+	mux  *http.ServeMux
+	srv  *http.Server
+	ln   net.Listener
+	done chan error
+}
+
+// New returns a Server with /healthz, /readyz and /metrics routed.
+func New(cfg Config) *Server {
+	cfg.setDefaults()
+	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	s.mux.HandleFunc("GET /readyz", s.ready)
+	if cfg.Gatherer != nil {
+		s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
+	}
+	s.srv = &http.Server{
+		Handler:           s.mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	return s
+}
+
+// Handle mounts h on pattern (webhooks); call before Start.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// Start listens on Addr and serves in the background.
+func (s *Server) Start(context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("admin: listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.ln, s.done = ln, make(chan error, 1)
+	go func() { s.done <- s.srv.Serve(ln) }()
+	s.cfg.Logger.Info("http server listening", "addr", ln.Addr().String())
+	return nil
+}
+
+// Addr is the address the server listens on (after Start).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Stop stops accepting connections and waits for running requests until ctx ends.
+func (s *Server) Stop(ctx context.Context) error {
+	if s.ln == nil {
+		return nil
+	}
+	err := s.srv.Shutdown(ctx)
+	if serr := <-s.done; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	return err
+}
+
+// ready pings every check; 503 with the failing names when any fails.
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	failed := map[string]string{}
+	for name, c := range s.cfg.Checks {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.CheckTimeout)
+		if err := c.Ping(ctx); err != nil {
+			failed[name] = "unreachable"
+			s.cfg.Logger.Warn("readiness check failed", "check", name, "err", err)
+		}
+		cancel()
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if len(failed) > 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	names := make([]string, 0, len(s.cfg.Checks))
+	for n := range s.cfg.Checks {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	status := map[string]string{}
+	for _, n := range names {
+		status[n] = "ok"
+		if v, bad := failed[n]; bad {
+			status[n] = v
+		}
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"ready": len(failed) == 0, "checks": status})
+}

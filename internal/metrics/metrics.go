@@ -1,0 +1,125 @@
+// Package metrics holds chathub's Prometheus collectors and the wrappers
+// that feed them: a dispatch middleware (updates handled, handling latency),
+// a messenger.Sender wrapper (sends by result) and the pipeline gauges.
+package metrics
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/chathub/chathub/internal/dispatch"
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+// Metrics is one set of collectors on its own registry.
+type Metrics struct {
+	// Registry holds every collector (and the Go and process collectors).
+	Registry *prometheus.Registry
+	updates  *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	sends    *prometheus.CounterVec
+}
+
+// New registers chathub's collectors on a fresh registry.
+func New() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		updates: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chathub_updates_total",
+			Help: "Inbound updates by platform and result (ok, error, panic).",
+		}, []string{"platform", "result"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "chathub_update_handle_seconds",
+			Help:    "Time to handle one update end to end (state, CRM, engine, replies).",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"platform"}),
+		sends: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chathub_sends_total",
+			Help: "Outbound messages by platform and result (ok, blocked, rate_limited, bad_request, transient, error).",
+		}, []string{"platform", "result"}),
+	}
+	m.Registry.MustRegister(m.updates, m.latency, m.sends,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Middleware counts and times every handled update.
+func (m *Metrics) Middleware() dispatch.Middleware {
+	return func(next dispatch.Handler) dispatch.Handler {
+		return dispatch.HandlerFunc(func(ctx context.Context, upd *messenger.Update) (err error) {
+			platform := string(upd.Chat.Platform)
+			start := time.Now()
+			defer func() {
+				if r := recover(); r != nil {
+					m.updates.WithLabelValues(platform, "panic").Inc()
+					panic(r)
+				}
+				m.latency.WithLabelValues(platform).Observe(time.Since(start).Seconds())
+				m.updates.WithLabelValues(platform, resultOf(err)).Inc()
+			}()
+			return next.Handle(ctx, upd)
+		})
+	}
+}
+
+func resultOf(err error) string {
+	if err != nil {
+		return "error"
+	}
+	return "ok"
+}
+
+// WatchDispatcher exports a dispatcher's queue depth, duplicates and retries.
+func (m *Metrics) WatchDispatcher(s *dispatch.Stats) {
+	m.Registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "chathub_dispatch_queue_depth", Help: "Updates waiting in the dispatcher's worker queues.",
+		}, func() float64 { return float64(s.QueueDepth()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "chathub_dispatch_duplicates_total", Help: "Redelivered updates skipped by dedupe.",
+		}, func() float64 { return float64(s.Duplicates()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "chathub_dispatch_retries_total", Help: "Retry attempts of failing updates.",
+		}, func() float64 { return float64(s.Retries()) }),
+	)
+}
+
+// Sender wraps s so every send is counted by result.
+func (m *Metrics) Sender(platform messenger.Platform, s messenger.Sender) messenger.Sender {
+	return &countingSender{next: s, platform: string(platform), sends: m.sends}
+}
+
+type countingSender struct {
+	next     messenger.Sender
+	platform string
+	sends    *prometheus.CounterVec
+}
+
+// Send implements messenger.Sender.
+func (c *countingSender) Send(ctx context.Context, msg messenger.OutMessage) (messenger.Sent, error) {
+	sent, err := c.next.Send(ctx, msg)
+	c.sends.WithLabelValues(c.platform, SendResult(err)).Inc()
+	return sent, err
+}
+
+// SendResult names the outcome of a send for metrics and the delivery ledger.
+func SendResult(err error) string {
+	var rl *messenger.RateLimitError
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, messenger.ErrBlocked):
+		return "blocked"
+	case errors.As(err, &rl):
+		return "rate_limited"
+	case errors.Is(err, messenger.ErrBadRequest):
+		return "bad_request"
+	case errors.Is(err, messenger.ErrTransient):
+		return "transient"
+	}
+	return "error"
+}
