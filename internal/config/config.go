@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -37,16 +38,62 @@ type Config struct {
 	LogLevel slog.Level
 	// LogFormat (LOG_FORMAT: text or json). Default text.
 	LogFormat string
+
+	// HTTPAddr (HTTP_ADDR) is where `chathub run` serves /healthz, /readyz,
+	// /metrics and webhooks. Default ":8080".
+	HTTPAddr string
+	// Telegram configures the Telegram bot; empty Token disables it.
+	Telegram Telegram
+	// VK configures the VK community bot; empty Token disables it.
+	VK VK
+	// Workers (WORKERS) is the number of inbound pipeline shards. Default 16 per CPU.
+	Workers int
+	// ShutdownTimeout (SHUTDOWN_TIMEOUT) bounds the graceful drain. Default 15s.
+	ShutdownTimeout time.Duration
+}
+
+// Telegram is the Telegram bot's configuration.
+type Telegram struct {
+	// Token (TELEGRAM_TOKEN) from @BotFather; empty disables Telegram.
+	Token string
+	// APIURL (TELEGRAM_API_URL). Default "https://api.telegram.org".
+	APIURL string
+	// WebhookURL (TELEGRAM_WEBHOOK_URL) is the public HTTPS URL Telegram posts
+	// updates to; empty means long polling. Its path is served on HTTP_ADDR.
+	WebhookURL string
+	// WebhookSecret (TELEGRAM_WEBHOOK_SECRET) is required in webhook mode.
+	WebhookSecret string
+}
+
+// VK is the VK community bot's configuration.
+type VK struct {
+	// Token (VK_TOKEN) is the community access token; empty disables VK.
+	Token string
+	// GroupID (VK_GROUP_ID) is the community id; required with a token.
+	GroupID int
+	// APIURL (VK_API_URL). Default "https://api.vk.com/method/".
+	APIURL string
+	// CallbackPath (VK_CALLBACK_PATH) switches to the Callback API served at
+	// that path on HTTP_ADDR; empty means Bots Long Poll.
+	CallbackPath string
+	// CallbackSecret (VK_CALLBACK_SECRET) and ConfirmationCode
+	// (VK_CONFIRMATION_CODE) are required in Callback API mode.
+	CallbackSecret   string
+	ConfirmationCode string
 }
 
 // Default returns the defaults.
 func Default() Config {
 	return Config{
-		RedisPrefix:  "chathub",
-		ScenariosDir: "scenarios",
-		StateTTL:     30 * 24 * time.Hour,
-		LogLevel:     slog.LevelInfo,
-		LogFormat:    "text",
+		HTTPAddr:        ":8080",
+		ShutdownTimeout: 15 * time.Second,
+		Telegram:        Telegram{APIURL: "https://api.telegram.org"},
+		VK:              VK{APIURL: "https://api.vk.com/method/"},
+		RedisPrefix:     "chathub",
+		ScenariosDir:    "scenarios",
+		StateTTL:        30 * 24 * time.Hour,
+		LogLevel:        slog.LevelInfo,
+		LogFormat:       "text",
 	}
 }
 
@@ -69,13 +116,19 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("SCENARIOS_DIR", &c.ScenariosDir)
 	str("DEFAULT_SCENARIO", &c.DefaultScenario)
 	str("LOG_FORMAT", &c.LogFormat)
-	if v := getenv("STATE_TTL"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("STATE_TTL=%q: not a duration like 720h", v))
-		}
-		c.StateTTL = d
-	}
+	str("HTTP_ADDR", &c.HTTPAddr)
+	str("TELEGRAM_TOKEN", &c.Telegram.Token)
+	str("TELEGRAM_API_URL", &c.Telegram.APIURL)
+	str("TELEGRAM_WEBHOOK_URL", &c.Telegram.WebhookURL)
+	str("TELEGRAM_WEBHOOK_SECRET", &c.Telegram.WebhookSecret)
+	str("VK_TOKEN", &c.VK.Token)
+	str("VK_API_URL", &c.VK.APIURL)
+	str("VK_CALLBACK_PATH", &c.VK.CallbackPath)
+	str("VK_CALLBACK_SECRET", &c.VK.CallbackSecret)
+	str("VK_CONFIRMATION_CODE", &c.VK.ConfirmationCode)
+	errs = append(errs, intVar(getenv, "VK_GROUP_ID", &c.VK.GroupID), intVar(getenv, "WORKERS", &c.Workers),
+		durationVar(getenv, "SHUTDOWN_TIMEOUT", &c.ShutdownTimeout))
+	errs = append(errs, durationVar(getenv, "STATE_TTL", &c.StateTTL))
 	if v := getenv("LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			errs = append(errs, fmt.Errorf("LOG_LEVEL=%q: use debug, info, warn or error", v))
@@ -85,6 +138,55 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	return c, c.Validate()
+}
+
+func intVar(getenv func(string) string, name string, dst *int) error {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return fmt.Errorf("%s=%q: not a non-negative whole number", name, v)
+	}
+	*dst = n
+	return nil
+}
+
+func durationVar(getenv func(string) string, name string, dst *time.Duration) error {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return fmt.Errorf("%s=%q: not a duration like 720h or 15s", name, v)
+	}
+	*dst = d
+	return nil
+}
+
+// Bots reports which bots are configured; `chathub run` needs at least one.
+func (c *Config) Bots() (telegram, vk bool) { return c.Telegram.Token != "", c.VK.Token != "" }
+
+// ValidateBots checks the bot settings `chathub run` needs, naming what to set.
+func (c *Config) ValidateBots() error {
+	tg, vk := c.Bots()
+	if !tg && !vk {
+		return errors.New("no bot configured: set TELEGRAM_TOKEN (a token from @BotFather) " +
+			"and/or VK_TOKEN with VK_GROUP_ID (a community token and its id)")
+	}
+	var errs []error
+	if tg && c.Telegram.WebhookURL != "" && c.Telegram.WebhookSecret == "" {
+		errs = append(errs, errors.New("TELEGRAM_WEBHOOK_URL is set: set TELEGRAM_WEBHOOK_SECRET too (1-256 of A-Z a-z 0-9 _ -)"))
+	}
+	if vk && c.VK.GroupID == 0 {
+		errs = append(errs, errors.New("VK_TOKEN is set: set VK_GROUP_ID to the community id"))
+	}
+	if vk && c.VK.CallbackPath != "" && (c.VK.CallbackSecret == "" || c.VK.ConfirmationCode == "") {
+		errs = append(errs, errors.New("VK_CALLBACK_PATH is set: set VK_CALLBACK_SECRET and VK_CONFIRMATION_CODE from the community's Callback API settings"))
+	}
+	return errors.Join(errs...)
 }
 
 // Validate checks the configuration.
@@ -98,6 +200,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RedisPrefix == "" || strings.ContainsAny(c.RedisPrefix, "{} ") {
 		errs = append(errs, fmt.Errorf("REDIS_PREFIX must be non-empty without braces or spaces, got %q", c.RedisPrefix))
+	}
+	if c.ShutdownTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT must be at least 1s, got %s", c.ShutdownTimeout))
 	}
 	if c.ScenariosDir == "" {
 		errs = append(errs, errors.New("SCENARIOS_DIR must not be empty"))

@@ -59,3 +59,35 @@ func TestRedact(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateBots(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+	}{
+		{"none", nil, "no bot configured: set TELEGRAM_TOKEN"},
+		{"telegram polling", map[string]string{"TELEGRAM_TOKEN": "1:a"}, ""},
+		{"telegram webhook without secret", map[string]string{"TELEGRAM_TOKEN": "1:a", "TELEGRAM_WEBHOOK_URL": "https://x/tg"}, "TELEGRAM_WEBHOOK_SECRET"},
+		{"vk without group", map[string]string{"VK_TOKEN": "t"}, "VK_GROUP_ID"},
+		{"vk long poll", map[string]string{"VK_TOKEN": "t", "VK_GROUP_ID": "42"}, ""},
+		{"vk callback without secrets", map[string]string{"VK_TOKEN": "t", "VK_GROUP_ID": "42", "VK_CALLBACK_PATH": "/vk"}, "VK_CONFIRMATION_CODE"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := FromEnv(func(k string) string { return tt.env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.ValidateBots()
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("ValidateBots() = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+	if _, err := FromEnv(func(k string) string { return map[string]string{"VK_GROUP_ID": "abc"}[k] }); err == nil {
+		t.Fatal("bad VK_GROUP_ID accepted")
+	}
+}
