@@ -1,0 +1,154 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/chathub/chathub/internal/admin"
+	"github.com/chathub/chathub/internal/config"
+	"github.com/chathub/chathub/internal/dispatch"
+	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/metrics"
+)
+
+// Bot is one platform adapter as the runtime uses it: a Sender for replies
+// and either a poller (long polling) or an inbound HTTP handler (webhook).
+type Bot struct {
+	Platform messenger.Platform
+	Sender   messenger.Sender
+	// Poll, when set, pulls updates until ctx ends (long polling).
+	Poll func(ctx context.Context, sink messenger.Sink) error
+	// WebhookPath and Webhook, when set, are mounted on the HTTP server.
+	WebhookPath string
+	Webhook     func(sink messenger.Sink) http.Handler
+	// Register, when set, runs once at start (e.g. Telegram setWebhook).
+	Register func(ctx context.Context) error
+}
+
+// Runtime is `chathub run`: bots → dispatcher → dialog handler, plus the
+// HTTP server, all started and stopped together.
+type Runtime struct {
+	cfg        config.Config
+	stores     *Stores
+	bots       []Bot
+	metrics    *metrics.Metrics
+	dispatcher *dispatch.Dispatcher
+	server     *admin.Server
+	logger     *slog.Logger
+
+	cancelPolls context.CancelFunc
+	polls       sync.WaitGroup
+}
+
+// NewRuntime wires the pipeline over opened stores and the given bots.
+func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logger) (*Runtime, error) {
+	if len(bots) == 0 {
+		return nil, errors.New("no bot configured")
+	}
+	r := &Runtime{cfg: cfg, stores: stores, bots: bots, metrics: metrics.New(), logger: logger}
+	senders := platformSender{}
+	for _, b := range bots {
+		senders[b.Platform] = r.metrics.Sender(b.Platform, b.Sender)
+	}
+	h, err := stores.Handler(cfg, senders)
+	if err != nil {
+		return nil, err
+	}
+	r.dispatcher, err = dispatch.New(dispatch.Config{
+		Handler: dispatch.Chain(h, r.metrics.Middleware()),
+		Dedupe:  stores.State, Workers: cfg.Workers, Logger: logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.metrics.WatchDispatcher(r.dispatcher.Stats())
+	r.server = admin.New(admin.Config{
+		Addr: cfg.HTTPAddr, Gatherer: r.metrics.Registry, Logger: logger,
+		Checks: map[string]admin.Pinger{"postgres": stores.CRM, "redis": stores.State},
+	})
+	for _, b := range bots {
+		if b.Webhook != nil {
+			r.server.Handle("POST "+b.WebhookPath, b.Webhook(r.dispatcher))
+		}
+	}
+	return r, nil
+}
+
+// Addr is the HTTP server's address (after Start).
+func (r *Runtime) Addr() string { return r.server.Addr() }
+
+// Dispatcher exposes the inbound pipeline (for tests and benchmarks).
+func (r *Runtime) Dispatcher() *dispatch.Dispatcher { return r.dispatcher }
+
+// Start begins hot reload, the pipeline, the HTTP server and the pollers.
+func (r *Runtime) Start(ctx context.Context) error {
+	if err := r.stores.Scenarios.Start(ctx); err != nil {
+		r.logger.Warn("scenario hot reload disabled", "err", err)
+	}
+	if err := r.dispatcher.Start(ctx); err != nil {
+		return err
+	}
+	if err := r.server.Start(ctx); err != nil {
+		return err
+	}
+	pollCtx, cancel := context.WithCancel(ctx)
+	r.cancelPolls = cancel
+	for _, b := range r.bots {
+		if err := r.startBot(pollCtx, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Runtime) startBot(ctx context.Context, b Bot) error {
+	if b.Register != nil {
+		if err := b.Register(ctx); err != nil {
+			return fmt.Errorf("register %s bot: %w", b.Platform, err)
+		}
+	}
+	if b.Poll == nil {
+		r.logger.Info("bot receiving webhooks", "platform", string(b.Platform), "path", b.WebhookPath)
+		return nil
+	}
+	r.polls.Add(1)
+	go func() {
+		defer r.polls.Done()
+		r.logger.Info("bot polling", "platform", string(b.Platform))
+		if err := b.Poll(ctx, r.dispatcher); err != nil && ctx.Err() == nil {
+			r.logger.Error("bot polling stopped", "platform", string(b.Platform), "err", err)
+		}
+	}()
+	return nil
+}
+
+// Stop stops intake (pollers, then the HTTP server), drains the pipeline
+// within the shutdown timeout, and stops hot reload. Pollers acknowledge
+// only what was handled, so whatever was cut short is redelivered later.
+func (r *Runtime) Stop(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.ShutdownTimeout)
+	defer cancel()
+	if r.cancelPolls != nil {
+		r.cancelPolls()
+	}
+	errs := []error{r.server.Stop(ctx), r.dispatcher.Stop(ctx)}
+	r.polls.Wait()
+	r.stores.Scenarios.Stop()
+	return errors.Join(errs...)
+}
+
+// platformSender routes each reply to its chat's platform.
+type platformSender map[messenger.Platform]messenger.Sender
+
+// Send implements messenger.Sender.
+func (p platformSender) Send(ctx context.Context, msg messenger.OutMessage) (messenger.Sent, error) {
+	s, ok := p[msg.Chat.Platform]
+	if !ok {
+		return messenger.Sent{}, fmt.Errorf("send to %s: no %s bot configured", msg.Chat, msg.Chat.Platform)
+	}
+	return s.Send(ctx, msg)
+}
