@@ -96,6 +96,7 @@ func TestEngineSteps(t *testing.T) {
 		{name: "text regex digits", step: "name", upd: text("12345"), wantStep: "name", wantReply: "не подходит по формату"},
 		{name: "sql metacharacters kept as data", step: "note", upd: text("'; DROP TABLE clients;--"), wantStep: "", wantReply: "Код '; DROP TABLE clients;-- принят"},
 		{name: "sticker where text wanted", step: "name", upd: &messenger.Update{Chat: testChat, Kind: messenger.KindUnsupported}, wantStep: "name", wantReply: "понимаю только текст"},
+		{name: "sticker beats the custom error", step: "city", upd: &messenger.Update{Chat: testChat, Kind: messenger.KindUnsupported}, wantStep: "city", wantReply: "понимаю только текст"},
 		{name: "stale button on text step", step: "name", upd: button("male"), wantStep: "name", wantReply: "Выберите вариант"},
 		// number
 		{name: "number ok", step: "age", upd: text("30"), wantStep: "email", wantReply: "Email?", wantSet: map[string]any{"age": 30}},

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/chathub/chathub/internal/crm"
+	"github.com/chathub/chathub/internal/messenger"
 	"github.com/chathub/chathub/internal/scenario"
 )
 
@@ -139,7 +140,9 @@ func attributeValue(ans answer) any {
 func (c *call) reask(step *scenario.Step, problem string) {
 	c.res.State.Retries++
 	text := problem
-	if step.ErrorText != nil {
+	// The step's own error text explains a wrong answer; a sticker or photo
+	// is no answer at all and gets the built-in explanation.
+	if step.ErrorText != nil && c.t.Update.Kind != messenger.KindUnsupported {
 		text = c.render(step.ErrorText, answer{text: c.t.Update.Text, val: c.t.Update.Text})
 	}
 	if c.res.State.Retries >= c.e.cfg.RetryHintAfter {

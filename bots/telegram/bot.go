@@ -1,0 +1,141 @@
+// Package telegram is chathub's Telegram adapter: it receives updates by long
+// polling (Run) or webhook (WebhookHandler), translates them into
+// messenger.Update for the inbound pipeline, and sends messenger.OutMessage
+// through the Bot API (Send), mapping Bot API failures to the messenger errors.
+//
+// It uses github.com/go-telegram-bot-api/telegram-bot-api/v5 for the wire
+// format; every call gets the caller's context (the library has none of its
+// own) and every error and log line has the token removed.
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+// requestTimeout bounds a call other than getUpdates.
+const requestTimeout = 30 * time.Second
+
+// pollGrace is added to the poll timeout for a getUpdates call's deadline.
+const pollGrace = 10 * time.Second
+
+// Bot is a Telegram bot: a messenger.Sender and a source of updates. It is
+// safe for concurrent use.
+type Bot struct {
+	cfg    Config
+	api    tgbotapi.BotAPI // template: copied per call with a context-bound client
+	log    *slog.Logger
+	marks  *markTracker
+	clock  func() time.Time
+	minGap time.Duration // first retry delay of polling and delivery
+	maxGap time.Duration // retry delay cap
+}
+
+var _ messenger.Sender = (*Bot)(nil)
+
+// New checks cfg and returns a Bot. It makes no network call (see Me).
+func New(cfg Config) (*Bot, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	ep, err := endpoint(cfg.APIURL)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", err)
+	}
+	b := &Bot{
+		cfg:    cfg,
+		api:    tgbotapi.BotAPI{Token: cfg.Token, Client: cfg.HTTPClient, Buffer: 100},
+		log:    newRedactingLogger(cfg.Logger, cfg.Token).With("platform", string(messenger.Telegram)),
+		marks:  newMarkTracker(),
+		clock:  time.Now,
+		minGap: time.Second,
+		maxGap: 30 * time.Second,
+	}
+	b.api.SetAPIEndpoint(ep)
+	return b, nil
+}
+
+// Me calls getMe: it checks the token and returns the bot's username.
+func (b *Bot) Me(ctx context.Context) (string, error) {
+	var u tgbotapi.User
+	if err := b.callParams(ctx, "getMe", nil, &u); err != nil {
+		return "", err
+	}
+	return u.UserName, nil
+}
+
+// ctxClient binds the library's requests to a context.
+type ctxClient struct {
+	ctx context.Context
+	c   *http.Client
+}
+
+// Do implements tgbotapi.HTTPClient.
+func (c ctxClient) Do(req *http.Request) (*http.Response, error) {
+	return c.c.Do(req.WithContext(c.ctx))
+}
+
+// client returns a copy of the API bound to ctx.
+func (b *Bot) client(ctx context.Context) *tgbotapi.BotAPI {
+	api := b.api
+	api.Client = ctxClient{ctx: ctx, c: b.cfg.HTTPClient}
+	return &api
+}
+
+// call sends a library request and decodes its result into out (when not nil).
+func (b *Bot) call(ctx context.Context, method string, c tgbotapi.Chattable, out any) error {
+	return b.callTimeout(ctx, requestTimeout, method, c, out)
+}
+
+// callTimeout is call with a deadline of at most d.
+func (b *Bot) callTimeout(ctx context.Context, d time.Duration, method string, c tgbotapi.Chattable, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	resp, err := b.client(ctx).Request(c)
+	return b.result(ctx, method, resp, err, out)
+}
+
+// callParams calls method with raw parameters (for what the library's
+// configs lack, such as setWebhook's secret_token).
+func (b *Bot) callParams(ctx context.Context, method string, p tgbotapi.Params, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	resp, err := b.client(ctx).MakeRequest(method, p)
+	return b.result(ctx, method, resp, err, out)
+}
+
+func (b *Bot) result(ctx context.Context, method string, resp *tgbotapi.APIResponse, err error, out any) error {
+	if err != nil {
+		return wrapError(ctx, method, b.cfg.Token, err)
+	}
+	if out == nil || resp == nil {
+		return nil
+	}
+	if err := json.Unmarshal(resp.Result, out); err != nil {
+		return fmt.Errorf("telegram: %s: decode result: %w", method, err)
+	}
+	return nil
+}
+
+// WebhookPath is the path of WebhookURL ("/" when it has none; "" in
+// polling mode): where WebhookHandler must be mounted.
+func (b *Bot) WebhookPath() string {
+	if b.cfg.WebhookURL == "" {
+		return ""
+	}
+	u, err := url.Parse(b.cfg.WebhookURL)
+	if err != nil || u.Path == "" {
+		return "/"
+	}
+	return u.Path
+}

@@ -1,0 +1,162 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+// allowedUpdates are the update kinds the adapter asks Telegram for.
+var allowedUpdates = []string{"message", "callback_query", "my_chat_member"}
+
+// commitTimeout bounds the final getUpdates that confirms the last handled
+// batch when Run stops.
+const commitTimeout = 5 * time.Second
+
+// Run long-polls getUpdates until ctx ends and hands every batch to sink. The
+// offset moves past a batch only after sink.Deliver returns nil: on an error
+// the same batch is delivered again after a backoff (1s doubling to 30s), so
+// delivery is at least once. When ctx ends Run stops polling, leaves a batch
+// not yet handled unconfirmed (the next Run gets it again), confirms the
+// last handled one and returns nil.
+//
+// getUpdates failures are retried: after parameters.retry_after on 429,
+// with the backoff otherwise. Run returns an error wrapping ErrConflict on
+// 409 (a webhook is set, or another process polls this bot), one wrapping
+// ErrUnauthorized when the token is refused, and at once when the Bot is in
+// webhook mode.
+func (b *Bot) Run(ctx context.Context, sink messenger.Sink) error {
+	if b.cfg.WebhookURL != "" {
+		return errors.New("telegram: Run: the bot is in webhook mode (WebhookURL is set); mount WebhookHandler instead")
+	}
+	var offset, acked int
+	retry := backoff{min: b.minGap, max: b.maxGap}
+	for ctx.Err() == nil {
+		raw, err := b.getUpdates(ctx, offset, b.cfg.PollLimit, b.cfg.PollTimeout)
+		if err != nil {
+			if stop, err := b.pollFailed(ctx, err, &retry); stop {
+				return err
+			}
+			continue
+		}
+		retry.reset()
+		acked = offset
+		if len(raw) == 0 {
+			continue
+		}
+		if !b.handleBatch(ctx, sink, raw) {
+			break
+		}
+		offset = nextOffset(raw)
+	}
+	if offset > acked {
+		b.commit(ctx, offset)
+	}
+	return nil
+}
+
+func nextOffset(raw []tgbotapi.Update) int {
+	next := 0
+	for _, u := range raw {
+		next = max(next, u.UpdateID+1)
+	}
+	return next
+}
+
+func (b *Bot) getUpdates(ctx context.Context, offset, limit int, timeout time.Duration) ([]tgbotapi.Update, error) {
+	cfg := tgbotapi.NewUpdate(offset)
+	cfg.Limit = limit
+	cfg.Timeout = int(timeout / time.Second)
+	cfg.AllowedUpdates = allowedUpdates
+	var ups []tgbotapi.Update
+	err := b.callTimeout(ctx, timeout+pollGrace, "getUpdates", cfg, &ups)
+	return ups, err
+}
+
+// pollFailed handles a getUpdates error: it waits before the next try, or
+// says to stop (with the error Run returns).
+func (b *Bot) pollFailed(ctx context.Context, err error, retry *backoff) (stop bool, _ error) {
+	var rl *messenger.RateLimitError
+	switch {
+	case ctx.Err() != nil:
+		return true, nil
+	case errors.Is(err, ErrConflict):
+		return true, fmt.Errorf("telegram: polling stopped (delete the webhook or stop the other poller): %w", err)
+	case errors.Is(err, ErrUnauthorized):
+		return true, fmt.Errorf("telegram: polling stopped: %w", err)
+	case errors.As(err, &rl):
+		b.log.Warn("getUpdates rate limited", "retry_after", rl.RetryAfter)
+		sleepCtx(ctx, rl.RetryAfter)
+	default:
+		d := retry.next()
+		b.log.Warn("getUpdates failed; retrying", "err", err, "retry_in", d)
+		sleepCtx(ctx, d)
+	}
+	return false, nil
+}
+
+// handleBatch delivers a batch until the sink takes it; false when ctx ended
+// first (the batch stays unconfirmed).
+func (b *Bot) handleBatch(ctx context.Context, sink messenger.Sink, raw []tgbotapi.Update) bool {
+	bt := b.prepare(ctx, raw)
+	if len(bt.updates) == 0 {
+		return true
+	}
+	retry := backoff{min: b.minGap, max: b.maxGap}
+	for {
+		err := b.deliver(ctx, sink, bt)
+		if err == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		d := retry.next()
+		b.log.Warn("delivering updates failed; retrying the batch", "err", err, "updates", len(bt.updates), "retry_in", d)
+		if !sleepCtx(ctx, d) {
+			return false
+		}
+	}
+}
+
+// commit confirms the handled updates below offset after ctx ended.
+func (b *Bot) commit(ctx context.Context, offset int) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	defer cancel()
+	if _, err := b.getUpdates(ctx, offset, 1, 0); err != nil {
+		b.log.Warn("confirming handled updates failed; they will be delivered again", "err", err)
+	}
+}
+
+// backoff doubles a delay from min up to max.
+type backoff struct {
+	min, max, cur time.Duration
+}
+
+func (b *backoff) next() time.Duration {
+	if b.cur == 0 {
+		b.cur = b.min
+	} else {
+		b.cur = min(b.cur*2, b.max)
+	}
+	return b.cur
+}
+
+func (b *backoff) reset() { b.cur = 0 }
+
+// sleepCtx waits d; false when ctx ended first.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

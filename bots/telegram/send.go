@@ -1,0 +1,181 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+// Send implements messenger.Sender.
+//
+// Texts go out as plain text (no parse mode, so nothing needs escaping),
+// split into chunks of at most MaxTextLen at line breaks or spaces; the
+// keyboard rides on the last chunk and Sent.MessageID is the last chunk's.
+// Inline keyboards send Button.Value as callback_data (at most 64 bytes,
+// else ErrBadRequest); reply keyboards are resized and one-time, with
+// request_contact buttons. RemoveKeyboard rides on the first chunk; with an
+// inline keyboard and a single chunk the message is sent with the removal
+// and the inline keyboard is then attached by editMessageReplyMarkup (one
+// message cannot carry both markups).
+//
+// EditMessageID edits that message's text and inline keyboard; when the
+// edit is refused with 400 (too old, deleted), or the message needs a reply
+// keyboard, a removal or more than one chunk, a new message is sent instead.
+// An edit that changes nothing counts as done.
+//
+// A failure of a later chunk returns the error although earlier chunks were
+// delivered.
+func (b *Bot) Send(ctx context.Context, msg messenger.OutMessage) (messenger.Sent, error) {
+	chat, err := chatID(msg.Chat)
+	if err != nil {
+		return messenger.Sent{}, err
+	}
+	if strings.TrimSpace(msg.Text) == "" {
+		return messenger.Sent{}, fmt.Errorf("telegram: send to %s: empty text: %w", msg.Chat, messenger.ErrBadRequest)
+	}
+	out := outgoing{chat: chat, text: msg.Text, remove: msg.RemoveKeyboard}
+	if err := out.setKeyboard(msg.Keyboard); err != nil {
+		return messenger.Sent{}, err
+	}
+	if msg.EditMessageID != "" {
+		if sent, done, err := b.edit(ctx, out, msg.EditMessageID); done {
+			return sent, err
+		}
+	}
+	return b.sendNew(ctx, out)
+}
+
+// chatID reads a Telegram chat id from a chat key.
+func chatID(key messenger.ChatKey) (int64, error) {
+	if key.Platform != messenger.Telegram {
+		return 0, fmt.Errorf("telegram: chat %s is not a Telegram chat: %w", key, messenger.ErrBadRequest)
+	}
+	id, err := strconv.ParseInt(key.ID, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("telegram: chat id %q is not an integer: %w", key.ID, messenger.ErrBadRequest)
+	}
+	return id, nil
+}
+
+// outgoing is a message ready for the wire.
+type outgoing struct {
+	chat   int64
+	text   string
+	inline *tgbotapi.InlineKeyboardMarkup
+	reply  *tgbotapi.ReplyKeyboardMarkup
+	remove bool
+}
+
+func (o *outgoing) setKeyboard(kb *messenger.Keyboard) error {
+	if kb == nil {
+		return nil
+	}
+	if kb.Kind == messenger.Reply {
+		o.reply = replyMarkup(kb)
+		return nil
+	}
+	var err error
+	o.inline, err = inlineMarkup(kb)
+	return err
+}
+
+// plan assigns markups to chunks; attach is an inline keyboard to add to the
+// last message after it is sent (see Send).
+func (o outgoing) plan(n int) (markups []any, attach *tgbotapi.InlineKeyboardMarkup) {
+	markups = make([]any, n)
+	last := n - 1
+	removal := tgbotapi.NewRemoveKeyboard(false)
+	switch {
+	case o.reply != nil: // a new reply keyboard replaces the old one anyway
+		markups[last] = o.reply
+	case o.inline != nil && o.remove && n > 1:
+		markups[0], markups[last] = removal, o.inline
+	case o.inline != nil && o.remove:
+		markups[0], attach = removal, o.inline
+	case o.inline != nil:
+		markups[last] = o.inline
+	case o.remove:
+		markups[0] = removal
+	}
+	return markups, attach
+}
+
+func (b *Bot) sendNew(ctx context.Context, o outgoing) (messenger.Sent, error) {
+	chunks := splitText(o.text, MaxTextLen)
+	markups, attach := o.plan(len(chunks))
+	var last tgbotapi.Message
+	for i, chunk := range chunks {
+		m, err := b.sendChunk(ctx, o.chat, chunk, markups[i])
+		if err != nil {
+			return messenger.Sent{}, err
+		}
+		last = m
+	}
+	if attach != nil {
+		return b.attach(ctx, o.chat, last.MessageID, chunks[len(chunks)-1], attach)
+	}
+	return sent(last.MessageID), nil
+}
+
+func sent(messageID int) messenger.Sent {
+	return messenger.Sent{MessageID: strconv.Itoa(messageID)}
+}
+
+func (b *Bot) sendChunk(ctx context.Context, chat int64, text string, markup any) (tgbotapi.Message, error) {
+	cfg := tgbotapi.NewMessage(chat, text)
+	cfg.ReplyMarkup = markup
+	var m tgbotapi.Message
+	err := b.call(ctx, "sendMessage", cfg, &m)
+	return m, err
+}
+
+// attach adds an inline keyboard to a message just sent with a reply-keyboard
+// removal; if Telegram refuses, the text is sent again with the keyboard so
+// the client can still answer.
+func (b *Bot) attach(ctx context.Context, chat int64, id int, text string, kb *tgbotapi.InlineKeyboardMarkup) (messenger.Sent, error) {
+	err := b.call(ctx, "editMessageReplyMarkup", tgbotapi.NewEditMessageReplyMarkup(chat, id, *kb), nil)
+	switch {
+	case err == nil:
+		return sent(id), nil
+	case !errors.Is(err, messenger.ErrBadRequest):
+		return messenger.Sent{}, err
+	}
+	b.log.Warn("attaching inline keyboard failed; sending the text again with it", "chat_id", chat, "err", err)
+	m, err := b.sendChunk(ctx, chat, text, kb)
+	if err != nil {
+		return messenger.Sent{}, err
+	}
+	return sent(m.MessageID), nil
+}
+
+// edit tries editMessageText; done is false when a new message must be sent.
+func (b *Bot) edit(ctx context.Context, o outgoing, rawID string) (s messenger.Sent, done bool, err error) {
+	id, convErr := strconv.Atoi(rawID)
+	if o.reply != nil || o.remove || textLen(o.text) > MaxTextLen || convErr != nil || id <= 0 {
+		return messenger.Sent{}, false, nil
+	}
+	cfg := tgbotapi.NewEditMessageText(o.chat, id, o.text)
+	cfg.ReplyMarkup = o.inline
+	err = b.call(ctx, "editMessageText", cfg, nil)
+	if err == nil || notModified(err) {
+		b.marks.noteEdit(msgKey{chat: o.chat, msg: id})
+		return sent(id), true, nil
+	}
+	if errors.Is(err, messenger.ErrBadRequest) {
+		b.log.Debug("edit refused; sending a new message", "chat_id", o.chat, "err", err)
+		return messenger.Sent{}, false, nil
+	}
+	return messenger.Sent{}, true, err
+}
+
+// notModified reports Telegram's refusal of an edit that changes nothing.
+func notModified(err error) bool {
+	var e *APIError
+	return errors.As(err, &e) && e.Code == 400 && strings.Contains(e.Description, "message is not modified")
+}

@@ -1,0 +1,135 @@
+package telegram
+
+import (
+	"strconv"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+// translate turns a Telegram update into a messenger.Update; nil means the
+// update is not for the pipeline (groups, channels, edits, inline mode...)
+// and reason says why. now stamps updates that carry no date.
+func translate(u *tgbotapi.Update, now time.Time) (out *messenger.Update, reason string) {
+	switch {
+	case u.Message != nil:
+		return fromMessage(u.UpdateID, u.Message)
+	case u.CallbackQuery != nil:
+		return fromCallback(u.UpdateID, u.CallbackQuery, now)
+	case u.MyChatMember != nil:
+		return fromMember(u.UpdateID, u.MyChatMember)
+	}
+	return nil, "unhandled update kind " + updateKind(u)
+}
+
+// base is the part every translated update shares.
+func base(updateID int, user *tgbotapi.User, kind messenger.UpdateKind, at time.Time) *messenger.Update {
+	return &messenger.Update{
+		ID:      strconv.Itoa(updateID),
+		Chat:    messenger.ChatKey{Platform: messenger.Telegram, ID: strconv.FormatInt(user.ID, 10)},
+		Kind:    kind,
+		Profile: profile(user),
+		Time:    at,
+	}
+}
+
+func profile(u *tgbotapi.User) *messenger.Profile {
+	return &messenger.Profile{FirstName: u.FirstName, LastName: u.LastName, Username: u.UserName, Language: u.LanguageCode}
+}
+
+func private(c *tgbotapi.Chat) bool { return c != nil && c.Type == "private" }
+
+func fromMessage(id int, m *tgbotapi.Message) (*messenger.Update, string) {
+	switch {
+	case !private(m.Chat):
+		return nil, "message outside a private chat"
+	case m.From == nil || m.From.IsBot:
+		return nil, "message without a human sender"
+	case isService(m):
+		return nil, "service message"
+	}
+	at := time.Unix(int64(m.Date), 0)
+	switch {
+	case m.Text != "":
+		u := base(id, m.From, messenger.KindMessage, at)
+		u.Text = m.Text
+		return u, ""
+	case m.Contact != nil:
+		u := base(id, m.From, messenger.KindContact, at)
+		u.Contact = contact(m.Contact)
+		return u, ""
+	}
+	return base(id, m.From, messenger.KindUnsupported, at), ""
+}
+
+func contact(c *tgbotapi.Contact) *messenger.Contact {
+	out := &messenger.Contact{Phone: c.PhoneNumber, FirstName: c.FirstName, LastName: c.LastName}
+	if c.UserID != 0 {
+		out.UserID = strconv.FormatInt(c.UserID, 10)
+	}
+	return out
+}
+
+// isService reports chat-service messages a client did not write.
+func isService(m *tgbotapi.Message) bool {
+	return m.PinnedMessage != nil || m.MessageAutoDeleteTimerChanged != nil ||
+		len(m.NewChatMembers) > 0 || m.LeftChatMember != nil || m.NewChatTitle != "" ||
+		m.SuccessfulPayment != nil || m.ConnectedWebsite != "" || m.ProximityAlertTriggered != nil
+}
+
+func fromCallback(id int, q *tgbotapi.CallbackQuery, now time.Time) (*messenger.Update, string) {
+	switch {
+	case q.From == nil:
+		return nil, "callback query without a sender"
+	case q.Message == nil:
+		return nil, "callback query from an inline-mode message"
+	case !private(q.Message.Chat):
+		return nil, "callback query outside a private chat"
+	case q.GameShortName != "":
+		return nil, "game callback query"
+	}
+	u := base(id, q.From, messenger.KindButton, now)
+	u.Value = q.Data
+	u.Text = pressedCaption(q.Message.ReplyMarkup, q.Data)
+	u.MessageID = strconv.Itoa(q.Message.MessageID)
+	return u, ""
+}
+
+func fromMember(id int, m *tgbotapi.ChatMemberUpdated) (*messenger.Update, string) {
+	if !private(&m.Chat) {
+		return nil, "chat member change outside a private chat"
+	}
+	var kind messenger.UpdateKind
+	switch m.NewChatMember.Status {
+	case "kicked":
+		kind = messenger.KindBlocked
+	case "member":
+		kind = messenger.KindUnblocked
+	default:
+		return nil, "chat member status " + m.NewChatMember.Status
+	}
+	return base(id, &m.From, kind, time.Unix(int64(m.Date), 0)), ""
+}
+
+// updateKind names the field an update carries, for logs.
+func updateKind(u *tgbotapi.Update) string {
+	kinds := []struct {
+		set  bool
+		name string
+	}{
+		{u.EditedMessage != nil, "edited_message"}, {u.ChannelPost != nil, "channel_post"},
+		{u.EditedChannelPost != nil, "edited_channel_post"}, {u.InlineQuery != nil, "inline_query"},
+		{u.ChosenInlineResult != nil, "chosen_inline_result"}, {u.ShippingQuery != nil, "shipping_query"},
+		{u.PreCheckoutQuery != nil, "pre_checkout_query"}, {u.Poll != nil, "poll"},
+		{u.PollAnswer != nil, "poll_answer"}, {u.ChatMember != nil, "chat_member"},
+		{u.ChatJoinRequest != nil, "chat_join_request"},
+	}
+	for _, k := range kinds {
+		if k.set {
+			return k.name
+		}
+	}
+	return "unknown"
+}

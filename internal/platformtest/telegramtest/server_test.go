@@ -1,0 +1,251 @@
+package telegramtest_test
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/chathub/chathub/internal/platformtest/telegramtest"
+)
+
+func newAPI(t *testing.T, s *telegramtest.Server) *tgbotapi.BotAPI {
+	t.Helper()
+	api, err := tgbotapi.NewBotAPIWithAPIEndpoint(s.Token(), s.URL())
+	if err != nil {
+		t.Fatalf("NewBotAPIWithAPIEndpoint: %v", err)
+	}
+	return api
+}
+
+func TestGetMeAndToken(t *testing.T) {
+	t.Parallel()
+	s := telegramtest.New(t)
+	api := newAPI(t, s)
+	if api.Self.UserName != telegramtest.BotUsername || api.Self.ID != telegramtest.BotID {
+		t.Fatalf("self = %+v", api.Self)
+	}
+	if _, err := tgbotapi.NewBotAPIWithAPIEndpoint("1:wrong", s.URL()); err == nil || err.Error() != "Unauthorized" {
+		t.Fatalf("wrong token: err = %v", err)
+	}
+}
+
+func TestGetUpdatesOffsetAndLongPoll(t *testing.T) {
+	t.Parallel()
+	s := telegramtest.New(t)
+	api := newAPI(t, s)
+	a := s.SendText(1, "/start promo")
+	b := s.SendSticker(1)
+	ups, err := api.GetUpdates(tgbotapi.UpdateConfig{Limit: 1})
+	if err != nil || len(ups) != 1 || ups[0].UpdateID != a || ups[0].Message.Text != "/start promo" || !ups[0].Message.IsCommand() {
+		t.Fatalf("first poll = %+v, %v", ups, err)
+	}
+	// Without a higher offset nothing is confirmed.
+	if ups, _ := api.GetUpdates(tgbotapi.UpdateConfig{}); len(ups) != 2 {
+		t.Fatalf("unconfirmed poll returned %d updates", len(ups))
+	}
+	ups, err = api.GetUpdates(tgbotapi.UpdateConfig{Offset: a + 1})
+	if err != nil || len(ups) != 1 || ups[0].UpdateID != b || ups[0].Message.Sticker == nil {
+		t.Fatalf("offset poll = %+v, %v", ups, err)
+	}
+	if got := s.Pending(); len(got) != 1 || got[0] != b {
+		t.Fatalf("pending = %v", got)
+	}
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		s.SendText(2, "late")
+	}()
+	start := time.Now()
+	ups, err = api.GetUpdates(tgbotapi.UpdateConfig{Offset: b + 1, Timeout: 5})
+	if err != nil || len(ups) != 1 || ups[0].Message.Text != "late" || time.Since(start) > 3*time.Second {
+		t.Fatalf("long poll = %+v, %v after %s", ups, err, time.Since(start))
+	}
+}
+
+func TestSendMessageAndKeyboards(t *testing.T) {
+	t.Parallel()
+	s := telegramtest.New(t)
+	api := newAPI(t, s)
+	s.AddUser(5)
+	msg := tgbotapi.NewMessage(5, "pick")
+	msg.ReplyMarkup = tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+		tgbotapi.NewInlineKeyboardButtonData("Yes", "yes"), tgbotapi.NewInlineKeyboardButtonURL("Site", "https://example.com")))
+	m, err := api.Send(msg)
+	if err != nil || m.MessageID == 0 || m.ReplyMarkup == nil {
+		t.Fatalf("send = %+v, %v", m, err)
+	}
+	reply := tgbotapi.NewMessage(5, "phone?")
+	reply.ReplyMarkup = tgbotapi.NewOneTimeReplyKeyboard(tgbotapi.NewKeyboardButtonRow(tgbotapi.NewKeyboardButtonContact("Share")))
+	if _, err := api.Send(reply); err != nil {
+		t.Fatal(err)
+	}
+	if k := s.ReplyKeyboard(5); k == nil || !k.Keyboard[0][0].RequestContact || !k.OneTimeKeyboard {
+		t.Fatalf("reply keyboard = %+v", k)
+	}
+	remove := tgbotapi.NewMessage(5, "thanks")
+	remove.ReplyMarkup = tgbotapi.NewRemoveKeyboard(false)
+	if _, err := api.Send(remove); err != nil {
+		t.Fatal(err)
+	}
+	if k := s.ReplyKeyboard(5); k != nil {
+		t.Fatalf("keyboard not removed: %+v", k)
+	}
+	got := s.WaitMessages(5, 3, time.Second)
+	if got[0].ReplyMarkup.InlineKeyboard[0][0].CallbackData != "yes" || got[0].ReplyMarkup.InlineKeyboard[0][1].URL != "https://example.com" {
+		t.Fatalf("inline keyboard = %+v", got[0].ReplyMarkup)
+	}
+	if caps := got[0].ReplyMarkup.Captions(); strings.Join(caps, ",") != "Yes,Site" {
+		t.Fatalf("captions = %v", caps)
+	}
+}
+
+func TestSendMessageErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		setup  func(s *telegramtest.Server)
+		chat   int64
+		text   string
+		markup any
+		code   int
+		desc   string
+	}{
+		{"unknown chat", nil, 9, "hi", nil, 400, "chat not found"},
+		{"too long", nil, 1, strings.Repeat("я", telegramtest.MaxTextLen+1), nil, 400, "message is too long"},
+		{"empty", nil, 1, " ", nil, 400, "message text is empty"},
+		{"blocked", func(s *telegramtest.Server) { s.SetBlocked(1) }, 1, "hi", nil, 403, "bot was blocked by the user"},
+		{"long callback data", nil, 1, "hi", tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+			tgbotapi.NewInlineKeyboardButtonData("x", strings.Repeat("d", 65)))), 400, "BUTTON_DATA_INVALID"},
+		{"injected 429", func(s *telegramtest.Server) { s.FailNext("sendMessage", 429, 3) }, 1, "hi", nil, 429, "retry after 3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := telegramtest.New(t)
+			api := newAPI(t, s)
+			s.AddUser(1)
+			if tt.setup != nil {
+				tt.setup(s)
+			}
+			msg := tgbotapi.NewMessage(tt.chat, tt.text)
+			msg.ReplyMarkup = tt.markup
+			_, err := api.Send(msg)
+			var apiErr *tgbotapi.Error
+			if !errors.As(err, &apiErr) || apiErr.Code != tt.code || !strings.Contains(apiErr.Message, tt.desc) {
+				t.Fatalf("err = %#v, want %d %q", err, tt.code, tt.desc)
+			}
+			if tt.code == 429 && apiErr.RetryAfter != 3 {
+				t.Fatalf("retry_after = %d", apiErr.RetryAfter)
+			}
+		})
+	}
+}
+
+func TestEditsAndCallbacks(t *testing.T) {
+	t.Parallel()
+	s := telegramtest.New(t)
+	api := newAPI(t, s)
+	s.AddUser(3)
+	msg := tgbotapi.NewMessage(3, "q")
+	msg.ReplyMarkup = tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("A", "a")))
+	m, _ := api.Send(msg)
+	id := s.PressButton(3, m.MessageID, "a")
+	ups, _ := api.GetUpdates(tgbotapi.UpdateConfig{})
+	cq := ups[0].CallbackQuery
+	if ups[0].UpdateID != id || cq.Data != "a" || cq.Message.MessageID != m.MessageID || cq.Message.ReplyMarkup == nil {
+		t.Fatalf("callback update = %+v", ups[0])
+	}
+	if _, err := api.Request(tgbotapi.NewCallback(cq.ID, "ok")); err != nil {
+		t.Fatal(err)
+	}
+	if ok, text := s.CallbackAnswered(id); !ok || text != "ok" {
+		t.Fatalf("answered = %v %q", ok, text)
+	}
+	if _, err := api.Request(tgbotapi.NewCallback(cq.ID, "")); err == nil {
+		t.Fatal("second answer accepted")
+	}
+	edit := tgbotapi.NewEditMessageText(3, m.MessageID, "q2")
+	if _, err := api.Send(edit); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.Send(edit); err == nil || !strings.Contains(err.Error(), "message is not modified") {
+		t.Fatalf("same edit: err = %v", err)
+	}
+	got := s.Messages(3)[0]
+	if got.Text != "q2" || got.ReplyMarkup != nil || got.Edits != 1 || len(s.Events(3)) != 2 {
+		t.Fatalf("edited = %+v", got)
+	}
+	if _, err := api.Send(tgbotapi.NewEditMessageText(3, 99, "x")); err == nil || !strings.Contains(err.Error(), "message to edit not found") {
+		t.Fatalf("missing edit: err = %v", err)
+	}
+}
+
+func TestWebhookConflictAndPost(t *testing.T) {
+	t.Parallel()
+	s := telegramtest.New(t)
+	api := newAPI(t, s)
+	if _, err := api.MakeRequest("setWebhook", tgbotapi.Params{"url": "http://insecure"}); err == nil {
+		t.Fatal("http webhook accepted")
+	}
+	if _, err := api.MakeRequest("setWebhook", tgbotapi.Params{"url": "https://x.example/tg", "secret_token": "bad secret"}); err == nil {
+		t.Fatal("bad secret accepted")
+	}
+	if _, err := api.MakeRequest("setWebhook", tgbotapi.Params{"url": "https://x.example/tg", "secret_token": "s3cr-et_"}); err != nil {
+		t.Fatal(err)
+	}
+	if h := s.Webhook(); h.URL != "https://x.example/tg" || h.Secret != "s3cr-et_" {
+		t.Fatalf("webhook = %+v", h)
+	}
+	_, err := api.GetUpdates(tgbotapi.UpdateConfig{})
+	var apiErr *tgbotapi.Error
+	if !errors.As(err, &apiErr) || apiErr.Code != 409 {
+		t.Fatalf("getUpdates with webhook: %v", err)
+	}
+	var gotSecret string
+	var gotBody map[string]any
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotSecret = r.Header.Get(telegramtest.SecretHeader)
+		b, _ := io.ReadAll(r.Body)
+		_ = json.Unmarshal(b, &gotBody)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer hook.Close()
+	id := s.SendText(8, "hi")
+	status, err := telegramtest.PostWebhook(hook.URL, "s3cr-et_", s.Update(id))
+	if err != nil || status != http.StatusAccepted || gotSecret != "s3cr-et_" || gotBody["update_id"] != float64(id) {
+		t.Fatalf("post = %d, %v, secret %q, body %v", status, err, gotSecret, gotBody)
+	}
+}
+
+func TestFailNextVariants(t *testing.T) {
+	t.Parallel()
+	s := telegramtest.New(t)
+	s.FailNext("getMe", 502, 0)
+	s.FailNext("getMe", 0, 0)
+	post := func() (*http.Response, error) {
+		return http.PostForm(strings.Replace(strings.Replace(s.URL(), "%s", s.Token(), 1), "%s", "getMe", 1), url.Values{})
+	}
+	resp, err := post()
+	if err != nil || resp.StatusCode != 502 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("502: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if _, err := post(); err == nil {
+		t.Fatal("hang-up answered")
+	}
+	resp, err = post()
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("after failures: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if s.Calls("getMe") != 3 {
+		t.Fatalf("calls = %d", s.Calls("getMe"))
+	}
+}
