@@ -28,6 +28,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"run", "run the configured Telegram/VK bots, the inbound pipeline and the HTTP server (/healthz, /readyz, /metrics)", runRun},
 		{"chat", "chat with a scenario in the terminal: chat [--scenario ID] [--user ID] [--name NAME]", runChat},
 		{"validate", "check scenario files and print every problem as file:line:col: validate [PATH...]", runValidate},
 		{"schema", "print the JSON Schema of scenario files (for editor autocompletion)", runSchema},

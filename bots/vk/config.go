@@ -1,0 +1,153 @@
+package vk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Defaults applied by New.
+const (
+	// DefaultAPIURL is VK's API method base URL.
+	DefaultAPIURL = "https://api.vk.com/method/"
+	// DefaultWait is the Bots Long Poll wait, in seconds.
+	DefaultWait = 25
+	// DefaultMaxBodyBytes bounds a Callback API request body (1 MiB).
+	DefaultMaxBodyBytes int64 = 1 << 20
+	// maxWait is the longest wait VK accepts.
+	maxWait = 90
+)
+
+// Config configures a Bot. The zero value of every optional field means its
+// default.
+type Config struct {
+	// Token is the community access token (required). It never appears in
+	// errors or logs.
+	Token string
+	// GroupID is the community id. Required in Callback API mode (events for
+	// another community are refused); in Bots Long Poll mode 0 means "ask
+	// groups.getById for the token's community".
+	GroupID int
+	// APIURL is the base URL of API methods; default DefaultAPIURL
+	// ("https://api.vk.com/method/"). Tests point it at vktest.
+	APIURL string
+	// CallbackPath selects the mode: "" (default) is Bots Long Poll (Run);
+	// otherwise Callback API mode, and this is the HTTP path the application
+	// mounts CallbackHandler at (it must start with "/").
+	CallbackPath string
+	// CallbackSecret is the "secret" VK puts in every Callback API event;
+	// required in Callback API mode.
+	CallbackSecret string
+	// ConfirmationCode is the string the "confirmation" event is answered
+	// with; required in Callback API mode.
+	ConfirmationCode string
+	// Wait is the Bots Long Poll wait in seconds, 1..90; default DefaultWait (25).
+	Wait int
+	// HTTPClient makes every request; default a new http.Client without a
+	// timeout (every call is bounded by its context).
+	HTTPClient *http.Client
+	// Logger receives the adapter's logs; default discards them.
+	Logger *slog.Logger
+	// MaxBodyBytes bounds a Callback API request body; default
+	// DefaultMaxBodyBytes (1 MiB).
+	MaxBodyBytes int64
+	// TSStore keeps the Bots Long Poll position across restarts; default nil:
+	// a new process starts from VK's current position, so events that arrived
+	// while no process was polling (or that were polled but not handled) are lost.
+	TSStore TSStore
+	// Limiter, when set, is waited on before every API method call (sends,
+	// edits, users.get, groups.*), so one budget of 20 requests/s can be
+	// shared by every process of the community; default nil: no pacing.
+	// Long-poll requests are not API calls and are not paced.
+	Limiter Limiter
+}
+
+// Limiter paces API calls; the project's shared (Redis) rate limiter
+// implements it. Wait returns when a call may be made, or an error (then the
+// call is not made and fails as a transient error).
+type Limiter interface {
+	Wait(ctx context.Context) error
+}
+
+// TSStore persists the Bots Long Poll position (ts) of a community, so a
+// restarted process resumes with the events the previous one had not handled.
+type TSStore interface {
+	// LoadTS returns the saved ts, or "" when there is none.
+	LoadTS(ctx context.Context, groupID int) (string, error)
+	// SaveTS records ts after the events before it were handled.
+	SaveTS(ctx context.Context, groupID int, ts string) error
+}
+
+// CallbackMode reports whether the configuration selects the Callback API.
+func (c Config) CallbackMode() bool { return c.CallbackPath != "" }
+
+// withDefaults returns c with every unset optional field defaulted.
+func (c Config) withDefaults() Config {
+	if c.APIURL == "" {
+		c.APIURL = DefaultAPIURL
+	}
+	if !strings.HasSuffix(c.APIURL, "/") {
+		c.APIURL += "/"
+	}
+	if c.Wait == 0 {
+		c.Wait = DefaultWait
+	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	return c
+}
+
+// validate reports every problem of a defaulted configuration at once.
+func (c Config) validate() error {
+	var errs []error
+	if strings.TrimSpace(c.Token) == "" {
+		errs = append(errs, errors.New("token is required"))
+	}
+	if c.GroupID < 0 {
+		errs = append(errs, fmt.Errorf("group id %d must be positive", c.GroupID))
+	}
+	if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("api url %q must be an absolute http(s) URL", c.APIURL))
+	}
+	if c.Wait < 1 || c.Wait > maxWait {
+		errs = append(errs, fmt.Errorf("long-poll wait %d must be 1..%d seconds", c.Wait, maxWait))
+	}
+	if c.MaxBodyBytes < 0 {
+		errs = append(errs, fmt.Errorf("max body bytes %d must not be negative", c.MaxBodyBytes))
+	}
+	if c.CallbackMode() {
+		errs = append(errs, c.validateCallback()...)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("vk config: %w", err)
+	}
+	return nil
+}
+
+func (c Config) validateCallback() []error {
+	var errs []error
+	if !strings.HasPrefix(c.CallbackPath, "/") {
+		errs = append(errs, fmt.Errorf("callback path %q must start with /", c.CallbackPath))
+	}
+	if c.CallbackSecret == "" {
+		errs = append(errs, errors.New("callback secret is required in callback mode"))
+	}
+	if c.ConfirmationCode == "" {
+		errs = append(errs, errors.New("confirmation code is required in callback mode"))
+	}
+	if c.GroupID == 0 {
+		errs = append(errs, errors.New("group id is required in callback mode"))
+	}
+	return errs
+}

@@ -1,0 +1,225 @@
+package vk
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/SevereCloud/vksdk/v2/api"
+
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+// maxTextRunes is VK's message length limit, in characters.
+const maxTextRunes = 4096
+
+type idempotencyKey struct{}
+
+// WithIdempotencyKey returns ctx carrying the idempotency key of the send it
+// is used for. Send derives VK's random_id from the chat, the text, the
+// keyboard and this key, so a retried send with the same key is delivered
+// once while different sends stay distinct: replies should pass the id of
+// the update they answer plus the reply's index, broadcasts campaign×client.
+func WithIdempotencyKey(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, idempotencyKey{}, key)
+}
+
+// IdempotencyKey returns the key WithIdempotencyKey put in ctx.
+func IdempotencyKey(ctx context.Context) (string, bool) {
+	key, ok := ctx.Value(idempotencyKey{}).(string)
+	return key, ok && key != ""
+}
+
+// Send delivers msg with messages.send (or edits msg.EditMessageID with
+// messages.edit, falling back to a new message when the edit fails). Texts
+// longer than 4096 characters go as several messages, split at line or word
+// boundaries; the keyboard rides on the last one, whose id Send returns.
+//
+// Idempotency: each part's random_id is a hash of (chat, part text, keyboard,
+// part index, key). The key is the one from WithIdempotencyKey when ctx has
+// it. Otherwise it is a per-process nonce that is remembered while a send of
+// the same chat, text and keyboard has failed transiently and forgotten once
+// such a send succeeds or fails for good: a retried send reuses the nonce and
+// VK delivers it once, while an identical later reply (the same re-ask after a
+// second wrong answer) gets a new nonce and is delivered again. Trade-off of
+// the fallback: the memory is per process and bounded (10,000 entries), so a
+// retry from another process or after a restart can duplicate, and a send
+// identical to one whose transient failure was never retried may be
+// swallowed if that earlier attempt in fact reached VK.
+func (b *Bot) Send(ctx context.Context, msg messenger.OutMessage) (messenger.Sent, error) {
+	peer, err := peerOf(msg.Chat)
+	if err != nil {
+		return messenger.Sent{}, err
+	}
+	if strings.TrimSpace(msg.Text) == "" {
+		return messenger.Sent{}, fmt.Errorf("vk: send to %s: empty text: %w", msg.Chat, messenger.ErrBadRequest)
+	}
+	kb, err := b.keyboardJSON(msg)
+	if err != nil {
+		return messenger.Sent{}, err
+	}
+	if msg.EditMessageID != "" {
+		if sent, done, err := b.edit(ctx, peer, msg, kb); done {
+			return sent, err
+		}
+	}
+	return b.sendNew(ctx, peer, msg.Text, kb)
+}
+
+// peerOf returns the VK peer id of a private chat.
+func peerOf(chat messenger.ChatKey) (int, error) {
+	id, err := strconv.Atoi(chat.ID)
+	if chat.Platform != messenger.VK || err != nil || id <= 0 || id >= chatPeerBase {
+		return 0, fmt.Errorf("vk: send: %q is not a VK user chat: %w", chat.String(), messenger.ErrBadRequest)
+	}
+	return id, nil
+}
+
+// edit tries messages.edit. done is false when the caller should send a new
+// message instead: the message cannot be edited (a non-inline keyboard, a
+// text over one message) or VK refused the edit for a reason that a new
+// message does not share.
+func (b *Bot) edit(ctx context.Context, peer int, msg messenger.OutMessage, kb string) (messenger.Sent, bool, error) {
+	id, err := strconv.Atoi(msg.EditMessageID)
+	// Only inline keyboards can be edited (a keyboard's JSON starts with its
+	// inline flag when set: see the field order of keyboard).
+	inline := kb == "" || strings.HasPrefix(kb, `{"inline":true,`)
+	if err != nil || !inline || utf8.RuneCountInString(msg.Text) > maxTextRunes {
+		return messenger.Sent{}, false, nil
+	}
+	p := api.Params{"peer_id": peer, "message_id": id, "message": msg.Text, "dont_parse_links": 1}
+	if kb != "" {
+		p["keyboard"] = kb
+	}
+	p, cancel := params(ctx, p)
+	defer cancel()
+	if _, err := b.vk.MessagesEdit(p); err != nil {
+		werr := b.wrap(ctx, fmt.Sprintf("messages.edit %d in %d", id, peer), err)
+		if errors.Is(werr, messenger.ErrTransient) || errors.Is(werr, messenger.ErrBlocked) || ctx.Err() != nil {
+			return messenger.Sent{}, true, werr
+		}
+		b.log.Debug("edit failed; sending a new message", "chat", peer, "err", werr)
+		return messenger.Sent{}, false, nil
+	}
+	return messenger.Sent{MessageID: msg.EditMessageID}, true, nil
+}
+
+// sendNew sends text (split into parts) with kb on the last part.
+func (b *Bot) sendNew(ctx context.Context, peer int, text, kb string) (messenger.Sent, error) {
+	key, fromCtx := IdempotencyKey(ctx)
+	content := contentHash(peer, text, kb)
+	if !fromCtx {
+		key = b.pending.GetOrPut(content, b.nonce)
+	}
+	sent, err := b.sendParts(ctx, peer, splitText(text, maxTextRunes), kb, key)
+	if !fromCtx && !mayRetry(err) {
+		b.pending.Delete(content)
+	}
+	return sent, err
+}
+
+func (b *Bot) sendParts(ctx context.Context, peer int, parts []string, kb, key string) (messenger.Sent, error) {
+	var id int
+	for i, part := range parts {
+		p := api.Params{"peer_id": peer, "message": part, "dont_parse_links": 1}
+		partKB := ""
+		if i == len(parts)-1 && kb != "" {
+			partKB = kb
+			p["keyboard"] = kb
+		}
+		p["random_id"] = randomID(peer, part, partKB, i, key)
+		p, cancel := params(ctx, p)
+		var err error
+		id, err = b.vk.MessagesSend(p)
+		cancel()
+		if err != nil {
+			return messenger.Sent{}, b.wrap(ctx, fmt.Sprintf("messages.send to %d (part %d/%d)", peer, i+1, len(parts)), err)
+		}
+	}
+	return messenger.Sent{MessageID: strconv.Itoa(id)}, nil
+}
+
+// mayRetry reports whether a send failed in a way that may have reached VK
+// and is worth retrying: its nonce must then be kept for the retry.
+func mayRetry(err error) bool {
+	return errors.Is(err, messenger.ErrTransient) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, context.DeadlineExceeded)
+}
+
+// nonce is a fresh idempotency key, unique in this process and across restarts.
+func (b *Bot) nonce() string {
+	return b.epoch + ":" + strconv.FormatUint(b.seq.Add(1), 10)
+}
+
+// randomID derives VK's int32 random_id (never 0, which disables the check).
+func randomID(peer int, text, kb string, part int, key string) int32 {
+	sum := hashFields(strconv.Itoa(peer), text, kb, strconv.Itoa(part), key)
+	v := binary.BigEndian.Uint32(sum[:4]) & 0x7fffffff
+	if v == 0 {
+		v = 1
+	}
+	return int32(v)
+}
+
+// contentHash identifies what a send delivers, for the pending-nonce memory.
+func contentHash(peer int, text, kb string) uint64 {
+	sum := hashFields(strconv.Itoa(peer), text, kb)
+	return binary.BigEndian.Uint64(sum[:8])
+}
+
+// hashFields hashes length-prefixed fields, so no two field lists collide by
+// concatenation.
+func hashFields(fields ...string) [sha256.Size]byte {
+	h := sha256.New()
+	var n [8]byte
+	for _, f := range fields {
+		binary.BigEndian.PutUint64(n[:], uint64(len(f)))
+		h.Write(n[:])
+		h.Write([]byte(f))
+	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+// splitText cuts text into parts of at most limit characters, preferring the
+// last line break, then the last space, inside each part.
+func splitText(text string, limit int) []string {
+	var parts []string
+	for utf8.RuneCountInString(text) > limit {
+		cut := cutPoint(text, limit)
+		if part := strings.TrimRight(text[:cut], " \n"); part != "" {
+			parts = append(parts, part)
+		}
+		text = strings.TrimLeft(text[cut:], " \n")
+	}
+	if text != "" || len(parts) == 0 {
+		parts = append(parts, text)
+	}
+	return parts
+}
+
+// cutPoint returns the byte offset to cut text at: after the last newline
+// or space within the first limit characters, else at limit characters.
+func cutPoint(text string, limit int) int {
+	end, runes := 0, 0
+	for i := range text {
+		if runes == limit {
+			end = i
+			break
+		}
+		runes++
+	}
+	window := text[:end]
+	for _, sep := range []string{"\n", " "} {
+		if i := strings.LastIndex(window, sep); i > 0 {
+			return i + 1
+		}
+	}
+	return end
+}
