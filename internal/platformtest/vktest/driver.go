@@ -40,7 +40,9 @@ func (d *Driver) Press(t *testing.T, user int64, caption string) {
 }
 
 // ShareContact types the phone: VK has no share-contact button.
-func (d *Driver) ShareContact(_ *testing.T, user int64, phone string) { d.s.SendText(int(user), phone, "") }
+func (d *Driver) ShareContact(_ *testing.T, user int64, phone string) {
+	d.s.SendText(int(user), phone, "")
+}
 
 // Sticker implements messengertest.Driver.
 func (d *Driver) Sticker(_ *testing.T, user int64) { d.s.SendSticker(int(user)) }
