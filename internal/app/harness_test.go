@@ -141,13 +141,9 @@ func baseConfig(t *testing.T) config.Config {
 	t.Helper()
 	dir := t.TempDir()
 	writeScenario(t, filepath.Join(dir, "survey.yaml"), surveyV1)
-	cfg := config.Config{
-		RedisPrefix:  "chathub",
-		ScenariosDir: dir,
-		StateTTL:     time.Hour,
-		LogLevel:     slog.LevelDebug,
-		LogFormat:    "json",
-	}
+	cfg := config.Default()
+	cfg.ScenariosDir, cfg.StateTTL = dir, time.Hour
+	cfg.LogLevel, cfg.LogFormat = slog.LevelDebug, "json"
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -282,7 +282,7 @@ func TestBadInputLosesNothing(t *testing.T) {
 		{"sql union", msg(`Москва" UNION SELECT * FROM answers --`), badCity},
 		{"number", msg("12345"), badCity},
 		{"stale button", messenger.Update{Kind: messenger.KindButton, Value: "yes", Text: "Да"}, badCity},
-		{"sticker", messenger.Update{Kind: messenger.KindUnsupported}, badCity},
+		{"sticker", messenger.Update{Kind: messenger.KindUnsupported}, "понимаю только текст"},
 	}
 	atBirth := []bad{
 		{"future date", msg(future), "Дата не может быть позже"},
