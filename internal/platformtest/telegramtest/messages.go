@@ -257,6 +257,9 @@ func (s *Server) newMessageLocked(p params) (*Sent, *chat, error) {
 	c.byID[m.MessageID] = m
 	c.order = append(c.order, m)
 	c.addEvent(m, true)
+	if s.onSend != nil {
+		s.onSend(c.user.ID, *m)
+	}
 	switch {
 	case markup == nil || markup.IsInline():
 	case markup.RemoveKeyboard:

@@ -42,6 +42,7 @@ type Server struct {
 	token string
 
 	mu         sync.Mutex
+	onSend     func(userID int64, m Sent) // see SetOnSend
 	changed    chan struct{} // closed and replaced on every state change
 	updates    []queued      // not yet confirmed by getUpdates offset
 	all        map[int]json.RawMessage
@@ -356,4 +357,13 @@ func botUser() map[string]any {
 		"id": BotID, "is_bot": true, "first_name": "Chathub Test", "username": BotUsername,
 		"can_join_groups": true, "can_read_all_group_messages": false, "supports_inline_queries": false,
 	}
+}
+
+// SetOnSend registers fn to be called for every message the bot sends (not
+// edits), with the recipient; load tests time replies with it. fn runs under
+// the server's lock: it must return quickly and not call the server.
+func (s *Server) SetOnSend(fn func(userID int64, m Sent)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onSend = fn
 }

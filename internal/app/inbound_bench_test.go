@@ -1,0 +1,162 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chathub/chathub/bots/telegram"
+	"github.com/chathub/chathub/internal/config"
+	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/platformtest/telegramtest"
+	"github.com/chathub/chathub/internal/store/storetest"
+)
+
+// inboundScript is one client's way through the portrait scenario; every
+// message gets exactly one reply.
+var inboundScript = []string{"/start", "1", "Анна", "43", "Самара", "2", "1, 2", "+79123456789"}
+
+// BenchmarkInboundTelegram drives simulated clients (INBOUND_CLIENTS, default
+// 1,000) through the portrait scenario over the fake Bot API: the Telegram
+// adapter long-polls it, the dispatcher and dialog handler run on PostgreSQL
+// and Redis. It reports updates/s, update-to-reply latency percentiles and
+// the process's peak RSS (which includes the fake server and the clients).
+// Targets (issue 3): ≥ 2,000 updates/s, p99 ≤ 50 ms, RSS ≤ 200 MB.
+func BenchmarkInboundTelegram(b *testing.B) {
+	storetest.SkipUnlessServices(b)
+	clients := 1000
+	if v, err := strconv.Atoi(os.Getenv("INBOUND_CLIENTS")); err == nil && v > 0 {
+		clients = v
+	}
+	// saturated: each client answers at once (closed loop: latency is then
+	// clients ÷ throughput by Little's law); paced: clients think for a random
+	// time so that together they offer about 2,000 updates/s.
+	for _, mode := range []struct {
+		name string
+		rate float64
+	}{{"saturated", 0}, {"paced-2000ups", 2000}} {
+		b.Run(mode.name, func(b *testing.B) {
+			for b.Loop() {
+				runInbound(b, clients, mode.rate)
+			}
+		})
+	}
+}
+
+func runInbound(b *testing.B, clients int, rate float64) {
+	fake := telegramtest.New(b)
+	cfg := config.Default()
+	cfg.DatabaseURL = storetest.PostgresURL(b)
+	cfg.RedisURL = storetest.RedisURL()
+	cfg.RedisPrefix = storetest.Name(b, "inb")
+	cfg.ScenariosDir = "../../scenarios"
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx := context.Background()
+	stores, err := Open(ctx, cfg, logger)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stores.Close()
+	bot, err := telegram.New(telegram.Config{Token: fake.Token(), APIURL: fake.URL(), PollTimeout: time.Second, Logger: logger})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rt, err := NewRuntime(cfg, stores, []Bot{{Platform: messenger.Telegram, Sender: bot, Poll: bot.Run}}, logger)
+	if err != nil {
+		b.Fatal(err)
+	}
+	replies := make(map[int64]chan struct{}, clients)
+	for i := range clients {
+		replies[int64(100000+i)] = make(chan struct{}, 4)
+	}
+	fake.SetOnSend(func(user int64, _ telegramtest.Sent) {
+		if ch, ok := replies[user]; ok {
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
+		}
+	})
+	if err := rt.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer rt.Stop(ctx)
+	var think time.Duration
+	if rate > 0 {
+		think = time.Duration(float64(clients) / rate * float64(time.Second))
+	}
+	lat, elapsed := driveClients(b, fake, replies, think)
+	reportInbound(b, lat, elapsed)
+}
+
+// driveClients runs every client's script concurrently, each waiting for the
+// reply before its next message, and returns the latencies.
+func driveClients(b *testing.B, fake *telegramtest.Server, replies map[int64]chan struct{}, think time.Duration) ([]time.Duration, time.Duration) {
+	var mu sync.Mutex
+	var lat []time.Duration
+	var wg sync.WaitGroup
+	start := time.Now()
+	for user, ch := range replies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mine := make([]time.Duration, 0, len(inboundScript))
+			for _, text := range inboundScript {
+				if think > 0 {
+					time.Sleep(rand.N(2 * think)) // mean think time
+				}
+				t0 := time.Now()
+				fake.SendText(user, text)
+				select {
+				case <-ch:
+					mine = append(mine, time.Since(t0))
+				case <-time.After(30 * time.Second):
+					b.Errorf("user %d: no reply to %q", user, text)
+					return
+				}
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return lat, time.Since(start)
+}
+
+func reportInbound(b *testing.B, lat []time.Duration, elapsed time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "updates/s")
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(peakRSSMB(), "peak-RSS-MB")
+}
+
+// peakRSSMB reads the process's peak resident set (VmHWM) from /proc.
+func peakRSSMB() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb float64
+			fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), &kb)
+			return kb / 1024
+		}
+	}
+	return 0
+}
