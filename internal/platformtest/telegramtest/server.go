@@ -43,8 +43,8 @@ type Server struct {
 
 	mu         sync.Mutex
 	onSend     func(userID int64, m Sent) // see SetOnSend
-	changed    chan struct{} // closed and replaced on every state change
-	updates    []queued      // not yet confirmed by getUpdates offset
+	changed    chan struct{}              // closed and replaced on every state change
+	updates    []queued                   // not yet confirmed by getUpdates offset
 	all        map[int]json.RawMessage
 	nextUpdate int
 	chats      map[int64]*chat
