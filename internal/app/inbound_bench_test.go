@@ -66,7 +66,8 @@ func runInbound(b *testing.B, clients int, rate float64) {
 		b.Fatal(err)
 	}
 	defer stores.Close()
-	bot, err := telegram.New(telegram.Config{Token: fake.Token(), APIURL: fake.URL(), PollTimeout: time.Second, Logger: logger})
+	limit, _ := strconv.Atoi(os.Getenv("INBOUND_POLL_LIMIT"))
+	bot, err := telegram.New(telegram.Config{Token: fake.Token(), APIURL: fake.URL(), PollTimeout: time.Second, PollLimit: limit, Logger: logger})
 	if err != nil {
 		b.Fatal(err)
 	}
