@@ -1,17 +1,14 @@
 package vk_test
 
 import (
-	"context"
 	"log/slog"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/chathub/chathub/bots/vk"
 	"github.com/chathub/chathub/internal/app"
-	"github.com/chathub/chathub/internal/config"
-	"github.com/chathub/chathub/internal/crm"
+	"github.com/chathub/chathub/internal/app/apptest"
 	"github.com/chathub/chathub/internal/messenger"
 	"github.com/chathub/chathub/internal/messenger/messengertest"
 	"github.com/chathub/chathub/internal/platformtest/vktest"
@@ -28,30 +25,11 @@ func TestConformance(t *testing.T) {
 func newEnv(t *testing.T) messengertest.Env {
 	t.Helper()
 	s := vktest.New(t)
-	cfg := config.Default()
-	cfg.DatabaseURL = filepath.Join(t.TempDir(), "chathub.db")
-	cfg.ScenariosDir = filepath.Join("..", "..", "scenarios")
-	cfg.HTTPAddr = "127.0.0.1:0"
-	cfg.Workers = 4
-	logger := slog.New(slog.DiscardHandler)
-	ctx := context.Background()
-	stores, err := app.Open(ctx, cfg, logger)
-	if err != nil {
-		t.Fatalf("open stores: %v", err)
-	}
-	t.Cleanup(func() { _ = stores.Close() })
-	bot, err := vk.New(vk.Config{Token: s.Token(), GroupID: s.GroupID(), APIURL: s.URL(), Wait: 1, Logger: logger})
+	bot, err := vk.New(vk.Config{Token: s.Token(), GroupID: s.GroupID(), APIURL: s.URL(), Wait: 1, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := app.NewRuntime(cfg, stores, []app.Bot{{Platform: messenger.VK, Sender: bot, Poll: bot.Run}}, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rt.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = rt.Stop(context.Background()) })
+	rt := apptest.Start(t, filepath.Join("..", "..", "scenarios"), app.Bot{Platform: messenger.VK, Sender: bot, Poll: bot.Run})
 	// VK keeps no position for a new poller: events pushed before the first
 	// poll would be skipped, as on the real platform.
 	if !s.WaitCalls("groups.getLongPollServer", 1, 5*time.Second) {
@@ -64,15 +42,7 @@ func newEnv(t *testing.T) messengertest.Env {
 	}
 	return messengertest.Env{
 		Driver: vktest.NewDriver(s),
-		Client: func(t *testing.T, user int64) *crm.Client {
-			t.Helper()
-			key := messenger.ChatKey{Platform: messenger.VK, ID: strconv.FormatInt(user, 10)}
-			c, err := stores.CRM.GetClient(context.Background(), key)
-			if err != nil {
-				t.Fatalf("GetClient: %v", err)
-			}
-			return c
-		},
+		Client: rt.Client,
 		WaitIdle: func(t *testing.T) {
 			t.Helper()
 			deadline := time.Now().Add(5 * time.Second)
