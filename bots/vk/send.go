@@ -18,23 +18,6 @@ import (
 // maxTextRunes is VK's message length limit, in characters.
 const maxTextRunes = 4096
 
-type idempotencyKey struct{}
-
-// WithIdempotencyKey returns ctx carrying the idempotency key of the send it
-// is used for. Send derives VK's random_id from the chat, the text, the
-// keyboard and this key, so a retried send with the same key is delivered
-// once while different sends stay distinct: replies should pass the id of
-// the update they answer plus the reply's index, broadcasts campaign×client.
-func WithIdempotencyKey(ctx context.Context, key string) context.Context {
-	return context.WithValue(ctx, idempotencyKey{}, key)
-}
-
-// IdempotencyKey returns the key WithIdempotencyKey put in ctx.
-func IdempotencyKey(ctx context.Context) (string, bool) {
-	key, ok := ctx.Value(idempotencyKey{}).(string)
-	return key, ok && key != ""
-}
-
 // Send delivers msg with messages.send (or edits msg.EditMessageID with
 // messages.edit, falling back to a new message when the edit fails). Texts
 // longer than 4096 characters go as several messages, split at line or word
@@ -111,7 +94,7 @@ func (b *Bot) edit(ctx context.Context, peer int, msg messenger.OutMessage, kb s
 
 // sendNew sends text (split into parts) with kb on the last part.
 func (b *Bot) sendNew(ctx context.Context, peer int, text, kb string) (messenger.Sent, error) {
-	key, fromCtx := IdempotencyKey(ctx)
+	key, fromCtx := messenger.IdempotencyKey(ctx)
 	content := contentHash(peer, text, kb)
 	if !fromCtx {
 		key = b.pending.GetOrPut(content, b.nonce)

@@ -141,7 +141,7 @@ func TestSendRetryDeliversOnce(t *testing.T) {
 		name string
 		ctx  context.Context
 	}{
-		{"idempotency key", WithIdempotencyKey(context.Background(), "upd-1/0")},
+		{"idempotency key", messenger.WithIdempotencyKey(context.Background(), "upd-1/0")},
 		{"no key (pending nonce)", context.Background()},
 	}
 	for _, tt := range tests {
@@ -163,7 +163,7 @@ func TestSendRetryDeliversOnce(t *testing.T) {
 				t.Fatalf("delivered %d times in %d calls (sent %+v)", len(msgs), srv.Calls("messages.send"), sent)
 			}
 			// Later replies with the same text are new messages.
-			for _, ctx := range []context.Context{WithIdempotencyKey(context.Background(), "upd-2/0"), context.Background()} {
+			for _, ctx := range []context.Context{messenger.WithIdempotencyKey(context.Background(), "upd-2/0"), context.Background()} {
 				if _, err := b.Send(ctx, msg); err != nil {
 					t.Fatal(err)
 				}
@@ -198,7 +198,7 @@ func TestSendSplitsLongText(t *testing.T) {
 	line := strings.Repeat("слово ", 99) + "конец\n" // 600 runes
 	text := strings.Repeat(line, 9)                  // 5400 runes
 	kb := &messenger.Keyboard{Kind: messenger.Inline, Rows: [][]messenger.Button{{{Text: "Да", Value: "yes"}}}}
-	ctx := WithIdempotencyKey(context.Background(), "u1")
+	ctx := messenger.WithIdempotencyKey(context.Background(), "u1")
 	sent, err := b.Send(ctx, messenger.OutMessage{Chat: vkChat("5"), Text: text, Keyboard: kb})
 	if err != nil {
 		t.Fatal(err)

@@ -177,16 +177,19 @@ func (m *memCatalog) ByPayload(p string) (*scenario.Graph, bool) {
 type recSender struct {
 	mu   sync.Mutex
 	msgs []messenger.OutMessage
+	keys []string // idempotency key of each send
 	err  error
 }
 
-func (s *recSender) Send(_ context.Context, msg messenger.OutMessage) (messenger.Sent, error) {
+func (s *recSender) Send(ctx context.Context, msg messenger.OutMessage) (messenger.Sent, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
 		return messenger.Sent{}, s.err
 	}
 	s.msgs = append(s.msgs, msg)
+	key, _ := messenger.IdempotencyKey(ctx)
+	s.keys = append(s.keys, key)
 	return messenger.Sent{MessageID: fmt.Sprint(len(s.msgs))}, nil
 }
 

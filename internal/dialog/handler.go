@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -132,7 +133,7 @@ func (h *Handler) run(ctx context.Context, key messenger.ChatKey, upd *messenger
 	if err := h.saveState(ctx, key, &st, rev, &res.State); err != nil {
 		return err
 	}
-	h.send(ctx, key, res.Replies)
+	h.send(ctx, key, upd, res.Replies)
 	return nil
 }
 
@@ -184,11 +185,18 @@ func (h *Handler) saveState(ctx context.Context, key messenger.ChatKey, old *Sta
 	return nil
 }
 
-// send delivers replies in order. A blocked client is recorded; other
-// failures are logged (the state already moved on).
-func (h *Handler) send(ctx context.Context, key messenger.ChatKey, replies []messenger.OutMessage) {
-	for _, msg := range replies {
-		_, err := h.cfg.Sender.Send(ctx, msg)
+// send delivers replies in order, each with an idempotency key of the update
+// and its index. A blocked client is recorded; other failures are logged (the
+// state already moved on).
+func (h *Handler) send(ctx context.Context, key messenger.ChatKey, upd *messenger.Update, replies []messenger.OutMessage) {
+	for i, msg := range replies {
+		sendCtx := ctx
+		if upd != nil && upd.ID != "" {
+			// A retried send of the same reply to the same update is delivered
+			// once where the platform can deduplicate (VK random_id).
+			sendCtx = messenger.WithIdempotencyKey(ctx, upd.ID+"/"+strconv.Itoa(i))
+		}
+		_, err := h.cfg.Sender.Send(sendCtx, msg)
 		if err == nil {
 			continue
 		}

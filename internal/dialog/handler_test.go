@@ -240,3 +240,16 @@ func TestHandlerReadsClientOnlyWhenTheTurnNeedsIt(t *testing.T) {
 		t.Fatalf("first contact: %q after %d reads", got, g.clients.gets)
 	}
 }
+
+func TestHandlerRepliesCarryIdempotencyKeys(t *testing.T) {
+	t.Parallel()
+	f := newHandlerFixture(t)
+	f.say(t, text("/start"))
+	f.sender.keys = nil
+	u := text("/manager")
+	u.ID = "upd-8"
+	f.say(t, u)
+	if strings.Join(f.sender.keys, ",") != "upd-8/0" {
+		t.Fatalf("keys = %q, want upd-8/0", f.sender.keys)
+	}
+}
