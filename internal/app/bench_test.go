@@ -40,12 +40,7 @@ var portraitScript = []messenger.Update{
 // portrait scenario. Target: ≥ 3,000 steps/s on 2 cores.
 func BenchmarkFullStep(b *testing.B) {
 	storetest.SkipUnlessServices(b)
-	cfg := config.Default()
-	cfg.DatabaseURL = storetest.PostgresURL(b)
-	cfg.RedisURL = storetest.RedisURL()
-	cfg.RedisPrefix = storetest.Name(b, "bench")
-	cfg.ScenariosDir = "../../scenarios"
-	benchFullStep(b, cfg)
+	benchFullStep(b, fullStepConfig(b))
 }
 
 // BenchmarkFullStepEmbedded is the same on the zero-config default (SQLite

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/chathub/chathub/bots/telegram"
-	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/messenger"
 	"github.com/chathub/chathub/internal/platformtest/telegramtest"
 	"github.com/chathub/chathub/internal/store/storetest"
@@ -54,11 +53,7 @@ func BenchmarkInboundTelegram(b *testing.B) {
 
 func runInbound(b *testing.B, clients int, rate float64) {
 	fake := telegramtest.New(b)
-	cfg := config.Default()
-	cfg.DatabaseURL = storetest.PostgresURL(b)
-	cfg.RedisURL = storetest.RedisURL()
-	cfg.RedisPrefix = storetest.Name(b, "inb")
-	cfg.ScenariosDir = "../../scenarios"
+	cfg := fullStepConfig(b)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx := context.Background()
 	stores, err := Open(ctx, cfg, logger)
