@@ -78,7 +78,7 @@ func runIdle(b *testing.B, n int) {
 
 // fullStepConfig is the production setup on the test services, isolated:
 // its own schema and Redis key prefix, both removed when b ends.
-func fullStepConfig(b *testing.B) config.Config {
+func fullStepConfig(b testing.TB) config.Config {
 	cfg := config.Default()
 	cfg.DatabaseURL = storetest.PostgresURL(b)
 	cfg.RedisURL = storetest.RedisURL()
@@ -120,7 +120,7 @@ func heapAfterGC() float64 {
 }
 
 // cleanPrefix deletes the benchmark's keys from the shared Redis.
-func cleanPrefix(b *testing.B, rdb *goredis.Client, prefix string) {
+func cleanPrefix(b testing.TB, rdb *goredis.Client, prefix string) {
 	ctx := context.Background()
 	iter := rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator()
 	var batch []string

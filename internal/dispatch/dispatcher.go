@@ -23,6 +23,10 @@ type Config struct {
 	Handler Handler
 	// Dedupe skips updates already taken; nil disables dedupe.
 	Dedupe Deduper
+	// Locker, when set, holds the chat's lock around each update so several
+	// processes never handle one chat at once; nil relies on this process's
+	// per-chat ordering alone.
+	Locker Locker
 	// Workers is the number of shards (each one goroutine with its own queue).
 	// Default 16 × GOMAXPROCS.
 	Workers int

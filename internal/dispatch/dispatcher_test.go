@@ -301,3 +301,62 @@ func TestChain(t *testing.T) {
 		t.Fatalf("order = %v", order)
 	}
 }
+
+// memLocker is an in-process Locker that records overlap per chat.
+type memLocker struct {
+	mu    sync.Mutex
+	held  map[messenger.ChatKey]bool
+	locks atomic.Int64
+}
+
+func (l *memLocker) LockChat(ctx context.Context, key messenger.ChatKey) (func(), error) {
+	for {
+		l.mu.Lock()
+		if !l.held[key] {
+			l.held[key] = true
+			l.mu.Unlock()
+			l.locks.Add(1)
+			return func() { l.mu.Lock(); delete(l.held, key); l.mu.Unlock() }, nil
+		}
+		l.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// TestTwoDispatchersShareChatLock: two dispatchers (two processes) on one
+// dedupe store and one lock never handle one chat at once nor an update twice.
+func TestTwoDispatchersShareChatLock(t *testing.T) {
+	t.Parallel()
+	dd, lk := newMemDedupe(), &memLocker{held: map[messenger.ChatKey]bool{}}
+	var inside, overlap, handled atomic.Int64
+	h := HandlerFunc(func(context.Context, *messenger.Update) error {
+		if inside.Add(1) > 1 {
+			overlap.Add(1)
+		}
+		time.Sleep(200 * time.Microsecond)
+		inside.Add(-1)
+		handled.Add(1)
+		return nil
+	})
+	a := start(t, Config{Handler: h, Dedupe: dd, Locker: lk, Workers: 4})
+	b := start(t, Config{Handler: h, Dedupe: dd, Locker: lk, Workers: 4})
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			u := upd("burst", fmt.Sprint(i))
+			// Each update reaches both processes, as a retried webhook may.
+			_ = a.Deliver(context.Background(), []*messenger.Update{u})
+			_ = b.Deliver(context.Background(), []*messenger.Update{u})
+		}()
+	}
+	wg.Wait()
+	if overlap.Load() != 0 || handled.Load() != 50 {
+		t.Fatalf("overlapping handlings %d, handled %d of 50", overlap.Load(), handled.Load())
+	}
+}

@@ -41,3 +41,10 @@ type Deduper interface {
 	// ReleaseUpdate forgets a claim so a redelivery is handled again.
 	ReleaseUpdate(ctx context.Context, platform messenger.Platform, updateID string) error
 }
+
+// Locker serialises one chat's updates across processes
+// (internal/store/redis implements it with a Redis lock).
+type Locker interface {
+	// LockChat waits for the chat's lock until ctx ends; the func releases it.
+	LockChat(ctx context.Context, key messenger.ChatKey) (func(), error)
+}

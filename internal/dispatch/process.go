@@ -24,7 +24,7 @@ func (d *Dispatcher) process(j job) error {
 			return nil
 		}
 	}
-	err := d.handleWithRetry(j)
+	err := d.handleLocked(j)
 	switch {
 	case err == nil:
 		d.stats.handled()
@@ -56,6 +56,25 @@ func (d *Dispatcher) claim(j job) (bool, error) {
 		return false, fmt.Errorf("dedupe update %s of %s: %w", j.upd.ID, j.upd.Chat, err)
 	}
 	return first, nil
+}
+
+// handleLocked holds the chat's lock (when a Locker is set) while the
+// update is handled with retries.
+func (d *Dispatcher) handleLocked(j job) error {
+	if d.cfg.Locker == nil {
+		return d.handleWithRetry(j)
+	}
+	var unlock func()
+	err := d.retry(j, func(ctx context.Context) error {
+		var err error
+		unlock, err = d.cfg.Locker.LockChat(ctx, j.upd.Chat)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("lock chat: %w", err)
+	}
+	defer unlock()
+	return d.handleWithRetry(j)
 }
 
 func (d *Dispatcher) handleWithRetry(j job) error {
