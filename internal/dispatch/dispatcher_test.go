@@ -16,14 +16,16 @@ import (
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// memDedupe is an in-memory Deduper.
+// memDedupe is an in-memory Deduper: "p" while claimed, "d" when handled.
 type memDedupe struct {
-	mu      sync.Mutex
-	claimed map[string]bool
-	fail    error
+	mu    sync.Mutex
+	state map[string]string
+	fail  error
 }
 
-func newMemDedupe() *memDedupe { return &memDedupe{claimed: map[string]bool{}} }
+var errInProgress = errors.New("update in progress")
+
+func newMemDedupe() *memDedupe { return &memDedupe{state: map[string]string{}} }
 
 func (m *memDedupe) ClaimUpdate(_ context.Context, p messenger.Platform, id string) (bool, error) {
 	m.mu.Lock()
@@ -32,17 +34,27 @@ func (m *memDedupe) ClaimUpdate(_ context.Context, p messenger.Platform, id stri
 		return false, m.fail
 	}
 	k := string(p) + ":" + id
-	if m.claimed[k] {
+	switch m.state[k] {
+	case "d":
 		return false, nil
+	case "p":
+		return false, errInProgress
 	}
-	m.claimed[k] = true
+	m.state[k] = "p"
 	return true, nil
+}
+
+func (m *memDedupe) CompleteUpdate(_ context.Context, p messenger.Platform, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.state[string(p)+":"+id] = "d"
+	return nil
 }
 
 func (m *memDedupe) ReleaseUpdate(_ context.Context, p messenger.Platform, id string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.claimed, string(p)+":"+id)
+	delete(m.state, string(p)+":"+id)
 	return nil
 }
 
@@ -358,5 +370,27 @@ func TestTwoDispatchersShareChatLock(t *testing.T) {
 	wg.Wait()
 	if overlap.Load() != 0 || handled.Load() != 50 {
 		t.Fatalf("overlapping handlings %d, handled %d of 50", overlap.Load(), handled.Load())
+	}
+}
+
+// TestCrashedClaimIsRedeliveredNotLost: an update claimed by a process that
+// died (claim left in progress) is not acknowledged by another process, and
+// is handled once the claim expires.
+func TestCrashedClaimIsRedeliveredNotLost(t *testing.T) {
+	t.Parallel()
+	dd := newMemDedupe()
+	dd.state["telegram:u1"] = "p" // the dead process's claim
+	var calls atomic.Int64
+	d := start(t, Config{Handler: HandlerFunc(func(context.Context, *messenger.Update) error { calls.Add(1); return nil }),
+		Dedupe: dd, Workers: 1, MaxAttempts: 2})
+	if err := d.Deliver(context.Background(), []*messenger.Update{upd("1", "u1")}); err == nil || calls.Load() != 0 {
+		t.Fatalf("deliver during a live claim: err %v, calls %d; want an error and no handling", err, calls.Load())
+	}
+	_ = dd.ReleaseUpdate(context.Background(), messenger.Telegram, "u1") // the claim expires
+	if err := d.Deliver(context.Background(), []*messenger.Update{upd("1", "u1")}); err != nil || calls.Load() != 1 {
+		t.Fatalf("redelivery after expiry: err %v, calls %d", err, calls.Load())
+	}
+	if err := d.Deliver(context.Background(), []*messenger.Update{upd("1", "u1")}); err != nil || calls.Load() != 1 {
+		t.Fatalf("redelivery after handling: err %v, calls %d; want skipped", err, calls.Load())
 	}
 }

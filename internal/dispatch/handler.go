@@ -33,11 +33,17 @@ func Chain(h Handler, mws ...Middleware) Handler {
 	return h
 }
 
-// Deduper remembers which platform updates were taken
+// Deduper remembers which platform updates were handled, in two phases: a
+// claim while handling (which expires, so an update whose process died is
+// handled again on redelivery) and a completion afterwards
 // (internal/store/redis implements it).
 type Deduper interface {
-	// ClaimUpdate returns true when this caller is the first to take the update.
+	// ClaimUpdate returns true when this caller is the first to take the
+	// update, false when it was already handled, and an error when it cannot
+	// tell or another handler still holds it (then it must not be acknowledged).
 	ClaimUpdate(ctx context.Context, platform messenger.Platform, updateID string) (bool, error)
+	// CompleteUpdate records that a claimed update was handled.
+	CompleteUpdate(ctx context.Context, platform messenger.Platform, updateID string) error
 	// ReleaseUpdate forgets a claim so a redelivery is handled again.
 	ReleaseUpdate(ctx context.Context, platform messenger.Platform, updateID string) error
 }

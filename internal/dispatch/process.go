@@ -28,11 +28,13 @@ func (d *Dispatcher) process(j job) error {
 	switch {
 	case err == nil:
 		d.stats.handled()
+		d.complete(j)
 		return nil
 	case errors.Is(err, errPanic):
-		// A poison update: acknowledged (kept claimed) so it cannot stop the
-		// chat or the adapter; the panic is logged with its stack.
+		// A poison update: acknowledged (marked handled) so it cannot stop
+		// the chat or the adapter; the panic is logged with its stack.
 		d.stats.failed()
+		d.complete(j)
 		return nil
 	}
 	d.stats.failed()
@@ -42,6 +44,17 @@ func (d *Dispatcher) process(j job) error {
 		}
 	}
 	return fmt.Errorf("update %s of %s: %w", upd.ID, upd.Chat, err)
+}
+
+// complete marks a claimed update handled. If that fails the claim expires
+// and a redelivery would be handled again: logged, as the one duplicate risk.
+func (d *Dispatcher) complete(j job) {
+	if d.cfg.Dedupe == nil || j.upd.ID == "" {
+		return
+	}
+	if err := d.cfg.Dedupe.CompleteUpdate(context.WithoutCancel(j.ctx), j.upd.Chat.Platform, j.upd.ID); err != nil {
+		d.cfg.Logger.Error("mark update handled failed", "chat", j.upd.Chat.String(), "update", j.upd.ID, "err", err)
+	}
 }
 
 // claim takes the update's dedupe key, retrying while the store is down.

@@ -32,6 +32,8 @@ const (
 	// DefaultDedupeTTL is how long an update id is remembered; longer than
 	// Telegram keeps undelivered updates (24 h) so a redelivery is recognised.
 	DefaultDedupeTTL = 48 * time.Hour
+	// DefaultClaimTTL is how long an update stays claimed while in progress.
+	DefaultClaimTTL = 5 * time.Minute
 )
 
 // Config tunes a Store. The zero value is valid: every zero field gets its default.
@@ -45,9 +47,13 @@ type Config struct {
 	// (default 30 days): an idle conversation expires after that long. Every
 	// save refreshes it.
 	StateTTL time.Duration
-	// DedupeTTL is how long a claimed update id is remembered (default 48h:
+	// DedupeTTL is how long a handled update id is remembered (default 48h:
 	// longer than Telegram keeps undelivered updates).
 	DedupeTTL time.Duration
+	// ClaimTTL is how long an update stays claimed while it is being handled
+	// (default 5 min: longer than the pipeline's retries of one update). If
+	// the process dies mid-update, a redelivery is handled after this long.
+	ClaimTTL time.Duration
 }
 
 // withDefaults returns c with zero fields set to their defaults.
@@ -60,6 +66,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DedupeTTL == 0 {
 		c.DedupeTTL = DefaultDedupeTTL
+	}
+	if c.ClaimTTL == 0 {
+		c.ClaimTTL = DefaultClaimTTL
 	}
 	return c
 }
@@ -205,22 +214,47 @@ func (s *Store) SaveState(ctx context.Context, key messenger.ChatKey, data []byt
 	return res[1], nil
 }
 
-// ClaimUpdate marks an inbound update as being handled and reports whether
-// this caller is the first to claim it (false: a duplicate delivery, skip
-// it). The mark expires after Config.DedupeTTL.
+// ErrUpdateInProgress: the update is claimed and still being handled (here
+// or in another process, or its handler died and the claim has not expired
+// yet). The caller must not acknowledge it; a later redelivery decides.
+var ErrUpdateInProgress = errors.New("redis store: update is being handled")
+
+// claimScript claims an update as in progress (value "p", ClaimTTL); it
+// returns 1 when claimed, 0 when the update is done, -1 when in progress.
+var claimScript = goredis.NewScript(`
+if redis.call('SET', KEYS[1], 'p', 'NX', 'PX', ARGV[1]) then return 1 end
+if redis.call('GET', KEYS[1]) == 'p' then return -1 end
+return 0`)
+
+// ClaimUpdate claims an inbound update for handling. It returns true when
+// this caller is the first; false when the update was already handled (a
+// duplicate delivery: skip and acknowledge it); ErrUpdateInProgress when
+// someone else is handling it. CompleteUpdate or ReleaseUpdate must follow.
 func (s *Store) ClaimUpdate(ctx context.Context, platform messenger.Platform, updateID string) (bool, error) {
 	if err := checkUpdate(platform, updateID); err != nil {
 		return false, fmt.Errorf("redis store: claim update: %w", err)
 	}
-	ok, err := s.client.SetArgs(ctx, s.keys.update(platform, updateID), "1",
-		goredis.SetArgs{Mode: "NX", TTL: s.cfg.DedupeTTL}).Result()
-	if errors.Is(err, goredis.Nil) {
-		return false, nil
-	}
-	if err != nil {
+	res, err := claimScript.Run(ctx, s.client, []string{s.keys.update(platform, updateID)},
+		s.cfg.ClaimTTL.Milliseconds()).Int()
+	switch {
+	case err != nil:
 		return false, fmt.Errorf("redis store: claim update %s/%s: %w", platform, updateID, err)
+	case res < 0:
+		return false, fmt.Errorf("%w: %s/%s", ErrUpdateInProgress, platform, updateID)
 	}
-	return ok == "OK", nil
+	return res == 1, nil
+}
+
+// CompleteUpdate marks a claimed update as handled for DedupeTTL, so
+// redeliveries are skipped.
+func (s *Store) CompleteUpdate(ctx context.Context, platform messenger.Platform, updateID string) error {
+	if err := checkUpdate(platform, updateID); err != nil {
+		return fmt.Errorf("redis store: complete update: %w", err)
+	}
+	if err := s.client.Set(ctx, s.keys.update(platform, updateID), "d", s.cfg.DedupeTTL).Err(); err != nil {
+		return fmt.Errorf("redis store: complete update %s/%s: %w", platform, updateID, err)
+	}
+	return nil
 }
 
 // ReleaseUpdate forgets a claim so a redelivery of the update is handled

@@ -291,6 +291,12 @@ func testTTL(t *testing.T, c goredis.UniversalClient) {
 	if ok, err := s2.ClaimUpdate(ctx, messenger.Telegram, "7"); err != nil || !ok {
 		t.Fatalf("ClaimUpdate = %v, %v", ok, err)
 	}
+	if pttl = c.PTTL(ctx, s2.keys.update(messenger.Telegram, "7")).Val(); pttl > 5*time.Minute || pttl < 4*time.Minute {
+		t.Fatalf("in-progress claim PTTL = %s; want about ClaimTTL (5m)", pttl)
+	}
+	if err := s2.CompleteUpdate(ctx, messenger.Telegram, "7"); err != nil {
+		t.Fatal(err)
+	}
 	pttl = c.PTTL(ctx, s2.keys.update(messenger.Telegram, "7")).Val()
 	if pttl <= 89*time.Minute || pttl > 90*time.Minute {
 		t.Fatalf("dedupe PTTL = %s; want about 90m", pttl)
@@ -365,7 +371,13 @@ func testDedupe(t *testing.T, c goredis.UniversalClient) {
 		}
 	}
 	step("first claim", true)
-	step("second claim", false)
+	if _, err := s.ClaimUpdate(ctx, messenger.Telegram, "1001"); !errors.Is(err, ErrUpdateInProgress) {
+		t.Fatalf("claim while in progress: %v; want ErrUpdateInProgress", err)
+	}
+	if err := s.CompleteUpdate(ctx, messenger.Telegram, "1001"); err != nil {
+		t.Fatalf("CompleteUpdate: %v", err)
+	}
+	step("claim after completion (duplicate)", false)
 	// Same id on another platform is a different update.
 	if ok, err := s.ClaimUpdate(ctx, messenger.VK, "1001"); err != nil || !ok {
 		t.Fatalf("VK claim = %v, %v; want true", ok, err)
@@ -386,7 +398,7 @@ func testDedupe(t *testing.T, c goredis.UniversalClient) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if ok, err := s.ClaimUpdate(ctx, messenger.VK, "race"); err != nil {
+			if ok, err := s.ClaimUpdate(ctx, messenger.VK, "race"); err != nil && !errors.Is(err, ErrUpdateInProgress) {
 				t.Error(err)
 			} else if ok {
 				wins.Add(1)
@@ -396,6 +408,24 @@ func testDedupe(t *testing.T, c goredis.UniversalClient) {
 	wg.Wait()
 	if wins.Load() != 1 {
 		t.Fatalf("concurrent claims won %d times; want 1", wins.Load())
+	}
+}
+
+// TestAbandonedClaimExpires: a process that dies mid-update leaves its
+// claim; a redelivery is refused until ClaimTTL passes, then handled.
+func TestAbandonedClaimExpires(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := newTestStore(t, realRedis(t), Config{ClaimTTL: 100 * time.Millisecond})
+	if ok, err := s.ClaimUpdate(ctx, messenger.Telegram, "crash"); err != nil || !ok {
+		t.Fatalf("claim = %v, %v", ok, err)
+	}
+	if _, err := s.ClaimUpdate(ctx, messenger.Telegram, "crash"); !errors.Is(err, ErrUpdateInProgress) {
+		t.Fatalf("redelivery during the claim: %v", err)
+	}
+	time.Sleep(150 * time.Millisecond)
+	if ok, err := s.ClaimUpdate(ctx, messenger.Telegram, "crash"); err != nil || !ok {
+		t.Fatalf("redelivery after the claim expired = %v, %v; want claimed", ok, err)
 	}
 }
 
@@ -437,7 +467,7 @@ func TestConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Prefix: "chathub", StateTTL: 30 * 24 * time.Hour, DedupeTTL: 48 * time.Hour}
+	want := Config{Prefix: "chathub", StateTTL: 30 * 24 * time.Hour, DedupeTTL: 48 * time.Hour, ClaimTTL: 5 * time.Minute}
 	if got := s.Config(); got != want {
 		t.Fatalf("defaults = %+v; want %+v", got, want)
 	}
