@@ -22,20 +22,10 @@ import (
 // conversation advances through every step in order.
 func TestTwoProcessesOneChat(t *testing.T) {
 	t.Parallel()
-	storetest.SkipUnlessServices(t)
-	fake := telegramtest.New(t)
-	cfg := fullStepConfig(t)
-	cfg.HTTPAddr = "127.0.0.1:0"
-	const secret = "s3cret"
-	var urls []string
-	var processes []*Runtime
-	for range 2 {
-		rt, u := startWebhookProcess(t, cfg, fake, secret)
-		processes, urls = append(processes, rt), append(urls, u)
-	}
+	fake, processes, urls := startTwoProcesses(t)
 	const user = 4242
 	// The client answers the whole portrait scenario in one burst.
-	script := []string{"/start", "1", "Анна", "43", "Самара", "2", "1, 2", "+79123456789"}
+	script := inboundScript
 	var wg sync.WaitGroup
 	for i, text := range script {
 		raw := fake.Update(fake.SendText(user, text))
@@ -43,7 +33,7 @@ func TestTwoProcessesOneChat(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if code, err := telegramtest.PostWebhook(u, secret, raw); err != nil || code != 200 {
+				if code, err := telegramtest.PostWebhook(u, webhookSecret, raw); err != nil || code != 200 {
 					t.Errorf("webhook %s: %d %v", u, code, err)
 				}
 			}()
@@ -76,20 +66,10 @@ func TestTwoProcessesOneChat(t *testing.T) {
 // (a conflict would mean a retry and an answer recorded twice).
 func TestTwoProcessesConcurrentBurst(t *testing.T) {
 	t.Parallel()
-	storetest.SkipUnlessServices(t)
-	fake := telegramtest.New(t)
-	cfg := fullStepConfig(t)
-	cfg.HTTPAddr = "127.0.0.1:0"
-	const secret = "s3cret"
-	var urls []string
-	var processes []*Runtime
-	for range 2 {
-		rt, u := startWebhookProcess(t, cfg, fake, secret)
-		processes, urls = append(processes, rt), append(urls, u)
-	}
+	fake, processes, urls := startTwoProcesses(t)
 	const user = 4343
 	raw := fake.Update(fake.SendText(user, "/start"))
-	if code, err := telegramtest.PostWebhook(urls[0], secret, raw); err != nil || code != 200 {
+	if code, err := telegramtest.PostWebhook(urls[0], webhookSecret, raw); err != nil || code != 200 {
 		t.Fatalf("start: %d %v", code, err)
 	}
 	const burst = 16
@@ -99,7 +79,7 @@ func TestTwoProcessesConcurrentBurst(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if code, err := telegramtest.PostWebhook(urls[i%2], secret, raw); err != nil || code != 200 {
+			if code, err := telegramtest.PostWebhook(urls[i%2], webhookSecret, raw); err != nil || code != 200 {
 				t.Errorf("webhook: %d %v", code, err)
 			}
 		}()
@@ -115,7 +95,28 @@ func TestTwoProcessesConcurrentBurst(t *testing.T) {
 	}
 }
 
-func startWebhookProcess(t *testing.T, cfg config.Config, fake *telegramtest.Server, secret string) (*Runtime, string) {
+// webhookSecret is the Telegram webhook secret of the test processes.
+const webhookSecret = "s3cret"
+
+// startTwoProcesses starts two runtimes in Telegram webhook mode on one
+// PostgreSQL schema and one Redis prefix; it returns the fake Bot API, the
+// runtimes and their webhook URLs.
+func startTwoProcesses(t *testing.T) (*telegramtest.Server, []*Runtime, []string) {
+	t.Helper()
+	storetest.SkipUnlessServices(t)
+	fake := telegramtest.New(t)
+	cfg := fullStepConfig(t)
+	cfg.HTTPAddr = "127.0.0.1:0"
+	var processes []*Runtime
+	var urls []string
+	for range 2 {
+		rt, u := startWebhookProcess(t, cfg, fake)
+		processes, urls = append(processes, rt), append(urls, u)
+	}
+	return fake, processes, urls
+}
+
+func startWebhookProcess(t *testing.T, cfg config.Config, fake *telegramtest.Server) (*Runtime, string) {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	stores, err := Open(context.Background(), cfg, logger)
@@ -124,7 +125,7 @@ func startWebhookProcess(t *testing.T, cfg config.Config, fake *telegramtest.Ser
 	}
 	t.Cleanup(func() { _ = stores.Close() })
 	bot, err := telegram.New(telegram.Config{Token: fake.Token(), APIURL: fake.URL(),
-		WebhookURL: "https://chathub.example/tg", WebhookSecret: secret})
+		WebhookURL: "https://chathub.example/tg", WebhookSecret: webhookSecret})
 	if err != nil {
 		t.Fatal(err)
 	}

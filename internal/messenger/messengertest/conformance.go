@@ -125,10 +125,7 @@ func portrait(t *testing.T, e Env) {
 func reask(t *testing.T, e Env) {
 	const u = 1002
 	d := e.Driver
-	d.Start(t, u, "")
-	expect(t, e, u, "Согласны")
-	d.Press(t, u, "Да, согласен")
-	expect(t, e, u, "Как к вам обращаться")
+	toNameQuestion(t, e, u)
 	d.Text(t, u, "12345")
 	expect(t, e, u, "Напишите имя буквами")
 	d.Text(t, u, strings.Repeat("я", 5000))
@@ -150,10 +147,7 @@ func deepLink(t *testing.T, e Env) {
 func stop(t *testing.T, e Env) {
 	const u = 1004
 	d := e.Driver
-	d.Start(t, u, "")
-	expect(t, e, u, "Согласны")
-	d.Press(t, u, "Да, согласен")
-	expect(t, e, u, "Как к вам обращаться")
+	toNameQuestion(t, e, u)
 	d.Text(t, u, "/stop")
 	expect(t, e, u, "отписались")
 	e.WaitIdle(t)
@@ -176,10 +170,7 @@ func blockUnblock(t *testing.T, e Env) {
 func sticker(t *testing.T, e Env) {
 	const u = 1006
 	d := e.Driver
-	d.Start(t, u, "")
-	expect(t, e, u, "Согласны")
-	d.Press(t, u, "Да, согласен")
-	expect(t, e, u, "Как к вам обращаться")
+	toNameQuestion(t, e, u)
 	d.Sticker(t, u)
 	expect(t, e, u, "понимаю только текст")
 }
@@ -195,4 +186,14 @@ func waitFor(t *testing.T, e Env, user int64, ok func(*crm.Client) bool, what st
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("client never became %s: %+v", what, e.Client(t, user))
+}
+
+// toNameQuestion starts the portrait scenario, consents, and waits for the
+// first question.
+func toNameQuestion(t *testing.T, e Env, u int64) {
+	t.Helper()
+	e.Driver.Start(t, u, "")
+	expect(t, e, u, "Согласны")
+	e.Driver.Press(t, u, "Да, согласен")
+	expect(t, e, u, "Как к вам обращаться")
 }
