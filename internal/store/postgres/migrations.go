@@ -21,6 +21,8 @@ type migration struct {
 var migrations = []migration{
 	{Version: 1, Name: "crm", Postgres: pgCRM, SQLite: sqliteCRM},
 	{Version: 2, Name: "scenario_versions", Postgres: pgVersions, SQLite: sqliteVersions},
+	{Version: 3, Name: "segments", Postgres: pgSegments, SQLite: sqliteSegments},
+	{Version: 4, Name: "completions", Postgres: pgCompletions, SQLite: sqliteCompletions},
 }
 
 // pgClientColumns and sqliteClientColumns list the client portrait columns
@@ -203,6 +205,57 @@ var sqliteVersions = []string{
 		source TEXT NOT NULL,
 		created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
 		PRIMARY KEY (scenario_id, version))`,
+}
+
+// pgSegments and sqliteSegments hold the saved segments: a unique name, the
+// segment expression (internal/segment) and a description for managers.
+var pgSegments = []string{
+	`CREATE TABLE segments (
+		id BIGSERIAL PRIMARY KEY,
+		name TEXT NOT NULL,
+		expression TEXT NOT NULL,
+		description TEXT NOT NULL DEFAULT '',
+		created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+		updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+		CONSTRAINT segments_name_key UNIQUE (name))`,
+}
+
+var sqliteSegments = []string{
+	`CREATE TABLE segments (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		name TEXT NOT NULL,
+		expression TEXT NOT NULL,
+		description TEXT NOT NULL DEFAULT '',
+		created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+		updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+		UNIQUE (name))`,
+}
+
+// pgCompletions and sqliteCompletions record every conversation that reached
+// an end step: which scenario (and version), which end step, and when. The
+// segment functions completed(...) read it.
+var pgCompletions = []string{
+	`CREATE TABLE completions (
+		id BIGSERIAL PRIMARY KEY,
+		client_id BIGINT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+		scenario TEXT NOT NULL,
+		version TEXT NOT NULL DEFAULT '',
+		step TEXT NOT NULL DEFAULT '',
+		created_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+	`CREATE INDEX completions_client_scenario_idx ON completions (client_id, scenario, created_at)`,
+	`CREATE INDEX completions_scenario_idx ON completions (scenario, created_at)`,
+}
+
+var sqliteCompletions = []string{
+	`CREATE TABLE completions (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		client_id INTEGER NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+		scenario TEXT NOT NULL,
+		version TEXT NOT NULL DEFAULT '',
+		step TEXT NOT NULL DEFAULT '',
+		created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)`,
+	`CREATE INDEX completions_client_scenario_idx ON completions (client_id, scenario, created_at)`,
+	`CREATE INDEX completions_scenario_idx ON completions (scenario, created_at)`,
 }
 
 // statements returns m's SQL for the store's dialect.
