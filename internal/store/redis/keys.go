@@ -93,3 +93,32 @@ func crc16(s string) uint16 {
 	}
 	return crc
 }
+
+// rateBudget is the GCRA state of a shared rate-limit bucket, as given to
+// go-redis/redis_rate, which prepends "rate:": the stored key is
+// "rate:<prefix>:{rl:<bucket>}:budget", the one key that does not start with
+// the prefix. It expires by itself once the budget is full again.
+func (k keys) rateBudget(bucket string) string {
+	return k.prefix + ":{rl:" + bucket + "}:budget"
+}
+
+// ratePause holds the end of a bucket's pause (same slot as its budget).
+func (k keys) ratePause(bucket string) string {
+	return k.prefix + ":{rl:" + bucket + "}:pause"
+}
+
+// checkBucket rejects bucket names that would make ambiguous keys or move
+// the hash tag.
+func checkBucket(bucket string) error {
+	if bucket == "" {
+		return fmt.Errorf("invalid bucket name: empty")
+	}
+	for _, r := range bucket {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
+			strings.ContainsRune("_-.:", r)
+		if !ok {
+			return fmt.Errorf("invalid bucket name %q: only letters, digits and _-.: are allowed", bucket)
+		}
+	}
+	return nil
+}
