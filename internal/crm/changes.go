@@ -45,6 +45,18 @@ type Changes struct {
 	Handoff *Handoff
 	// Note adds a note to the client card.
 	Note *Note
+	// Completion records that the client's conversation reached an end step
+	// of a scenario (segments select on it with completed(...)).
+	Completion *Completion
+}
+
+// Completion is one conversation that reached an end step.
+type Completion struct {
+	ClientID  int64
+	Scenario  string
+	Version   string
+	Step      string // the end step reached
+	CreatedAt time.Time
 }
 
 // Empty reports whether c records nothing beyond last_seen_at.
@@ -52,5 +64,5 @@ func (c *Changes) Empty() bool {
 	return c.Profile == nil && len(c.Set) == 0 && len(c.Attributes) == 0 &&
 		len(c.AddTags) == 0 && len(c.RemoveTags) == 0 && len(c.Answers) == 0 &&
 		c.Source == "" && !c.Consent && !c.Unsubscribe && !c.Blocked &&
-		!c.Unblocked && c.Handoff == nil && c.Note == nil
+		!c.Unblocked && c.Handoff == nil && c.Note == nil && c.Completion == nil
 }

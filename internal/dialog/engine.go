@@ -162,7 +162,7 @@ func (c *call) answer(step *scenario.Step) {
 // not evaluated; the conversation takes the step's default (last) branch.
 func (c *call) skip(step *scenario.Step) {
 	if step.End || len(step.Next) == 0 {
-		c.end()
+		c.finish(step)
 		return
 	}
 	c.advance(step, nil, answer{}, step.Next[len(step.Next)-1].Goto)
@@ -172,7 +172,7 @@ func (c *call) skip(step *scenario.Step) {
 func (c *call) advance(step *scenario.Step, opt *scenario.Option, ans answer, to string) {
 	leavingContact := step.Input == scenario.InputContact
 	if step.End {
-		c.end()
+		c.finish(step)
 		return
 	}
 	first := len(c.res.Replies)
@@ -206,7 +206,7 @@ func (c *call) enter(id string, ans answer) {
 		}
 		c.actions(step, nil)
 		if step.End {
-			c.end()
+			c.finish(step)
 			return
 		}
 		id = c.next(step, nil, ans)
@@ -216,6 +216,14 @@ func (c *call) enter(id string, ans answer) {
 
 // end finishes the conversation.
 func (c *call) end() { c.res.State = State{} }
+
+// finish ends the conversation at its end step and records the completion.
+func (c *call) finish(step *scenario.Step) {
+	c.res.Changes.Completion = &crm.Completion{
+		Scenario: c.g.ID, Version: c.g.Version, Step: step.ID, CreatedAt: c.t.Now,
+	}
+	c.end()
+}
 
 // say appends a reply.
 func (c *call) say(text string, kb *messenger.Keyboard) {

@@ -138,7 +138,7 @@ func (s *Store) applyPostgres(ctx context.Context, key messenger.ChatKey, p *pla
 	return r.client(), nil
 }
 
-// writePGSideEffects renders the tag, answer, note and hand-off CTEs.
+// writePGSideEffects renders the tag, answer, note, hand-off and completion CTEs.
 func writePGSideEffects(b *strings.Builder, args []any, p *plan) []any {
 	if len(p.addTags) > 0 {
 		b.WriteString(", nt AS (SELECT v.tag FROM (VALUES ")
@@ -170,6 +170,11 @@ func writePGSideEffects(b *strings.Builder, args []any, p *plan) []any {
 		b.WriteString(", h AS (INSERT INTO handoffs (client_id, scenario, step, reason, created_at) " +
 			"SELECT c.id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), c.updated_at FROM c)")
 		args = append(args, p.handoff.Scenario, p.handoff.Step, p.handoff.Reason)
+	}
+	if p.completed != nil {
+		b.WriteString(", cp AS (INSERT INTO completions (client_id, scenario, version, step, created_at) " +
+			"SELECT c.id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), c.updated_at FROM c)")
+		args = append(args, p.completed.Scenario, p.completed.Version, p.completed.Step)
 	}
 	return args
 }
@@ -229,8 +234,8 @@ type sqlStmt struct {
 	args      []any
 }
 
-// sqliteSideEffects writes tags, answers, the note and the hand-off of
-// client id, one statement each.
+// sqliteSideEffects writes tags, answers, the note, the hand-off and the
+// completion of client id, one statement each.
 func sqliteSideEffects(tx *gorm.DB, id int64, p *plan) error {
 	for _, st := range sqliteStatements(id, p) {
 		if err := tx.Exec(st.sql, st.args...).Error; err != nil {
@@ -270,6 +275,10 @@ func sqliteStatements(id int64, p *plan) []sqlStmt {
 	if h := p.handoff; h != nil {
 		out = append(out, sqlStmt{"add handoff", "INSERT INTO handoffs (client_id, scenario, step, reason, created_at) " +
 			"VALUES (?, ?, ?, ?, ?)", []any{id, h.Scenario, h.Step, h.Reason, p.now}})
+	}
+	if cp := p.completed; cp != nil {
+		out = append(out, sqlStmt{"add completion", "INSERT INTO completions (client_id, scenario, version, step, created_at) " +
+			"VALUES (?, ?, ?, ?, ?)", []any{id, cp.Scenario, cp.Version, cp.Step, p.now}})
 	}
 	return out
 }

@@ -35,6 +35,7 @@ type plan struct {
 	answers   []crm.Answer
 	note      *crm.Note
 	handoff   *crm.Handoff
+	completed *crm.Completion
 }
 
 // put records a column change; a later change of the same column wins.
@@ -85,6 +86,7 @@ func (s *Store) newPlan(ch *crm.Changes) (*plan, error) {
 		answers:   ch.Answers,
 		note:      ch.Note,
 		handoff:   ch.Handoff,
+		completed: ch.Completion,
 	}
 	if ch.Profile != nil {
 		s.planProfile(p, ch.Profile)
