@@ -35,6 +35,7 @@ type Bot struct {
 	api    tgbotapi.BotAPI // template: copied per call with a context-bound client
 	log    *slog.Logger
 	marks  *markTracker
+	chunks *chunkLog // how far split sends got, per idempotency key
 	clock  func() time.Time
 	minGap time.Duration // first retry delay of polling and delivery
 	maxGap time.Duration // retry delay cap
@@ -57,9 +58,10 @@ func New(cfg Config) (*Bot, error) {
 		api:    tgbotapi.BotAPI{Token: cfg.Token, Client: cfg.HTTPClient, Buffer: 100},
 		log:    newRedactingLogger(cfg.Logger, cfg.Token).With("platform", string(messenger.Telegram)),
 		marks:  newMarkTracker(),
+		chunks: newChunkLog(chunkLogSize, chunkLogTTL),
 		clock:  time.Now,
-		minGap: time.Second,
-		maxGap: 30 * time.Second,
+		minGap: cfg.RetryDelay,
+		maxGap: cfg.MaxRetryDelay,
 	}
 	b.api.SetAPIEndpoint(ep)
 	return b, nil

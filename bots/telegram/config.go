@@ -13,10 +13,12 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultAPIURL       = "https://api.telegram.org"
-	DefaultPollTimeout  = 25 * time.Second
-	DefaultPollLimit    = 100
-	DefaultMaxBodyBytes = 1 << 20
+	DefaultAPIURL        = "https://api.telegram.org"
+	DefaultPollTimeout   = 25 * time.Second
+	DefaultPollLimit     = 100
+	DefaultMaxBodyBytes  = 1 << 20
+	DefaultRetryDelay    = time.Second
+	DefaultMaxRetryDelay = 30 * time.Second
 )
 
 // Config configures a Bot. The zero value of every field but Token means
@@ -52,6 +54,12 @@ type Config struct {
 	// MaxBodyBytes caps a webhook request body, default 1 MiB; larger ones
 	// get 413.
 	MaxBodyBytes int64
+	// RetryDelay is the first wait before Run retries a failed getUpdates or
+	// delivers a batch the pipeline refused again, default 1s; it doubles per
+	// failure up to MaxRetryDelay, default 30s. At least 1ms, and
+	// MaxRetryDelay at least RetryDelay.
+	RetryDelay    time.Duration
+	MaxRetryDelay time.Duration
 }
 
 var secretRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
@@ -75,6 +83,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.RetryDelay == 0 {
+		c.RetryDelay = DefaultRetryDelay
+	}
+	if c.MaxRetryDelay == 0 {
+		c.MaxRetryDelay = max(DefaultMaxRetryDelay, c.RetryDelay)
 	}
 	return c
 }
@@ -105,6 +119,12 @@ func (c Config) validate() error {
 	}
 	if c.MaxBodyBytes < 0 {
 		errs = append(errs, fmt.Errorf("max body bytes %d is negative", c.MaxBodyBytes))
+	}
+	if c.RetryDelay < time.Millisecond {
+		errs = append(errs, fmt.Errorf("retry delay %s is below 1ms", c.RetryDelay))
+	}
+	if c.MaxRetryDelay < c.RetryDelay {
+		errs = append(errs, fmt.Errorf("max retry delay %s is below the retry delay %s", c.MaxRetryDelay, c.RetryDelay))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("telegram: invalid config: %w", err)

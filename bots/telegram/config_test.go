@@ -30,6 +30,10 @@ func TestConfigValidate(t *testing.T) {
 		{"HTTP timeout within the poll", Config{Token: token, HTTPClient: &http.Client{Timeout: 10 * time.Second}}, "HTTP client timeout"},
 		{"poll limit too high", Config{Token: token, PollLimit: 101}, "poll limit"},
 		{"negative body limit", Config{Token: token, MaxBodyBytes: -1}, "max body bytes"},
+		{"short retry delays", Config{Token: token, RetryDelay: time.Millisecond, MaxRetryDelay: 5 * time.Millisecond}, ""},
+		{"long retry delay alone raises the cap", Config{Token: token, RetryDelay: time.Minute}, ""},
+		{"sub-millisecond retry delay", Config{Token: token, RetryDelay: time.Microsecond}, "retry delay"},
+		{"cap below the first delay", Config{Token: token, RetryDelay: time.Second, MaxRetryDelay: time.Millisecond}, "max retry delay"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,7 +55,8 @@ func TestConfigDefaults(t *testing.T) {
 	t.Parallel()
 	c := Config{Token: "1:a"}.withDefaults()
 	if c.APIURL != DefaultAPIURL || c.PollTimeout != 25*time.Second || c.PollLimit != 100 ||
-		c.MaxBodyBytes != 1<<20 || c.HTTPClient == nil || c.Logger == nil {
+		c.MaxBodyBytes != 1<<20 || c.HTTPClient == nil || c.Logger == nil ||
+		c.RetryDelay != time.Second || c.MaxRetryDelay != 30*time.Second {
 		t.Fatalf("defaults = %+v", c)
 	}
 	if ep, _ := endpoint(DefaultAPIURL + "/"); ep != "https://api.telegram.org/bot%s/%s" {

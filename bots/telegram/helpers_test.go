@@ -47,6 +47,7 @@ func botOn(t *testing.T, s *telegramtest.Server, mod func(*Config)) (*Bot, *sync
 	logs := &syncBuffer{}
 	cfg := Config{
 		Token: s.Token(), APIURL: s.URL(), PollTimeout: time.Second,
+		RetryDelay: 10 * time.Millisecond, MaxRetryDelay: 50 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if mod != nil {
@@ -56,7 +57,6 @@ func botOn(t *testing.T, s *telegramtest.Server, mod func(*Config)) (*Bot, *sync
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	b.minGap, b.maxGap = 10*time.Millisecond, 50*time.Millisecond
 	t.Cleanup(func() {
 		if strings.Contains(logs.String(), s.Token()) {
 			t.Errorf("token leaked into logs:\n%s", logs.String())

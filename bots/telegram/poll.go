@@ -20,10 +20,11 @@ const commitTimeout = 5 * time.Second
 
 // Run long-polls getUpdates until ctx ends and hands every batch to sink. The
 // offset moves past a batch only after sink.Deliver returns nil: on an error
-// the same batch is delivered again after a backoff (1s doubling to 30s), so
-// delivery is at least once. When ctx ends Run stops polling, leaves a batch
-// not yet handled unconfirmed (the next Run gets it again), confirms the
-// last handled one and returns nil.
+// the same batch is delivered again after a backoff (Config.RetryDelay, 1s
+// by default, doubling up to Config.MaxRetryDelay, 30s), so delivery is at
+// least once. When ctx ends Run stops polling, leaves a batch not yet
+// handled unconfirmed (the next Run gets it again), confirms the last
+// handled one and returns nil.
 //
 // getUpdates failures are retried: after parameters.retry_after on 429,
 // with the backoff otherwise. Run returns an error wrapping ErrConflict on

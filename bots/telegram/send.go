@@ -29,8 +29,21 @@ import (
 // keyboard, a removal or more than one chunk, a new message is sent instead.
 // An edit that changes nothing counts as done.
 //
-// A failure of a later chunk returns the error although earlier chunks were
-// delivered.
+// Retries: when ctx carries an idempotency key (messenger.WithIdempotencyKey;
+// replies carry update id / index), the Bot remembers how far the send of a
+// new message got: a Send that fails on chunk k returns the error (naming
+// the chunk), and a later Send with the same key, chat, text and keyboard
+// sends only chunks k… (the keyboard still on the last one), or, when every
+// chunk went out but attaching the inline keyboard failed, only attaches it;
+// one that already succeeded returns the same Sent without calling the API.
+// The same key with other content is a new message. The record is per
+// process, in memory, bounded (10,000 sends, each kept for an hour): a retry
+// from another process, after a restart or later than that repeats the
+// chunks already delivered, and so does a retry without a key. A chunk whose
+// answer was lost (a timeout after Telegram took it) counts as not
+// delivered and is sent again: Telegram has no idempotency token to avoid it.
+// Sends with one key are expected one at a time (the pipeline handles one
+// chat's updates in order).
 func (b *Bot) Send(ctx context.Context, msg messenger.OutMessage) (messenger.Sent, error) {
 	chat, err := chatID(msg.Chat)
 	if err != nil {
@@ -48,7 +61,8 @@ func (b *Bot) Send(ctx context.Context, msg messenger.OutMessage) (messenger.Sen
 			return sent, err
 		}
 	}
-	return b.sendNew(ctx, out)
+	key, _ := messenger.IdempotencyKey(ctx)
+	return b.sendNew(ctx, out, b.resume(key, out))
 }
 
 // chatID reads a Telegram chat id from a chat key.
@@ -106,21 +120,44 @@ func (o outgoing) plan(n int) (markups []any, attach *tgbotapi.InlineKeyboardMar
 	return markups, attach
 }
 
-func (b *Bot) sendNew(ctx context.Context, o outgoing) (messenger.Sent, error) {
+// sendNew sends o's chunks after those r says were delivered, then attaches
+// a pending inline keyboard, recording progress in r.
+func (b *Bot) sendNew(ctx context.Context, o outgoing, r resumption) (messenger.Sent, error) {
+	if r.p.done {
+		b.log.Debug("message already sent; not sending it again", "chat_id", o.chat)
+		return r.p.sent, nil
+	}
 	chunks := splitText(o.text, MaxTextLen)
 	markups, attach := o.plan(len(chunks))
-	var last tgbotapi.Message
-	for i, chunk := range chunks {
-		m, err := b.sendChunk(ctx, o.chat, chunk, markups[i])
+	if r.p.delivered > 0 {
+		b.log.Debug("resuming a split message", "chat_id", o.chat, "delivered", r.p.delivered, "chunks", len(chunks))
+	}
+	last := r.p.lastID
+	for i := r.p.delivered; i < len(chunks); i++ {
+		m, err := b.sendChunk(ctx, o.chat, chunks[i], markups[i])
 		if err != nil {
+			return messenger.Sent{}, chunkError(i, len(chunks), err)
+		}
+		last = m.MessageID
+		r.delivered(i, last)
+	}
+	out := sent(last)
+	if attach != nil {
+		var err error
+		if out, err = b.attach(ctx, o.chat, last, chunks[len(chunks)-1], attach); err != nil {
 			return messenger.Sent{}, err
 		}
-		last = m
 	}
-	if attach != nil {
-		return b.attach(ctx, o.chat, last.MessageID, chunks[len(chunks)-1], attach)
+	r.finish(out)
+	return out, nil
+}
+
+// chunkError names the failed chunk of a split message.
+func chunkError(i, n int, err error) error {
+	if n == 1 {
+		return err
 	}
-	return sent(last.MessageID), nil
+	return fmt.Errorf("telegram: chunk %d of %d (%d delivered): %w", i+1, n, i, err)
 }
 
 func sent(messageID int) messenger.Sent {
@@ -141,7 +178,7 @@ func (b *Bot) sendChunk(ctx context.Context, chat int64, text string, markup any
 func (b *Bot) attach(ctx context.Context, chat int64, id int, text string, kb *tgbotapi.InlineKeyboardMarkup) (messenger.Sent, error) {
 	err := b.call(ctx, "editMessageReplyMarkup", tgbotapi.NewEditMessageReplyMarkup(chat, id, *kb), nil)
 	switch {
-	case err == nil:
+	case err == nil, notModified(err): // not modified: a retry after an answer was lost
 		return sent(id), nil
 	case !errors.Is(err, messenger.ErrBadRequest):
 		return messenger.Sent{}, err

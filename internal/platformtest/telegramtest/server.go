@@ -5,8 +5,8 @@
 //
 // The test acts as Telegram's users through the client-side API (SendText,
 // PressButton, ShareContact, SendSticker, Block, Unblock), reads what the bot
-// sent (Messages, WaitMessages) and injects failures (FailNext, SetBlocked,
-// Delay). Bot-side methods served: getMe, getUpdates (long polling),
+// sent (Messages, WaitMessages) and injects failures (FailNext, FailAfter,
+// SetBlocked, Delay). Bot-side methods served: getMe, getUpdates (long polling),
 // setWebhook, deleteWebhook, sendMessage, editMessageText,
 // editMessageReplyMarkup and answerCallbackQuery.
 package telegramtest
@@ -80,6 +80,7 @@ type queued struct {
 type failure struct {
 	code       int
 	retryAfter int
+	skip       int // calls of the method let through before this failure
 }
 
 type callback struct {
@@ -141,6 +142,15 @@ func (s *Server) FailNext(method string, code, retryAfter int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.fails[method] = append(s.fails[method], failure{code: code, retryAfter: retryAfter})
+}
+
+// FailAfter lets the next n calls of method through and makes the one after
+// them fail with code (as FailNext does): n = 1 fails the second chunk of a
+// split message. It queues behind failures already injected for method.
+func (s *Server) FailAfter(method string, n, code, retryAfter int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fails[method] = append(s.fails[method], failure{code: code, retryAfter: retryAfter, skip: max(n, 0)})
 }
 
 // Delay makes every later request wait d before it is handled (0 resets).
@@ -254,6 +264,10 @@ func (s *Server) record(method string, p params) (*failure, time.Duration) {
 	s.requests = append(s.requests, Request{Method: method, Params: p, Time: time.Now()})
 	q := s.fails[method]
 	if len(q) == 0 {
+		return nil, s.delay
+	}
+	if q[0].skip > 0 {
+		q[0].skip--
 		return nil, s.delay
 	}
 	f := q[0]

@@ -249,3 +249,29 @@ func TestFailNextVariants(t *testing.T) {
 		t.Fatalf("calls = %d", s.Calls("getMe"))
 	}
 }
+
+func TestFailAfter(t *testing.T) {
+	t.Parallel()
+	s := telegramtest.New(t)
+	s.FailAfter("getMe", 2, 500, 0)
+	s.FailNext("getMe", 429, 7) // queued behind: fails the call right after
+	post := func() int {
+		t.Helper()
+		resp, err := http.PostForm(strings.Replace(strings.Replace(s.URL(), "%s", s.Token(), 1), "%s", "getMe", 1), url.Values{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	var got []int
+	for range 5 {
+		got = append(got, post())
+	}
+	want := []int{200, 200, 500, 429, 200}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("statuses = %v, want %v", got, want)
+		}
+	}
+}
