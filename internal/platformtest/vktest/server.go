@@ -9,8 +9,15 @@
 // "request_params":[…]}}. Implemented: groups.getById,
 // groups.getLongPollServer, messages.send (peer_id or peer_ids, random_id
 // dedupe, keyboard and length checks), messages.edit,
-// messages.sendMessageEventAnswer, users.get. The long-poll server answers
-// GET {server}?act=a_check&key=&ts=&wait=.
+// messages.sendMessageEventAnswer, users.get, and execute with the VKScript
+// subset "return [API.a.b({…}), …];" (see execute.go). The long-poll server
+// answers GET {server}?act=a_check&key=&ts=&wait=.
+//
+// Like VK, the server allows a community token DefaultRateLimit (20) API
+// requests per second and answers error 6 beyond that (SetRateLimit changes
+// or lifts the limit); an execute is one request however many calls it
+// makes, and long polls are not counted. Requests, RateLimited and
+// MaxRequestsIn let tests check that a client stayed within the limit.
 //
 // The client side of a test acts as VK users (SendText, Start, PressButton,
 // PressLabel, Allow, Deny…), reads what the bot sent (Messages,
@@ -39,6 +46,9 @@ const (
 	DefaultGroupID = 777
 	// APIVersion is the version the server reports in events.
 	APIVersion = "5.131"
+	// DefaultRateLimit is how many API requests per second a community
+	// token may make, as on VK.
+	DefaultRateLimit = 20
 )
 
 // Server is a fake VK API. Create it with New; it is closed when the test ends.
@@ -59,6 +69,7 @@ type Server struct {
 	lp          longPoll
 	eventAnswer []EventAnswer
 	eventSeq    int
+	rate        rateLimit
 	changed     chan struct{} // closed and replaced on every state change
 }
 
@@ -75,6 +86,7 @@ func New(t testing.TB) *Server {
 		unreachable: map[int]int{},
 		users:       map[int]*user{},
 		msgs:        newMessageStore(),
+		rate:        rateLimit{limit: DefaultRateLimit},
 		changed:     make(chan struct{}),
 	}
 	s.lp.key = "lpkey-1"
@@ -102,7 +114,9 @@ func (s *Server) GroupID() int { return s.groupID }
 func (s *Server) Client() *http.Client { return s.srv.Client() }
 
 // Calls reports how many calls of a method were answered ("messages.send";
-// "a_check" counts long-poll requests as they arrive).
+// "a_check" counts long-poll requests as they arrive). Calls made inside an
+// execute count for their method too, and the execute itself for
+// "execute"; Requests counts HTTP requests.
 func (s *Server) Calls(method string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -115,8 +129,9 @@ func (s *Server) WaitCalls(method string, n int, timeout time.Duration) bool {
 	return s.waitFor(timeout, func() bool { return s.calls[method] >= n })
 }
 
-// FailNext makes the next call of method fail with VK error code. Calls
-// queue: FailNext twice fails the next two calls.
+// FailNext makes the next call of method fail with VK error code, whether
+// it comes alone or inside an execute ("execute" fails a whole execute).
+// Calls queue: FailNext twice fails the next two calls.
 func (s *Server) FailNext(method string, code int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -195,6 +210,8 @@ var errorMessages = map[int]string{
 	6:   "Too many requests per second",
 	9:   "Flood control",
 	10:  "Internal server error",
+	12:  "Unable to compile code",
+	13:  "Runtime error occurred during code invocation",
 	15:  "Access denied",
 	18:  "User was deleted or banned",
 	29:  "Rate limit reached",
@@ -229,7 +246,12 @@ func (s *Server) serveMethod(w http.ResponseWriter, r *http.Request, method stri
 	}
 	s.mu.Lock()
 	delay := s.delay
+	limited := s.rate.arriveLocked(time.Now())
 	s.mu.Unlock()
+	if limited {
+		s.answer(w, method, r.Form, nil, errCode(6))
+		return
+	}
 	if delay > 0 {
 		select {
 		case <-time.After(delay):
@@ -240,16 +262,29 @@ func (s *Server) serveMethod(w http.ResponseWriter, r *http.Request, method stri
 		}
 	}
 	resp, aerr := s.callMethod(r, method)
-	// Counted once answered: after WaitCalls, the call's effects (a long-poll
-	// position, a stored message) are in place.
+	s.answer(w, method, r.Form, resp, aerr)
+}
+
+// answer counts the call and writes VK's answer. Counted once answered:
+// after WaitCalls, the call's effects (a long-poll position, a stored
+// message) are in place.
+func (s *Server) answer(w http.ResponseWriter, method string, form url.Values, resp any, aerr *apiError) {
 	s.mu.Lock()
 	s.calls[method]++
 	s.notifyLocked()
 	s.mu.Unlock()
 	if aerr != nil {
 		writeJSON(w, map[string]any{"error": map[string]any{
-			"error_code": aerr.code, "error_msg": aerr.msg, "request_params": requestParams(method, r.Form),
+			"error_code": aerr.code, "error_msg": aerr.msg, "request_params": requestParams(method, form),
 		}})
+		return
+	}
+	if res, ok := resp.(executeResult); ok {
+		body := map[string]any{"response": res.response}
+		if len(res.errors) > 0 {
+			body["execute_errors"] = res.errors
+		}
+		writeJSON(w, body)
 		return
 	}
 	writeJSON(w, map[string]any{"response": resp})
@@ -259,18 +294,28 @@ func (s *Server) callMethod(r *http.Request, method string) (any, *apiError) {
 	if !s.authorized(r) {
 		return nil, errCode(5)
 	}
+	if aerr := s.takeFailure(method); aerr != nil {
+		return nil, aerr
+	}
+	if method == "execute" { // not in methods: it calls them
+		return s.execute(r.Form)
+	}
 	fn, ok := methods[method]
 	if !ok {
 		return nil, errCode(3)
 	}
+	return fn(s, r.Form)
+}
+
+// takeFailure pops the failure FailNext queued for method, if any.
+func (s *Server) takeFailure(method string) *apiError {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if q := s.failNext[method]; len(q) > 0 {
 		s.failNext[method] = q[1:]
-		s.mu.Unlock()
-		return nil, errCode(q[0])
+		return errCode(q[0])
 	}
-	s.mu.Unlock()
-	return fn(s, r.Form)
+	return nil
 }
 
 // authorized accepts the token as a form field or a bearer header (vksdk
