@@ -5,8 +5,12 @@
 //
 // API calls go through github.com/SevereCloud/vksdk/v2 with its built-in
 // limiter off (Limit = 0): the 20 requests/s budget of a community is shared
-// by every process and every kind of call, so the project's own shared limiter
-// plugs in through Config.Limiter and paces every API call instead.
+// by every process and every kind of call, so the project's own limiter
+// (Config.Limiter: the shared Redis one in production) paces every API
+// request instead, and VK's "too many requests" answers pause it. Replies
+// pending at the same moment (many chats answered at once) are coalesced
+// into one execute request of up to 25 calls, so a busy bot is not capped at
+// 20 replies per second (see batcher).
 package vk
 
 import (
@@ -36,6 +40,9 @@ const (
 type Bot struct {
 	cfg      Config
 	vk       *api.VK
+	raw      apiHandler // vksdk's handler without the limiter: for granted requests
+	limiter  Limiter
+	batch    *batcher
 	log      *slog.Logger
 	profiles *lru[int, messenger.Profile]
 	pending  *lru[uint64, string]
@@ -45,6 +52,9 @@ type Bot struct {
 
 	// Delivery retry backoff of the long-poll loop (tests shorten it).
 	backoffMin, backoffMax time.Duration
+	// ratePause is how long a "too many requests" answer pauses the budget
+	// (tests shorten it).
+	ratePause time.Duration
 }
 
 var _ messenger.Sender = (*Bot)(nil)
@@ -56,18 +66,21 @@ func New(cfg Config) (*Bot, error) {
 		return nil, err // validation messages never quote the token
 	}
 	vk := api.NewVK(cfg.Token)
-	vk.Limit = 0 // the project's shared limiter paces calls, see the package doc
+	vk.Limit = 0 // the project's limiter paces calls, see the package doc
 	vk.MethodURL = cfg.APIURL
 	vk.Client = cfg.HTTPClient
-	if cfg.Limiter != nil {
-		vk.Handler = limited(cfg.Limiter, vk.Handler)
-	}
 	b := &Bot{
-		cfg: cfg, vk: vk, log: cfg.Logger.With("platform", string(messenger.VK)),
+		cfg: cfg, vk: vk, raw: vk.DefaultHandler, limiter: cfg.Limiter,
+		log:      cfg.Logger.With("platform", string(messenger.VK)),
 		profiles: newLRU[int, messenger.Profile](profileCacheSize),
 		pending:  newLRU[uint64, string](pendingCacheSize),
-		epoch:    rand.Text(), backoffMin: time.Second, backoffMax: 30 * time.Second,
+		epoch:    rand.Text(), backoffMin: time.Second, backoffMax: 30 * time.Second, ratePause: rateLimitPause,
 	}
+	if b.limiter == nil {
+		b.limiter = newLocalLimiter(cfg.RequestsPerSecond)
+	}
+	vk.Handler = b.limited(vk.DefaultHandler)
+	b.batch = newBatcher(cfg.MaxBatch, b.limiter, b.sendBatch)
 	b.groupID.Store(int64(cfg.GroupID))
 	return b, nil
 }
@@ -79,32 +92,21 @@ func (b *Bot) GroupID() int { return int(b.groupID.Load()) }
 // apiHandler is the signature of vksdk's api.VK.Handler.
 type apiHandler = func(method string, params ...api.Params) (api.Response, error)
 
-// limited makes every API call wait for the limiter first.
-func limited(l Limiter, next apiHandler) apiHandler {
-	return func(method string, ps ...api.Params) (api.Response, error) {
-		ctx := context.Background()
-		for _, p := range ps {
-			if c, ok := p[":context"].(context.Context); ok { // where Params.WithContext puts it
-				ctx = c
-			}
-		}
-		if err := l.Wait(ctx); err != nil {
-			return api.Response{}, fmt.Errorf("rate limiter: %w", err)
-		}
-		return next(method, ps...)
-	}
-}
-
 // params returns api.Params carrying ctx, with a deadline when ctx has none.
 func params(ctx context.Context, kv api.Params) (api.Params, context.CancelFunc) {
-	cancel := context.CancelFunc(func() {})
-	if _, ok := ctx.Deadline(); !ok {
-		ctx, cancel = context.WithTimeout(ctx, callTimeout)
-	}
+	ctx, cancel := callContext(ctx)
 	if kv == nil {
 		kv = api.Params{}
 	}
 	return kv.WithContext(ctx), cancel
+}
+
+// callContext gives ctx a deadline of callTimeout when it has none.
+func callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, callTimeout)
 }
 
 // resolveGroupID asks groups.getById for the token's community when no

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Defaults applied by New.
@@ -18,8 +19,15 @@ const (
 	DefaultWait = 25
 	// DefaultMaxBodyBytes bounds a Callback API request body (1 MiB).
 	DefaultMaxBodyBytes int64 = 1 << 20
+	// DefaultRequestsPerSecond is VK's API budget of a community token.
+	DefaultRequestsPerSecond = 20
+	// MaxBatch is how many API calls one execute request may make, and the
+	// default of Config.MaxBatch.
+	MaxBatch = 25
 	// maxWait is the longest wait VK accepts.
 	maxWait = 90
+	// maxRequestsPerSecond bounds RequestsPerSecond (a typo guard).
+	maxRequestsPerSecond = 1000
 )
 
 // Config configures a Bot. The zero value of every optional field means its
@@ -59,18 +67,36 @@ type Config struct {
 	// a new process starts from VK's current position, so events that arrived
 	// while no process was polling (or that were polled but not handled) are lost.
 	TSStore TSStore
-	// Limiter, when set, is waited on before every API method call (sends,
-	// edits, users.get, groups.*), so one budget of 20 requests/s can be
-	// shared by every process of the community; default nil: no pacing.
-	// Long-poll requests are not API calls and are not paced.
+	// Limiter paces every API request the Bot makes (sends, edits,
+	// users.get, groups.*): each one, an execute carrying up to MaxBatch
+	// replies included, waits for one unit first, and VK's "too many
+	// requests" answers (errors 6, 9, 29) pause it. Default: an in-process
+	// limiter of RequestsPerSecond requests, evenly spaced, which knows
+	// nothing of other processes; `chathub run` passes the shared Redis
+	// limiter so that every process of the community (replies and broadcasts)
+	// draws on one budget. Long-poll requests go to the long-poll server, are
+	// not counted by VK and are not paced.
 	Limiter Limiter
+	// RequestsPerSecond is the rate of the default in-process limiter, 1..1000;
+	// default DefaultRequestsPerSecond (20, VK's limit for a community token).
+	// Ignored when Limiter is set.
+	RequestsPerSecond int
+	// MaxBatch is how many replies that are pending at the same moment may
+	// ride in one execute request, 1..MaxBatch; default MaxBatch (25). 1 sends
+	// every reply with its own request.
+	MaxBatch int
 }
 
-// Limiter paces API calls; the project's shared (Redis) rate limiter
-// implements it. Wait returns when a call may be made, or an error (then the
-// call is not made and fails as a transient error).
+// Limiter is the request budget of the community; the shared Redis limiter
+// (internal/store/redis.Limiter) implements it.
 type Limiter interface {
-	Wait(ctx context.Context) error
+	// Wait returns when n requests may be made, or an error when they may
+	// not (ctx ended, the budget's store failed): then no request is made and
+	// the call fails as a transient error.
+	Wait(ctx context.Context, n int) error
+	// Pause stops every user of the budget for d: VK answered that the
+	// community makes too many requests.
+	Pause(ctx context.Context, d time.Duration) error
 }
 
 // TSStore persists the Bots Long Poll position (ts) of a community, so a
@@ -105,6 +131,12 @@ func (c Config) withDefaults() Config {
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if c.RequestsPerSecond == 0 {
+		c.RequestsPerSecond = DefaultRequestsPerSecond
+	}
+	if c.MaxBatch == 0 {
+		c.MaxBatch = MaxBatch
+	}
 	return c
 }
 
@@ -125,6 +157,12 @@ func (c Config) validate() error {
 	}
 	if c.MaxBodyBytes < 0 {
 		errs = append(errs, fmt.Errorf("max body bytes %d must not be negative", c.MaxBodyBytes))
+	}
+	if c.RequestsPerSecond < 1 || c.RequestsPerSecond > maxRequestsPerSecond {
+		errs = append(errs, fmt.Errorf("requests per second %d must be 1..%d", c.RequestsPerSecond, maxRequestsPerSecond))
+	}
+	if c.MaxBatch < 1 || c.MaxBatch > MaxBatch {
+		errs = append(errs, fmt.Errorf("max batch %d must be 1..%d (VK's calls per execute)", c.MaxBatch, MaxBatch))
 	}
 	if c.CallbackMode() {
 		errs = append(errs, c.validateCallback()...)

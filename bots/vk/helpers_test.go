@@ -52,6 +52,7 @@ func newBot(t *testing.T, srv *vktest.Server, mod func(*Config)) (*Bot, *logBuf)
 		t.Fatal(err)
 	}
 	b.backoffMin, b.backoffMax = 10*time.Millisecond, 40*time.Millisecond
+	b.ratePause = 10 * time.Millisecond
 	t.Cleanup(func() {
 		if strings.Contains(logs.String(), srv.Token()) {
 			t.Errorf("the token leaked into the logs:\n%s", logs)

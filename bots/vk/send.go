@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -79,9 +80,9 @@ func (b *Bot) edit(ctx context.Context, peer int, msg messenger.OutMessage, kb s
 	if kb != "" {
 		p["keyboard"] = kb
 	}
-	p, cancel := params(ctx, p)
+	ctx, cancel := callContext(ctx)
 	defer cancel()
-	if _, err := b.vk.MessagesEdit(p); err != nil {
+	if _, err := b.call(ctx, "messages.edit", p); err != nil {
 		werr := b.wrap(ctx, fmt.Sprintf("messages.edit %d in %d", id, peer), err)
 		if errors.Is(werr, messenger.ErrTransient) || errors.Is(werr, messenger.ErrBlocked) || ctx.Err() != nil {
 			return messenger.Sent{}, true, werr
@@ -116,15 +117,27 @@ func (b *Bot) sendParts(ctx context.Context, peer int, parts []string, kb, key s
 			p["keyboard"] = kb
 		}
 		p["random_id"] = randomID(peer, part, partKB, i, key)
-		p, cancel := params(ctx, p)
 		var err error
-		id, err = b.vk.MessagesSend(p)
-		cancel()
-		if err != nil {
+		if id, err = b.sendOne(ctx, p); err != nil {
 			return messenger.Sent{}, b.wrap(ctx, fmt.Sprintf("messages.send to %d (part %d/%d)", peer, i+1, len(parts)), err)
 		}
 	}
 	return messenger.Sent{MessageID: strconv.Itoa(id)}, nil
+}
+
+// sendOne makes one messages.send (alone or coalesced) and returns the id.
+func (b *Bot) sendOne(ctx context.Context, p api.Params) (int, error) {
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	raw, err := b.call(ctx, "messages.send", p)
+	if err != nil {
+		return 0, err
+	}
+	var id int
+	if err := json.Unmarshal(raw, &id); err != nil {
+		return 0, fmt.Errorf("decode the message id %.40q: %w", raw, err)
+	}
+	return id, nil
 }
 
 // mayRetry reports whether a send failed in a way that may have reached VK

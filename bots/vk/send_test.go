@@ -46,8 +46,17 @@ func TestSendErrorMapping(t *testing.T) {
 			t.Parallel()
 			srv := vktest.New(t)
 			b, _ := newBot(t, srv, nil)
-			srv.FailNext("messages.send", tt.code)
+			tries := 1
+			if tt.rateLimit { // paused and retried, then given up
+				tries += rateLimitRetries
+			}
+			for range tries {
+				srv.FailNext("messages.send", tt.code)
+			}
 			_, err := b.Send(context.Background(), messenger.OutMessage{Chat: vkChat("5"), Text: "Привет"})
+			if got := srv.Calls("messages.send"); got != tries {
+				t.Fatalf("%d calls, want %d", got, tries)
+			}
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
@@ -402,8 +411,11 @@ func TestSendEdit(t *testing.T) {
 	if err != nil || fallback.MessageID == sent.MessageID || len(srv.Messages(5)) != 2 || srv.Calls("messages.edit") != 2 {
 		t.Fatalf("fallback = %+v, %v; %d messages", fallback, err, len(srv.Messages(5)))
 	}
-	// A rate limit on the edit is returned, not doubled by a new message.
-	srv.FailNext("messages.edit", 6)
+	// A rate limit on the edit is returned (after the retries), not doubled
+	// by a new message.
+	for range 1 + rateLimitRetries {
+		srv.FailNext("messages.edit", 6)
+	}
 	_, err = b.Send(ctx, messenger.OutMessage{Chat: vkChat("5"), Text: "x", EditMessageID: sent.MessageID})
 	if !errors.Is(err, messenger.ErrTransient) {
 		t.Fatalf("rate-limited edit: %v", err)
@@ -438,18 +450,24 @@ func TestEditNeedsInlineKeyboard(t *testing.T) {
 	}
 }
 
-// countingLimiter counts waits and refuses once refuse is set.
+// countingLimiter counts waits and pauses and refuses once refuse is set.
 type countingLimiter struct {
 	waits  atomic.Int32
+	pauses atomic.Int32
 	refuse atomic.Bool
 }
 
-func (l *countingLimiter) Wait(ctx context.Context) error {
-	l.waits.Add(1)
+func (l *countingLimiter) Wait(ctx context.Context, n int) error {
+	l.waits.Add(int32(n))
 	if l.refuse.Load() {
 		return errors.New("budget exhausted")
 	}
 	return ctx.Err()
+}
+
+func (l *countingLimiter) Pause(context.Context, time.Duration) error {
+	l.pauses.Add(1)
+	return nil
 }
 
 func TestLimiterPacesEveryAPICall(t *testing.T) {
