@@ -3,15 +3,19 @@ package app
 import (
 	"fmt"
 	"log/slog"
+	"strconv"
 
 	"github.com/chathub/chathub/bots/telegram"
 	"github.com/chathub/chathub/bots/vk"
 	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/messenger"
+	redisstore "github.com/chathub/chathub/internal/store/redis"
 )
 
-// Bots builds the configured platform adapters (cfg.ValidateBots first).
-func Bots(cfg config.Config, logger *slog.Logger) ([]Bot, error) {
+// Bots builds the configured platform adapters (cfg.ValidateBots first)
+// over opened stores: a VK community paces its API requests by its shared
+// budget in Redis (see vkBot).
+func Bots(cfg config.Config, stores *Stores, logger *slog.Logger) ([]Bot, error) {
 	if err := cfg.ValidateBots(); err != nil {
 		return nil, err
 	}
@@ -24,7 +28,7 @@ func Bots(cfg config.Config, logger *slog.Logger) ([]Bot, error) {
 		bots = append(bots, b)
 	}
 	if cfg.VK.Token != "" {
-		b, err := vkBot(cfg.VK, logger)
+		b, err := vkBot(cfg.VK, stores, logger)
 		if err != nil {
 			return nil, err
 		}
@@ -50,11 +54,19 @@ func telegramBot(c config.Telegram, logger *slog.Logger) (Bot, error) {
 	return b, nil
 }
 
-func vkBot(c config.VK, logger *slog.Logger) (Bot, error) {
+// vkBot builds the VK adapter. Every process of one community draws on one
+// Redis budget, bucket "vk:<group id>", of c.RequestsPerSecond (VK_RPS)
+// evenly spaced requests: replies here, broadcasts later, any number of
+// `chathub run` processes.
+func vkBot(c config.VK, stores *Stores, logger *slog.Logger) (Bot, error) {
+	budget, err := stores.State.Limiter("vk:"+strconv.Itoa(c.GroupID), redisstore.Limit{Rate: c.RequestsPerSecond})
+	if err != nil {
+		return Bot{}, fmt.Errorf("vk bot: %w", err)
+	}
 	v, err := vk.New(vk.Config{
 		Token: c.Token, GroupID: c.GroupID, APIURL: c.APIURL, CallbackPath: c.CallbackPath,
 		CallbackSecret: c.CallbackSecret, ConfirmationCode: c.ConfirmationCode,
-		Logger: logger.With("platform", "vk"),
+		Limiter: budget, Logger: logger.With("platform", "vk"),
 	})
 	if err != nil {
 		return Bot{}, fmt.Errorf("vk bot: %w", err)

@@ -16,8 +16,7 @@ func runRun(ctx context.Context, env *Env, cfg config.Config, log *slog.Logger) 
 		fmt.Fprintf(env.Stderr, "chathub run: takes no arguments; configure it with environment variables (see README)\n")
 		return 2
 	}
-	bots, err := app.Bots(cfg, log)
-	if err != nil {
+	if err := cfg.ValidateBots(); err != nil {
 		fmt.Fprintf(env.Stderr, "chathub run: %v\n", err)
 		return 2
 	}
@@ -27,6 +26,11 @@ func runRun(ctx context.Context, env *Env, cfg config.Config, log *slog.Logger) 
 		return 1
 	}
 	defer stores.Close()
+	bots, err := app.Bots(cfg, stores, log)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "chathub run: %v\n", err)
+		return 2
+	}
 	rt, err := app.NewRuntime(cfg, stores, bots, log)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "chathub run: %v\n", err)

@@ -80,6 +80,11 @@ type VK struct {
 	// (VK_CONFIRMATION_CODE) are required in Callback API mode.
 	CallbackSecret   string
 	ConfirmationCode string
+	// RequestsPerSecond (VK_RPS) is the community's API budget, shared in
+	// Redis by every process (replies and broadcasts). Default 20, VK's limit
+	// for a community token; lower it to leave room for other users of the
+	// token.
+	RequestsPerSecond int
 }
 
 // Default returns the defaults.
@@ -88,7 +93,7 @@ func Default() Config {
 		HTTPAddr:        ":8080",
 		ShutdownTimeout: 15 * time.Second,
 		Telegram:        Telegram{APIURL: "https://api.telegram.org"},
-		VK:              VK{APIURL: "https://api.vk.com/method/"},
+		VK:              VK{APIURL: "https://api.vk.com/method/", RequestsPerSecond: 20},
 		RedisPrefix:     "chathub",
 		ScenariosDir:    "scenarios",
 		StateTTL:        30 * 24 * time.Hour,
@@ -128,7 +133,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("VK_CONFIRMATION_CODE", &c.VK.ConfirmationCode)
 	errs = append(errs, intVar(getenv, "VK_GROUP_ID", &c.VK.GroupID), intVar(getenv, "WORKERS", &c.Workers),
 		durationVar(getenv, "SHUTDOWN_TIMEOUT", &c.ShutdownTimeout))
-	errs = append(errs, durationVar(getenv, "STATE_TTL", &c.StateTTL))
+	errs = append(errs, durationVar(getenv, "STATE_TTL", &c.StateTTL), intVar(getenv, "VK_RPS", &c.VK.RequestsPerSecond))
 	if v := getenv("LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			errs = append(errs, fmt.Errorf("LOG_LEVEL=%q: use debug, info, warn or error", v))
@@ -206,6 +211,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ScenariosDir == "" {
 		errs = append(errs, errors.New("SCENARIOS_DIR must not be empty"))
+	}
+	if c.VK.RequestsPerSecond < 1 || c.VK.RequestsPerSecond > 1000 {
+		errs = append(errs, fmt.Errorf("VK_RPS must be 1..1000 requests per second, got %d", c.VK.RequestsPerSecond))
 	}
 	return errors.Join(errs...)
 }

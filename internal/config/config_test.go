@@ -27,6 +27,10 @@ func TestFromEnv(t *testing.T) {
 		{"bad level", map[string]string{"LOG_LEVEL": "loud"}, nil, "LOG_LEVEL"},
 		{"bad format", map[string]string{"LOG_FORMAT": "xml"}, nil, "LOG_FORMAT"},
 		{"bad prefix", map[string]string{"REDIS_PREFIX": "a{b}"}, nil, "REDIS_PREFIX"},
+		{"vk rps default", nil, func(c Config) bool { return c.VK.RequestsPerSecond == 20 }, ""},
+		{"vk rps", map[string]string{"VK_RPS": "15"}, func(c Config) bool { return c.VK.RequestsPerSecond == 15 }, ""},
+		{"vk rps zero", map[string]string{"VK_RPS": "0"}, nil, "VK_RPS must be 1..1000"},
+		{"vk rps not a number", map[string]string{"VK_RPS": "fast"}, nil, "VK_RPS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
