@@ -25,6 +25,7 @@ type Proxy struct {
 	target string
 	ln     net.Listener
 	delay  atomic.Int64 // time.Duration added before each forwarded write
+	held   atomic.Int64 // chunks waiting out the delay
 
 	mu     sync.Mutex
 	cut    bool
@@ -98,6 +99,11 @@ func (p *Proxy) IsCut() bool {
 // Delay makes the proxy wait d before forwarding each chunk of data, in
 // both directions (0 removes the delay).
 func (p *Proxy) Delay(d time.Duration) { p.delay.Store(int64(max(d, 0))) }
+
+// Held is the number of data chunks currently held back by Delay: above
+// zero while a request (or its answer) is on its way, so a test can act
+// while a client is waiting in the middle of a call.
+func (p *Proxy) Held() int { return int(p.held.Load()) }
 
 // Open is the number of connections currently forwarded.
 func (p *Proxy) Open() int {
@@ -220,7 +226,9 @@ func (p *Proxy) pipe(dst, src net.Conn, done chan<- struct{}) {
 		n, err := src.Read(buf)
 		if n > 0 {
 			if d := time.Duration(p.delay.Load()); d > 0 {
+				p.held.Add(1)
 				time.Sleep(d)
+				p.held.Add(-1)
 			}
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return

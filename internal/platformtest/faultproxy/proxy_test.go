@@ -160,8 +160,21 @@ func TestDelay(t *testing.T) {
 	c := dial(t, p.Addr())
 	p.Delay(100 * time.Millisecond)
 	start := time.Now()
+	held := make(chan int, 1)
+	go func() {
+		for p.Held() == 0 && time.Since(start) < 5*time.Second {
+			time.Sleep(time.Millisecond)
+		}
+		held <- p.Held()
+	}()
 	if _, err := roundTrip(c, "slow"); err != nil {
 		t.Fatal(err)
+	}
+	if n := <-held; n != 1 {
+		t.Fatalf("Held during the delayed round trip = %d, want 1", n)
+	}
+	if n := p.Held(); n != 0 {
+		t.Fatalf("Held after the round trip = %d", n)
 	}
 	// One delay each way.
 	if d := time.Since(start); d < 200*time.Millisecond {
