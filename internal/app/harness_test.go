@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -283,8 +284,18 @@ func (p *proc) handle(chat messenger.ChatKey, upd messenger.Update) []string {
 	p.t.Helper()
 	upd.Chat = chat
 	upd.ID = strconv.FormatInt(p.out.nextID(), 10)
-	if err := p.h.Handle(context.Background(), &upd); err != nil {
+	// As the pipeline does: the chat's turn around the handler, left as handled.
+	ctx := context.Background()
+	leave, _, err := p.stores.State.Enter(ctx, chat, upd.ID, time.Minute)
+	if err != nil {
+		p.t.Fatalf("Enter(%s): %v", chat, err)
+	}
+	if err := p.h.Handle(ctx, &upd); err != nil {
+		_ = leave(ctx, false)
 		p.t.Fatalf("Handle(%s, %q): %v", chat, upd.Text, err)
+	}
+	if err := leave(ctx, true); err != nil {
+		p.t.Fatalf("leave(%s): %v", chat, err)
 	}
 	msgs := p.out.take()
 	texts := make([]string, len(msgs))
@@ -342,13 +353,13 @@ func (p *proc) answers(chat messenger.ChatKey) []crm.Answer {
 // State when there is none.
 func (p *proc) state(chat messenger.ChatKey) dialog.State {
 	p.t.Helper()
-	data, _, err := p.stores.State.LoadState(context.Background(), chat)
+	stored, err := p.stores.State.LoadState(context.Background(), chat)
 	if err != nil {
 		p.t.Fatalf("LoadState(%s): %v", chat, err)
 	}
 	var st dialog.State
-	if len(data) > 0 {
-		if err := json.Unmarshal(data, &st); err != nil {
+	if len(stored.Data) > 0 {
+		if err := json.Unmarshal(stored.Data, &st); err != nil {
 			p.t.Fatalf("state of %s: %v", chat, err)
 		}
 	}
@@ -394,7 +405,6 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 type recorder struct {
 	mu   sync.Mutex
 	msgs []messenger.OutMessage
-	ids  int64
 }
 
 func (r *recorder) Send(_ context.Context, msg messenger.OutMessage) (messenger.Sent, error) {
@@ -414,12 +424,11 @@ func (r *recorder) take() []messenger.OutMessage {
 	return out
 }
 
-func (r *recorder) nextID() int64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.ids++
-	return r.ids
-}
+// updateIDs numbers the harness's updates across all procs, as a platform
+// numbers a bot's updates: a restarted process gets new ids, not repeats.
+var updateIDs atomic.Int64
+
+func (r *recorder) nextID() int64 { return updateIDs.Add(1) }
 
 // syncBuffer is a goroutine-safe log sink (the registry logs from its
 // watcher goroutine).

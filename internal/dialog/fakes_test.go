@@ -15,40 +15,51 @@ import (
 
 // memStates is an in-memory StateStore with compare-and-set.
 type memStates struct {
-	mu   sync.Mutex
-	data map[messenger.ChatKey][]byte
-	rev  map[messenger.ChatKey]int64
+	mu sync.Mutex
+	st map[messenger.ChatKey]StoredState
 	// raceAfterLoad simulates another worker saving between our load and save.
 	raceAfterLoad bool
 }
 
 func newMemStates() *memStates {
-	return &memStates{data: map[messenger.ChatKey][]byte{}, rev: map[messenger.ChatKey]int64{}}
+	return &memStates{st: map[messenger.ChatKey]StoredState{}}
 }
 
-func (m *memStates) LoadState(_ context.Context, key messenger.ChatKey) ([]byte, int64, error) {
+func (m *memStates) LoadState(_ context.Context, key messenger.ChatKey) (StoredState, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	data, rev := m.data[key], m.rev[key]
+	st := m.st[key]
 	if m.raceAfterLoad {
-		m.rev[key]++
+		cur := m.st[key]
+		cur.Rev++
+		m.st[key] = cur
 	}
-	return data, rev, nil
+	return st, nil
 }
 
-func (m *memStates) SaveState(_ context.Context, key messenger.ChatKey, data []byte, rev int64) (int64, error) {
+func (m *memStates) SaveState(_ context.Context, key messenger.ChatKey, st StoredState) (int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.rev[key] != rev {
+	if m.st[key].Rev != st.Rev {
 		return 0, fmt.Errorf("%s: %w", key, ErrConflict)
 	}
-	if data == nil {
-		delete(m.data, key)
-		delete(m.rev, key)
+	if st.Data == nil && st.Update == "" {
+		delete(m.st, key)
 		return 0, nil
 	}
-	m.data[key], m.rev[key] = data, rev+1
-	return rev + 1, nil
+	st.Rev++
+	m.st[key] = st
+	return st.Rev, nil
+}
+
+// confirm drops the outbox of update id, as the pipeline's finish does.
+func (m *memStates) confirm(key messenger.ChatKey, id string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if st, ok := m.st[key]; ok && st.Update == id {
+		st.Outbox = nil
+		m.st[key] = st
+	}
 }
 
 // memClients is an in-memory ClientStore applying the changes the handler tests look at.

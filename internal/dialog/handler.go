@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -85,7 +86,10 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 
 // Handle processes one update. An error means nothing was sent and the update
 // may be retried: CRM writes are idempotent per answer position except the
-// answer history, which can repeat a line when a retry follows a crash.
+// answer history, which can repeat a line when a retry follows a failure
+// between the CRM write and the state save. A redelivered update that was
+// already applied is not run again: its recorded replies are sent if their
+// delivery was not confirmed (see StoredState.Outbox).
 func (h *Handler) Handle(ctx context.Context, upd *messenger.Update) error {
 	return h.run(ctx, upd.Chat, upd, func(st *State, t *Turn, res *Result) error {
 		return h.route(ctx, st, t, res)
@@ -107,14 +111,20 @@ func (h *Handler) Begin(ctx context.Context, key messenger.ChatKey, id string, p
 
 type decideFunc func(st *State, t *Turn, res *Result) error
 
-// run is the I/O sequence around one decision.
+// run is the I/O sequence around one decision. The new state is saved with
+// the update's id and its replies before they are sent, so a redelivery of
+// an update that was applied (the process died before the pipeline finished
+// it) sends the recorded replies instead of running the engine again.
 func (h *Handler) run(ctx context.Context, key messenger.ChatKey, upd *messenger.Update, decide decideFunc) error {
-	data, rev, err := h.cfg.States.LoadState(ctx, key)
+	stored, err := h.cfg.States.LoadState(ctx, key)
 	if err != nil {
 		return fmt.Errorf("load state %s: %w", key, err)
 	}
+	if id := updateID(upd); id != "" && stored.Update == id {
+		return h.resend(ctx, key, upd, stored.Outbox)
+	}
 	var st State
-	if err := decodeState(data, &st); err != nil {
+	if err := decodeState(stored.Data, &st); err != nil {
 		h.cfg.Logger.Warn("discarding unreadable conversation state", "chat", key.String(), "err", err)
 	}
 	res := h.results.Get().(*Result)
@@ -130,10 +140,37 @@ func (h *Handler) run(ctx context.Context, key messenger.ChatKey, upd *messenger
 	if _, err := h.cfg.Clients.ApplyChanges(ctx, key, &res.Changes); err != nil {
 		return fmt.Errorf("record changes %s: %w", key, err)
 	}
-	if err := h.saveState(ctx, key, &st, rev, &res.State); err != nil {
+	if err := h.saveState(ctx, key, &st, stored, upd, res); err != nil {
 		return err
 	}
 	h.send(ctx, key, upd, res.Replies)
+	return nil
+}
+
+// updateID is the update's platform id, "" when there is none.
+func updateID(upd *messenger.Update) string {
+	if upd == nil {
+		return ""
+	}
+	return upd.ID
+}
+
+// resend delivers the recorded replies of an update that was applied but
+// whose delivery was never confirmed; with no record left there is nothing
+// to do. Each reply keeps its idempotency key, so platforms that dedupe
+// sends (VK) deliver it once; Telegram may show a reply twice if it had gone
+// out just before the crash.
+func (h *Handler) resend(ctx context.Context, key messenger.ChatKey, upd *messenger.Update, outbox []byte) error {
+	if len(outbox) == 0 {
+		return nil
+	}
+	var replies []messenger.OutMessage
+	if err := json.Unmarshal(outbox, &replies); err != nil {
+		h.cfg.Logger.Warn("discarding unreadable reply record", "chat", key.String(), "update", upd.ID, "err", err)
+		return nil
+	}
+	h.cfg.Logger.Info("update was applied before; sending its recorded replies", "chat", key.String(), "update", upd.ID, "replies", len(replies))
+	h.send(ctx, key, upd, replies)
 	return nil
 }
 
@@ -171,15 +208,25 @@ func (h *Handler) fillProfile(t *Turn, res *Result) {
 	}
 }
 
-func (h *Handler) saveState(ctx context.Context, key messenger.ChatKey, old *State, rev int64, next *State) error {
-	if !old.Active() && !next.Active() && rev == 0 {
+// saveState writes the next state with the update's id and replies (when
+// the update has an id), compare-and-set on the loaded revision. Nothing is
+// written for an update-less turn that neither had nor starts a conversation.
+func (h *Handler) saveState(ctx context.Context, key messenger.ChatKey, old *State, stored StoredState, upd *messenger.Update, res *Result) error {
+	id := updateID(upd)
+	if id == "" && !old.Active() && !res.State.Active() && stored.Rev == 0 {
 		return nil
 	}
-	data, err := encodeState(next)
+	data, err := encodeState(&res.State)
 	if err != nil {
 		return err
 	}
-	if _, err := h.cfg.States.SaveState(ctx, key, data, rev); err != nil {
+	next := StoredState{Data: data, Rev: stored.Rev, Update: id}
+	if id != "" && len(res.Replies) > 0 {
+		if next.Outbox, err = json.Marshal(res.Replies); err != nil {
+			return fmt.Errorf("encode replies %s: %w", key, err)
+		}
+	}
+	if _, err := h.cfg.States.SaveState(ctx, key, next); err != nil {
 		return fmt.Errorf("save state %s: %w", key, err)
 	}
 	return nil

@@ -78,7 +78,7 @@ func TestHandlerRouting(t *testing.T) {
 				if c.Subscribed || c.UnsubscribedAt == nil {
 					t.Errorf("client still subscribed: %+v", c)
 				}
-				if _, ok := f.states.data[testChat]; ok {
+				if f.states.st[testChat].Data != nil {
 					t.Error("conversation state kept after /stop")
 				}
 			}},
@@ -161,7 +161,7 @@ func TestHandlerPortraitEndToEnd(t *testing.T) {
 			t.Errorf("missing tag %q in %v", tag, c.Tags)
 		}
 	}
-	if _, ok := f.states.data[testChat]; ok {
+	if f.states.st[testChat].Data != nil {
 		t.Error("state kept after the conversation ended")
 	}
 	if len(f.clients.answers) != 7 {
@@ -174,12 +174,12 @@ func TestHandlerStoreFailureLeavesStateAndSendsNothing(t *testing.T) {
 	f := newHandlerFixture(t)
 	f.say(t, text("/start"))
 	f.say(t, button("yes"))
-	before := string(f.states.data[testChat])
+	before := string(f.states.st[testChat].Data)
 	f.clients.fail = errors.New("database is down")
 	if err := f.h.Handle(context.Background(), text("Анна")); err == nil {
 		t.Fatal("want an error when the CRM write fails")
 	}
-	if got := string(f.states.data[testChat]); got != before {
+	if got := string(f.states.st[testChat].Data); got != before {
 		t.Fatalf("state moved on without the CRM write: %s → %s", before, got)
 	}
 	if msgs := f.sender.take(); len(msgs) != 0 {

@@ -12,15 +12,30 @@ import (
 // one the caller loaded: another worker advanced the chat first.
 var ErrConflict = errors.New("dialog: conversation state changed concurrently")
 
-// StateStore keeps encoded conversation state per chat with a revision for
+// StoredState is what a StateStore keeps per chat.
+type StoredState struct {
+	// Data is the encoded conversation; nil when none is running.
+	Data []byte
+	// Rev is the revision for compare-and-set (0: nothing stored).
+	Rev int64
+	// Update is the id of the last update applied to this state.
+	Update string
+	// Outbox holds that update's encoded replies until their delivery is
+	// confirmed (the inbound pipeline confirms it when it finishes the
+	// update); nil once confirmed or when there were none.
+	Outbox []byte
+}
+
+// StateStore keeps conversation state per chat with a revision for
 // compare-and-set (internal/store/redis implements it).
 type StateStore interface {
-	// LoadState returns the chat's state and its revision; (nil, 0, nil) when none.
-	LoadState(ctx context.Context, key messenger.ChatKey) ([]byte, int64, error)
-	// SaveState stores data if the current revision is rev (0: none stored yet)
-	// and returns the new revision; nil data deletes the state. A different
-	// current revision yields ErrConflict and changes nothing.
-	SaveState(ctx context.Context, key messenger.ChatKey, data []byte, rev int64) (int64, error)
+	// LoadState returns the chat's stored state; the zero value when none.
+	LoadState(ctx context.Context, key messenger.ChatKey) (StoredState, error)
+	// SaveState stores st if the current revision is st.Rev (0: none stored
+	// yet) and returns the new revision. Nil Data with no Update deletes the
+	// state; nil Data with an Update keeps only that update's record. A
+	// different current revision yields ErrConflict and changes nothing.
+	SaveState(ctx context.Context, key messenger.ChatKey, st StoredState) (int64, error)
 }
 
 // ClientStore reads and writes CRM records (internal/store/postgres implements it).

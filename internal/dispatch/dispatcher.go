@@ -21,12 +21,11 @@ var ErrStopped = errors.New("dispatch: stopped")
 type Config struct {
 	// Handler handles each update; required.
 	Handler Handler
-	// Dedupe skips updates already taken; nil disables dedupe.
-	Dedupe Deduper
-	// Locker, when set, holds the chat's lock around each update so several
-	// processes never handle one chat at once; nil relies on this process's
-	// per-chat ordering alone.
-	Locker Locker
+	// Gate, when set, holds the chat's turn around each attempt so several
+	// processes never handle one chat at once, and skips updates handled
+	// before (redeliveries); nil relies on this process's per-chat ordering
+	// alone and handles every delivery.
+	Gate Gate
 	// Workers is the number of shards (each one goroutine with its own queue).
 	// Default 16 × GOMAXPROCS.
 	Workers int
@@ -41,6 +40,10 @@ type Config struct {
 	RetryBackoff, MaxBackoff time.Duration
 	// HandleTimeout bounds one attempt. Default 30s.
 	HandleTimeout time.Duration
+	// TurnTTL is how long a chat's turn stays held if this process dies while
+	// handling it (another process, or this one restarted, waits that long
+	// for the chat). Default HandleTimeout + 5s; at least HandleTimeout.
+	TurnTTL time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -64,6 +67,9 @@ func (c *Config) setDefaults() {
 	if c.HandleTimeout <= 0 {
 		c.HandleTimeout = 30 * time.Second
 	}
+	if c.TurnTTL <= 0 {
+		c.TurnTTL = c.HandleTimeout + 5*time.Second
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -72,6 +78,9 @@ func (c *Config) setDefaults() {
 func (c *Config) validate() error {
 	if c.Handler == nil {
 		return errors.New("dispatch: Config.Handler is required")
+	}
+	if c.TurnTTL > 0 && c.HandleTimeout > 0 && c.TurnTTL < c.HandleTimeout {
+		return fmt.Errorf("dispatch: Config.TurnTTL %s is shorter than HandleTimeout %s", c.TurnTTL, c.HandleTimeout)
 	}
 	return nil
 }
@@ -171,8 +180,8 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 
 // Deliver implements messenger.Sink: it queues every update on its chat's
 // worker and waits until all are handled. It returns the joined errors of
-// the updates that failed (their dedupe claims released) so the adapter
-// redelivers the batch; already handled updates are then skipped by dedupe.
+// the updates that failed so the adapter redelivers the batch; the updates
+// already handled are then skipped by the Gate.
 func (d *Dispatcher) Deliver(ctx context.Context, updates []*messenger.Update) error {
 	b := &batch{}
 	if err := d.enqueue(ctx, updates, b); err != nil {

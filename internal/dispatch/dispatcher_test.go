@@ -16,46 +16,52 @@ import (
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// memDedupe is an in-memory Deduper: "p" while claimed, "d" when handled.
-type memDedupe struct {
-	mu    sync.Mutex
-	state map[string]string
-	fail  error
+// memGate is an in-memory Gate: per-chat turns that expire like the Redis
+// lock, and the set of handled updates.
+type memGate struct {
+	mu      sync.Mutex
+	held    map[messenger.ChatKey]time.Time // turn held until
+	done    map[string]bool
+	fail    error
+	entered atomic.Int64
 }
 
-var errInProgress = errors.New("update in progress")
+func newMemGate() *memGate {
+	return &memGate{held: map[messenger.ChatKey]time.Time{}, done: map[string]bool{}}
+}
 
-func newMemDedupe() *memDedupe { return &memDedupe{state: map[string]string{}} }
-
-func (m *memDedupe) ClaimUpdate(_ context.Context, p messenger.Platform, id string) (bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.fail != nil {
-		return false, m.fail
+func (g *memGate) Enter(ctx context.Context, chat messenger.ChatKey, id string, ttl time.Duration) (func(context.Context, bool) error, bool, error) {
+	for {
+		g.mu.Lock()
+		if g.fail != nil {
+			g.mu.Unlock()
+			return nil, false, g.fail
+		}
+		if id != "" && g.done[chat.String()+"/"+id] {
+			g.mu.Unlock()
+			return nil, true, nil
+		}
+		if until, ok := g.held[chat]; !ok || time.Now().After(until) {
+			g.held[chat] = time.Now().Add(ttl)
+			g.mu.Unlock()
+			g.entered.Add(1)
+			return func(_ context.Context, handled bool) error {
+				g.mu.Lock()
+				defer g.mu.Unlock()
+				if handled && id != "" {
+					g.done[chat.String()+"/"+id] = true
+				}
+				delete(g.held, chat)
+				return nil
+			}, false, nil
+		}
+		g.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
 	}
-	k := string(p) + ":" + id
-	switch m.state[k] {
-	case "d":
-		return false, nil
-	case "p":
-		return false, errInProgress
-	}
-	m.state[k] = "p"
-	return true, nil
-}
-
-func (m *memDedupe) CompleteUpdate(_ context.Context, p messenger.Platform, id string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.state[string(p)+":"+id] = "d"
-	return nil
-}
-
-func (m *memDedupe) ReleaseUpdate(_ context.Context, p messenger.Platform, id string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.state, string(p)+":"+id)
-	return nil
 }
 
 func upd(chat, id string) *messenger.Update {
@@ -105,7 +111,7 @@ func TestOrderPerChatAndParallelAcrossChats(t *testing.T) {
 		mu.Unlock()
 		return nil
 	})
-	d := start(t, Config{Handler: h, Dedupe: newMemDedupe(), Workers: 8, QueueSize: 4})
+	d := start(t, Config{Handler: h, Gate: newMemGate(), Workers: 8, QueueSize: 4})
 	const chats, per = 20, 25
 	var batch []*messenger.Update
 	for i := range per {
@@ -163,7 +169,7 @@ func TestOutcomes(t *testing.T) {
 			t.Parallel()
 			var calls atomic.Int64
 			h := HandlerFunc(func(context.Context, *messenger.Update) error { return tt.handler(int(calls.Add(1))) })
-			d := start(t, Config{Handler: h, Dedupe: newMemDedupe(), Workers: 2, MaxAttempts: 3})
+			d := start(t, Config{Handler: h, Gate: newMemGate(), Workers: 2, MaxAttempts: 3})
 			var err error
 			for range tt.deliveries {
 				err = d.Deliver(context.Background(), []*messenger.Update{upd("1", "u1")})
@@ -200,15 +206,15 @@ func TestFailedUpdateDoesNotBlockOthers(t *testing.T) {
 	}
 }
 
-func TestDedupeStoreDownIsAnError(t *testing.T) {
+func TestGateDownIsAnError(t *testing.T) {
 	t.Parallel()
-	dd := newMemDedupe()
-	dd.fail = errors.New("redis: connection refused")
+	g := newMemGate()
+	g.fail = errors.New("redis: connection refused")
 	var calls atomic.Int64
 	d := start(t, Config{Handler: HandlerFunc(func(context.Context, *messenger.Update) error { calls.Add(1); return nil }),
-		Dedupe: dd, Workers: 1, MaxAttempts: 2})
+		Gate: g, Workers: 1, MaxAttempts: 2})
 	if err := d.Deliver(context.Background(), []*messenger.Update{upd("1", "x")}); err == nil || calls.Load() != 0 {
-		t.Fatalf("err = %v, calls %d: an update must not be handled (or acked) without its dedupe claim", err, calls.Load())
+		t.Fatalf("err = %v, calls %d: an update must not be handled (or acked) without its chat's turn", err, calls.Load())
 	}
 }
 
@@ -314,36 +320,11 @@ func TestChain(t *testing.T) {
 	}
 }
 
-// memLocker is an in-process Locker that records overlap per chat.
-type memLocker struct {
-	mu    sync.Mutex
-	held  map[messenger.ChatKey]bool
-	locks atomic.Int64
-}
-
-func (l *memLocker) LockChat(ctx context.Context, key messenger.ChatKey) (func(), error) {
-	for {
-		l.mu.Lock()
-		if !l.held[key] {
-			l.held[key] = true
-			l.mu.Unlock()
-			l.locks.Add(1)
-			return func() { l.mu.Lock(); delete(l.held, key); l.mu.Unlock() }, nil
-		}
-		l.mu.Unlock()
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(time.Millisecond):
-		}
-	}
-}
-
 // TestTwoDispatchersShareChatLock: two dispatchers (two processes) on one
-// dedupe store and one lock never handle one chat at once nor an update twice.
+// gate (Redis) never handle one chat at once nor an update twice.
 func TestTwoDispatchersShareChatLock(t *testing.T) {
 	t.Parallel()
-	dd, lk := newMemDedupe(), &memLocker{held: map[messenger.ChatKey]bool{}}
+	g := newMemGate()
 	var inside, overlap, handled atomic.Int64
 	h := HandlerFunc(func(context.Context, *messenger.Update) error {
 		if inside.Add(1) > 1 {
@@ -354,8 +335,8 @@ func TestTwoDispatchersShareChatLock(t *testing.T) {
 		handled.Add(1)
 		return nil
 	})
-	a := start(t, Config{Handler: h, Dedupe: dd, Locker: lk, Workers: 4})
-	b := start(t, Config{Handler: h, Dedupe: dd, Locker: lk, Workers: 4})
+	a := start(t, Config{Handler: h, Gate: g, Workers: 4})
+	b := start(t, Config{Handler: h, Gate: g, Workers: 4})
 	var wg sync.WaitGroup
 	for i := range 50 {
 		wg.Add(1)
@@ -373,24 +354,33 @@ func TestTwoDispatchersShareChatLock(t *testing.T) {
 	}
 }
 
-// TestCrashedClaimIsRedeliveredNotLost: an update claimed by a process that
-// died (claim left in progress) is not acknowledged by another process, and
-// is handled once the claim expires.
-func TestCrashedClaimIsRedeliveredNotLost(t *testing.T) {
+// TestDeadHoldersTurnExpires: a chat whose turn is held by a process that
+// died is handled once the turn's TTL ends, and only once.
+func TestDeadHoldersTurnExpires(t *testing.T) {
 	t.Parallel()
-	dd := newMemDedupe()
-	dd.state["telegram:u1"] = "p" // the dead process's claim
+	g := newMemGate()
+	chat := upd("1", "u1").Chat
+	g.held[chat] = time.Now().Add(60 * time.Millisecond) // the dead process's turn
 	var calls atomic.Int64
 	d := start(t, Config{Handler: HandlerFunc(func(context.Context, *messenger.Update) error { calls.Add(1); return nil }),
-		Dedupe: dd, Workers: 1, MaxAttempts: 2})
+		Gate: g, Workers: 1, HandleTimeout: 10 * time.Millisecond, TurnTTL: time.Second, MaxAttempts: 3})
 	if err := d.Deliver(context.Background(), []*messenger.Update{upd("1", "u1")}); err == nil || calls.Load() != 0 {
-		t.Fatalf("deliver during a live claim: err %v, calls %d; want an error and no handling", err, calls.Load())
+		t.Fatalf("deliver during a live turn: err %v, calls %d; want an error and no handling", err, calls.Load())
 	}
-	_ = dd.ReleaseUpdate(context.Background(), messenger.Telegram, "u1") // the claim expires
+	time.Sleep(60 * time.Millisecond) // the turn expires
 	if err := d.Deliver(context.Background(), []*messenger.Update{upd("1", "u1")}); err != nil || calls.Load() != 1 {
 		t.Fatalf("redelivery after expiry: err %v, calls %d", err, calls.Load())
 	}
 	if err := d.Deliver(context.Background(), []*messenger.Update{upd("1", "u1")}); err != nil || calls.Load() != 1 {
 		t.Fatalf("redelivery after handling: err %v, calls %d; want skipped", err, calls.Load())
+	}
+}
+
+func TestConfigRejectsTurnShorterThanAttempt(t *testing.T) {
+	t.Parallel()
+	_, err := New(Config{Handler: HandlerFunc(func(context.Context, *messenger.Update) error { return nil }),
+		HandleTimeout: time.Second, TurnTTL: 500 * time.Millisecond})
+	if err == nil {
+		t.Fatal("a turn TTL shorter than the handling timeout was accepted")
 	}
 }

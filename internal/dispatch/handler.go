@@ -7,6 +7,7 @@ package dispatch
 
 import (
 	"context"
+	"time"
 
 	"github.com/chathub/chathub/internal/messenger"
 )
@@ -33,24 +34,13 @@ func Chain(h Handler, mws ...Middleware) Handler {
 	return h
 }
 
-// Deduper remembers which platform updates were handled, in two phases: a
-// claim while handling (which expires, so an update whose process died is
-// handled again on redelivery) and a completion afterwards
-// (internal/store/redis implements it).
-type Deduper interface {
-	// ClaimUpdate returns true when this caller is the first to take the
-	// update, false when it was already handled, and an error when it cannot
-	// tell or another handler still holds it (then it must not be acknowledged).
-	ClaimUpdate(ctx context.Context, platform messenger.Platform, updateID string) (bool, error)
-	// CompleteUpdate records that a claimed update was handled.
-	CompleteUpdate(ctx context.Context, platform messenger.Platform, updateID string) error
-	// ReleaseUpdate forgets a claim so a redelivery is handled again.
-	ReleaseUpdate(ctx context.Context, platform messenger.Platform, updateID string) error
-}
-
-// Locker serialises one chat's updates across processes
-// (internal/store/redis implements it with a Redis lock).
-type Locker interface {
-	// LockChat waits for the chat's lock until ctx ends; the func releases it.
-	LockChat(ctx context.Context, key messenger.ChatKey) (func(), error)
+// Gate admits one update of a chat at a time, across processes, and
+// remembers which updates were handled (internal/store/redis implements it).
+type Gate interface {
+	// Enter waits until ctx ends for the chat's turn, held for at most ttl.
+	// dup reports an update (non-empty updateID) handled before: nothing is
+	// then held and leave is nil. Otherwise leave must be called once;
+	// handled true records the update as handled (a redelivery is then a
+	// duplicate) and confirms the replies the handler recorded for it.
+	Enter(ctx context.Context, chat messenger.ChatKey, updateID string, ttl time.Duration) (leave func(ctx context.Context, handled bool) error, dup bool, err error)
 }

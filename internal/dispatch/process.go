@@ -11,91 +11,76 @@ import (
 // errPanic marks an update whose handler panicked; it is not retried.
 var errPanic = errors.New("dispatch: handler panicked")
 
-// process dedupes, handles with retries, and reports the final outcome of a job.
+// outcome is how one attempt ended.
+type outcome int
+
+const (
+	outcomeHandled outcome = iota
+	outcomeDuplicate
+	outcomePoison
+)
+
+// process handles a job with retries and reports its final outcome: nil
+// once it is handled, skipped as a duplicate or dropped as poison (a
+// panicking handler, logged with its stack), else the last error.
 func (d *Dispatcher) process(j job) error {
-	upd := j.upd
-	if d.cfg.Dedupe != nil && upd.ID != "" {
-		first, err := d.claim(j)
-		if err != nil {
-			return err
-		}
-		if !first {
-			d.stats.duplicate()
-			return nil
-		}
-	}
-	err := d.handleLocked(j)
+	var out outcome
+	err := d.retry(j, func(ctx context.Context) error {
+		var err error
+		out, err = d.attempt(ctx, j)
+		return err
+	})
 	switch {
-	case err == nil:
-		d.stats.handled()
-		d.complete(j)
-		return nil
-	case errors.Is(err, errPanic):
-		// A poison update: acknowledged (marked handled) so it cannot stop
-		// the chat or the adapter; the panic is logged with its stack.
+	case err != nil:
 		d.stats.failed()
-		d.complete(j)
-		return nil
+		return fmt.Errorf("update %s of %s: %w", j.upd.ID, j.upd.Chat, err)
+	case out == outcomeDuplicate:
+		d.stats.duplicate()
+	case out == outcomePoison:
+		d.stats.failed()
+	default:
+		d.stats.handled()
 	}
-	d.stats.failed()
-	if d.cfg.Dedupe != nil && upd.ID != "" {
-		if rerr := d.cfg.Dedupe.ReleaseUpdate(context.WithoutCancel(j.ctx), upd.Chat.Platform, upd.ID); rerr != nil {
-			d.cfg.Logger.Error("release update claim failed", "chat", upd.Chat.String(), "update", upd.ID, "err", rerr)
+	return nil
+}
+
+// attempt is one try: take the chat's turn (skipping a handled update), run
+// the handler, leave the turn recording whether the update is done.
+func (d *Dispatcher) attempt(ctx context.Context, j job) (outcome, error) {
+	if d.cfg.Gate == nil {
+		if err := d.safeHandle(ctx, j); errors.Is(err, errPanic) {
+			return outcomePoison, nil
+		} else if err != nil {
+			return 0, err
 		}
+		return outcomeHandled, nil
 	}
-	return fmt.Errorf("update %s of %s: %w", upd.ID, upd.Chat, err)
+	leave, dup, err := d.cfg.Gate.Enter(ctx, j.upd.Chat, j.upd.ID, d.cfg.TurnTTL)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("enter chat: %w", err)
+	case dup:
+		return outcomeDuplicate, nil
+	}
+	err = d.safeHandle(ctx, j)
+	poison := errors.Is(err, errPanic)
+	if lerr := leave(ctx, err == nil || poison); lerr != nil {
+		// The update stays handled; a failed leave only delays the chat's
+		// next turn (until the TTL) or, if the handled mark was not written,
+		// lets a redelivery send the recorded replies again.
+		d.cfg.Logger.Error("leaving the chat's turn failed", "chat", j.upd.Chat.String(), "update", j.upd.ID, "err", lerr)
+	}
+	switch {
+	case poison:
+		return outcomePoison, nil
+	case err != nil:
+		return 0, err
+	}
+	return outcomeHandled, nil
 }
 
-// complete marks a claimed update handled. If that fails the claim expires
-// and a redelivery would be handled again: logged, as the one duplicate risk.
-func (d *Dispatcher) complete(j job) {
-	if d.cfg.Dedupe == nil || j.upd.ID == "" {
-		return
-	}
-	if err := d.cfg.Dedupe.CompleteUpdate(context.WithoutCancel(j.ctx), j.upd.Chat.Platform, j.upd.ID); err != nil {
-		d.cfg.Logger.Error("mark update handled failed", "chat", j.upd.Chat.String(), "update", j.upd.ID, "err", err)
-	}
-}
-
-// claim takes the update's dedupe key, retrying while the store is down.
-func (d *Dispatcher) claim(j job) (bool, error) {
-	var first bool
-	err := d.retry(j, func(ctx context.Context) error {
-		var err error
-		first, err = d.cfg.Dedupe.ClaimUpdate(ctx, j.upd.Chat.Platform, j.upd.ID)
-		return err
-	})
-	if err != nil {
-		return false, fmt.Errorf("dedupe update %s of %s: %w", j.upd.ID, j.upd.Chat, err)
-	}
-	return first, nil
-}
-
-// handleLocked holds the chat's lock (when a Locker is set) while the
-// update is handled with retries.
-func (d *Dispatcher) handleLocked(j job) error {
-	if d.cfg.Locker == nil {
-		return d.handleWithRetry(j)
-	}
-	var unlock func()
-	err := d.retry(j, func(ctx context.Context) error {
-		var err error
-		unlock, err = d.cfg.Locker.LockChat(ctx, j.upd.Chat)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("lock chat: %w", err)
-	}
-	defer unlock()
-	return d.handleWithRetry(j)
-}
-
-func (d *Dispatcher) handleWithRetry(j job) error {
-	return d.retry(j, func(ctx context.Context) error { return d.safeHandle(ctx, j) })
-}
-
-// retry runs fn up to MaxAttempts times with exponential backoff; a panic
-// or a cancelled dispatcher ends it early.
+// retry runs fn up to MaxAttempts times with exponential backoff; a
+// cancelled dispatcher ends it early.
 func (d *Dispatcher) retry(j job, fn func(ctx context.Context) error) error {
 	backoff := d.cfg.RetryBackoff
 	var err error
@@ -103,7 +88,7 @@ func (d *Dispatcher) retry(j job, fn func(ctx context.Context) error) error {
 		ctx, cancel := context.WithTimeout(d.baseCtx, d.cfg.HandleTimeout)
 		err = fn(ctx)
 		cancel()
-		if err == nil || errors.Is(err, errPanic) || attempt >= d.cfg.MaxAttempts {
+		if err == nil || attempt >= d.cfg.MaxAttempts {
 			return err
 		}
 		d.stats.retried()

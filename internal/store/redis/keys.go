@@ -11,9 +11,9 @@ import (
 // configured prefix and carries a Redis Cluster hash tag ("{...}") so that the
 // keys that are used together land in one slot:
 //
-//	<prefix>:{telegram:123}:state      conversation state of one chat
-//	<prefix>:{telegram:123}:lock       per-chat lock
-//	<prefix>:upd:{telegram}:<update>   inbound update dedupe marker
+//	<prefix>:{telegram:123}:state          conversation state of one chat
+//	<prefix>:{telegram:123}:lock           per-chat lock
+//	<prefix>:{telegram:123}:upd:<update>   handled-update marker (dedupe)
 //
 // Keys hold platform names and ids only, never personal data. The prefix
 // itself must not contain braces (Config.validate rejects them), otherwise it
@@ -32,10 +32,11 @@ func (k keys) lock(chat messenger.ChatKey) string {
 	return k.chat(chat) + ":lock"
 }
 
-// update is the dedupe marker of one inbound update; the hash tag is the
-// platform, so one platform's markers share a slot.
-func (k keys) update(platform messenger.Platform, updateID string) string {
-	return k.prefix + ":upd:{" + string(platform) + "}:" + updateID
+// update is the handled marker of one inbound update of a chat; it shares
+// the chat's slot, so the pipeline's gate scripts touch the lock, the state
+// and the marker in one call.
+func (k keys) update(chat messenger.ChatKey, updateID string) string {
+	return k.chat(chat) + ":upd:" + updateID
 }
 
 // chat is the common part of all per-chat keys: "<prefix>:{platform:id}".
@@ -54,13 +55,13 @@ func checkChat(chat messenger.ChatKey) error {
 	return nil
 }
 
-// checkUpdate rejects empty platforms / update ids.
-func checkUpdate(platform messenger.Platform, updateID string) error {
-	if platform == "" || updateID == "" {
-		return fmt.Errorf("invalid update %s/%q: platform and update id are required", platform, updateID)
+// checkUpdate rejects an invalid chat key or an empty update id.
+func checkUpdate(chat messenger.ChatKey, updateID string) error {
+	if err := checkChat(chat); err != nil {
+		return err
 	}
-	if strings.ContainsAny(string(platform), "{}:") {
-		return fmt.Errorf("invalid update platform %q: must not contain '{', '}' or ':'", platform)
+	if updateID == "" {
+		return fmt.Errorf("invalid update of %s: the update id is required", chat.String())
 	}
 	return nil
 }

@@ -16,8 +16,8 @@ func TestKeys(t *testing.T) {
 		{"telegram lock", k.lock(messenger.ChatKey{Platform: messenger.Telegram, ID: "123"}), "chathub:{telegram:123}:lock"},
 		{"vk state", k.state(messenger.ChatKey{Platform: messenger.VK, ID: "-42"}), "chathub:{vk:-42}:state"},
 		{"terminal state", k.state(messenger.ChatKey{Platform: messenger.Terminal, ID: "local"}), "chathub:{terminal:local}:state"},
-		{"telegram update", k.update(messenger.Telegram, "987654"), "chathub:upd:{telegram}:987654"},
-		{"vk update", k.update(messenger.VK, "ev_1a2b"), "chathub:upd:{vk}:ev_1a2b"},
+		{"telegram update", k.update(messenger.ChatKey{Platform: messenger.Telegram, ID: "123"}, "987654"), "chathub:{telegram:123}:upd:987654"},
+		{"vk update", k.update(messenger.ChatKey{Platform: messenger.VK, ID: "-42"}, "ev_1a2b"), "chathub:{vk:-42}:upd:ev_1a2b"},
 		{"custom prefix", keys{prefix: "t_ab:x"}.state(messenger.ChatKey{Platform: messenger.VK, ID: "1"}), "t_ab:x:{vk:1}:state"},
 	}
 	for _, tc := range tests {
@@ -38,19 +38,14 @@ func TestKeysShareSlotPerChat(t *testing.T) {
 	for _, prefix := range []string{"chathub", "t_0123", "prod:eu"} {
 		k := keys{prefix: prefix}
 		for _, c := range chats {
-			state, lock := k.state(c), k.lock(c)
-			if clusterSlot(state) != clusterSlot(lock) {
-				t.Errorf("%s and %s are in slots %d and %d; want one slot", state, lock, clusterSlot(state), clusterSlot(lock))
+			state, lock, upd := k.state(c), k.lock(c), k.update(c, "999999")
+			if clusterSlot(state) != clusterSlot(lock) || clusterSlot(state) != clusterSlot(upd) {
+				t.Errorf("%s, %s and %s are in slots %d, %d and %d; want one slot", state, lock, upd,
+					clusterSlot(state), clusterSlot(lock), clusterSlot(upd))
 			}
 			// The slot depends on the chat only, not on the deployment prefix.
 			if got, want := clusterSlot(state), clusterSlot(keys{prefix: "other"}.state(c)); got != want {
 				t.Errorf("%s: slot %d differs from other prefix's %d", state, got, want)
-			}
-		}
-		for _, p := range []messenger.Platform{messenger.Telegram, messenger.VK} {
-			a, b := k.update(p, "1"), k.update(p, "999999")
-			if clusterSlot(a) != clusterSlot(b) {
-				t.Errorf("%s and %s: slots %d and %d; want one per platform", a, b, clusterSlot(a), clusterSlot(b))
 			}
 		}
 	}

@@ -32,7 +32,7 @@ func TestOpenEmbedded(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := messenger.ChatKey{Platform: messenger.Terminal, ID: "local"}
-	if rev, err := s.SaveState(t.Context(), k, []byte("hi"), 0); err != nil || rev != 1 {
+	if rev, err := saveData(s, t.Context(), k, []byte("hi"), 0); err != nil || rev != 1 {
 		t.Fatalf("SaveState on embedded = %d, %v", rev, err)
 	}
 	if err := closeFn(); err != nil {

@@ -1,6 +1,8 @@
 // Package redis keeps chathub's hot, shared state in Redis: conversation state
-// with a compare-and-set revision (the dialog.StateStore port), inbound update
-// dedupe markers and, later, shared rate-limit budgets and per-chat locks.
+// with a compare-and-set revision and the record of the last update's replies
+// (the dialog.StateStore port), the inbound pipeline's per-chat turns (a lock
+// and handled-update markers, the dispatch.Gate port) and shared rate-limit
+// budgets.
 //
 // It is the only package that imports go-redis. Key names are built in one
 // place (keys.go) and are Redis Cluster safe: all keys of one chat share a
@@ -32,8 +34,6 @@ const (
 	// DefaultDedupeTTL is how long an update id is remembered; longer than
 	// Telegram keeps undelivered updates (24 h) so a redelivery is recognised.
 	DefaultDedupeTTL = 48 * time.Hour
-	// DefaultClaimTTL is how long an update stays claimed while in progress.
-	DefaultClaimTTL = 5 * time.Minute
 )
 
 // Config tunes a Store. The zero value is valid: every zero field gets its default.
@@ -48,12 +48,10 @@ type Config struct {
 	// save refreshes it.
 	StateTTL time.Duration
 	// DedupeTTL is how long a handled update id is remembered (default 48h:
-	// longer than Telegram keeps undelivered updates).
+	// longer than Telegram keeps undelivered updates). It also bounds how
+	// long the record of an ended conversation's last replies is kept when
+	// their delivery was never confirmed (the process died while sending).
 	DedupeTTL time.Duration
-	// ClaimTTL is how long an update stays claimed while it is being handled
-	// (default 5 min: longer than the pipeline's retries of one update). If
-	// the process dies mid-update, a redelivery is handled after this long.
-	ClaimTTL time.Duration
 }
 
 // withDefaults returns c with zero fields set to their defaults.
@@ -66,9 +64,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DedupeTTL == 0 {
 		c.DedupeTTL = DefaultDedupeTTL
-	}
-	if c.ClaimTTL == 0 {
-		c.ClaimTTL = DefaultClaimTTL
 	}
 	return c
 }
@@ -127,9 +122,13 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // State hash fields.
+// State hash fields: the revision, the encoded conversation, the id of the
+// last update applied and the replies of that update not yet confirmed sent.
 const (
-	fieldRev  = "rev"
-	fieldData = "data"
+	fieldRev    = "rev"
+	fieldData   = "data"
+	fieldUpdate = "upd"
+	fieldOutbox = "out"
 )
 
 // saveScript is the compare-and-set on a chat's state hash.
@@ -137,8 +136,8 @@ const (
 //	KEYS[1] state key
 //	ARGV[1] expected revision (0: nothing stored)
 //	ARGV[2] TTL in milliseconds
-//	ARGV[3] "1" to delete, "0" to write
-//	ARGV[4] data (ignored when deleting)
+//	ARGV[3] mode: "d" delete, "r" record (update and outbox, no conversation), "s" state
+//	ARGV[4] data, ARGV[5] update id, ARGV[6] outbox ("" for none)
 //
 // It returns {1, newRev} on success and {0, currentRev} on conflict.
 var saveScript = goredis.NewScript(`
@@ -146,60 +145,76 @@ local cur = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0') or 0
 if cur ~= tonumber(ARGV[1]) then
   return {0, cur}
 end
-if ARGV[3] == '1' then
+if ARGV[3] == 'd' then
   redis.call('DEL', KEYS[1])
   return {1, 0}
 end
 local nxt = cur + 1
-redis.call('HSET', KEYS[1], 'rev', tostring(nxt), 'data', ARGV[4])
+redis.call('HSET', KEYS[1], 'rev', tostring(nxt))
+if ARGV[3] == 's' then redis.call('HSET', KEYS[1], 'data', ARGV[4]) else redis.call('HDEL', KEYS[1], 'data') end
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'upd', ARGV[5]) else redis.call('HDEL', KEYS[1], 'upd') end
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'out', ARGV[6]) else redis.call('HDEL', KEYS[1], 'out') end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return {1, nxt}
 `)
 
-// LoadState returns the chat's encoded state and its revision in one round
-// trip; (nil, 0, nil) when nothing is stored.
-func (s *Store) LoadState(ctx context.Context, key messenger.ChatKey) ([]byte, int64, error) {
+// LoadState returns the chat's stored state in one round trip; the zero
+// StoredState when nothing is stored.
+func (s *Store) LoadState(ctx context.Context, key messenger.ChatKey) (dialog.StoredState, error) {
 	if err := checkChat(key); err != nil {
-		return nil, 0, fmt.Errorf("redis store: load state: %w", err)
+		return dialog.StoredState{}, fmt.Errorf("redis store: load state: %w", err)
 	}
-	vals, err := s.client.HMGet(ctx, s.keys.state(key), fieldRev, fieldData).Result()
+	vals, err := s.client.HMGet(ctx, s.keys.state(key), fieldRev, fieldData, fieldUpdate, fieldOutbox).Result()
 	if err != nil {
-		return nil, 0, fmt.Errorf("redis store: load state of %s: %w", key, err)
+		return dialog.StoredState{}, fmt.Errorf("redis store: load state of %s: %w", key, err)
 	}
-	if len(vals) != 2 || vals[0] == nil {
-		return nil, 0, nil
+	if len(vals) != 4 || vals[0] == nil {
+		return dialog.StoredState{}, nil
 	}
 	revStr, ok := vals[0].(string)
 	if !ok {
-		return nil, 0, fmt.Errorf("redis store: load state of %s: unexpected revision type %T", key, vals[0])
+		return dialog.StoredState{}, fmt.Errorf("redis store: load state of %s: unexpected revision type %T", key, vals[0])
 	}
 	rev, err := strconv.ParseInt(revStr, 10, 64)
 	if err != nil || rev <= 0 {
-		return nil, 0, fmt.Errorf("redis store: load state of %s: corrupt revision %q", key, revStr)
+		return dialog.StoredState{}, fmt.Errorf("redis store: load state of %s: corrupt revision %q", key, revStr)
 	}
-	data, _ := vals[1].(string) // a missing data field reads as empty state
-	return []byte(data), rev, nil
+	st := dialog.StoredState{Rev: rev}
+	if data, ok := vals[1].(string); ok {
+		st.Data = []byte(data)
+	}
+	st.Update, _ = vals[2].(string)
+	if out, ok := vals[3].(string); ok {
+		st.Outbox = []byte(out)
+	}
+	return st, nil
 }
 
-// SaveState stores data for the chat if its current revision is rev (0: none
-// stored yet) and returns the new revision; nil data deletes the state (still
-// checked against rev) and returns 0. When another writer advanced the chat
-// first, it returns an error wrapping dialog.ErrConflict and changes nothing.
-// Every successful write refreshes the state's TTL (Config.StateTTL).
-func (s *Store) SaveState(ctx context.Context, key messenger.ChatKey, data []byte, rev int64) (int64, error) {
+// SaveState stores st for the chat if its current revision is st.Rev (0:
+// none stored yet) and returns the new revision. Data nil with no Update
+// deletes the state (still checked against st.Rev) and returns 0; Data nil
+// with an Update keeps only the record of that update and its outbox, for
+// Config.DedupeTTL (until Enter's leave confirms the replies and drops it).
+// When another writer advanced the chat first, it returns an error wrapping
+// dialog.ErrConflict and changes nothing. Every write of a conversation
+// refreshes its TTL (Config.StateTTL).
+func (s *Store) SaveState(ctx context.Context, key messenger.ChatKey, st dialog.StoredState) (int64, error) {
 	if err := checkChat(key); err != nil {
 		return 0, fmt.Errorf("redis store: save state: %w", err)
 	}
-	if rev < 0 {
-		return 0, fmt.Errorf("redis store: save state of %s: negative revision %d", key, rev)
+	if st.Rev < 0 {
+		return 0, fmt.Errorf("redis store: save state of %s: negative revision %d", key, st.Rev)
 	}
-	del := "0"
-	if data == nil {
-		del = "1"
+	mode, ttl := "s", s.cfg.StateTTL
+	switch {
+	case st.Data == nil && st.Update == "":
+		mode = "d"
+	case st.Data == nil:
+		mode, ttl = "r", s.cfg.DedupeTTL
 	}
 	res, err := saveScript.Run(ctx, s.client,
 		[]string{s.keys.state(key)},
-		rev, s.cfg.StateTTL.Milliseconds(), del, data,
+		st.Rev, ttl.Milliseconds(), mode, st.Data, st.Update, st.Outbox,
 	).Int64Slice()
 	if err != nil {
 		return 0, fmt.Errorf("redis store: save state of %s: %w", key, err)
@@ -209,62 +224,7 @@ func (s *Store) SaveState(ctx context.Context, key messenger.ChatKey, data []byt
 	}
 	if res[0] != 1 {
 		return 0, fmt.Errorf("redis store: save state of %s at revision %d (current %d): %w",
-			key, rev, res[1], dialog.ErrConflict)
+			key, st.Rev, res[1], dialog.ErrConflict)
 	}
 	return res[1], nil
-}
-
-// ErrUpdateInProgress: the update is claimed and still being handled (here
-// or in another process, or its handler died and the claim has not expired
-// yet). The caller must not acknowledge it; a later redelivery decides.
-var ErrUpdateInProgress = errors.New("redis store: update is being handled")
-
-// claimScript claims an update as in progress (value "p", ClaimTTL); it
-// returns 1 when claimed, 0 when the update is done, -1 when in progress.
-var claimScript = goredis.NewScript(`
-if redis.call('SET', KEYS[1], 'p', 'NX', 'PX', ARGV[1]) then return 1 end
-if redis.call('GET', KEYS[1]) == 'p' then return -1 end
-return 0`)
-
-// ClaimUpdate claims an inbound update for handling. It returns true when
-// this caller is the first; false when the update was already handled (a
-// duplicate delivery: skip and acknowledge it); ErrUpdateInProgress when
-// someone else is handling it. CompleteUpdate or ReleaseUpdate must follow.
-func (s *Store) ClaimUpdate(ctx context.Context, platform messenger.Platform, updateID string) (bool, error) {
-	if err := checkUpdate(platform, updateID); err != nil {
-		return false, fmt.Errorf("redis store: claim update: %w", err)
-	}
-	res, err := claimScript.Run(ctx, s.client, []string{s.keys.update(platform, updateID)},
-		s.cfg.ClaimTTL.Milliseconds()).Int()
-	switch {
-	case err != nil:
-		return false, fmt.Errorf("redis store: claim update %s/%s: %w", platform, updateID, err)
-	case res < 0:
-		return false, fmt.Errorf("%w: %s/%s", ErrUpdateInProgress, platform, updateID)
-	}
-	return res == 1, nil
-}
-
-// CompleteUpdate marks a claimed update as handled for DedupeTTL, so
-// redeliveries are skipped.
-func (s *Store) CompleteUpdate(ctx context.Context, platform messenger.Platform, updateID string) error {
-	if err := checkUpdate(platform, updateID); err != nil {
-		return fmt.Errorf("redis store: complete update: %w", err)
-	}
-	if err := s.client.Set(ctx, s.keys.update(platform, updateID), "d", s.cfg.DedupeTTL).Err(); err != nil {
-		return fmt.Errorf("redis store: complete update %s/%s: %w", platform, updateID, err)
-	}
-	return nil
-}
-
-// ReleaseUpdate forgets a claim so a redelivery of the update is handled
-// again; the pipeline calls it when handling failed.
-func (s *Store) ReleaseUpdate(ctx context.Context, platform messenger.Platform, updateID string) error {
-	if err := checkUpdate(platform, updateID); err != nil {
-		return fmt.Errorf("redis store: release update: %w", err)
-	}
-	if err := s.client.Del(ctx, s.keys.update(platform, updateID)).Err(); err != nil {
-		return fmt.Errorf("redis store: release update %s/%s: %w", platform, updateID, err)
-	}
-	return nil
 }

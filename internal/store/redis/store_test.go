@@ -71,6 +71,7 @@ func miniRedis(t testing.TB) goredis.UniversalClient {
 		var srv *miniredis.Miniredis
 		srv, miniErr = miniredis.Run()
 		if miniErr == nil {
+			runClock(srv, 10*time.Millisecond) // TTLs expire with wall time, as in the embedded default
 			miniClient = goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
 		}
 	})
@@ -140,7 +141,12 @@ var suite = []struct {
 	{"Delete", testDelete},
 	{"TTLSetAndRefreshed", testTTL},
 	{"ConcurrentCAS", testConcurrentCAS},
-	{"Dedupe", testDedupe},
+	{"GateDedupes", testGateDedupes},
+	{"GateExcludes", testGateExcludes},
+	{"GateWaitRespectsContext", testGateWaitRespectsContext},
+	{"GateConfirmsOutbox", testGateConfirmsOutbox},
+	{"GateTurnExpires", testGateTurnExpires},
+	{"UpdateRecord", testUpdateRecord},
 	{"InvalidInput", testInvalidInput},
 	{"Ping", testPing},
 }
@@ -163,7 +169,7 @@ func TestStore(t *testing.T) {
 
 func testLoadAbsent(t *testing.T, c goredis.UniversalClient) {
 	s := newTestStore(t, c, Config{})
-	data, rev, err := s.LoadState(t.Context(), chat)
+	data, rev, err := loadData(s, t.Context(), chat)
 	if err != nil || data != nil || rev != 0 {
 		t.Fatalf("LoadState(absent) = %q, %d, %v; want nil, 0, nil", data, rev, err)
 	}
@@ -172,30 +178,30 @@ func testLoadAbsent(t *testing.T, c goredis.UniversalClient) {
 func testSaveCreate(t *testing.T, c goredis.UniversalClient) {
 	ctx := t.Context()
 	s := newTestStore(t, c, Config{})
-	rev, err := s.SaveState(ctx, chat, []byte(`{"step":"name"}`), 0)
+	rev, err := saveData(s, ctx, chat, []byte(`{"step":"name"}`), 0)
 	if err != nil || rev != 1 {
 		t.Fatalf("SaveState(create) = %d, %v; want 1, nil", rev, err)
 	}
-	data, got, err := s.LoadState(ctx, chat)
+	data, got, err := loadData(s, ctx, chat)
 	if err != nil || string(data) != `{"step":"name"}` || got != 1 {
 		t.Fatalf("LoadState = %q, %d, %v; want the saved data at rev 1", data, got, err)
 	}
-	rev, err = s.SaveState(ctx, chat, []byte("second"), 1)
+	rev, err = saveData(s, ctx, chat, []byte("second"), 1)
 	if err != nil || rev != 2 {
 		t.Fatalf("SaveState(update) = %d, %v; want 2, nil", rev, err)
 	}
 	// Empty but non-nil data is stored, not deleted.
-	rev, err = s.SaveState(ctx, chat, []byte{}, 2)
+	rev, err = saveData(s, ctx, chat, []byte{}, 2)
 	if err != nil || rev != 3 {
 		t.Fatalf("SaveState(empty) = %d, %v; want 3, nil", rev, err)
 	}
-	data, got, err = s.LoadState(ctx, chat)
+	data, got, err = loadData(s, ctx, chat)
 	if err != nil || data == nil || len(data) != 0 || got != 3 {
 		t.Fatalf("LoadState(empty) = %q (nil=%v), %d, %v; want empty non-nil at rev 3", data, data == nil, got, err)
 	}
 	// Other chats are untouched.
 	other := messenger.ChatKey{Platform: messenger.VK, ID: "123"}
-	if data, rev, err := s.LoadState(ctx, other); err != nil || data != nil || rev != 0 {
+	if data, rev, err := loadData(s, ctx, other); err != nil || data != nil || rev != 0 {
 		t.Fatalf("LoadState(other chat) = %q, %d, %v; want nothing", data, rev, err)
 	}
 }
@@ -203,14 +209,14 @@ func testSaveCreate(t *testing.T, c goredis.UniversalClient) {
 func testStaleRevision(t *testing.T, c goredis.UniversalClient) {
 	ctx := t.Context()
 	s := newTestStore(t, c, Config{})
-	if _, err := s.SaveState(ctx, chat, []byte("v1"), 0); err != nil {
+	if _, err := saveData(s, ctx, chat, []byte("v1"), 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SaveState(ctx, chat, []byte("v2"), 1); err != nil {
+	if _, err := saveData(s, ctx, chat, []byte("v2"), 1); err != nil {
 		t.Fatal(err)
 	}
 	for _, stale := range []int64{0, 1, 3, 100} {
-		rev, err := s.SaveState(ctx, chat, []byte("stale"), stale)
+		rev, err := saveData(s, ctx, chat, []byte("stale"), stale)
 		if !errors.Is(err, dialog.ErrConflict) {
 			t.Fatalf("SaveState(rev %d) err = %v; want ErrConflict", stale, err)
 		}
@@ -219,10 +225,10 @@ func testStaleRevision(t *testing.T, c goredis.UniversalClient) {
 		}
 	}
 	// A stale delete conflicts too.
-	if _, err := s.SaveState(ctx, chat, nil, 1); !errors.Is(err, dialog.ErrConflict) {
+	if _, err := saveData(s, ctx, chat, nil, 1); !errors.Is(err, dialog.ErrConflict) {
 		t.Fatalf("stale delete err = %v; want ErrConflict", err)
 	}
-	data, rev, err := s.LoadState(ctx, chat)
+	data, rev, err := loadData(s, ctx, chat)
 	if err != nil || string(data) != "v2" || rev != 2 {
 		t.Fatalf("after conflicts LoadState = %q, %d, %v; want v2 at rev 2", data, rev, err)
 	}
@@ -231,24 +237,24 @@ func testStaleRevision(t *testing.T, c goredis.UniversalClient) {
 func testDelete(t *testing.T, c goredis.UniversalClient) {
 	ctx := t.Context()
 	s := newTestStore(t, c, Config{})
-	if _, err := s.SaveState(ctx, chat, []byte("v1"), 0); err != nil {
+	if _, err := saveData(s, ctx, chat, []byte("v1"), 0); err != nil {
 		t.Fatal(err)
 	}
-	rev, err := s.SaveState(ctx, chat, nil, 1)
+	rev, err := saveData(s, ctx, chat, nil, 1)
 	if err != nil || rev != 0 {
 		t.Fatalf("delete = %d, %v; want 0, nil", rev, err)
 	}
-	if data, rev, err := s.LoadState(ctx, chat); err != nil || data != nil || rev != 0 {
+	if data, rev, err := loadData(s, ctx, chat); err != nil || data != nil || rev != 0 {
 		t.Fatalf("after delete LoadState = %q, %d, %v; want nil, 0, nil", data, rev, err)
 	}
 	if n := c.Exists(ctx, s.keys.state(chat)).Val(); n != 0 {
 		t.Fatalf("state key still exists after delete")
 	}
 	// Deleting nothing at rev 0 is fine; a fresh conversation starts at rev 1 again.
-	if rev, err := s.SaveState(ctx, chat, nil, 0); err != nil || rev != 0 {
+	if rev, err := saveData(s, ctx, chat, nil, 0); err != nil || rev != 0 {
 		t.Fatalf("delete absent = %d, %v; want 0, nil", rev, err)
 	}
-	if rev, err := s.SaveState(ctx, chat, []byte("again"), 0); err != nil || rev != 1 {
+	if rev, err := saveData(s, ctx, chat, []byte("again"), 0); err != nil || rev != 1 {
 		t.Fatalf("recreate = %d, %v; want 1, nil", rev, err)
 	}
 }
@@ -258,7 +264,7 @@ func testTTL(t *testing.T, c goredis.UniversalClient) {
 	const ttl = time.Hour
 	s := newTestStore(t, c, Config{StateTTL: ttl})
 	key := s.keys.state(chat)
-	if _, err := s.SaveState(ctx, chat, []byte("v1"), 0); err != nil {
+	if _, err := saveData(s, ctx, chat, []byte("v1"), 0); err != nil {
 		t.Fatal(err)
 	}
 	pttl := c.PTTL(ctx, key).Val()
@@ -269,7 +275,7 @@ func testTTL(t *testing.T, c goredis.UniversalClient) {
 	if err := c.PExpire(ctx, key, 5*time.Second).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SaveState(ctx, chat, []byte("v2"), 1); err != nil {
+	if _, err := saveData(s, ctx, chat, []byte("v2"), 1); err != nil {
 		t.Fatal(err)
 	}
 	pttl = c.PTTL(ctx, key).Val()
@@ -280,26 +286,27 @@ func testTTL(t *testing.T, c goredis.UniversalClient) {
 	if err := c.PExpire(ctx, key, 5*time.Second).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SaveState(ctx, chat, []byte("x"), 1); !errors.Is(err, dialog.ErrConflict) {
+	if _, err := saveData(s, ctx, chat, []byte("x"), 1); !errors.Is(err, dialog.ErrConflict) {
 		t.Fatalf("stale save err = %v; want ErrConflict", err)
 	}
 	if pttl = c.PTTL(ctx, key).Val(); pttl > 5*time.Second {
 		t.Fatalf("PTTL after conflict = %s; want unchanged (≤5s)", pttl)
 	}
-	// Dedupe markers expire too.
+	// Handled-update markers expire after DedupeTTL.
 	s2 := newTestStore(t, c, Config{DedupeTTL: 90 * time.Minute})
-	if ok, err := s2.ClaimUpdate(ctx, messenger.Telegram, "7"); err != nil || !ok {
-		t.Fatalf("ClaimUpdate = %v, %v", ok, err)
-	}
-	if pttl = c.PTTL(ctx, s2.keys.update(messenger.Telegram, "7")).Val(); pttl > 5*time.Minute || pttl < 4*time.Minute {
-		t.Fatalf("in-progress claim PTTL = %s; want about ClaimTTL (5m)", pttl)
-	}
-	if err := s2.CompleteUpdate(ctx, messenger.Telegram, "7"); err != nil {
+	leave, _, err := s2.Enter(ctx, chat, "7", time.Minute)
+	if err != nil {
 		t.Fatal(err)
 	}
-	pttl = c.PTTL(ctx, s2.keys.update(messenger.Telegram, "7")).Val()
+	if pttl = c.PTTL(ctx, s2.keys.lock(chat)).Val(); pttl > time.Minute || pttl < 59*time.Second {
+		t.Fatalf("turn PTTL = %s; want about the 1m asked for", pttl)
+	}
+	if err := leave(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	pttl = c.PTTL(ctx, s2.keys.update(chat, "7")).Val()
 	if pttl <= 89*time.Minute || pttl > 90*time.Minute {
-		t.Fatalf("dedupe PTTL = %s; want about 90m", pttl)
+		t.Fatalf("handled marker PTTL = %s; want about 90m", pttl)
 	}
 }
 
@@ -318,7 +325,7 @@ func testConcurrentCAS(t *testing.T, c goredis.UniversalClient) {
 		go func() {
 			defer wg.Done()
 			for done := 0; done < each; {
-				data, rev, err := s.LoadState(ctx, chat)
+				data, rev, err := loadData(s, ctx, chat)
 				if err != nil {
 					errs <- err
 					return
@@ -330,7 +337,7 @@ func testConcurrentCAS(t *testing.T, c goredis.UniversalClient) {
 						return
 					}
 				}
-				_, err = s.SaveState(ctx, chat, []byte(strconv.Itoa(n+1)), rev)
+				_, err = saveData(s, ctx, chat, []byte(strconv.Itoa(n+1)), rev)
 				switch {
 				case err == nil:
 					successes.Add(1)
@@ -349,7 +356,7 @@ func testConcurrentCAS(t *testing.T, c goredis.UniversalClient) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	data, rev, err := s.LoadState(ctx, chat)
+	data, rev, err := loadData(s, ctx, chat)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,95 +367,25 @@ func testConcurrentCAS(t *testing.T, c goredis.UniversalClient) {
 	t.Logf("%d increments, %d conflicts", successes.Load(), conflicts.Load())
 }
 
-func testDedupe(t *testing.T, c goredis.UniversalClient) {
-	ctx := t.Context()
-	s := newTestStore(t, c, Config{})
-	step := func(what string, want bool) {
-		t.Helper()
-		got, err := s.ClaimUpdate(ctx, messenger.Telegram, "1001")
-		if err != nil || got != want {
-			t.Fatalf("%s: ClaimUpdate = %v, %v; want %v", what, got, err, want)
-		}
-	}
-	step("first claim", true)
-	if _, err := s.ClaimUpdate(ctx, messenger.Telegram, "1001"); !errors.Is(err, ErrUpdateInProgress) {
-		t.Fatalf("claim while in progress: %v; want ErrUpdateInProgress", err)
-	}
-	if err := s.CompleteUpdate(ctx, messenger.Telegram, "1001"); err != nil {
-		t.Fatalf("CompleteUpdate: %v", err)
-	}
-	step("claim after completion (duplicate)", false)
-	// Same id on another platform is a different update.
-	if ok, err := s.ClaimUpdate(ctx, messenger.VK, "1001"); err != nil || !ok {
-		t.Fatalf("VK claim = %v, %v; want true", ok, err)
-	}
-	if err := s.ReleaseUpdate(ctx, messenger.Telegram, "1001"); err != nil {
-		t.Fatalf("ReleaseUpdate: %v", err)
-	}
-	step("claim after release", true)
-	// Releasing an unknown update is not an error.
-	if err := s.ReleaseUpdate(ctx, messenger.Telegram, "never"); err != nil {
-		t.Fatalf("ReleaseUpdate(unknown): %v", err)
-	}
-
-	// Exactly one of many concurrent claimers wins.
-	var wins atomic.Int32
-	var wg sync.WaitGroup
-	for range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if ok, err := s.ClaimUpdate(ctx, messenger.VK, "race"); err != nil && !errors.Is(err, ErrUpdateInProgress) {
-				t.Error(err)
-			} else if ok {
-				wins.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	if wins.Load() != 1 {
-		t.Fatalf("concurrent claims won %d times; want 1", wins.Load())
-	}
-}
-
-// TestAbandonedClaimExpires: a process that dies mid-update leaves its
-// claim; a redelivery is refused until ClaimTTL passes, then handled.
-func TestAbandonedClaimExpires(t *testing.T) {
-	t.Parallel()
-	ctx := t.Context()
-	s := newTestStore(t, realRedis(t), Config{ClaimTTL: 100 * time.Millisecond})
-	if ok, err := s.ClaimUpdate(ctx, messenger.Telegram, "crash"); err != nil || !ok {
-		t.Fatalf("claim = %v, %v", ok, err)
-	}
-	if _, err := s.ClaimUpdate(ctx, messenger.Telegram, "crash"); !errors.Is(err, ErrUpdateInProgress) {
-		t.Fatalf("redelivery during the claim: %v", err)
-	}
-	time.Sleep(150 * time.Millisecond)
-	if ok, err := s.ClaimUpdate(ctx, messenger.Telegram, "crash"); err != nil || !ok {
-		t.Fatalf("redelivery after the claim expired = %v, %v; want claimed", ok, err)
-	}
-}
-
 func testInvalidInput(t *testing.T, c goredis.UniversalClient) {
 	ctx := t.Context()
 	s := newTestStore(t, c, Config{})
 	bad := []messenger.ChatKey{{}, {Platform: messenger.Telegram}, {ID: "1"}, {Platform: "a{b", ID: "1"}}
 	for _, k := range bad {
-		if _, _, err := s.LoadState(ctx, k); err == nil {
+		if _, _, err := loadData(s, ctx, k); err == nil {
 			t.Errorf("LoadState(%+v) succeeded; want error", k)
 		}
-		if _, err := s.SaveState(ctx, k, []byte("x"), 0); err == nil {
+		if _, err := saveData(s, ctx, k, []byte("x"), 0); err == nil {
 			t.Errorf("SaveState(%+v) succeeded; want error", k)
 		}
 	}
-	if _, err := s.SaveState(ctx, chat, []byte("x"), -1); err == nil || errors.Is(err, dialog.ErrConflict) {
+	if _, err := saveData(s, ctx, chat, []byte("x"), -1); err == nil || errors.Is(err, dialog.ErrConflict) {
 		t.Errorf("SaveState(rev -1) err = %v; want a non-conflict error", err)
 	}
-	if _, err := s.ClaimUpdate(ctx, messenger.Telegram, ""); err == nil {
-		t.Error("ClaimUpdate(empty id) succeeded; want error")
-	}
-	if err := s.ReleaseUpdate(ctx, "", "1"); err == nil {
-		t.Error("ReleaseUpdate(empty platform) succeeded; want error")
+	for _, k := range bad {
+		if _, _, err := s.Enter(ctx, k, "1", time.Second); err == nil {
+			t.Errorf("Enter(%+v) succeeded; want error", k)
+		}
 	}
 }
 
@@ -467,7 +404,7 @@ func TestConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Prefix: "chathub", StateTTL: 30 * 24 * time.Hour, DedupeTTL: 48 * time.Hour, ClaimTTL: 5 * time.Minute}
+	want := Config{Prefix: "chathub", StateTTL: 30 * 24 * time.Hour, DedupeTTL: 48 * time.Hour}
 	if got := s.Config(); got != want {
 		t.Fatalf("defaults = %+v; want %+v", got, want)
 	}
@@ -487,7 +424,7 @@ func TestConfig(t *testing.T) {
 func TestConflictErrorNamesKey(t *testing.T) {
 	t.Parallel()
 	s := newTestStore(t, miniRedis(t), Config{})
-	_, err := s.SaveState(t.Context(), chat, []byte("x"), 5)
+	_, err := saveData(s, t.Context(), chat, []byte("x"), 5)
 	if !errors.Is(err, dialog.ErrConflict) {
 		t.Fatalf("err = %v; want ErrConflict", err)
 	}
@@ -520,7 +457,7 @@ func BenchmarkSaveState(b *testing.B) {
 				ctx := context.Background()
 				var rev int64
 				for pb.Next() {
-					next, err := s.SaveState(ctx, key, payload, rev)
+					next, err := saveData(s, ctx, key, payload, rev)
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -529,4 +466,15 @@ func BenchmarkSaveState(b *testing.B) {
 			})
 		})
 	}
+}
+
+// saveData saves a state with data only (no update record).
+func saveData(s *Store, ctx context.Context, key messenger.ChatKey, data []byte, rev int64) (int64, error) {
+	return s.SaveState(ctx, key, dialog.StoredState{Data: data, Rev: rev})
+}
+
+// loadData loads a state's data and revision.
+func loadData(s *Store, ctx context.Context, key messenger.ChatKey) ([]byte, int64, error) {
+	st, err := s.LoadState(ctx, key)
+	return st.Data, st.Rev, err
 }

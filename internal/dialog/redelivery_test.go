@@ -1,0 +1,73 @@
+package dialog
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+// withID gives an update a platform id, as adapters do.
+func withID(upd *messenger.Update, id string) *messenger.Update {
+	upd.ID = id
+	return upd
+}
+
+// TestRedeliveredUpdateIsNotRunAgain covers a process that died after the
+// state was saved but before the pipeline finished the update: the
+// redelivery must not be taken as the answer to the next question.
+func TestRedeliveredUpdateIsNotRunAgain(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		setup     []*messenger.Update
+		upd       *messenger.Update
+		confirmed bool     // the pipeline confirmed the replies before the redelivery
+		want      []string // reply texts of the redelivery (substrings, in order)
+	}{
+		{name: "unconfirmed answer resends its replies", setup: []*messenger.Update{withID(text("/start"), "1"), withID(button("yes"), "2")},
+			upd: withID(text("Анна"), "3"), want: []string{"сколько вам лет"}},
+		{name: "confirmed answer sends nothing", setup: []*messenger.Update{withID(text("/start"), "1"), withID(button("yes"), "2")},
+			upd: withID(text("Анна"), "3"), confirmed: true},
+		{name: "the update that ended the conversation resends its goodbye", setup: []*messenger.Update{withID(text("/start"), "1")},
+			upd: withID(button("no"), "2"), want: []string{"Хорошо"}},
+		{name: "a stateless command is not repeated once confirmed", upd: withID(text("/help"), "9"), confirmed: true},
+		{name: "a stateless command resends its reply", upd: withID(text("/help"), "9"), want: []string{"/manager"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newHandlerFixture(t)
+			for _, u := range tt.setup {
+				f.say(t, u)
+				f.states.confirm(testChat, u.ID)
+			}
+			first := f.say(t, tt.upd)
+			answers := len(f.clients.answers)
+			before := f.states.st[testChat]
+			if tt.confirmed {
+				f.states.confirm(testChat, tt.upd.ID)
+				before = f.states.st[testChat]
+			}
+			again := f.say(t, tt.upd)
+			if tt.want == nil && len(again) != 0 {
+				t.Fatalf("redelivery sent %q; want nothing", again)
+			}
+			if tt.want != nil && !slices.Equal(again, first) {
+				t.Fatalf("redelivery sent %q; want the first replies %q again", again, first)
+			}
+			for i, w := range tt.want {
+				if i >= len(again) || !strings.Contains(again[i], w) {
+					t.Fatalf("redelivery replies %q; want %q at %d", again, w, i)
+				}
+			}
+			if got := len(f.clients.answers); got != answers {
+				t.Errorf("redelivery recorded %d more answers", got-answers)
+			}
+			if after := f.states.st[testChat]; after.Rev != before.Rev || string(after.Data) != string(before.Data) {
+				t.Errorf("redelivery changed the state: %+v -> %+v", before, after)
+			}
+		})
+	}
+}

@@ -1,0 +1,139 @@
+package redis
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+// DefaultChatLockTTL bounds how long a chat's turn is held when Enter is
+// given no TTL; the pipeline passes its own (its handling timeout plus a margin).
+const DefaultChatLockTTL = 35 * time.Second
+
+// ErrTurnLost is returned by a Leave whose turn had expired (the handler ran
+// longer than its TTL) and may have been taken by another process.
+var ErrTurnLost = errors.New("redis store: the chat's turn expired before it was left")
+
+// enterScript takes a chat's turn for one update in one round trip.
+//
+//	KEYS[1] lock key, KEYS[2] handled marker of the update (the lock key when there is no update id)
+//	ARGV[1] token, ARGV[2] TTL in ms, ARGV[3] "1" when KEYS[2] is a marker
+//
+// It returns 1 when the turn is taken, 0 when the update was already handled
+// (nothing is held) and -1 when another holder has the chat.
+var enterScript = goredis.NewScript(`
+if ARGV[3] == '1' and redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return -1`)
+
+// leaveScript ends a turn in one round trip.
+//
+//	KEYS[1] lock key, KEYS[2] handled marker, KEYS[3] state key
+//	ARGV[1] token, ARGV[2] "1" when the update was handled, ARGV[3] marker TTL in ms, ARGV[4] update id
+//
+// A handled update gets its marker and, when the chat's state recorded its
+// replies, they are confirmed sent (the outbox is dropped; a state that is
+// only that record is deleted). The lock is released if still held by this
+// token. It returns 1 when the lock was held, 0 when it had expired.
+var leaveScript = goredis.NewScript(`
+if ARGV[2] == '1' and ARGV[4] ~= '' then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+  if redis.call('HGET', KEYS[3], 'upd') == ARGV[4] then
+    redis.call('HDEL', KEYS[3], 'out')
+    if redis.call('HEXISTS', KEYS[3], 'data') == 0 then redis.call('DEL', KEYS[3]) end
+  end
+end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0`)
+
+// Enter takes the chat's turn for one update, so that across processes one
+// chat's updates are handled one at a time, and tells whether the update
+// (when updateID is not empty) was handled before. It waits, polling with a
+// backoff, while another holder has the chat, until ctx ends. The turn lasts
+// at most ttl (DefaultChatLockTTL when zero) if leave is never called.
+//
+// On a duplicate (dup true) nothing is held and leave is nil. Otherwise
+// leave must be called once: handled true marks the update handled for
+// Config.DedupeTTL and confirms the replies its state recorded.
+func (s *Store) Enter(ctx context.Context, chat messenger.ChatKey, updateID string, ttl time.Duration) (leave func(ctx context.Context, handled bool) error, dup bool, err error) {
+	if err := checkChat(chat); err != nil {
+		return nil, false, fmt.Errorf("redis store: enter: %w", err)
+	}
+	if ttl <= 0 {
+		ttl = DefaultChatLockTTL
+	}
+	token, err := lockToken()
+	if err != nil {
+		return nil, false, err
+	}
+	lock, marker, hasMarker := s.keys.lock(chat), s.keys.lock(chat), "0"
+	if updateID != "" {
+		marker, hasMarker = s.keys.update(chat, updateID), "1"
+	}
+	wait := time.Millisecond
+	for {
+		res, err := enterScript.Run(ctx, s.client, []string{lock, marker}, token, ttl.Milliseconds(), hasMarker).Int()
+		switch {
+		case err != nil:
+			return nil, false, fmt.Errorf("redis store: enter chat %s: %w", chat, err)
+		case res == 0:
+			return nil, true, nil
+		case res == 1:
+			t := turn{s: s, chat: chat, update: updateID, token: token, marker: marker}
+			return t.leave, false, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, false, fmt.Errorf("redis store: enter chat %s: waiting for its turn: %w", chat, ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 50*time.Millisecond)
+	}
+}
+
+// turn is one held chat turn.
+type turn struct {
+	s      *Store
+	chat   messenger.ChatKey
+	update string
+	token  string
+	marker string
+}
+
+// leave ends the turn (see Enter). It runs even when ctx is cancelled, for
+// at most 5 seconds, so a stopping pipeline still records what it handled.
+func (t turn) leave(ctx context.Context, handled bool) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	h := "0"
+	if handled {
+		h = "1"
+	}
+	keys := []string{t.s.keys.lock(t.chat), t.marker, t.s.keys.state(t.chat)}
+	held, err := leaveScript.Run(ctx, t.s.client, keys, t.token, h, t.s.cfg.DedupeTTL.Milliseconds(), t.update).Int()
+	switch {
+	case err != nil:
+		return fmt.Errorf("redis store: leave chat %s (update %q): %w", t.chat, t.update, err)
+	case held == 0:
+		return fmt.Errorf("%w: chat %s, update %q", ErrTurnLost, t.chat, t.update)
+	}
+	return nil
+}
+
+func lockToken() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("lock token: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
