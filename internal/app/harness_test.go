@@ -405,6 +405,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 type recorder struct {
 	mu   sync.Mutex
 	msgs []messenger.OutMessage
+	ids  int64 // message ids of the sends
 }
 
 func (r *recorder) Send(_ context.Context, msg messenger.OutMessage) (messenger.Sent, error) {
