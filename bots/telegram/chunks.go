@@ -118,7 +118,8 @@ type resumption struct {
 	p   progress
 }
 
-// resume looks up how far an earlier Send of o with ctx's idempotency key got.
+// resume looks up how far an earlier Send of o with the idempotency key got
+// ("": none, nothing is remembered).
 func (b *Bot) resume(key string, o outgoing) resumption {
 	if key == "" {
 		return resumption{}
