@@ -195,4 +195,3 @@ func (s *Store) loadCompletions(ctx context.Context, id int64, scenarios []strin
 	}
 	return rows.Err()
 }
-
