@@ -50,6 +50,10 @@ type Config struct {
 	Workers int
 	// ShutdownTimeout (SHUTDOWN_TIMEOUT) bounds the graceful drain. Default 15s.
 	ShutdownTimeout time.Duration
+	// HandleTimeout (HANDLE_TIMEOUT) bounds one attempt at an update. A chat
+	// whose process died mid-update waits this long plus 5s before another
+	// process (or the restarted one) handles it. Default 30s, at least 1s.
+	HandleTimeout time.Duration
 }
 
 // Telegram is the Telegram bot's configuration.
@@ -92,6 +96,7 @@ func Default() Config {
 	return Config{
 		HTTPAddr:        ":8080",
 		ShutdownTimeout: 15 * time.Second,
+		HandleTimeout:   30 * time.Second,
 		Telegram:        Telegram{APIURL: "https://api.telegram.org"},
 		VK:              VK{APIURL: "https://api.vk.com/method/", RequestsPerSecond: 20},
 		RedisPrefix:     "chathub",
@@ -132,7 +137,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("VK_CALLBACK_SECRET", &c.VK.CallbackSecret)
 	str("VK_CONFIRMATION_CODE", &c.VK.ConfirmationCode)
 	errs = append(errs, intVar(getenv, "VK_GROUP_ID", &c.VK.GroupID), intVar(getenv, "WORKERS", &c.Workers),
-		durationVar(getenv, "SHUTDOWN_TIMEOUT", &c.ShutdownTimeout))
+		durationVar(getenv, "SHUTDOWN_TIMEOUT", &c.ShutdownTimeout), durationVar(getenv, "HANDLE_TIMEOUT", &c.HandleTimeout))
 	errs = append(errs, durationVar(getenv, "STATE_TTL", &c.StateTTL), intVar(getenv, "VK_RPS", &c.VK.RequestsPerSecond))
 	if v := getenv("LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
@@ -205,6 +210,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RedisPrefix == "" || strings.ContainsAny(c.RedisPrefix, "{} ") {
 		errs = append(errs, fmt.Errorf("REDIS_PREFIX must be non-empty without braces or spaces, got %q", c.RedisPrefix))
+	}
+	if c.HandleTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("HANDLE_TIMEOUT must be at least 1s, got %s", c.HandleTimeout))
 	}
 	if c.ShutdownTimeout < time.Second {
 		errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT must be at least 1s, got %s", c.ShutdownTimeout))
