@@ -33,6 +33,7 @@ func commands() []command {
 		{"validate", "check scenario files and print every problem as file:line:col: validate [PATH...]", runValidate},
 		{"schema", "print the JSON Schema of scenario files (for editor autocompletion)", runSchema},
 		{"clients", "list CRM records: clients [--format table|json|csv] [--platform P] [--limit N]", runClients},
+		{"segment", "count, sample and save client segments: segment count|sample|explain|save|list|delete (segment help)", runSegment},
 		{"version", "print the version", runVersion},
 	}
 }
