@@ -2,6 +2,7 @@ package vk
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/SevereCloud/vksdk/v2/api"
 
@@ -419,4 +421,40 @@ func TestConfigRateFields(t *testing.T) {
 	if c.RequestsPerSecond != 20 || c.MaxBatch != 25 {
 		t.Fatalf("defaults %d, %d", c.RequestsPerSecond, c.MaxBatch)
 	}
+}
+
+// FuzzExecuteCode: whatever the text, the generated code is the fixed call
+// frame around one JSON object that gives the text back exactly.
+func FuzzExecuteCode(f *testing.F) {
+	for _, s := range trickyTexts {
+		f.Add(s, `{"inline":true}`)
+	}
+	f.Fuzz(func(t *testing.T, text, kb string) {
+		if !utf8.ValidString(text) || !utf8.ValidString(kb) {
+			return // VK texts are UTF-8; invalid bytes would be replaced
+		}
+		code, err := executeCode([]*pendingCall{{method: "messages.send",
+			params: api.Params{"peer_id": 5, "message": text, "keyboard": kb, "random_id": int32(9)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const head, tail = "return [API.messages.send(", ")];"
+		if !strings.HasPrefix(code, head) || !strings.HasSuffix(code, tail) {
+			t.Fatalf("code frame broken: %q", code)
+		}
+		var args struct {
+			PeerID   int    `json:"peer_id"`
+			Message  string `json:"message"`
+			Keyboard string `json:"keyboard"`
+			RandomID int32  `json:"random_id"`
+		}
+		dec := json.NewDecoder(strings.NewReader(strings.TrimSuffix(strings.TrimPrefix(code, head), tail)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&args); err != nil || dec.More() {
+			t.Fatalf("arguments are not one JSON object (%v): %q", err, code)
+		}
+		if args.Message != text || args.Keyboard != kb || args.PeerID != 5 || args.RandomID != 9 {
+			t.Fatalf("arguments %+v, want text %q", args, text)
+		}
+	})
 }

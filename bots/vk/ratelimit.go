@@ -82,10 +82,17 @@ func rateLimitCode(err error) api.ErrorType {
 	return 0
 }
 
-// pause stops the whole budget after VK refused a request as too many.
+// pauseTimeout bounds recording a pause.
+const pauseTimeout = 5 * time.Second
+
+// pause stops the whole budget after VK refused a request as too many. It
+// is recorded even when the caller has given up meanwhile: VK's refusal
+// concerns the whole community.
 func (b *Bot) pause(ctx context.Context, method string, code api.ErrorType) {
 	b.log.Warn("VK refused a request as too many; pausing the community's request budget",
 		"method", method, "code", int(code), "pause", b.ratePause)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pauseTimeout)
+	defer cancel()
 	if err := b.limiter.Pause(ctx, b.ratePause); err != nil {
 		b.log.Warn("pausing the request budget failed", "err", redactErr(b.cfg.Token, err))
 	}
