@@ -27,18 +27,17 @@ var errNoCallError = errors.New("the call failed inside execute and VK gave no r
 // "too many requests" is retried after the budget's pause; a call whose
 // execute VK refused is made again on its own.
 func (b *Bot) call(ctx context.Context, method string, params api.Params) (json.RawMessage, error) {
-	solo := false
-	for attempt := 0; ; attempt++ {
+	solo, retries := false, 0
+	for {
 		raw, err := b.batch.do(ctx, &pendingCall{method: method, params: params, solo: solo})
 		switch {
 		case errors.Is(err, errExecuteRefused) && !solo:
 			solo = true
-			attempt--
-			continue
-		case rateLimitCode(err) != 0 && attempt < rateLimitRetries && ctx.Err() == nil:
-			continue // the request that failed paused the budget
+		case rateLimitCode(err) != 0 && retries < rateLimitRetries && ctx.Err() == nil:
+			retries++ // the request that failed has paused the budget
+		default:
+			return raw, err
 		}
-		return raw, err
 	}
 }
 
