@@ -4,36 +4,6 @@ import (
 	"github.com/expr-lang/expr/ast"
 )
 
-// compareAttr type-checks attributes.key op v (op is never !=).
-func compareAttr(u *unit, key, op string, v operand) (pred, error) {
-	switch v.kind {
-	case oNil:
-		if op != "==" {
-			return nil, u.errorAt(v.node, "only == and != compare with nil (a missing value)")
-		}
-		return negate(attrKnown{key}), nil
-	case oString:
-		if op != "==" {
-			return nil, u.errorAt(v.node, "attributes compare with <, <=, >, >= only as numbers; write attributes.%s %s 3", key, op)
-		}
-		if v.str == "" {
-			return negate(attrKnown{key}), nil
-		}
-		return attrEq{key: key, val: v.str}, nil
-	case oInt, oFloat:
-		if op == "==" {
-			return attrEq{key: key, val: v.f}, nil
-		}
-		return attrCmp{key: key, op: op, num: v.f}, nil
-	case oBool:
-		if op != "==" {
-			return nil, u.errorAt(v.node, "true and false compare only with == and !=")
-		}
-		return attrEq{key: key, val: v.b}, nil
-	}
-	return nil, u.errorAt(v.node, "attributes hold text, numbers, true/false or lists; compare attributes.%s with one of those, not %s", key, v.describe())
-}
-
 // in compiles x in tags, x in attributes.key, field in [list] and
 // field in lo..hi.
 func (k *compilation) in(u *unit, n *ast.BinaryNode) (pred, error) {
@@ -47,13 +17,13 @@ func (k *compilation) in(u *unit, n *ast.BinaryNode) (pred, error) {
 	}
 	switch r.kind {
 	case oTags:
-		s, err := member(u, l, "tags", `"vip" in tags`)
+		s, err := inLeft(u, l, "tags", `"vip" in tags`)
 		if err != nil {
 			return nil, err
 		}
 		return hasTag{s}, nil
 	case oAttr:
-		s, err := member(u, l, "attributes."+r.key, `"fitness" in attributes.`+r.key)
+		s, err := inLeft(u, l, "attributes."+r.key, `"fitness" in attributes.`+r.key)
 		if err != nil {
 			return nil, err
 		}
@@ -66,8 +36,8 @@ func (k *compilation) in(u *unit, n *ast.BinaryNode) (pred, error) {
 	return nil, u.errorAt(r.node, `in needs tags, a list attribute, [a list] or a range on the right, e.g. "vip" in tags, city in ["Москва", "Самара"], age in 25..40`)
 }
 
-// member checks the left side of "x" in tags / attributes.key.
-func member(u *unit, l operand, what, example string) (string, error) {
+// inLeft checks the left side of "x" in tags / attributes.key.
+func inLeft(u *unit, l operand, what, example string) (string, error) {
 	switch {
 	case l.kind == oString && l.str != "":
 		return l.str, nil
@@ -143,23 +113,4 @@ func inRange(u *unit, l operand, r operand) (pred, error) {
 		return andPred{[]pred{attrCmp{key: l.key, op: ">=", num: float64(r.num)}, attrCmp{key: l.key, op: "<=", num: float64(r.hi)}}}, nil
 	}
 	return nil, u.errorAt(l.node, "a range needs a whole-number field or an attribute on the left, e.g. age in 25..40")
-}
-
-// textOp compiles contains, startsWith and endsWith on a text field.
-func (k *compilation) textOp(u *unit, n *ast.BinaryNode) (pred, error) {
-	l, err := k.operand(u, n.Left)
-	if err != nil {
-		return nil, err
-	}
-	r, err := k.operand(u, n.Right)
-	if err != nil {
-		return nil, err
-	}
-	if l.kind != oField || l.col.kind != kText {
-		return nil, u.errorAt(l.node, "%s needs a text field on the left, e.g. occupation %s \"бух\"", n.Operator, n.Operator)
-	}
-	if r.kind != oString || r.str == "" {
-		return nil, u.errorAt(r.node, "%s needs a non-empty string on the right", n.Operator)
-	}
-	return textOp{col: l.col, op: n.Operator, s: r.str}, nil
 }

@@ -59,6 +59,9 @@ var ErrNoActivity = errors.New("segment: the expression reads the client's activ
 // holds the client's answers and completions; it may be nil when
 // NeedsActivity is false.
 func (s *Segment) Match(c *crm.Client, act *Activity) (bool, error) {
+	if c == nil {
+		return false, errors.New("segment: match needs a client")
+	}
 	if act == nil {
 		if s.NeedsActivity() {
 			return false, ErrNoActivity
