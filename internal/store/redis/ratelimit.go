@@ -155,10 +155,13 @@ func (l *Limiter) Allow(ctx context.Context, n int) (ok bool, retryAfter time.Du
 }
 
 // pauseScript extends the bucket's pause to at least now + ARGV[1] ms (by
-// Redis' clock, so every process agrees) and returns the ms left.
+// Redis' clock, so every process agrees) and returns the ms left. The key's
+// TTL only cleans up: it outlives the pause by pauseKeyGrace, since the
+// embedded server's TTLs advance in coarse ticks and could end it early.
 //
 //	KEYS[1] pause key: the pause's end, in ms since the epoch
 //	ARGV[1] pause length in ms
+//	ARGV[2] the key's TTL in ms
 var pauseScript = goredis.NewScript(`
 redis.replicate_commands()
 local t = redis.call('TIME')
@@ -166,10 +169,13 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ends = now + tonumber(ARGV[1])
 local cur = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
 if ends > cur then
-  redis.call('SET', KEYS[1], string.format('%.0f', ends), 'PX', ARGV[1])
+  redis.call('SET', KEYS[1], string.format('%.0f', ends), 'PX', ARGV[2])
   cur = ends
 end
 return cur - now`)
+
+// pauseKeyGrace is how long a pause key outlives its pause.
+const pauseKeyGrace = 10 * time.Second
 
 // pauseLeftScript returns the ms left of the bucket's pause, 0 when none.
 var pauseLeftScript = goredis.NewScript(`
@@ -188,7 +194,8 @@ func (l *Limiter) Pause(ctx context.Context, d time.Duration) error {
 	if ms < 1 {
 		return fmt.Errorf("redis limiter %s: pause %s: want at least 1ms", l.bucket, d)
 	}
-	if err := pauseScript.Run(ctx, l.client, []string{l.pause}, ms).Err(); err != nil {
+	ttl := ms + pauseKeyGrace.Milliseconds()
+	if err := pauseScript.Run(ctx, l.client, []string{l.pause}, ms, ttl).Err(); err != nil {
 		return fmt.Errorf("redis limiter %s: pause %s: %w", l.bucket, d, err)
 	}
 	return nil
