@@ -53,6 +53,7 @@ type Server struct {
 	webhook    Webhook
 	fails      map[string][]failure
 	delay      time.Duration
+	delays     map[string]time.Duration // per method, over delay
 	calls      map[string]int
 	requests   []Request
 }
@@ -160,6 +161,23 @@ func (s *Server) Delay(d time.Duration) {
 	s.delay = d
 }
 
+// DelayMethod makes every later call of method wait d before it is handled
+// (0 resets), overriding Delay for that method. A call whose client goes
+// away while it waits is dropped unhandled: a sendMessage held this way and
+// abandoned by a killed bot is never delivered.
+func (s *Server) DelayMethod(method string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.delays == nil {
+		s.delays = map[string]time.Duration{}
+	}
+	if d == 0 {
+		delete(s.delays, method)
+		return
+	}
+	s.delays[method] = d
+}
+
 // Calls is how many times method was called (failed calls included).
 func (s *Server) Calls(method string) int {
 	s.mu.Lock()
@@ -262,17 +280,21 @@ func (s *Server) record(method string, p params) (*failure, time.Duration) {
 	defer s.mu.Unlock()
 	s.calls[method]++
 	s.requests = append(s.requests, Request{Method: method, Params: p, Time: time.Now()})
+	delay := s.delay
+	if d, ok := s.delays[method]; ok {
+		delay = d
+	}
 	q := s.fails[method]
 	if len(q) == 0 {
-		return nil, s.delay
+		return nil, delay
 	}
 	if q[0].skip > 0 {
 		q[0].skip--
-		return nil, s.delay
+		return nil, delay
 	}
 	f := q[0]
 	s.fails[method] = q[1:]
-	return &f, s.delay
+	return &f, delay
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {
