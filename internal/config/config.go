@@ -54,7 +54,14 @@ type Config struct {
 	// whose process died mid-update waits this long plus 5s before another
 	// process (or the restarted one) handles it. Default 30s, at least 1s.
 	HandleTimeout time.Duration
+	// AdminToken (ADMIN_TOKEN) is the bearer token of the managers' HTTP API
+	// under /api; at least MinAdminTokenLength characters, no spaces. A
+	// secret: never logged or printed. Default: "" → the API is disabled.
+	AdminToken string
 }
+
+// MinAdminTokenLength is the shortest ADMIN_TOKEN accepted.
+const MinAdminTokenLength = 16
 
 // Telegram is the Telegram bot's configuration.
 type Telegram struct {
@@ -136,6 +143,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("VK_CALLBACK_PATH", &c.VK.CallbackPath)
 	str("VK_CALLBACK_SECRET", &c.VK.CallbackSecret)
 	str("VK_CONFIRMATION_CODE", &c.VK.ConfirmationCode)
+	str("ADMIN_TOKEN", &c.AdminToken)
 	errs = append(errs, intVar(getenv, "VK_GROUP_ID", &c.VK.GroupID), intVar(getenv, "WORKERS", &c.Workers),
 		durationVar(getenv, "SHUTDOWN_TIMEOUT", &c.ShutdownTimeout), durationVar(getenv, "HANDLE_TIMEOUT", &c.HandleTimeout))
 	errs = append(errs, durationVar(getenv, "STATE_TTL", &c.StateTTL), intVar(getenv, "VK_RPS", &c.VK.RequestsPerSecond))
@@ -223,7 +231,24 @@ func (c *Config) Validate() error {
 	if c.VK.RequestsPerSecond < 1 || c.VK.RequestsPerSecond > 1000 {
 		errs = append(errs, fmt.Errorf("VK_RPS must be 1..1000 requests per second, got %d", c.VK.RequestsPerSecond))
 	}
+	if err := validateAdminToken(c.AdminToken); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+// validateAdminToken checks ADMIN_TOKEN without ever quoting it.
+func validateAdminToken(tok string) error {
+	switch {
+	case tok == "":
+		return nil
+	case len([]rune(tok)) < MinAdminTokenLength:
+		return fmt.Errorf("ADMIN_TOKEN must be at least %d characters (got %d); generate one with `openssl rand -hex 32`",
+			MinAdminTokenLength, len([]rune(tok)))
+	case strings.IndexFunc(tok, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0:
+		return errors.New("ADMIN_TOKEN must not contain spaces or control characters")
+	}
+	return nil
 }
 
 // Redact hides the password of a URL-like connection string for logs and errors.

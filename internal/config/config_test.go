@@ -31,6 +31,10 @@ func TestFromEnv(t *testing.T) {
 		{"vk rps", map[string]string{"VK_RPS": "15"}, func(c Config) bool { return c.VK.RequestsPerSecond == 15 }, ""},
 		{"vk rps zero", map[string]string{"VK_RPS": "0"}, nil, "VK_RPS must be 1..1000"},
 		{"vk rps not a number", map[string]string{"VK_RPS": "fast"}, nil, "VK_RPS"},
+		{"admin token unset", nil, func(c Config) bool { return c.AdminToken == "" }, ""},
+		{"admin token", map[string]string{"ADMIN_TOKEN": " 0123456789abcdef "}, func(c Config) bool { return c.AdminToken == "0123456789abcdef" }, ""},
+		{"admin token short", map[string]string{"ADMIN_TOKEN": "short-secret"}, nil, "ADMIN_TOKEN must be at least 16 characters (got 12)"},
+		{"admin token space", map[string]string{"ADMIN_TOKEN": "0123456789 abcdef"}, nil, "ADMIN_TOKEN must not contain spaces"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -46,6 +50,16 @@ func TestFromEnv(t *testing.T) {
 				t.Fatalf("FromEnv = %+v, %v", c, err)
 			}
 		})
+	}
+}
+
+func TestAdminTokenNeverInErrors(t *testing.T) {
+	t.Parallel()
+	for _, tok := range []string{"s3cr3t", "s3cr3t-with-a-tab\there"} {
+		_, err := FromEnv(func(k string) string { return map[string]string{"ADMIN_TOKEN": tok}[k] })
+		if err == nil || strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("ADMIN_TOKEN %q: err = %v, want an error that does not quote the token", tok, err)
+		}
 	}
 }
 
