@@ -77,6 +77,9 @@ func (s *Store) Enter(ctx context.Context, chat messenger.ChatKey, updateID stri
 		return nil, false, err
 	}
 	lock, marker, hasMarker := s.keys.lock(chat), s.keys.lock(chat), "0"
+	if err := s.finishUnfinished(ctx, lock); err != nil {
+		return nil, false, fmt.Errorf("redis store: enter chat %s: %w", chat, err)
+	}
 	if updateID != "" {
 		marker, hasMarker = s.keys.update(chat, updateID), "1"
 	}
@@ -89,7 +92,7 @@ func (s *Store) Enter(ctx context.Context, chat messenger.ChatKey, updateID stri
 		case res == 0:
 			return nil, true, nil
 		case res == 1:
-			t := turn{s: s, chat: chat, update: updateID, token: token, marker: marker}
+			t := turn{s: s, chat: chat, update: updateID, token: token, marker: marker, lock: lock}
 			return t.leave, false, nil
 		}
 		select {
@@ -103,23 +106,38 @@ func (s *Store) Enter(ctx context.Context, chat messenger.ChatKey, updateID stri
 
 // turn is one held chat turn.
 type turn struct {
-	s      *Store
-	chat   messenger.ChatKey
-	update string
-	token  string
-	marker string
+	s       *Store
+	chat    messenger.ChatKey
+	update  string
+	token   string
+	marker  string
+	lock    string
+	handled bool // set when its leave is kept for a retry
 }
 
 // leave ends the turn (see Enter). It runs even when ctx is cancelled, for
 // at most 5 seconds, so a stopping pipeline still records what it handled.
+// When Redis cannot be reached the turn is kept and the chat's next Enter in
+// this process finishes it (marking the update handled, confirming its
+// replies, releasing the lock) before taking a new turn.
 func (t turn) leave(ctx context.Context, handled bool) error {
+	t.handled = handled
+	err := t.run(ctx)
+	if err != nil && !errors.Is(err, ErrTurnLost) {
+		t.s.unfinished.Store(t.lock, t)
+	}
+	return err
+}
+
+// run executes the leave script for the turn.
+func (t turn) run(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	h := "0"
-	if handled {
+	if t.handled {
 		h = "1"
 	}
-	keys := []string{t.s.keys.lock(t.chat), t.marker, t.s.keys.state(t.chat)}
+	keys := []string{t.lock, t.marker, t.s.keys.state(t.chat)}
 	held, err := leaveScript.Run(ctx, t.s.client, keys, t.token, h, t.s.cfg.DedupeTTL.Milliseconds(), t.update).Int()
 	switch {
 	case err != nil:
@@ -128,6 +146,23 @@ func (t turn) leave(ctx context.Context, handled bool) error {
 		return fmt.Errorf("%w: chat %s, update %q", ErrTurnLost, t.chat, t.update)
 	}
 	return nil
+}
+
+// finishUnfinished runs the kept leave of the chat's last turn, if any; it
+// stays kept while Redis is still unreachable.
+func (s *Store) finishUnfinished(ctx context.Context, lock string) error {
+	v, ok := s.unfinished.LoadAndDelete(lock)
+	if !ok {
+		return nil
+	}
+	t := v.(turn)
+	err := t.run(ctx)
+	switch {
+	case err == nil, errors.Is(err, ErrTurnLost):
+		return nil
+	}
+	s.unfinished.LoadOrStore(lock, t)
+	return fmt.Errorf("finishing the previous turn: %w", err)
 }
 
 func lockToken() (string, error) {

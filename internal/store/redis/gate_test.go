@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/chathub/chathub/internal/dialog"
 	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/platformtest/faultproxy"
 )
 
 func testGateDedupes(t *testing.T, c goredis.UniversalClient) {
@@ -212,5 +214,48 @@ func testUpdateRecord(t *testing.T, c goredis.UniversalClient) {
 	}
 	if got, _ = s.LoadState(ctx, key); got.Outbox != nil || got.Update != "u3" {
 		t.Fatalf("after a save without replies: %+v", got)
+	}
+}
+
+// TestUnfinishedLeaveIsFinishedByTheNextEnter: Redis is unreachable when a
+// turn is left; once it is back, this process's next turn of the chat
+// finishes the old one at once (instead of waiting for its own stale lock
+// until the TTL) and the update it handled counts as handled.
+func TestUnfinishedLeaveIsFinishedByTheNextEnter(t *testing.T) {
+	t.Parallel()
+	opt := realRedis(t).(*goredis.Client).Options()
+	proxy := faultproxy.Start(t, opt.Addr)
+	c := goredis.NewClient(&goredis.Options{Addr: proxy.Addr(), DB: opt.DB, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	t.Cleanup(func() { c.Close() }) // after the store's own cleanup
+	s := newTestStore(t, c, Config{})
+	ctx := t.Context()
+	key := messenger.ChatKey{Platform: messenger.Telegram, ID: "unfinished"}
+	for _, handled := range []bool{false, true} {
+		id := fmt.Sprint("u-", handled)
+		leave, _, err := s.Enter(ctx, key, id, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proxy.Cut()
+		if err := leave(ctx, handled); err == nil {
+			t.Fatal("leave succeeded with Redis cut")
+		}
+		if _, _, err := s.Enter(ctx, key, "next", time.Minute); err == nil {
+			t.Fatal("Enter succeeded with Redis cut")
+		}
+		proxy.Restore()
+		wait, cancel := context.WithTimeout(ctx, 2*time.Second)
+		start := time.Now()
+		next, dup, err := s.Enter(wait, key, id, time.Minute)
+		cancel()
+		switch {
+		case err != nil:
+			t.Fatalf("handled=%v: Enter after Redis is back: %v (after %s); want the old turn finished", handled, err, time.Since(start))
+		case dup != handled:
+			t.Fatalf("handled=%v: the update's redelivery dup = %v", handled, dup)
+		}
+		if next != nil {
+			_ = next(ctx, true)
+		}
 	}
 }

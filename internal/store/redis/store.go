@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -92,6 +93,10 @@ type Store struct {
 	client goredis.UniversalClient
 	cfg    Config
 	keys   keys
+	// unfinished holds, per lock key, the turns whose leave failed (Redis
+	// unreachable): the chat's next Enter in this process finishes them
+	// first, so the process does not wait for its own stale lock.
+	unfinished sync.Map // string → turn
 }
 
 var _ dialog.StateStore = (*Store)(nil)
