@@ -146,28 +146,28 @@ func FuzzParseScript(f *testing.F) {
 func TestRateLimit(t *testing.T) {
 	t.Parallel()
 	s := New(t)
-	s.SetRateLimit(10)
+	s.SetRateLimit(4)
 	vk := newVK(s, s.Token())
 	codes := map[int]int{}
-	for range 15 { // at once: the bucket holds 10
+	for range 6 { // at once: the bucket holds 4 (a refill takes 250ms)
 		_, err := vk.GroupsGetByID(nil)
 		codes[apiCode(err)]++
 	}
-	if codes[0] != 10 || codes[6] != 5 || s.RateLimited() != 5 || s.Requests() != 15 {
-		t.Fatalf("answers %v, refused %d, requests %d; want 10 ok and 5 × error 6", codes, s.RateLimited(), s.Requests())
+	if codes[0] != 4 || codes[6] != 2 || s.RateLimited() != 2 || s.Requests() != 6 {
+		t.Fatalf("answers %v, refused %d, requests %d; want 4 ok and 2 × error 6", codes, s.RateLimited(), s.Requests())
 	}
-	time.Sleep(250 * time.Millisecond) // refills 2.5 requests
+	time.Sleep(500 * time.Millisecond) // refills 2 requests
 	ok := 0
 	for range 4 {
 		if _, err := vk.GroupsGetByID(nil); err == nil {
 			ok++
 		}
 	}
-	if ok < 2 || ok > 3 { // 3 if the sleep overran by 50ms
-		t.Fatalf("%d requests allowed after 250ms at 10/s, want 2", ok)
+	if ok < 2 || ok > 3 { // 3 if the sleep overran by 250ms
+		t.Fatalf("%d requests allowed after 500ms at 4/s, want 2", ok)
 	}
-	if got := s.MaxRequestsIn(time.Second); got != 19 {
-		t.Fatalf("MaxRequestsIn(1s) = %d, want 19", got)
+	if got := s.MaxRequestsIn(time.Minute); got != 10 {
+		t.Fatalf("MaxRequestsIn(1m) = %d, want all 10", got)
 	}
 	s.SetRateLimit(0)
 	var wg sync.WaitGroup
@@ -179,6 +179,25 @@ func TestRateLimit(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+func TestMaxRequestsIn(t *testing.T) {
+	t.Parallel()
+	s := New(t)
+	base := time.Now()
+	s.mu.Lock()
+	for _, ms := range []int{900, 0, 100, 1000, 1050, 1999, 3000} { // any order
+		s.rate.arrivals = append(s.rate.arrivals, base.Add(time.Duration(ms)*time.Millisecond))
+	}
+	s.mu.Unlock()
+	for _, tt := range []struct {
+		window time.Duration
+		want   int
+	}{{time.Second, 4}, {100 * time.Millisecond, 2}, {time.Millisecond, 1}, {time.Hour, 7}} {
+		if got := s.MaxRequestsIn(tt.window); got != tt.want {
+			t.Errorf("MaxRequestsIn(%s) = %d, want %d", tt.window, got, tt.want)
+		}
+	}
 }
 
 func TestRateLimitCountsExecuteOnce(t *testing.T) {
