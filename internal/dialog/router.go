@@ -9,6 +9,18 @@ import (
 	"github.com/chathub/chathub/internal/scenario"
 )
 
+// Button values that work outside any scenario; broadcasts carry them.
+const (
+	// UnsubscribeValue is the value of a broadcast's «Отписаться» button:
+	// handled as /stop.
+	UnsubscribeValue = "cmd:stop"
+	// scenarioValuePrefix + a scenario id starts that scenario.
+	scenarioValuePrefix = "cmd:scenario:"
+)
+
+// ScenarioValue is the value of a button that starts scenario id.
+func ScenarioValue(id string) string { return scenarioValuePrefix + id }
+
 // route decides what an update does: block events, global commands, the
 // running conversation, keyword and deep-link triggers, or the fallback.
 func (h *Handler) route(ctx context.Context, st *State, t *Turn, res *Result) error {
@@ -23,6 +35,9 @@ func (h *Handler) route(ctx context.Context, st *State, t *Turn, res *Result) er
 	}
 	if cmd, arg, ok := ParseCommand(upd.Text); ok && upd.Kind == messenger.KindMessage {
 		h.command(cmd, arg, st, t, res)
+		return nil
+	}
+	if upd.Kind == messenger.KindButton && h.buttonCommand(upd.Value, st, t, res) {
 		return nil
 	}
 	if st.Active() {
@@ -97,6 +112,26 @@ func (h *Handler) command(cmd, arg string, st *State, t *Turn, res *Result) {
 		res.State = *st
 		h.reply(t, res, tx.UnknownCommand)
 	}
+}
+
+// buttonCommand handles the button values of UnsubscribeValue and
+// ScenarioValue; it reports whether value was one.
+func (h *Handler) buttonCommand(value string, st *State, t *Turn, res *Result) bool {
+	if value == UnsubscribeValue {
+		h.command("stop", "", st, t, res)
+		return true
+	}
+	id, ok := strings.CutPrefix(value, scenarioValuePrefix)
+	if !ok {
+		return false
+	}
+	if g, found := h.cfg.Scenarios.Get(id); found {
+		h.cfg.Engine.Start(g, t, res)
+	} else {
+		res.State = *st
+		h.reply(t, res, h.cfg.Engine.Texts().Fallback)
+	}
+	return true
 }
 
 func (h *Handler) defaultScenario() *scenario.Graph {

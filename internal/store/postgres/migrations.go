@@ -23,6 +23,7 @@ var migrations = []migration{
 	{Version: 2, Name: "scenario_versions", Postgres: pgVersions, SQLite: sqliteVersions},
 	{Version: 3, Name: "segments", Postgres: pgSegments, SQLite: sqliteSegments},
 	{Version: 4, Name: "completions", Postgres: pgCompletions, SQLite: sqliteCompletions},
+	{Version: 5, Name: "broadcasts", Postgres: pgBroadcasts, SQLite: sqliteBroadcasts},
 }
 
 // pgClientColumns and sqliteClientColumns list the client portrait columns

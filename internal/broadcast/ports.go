@@ -1,0 +1,147 @@
+package broadcast
+
+import (
+	"context"
+	"time"
+
+	"github.com/chathub/chathub/internal/crm"
+	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/segment"
+)
+
+// CampaignStore keeps campaigns (internal/store/postgres implements it).
+// Lookups of a missing campaign return an error wrapping ErrNotFound.
+type CampaignStore interface {
+	CreateCampaign(ctx context.Context, c Campaign) (Campaign, error)
+	GetCampaign(ctx context.Context, id int64) (Campaign, error)
+	ListCampaigns(ctx context.Context) ([]Campaign, error)
+	// SetCampaignState moves campaign id to state to if its state is one of
+	// from (a compare-and-set), stamping started_at / finished_at as the new
+	// state implies; it returns the campaign as stored afterwards, or an error
+	// wrapping ErrInvalidTransition when the state was not one of from.
+	SetCampaignState(ctx context.Context, id int64, from []State, to State, now time.Time) (Campaign, error)
+	// DueCampaigns returns the running campaigns and the scheduled ones whose
+	// StartAt is at or before now.
+	DueCampaigns(ctx context.Context, now time.Time) ([]Campaign, error)
+}
+
+// Segments compiles segment expressions and samples their clients.
+type Segments interface {
+	CompileSegment(ctx context.Context, expr string) (*segment.Segment, error)
+	SampleSegment(ctx context.Context, seg *segment.Segment, n int) ([]crm.Client, error)
+}
+
+// Recipient is what the ledger fill and the eligibility checks need of a
+// client.
+type Recipient struct {
+	ClientID       int64
+	Platform       messenger.Platform
+	PlatformUserID string
+	Subscribed     bool
+	Blocked        bool
+	Timezone       string
+	// LastBroadcastAt is when the client last received a broadcast.
+	LastBroadcastAt *time.Time
+}
+
+// Entry is one new ledger row.
+type Entry struct {
+	ClientID       int64
+	Platform       messenger.Platform
+	PlatformUserID string
+	// Status is StatusQueued or StatusSkipped (with Reason).
+	Status, Reason string
+	// NotBefore delays a queued row (quiet hours); zero: now.
+	NotBefore time.Time
+}
+
+// Ledger is the delivery ledger (internal/store/postgres implements it).
+type Ledger interface {
+	// Recipients returns up to limit clients seg selects with an id above
+	// after, in id order (one keyset page).
+	Recipients(ctx context.Context, seg *segment.Segment, after int64, limit int) ([]Recipient, error)
+	// AddEntries inserts rows for campaign id (a row already there is kept
+	// as is) and records cursor as the campaign's fill cursor, and filled
+	// when the fill is complete, in one transaction.
+	AddEntries(ctx context.Context, campaignID int64, rows []Entry, cursor int64, filled bool) error
+	// Claim takes up to req.Limit due queued rows of running campaigns for
+	// req.Worker (FOR UPDATE SKIP LOCKED) and returns them with the
+	// recipient's current state.
+	Claim(ctx context.Context, req ClaimRequest) ([]Claimed, error)
+	// Record writes outcomes of claimed rows; sent rows stamp the client's
+	// last broadcast, blocked rows mark the client blocked.
+	Record(ctx context.Context, outcomes []Outcome) error
+}
+
+// LedgerAdmin is what the Service needs of the ledger beyond Ledger.
+type LedgerAdmin interface {
+	// SkipQueued marks every queued row of the campaign skipped with reason.
+	SkipQueued(ctx context.Context, campaignID int64, reason string) error
+	// Pending counts the campaign's queued rows.
+	Pending(ctx context.Context, campaignID int64) (int, error)
+	// DeliveryStats counts the campaign's rows by status and reason, and the
+	// sends since since.
+	DeliveryStats(ctx context.Context, campaignID int64, since time.Time) (Stats, error)
+	// EachDelivery calls fn with every row of the campaign in client order.
+	EachDelivery(ctx context.Context, campaignID int64, fn func(Delivery) error) error
+}
+
+// ClaimRequest selects rows to claim.
+type ClaimRequest struct {
+	// Worker is the claiming process ("host:pid:n"), stored in claimed_by.
+	Worker string
+	// Platforms are the platforms this process can send to.
+	Platforms []messenger.Platform
+	// Limit caps the rows returned.
+	Limit int
+	// Lease: a claim older than this belongs to a dead process and is taken.
+	Lease time.Duration
+	Now   time.Time
+}
+
+// Claimed is a claimed row with the campaign id and the recipient as it is now.
+type Claimed struct {
+	CampaignID int64
+	Recipient
+	// Attempts counts claims of the row, this one included.
+	Attempts int
+	// Reclaimed is true when the row was claimed before by a process that
+	// did not record an outcome (it died or stalled past the lease).
+	Reclaimed bool
+}
+
+// Outcome is the result of one claimed row.
+type Outcome struct {
+	CampaignID, ClientID int64
+	// Status is a final status, or StatusQueued to hand the row back
+	// (retry after NotBefore).
+	Status, Reason string
+	MessageID      string
+	NotBefore      time.Time
+	At             time.Time
+}
+
+// ClientLoader loads full client cards for rendering personalised texts.
+type ClientLoader interface {
+	ClientsByID(ctx context.Context, ids []int64) (map[int64]*crm.Client, error)
+}
+
+// Limiter is a shared send budget (internal/store/redis implements it).
+type Limiter interface {
+	// Wait blocks until n units are granted; an error means nothing was granted.
+	Wait(ctx context.Context, n int) error
+	// Pause stops grants for every process for d (a platform's 429).
+	Pause(ctx context.Context, d time.Duration) error
+}
+
+// BatchSender sends one message to many chats of one platform in a request
+// (VK messages.send with peer_ids). sent and errs are per chat, in order;
+// err is set when the request as a whole failed.
+type BatchSender interface {
+	SendMany(ctx context.Context, msg messenger.OutMessage, chats []messenger.ChatKey) (sent []messenger.Sent, errs []error, err error)
+}
+
+// ScenarioCatalog tells whether a scenario exists (for scenario buttons).
+type ScenarioCatalog interface {
+	HasScenario(id string) bool
+}

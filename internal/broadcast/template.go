@@ -1,0 +1,160 @@
+package broadcast
+
+import (
+	"fmt"
+	"strings"
+	"text/template"
+	"text/template/parse"
+
+	"github.com/chathub/chathub/internal/crm"
+	"github.com/chathub/chathub/internal/dialog"
+)
+
+// templateFuncs are the functions campaign texts may call (the same as
+// scenario texts).
+var templateFuncs = template.FuncMap{
+	"join":    func(sep string, v []string) string { return strings.Join(v, sep) },
+	"default": defaultValue,
+	"lower":   strings.ToLower,
+	"upper":   strings.ToUpper,
+}
+
+func defaultValue(def, v any) any {
+	switch x := v.(type) {
+	case nil:
+		return def
+	case string:
+		if x == "" {
+			return def
+		}
+	}
+	return v
+}
+
+// MaxTextRunes bounds a campaign text (both platforms split longer
+// messages, but a broadcast should be one message).
+const MaxTextRunes = 3500
+
+// Template is a compiled campaign text.
+type Template struct {
+	src  string
+	tmpl *template.Template
+	// personal is true when the text mentions the client card, so each
+	// recipient may get a different text.
+	personal bool
+}
+
+// cardFields are the keys of the client card (dialog.ClientCard).
+var cardFields = func() map[string]bool {
+	m := map[string]bool{}
+	for k := range dialog.ClientCard(&crm.Client{}) {
+		m[k] = true
+	}
+	return m
+}()
+
+// ParseTemplate compiles a campaign text. It refuses a syntax error, a
+// top-level name other than .client, and an unknown client field
+// (.client.agee), and it executes the text once over an empty card so that
+// errors of functions and types show now rather than at send time.
+func ParseTemplate(src string) (*Template, error) {
+	if strings.TrimSpace(src) == "" {
+		return nil, invalid("text", "is empty")
+	}
+	if n := len([]rune(src)); n > MaxTextRunes {
+		return nil, invalid("text", "has %d characters, at most %d", n, MaxTextRunes)
+	}
+	tmpl, err := template.New("text").Funcs(templateFuncs).Option("missingkey=zero").Parse(src)
+	if err != nil {
+		return nil, invalid("text", "%s", strings.TrimPrefix(err.Error(), "template: "))
+	}
+	t := &Template{src: src, tmpl: tmpl}
+	if err := t.checkFields(tmpl.Tree.Root); err != nil {
+		return nil, err
+	}
+	if _, err := t.Render(&crm.Client{}); err != nil {
+		return nil, invalid("text", "%s", strings.TrimPrefix(err.Error(), "template: "))
+	}
+	return t, nil
+}
+
+// Personal reports whether the text depends on the recipient.
+func (t *Template) Personal() bool { return t.personal }
+
+// Render executes the text over c's card. Values the client does not have
+// render empty (use default for a fallback).
+func (t *Template) Render(c *crm.Client) (string, error) {
+	var b strings.Builder
+	data := map[string]any{"client": dialog.ClientCard(c)}
+	if err := t.tmpl.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("render campaign text: %w", err)
+	}
+	out := strings.ReplaceAll(b.String(), "<no value>", "")
+	if strings.TrimSpace(out) == "" {
+		return "", fmt.Errorf("render campaign text: the text is empty for this client")
+	}
+	return out, nil
+}
+
+// checkFields walks the parse tree for field chains.
+func (t *Template) checkFields(n parse.Node) error {
+	var err error
+	walk(n, func(f *parse.FieldNode) {
+		if err != nil {
+			return
+		}
+		switch {
+		case f.Ident[0] != "client":
+			err = invalid("text", "unknown name .%s (texts see .client)", f.Ident[0])
+		case len(f.Ident) > 1 && !cardFields[f.Ident[1]]:
+			err = invalid("text", "unknown client field %q", f.Ident[1])
+		default:
+			t.personal = true
+		}
+	})
+	return err
+}
+
+// walk calls fn for every field node under n.
+func walk(n parse.Node, fn func(*parse.FieldNode)) {
+	switch x := n.(type) {
+	case *parse.ListNode:
+		if x == nil {
+			return
+		}
+		for _, c := range x.Nodes {
+			walk(c, fn)
+		}
+	case *parse.ActionNode:
+		walk(x.Pipe, fn)
+	case *parse.PipeNode:
+		if x == nil {
+			return
+		}
+		for _, c := range x.Cmds {
+			walk(c, fn)
+		}
+	case *parse.CommandNode:
+		for _, a := range x.Args {
+			walk(a, fn)
+		}
+	case *parse.FieldNode:
+		fn(x)
+	case *parse.ChainNode:
+		walk(x.Node, fn)
+	case *parse.IfNode:
+		walkBranch(&x.BranchNode, fn)
+	case *parse.RangeNode:
+		walkBranch(&x.BranchNode, fn)
+	case *parse.WithNode:
+		walkBranch(&x.BranchNode, fn)
+	}
+}
+
+func walkBranch(b *parse.BranchNode, fn func(*parse.FieldNode)) {
+	walk(b.Pipe, fn)
+	walk(b.List, fn)
+	if b.ElseList != nil {
+		walk(b.ElseList, fn)
+	}
+}
