@@ -64,9 +64,9 @@ type Ledger interface {
 	// as is) and records cursor as the campaign's fill cursor, and filled
 	// when the fill is complete, in one transaction.
 	AddEntries(ctx context.Context, campaignID int64, rows []Entry, cursor int64, filled bool) error
-	// Claim takes up to req.Limit due queued rows of running campaigns for
-	// req.Worker (FOR UPDATE SKIP LOCKED) and returns them with the
-	// recipient's current state.
+	// Claim takes up to req.Limit due queued rows of req.Platform in
+	// campaign req.CampaignID, if it is running, for req.Worker (FOR UPDATE
+	// SKIP LOCKED) and returns them with the recipient's current state.
 	Claim(ctx context.Context, req ClaimRequest) ([]Claimed, error)
 	// Record writes outcomes of claimed rows; sent rows stamp the client's
 	// last broadcast, blocked rows mark the client blocked.
@@ -90,8 +90,8 @@ type LedgerAdmin interface {
 type ClaimRequest struct {
 	// Worker is the claiming process ("host:pid:n"), stored in claimed_by.
 	Worker string
-	// Platforms are the platforms this process can send to.
-	Platforms []messenger.Platform
+	CampaignID int64
+	Platform   messenger.Platform
 	// Limit caps the rows returned.
 	Limit int
 	// Lease: a claim older than this belongs to a dead process and is taken.
