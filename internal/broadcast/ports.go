@@ -89,7 +89,7 @@ type LedgerAdmin interface {
 // ClaimRequest selects rows to claim.
 type ClaimRequest struct {
 	// Worker is the claiming process ("host:pid:n"), stored in claimed_by.
-	Worker string
+	Worker     string
 	CampaignID int64
 	Platform   messenger.Platform
 	// Limit caps the rows returned.
