@@ -81,13 +81,12 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !a.authorize(w, r) {
 		return
 	}
-	h, pattern := a.mux.Handler(r)
-	if pattern == "" {
+	if h, pattern := a.mux.Handler(r); pattern == "" {
 		a.routeError(w, r, h)
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes)
-	h.ServeHTTP(w, r)
+	a.mux.ServeHTTP(w, r) // routes again, which sets the path values
 }
 
 // routeError answers a request no route takes with the status the mux

@@ -41,12 +41,6 @@ type CampaignReports interface {
 	Deliveries(ctx context.Context, id int64, fn func(broadcast.Delivery) error) error
 }
 
-// Dry-run sizes (?n=).
-const (
-	DefaultDryRunSize = 5
-	MaxDryRunSize     = 100
-)
-
 func (a *API) campaignRoutes() {
 	a.route("GET /api/campaigns", a.listCampaigns)
 	a.route("POST /api/campaigns", a.createCampaign)
@@ -108,12 +102,12 @@ func (a *API) createCampaign(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Compiled here first so that a bad expression answers with its position.
+	if _, err := a.cfg.Segments.CompileSegment(r.Context(), c.Segment); err != nil {
+		return inField("segment", err)
+	}
 	created, err := a.cfg.Campaigns.Create(r.Context(), c)
 	if err != nil {
-		var se *segment.Error
-		if errors.As(err, &se) {
-			return inField("segment", err)
-		}
 		return err
 	}
 	w.Header().Set("Location", "/api/campaigns/"+strconv.FormatInt(created.ID, 10))
@@ -158,7 +152,7 @@ func (a *API) dryRun(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	n, err := queryInt(r, "n", DefaultDryRunSize, 1, MaxDryRunSize)
+	n, err := queryInt(r, "n", broadcast.DefaultDryRunSize, 1, broadcast.MaxDryRunSize)
 	if err != nil {
 		return err
 	}
@@ -209,15 +203,16 @@ type campaignRequest struct {
 	Name string `json:"name"`
 	// Segment is a segment expression; SavedSegment names a saved one
 	// instead (exactly one of the two).
-	Segment            string       `json:"segment"`
-	SavedSegment       string       `json:"saved_segment"`
-	Text               string       `json:"text"`
-	Buttons            []buttonJSON `json:"buttons"`
-	ImageURL           string       `json:"image_url"`
-	Platforms          []string     `json:"platforms"`
-	StartAt            *time.Time   `json:"start_at"`
-	IgnoreFrequencyCap bool         `json:"ignore_frequency_cap"`
-	IgnoreQuietHours   bool         `json:"ignore_quiet_hours"`
+	Segment      string       `json:"segment"`
+	SavedSegment string       `json:"saved_segment"`
+	Text         string       `json:"text"`
+	Buttons      []buttonJSON `json:"buttons"`
+	ImageURL     string       `json:"image_url"`
+	Platforms    []string     `json:"platforms"`
+	// StartAt is an RFC 3339 time ("2026-12-24T10:00:00+03:00"); empty: a draft.
+	StartAt            string `json:"start_at"`
+	IgnoreFrequencyCap bool   `json:"ignore_frequency_cap"`
+	IgnoreQuietHours   bool   `json:"ignore_quiet_hours"`
 }
 
 // campaign checks what the service cannot tell apart (which segment field,
@@ -228,8 +223,15 @@ func (q *campaignRequest) campaign() (broadcast.Campaign, error) {
 		return broadcast.Campaign{}, err
 	}
 	c := broadcast.Campaign{
-		Name: q.Name, Segment: expr, Text: q.Text, ImageURL: q.ImageURL, StartAt: q.StartAt,
+		Name: q.Name, Segment: expr, Text: q.Text, ImageURL: q.ImageURL,
 		IgnoreFrequencyCap: q.IgnoreFrequencyCap, IgnoreQuietHours: q.IgnoreQuietHours,
+	}
+	if q.StartAt != "" {
+		at, err := time.Parse(time.RFC3339, q.StartAt)
+		if err != nil {
+			return broadcast.Campaign{}, badInput("start_at", fmt.Sprintf("start_at %q is not an RFC 3339 time like 2026-12-24T10:00:00+03:00", q.StartAt))
+		}
+		c.StartAt = &at
 	}
 	for _, b := range q.Buttons {
 		c.Buttons = append(c.Buttons, broadcast.Button{Text: b.Text, URL: b.URL, Scenario: b.Scenario})

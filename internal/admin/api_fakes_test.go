@@ -210,7 +210,9 @@ func (f *fakeCampaigns) move(id int64, to broadcast.State) error {
 	return nil
 }
 
-func (f *fakeCampaigns) Start(_ context.Context, id int64) error { return f.move(id, broadcast.Running) }
+func (f *fakeCampaigns) Start(_ context.Context, id int64) error {
+	return f.move(id, broadcast.Running)
+}
 func (f *fakeCampaigns) Pause(_ context.Context, id int64) error { return f.move(id, broadcast.Paused) }
 func (f *fakeCampaigns) Cancel(_ context.Context, id int64) error {
 	return f.move(id, broadcast.Cancelled)
