@@ -1,0 +1,349 @@
+package broadcast
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+// Defaults of WorkersConfig.
+const (
+	DefaultWorkers       = 4
+	DefaultClaimSize     = 200
+	DefaultLease         = 2 * time.Minute
+	DefaultPollInterval  = 500 * time.Millisecond
+	DefaultMaxAttempts   = 5
+	DefaultFlushSize     = 64
+	DefaultFlushInterval = 20 * time.Millisecond
+	// DefaultBatchChats is how many chats one batch send addresses (VK peer_ids).
+	DefaultBatchChats = 100
+)
+
+// Channel is one platform the workers send to.
+type Channel struct {
+	Platform messenger.Platform
+	// Sender sends one message (required).
+	Sender messenger.Sender
+	// Batch, when set, sends one text to up to BatchChats chats in one
+	// request (VK peer_ids); rows with the same rendered text go together.
+	Batch BatchSender
+	// BatchChats caps a batch send. Default DefaultBatchChats (100).
+	BatchChats int
+	// Limiter is the bot's send budget shared by every process (Telegram:
+	// 30 msg/s); nil when the adapter paces itself (VK paces every request
+	// by the community's shared budget).
+	Limiter Limiter
+	// ChatLimiter returns the per-chat budget (Telegram: 1 msg/s); nil: none.
+	ChatLimiter func(chat messenger.ChatKey) (Limiter, error)
+}
+
+// WorkersConfig configures Workers. Service and Channels are required.
+type WorkersConfig struct {
+	Service  *Service
+	Channels []Channel
+	// Workers is the fixed number of sending goroutines. Default 4.
+	Workers int
+	// ClaimSize is how many rows one claim takes. Default 200; with a bot
+	// Limiter it is capped at about one second of that budget's sends, so
+	// the recipient state read at claim time is at most ~1s old when sent.
+	ClaimSize int
+	// RateHint is the bot budget's rate per second used for that cap; 0: none.
+	RateHint int
+	// Lease: a claim older than this belongs to a dead process and is taken
+	// over. Default 2m; a worker hands back what it has not sent by Lease/2.
+	Lease time.Duration
+	// PollInterval is how often idle workers look for work and how often
+	// campaigns are started, filled and finished. Default 500ms.
+	PollInterval time.Duration
+	// MaxAttempts bounds transient-failure retries. Default 5.
+	MaxAttempts int
+	// FlushSize and FlushInterval bound how many outcomes (and for how long)
+	// a worker keeps before writing them: the window in which a crash can
+	// lose the record of a Telegram send. Defaults 64 and 20ms.
+	FlushSize     int
+	FlushInterval time.Duration
+	// ID names this process in claimed_by. Default "host:pid".
+	ID string
+	// Logger: default the Service's.
+	Logger *slog.Logger
+}
+
+func (c WorkersConfig) withDefaults() (WorkersConfig, error) {
+	if c.Service == nil || len(c.Channels) == 0 {
+		return c, errors.New("broadcast workers: Service and at least one Channel are required")
+	}
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&c.Workers, DefaultWorkers)
+	def(&c.ClaimSize, DefaultClaimSize)
+	def(&c.MaxAttempts, DefaultMaxAttempts)
+	def(&c.FlushSize, DefaultFlushSize)
+	defDur(&c.Lease, DefaultLease)
+	defDur(&c.PollInterval, DefaultPollInterval)
+	defDur(&c.FlushInterval, DefaultFlushInterval)
+	if c.RateHint > 0 {
+		c.ClaimSize = min(c.ClaimSize, max(c.RateHint, 1))
+	}
+	for i := range c.Channels {
+		def(&c.Channels[i].BatchChats, DefaultBatchChats)
+	}
+	if c.ID == "" {
+		host, _ := os.Hostname()
+		c.ID = host + ":" + strconv.Itoa(os.Getpid())
+	}
+	if c.Logger == nil {
+		c.Logger = c.Service.log
+	}
+	return c, c.validate()
+}
+
+func (c WorkersConfig) validate() error {
+	var errs []error
+	if c.Workers < 1 || c.Workers > 256 {
+		errs = append(errs, fmt.Errorf("broadcast workers: %d workers: want 1..256", c.Workers))
+	}
+	if c.ClaimSize < 1 || c.ClaimSize > 5000 {
+		errs = append(errs, fmt.Errorf("broadcast workers: claim size %d: want 1..5000", c.ClaimSize))
+	}
+	if c.Lease < 10*time.Second {
+		errs = append(errs, fmt.Errorf("broadcast workers: lease %s: want at least 10s", c.Lease))
+	}
+	if c.PollInterval < time.Millisecond || c.FlushInterval < 0 || c.FlushSize < 1 || c.MaxAttempts < 1 {
+		errs = append(errs, errors.New("broadcast workers: poll interval, flush size and max attempts must be positive"))
+	}
+	for _, ch := range c.Channels {
+		if ch.Sender == nil || !ch.Platform.Valid() || ch.BatchChats < 1 || ch.BatchChats > 100 {
+			errs = append(errs, fmt.Errorf("broadcast workers: channel %q needs a Sender and 1..100 batch chats", ch.Platform))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Workers send the running campaigns: a fixed pool of goroutines that claim
+// ledger rows, re-check each recipient, render, pass the rate limits, send
+// and record, plus one supervisor that starts scheduled campaigns, finishes
+// interrupted ledger fills and marks campaigns done. Several processes may
+// run Workers on one database and Redis: claims never overlap and the
+// budgets are shared.
+type Workers struct {
+	cfg  WorkersConfig
+	svc  *Service
+	log  *slog.Logger
+	chs  map[messenger.Platform]*Channel
+	work atomic.Pointer[[]Campaign]
+	next atomic.Uint64
+
+	mu       sync.Mutex
+	cancel   context.CancelFunc // ends every goroutine's context (hard stop)
+	stopping chan struct{}      // closed by Stop: finish the batch, claim no more
+	wg       sync.WaitGroup
+	sent     atomic.Int64
+}
+
+// NewWorkers checks cfg and returns stopped Workers.
+func NewWorkers(cfg WorkersConfig) (*Workers, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	w := &Workers{cfg: c, svc: c.Service, log: c.Logger, chs: map[messenger.Platform]*Channel{}}
+	for i := range c.Channels {
+		w.chs[c.Channels[i].Platform] = &c.Channels[i]
+	}
+	empty := []Campaign{}
+	w.work.Store(&empty)
+	return w, nil
+}
+
+// Sent counts the messages these Workers delivered.
+func (w *Workers) Sent() int64 { return w.sent.Load() }
+
+// Start launches the supervisor and the pool; they run until Stop or ctx ends.
+func (w *Workers) Start(ctx context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.cancel != nil {
+		return errors.New("broadcast workers: already started")
+	}
+	ctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	w.stopping = make(chan struct{})
+	w.wg.Add(1 + w.cfg.Workers)
+	go w.supervise(ctx)
+	for i := range w.cfg.Workers {
+		go w.run(ctx, w.cfg.ID+":"+strconv.Itoa(i))
+	}
+	w.log.InfoContext(ctx, "broadcast workers started", "workers", w.cfg.Workers, "id", w.cfg.ID)
+	return nil
+}
+
+// Stop drains: workers finish the send in hand, record every outcome, hand
+// back the rows they had not sent and exit. When ctx ends first, sends are
+// cut short (their rows are recovered after the lease) and Stop returns
+// ctx's error.
+func (w *Workers) Stop(ctx context.Context) error {
+	w.mu.Lock()
+	cancel, stopping := w.cancel, w.stopping
+	w.mu.Unlock()
+	if cancel == nil {
+		return nil
+	}
+	select {
+	case <-stopping:
+	default:
+		close(stopping)
+	}
+	done := make(chan struct{})
+	go func() { w.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		cancel()
+		return nil
+	case <-ctx.Done():
+		cancel()
+		<-done
+		return fmt.Errorf("broadcast workers: drain: %w", ctx.Err())
+	}
+}
+
+func (w *Workers) stopped() bool {
+	select {
+	case <-w.stopping:
+		return true
+	default:
+		return false
+	}
+}
+
+// idle waits d, or less when stopping; it reports whether to go on.
+func (w *Workers) idle(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return !w.stopped()
+	case <-w.stopping:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// supervise keeps the list of running campaigns fresh and moves campaigns
+// along: scheduled ones whose time has come start, interrupted fills
+// continue, running ones with nothing queued are done.
+func (w *Workers) supervise(ctx context.Context) {
+	defer w.wg.Done()
+	for {
+		w.tick(ctx)
+		if !w.idle(ctx, w.cfg.PollInterval) {
+			return
+		}
+	}
+}
+
+func (w *Workers) tick(ctx context.Context) {
+	now := w.svc.cfg.Now().UTC()
+	due, err := w.svc.cfg.Campaigns.DueCampaigns(ctx, now)
+	if err != nil {
+		w.log.WarnContext(ctx, "broadcast: list due campaigns", "err", err)
+		return
+	}
+	running := make([]Campaign, 0, len(due))
+	for _, c := range due {
+		switch {
+		case c.State == Scheduled:
+			if err := w.svc.Start(ctx, c.ID); err != nil && !errors.Is(err, ErrInvalidTransition) {
+				w.log.WarnContext(ctx, "broadcast: start scheduled campaign", "campaign", c.ID, "err", err)
+			}
+		case !c.Filled:
+			if err := w.svc.Fill(ctx, c); err != nil {
+				w.log.WarnContext(ctx, "broadcast: resume ledger fill", "campaign", c.ID, "err", err)
+			}
+		default:
+			running = append(running, c)
+			w.finishIfDone(ctx, c)
+		}
+	}
+	w.work.Store(&running)
+}
+
+func (w *Workers) finishIfDone(ctx context.Context, c Campaign) {
+	n, err := w.svc.cfg.Admin.Pending(ctx, c.ID)
+	if err != nil || n > 0 {
+		return
+	}
+	if _, err := w.svc.cfg.Campaigns.SetCampaignState(ctx, c.ID, []State{Running}, Done, w.svc.cfg.Now().UTC()); err == nil {
+		w.log.InfoContext(ctx, "campaign done", "campaign", c.ID)
+	}
+}
+
+// run is one pool goroutine: claim, send, record, until stopped.
+func (w *Workers) run(ctx context.Context, id string) {
+	defer w.wg.Done()
+	for !w.stopped() && ctx.Err() == nil {
+		worked, err := w.once(ctx, id)
+		switch {
+		case err != nil:
+			w.log.WarnContext(ctx, "broadcast worker", "worker", id, "err", err)
+			if !w.idle(ctx, w.cfg.PollInterval) {
+				return
+			}
+		case !worked:
+			if !w.idle(ctx, w.cfg.PollInterval) {
+				return
+			}
+		}
+	}
+}
+
+// once claims and handles one batch from the next campaign × platform that
+// has due rows; it reports whether it found any.
+func (w *Workers) once(ctx context.Context, id string) (bool, error) {
+	list := *w.work.Load()
+	type slot struct {
+		c  *Campaign
+		ch *Channel
+	}
+	var slots []slot
+	for i := range list {
+		for _, p := range platformSet(&list[i]) {
+			if ch := w.chs[p]; ch != nil {
+				slots = append(slots, slot{&list[i], ch})
+			}
+		}
+	}
+	if len(slots) == 0 {
+		return false, nil
+	}
+	start := int(w.next.Add(1))
+	for i := range slots {
+		s := slots[(start+i)%len(slots)]
+		rows, err := w.svc.cfg.Ledger.Claim(ctx, ClaimRequest{
+			Worker: id, CampaignID: s.c.ID, Platform: s.ch.Platform, Limit: w.cfg.ClaimSize,
+			Lease: w.cfg.Lease, Now: w.svc.cfg.Now(),
+		})
+		if err != nil {
+			return false, err
+		}
+		if len(rows) > 0 {
+			return true, w.handle(ctx, s.c, s.ch, rows)
+		}
+	}
+	return false, nil
+}
