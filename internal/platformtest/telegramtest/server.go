@@ -56,6 +56,7 @@ type Server struct {
 	delays     map[string]time.Duration // per method, over delay
 	calls      map[string]int
 	requests   []Request
+	rate       rateLimit // see SetRateLimit
 }
 
 // Request is one bot-side API call the server received.
