@@ -13,10 +13,27 @@ import (
 // templateFuncs are the functions campaign texts may call (the same as
 // scenario texts).
 var templateFuncs = template.FuncMap{
-	"join":    func(sep string, v []string) string { return strings.Join(v, sep) },
+	"join":    join,
 	"default": defaultValue,
 	"lower":   strings.ToLower,
 	"upper":   strings.ToUpper,
+}
+
+// join joins a list of strings; a missing value joins to "".
+func join(sep string, v any) string {
+	switch x := v.(type) {
+	case []string:
+		return strings.Join(x, sep)
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = fmt.Sprint(e)
+		}
+		return strings.Join(parts, sep)
+	case nil:
+		return ""
+	}
+	return fmt.Sprint(v)
 }
 
 func defaultValue(def, v any) any {
@@ -72,7 +89,7 @@ func ParseTemplate(src string) (*Template, error) {
 	if err := t.checkFields(tmpl.Tree.Root); err != nil {
 		return nil, err
 	}
-	if _, err := t.Render(&crm.Client{}); err != nil {
+	if _, err := t.execute(&crm.Client{}); err != nil {
 		return nil, invalid("text", "%s", strings.TrimPrefix(err.Error(), "template: "))
 	}
 	return t, nil
@@ -84,16 +101,23 @@ func (t *Template) Personal() bool { return t.personal }
 // Render executes the text over c's card. Values the client does not have
 // render empty (use default for a fallback).
 func (t *Template) Render(c *crm.Client) (string, error) {
+	out, err := t.execute(c)
+	if err != nil {
+		return "", err
+	}
+	if strings.TrimSpace(out) == "" {
+		return "", fmt.Errorf("render campaign text: the text is empty for this client")
+	}
+	return out, nil
+}
+
+func (t *Template) execute(c *crm.Client) (string, error) {
 	var b strings.Builder
 	data := map[string]any{"client": dialog.ClientCard(c)}
 	if err := t.tmpl.Execute(&b, data); err != nil {
 		return "", fmt.Errorf("render campaign text: %w", err)
 	}
-	out := strings.ReplaceAll(b.String(), "<no value>", "")
-	if strings.TrimSpace(out) == "" {
-		return "", fmt.Errorf("render campaign text: the text is empty for this client")
-	}
-	return out, nil
+	return strings.ReplaceAll(b.String(), "<no value>", ""), nil
 }
 
 // checkFields walks the parse tree for field chains.

@@ -121,8 +121,8 @@ func (c WorkersConfig) validate() error {
 	if c.ClaimSize < 1 || c.ClaimSize > 5000 {
 		errs = append(errs, fmt.Errorf("broadcast workers: claim size %d: want 1..5000", c.ClaimSize))
 	}
-	if c.Lease < 10*time.Second {
-		errs = append(errs, fmt.Errorf("broadcast workers: lease %s: want at least 10s", c.Lease))
+	if c.Lease < time.Second {
+		errs = append(errs, fmt.Errorf("broadcast workers: lease %s: want at least 1s", c.Lease))
 	}
 	if c.PollInterval < time.Millisecond || c.FlushInterval < 0 || c.FlushSize < 1 || c.MaxAttempts < 1 {
 		errs = append(errs, errors.New("broadcast workers: poll interval, flush size and max attempts must be positive"))
