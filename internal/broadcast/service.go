@@ -293,7 +293,7 @@ func (s *Service) transition(ctx context.Context, id int64, to State, from ...St
 		return Campaign{}, err
 	}
 	if !slices.Contains(from, cur.State) || !CanTransition(cur.State, to) {
-		return Campaign{}, checkTransition(id, cur.State, to)
+		return Campaign{}, fmt.Errorf("campaign %d is %s, cannot become %s this way: %w", id, cur.State, to, ErrInvalidTransition)
 	}
 	c, err := s.cfg.Campaigns.SetCampaignState(ctx, id, from, to, s.cfg.Now().UTC())
 	if err != nil {
