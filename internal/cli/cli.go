@@ -34,6 +34,7 @@ func commands() []command {
 		{"schema", "print the JSON Schema of scenario files (for editor autocompletion)", runSchema},
 		{"clients", "list CRM records: clients [--format table|json|csv] [--platform P] [--limit N]", runClients},
 		{"segment", "count, sample and save client segments: segment count|sample|explain|save|list|delete (segment help)", runSegment},
+		{"broadcast", "segmented broadcasts: broadcast create|list|dry-run|start|pause|resume|cancel|status|export (broadcast help)", runBroadcast},
 		{"version", "print the version", runVersion},
 	}
 }
