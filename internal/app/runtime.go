@@ -70,6 +70,14 @@ func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logg
 		Addr: cfg.HTTPAddr, Gatherer: r.metrics.Registry, Logger: logger,
 		Checks: map[string]admin.Pinger{"postgres": stores.CRM, "redis": stores.State},
 	})
+	api, err := stores.ManagerAPI(cfg)
+	if err != nil {
+		return nil, err
+	}
+	r.server.Handle("/api/", api)
+	if !api.Enabled() {
+		logger.Info("manager API disabled: set ADMIN_TOKEN to enable /api")
+	}
 	for _, b := range bots {
 		if b.Webhook != nil {
 			r.server.Handle("POST "+b.WebhookPath, b.Webhook(r.dispatcher))

@@ -236,28 +236,17 @@ func openBroadcast(ctx context.Context, cfg config.Config, log *slog.Logger) (br
 	if err != nil {
 		return nil, nil, err
 	}
-	bcfg := broadcast.Config{Campaigns: db, Ledger: db, Admin: db, Segments: db, Clients: db, Logger: log}
 	reg := scenario.NewRegistry(scenario.RegistryConfig{Dir: cfg.ScenariosDir, Logger: log})
 	if err := reg.Load(ctx); err != nil {
 		log.Warn("scenario buttons are not checked: the scenarios do not load", "dir", cfg.ScenariosDir, "err", err)
-	} else {
-		bcfg.Scenarios = registryCatalog{reg}
+		reg = nil
 	}
-	svc, err := broadcast.NewService(bcfg)
+	svc, err := app.BroadcastService(db, reg, log)
 	if err != nil {
 		db.Close()
 		return nil, nil, err
 	}
 	return svc, func() { db.Close() }, nil
-}
-
-// registryCatalog tells the broadcast service which scenarios exist.
-type registryCatalog struct{ r *scenario.Registry }
-
-// HasScenario implements broadcast.ScenarioCatalog.
-func (c registryCatalog) HasScenario(id string) bool {
-	_, ok := c.r.Get(id)
-	return ok
 }
 
 // sortedCounts prints counts by reason, largest first: "transient 25, bad_request 5".

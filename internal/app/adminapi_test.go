@@ -1,0 +1,122 @@
+package app
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chathub/chathub/internal/config"
+	"github.com/chathub/chathub/internal/scenario"
+	"github.com/chathub/chathub/internal/segment/segmenttest"
+	"github.com/chathub/chathub/internal/store/postgres"
+	"github.com/chathub/chathub/internal/store/storetest"
+)
+
+// TestManagerAPIEndToEnd runs the managers' API over the real broadcast
+// service and CRM store on PostgreSQL.
+func TestManagerAPIEndToEnd(t *testing.T) {
+	t.Parallel()
+	storetest.SkipUnlessServices(t)
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, postgres.Config{URL: storetest.PostgresURL(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	for _, p := range segmenttest.Personas(time.Now().UTC()) {
+		for i := range p.Changes {
+			if _, err := db.ApplyChanges(ctx, p.Key, &p.Changes[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	reg := scenario.NewRegistry(scenario.RegistryConfig{Dir: "../../scenarios"})
+	if err := reg.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const token = "e2e-token-0123456789abcdef"
+	stores := &Stores{CRM: db, Scenarios: reg, logger: slog.New(slog.DiscardHandler)}
+	api, err := stores.ManagerAPI(config.Config{AdminToken: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+
+	call := func(method, path, body, auth string, want int) []byte {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		if auth != "" {
+			req.Header.Set("Authorization", "Bearer "+auth)
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != want {
+			t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, b)
+		}
+		return b
+	}
+	var got map[string]any
+	unmarshal := func(b []byte) map[string]any {
+		t.Helper()
+		got = nil
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		return got
+	}
+
+	call("GET", "/api/campaigns", "", "", 401)
+	call("GET", "/api/campaigns", "", "e2e-token-0123456789abcdeX", 401)
+	n := unmarshal(call("POST", "/api/segments/count", `{"expr":"subscribed"}`, token, 200))["count"].(float64)
+	if n == 0 {
+		t.Fatal("no subscribed personas")
+	}
+	bad := unmarshal(call("POST", "/api/campaigns", `{"name":"x","segment":"subscribed and cty == 1","text":"x"}`, token, 400))
+	if bad["field"] != "segment" || bad["column"] != float64(16) {
+		t.Errorf("bad segment: %v", bad)
+	}
+	bad = unmarshal(call("POST", "/api/campaigns", `{"name":"x","segment":"subscribed","text":"x","buttons":[{"text":"А","scenario":"nope"}]}`, token, 400))
+	if !strings.HasPrefix(bad["field"].(string), "button") {
+		t.Errorf("unknown scenario button: %v", bad)
+	}
+	call("PUT", "/api/segments/subs", `{"expression":"subscribed"}`, token, 200)
+	c := unmarshal(call("POST", "/api/campaigns", `{"name":"Декабрь","saved_segment":"subs","text":"Привет, {{ .client.first_name | default \"друг\" }}!","ignore_quiet_hours":true,"ignore_frequency_cap":true}`, token, 201))
+	if c["id"] != float64(1) || c["state"] != "draft" || c["segment"] != `segment("subs")` {
+		t.Errorf("created: %v", c)
+	}
+	previews := unmarshal(call("POST", "/api/campaigns/1/dry-run?n=2", "", token, 200))["previews"].([]any)
+	if len(previews) != min(2, int(n)) || !strings.HasPrefix(previews[0].(map[string]any)["text"].(string), "Привет, ") {
+		t.Errorf("dry run: %v", previews)
+	}
+	if st := unmarshal(call("POST", "/api/campaigns/1/start", "", token, 200))["state"]; st != "running" {
+		t.Errorf("after start: %v", st)
+	}
+	stats := unmarshal(call("GET", "/api/campaigns/1/stats", "", token, 200))
+	if stats["targeted"] != n || stats["queued"] != n || stats["state"] != "running" {
+		t.Errorf("stats: %v", stats)
+	}
+	rows, err := csv.NewReader(strings.NewReader(string(call("GET", "/api/campaigns/1/deliveries.csv", "", token, 200)))).ReadAll()
+	if err != nil || len(rows) != int(n)+1 || rows[1][0] != "1" || rows[1][4] != "queued" {
+		t.Errorf("deliveries: %q %v", rows, err)
+	}
+	call("POST", "/api/campaigns/1/cancel", "", token, 200)
+	call("POST", "/api/campaigns/1/start", "", token, 409)
+	stats = unmarshal(call("GET", "/api/campaigns/1/stats", "", token, 200))
+	if stats["skipped"] != n || stats["skipped_by_reason"].(map[string]any)["cancelled"] != n || stats["state"] != "cancelled" {
+		t.Errorf("stats after cancel: %v", stats)
+	}
+	call("GET", "/api/campaigns/2", "", token, 404)
+	call("GET", "/api/campaigns/2/deliveries.csv", "", token, 404)
+}

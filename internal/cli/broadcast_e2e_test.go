@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"context"
+	"encoding/csv"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chathub/chathub/internal/segment/segmenttest"
+	"github.com/chathub/chathub/internal/store/postgres"
+	"github.com/chathub/chathub/internal/store/storetest"
+)
+
+// personaPostgres seeds DOMAIN.md's personas into a fresh PostgreSQL
+// schema and returns the environment pointing at it.
+func personaPostgres(t *testing.T) map[string]string {
+	t.Helper()
+	storetest.SkipUnlessServices(t)
+	url := storetest.PostgresURL(t)
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, postgres.Config{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, p := range segmenttest.Personas(time.Now().UTC()) {
+		for i := range p.Changes {
+			if _, err := db.ApplyChanges(ctx, p.Key, &p.Changes[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return map[string]string{"DATABASE_URL": url, "SCENARIOS_DIR": repoPath(t, "scenarios")}
+}
+
+// TestBroadcastEndToEnd drives a campaign through the real broadcast
+// service on PostgreSQL: create, list, dry run, start (the ledger fill),
+// status, export, pause, cancel. No workers run, so nothing is sent.
+func TestBroadcastEndToEnd(t *testing.T) {
+	t.Parallel()
+	env := personaPostgres(t)
+	stdout := func(wantCode int, args ...string) (string, string) {
+		t.Helper()
+		code, out, errOut := runMain(t, env, "", args...)
+		if code != wantCode {
+			t.Fatalf("chathub %s: code %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, wantCode, out, errOut)
+		}
+		return out, errOut
+	}
+	run := func(wantCode int, args ...string) string {
+		t.Helper()
+		out, errOut := stdout(wantCode, args...)
+		return out + errOut
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(run(0, "segment", "count", "subscribed")))
+	if err != nil || n == 0 {
+		t.Fatalf("subscribed personas: %d, %v", n, err)
+	}
+
+	out := run(1, "broadcast", "create", "--name", "Тест", "--segment", "subscribed and agee > 1", "--text", "x")
+	if !strings.Contains(out, `--segment: segment:1:16: unknown field "agee"`) {
+		t.Errorf("bad segment: %s", out)
+	}
+	out = run(1, "broadcast", "create", "--name", "Тест", "--segment", "subscribed", "--text", "x", "--button-scenario", "Анкета|nope")
+	if !strings.Contains(out, "--button") || !strings.Contains(out, "nope") {
+		t.Errorf("unknown scenario button: %s", out)
+	}
+	out = run(0, "broadcast", "create", "--name", "Декабрь", "--segment", "subscribed",
+		"--text", `Здравствуйте, {{ .client.first_name | default "друг" }}!`, "--button-scenario", "Анкета|portrait",
+		"--button", "Сайт|https://example.com", "--ignore-quiet-hours", "--ignore-cap")
+	if !strings.HasPrefix(out, `created campaign 1 "Декабрь" (draft)`) {
+		t.Fatalf("create: %s", out)
+	}
+	if out := run(0, "broadcast", "list"); !regexp.MustCompile(`(?m)^1 +Декабрь +draft +all `).MatchString(out) {
+		t.Errorf("list: %s", out)
+	}
+	if out := run(0, "broadcast", "dry-run", "1", "-n", "2"); strings.Count(out, "would be sent") != min(2, n) ||
+		!strings.Contains(out, "  | Здравствуйте, ") {
+		t.Errorf("dry run: %s", out)
+	}
+	if out := run(0, "broadcast", "start", "1"); !strings.HasPrefix(out, `campaign 1 "Декабрь" is running`) {
+		t.Errorf("start: %s", out)
+	}
+	status := run(0, "broadcast", "status", "1")
+	if !regexp.MustCompile(`targeted +` + strconv.Itoa(n) + `\n`).MatchString(status) ||
+		!regexp.MustCompile(`queued +` + strconv.Itoa(n) + `\n`).MatchString(status) {
+		t.Errorf("status after start, want %d targeted and queued:\n%s", n, status)
+	}
+	csvOut, _ := stdout(0, "broadcast", "export", "1")
+	rows, err := csv.NewReader(strings.NewReader(csvOut)).ReadAll()
+	if err != nil || len(rows) != n+1 || rows[0][0] != "campaign_id" || rows[1][4] != "queued" {
+		t.Errorf("export: %q, %v", rows, err)
+	}
+	run(0, "broadcast", "pause", "1")
+	if out := run(1, "broadcast", "pause", "1"); !strings.Contains(out, "invalid state transition") {
+		t.Errorf("second pause: %s", out)
+	}
+	run(0, "broadcast", "cancel", "1")
+	follow := run(0, "broadcast", "status", "1", "--follow")
+	if !strings.Contains(follow, "· cancelled\n") || !regexp.MustCompile(`skipped +`+strconv.Itoa(n)+`  \(cancelled `+strconv.Itoa(n)+`\)`).MatchString(follow) {
+		t.Errorf("status --follow of a cancelled campaign:\n%s", follow)
+	}
+	if out := run(1, "broadcast", "status", "42"); !strings.Contains(out, "not found (see chathub broadcast list)") {
+		t.Errorf("unknown campaign: %s", out)
+	}
+}
