@@ -85,8 +85,8 @@ func TestBroadcastEndToEnd(t *testing.T) {
 		t.Errorf("start: %s", out)
 	}
 	status := run(0, "broadcast", "status", "1")
-	if !regexp.MustCompile(`targeted +` + strconv.Itoa(n) + `\n`).MatchString(status) ||
-		!regexp.MustCompile(`queued +` + strconv.Itoa(n) + `\n`).MatchString(status) {
+	if !regexp.MustCompile(`targeted +`+strconv.Itoa(n)+`\n`).MatchString(status) ||
+		!regexp.MustCompile(`queued +`+strconv.Itoa(n)+`\n`).MatchString(status) {
 		t.Errorf("status after start, want %d targeted and queued:\n%s", n, status)
 	}
 	csvOut, _ := stdout(0, "broadcast", "export", "1")
