@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chathub/chathub/internal/config"
+	"github.com/chathub/chathub/internal/messenger"
 	"github.com/chathub/chathub/internal/scenario"
 	"github.com/chathub/chathub/internal/segment/segmenttest"
 	"github.com/chathub/chathub/internal/store/postgres"
@@ -119,4 +120,53 @@ func TestManagerAPIEndToEnd(t *testing.T) {
 	}
 	call("GET", "/api/campaigns/2", "", token, 404)
 	call("GET", "/api/campaigns/2/deliveries.csv", "", token, 404)
+}
+
+// TestRuntimeServesManagerAPI: chathub run mounts /api next to the probes,
+// disabled (503) without ADMIN_TOKEN.
+func TestRuntimeServesManagerAPI(t *testing.T) {
+	t.Parallel()
+	for _, token := range []string{"", "runtime-token-0123456789"} {
+		cfg := embedded.cfg(t)
+		cfg.HTTPAddr, cfg.AdminToken = "127.0.0.1:0", token
+		logger := slog.New(slog.DiscardHandler)
+		stores, err := Open(context.Background(), cfg, logger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = stores.Close() })
+		idle := func(ctx context.Context, _ messenger.Sink) error { <-ctx.Done(); return nil }
+		rt, err := NewRuntime(cfg, stores, []Bot{{Platform: messenger.Telegram, Sender: &recorder{}, Poll: idle}}, logger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rt.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = rt.Stop(context.Background()) })
+		status := func(auth string) int {
+			req, _ := http.NewRequest("GET", "http://"+rt.Addr()+"/api/campaigns", nil)
+			if auth != "" {
+				req.Header.Set("Authorization", "Bearer "+auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if token == "" {
+			if got := status("runtime-token-0123456789"); got != 503 {
+				t.Errorf("API without ADMIN_TOKEN: %d, want 503", got)
+			}
+			continue
+		}
+		if got := status(""); got != 401 {
+			t.Errorf("no token: %d, want 401", got)
+		}
+		if got := status(token); got != 200 {
+			t.Errorf("right token: %d, want 200", got)
+		}
+	}
 }
