@@ -236,7 +236,8 @@ func openBroadcast(ctx context.Context, cfg config.Config, log *slog.Logger) (br
 	if err != nil {
 		return nil, nil, err
 	}
-	reg := scenario.NewRegistry(scenario.RegistryConfig{Dir: cfg.ScenariosDir, Logger: log})
+	// Quiet: the scenarios are only looked up, and Load's error says what is wrong.
+	reg := scenario.NewRegistry(scenario.RegistryConfig{Dir: cfg.ScenariosDir, Logger: slog.New(slog.DiscardHandler)})
 	if err := reg.Load(ctx); err != nil {
 		log.Warn("scenario buttons are not checked: the scenarios do not load", "dir", cfg.ScenariosDir, "err", err)
 		reg = nil

@@ -156,13 +156,14 @@ func statusReport(c *broadcast.Campaign, s *broadcast.Stats) string {
 	row("blocked", s.Blocked, "")
 	row("skipped", s.Skipped, sortedCounts(s.SkippedByReason))
 	row("queued", s.Queued, "")
-	if s.StartedAt != nil {
-		fmt.Fprintf(&b, "  started   %s, running %s", s.StartedAt.UTC().Format(time.RFC3339), shortDuration(s.Duration))
-		if s.FinishedAt != nil {
-			fmt.Fprintf(&b, ", finished %s", s.FinishedAt.UTC().Format(time.RFC3339))
-		}
-		fmt.Fprintf(&b, ", %.1f/s, %s\n", s.Rate, eta(c.State, s))
-	} else if c.StartAt != nil {
+	switch {
+	case s.StartedAt != nil && s.FinishedAt != nil:
+		fmt.Fprintf(&b, "  started   %s, finished %s, took %s\n", s.StartedAt.UTC().Format(time.RFC3339),
+			s.FinishedAt.UTC().Format(time.RFC3339), shortDuration(s.Duration))
+	case s.StartedAt != nil:
+		fmt.Fprintf(&b, "  started   %s, running %s, %.1f/s, %s\n", s.StartedAt.UTC().Format(time.RFC3339),
+			shortDuration(s.Duration), s.Rate, eta(c.State, s))
+	case c.StartAt != nil:
 		fmt.Fprintf(&b, "  scheduled %s\n", c.StartAt.UTC().Format(time.RFC3339))
 	}
 	return b.String()

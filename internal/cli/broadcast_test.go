@@ -408,6 +408,20 @@ func TestStatusFollow(t *testing.T) {
 	}
 }
 
+func TestStatusReportTimes(t *testing.T) {
+	t.Parallel()
+	started, finished := cliNow, cliNow.Add(95*time.Second)
+	c := broadcast.Campaign{ID: 5, Name: "Итог", State: broadcast.Done}
+	s := broadcast.Stats{Targeted: 2, Sent: 2, StartedAt: &started, FinishedAt: &finished, Duration: 95 * time.Second}
+	if got := statusReport(&c, &s); !strings.HasSuffix(got, "  started   2026-12-01T12:00:00Z, finished 2026-12-01T12:01:35Z, took 1m35s\n") {
+		t.Errorf("finished report:\n%s", got)
+	}
+	c.State, s.FinishedAt, s.Sent, s.Rate = broadcast.Running, nil, 1, 0.5
+	if got := statusReport(&c, &s); !strings.HasSuffix(got, "  started   2026-12-01T12:00:00Z, running 1m35s, 0.5/s, ETA 2s\n") {
+		t.Errorf("running report:\n%s", got)
+	}
+}
+
 func TestStatusFollowInterrupted(t *testing.T) {
 	t.Parallel()
 	svc := sampleCampaigns()
