@@ -18,6 +18,15 @@ type batch struct {
 	presses []press
 }
 
+// pressKeys are the messages whose buttons the batch presses.
+func (bt batch) pressKeys() []msgKey {
+	keys := make([]msgKey, len(bt.presses))
+	for i, p := range bt.presses {
+		keys[i] = p.key
+	}
+	return keys
+}
+
 // press is a button press: its message gets the chosen option marked unless
 // the engine edits that message while handling the press.
 type press struct {
@@ -63,10 +72,7 @@ func (b *Bot) answer(ctx context.Context, queryID string) {
 // deliver hands the batch to the sink and, once it is handled, marks the
 // chosen option on every pressed message the engine did not edit.
 func (b *Bot) deliver(ctx context.Context, sink messenger.Sink, bt batch) error {
-	keys := make([]msgKey, len(bt.presses))
-	for i, p := range bt.presses {
-		keys[i] = p.key
-	}
+	keys := bt.pressKeys()
 	b.marks.begin(keys)
 	err := sink.Deliver(ctx, bt.updates)
 	edited := b.marks.end(keys)

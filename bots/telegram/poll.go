@@ -31,9 +31,19 @@ const commitTimeout = 5 * time.Second
 // 409 (a webhook is set, or another process polls this bot), one wrapping
 // ErrUnauthorized when the token is refused, and at once when the Bot is in
 // webhook mode.
+//
+// When sink is a messenger.Submitter (the inbound pipeline is), polling is
+// pipelined: a batch is queued and the next getUpdates is sent at once, with
+// the lowest update still being handled as its offset, so Telegram confirms
+// only handled updates while new ones are picked up without waiting for the
+// whole previous batch; updates returned again while in flight are skipped,
+// and a failed batch is taken again after the backoff.
 func (b *Bot) Run(ctx context.Context, sink messenger.Sink) error {
 	if b.cfg.WebhookURL != "" {
 		return errors.New("telegram: Run: the bot is in webhook mode (WebhookURL is set); mount WebhookHandler instead")
+	}
+	if sub, ok := sink.(messenger.Submitter); ok {
+		return b.runPipelined(ctx, sub)
 	}
 	var offset, acked int
 	retry := backoff{min: b.minGap, max: b.maxGap}

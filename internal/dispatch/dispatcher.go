@@ -183,13 +183,28 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 // the updates that failed so the adapter redelivers the batch; the updates
 // already handled are then skipped by the Gate.
 func (d *Dispatcher) Deliver(ctx context.Context, updates []*messenger.Update) error {
+	wait, err := d.Submit(ctx, updates)
+	if err != nil {
+		return err
+	}
+	return wait()
+}
+
+// Submit implements messenger.Submitter: it queues every update on its
+// chat's worker (blocking while a queue is full) and returns a func that
+// waits until all are handled and returns what Deliver would. When queueing
+// fails part-way (ctx ended, Stop began), it waits for the updates already
+// queued and returns the error.
+func (d *Dispatcher) Submit(ctx context.Context, updates []*messenger.Update) (func() error, error) {
 	b := &batch{}
 	if err := d.enqueue(ctx, updates, b); err != nil {
 		b.wg.Wait()
-		return err
+		return nil, err
 	}
-	b.wg.Wait()
-	return errors.Join(b.errs...)
+	return func() error {
+		b.wg.Wait()
+		return errors.Join(b.errs...)
+	}, nil
 }
 
 func (d *Dispatcher) enqueue(ctx context.Context, updates []*messenger.Update, b *batch) error {

@@ -1,0 +1,103 @@
+package telegram
+
+import (
+	"context"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+// drainTimeout bounds how long a stopping pipelined Run waits for the
+// batches still being handled before it confirms what was handled.
+const drainTimeout = 10 * time.Second
+
+// runPipelined is Run over a Submitter (see Run).
+func (b *Bot) runPipelined(ctx context.Context, sub messenger.Submitter) error {
+	w := newWindow()
+	retry := backoff{min: b.minGap, max: b.maxGap}
+	acked := 0
+	for ctx.Err() == nil {
+		pending, batches := w.busy()
+		if batches >= maxBatchesInFlight {
+			w.wait(ctx, b.maxGap)
+			continue
+		}
+		offset := w.offset()
+		raw, err := b.getUpdates(ctx, offset, b.cfg.PollLimit, b.cfg.PollTimeout)
+		if err != nil {
+			stop, err := b.pollFailed(ctx, err, &retry)
+			if stop && err != nil {
+				w.idle(drainTimeout)
+				return err
+			}
+			continue // on stop, the loop ends and the handled updates are confirmed
+		}
+		retry.reset()
+		acked = offset
+		fresh := w.take(raw, b.clock())
+		if len(fresh) == 0 {
+			if pending || len(raw) > 0 {
+				// Only updates in flight (or waiting for a retry) came back:
+				// poll again once one of them is done.
+				w.wait(ctx, b.minGap)
+			}
+			continue
+		}
+		b.submit(ctx, sub, w, fresh)
+	}
+	w.idle(drainTimeout)
+	if offset := w.offset(); offset > acked {
+		b.commit(ctx, offset)
+	}
+	return nil
+}
+
+// submit queues fresh updates on the pipeline and finishes them in w when
+// they are handled, from a goroutine per batch (at most maxBatchesInFlight).
+func (b *Bot) submit(ctx context.Context, sub messenger.Submitter, w *window, fresh []tgbotapi.Update) {
+	ids := make([]int, len(fresh))
+	for i, u := range fresh {
+		ids[i] = u.UpdateID
+	}
+	bt := b.prepare(ctx, fresh)
+	if len(bt.updates) == 0 {
+		w.finish(ids, false, 0, b.clock())
+		return
+	}
+	keys := bt.pressKeys()
+	b.marks.begin(keys)
+	wait, err := sub.Submit(ctx, bt.updates)
+	if err != nil {
+		b.marks.end(keys)
+		b.batchFailed(w, ids, err)
+		return
+	}
+	go func() {
+		err := wait()
+		edited := b.marks.end(keys)
+		if err != nil {
+			b.batchFailed(w, ids, err)
+			return
+		}
+		for i, p := range bt.presses {
+			if !edited[i] {
+				b.markChosen(context.WithoutCancel(ctx), p)
+			}
+		}
+		w.finish(ids, false, 0, b.clock())
+	}()
+}
+
+// batchFailed schedules a failed batch's updates for another try after a
+// backoff that doubles with every failed batch in a row.
+func (b *Bot) batchFailed(w *window, ids []int, err error) {
+	d := b.minGap
+	for i := 1; i < w.failuresInARow()+1 && d < b.maxGap; i++ {
+		d *= 2
+	}
+	d = min(d, b.maxGap)
+	b.log.Warn("delivering updates failed; retrying them", "err", err, "updates", len(ids), "retry_in", d)
+	w.finish(ids, true, d, b.clock())
+}
