@@ -18,7 +18,9 @@ import (
 // goSink is a Submitter that handles every update of a batch in its own
 // goroutine, so the tests see the poller's behaviour alone (the pipeline's
 // per-chat shards would serialise chats that share a shard).
-type goSink struct{ h func(context.Context, *messenger.Update) error }
+type goSink struct {
+	h func(context.Context, *messenger.Update) error
+}
 
 func pipelineSink(_ *testing.T, h func(context.Context, *messenger.Update) error) goSink {
 	return goSink{h: h}
@@ -190,4 +192,3 @@ func TestPipelinedStopConfirmsOnlyHandled(t *testing.T) {
 		t.Fatalf("after stop %v pending; the handled slow update must be confirmed", p)
 	}
 }
-
