@@ -19,9 +19,9 @@ func (b *Bot) runPipelined(ctx context.Context, sub messenger.Submitter) error {
 	retry := backoff{min: b.minGap, max: b.maxGap}
 	acked := 0
 	for ctx.Err() == nil {
-		pending, batches := w.busy()
+		pending, batches, changed := w.busy()
 		if batches >= maxBatchesInFlight {
-			w.wait(ctx, b.maxGap)
+			wait(ctx, changed, b.maxGap)
 			continue
 		}
 		offset := w.offset()
@@ -41,7 +41,7 @@ func (b *Bot) runPipelined(ctx context.Context, sub messenger.Submitter) error {
 			if pending || len(raw) > 0 {
 				// Only updates in flight (or waiting for a retry) came back:
 				// poll again once one of them is done.
-				w.wait(ctx, b.minGap)
+				wait(ctx, changed, b.minGap)
 			}
 			continue
 		}

@@ -56,11 +56,13 @@ func (w *window) offsetLocked() int {
 }
 
 // busy reports whether the window holds updates that Telegram will return
-// again (so a long poll would return at once) and how many batches are out.
-func (w *window) busy() (pending bool, batches int) {
+// again (so a long poll would return at once) and how many batches are out,
+// with the channel that closes at the next change (take it before acting
+// on the answer, so a change in between is not missed).
+func (w *window) busy() (pending bool, batches int, changed <-chan struct{}) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return len(w.inflight)+len(w.retryAt) > 0, w.batches
+	return len(w.inflight)+len(w.retryAt) > 0, w.batches, w.changed
 }
 
 // take returns the updates of raw that are neither being handled, nor
@@ -120,15 +122,12 @@ func (w *window) failuresInARow() int {
 	return w.failures
 }
 
-// wait blocks until a batch finishes, d passes or ctx ends.
-func (w *window) wait(ctx context.Context, d time.Duration) {
-	w.mu.Lock()
-	ch := w.changed
-	w.mu.Unlock()
+// wait blocks until changed (from busy) closes, d passes or ctx ends.
+func wait(ctx context.Context, changed <-chan struct{}, d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
-	case <-ch:
+	case <-changed:
 	case <-t.C:
 	case <-ctx.Done():
 	}
@@ -138,9 +137,10 @@ func (w *window) wait(ctx context.Context, d time.Duration) {
 func (w *window) idle(d time.Duration) {
 	deadline := time.Now().Add(d)
 	for {
-		if _, n := w.busy(); n == 0 || time.Now().After(deadline) {
+		_, n, changed := w.busy()
+		if n == 0 || time.Now().After(deadline) {
 			return
 		}
-		w.wait(context.Background(), time.Until(deadline))
+		wait(context.Background(), changed, time.Until(deadline))
 	}
 }

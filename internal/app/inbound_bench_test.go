@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -39,10 +40,14 @@ func BenchmarkInboundTelegram(b *testing.B) {
 	// saturated: each client answers at once (closed loop: latency is then
 	// clients ÷ throughput by Little's law); paced: clients think for a random
 	// time so that together they offer about 2,000 updates/s.
+	paced := 2000.0
+	if v, err := strconv.ParseFloat(os.Getenv("INBOUND_RATE"), 64); err == nil && v > 0 {
+		paced = v
+	}
 	for _, mode := range []struct {
 		name string
 		rate float64
-	}{{"saturated", 0}, {"paced-2000ups", 2000}} {
+	}{{"saturated", 0}, {fmt.Sprintf("paced-%gups", paced), paced}} {
 		b.Run(mode.name, func(b *testing.B) {
 			for b.Loop() {
 				runInbound(b, clients, mode.rate)
@@ -90,8 +95,14 @@ func runInbound(b *testing.B, clients int, rate float64) {
 	if rate > 0 {
 		think = time.Duration(float64(clients) / rate * float64(time.Second))
 	}
+	cpu0, machine0 := processCPU(), machineCPU()
 	lat, elapsed := driveClients(b, fake, replies, think)
 	reportInbound(b, lat, elapsed)
+	b.ReportMetric(float64(fake.Calls("getUpdates")), "getUpdates")
+	if n := float64(len(lat)); n > 0 {
+		b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/n, "proc-cpu-µs/update")
+		b.ReportMetric(float64((machineCPU()-machine0).Microseconds())/n, "machine-cpu-µs/update")
+	}
 }
 
 // driveClients runs every client's script concurrently, each waiting for the
@@ -155,4 +166,33 @@ func peakRSSMB() float64 {
 		}
 	}
 	return 0
+}
+
+// processCPU is the user + system CPU time this process used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// machineCPU is the busy CPU time of the whole machine so far (all
+// processes: PostgreSQL and Redis included), from /proc/stat.
+func machineCPU() time.Duration {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
+	var busy int64
+	for i, v := range f[1:] {
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		n, _ := strconv.ParseInt(v, 10, 64)
+		busy += n
+	}
+	return time.Duration(busy) * time.Second / 100 // USER_HZ
 }
