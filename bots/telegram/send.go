@@ -167,9 +167,13 @@ func sent(messageID int) messenger.Sent {
 func (b *Bot) sendChunk(ctx context.Context, chat int64, text string, markup any) (tgbotapi.Message, error) {
 	cfg := tgbotapi.NewMessage(chat, text)
 	cfg.ReplyMarkup = markup
-	var m tgbotapi.Message
+	// Only the id of the sent message is used: decoding just that skips the
+	// whole Message (chat, sender, entities, markup) on every reply.
+	var m struct {
+		MessageID int `json:"message_id"`
+	}
 	err := b.call(ctx, "sendMessage", cfg, &m)
-	return m, err
+	return tgbotapi.Message{MessageID: m.MessageID}, err
 }
 
 // attach adds an inline keyboard to a message just sent with a reply-keyboard
