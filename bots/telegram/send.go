@@ -165,6 +165,9 @@ func sent(messageID int) messenger.Sent {
 }
 
 func (b *Bot) sendChunk(ctx context.Context, chat int64, text string, markup any) (tgbotapi.Message, error) {
+	if isPaidBroadcast(ctx) {
+		return b.sendPaidChunk(ctx, chat, text, markup)
+	}
 	cfg := tgbotapi.NewMessage(chat, text)
 	cfg.ReplyMarkup = markup
 	// Only the id of the sent message is used: decoding just that skips the

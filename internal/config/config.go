@@ -58,6 +58,8 @@ type Config struct {
 	// under /api; at least MinAdminTokenLength characters, no spaces. A
 	// secret: never logged or printed. Default: "" → the API is disabled.
 	AdminToken string
+	// Broadcast configures the broadcaster (see Broadcast).
+	Broadcast Broadcast
 }
 
 // MinAdminTokenLength is the shortest ADMIN_TOKEN accepted.
@@ -74,6 +76,15 @@ type Telegram struct {
 	WebhookURL string
 	// WebhookSecret (TELEGRAM_WEBHOOK_SECRET) is required in webhook mode.
 	WebhookSecret string
+	// RequestsPerSecond (TELEGRAM_RPS) is the bot's broadcast budget in
+	// messages per second, shared in Redis by every process. Default 30,
+	// Telegram's limit for a bot; at most 30.
+	RequestsPerSecond int
+	// PaidBroadcast (TELEGRAM_PAID_BROADCAST, true/false) opts in to paid
+	// broadcasts: broadcast messages carry allow_paid_broadcast (Telegram
+	// charges Stars for them) and the budget becomes 1000 messages per
+	// second. Default false.
+	PaidBroadcast bool
 }
 
 // VK is the VK community bot's configuration.
@@ -104,13 +115,15 @@ func Default() Config {
 		HTTPAddr:        ":8080",
 		ShutdownTimeout: 15 * time.Second,
 		HandleTimeout:   30 * time.Second,
-		Telegram:        Telegram{APIURL: "https://api.telegram.org"},
+		Telegram:        Telegram{APIURL: "https://api.telegram.org", RequestsPerSecond: DefaultTelegramRPS},
 		VK:              VK{APIURL: "https://api.vk.com/method/", RequestsPerSecond: 20},
 		RedisPrefix:     "chathub",
 		ScenariosDir:    "scenarios",
 		StateTTL:        30 * 24 * time.Hour,
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       "text",
+		Broadcast: Broadcast{Workers: DefaultBroadcastWorkers, FrequencyCap: DefaultFrequencyCap,
+			QuietHours: DefaultQuietHours, DefaultTimezone: DefaultTimezone},
 	}
 }
 
@@ -147,6 +160,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	errs = append(errs, intVar(getenv, "VK_GROUP_ID", &c.VK.GroupID), intVar(getenv, "WORKERS", &c.Workers),
 		durationVar(getenv, "SHUTDOWN_TIMEOUT", &c.ShutdownTimeout), durationVar(getenv, "HANDLE_TIMEOUT", &c.HandleTimeout))
 	errs = append(errs, durationVar(getenv, "STATE_TTL", &c.StateTTL), intVar(getenv, "VK_RPS", &c.VK.RequestsPerSecond))
+	errs = append(errs, readBroadcast(getenv, &c)...)
 	if v := getenv("LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			errs = append(errs, fmt.Errorf("LOG_LEVEL=%q: use debug, info, warn or error", v))
@@ -232,6 +246,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("VK_RPS must be 1..1000 requests per second, got %d", c.VK.RequestsPerSecond))
 	}
 	if err := validateAdminToken(c.AdminToken); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.validateBroadcast(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
