@@ -1,7 +1,6 @@
 package app
 
 import (
-	"os"
 	"reflect"
 	"testing"
 	"time"
@@ -10,18 +9,7 @@ import (
 )
 
 // Outages that begin while an update is being handled (the chat's turn
-// taken in Redis, the handler waiting for PostgreSQL). Both tests below fail
-// on the current pipeline (internal/dispatch, internal/store/redis,
-// internal/dialog; see the reasons) and are skipped unless
-// CHATHUB_KNOWN_BUGS=1; remove the skip when the pipeline is fixed.
-
-// knownBug skips t unless CHATHUB_KNOWN_BUGS=1.
-func knownBug(t *testing.T, bug string) {
-	t.Helper()
-	if os.Getenv("CHATHUB_KNOWN_BUGS") != "1" {
-		t.Skip("known bug (set CHATHUB_KNOWN_BUGS=1 to run): " + bug)
-	}
-}
+// taken in Redis, the handler waiting for PostgreSQL).
 
 // prompt bounds how long the pipeline may take to catch up once the stores
 // are back: one retry round and one adapter backoff (well under a second).
@@ -35,9 +23,6 @@ const prompt = 5 * time.Second
 // wait either.
 func TestStoresLostWhileAnUpdateIsInFlight(t *testing.T) {
 	t.Parallel()
-	knownBug(t, "the failed attempt cannot leave the chat's turn while Redis is down; "+
-		"the live process then waits for its own stale turn until its TTL (35s; a 5 min "+
-		"claim before the Gate), and long polling holds every chat's updates meanwhile")
 	cfg := outageConfig(t)
 	pg := proxyDatabase(t, &cfg)
 	rd := proxyRedis(t, &cfg)
@@ -78,8 +63,6 @@ func TestStoresLostWhileAnUpdateIsInFlight(t *testing.T) {
 // re-runs the same step from the old state).
 func TestRedisLostAfterTheCRMWrite(t *testing.T) {
 	t.Parallel()
-	knownBug(t, "the retry writes the answer history again (age recorded twice); "+
-		"it also waits out the stale chat turn of TestStoresLostWhileAnUpdateIsInFlight")
 	cfg := outageConfig(t)
 	pg := proxyDatabase(t, &cfg)
 	rd := proxyRedis(t, &cfg)
@@ -96,8 +79,7 @@ func TestRedisLostAfterTheCRMWrite(t *testing.T) {
 	eventually(t, "the update failed a delivery round", func() bool { return stats.Failed() > failed })
 	pg.Delay(0)
 	rd.Restore()
-	// Waits out the stale turn (see above) so that this test sees only its bug.
-	waitMessages(t, o.fake, user, 4, time.Minute, "the answer is handled once Redis is back")
+	waitMessages(t, o.fake, user, 4, prompt, "the answer is handled within "+prompt.String()+" of Redis coming back")
 	o.expectReply(t, user, 3, portraitCity)
 	if got := o.answerFields(t, user); !reflect.DeepEqual(got, portraitFields[:3]) {
 		t.Fatalf("answers recorded: %v, want each once: %v", got, portraitFields[:3])

@@ -18,6 +18,14 @@ type FieldValue struct {
 type Changes struct {
 	// Now is the time to stamp on every change (updated_at, last_seen_at, answers).
 	Now time.Time
+	// UpdateID is the platform id of the update these changes answer, or ""
+	// for a change no update carries (a scenario started from the terminal,
+	// a send that found the client blocked). A store records the append-only
+	// parts (Answers, Note, Handoff, Completion) of the client's latest
+	// update id once: applied again with the same UpdateID, as when an update
+	// is retried or redelivered after its CRM write committed, they are not
+	// recorded a second time, while the rest is applied again as usual.
+	UpdateID string
 	// Profile fills the platform profile fields (names, username, language, and
 	// gender/birth date/city where the platform exposes them) on create, and
 	// refreshes names and username afterwards. Nil leaves them alone.

@@ -137,6 +137,7 @@ func (h *Handler) run(ctx context.Context, key messenger.ChatKey, upd *messenger
 	for _, w := range res.Warnings {
 		h.cfg.Logger.Warn("scenario runtime problem", "chat", key.String(), "scenario", st.Scenario, "err", w)
 	}
+	res.Changes.UpdateID = updateID(upd)
 	if _, err := h.cfg.Clients.ApplyChanges(ctx, key, &res.Changes); err != nil {
 		return fmt.Errorf("record changes %s: %w", key, err)
 	}

@@ -24,7 +24,10 @@ import (
 //   - Attributes merge key by key into the attributes JSON;
 //   - every Set and Attributes field is stamped in Confirmed with ch.Now;
 //   - Source is kept only when the client has none (first touch wins);
-//   - a tag both added and removed ends up removed.
+//   - a tag both added and removed ends up removed;
+//   - Answers, Note, Handoff and Completion are recorded once per update:
+//     applied again with the client's last UpdateID they are skipped (see
+//     writeOnceFilter), the rest is applied again and the client returned.
 //
 // On PostgreSQL it is a single statement (the upsert plus data-modifying
 // CTEs), so one round trip whatever ch holds. On SQLite it is a transaction
@@ -115,13 +118,16 @@ func answerArgs(args []any, answers []crm.Answer) []any {
 }
 
 // applyPostgres runs the whole plan as one statement: the upsert is CTE c,
-// every other change a data-modifying CTE reading the client id from c.
+// every other change a data-modifying CTE reading the client id from c (or,
+// for the rows an update records once, from f: see writeOnceFilter).
 func (s *Store) applyPostgres(ctx context.Context, key messenger.ChatKey, p *plan) (*crm.Client, error) {
 	var b strings.Builder
 	b.WriteString("WITH c AS (")
 	args := writeUpsert(&b, nil, key, p)
 	b.WriteString(")")
-	args = writePGSideEffects(&b, args, p)
+	args = writePGTags(&b, args, p)
+	args, src := writeOnceFilter(&b, args, p)
+	args = writePGAppends(&b, args, p, src)
 	b.WriteString(" SELECT ")
 	b.WriteString(clientColumns)
 	b.WriteString(", ")
@@ -138,8 +144,41 @@ func (s *Store) applyPostgres(ctx context.Context, key messenger.ChatKey, p *pla
 	return r.client(), nil
 }
 
-// writePGSideEffects renders the tag, answer, note, hand-off and completion CTEs.
-func writePGSideEffects(b *strings.Builder, args []any, p *plan) []any {
+// writeOnceFilter renders CTE f when p.once() and returns the CTE the
+// append-only INSERTs read the client from (f, or else c). It is how an
+// update records its answers, note, hand-off and completion once even when
+// it is handled again after its CRM write committed (Redis lost before the
+// state save, or the process died there, so the engine re-runs the step
+// from the old state). clients.last_update_id names the update whose
+// changes the client's latest write recorded; a write of the same update id
+// again skips the append-only rows and applies the rest (column, attribute
+// and tag writes are idempotent, and the client row comes back as usual).
+//
+// One column on the row the upsert writes anyway was chosen over an
+// update_id column with a partial unique index on each append-only table
+// (ON CONFLICT DO NOTHING): it adds no index maintenance to the answer
+// history, the largest and most written table, and no round trip. It
+// dedupes a repeat of the client's latest update, which is the case that
+// occurs: the updates of one chat are handled one at a time in order, and
+// the conversation state in Redis likewise remembers only the last applied
+// update (dialog.Handler). The check is in the same statement: every CTE
+// reads the snapshot taken before the upsert, so f, the upserted row
+// filtered on the stored last_update_id, is empty for a repeated update and
+// the INSERTs reading it insert nothing. (SQLite reads the stored id in its
+// transaction first: sqliteRecordsAppends.) Two writes of one update id
+// never race: the dispatcher's claim on the update id and the chat's lock
+// keep one handler per chat.
+func writeOnceFilter(b *strings.Builder, args []any, p *plan) ([]any, string) {
+	if !p.once() {
+		return args, "c"
+	}
+	b.WriteString(", f AS (SELECT c.id, c.updated_at FROM c WHERE NOT EXISTS " +
+		"(SELECT 1 FROM clients AS o WHERE o.id = c.id AND o.last_update_id = ?))")
+	return append(args, p.updateID), "f"
+}
+
+// writePGTags renders the tag CTEs.
+func writePGTags(b *strings.Builder, args []any, p *plan) []any {
 	if len(p.addTags) > 0 {
 		b.WriteString(", nt AS (SELECT v.tag FROM (VALUES ")
 		writeValues(b, len(p.addTags), 1)
@@ -154,26 +193,32 @@ func writePGSideEffects(b *strings.Builder, args []any, p *plan) []any {
 			"WHERE client_id = (SELECT id FROM c) AND tag IN (SELECT tag FROM rt))")
 		args = tagArgs(args, p.rmTags)
 	}
+	return args
+}
+
+// writePGAppends renders the answer, note, hand-off and completion CTEs,
+// inserting one row set per row of src (CTE c or f, with id and updated_at).
+func writePGAppends(b *strings.Builder, args []any, p *plan, src string) []any {
 	if len(p.answers) > 0 {
 		b.WriteString(", a AS (INSERT INTO answers (client_id, scenario, version, step, field, value, created_at) " +
-			"SELECT c.id, v.scenario, v.version, v.step, v.field, v.value, c.updated_at FROM c, (VALUES ")
+			"SELECT s.id, v.scenario, v.version, v.step, v.field, v.value, s.updated_at FROM " + src + " AS s, (VALUES ")
 		writeValues(b, len(p.answers), 5)
 		b.WriteString(") AS v(scenario, version, step, field, value))")
 		args = answerArgs(args, p.answers)
 	}
 	if p.note != nil {
 		b.WriteString(", n AS (INSERT INTO notes (client_id, author, text, created_at) " +
-			"SELECT c.id, CAST(? AS TEXT), CAST(? AS TEXT), c.updated_at FROM c)")
+			"SELECT s.id, CAST(? AS TEXT), CAST(? AS TEXT), s.updated_at FROM " + src + " AS s)")
 		args = append(args, p.note.Author, p.note.Text)
 	}
 	if p.handoff != nil {
 		b.WriteString(", h AS (INSERT INTO handoffs (client_id, scenario, step, reason, created_at) " +
-			"SELECT c.id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), c.updated_at FROM c)")
+			"SELECT s.id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), s.updated_at FROM " + src + " AS s)")
 		args = append(args, p.handoff.Scenario, p.handoff.Step, p.handoff.Reason)
 	}
 	if p.completed != nil {
 		b.WriteString(", cp AS (INSERT INTO completions (client_id, scenario, version, step, created_at) " +
-			"SELECT c.id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), c.updated_at FROM c)")
+			"SELECT s.id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), s.updated_at FROM " + src + " AS s)")
 		args = append(args, p.completed.Scenario, p.completed.Version, p.completed.Step)
 	}
 	return args
@@ -201,6 +246,10 @@ func pgTagsAfter(p *plan) string {
 func (s *Store) applySQLite(ctx context.Context, key messenger.ChatKey, p *plan) (*crm.Client, error) {
 	var r clientRow
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		appends, err := sqliteRecordsAppends(tx, key, p)
+		if err != nil {
+			return err
+		}
 		// The driver parses every statement anew, so statements are few:
 		// the upsert returns the tags too unless this change edits them.
 		var b strings.Builder
@@ -213,7 +262,7 @@ func (s *Store) applySQLite(ctx context.Context, key messenger.ChatKey, p *plan)
 		if err != nil {
 			return err
 		}
-		if err := sqliteSideEffects(tx, r.c.ID, p); err != nil {
+		if err := sqliteSideEffects(tx, r.c.ID, p, appends); err != nil {
 			return err
 		}
 		if len(p.addTags) == 0 && len(p.rmTags) == 0 {
@@ -228,16 +277,32 @@ func (s *Store) applySQLite(ctx context.Context, key messenger.ChatKey, p *plan)
 	return r.client(), nil
 }
 
+// sqliteRecordsAppends reports whether p's append-only rows are to be
+// recorded: always, unless p is an update's and the client's stored
+// last_update_id is that update's already (see writeOnceFilter).
+func sqliteRecordsAppends(tx *gorm.DB, key messenger.ChatKey, p *plan) (bool, error) {
+	if !p.once() {
+		return true, nil
+	}
+	var last string
+	found, err := queryOne(tx, "SELECT last_update_id FROM clients WHERE platform = ? AND platform_user_id = ?",
+		[]any{string(key.Platform), key.ID}, &last)
+	if err != nil {
+		return false, fmt.Errorf("read last update id: %w", err)
+	}
+	return !found || last != p.updateID, nil
+}
+
 // sqlStmt is one statement with its arguments.
 type sqlStmt struct {
 	what, sql string
 	args      []any
 }
 
-// sqliteSideEffects writes tags, answers, the note, the hand-off and the
-// completion of client id, one statement each.
-func sqliteSideEffects(tx *gorm.DB, id int64, p *plan) error {
-	for _, st := range sqliteStatements(id, p) {
+// sqliteSideEffects writes tags and, when appends is set, answers, the
+// note, the hand-off and the completion of client id, one statement each.
+func sqliteSideEffects(tx *gorm.DB, id int64, p *plan, appends bool) error {
+	for _, st := range sqliteStatements(id, p, appends) {
 		if err := tx.Exec(st.sql, st.args...).Error; err != nil {
 			return fmt.Errorf("%s: %w", st.what, err)
 		}
@@ -246,7 +311,7 @@ func sqliteSideEffects(tx *gorm.DB, id int64, p *plan) error {
 }
 
 // sqliteStatements renders the statements sqliteSideEffects runs.
-func sqliteStatements(id int64, p *plan) []sqlStmt {
+func sqliteStatements(id int64, p *plan, appends bool) []sqlStmt {
 	var out []sqlStmt
 	if len(p.addTags) > 0 {
 		var args []any
@@ -260,6 +325,15 @@ func sqliteStatements(id int64, p *plan) []sqlStmt {
 		out = append(out, sqlStmt{"remove tags", "DELETE FROM client_tags WHERE client_id = ? AND tag IN " +
 			values(1, len(p.rmTags)), tagArgs([]any{id}, p.rmTags)})
 	}
+	if !appends {
+		return out
+	}
+	return append(out, sqliteAppends(id, p)...)
+}
+
+// sqliteAppends renders the answer, note, hand-off and completion inserts.
+func sqliteAppends(id int64, p *plan) []sqlStmt {
+	var out []sqlStmt
 	if len(p.answers) > 0 {
 		var args []any
 		for _, a := range p.answers {

@@ -24,6 +24,7 @@ var migrations = []migration{
 	{Version: 3, Name: "segments", Postgres: pgSegments, SQLite: sqliteSegments},
 	{Version: 4, Name: "completions", Postgres: pgCompletions, SQLite: sqliteCompletions},
 	{Version: 5, Name: "broadcasts", Postgres: pgBroadcasts, SQLite: sqliteBroadcasts},
+	{Version: 6, Name: "client_last_update", Postgres: pgLastUpdate, SQLite: sqliteLastUpdate},
 }
 
 // pgClientColumns and sqliteClientColumns list the client portrait columns
@@ -257,6 +258,20 @@ var sqliteCompletions = []string{
 		created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)`,
 	`CREATE INDEX completions_client_scenario_idx ON completions (client_id, scenario, created_at)`,
 	`CREATE INDEX completions_scenario_idx ON completions (scenario, created_at)`,
+}
+
+// pgLastUpdate and sqliteLastUpdate add clients.last_update_id: the
+// platform id of the update whose changes the client's latest CRM write
+// recorded (empty after a write no update carried). ApplyChanges reads it to
+// record an update's answers, note, hand-off and completion once when the
+// update is retried or redelivered (see writeOnceFilter). A constant default
+// adds the column without rewriting the table on PostgreSQL 11+.
+var pgLastUpdate = []string{
+	`ALTER TABLE clients ADD COLUMN last_update_id TEXT NOT NULL DEFAULT ''`,
+}
+
+var sqliteLastUpdate = []string{
+	`ALTER TABLE clients ADD COLUMN last_update_id TEXT NOT NULL DEFAULT ''`,
 }
 
 // statements returns m's SQL for the store's dialect.

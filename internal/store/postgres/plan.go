@@ -27,6 +27,7 @@ type colChange struct {
 // plan is a validated crm.Changes, ready to be rendered as SQL.
 type plan struct {
 	now       time.Time
+	updateID  string
 	cols      []colChange
 	attrs     map[string]any
 	confirmed map[string]string
@@ -47,6 +48,18 @@ func (p *plan) put(name string, val any, set string) {
 		}
 	}
 	p.cols = append(p.cols, colChange{name, val, set})
+}
+
+// appends reports whether p records append-only rows (answers, a note, a
+// hand-off, a completion): the part of a change an update records once.
+func (p *plan) appends() bool {
+	return len(p.answers) > 0 || p.note != nil || p.handoff != nil || p.completed != nil
+}
+
+// once reports whether p's append-only rows are recorded only if the
+// client's last update id is not p's (see writeOnceFilter).
+func (p *plan) once() bool {
+	return p.updateID != "" && p.appends()
 }
 
 // has reports whether column name is changed.
@@ -81,6 +94,7 @@ func stampTime(now time.Time) time.Time {
 func (s *Store) newPlan(ch *crm.Changes) (*plan, error) {
 	p := &plan{
 		now:       stampTime(ch.Now),
+		updateID:  ch.UpdateID,
 		attrs:     map[string]any{},
 		confirmed: map[string]string{},
 		answers:   ch.Answers,
@@ -88,6 +102,10 @@ func (s *Store) newPlan(ch *crm.Changes) (*plan, error) {
 		handoff:   ch.Handoff,
 		completed: ch.Completion,
 	}
+	// Always written, "" included: the column names the update whose
+	// changes the client's latest write recorded, and a write no update
+	// carries breaks that chain just as it does in the conversation state.
+	p.put("last_update_id", ch.UpdateID, overwrite("last_update_id"))
 	if ch.Profile != nil {
 		s.planProfile(p, ch.Profile)
 	}
