@@ -117,11 +117,17 @@ func answerArgs(args []any, answers []crm.Answer) []any {
 	return args
 }
 
+// pgStatementSize is room for a typical dialog step's statement (about
+// 2.0-2.2 KB: the upsert, an answer, a tag), so that building it does not
+// regrow the buffer.
+const pgStatementSize = 2560
+
 // applyPostgres runs the whole plan as one statement: the upsert is CTE c,
 // every other change a data-modifying CTE reading the client id from c (or,
 // for the rows an update records once, from f: see writeOnceFilter).
 func (s *Store) applyPostgres(ctx context.Context, key messenger.ChatKey, p *plan) (*crm.Client, error) {
 	var b strings.Builder
+	b.Grow(pgStatementSize)
 	b.WriteString("WITH c AS (")
 	args := writeUpsert(&b, nil, key, p)
 	b.WriteString(")")
@@ -174,7 +180,14 @@ func writeOnceFilter(b *strings.Builder, args []any, p *plan) ([]any, string) {
 	}
 	b.WriteString(", f AS (SELECT c.id, c.updated_at FROM c WHERE NOT EXISTS " +
 		"(SELECT 1 FROM clients AS o WHERE o.id = c.id AND o.last_update_id = ?))")
-	return append(args, p.updateID), "f"
+	return append(args, p.updateArg), "f"
+}
+
+// writeSource ends an INSERT's SELECT with "src AS s)" (no concatenation:
+// the statement is built on every update).
+func writeSource(b *strings.Builder, src string) {
+	b.WriteString(src)
+	b.WriteString(" AS s)")
 }
 
 // writePGTags renders the tag CTEs.
@@ -201,24 +214,29 @@ func writePGTags(b *strings.Builder, args []any, p *plan) []any {
 func writePGAppends(b *strings.Builder, args []any, p *plan, src string) []any {
 	if len(p.answers) > 0 {
 		b.WriteString(", a AS (INSERT INTO answers (client_id, scenario, version, step, field, value, created_at) " +
-			"SELECT s.id, v.scenario, v.version, v.step, v.field, v.value, s.updated_at FROM " + src + " AS s, (VALUES ")
+			"SELECT s.id, v.scenario, v.version, v.step, v.field, v.value, s.updated_at FROM ")
+		b.WriteString(src)
+		b.WriteString(" AS s, (VALUES ")
 		writeValues(b, len(p.answers), 5)
 		b.WriteString(") AS v(scenario, version, step, field, value))")
 		args = answerArgs(args, p.answers)
 	}
 	if p.note != nil {
 		b.WriteString(", n AS (INSERT INTO notes (client_id, author, text, created_at) " +
-			"SELECT s.id, CAST(? AS TEXT), CAST(? AS TEXT), s.updated_at FROM " + src + " AS s)")
+			"SELECT s.id, CAST(? AS TEXT), CAST(? AS TEXT), s.updated_at FROM ")
+		writeSource(b, src)
 		args = append(args, p.note.Author, p.note.Text)
 	}
 	if p.handoff != nil {
 		b.WriteString(", h AS (INSERT INTO handoffs (client_id, scenario, step, reason, created_at) " +
-			"SELECT s.id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), s.updated_at FROM " + src + " AS s)")
+			"SELECT s.id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), s.updated_at FROM ")
+		writeSource(b, src)
 		args = append(args, p.handoff.Scenario, p.handoff.Step, p.handoff.Reason)
 	}
 	if p.completed != nil {
 		b.WriteString(", cp AS (INSERT INTO completions (client_id, scenario, version, step, created_at) " +
-			"SELECT s.id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), s.updated_at FROM " + src + " AS s)")
+			"SELECT s.id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), s.updated_at FROM ")
+		writeSource(b, src)
 		args = append(args, p.completed.Scenario, p.completed.Version, p.completed.Step)
 	}
 	return args

@@ -28,6 +28,7 @@ type colChange struct {
 type plan struct {
 	now       time.Time
 	updateID  string
+	updateArg any // updateID boxed once for the column and writeOnceFilter
 	cols      []colChange
 	attrs     map[string]any
 	confirmed map[string]string
@@ -72,6 +73,10 @@ func (p *plan) has(name string) bool {
 	return false
 }
 
+// setLastUpdateID is overwrite("last_update_id"), built once: every
+// ApplyChanges writes the column.
+const setLastUpdateID = "last_update_id = EXCLUDED.last_update_id"
+
 // Update expressions.
 func overwrite(col string) string { return col + " = EXCLUDED." + col }
 func setNull(col string) string   { return col + " = NULL" }
@@ -95,6 +100,7 @@ func (s *Store) newPlan(ch *crm.Changes) (*plan, error) {
 	p := &plan{
 		now:       stampTime(ch.Now),
 		updateID:  ch.UpdateID,
+		updateArg: ch.UpdateID,
 		attrs:     map[string]any{},
 		confirmed: map[string]string{},
 		answers:   ch.Answers,
@@ -105,7 +111,7 @@ func (s *Store) newPlan(ch *crm.Changes) (*plan, error) {
 	// Always written, "" included: the column names the update whose
 	// changes the client's latest write recorded, and a write no update
 	// carries breaks that chain just as it does in the conversation state.
-	p.put("last_update_id", ch.UpdateID, overwrite("last_update_id"))
+	p.put("last_update_id", p.updateArg, setLastUpdateID)
 	if ch.Profile != nil {
 		s.planProfile(p, ch.Profile)
 	}
