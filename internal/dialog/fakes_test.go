@@ -67,6 +67,7 @@ type memClients struct {
 	mu      sync.Mutex
 	clients map[messenger.ChatKey]*crm.Client
 	answers []crm.Answer
+	updates []string // the UpdateID of every ApplyChanges, in order
 	fail    error
 	gets    int
 }
@@ -92,6 +93,7 @@ func (m *memClients) ApplyChanges(_ context.Context, key messenger.ChatKey, ch *
 	if m.fail != nil {
 		return nil, m.fail
 	}
+	m.updates = append(m.updates, ch.UpdateID)
 	c, ok := m.clients[key]
 	if !ok {
 		c = &crm.Client{Platform: key.Platform, PlatformUserID: key.ID, Attributes: map[string]any{}}
