@@ -12,14 +12,18 @@ import (
 )
 
 // BroadcastService builds the broadcast management service over the CRM
-// store. scenarios, when not nil, lets it check that scenario buttons name
-// an existing scenario.
-func BroadcastService(db *postgres.Store, scenarios *scenario.Registry, logger *slog.Logger) (*broadcast.Service, error) {
-	cfg := broadcast.Config{Campaigns: db, Ledger: db, Admin: db, Segments: db, Clients: db, Logger: logger}
+// store with cfg's etiquette (FREQUENCY_CAP, QUIET_HOURS, DEFAULT_TIMEZONE).
+// scenarios, when not nil, lets it check that scenario buttons name an
+// existing scenario.
+func BroadcastService(cfg config.Config, db *postgres.Store, scenarios *scenario.Registry, logger *slog.Logger) (*broadcast.Service, error) {
+	bc := broadcast.Config{Campaigns: db, Ledger: db, Admin: db, Segments: db, Clients: db, Logger: logger}
 	if scenarios != nil {
-		cfg.Scenarios = ScenarioCatalog{scenarios}
+		bc.Scenarios = ScenarioCatalog{scenarios}
 	}
-	svc, err := broadcast.NewService(cfg)
+	if err := broadcastSettings(cfg, &bc); err != nil {
+		return nil, fmt.Errorf("broadcast service: %w", err)
+	}
+	svc, err := broadcast.NewService(bc)
 	if err != nil {
 		return nil, fmt.Errorf("broadcast service: %w", err)
 	}
@@ -38,7 +42,7 @@ func (c ScenarioCatalog) HasScenario(id string) bool {
 // ManagerAPI builds the managers' /api over the stores (disabled, answering
 // 503, when ADMIN_TOKEN is unset).
 func (s *Stores) ManagerAPI(cfg config.Config) (*admin.API, error) {
-	svc, err := BroadcastService(s.CRM, s.Scenarios, s.logger)
+	svc, err := BroadcastService(cfg, s.CRM, s.Scenarios, s.logger)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/chathub/chathub/bots/telegram"
 	"github.com/chathub/chathub/bots/vk"
+	"github.com/chathub/chathub/internal/broadcast"
 	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/messenger"
 	redisstore "github.com/chathub/chathub/internal/store/redis"
@@ -21,7 +22,7 @@ func Bots(cfg config.Config, stores *Stores, logger *slog.Logger) ([]Bot, error)
 	}
 	var bots []Bot
 	if cfg.Telegram.Token != "" {
-		b, err := telegramBot(cfg.Telegram, logger)
+		b, err := telegramBot(cfg.Telegram, stores, logger)
 		if err != nil {
 			return nil, err
 		}
@@ -37,7 +38,10 @@ func Bots(cfg config.Config, stores *Stores, logger *slog.Logger) ([]Bot, error)
 	return bots, nil
 }
 
-func telegramBot(c config.Telegram, logger *slog.Logger) (Bot, error) {
+// telegramBot builds the Telegram adapter; its broadcasts draw on the bot's
+// shared budget (telegramBudget) and, with TELEGRAM_PAID_BROADCAST, are
+// paid broadcasts.
+func telegramBot(c config.Telegram, stores *Stores, logger *slog.Logger) (Bot, error) {
 	tg, err := telegram.New(telegram.Config{
 		Token: c.Token, APIURL: c.APIURL, WebhookURL: c.WebhookURL, WebhookSecret: c.WebhookSecret,
 		Logger: logger.With("platform", "telegram"),
@@ -45,7 +49,15 @@ func telegramBot(c config.Telegram, logger *slog.Logger) (Bot, error) {
 	if err != nil {
 		return Bot{}, fmt.Errorf("telegram bot: %w", err)
 	}
-	b := Bot{Platform: messenger.Telegram, Sender: tg}
+	budget, err := telegramBudget(c, stores)
+	if err != nil {
+		return Bot{}, err
+	}
+	ch := &broadcast.Channel{Platform: messenger.Telegram, Sender: tg, Limiter: budget, RateHint: c.BroadcastRPS()}
+	if c.PaidBroadcast {
+		ch.Sender = tg.PaidBroadcaster()
+	}
+	b := Bot{Platform: messenger.Telegram, Sender: tg, Broadcast: ch}
 	if c.WebhookURL == "" {
 		b.Poll = tg.Run
 		return b, nil
@@ -56,7 +68,7 @@ func telegramBot(c config.Telegram, logger *slog.Logger) (Bot, error) {
 
 // vkBot builds the VK adapter. Every process of one community draws on one
 // Redis budget, bucket "vk:<group id>", of c.RequestsPerSecond (VK_RPS)
-// evenly spaced requests: replies here, broadcasts later, any number of
+// evenly spaced requests: replies and broadcasts, any number of
 // `chathub run` processes.
 func vkBot(c config.VK, stores *Stores, logger *slog.Logger) (Bot, error) {
 	budget, err := stores.State.Limiter("vk:"+strconv.Itoa(c.GroupID), redisstore.Limit{Rate: c.RequestsPerSecond})
@@ -71,7 +83,9 @@ func vkBot(c config.VK, stores *Stores, logger *slog.Logger) (Bot, error) {
 	if err != nil {
 		return Bot{}, fmt.Errorf("vk bot: %w", err)
 	}
-	b := Bot{Platform: messenger.VK, Sender: v}
+	// Broadcasts go out in peer_ids batches paced by the same community
+	// budget inside the adapter, so the channel has no Limiter of its own.
+	b := Bot{Platform: messenger.VK, Sender: v, Broadcast: &broadcast.Channel{Platform: messenger.VK, Sender: v, Batch: v}}
 	if c.CallbackPath == "" {
 		b.Poll = v.Run
 		return b, nil

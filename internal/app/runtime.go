@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/chathub/chathub/internal/admin"
+	"github.com/chathub/chathub/internal/broadcast"
 	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/dispatch"
 	"github.com/chathub/chathub/internal/messenger"
@@ -27,21 +28,29 @@ type Bot struct {
 	Webhook     func(sink messenger.Sink) http.Handler
 	// Register, when set, runs once at start (e.g. Telegram setWebhook).
 	Register func(ctx context.Context) error
+	// Broadcast, when set, is how the broadcaster sends campaigns to this
+	// platform (its budget, batching); nil: campaigns are not sent to it.
+	Broadcast *broadcast.Channel
 }
 
-// Runtime is `chathub run`: bots → dispatcher → dialog handler, plus the
-// HTTP server, all started and stopped together.
+// Runtime is `chathub run`: bots → dispatcher → dialog handler, the
+// broadcaster sending running campaigns, and the HTTP server, all started
+// and stopped together.
 type Runtime struct {
-	cfg        config.Config
-	stores     *Stores
-	bots       []Bot
-	metrics    *metrics.Metrics
-	dispatcher *dispatch.Dispatcher
-	server     *admin.Server
-	logger     *slog.Logger
+	cfg         config.Config
+	stores      *Stores
+	bots        []Bot
+	metrics     *metrics.Metrics
+	dispatcher  *dispatch.Dispatcher
+	broadcaster *broadcast.Workers // nil when no bot broadcasts
+	server      *admin.Server
+	logger      *slog.Logger
 
 	cancelPolls context.CancelFunc
 	polls       sync.WaitGroup
+
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // NewRuntime wires the pipeline over opened stores and the given bots.
@@ -66,6 +75,9 @@ func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logg
 		return nil, err
 	}
 	r.metrics.WatchDispatcher(r.dispatcher.Stats())
+	if r.broadcaster, err = newBroadcaster(cfg, stores, bots, logger); err != nil {
+		return nil, err
+	}
 	r.server = admin.New(admin.Config{
 		Addr: cfg.HTTPAddr, Gatherer: r.metrics.Registry, Logger: logger,
 		Checks: map[string]admin.Pinger{"postgres": stores.CRM, "redis": stores.State},
@@ -92,13 +104,22 @@ func (r *Runtime) Addr() string { return r.server.Addr() }
 // Dispatcher exposes the inbound pipeline (for tests and benchmarks).
 func (r *Runtime) Dispatcher() *dispatch.Dispatcher { return r.dispatcher }
 
-// Start begins hot reload, the pipeline, the HTTP server and the pollers.
+// Broadcaster exposes the broadcast workers (nil when no bot broadcasts).
+func (r *Runtime) Broadcaster() *broadcast.Workers { return r.broadcaster }
+
+// Start begins hot reload, the pipeline, the broadcaster, the HTTP server
+// and the pollers.
 func (r *Runtime) Start(ctx context.Context) error {
 	if err := r.stores.Scenarios.Start(ctx); err != nil {
 		r.logger.Warn("scenario hot reload disabled", "err", err)
 	}
 	if err := r.dispatcher.Start(ctx); err != nil {
 		return err
+	}
+	if r.broadcaster != nil {
+		if err := r.broadcaster.Start(ctx); err != nil {
+			return fmt.Errorf("start broadcaster: %w", err)
+		}
 	}
 	if err := r.server.Start(ctx); err != nil {
 		return err
@@ -135,15 +156,33 @@ func (r *Runtime) startBot(ctx context.Context, b Bot) error {
 }
 
 // Stop stops intake (pollers, then the HTTP server), drains the pipeline
-// within the shutdown timeout, and stops hot reload. Pollers acknowledge
-// only what was handled, so whatever was cut short is redelivered later.
+// and the broadcaster within the shutdown timeout, and stops hot reload.
+// Pollers acknowledge only what was handled, so whatever was cut short is
+// redelivered later; the broadcaster finishes the sends in hand, records
+// them and hands back the rows it had claimed but not sent. Calls after the
+// first return its result.
 func (r *Runtime) Stop(ctx context.Context) error {
+	r.stopOnce.Do(func() { r.stopErr = r.stop(ctx) })
+	return r.stopErr
+}
+
+func (r *Runtime) stop(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.ShutdownTimeout)
 	defer cancel()
 	if r.cancelPolls != nil {
 		r.cancelPolls()
 	}
-	errs := []error{r.server.Stop(ctx), r.dispatcher.Stop(ctx)}
+	errs := []error{r.server.Stop(ctx)}
+	// The pipeline and the broadcaster drain side by side, in one timeout.
+	broadcastDone := make(chan error, 1)
+	go func() {
+		if r.broadcaster == nil {
+			broadcastDone <- nil
+			return
+		}
+		broadcastDone <- r.broadcaster.Stop(ctx)
+	}()
+	errs = append(errs, r.dispatcher.Stop(ctx), <-broadcastDone)
 	r.polls.Wait()
 	r.stores.Scenarios.Stop()
 	return errors.Join(errs...)

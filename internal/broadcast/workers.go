@@ -43,6 +43,12 @@ type Channel struct {
 	Limiter Limiter
 	// ChatLimiter returns the per-chat budget (Telegram: 1 msg/s); nil: none.
 	ChatLimiter func(chat messenger.ChatKey) (Limiter, error)
+	// RateHint is Limiter's rate per second: claims of this channel are
+	// capped at about one second of its sends (see WorkersConfig.ClaimSize);
+	// 0: WorkersConfig.RateHint.
+	RateHint int
+
+	claimSize int // rows per claim, from ClaimSize and RateHint
 }
 
 // WorkersConfig configures Workers. Service and Channels are required.
@@ -101,7 +107,13 @@ func (c WorkersConfig) withDefaults() (WorkersConfig, error) {
 		c.ClaimSize = min(c.ClaimSize, max(c.RateHint, 1))
 	}
 	for i := range c.Channels {
-		def(&c.Channels[i].BatchChats, DefaultBatchChats)
+		ch := &c.Channels[i]
+		def(&ch.BatchChats, DefaultBatchChats)
+		if ch.RateHint > 0 {
+			ch.claimSize = min(c.ClaimSize, ch.RateHint)
+		} else {
+			ch.claimSize = c.ClaimSize
+		}
 	}
 	if c.ID == "" {
 		host, _ := os.Hostname()
@@ -335,7 +347,7 @@ func (w *Workers) once(ctx context.Context, id string) (bool, error) {
 	for i := range slots {
 		s := slots[(start+i)%len(slots)]
 		rows, err := w.svc.cfg.Ledger.Claim(ctx, ClaimRequest{
-			Worker: id, CampaignID: s.c.ID, Platform: s.ch.Platform, Limit: w.cfg.ClaimSize,
+			Worker: id, CampaignID: s.c.ID, Platform: s.ch.Platform, Limit: s.ch.claimSize,
 			Lease: w.cfg.Lease, Now: w.svc.cfg.Now(),
 		})
 		if err != nil {

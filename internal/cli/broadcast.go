@@ -242,7 +242,7 @@ func openBroadcast(ctx context.Context, cfg config.Config, log *slog.Logger) (br
 		log.Warn("scenario buttons are not checked: the scenarios do not load", "dir", cfg.ScenariosDir, "err", err)
 		reg = nil
 	}
-	svc, err := app.BroadcastService(db, reg, log)
+	svc, err := app.BroadcastService(cfg, db, reg, log)
 	if err != nil {
 		db.Close()
 		return nil, nil, err
