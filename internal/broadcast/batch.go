@@ -140,7 +140,8 @@ func (w *Workers) cards(ctx context.Context, tmpl *Template, rows []*Claimed) (m
 func (w *Workers) release(ctx context.Context, c *Campaign, items []item, rec *recorder, notBefore time.Time) error {
 	now := w.svc.cfg.Now()
 	for _, it := range items {
-		if err := rec.add(ctx, Outcome{CampaignID: c.ID, ClientID: it.row.ClientID, Status: StatusQueued, NotBefore: notBefore, At: now}); err != nil {
+		o := Outcome{CampaignID: c.ID, ClientID: it.row.ClientID, Status: StatusQueued, NotBefore: notBefore, At: now, Unsent: true}
+		if err := rec.add(ctx, o); err != nil {
 			return err
 		}
 	}

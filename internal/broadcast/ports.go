@@ -119,6 +119,10 @@ type Outcome struct {
 	MessageID      string
 	NotBefore      time.Time
 	At             time.Time
+	// Unsent marks a row handed back without a send attempt (stopping, the
+	// lease running short, the rate limiter unreachable): its claim does not
+	// count towards MaxAttempts.
+	Unsent bool
 }
 
 // ClientLoader loads full client cards for rendering personalised texts.

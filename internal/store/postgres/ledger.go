@@ -203,11 +203,12 @@ func scanClaimed(rows *sql.Rows, n int) ([]broadcast.Claimed, error) {
 }
 
 // outcomeWidth is the number of parameters of one recorded outcome.
-const outcomeWidth = 7
+const outcomeWidth = 8
 
 // Record implements broadcast.Ledger: the outcomes of claimed rows in one
 // statement on PostgreSQL (a transaction on SQLite). Only rows still queued
-// change, and each leaves its claim; a sent row stamps the client's
+// change, and each leaves its claim (an Unsent one takes its claim back
+// from attempts); a sent row stamps the client's
 // last_broadcast_at (the frequency cap), a blocked row the client's
 // blocked_at, which keeps them out of later campaigns.
 func (s *Store) Record(ctx context.Context, outcomes []broadcast.Outcome) error {
@@ -231,13 +232,17 @@ func outcomeArgs(o broadcast.Outcome) []any {
 	if !o.NotBefore.IsZero() {
 		nb = stampTime(o.NotBefore)
 	}
-	return []any{o.CampaignID, o.ClientID, o.Status, o.Reason, o.MessageID, nb, stampTime(o.At)}
+	unsent := 0 // the claim to take back from attempts
+	if o.Unsent {
+		unsent = 1
+	}
+	return []any{o.CampaignID, o.ClientID, o.Status, o.Reason, o.MessageID, nb, stampTime(o.At), unsent}
 }
 
 func (s *Store) recordPostgres(ctx context.Context, outcomes []broadcast.Outcome) error {
 	var b strings.Builder
-	b.WriteString("WITH v (campaign_id, client_id, status, reason, mid, nb, at) AS (VALUES " +
-		"(?::bigint, ?::bigint, ?::text, ?::text, ?::text, ?::timestamptz, ?::timestamptz)")
+	b.WriteString("WITH v (campaign_id, client_id, status, reason, mid, nb, at, unsent) AS (VALUES " +
+		"(?::bigint, ?::bigint, ?::text, ?::text, ?::text, ?::timestamptz, ?::timestamptz, ?::int)")
 	if len(outcomes) > 1 {
 		b.WriteString(", ")
 		writeValues(&b, len(outcomes)-1, outcomeWidth)
@@ -246,6 +251,7 @@ func (s *Store) recordPostgres(ctx context.Context, outcomes []broadcast.Outcome
 		platform_message_id = CASE WHEN v.mid = '' THEN d.platform_message_id ELSE v.mid END,
 		next_attempt_at = COALESCE(v.nb, d.next_attempt_at),
 		sent_at = CASE WHEN v.status = 'sent' THEN v.at ELSE d.sent_at END,
+		attempts = GREATEST(d.attempts - v.unsent, 0),
 		claimed_by = NULL, claimed_at = NULL, updated_at = v.at
 		FROM v WHERE d.campaign_id = v.campaign_id AND d.client_id = v.client_id AND d.status = 'queued'
 		RETURNING d.client_id, v.status, v.at),
@@ -270,9 +276,10 @@ func recordSQLite(tx *gorm.DB, outcomes []broadcast.Outcome) error {
 			platform_message_id = CASE WHEN ? = '' THEN platform_message_id ELSE ? END,
 			next_attempt_at = COALESCE(?, next_attempt_at),
 			sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
+			attempts = MAX(attempts - ?, 0),
 			claimed_by = NULL, claimed_at = NULL, updated_at = ?
 			WHERE campaign_id = ? AND client_id = ? AND status = 'queued'`,
-			a[2], a[3], a[4], a[4], a[5], a[2], a[6], a[6], a[0], a[1])
+			a[2], a[3], a[4], a[4], a[5], a[2], a[6], a[7], a[6], a[0], a[1])
 		if res.Error != nil {
 			return res.Error
 		}

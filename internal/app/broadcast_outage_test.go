@@ -1,0 +1,59 @@
+package app
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chathub/chathub/internal/broadcast"
+)
+
+// TestRunRedisOutageMidCampaign cuts Redis (through a fault proxy) while
+// `chathub run` sends a campaign at Telegram's 30 msg/s, enforced by the
+// fake with 429s: sending pauses (no grant from the shared budget, so no
+// send) and no row fails or loses an attempt because of it; once Redis is
+// back the campaign resumes and finishes, each recipient with exactly one
+// message and no 429.
+func TestRunRedisOutageMidCampaign(t *testing.T) {
+	t.Parallel()
+	e := newCastEnv(t, nil)
+	redis := proxyRedis(t, &e.cfg)
+	e.start(t)
+	const n = 150
+	e.seed(t, n)
+	e.fake.SetRateLimit(30, time.Second, 1)
+	c := e.launch(t, "Новости недели")
+	eventually(t, "30 messages are sent", func() bool { return e.fake.Calls("sendMessage") >= 30 })
+
+	redis.Cut()
+	time.Sleep(300 * time.Millisecond) // sends granted before the cut finish
+	atCut := e.fake.Calls("sendMessage")
+	time.Sleep(2 * time.Second)
+	if got := e.fake.Calls("sendMessage"); got != atCut {
+		t.Fatalf("%d messages sent while Redis was unreachable", got-atCut)
+	}
+	if atCut >= n {
+		t.Fatalf("all %d sent before the cut: the test shows nothing", n)
+	}
+	if got := e.count(t, "SELECT COUNT(*) FROM deliveries WHERE campaign_id = $1 AND status <> 'queued' AND status <> 'sent'", c.ID); got != 0 {
+		t.Fatalf("%d rows failed or skipped during the outage", got)
+	}
+	if !strings.Contains(e.logs.String(), "rate limiter unavailable; pausing") {
+		t.Fatal("no log line says the broadcaster paused")
+	}
+
+	redis.Restore()
+	st := e.waitState(t, c.ID, broadcast.Done)
+	if st.Sent != n || st.Failed != 0 {
+		t.Fatalf("stats %+v, want %d sent, none failed", st, n)
+	}
+	e.exactlyOnce(t, n)
+	if got := e.fake.TooManyRequests(); got != 0 {
+		t.Fatalf("%d sends got 429", got)
+	}
+	// The claims handed back while Redis was down did not count as attempts.
+	if got := e.count(t, "SELECT MAX(attempts) FROM deliveries WHERE campaign_id = $1", c.ID); got != 1 {
+		t.Fatalf("a row took %d attempts", got)
+	}
+	t.Logf("%d sent before the cut, %d after the restore", atCut, n-atCut)
+}
