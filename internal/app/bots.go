@@ -53,7 +53,8 @@ func telegramBot(c config.Telegram, stores *Stores, logger *slog.Logger) (Bot, e
 	if err != nil {
 		return Bot{}, err
 	}
-	ch := &broadcast.Channel{Platform: messenger.Telegram, Sender: tg, Limiter: budget, RateHint: c.BroadcastRPS()}
+	ch := &broadcast.Channel{Platform: messenger.Telegram, Sender: tg, RateHint: c.BroadcastRPS(),
+		Limiter: broadcast.NewEagerLimiter(budget, broadcast.DefaultEagerLead)}
 	if c.PaidBroadcast {
 		ch.Sender = tg.PaidBroadcaster()
 	}

@@ -1,0 +1,97 @@
+package broadcast_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chathub/chathub/internal/broadcast"
+)
+
+// fakeAllower grants from opensAt on; it records when each try came.
+type fakeAllower struct {
+	mu      sync.Mutex
+	opensAt time.Time
+	err     error
+	tries   []time.Time
+	paused  time.Duration
+}
+
+func (f *fakeAllower) Allow(_ context.Context, n int) (bool, time.Duration, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := time.Now()
+	f.tries = append(f.tries, now)
+	if f.err != nil {
+		return false, 0, f.err
+	}
+	if now.Before(f.opensAt) {
+		return false, f.opensAt.Sub(now), nil
+	}
+	return true, 0, nil
+}
+
+func (f *fakeAllower) Pause(_ context.Context, d time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.paused = d
+	return f.err
+}
+
+func TestEagerLimiter(t *testing.T) {
+	t.Parallel()
+	down := errors.New("redis: connection refused")
+	tests := []struct {
+		name      string
+		wait      time.Duration // until the slot opens
+		err       error
+		ctxAfter  time.Duration // 0: no deadline
+		wantErr   error
+		wantTries int // at least
+	}{
+		{"granted at once", 0, nil, 0, nil, 1},
+		{"tries early, then until granted", 30 * time.Millisecond, nil, 0, nil, 3},
+		{"budget error returned at once", 0, down, 0, down, 1},
+		{"context ends first", time.Hour, nil, 20 * time.Millisecond, context.DeadlineExceeded, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := &fakeAllower{opensAt: time.Now().Add(tt.wait), err: tt.err}
+			ctx := context.Background()
+			if tt.ctxAfter > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.ctxAfter)
+				defer cancel()
+			}
+			err := broadcast.NewEagerLimiter(f, 5*time.Millisecond).Wait(ctx, 1)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("Wait = %v, want %v", err, tt.wantErr)
+			}
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if len(f.tries) < tt.wantTries {
+				t.Fatalf("%d tries, want at least %d", len(f.tries), tt.wantTries)
+			}
+			if tt.wantErr == nil && tt.wait > 0 {
+				// Never granted before the slot; the try before the grant came
+				// within the lead, not a whole wait early.
+				last := f.tries[len(f.tries)-1]
+				prev := f.tries[len(f.tries)-2]
+				if last.Before(f.opensAt) || f.opensAt.Sub(prev) > 6*time.Millisecond {
+					t.Fatalf("tries at %v, slot at %v", f.tries, f.opensAt)
+				}
+			}
+		})
+	}
+}
+
+func TestEagerLimiterPause(t *testing.T) {
+	t.Parallel()
+	f := &fakeAllower{}
+	if err := broadcast.NewEagerLimiter(f, 0).Pause(context.Background(), 3*time.Second); err != nil || f.paused != 3*time.Second {
+		t.Fatalf("Pause: %v, budget paused for %s", err, f.paused)
+	}
+}
