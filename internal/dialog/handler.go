@@ -144,8 +144,7 @@ func (h *Handler) run(ctx context.Context, key messenger.ChatKey, upd *messenger
 	if err := h.saveState(ctx, key, &st, stored, upd, res); err != nil {
 		return err
 	}
-	h.send(ctx, key, upd, res.Replies)
-	return nil
+	return h.send(ctx, key, upd, res.Replies)
 }
 
 // updateID is the update's platform id, "" when there is none.
@@ -171,8 +170,7 @@ func (h *Handler) resend(ctx context.Context, key messenger.ChatKey, upd *messen
 		return nil
 	}
 	h.cfg.Logger.Info("update was applied before; sending its recorded replies", "chat", key.String(), "update", upd.ID, "replies", len(replies))
-	h.send(ctx, key, upd, replies)
-	return nil
+	return h.send(ctx, key, upd, replies)
 }
 
 // decide runs the decision without the client card first and again with it
@@ -234,9 +232,12 @@ func (h *Handler) saveState(ctx context.Context, key messenger.ChatKey, old *Sta
 }
 
 // send delivers replies in order, each with an idempotency key of the update
-// and its index. A blocked client is recorded; other failures are logged (the
-// state already moved on).
-func (h *Handler) send(ctx context.Context, key messenger.ChatKey, upd *messenger.Update, replies []messenger.OutMessage) {
+// and its index. A blocked client is recorded; a refused message (bad
+// request) is logged and skipped. Any other failure (network, rate limit,
+// deadline) stops the sending and is returned when the update has an id: the
+// state already recorded the replies, so the pipeline retries the update and
+// the retry sends them again (see resend). Without an id it is logged.
+func (h *Handler) send(ctx context.Context, key messenger.ChatKey, upd *messenger.Update, replies []messenger.OutMessage) error {
 	for i, msg := range replies {
 		sendCtx := ctx
 		if upd != nil && upd.ID != "" {
@@ -249,12 +250,18 @@ func (h *Handler) send(ctx context.Context, key messenger.ChatKey, upd *messenge
 			continue
 		}
 		h.cfg.Logger.Warn("send reply failed", "chat", key.String(), "err", err)
-		if errors.Is(err, messenger.ErrBlocked) {
+		switch {
+		case errors.Is(err, messenger.ErrBlocked):
 			ch := crm.Changes{Now: h.cfg.Now(), Blocked: true}
 			if _, err := h.cfg.Clients.ApplyChanges(ctx, key, &ch); err != nil {
 				h.cfg.Logger.Error("record blocked client failed", "chat", key.String(), "err", err)
 			}
-			return
+			return nil
+		case errors.Is(err, messenger.ErrBadRequest):
+			continue
+		case updateID(upd) != "":
+			return fmt.Errorf("send reply %d of %d to %s: %w", i+1, len(replies), key, err)
 		}
 	}
+	return nil
 }

@@ -1,9 +1,11 @@
 package dialog
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chathub/chathub/internal/messenger"
 )
@@ -67,6 +69,54 @@ func TestRedeliveredUpdateIsNotRunAgain(t *testing.T) {
 			}
 			if after := f.states.st[testChat]; after.Rev != before.Rev || string(after.Data) != string(before.Data) {
 				t.Errorf("redelivery changed the state: %+v -> %+v", before, after)
+			}
+		})
+	}
+}
+
+// TestFailedSendIsRetriedFromTheRecord: a reply that cannot be sent for a
+// transient reason fails the update (the pipeline retries it), and the retry
+// sends the recorded reply instead of running the engine again; a refused
+// (bad request) or blocked send does not fail the update.
+func TestFailedSendIsRetriedFromTheRecord(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		err     error
+		wantErr bool
+	}{
+		{"transient", messenger.ErrTransient, true},
+		{"rate limited", &messenger.RateLimitError{RetryAfter: time.Second}, true},
+		{"deadline", context.DeadlineExceeded, true},
+		{"bad request", messenger.ErrBadRequest, false},
+		{"blocked", messenger.ErrBlocked, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newHandlerFixture(t)
+			f.say(t, withID(text("/start"), "1"))
+			f.states.confirm(testChat, "1")
+			f.sender.mu.Lock()
+			f.sender.err = tt.err
+			f.sender.mu.Unlock()
+			err := f.h.Handle(context.Background(), withID(button("yes"), "2"))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("Handle = %v; want an error: %v", err, tt.wantErr)
+			}
+			f.sender.mu.Lock()
+			f.sender.err = nil
+			f.sender.mu.Unlock()
+			answers := len(f.clients.answers)
+			got := f.say(t, withID(button("yes"), "2")) // the pipeline's retry
+			switch {
+			case tt.wantErr && (len(got) != 1 || !strings.Contains(got[0], "обращаться")):
+				t.Fatalf("retry sent %q; want the recorded question", got)
+			case !tt.wantErr && len(got) != 0 && !strings.Contains(got[0], "обращаться"):
+				t.Fatalf("retry sent %q", got)
+			}
+			if len(f.clients.answers) != answers {
+				t.Error("the retry recorded the answer again")
 			}
 		})
 	}

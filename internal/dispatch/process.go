@@ -62,7 +62,11 @@ func (d *Dispatcher) attempt(ctx context.Context, j job) (outcome, error) {
 	case dup:
 		return outcomeDuplicate, nil
 	}
-	err = d.safeHandle(ctx, j)
+	// The wait for the turn must not eat the handler's time: it gets a full
+	// HandleTimeout from now, which the turn's TTL covers.
+	hctx, cancel := context.WithTimeout(d.baseCtx, d.cfg.HandleTimeout)
+	defer cancel()
+	err = d.safeHandle(hctx, j)
 	poison := errors.Is(err, errPanic)
 	if lerr := leave(ctx, err == nil || poison); lerr != nil {
 		// The update stays handled; a failed leave only delays the chat's
