@@ -1,8 +1,8 @@
 package telegram
 
 import (
-	"bytes"
 	"context"
+	"github.com/chathub/chathub/internal/platformtest/logtest"
 	"log/slog"
 	"strings"
 	"sync"
@@ -14,22 +14,7 @@ import (
 )
 
 // syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = logtest.Buffer
 
 // newTestBot starts a fake server and a Bot on it (short poll timeout and
 // retry delays, debug logs captured). At the end of the test the logs must

@@ -1,14 +1,13 @@
 package admin
 
 import (
-	"bytes"
 	"encoding/json"
+	"github.com/chathub/chathub/internal/platformtest/logtest"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/chathub/chathub/internal/crm"
@@ -24,23 +23,8 @@ type apiEnv struct {
 	logs *syncBuffer
 }
 
-// syncBuffer collects log output from concurrent handlers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is a log sink safe for concurrent writers.
+type syncBuffer = logtest.Buffer
 
 func newAPIEnv(t *testing.T, token string) *apiEnv {
 	t.Helper()

@@ -1,10 +1,10 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/chathub/chathub/internal/platformtest/logtest"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -431,21 +431,5 @@ var updateIDs atomic.Int64
 
 func (r *recorder) nextID() int64 { return updateIDs.Add(1) }
 
-// syncBuffer is a goroutine-safe log sink (the registry logs from its
-// watcher goroutine).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a log sink safe for concurrent writers.
+type syncBuffer = logtest.Buffer

@@ -1,10 +1,10 @@
 package scenario
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/chathub/chathub/internal/platformtest/logtest"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,23 +14,8 @@ import (
 	"time"
 )
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a log sink safe for concurrent writers.
+type syncBuffer = logtest.Buffer
 
 // memStore is an in-memory VersionStore.
 type memStore struct {
