@@ -1,19 +1,13 @@
 package config
 
 import (
-	"strings"
 	"testing"
 	"time"
 )
 
 func TestBroadcastSettings(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name    string
-		env     map[string]string
-		check   func(Config) bool
-		wantErr string
-	}{
+	tests := []envCase{
 		{"defaults", nil, func(c Config) bool {
 			return c.Telegram.RequestsPerSecond == 30 && !c.Telegram.PaidBroadcast && c.Telegram.BroadcastRPS() == 30 &&
 				c.Broadcast.Workers == 4 && c.Broadcast.FrequencyCap == 168*time.Hour &&
@@ -44,21 +38,7 @@ func TestBroadcastSettings(t *testing.T) {
 		{"timezone unknown", map[string]string{"DEFAULT_TIMEZONE": "Mars/Olympus"}, nil, `DEFAULT_TIMEZONE must be an IANA timezone name such as Europe/Moscow or Asia/Yekaterinburg, got "Mars/Olympus"`},
 		{"timezone local", map[string]string{"DEFAULT_TIMEZONE": "Local"}, nil, "DEFAULT_TIMEZONE"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			c, err := FromEnv(func(k string) string { return tt.env[k] })
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want mention of %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || !tt.check(c) {
-				t.Fatalf("FromEnv = %+v, %v", c, err)
-			}
-		})
-	}
+	runEnvCases(t, tests)
 }
 
 func TestBroadcastLocation(t *testing.T) {

@@ -9,12 +9,7 @@ import (
 
 func TestFromEnv(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name    string
-		env     map[string]string
-		check   func(Config) bool
-		wantErr string
-	}{
+	tests := []envCase{
 		{"defaults", nil, func(c Config) bool {
 			return c.ScenariosDir == "scenarios" && c.StateTTL == 720*time.Hour && c.RedisPrefix == "chathub" && c.DatabaseURL == ""
 		}, ""},
@@ -36,21 +31,7 @@ func TestFromEnv(t *testing.T) {
 		{"admin token short", map[string]string{"ADMIN_TOKEN": "short-secret"}, nil, "ADMIN_TOKEN must be at least 16 characters (got 12)"},
 		{"admin token space", map[string]string{"ADMIN_TOKEN": "0123456789 abcdef"}, nil, "ADMIN_TOKEN must not contain spaces"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			c, err := FromEnv(func(k string) string { return tt.env[k] })
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want mention of %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || !tt.check(c) {
-				t.Fatalf("FromEnv = %+v, %v", c, err)
-			}
-		})
-	}
+	runEnvCases(t, tests)
 }
 
 func TestAdminTokenNeverInErrors(t *testing.T) {
@@ -107,5 +88,34 @@ func TestValidateBots(t *testing.T) {
 	}
 	if _, err := FromEnv(func(k string) string { return map[string]string{"VK_GROUP_ID": "abc"}[k] }); err == nil {
 		t.Fatal("bad VK_GROUP_ID accepted")
+	}
+}
+
+// envCase is one FromEnv table row: the environment and either a check of
+// the Config or a substring of the expected error.
+type envCase struct {
+	name    string
+	env     map[string]string
+	check   func(Config) bool
+	wantErr string
+}
+
+// runEnvCases runs FromEnv table rows as parallel subtests.
+func runEnvCases(t *testing.T, tests []envCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := FromEnv(func(k string) string { return tt.env[k] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want mention of %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !tt.check(c) {
+				t.Fatalf("FromEnv = %+v, %v", c, err)
+			}
+		})
 	}
 }
