@@ -68,27 +68,13 @@ func twoProcesses(t *testing.T, c goredis.UniversalClient, limit Limit) (*Limite
 
 func TestLimiter(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name string
-		run  func(t *testing.T, c goredis.UniversalClient)
-	}{
+	cases := []suiteCase{
 		{"SharedRateAcrossProcesses", testSharedRate},
 		{"PauseStopsEveryProcess", testPause},
 		{"WaitHonoursContext", testWaitContext},
 		{"AllowAndBurst", testAllowBurst},
 	}
-	for _, b := range limiterBackends {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			c := b.client(t)
-			for _, tc := range cases {
-				t.Run(tc.name, func(t *testing.T) {
-					t.Parallel()
-					tc.run(t, c)
-				})
-			}
-		})
-	}
+	runSuite(t, limiterBackends, cases)
 }
 
 // testSharedRate saturates one bucket from two processes, four waiters each,

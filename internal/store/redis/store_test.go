@@ -130,11 +130,31 @@ func cleanupPrefix(t testing.TB, c goredis.UniversalClient, prefix string) {
 
 var chat = messenger.ChatKey{Platform: messenger.Telegram, ID: "123"}
 
-// suite is the behaviour every backend must show.
-var suite = []struct {
+// suiteCase is one behaviour run against a backend's client.
+type suiteCase struct {
 	name string
 	run  func(t *testing.T, c goredis.UniversalClient)
-}{
+}
+
+// runSuite runs every case against every backend, all in parallel.
+func runSuite(t *testing.T, backends []backend, cases []suiteCase) {
+	t.Helper()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			c := b.client(t)
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel()
+					tc.run(t, c)
+				})
+			}
+		})
+	}
+}
+
+// suite is the behaviour every backend must show.
+var suite = []suiteCase{
 	{"LoadAbsent", testLoadAbsent},
 	{"SaveCreate", testSaveCreate},
 	{"StaleRevisionConflicts", testStaleRevision},
@@ -153,18 +173,7 @@ var suite = []struct {
 
 func TestStore(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			c := b.client(t)
-			for _, tc := range suite {
-				t.Run(tc.name, func(t *testing.T) {
-					t.Parallel()
-					tc.run(t, c)
-				})
-			}
-		})
-	}
+	runSuite(t, backends, suite)
 }
 
 func testLoadAbsent(t *testing.T, c goredis.UniversalClient) {
