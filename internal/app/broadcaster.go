@@ -50,7 +50,7 @@ func newBroadcaster(cfg config.Config, stores *Stores, bots []Bot, logger *slog.
 		return nil, err
 	}
 	w, err := broadcast.NewWorkers(broadcast.WorkersConfig{
-		Service: svc, Channels: chs, Workers: cfg.Broadcast.Workers, Logger: logger.With("component", "broadcast"),
+		Service: svc, Channels: chs, Workers: cfg.Broadcast.Workers, Lease: cfg.Broadcast.Lease, Logger: logger.With("component", "broadcast"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("broadcaster: %w", err)

@@ -28,6 +28,11 @@ type Broadcast struct {
 	// DefaultTimezone (DEFAULT_TIMEZONE, an IANA name) is the timezone of
 	// clients whose own is unknown. Default "Europe/Moscow".
 	DefaultTimezone string
+	// Lease (BROADCAST_LEASE, Go duration, 1s..1h) is how long a claimed
+	// ledger row belongs to the process that claimed it: a process that dies
+	// mid-send leaves its rows to be taken over after it, and a worker stops
+	// sending a claimed batch at half of it. Default 2m.
+	Lease time.Duration
 }
 
 // Defaults of Broadcast and of the Telegram broadcast budget.
@@ -36,6 +41,7 @@ const (
 	DefaultFrequencyCap     = broadcast.DefaultFrequencyCap
 	DefaultQuietHours       = broadcast.DefaultQuietHours
 	DefaultTimezone         = "Europe/Moscow"
+	DefaultBroadcastLease   = broadcast.DefaultLease
 	// DefaultTelegramRPS is Telegram's limit on a bot's messages per second.
 	DefaultTelegramRPS = 30
 	// MaxTelegramRPS is the most TELEGRAM_RPS accepts without paid broadcasts.
@@ -69,6 +75,7 @@ func readBroadcast(getenv func(string) string, c *Config) []error {
 		intVar(getenv, "BROADCAST_WORKERS", &c.Broadcast.Workers),
 		intVar(getenv, "TELEGRAM_RPS", &c.Telegram.RequestsPerSecond),
 		boolVar(getenv, "TELEGRAM_PAID_BROADCAST", &c.Telegram.PaidBroadcast),
+		durationVar(getenv, "BROADCAST_LEASE", &c.Broadcast.Lease),
 	}
 	if v := strings.TrimSpace(getenv("FREQUENCY_CAP")); v != "" {
 		if strings.EqualFold(v, "off") {
@@ -104,6 +111,9 @@ func (c *Config) validateBroadcast() error {
 	var errs []error
 	if c.Broadcast.Workers < 1 || c.Broadcast.Workers > 256 {
 		errs = append(errs, fmt.Errorf("BROADCAST_WORKERS must be 1..256 sending goroutines, got %d", c.Broadcast.Workers))
+	}
+	if l := c.Broadcast.Lease; l < time.Second || l > time.Hour {
+		errs = append(errs, fmt.Errorf("BROADCAST_LEASE must be 1s..1h (how long a claimed row belongs to its process), got %s", l))
 	}
 	if c.Broadcast.FrequencyCap < 0 {
 		errs = append(errs, fmt.Errorf("FREQUENCY_CAP must be a positive duration such as 168h, or off, got %s", c.Broadcast.FrequencyCap))

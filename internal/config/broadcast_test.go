@@ -11,8 +11,13 @@ func TestBroadcastSettings(t *testing.T) {
 		{"defaults", nil, func(c Config) bool {
 			return c.Telegram.RequestsPerSecond == 30 && !c.Telegram.PaidBroadcast && c.Telegram.BroadcastRPS() == 30 &&
 				c.Broadcast.Workers == 4 && c.Broadcast.FrequencyCap == 168*time.Hour &&
-				c.Broadcast.QuietHours == "21:00-09:00" && c.Broadcast.DefaultTimezone == "Europe/Moscow"
+				c.Broadcast.QuietHours == "21:00-09:00" && c.Broadcast.DefaultTimezone == "Europe/Moscow" &&
+				c.Broadcast.Lease == 2*time.Minute
 		}, ""},
+		{"lease", map[string]string{"BROADCAST_LEASE": "15s"}, func(c Config) bool { return c.Broadcast.Lease == 15*time.Second }, ""},
+		{"lease too short", map[string]string{"BROADCAST_LEASE": "500ms"}, nil, "BROADCAST_LEASE must be 1s..1h"},
+		{"lease too long", map[string]string{"BROADCAST_LEASE": "2h"}, nil, "BROADCAST_LEASE must be 1s..1h"},
+		{"lease not a duration", map[string]string{"BROADCAST_LEASE": "long"}, nil, "BROADCAST_LEASE"},
 		{"values", map[string]string{"TELEGRAM_RPS": "20", "BROADCAST_WORKERS": "8", "FREQUENCY_CAP": "24h",
 			"QUIET_HOURS": "22:30-08:00", "DEFAULT_TIMEZONE": "Asia/Yekaterinburg"}, func(c Config) bool {
 			return c.Telegram.BroadcastRPS() == 20 && c.Broadcast.Workers == 8 && c.Broadcast.FrequencyCap == 24*time.Hour &&

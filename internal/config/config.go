@@ -122,7 +122,7 @@ func Default() Config {
 		StateTTL:        30 * 24 * time.Hour,
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       "text",
-		Broadcast: Broadcast{Workers: DefaultBroadcastWorkers, FrequencyCap: DefaultFrequencyCap,
+		Broadcast: Broadcast{Workers: DefaultBroadcastWorkers, Lease: DefaultBroadcastLease, FrequencyCap: DefaultFrequencyCap,
 			QuietHours: DefaultQuietHours, DefaultTimezone: DefaultTimezone},
 	}
 }
