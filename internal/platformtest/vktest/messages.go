@@ -100,6 +100,7 @@ type messageStore struct {
 	byID    map[int]*Message
 	dedupe  map[dedupeKey]int
 	cursors map[int]int
+	deduped int // sends answered with an earlier message (random_id seen)
 }
 
 func newMessageStore() messageStore {
@@ -278,6 +279,10 @@ func (s *Server) deliverLocked(peer int, o outgoing) (int, int) {
 	key := dedupeKey{peer, o.randomID}
 	if o.randomID != 0 {
 		if id, ok := s.msgs.dedupe[key]; ok {
+			s.msgs.deduped++
+			if s.onSend != nil {
+				s.onSend(*s.msgs.byID[id], true)
+			}
 			return id, 0
 		}
 	}
@@ -291,6 +296,9 @@ func (s *Server) deliverLocked(peer int, o outgoing) (int, int) {
 	s.msgs.byID[m.ID] = m
 	if o.randomID != 0 {
 		s.msgs.dedupe[key] = m.ID
+	}
+	if s.onSend != nil {
+		s.onSend(*m, false)
 	}
 	s.notifyLocked()
 	return m.ID, 0

@@ -71,6 +71,8 @@ type Server struct {
 	eventSeq    int
 	rate        rateLimit
 	changed     chan struct{} // closed and replaced on every state change
+
+	onSend func(m Message, deduped bool) // SetOnSend
 }
 
 // New starts a fake VK API server for t.
@@ -343,11 +345,16 @@ func requestParams(method string, form url.Values) []map[string]string {
 	return params
 }
 
+// writeJSON writes v as the answer. A value that does not encode is the
+// fake's bug (panic); a client that went away before its answer (a killed
+// process) is not.
 func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	if err := json.NewEncoder(w).Encode(v); err != nil {
+	body, err := json.Marshal(v)
+	if err != nil {
 		panic(fmt.Sprintf("vktest: encode answer: %v", err))
 	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, _ = w.Write(append(body, '\n'))
 }
 
 // groupsGetByID answers groups.getById for the fake community.
