@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"time"
 
 	"github.com/chathub/chathub/bots/telegram"
 	"github.com/chathub/chathub/bots/vk"
@@ -38,9 +39,14 @@ func Bots(cfg config.Config, stores *Stores, logger *slog.Logger) ([]Bot, error)
 	return bots, nil
 }
 
+// telegramChatSpacing keeps a bot's broadcasts to one chat under Telegram's
+// limit of one message a second, with room for the network's jitter
+// between two sends.
+const telegramChatSpacing = 1100 * time.Millisecond
+
 // telegramBot builds the Telegram adapter; its broadcasts draw on the bot's
-// shared budget (telegramBudget) and, with TELEGRAM_PAID_BROADCAST, are
-// paid broadcasts.
+// shared budget (telegramBudget), are spaced per chat (telegramChatSpacing)
+// and, with TELEGRAM_PAID_BROADCAST, are paid broadcasts.
 func telegramBot(c config.Telegram, stores *Stores, logger *slog.Logger) (Bot, error) {
 	tg, err := telegram.New(telegram.Config{
 		Token: c.Token, APIURL: c.APIURL, WebhookURL: c.WebhookURL, WebhookSecret: c.WebhookSecret,
@@ -53,8 +59,12 @@ func telegramBot(c config.Telegram, stores *Stores, logger *slog.Logger) (Bot, e
 	if err != nil {
 		return Bot{}, err
 	}
+	pacer, err := stores.State.ChatPacer("telegram:"+telegramBotID(c.Token), telegramChatSpacing)
+	if err != nil {
+		return Bot{}, fmt.Errorf("telegram chat pacer: %w", err)
+	}
 	ch := &broadcast.Channel{Platform: messenger.Telegram, Sender: tg, RateHint: c.BroadcastRPS(),
-		Limiter: broadcast.NewEagerLimiter(budget, broadcast.DefaultEagerLead)}
+		Limiter: broadcast.NewEagerLimiter(budget, broadcast.DefaultEagerLead), ChatPacer: pacer}
 	if c.PaidBroadcast {
 		ch.Sender = tg.PaidBroadcaster()
 	}

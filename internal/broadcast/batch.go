@@ -10,15 +10,34 @@ import (
 	"github.com/chathub/chathub/internal/messenger"
 )
 
+// lease is a worker's hold on the rows of one claim, counted from just
+// before the claim by this process's clock: the database lets another
+// process take the rows once the lease has passed, so every send must be
+// over, and recorded, well before.
+type lease struct {
+	worker string
+	start  time.Time
+	length time.Duration
+}
+
+// sendable reports whether a send may still start: up to half the lease.
+func (l lease) sendable() bool { return time.Since(l.start) < l.length/2 }
+
+// sendDeadline is when a send still running is cut short: at 3/4 of the
+// lease, leaving a quarter of it to record the outcome.
+func (l lease) sendDeadline() time.Time { return l.start.Add(l.length * 3 / 4) }
+
 // recorder keeps a worker's outcomes and writes them in small batches: the
 // send-to-record window is at most FlushSize sends or FlushInterval.
 type recorder struct {
 	w       *Workers
+	worker  string // the claim the outcomes settle
 	pending []Outcome
 	since   time.Time
 }
 
 func (r *recorder) add(ctx context.Context, o Outcome) error {
+	o.Worker = r.worker
 	if len(r.pending) == 0 {
 		r.since = time.Now()
 	}
@@ -52,16 +71,15 @@ type item struct {
 	text string
 }
 
-// handle re-checks, renders and sends one claimed batch of campaign c.
-func (w *Workers) handle(ctx context.Context, c *Campaign, ch *Channel, rows []Claimed) error {
-	rec := &recorder{w: w}
-	deadline := time.Now().Add(w.cfg.Lease / 2)
+// handle re-checks, renders and sends one batch of campaign c claimed under l.
+func (w *Workers) handle(ctx context.Context, c *Campaign, ch *Channel, rows []Claimed, l lease) error {
+	rec := &recorder{w: w, worker: l.worker}
 	items, err := w.prepare(ctx, c, rows, rec)
 	if err == nil {
 		if ch.Batch != nil {
-			err = w.sendBatches(ctx, c, ch, items, rec, deadline)
+			err = w.sendBatches(ctx, c, ch, items, rec, l)
 		} else {
-			err = w.sendEach(ctx, c, ch, items, rec, deadline)
+			err = w.sendEach(ctx, c, ch, items, rec, l)
 		}
 	}
 	if ferr := rec.flush(ctx); ferr != nil && err == nil {
@@ -148,23 +166,35 @@ func (w *Workers) release(ctx context.Context, c *Campaign, items []item, rec *r
 	return nil
 }
 
-// sendEach sends items one by one through the bot and chat budgets.
-func (w *Workers) sendEach(ctx context.Context, c *Campaign, ch *Channel, items []item, rec *recorder, deadline time.Time) error {
+// sendEach sends items one by one through the chat's and the bot's
+// budgets, within the lease: no send starts after half of it (a budget wait
+// can take that long when the bot's budget is shared), and a send still
+// running at 3/4 of it is cut short.
+func (w *Workers) sendEach(ctx context.Context, c *Campaign, ch *Channel, items []item, rec *recorder, l lease) error {
 	for i, it := range items {
-		if w.stopped() || ctx.Err() != nil || time.Now().After(deadline) {
+		if w.stopped() || ctx.Err() != nil || !l.sendable() {
 			return w.release(ctx, c, items[i:], rec, time.Time{})
 		}
-		if err := w.wait(ctx, ch, it.chat); err != nil {
-			// No grant (Redis down, or stopping): nothing is sent; the rest
-			// is handed back and retried once the budget answers again.
-			w.log.WarnContext(ctx, "broadcast: rate limiter unavailable; pausing", "campaign", c.ID, "err", err)
-			if rerr := w.release(ctx, c, items[i:], rec, w.svc.cfg.Now().Add(time.Second)); rerr != nil {
-				return rerr
-			}
-			return err
+		// The chat's slot is taken once the bot's budget granted the send,
+		// so the spacing the chat sees is the pacer's, not shortened by a
+		// budget wait between the two.
+		err := w.waitBudget(ctx, ch)
+		open := false
+		if err == nil {
+			open, err = w.chatOpen(ctx, c, ch, it, rec)
 		}
-		sctx := messenger.WithIdempotencyKey(ctx, deliveryKey(c.ID, it.row.ClientID))
+		if err != nil {
+			return w.pause(ctx, c, items[i:], rec, err)
+		}
+		if !open {
+			continue
+		}
+		if !l.sendable() {
+			return w.release(ctx, c, items[i:], rec, time.Time{})
+		}
+		sctx, cancel := context.WithDeadline(messenger.WithIdempotencyKey(ctx, deliveryKey(c.ID, it.row.ClientID)), l.sendDeadline())
 		sent, err := ch.Sender.Send(sctx, buildMessage(c, it.chat, it.text))
+		cancel()
 		if err := rec.add(ctx, w.outcome(ctx, c, ch, it.row, sent, err)); err != nil {
 			return err
 		}
@@ -172,27 +202,41 @@ func (w *Workers) sendEach(ctx context.Context, c *Campaign, ch *Channel, items 
 	return nil
 }
 
-// wait takes one unit of the bot's and the chat's budgets.
-func (w *Workers) wait(ctx context.Context, ch *Channel, chat messenger.ChatKey) error {
-	if ch.Limiter != nil {
-		if err := ch.Limiter.Wait(ctx, 1); err != nil {
-			return err
-		}
+// pause hands back items after a budget gave no answer (Redis down, or
+// stopping): nothing of them was sent, and they are retried once the budget
+// answers again. It returns the budget's error.
+func (w *Workers) pause(ctx context.Context, c *Campaign, items []item, rec *recorder, err error) error {
+	w.log.WarnContext(ctx, "broadcast: rate limiter unavailable; pausing", "campaign", c.ID, "err", err)
+	if rerr := w.release(ctx, c, items, rec, w.svc.cfg.Now().Add(time.Second)); rerr != nil {
+		return rerr
 	}
-	if ch.ChatLimiter != nil {
-		l, err := ch.ChatLimiter(chat)
-		if err != nil {
-			return err
-		}
-		if err := l.Wait(ctx, 1); err != nil {
-			return err
-		}
+	return err
+}
+
+// chatOpen takes the chat's slot of ch.ChatPacer; a chat written to less
+// than its spacing ago is handed back for when the slot opens (false), and
+// the bot budget's unit granted for it goes unused.
+func (w *Workers) chatOpen(ctx context.Context, c *Campaign, ch *Channel, it item, rec *recorder) (bool, error) {
+	if ch.ChatPacer == nil {
+		return true, nil
 	}
-	return nil
+	ok, retry, err := ch.ChatPacer.AllowChat(ctx, it.chat)
+	if err != nil || ok {
+		return ok, err
+	}
+	return false, w.release(ctx, c, []item{it}, rec, w.svc.cfg.Now().Add(retry))
+}
+
+// waitBudget takes one unit of the bot's budget.
+func (w *Workers) waitBudget(ctx context.Context, ch *Channel) error {
+	if ch.Limiter == nil {
+		return nil
+	}
+	return ch.Limiter.Wait(ctx, 1)
 }
 
 // sendBatches sends items in groups of the same text, up to BatchChats each.
-func (w *Workers) sendBatches(ctx context.Context, c *Campaign, ch *Channel, items []item, rec *recorder, deadline time.Time) error {
+func (w *Workers) sendBatches(ctx context.Context, c *Campaign, ch *Channel, items []item, rec *recorder, l lease) error {
 	var order []string
 	groups := map[string][]item{}
 	for _, it := range items {
@@ -205,7 +249,7 @@ func (w *Workers) sendBatches(ctx context.Context, c *Campaign, ch *Channel, ite
 	for gi, text := range order {
 		g := groups[text]
 		for len(g) > 0 {
-			if w.stopped() || ctx.Err() != nil || time.Now().After(deadline) {
+			if w.stopped() || ctx.Err() != nil || !l.sendable() {
 				rest = append(rest, g...)
 				for _, t := range order[gi+1:] {
 					rest = append(rest, groups[t]...)
@@ -213,7 +257,7 @@ func (w *Workers) sendBatches(ctx context.Context, c *Campaign, ch *Channel, ite
 				return w.release(ctx, c, rest, rec, time.Time{})
 			}
 			n := min(len(g), ch.BatchChats)
-			if err := w.sendGroup(ctx, c, ch, g[:n], rec); err != nil {
+			if err := w.sendGroup(ctx, c, ch, g[:n], rec, l); err != nil {
 				return err
 			}
 			g = g[n:]
@@ -222,15 +266,14 @@ func (w *Workers) sendBatches(ctx context.Context, c *Campaign, ch *Channel, ite
 	return nil
 }
 
-func (w *Workers) sendGroup(ctx context.Context, c *Campaign, ch *Channel, g []item, rec *recorder) error {
-	if ch.Limiter != nil {
-		if err := ch.Limiter.Wait(ctx, 1); err != nil {
-			w.log.WarnContext(ctx, "broadcast: rate limiter unavailable; pausing", "campaign", c.ID, "err", err)
-			if rerr := w.release(ctx, c, g, rec, w.svc.cfg.Now().Add(time.Second)); rerr != nil {
-				return rerr
-			}
-			return err
-		}
+// sendGroup sends one text to the chats of g in one request, if the lease
+// still allows a send once the bot's budget granted it.
+func (w *Workers) sendGroup(ctx context.Context, c *Campaign, ch *Channel, g []item, rec *recorder, l lease) error {
+	if err := w.waitBudget(ctx, ch); err != nil {
+		return w.pause(ctx, c, g, rec, err)
+	}
+	if !l.sendable() {
+		return w.release(ctx, c, g, rec, time.Time{})
 	}
 	chats := make([]messenger.ChatKey, len(g))
 	for i, it := range g {
@@ -238,8 +281,9 @@ func (w *Workers) sendGroup(ctx context.Context, c *Campaign, ch *Channel, g []i
 	}
 	// One key for the campaign: VK checks random_id per peer, so every
 	// recipient's retry carries the same random_id whatever batch it is in.
-	sctx := messenger.WithIdempotencyKey(ctx, campaignKey(c.ID))
+	sctx, cancel := context.WithDeadline(messenger.WithIdempotencyKey(ctx, campaignKey(c.ID)), l.sendDeadline())
 	sent, errs, err := ch.Batch.SendMany(sctx, buildMessage(c, chats[0], g[0].text), chats)
+	cancel()
 	for i, it := range g {
 		var s messenger.Sent
 		e := err

@@ -166,6 +166,15 @@ func (e *env) limiter(bucket string, rate int) broadcast.Limiter {
 	return l
 }
 
+func (e *env) pacer(name string, interval time.Duration) broadcast.ChatPacer {
+	e.t.Helper()
+	p, err := e.redis.ChatPacer(name, interval)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
 func telegramChannel(t testing.TB, fake *telegramtest.Server) broadcast.Channel {
 	t.Helper()
 	bot, err := telegram.New(telegram.Config{Token: fake.Token(), APIURL: fake.URL(), Logger: slog.New(slog.DiscardHandler)})

@@ -113,6 +113,11 @@ type Claimed struct {
 // Outcome is the result of one claimed row.
 type Outcome struct {
 	CampaignID, ClientID int64
+	// Worker is the claim the outcome settles (ClaimRequest.Worker). A row
+	// claimed since by another worker (this claim outlived its lease) is
+	// left to that worker, unless the outcome is a send: a message that went
+	// out is recorded whoever holds the row.
+	Worker string
 	// Status is a final status, or StatusQueued to hand the row back
 	// (retry after NotBefore).
 	Status, Reason string
@@ -136,6 +141,14 @@ type Limiter interface {
 	Wait(ctx context.Context, n int) error
 	// Pause stops grants for every process for d (a platform's 429).
 	Pause(ctx context.Context, d time.Duration) error
+}
+
+// ChatPacer spaces the messages to one chat across every process (Telegram:
+// at most one message a second to a chat); internal/store/redis implements it.
+type ChatPacer interface {
+	// AllowChat takes the chat's next slot if it is open; if not, retryAfter
+	// is how long until it opens. An error means no slot was taken.
+	AllowChat(ctx context.Context, chat messenger.ChatKey) (ok bool, retryAfter time.Duration, err error)
 }
 
 // BatchSender sends one message to many chats of one platform in a request

@@ -16,7 +16,7 @@ import (
 
 // Defaults of WorkersConfig.
 const (
-	DefaultWorkers       = 4
+	DefaultWorkers       = 8
 	DefaultClaimSize     = 200
 	DefaultLease         = 2 * time.Minute
 	DefaultPollInterval  = 500 * time.Millisecond
@@ -41,8 +41,10 @@ type Channel struct {
 	// 30 msg/s); nil when the adapter paces itself (VK paces every request
 	// by the community's shared budget).
 	Limiter Limiter
-	// ChatLimiter returns the per-chat budget (Telegram: 1 msg/s); nil: none.
-	ChatLimiter func(chat messenger.ChatKey) (Limiter, error)
+	// ChatPacer spaces the sends to one chat (Telegram: 1 msg/s per chat); a
+	// row whose chat had a message less than that ago is handed back for
+	// when its slot opens, and the worker goes on with the others. nil: none.
+	ChatPacer ChatPacer
 	// RateHint is Limiter's rate per second: claims of this channel are
 	// capped at about one second of its sends (see WorkersConfig.ClaimSize);
 	// 0: WorkersConfig.RateHint.
@@ -55,7 +57,8 @@ type Channel struct {
 type WorkersConfig struct {
 	Service  *Service
 	Channels []Channel
-	// Workers is the fixed number of sending goroutines. Default 4.
+	// Workers is the fixed number of sending goroutines. Default 8: enough
+	// that one is always waiting on a 30/s budget while the others record.
 	Workers int
 	// ClaimSize is how many rows one claim takes. Default 200; with a bot
 	// Limiter it is capped at about one second of that budget's sends, so
@@ -64,7 +67,9 @@ type WorkersConfig struct {
 	// RateHint is the bot budget's rate per second used for that cap; 0: none.
 	RateHint int
 	// Lease: a claim older than this belongs to a dead process and is taken
-	// over. Default 2m; a worker hands back what it has not sent by Lease/2.
+	// over. Default 2m. Counted from just before the claim, a worker starts
+	// no send after Lease/2, cuts a send still running at 3/4 of it, and
+	// hands back what it has not sent.
 	Lease time.Duration
 	// PollInterval is how often idle workers look for work and how often
 	// campaigns are started, filled and finished. Default 500ms.
@@ -346,6 +351,9 @@ func (w *Workers) once(ctx context.Context, id string) (bool, error) {
 	start := int(w.next.Add(1))
 	for i := range slots {
 		s := slots[(start+i)%len(slots)]
+		// The lease is counted from before the claim: however long the claim
+		// itself took, the rows are sent and recorded within it.
+		claimed := time.Now()
 		rows, err := w.svc.cfg.Ledger.Claim(ctx, ClaimRequest{
 			Worker: id, CampaignID: s.c.ID, Platform: s.ch.Platform, Limit: s.ch.claimSize,
 			Lease: w.cfg.Lease, Now: w.svc.cfg.Now(),
@@ -354,7 +362,7 @@ func (w *Workers) once(ctx context.Context, id string) (bool, error) {
 			return false, err
 		}
 		if len(rows) > 0 {
-			return true, w.handle(ctx, s.c, s.ch, rows)
+			return true, w.handle(ctx, s.c, s.ch, rows, lease{worker: id, start: claimed, length: w.cfg.Lease})
 		}
 	}
 	return false, nil

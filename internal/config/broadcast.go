@@ -17,7 +17,7 @@ import (
 // the management API and `chathub broadcast` dry runs too).
 type Broadcast struct {
 	// Workers (BROADCAST_WORKERS) is the number of sending goroutines per
-	// process. Default 4, at most 256.
+	// process. Default 8, at most 256.
 	Workers int
 	// FrequencyCap (FREQUENCY_CAP, Go duration; "0" or "off": none) allows at
 	// most one broadcast per client within it. Default 168h (7 days).

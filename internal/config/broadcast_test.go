@@ -10,7 +10,7 @@ func TestBroadcastSettings(t *testing.T) {
 	tests := []envCase{
 		{"defaults", nil, func(c Config) bool {
 			return c.Telegram.RequestsPerSecond == 30 && !c.Telegram.PaidBroadcast && c.Telegram.BroadcastRPS() == 30 &&
-				c.Broadcast.Workers == 4 && c.Broadcast.FrequencyCap == 168*time.Hour &&
+				c.Broadcast.Workers == 8 && c.Broadcast.FrequencyCap == 168*time.Hour &&
 				c.Broadcast.QuietHours == "21:00-09:00" && c.Broadcast.DefaultTimezone == "Europe/Moscow" &&
 				c.Broadcast.Lease == 2*time.Minute
 		}, ""},

@@ -203,11 +203,14 @@ func scanClaimed(rows *sql.Rows, n int) ([]broadcast.Claimed, error) {
 }
 
 // outcomeWidth is the number of parameters of one recorded outcome.
-const outcomeWidth = 8
+const outcomeWidth = 9
 
 // Record implements broadcast.Ledger: the outcomes of claimed rows in one
 // statement on PostgreSQL (a transaction on SQLite). Only rows still queued
-// change, and each leaves its claim (an Unsent one takes its claim back
+// change, and only while the outcome's worker still holds the claim, except
+// a send, which is recorded whoever holds the row: a worker that outlived its
+// lease must not hand back or settle a row another worker is sending. Each
+// row leaves its claim (an Unsent one takes its claim back
 // from attempts); a sent row stamps the client's
 // last_broadcast_at (the frequency cap), a blocked row the client's
 // blocked_at, which keeps them out of later campaigns.
@@ -236,13 +239,13 @@ func outcomeArgs(o broadcast.Outcome) []any {
 	if o.Unsent {
 		unsent = 1
 	}
-	return []any{o.CampaignID, o.ClientID, o.Status, o.Reason, o.MessageID, nb, stampTime(o.At), unsent}
+	return []any{o.CampaignID, o.ClientID, o.Status, o.Reason, o.MessageID, nb, stampTime(o.At), unsent, o.Worker}
 }
 
 func (s *Store) recordPostgres(ctx context.Context, outcomes []broadcast.Outcome) error {
 	var b strings.Builder
-	b.WriteString("WITH v (campaign_id, client_id, status, reason, mid, nb, at, unsent) AS (VALUES " +
-		"(?::bigint, ?::bigint, ?::text, ?::text, ?::text, ?::timestamptz, ?::timestamptz, ?::int)")
+	b.WriteString("WITH v (campaign_id, client_id, status, reason, mid, nb, at, unsent, worker) AS (VALUES " +
+		"(?::bigint, ?::bigint, ?::text, ?::text, ?::text, ?::timestamptz, ?::timestamptz, ?::int, ?::text)")
 	if len(outcomes) > 1 {
 		b.WriteString(", ")
 		writeValues(&b, len(outcomes)-1, outcomeWidth)
@@ -254,6 +257,7 @@ func (s *Store) recordPostgres(ctx context.Context, outcomes []broadcast.Outcome
 		attempts = GREATEST(d.attempts - v.unsent, 0),
 		claimed_by = NULL, claimed_at = NULL, updated_at = v.at
 		FROM v WHERE d.campaign_id = v.campaign_id AND d.client_id = v.client_id AND d.status = 'queued'
+		AND (v.status = 'sent' OR d.claimed_by = v.worker)
 		RETURNING d.client_id, v.status, v.at),
 	cl AS (UPDATE clients c SET
 		last_broadcast_at = CASE WHEN upd.status = 'sent' THEN upd.at ELSE c.last_broadcast_at END,
@@ -278,8 +282,8 @@ func recordSQLite(tx *gorm.DB, outcomes []broadcast.Outcome) error {
 			sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
 			attempts = MAX(attempts - ?, 0),
 			claimed_by = NULL, claimed_at = NULL, updated_at = ?
-			WHERE campaign_id = ? AND client_id = ? AND status = 'queued'`,
-			a[2], a[3], a[4], a[4], a[5], a[2], a[6], a[7], a[6], a[0], a[1])
+			WHERE campaign_id = ? AND client_id = ? AND status = 'queued' AND (? = 'sent' OR claimed_by = ?)`,
+			a[2], a[3], a[4], a[4], a[5], a[2], a[6], a[7], a[6], a[0], a[1], a[2], a[8])
 		if res.Error != nil {
 			return res.Error
 		}

@@ -14,6 +14,7 @@ import (
 //	<prefix>:{telegram:123}:state          conversation state of one chat
 //	<prefix>:{telegram:123}:lock           per-chat lock
 //	<prefix>:{telegram:123}:upd:<update>   handled-update marker (dedupe)
+//	<prefix>:{telegram:123}:pace:<pacer>   a broadcast went to the chat lately
 //
 // Keys hold platform names and ids only, never personal data. The prefix
 // itself must not contain braces (Config.validate rejects them), otherwise it
@@ -101,6 +102,12 @@ func crc16(s string) uint16 {
 // the prefix. It expires by itself once the budget is full again.
 func (k keys) rateBudget(bucket string) string {
 	return k.prefix + ":{rl:" + bucket + "}:budget"
+}
+
+// chatPace marks that a message of pacer went to the chat within the
+// pacer's spacing; it expires when the chat's next slot opens.
+func (k keys) chatPace(chat messenger.ChatKey, pacer string) string {
+	return k.chat(chat) + ":pace:" + pacer
 }
 
 // ratePause holds the end of a bucket's pause (same slot as its budget).
