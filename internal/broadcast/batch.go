@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/chathub/chathub/internal/crm"
@@ -27,42 +28,90 @@ func (l lease) sendable() bool { return time.Since(l.start) < l.length/2 }
 // lease, leaving a quarter of it to record the outcome.
 func (l lease) sendDeadline() time.Time { return l.start.Add(l.length * 3 / 4) }
 
-// recorder keeps a worker's outcomes and writes them in small batches: the
-// send-to-record window is at most FlushSize sends or FlushInterval.
+// recorder keeps a worker's outcomes and writes them in small batches: an
+// outcome waits at most FlushInterval (a timer writes it while the worker
+// waits on a budget or sends) or until FlushSize have gathered. That bounds
+// the window in which a crash loses the record of a Telegram send.
 type recorder struct {
-	w       *Workers
-	worker  string // the claim the outcomes settle
+	w      *Workers
+	worker string // the claim the outcomes settle
+	ctx    context.Context
+
+	write sync.Mutex // one Record at a time, in order
+
+	mu      sync.Mutex
 	pending []Outcome
-	since   time.Time
+	timer   *time.Timer
+	err     error // of a timed write; reported by the next add
 }
 
+func newRecorder(ctx context.Context, w *Workers, worker string) *recorder {
+	return &recorder{w: w, worker: worker, ctx: ctx}
+}
+
+// add keeps o; it writes the pending outcomes once FlushSize have gathered,
+// and starts the timer that writes them after FlushInterval.
 func (r *recorder) add(ctx context.Context, o Outcome) error {
 	o.Worker = r.worker
-	if len(r.pending) == 0 {
-		r.since = time.Now()
+	r.mu.Lock()
+	if r.err != nil {
+		err := r.err
+		r.mu.Unlock()
+		return err
 	}
 	r.pending = append(r.pending, o)
-	if len(r.pending) >= r.w.cfg.FlushSize || time.Since(r.since) >= r.w.cfg.FlushInterval {
+	full := len(r.pending) >= r.w.cfg.FlushSize
+	if !full && r.timer == nil {
+		r.timer = time.AfterFunc(r.w.cfg.FlushInterval, r.timed)
+	}
+	r.mu.Unlock()
+	if full {
 		return r.flush(ctx)
 	}
 	return nil
 }
 
+// timed is the timer's write; its error stops the worker's batch at the
+// next add (the outcomes stay pending for the final flush).
+func (r *recorder) timed() {
+	if err := r.flush(r.ctx); err != nil {
+		r.mu.Lock()
+		r.err = err
+		r.mu.Unlock()
+	}
+}
+
 // flush writes the pending outcomes. It uses a context that survives a hard
 // stop for a few seconds: an outcome of a message already sent must not be
-// dropped because the process is shutting down.
+// dropped because the process is shutting down. Outcomes whose write failed
+// stay pending, in order, for the next flush.
 func (r *recorder) flush(ctx context.Context) error {
-	if len(r.pending) == 0 {
+	r.write.Lock()
+	defer r.write.Unlock()
+	r.mu.Lock()
+	batch := r.pending
+	r.pending = nil
+	if r.timer != nil {
+		r.timer.Stop()
+		r.timer = nil
+	}
+	r.mu.Unlock()
+	if len(batch) == 0 {
 		return nil
 	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := r.w.svc.cfg.Ledger.Record(fctx, r.pending); err != nil {
+	if err := r.w.svc.cfg.Ledger.Record(fctx, batch); err != nil {
+		r.mu.Lock()
+		r.pending = append(batch, r.pending...)
+		r.mu.Unlock()
 		return err
 	}
-	r.pending = r.pending[:0]
 	return nil
 }
+
+// close writes what is pending, after any timed write in progress.
+func (r *recorder) close(ctx context.Context) error { return r.flush(ctx) }
 
 // item is one claimed row on its way out.
 type item struct {
@@ -73,7 +122,7 @@ type item struct {
 
 // handle re-checks, renders and sends one batch of campaign c claimed under l.
 func (w *Workers) handle(ctx context.Context, c *Campaign, ch *Channel, rows []Claimed, l lease) error {
-	rec := &recorder{w: w, worker: l.worker}
+	rec := newRecorder(ctx, w, l.worker)
 	items, err := w.prepare(ctx, c, rows, rec)
 	if err == nil {
 		if ch.Batch != nil {
@@ -82,7 +131,7 @@ func (w *Workers) handle(ctx context.Context, c *Campaign, ch *Channel, rows []C
 			err = w.sendEach(ctx, c, ch, items, rec, l)
 		}
 	}
-	if ferr := rec.flush(ctx); ferr != nil && err == nil {
+	if ferr := rec.close(ctx); ferr != nil && err == nil {
 		err = ferr
 	}
 	return err
