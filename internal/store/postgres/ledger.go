@@ -81,6 +81,15 @@ func (s *Store) AddEntries(ctx context.Context, campaignID int64, rows []broadca
 	if err != nil {
 		return fmt.Errorf("add %d ledger rows to campaign %d: %w", len(rows), campaignID, err)
 	}
+	if filled && s.pg() {
+		// A fill is a bulk insert the statistics have not seen yet; without
+		// them the planner took the claim index for small and recorded every
+		// outcome batch by scanning all queued rows (a hash join instead of
+		// primary-key lookups: 115 ms instead of ~1 ms for 64 outcomes).
+		if err := s.db.WithContext(ctx).Exec("ANALYZE deliveries").Error; err != nil {
+			return fmt.Errorf("analyze the ledger of campaign %d: %w", campaignID, err)
+		}
+	}
 	return nil
 }
 
