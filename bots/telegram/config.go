@@ -24,6 +24,10 @@ const (
 // Config configures a Bot. The zero value of every field but Token means
 // its default; New applies the defaults and calls validate.
 type Config struct {
+	// Bot names this bot in the chat keys of its updates (messenger.ChatKey.Bot:
+	// a config file's bot name); empty for the bot configured by
+	// environment variables.
+	Bot string
 	// Token is the bot token from @BotFather (required). It never appears in
 	// errors or logs.
 	Token string

@@ -48,6 +48,7 @@ func (b *Bot) prepare(ctx context.Context, raw []tgbotapi.Update) batch {
 			b.log.Debug("update ignored", "update_id", u.UpdateID, "reason", reason)
 			continue
 		}
+		out.Chat.Bot = b.cfg.Bot
 		bt.updates = append(bt.updates, out)
 		if q := u.CallbackQuery; out.Kind == messenger.KindButton && q != nil {
 			b.answer(ctx, q.ID)

@@ -33,6 +33,10 @@ const (
 // Config configures a Bot. The zero value of every optional field means its
 // default.
 type Config struct {
+	// Bot names this community bot in the chat keys of its updates
+	// (messenger.ChatKey.Bot: a config file's bot name); empty for the bot
+	// configured by environment variables.
+	Bot string
 	// Token is the community access token (required). It never appears in
 	// errors or logs.
 	Token string

@@ -50,6 +50,7 @@ func (b *Bot) translate(ctx context.Context, evs []events.GroupEvent) []*messeng
 	out := make([]*messenger.Update, 0, len(evs))
 	for _, ev := range evs {
 		if u := b.translateEvent(ev); u != nil {
+			u.Chat.Bot = b.cfg.Bot
 			out = append(out, u)
 		}
 	}

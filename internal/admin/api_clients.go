@@ -12,6 +12,7 @@ import (
 type clientJSON struct {
 	ID                 int64          `json:"id"`
 	Platform           string         `json:"platform"`
+	Bot                string         `json:"bot,omitempty"`
 	UserID             string         `json:"user_id"`
 	FirstName          string         `json:"first_name,omitempty"`
 	LastName           string         `json:"last_name,omitempty"`
@@ -44,7 +45,7 @@ type clientJSON struct {
 
 func newClientJSON(c *crm.Client) clientJSON {
 	out := clientJSON{
-		ID: c.ID, Platform: string(c.Platform), UserID: c.PlatformUserID, FirstName: c.FirstName,
+		ID: c.ID, Platform: string(c.Platform), Bot: c.Bot, UserID: c.PlatformUserID, FirstName: c.FirstName,
 		LastName: c.LastName, Username: c.Username, Phone: c.Phone, Email: c.Email, Gender: c.Gender,
 		Age: c.Age, City: c.City, Region: c.Region, FamilyStatus: c.FamilyStatus,
 		ChildrenCount: c.ChildrenCount, IncomeLevel: c.IncomeLevel, Occupation: c.Occupation,

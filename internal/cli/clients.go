@@ -26,6 +26,7 @@ func runClients(ctx context.Context, env *Env, cfg config.Config, log *slog.Logg
 	fs.SetOutput(env.Stderr)
 	format := fs.String("format", "table", "output format: table, json or csv")
 	platform := fs.String("platform", "", "only clients of this platform (telegram, vk, terminal)")
+	bot := fs.String("bot", "", "only clients of this bot (a name from the config file)")
 	limit := fs.Int("limit", 100, "at most this many clients, newest first")
 	if err := fs.Parse(env.Args); err != nil {
 		return 2
@@ -45,7 +46,7 @@ func runClients(ctx context.Context, env *Env, cfg config.Config, log *slog.Logg
 		return 1
 	}
 	defer db.Close()
-	clients, err := db.ListClients(ctx, postgres.ListOptions{Platform: messenger.Platform(*platform), Limit: *limit})
+	clients, err := db.ListClients(ctx, postgres.ListOptions{Platform: messenger.Platform(*platform), Bot: *bot, Limit: *limit})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "chathub clients: %v\n", err)
 		return 1
@@ -69,7 +70,11 @@ var clientColumns = []string{
 	"gender", "birth_date", "age", "city", "region", "family_status", "children_count",
 	"income_level", "occupation", "source", "lifecycle_stage", "temperature", "subscribed",
 	"consent_at", "blocked_at", "handoff_requested_at", "tags", "attributes", "last_seen_at",
+	"bot", // last, so files read by position before bots existed still line up
 }
+
+// botColumn is the index of "bot" in clientColumns.
+const botColumn = 27
 
 func clientRow(c *crm.Client) []string {
 	attrs, _ := json.Marshal(c.Attributes)
@@ -82,7 +87,7 @@ func clientRow(c *crm.Client) []string {
 		c.FamilyStatus, intCell(c.ChildrenCount), c.IncomeLevel, c.Occupation, c.Source,
 		c.LifecycleStage, c.Temperature, strconv.FormatBool(c.Subscribed), timeCell(c.ConsentAt),
 		timeCell(c.BlockedAt), timeCell(c.HandoffRequestedAt), strings.Join(c.Tags, ","),
-		string(attrs), c.LastSeenAt.UTC().Format(time.RFC3339),
+		string(attrs), c.LastSeenAt.UTC().Format(time.RFC3339), c.Bot,
 	}
 }
 
@@ -93,6 +98,9 @@ func writeClientsTable(w io.Writer, clients []crm.Client) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	cols := []int{0, 1, 2, 3, 6, 7, 10, 11, 13, 20, 24, 25}
+	if anyBot(clients) { // the BOT column only once several bots exist
+		cols = []int{0, 1, botColumn, 2, 3, 6, 7, 10, 11, 13, 20, 24, 25}
+	}
 	head := make([]string, len(cols))
 	for i, c := range cols {
 		head[i] = strings.ToUpper(clientColumns[c])
@@ -178,4 +186,14 @@ func intCell(p *int) string {
 		return ""
 	}
 	return strconv.Itoa(*p)
+}
+
+// anyBot reports whether a client belongs to a named bot (a config file's).
+func anyBot(clients []crm.Client) bool {
+	for i := range clients {
+		if clients[i].Bot != "" {
+			return true
+		}
+	}
+	return false
 }

@@ -13,8 +13,11 @@ import (
 // Client is one CRM record (the client portrait, ../shared/DOMAIN.md). Every
 // field but the identity is optional: people may refuse to share.
 type Client struct {
-	ID             int64
-	Platform       messenger.Platform
+	ID       int64
+	Platform messenger.Platform
+	// Bot is the configured bot the client talks to (a config file's bot
+	// name); empty for the single bot configured by environment variables.
+	Bot            string
 	PlatformUserID string
 
 	FirstName       string
@@ -56,7 +59,7 @@ type Client struct {
 
 // Key returns the client's chat key.
 func (c *Client) Key() messenger.ChatKey {
-	return messenger.ChatKey{Platform: c.Platform, ID: c.PlatformUserID}
+	return messenger.ChatKey{Platform: c.Platform, Bot: c.Bot, ID: c.PlatformUserID}
 }
 
 // HasTag reports whether the client carries tag.

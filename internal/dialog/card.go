@@ -38,7 +38,7 @@ func (c *call) env(ans answer, src string) scenario.Data {
 func (c *call) card() map[string]any {
 	cl := c.t.client(c.res)
 	if cl == nil {
-		cl = &crm.Client{Platform: c.t.Chat.Platform, PlatformUserID: c.t.Chat.ID}
+		cl = &crm.Client{Platform: c.t.Chat.Platform, Bot: c.t.Chat.Bot, PlatformUserID: c.t.Chat.ID}
 	}
 	m := ClientCard(cl)
 	if cl.FirstName == "" && c.t.Update != nil && c.t.Update.Profile != nil {

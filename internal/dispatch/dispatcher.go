@@ -233,6 +233,8 @@ func (d *Dispatcher) shard(k messenger.ChatKey) int {
 	h.SetSeed(d.seed)
 	h.WriteString(string(k.Platform))
 	h.WriteByte(0)
+	h.WriteString(k.Bot)
+	h.WriteByte(0)
 	h.WriteString(k.ID)
 	return int(h.Sum64() % uint64(len(d.queues)))
 }

@@ -25,14 +25,25 @@ func (p Platform) Valid() bool {
 	return p == Telegram || p == VK || p == Terminal
 }
 
-// ChatKey identifies one private conversation: a platform and the user's id on it.
+// ChatKey identifies one private conversation: a platform, the bot the user
+// talks to and the user's id on the platform. Two bots of one platform see
+// the same user ids, so a chat is identified by its bot too.
 type ChatKey struct {
 	Platform Platform
-	ID       string
+	// Bot names the configured bot (a config file's bot name); empty is the
+	// single bot configured by environment variables, so keys, rows and state
+	// written before several bots existed keep their meaning.
+	Bot string
+	ID  string
 }
 
-// String renders the key as "platform:id".
-func (k ChatKey) String() string { return string(k.Platform) + ":" + k.ID }
+// String renders the key as "platform:id", or "platform/bot:id" for a named bot.
+func (k ChatKey) String() string {
+	if k.Bot == "" {
+		return string(k.Platform) + ":" + k.ID
+	}
+	return string(k.Platform) + "/" + k.Bot + ":" + k.ID
+}
 
 // UpdateKind tells what an inbound update carries.
 type UpdateKind int
@@ -134,6 +145,10 @@ type Keyboard struct {
 type OutMessage struct {
 	Chat ChatKey
 	Text string
+	// ImageURL, when set, is an http(s) picture shown with Text (Text is its
+	// caption, or follows it where the platform limits captions); adapters
+	// that cannot show pictures ignore it.
+	ImageURL string
 	// Keyboard, when set, is attached to the message.
 	Keyboard *Keyboard
 	// RemoveKeyboard clears a reply keyboard shown earlier.

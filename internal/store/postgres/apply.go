@@ -68,18 +68,18 @@ func checkKey(key messenger.ChatKey) error {
 
 // writeUpsert renders the clients upsert returning clientColumns.
 func writeUpsert(b *strings.Builder, args []any, key messenger.ChatKey, p *plan) []any {
-	b.WriteString("INSERT INTO clients AS t (platform, platform_user_id, created_at, updated_at, last_seen_at")
+	b.WriteString("INSERT INTO clients AS t (platform, bot, platform_user_id, created_at, updated_at, last_seen_at")
 	for _, c := range p.cols {
 		b.WriteString(", ")
 		b.WriteString(c.name)
 	}
-	b.WriteString(") VALUES (?, ?, ?, ?, ?")
-	args = append(args, string(key.Platform), key.ID, p.now, p.now, p.now)
+	b.WriteString(") VALUES (?, ?, ?, ?, ?, ?")
+	args = append(args, string(key.Platform), key.Bot, key.ID, p.now, p.now, p.now)
 	for _, c := range p.cols {
 		b.WriteString(", ?")
 		args = append(args, c.val)
 	}
-	b.WriteString(") ON CONFLICT (platform, platform_user_id) DO UPDATE SET " +
+	b.WriteString(") ON CONFLICT (platform, bot, platform_user_id) DO UPDATE SET " +
 		"updated_at = EXCLUDED.updated_at, last_seen_at = EXCLUDED.last_seen_at")
 	for _, c := range p.cols {
 		b.WriteString(", ")
@@ -303,8 +303,8 @@ func sqliteRecordsAppends(tx *gorm.DB, key messenger.ChatKey, p *plan) (bool, er
 		return true, nil
 	}
 	var last string
-	found, err := queryOne(tx, "SELECT last_update_id FROM clients WHERE platform = ? AND platform_user_id = ?",
-		[]any{string(key.Platform), key.ID}, &last)
+	found, err := queryOne(tx, "SELECT last_update_id FROM clients WHERE platform = ? AND bot = ? AND platform_user_id = ?",
+		[]any{string(key.Platform), key.Bot, key.ID}, &last)
 	if err != nil {
 		return false, fmt.Errorf("read last update id: %w", err)
 	}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/messenger"
@@ -16,9 +17,9 @@ const DefaultListLimit = 100
 // and confirmation stamps, or (nil, nil) when there is none.
 func (s *Store) GetClient(ctx context.Context, key messenger.ChatKey) (*crm.Client, error) {
 	q := "SELECT " + clientColumns + ", " + s.tagsExpr("clients.id") +
-		" FROM clients WHERE platform = ? AND platform_user_id = ?"
+		" FROM clients WHERE platform = ? AND bot = ? AND platform_user_id = ?"
 	var r clientRow
-	found, err := queryOne(s.db.WithContext(ctx), q, []any{string(key.Platform), key.ID}, r.targets()...)
+	found, err := queryOne(s.db.WithContext(ctx), q, []any{string(key.Platform), key.Bot, key.ID}, r.targets()...)
 	if err != nil {
 		return nil, fmt.Errorf("get client %s: %w", key, err)
 	}
@@ -32,6 +33,8 @@ func (s *Store) GetClient(ctx context.Context, key messenger.ChatKey) (*crm.Clie
 type ListOptions struct {
 	// Platform keeps only that platform's clients; empty lists all.
 	Platform messenger.Platform
+	// Bot, when set, keeps only that bot's clients (a config file's bot name).
+	Bot string
 	// Limit is the page size; 0 or less means DefaultListLimit.
 	Limit int
 	// Offset skips that many clients (ordered by id).
@@ -42,9 +45,17 @@ type ListOptions struct {
 func (s *Store) ListClients(ctx context.Context, opt ListOptions) ([]crm.Client, error) {
 	q := "SELECT " + clientColumns + ", " + s.tagsExpr("clients.id") + " FROM clients"
 	var args []any
+	var where []string
 	if opt.Platform != "" {
-		q += " WHERE platform = ?"
+		where = append(where, "platform = ?")
 		args = append(args, string(opt.Platform))
+	}
+	if opt.Bot != "" {
+		where = append(where, "bot = ?")
+		args = append(args, opt.Bot)
+	}
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += " ORDER BY id LIMIT ? OFFSET ?"
 	args = append(args, limitOr(opt.Limit), max(opt.Offset, 0))

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -15,6 +16,10 @@ type migration struct {
 	Name     string
 	Postgres []string
 	SQLite   []string
+	// SQLiteNoForeignKeys runs the SQLite statements with foreign keys off
+	// (a table rebuild: dropping the old table must not cascade) and checks
+	// every reference before the transaction commits.
+	SQLiteNoForeignKeys bool
 }
 
 // migrations is the ordered schema history.
@@ -26,6 +31,7 @@ var migrations = []migration{
 	{Version: 5, Name: "broadcasts", Postgres: pgBroadcasts, SQLite: sqliteBroadcasts},
 	{Version: 6, Name: "client_last_update", Postgres: pgLastUpdate, SQLite: sqliteLastUpdate},
 	{Version: 7, Name: "deliveries_claim_order", Postgres: claimOrderIndex, SQLite: claimOrderIndex},
+	{Version: 8, Name: "bots", Postgres: pgBots, SQLite: sqliteBots, SQLiteNoForeignKeys: true},
 }
 
 // pgClientColumns and sqliteClientColumns list the client portrait columns
@@ -297,16 +303,25 @@ func (s *Store) statements(m migration) []string {
 // in its own transaction; on PostgreSQL every transaction first takes an
 // advisory lock per schema, so processes starting together apply each
 // migration exactly once. SQLite write transactions are exclusive already.
-func (s *Store) migrate(ctx context.Context) error {
+// A positive upTo stops after that version.
+func (s *Store) migrate(ctx context.Context, upTo int) error {
 	if err := s.inMigrationTx(ctx, s.bootstrap); err != nil {
 		return fmt.Errorf("migrate: bootstrap: %w", err)
 	}
 	for _, m := range migrations {
+		if upTo > 0 && m.Version > upTo {
+			break
+		}
 		applied := false
-		err := s.inMigrationTx(ctx, func(tx *gorm.DB) error {
-			var err error
-			applied, err = s.apply(tx, m)
-			return err
+		err := s.withoutForeignKeys(ctx, !s.pg() && m.SQLiteNoForeignKeys, func() error {
+			return s.inMigrationTx(ctx, func(tx *gorm.DB) error {
+				var err error
+				applied, err = s.apply(tx, m)
+				if err == nil && applied && !s.pg() && m.SQLiteNoForeignKeys {
+					err = checkForeignKeys(tx)
+				}
+				return err
+			})
 		})
 		if err != nil {
 			return fmt.Errorf("migrate: version %d (%s): %w", m.Version, m.Name, err)
@@ -316,6 +331,38 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// withoutForeignKeys runs fn with SQLite's foreign keys off when off is
+// true. The pragma cannot change inside a transaction, so it is set on the
+// store's one SQLite connection around fn's transaction.
+func (s *Store) withoutForeignKeys(ctx context.Context, off bool, fn func() error) error {
+	if !off {
+		return fn()
+	}
+	db := s.db.WithContext(ctx)
+	if err := db.Exec("PRAGMA foreign_keys = OFF").Error; err != nil {
+		return fmt.Errorf("foreign keys off: %w", err)
+	}
+	err := fn()
+	if onErr := db.Exec("PRAGMA foreign_keys = ON").Error; onErr != nil && err == nil {
+		err = fmt.Errorf("foreign keys back on: %w", onErr)
+	}
+	return err
+}
+
+// checkForeignKeys fails when any row references a missing parent (SQLite,
+// after a table rebuild with foreign keys off).
+func checkForeignKeys(tx *gorm.DB) error {
+	rows, err := tx.Raw("PRAGMA foreign_key_check").Rows()
+	if err != nil {
+		return fmt.Errorf("foreign key check: %w", err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		return errors.New("foreign key check: a row references a missing parent after the rebuild")
+	}
+	return rows.Err()
 }
 
 // inMigrationTx runs fn in a transaction holding the migration lock.

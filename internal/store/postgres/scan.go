@@ -16,7 +16,7 @@ import (
 
 // clientColumns is the column list every client read selects, in the order
 // clientRow.targets scans it. A tags JSON array always follows it.
-const clientColumns = `id, platform, platform_user_id, first_name, last_name, username,
+const clientColumns = `id, platform, bot, platform_user_id, first_name, last_name, username,
 	phone, email, gender, birth_date, age, city, region, family_status,
 	children_count, income_level, occupation, source, language, lifecycle_stage,
 	temperature, assigned_manager, timezone, subscribed, consent_at,
@@ -42,7 +42,7 @@ type clientRow struct {
 func (r *clientRow) targets() []any {
 	c := &r.c
 	return []any{
-		&c.ID, &r.platform, &c.PlatformUserID, &c.FirstName, &c.LastName, &c.Username,
+		&c.ID, &r.platform, &c.Bot, &c.PlatformUserID, &c.FirstName, &c.LastName, &c.Username,
 		&c.Phone, &c.Email, &c.Gender, dateScanner{&c.BirthDate}, intScanner{&c.Age},
 		&c.City, &c.Region, &c.FamilyStatus,
 		intScanner{&c.ChildrenCount}, &c.IncomeLevel, &c.Occupation, &c.Source, &c.Language, &c.LifecycleStage,

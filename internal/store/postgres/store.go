@@ -62,6 +62,10 @@ type Config struct {
 	// through search_path (tests isolate themselves with it). Empty uses the
 	// server's default search_path.
 	Schema string
+
+	// migrateTo stops the migrations after this version (tests of a
+	// migration over existing rows); 0 applies them all.
+	migrateTo int
 }
 
 var schemaName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
@@ -131,7 +135,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, cfg.migrateTo); err != nil {
 		s.Close()
 		return nil, err
 	}

@@ -15,6 +15,12 @@ import (
 //	<prefix>:{telegram:123}:lock           per-chat lock
 //	<prefix>:{telegram:123}:upd:<update>   handled-update marker (dedupe)
 //	<prefix>:{telegram:123}:pace:<pacer>   a broadcast went to the chat lately
+//	<prefix>:{telegram@shop:123}:state     the same for a named bot (ChatKey.Bot)
+//
+// A named bot's keys carry the bot inside the hash tag ("platform@bot"), so
+// one user talking to two bots has two states, locks and sets of handled
+// marks, each pair in its own slot; the keys of the bot configured by
+// environment variables (empty Bot) are unchanged.
 //
 // Keys hold platform names and ids only, never personal data. The prefix
 // itself must not contain braces (Config.validate rejects them), otherwise it
@@ -40,9 +46,13 @@ func (k keys) update(chat messenger.ChatKey, updateID string) string {
 	return k.chat(chat) + ":upd:" + updateID
 }
 
-// chat is the common part of all per-chat keys: "<prefix>:{platform:id}".
+// chat is the common part of all per-chat keys: "<prefix>:{platform:id}",
+// or "<prefix>:{platform@bot:id}" for a named bot.
 func (k keys) chat(chat messenger.ChatKey) string {
-	return k.prefix + ":{" + string(chat.Platform) + ":" + chat.ID + "}"
+	if chat.Bot == "" {
+		return k.prefix + ":{" + string(chat.Platform) + ":" + chat.ID + "}"
+	}
+	return k.prefix + ":{" + string(chat.Platform) + "@" + chat.Bot + ":" + chat.ID + "}"
 }
 
 // checkChat rejects chat keys that would produce ambiguous key names.
@@ -50,8 +60,11 @@ func checkChat(chat messenger.ChatKey) error {
 	if chat.Platform == "" || chat.ID == "" {
 		return fmt.Errorf("invalid chat key %q: platform and id are required", chat.String())
 	}
-	if strings.ContainsAny(string(chat.Platform), "{}:") {
-		return fmt.Errorf("invalid chat key %q: platform must not contain '{', '}' or ':'", chat.String())
+	if strings.ContainsAny(string(chat.Platform), "{}:@") {
+		return fmt.Errorf("invalid chat key %q: platform must not contain '{', '}', ':' or '@'", chat.String())
+	}
+	if strings.ContainsAny(chat.Bot, "{}:@/") {
+		return fmt.Errorf("invalid chat key %q: bot must not contain '{', '}', ':', '@' or '/'", chat.String())
 	}
 	return nil
 }

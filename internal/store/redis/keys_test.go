@@ -18,6 +18,10 @@ func TestKeys(t *testing.T) {
 		{"terminal state", k.state(messenger.ChatKey{Platform: messenger.Terminal, ID: "local"}), "chathub:{terminal:local}:state"},
 		{"telegram update", k.update(messenger.ChatKey{Platform: messenger.Telegram, ID: "123"}, "987654"), "chathub:{telegram:123}:upd:987654"},
 		{"vk update", k.update(messenger.ChatKey{Platform: messenger.VK, ID: "-42"}, "ev_1a2b"), "chathub:{vk:-42}:upd:ev_1a2b"},
+		{"named bot state", k.state(messenger.ChatKey{Platform: messenger.Telegram, Bot: "shop", ID: "123"}), "chathub:{telegram@shop:123}:state"},
+		{"named bot lock", k.lock(messenger.ChatKey{Platform: messenger.Telegram, Bot: "shop", ID: "123"}), "chathub:{telegram@shop:123}:lock"},
+		{"named bot update", k.update(messenger.ChatKey{Platform: messenger.VK, Bot: "club", ID: "7"}, "e1"), "chathub:{vk@club:7}:upd:e1"},
+		{"named bot pace", k.chatPace(messenger.ChatKey{Platform: messenger.Telegram, Bot: "shop", ID: "1"}, "p"), "chathub:{telegram@shop:1}:pace:p"},
 		{"custom prefix", keys{prefix: "t_ab:x"}.state(messenger.ChatKey{Platform: messenger.VK, ID: "1"}), "t_ab:x:{vk:1}:state"},
 	}
 	for _, tc := range tests {
@@ -33,6 +37,7 @@ func TestKeysShareSlotPerChat(t *testing.T) {
 		{Platform: messenger.Telegram, ID: "123"},
 		{Platform: messenger.Telegram, ID: "5000000001"},
 		{Platform: messenger.VK, ID: "77"},
+		{Platform: messenger.Telegram, Bot: "shop", ID: "123"},
 		{Platform: messenger.Terminal, ID: "odd}id{"}, // braces in an id still keep one slot per chat
 	}
 	for _, prefix := range []string{"chathub", "t_0123", "prod:eu"} {
@@ -85,3 +90,35 @@ func TestClusterSlot(t *testing.T) {
 
 // clusterSlotNoTag hashes the whole key.
 func clusterSlotNoTag(key string) int { return int(crc16(key) % 16384) }
+
+func TestKeysSeparateBots(t *testing.T) {
+	t.Parallel()
+	k := keys{prefix: "chathub"}
+	// One user id on one platform, three bots: every per-chat key differs.
+	chats := []messenger.ChatKey{
+		{Platform: messenger.Telegram, ID: "123"},
+		{Platform: messenger.Telegram, Bot: "shop", ID: "123"},
+		{Platform: messenger.Telegram, Bot: "club", ID: "123"},
+	}
+	seen := map[string]messenger.ChatKey{}
+	for _, c := range chats {
+		for _, key := range []string{k.state(c), k.lock(c), k.update(c, "1"), k.chatPace(c, "p")} {
+			if other, dup := seen[key]; dup {
+				t.Errorf("%s and %s share key %s", c, other, key)
+			}
+			seen[key] = c
+		}
+	}
+}
+
+func TestCheckChatRejectsAmbiguousBot(t *testing.T) {
+	t.Parallel()
+	for _, bot := range []string{"a:b", "a{b", "a}b", "a@b", "a/b"} {
+		if err := checkChat(messenger.ChatKey{Platform: messenger.Telegram, Bot: bot, ID: "1"}); err == nil {
+			t.Errorf("checkChat(bot %q) = nil; want an error", bot)
+		}
+	}
+	if err := checkChat(messenger.ChatKey{Platform: messenger.Telegram, Bot: "shop_2-x", ID: "1"}); err != nil {
+		t.Errorf("checkChat(bot shop_2-x) = %v; want nil", err)
+	}
+}

@@ -169,6 +169,7 @@ var suite = []suiteCase{
 	{"UpdateRecord", testUpdateRecord},
 	{"InvalidInput", testInvalidInput},
 	{"Ping", testPing},
+	{"BotsIsolated", testBotsIsolated},
 }
 
 func TestStore(t *testing.T) {
@@ -486,4 +487,51 @@ func saveData(s *Store, ctx context.Context, key messenger.ChatKey, data []byte,
 func loadData(s *Store, ctx context.Context, key messenger.ChatKey) ([]byte, int64, error) {
 	st, err := s.LoadState(ctx, key)
 	return st.Data, st.Rev, err
+}
+
+// testBotsIsolated: one user id talking to two bots of one platform (and to
+// the environment's unnamed bot) has three states, locks and handled marks.
+func testBotsIsolated(t *testing.T, c goredis.UniversalClient) {
+	ctx := t.Context()
+	s := newTestStore(t, c, Config{})
+	def := messenger.ChatKey{Platform: messenger.Telegram, ID: "42"}
+	shop := messenger.ChatKey{Platform: messenger.Telegram, Bot: "shop", ID: "42"}
+	club := messenger.ChatKey{Platform: messenger.Telegram, Bot: "club", ID: "42"}
+	for i, k := range []messenger.ChatKey{def, shop, club} {
+		if _, err := saveData(s, ctx, k, []byte("state-"+strconv.Itoa(i)), 0); err != nil {
+			t.Fatalf("SaveState(%s) = %v; want each bot's first save to create its own state", k, err)
+		}
+	}
+	for i, k := range []messenger.ChatKey{def, shop, club} {
+		data, rev, err := loadData(s, ctx, k)
+		if err != nil || string(data) != "state-"+strconv.Itoa(i) || rev != 1 {
+			t.Errorf("LoadState(%s) = %q, %d, %v; want its own state at rev 1", k, data, rev, err)
+		}
+	}
+	// A turn of the shop chat neither blocks nor dedupes the club chat.
+	leave, dup, err := s.Enter(ctx, shop, "u1", time.Minute)
+	if err != nil || dup {
+		t.Fatalf("Enter(shop) = %v, dup %v", err, dup)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	leave2, dup2, err := s.Enter(wctx, club, "u1", time.Minute)
+	if err != nil || dup2 {
+		t.Fatalf("Enter(club) while shop holds its turn = %v, dup %v; want a turn of its own", err, dup2)
+	}
+	if err := leave(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := leave2(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	// shop's update u1 is handled; the same id is new to the club chat.
+	if _, dup, err := s.Enter(wctx, shop, "u1", time.Minute); err != nil || !dup {
+		t.Errorf("Enter(shop, u1) again = %v, dup %v; want dup", err, dup)
+	}
+	leave3, dup3, err := s.Enter(wctx, club, "u1", time.Minute)
+	if err != nil || dup3 {
+		t.Fatalf("Enter(club, u1) = %v, dup %v; want a new update", err, dup3)
+	}
+	_ = leave3(ctx, false)
 }
