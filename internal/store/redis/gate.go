@@ -21,17 +21,22 @@ const DefaultChatLockTTL = 35 * time.Second
 // longer than its TTL) and may have been taken by another process.
 var ErrTurnLost = errors.New("redis store: the chat's turn expired before it was left")
 
-// enterScript takes a chat's turn for one update in one round trip.
+// enterScript takes a chat's turn for one update in one round trip, and
+// reads the chat's state with it, which the handler is about to load.
 //
-//	KEYS[1] lock key, KEYS[2] handled marker of the update (the lock key when there is no update id)
+//	KEYS[1] lock key, KEYS[2] handled marker of the update (the lock key when there is no update id), KEYS[3] state key
 //	ARGV[1] token, ARGV[2] TTL in ms, ARGV[3] "1" when KEYS[2] is a marker
 //
-// It returns 1 when the turn is taken, 0 when the update was already handled
-// (nothing is held) and -1 when another holder has the chat.
+// It returns {1, rev, data, upd, out} when the turn is taken (the state's
+// fields, nil where absent), {0} when the update was already handled
+// (nothing is held) and {-1} when another holder has the chat.
 var enterScript = goredis.NewScript(`
-if ARGV[3] == '1' and redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-return -1`)
+if ARGV[3] == '1' and redis.call('EXISTS', KEYS[2]) == 1 then return {0} end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  local v = redis.call('HMGET', KEYS[3], 'rev', 'data', 'upd', 'out')
+  return {1, v[1], v[2], v[3], v[4]}
+end
+return {-1}`)
 
 // leaveScript ends a turn in one round trip.
 //
@@ -65,6 +70,11 @@ return 0`)
 // On a duplicate (dup true) nothing is held and leave is nil. Otherwise
 // leave must be called once: handled true marks the update handled for
 // Config.DedupeTTL and confirms the replies its state recorded.
+//
+// The chat's state is read in the same round trip; the turn's first
+// LoadState of the chat returns it without asking Redis again (nobody else
+// writes it while the turn is held, and SaveState's revision check covers a
+// holder whose turn expired).
 func (s *Store) Enter(ctx context.Context, chat messenger.ChatKey, updateID string, ttl time.Duration) (leave func(ctx context.Context, handled bool) error, dup bool, err error) {
 	if err := checkChat(chat); err != nil {
 		return nil, false, fmt.Errorf("redis store: enter: %w", err)
@@ -85,15 +95,26 @@ func (s *Store) Enter(ctx context.Context, chat messenger.ChatKey, updateID stri
 	}
 	wait := time.Millisecond
 	for {
-		res, err := enterScript.Run(ctx, s.client, []string{lock, marker}, token, ttl.Milliseconds(), hasMarker).Int()
+		res, err := enterScript.Run(ctx, s.client, []string{lock, marker, s.keys.state(chat)}, token, ttl.Milliseconds(), hasMarker).Slice()
+		code := int64(-2)
+		if err == nil && len(res) > 0 {
+			code, _ = res[0].(int64)
+		}
 		switch {
 		case err != nil:
 			return nil, false, fmt.Errorf("redis store: enter chat %s: %w", chat, err)
-		case res == 0:
+		case code == 0:
 			return nil, true, nil
-		case res == 1:
+		case code == 1:
+			st, err := parseState(chat, res[1:])
+			if err != nil {
+				return nil, false, s.abandon(ctx, lock, token, err)
+			}
+			s.preloaded.Store(lock, st)
 			t := turn{s: s, chat: chat, update: updateID, token: token, marker: marker, lock: lock}
 			return t.leave, false, nil
+		case code != -1:
+			return nil, false, fmt.Errorf("redis store: enter chat %s: unexpected answer %v", chat, res)
 		}
 		select {
 		case <-ctx.Done():
@@ -121,6 +142,7 @@ type turn struct {
 // this process finishes it (marking the update handled, confirming its
 // replies, releasing the lock) before taking a new turn.
 func (t turn) leave(ctx context.Context, handled bool) error {
+	t.s.preloaded.Delete(t.lock)
 	t.handled = handled
 	err := t.run(ctx)
 	if err != nil && !errors.Is(err, ErrTurnLost) {
@@ -164,6 +186,22 @@ func (s *Store) finishUnfinished(ctx context.Context, lock string) error {
 	s.unfinished.LoadOrStore(lock, t)
 	return fmt.Errorf("finishing the previous turn: %w", err)
 }
+
+// abandon releases a turn just taken when its state cannot be read, and
+// returns cause.
+func (s *Store) abandon(ctx context.Context, lock, token string, cause error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := unlockScript.Run(ctx, s.client, []string{lock}, token).Err(); err != nil {
+		return errors.Join(cause, fmt.Errorf("release the turn: %w", err))
+	}
+	return cause
+}
+
+// unlockScript deletes KEYS[1] if it holds ARGV[1].
+var unlockScript = goredis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`)
 
 func lockToken() (string, error) {
 	b := make([]byte, 16)

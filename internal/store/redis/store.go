@@ -97,6 +97,9 @@ type Store struct {
 	// unreachable): the chat's next Enter in this process finishes them
 	// first, so the process does not wait for its own stale lock.
 	unfinished sync.Map // string → turn
+	// preloaded holds, per lock key, the state Enter read with the turn,
+	// until the turn's first LoadState of the chat or its leave.
+	preloaded sync.Map // string → dialog.StoredState
 }
 
 var _ dialog.StateStore = (*Store)(nil)
@@ -169,10 +172,19 @@ func (s *Store) LoadState(ctx context.Context, key messenger.ChatKey) (dialog.St
 	if err := checkChat(key); err != nil {
 		return dialog.StoredState{}, fmt.Errorf("redis store: load state: %w", err)
 	}
+	if st, ok := s.preloaded.LoadAndDelete(s.keys.lock(key)); ok {
+		return st.(dialog.StoredState), nil
+	}
 	vals, err := s.client.HMGet(ctx, s.keys.state(key), fieldRev, fieldData, fieldUpdate, fieldOutbox).Result()
 	if err != nil {
 		return dialog.StoredState{}, fmt.Errorf("redis store: load state of %s: %w", key, err)
 	}
+	return parseState(key, vals)
+}
+
+// parseState decodes the state hash's rev, data, upd and out fields (nil
+// where absent); no revision is no state.
+func parseState(key messenger.ChatKey, vals []any) (dialog.StoredState, error) {
 	if len(vals) != 4 || vals[0] == nil {
 		return dialog.StoredState{}, nil
 	}
