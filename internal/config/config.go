@@ -60,6 +60,12 @@ type Config struct {
 	AdminToken string
 	// Broadcast configures the broadcaster (see Broadcast).
 	Broadcast Broadcast
+	// ConfigFile (CONFIG_FILE; `chathub run --config` wins) is a YAML file
+	// of several bots, each with its own scenarios (docs/CONFIG.md). Empty:
+	// only the bots of the environment variables.
+	ConfigFile string
+	// FileBots are ConfigFile's bots, once LoadFile read it.
+	FileBots []Bot
 }
 
 // MinAdminTokenLength is the shortest ADMIN_TOKEN accepted.
@@ -157,6 +163,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("VK_CALLBACK_SECRET", &c.VK.CallbackSecret)
 	str("VK_CONFIRMATION_CODE", &c.VK.ConfirmationCode)
 	str("ADMIN_TOKEN", &c.AdminToken)
+	str("CONFIG_FILE", &c.ConfigFile)
 	errs = append(errs, intVar(getenv, "VK_GROUP_ID", &c.VK.GroupID), intVar(getenv, "WORKERS", &c.Workers),
 		durationVar(getenv, "SHUTDOWN_TIMEOUT", &c.ShutdownTimeout), durationVar(getenv, "HANDLE_TIMEOUT", &c.HandleTimeout))
 	errs = append(errs, durationVar(getenv, "STATE_TTL", &c.StateTTL), intVar(getenv, "VK_RPS", &c.VK.RequestsPerSecond))
@@ -198,17 +205,35 @@ func durationVar(getenv func(string) string, name string, dst *time.Duration) er
 	return nil
 }
 
-// Bots reports which bots are configured; `chathub run` needs at least one.
+// Bots reports which bots the environment variables configure.
 func (c *Config) Bots() (telegram, vk bool) { return c.Telegram.Token != "", c.VK.Token != "" }
 
-// ValidateBots checks the bot settings `chathub run` needs, naming what to set.
+// LoadFile reads ConfigFile (if set) into FileBots, expanding ${VAR} with
+// getenv (os.Getenv when nil).
+func (c *Config) LoadFile(getenv func(string) string) error {
+	if c.ConfigFile == "" {
+		return nil
+	}
+	f, err := LoadFile(c.ConfigFile, getenv)
+	if err != nil {
+		return err
+	}
+	c.FileBots = f.Bots
+	return nil
+}
+
+// ValidateBots checks the bot settings `chathub run` needs, naming what to
+// set. The bots of the environment variables may run next to a config
+// file's (as the bot named EnvBotName), but no two bots may share a token or
+// a webhook path.
 func (c *Config) ValidateBots() error {
 	tg, vk := c.Bots()
-	if !tg && !vk {
+	if !tg && !vk && len(c.FileBots) == 0 {
 		return errors.New("no bot configured: set TELEGRAM_TOKEN (a token from @BotFather) " +
-			"and/or VK_TOKEN with VK_GROUP_ID (a community token and its id)")
+			"and/or VK_TOKEN with VK_GROUP_ID (a community token and its id), " +
+			"or CONFIG_FILE (chathub run --config FILE) to a file of several bots (docs/CONFIG.md)")
 	}
-	var errs []error
+	errs := c.crossCheckEnvBots()
 	if tg && c.Telegram.WebhookURL != "" && c.Telegram.WebhookSecret == "" {
 		errs = append(errs, errors.New("TELEGRAM_WEBHOOK_URL is set: set TELEGRAM_WEBHOOK_SECRET too (1-256 of A-Z a-z 0-9 _ -)"))
 	}
@@ -283,4 +308,44 @@ func Redact(url string) string {
 		return url
 	}
 	return scheme + "://" + user + ":***@" + host
+}
+
+// crossCheckEnvBots reports a file bot that shares a token, a VK community
+// or a webhook path with a bot of the environment variables.
+func (c *Config) crossCheckEnvBots() []error {
+	var errs []error
+	for _, b := range c.FileBots {
+		switch b.Platform {
+		case "telegram":
+			if c.Telegram.Token != "" && b.Telegram.Token == c.Telegram.Token {
+				errs = append(errs, fmt.Errorf("%s: bot %s has the same token as TELEGRAM_TOKEN: each bot needs its own", c.ConfigFile, b.Name))
+			}
+			if c.Telegram.Token != "" && c.Telegram.WebhookURL != "" && b.Telegram.WebhookURL != "" &&
+				WebhookPath(c.Telegram.WebhookURL) == WebhookPath(b.Telegram.WebhookURL) {
+				errs = append(errs, fmt.Errorf("%s: bot %s serves the webhook path of TELEGRAM_WEBHOOK_URL", c.ConfigFile, b.Name))
+			}
+		case "vk":
+			if c.VK.Token != "" && (b.VK.Token == c.VK.Token || b.VK.GroupID == c.VK.GroupID) {
+				errs = append(errs, fmt.Errorf("%s: bot %s is the VK community of VK_TOKEN / VK_GROUP_ID already", c.ConfigFile, b.Name))
+			}
+		}
+		if p := b.webhookPath(); p != "" {
+			if c.Telegram.Token != "" && c.Telegram.WebhookURL != "" && b.Platform == "vk" && WebhookPath(c.Telegram.WebhookURL) == p ||
+				c.VK.Token != "" && c.VK.CallbackPath == p {
+				errs = append(errs, fmt.Errorf("%s: bot %s serves path %s like a bot of the environment variables", c.ConfigFile, b.Name, p))
+			}
+		}
+	}
+	return errs
+}
+
+// webhookPath is the path the bot is served at on HTTP_ADDR ("" when polling).
+func (b Bot) webhookPath() string {
+	switch {
+	case b.Platform == "telegram" && b.Telegram.WebhookURL != "":
+		return WebhookPath(b.Telegram.WebhookURL)
+	case b.Platform == "vk":
+		return b.VK.CallbackPath
+	}
+	return ""
 }
