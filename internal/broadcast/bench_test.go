@@ -65,14 +65,8 @@ func BenchmarkDeliveriesUnlimited(b *testing.B) {
 	const n = 30_000
 	e := newEnv(b, "")
 	fake := telegramtest.New(b)
-	e.seed(messenger.Telegram, 0, n)
-	for i := 1; i <= n; i++ {
-		fake.AddUser(int64(i))
-	}
-	c := e.create(broadcast.Campaign{Text: "Новости недели"})
-	if err := e.svc.Start(context.Background(), c.ID); err != nil {
-		b.Fatal(err)
-	}
+	e.telegramUsers(fake, n)
+	c := e.started(broadcast.Campaign{Text: "Новости недели"})
 	timed := &timedLedger{Ledger: e.db}
 	e.svc = e.service(func(cfg *broadcast.Config) { cfg.Ledger = timed })
 	b.ResetTimer()
@@ -138,14 +132,8 @@ func BenchmarkTelegram30For60s(b *testing.B) {
 	e := newEnv(b, "")
 	fake := telegramtest.New(b)
 	fake.SetRateLimit(rate, time.Second, 1)
-	e.seed(messenger.Telegram, 0, n)
-	for i := 1; i <= n; i++ {
-		fake.AddUser(int64(i))
-	}
-	c := e.create(broadcast.Campaign{Text: "Новости недели"})
-	if err := e.svc.Start(context.Background(), c.ID); err != nil {
-		b.Fatal(err)
-	}
+	e.telegramUsers(fake, n)
+	c := e.started(broadcast.Campaign{Text: "Новости недели"})
 	ch := telegramChannel(b, fake)
 	l, err := e.redis.Limiter("telegram:bench", redisstore.Limit{Rate: rate})
 	if err != nil {
@@ -177,10 +165,7 @@ func BenchmarkVKPeerBatches(b *testing.B) {
 	fake := vktest.New(b)
 	fake.SetRateLimit(20)
 	e.seed(messenger.VK, 0, n)
-	c := e.create(broadcast.Campaign{Text: "Новости недели"})
-	if err := e.svc.Start(context.Background(), c.ID); err != nil {
-		b.Fatal(err)
-	}
+	c := e.started(broadcast.Campaign{Text: "Новости недели"})
 	b.ResetTimer()
 	start := time.Now()
 	e.workers(benchWorkersConfig(b), vkChannel(b, e, fake, 20))

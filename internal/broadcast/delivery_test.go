@@ -19,15 +19,9 @@ func TestTelegramDelivery(t *testing.T) {
 	e := newEnv(t, "")
 	fake := telegramtest.New(t)
 	const n = 60
-	e.seed(messenger.Telegram, 0, n)
-	for i := 1; i <= n; i++ {
-		fake.AddUser(int64(i))
-	}
+	e.telegramUsers(fake, n)
 	fake.SetBlocked(7)
-	c := e.create(broadcast.Campaign{Buttons: []broadcast.Button{{Text: "Сайт", URL: "https://example.ru"}}})
-	if err := e.svc.Start(context.Background(), c.ID); err != nil {
-		t.Fatal(err)
-	}
+	c := e.started(broadcast.Campaign{Buttons: []broadcast.Button{{Text: "Сайт", URL: "https://example.ru"}}})
 	// Unsubscribed after the fill, before the send: skipped.
 	e.exec("UPDATE clients SET subscribed = FALSE WHERE platform_user_id = '9'")
 	ch := telegramChannel(t, fake)
@@ -103,10 +97,7 @@ func TestVKCrashResume(t *testing.T) {
 	fake.SetRateLimit(0)
 	const n = 1000
 	e.seed(messenger.VK, 0, n)
-	c := e.create(broadcast.Campaign{Text: "Новости недели"})
-	if err := e.svc.Start(context.Background(), c.ID); err != nil {
-		t.Fatal(err)
-	}
+	c := e.started(broadcast.Campaign{Text: "Новости недели"})
 	dying := &dyingLedger{Ledger: e.db}
 	svc1 := e.service(func(cfg *broadcast.Config) { cfg.Ledger = dying })
 	ch := vkChannel(t, e, fake, 5)
@@ -149,14 +140,8 @@ func TestTwoBroadcasters(t *testing.T) {
 	e := newEnv(t, "")
 	fake := telegramtest.New(t)
 	const n = 400
-	e.seed(messenger.Telegram, 0, n)
-	for i := 1; i <= n; i++ {
-		fake.AddUser(int64(i))
-	}
-	c := e.create(broadcast.Campaign{})
-	if err := e.svc.Start(context.Background(), c.ID); err != nil {
-		t.Fatal(err)
-	}
+	e.telegramUsers(fake, n)
+	c := e.started(broadcast.Campaign{})
 	small := func(id string) func(*broadcast.WorkersConfig) {
 		return func(cfg *broadcast.WorkersConfig) { cfg.ID, cfg.ClaimSize = id, 10 }
 	}

@@ -84,6 +84,26 @@ func (e *env) seed(platform messenger.Platform, from, n int) {
 		SELECT $1, (g + $2)::text, 'Имя' || (g + $2), TRUE, 'Москва' FROM generate_series(1, $3) g`, string(platform), from, n)
 }
 
+// telegramUsers seeds n subscribed Telegram clients, user ids 1…n, whom
+// fake knows.
+func (e *env) telegramUsers(fake *telegramtest.Server, n int) {
+	e.t.Helper()
+	e.seed(messenger.Telegram, 0, n)
+	for i := 1; i <= n; i++ {
+		fake.AddUser(int64(i))
+	}
+}
+
+// started creates campaign c and starts it (its ledger is filled).
+func (e *env) started(c broadcast.Campaign) broadcast.Campaign {
+	e.t.Helper()
+	c = e.create(c)
+	if err := e.svc.Start(context.Background(), c.ID); err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
 func (e *env) exec(q string, args ...any) {
 	e.t.Helper()
 	if _, err := e.sql.Exec(q, args...); err != nil {

@@ -56,14 +56,8 @@ func TestStalledWorkerPastItsLease(t *testing.T) {
 	e := newEnv(t, "")
 	fake := telegramtest.New(t)
 	const n = 20
-	e.seed(messenger.Telegram, 0, n)
-	for i := 1; i <= n; i++ {
-		fake.AddUser(int64(i))
-	}
-	c := e.create(broadcast.Campaign{})
-	if err := e.svc.Start(context.Background(), c.ID); err != nil {
-		t.Fatal(err)
-	}
+	e.telegramUsers(fake, n)
+	c := e.started(broadcast.Campaign{})
 	const lease = 2 * time.Second
 	one := func(id string) func(*broadcast.WorkersConfig) {
 		return func(cfg *broadcast.WorkersConfig) {

@@ -20,14 +20,8 @@ func TestTelegramStaysUnderLimit(t *testing.T) {
 	fake := telegramtest.New(t)
 	fake.SetRateLimit(30, time.Second, 1)
 	const n = 120
-	e.seed(messenger.Telegram, 0, n)
-	for i := 1; i <= n; i++ {
-		fake.AddUser(int64(i))
-	}
-	c := e.create(broadcast.Campaign{})
-	if err := e.svc.Start(context.Background(), c.ID); err != nil {
-		t.Fatal(err)
-	}
+	e.telegramUsers(fake, n)
+	c := e.started(broadcast.Campaign{})
 	ch := telegramChannel(t, fake)
 	// As chathub run sends: the eager budget, the chat pacer, the default pool.
 	ch.Limiter = broadcast.NewEagerLimiter(e.limiter("telegram:rate", 30).(broadcast.Allower), broadcast.DefaultEagerLead)
@@ -60,10 +54,7 @@ func TestVKPeerBatches(t *testing.T) {
 	fake.SetRateLimit(20)
 	const n = 6000
 	e.seed(messenger.VK, 0, n)
-	c := e.create(broadcast.Campaign{Text: "Новости недели"})
-	if err := e.svc.Start(context.Background(), c.ID); err != nil {
-		t.Fatal(err)
-	}
+	c := e.started(broadcast.Campaign{Text: "Новости недели"})
 	start := time.Now()
 	e.workers(func(cfg *broadcast.WorkersConfig) { cfg.ClaimSize = 500 }, vkChannel(t, e, fake, 20))
 	e.waitState(c.ID, broadcast.Done, 60*time.Second)
@@ -91,10 +82,7 @@ func TestTelegramChatSpacing(t *testing.T) {
 	fake := telegramtest.New(t)
 	fake.SetRateLimit(30, time.Second, 1)
 	const n = 12
-	e.seed(messenger.Telegram, 0, n)
-	for i := 1; i <= n; i++ {
-		fake.AddUser(int64(i))
-	}
+	e.telegramUsers(fake, n)
 	var ids []int64
 	for _, text := range []string{"Первая новость", "Вторая новость"} {
 		c := e.create(broadcast.Campaign{Text: text})

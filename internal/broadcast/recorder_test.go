@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/chathub/chathub/internal/broadcast"
-	"github.com/chathub/chathub/internal/messenger"
 	"github.com/chathub/chathub/internal/platformtest/telegramtest"
 )
 
@@ -39,14 +38,8 @@ func TestOutcomeRecordedWhileWaiting(t *testing.T) {
 	e := newEnv(t, "")
 	fake := telegramtest.New(t)
 	const n = 3
-	e.seed(messenger.Telegram, 0, n)
-	for i := 1; i <= n; i++ {
-		fake.AddUser(int64(i))
-	}
-	c := e.create(broadcast.Campaign{})
-	if err := e.svc.Start(context.Background(), c.ID); err != nil {
-		t.Fatal(err)
-	}
+	e.telegramUsers(fake, n)
+	c := e.started(broadcast.Campaign{})
 	ch := telegramChannel(t, fake)
 	ch.Limiter = &slowBudget{gap: 3 * time.Second}
 	e.workers(func(cfg *broadcast.WorkersConfig) {
