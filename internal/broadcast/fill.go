@@ -38,7 +38,7 @@ func (s *Service) Fill(ctx context.Context, c Campaign) error {
 		for i := range page {
 			r := &page[i]
 			v := s.policy.Check(&c, r, now)
-			e := Entry{ClientID: r.ClientID, Platform: r.Platform, PlatformUserID: r.PlatformUserID, Status: StatusQueued, NotBefore: v.NotBefore}
+			e := Entry{ClientID: r.ClientID, Platform: r.Platform, Bot: r.Bot, PlatformUserID: r.PlatformUserID, Status: StatusQueued, NotBefore: v.NotBefore}
 			if v.Reason != "" {
 				e.Status, e.Reason, e.NotBefore = StatusSkipped, v.Reason, time.Time{}
 			}

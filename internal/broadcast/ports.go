@@ -34,8 +34,11 @@ type Segments interface {
 // Recipient is what the ledger fill and the eligibility checks need of a
 // client.
 type Recipient struct {
-	ClientID       int64
-	Platform       messenger.Platform
+	ClientID int64
+	Platform messenger.Platform
+	// Bot is the client's bot (crm.Client.Bot): its rows are sent through
+	// the Channel of (Platform, Bot).
+	Bot            string
 	PlatformUserID string
 	Subscribed     bool
 	Blocked        bool
@@ -46,8 +49,10 @@ type Recipient struct {
 
 // Entry is one new ledger row.
 type Entry struct {
-	ClientID       int64
-	Platform       messenger.Platform
+	ClientID int64
+	Platform messenger.Platform
+	// Bot is the recipient's bot (see Recipient.Bot).
+	Bot            string
 	PlatformUserID string
 	// Status is StatusQueued or StatusSkipped (with Reason).
 	Status, Reason string
@@ -64,7 +69,7 @@ type Ledger interface {
 	// as is) and records cursor as the campaign's fill cursor, and filled
 	// when the fill is complete, in one transaction.
 	AddEntries(ctx context.Context, campaignID int64, rows []Entry, cursor int64, filled bool) error
-	// Claim takes up to req.Limit due queued rows of req.Platform in
+	// Claim takes up to req.Limit due queued rows of req.Platform and req.Bot in
 	// campaign req.CampaignID, if it is running, for req.Worker (FOR UPDATE
 	// SKIP LOCKED) and returns them with the recipient's current state.
 	Claim(ctx context.Context, req ClaimRequest) ([]Claimed, error)
@@ -92,6 +97,8 @@ type ClaimRequest struct {
 	Worker     string
 	CampaignID int64
 	Platform   messenger.Platform
+	// Bot selects the rows of one bot of the platform (the Channel's Bot).
+	Bot string
 	// Limit caps the rows returned.
 	Limit int
 	// Lease: a claim older than this belongs to a dead process and is taken.

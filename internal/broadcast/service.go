@@ -239,7 +239,7 @@ func displayName(c *crm.Client) string {
 // recipientOf reduces a client card to what eligibility needs.
 func recipientOf(c *crm.Client) *Recipient {
 	return &Recipient{
-		ClientID: c.ID, Platform: c.Platform, PlatformUserID: c.PlatformUserID,
+		ClientID: c.ID, Platform: c.Platform, Bot: c.Bot, PlatformUserID: c.PlatformUserID,
 		Subscribed: c.Subscribed, Blocked: c.BlockedAt != nil, Timezone: c.Timezone,
 	}
 }

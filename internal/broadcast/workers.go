@@ -27,9 +27,14 @@ const (
 	DefaultBatchChats = 100
 )
 
-// Channel is one platform the workers send to.
+// Channel is one bot the workers send through: the ledger rows of its
+// platform and bot go out through it.
 type Channel struct {
 	Platform messenger.Platform
+	// Bot is the bot's name (messenger.ChatKey.Bot; empty: the bot configured
+	// by environment variables). Two channels of one platform need distinct
+	// names.
+	Bot string
 	// Sender sends one message (required).
 	Sender messenger.Sender
 	// Batch, when set, sends one text to up to BatchChats chats in one
@@ -144,7 +149,13 @@ func (c WorkersConfig) validate() error {
 	if c.PollInterval < time.Millisecond || c.FlushInterval < 0 || c.FlushSize < 1 || c.MaxAttempts < 1 {
 		errs = append(errs, errors.New("broadcast workers: poll interval, flush size and max attempts must be positive"))
 	}
+	seen := map[[2]string]bool{}
 	for _, ch := range c.Channels {
+		if k := [2]string{string(ch.Platform), ch.Bot}; seen[k] {
+			errs = append(errs, fmt.Errorf("broadcast workers: two channels of %s bot %q", ch.Platform, ch.Bot))
+		} else {
+			seen[k] = true
+		}
 		if ch.Sender == nil || !ch.Platform.Valid() || ch.BatchChats < 1 || ch.BatchChats > 100 {
 			errs = append(errs, fmt.Errorf("broadcast workers: channel %q needs a Sender and 1..100 batch chats", ch.Platform))
 		}
@@ -162,7 +173,7 @@ type Workers struct {
 	cfg  WorkersConfig
 	svc  *Service
 	log  *slog.Logger
-	chs  map[messenger.Platform]*Channel
+	chs  map[messenger.Platform][]*Channel
 	work atomic.Pointer[[]Campaign]
 	next atomic.Uint64
 
@@ -179,9 +190,10 @@ func NewWorkers(cfg WorkersConfig) (*Workers, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Workers{cfg: c, svc: c.Service, log: c.Logger, chs: map[messenger.Platform]*Channel{}}
+	w := &Workers{cfg: c, svc: c.Service, log: c.Logger, chs: map[messenger.Platform][]*Channel{}}
 	for i := range c.Channels {
-		w.chs[c.Channels[i].Platform] = &c.Channels[i]
+		ch := &c.Channels[i]
+		w.chs[ch.Platform] = append(w.chs[ch.Platform], ch)
 	}
 	empty := []Campaign{}
 	w.work.Store(&empty)
@@ -340,7 +352,7 @@ func (w *Workers) once(ctx context.Context, id string) (bool, error) {
 	var slots []slot
 	for i := range list {
 		for _, p := range platformSet(&list[i]) {
-			if ch := w.chs[p]; ch != nil {
+			for _, ch := range w.chs[p] {
 				slots = append(slots, slot{&list[i], ch})
 			}
 		}
@@ -355,7 +367,7 @@ func (w *Workers) once(ctx context.Context, id string) (bool, error) {
 		// itself took, the rows are sent and recorded within it.
 		claimed := time.Now()
 		rows, err := w.svc.cfg.Ledger.Claim(ctx, ClaimRequest{
-			Worker: id, CampaignID: s.c.ID, Platform: s.ch.Platform, Limit: s.ch.claimSize,
+			Worker: id, CampaignID: s.c.ID, Platform: s.ch.Platform, Bot: s.ch.Bot, Limit: s.ch.claimSize,
 			Lease: w.cfg.Lease, Now: w.svc.cfg.Now(),
 		})
 		if err != nil {

@@ -94,7 +94,8 @@ var boolFields = map[string]func(*crm.Client) bool{
 	"subscribed": func(c *crm.Client) bool { return c.Subscribed },
 }
 
-// fixedColumns are the fields beyond the crm catalogue: identity, status
+// fixedColumns are the fields beyond the crm catalogue: identity (platform,
+// bot), status
 // timestamps and the derived "blocked".
 func fixedColumns() []*column {
 	ts := func(name string, nullable bool, get func(*crm.Client) *time.Time) *column {
@@ -113,6 +114,10 @@ func fixedColumns() []*column {
 		{name: "platform", kind: kEnum, sql: "clients.platform",
 			values: []string{string(messenger.Telegram), string(messenger.VK), string(messenger.Terminal)},
 			text:   func(c *crm.Client) string { return string(c.Platform) }},
+		// bot is the config file's bot name ("" for the bot of the
+		// environment variables): free text, as bots come and go with the file.
+		{name: "bot", kind: kText, sql: "clients.bot",
+			text: func(c *crm.Client) string { return c.Bot }},
 		{name: "blocked", kind: kBool, sql: "clients.blocked_at IS NOT NULL",
 			flag: func(c *crm.Client) bool { return c.BlockedAt != nil }},
 		ts("created_at", false, always(func(c *crm.Client) time.Time { return c.CreatedAt })),

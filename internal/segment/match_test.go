@@ -72,6 +72,8 @@ func TestMatch(t *testing.T) {
 		{`last_seen_at < ago("90d")`, false, true},
 		{`created_at >= date("2026-01-01")`, true, false},
 		{`platform == "vk"`, false, true},
+		{`bot == nil`, true, true},
+		{`bot == "shop"`, false, false},
 		{`blocked`, false, false},
 		{`not blocked and subscribed`, true, false},
 		{`income_level in ["economy", "middle"]`, true, false},

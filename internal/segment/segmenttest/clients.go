@@ -37,6 +37,7 @@ var (
 	Incomes    = []string{"economy", "middle", "premium"}
 	Families   = []string{"single", "married", "divorced", "widowed"}
 	Platforms  = []messenger.Platform{messenger.Telegram, messenger.VK}
+	Bots       = []string{"", "shop", "club"} // "": the bot of the environment variables
 	Occupation = []string{"главный бухгалтер", "владелец малого бизнеса", "клиентский менеджер", "барбершоп", "пенсионер", ""}
 )
 
@@ -83,7 +84,7 @@ func Personas(base time.Time) []Client {
 // RandomClient generates client number i as of base: every field may be
 // missing, and its history spans the 90 days before base.
 func RandomClient(r *rand.Rand, i int, base time.Time) Client {
-	c := Client{Key: messenger.ChatKey{Platform: pick(r, Platforms), ID: fmt.Sprintf("random-%d", i)}}
+	c := Client{Key: messenger.ChatKey{Platform: pick(r, Platforms), Bot: pick(r, Bots), ID: fmt.Sprintf("random-%d", i)}}
 	n := 1 + r.IntN(3)
 	at := base.Add(-time.Duration(r.IntN(90*24*60)) * time.Minute)
 	for range n {

@@ -29,7 +29,24 @@ func RandomExpr(r *rand.Rand, depth int) string {
 
 // atoms generate one condition each.
 var atoms = []func(r *rand.Rand) string{
-	textAtom, enumAtom, intAtom, dateAtom, timeAtom, boolAtom, tagAtom, attrAtom, activityAtom,
+	textAtom, enumAtom, intAtom, dateAtom, timeAtom, boolAtom, tagAtom, attrAtom, activityAtom, botAtom,
+}
+
+// botAtom selects by bot, the config file's bot name (nil for the bot of
+// the environment variables).
+func botAtom(r *rand.Rand) string {
+	named := Bots[1:]
+	switch r.IntN(5) {
+	case 0:
+		return "bot != " + quote(pick(r, named))
+	case 1:
+		return "bot in " + quoteAll(some(r, named))
+	case 2:
+		return "bot not in " + quoteAll(some(r, named))
+	case 3:
+		return pick(r, []string{`bot == nil`, `bot != nil`})
+	}
+	return "bot == " + quote(pick(r, named))
 }
 
 func randomAtom(r *rand.Rand) string { return pick(r, atoms)(r) }

@@ -17,11 +17,11 @@ import (
 
 // recipientColumns is what the ledger needs of a client, in the order
 // scanRecipient reads it.
-const recipientColumns = "clients.id, clients.platform, clients.platform_user_id, clients.subscribed, " +
+const recipientColumns = "clients.id, clients.platform, clients.bot, clients.platform_user_id, clients.subscribed, " +
 	"clients.blocked_at IS NOT NULL, clients.timezone, clients.last_broadcast_at"
 
 func recipientTargets(r *broadcast.Recipient, platform *string) []any {
-	return []any{&r.ClientID, platform, &r.PlatformUserID, &r.Subscribed, &r.Blocked, &r.Timezone,
+	return []any{&r.ClientID, platform, &r.Bot, &r.PlatformUserID, &r.Subscribed, &r.Blocked, &r.Timezone,
 		timeScanner{p: &r.LastBroadcastAt}}
 }
 
@@ -55,10 +55,10 @@ func (s *Store) Recipients(ctx context.Context, seg *segment.Segment, after int6
 }
 
 // entryWidth is the number of parameters of one inserted ledger row.
-const entryWidth = 9
+const entryWidth = 10
 
 // maxEntriesPerInsert keeps one insert under PostgreSQL's 65,535 parameters.
-const maxEntriesPerInsert = 7000
+const maxEntriesPerInsert = 6000
 
 // AddEntries implements broadcast.Ledger: multi-row inserts that keep rows
 // already there (ON CONFLICT DO NOTHING) and the new fill cursor, in one
@@ -99,7 +99,7 @@ func insertEntries(tx *gorm.DB, campaignID int64, rows []broadcast.Entry, now ti
 	}
 	var b strings.Builder
 	b.Grow(200 + len(rows)*36)
-	b.WriteString("INSERT INTO deliveries (campaign_id, client_id, platform, platform_user_id, status, reason, " +
+	b.WriteString("INSERT INTO deliveries (campaign_id, client_id, platform, bot, platform_user_id, status, reason, " +
 		"next_attempt_at, created_at, updated_at) VALUES ")
 	writeValues(&b, len(rows), entryWidth)
 	b.WriteString(" ON CONFLICT (campaign_id, client_id) DO NOTHING")
@@ -109,7 +109,7 @@ func insertEntries(tx *gorm.DB, campaignID int64, rows []broadcast.Entry, now ti
 		if !r.NotBefore.IsZero() {
 			nb = stampTime(r.NotBefore)
 		}
-		args = append(args, campaignID, r.ClientID, string(r.Platform), r.PlatformUserID, r.Status, r.Reason, nb, now, now)
+		args = append(args, campaignID, r.ClientID, string(r.Platform), r.Bot, r.PlatformUserID, r.Status, r.Reason, nb, now, now)
 	}
 	return tx.Exec(b.String(), args...).Error
 }
@@ -140,7 +140,7 @@ func (s *Store) Claim(ctx context.Context, req broadcast.ClaimRequest) ([]broadc
 }
 
 const claimPick = `SELECT d.campaign_id, d.client_id, d.claimed_at AS prev FROM deliveries d
-	WHERE d.campaign_id = ? AND d.platform = ? AND d.status = 'queued' AND d.next_attempt_at <= ?
+	WHERE d.campaign_id = ? AND d.platform = ? AND d.bot = ? AND d.status = 'queued' AND d.next_attempt_at <= ?
 	AND (d.claimed_at IS NULL OR d.claimed_at < ?)
 	AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = d.campaign_id AND c.state = 'running')
 	ORDER BY d.next_attempt_at, d.client_id LIMIT ?`
@@ -152,7 +152,7 @@ func claimPostgres(tx *gorm.DB, req broadcast.ClaimRequest, now, stale time.Time
 		RETURNING d.campaign_id, d.client_id, d.attempts, p.prev IS NOT NULL AS reclaimed)
 	SELECT upd.campaign_id, upd.attempts, upd.reclaimed, ` + recipientColumns + `
 	FROM upd JOIN clients ON clients.id = upd.client_id ORDER BY clients.id`
-	rows, err := tx.Raw(q, req.CampaignID, string(req.Platform), now, stale, req.Limit, req.Worker, now, now).Rows()
+	rows, err := tx.Raw(q, req.CampaignID, string(req.Platform), req.Bot, now, stale, req.Limit, req.Worker, now, now).Rows()
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +160,7 @@ func claimPostgres(tx *gorm.DB, req broadcast.ClaimRequest, now, stale time.Time
 }
 
 func claimSQLite(tx *gorm.DB, req broadcast.ClaimRequest, now, stale time.Time) ([]broadcast.Claimed, error) {
-	rows, err := tx.Raw(claimPick, req.CampaignID, string(req.Platform), now, stale, req.Limit).Rows()
+	rows, err := tx.Raw(claimPick, req.CampaignID, string(req.Platform), req.Bot, now, stale, req.Limit).Rows()
 	if err != nil {
 		return nil, err
 	}
