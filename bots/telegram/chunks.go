@@ -156,11 +156,13 @@ func (r *resumption) save() {
 	r.log.put(r.key, r.p)
 }
 
-// fingerprint hashes what a message shows: its text and keyboards (the chat
-// is part of the log key). ok is false when a keyboard cannot be encoded.
+// fingerprint hashes what a message shows: its text, picture and keyboards
+// (the chat is part of the log key). ok is false when a keyboard cannot be
+// encoded.
 func fingerprint(o outgoing) (sum [sha256.Size]byte, ok bool) {
 	h := sha256.New()
 	h.Write([]byte(strconv.Quote(o.text)))
+	h.Write([]byte(strconv.Quote(o.photo)))
 	enc := json.NewEncoder(h)
 	if err := enc.Encode([]any{o.inline, o.reply, o.remove}); err != nil {
 		return sum, false

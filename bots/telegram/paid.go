@@ -10,7 +10,7 @@ import (
 )
 
 // PaidBroadcaster sends through a Bot with allow_paid_broadcast set on every
-// sendMessage: Telegram then lets the bot send up to 1000 messages per
+// sendMessage and sendPhoto: Telegram then lets the bot send up to 1000 messages per
 // second and charges Stars for those above the free limit. Broadcasts opt
 // in (TELEGRAM_PAID_BROADCAST); replies never go through it.
 type PaidBroadcaster struct{ bot *Bot }

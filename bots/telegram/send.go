@@ -24,6 +24,12 @@ import (
 // and the inline keyboard is then attached by editMessageReplyMarkup (one
 // message cannot carry both markups).
 //
+// ImageURL sends a photo (sendPhoto, by URL: Telegram fetches it) with the
+// text as its caption and the keyboard; a text over MaxCaptionLen goes as
+// the photo without caption followed by the text's chunks, the keyboard on
+// the last one. The photo counts as the first chunk for retries (below). A
+// message with an image is always new (EditMessageID is ignored).
+//
 // EditMessageID edits that message's text and inline keyboard; when the
 // edit is refused with 400 (too old, deleted), or the message needs a reply
 // keyboard, a removal or more than one chunk, a new message is sent instead.
@@ -49,14 +55,14 @@ func (b *Bot) Send(ctx context.Context, msg messenger.OutMessage) (messenger.Sen
 	if err != nil {
 		return messenger.Sent{}, err
 	}
-	if strings.TrimSpace(msg.Text) == "" {
+	if strings.TrimSpace(msg.Text) == "" && msg.ImageURL == "" {
 		return messenger.Sent{}, fmt.Errorf("telegram: send to %s: empty text: %w", msg.Chat, messenger.ErrBadRequest)
 	}
-	out := outgoing{chat: chat, text: msg.Text, remove: msg.RemoveKeyboard}
+	out := outgoing{chat: chat, text: msg.Text, photo: msg.ImageURL, remove: msg.RemoveKeyboard}
 	if err := out.setKeyboard(msg.Keyboard); err != nil {
 		return messenger.Sent{}, err
 	}
-	if msg.EditMessageID != "" {
+	if msg.EditMessageID != "" && out.photo == "" {
 		if sent, done, err := b.edit(ctx, out, msg.EditMessageID); done {
 			return sent, err
 		}
@@ -81,6 +87,7 @@ func chatID(key messenger.ChatKey) (int64, error) {
 type outgoing struct {
 	chat   int64
 	text   string
+	photo  string // a picture's URL; "" for none
 	inline *tgbotapi.InlineKeyboardMarkup
 	reply  *tgbotapi.ReplyKeyboardMarkup
 	remove bool
@@ -120,23 +127,23 @@ func (o outgoing) plan(n int) (markups []any, attach *tgbotapi.InlineKeyboardMar
 	return markups, attach
 }
 
-// sendNew sends o's chunks after those r says were delivered, then attaches
-// a pending inline keyboard, recording progress in r.
+// sendNew sends o's parts (a photo, text chunks) after those r says were
+// delivered, then attaches a pending inline keyboard, recording progress in r.
 func (b *Bot) sendNew(ctx context.Context, o outgoing, r resumption) (messenger.Sent, error) {
 	if r.p.done {
 		b.log.Debug("message already sent; not sending it again", "chat_id", o.chat)
 		return r.p.sent, nil
 	}
-	chunks := splitText(o.text, MaxTextLen)
-	markups, attach := o.plan(len(chunks))
+	parts := o.parts()
+	markups, attach := o.plan(len(parts))
 	if r.p.delivered > 0 {
-		b.log.Debug("resuming a split message", "chat_id", o.chat, "delivered", r.p.delivered, "chunks", len(chunks))
+		b.log.Debug("resuming a split message", "chat_id", o.chat, "delivered", r.p.delivered, "chunks", len(parts))
 	}
 	last := r.p.lastID
-	for i := r.p.delivered; i < len(chunks); i++ {
-		m, err := b.sendChunk(ctx, o.chat, chunks[i], markups[i])
+	for i := r.p.delivered; i < len(parts); i++ {
+		m, err := b.sendPart(ctx, o.chat, parts[i], markups[i])
 		if err != nil {
-			return messenger.Sent{}, chunkError(i, len(chunks), err)
+			return messenger.Sent{}, chunkError(i, len(parts), err)
 		}
 		last = m.MessageID
 		r.delivered(i, last)
@@ -144,7 +151,7 @@ func (b *Bot) sendNew(ctx context.Context, o outgoing, r resumption) (messenger.
 	out := sent(last)
 	if attach != nil {
 		var err error
-		if out, err = b.attach(ctx, o.chat, last, chunks[len(chunks)-1], attach); err != nil {
+		if out, err = b.attach(ctx, o.chat, last, parts[len(parts)-1], attach); err != nil {
 			return messenger.Sent{}, err
 		}
 	}
@@ -180,9 +187,9 @@ func (b *Bot) sendChunk(ctx context.Context, chat int64, text string, markup any
 }
 
 // attach adds an inline keyboard to a message just sent with a reply-keyboard
-// removal; if Telegram refuses, the text is sent again with the keyboard so
-// the client can still answer.
-func (b *Bot) attach(ctx context.Context, chat int64, id int, text string, kb *tgbotapi.InlineKeyboardMarkup) (messenger.Sent, error) {
+// removal; if Telegram refuses, the message (p) is sent again with the
+// keyboard so the client can still answer.
+func (b *Bot) attach(ctx context.Context, chat int64, id int, p part, kb *tgbotapi.InlineKeyboardMarkup) (messenger.Sent, error) {
 	err := b.call(ctx, "editMessageReplyMarkup", tgbotapi.NewEditMessageReplyMarkup(chat, id, *kb), nil)
 	switch {
 	case err == nil, notModified(err): // not modified: a retry after an answer was lost
@@ -191,7 +198,7 @@ func (b *Bot) attach(ctx context.Context, chat int64, id int, text string, kb *t
 		return messenger.Sent{}, err
 	}
 	b.log.Warn("attaching inline keyboard failed; sending the text again with it", "chat_id", chat, "err", err)
-	m, err := b.sendChunk(ctx, chat, text, kb)
+	m, err := b.sendPart(ctx, chat, p, kb)
 	if err != nil {
 		return messenger.Sent{}, err
 	}

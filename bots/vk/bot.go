@@ -46,6 +46,7 @@ type Bot struct {
 	log      *slog.Logger
 	profiles *lru[int, messenger.Profile]
 	pending  *lru[uint64, string]
+	photos   *photoCache
 	epoch    string
 	seq      atomic.Uint64
 	groupID  atomic.Int64
@@ -80,6 +81,7 @@ func New(cfg Config) (*Bot, error) {
 		b.limiter = newLocalLimiter(cfg.RequestsPerSecond)
 	}
 	vk.Handler = b.limited(vk.DefaultHandler)
+	b.photos = newPhotoCache(photoCacheSize, b.uploadPhoto)
 	b.batch = newBatcher(cfg.MaxBatch, b.limiter, b.sendBatch)
 	b.groupID.Store(int64(cfg.GroupID))
 	return b, nil

@@ -27,9 +27,12 @@ type peerResult struct {
 	} `json:"error"`
 }
 
-// SendMany sends msg's text and keyboard to up to MaxPeers private chats
-// in one messages.send with peer_ids (intent promo_newsletter), paced by
-// the community's budget like every request. sent and errs are per chat, in
+// SendMany sends msg's text, picture and keyboard to up to MaxPeers
+// private chats in one messages.send with peer_ids (intent
+// promo_newsletter), paced by the community's budget like every request.
+// The picture is uploaded once per process (see uploadPhoto, photoCache);
+// when that fails err is set (messenger.ErrBadRequest for a picture that
+// cannot be downloaded or that VK refuses). sent and errs are per chat, in
 // order: a peer VK refused gets its code mapped like Send's errors
 // (900/901/902/18/936 → messenger.ErrBlocked…); err is set when the request
 // as a whole failed (then no chat is known to have received it).
@@ -48,7 +51,7 @@ func (b *Bot) SendMany(ctx context.Context, msg messenger.OutMessage, chats []me
 	if len(chats) == 0 || len(chats) > MaxPeers {
 		return nil, nil, fmt.Errorf("vk: send many: %d chats, want 1..%d: %w", len(chats), MaxPeers, messenger.ErrBadRequest)
 	}
-	if strings.TrimSpace(msg.Text) == "" || utf8.RuneCountInString(msg.Text) > maxTextRunes {
+	if (strings.TrimSpace(msg.Text) == "" && msg.ImageURL == "") || utf8.RuneCountInString(msg.Text) > maxTextRunes {
 		return nil, nil, fmt.Errorf("vk: send many: text must have 1..%d characters: %w", maxTextRunes, messenger.ErrBadRequest)
 	}
 	peers := make([]string, len(chats))
@@ -67,6 +70,16 @@ func (b *Bot) SendMany(ctx context.Context, msg messenger.OutMessage, chats []me
 		"intent": "promo_newsletter", "random_id": randomID(0, "", "", 0, "many:"+key)}
 	if kb != "" {
 		p["keyboard"] = kb
+	}
+	if msg.ImageURL != "" {
+		att, err := b.photos.attachment(ctx, msg.ImageURL)
+		if err != nil {
+			return nil, nil, err
+		}
+		p["attachment"] = att
+		if strings.TrimSpace(msg.Text) == "" {
+			p["message"] = ""
+		}
 	}
 	cctx, cancel := callContext(ctx)
 	defer cancel()

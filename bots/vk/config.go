@@ -24,6 +24,10 @@ const (
 	// MaxBatch is how many API calls one execute request may make, and the
 	// default of Config.MaxBatch.
 	MaxBatch = 25
+	// DefaultImageTimeout bounds the download of a message's picture.
+	DefaultImageTimeout = 30 * time.Second
+	// DefaultMaxImageBytes bounds a message's picture (10 MiB).
+	DefaultMaxImageBytes int64 = 10 << 20
 	// maxWait is the longest wait VK accepts.
 	maxWait = 90
 	// maxRequestsPerSecond bounds RequestsPerSecond (a typo guard).
@@ -62,6 +66,13 @@ type Config struct {
 	// HTTPClient makes every request; default a new http.Client without a
 	// timeout (every call is bounded by its context).
 	HTTPClient *http.Client
+	// ImageClient downloads the pictures of messages (OutMessage.ImageURL)
+	// before they are uploaded to VK; default a client with a
+	// DefaultImageTimeout timeout.
+	ImageClient *http.Client
+	// MaxImageBytes bounds a downloaded picture; default DefaultMaxImageBytes
+	// (10 MiB).
+	MaxImageBytes int64
 	// Logger receives the adapter's logs; default discards them.
 	Logger *slog.Logger
 	// MaxBodyBytes bounds a Callback API request body; default
@@ -129,6 +140,12 @@ func (c Config) withDefaults() Config {
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{}
 	}
+	if c.ImageClient == nil {
+		c.ImageClient = &http.Client{Timeout: DefaultImageTimeout}
+	}
+	if c.MaxImageBytes == 0 {
+		c.MaxImageBytes = DefaultMaxImageBytes
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -161,6 +178,9 @@ func (c Config) validate() error {
 	}
 	if c.MaxBodyBytes < 0 {
 		errs = append(errs, fmt.Errorf("max body bytes %d must not be negative", c.MaxBodyBytes))
+	}
+	if c.MaxImageBytes < 0 {
+		errs = append(errs, fmt.Errorf("max image bytes %d must not be negative", c.MaxImageBytes))
 	}
 	if c.RequestsPerSecond < 1 || c.RequestsPerSecond > maxRequestsPerSecond {
 		errs = append(errs, fmt.Errorf("requests per second %d must be 1..%d", c.RequestsPerSecond, maxRequestsPerSecond))

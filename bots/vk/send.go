@@ -23,6 +23,8 @@ const maxTextRunes = 4096
 // messages.edit, falling back to a new message when the edit fails). Texts
 // longer than 4096 characters go as several messages, split at line or word
 // boundaries; the keyboard rides on the last one, whose id Send returns.
+// ImageURL is uploaded once per process (see uploadPhoto, photoCache) and
+// attached to the first message; a message with a picture is always new.
 //
 // Idempotency: each part's random_id is a hash of (chat, part text, keyboard,
 // part index, key). The key is the one from WithIdempotencyKey when ctx has
@@ -40,19 +42,38 @@ func (b *Bot) Send(ctx context.Context, msg messenger.OutMessage) (messenger.Sen
 	if err != nil {
 		return messenger.Sent{}, err
 	}
-	if strings.TrimSpace(msg.Text) == "" {
+	if strings.TrimSpace(msg.Text) == "" && msg.ImageURL == "" {
 		return messenger.Sent{}, fmt.Errorf("vk: send to %s: empty text: %w", msg.Chat, messenger.ErrBadRequest)
 	}
 	kb, err := b.keyboardJSON(msg)
 	if err != nil {
 		return messenger.Sent{}, err
 	}
-	if msg.EditMessageID != "" {
+	if msg.EditMessageID != "" && msg.ImageURL == "" {
 		if sent, done, err := b.edit(ctx, peer, msg, kb); done {
 			return sent, err
 		}
 	}
-	return b.sendNew(ctx, peer, msg.Text, kb)
+	out := outgoing{peer: peer, text: msg.Text, kb: kb, image: msg.ImageURL}
+	if out.image != "" {
+		if out.attachment, err = b.photos.attachment(ctx, out.image); err != nil {
+			return messenger.Sent{}, err
+		}
+		if strings.TrimSpace(out.text) == "" {
+			out.text = ""
+		}
+	}
+	return b.sendNew(ctx, out)
+}
+
+// outgoing is a new message ready for messages.send.
+type outgoing struct {
+	peer int
+	text string
+	kb   string // the keyboard's JSON; "" for none
+	// image is the picture's URL and attachment its uploaded photo; both ""
+	// for none.
+	image, attachment string
 }
 
 // peerOf returns the VK peer id of a private chat.
@@ -93,24 +114,34 @@ func (b *Bot) edit(ctx context.Context, peer int, msg messenger.OutMessage, kb s
 	return messenger.Sent{MessageID: msg.EditMessageID}, true, nil
 }
 
-// sendNew sends text (split into parts) with kb on the last part.
-func (b *Bot) sendNew(ctx context.Context, peer int, text, kb string) (messenger.Sent, error) {
+// sendNew sends o's text (split into parts) with the picture on the first
+// part and the keyboard on the last.
+func (b *Bot) sendNew(ctx context.Context, o outgoing) (messenger.Sent, error) {
 	key, fromCtx := messenger.IdempotencyKey(ctx)
-	content := contentHash(peer, text, kb)
+	content := contentHash(o.peer, o.text, o.kb, o.image)
 	if !fromCtx {
 		key = b.pending.GetOrPut(content, b.nonce)
 	}
-	sent, err := b.sendParts(ctx, peer, splitText(text, maxTextRunes), kb, key)
+	if o.image != "" {
+		// The picture's URL, not its attachment (each process uploads its
+		// own), so a retry from another process keeps the random_id.
+		key += "\x00image:" + o.image
+	}
+	sent, err := b.sendParts(ctx, o, splitText(o.text, maxTextRunes), key)
 	if !fromCtx && !mayRetry(err) {
 		b.pending.Delete(content)
 	}
 	return sent, err
 }
 
-func (b *Bot) sendParts(ctx context.Context, peer int, parts []string, kb, key string) (messenger.Sent, error) {
+func (b *Bot) sendParts(ctx context.Context, o outgoing, parts []string, key string) (messenger.Sent, error) {
 	var id int
+	peer, kb := o.peer, o.kb
 	for i, part := range parts {
 		p := api.Params{"peer_id": peer, "message": part, "dont_parse_links": 1}
+		if i == 0 && o.attachment != "" {
+			p["attachment"] = o.attachment
+		}
 		partKB := ""
 		if i == len(parts)-1 && kb != "" {
 			partKB = kb
@@ -163,8 +194,12 @@ func randomID(peer int, text, kb string, part int, key string) int32 {
 }
 
 // contentHash identifies what a send delivers, for the pending-nonce memory.
-func contentHash(peer int, text, kb string) uint64 {
-	sum := hashFields(strconv.Itoa(peer), text, kb)
+func contentHash(peer int, text, kb, image string) uint64 {
+	fields := []string{strconv.Itoa(peer), text, kb}
+	if image != "" {
+		fields = append(fields, image)
+	}
+	sum := hashFields(fields...)
 	return binary.BigEndian.Uint64(sum[:8])
 }
 

@@ -46,8 +46,11 @@ type Campaign struct {
 	// lower, upper. It is sent as plain text (no markup is interpreted).
 	Text    string
 	Buttons []Button
-	// ImageURL, when set, is an http(s) link to a picture shown with the
-	// message (as a link under the text: the adapters send text messages).
+	// ImageURL, when set, is an http(s) link to a picture sent with the
+	// message: a photo with the text as its caption on Telegram (a photo and
+	// then the text beyond 1024 characters), an uploaded photo attached on
+	// VK. It is checked to be an http(s) link at creation, fetched only when
+	// sent.
 	ImageURL string
 	// Platforms limits the campaign to these platforms; empty: all.
 	Platforms []messenger.Platform

@@ -27,14 +27,17 @@ const (
 )
 
 // buildMessage is the message text goes out as to chat: the campaign's
-// buttons, one per row, then «Отписаться»; the picture link under the text.
+// picture (Telegram and VK show it; elsewhere its link ends the text), the
+// campaign's buttons, one per row, then «Отписаться».
 func buildMessage(c *Campaign, chat messenger.ChatKey, text string) messenger.OutMessage {
-	if c.ImageURL != "" {
-		text += "\n\n" + c.ImageURL
-	}
 	msg := messenger.OutMessage{Chat: chat, Text: text}
 	if chat.Platform != messenger.Telegram && chat.Platform != messenger.VK {
+		if c.ImageURL != "" {
+			msg.Text += "\n\n" + c.ImageURL
+		}
 		msg.Text += "\n\n" + UnsubscribeHint
+	} else {
+		msg.ImageURL = c.ImageURL
 	}
 	kb := &messenger.Keyboard{Kind: messenger.Inline}
 	for _, b := range c.Buttons {

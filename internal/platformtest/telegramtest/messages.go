@@ -16,6 +16,11 @@ type Sent struct {
 	MessageID int
 	Text      string
 	ParseMode string
+	// Photo is the picture of a sendPhoto message: the URL (or file_id) the
+	// bot passed, or "upload:<file name>" for an uploaded file; "" for a
+	// text message. Caption is its caption (Text stays empty).
+	Photo   string
+	Caption string
 	// ReplyMarkup is the markup the message carries: the inline keyboard as
 	// last edited, or the reply keyboard / removal it was sent with; nil for none.
 	ReplyMarkup *ReplyMarkup
@@ -52,7 +57,16 @@ func (s *Server) chatLocked(userID int64) *chat {
 // an inline keyboard is part of a message).
 func (m *Sent) json(u User) map[string]any {
 	out := map[string]any{
-		"message_id": m.MessageID, "from": botUser(), "chat": u.chatJSON(), "date": time.Now().Unix(), "text": m.Text,
+		"message_id": m.MessageID, "from": botUser(), "chat": u.chatJSON(), "date": time.Now().Unix(),
+	}
+	if m.Photo != "" {
+		out["photo"] = []map[string]any{{"file_id": "photo-" + strconv.Itoa(m.MessageID),
+			"file_unique_id": "uniq-" + strconv.Itoa(m.MessageID), "width": 800, "height": 600}}
+		if m.Caption != "" {
+			out["caption"] = m.Caption
+		}
+	} else {
+		out["text"] = m.Text
 	}
 	if m.ReplyMarkup.IsInline() {
 		out["reply_markup"] = map[string]any{"inline_keyboard": m.ReplyMarkup.InlineKeyboard}
@@ -256,8 +270,14 @@ func (s *Server) newMessageLocked(p params) (*Sent, *chat, error) {
 	if err != nil {
 		return nil, nil, badRequest(err.Error())
 	}
+	return s.storeLocked(c, &Sent{Text: p["text"], ParseMode: p["parse_mode"], ReplyMarkup: markup}), c, nil
+}
+
+// storeLocked gives m the chat's next message id and records it as sent.
+func (s *Server) storeLocked(c *chat, m *Sent) *Sent {
+	markup := m.ReplyMarkup
 	c.nextMsgID++
-	m := &Sent{MessageID: c.nextMsgID, Text: p["text"], ParseMode: p["parse_mode"], ReplyMarkup: markup}
+	m.MessageID = c.nextMsgID
 	c.byID[m.MessageID] = m
 	c.order = append(c.order, m)
 	c.addEvent(m, true)
@@ -273,7 +293,7 @@ func (s *Server) newMessageLocked(p params) (*Sent, *chat, error) {
 		c.keyboard = &k
 	}
 	s.notifyLocked()
-	return m, c, nil
+	return m
 }
 
 func (s *Server) editMessageText(w http.ResponseWriter, _ *http.Request, p params) {
@@ -294,6 +314,10 @@ func (s *Server) edit(w http.ResponseWriter, p params, withText bool) {
 		return
 	}
 	text := m.Text
+	if withText && m.Photo != "" {
+		writeAPIError(w, badRequest("there is no text in the message to edit"))
+		return
+	}
 	if withText {
 		text = p["text"]
 		if err := checkText(text, p["parse_mode"]); err != nil {

@@ -7,7 +7,7 @@
 // PressButton, ShareContact, SendSticker, Block, Unblock), reads what the bot
 // sent (Messages, WaitMessages) and injects failures (FailNext, FailAfter,
 // SetBlocked, Delay). Bot-side methods served: getMe, getUpdates (long polling),
-// setWebhook, deleteWebhook, sendMessage, editMessageText,
+// setWebhook, deleteWebhook, sendMessage, sendPhoto, editMessageText,
 // editMessageReplyMarkup and answerCallbackQuery.
 package telegramtest
 
@@ -56,7 +56,8 @@ type Server struct {
 	delays     map[string]time.Duration // per method, over delay
 	calls      map[string]int
 	requests   []Request
-	rate       rateLimit // see SetRateLimit
+	rate       rateLimit       // see SetRateLimit
+	badPhotos  map[string]bool // see RejectPhoto
 }
 
 // Request is one bot-side API call the server received.
@@ -233,6 +234,7 @@ var methods = map[string]handler{
 	"setWebhook":             (*Server).setWebhook,
 	"deleteWebhook":          (*Server).deleteWebhook,
 	"sendMessage":            (*Server).sendMessage,
+	"sendPhoto":              (*Server).sendPhoto,
 	"editMessageText":        (*Server).editMessageText,
 	"editMessageReplyMarkup": (*Server).editMessageReplyMarkup,
 	"answerCallbackQuery":    (*Server).answerCallbackQuery,

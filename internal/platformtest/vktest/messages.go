@@ -79,6 +79,8 @@ type Message struct {
 	Keyboard    *Keyboard
 	RawKeyboard string
 	Intent      string
+	// Attachments are the attachment parameter's items ("photo-777_1_key").
+	Attachments []string
 	Edits       int
 	Time        time.Time
 }
@@ -175,6 +177,7 @@ type outgoing struct {
 	rawKB    string
 	randomID int
 	intent   string
+	attach   []string
 }
 
 func parseOutgoing(p url.Values) (outgoing, *apiError) {
@@ -219,7 +222,7 @@ func (s *Server) messagesSend(p url.Values) (any, *apiError) {
 		return nil, paramError("message is empty or invalid")
 	}
 	if ids := p.Get("peer_ids"); ids != "" {
-		return s.sendMany(ids, o)
+		return s.sendMany(ids, p.Get("attachment"), o)
 	}
 	peer, err := strconv.Atoi(firstNonEmpty(p.Get("peer_id"), p.Get("user_id")))
 	if err != nil || peer == 0 {
@@ -227,6 +230,9 @@ func (s *Server) messagesSend(p url.Values) (any, *apiError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if o.attach, aerr = s.checkAttachmentsLocked(p.Get("attachment")); aerr != nil {
+		return nil, aerr
+	}
 	id, code := s.deliverLocked(peer, o)
 	if code != 0 {
 		return nil, errCode(code)
@@ -247,13 +253,17 @@ type peerError struct {
 	Description string `json:"description"`
 }
 
-func (s *Server) sendMany(ids string, o outgoing) (any, *apiError) {
+func (s *Server) sendMany(ids, attachment string, o outgoing) (any, *apiError) {
 	parts := strings.Split(ids, ",")
 	if len(parts) > MaxPeerIDs {
 		return nil, paramError("too many peer_ids")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var aerr *apiError
+	if o.attach, aerr = s.checkAttachmentsLocked(attachment); aerr != nil {
+		return nil, aerr
+	}
 	out := make([]peerResult, 0, len(parts))
 	for _, part := range parts {
 		peer, err := strconv.Atoi(strings.TrimSpace(part))
@@ -290,7 +300,7 @@ func (s *Server) deliverLocked(peer int, o outgoing) (int, int) {
 	s.msgs.convID[peer]++
 	m := &Message{
 		ID: s.msgs.nextID, ConvID: s.msgs.convID[peer], PeerID: peer, RandomID: o.randomID, Text: o.text,
-		Keyboard: o.keyboard, RawKeyboard: o.rawKB, Intent: o.intent, Time: time.Now(),
+		Keyboard: o.keyboard, RawKeyboard: o.rawKB, Intent: o.intent, Attachments: o.attach, Time: time.Now(),
 	}
 	s.msgs.byPeer[peer] = append(s.msgs.byPeer[peer], m)
 	s.msgs.byID[m.ID] = m

@@ -9,9 +9,11 @@
 // "request_params":[…]}}. Implemented: groups.getById,
 // groups.getLongPollServer, messages.send (peer_id or peer_ids, random_id
 // dedupe, keyboard and length checks), messages.edit,
-// messages.sendMessageEventAnswer, users.get, and execute with the VKScript
-// subset "return [API.a.b({…}), …];" (see execute.go). The long-poll server
-// answers GET {server}?act=a_check&key=&ts=&wait=.
+// messages.sendMessageEventAnswer, users.get, photos.getMessagesUploadServer
+// and photos.saveMessagesPhoto (with an upload server at /upload, see
+// photos.go; messages.send checks and stores photo attachments), and execute
+// with the VKScript subset "return [API.a.b({…}), …];" (see execute.go). The
+// long-poll server answers GET {server}?act=a_check&key=&ts=&wait=.
 //
 // Like VK, the server allows a community token DefaultRateLimit (20) API
 // requests per second and answers error 6 beyond that (SetRateLimit changes
@@ -70,6 +72,7 @@ type Server struct {
 	eventAnswer []EventAnswer
 	eventSeq    int
 	rate        rateLimit
+	photos      photoStore
 	changed     chan struct{} // closed and replaced on every state change
 
 	onSend func(m Message, deduped bool) // SetOnSend
@@ -190,6 +193,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/lp":
 		s.serveLongPoll(w, r)
+	case r.URL.Path == "/upload":
+		s.serveUpload(w, r)
 	case strings.HasPrefix(r.URL.Path, "/method/"):
 		s.serveMethod(w, r, strings.TrimPrefix(r.URL.Path, "/method/"))
 	default:
@@ -218,6 +223,7 @@ var errorMessages = map[int]string{
 	18:  "User was deleted or banned",
 	29:  "Rate limit reached",
 	100: "One of the parameters specified was missing or invalid",
+	121: "Invalid hash",
 	900: "Can't send messages for users from blacklist",
 	901: "Can't send messages for users without permission",
 	902: "Can't send messages to this user due to their privacy settings",
@@ -239,6 +245,8 @@ var methods = map[string]methodFunc{
 	"messages.edit":                   (*Server).messagesEdit,
 	"messages.sendMessageEventAnswer": (*Server).messagesSendMessageEventAnswer,
 	"users.get":                       (*Server).usersGet,
+	"photos.getMessagesUploadServer":  (*Server).photosGetMessagesUploadServer,
+	"photos.saveMessagesPhoto":        (*Server).photosSaveMessagesPhoto,
 }
 
 func (s *Server) serveMethod(w http.ResponseWriter, r *http.Request, method string) {
