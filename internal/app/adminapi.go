@@ -14,12 +14,9 @@ import (
 // BroadcastService builds the broadcast management service over the CRM
 // store with cfg's etiquette (FREQUENCY_CAP, QUIET_HOURS, DEFAULT_TIMEZONE).
 // scenarios, when not nil, lets it check that scenario buttons name an
-// existing scenario.
-func BroadcastService(cfg config.Config, db *postgres.Store, scenarios *scenario.Registry, logger *slog.Logger) (*broadcast.Service, error) {
-	bc := broadcast.Config{Campaigns: db, Ledger: db, Admin: db, Segments: db, Clients: db, Logger: logger}
-	if scenarios != nil {
-		bc.Scenarios = ScenarioCatalog{scenarios}
-	}
+// existing scenario (of any bot: see Stores.Catalog).
+func BroadcastService(cfg config.Config, db *postgres.Store, scenarios broadcast.ScenarioCatalog, logger *slog.Logger) (*broadcast.Service, error) {
+	bc := broadcast.Config{Campaigns: db, Ledger: db, Admin: db, Segments: db, Clients: db, Logger: logger, Scenarios: scenarios}
 	if err := broadcastSettings(cfg, &bc); err != nil {
 		return nil, fmt.Errorf("broadcast service: %w", err)
 	}
@@ -30,19 +27,25 @@ func BroadcastService(cfg config.Config, db *postgres.Store, scenarios *scenario
 	return svc, nil
 }
 
-// ScenarioCatalog tells the broadcast service which scenarios the registry holds.
-type ScenarioCatalog struct{ Registry *scenario.Registry }
+// ScenarioCatalog tells the broadcast service which scenarios the
+// registries hold (one per bot).
+type ScenarioCatalog struct{ Registries []*scenario.Registry }
 
-// HasScenario implements broadcast.ScenarioCatalog.
+// HasScenario implements broadcast.ScenarioCatalog: whether any registry
+// has the scenario.
 func (c ScenarioCatalog) HasScenario(id string) bool {
-	_, ok := c.Registry.Get(id)
-	return ok
+	for _, r := range c.Registries {
+		if _, ok := r.Get(id); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // ManagerAPI builds the managers' /api over the stores (disabled, answering
 // 503, when ADMIN_TOKEN is unset).
 func (s *Stores) ManagerAPI(cfg config.Config) (*admin.API, error) {
-	svc, err := BroadcastService(cfg, s.CRM, s.Scenarios, s.logger)
+	svc, err := BroadcastService(cfg, s.CRM, s.Catalog(), s.logger)
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/chathub/chathub/internal/broadcast"
 	"github.com/chathub/chathub/internal/config"
+	"github.com/chathub/chathub/internal/dispatch"
 	"github.com/chathub/chathub/internal/dialog"
 	"github.com/chathub/chathub/internal/messenger"
 	"github.com/chathub/chathub/internal/scenario"
@@ -17,13 +19,18 @@ import (
 )
 
 // Stores are the opened backends: the CRM database, the Redis state store
-// and the scenario registry.
+// and the scenario registries.
 type Stores struct {
-	CRM       *postgres.Store
-	State     *redisstore.Store
+	CRM   *postgres.Store
+	State *redisstore.Store
+	// Scenarios is the registry of SCENARIOS_DIR, the scenarios of the bots
+	// of the environment variables; nil when only a config file's bots run.
 	Scenarios *scenario.Registry
-	logger    *slog.Logger
-	closers   []func() error
+	// BotScenarios are the registries of a config file's bots, by bot name:
+	// each bot has its own directory and hot reload.
+	BotScenarios map[string]*scenario.Registry
+	logger       *slog.Logger
+	closers      []func() error
 }
 
 // OpenCRM opens only the CRM database (for commands that need nothing else).
@@ -54,13 +61,92 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Stores,
 	if err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
-	s.Scenarios = scenario.NewRegistry(scenario.RegistryConfig{
-		Dir: cfg.ScenariosDir, Logger: logger, Versions: versionStore{db},
-	})
-	if err := s.Scenarios.Load(ctx); err != nil {
-		return nil, errors.Join(fmt.Errorf("load scenarios from %s:\n%w", cfg.ScenariosDir, err), s.Close())
+	if tg, vk := cfg.Bots(); tg || vk || len(cfg.FileBots) == 0 {
+		s.Scenarios = scenario.NewRegistry(scenario.RegistryConfig{
+			Dir: cfg.ScenariosDir, Logger: logger, Versions: versionStore{db},
+		})
+		if err := s.Scenarios.Load(ctx); err != nil {
+			return nil, errors.Join(fmt.Errorf("load scenarios from %s:\n%w", cfg.ScenariosDir, err), s.Close())
+		}
+	}
+	// Versions are content-addressed (scenario id, hash of the file), so two
+	// bots' scenarios share scenario_versions without clashing: the same id
+	// with other content is another version.
+	s.BotScenarios = map[string]*scenario.Registry{}
+	var errs []error
+	for _, b := range cfg.FileBots {
+		reg := scenario.NewRegistry(scenario.RegistryConfig{
+			Dir: b.ScenariosDir, Logger: logger.With("bot", b.Name), Versions: versionStore{db},
+		})
+		if err := reg.Load(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("load scenarios of bot %s from %s:\n%w", b.Name, b.ScenariosDir, err))
+			continue
+		}
+		s.BotScenarios[b.Name] = reg
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, errors.Join(err, s.Close())
 	}
 	return s, nil
+}
+
+// registries returns every opened scenario registry.
+func (s *Stores) registries() []*scenario.Registry {
+	var out []*scenario.Registry
+	if s.Scenarios != nil {
+		out = append(out, s.Scenarios)
+	}
+	for _, r := range s.BotScenarios {
+		out = append(out, r)
+	}
+	return out
+}
+
+// Catalog tells the broadcast service whether any bot has a scenario (for
+// scenario buttons); nil when no registry is open.
+func (s *Stores) Catalog() broadcast.ScenarioCatalog {
+	regs := s.registries()
+	if len(regs) == 0 {
+		return nil
+	}
+	return ScenarioCatalog{Registries: regs}
+}
+
+// BotHandlers builds one dialog handler per bot (the environment's bot over
+// SCENARIOS_DIR, each config file bot over its own directory and default
+// scenario) and routes every update to the handler of its chat's bot.
+func (s *Stores) BotHandlers(cfg config.Config, sender messenger.Sender) (dispatch.Handler, error) {
+	r := botRouter{}
+	if s.Scenarios != nil {
+		h, err := s.Handler(cfg, sender)
+		if err != nil {
+			return nil, err
+		}
+		r[""] = h
+	}
+	for _, b := range cfg.FileBots {
+		h, err := dialog.NewHandler(dialog.HandlerConfig{
+			States: s.State, Clients: s.CRM, Scenarios: s.BotScenarios[b.Name], Sender: sender,
+			DefaultScenario: b.DefaultScenario, Logger: s.logger.With("bot", b.Name),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("bot %s: %w", b.Name, err)
+		}
+		r[b.Name] = h
+	}
+	return r, nil
+}
+
+// botRouter hands each update to the dialog handler of its chat's bot.
+type botRouter map[string]*dialog.Handler
+
+// Handle implements dispatch.Handler.
+func (r botRouter) Handle(ctx context.Context, upd *messenger.Update) error {
+	h, ok := r[upd.Chat.Bot]
+	if !ok {
+		return fmt.Errorf("update %s of %s: no bot %q configured", upd.ID, upd.Chat, upd.Chat.Bot)
+	}
+	return h.Handle(ctx, upd)
 }
 
 // Handler builds the dialog handler over these stores, replying through sender.
@@ -74,8 +160,8 @@ func (s *Stores) Handler(cfg config.Config, sender messenger.Sender) (*dialog.Ha
 // Close stops the scenario watcher (if started) and releases every opened
 // backend, newest first.
 func (s *Stores) Close() error {
-	if s.Scenarios != nil {
-		s.Scenarios.Stop()
+	for _, r := range s.registries() {
+		r.Stop()
 	}
 	var errs []error
 	for i := len(s.closers) - 1; i >= 0; i-- {

@@ -15,26 +15,44 @@ import (
 )
 
 // Bots builds the configured platform adapters (cfg.ValidateBots first)
-// over opened stores: a VK community paces its API requests by its shared
-// budget in Redis (see vkBot).
+// over opened stores: the bots of the environment variables (unnamed) and
+// a config file's, each stamping its name on its chats. A VK community
+// paces its API requests by its shared budget in Redis (see vkBot).
 func Bots(cfg config.Config, stores *Stores, logger *slog.Logger) ([]Bot, error) {
 	if err := cfg.ValidateBots(); err != nil {
 		return nil, err
 	}
 	var bots []Bot
-	if cfg.Telegram.Token != "" {
-		b, err := telegramBot(cfg.Telegram, stores, logger)
+	add := func(b Bot, err error) error {
 		if err != nil {
-			return nil, err
+			return err
 		}
 		bots = append(bots, b)
+		return nil
+	}
+	if cfg.Telegram.Token != "" {
+		if err := add(telegramBot("", cfg.Telegram, stores, logger)); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.VK.Token != "" {
-		b, err := vkBot(cfg.VK, stores, logger)
-		if err != nil {
+		if err := add(vkBot("", cfg.VK, stores, logger)); err != nil {
 			return nil, err
 		}
-		bots = append(bots, b)
+	}
+	for _, fb := range cfg.FileBots {
+		var err error
+		switch fb.Platform {
+		case messenger.Telegram:
+			err = add(telegramBot(fb.Name, fb.Telegram, stores, logger))
+		case messenger.VK:
+			err = add(vkBot(fb.Name, fb.VK, stores, logger))
+		default:
+			err = fmt.Errorf("bot %s: unknown platform %q", fb.Name, fb.Platform)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("bot %s: %w", fb.Name, err)
+		}
 	}
 	return bots, nil
 }
@@ -47,10 +65,14 @@ const telegramChatSpacing = 1100 * time.Millisecond
 // telegramBot builds the Telegram adapter; its broadcasts draw on the bot's
 // shared budget (telegramBudget), are spaced per chat (telegramChatSpacing)
 // and, with TELEGRAM_PAID_BROADCAST, are paid broadcasts.
-func telegramBot(c config.Telegram, stores *Stores, logger *slog.Logger) (Bot, error) {
+func telegramBot(name string, c config.Telegram, stores *Stores, logger *slog.Logger) (Bot, error) {
+	log := logger.With("platform", "telegram")
+	if name != "" {
+		log = log.With("bot", name)
+	}
 	tg, err := telegram.New(telegram.Config{
-		Token: c.Token, APIURL: c.APIURL, WebhookURL: c.WebhookURL, WebhookSecret: c.WebhookSecret,
-		Logger: logger.With("platform", "telegram"),
+		Bot: name, Token: c.Token, APIURL: c.APIURL, WebhookURL: c.WebhookURL, WebhookSecret: c.WebhookSecret,
+		Logger: log,
 	})
 	if err != nil {
 		return Bot{}, fmt.Errorf("telegram bot: %w", err)
@@ -63,12 +85,12 @@ func telegramBot(c config.Telegram, stores *Stores, logger *slog.Logger) (Bot, e
 	if err != nil {
 		return Bot{}, fmt.Errorf("telegram chat pacer: %w", err)
 	}
-	ch := &broadcast.Channel{Platform: messenger.Telegram, Sender: tg, RateHint: c.BroadcastRPS(),
+	ch := &broadcast.Channel{Platform: messenger.Telegram, Bot: name, Sender: tg, RateHint: c.BroadcastRPS(),
 		Limiter: broadcast.NewEagerLimiter(budget, broadcast.DefaultEagerLead), ChatPacer: pacer}
 	if c.PaidBroadcast {
 		ch.Sender = tg.PaidBroadcaster()
 	}
-	b := Bot{Platform: messenger.Telegram, Sender: tg, Broadcast: ch}
+	b := Bot{Platform: messenger.Telegram, Name: name, Sender: tg, Broadcast: ch}
 	if c.WebhookURL == "" {
 		b.Poll = tg.Run
 		return b, nil
@@ -81,7 +103,11 @@ func telegramBot(c config.Telegram, stores *Stores, logger *slog.Logger) (Bot, e
 // Redis budget, bucket "vk:<group id>", of c.RequestsPerSecond (VK_RPS)
 // evenly spaced requests: replies and broadcasts, any number of
 // `chathub run` processes.
-func vkBot(c config.VK, stores *Stores, logger *slog.Logger) (Bot, error) {
+func vkBot(name string, c config.VK, stores *Stores, logger *slog.Logger) (Bot, error) {
+	log := logger.With("platform", "vk")
+	if name != "" {
+		log = log.With("bot", name)
+	}
 	budget, err := stores.State.Limiter("vk:"+strconv.Itoa(c.GroupID), redisstore.Limit{Rate: c.RequestsPerSecond})
 	if err != nil {
 		return Bot{}, fmt.Errorf("vk bot: %w", err)
@@ -89,14 +115,15 @@ func vkBot(c config.VK, stores *Stores, logger *slog.Logger) (Bot, error) {
 	v, err := vk.New(vk.Config{
 		Token: c.Token, GroupID: c.GroupID, APIURL: c.APIURL, CallbackPath: c.CallbackPath,
 		CallbackSecret: c.CallbackSecret, ConfirmationCode: c.ConfirmationCode,
-		Limiter: budget, Logger: logger.With("platform", "vk"),
+		Bot: name, Limiter: budget, Logger: log,
 	})
 	if err != nil {
 		return Bot{}, fmt.Errorf("vk bot: %w", err)
 	}
 	// Broadcasts go out in peer_ids batches paced by the same community
 	// budget inside the adapter, so the channel has no Limiter of its own.
-	b := Bot{Platform: messenger.VK, Sender: v, Broadcast: &broadcast.Channel{Platform: messenger.VK, Sender: v, Batch: v}}
+	b := Bot{Platform: messenger.VK, Name: name, Sender: v,
+		Broadcast: &broadcast.Channel{Platform: messenger.VK, Bot: name, Sender: v, Batch: v}}
 	if c.CallbackPath == "" {
 		b.Poll = v.Run
 		return b, nil

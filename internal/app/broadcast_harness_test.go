@@ -72,7 +72,7 @@ func (e *castEnv) start(t *testing.T) *Runtime {
 		t.Fatal("chathub run has no broadcaster")
 	}
 	if e.svc == nil {
-		if e.svc, err = BroadcastService(e.cfg, stores.CRM, stores.Scenarios, logger); err != nil {
+		if e.svc, err = BroadcastService(e.cfg, stores.CRM, stores.Catalog(), logger); err != nil {
 			t.Fatal(err)
 		}
 	}

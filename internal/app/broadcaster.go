@@ -45,7 +45,7 @@ func newBroadcaster(cfg config.Config, stores *Stores, bots []Bot, logger *slog.
 	if len(chs) == 0 {
 		return nil, nil
 	}
-	svc, err := BroadcastService(cfg, stores.CRM, stores.Scenarios, logger)
+	svc, err := BroadcastService(cfg, stores.CRM, stores.Catalog(), logger)
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,10 @@ import (
 // and either a poller (long polling) or an inbound HTTP handler (webhook).
 type Bot struct {
 	Platform messenger.Platform
-	Sender   messenger.Sender
+	// Name is the bot's name (messenger.ChatKey.Bot of its chats): a config
+	// file's bot name, empty for the bot of the environment variables.
+	Name   string
+	Sender messenger.Sender
 	// Poll, when set, pulls updates until ctx ends (long polling).
 	Poll func(ctx context.Context, sink messenger.Sink) error
 	// WebhookPath and Webhook, when set, are mounted on the HTTP server.
@@ -61,9 +64,13 @@ func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logg
 	r := &Runtime{cfg: cfg, stores: stores, bots: bots, metrics: metrics.New(), logger: logger}
 	senders := platformSender{}
 	for _, b := range bots {
-		senders[b.Platform] = r.metrics.Sender(b.Platform, b.Sender)
+		k := senderKey{b.Platform, b.Name}
+		if _, dup := senders[k]; dup {
+			return nil, fmt.Errorf("two %s bots named %q", b.Platform, displayName(b.Name))
+		}
+		senders[k] = r.metrics.Sender(b.Platform, b.Sender)
 	}
-	h, err := stores.Handler(cfg, senders)
+	h, err := stores.BotHandlers(cfg, senders)
 	if err != nil {
 		return nil, err
 	}
@@ -110,8 +117,10 @@ func (r *Runtime) Broadcaster() *broadcast.Workers { return r.broadcaster }
 // Start begins hot reload, the pipeline, the broadcaster, the HTTP server
 // and the pollers.
 func (r *Runtime) Start(ctx context.Context) error {
-	if err := r.stores.Scenarios.Start(ctx); err != nil {
-		r.logger.Warn("scenario hot reload disabled", "err", err)
+	for _, reg := range r.stores.registries() {
+		if err := reg.Start(ctx); err != nil {
+			r.logger.Warn("scenario hot reload disabled", "err", err)
+		}
 	}
 	if err := r.dispatcher.Start(ctx); err != nil {
 		return err
@@ -137,19 +146,19 @@ func (r *Runtime) Start(ctx context.Context) error {
 func (r *Runtime) startBot(ctx context.Context, b Bot) error {
 	if b.Register != nil {
 		if err := b.Register(ctx); err != nil {
-			return fmt.Errorf("register %s bot: %w", b.Platform, err)
+			return fmt.Errorf("register %s bot %s: %w", b.Platform, displayName(b.Name), err)
 		}
 	}
 	if b.Poll == nil {
-		r.logger.Info("bot receiving webhooks", "platform", string(b.Platform), "path", b.WebhookPath)
+		r.logger.Info("bot receiving webhooks", "platform", string(b.Platform), "bot", displayName(b.Name), "path", b.WebhookPath)
 		return nil
 	}
 	r.polls.Add(1)
 	go func() {
 		defer r.polls.Done()
-		r.logger.Info("bot polling", "platform", string(b.Platform))
+		r.logger.Info("bot polling", "platform", string(b.Platform), "bot", displayName(b.Name))
 		if err := b.Poll(ctx, r.dispatcher); err != nil && ctx.Err() == nil {
-			r.logger.Error("bot polling stopped", "platform", string(b.Platform), "err", err)
+			r.logger.Error("bot polling stopped", "platform", string(b.Platform), "bot", displayName(b.Name), "err", err)
 		}
 	}()
 	return nil
@@ -184,18 +193,35 @@ func (r *Runtime) stop(ctx context.Context) error {
 	}()
 	errs = append(errs, r.dispatcher.Stop(ctx), <-broadcastDone)
 	r.polls.Wait()
-	r.stores.Scenarios.Stop()
+	for _, reg := range r.stores.registries() {
+		reg.Stop()
+	}
 	return errors.Join(errs...)
 }
 
-// platformSender routes each reply to its chat's platform.
-type platformSender map[messenger.Platform]messenger.Sender
+// senderKey names one bot: its platform and name.
+type senderKey struct {
+	platform messenger.Platform
+	bot      string
+}
+
+// platformSender routes each reply to its chat's bot: (platform, bot).
+type platformSender map[senderKey]messenger.Sender
 
 // Send implements messenger.Sender.
 func (p platformSender) Send(ctx context.Context, msg messenger.OutMessage) (messenger.Sent, error) {
-	s, ok := p[msg.Chat.Platform]
+	s, ok := p[senderKey{msg.Chat.Platform, msg.Chat.Bot}]
 	if !ok {
-		return messenger.Sent{}, fmt.Errorf("send to %s: no %s bot configured", msg.Chat, msg.Chat.Platform)
+		return messenger.Sent{}, fmt.Errorf("send to %s: no %s bot %s configured", msg.Chat, msg.Chat.Platform, displayName(msg.Chat.Bot))
 	}
 	return s.Send(ctx, msg)
+}
+
+// displayName is how logs name a bot: config.EnvBotName for the bot of the
+// environment variables.
+func displayName(bot string) string {
+	if bot == "" {
+		return config.EnvBotName
+	}
+	return bot
 }

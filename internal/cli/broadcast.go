@@ -237,12 +237,14 @@ func openBroadcast(ctx context.Context, cfg config.Config, log *slog.Logger) (br
 		return nil, nil, err
 	}
 	// Quiet: the scenarios are only looked up, and Load's error says what is wrong.
+	var catalog broadcast.ScenarioCatalog
 	reg := scenario.NewRegistry(scenario.RegistryConfig{Dir: cfg.ScenariosDir, Logger: slog.New(slog.DiscardHandler)})
 	if err := reg.Load(ctx); err != nil {
 		log.Warn("scenario buttons are not checked: the scenarios do not load", "dir", cfg.ScenariosDir, "err", err)
-		reg = nil
+	} else {
+		catalog = app.ScenarioCatalog{Registries: []*scenario.Registry{reg}}
 	}
-	svc, err := app.BroadcastService(cfg, db, reg, log)
+	svc, err := app.BroadcastService(cfg, db, catalog, log)
 	if err != nil {
 		db.Close()
 		return nil, nil, err

@@ -28,11 +28,11 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"run", "run the configured Telegram/VK bots, the inbound pipeline and the HTTP server (/healthz, /readyz, /metrics)", runRun},
+		{"run", "run the configured Telegram/VK bots, the inbound pipeline and the HTTP server (/healthz, /readyz, /metrics): run [--config FILE]", runRun},
 		{"chat", "chat with a scenario in the terminal: chat [--scenario ID] [--user ID] [--name NAME]", runChat},
-		{"validate", "check scenario files and print every problem as file:line:col: validate [PATH...]", runValidate},
+		{"validate", "check scenario files and print every problem as file:line:col: validate [--config FILE] [PATH...]", runValidate},
 		{"schema", "print the JSON Schema of scenario files (for editor autocompletion)", runSchema},
-		{"clients", "list CRM records: clients [--format table|json|csv] [--platform P] [--limit N]", runClients},
+		{"clients", "list CRM records: clients [--format table|json|csv] [--platform P] [--bot NAME] [--limit N]", runClients},
 		{"segment", "count, sample and save client segments: segment count|sample|explain|save|list|delete (segment help)", runSegment},
 		{"broadcast", "segmented broadcasts: broadcast create|list|dry-run|start|pause|resume|cancel|status|export (broadcast help)", runBroadcast},
 		{"version", "print the version", runVersion},
@@ -84,7 +84,7 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.usage)
 	}
-	fmt.Fprintln(w, "\nConfiguration comes from environment variables (see README): DATABASE_URL, REDIS_URL, SCENARIOS_DIR, …")
+	fmt.Fprintln(w, "\nConfiguration comes from environment variables (see README): DATABASE_URL, REDIS_URL, SCENARIOS_DIR, …;\nseveral bots: CONFIG_FILE or run --config FILE (docs/CONFIG.md)")
 }
 
 func boolCode(fail bool) int {

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 
@@ -9,11 +11,21 @@ import (
 	"github.com/chathub/chathub/internal/config"
 )
 
-// runRun starts every configured bot, the inbound pipeline and the HTTP
-// server, and stops them gracefully on SIGINT/SIGTERM.
+// runRun starts every configured bot (the environment variables' and a
+// config file's), the inbound pipeline and the HTTP server, and stops them
+// gracefully on SIGINT/SIGTERM.
 func runRun(ctx context.Context, env *Env, cfg config.Config, log *slog.Logger) int {
-	if len(env.Args) > 0 {
-		fmt.Fprintf(env.Stderr, "chathub run: takes no arguments; configure it with environment variables (see README)\n")
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	file := fs.String("config", "", "a YAML file of several bots (default CONFIG_FILE; docs/CONFIG.md)")
+	if err := fs.Parse(env.Args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "chathub run: takes no arguments but --config FILE; configure it with environment variables (see README)\n")
+		return 2
+	}
+	if !loadConfigFile(env, "run", &cfg, *file) {
 		return 2
 	}
 	if err := cfg.ValidateBots(); err != nil {
@@ -41,7 +53,7 @@ func runRun(ctx context.Context, env *Env, cfg config.Config, log *slog.Logger) 
 		_ = rt.Stop(context.WithoutCancel(ctx))
 		return 1
 	}
-	log.Info("chathub running", "http", rt.Addr(), "bots", len(bots))
+	log.Info("chathub running", "http", rt.Addr(), "bots", len(bots), "config_file", cfg.ConfigFile)
 	<-ctx.Done()
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	if err := rt.Stop(context.WithoutCancel(ctx)); err != nil {
@@ -49,4 +61,26 @@ func runRun(ctx context.Context, env *Env, cfg config.Config, log *slog.Logger) 
 		return 1
 	}
 	return 0
+}
+
+// loadConfigFile reads the config file (flag wins over CONFIG_FILE) into
+// cfg, printing every problem as file:line:col; false when it failed.
+func loadConfigFile(env *Env, cmd string, cfg *config.Config, flagFile string) bool {
+	if flagFile != "" {
+		cfg.ConfigFile = flagFile
+	}
+	err := cfg.LoadFile(env.Getenv)
+	if err == nil {
+		return true
+	}
+	var list config.FileErrors
+	if errors.As(err, &list) {
+		fmt.Fprintf(env.Stderr, "chathub %s: config file %s:\n", cmd, cfg.ConfigFile)
+		for _, e := range list {
+			fmt.Fprintln(env.Stderr, e.Error())
+		}
+		return false
+	}
+	fmt.Fprintf(env.Stderr, "chathub %s: %v\n", cmd, err)
+	return false
 }

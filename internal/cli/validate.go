@@ -14,14 +14,26 @@ import (
 
 // runValidate loads every scenario path (files or directories; default
 // SCENARIOS_DIR), prints each problem as file:line:col: message and exits 1
-// when there is any.
+// when there is any. With --config FILE it checks the config file and the
+// scenarios of each of its bots.
 func runValidate(_ context.Context, env *Env, cfg config.Config, _ *slog.Logger) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
+	file := fs.String("config", "", "check this config file and every bot's scenarios_dir (CONFIG_FILE is not read otherwise)")
 	if err := fs.Parse(env.Args); err != nil {
 		return 2
 	}
 	paths := fs.Args()
+	if *file != "" {
+		cfg.ConfigFile = *file
+		if !loadConfigFile(env, "validate", &cfg, *file) {
+			return 1
+		}
+		for _, b := range cfg.FileBots {
+			fmt.Fprintf(env.Stdout, "bot %s (%s): %s\n", b.Name, b.Platform, b.ScenariosDir)
+			paths = append(paths, b.ScenariosDir)
+		}
+	}
 	if len(paths) == 0 {
 		paths = []string{cfg.ScenariosDir}
 	}

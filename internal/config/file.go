@@ -468,7 +468,7 @@ func (p *fileParser) checkURL(v *yaml.Node, key, s string) {
 	if v == nil || s == "" {
 		return
 	}
-	u, err := url.Parse(s)
+	u, err := url.Parse(strings.ReplaceAll(s, "%s", "x")) // Telegram's "/bot%s/%s" form is accepted
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		p.errorf(v, "%s must be an http(s) URL like https://example.com/path", key)
 	}
