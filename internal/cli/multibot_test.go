@@ -148,6 +148,28 @@ func TestRunConfigFileSeveralBots(t *testing.T) {
 		t.Errorf("vk bot sent %d messages; want only its reply", len(msgs))
 	}
 
+	// Each bot hot-reloads its own directory: shop's new text, club's old one.
+	if err := os.WriteFile(filepath.Join(dir, "scenarios", "shop", "hello.yaml"), []byte(helloScenario("Магазин: новая версия")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var reloaded bool
+	for deadline := time.Now().Add(15 * time.Second); !reloaded && time.Now().Before(deadline); {
+		n := len(shopAPI.Messages(user))
+		shopAPI.SendText(user, "/start")
+		msgs := shopAPI.WaitMessages(user, n+1, 10*time.Second)
+		reloaded = msgs[len(msgs)-1].Text == "Магазин: новая версия"
+		if !reloaded {
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	if !reloaded {
+		t.Error("the shop bot did not pick up its changed scenario")
+	}
+	clubAPI.SendText(user, "/start")
+	if msgs := clubAPI.WaitMessages(user, 2, 15*time.Second); msgs[1].Text != "Клуб: привет" {
+		t.Errorf("club bot after shop's reload answered %q; want its own scenario", msgs[1].Text)
+	}
+
 	cancel()
 	select {
 	case code := <-done:
