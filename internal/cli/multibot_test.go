@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,6 +102,25 @@ func TestRunConfigFileSeveralBots(t *testing.T) {
 	}
 	if msgs := vkAPI.Messages(int(user)); len(msgs) != 1 || !strings.HasPrefix(msgs[0].Text, "ВК-клуб") {
 		t.Fatalf("vk bot answered %+v; want the vkclub scenario\n%s", msgs, stderr.String())
+	}
+
+	// One series per bot (the reply leaves before the update is counted: poll).
+	for _, series := range []string{`{bot="shop",platform="telegram"} 1`, `{bot="club",platform="telegram"} 1`, `{bot="vkclub",platform="vk"} 1`} {
+		var body []byte
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			resp, err := http.Get("http://" + env["HTTP_ADDR"] + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(body), "chathub_bot_updates_total"+series) {
+				break
+			}
+		}
+		if !strings.Contains(string(body), "chathub_bot_updates_total"+series) {
+			t.Errorf("/metrics has no chathub_bot_updates_total%s", series)
+		}
 	}
 
 	// Three cards for one user id: one per bot. They consent to mailings.

@@ -22,7 +22,14 @@ type Metrics struct {
 	updates  *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	sends    *prometheus.CounterVec
+	// botUpdates counts updates per bot: one series per configured bot,
+	// beside chathub_updates_total, whose labels stay as they were.
+	botUpdates *prometheus.CounterVec
 }
+
+// EnvBotLabel is the bot label of the bot configured by environment
+// variables (whose chats have no bot name).
+const EnvBotLabel = "default"
 
 // New registers chathub's collectors on a fresh registry.
 func New() *Metrics {
@@ -41,8 +48,12 @@ func New() *Metrics {
 			Name: "chathub_sends_total",
 			Help: "Outbound messages by platform and result (ok, blocked, rate_limited, bad_request, transient, error).",
 		}, []string{"platform", "result"}),
+		botUpdates: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chathub_bot_updates_total",
+			Help: "Inbound updates by platform and bot (a config file's bot name; \"default\" for the environment's bot).",
+		}, []string{"platform", "bot"}),
 	}
-	m.Registry.MustRegister(m.updates, m.latency, m.sends,
+	m.Registry.MustRegister(m.updates, m.latency, m.sends, m.botUpdates,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -60,6 +71,11 @@ func (m *Metrics) Middleware() dispatch.Middleware {
 				}
 				m.latency.WithLabelValues(platform).Observe(time.Since(start).Seconds())
 				m.updates.WithLabelValues(platform, resultOf(err)).Inc()
+				bot := upd.Chat.Bot
+				if bot == "" {
+					bot = EnvBotLabel
+				}
+				m.botUpdates.WithLabelValues(platform, bot).Inc()
 			}()
 			return next.Handle(ctx, upd)
 		})
