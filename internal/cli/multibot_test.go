@@ -219,7 +219,6 @@ func TestRunConfigFileErrors(t *testing.T) {
 	env := map[string]string{"CONFIG_FILE": file}
 	code, _, errOut := runMain(t, env, "", "run")
 	for _, want := range []string{
-		file + ":2:5: bot shop: missing token",
 		file + ":4:12: token: environment variable SHOP_TOKEN is not set",
 		file + ":5:20: scenarios_dir " + filepath.Join(dir, "nowhere") + " does not exist",
 		file + `:6:5: unknown bot key "tokne" (did you mean "token"?)`,

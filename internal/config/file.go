@@ -330,14 +330,16 @@ func (p *fileParser) bot(n *yaml.Node) (parsedBot, bool) {
 			p.errorf(kn, "%q is a %s setting; this bot's platform is %s", key, owner, b.Platform)
 		}
 	}
+	before := len(p.errs)
 	token := str("token")
-	if vals["token"] == nil || token == "" {
+	if vals["token"] == nil || token == "" && len(p.errs) == before { // an unset ${VAR} is reported already
 		p.errorf(n, "bot %s: missing token (write token: ${SOME_VAR} to read it from the environment)", b.Name)
 	}
+	before = len(p.errs)
 	b.ScenariosDir = str("scenarios_dir")
-	if vals["scenarios_dir"] == nil || b.ScenariosDir == "" {
+	if vals["scenarios_dir"] == nil || b.ScenariosDir == "" && len(p.errs) == before {
 		p.errorf(n, "bot %s: missing scenarios_dir: the directory of this bot's scenario files", b.Name)
-	} else if p.check != nil {
+	} else if p.check != nil && b.ScenariosDir != "" {
 		dir, err := p.check(b.ScenariosDir)
 		if err != nil {
 			p.errorf(vals["scenarios_dir"], "%v", err)

@@ -103,9 +103,12 @@ func TestParseFileErrors(t *testing.T) {
 		{"missing platform", "bots:\n  - name: a\n    token: x\n    scenarios_dir: s\n", []string{"f.yaml:2:5: bot a: missing platform"}},
 		{"vk key on telegram", bot("    group_id: 5\n"), []string{`f.yaml:6:5: "group_id" is a vk setting; this bot's platform is telegram`}},
 		{"unset var", strings.Replace(bot(""), "SHOP_TOKEN", "NOPE_TOKEN", 1), []string{
-			"f.yaml:2:5: bot shop: missing token", "f.yaml:4:12: token: environment variable NOPE_TOKEN is not set"}},
+			"f.yaml:4:12: token: environment variable NOPE_TOKEN is not set"}},
+		{"empty token", strings.Replace(bot(""), "${SHOP_TOKEN}", `""`, 1), []string{"f.yaml:2:5: bot shop: missing token"}},
 		{"bad var", strings.Replace(bot(""), "${SHOP_TOKEN}", "${1x}", 1), []string{
-			"f.yaml:2:5: bot shop: missing token", "f.yaml:4:12: token: ${1x} is not a variable name"}},
+			"f.yaml:4:12: token: ${1x} is not a variable name"}},
+		{"unterminated var", strings.Replace(bot(""), "${SHOP_TOKEN}", "${SHOP", 1), []string{
+			"f.yaml:4:12: token: unterminated ${"}},
 		{"missing scenarios dir", "bots:\n  - name: a\n    platform: telegram\n    token: t\n", []string{"f.yaml:2:5: bot a: missing scenarios_dir"}},
 		{"webhook without secret", bot("    webhook_url: https://x.example/tg\n"), []string{"f.yaml:6:18: bot shop has a webhook_url: set webhook_secret too"}},
 		{"bad webhook url", bot("    webhook_url: ftp://x\n    webhook_secret: s\n"), []string{"f.yaml:6:18: webhook_url must be an http(s) URL"}},
