@@ -10,8 +10,8 @@ import (
 
 	"github.com/chathub/chathub/internal/broadcast"
 	"github.com/chathub/chathub/internal/config"
-	"github.com/chathub/chathub/internal/dispatch"
 	"github.com/chathub/chathub/internal/dialog"
+	"github.com/chathub/chathub/internal/dispatch"
 	"github.com/chathub/chathub/internal/messenger"
 	"github.com/chathub/chathub/internal/scenario"
 	"github.com/chathub/chathub/internal/store/postgres"

@@ -150,8 +150,14 @@ func TestRunConfigFileSeveralBots(t *testing.T) {
 		t.Errorf("clients --bot shop: exit %d\n%s%s", code, out, errOut)
 	}
 
+	// Scenario buttons may name the file's bots' scenarios (CONFIG_FILE).
+	env["CONFIG_FILE"] = file
+	if code, out, errOut := runMain(t, env, "", "broadcast", "create", "--name", "Нет", "--segment", "subscribed",
+		"--text", "x", "--button-scenario", "Анкета|nope"); code != 1 || !strings.Contains(out+errOut, "nope") {
+		t.Errorf("a button naming no bot's scenario: exit %d\n%s%s", code, out, errOut)
+	}
 	if code, out, errOut := runMain(t, env, "", "broadcast", "create", "--name", "Магазин", "--segment", `bot == "shop"`,
-		"--text", "Скидки в магазине", "--ignore-cap", "--ignore-quiet-hours"); code != 0 {
+		"--text", "Скидки в магазине", "--button-scenario", "Привет|hello", "--ignore-cap", "--ignore-quiet-hours"); code != 0 {
 		t.Fatalf("broadcast create: exit %d\n%s%s", code, out, errOut)
 	}
 	if code, out, errOut := runMain(t, env, "", "broadcast", "start", "1"); code != 0 {
