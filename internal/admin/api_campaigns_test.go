@@ -178,13 +178,14 @@ func TestAPIStats(t *testing.T) {
 	e.camp.stats = broadcast.Stats{
 		Targeted: 1000, Queued: 500, Sent: 400, Failed: 30, Blocked: 20, Skipped: 50,
 		FailedByReason:  map[string]int{broadcast.ReasonTransient: 25, broadcast.ReasonBadRequest: 5},
-		SkippedByReason: map[string]int{broadcast.ReasonFrequencyCap: 40, broadcast.ReasonQuietHours: 10},
+		SkippedByReason: map[string]int{broadcast.ReasonFrequencyCap: 40, broadcast.ReasonUnsubscribed: 10},
+		QueuedByReason:  map[string]int{broadcast.ReasonQuietHours: 300},
 		StartedAt:       &started, Duration: 90 * time.Second, Rate: 10,
 	}
 	got := decode[statsJSON](t, mustBody(t, e, "GET", "/api/campaigns/1/stats", 200))
 	if got.CampaignID != 1 || got.State != "running" || got.Targeted != 1000 || got.Sent != 400 || got.Failed != 30 ||
 		got.Blocked != 20 || got.Skipped != 50 || got.FailedByReason["transient"] != 25 ||
-		got.SkippedFrequencyCap != 40 || got.SkippedQuietHours != 10 || got.DurationSeconds != 90 ||
+		got.SkippedFrequencyCap != 40 || got.WaitingQuietHours != 300 || got.QueuedByReason["quiet_hours"] != 300 || got.DurationSeconds != 90 ||
 		got.RatePerSecond != 10 || got.ETASeconds == nil || *got.ETASeconds != 50 ||
 		got.StartedAt == nil || got.StartedAt.Location() != time.UTC {
 		t.Errorf("stats = %+v", got)

@@ -71,10 +71,14 @@ type statsJSON struct {
 	Skipped         int            `json:"skipped"`
 	FailedByReason  map[string]int `json:"failed_by_reason"`
 	SkippedByReason map[string]int `json:"skipped_by_reason"`
-	// SkippedFrequencyCap and SkippedQuietHours repeat the two etiquette
-	// reasons of SkippedByReason.
+	// QueuedByReason counts the queued rows that wait: quiet_hours,
+	// rate_limited, transient.
+	QueuedByReason map[string]int `json:"queued_by_reason"`
+	// SkippedFrequencyCap repeats the frequency cap's count of
+	// SkippedByReason; WaitingQuietHours the quiet hours' of QueuedByReason
+	// (rows held for the client's morning, sent then).
 	SkippedFrequencyCap int        `json:"skipped_frequency_cap"`
-	SkippedQuietHours   int        `json:"skipped_quiet_hours"`
+	WaitingQuietHours   int        `json:"waiting_quiet_hours"`
 	StartedAt           *time.Time `json:"started_at,omitempty"`
 	FinishedAt          *time.Time `json:"finished_at,omitempty"`
 	DurationSeconds     float64    `json:"duration_seconds"`
@@ -89,8 +93,9 @@ func newStatsJSON(c *broadcast.Campaign, s *broadcast.Stats) statsJSON {
 		CampaignID: c.ID, State: string(c.State), Targeted: s.Targeted, Queued: s.Queued, Sent: s.Sent,
 		Failed: s.Failed, Blocked: s.Blocked, Skipped: s.Skipped,
 		FailedByReason: nonNilCounts(s.FailedByReason), SkippedByReason: nonNilCounts(s.SkippedByReason),
+		QueuedByReason:      nonNilCounts(s.QueuedByReason),
 		SkippedFrequencyCap: s.SkippedByReason[broadcast.ReasonFrequencyCap],
-		SkippedQuietHours:   s.SkippedByReason[broadcast.ReasonQuietHours],
+		WaitingQuietHours:   s.QueuedByReason[broadcast.ReasonQuietHours],
 		StartedAt:           utc(s.StartedAt), FinishedAt: utc(s.FinishedAt),
 		DurationSeconds: s.Duration.Seconds(), RatePerSecond: s.Rate,
 	}

@@ -88,8 +88,12 @@ type Preview struct {
 type Stats struct {
 	Targeted, Queued, Sent, Failed, Blocked, Skipped int
 	FailedByReason, SkippedByReason                  map[string]int
-	StartedAt, FinishedAt                            *time.Time
-	Duration                                         time.Duration
+	// QueuedByReason counts the queued rows waiting for something:
+	// quiet_hours (the client's morning), rate_limited, transient (a retry
+	// after a backoff); rows due now have no reason and are not counted.
+	QueuedByReason        map[string]int
+	StartedAt, FinishedAt *time.Time
+	Duration              time.Duration
 	// Rate is sends per second over the last minute.
 	Rate float64
 }

@@ -39,6 +39,9 @@ func (s *Service) Fill(ctx context.Context, c Campaign) error {
 			r := &page[i]
 			v := s.policy.Check(&c, r, now)
 			e := Entry{ClientID: r.ClientID, Platform: r.Platform, Bot: r.Bot, PlatformUserID: r.PlatformUserID, Status: StatusQueued, NotBefore: v.NotBefore}
+			if !v.NotBefore.IsZero() {
+				e.Reason = ReasonQuietHours // waits for the client's morning
+			}
 			if v.Reason != "" {
 				e.Status, e.Reason, e.NotBefore = StatusSkipped, v.Reason, time.Time{}
 			}

@@ -155,7 +155,7 @@ func statusReport(c *broadcast.Campaign, s *broadcast.Stats) string {
 	row("failed", s.Failed, sortedCounts(s.FailedByReason))
 	row("blocked", s.Blocked, "")
 	row("skipped", s.Skipped, sortedCounts(s.SkippedByReason))
-	row("queued", s.Queued, "")
+	row("queued", s.Queued, sortedCounts(s.QueuedByReason))
 	switch {
 	case s.StartedAt != nil && s.FinishedAt != nil:
 		fmt.Fprintf(&b, "  started   %s, finished %s, took %s\n", s.StartedAt.UTC().Format(time.RFC3339),

@@ -32,7 +32,7 @@ func (s *Store) Pending(ctx context.Context, campaignID int64) (int, error) {
 
 // DeliveryStats implements broadcast.LedgerAdmin.
 func (s *Store) DeliveryStats(ctx context.Context, campaignID int64, since time.Time) (broadcast.Stats, error) {
-	st := broadcast.Stats{FailedByReason: map[string]int{}, SkippedByReason: map[string]int{}}
+	st := broadcast.Stats{FailedByReason: map[string]int{}, SkippedByReason: map[string]int{}, QueuedByReason: map[string]int{}}
 	rows, err := s.db.WithContext(ctx).Raw("SELECT status, reason, COUNT(*) FROM deliveries WHERE campaign_id = ? "+
 		"GROUP BY status, reason", campaignID).Rows()
 	if err != nil {
@@ -49,6 +49,9 @@ func (s *Store) DeliveryStats(ctx context.Context, campaignID int64, since time.
 		switch status {
 		case broadcast.StatusQueued:
 			st.Queued += n
+			if reason != "" {
+				st.QueuedByReason[reason] += n
+			}
 		case broadcast.StatusSent:
 			st.Sent += n
 		case broadcast.StatusBlocked:

@@ -180,6 +180,8 @@ func testRecordClaim(t *testing.T, s *Store) {
 		broadcast.Outcome{Worker: "live", ClientID: c[1], Status: broadcast.StatusBlocked, Reason: broadcast.ReasonBlocked},
 		broadcast.Outcome{Worker: "live", ClientID: c[2], Status: broadcast.StatusFailed, Reason: broadcast.ReasonBadRequest},
 		broadcast.Outcome{Worker: "live", ClientID: c[3], Status: broadcast.StatusSent, MessageID: "8"},
+		broadcast.Outcome{Worker: "live", ClientID: c[4], Status: broadcast.StatusQueued, Reason: broadcast.ReasonQuietHours,
+			NotBefore: now.Add(8 * time.Hour)},
 	)
 	tests = []struct {
 		client            int64
@@ -190,7 +192,7 @@ func testRecordClaim(t *testing.T, s *Store) {
 		{c[1], broadcast.StatusBlocked, "", 2},
 		{c[2], broadcast.StatusSent, "", 2},
 		{c[3], broadcast.StatusSent, "", 2},
-		{c[4], broadcast.StatusQueued, "live", 2},
+		{c[4], broadcast.StatusQueued, "", 2}, // back for the client's morning
 	}
 	for _, tt := range tests {
 		if st, n, by := w.row(t, tt.client); st != tt.status || by != tt.claimedBy || n != tt.attempts {
@@ -207,5 +209,13 @@ func testRecordClaim(t *testing.T, s *Store) {
 	}
 	if n, err := s.Pending(context.Background(), w.campaign); err != nil || n != 2 {
 		t.Errorf("Pending = %d, %v; want 2 queued", n, err)
+	}
+	st, err := s.DeliveryStats(context.Background(), w.campaign, now.Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Targeted != 5 || st.Sent != 2 || st.Blocked != 1 || st.Queued != 2 ||
+		len(st.QueuedByReason) != 1 || st.QueuedByReason[broadcast.ReasonQuietHours] != 1 {
+		t.Errorf("stats %+v, want 5 targeted, 2 sent, 1 blocked, 2 queued of which 1 waits for quiet hours", st)
 	}
 }

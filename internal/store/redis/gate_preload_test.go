@@ -39,7 +39,6 @@ func (c *commandCounter) ProcessPipelineHook(next goredis.ProcessPipelineHook) g
 	}
 }
 
-
 // countedStore is a store on its own client whose commands are counted.
 func countedStore(t *testing.T, c goredis.UniversalClient) (*Store, *commandCounter) {
 	t.Helper()
