@@ -192,13 +192,18 @@ type recSender struct {
 	msgs []messenger.OutMessage
 	keys []string // idempotency key of each send
 	err  error
+	// okFirst sends succeed before err applies.
+	okFirst int
 }
 
 func (s *recSender) Send(ctx context.Context, msg messenger.OutMessage) (messenger.Sent, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.err != nil {
+	if s.err != nil && s.okFirst == 0 {
 		return messenger.Sent{}, s.err
+	}
+	if s.okFirst > 0 {
+		s.okFirst--
 	}
 	s.msgs = append(s.msgs, msg)
 	key, _ := messenger.IdempotencyKey(ctx)

@@ -2,7 +2,6 @@ package dialog
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -121,7 +120,7 @@ func (h *Handler) run(ctx context.Context, key messenger.ChatKey, upd *messenger
 		return fmt.Errorf("load state %s: %w", key, err)
 	}
 	if id := updateID(upd); id != "" && stored.Update == id {
-		return h.resend(ctx, key, upd, stored.Outbox)
+		return h.resend(ctx, key, upd, stored)
 	}
 	var st State
 	if err := decodeState(stored.Data, &st); err != nil {
@@ -141,10 +140,15 @@ func (h *Handler) run(ctx context.Context, key messenger.ChatKey, upd *messenger
 	if _, err := h.cfg.Clients.ApplyChanges(ctx, key, &res.Changes); err != nil {
 		return fmt.Errorf("record changes %s: %w", key, err)
 	}
-	if err := h.saveState(ctx, key, &st, stored, upd, res); err != nil {
+	saved, err := h.saveState(ctx, key, &st, stored, upd, res)
+	if err != nil {
 		return err
 	}
-	return h.send(ctx, key, upd, res.Replies)
+	sent, err := h.send(ctx, key, upd, res.Replies, 0)
+	if err != nil {
+		h.recordProgress(ctx, key, saved, res.Replies, 0, sent)
+	}
+	return err
 }
 
 // updateID is the update's platform id, "" when there is none.
@@ -160,17 +164,42 @@ func updateID(upd *messenger.Update) string {
 // to do. Each reply keeps its idempotency key, so platforms that dedupe
 // sends (VK) deliver it once; Telegram may show a reply twice if it had gone
 // out just before the crash.
-func (h *Handler) resend(ctx context.Context, key messenger.ChatKey, upd *messenger.Update, outbox []byte) error {
-	if len(outbox) == 0 {
+func (h *Handler) resend(ctx context.Context, key messenger.ChatKey, upd *messenger.Update, stored StoredState) error {
+	if len(stored.Outbox) == 0 {
 		return nil
 	}
-	var replies []messenger.OutMessage
-	if err := json.Unmarshal(outbox, &replies); err != nil {
+	o, err := decodeOutbox(stored.Outbox)
+	if err != nil {
 		h.cfg.Logger.Warn("discarding unreadable reply record", "chat", key.String(), "update", upd.ID, "err", err)
 		return nil
 	}
-	h.cfg.Logger.Info("update was applied before; sending its recorded replies", "chat", key.String(), "update", upd.ID, "replies", len(replies))
-	return h.send(ctx, key, upd, replies)
+	h.cfg.Logger.Info("update was applied before; sending its recorded replies", "chat", key.String(), "update", upd.ID,
+		"replies", len(o.Replies), "from", o.From)
+	sent, err := h.send(ctx, key, upd, o.Replies, o.From)
+	if err != nil {
+		h.recordProgress(ctx, key, stored, o.Replies, o.From, sent)
+	}
+	return err
+}
+
+// recordProgress narrows the update's reply record to the replies after
+// the sent ones that went out before a send failed, so the retry does not
+// repeat them (Telegram cannot deduplicate). It is best effort: when the
+// write fails, the retry sends every recorded reply, as before.
+func (h *Handler) recordProgress(ctx context.Context, key messenger.ChatKey, saved StoredState, replies []messenger.OutMessage, from, sent int) {
+	if sent == 0 || saved.Update == "" || sent > len(replies) {
+		return
+	}
+	out, err := encodeOutbox(from+sent, replies[sent:])
+	if err == nil {
+		next := saved
+		next.Outbox = out
+		_, err = h.cfg.States.SaveState(ctx, key, next)
+	}
+	if err != nil {
+		h.cfg.Logger.Warn("record the replies already sent failed; the retry sends them all", "chat", key.String(),
+			"update", saved.Update, "sent", sent, "err", err)
+	}
 }
 
 // decide runs the decision without the client card first and again with it
@@ -208,42 +237,45 @@ func (h *Handler) fillProfile(t *Turn, res *Result) {
 }
 
 // saveState writes the next state with the update's id and replies (when
-// the update has an id), compare-and-set on the loaded revision. Nothing is
-// written for an update-less turn that neither had nor starts a conversation.
-func (h *Handler) saveState(ctx context.Context, key messenger.ChatKey, old *State, stored StoredState, upd *messenger.Update, res *Result) error {
+// the update has an id), compare-and-set on the loaded revision, and
+// returns it as stored. Nothing is written for an update-less turn that
+// neither had nor starts a conversation.
+func (h *Handler) saveState(ctx context.Context, key messenger.ChatKey, old *State, stored StoredState, upd *messenger.Update, res *Result) (StoredState, error) {
 	id := updateID(upd)
 	if id == "" && !old.Active() && !res.State.Active() && stored.Rev == 0 {
-		return nil
+		return StoredState{}, nil
 	}
 	data, err := encodeState(&res.State)
 	if err != nil {
-		return err
+		return StoredState{}, err
 	}
 	next := StoredState{Data: data, Rev: stored.Rev, Update: id}
 	if id != "" && len(res.Replies) > 0 {
-		if next.Outbox, err = json.Marshal(res.Replies); err != nil {
-			return fmt.Errorf("encode replies %s: %w", key, err)
+		if next.Outbox, err = encodeOutbox(0, res.Replies); err != nil {
+			return StoredState{}, fmt.Errorf("encode replies %s: %w", key, err)
 		}
 	}
-	if _, err := h.cfg.States.SaveState(ctx, key, next); err != nil {
-		return fmt.Errorf("save state %s: %w", key, err)
+	if next.Rev, err = h.cfg.States.SaveState(ctx, key, next); err != nil {
+		return StoredState{}, fmt.Errorf("save state %s: %w", key, err)
 	}
-	return nil
+	return next, nil
 }
 
-// send delivers replies in order, each with an idempotency key of the update
-// and its index. A blocked client is recorded; a refused message (bad
-// request) is logged and skipped. Any other failure (network, rate limit,
-// deadline) stops the sending and is returned when the update has an id: the
-// state already recorded the replies, so the pipeline retries the update and
-// the retry sends them again (see resend). Without an id it is logged.
-func (h *Handler) send(ctx context.Context, key messenger.ChatKey, upd *messenger.Update, replies []messenger.OutMessage) error {
+// send delivers replies, the update's replies from index from on, in
+// order, each with an idempotency key of the update and its index, and
+// returns how many it handled before a failure. A blocked client is
+// recorded; a refused message (bad request) is logged and skipped. Any
+// other failure (network, rate limit, deadline) stops the sending and is
+// returned when the update has an id: the state already recorded the
+// replies, so the pipeline retries the update and the retry sends the ones
+// not sent yet (see resend, recordProgress). Without an id it is logged.
+func (h *Handler) send(ctx context.Context, key messenger.ChatKey, upd *messenger.Update, replies []messenger.OutMessage, from int) (int, error) {
 	for i, msg := range replies {
 		sendCtx := ctx
 		if upd != nil && upd.ID != "" {
 			// A retried send of the same reply to the same update is delivered
 			// once where the platform can deduplicate (VK random_id).
-			sendCtx = messenger.WithIdempotencyKey(ctx, upd.ID+"/"+strconv.Itoa(i))
+			sendCtx = messenger.WithIdempotencyKey(ctx, upd.ID+"/"+strconv.Itoa(from+i))
 		}
 		_, err := h.cfg.Sender.Send(sendCtx, msg)
 		if err == nil {
@@ -256,12 +288,12 @@ func (h *Handler) send(ctx context.Context, key messenger.ChatKey, upd *messenge
 			if _, err := h.cfg.Clients.ApplyChanges(ctx, key, &ch); err != nil {
 				h.cfg.Logger.Error("record blocked client failed", "chat", key.String(), "err", err)
 			}
-			return nil
+			return len(replies), nil
 		case errors.Is(err, messenger.ErrBadRequest):
 			continue
 		case updateID(upd) != "":
-			return fmt.Errorf("send reply %d of %d to %s: %w", i+1, len(replies), key, err)
+			return i, fmt.Errorf("send reply %d of %d to %s: %w", from+i+1, from+len(replies), key, err)
 		}
 	}
-	return nil
+	return len(replies), nil
 }

@@ -121,3 +121,61 @@ func TestFailedSendIsRetriedFromTheRecord(t *testing.T) {
 		})
 	}
 }
+
+// TestPartialSendResumes: when reply k of an update's n fails, the retry
+// sends replies k…n only, each with its own idempotency key, however many
+// tries it takes.
+func TestPartialSendResumes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		okBy  []int      // per try, the sends that succeed before the failure (the last try has no failure)
+		tries [][]string // the texts each try delivers
+		keys  []string   // idempotency keys of all deliveries
+	}{
+		{"first reply fails", []int{0}, [][]string{nil, {"один", "два", "три"}}, []string{"7/0", "7/1", "7/2"}},
+		{"second reply fails", []int{1}, [][]string{{"один"}, {"два", "три"}}, []string{"7/0", "7/1", "7/2"}},
+		{"fails on every try", []int{1, 1}, [][]string{{"один"}, {"два"}, {"три"}}, []string{"7/0", "7/1", "7/2"}},
+		{"retry fails before sending", []int{2, 0}, [][]string{{"один", "два"}, nil, {"три"}}, []string{"7/0", "7/1", "7/2"}},
+	}
+	three := func(_ *State, _ *Turn, res *Result) error {
+		for _, text := range []string{"один", "два", "три"} {
+			res.Replies = append(res.Replies, messenger.OutMessage{Chat: testChat, Text: text})
+		}
+		return nil
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newHandlerFixture(t)
+			upd := withID(text("x"), "7")
+			for i := range tt.tries {
+				f.sender.mu.Lock()
+				f.sender.err, f.sender.okFirst = nil, 0
+				if i < len(tt.okBy) {
+					f.sender.err, f.sender.okFirst = messenger.ErrTransient, tt.okBy[i]
+				}
+				f.sender.mu.Unlock()
+				var err error
+				if i == 0 {
+					err = f.h.run(context.Background(), testChat, upd, three)
+				} else {
+					err = f.h.Handle(context.Background(), upd) // the pipeline's retry
+				}
+				if (err != nil) != (i < len(tt.okBy)) {
+					t.Fatalf("try %d: %v", i+1, err)
+				}
+				var got []string
+				for _, m := range f.sender.take() {
+					got = append(got, m.Text)
+				}
+				if !slices.Equal(got, tt.tries[i]) {
+					t.Fatalf("try %d delivered %q, want %q", i+1, got, tt.tries[i])
+				}
+			}
+			if !slices.Equal(f.sender.keys, tt.keys) {
+				t.Fatalf("idempotency keys %q, want %q", f.sender.keys, tt.keys)
+			}
+		})
+	}
+}
