@@ -12,8 +12,9 @@ import (
 )
 
 // TestTelegramStaysUnderLimit: the fake enforces 30 msg/s per bot and
-// 1 msg/s per chat with 429; the shared budget keeps the broadcaster under
-// it (zero 429s) and close to it.
+// 1 msg/s per chat with 429; the shared bot budget keeps the broadcaster
+// under it (zero 429s) and close to it. The chat pacer has its own test
+// (TestTelegramChatSpacing); the 60 s benchmark runs both together.
 func TestTelegramStaysUnderLimit(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "")
@@ -23,9 +24,8 @@ func TestTelegramStaysUnderLimit(t *testing.T) {
 	e.telegramUsers(fake, n)
 	c := e.started(broadcast.Campaign{})
 	ch := telegramChannel(t, fake)
-	// As chathub run sends: the eager budget, the chat pacer, the default pool.
+	// As chathub run paces a bot: the eager budget, the default pool.
 	ch.Limiter = broadcast.NewEagerLimiter(e.limiter("telegram:rate", 30).(broadcast.Allower), broadcast.DefaultEagerLead)
-	ch.ChatPacer = e.pacer("telegram:rate", 1100*time.Millisecond)
 	start := time.Now()
 	e.workers(func(cfg *broadcast.WorkersConfig) { cfg.RateHint, cfg.Workers = 30, broadcast.DefaultWorkers }, ch)
 	e.waitState(c.ID, broadcast.Done, 30*time.Second)
@@ -37,11 +37,10 @@ func TestTelegramStaysUnderLimit(t *testing.T) {
 	span := acc[len(acc)-1].Sub(acc[0]).Seconds()
 	rate := float64(len(acc)-1) / span
 	t.Logf("%d messages in %.2fs: %.1f msg/s (limit 30), whole campaign %s", len(acc), span, rate, took)
-	// Loose: under -race on a shared 2-core machine every send, pacer try and
-	// record is several times slower (20-21 msg/s measured here); the 60 s
-	// benchmark without -race is the real number (98.8 %).
-	if len(acc) != n || rate < 0.6*30 {
-		t.Fatalf("%d accepted at %.1f msg/s, want %d at ≥ 18/s", len(acc), rate, n)
+	// Loose: -race on a shared 2-core machine (26.5 msg/s measured here); the
+	// 60 s benchmark without -race is the real number (98.8 %).
+	if len(acc) != n || rate < 0.75*30 {
+		t.Fatalf("%d accepted at %.1f msg/s, want %d at ≥ 22.5/s", len(acc), rate, n)
 	}
 }
 
