@@ -196,15 +196,7 @@ func TestRunConfigFileSeveralBots(t *testing.T) {
 		t.Errorf("club bot after shop's reload answered %q; want its own scenario", msgs[1].Text)
 	}
 
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("run exited %d: %s", code, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("run did not stop")
-	}
+	stopRun(t, cancel, done, stderr.String)
 	for _, secret := range []string{shopAPI.Token(), clubAPI.Token(), vkAPI.Token()} {
 		if strings.Contains(stderr.String(), secret) {
 			t.Errorf("a token reached the logs")

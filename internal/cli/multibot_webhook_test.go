@@ -92,15 +92,7 @@ func TestRunConfigFileWebhooks(t *testing.T) {
 	if msgs := vkAPI.WaitMessages(user, 1, 10*time.Second); msgs[0].Text != "ВК: колбэк" {
 		t.Errorf("vk answered %q", msgs[0].Text)
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("run exited %d: %s", code, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("run did not stop")
-	}
+	stopRun(t, cancel, done, stderr.String)
 }
 
 // waitHTTP waits until url answers 200.

@@ -64,13 +64,24 @@ func TestRunServesAndStops(t *testing.T) {
 			t.Errorf("%s = %d, want %q in %.300s", path, code, want, body)
 		}
 	}
+	stopRun(t, cancel, done, nil)
+}
+
+// stopRun cancels a `chathub run` started in a goroutine and waits for its
+// exit code on done: it must exit 0 within 30 s (log, when set, gives
+// what the run logged, shown on failure).
+func stopRun(t *testing.T, cancel context.CancelFunc, done <-chan int, log func() string) {
+	t.Helper()
 	cancel()
 	select {
 	case code := <-done:
+		if code != 0 && log != nil {
+			t.Fatalf("run exited %d: %s", code, log())
+		}
 		if code != 0 {
 			t.Fatalf("run exited %d", code)
 		}
-	case <-time.After(20 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("run did not stop")
 	}
 }
