@@ -115,28 +115,23 @@ func (a *API) createCampaign(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// getCampaign answers the campaign as it is.
 func (a *API) getCampaign(w http.ResponseWriter, r *http.Request) error {
-	id, err := campaignID(r)
-	if err != nil {
-		return err
-	}
-	c, err := a.cfg.Campaigns.Get(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, newCampaignJSON(&c))
-	return nil
+	return a.transition(nil)(w, r)
 }
 
-// transition runs a state change and answers the campaign as it is after it.
+// transition runs a state change (none when do is nil) and answers the
+// campaign as it is after it.
 func (a *API) transition(do func(context.Context, int64) error) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		id, err := campaignID(r)
 		if err != nil {
 			return err
 		}
-		if err := do(r.Context(), id); err != nil {
-			return err
+		if do != nil {
+			if err := do(r.Context(), id); err != nil {
+				return err
+			}
 		}
 		c, err := a.cfg.Campaigns.Get(r.Context(), id)
 		if err != nil {

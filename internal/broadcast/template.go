@@ -8,16 +8,17 @@ import (
 
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/dialog"
+	"github.com/chathub/chathub/internal/scenario"
 )
 
-// templateFuncs are the functions campaign texts may call (the same as
-// scenario texts).
-var templateFuncs = template.FuncMap{
-	"join":    join,
-	"default": defaultValue,
-	"lower":   strings.ToLower,
-	"upper":   strings.ToUpper,
-}
+// templateFuncs are the functions campaign texts may call: those of
+// scenario texts, with a join that also takes the card's lists (attributes
+// decoded from JSON are []any).
+var templateFuncs = func() template.FuncMap {
+	f := scenario.TemplateFuncs()
+	f["join"] = join
+	return f
+}()
 
 // join joins a list of strings; a missing value joins to "".
 func join(sep string, v any) string {
@@ -34,18 +35,6 @@ func join(sep string, v any) string {
 		return ""
 	}
 	return fmt.Sprint(v)
-}
-
-func defaultValue(def, v any) any {
-	switch x := v.(type) {
-	case nil:
-		return def
-	case string:
-		if x == "" {
-			return def
-		}
-	}
-	return v
 }
 
 // MaxTextRunes bounds a campaign text (both platforms split longer

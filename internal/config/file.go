@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/scenario"
 	"github.com/chathub/chathub/internal/spelling"
 )
 
@@ -63,28 +64,13 @@ var botName = regexp.MustCompile(BotNamePattern)
 // maxFileSize bounds a config file (a few bots are a few kilobytes).
 const maxFileSize = 1 << 20
 
-// FileError is one problem in a config file, at a 1-based line and column.
-// Its message never quotes a token or a secret.
-type FileError struct {
-	File      string
-	Line, Col int
-	Msg       string
-}
+// FileError is one problem in a config file, at a 1-based line and column,
+// formatted "file:line:col: message" like a scenario file's problems. Its
+// message never quotes a token or a secret.
+type FileError = scenario.Error
 
-// Error formats the problem as "file:line:col: message".
-func (e *FileError) Error() string { return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg) }
-
-// FileErrors is every problem of a config file, in file order.
-type FileErrors []*FileError
-
-// Error joins the problems, one per line.
-func (l FileErrors) Error() string {
-	lines := make([]string, len(l))
-	for i, e := range l {
-		lines[i] = e.Error()
-	}
-	return strings.Join(lines, "\n")
-}
+// FileErrors is every problem of a config file, in file order, one per line.
+type FileErrors = scenario.ErrorList
 
 // LoadFile reads and parses the config file at path; ${VAR} references are
 // expanded with getenv (os.Getenv when nil) and each bot's scenarios_dir

@@ -14,6 +14,16 @@ import (
 // "vars" (scenario vars merged with conversation vars).
 type Data = map[string]any
 
+// TemplateFuncs returns a copy of the functions scenario texts may call, for
+// other texts that offer the same (broadcast campaigns).
+func TemplateFuncs() template.FuncMap {
+	out := make(template.FuncMap, len(templateFuncs))
+	for k, v := range templateFuncs {
+		out[k] = v
+	}
+	return out
+}
+
 // templateFuncs are the functions scenario texts may call.
 var templateFuncs = template.FuncMap{
 	"join":    func(sep string, v []string) string { return strings.Join(v, sep) },
