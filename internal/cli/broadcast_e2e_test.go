@@ -1,16 +1,12 @@
 package cli
 
 import (
-	"context"
 	"encoding/csv"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/chathub/chathub/internal/segment/segmenttest"
-	"github.com/chathub/chathub/internal/store/postgres"
 	"github.com/chathub/chathub/internal/store/storetest"
 )
 
@@ -20,19 +16,7 @@ func personaPostgres(t *testing.T) map[string]string {
 	t.Helper()
 	storetest.SkipUnlessServices(t)
 	url := storetest.PostgresURL(t)
-	ctx := context.Background()
-	db, err := postgres.Open(ctx, postgres.Config{URL: url})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	for _, p := range segmenttest.Personas(time.Now().UTC()) {
-		for i := range p.Changes {
-			if _, err := db.ApplyChanges(ctx, p.Key, &p.Changes[i]); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	seedPersonas(t, url)
 	return map[string]string{"DATABASE_URL": url, "SCENARIOS_DIR": repoPath(t, "scenarios")}
 }
 

@@ -20,8 +20,16 @@ import (
 func personaDB(t *testing.T) map[string]string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "crm.db")
+	seedPersonas(t, path)
+	return map[string]string{"DATABASE_URL": path}
+}
+
+// seedPersonas writes DOMAIN.md's personas, seen relative to now, into the
+// CRM at url.
+func seedPersonas(t *testing.T, url string) {
+	t.Helper()
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, postgres.Config{URL: path})
+	db, err := postgres.Open(ctx, postgres.Config{URL: url})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +41,6 @@ func personaDB(t *testing.T) map[string]string {
 			}
 		}
 	}
-	return map[string]string{"DATABASE_URL": path}
 }
 
 const domainExample = `city == "Москва" and age >= 25 and "fitness" in attributes.interests and subscribed and last_seen_at > ago("30d")`
