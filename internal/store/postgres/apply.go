@@ -140,7 +140,13 @@ func (s *Store) applyPostgres(ctx context.Context, key messenger.ChatKey, p *pla
 	b.WriteString(pgTagsAfter(p))
 	b.WriteString(" FROM c")
 	var r clientRow
-	found, err := queryOne(s.db.WithContext(ctx), b.String(), args, r.targets()...)
+	var found bool
+	var err error
+	if s.writes != nil {
+		found, err = s.writes.queryOne(ctx, numberParams(b.String()), args, r.targets()...)
+	} else {
+		found, err = queryOne(s.db.WithContext(ctx), b.String(), args, r.targets()...)
+	}
 	if err == nil && !found {
 		err = errors.New("upsert returned no row")
 	}

@@ -37,10 +37,29 @@ func TestSQLiteDSN(t *testing.T) {
 	}
 }
 
+func TestConfigFlushers(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		cfg  Config
+		want int
+	}{
+		{Config{}, DefaultWriteFlushers},
+		{Config{WriteFlushers: 6}, 6},
+		{Config{WriteFlushers: 6, MaxOpenConns: 4}, 3},
+		{Config{MaxOpenConns: 1}, 1},
+	} {
+		if got := c.cfg.flushers(); got != c.want {
+			t.Errorf("flushers of %+v = %d, want %d", c.cfg, got, c.want)
+		}
+	}
+}
+
 func TestConfigValidate(t *testing.T) {
 	t.Parallel()
 	bad := []Config{
 		{MaxOpenConns: -1},
+		{MaxWriteBatch: -1},
+		{WriteFlushers: -2},
 		{URL: "crm.db", Schema: "t_x"},
 		{URL: "postgres://localhost/db", Schema: `x"; DROP SCHEMA public; --`},
 		{URL: "postgres://localhost/db", Schema: "1abc"},
@@ -50,7 +69,8 @@ func TestConfigValidate(t *testing.T) {
 			t.Errorf("validate(%+v) accepted it", c)
 		}
 	}
-	good := []Config{{}, {URL: "postgresql://u@h/db?sslmode=disable", Schema: "t_ab12", MaxOpenConns: 8}}
+	good := []Config{{}, {URL: "postgresql://u@h/db?sslmode=disable", Schema: "t_ab12", MaxOpenConns: 8},
+		{URL: "postgres://h/db", MaxWriteBatch: 1, WriteFlushers: 64, MaxOpenConns: 2}}
 	for _, c := range good {
 		if err := c.validate(); err != nil {
 			t.Errorf("validate(%+v): %v", c, err)

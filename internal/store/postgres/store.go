@@ -58,6 +58,18 @@ type Config struct {
 	// DefaultMaxOpenConns. SQLite ignores it and always uses one connection
 	// (one writer; WAL, busy_timeout=5000, foreign keys on).
 	MaxOpenConns int
+	// MaxWriteBatch, for PostgreSQL only, caps how many client writes of
+	// concurrent callers (ApplyChanges of chats handled in parallel) are sent
+	// in one round trip and committed together; 0 means DefaultMaxWriteBatch
+	// (32) and 1 sends every write on its own. Batching never waits for a
+	// batch to fill, and each caller still returns only after its write
+	// committed.
+	MaxWriteBatch int
+	// WriteFlushers, for PostgreSQL only, is how many write batches may be
+	// in flight at once, each on its own pooled connection; 0 means
+	// DefaultWriteFlushers (2). It is capped at MaxOpenConns-1 so that a
+	// connection is left for the other statements.
+	WriteFlushers int
 	// Schema, for PostgreSQL only, is a schema to create if missing and use
 	// through search_path (tests isolate themselves with it). Empty uses the
 	// server's default search_path.
@@ -75,10 +87,40 @@ func (c Config) isPostgres() bool {
 	return strings.HasPrefix(c.URL, "postgres://") || strings.HasPrefix(c.URL, "postgresql://")
 }
 
+// poolSize is MaxOpenConns with its default.
+func (c Config) poolSize() int {
+	if c.MaxOpenConns == 0 {
+		return DefaultMaxOpenConns
+	}
+	return c.MaxOpenConns
+}
+
+// writeBatch is MaxWriteBatch with its default.
+func (c Config) writeBatch() int {
+	if c.MaxWriteBatch == 0 {
+		return DefaultMaxWriteBatch
+	}
+	return c.MaxWriteBatch
+}
+
+// flushers is WriteFlushers with its default, leaving at least one pooled
+// connection to the other statements (one flusher at the least).
+func (c Config) flushers() int {
+	n := c.WriteFlushers
+	if n == 0 {
+		n = DefaultWriteFlushers
+	}
+	return max(1, min(n, c.poolSize()-1))
+}
+
 // validate checks the config without touching the database.
 func (c Config) validate() error {
 	if c.MaxOpenConns < 0 {
 		return fmt.Errorf("store config: max open conns must not be negative, got %d", c.MaxOpenConns)
+	}
+	if c.MaxWriteBatch < 0 || c.WriteFlushers < 0 {
+		return fmt.Errorf("store config: max write batch (%d) and write flushers (%d) must not be negative",
+			c.MaxWriteBatch, c.WriteFlushers)
 	}
 	if c.Schema != "" && !c.isPostgres() {
 		return errors.New("store config: schema is supported only with a PostgreSQL URL")
@@ -101,6 +143,9 @@ type Store struct {
 	dialect string
 	schema  string
 	log     *slog.Logger
+	// writes batches ApplyChanges on PostgreSQL (nil: one statement per
+	// write, always on SQLite).
+	writes *groupCommit
 }
 
 // Open connects to the database cfg names, applies pending migrations and
@@ -138,6 +183,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := s.migrate(ctx, cfg.migrateTo); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if s.pg() && cfg.writeBatch() > 1 {
+		sqlDB, err := s.db.DB()
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open %s store: %w", s.dialect, err)
+		}
+		s.writes = newGroupCommit(sqlDB, log, cfg.writeBatch(), cfg.flushers())
 	}
 	return s, nil
 }
@@ -206,10 +259,7 @@ func openPostgres(cfg Config, gcfg *gorm.Config) (*gorm.DB, error) {
 		pcfg.RuntimeParams["search_path"] = quoteIdent(cfg.Schema)
 	}
 	sqlDB := stdlib.OpenDB(*pcfg)
-	n := cfg.MaxOpenConns
-	if n == 0 {
-		n = DefaultMaxOpenConns
-	}
+	n := cfg.poolSize()
 	sqlDB.SetMaxOpenConns(n)
 	sqlDB.SetMaxIdleConns(n)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
@@ -273,8 +323,11 @@ func lockKey(schema string) int64 {
 	return int64(h.Sum64())
 }
 
-// Close releases the connection pool.
+// Close finishes the writes in progress and releases the connection pool.
 func (s *Store) Close() error {
+	if s.writes != nil {
+		s.writes.close()
+	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return fmt.Errorf("close store: %w", err)
