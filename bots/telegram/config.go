@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/chathub/chathub/internal/apiclient"
 )
 
 // Defaults of Config.
@@ -48,8 +50,9 @@ type Config struct {
 	PollTimeout time.Duration
 	// PollLimit is the getUpdates batch size, 1-100, default 100.
 	PollLimit int
-	// HTTPClient makes the API calls; default a client without an overall
-	// timeout (each call gets its own deadline). In polling mode a Timeout,
+	// HTTPClient makes the API calls; default apiclient.New(): no overall
+	// timeout (each call gets its own deadline) and enough idle connections
+	// for concurrent sends. In polling mode a Timeout,
 	// if set, must exceed PollTimeout.
 	HTTPClient *http.Client
 	// Logger receives the adapter's logs (the token is redacted from every
@@ -80,7 +83,7 @@ func (c Config) withDefaults() Config {
 		c.PollLimit = DefaultPollLimit
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{}
+		c.HTTPClient = apiclient.New()
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/chathub/chathub/internal/apiclient"
 )
 
 // Defaults applied by New.
@@ -63,8 +65,9 @@ type Config struct {
 	ConfirmationCode string
 	// Wait is the Bots Long Poll wait in seconds, 1..90; default DefaultWait (25).
 	Wait int
-	// HTTPClient makes every request; default a new http.Client without a
-	// timeout (every call is bounded by its context).
+	// HTTPClient makes every request; default apiclient.New(): no timeout
+	// (every call is bounded by its context) and enough idle connections for
+	// concurrent sends.
 	HTTPClient *http.Client
 	// ImageClient downloads the pictures of messages (OutMessage.ImageURL)
 	// before they are uploaded to VK; default a client with a
@@ -138,7 +141,7 @@ func (c Config) withDefaults() Config {
 		c.Wait = DefaultWait
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{}
+		c.HTTPClient = apiclient.New()
 	}
 	if c.ImageClient == nil {
 		c.ImageClient = &http.Client{Timeout: DefaultImageTimeout}
