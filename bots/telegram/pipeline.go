@@ -25,7 +25,7 @@ func (b *Bot) runPipelined(ctx context.Context, sub messenger.Submitter) error {
 			continue
 		}
 		offset := w.offset()
-		raw, err := b.getUpdates(ctx, offset, b.cfg.PollLimit, b.cfg.PollTimeout)
+		raw, err := b.getRawUpdates(ctx, offset, b.cfg.PollLimit, b.cfg.PollTimeout)
 		if err != nil {
 			stop, err := b.pollFailed(ctx, err, &retry)
 			if stop && err != nil {
@@ -45,7 +45,7 @@ func (b *Bot) runPipelined(ctx context.Context, sub messenger.Submitter) error {
 			}
 			continue
 		}
-		b.submit(ctx, sub, w, fresh)
+		b.submit(ctx, sub, w, b.decodeUpdates(fresh))
 	}
 	w.idle(drainTimeout)
 	if offset := w.offset(); offset > acked {

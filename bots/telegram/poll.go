@@ -1,9 +1,12 @@
 package telegram
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -80,13 +83,86 @@ func nextOffset(raw []tgbotapi.Update) int {
 }
 
 func (b *Bot) getUpdates(ctx context.Context, offset, limit int, timeout time.Duration) ([]tgbotapi.Update, error) {
+	raw, err := b.getRawUpdates(ctx, offset, limit, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return b.decodeUpdates(raw), nil
+}
+
+// rawUpdate is one update of a getUpdates answer: its id, read without
+// decoding the rest, and its JSON. Pipelined polling gets the updates in
+// flight back in every answer and decodes only the new ones.
+type rawUpdate struct {
+	id   int
+	data json.RawMessage
+}
+
+// getRawUpdates calls getUpdates and splits the answer into its updates.
+func (b *Bot) getRawUpdates(ctx context.Context, offset, limit int, timeout time.Duration) ([]rawUpdate, error) {
 	cfg := tgbotapi.NewUpdate(offset)
 	cfg.Limit = limit
 	cfg.Timeout = int(timeout / time.Second)
 	cfg.AllowedUpdates = allowedUpdates
-	var ups []tgbotapi.Update
-	err := b.callTimeout(ctx, timeout+pollGrace, "getUpdates", cfg, &ups)
-	return ups, err
+	var list []json.RawMessage
+	if err := b.callTimeout(ctx, timeout+pollGrace, "getUpdates", cfg, &list); err != nil {
+		return nil, err
+	}
+	out := make([]rawUpdate, len(list))
+	for i, data := range list {
+		id, err := readUpdateID(data)
+		if err != nil {
+			// Without its id an update cannot be confirmed or skipped.
+			return nil, fmt.Errorf("telegram: getUpdates: decode result: %w", err)
+		}
+		out[i] = rawUpdate{id: id, data: data}
+	}
+	return out, nil
+}
+
+// updateIDPrefix is how Telegram starts every update.
+const updateIDPrefix = `{"update_id":`
+
+// readUpdateID returns an update's update_id: at once when the update
+// starts with it, as Telegram's do, else by decoding the update.
+func readUpdateID(data []byte) (int, error) {
+	if rest, ok := bytes.CutPrefix(data, []byte(updateIDPrefix)); ok {
+		n := 0
+		for n < len(rest) && n < 18 && rest[n] >= '0' && rest[n] <= '9' {
+			n++
+		}
+		if n > 0 && n < len(rest) && (rest[n] == ',' || rest[n] == '}') {
+			id, err := strconv.Atoi(string(rest[:n]))
+			if err == nil {
+				return id, nil
+			}
+		}
+	}
+	var v struct {
+		UpdateID *int `json:"update_id"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return 0, err
+	}
+	if v.UpdateID == nil {
+		return 0, errors.New("update without update_id")
+	}
+	return *v.UpdateID, nil
+}
+
+// decodeUpdates decodes raw updates. One that does not decode is ignored
+// with a log line: it stays in the list with only its id, which no handler
+// acts on, so it is confirmed like any other.
+func (b *Bot) decodeUpdates(raw []rawUpdate) []tgbotapi.Update {
+	out := make([]tgbotapi.Update, len(raw))
+	for i, r := range raw {
+		if err := json.Unmarshal(r.data, &out[i]); err != nil {
+			b.log.Warn("malformed update ignored", "update_id", r.id, "err", err)
+			out[i] = tgbotapi.Update{}
+		}
+		out[i].UpdateID = r.id
+	}
+	return out
 }
 
 // pollFailed handles a getUpdates error: it waits before the next try, or

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strconv"
@@ -243,6 +244,9 @@ func TestPollTranslatesOverTheWire(t *testing.T) {
 				"chat": map[string]any{"id": -100, "type": "group", "title": "G"},
 			}})
 		}, nil},
+		{"malformed message", func(s *telegramtest.Server) int {
+			return s.Inject(map[string]any{"message": "not an object"})
+		}, nil},
 		{"edited message", func(s *telegramtest.Server) int {
 			return s.Inject(map[string]any{"edited_message": map[string]any{
 				"message_id": 1, "date": 1, "edit_date": 2, "text": "hi", "from": map[string]any{"id": 5, "first_name": "U"},
@@ -324,5 +328,47 @@ func TestButtonPressEditedByTheEngineIsNotMarked(t *testing.T) {
 	}
 	if n := s.Calls("editMessageReplyMarkup"); n != 0 {
 		t.Fatalf("marked although the engine edited: %d calls", n)
+	}
+}
+
+func TestReadUpdateID(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		in   string
+		want int
+		ok   bool
+	}{
+		{`{"update_id":42,"message":{}}`, 42, true},
+		{`{"update_id":7}`, 7, true},
+		{`{"message":{"text":"{\"update_id\":1}"},"update_id":9}`, 9, true}, // not first: decoded
+		{` {"update_id": 12 }`, 12, true},
+		{`{"update_id":123456789012,"message":{}}`, 123456789012, true},
+		{`{"update_id":"x"}`, 0, false},
+		{`{"message":{}}`, 0, false},
+		{`[1]`, 0, false},
+		{`{"update_id":`, 0, false},
+	} {
+		got, err := readUpdateID([]byte(c.in))
+		if (err == nil) != c.ok || got != c.want {
+			t.Errorf("readUpdateID(%s) = %d, %v; want %d, ok %v", c.in, got, err, c.want, c.ok)
+		}
+	}
+}
+
+func TestDecodeUpdatesIgnoresMalformed(t *testing.T) {
+	t.Parallel()
+	b, _, logs := newTestBot(t, nil)
+	got := b.decodeUpdates([]rawUpdate{
+		{id: 1, data: json.RawMessage(`{"update_id":1,"message":{"message_id":5,"date":1,"text":"hi","chat":{"id":3,"type":"private"}}}`)},
+		{id: 2, data: json.RawMessage(`{"update_id":2,"message":"not an object"}`)},
+	})
+	if len(got) != 2 || got[0].UpdateID != 1 || got[0].Message == nil || got[0].Message.Text != "hi" {
+		t.Fatalf("decoded %+v", got)
+	}
+	if got[1].UpdateID != 2 || got[1].Message != nil {
+		t.Fatalf("malformed update decoded as %+v, want only its id", got[1])
+	}
+	if !strings.Contains(logs.String(), "malformed update ignored") {
+		t.Errorf("no log line for the malformed update: %s", logs.String())
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"sync"
 	"time"
-
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
 // maxBatchesInFlight bounds how many fetched batches wait for the pipeline
@@ -67,12 +65,12 @@ func (w *window) busy() (pending bool, batches int, changed <-chan struct{}) {
 
 // take returns the updates of raw that are neither being handled, nor
 // handled, nor waiting for their retry time, and marks them in flight.
-func (w *window) take(raw []tgbotapi.Update, now time.Time) []tgbotapi.Update {
+func (w *window) take(raw []rawUpdate, now time.Time) []rawUpdate {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	var fresh []tgbotapi.Update
+	var fresh []rawUpdate
 	for _, u := range raw {
-		id := u.UpdateID
+		id := u.id
 		w.next = max(w.next, id+1)
 		if w.inflight[id] || w.handled[id] {
 			continue

@@ -278,9 +278,11 @@ func (s *Server) storeLocked(c *chat, m *Sent) *Sent {
 	markup := m.ReplyMarkup
 	c.nextMsgID++
 	m.MessageID = c.nextMsgID
-	c.byID[m.MessageID] = m
-	c.order = append(c.order, m)
-	c.addEvent(m, true)
+	if !s.discard {
+		c.byID[m.MessageID] = m
+		c.order = append(c.order, m)
+		c.addEvent(m, true)
+	}
 	if s.onSend != nil {
 		s.onSend(c.user.ID, *m)
 	}

@@ -43,6 +43,7 @@ type Server struct {
 
 	mu         sync.Mutex
 	onSend     func(userID int64, m Sent) // see SetOnSend
+	discard    bool                       // see DiscardMessages
 	changed    chan struct{}              // closed and replaced on every state change
 	updates    []queued                   // not yet confirmed by getUpdates offset
 	all        map[int]json.RawMessage
@@ -396,6 +397,16 @@ func botUser() map[string]any {
 		"id": BotID, "is_bot": true, "first_name": "Chathub Test", "username": BotUsername,
 		"can_join_groups": true, "can_read_all_group_messages": false, "supports_inline_queries": false,
 	}
+}
+
+// DiscardMessages stops recording the messages the bot sends: Messages,
+// WaitMessages and edits then find none, while message ids still advance
+// and SetOnSend's function still sees every message. Long load tests use it
+// so that the fake's memory does not grow with every reply.
+func (s *Server) DiscardMessages() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.discard = true
 }
 
 // SetOnSend registers fn to be called for every message the bot sends (not

@@ -3,6 +3,7 @@ package telegramtest_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -273,5 +274,52 @@ func TestFailAfter(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("statuses = %v, want %v", got, want)
 		}
+	}
+}
+
+func TestDiscardMessages(t *testing.T) {
+	t.Parallel()
+	s := telegramtest.New(t)
+	api := newAPI(t, s)
+	s.AddUser(7)
+	var seen []int
+	s.SetOnSend(func(user int64, m telegramtest.Sent) {
+		if user == 7 {
+			seen = append(seen, m.MessageID)
+		}
+	})
+	if _, err := api.Send(tgbotapi.NewMessage(7, "kept")); err != nil {
+		t.Fatal(err)
+	}
+	s.DiscardMessages()
+	for _, text := range []string{"one", "two"} {
+		if m, err := api.Send(tgbotapi.NewMessage(7, text)); err != nil || m.MessageID == 0 {
+			t.Fatalf("send %q = %+v, %v", text, m, err)
+		}
+	}
+	if got := s.Messages(7); len(got) != 1 || got[0].Text != "kept" {
+		t.Errorf("messages = %+v, want only the one sent before DiscardMessages", got)
+	}
+	if len(seen) != 3 || seen[0] >= seen[1] || seen[1] >= seen[2] {
+		t.Errorf("OnSend saw message ids %v, want 3 rising ids", seen)
+	}
+}
+
+// TestUpdatesStartWithTheirID: like Telegram's, the fake's updates start
+// with update_id (the adapter reads it without decoding the update), and
+// getUpdates returns them whole.
+func TestUpdatesStartWithTheirID(t *testing.T) {
+	t.Parallel()
+	s := telegramtest.New(t)
+	api := newAPI(t, s)
+	s.AddUser(8)
+	id := s.SendText(8, "привет")
+	want := fmt.Sprintf(`{"update_id":%d,`, id)
+	if raw := string(s.Update(id)); !strings.HasPrefix(raw, want) {
+		t.Fatalf("update JSON %s does not start with %s", raw, want)
+	}
+	ups, err := api.GetUpdates(tgbotapi.UpdateConfig{Offset: 0, Limit: 10})
+	if err != nil || len(ups) != 1 || ups[0].UpdateID != id || ups[0].Message == nil || ups[0].Message.Text != "привет" {
+		t.Fatalf("getUpdates = %+v, %v", ups, err)
 	}
 }
