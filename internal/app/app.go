@@ -61,6 +61,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Stores,
 	if err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
+	s.closers = append(s.closers, s.State.Close) // runs before closeRedis: sends what is queued
 	if tg, vk := cfg.Bots(); tg || vk || len(cfg.FileBots) == 0 {
 		s.Scenarios = scenario.NewRegistry(scenario.RegistryConfig{
 			Dir: cfg.ScenariosDir, Logger: logger, Versions: versionStore{db},

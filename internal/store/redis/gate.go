@@ -95,7 +95,7 @@ func (s *Store) Enter(ctx context.Context, chat messenger.ChatKey, updateID stri
 	}
 	wait := time.Millisecond
 	for {
-		res, err := enterScript.Run(ctx, s.client, []string{lock, marker, s.keys.state(chat)}, token, ttl.Milliseconds(), hasMarker).Slice()
+		res, err := s.pipe.script(ctx, enterScript, []string{lock, marker, s.keys.state(chat)}, token, ttl.Milliseconds(), hasMarker).Slice()
 		code := int64(-2)
 		if err == nil && len(res) > 0 {
 			code, _ = res[0].(int64)
@@ -160,7 +160,7 @@ func (t turn) run(ctx context.Context) error {
 		h = "1"
 	}
 	keys := []string{t.lock, t.marker, t.s.keys.state(t.chat)}
-	held, err := leaveScript.Run(ctx, t.s.client, keys, t.token, h, t.s.cfg.DedupeTTL.Milliseconds(), t.update).Int()
+	held, err := t.s.pipe.script(ctx, leaveScript, keys, t.token, h, t.s.cfg.DedupeTTL.Milliseconds(), t.update).Int()
 	switch {
 	case err != nil:
 		return fmt.Errorf("redis store: leave chat %s (update %q): %w", t.chat, t.update, err)
@@ -192,7 +192,7 @@ func (s *Store) finishUnfinished(ctx context.Context, lock string) error {
 func (s *Store) abandon(ctx context.Context, lock, token string, cause error) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := unlockScript.Run(ctx, s.client, []string{lock}, token).Err(); err != nil {
+	if err := s.pipe.script(ctx, unlockScript, []string{lock}, token).Err(); err != nil {
 		return errors.Join(cause, fmt.Errorf("release the turn: %w", err))
 	}
 	return cause

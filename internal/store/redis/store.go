@@ -9,6 +9,11 @@
 // hash tag and therefore a slot, so multi-key operations stay legal on a
 // cluster. Open connects to REDIS_URL or, when it is empty, starts an
 // in-process Redis-compatible server (miniredis) for zero-config local runs.
+//
+// The state and turn commands that many goroutines issue at the same time
+// are auto-pipelined (autopipe.go): a few flusher goroutines send whatever
+// is queued together in one round trip, each command keeping its own result;
+// Store.Close stops them after the queued commands are sent.
 package redis
 
 import (
@@ -35,6 +40,10 @@ const (
 	// DefaultDedupeTTL is how long an update id is remembered; longer than
 	// Telegram keeps undelivered updates (24 h) so a redelivery is recognised.
 	DefaultDedupeTTL = 48 * time.Hour
+	// DefaultPipelineFlushers is how many goroutines send the auto-pipeline's batches.
+	DefaultPipelineFlushers = 4
+	// DefaultPipelineMaxBatch caps the commands of one auto-pipeline batch.
+	DefaultPipelineMaxBatch = 64
 )
 
 // Config tunes a Store. The zero value is valid: every zero field gets its default.
@@ -53,6 +62,19 @@ type Config struct {
 	// long the record of an ended conversation's last replies is kept when
 	// their delivery was never confirmed (the process died while sending).
 	DedupeTTL time.Duration
+	// PipelineFlushers is how many goroutines send the auto-pipeline's
+	// batches (default 4, DefaultPipelineFlushers). The conversation-state
+	// and turn commands that goroutines issue at the same time are sent
+	// together, one pipeline round trip per batch; a command issued alone is
+	// sent at once. At most PipelineFlushers × PipelineMaxBatch commands
+	// wait; more callers block until there is room.
+	PipelineFlushers int
+	// PipelineMaxBatch caps the commands of one auto-pipeline batch
+	// (default 64, DefaultPipelineMaxBatch).
+	PipelineMaxBatch int
+	// NoAutoPipeline turns auto-pipelining off: every command is its own
+	// round trip on the caller's goroutine and no flusher runs.
+	NoAutoPipeline bool
 }
 
 // withDefaults returns c with zero fields set to their defaults.
@@ -65,6 +87,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DedupeTTL == 0 {
 		c.DedupeTTL = DefaultDedupeTTL
+	}
+	if c.PipelineFlushers == 0 {
+		c.PipelineFlushers = DefaultPipelineFlushers
+	}
+	if c.PipelineMaxBatch == 0 {
+		c.PipelineMaxBatch = DefaultPipelineMaxBatch
 	}
 	return c
 }
@@ -84,6 +112,12 @@ func (c Config) validate() error {
 	if c.DedupeTTL < time.Millisecond {
 		return fmt.Errorf("redis store config: dedupe TTL %s must be at least 1ms", c.DedupeTTL)
 	}
+	if c.PipelineFlushers < 0 {
+		return fmt.Errorf("redis store config: pipeline flushers %d must not be negative", c.PipelineFlushers)
+	}
+	if c.PipelineMaxBatch < 0 {
+		return fmt.Errorf("redis store config: pipeline max batch %d must not be negative", c.PipelineMaxBatch)
+	}
 	return nil
 }
 
@@ -100,13 +134,17 @@ type Store struct {
 	// preloaded holds, per lock key, the state Enter read with the turn,
 	// until the turn's first LoadState of the chat or its leave.
 	preloaded sync.Map // string → dialog.StoredState
+	// pipe sends the state and turn commands (auto-pipelined unless
+	// Config.NoAutoPipeline); the rate limits and the pacer use client.
+	pipe *autoPipeline
 }
 
 var _ dialog.StateStore = (*Store)(nil)
 
 // New returns a Store using client (a *goredis.Client, *goredis.ClusterClient
 // or any UniversalClient) with cfg's zero fields defaulted. It does not
-// contact Redis; use Ping for a readiness check. The caller owns client.
+// contact Redis; use Ping for a readiness check. The caller owns client and
+// closes it after the Store's Close.
 func New(client goredis.UniversalClient, cfg Config) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redis store: nil client")
@@ -115,7 +153,18 @@ func New(client goredis.UniversalClient, cfg Config) (*Store, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Store{client: client, cfg: cfg, keys: keys{prefix: cfg.Prefix}}, nil
+	return &Store{client: client, cfg: cfg, keys: keys{prefix: cfg.Prefix}, pipe: newAutoPipeline(client, cfg)}, nil
+}
+
+// Close ends the Store's auto-pipeline: the flushers (started by the first
+// command) send every command already queued and stop; later state and
+// turn commands fail with an error wrapping ErrClosed. Call it once nothing
+// handles updates any more (after the dispatcher drained), before closing
+// the client. It does not close the client; it is safe to call more than
+// once and always returns nil.
+func (s *Store) Close() error {
+	s.pipe.close()
+	return nil
 }
 
 // Config returns the effective configuration (defaults applied).
@@ -175,11 +224,11 @@ func (s *Store) LoadState(ctx context.Context, key messenger.ChatKey) (dialog.St
 	if st, ok := s.preloaded.LoadAndDelete(s.keys.lock(key)); ok {
 		return st.(dialog.StoredState), nil
 	}
-	vals, err := s.client.HMGet(ctx, s.keys.state(key), fieldRev, fieldData, fieldUpdate, fieldOutbox).Result()
-	if err != nil {
+	cmd := goredis.NewSliceCmd(ctx, "hmget", s.keys.state(key), fieldRev, fieldData, fieldUpdate, fieldOutbox)
+	if err := s.pipe.process(ctx, cmd); err != nil {
 		return dialog.StoredState{}, fmt.Errorf("redis store: load state of %s: %w", key, err)
 	}
-	return parseState(key, vals)
+	return parseState(key, cmd.Val())
 }
 
 // parseState decodes the state hash's rev, data, upd and out fields (nil
@@ -229,7 +278,7 @@ func (s *Store) SaveState(ctx context.Context, key messenger.ChatKey, st dialog.
 	case st.Data == nil:
 		mode, ttl = "r", s.cfg.DedupeTTL
 	}
-	res, err := saveScript.Run(ctx, s.client,
+	res, err := s.pipe.script(ctx, saveScript,
 		[]string{s.keys.state(key)},
 		st.Rev, ttl.Milliseconds(), mode, st.Data, st.Update, st.Outbox,
 	).Int64Slice()

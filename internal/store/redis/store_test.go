@@ -414,13 +414,14 @@ func TestConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Prefix: "chathub", StateTTL: 30 * 24 * time.Hour, DedupeTTL: 48 * time.Hour}
+	want := Config{Prefix: "chathub", StateTTL: 30 * 24 * time.Hour, DedupeTTL: 48 * time.Hour, PipelineFlushers: 4, PipelineMaxBatch: 64}
 	if got := s.Config(); got != want {
 		t.Fatalf("defaults = %+v; want %+v", got, want)
 	}
 	for _, cfg := range []Config{
 		{Prefix: "a{b"}, {Prefix: "a}b"}, {Prefix: "has space"}, {Prefix: "имя"},
 		{StateTTL: -time.Second}, {StateTTL: time.Microsecond}, {DedupeTTL: -1},
+		{PipelineFlushers: -1}, {PipelineMaxBatch: -1},
 	} {
 		if _, err := New(c, cfg); err == nil {
 			t.Errorf("New(%+v) succeeded; want error", cfg)
