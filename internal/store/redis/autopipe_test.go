@@ -665,65 +665,76 @@ func TestBatchContext(t *testing.T) {
 	}
 }
 
-// BenchmarkTurn: 64 goroutines (2 CPUs × 32), each on its own chat, handle
-// updates as the inbound pipeline does: Enter (the turn with the state
-// read), SaveState, leave; one op is one update, three Redis calls, on real
-// Redis, with and without auto-pipelining. It reports the Store's commands
-// per round trip and the CPU time per update of redis-server (INFO cpu: the
-// whole server, so anything else using it counts too) and of this process.
+// BenchmarkTurn: goroutines, each on its own chat, handle updates as the
+// inbound pipeline does: Enter (the turn with the state read), SaveState,
+// leave; one op is one update, three Redis calls, on real Redis, with and
+// without auto-pipelining. 64chats runs 64 goroutines (32 × GOMAXPROCS on
+// 2 CPUs), 1chat one goroutine (the light load, where batching cannot help
+// and must not cost). It reports the Store's commands per round trip and
+// the CPU time per update of redis-server (INFO cpu: the whole server, so
+// anything else using it counts too) and of this process.
 func BenchmarkTurn(b *testing.B) {
 	shared := realRedis(b)
-	for _, tc := range []struct {
-		name string
-		cfg  Config
-	}{
-		{"autopipeline", Config{}},
-		{"direct", Config{NoAutoPipeline: true}},
-	} {
-		b.Run(tc.name, func(b *testing.B) {
-			o := shared.(*goredis.Client).Options()
-			c := goredis.NewClient(&goredis.Options{Addr: o.Addr, DB: o.DB}) // default pool, as Open's
-			b.Cleanup(func() { _ = c.Close() })
-			counter := &pipeCounter{}
-			c.AddHook(counter)
-			cfg := tc.cfg
-			cfg.DedupeTTL = 10 * time.Second // the handled marks expire on their own
-			s := newTestStore(b, c, cfg)
-			b.Cleanup(func() { _ = s.Close() })
-			var n atomic.Int64
-			data := []byte(`{"scenario":"portrait","version":"3f2a","step":"age","vars":{"name":"Анна"},"answers":3}`)
-			outbox := []byte(`[{"text":"Анна, сколько вам лет?","keyboard":null}]`)
-			b.SetParallelism(32)
-			b.ReportAllocs()
-			redisCPU, procCPU := redisCPUTime(b, c), processCPUTime(b)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				key := messenger.ChatKey{Platform: messenger.Telegram, ID: fmt.Sprint("bench", n.Add(1))}
-				ctx := context.Background()
-				var rev int64
-				for i := 0; pb.Next(); i++ {
-					id := fmt.Sprint(i)
-					leave, dup, err := s.Enter(ctx, key, id, time.Minute)
-					if err != nil || dup {
-						b.Fatalf("Enter = dup %v, %v", dup, err)
-					}
-					if rev, err = s.SaveState(ctx, key, dialog.StoredState{Rev: rev, Data: data, Update: id, Outbox: outbox}); err != nil {
-						b.Fatal(err)
-					}
-					if err := leave(ctx, true); err != nil {
-						b.Fatal(err)
-					}
+	for _, load := range []string{"64chats", "1chat"} {
+		for _, tc := range []struct {
+			name string
+			cfg  Config
+		}{
+			{"autopipeline", Config{}},
+			{"direct", Config{NoAutoPipeline: true}},
+		} {
+			b.Run(load+"/"+tc.name, func(b *testing.B) {
+				o := shared.(*goredis.Client).Options()
+				c := goredis.NewClient(&goredis.Options{Addr: o.Addr, DB: o.DB}) // default pool, as Open's
+				b.Cleanup(func() { _ = c.Close() })
+				counter := &pipeCounter{}
+				c.AddHook(counter)
+				cfg := tc.cfg
+				cfg.DedupeTTL = 10 * time.Second // the handled marks expire on their own
+				s := newTestStore(b, c, cfg)
+				b.Cleanup(func() { _ = s.Close() })
+				b.ReportAllocs()
+				redisCPU, procCPU := redisCPUTime(b, c), processCPUTime(b)
+				b.ResetTimer()
+				if load == "1chat" {
+					n := 0
+					turnLoop(b, s, "bench0", func() bool { n++; return n <= b.N })
+				} else {
+					var n atomic.Int64
+					b.SetParallelism(32)
+					b.RunParallel(func(pb *testing.PB) { turnLoop(b, s, fmt.Sprint("bench", n.Add(1)), pb.Next) })
+				}
+				b.StopTimer()
+				b.ReportMetric(float64((redisCPUTime(b, c)-redisCPU).Microseconds())/float64(b.N), "redis-µs/op")
+				b.ReportMetric(float64((processCPUTime(b)-procCPU).Microseconds())/float64(b.N), "proc-µs/op")
+				cmds := counter.sent("evalsha") + counter.sent("eval") + counter.sent("hmget")
+				if trips := counter.singles.Load() + counter.pipelines.Load(); trips > 0 {
+					b.ReportMetric(float64(cmds)/float64(trips), "cmds/roundtrip")
 				}
 			})
-			b.StopTimer()
-			b.ReportMetric(float64((redisCPUTime(b, c)-redisCPU).Microseconds())/float64(b.N), "redis-µs/op")
-			b.ReportMetric(float64((processCPUTime(b)-procCPU).Microseconds())/float64(b.N), "proc-µs/op")
-			cmds := counter.sent("evalsha") + counter.sent("eval") + counter.sent("hmget")
-			trips := counter.singles.Load() + counter.pipelines.Load()
-			if trips > 0 {
-				b.ReportMetric(float64(cmds)/float64(trips), "cmds/roundtrip")
-			}
-		})
+		}
+	}
+}
+
+// turnLoop handles updates of one chat while next says so.
+func turnLoop(b *testing.B, s *Store, chatID string, next func() bool) {
+	key := messenger.ChatKey{Platform: messenger.Telegram, ID: chatID}
+	data := []byte(`{"scenario":"portrait","version":"3f2a","step":"age","vars":{"name":"Анна"},"answers":3}`)
+	outbox := []byte(`[{"text":"Анна, сколько вам лет?","keyboard":null}]`)
+	ctx := context.Background()
+	var rev int64
+	for i := 0; next(); i++ {
+		id := strconv.Itoa(i)
+		leave, dup, err := s.Enter(ctx, key, id, time.Minute)
+		if err != nil || dup {
+			b.Fatalf("Enter = dup %v, %v", dup, err)
+		}
+		if rev, err = s.SaveState(ctx, key, dialog.StoredState{Rev: rev, Data: data, Update: id, Outbox: outbox}); err != nil {
+			b.Fatal(err)
+		}
+		if err := leave(ctx, true); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
