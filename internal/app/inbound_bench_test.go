@@ -163,7 +163,9 @@ func reportInbound(b *testing.B, lat []time.Duration, elapsed time.Duration) {
 	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
 	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "updates/s")
 	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.90), "p90-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(pct(1), "max-ms")
 	b.ReportMetric(peakRSSMB(), "peak-RSS-MB")
 }
 

@@ -283,7 +283,9 @@ func (s *Server) record(method string, p params) (*failure, time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls[method]++
-	s.requests = append(s.requests, Request{Method: method, Params: p, Time: time.Now()})
+	if !s.discard {
+		s.requests = append(s.requests, Request{Method: method, Params: p, Time: time.Now()})
+	}
 	delay := s.delay
 	if d, ok := s.delays[method]; ok {
 		delay = d
@@ -399,10 +401,12 @@ func botUser() map[string]any {
 	}
 }
 
-// DiscardMessages stops recording the messages the bot sends: Messages,
-// WaitMessages and edits then find none, while message ids still advance
-// and SetOnSend's function still sees every message. Long load tests use it
-// so that the fake's memory does not grow with every reply.
+// DiscardMessages stops recording the messages the bot sends, the requests
+// it makes and the updates it was given: Messages, WaitMessages, edits,
+// Requests and Update then find none of the later ones, while message ids
+// still advance, Calls still counts and SetOnSend's function still sees
+// every message. Long load tests use it so that the fake's memory does not
+// grow with every update.
 func (s *Server) DiscardMessages() {
 	s.mu.Lock()
 	defer s.mu.Unlock()

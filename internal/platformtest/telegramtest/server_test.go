@@ -300,6 +300,15 @@ func TestDiscardMessages(t *testing.T) {
 	if got := s.Messages(7); len(got) != 1 || got[0].Text != "kept" {
 		t.Errorf("messages = %+v, want only the one sent before DiscardMessages", got)
 	}
+	if n := len(s.Requests("sendMessage")); n != 1 {
+		t.Errorf("%d sendMessage requests recorded, want the one before DiscardMessages", n)
+	}
+	if n := s.Calls("sendMessage"); n != 3 {
+		t.Errorf("Calls = %d, want 3", n)
+	}
+	if id := s.SendText(7, "later"); s.Update(id) != nil {
+		t.Errorf("update %d recorded after DiscardMessages", id)
+	}
 	if len(seen) != 3 || seen[0] >= seen[1] || seen[1] >= seen[2] {
 		t.Errorf("OnSend saw message ids %v, want 3 rising ids", seen)
 	}

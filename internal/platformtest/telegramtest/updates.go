@@ -223,7 +223,9 @@ func (s *Server) queueLocked(update map[string]any) int {
 		raw = append(raw, '}')
 	}
 	s.updates = append(s.updates, queued{id: id, raw: raw})
-	s.all[id] = raw
+	if !s.discard {
+		s.all[id] = raw
+	}
 	s.notifyLocked()
 	return id
 }
