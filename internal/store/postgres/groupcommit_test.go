@@ -88,10 +88,11 @@ func TestGroupCommitConcurrentWrites(t *testing.T) {
 }
 
 // queued submits the writes to g, whose flushers are not running, and
-// waits until all of them are queued; the results arrive on the returned
-// channel in no particular order.
+// waits until all of them are queued (behind those queued before); the
+// results arrive on the returned channel in no particular order.
 func queued(t *testing.T, g *groupCommit, ctx context.Context, queries []string) <-chan result {
 	t.Helper()
+	want := len(g.reqs) + len(queries)
 	out := make(chan result, len(queries))
 	for i, q := range queries {
 		go func() {
@@ -101,13 +102,25 @@ func queued(t *testing.T, g *groupCommit, ctx context.Context, queries []string)
 		}()
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for len(g.reqs) < len(queries) {
+	for len(g.reqs) < want {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d writes queued", len(g.reqs), len(queries))
+			t.Fatalf("%d writes queued, want %d", len(g.reqs), want)
 		}
 		time.Sleep(time.Millisecond)
 	}
 	return out
+}
+
+// next receives one result, failing the test instead of waiting forever.
+func next(t *testing.T, out <-chan result) result {
+	t.Helper()
+	select {
+	case r := <-out:
+		return r
+	case <-time.After(10 * time.Second):
+		t.Fatal("no result within 10s")
+		return result{}
+	}
 }
 
 // result is one queued write's answer.
@@ -152,7 +165,7 @@ func TestGroupCommitErrorStaysWithItsWrite(t *testing.T) {
 	}
 	g.run(batch)
 	for range queries {
-		r := <-out
+		r := next(t, out)
 		if r.i == 2 {
 			if r.err == nil {
 				t.Errorf("failing statement reported no error")
@@ -181,11 +194,11 @@ func TestGroupCommitSkipsCanceledWrites(t *testing.T) {
 	out := queued(t, g, ctx, []string{"INSERT INTO gc_probe VALUES ('gone') RETURNING v"})
 	kept := queued(t, g, context.Background(), []string{"INSERT INTO gc_probe VALUES ('kept') RETURNING v"})
 	cancel()
-	if r := <-out; !errors.Is(r.err, context.Canceled) {
+	if r := next(t, out); !errors.Is(r.err, context.Canceled) {
 		t.Fatalf("canceled write returned %v", r.err)
 	}
 	g.run(g.take(nil))
-	if r := <-kept; r.err != nil || r.v != "kept" {
+	if r := next(t, kept); r.err != nil || r.v != "kept" {
 		t.Fatalf("kept write: %q, %v", r.v, r.err)
 	}
 	if n := count(t, s, "SELECT COUNT(*) FROM gc_probe WHERE v = 'gone'"); n != 0 {
@@ -222,7 +235,7 @@ func TestGroupCommitClose(t *testing.T) {
 	g.close()
 	written := 0
 	for range writes {
-		r := <-out
+		r := next(t, out)
 		n := count(t, s, "SELECT COUNT(*) FROM gc_probe WHERE v = ?", fmt.Sprint("w", r.i))
 		switch {
 		case r.err == nil && n == 1:
