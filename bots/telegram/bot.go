@@ -107,6 +107,21 @@ func (b *Bot) callTimeout(ctx context.Context, d time.Duration, method string, c
 	return b.result(ctx, method, resp, err, out)
 }
 
+// callRaw is callTimeout returning the result's JSON undecoded (nil when
+// the answer had none).
+func (b *Bot) callRaw(ctx context.Context, d time.Duration, method string, c tgbotapi.Chattable) (json.RawMessage, error) {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	resp, err := b.client(ctx).Request(c)
+	if err := b.result(ctx, method, resp, err, nil); err != nil {
+		return nil, err
+	}
+	if resp == nil {
+		return nil, nil
+	}
+	return resp.Result, nil
+}
+
 // callParams calls method with raw parameters (for what the library's
 // configs lack, such as setWebhook's secret_token).
 func (b *Bot) callParams(ctx context.Context, method string, p tgbotapi.Params, out any) error {

@@ -13,18 +13,30 @@ import (
 // batches still being handled before it confirms what was handled.
 const drainTimeout = 10 * time.Second
 
+// pollSpacing is the least time between two getUpdates calls while updates
+// are in flight. Telegram answers such a call at once, since its offset is
+// the lowest update not yet handled, and the answer repeats every update in
+// flight; polling again as soon as each batch is queued would download them
+// over and over with hardly a new one. A new update waits at most this long.
+const pollSpacing = 2 * time.Millisecond
+
 // runPipelined is Run over a Submitter (see Run).
 func (b *Bot) runPipelined(ctx context.Context, sub messenger.Submitter) error {
 	w := newWindow()
 	retry := backoff{min: b.minGap, max: b.maxGap}
 	acked := 0
+	var polled time.Time
 	for ctx.Err() == nil {
 		pending, batches, changed := w.busy()
 		if batches >= maxBatchesInFlight {
 			wait(ctx, changed, b.maxGap)
 			continue
 		}
+		if d := pollSpacing - time.Since(polled); pending && d > 0 {
+			sleepCtx(ctx, d)
+		}
 		offset := w.offset()
+		polled = time.Now()
 		raw, err := b.getRawUpdates(ctx, offset, b.cfg.PollLimit, b.cfg.PollTimeout)
 		if err != nil {
 			stop, err := b.pollFailed(ctx, err, &retry)

@@ -104,9 +104,14 @@ func (b *Bot) getRawUpdates(ctx context.Context, offset, limit int, timeout time
 	cfg.Limit = limit
 	cfg.Timeout = int(timeout / time.Second)
 	cfg.AllowedUpdates = allowedUpdates
-	var list []json.RawMessage
-	if err := b.callTimeout(ctx, timeout+pollGrace, "getUpdates", cfg, &list); err != nil {
+	result, err := b.callRaw(ctx, timeout+pollGrace, "getUpdates", cfg)
+	if err != nil {
 		return nil, err
+	}
+	// The library decoded (and so validated) the whole answer.
+	list, err := splitArray(result)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: getUpdates: decode result: %w", err)
 	}
 	out := make([]rawUpdate, len(list))
 	for i, data := range list {
