@@ -67,7 +67,7 @@ type memClients struct {
 	mu      sync.Mutex
 	clients map[messenger.ChatKey]*crm.Client
 	answers []crm.Answer
-	updates []string // the UpdateID of every ApplyChanges, in order
+	updates []string // the UpdateID of every RecordChanges, in order
 	fail    error
 	gets    int
 }
@@ -87,11 +87,11 @@ func (m *memClients) GetClient(_ context.Context, key messenger.ChatKey) (*crm.C
 	return &cp, nil
 }
 
-func (m *memClients) ApplyChanges(_ context.Context, key messenger.ChatKey, ch *crm.Changes) (*crm.Client, error) {
+func (m *memClients) RecordChanges(_ context.Context, key messenger.ChatKey, ch *crm.Changes) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.fail != nil {
-		return nil, m.fail
+		return m.fail
 	}
 	m.updates = append(m.updates, ch.UpdateID)
 	c, ok := m.clients[key]
@@ -143,7 +143,7 @@ func (m *memClients) ApplyChanges(_ context.Context, key messenger.ChatKey, ch *
 	}
 	m.answers = append(m.answers, ch.Answers...)
 	c.LastSeenAt = ch.Now
-	return c, nil
+	return nil
 }
 
 // memCatalog is a Catalog over fixed graphs.

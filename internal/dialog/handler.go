@@ -137,7 +137,7 @@ func (h *Handler) run(ctx context.Context, key messenger.ChatKey, upd *messenger
 		h.cfg.Logger.Warn("scenario runtime problem", "chat", key.String(), "scenario", st.Scenario, "err", w)
 	}
 	res.Changes.UpdateID = updateID(upd)
-	if _, err := h.cfg.Clients.ApplyChanges(ctx, key, &res.Changes); err != nil {
+	if err := h.cfg.Clients.RecordChanges(ctx, key, &res.Changes); err != nil {
 		return fmt.Errorf("record changes %s: %w", key, err)
 	}
 	saved, err := h.saveState(ctx, key, &st, stored, upd, res)
@@ -285,7 +285,7 @@ func (h *Handler) send(ctx context.Context, key messenger.ChatKey, upd *messenge
 		switch {
 		case errors.Is(err, messenger.ErrBlocked):
 			ch := crm.Changes{Now: h.cfg.Now(), Blocked: true}
-			if _, err := h.cfg.Clients.ApplyChanges(ctx, key, &ch); err != nil {
+			if err := h.cfg.Clients.RecordChanges(ctx, key, &ch); err != nil {
 				h.cfg.Logger.Error("record blocked client failed", "chat", key.String(), "err", err)
 			}
 			return len(replies), nil

@@ -42,7 +42,6 @@ type StateStore interface {
 type ClientStore interface {
 	// GetClient returns the client with that chat key, or (nil, nil) when none.
 	GetClient(ctx context.Context, key messenger.ChatKey) (*crm.Client, error)
-	// ApplyChanges creates the client if needed, applies ch atomically and
-	// returns the client as stored afterwards.
-	ApplyChanges(ctx context.Context, key messenger.ChatKey, ch *crm.Changes) (*crm.Client, error)
+	// RecordChanges creates the client if needed and applies ch atomically.
+	RecordChanges(ctx context.Context, key messenger.ChatKey, ch *crm.Changes) error
 }

@@ -34,14 +34,27 @@ import (
 // of one statement per kind of change. Tags in the returned client reflect
 // concurrent writers that committed before the statement began.
 func (s *Store) ApplyChanges(ctx context.Context, key messenger.ChatKey, ch *crm.Changes) (*crm.Client, error) {
-	c, err := s.applyChanges(ctx, key, ch)
+	c, err := s.applyChanges(ctx, key, ch, true)
 	if err != nil {
 		return nil, fmt.Errorf("apply changes %s: %w", key, err)
 	}
 	return c, nil
 }
 
-func (s *Store) applyChanges(ctx context.Context, key messenger.ChatKey, ch *crm.Changes) (*crm.Client, error) {
+// RecordChanges is ApplyChanges for a caller that does not read the client
+// back (the dialog, on every update): on PostgreSQL the statement returns
+// only the client's id, with no columns to send and decode and no tag list
+// to aggregate.
+func (s *Store) RecordChanges(ctx context.Context, key messenger.ChatKey, ch *crm.Changes) error {
+	if _, err := s.applyChanges(ctx, key, ch, false); err != nil {
+		return fmt.Errorf("record changes %s: %w", key, err)
+	}
+	return nil
+}
+
+// applyChanges applies ch and, when full, returns the client as stored
+// afterwards (else nil on PostgreSQL).
+func (s *Store) applyChanges(ctx context.Context, key messenger.ChatKey, ch *crm.Changes, full bool) (*crm.Client, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
@@ -53,7 +66,7 @@ func (s *Store) applyChanges(ctx context.Context, key messenger.ChatKey, ch *crm
 		return nil, err
 	}
 	if s.pg() {
-		return s.applyPostgres(ctx, key, p)
+		return s.applyPostgres(ctx, key, p, full)
 	}
 	return s.applySQLite(ctx, key, p)
 }
@@ -66,8 +79,8 @@ func checkKey(key messenger.ChatKey) error {
 	return nil
 }
 
-// writeUpsert renders the clients upsert returning clientColumns.
-func writeUpsert(b *strings.Builder, args []any, key messenger.ChatKey, p *plan) []any {
+// writeUpsert renders the clients upsert returning returning (a column list).
+func writeUpsert(b *strings.Builder, args []any, key messenger.ChatKey, p *plan, returning string) []any {
 	b.WriteString("INSERT INTO clients AS t (platform, bot, platform_user_id, created_at, updated_at, last_seen_at")
 	for _, c := range p.cols {
 		b.WriteString(", ")
@@ -86,9 +99,12 @@ func writeUpsert(b *strings.Builder, args []any, key messenger.ChatKey, p *plan)
 		b.WriteString(c.set)
 	}
 	b.WriteString(" RETURNING ")
-	b.WriteString(clientColumns)
+	b.WriteString(returning)
 	return args
 }
+
+// upsertKeyColumns is what the statement's other CTEs read from the upsert.
+const upsertKeyColumns = "id, updated_at"
 
 // writeValues renders "(?, ?), (?, ?)" for rows of width params each.
 func writeValues(b *strings.Builder, rows, width int) {
@@ -125,32 +141,45 @@ const pgStatementSize = 2560
 // applyPostgres runs the whole plan as one statement: the upsert is CTE c,
 // every other change a data-modifying CTE reading the client id from c (or,
 // for the rows an update records once, from f: see writeOnceFilter).
-func (s *Store) applyPostgres(ctx context.Context, key messenger.ChatKey, p *plan) (*crm.Client, error) {
+//
+// When full is false the statement returns only the client's id and
+// applyPostgres returns a nil client.
+func (s *Store) applyPostgres(ctx context.Context, key messenger.ChatKey, p *plan, full bool) (*crm.Client, error) {
 	var b strings.Builder
 	b.Grow(pgStatementSize)
 	b.WriteString("WITH c AS (")
-	args := writeUpsert(&b, nil, key, p)
+	returning := upsertKeyColumns
+	if full {
+		returning = clientColumns
+	}
+	args := writeUpsert(&b, nil, key, p, returning)
 	b.WriteString(")")
 	args = writePGTags(&b, args, p)
 	args, src := writeOnceFilter(&b, args, p)
 	args = writePGAppends(&b, args, p, src)
-	b.WriteString(" SELECT ")
-	b.WriteString(clientColumns)
-	b.WriteString(", ")
-	b.WriteString(pgTagsAfter(p))
-	b.WriteString(" FROM c")
 	var r clientRow
+	dest := []any{&r.c.ID}
+	if full {
+		b.WriteString(" SELECT ")
+		b.WriteString(clientColumns)
+		b.WriteString(", ")
+		b.WriteString(pgTagsAfter(p))
+		b.WriteString(" FROM c")
+		dest = r.targets()
+	} else {
+		b.WriteString(" SELECT id FROM c")
+	}
 	var found bool
 	var err error
 	if s.writes != nil {
-		found, err = s.writes.queryOne(ctx, numberParams(b.String()), args, r.targets()...)
+		found, err = s.writes.queryOne(ctx, numberParams(b.String()), args, dest...)
 	} else {
-		found, err = queryOne(s.db.WithContext(ctx), b.String(), args, r.targets()...)
+		found, err = queryOne(s.db.WithContext(ctx), b.String(), args, dest...)
 	}
 	if err == nil && !found {
 		err = errors.New("upsert returned no row")
 	}
-	if err != nil {
+	if err != nil || !full {
 		return nil, err
 	}
 	return r.client(), nil
@@ -277,7 +306,7 @@ func (s *Store) applySQLite(ctx context.Context, key messenger.ChatKey, p *plan)
 		// The driver parses every statement anew, so statements are few:
 		// the upsert returns the tags too unless this change edits them.
 		var b strings.Builder
-		args := writeUpsert(&b, nil, key, p)
+		args := writeUpsert(&b, nil, key, p, clientColumns)
 		b.WriteString(", " + s.tagsExpr("clients.id"))
 		found, err := queryOne(tx, b.String(), args, r.targets()...)
 		if err == nil && !found {

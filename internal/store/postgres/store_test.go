@@ -39,6 +39,7 @@ func runSuite(t *testing.T, s *Store) {
 		run  func(t *testing.T, s *Store)
 	}{
 		{"CreateOnFirstChange", testCreate},
+		{"RecordChangesWritesTheSame", testRecordChanges},
 		{"ProfileRules", testProfile},
 		{"SetTypes", testSetTypes},
 		{"SetRejects", testSetRejects},
@@ -63,6 +64,41 @@ func runSuite(t *testing.T, s *Store) {
 			t.Parallel()
 			c.run(t, s)
 		})
+	}
+}
+
+// testRecordChanges: RecordChanges (no client read back) stores exactly
+// what ApplyChanges stores, and records an update's answers once too.
+func testRecordChanges(t *testing.T, s *Store) {
+	steps := []*crm.Changes{
+		{Now: at(1), UpdateID: "1", Profile: &messenger.Profile{FirstName: "Анна", Username: "anna"}, Source: "promo"},
+		{Now: at(2), UpdateID: "2", Set: []crm.FieldValue{{Field: "city", Value: "Самара"}}, AddTags: []string{"lead", "survey"},
+			Answers: []crm.Answer{{Scenario: "portrait", Version: "v1", Step: "city", Field: "city", Value: "Самара"}}},
+		{Now: at(3), UpdateID: "2", Set: []crm.FieldValue{{Field: "city", Value: "Самара"}}, // the same update again
+			Answers: []crm.Answer{{Scenario: "portrait", Version: "v1", Step: "city", Field: "city", Value: "Самара"}}},
+		{Now: at(4), UpdateID: "3", Attributes: []crm.FieldValue{{Field: "interests", Value: []string{"fitness"}}}, RemoveTags: []string{"lead"},
+			Note: &crm.Note{Author: "bot", Text: "позвонить"}},
+	}
+	applied, recorded := newKey(), newKey()
+	for i, ch := range steps {
+		cp := *ch
+		apply(t, s, applied, ch)
+		if err := s.RecordChanges(context.Background(), recorded, &cp); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	a, r := get(t, s, applied), get(t, s, recorded)
+	if r == nil {
+		t.Fatal("RecordChanges created no client")
+	}
+	r.ID, r.PlatformUserID = a.ID, a.PlatformUserID
+	if !reflect.DeepEqual(a, r) {
+		t.Errorf("RecordChanges stored\n%+v\nApplyChanges stored\n%+v", r, a)
+	}
+	for key, c := range map[string]*crm.Client{"applied": get(t, s, applied), "recorded": get(t, s, recorded)} {
+		if n := count(t, s, "SELECT COUNT(*) FROM answers WHERE client_id = ?", c.ID); n != 1 {
+			t.Errorf("%s: %d answers, want 1 (update 2 recorded once)", key, n)
+		}
 	}
 }
 
