@@ -131,6 +131,17 @@ type result struct {
 	err   error
 }
 
+// probeStore is a PostgreSQL store with a table gc_probe(v TEXT PRIMARY
+// KEY) for the tests to write to.
+func probeStore(t *testing.T) *Store {
+	t.Helper()
+	s := openPGTemp(t)
+	if err := s.db.Exec("CREATE TABLE gc_probe (v TEXT PRIMARY KEY)").Error; err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // idleGroupCommit is a group commit on s's pool whose batches the test runs
 // itself (no flushers).
 func idleGroupCommit(t *testing.T, s *Store) *groupCommit {
@@ -147,10 +158,7 @@ func idleGroupCommit(t *testing.T, s *Store) *groupCommit {
 // write's caller sees an error.
 func TestGroupCommitErrorStaysWithItsWrite(t *testing.T) {
 	t.Parallel()
-	s := openPGTemp(t)
-	if err := s.db.Exec("CREATE TABLE gc_probe (v TEXT PRIMARY KEY)").Error; err != nil {
-		t.Fatal(err)
-	}
+	s := probeStore(t)
 	g := idleGroupCommit(t, s)
 	queries := []string{
 		"INSERT INTO gc_probe VALUES ('a') RETURNING v",
@@ -185,10 +193,7 @@ func TestGroupCommitErrorStaysWithItsWrite(t *testing.T) {
 // was queued gets its context's error, and the write is not sent.
 func TestGroupCommitSkipsCanceledWrites(t *testing.T) {
 	t.Parallel()
-	s := openPGTemp(t)
-	if err := s.db.Exec("CREATE TABLE gc_probe (v TEXT PRIMARY KEY)").Error; err != nil {
-		t.Fatal(err)
-	}
+	s := probeStore(t)
 	g := idleGroupCommit(t, s)
 	ctx, cancel := context.WithCancel(context.Background())
 	out := queued(t, g, ctx, []string{"INSERT INTO gc_probe VALUES ('gone') RETURNING v"})
@@ -211,10 +216,7 @@ func TestGroupCommitSkipsCanceledWrites(t *testing.T) {
 // Close fails at once instead of waiting forever.
 func TestGroupCommitClose(t *testing.T) {
 	t.Parallel()
-	s := openPGTemp(t)
-	if err := s.db.Exec("CREATE TABLE gc_probe (v TEXT PRIMARY KEY)").Error; err != nil {
-		t.Fatal(err)
-	}
+	s := probeStore(t)
 	db, err := s.db.DB()
 	if err != nil {
 		t.Fatal(err)
