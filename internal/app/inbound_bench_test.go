@@ -42,7 +42,11 @@ var inboundScript = []string{"/start", "1", "Анна", "43", "Самара", "2
 //     message at start + (i + k·clients)/rate, so the offered load is even
 //     over the whole run with no ramp; a client whose reply comes after its
 //     next slot sends at once when it comes, so a system that falls behind
-//     shows it as a lower achieved rate, not as a hidden queue.
+//     shows it as a lower achieved rate, not as a hidden queue;
+//   - webhook-paced: the paced load in webhook mode: the fake posts every
+//     update to chathub's webhook as Telegram does, over at most 40
+//     connections at a time (Telegram's default max_connections), and the
+//     webhook answers each once it is handled.
 func BenchmarkInboundTelegram(b *testing.B) {
 	storetest.SkipUnlessServices(b)
 	clients := 1000
@@ -58,21 +62,31 @@ func BenchmarkInboundTelegram(b *testing.B) {
 		rounds = v
 	}
 	for _, mode := range []struct {
-		name   string
-		rate   float64
-		rounds int
-	}{{"saturated", 0, 1}, {fmt.Sprintf("paced-%gups", paced), paced, rounds}} {
+		name    string
+		rate    float64
+		rounds  int
+		webhook bool
+	}{
+		{"saturated", 0, 1, false},
+		{fmt.Sprintf("paced-%gups", paced), paced, rounds, false},
+		{fmt.Sprintf("webhook-paced-%gups", paced), paced, rounds, true},
+	} {
 		b.Run(mode.name, func(b *testing.B) {
 			for b.Loop() {
-				runInbound(b, clients, mode.rate, mode.rounds)
+				runInbound(b, clients, mode.rate, mode.rounds, mode.webhook)
 			}
 		})
 	}
 }
 
-func runInbound(b *testing.B, clients int, rate float64, rounds int) {
+// webhookConns is how many updates the fake posts to the webhook at once:
+// Telegram's default max_connections.
+const webhookConns = 40
+
+func runInbound(b *testing.B, clients int, rate float64, rounds int, webhook bool) {
 	fake := telegramtest.New(b)
 	cfg := fullStepConfig(b)
+	cfg.HTTPAddr = "127.0.0.1:0"
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx := context.Background()
 	stores, err := Open(ctx, cfg, logger)
@@ -81,11 +95,19 @@ func runInbound(b *testing.B, clients int, rate float64, rounds int) {
 	}
 	defer stores.Close()
 	limit, _ := strconv.Atoi(os.Getenv("INBOUND_POLL_LIMIT"))
-	bot, err := telegram.New(telegram.Config{Token: fake.Token(), APIURL: fake.URL(), PollTimeout: time.Second, PollLimit: limit, Logger: logger})
+	tcfg := telegram.Config{Token: fake.Token(), APIURL: fake.URL(), PollTimeout: time.Second, PollLimit: limit, Logger: logger}
+	if webhook {
+		tcfg.WebhookURL, tcfg.WebhookSecret = "https://chathub.example/tg", webhookSecret
+	}
+	bot, err := telegram.New(tcfg)
 	if err != nil {
 		b.Fatal(err)
 	}
-	rt, err := NewRuntime(cfg, stores, []Bot{{Platform: messenger.Telegram, Sender: bot, Poll: bot.Run}}, logger)
+	entry := Bot{Platform: messenger.Telegram, Sender: bot, Poll: bot.Run}
+	if webhook {
+		entry = Bot{Platform: messenger.Telegram, Sender: bot, WebhookPath: bot.WebhookPath(), Webhook: bot.WebhookHandler}
+	}
+	rt, err := NewRuntime(cfg, stores, []Bot{entry}, logger)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -106,6 +128,9 @@ func runInbound(b *testing.B, clients int, rate float64, rounds int) {
 		b.Fatal(err)
 	}
 	defer rt.Stop(ctx)
+	if webhook {
+		defer fake.DeliverTo("http://"+rt.Addr()+"/tg", webhookSecret, webhookConns)()
+	}
 	cpu0, machine0 := processCPU(), machineCPU()
 	lat, elapsed := driveClients(b, fake, replies, rate, rounds)
 	reportInbound(b, lat, elapsed)

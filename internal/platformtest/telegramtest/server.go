@@ -44,6 +44,7 @@ type Server struct {
 	mu         sync.Mutex
 	onSend     func(userID int64, m Sent) // see SetOnSend
 	discard    bool                       // see DiscardMessages
+	delivery   *delivery                  // see DeliverTo; nil: updates wait for getUpdates
 	changed    chan struct{}              // closed and replaced on every state change
 	updates    []queued                   // not yet confirmed by getUpdates offset
 	all        map[int]json.RawMessage

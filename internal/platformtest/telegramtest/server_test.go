@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -330,5 +331,71 @@ func TestUpdatesStartWithTheirID(t *testing.T) {
 	ups, err := api.GetUpdates(tgbotapi.UpdateConfig{Offset: 0, Limit: 10})
 	if err != nil || len(ups) != 1 || ups[0].UpdateID != id || ups[0].Message == nil || ups[0].Message.Text != "привет" {
 		t.Fatalf("getUpdates = %+v, %v", ups, err)
+	}
+}
+
+// TestDeliverTo: updates are pushed to the webhook with the secret, at most
+// maxConns at a time, and posted again until the webhook answers 200.
+func TestDeliverTo(t *testing.T) {
+	t.Parallel()
+	s := telegramtest.New(t)
+	var mu sync.Mutex
+	var inFlight, most, posts int
+	got := map[int]int{} // update id → times posted
+	release := make(chan struct{})
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var u struct {
+			UpdateID int `json:"update_id"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&u); err != nil || r.Header.Get(telegramtest.SecretHeader) != "s3cret" {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		inFlight++
+		posts++
+		most = max(most, inFlight)
+		got[u.UpdateID]++
+		first := got[u.UpdateID] == 1
+		mu.Unlock()
+		<-release
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		if first && u.UpdateID%2 == 0 {
+			w.WriteHeader(http.StatusInternalServerError) // refused once: posted again
+			return
+		}
+	}))
+	defer hook.Close()
+	stop := s.DeliverTo(hook.URL, "s3cret", 2)
+	ids := make([]int, 6)
+	for i := range ids {
+		ids[i] = s.SendText(int64(10+i), "привет")
+	}
+	close(release)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		done := posts >= 9 // 6 updates, 3 of them (the even ids) twice
+		mu.Unlock()
+		if done || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	stop()
+	mu.Lock()
+	defer mu.Unlock()
+	for _, id := range ids {
+		if want := 1 + (1 - id%2); got[id] != want {
+			t.Errorf("update %d posted %d times, want %d", id, got[id], want)
+		}
+	}
+	if most > 2 {
+		t.Errorf("%d posts at once, want at most 2", most)
+	}
+	if p := s.Pending(); len(p) != 0 {
+		t.Errorf("delivered updates also wait for getUpdates: %v", p)
 	}
 }

@@ -222,7 +222,11 @@ func (s *Server) queueLocked(update map[string]any) int {
 	} else {
 		raw = append(raw, '}')
 	}
-	s.updates = append(s.updates, queued{id: id, raw: raw})
+	if s.delivery != nil {
+		s.delivery.queue <- queued{id: id, raw: raw}
+	} else {
+		s.updates = append(s.updates, queued{id: id, raw: raw})
+	}
 	if !s.discard {
 		s.all[id] = raw
 	}
