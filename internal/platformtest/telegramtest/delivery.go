@@ -29,7 +29,8 @@ type delivery struct {
 // secret in SecretHeader, at most maxConns at a time (Telegram's
 // max_connections, 40 by default), each update again after a pause until
 // the webhook answers 200. getUpdates is not used meanwhile (the queued
-// updates do not wait for it). Load tests use it for webhook mode; the
+// updates do not wait for it), and at most 65,536 updates may wait for a
+// connection (queuing more blocks the fake). Load tests use it for webhook mode; the
 // returned stop ends the delivery (updates not yet delivered are dropped)
 // and is also called when the test ends.
 func (s *Server) DeliverTo(webhookURL, secret string, maxConns int) (stop func()) {
