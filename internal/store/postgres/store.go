@@ -58,9 +58,10 @@ type Config struct {
 	// DefaultMaxOpenConns. SQLite ignores it and always uses one connection
 	// (one writer; WAL, busy_timeout=5000, foreign keys on).
 	MaxOpenConns int
-	// MaxWriteBatch, for PostgreSQL only, caps how many client writes of
-	// concurrent callers (ApplyChanges of chats handled in parallel) are sent
-	// in one round trip and committed together; 0 means DefaultMaxWriteBatch
+	// MaxWriteBatch, for PostgreSQL only, caps how many client statements
+	// of concurrent callers (RecordChanges, ApplyChanges and GetClient of
+	// chats handled in parallel) are sent in one round trip and committed
+	// together; 0 means DefaultMaxWriteBatch
 	// (32) and 1 sends every write on its own. Batching never waits for a
 	// batch to fill, and each caller still returns only after its write
 	// committed.
