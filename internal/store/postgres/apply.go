@@ -169,13 +169,7 @@ func (s *Store) applyPostgres(ctx context.Context, key messenger.ChatKey, p *pla
 	} else {
 		b.WriteString(" SELECT id FROM c")
 	}
-	var found bool
-	var err error
-	if s.writes != nil {
-		found, err = s.writes.queryOne(ctx, numberParams(b.String()), args, dest...)
-	} else {
-		found, err = queryOne(s.db.WithContext(ctx), b.String(), args, dest...)
-	}
+	found, err := s.queryRow(ctx, b.String(), args, dest...)
 	if err == nil && !found {
 		err = errors.New("upsert returned no row")
 	}
@@ -415,6 +409,17 @@ func values(rows, width int) string {
 	var b strings.Builder
 	writeValues(&b, rows, width)
 	return b.String()
+}
+
+// queryRow runs q (gorm's '?' placeholders), a statement returning at most
+// one row, and scans its first row into dest, reporting whether there was
+// one. On PostgreSQL it rides the group commit's next batch (see
+// groupCommit), so the dialog's statements of many chats share a round trip.
+func (s *Store) queryRow(ctx context.Context, q string, args []any, dest ...any) (bool, error) {
+	if s.batch != nil {
+		return s.batch.queryOne(ctx, numberParams(q), args, dest...)
+	}
+	return queryOne(s.db.WithContext(ctx), q, args, dest...)
 }
 
 // queryOne runs q, scans its first row into dest and drains the rest, so

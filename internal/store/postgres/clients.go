@@ -13,26 +13,13 @@ import (
 // caller passes no positive limit.
 const DefaultListLimit = 100
 
-// pgGetClient is GetClient's PostgreSQL statement, placeholders numbered.
-var pgGetClient = "SELECT " + clientColumns + ", (SELECT COALESCE(json_agg(tag), '[]') FROM client_tags WHERE client_id = clients.id)" +
-	" FROM clients WHERE platform = $1 AND bot = $2 AND platform_user_id = $3"
-
 // GetClient returns the client with chat key key, with its tags, attributes
 // and confirmation stamps, or (nil, nil) when there is none.
 func (s *Store) GetClient(ctx context.Context, key messenger.ChatKey) (*crm.Client, error) {
-	args := []any{string(key.Platform), key.Bot, key.ID}
+	q := "SELECT " + clientColumns + ", " + s.tagsExpr("clients.id") +
+		" FROM clients WHERE platform = ? AND bot = ? AND platform_user_id = ?"
 	var r clientRow
-	var found bool
-	var err error
-	if s.writes != nil {
-		// The dialog reads the card on its hot path: the read rides the
-		// next batch of client writes, one round trip for several chats.
-		found, err = s.writes.queryOne(ctx, pgGetClient, args, r.targets()...)
-	} else {
-		q := "SELECT " + clientColumns + ", " + s.tagsExpr("clients.id") +
-			" FROM clients WHERE platform = ? AND bot = ? AND platform_user_id = ?"
-		found, err = queryOne(s.db.WithContext(ctx), q, args, r.targets()...)
-	}
+	found, err := s.queryRow(ctx, q, []any{string(key.Platform), key.Bot, key.ID}, r.targets()...)
 	if err != nil {
 		return nil, fmt.Errorf("get client %s: %w", key, err)
 	}

@@ -42,7 +42,7 @@ func TestNumberParams(t *testing.T) {
 func TestGroupCommitConcurrentWrites(t *testing.T) {
 	t.Parallel()
 	s := openPGTemp(t)
-	if s.writes == nil {
+	if s.batch == nil {
 		t.Fatal("PostgreSQL store without group commit")
 	}
 	const chats, steps = 48, 6
@@ -77,7 +77,7 @@ func TestGroupCommitConcurrentWrites(t *testing.T) {
 	if n := count(t, s, "SELECT COUNT(*) FROM answers"); n != chats*steps {
 		t.Errorf("%d answers, want %d", n, chats*steps)
 	}
-	batches, writes := s.writes.batches.Load(), s.writes.writes.Load()
+	batches, writes := s.batch.batches.Load(), s.batch.writes.Load()
 	if writes != chats*steps {
 		t.Errorf("group commit sent %d writes, want %d", writes, chats*steps)
 	}

@@ -144,9 +144,9 @@ type Store struct {
 	dialect string
 	schema  string
 	log     *slog.Logger
-	// writes batches ApplyChanges on PostgreSQL (nil: one statement per
-	// write, always on SQLite).
-	writes *groupCommit
+	// batch carries the single-row statements of queryRow on PostgreSQL
+	// (nil: each statement on its own, always on SQLite).
+	batch *groupCommit
 }
 
 // Open connects to the database cfg names, applies pending migrations and
@@ -191,7 +191,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			s.Close()
 			return nil, fmt.Errorf("open %s store: %w", s.dialect, err)
 		}
-		s.writes = newGroupCommit(sqlDB, log, cfg.writeBatch(), cfg.flushers())
+		s.batch = newGroupCommit(sqlDB, log, cfg.writeBatch(), cfg.flushers())
 	}
 	return s, nil
 }
@@ -326,8 +326,8 @@ func lockKey(schema string) int64 {
 
 // Close finishes the writes in progress and releases the connection pool.
 func (s *Store) Close() error {
-	if s.writes != nil {
-		s.writes.close()
+	if s.batch != nil {
+		s.batch.close()
 	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
