@@ -246,8 +246,7 @@ func checkText(text, parseMode string) error {
 func (s *Server) sendMessage(w http.ResponseWriter, _ *http.Request, p params) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if chat, _, _ := p.int64("chat_id"); !s.rate.admitLocked(chat, time.Now()) {
-		writeTooMany(w, s.rate.retry)
+	if s.refuseLocked(w, p) {
 		return
 	}
 	m, c, err := s.newMessageLocked(p)

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 )
 
 // MaxCaptionLen is Telegram's limit on a photo caption, in UTF-16 code units.
@@ -29,8 +28,7 @@ func (s *Server) RejectPhoto(rawURL string) {
 func (s *Server) sendPhoto(w http.ResponseWriter, r *http.Request, p params) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if chat, _, _ := p.int64("chat_id"); !s.rate.admitLocked(chat, time.Now()) {
-		writeTooMany(w, s.rate.retry)
+	if s.refuseLocked(w, p) {
 		return
 	}
 	c, err := s.targetLocked(p)

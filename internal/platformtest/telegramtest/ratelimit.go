@@ -30,6 +30,17 @@ func (s *Server) SetRateLimit(perBot int, perChat time.Duration, retryAfter int)
 	s.rate = rateLimit{perBot: perBot, perChat: perChat, retry: max(retryAfter, 1), lastChat: map[int64]time.Time{}}
 }
 
+// refuseLocked answers 429 and reports true when the send p asks for would
+// break the rate limit; sendMessage and sendPhoto count against it alike.
+func (s *Server) refuseLocked(w http.ResponseWriter, p params) bool {
+	chat, _, _ := p.int64("chat_id")
+	if s.rate.admitLocked(chat, time.Now()) {
+		return false
+	}
+	writeTooMany(w, s.rate.retry)
+	return true
+}
+
 // admitLocked reports whether a message to chat may go out now.
 func (r *rateLimit) admitLocked(chat int64, now time.Time) bool {
 	if r.perBot <= 0 {
