@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -79,8 +80,25 @@ func checkKey(key messenger.ChatKey) error {
 	return nil
 }
 
-// writeUpsert renders the clients upsert returning returning (a column list).
-func writeUpsert(b *strings.Builder, args []any, key messenger.ChatKey, p *plan, returning string) []any {
+// lastSeenPrecision is how fine clients.last_seen_at is on PostgreSQL: a
+// write less than this after the stored time keeps the stored time. The
+// column is indexed (activity segments), so writing it on every update made
+// every client update a non-HOT one, inserting into each of the table's
+// indexes and its GIN index; kept as it is, the row is updated in place
+// (HOT) unless an indexed column changes, which cut the WAL of the dialog
+// benchmark by a third (docs/BENCHMARKS.md). Segments ask "seen within 30
+// days", never within seconds. SQLite has no HOT updates and writes the
+// exact time.
+const lastSeenPrecision = time.Minute
+
+// pgLastSeen sets last_seen_at on conflict unless the stored time is at most
+// lastSeenPrecision before the new one; its parameter is that bound.
+const pgLastSeen = "last_seen_at = CASE WHEN t.last_seen_at > ? AND t.last_seen_at <= EXCLUDED.last_seen_at " +
+	"THEN t.last_seen_at ELSE EXCLUDED.last_seen_at END"
+
+// writeUpsert renders the clients upsert returning returning (a column list);
+// pg selects PostgreSQL's coarse last_seen_at (see lastSeenPrecision).
+func writeUpsert(b *strings.Builder, args []any, key messenger.ChatKey, p *plan, returning string, pg bool) []any {
 	b.WriteString("INSERT INTO clients AS t (platform, bot, platform_user_id, created_at, updated_at, last_seen_at")
 	for _, c := range p.cols {
 		b.WriteString(", ")
@@ -92,8 +110,13 @@ func writeUpsert(b *strings.Builder, args []any, key messenger.ChatKey, p *plan,
 		b.WriteString(", ?")
 		args = append(args, c.val)
 	}
-	b.WriteString(") ON CONFLICT (platform, bot, platform_user_id) DO UPDATE SET " +
-		"updated_at = EXCLUDED.updated_at, last_seen_at = EXCLUDED.last_seen_at")
+	b.WriteString(") ON CONFLICT (platform, bot, platform_user_id) DO UPDATE SET updated_at = EXCLUDED.updated_at, ")
+	if pg {
+		b.WriteString(pgLastSeen)
+		args = append(args, p.now.Add(-lastSeenPrecision))
+	} else {
+		b.WriteString("last_seen_at = EXCLUDED.last_seen_at")
+	}
 	for _, c := range p.cols {
 		b.WriteString(", ")
 		b.WriteString(c.set)
@@ -152,7 +175,7 @@ func (s *Store) applyPostgres(ctx context.Context, key messenger.ChatKey, p *pla
 	if full {
 		returning = clientColumns
 	}
-	args := writeUpsert(&b, nil, key, p, returning)
+	args := writeUpsert(&b, nil, key, p, returning, true)
 	b.WriteString(")")
 	args = writePGTags(&b, args, p)
 	args, src := writeOnceFilter(&b, args, p)
@@ -300,7 +323,7 @@ func (s *Store) applySQLite(ctx context.Context, key messenger.ChatKey, p *plan)
 		// The driver parses every statement anew, so statements are few:
 		// the upsert returns the tags too unless this change edits them.
 		var b strings.Builder
-		args := writeUpsert(&b, nil, key, p, clientColumns)
+		args := writeUpsert(&b, nil, key, p, clientColumns, false)
 		b.WriteString(", " + s.tagsExpr("clients.id"))
 		found, err := queryOne(tx, b.String(), args, r.targets()...)
 		if err == nil && !found {

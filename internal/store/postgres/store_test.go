@@ -39,6 +39,7 @@ func runSuite(t *testing.T, s *Store) {
 		run  func(t *testing.T, s *Store)
 	}{
 		{"CreateOnFirstChange", testCreate},
+		{"LastSeenPrecision", testLastSeenPrecision},
 		{"RecordChangesWritesTheSame", testRecordChanges},
 		{"ProfileRules", testProfile},
 		{"SetTypes", testSetTypes},
@@ -98,6 +99,37 @@ func testRecordChanges(t *testing.T, s *Store) {
 	for key, c := range map[string]*crm.Client{"applied": get(t, s, applied), "recorded": get(t, s, recorded)} {
 		if n := count(t, s, "SELECT COUNT(*) FROM answers WHERE client_id = ?", c.ID); n != 1 {
 			t.Errorf("%s: %d answers, want 1 (update 2 recorded once)", key, n)
+		}
+	}
+}
+
+// testLastSeenPrecision: on PostgreSQL a write less than lastSeenPrecision
+// after the stored last_seen_at keeps it (so the update can be HOT), a
+// later one or one before it moves it; SQLite keeps the exact time.
+func testLastSeenPrecision(t *testing.T, s *Store) {
+	key := newKey()
+	base := at(0)
+	apply(t, s, key, &crm.Changes{Now: base})
+	steps := []struct {
+		name   string
+		now    time.Time
+		coarse time.Time // PostgreSQL's last_seen_at after the write
+	}{
+		{"within the minute", base.Add(59 * time.Second), base},
+		{"still within the first minute", base.Add(59*time.Second + 999*time.Millisecond), base},
+		{"a minute later", base.Add(time.Minute), base.Add(time.Minute)},
+		{"half a minute on", base.Add(90 * time.Second), base.Add(time.Minute)},
+		{"clock set back", base.Add(-time.Hour), base.Add(-time.Hour)},
+		{"far later", base.Add(48 * time.Hour), base.Add(48 * time.Hour)},
+	}
+	for _, st := range steps {
+		c := apply(t, s, key, &crm.Changes{Now: st.now})
+		want := st.now
+		if s.pg() {
+			want = st.coarse
+		}
+		if !c.LastSeenAt.Equal(want) || !c.UpdatedAt.Equal(st.now) {
+			t.Errorf("%s: last_seen_at %v updated_at %v, want %v and %v", st.name, c.LastSeenAt, c.UpdatedAt, want, st.now)
 		}
 	}
 }
