@@ -2,7 +2,7 @@
 // Telegram Bot API and the VK API with.
 //
 // Go's default transport keeps two idle connections per host. A bot sends
-// from many goroutines at once (the dispatcher's shards, the broadcast
+// from many goroutines at once (the dispatcher's workers, the broadcast
 // workers), so with the default every send beyond the second found no idle
 // connection, dialed a new one (a TCP and TLS handshake on the real APIs)
 // and closed it again after the reply. The client here keeps enough idle

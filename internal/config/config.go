@@ -46,7 +46,8 @@ type Config struct {
 	Telegram Telegram
 	// VK configures the VK community bot; empty Token disables it.
 	VK VK
-	// Workers (WORKERS) is the number of inbound pipeline shards. Default 16 per CPU.
+	// Workers (WORKERS) is how many inbound updates are handled at once (one
+	// chat's one at a time). Default 16 per CPU.
 	Workers int
 	// ShutdownTimeout (SHUTDOWN_TIMEOUT) bounds the graceful drain. Default 15s.
 	ShutdownTimeout time.Duration

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"log/slog"
 	"runtime"
 	"sync"
@@ -26,12 +25,14 @@ type Config struct {
 	// before (redeliveries); nil relies on this process's per-chat ordering
 	// alone and handles every delivery.
 	Gate Gate
-	// Workers is the number of shards (each one goroutine with its own queue).
-	// Default 16 × GOMAXPROCS.
+	// Workers is how many updates are handled at once, each by a worker
+	// goroutine that takes the next chat with an update waiting. Default
+	// 16 × GOMAXPROCS.
 	Workers int
-	// QueueSize bounds each worker's queue; Deliver blocks when it is full.
-	// Default 64.
-	QueueSize int
+	// MaxQueued bounds the updates waiting for a worker, all chats
+	// together; Deliver and Submit block while it is reached. Default 64 ×
+	// Workers.
+	MaxQueued int
 	// MaxAttempts is how many times a failing update is tried before Deliver
 	// reports the error (the adapter then redelivers later). Default 5.
 	MaxAttempts int
@@ -52,8 +53,8 @@ func (c *Config) setDefaults() {
 	if c.Workers <= 0 {
 		c.Workers = 16 * runtime.GOMAXPROCS(0)
 	}
-	if c.QueueSize <= 0 {
-		c.QueueSize = 64
+	if c.MaxQueued <= 0 {
+		c.MaxQueued = 64 * c.Workers
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 5
@@ -108,17 +109,20 @@ func (b *batch) finish(err error) {
 	b.wg.Done()
 }
 
-// Dispatcher routes updates to per-chat ordered workers. It implements
-// messenger.Sink.
+// Dispatcher queues updates per chat and hands the chats to a pool of
+// workers: one chat's updates are handled one at a time in order, many chats
+// in parallel. It implements messenger.Sink.
 type Dispatcher struct {
-	cfg    Config
-	queues []chan job
-	seed   maphash.Seed
-	stats  *Stats
+	cfg   Config
+	chats *chats
+	slots chan struct{} // one per waiting update: MaxQueued bounds them
+	stats *Stats
 
-	mu       sync.RWMutex // guards stopping against sends on queues
+	mu       sync.RWMutex // guards stopping against new updates
 	stopping bool
+	pending  sync.WaitGroup // updates queued or being handled
 	workers  sync.WaitGroup
+	quit     chan struct{} // closed when the drained workers are to exit
 	baseCtx  context.Context
 	cancel   context.CancelFunc
 }
@@ -129,12 +133,10 @@ func New(cfg Config) (*Dispatcher, error) {
 		return nil, err
 	}
 	cfg.setDefaults()
-	d := &Dispatcher{cfg: cfg, seed: maphash.MakeSeed(), stats: newStats(cfg.Workers)}
-	d.queues = make([]chan job, cfg.Workers)
-	for i := range d.queues {
-		d.queues[i] = make(chan job, cfg.QueueSize)
-	}
-	return d, nil
+	return &Dispatcher{
+		cfg: cfg, chats: newChats(cfg.MaxQueued), slots: make(chan struct{}, cfg.MaxQueued),
+		stats: newStats(cfg.Workers), quit: make(chan struct{}),
+	}, nil
 }
 
 // Stats returns the dispatcher's live counters.
@@ -144,16 +146,16 @@ func (d *Dispatcher) Stats() *Stats { return d.stats }
 // are cancelled only by Stop's deadline.
 func (d *Dispatcher) Start(ctx context.Context) error {
 	d.baseCtx, d.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	for i, q := range d.queues {
+	for range d.cfg.Workers {
 		d.workers.Add(1)
-		go d.work(i, q)
+		go d.work()
 	}
 	return nil
 }
 
-// Stop stops intake, lets the workers drain their queues until ctx ends,
-// then cancels the updates still running. It returns ctx.Err() when the
-// deadline cut the drain short.
+// Stop stops intake, lets the workers drain the queued updates until ctx
+// ends, then cancels the updates still running. It returns ctx.Err() when
+// the deadline cut the drain short.
 func (d *Dispatcher) Stop(ctx context.Context) error {
 	d.mu.Lock()
 	if d.stopping {
@@ -161,25 +163,25 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 		return nil
 	}
 	d.stopping = true
-	for _, q := range d.queues {
-		close(q)
-	}
 	d.mu.Unlock()
 	drained := make(chan struct{})
-	go func() { d.workers.Wait(); close(drained) }()
+	go func() { d.pending.Wait(); close(drained) }()
+	var err error
 	select {
 	case <-drained:
-		d.cancel()
-		return nil
 	case <-ctx.Done():
-		d.cancel()
-		<-drained
-		return fmt.Errorf("dispatch: drain cut short: %w", ctx.Err())
+		err = fmt.Errorf("dispatch: drain cut short: %w", ctx.Err())
 	}
+	// Cancelled, the updates still queued fail at once, so this wait is short.
+	d.cancel()
+	<-drained
+	close(d.quit)
+	d.workers.Wait()
+	return err
 }
 
-// Deliver implements messenger.Sink: it queues every update on its chat's
-// worker and waits until all are handled. It returns the joined errors of
+// Deliver implements messenger.Sink: it queues every update on its chat and
+// waits until all are handled. It returns the joined errors of
 // the updates that failed so the adapter redelivers the batch; the updates
 // already handled are then skipped by the Gate.
 func (d *Dispatcher) Deliver(ctx context.Context, updates []*messenger.Update) error {
@@ -191,7 +193,7 @@ func (d *Dispatcher) Deliver(ctx context.Context, updates []*messenger.Update) e
 }
 
 // Submit implements messenger.Submitter: it queues every update on its
-// chat's worker (blocking while a queue is full) and returns a func that
+// chat (blocking while MaxQueued updates wait) and returns a func that
 // waits until all are handled and returns what Deliver would. When queueing
 // fails part-way (ctx ended, Stop began), it waits for the updates already
 // queued and returns the error.
@@ -214,36 +216,34 @@ func (d *Dispatcher) enqueue(ctx context.Context, updates []*messenger.Update, b
 		return ErrStopped
 	}
 	for _, upd := range updates {
-		q := d.queues[d.shard(upd.Chat)]
-		b.wg.Add(1)
 		select {
-		case q <- job{ctx: ctx, upd: upd, done: b}:
-			d.stats.queued(1)
+		case d.slots <- struct{}{}:
 		case <-ctx.Done():
-			b.wg.Done()
 			return fmt.Errorf("dispatch: deliver: %w", ctx.Err())
 		}
+		b.wg.Add(1)
+		d.pending.Add(1)
+		d.stats.queued(1)
+		d.chats.push(job{ctx: ctx, upd: upd, done: b})
 	}
 	return nil
 }
 
-// shard picks the worker of a chat.
-func (d *Dispatcher) shard(k messenger.ChatKey) int {
-	var h maphash.Hash
-	h.SetSeed(d.seed)
-	h.WriteString(string(k.Platform))
-	h.WriteByte(0)
-	h.WriteString(k.Bot)
-	h.WriteByte(0)
-	h.WriteString(k.ID)
-	return int(h.Sum64() % uint64(len(d.queues)))
-}
-
-// work handles one queue's jobs in order until it is closed.
-func (d *Dispatcher) work(i int, q <-chan job) {
+// work handles the updates of the chats that become ready, one update per
+// turn, until Stop has drained them.
+func (d *Dispatcher) work() {
 	defer d.workers.Done()
-	for j := range q {
-		d.stats.queued(-1)
-		j.done.finish(d.process(j))
+	for {
+		select {
+		case q := <-d.chats.ready:
+			j := d.chats.take(q)
+			<-d.slots
+			d.stats.queued(-1)
+			j.done.finish(d.process(j))
+			d.pending.Done()
+			d.chats.done(q)
+		case <-d.quit:
+			return
+		}
 	}
 }

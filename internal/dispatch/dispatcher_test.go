@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -111,7 +112,7 @@ func TestOrderPerChatAndParallelAcrossChats(t *testing.T) {
 		mu.Unlock()
 		return nil
 	})
-	d := start(t, Config{Handler: h, Gate: newMemGate(), Workers: 8, QueueSize: 4})
+	d := start(t, Config{Handler: h, Gate: newMemGate(), Workers: 8, MaxQueued: 4})
 	const chats, per = 20, 25
 	var batch []*messenger.Update
 	for i := range per {
@@ -133,11 +134,76 @@ func TestOrderPerChatAndParallelAcrossChats(t *testing.T) {
 			}
 		}
 	}
-	if peak.Load() < 2 {
-		t.Fatalf("chats were not handled in parallel (peak %d)", peak.Load())
+	if p := peak.Load(); p < 2 || p > 8 {
+		t.Fatalf("peak of %d updates handled at once, want 2 to 8 (Workers)", p)
 	}
 	if d.Stats().Handled() != chats*per || d.Stats().QueueDepth() != 0 {
 		t.Fatalf("stats: handled %d depth %d", d.Stats().Handled(), d.Stats().QueueDepth())
+	}
+}
+
+// TestSlowChatHoldsUpOnlyItself: while one chat's update hangs (a retry, a
+// slow send), every other chat is served by the remaining workers; no chat
+// waits behind another because of where it was routed.
+func TestSlowChatHoldsUpOnlyItself(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	h := HandlerFunc(func(_ context.Context, u *messenger.Update) error {
+		if u.Chat.ID == "slow" {
+			<-release
+		}
+		return nil
+	})
+	d := start(t, Config{Handler: h, Workers: 2})
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock) // before Stop's cleanup, which runs first otherwise
+	slow, err := d.Submit(context.Background(), []*messenger.Update{upd("slow", "s1"), upd("slow", "s2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var others []*messenger.Update
+	for c := range 50 {
+		others = append(others, upd(fmt.Sprint(c), fmt.Sprint(c)))
+	}
+	done := make(chan error, 1)
+	go func() { done <- d.Deliver(context.Background(), others) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("chats were held up behind a slow chat")
+	}
+	if got := d.Stats().Handled(); got != 50 {
+		t.Fatalf("handled %d of the 50 other chats' updates", got)
+	}
+	unblock()
+	if err := slow(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestChatsTakeTurns: a chat with a backlog goes to the back of the line
+// after each of its updates, so a chat that arrives later is not starved.
+func TestChatsTakeTurns(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var order []string
+	h := HandlerFunc(func(_ context.Context, u *messenger.Update) error {
+		mu.Lock()
+		order = append(order, u.ID)
+		mu.Unlock()
+		return nil
+	})
+	d := start(t, Config{Handler: h, Workers: 1})
+	batch := []*messenger.Update{upd("a", "a1"), upd("a", "a2"), upd("a", "a3"), upd("b", "b1")}
+	if err := d.Deliver(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"a1", "b1", "a2", "a3"}; !slices.Equal(order, want) {
+		t.Fatalf("handled in order %v, want %v", order, want)
 	}
 }
 
@@ -285,7 +351,7 @@ func TestBackpressureRespectsContext(t *testing.T) {
 	t.Parallel()
 	block := make(chan struct{})
 	h := HandlerFunc(func(context.Context, *messenger.Update) error { <-block; return nil })
-	d := start(t, Config{Handler: h, Workers: 1, QueueSize: 1})
+	d := start(t, Config{Handler: h, Workers: 1, MaxQueued: 1})
 	t.Cleanup(func() { close(block) })
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()

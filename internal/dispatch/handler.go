@@ -1,8 +1,9 @@
 // Package dispatch is the inbound pipeline between the platform adapters and
-// the dialog handler: it dedupes updates by platform update id, routes each to
-// one of N workers by chat (one chat's updates in order, many chats in
-// parallel) over bounded queues, recovers panics, retries failures with
-// backoff without acknowledging the update, and drains on shutdown.
+// the dialog handler: it dedupes updates by platform update id, queues each
+// on its chat and lets N workers take the chats in turn (one chat's updates
+// in order, many chats in parallel, a slow chat holding up only itself) with
+// the queued updates bounded, recovers panics, retries failures with backoff
+// without acknowledging the update, and drains on shutdown.
 package dispatch
 
 import (

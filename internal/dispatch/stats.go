@@ -20,7 +20,7 @@ func (s *Stats) failed()        { s.failedN.Add(1) }
 func (s *Stats) duplicate()     { s.duplicateN.Add(1) }
 func (s *Stats) retried()       { s.retriedN.Add(1) }
 
-// QueueDepth is the number of updates waiting in the worker queues.
+// QueueDepth is the number of updates waiting for a worker.
 func (s *Stats) QueueDepth() int64 { return s.depth.Load() }
 
 // Handled counts updates handled successfully.
@@ -35,5 +35,5 @@ func (s *Stats) Duplicates() int64 { return s.duplicateN.Load() }
 // Retries counts retry attempts.
 func (s *Stats) Retries() int64 { return s.retriedN.Load() }
 
-// Workers is the number of shards.
+// Workers is the number of workers (updates handled at once).
 func (s *Stats) Workers() int { return s.workers }
