@@ -47,7 +47,7 @@ type Config struct {
 	// VK configures the VK community bot; empty Token disables it.
 	VK VK
 	// Workers (WORKERS) is how many inbound updates are handled at once (one
-	// chat's one at a time). Default 16 per CPU.
+	// chat's one at a time). Default 64 per CPU.
 	Workers int
 	// ShutdownTimeout (SHUTDOWN_TIMEOUT) bounds the graceful drain. Default 15s.
 	ShutdownTimeout time.Duration

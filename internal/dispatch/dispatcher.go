@@ -27,10 +27,13 @@ type Config struct {
 	Gate Gate
 	// Workers is how many updates are handled at once, each by a worker
 	// goroutine that takes the next chat with an update waiting. Default
-	// 16 × GOMAXPROCS.
+	// 64 × GOMAXPROCS: a handler mostly waits on Redis, PostgreSQL and the
+	// platform, and when one of them stalls, every worker may be waiting;
+	// at 2,000 updates/s on 2 CPUs, 32 workers let updates queue for
+	// 32-41 ms (p99) in such periods, 128 for 4 ms (docs/BENCHMARKS.md).
 	Workers int
 	// MaxQueued bounds the updates waiting for a worker, all chats
-	// together; Deliver and Submit block while it is reached. Default 64 ×
+	// together; Deliver and Submit block while it is reached. Default 16 ×
 	// Workers.
 	MaxQueued int
 	// MaxAttempts is how many times a failing update is tried before Deliver
@@ -51,10 +54,10 @@ type Config struct {
 
 func (c *Config) setDefaults() {
 	if c.Workers <= 0 {
-		c.Workers = 16 * runtime.GOMAXPROCS(0)
+		c.Workers = 64 * runtime.GOMAXPROCS(0)
 	}
 	if c.MaxQueued <= 0 {
-		c.MaxQueued = 64 * c.Workers
+		c.MaxQueued = 16 * c.Workers
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 5
