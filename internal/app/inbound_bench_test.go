@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -49,18 +50,7 @@ var inboundScript = []string{"/start", "1", "Анна", "43", "Самара", "2
 //     webhook answers each once it is handled.
 func BenchmarkInboundTelegram(b *testing.B) {
 	storetest.SkipUnlessServices(b)
-	clients := 1000
-	if v, err := strconv.Atoi(os.Getenv("INBOUND_CLIENTS")); err == nil && v > 0 {
-		clients = v
-	}
-	paced := 2000.0
-	if v, err := strconv.ParseFloat(os.Getenv("INBOUND_RATE"), 64); err == nil && v > 0 {
-		paced = v
-	}
-	rounds := 3
-	if v, err := strconv.Atoi(os.Getenv("INBOUND_ROUNDS")); err == nil && v > 0 {
-		rounds = v
-	}
+	clients, paced, rounds := inboundLoad()
 	for _, mode := range []struct {
 		name    string
 		rate    float64
@@ -111,19 +101,7 @@ func runInbound(b *testing.B, clients int, rate float64, rounds int, webhook boo
 	if err != nil {
 		b.Fatal(err)
 	}
-	replies := make(map[int64]chan struct{}, clients)
-	for i := range clients {
-		replies[int64(100000+i)] = make(chan struct{}, 4)
-	}
-	fake.DiscardMessages() // the clients read replies through SetOnSend
-	fake.SetOnSend(func(user int64, _ telegramtest.Sent) {
-		if ch, ok := replies[user]; ok {
-			select {
-			case ch <- struct{}{}:
-			default:
-			}
-		}
-	})
+	replies, completed := watchReplies(fake, clients)
 	if err := rt.Start(ctx); err != nil {
 		b.Fatal(err)
 	}
@@ -134,10 +112,43 @@ func runInbound(b *testing.B, clients int, rate float64, rounds int, webhook boo
 	cpu0, machine0 := processCPU(), machineCPU()
 	lat, elapsed := driveClients(b, fake, replies, rate, rounds)
 	reportInbound(b, lat, elapsed)
+	checkCompleted(b, completed, clients*rounds)
 	b.ReportMetric(float64(fake.Calls("getUpdates")), "getUpdates")
 	if n := float64(len(lat)); n > 0 {
 		b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/n, "proc-cpu-µs/update")
 		b.ReportMetric(float64((machineCPU()-machine0).Microseconds())/n, "machine-cpu-µs/update")
+	}
+}
+
+// watchReplies makes the fake keep no history and signal each client's
+// replies on the client's channel (users 100000 on, as driveClients sends
+// from them); completed counts the surveys' closing messages («Спасибо, …»),
+// by which a run shows that every client went through the whole scenario.
+func watchReplies(fake *telegramtest.Server, clients int) (map[int64]chan struct{}, *atomic.Int64) {
+	replies := make(map[int64]chan struct{}, clients)
+	for i := range clients {
+		replies[int64(100000+i)] = make(chan struct{}, 4)
+	}
+	completed := new(atomic.Int64)
+	fake.DiscardMessages() // the clients read replies through SetOnSend
+	fake.SetOnSend(func(user int64, m telegramtest.Sent) {
+		if strings.HasPrefix(m.Text, "Спасибо") {
+			completed.Add(1)
+		}
+		if ch, ok := replies[user]; ok {
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
+		}
+	})
+	return replies, completed
+}
+
+// checkCompleted fails the benchmark unless want surveys were completed.
+func checkCompleted(b *testing.B, completed *atomic.Int64, want int) {
+	if got := completed.Load(); got != int64(want) {
+		b.Errorf("%d surveys completed, want %d (one per client and round)", got, want)
 	}
 }
 

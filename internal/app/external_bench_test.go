@@ -1,0 +1,171 @@
+package app
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/chathub/chathub/internal/platformtest/telegramtest"
+	"github.com/chathub/chathub/internal/store/storetest"
+)
+
+// BenchmarkInboundExternalBot drives another bot through the same survey,
+// clients and fake Bot API as BenchmarkInboundTelegram, to compare chathub
+// with it: INBOUND_EXTERNAL_BOT is the bot's command line (run by sh from
+// this package's directory), started with TELEGRAM_TOKEN, TELEGRAM_API_URL
+// (the fake's API root), REDIS_URL and REDIS_PREFIX in its environment. The
+// grammY baseline of bench/grammy:
+//
+//	INBOUND_EXTERNAL_BOT='node ../../bench/grammy/bot.mjs' \
+//	  go test -run='^$' -bench=InboundExternalBot -benchtime=1x ./internal/app/
+//
+// Modes: saturated and paced, as in BenchmarkInboundTelegram. The bot must
+// close each survey with a message starting «Спасибо» (checked).
+// updates/s, latency and machine CPU are comparable with chathub's run;
+// process CPU and RSS are the Go test process (fake and clients), not the
+// bot's.
+func BenchmarkInboundExternalBot(b *testing.B) {
+	cmdline := os.Getenv("INBOUND_EXTERNAL_BOT")
+	if cmdline == "" {
+		b.Skip("INBOUND_EXTERNAL_BOT (the bot's command line) is not set")
+	}
+	storetest.SkipUnlessServices(b)
+	clients, rate, rounds := inboundLoad()
+	for _, mode := range []struct {
+		name   string
+		rate   float64
+		rounds int
+	}{
+		{"saturated", 0, 1},
+		{fmt.Sprintf("paced-%gups", rate), rate, rounds},
+	} {
+		b.Run(mode.name, func(b *testing.B) {
+			for b.Loop() {
+				fake := telegramtest.New(b)
+				replies, completed := watchReplies(fake, clients)
+				stop := startExternalBot(b, cmdline, fake)
+				cpu0, machine0 := processCPU(), machineCPU()
+				lat, elapsed := driveClients(b, fake, replies, mode.rate, mode.rounds)
+				reportInbound(b, lat, elapsed)
+				if n := float64(len(lat)); n > 0 {
+					b.ReportMetric(float64((machineCPU()-machine0-(processCPU()-cpu0)).Microseconds())/n, "other-cpu-µs/update")
+				}
+				stop()
+				checkCompleted(b, completed, clients*mode.rounds)
+			}
+		})
+	}
+}
+
+// BenchmarkInboundBareLibrary is the ceiling of the same load with no
+// scenario and no storage: the idiomatic telegram-bot-api loop
+// (GetUpdatesChan, one reply per update, sent in the loop), answering every
+// message with a fixed «Спасибо» text. It shows what the library and the fake
+// reach alone.
+func BenchmarkInboundBareLibrary(b *testing.B) {
+	clients, rate, rounds := inboundLoad()
+	for _, mode := range []struct {
+		name   string
+		rate   float64
+		rounds int
+	}{
+		{"saturated", 0, 1},
+		{fmt.Sprintf("paced-%gups", rate), rate, rounds},
+	} {
+		b.Run(mode.name, func(b *testing.B) {
+			for b.Loop() {
+				fake := telegramtest.New(b)
+				replies, _ := watchReplies(fake, clients)
+				stop := startBareBot(b, fake)
+				lat, elapsed := driveClients(b, fake, replies, mode.rate, mode.rounds)
+				reportInbound(b, lat, elapsed)
+				stop()
+			}
+		})
+	}
+}
+
+// inboundLoad reads INBOUND_CLIENTS, INBOUND_RATE and INBOUND_ROUNDS (see
+// BenchmarkInboundTelegram for the defaults).
+func inboundLoad() (clients int, rate float64, rounds int) {
+	clients, rate, rounds = 1000, 2000, 3
+	if v, err := strconv.Atoi(os.Getenv("INBOUND_CLIENTS")); err == nil && v > 0 {
+		clients = v
+	}
+	if v, err := strconv.ParseFloat(os.Getenv("INBOUND_RATE"), 64); err == nil && v > 0 {
+		rate = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("INBOUND_ROUNDS")); err == nil && v > 0 {
+		rounds = v
+	}
+	return clients, rate, rounds
+}
+
+// startExternalBot runs cmdline against fake and waits until it polls; stop
+// sends it SIGTERM (SIGKILL after 5 s) and waits for it.
+func startExternalBot(b *testing.B, cmdline string, fake *telegramtest.Server) (stop func()) {
+	cmd := exec.Command("sh", "-c", "exec "+cmdline)
+	cmd.Env = append(os.Environ(),
+		"TELEGRAM_TOKEN="+fake.Token(), "TELEGRAM_API_URL="+fake.BaseURL(),
+		"REDIS_URL="+storetest.RedisURL(), "REDIS_PREFIX="+storetest.Name(b, "external"))
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("start %q: %v", cmdline, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	stop = func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}
+	for deadline := time.Now().Add(30 * time.Second); fake.Calls("getUpdates") == 0; {
+		select {
+		case err := <-done:
+			b.Fatalf("%q exited before polling: %v", cmdline, err)
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			stop()
+			b.Fatalf("%q did not poll within 30 s", cmdline)
+		}
+	}
+	return stop
+}
+
+// startBareBot runs the telegram-bot-api loop of BenchmarkInboundBareLibrary.
+func startBareBot(b *testing.B, fake *telegramtest.Server) (stop func()) {
+	api, err := tgbotapi.NewBotAPIWithAPIEndpoint(fake.Token(), fake.URL())
+	if err != nil {
+		b.Fatal(err)
+	}
+	u := tgbotapi.NewUpdate(0)
+	u.Timeout = 1
+	updates := api.GetUpdatesChan(u)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for upd := range updates {
+			if upd.Message == nil {
+				continue
+			}
+			if _, err := api.Send(tgbotapi.NewMessage(upd.Message.Chat.ID, "Спасибо!")); err != nil {
+				b.Errorf("send: %v", err)
+			}
+		}
+	}()
+	return func() {
+		api.StopReceivingUpdates()
+		<-done
+	}
+}
