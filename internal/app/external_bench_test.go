@@ -1,7 +1,6 @@
 package app
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -36,31 +35,7 @@ func BenchmarkInboundExternalBot(b *testing.B) {
 		b.Skip("INBOUND_EXTERNAL_BOT (the bot's command line) is not set")
 	}
 	storetest.SkipUnlessServices(b)
-	clients, rate, rounds := inboundLoad()
-	for _, mode := range []struct {
-		name   string
-		rate   float64
-		rounds int
-	}{
-		{"saturated", 0, 1},
-		{fmt.Sprintf("paced-%gups", rate), rate, rounds},
-	} {
-		b.Run(mode.name, func(b *testing.B) {
-			for b.Loop() {
-				fake := telegramtest.New(b)
-				replies, completed := watchReplies(fake, clients)
-				stop := startExternalBot(b, cmdline, fake)
-				cpu0, machine0 := processCPU(), machineCPU()
-				lat, elapsed := driveClients(b, fake, replies, mode.rate, mode.rounds)
-				reportInbound(b, lat, elapsed)
-				if n := float64(len(lat)); n > 0 {
-					b.ReportMetric(float64((machineCPU()-machine0-(processCPU()-cpu0)).Microseconds())/n, "other-cpu-µs/update")
-				}
-				stop()
-				checkCompleted(b, completed, clients*mode.rounds)
-			}
-		})
-	}
+	benchBot(b, true, func(b *testing.B, fake *telegramtest.Server) func() { return startExternalBot(b, cmdline, fake) })
 }
 
 // BenchmarkInboundBareLibrary is the ceiling of the same load with no
@@ -69,23 +44,31 @@ func BenchmarkInboundExternalBot(b *testing.B) {
 // message with a fixed «Спасибо» text. It shows what the library and the fake
 // reach alone.
 func BenchmarkInboundBareLibrary(b *testing.B) {
+	benchBot(b, false, startBareBot)
+}
+
+// benchBot runs the saturated and paced loads against the bot that start
+// launches on a fresh fake each time, and reports as BenchmarkInboundTelegram
+// does, plus the machine's CPU outside this process per update; survey
+// checks that every client's survey was completed.
+func benchBot(b *testing.B, survey bool, start func(*testing.B, *telegramtest.Server) (stop func())) {
 	clients, rate, rounds := inboundLoad()
-	for _, mode := range []struct {
-		name   string
-		rate   float64
-		rounds int
-	}{
-		{"saturated", 0, 1},
-		{fmt.Sprintf("paced-%gups", rate), rate, rounds},
-	} {
+	for _, mode := range inboundModes(rate, rounds, false) {
 		b.Run(mode.name, func(b *testing.B) {
 			for b.Loop() {
 				fake := telegramtest.New(b)
-				replies, _ := watchReplies(fake, clients)
-				stop := startBareBot(b, fake)
+				replies, completed := watchReplies(fake, clients)
+				stop := start(b, fake)
+				cpu0, machine0 := processCPU(), machineCPU()
 				lat, elapsed := driveClients(b, fake, replies, mode.rate, mode.rounds)
 				reportInbound(b, lat, elapsed)
+				if n := float64(len(lat)); n > 0 {
+					b.ReportMetric(float64((machineCPU()-machine0-(processCPU()-cpu0)).Microseconds())/n, "other-cpu-µs/update")
+				}
 				stop()
+				if survey {
+					checkCompleted(b, completed, clients*mode.rounds)
+				}
 			}
 		})
 	}

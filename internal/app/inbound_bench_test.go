@@ -50,23 +50,35 @@ var inboundScript = []string{"/start", "1", "Анна", "43", "Самара", "2
 //     webhook answers each once it is handled.
 func BenchmarkInboundTelegram(b *testing.B) {
 	storetest.SkipUnlessServices(b)
-	clients, paced, rounds := inboundLoad()
-	for _, mode := range []struct {
-		name    string
-		rate    float64
-		rounds  int
-		webhook bool
-	}{
-		{"saturated", 0, 1, false},
-		{fmt.Sprintf("paced-%gups", paced), paced, rounds, false},
-		{fmt.Sprintf("webhook-paced-%gups", paced), paced, rounds, true},
-	} {
+	clients, rate, rounds := inboundLoad()
+	for _, mode := range inboundModes(rate, rounds, true) {
 		b.Run(mode.name, func(b *testing.B) {
 			for b.Loop() {
 				runInbound(b, clients, mode.rate, mode.rounds, mode.webhook)
 			}
 		})
 	}
+}
+
+// inboundMode is one load of the inbound benchmarks.
+type inboundMode struct {
+	name    string
+	rate    float64 // updates/s offered by all clients together; 0: saturated
+	rounds  int     // passes of the script
+	webhook bool
+}
+
+// inboundModes returns the saturated load (one pass) and the paced one at
+// rate for rounds passes, then, with webhook, the paced one in webhook mode.
+func inboundModes(rate float64, rounds int, webhook bool) []inboundMode {
+	modes := []inboundMode{
+		{"saturated", 0, 1, false},
+		{fmt.Sprintf("paced-%gups", rate), rate, rounds, false},
+	}
+	if webhook {
+		modes = append(modes, inboundMode{fmt.Sprintf("webhook-paced-%gups", rate), rate, rounds, true})
+	}
+	return modes
 }
 
 // webhookConns is how many updates the fake posts to the webhook at once:
