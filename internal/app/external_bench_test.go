@@ -3,7 +3,6 @@ package app
 import (
 	"os"
 	"os/exec"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -48,10 +47,11 @@ func BenchmarkInboundBareLibrary(b *testing.B) {
 }
 
 // benchBot runs the saturated and paced loads against the bot that start
-// launches on a fresh fake each time, and reports as BenchmarkInboundTelegram
-// does, plus the machine's CPU outside this process per update; survey
-// checks that every client's survey was completed.
-func benchBot(b *testing.B, survey bool, start func(*testing.B, *telegramtest.Server) (stop func())) {
+// launches on a fresh fake each time and reports as BenchmarkInboundTelegram
+// does. For an external bot (a process of its own, running the survey) it
+// also reports the machine's CPU outside this process per update and checks
+// that every client's survey was completed.
+func benchBot(b *testing.B, external bool, start func(*testing.B, *telegramtest.Server) (stop func())) {
 	clients, rate, rounds := inboundLoad()
 	for _, mode := range inboundModes(rate, rounds, false) {
 		b.Run(mode.name, func(b *testing.B) {
@@ -62,32 +62,16 @@ func benchBot(b *testing.B, survey bool, start func(*testing.B, *telegramtest.Se
 				cpu0, machine0 := processCPU(), machineCPU()
 				lat, elapsed := driveClients(b, fake, replies, mode.rate, mode.rounds)
 				reportInbound(b, lat, elapsed)
-				if n := float64(len(lat)); n > 0 {
+				if n := float64(len(lat)); external && n > 0 {
 					b.ReportMetric(float64((machineCPU()-machine0-(processCPU()-cpu0)).Microseconds())/n, "other-cpu-µs/update")
 				}
 				stop()
-				if survey {
+				if external {
 					checkCompleted(b, completed, clients*mode.rounds)
 				}
 			}
 		})
 	}
-}
-
-// inboundLoad reads INBOUND_CLIENTS, INBOUND_RATE and INBOUND_ROUNDS (see
-// BenchmarkInboundTelegram for the defaults).
-func inboundLoad() (clients int, rate float64, rounds int) {
-	clients, rate, rounds = 1000, 2000, 3
-	if v, err := strconv.Atoi(os.Getenv("INBOUND_CLIENTS")); err == nil && v > 0 {
-		clients = v
-	}
-	if v, err := strconv.ParseFloat(os.Getenv("INBOUND_RATE"), 64); err == nil && v > 0 {
-		rate = v
-	}
-	if v, err := strconv.Atoi(os.Getenv("INBOUND_ROUNDS")); err == nil && v > 0 {
-		rounds = v
-	}
-	return clients, rate, rounds
 }
 
 // startExternalBot runs cmdline against fake and waits until it polls; stop

@@ -60,6 +60,22 @@ func BenchmarkInboundTelegram(b *testing.B) {
 	}
 }
 
+// inboundLoad reads INBOUND_CLIENTS, INBOUND_RATE and INBOUND_ROUNDS (see
+// BenchmarkInboundTelegram for the defaults).
+func inboundLoad() (clients int, rate float64, rounds int) {
+	clients, rate, rounds = 1000, 2000, 3
+	if v, err := strconv.Atoi(os.Getenv("INBOUND_CLIENTS")); err == nil && v > 0 {
+		clients = v
+	}
+	if v, err := strconv.ParseFloat(os.Getenv("INBOUND_RATE"), 64); err == nil && v > 0 {
+		rate = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("INBOUND_ROUNDS")); err == nil && v > 0 {
+		rounds = v
+	}
+	return clients, rate, rounds
+}
+
 // inboundMode is one load of the inbound benchmarks.
 type inboundMode struct {
 	name    string

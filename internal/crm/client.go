@@ -52,8 +52,10 @@ type Client struct {
 	// Confirmed records when each field was last given or confirmed by the client.
 	Confirmed map[string]time.Time
 
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// LastSeenAt is when the client last wrote; on PostgreSQL to the minute
+	// (a write less than a minute after the stored time keeps it).
 	LastSeenAt time.Time
 }
 

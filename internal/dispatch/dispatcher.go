@@ -91,7 +91,6 @@ func (c *Config) validate() error {
 
 // job is one update on its way through a worker.
 type job struct {
-	ctx  context.Context
 	upd  *messenger.Update
 	done *batch
 }
@@ -227,7 +226,7 @@ func (d *Dispatcher) enqueue(ctx context.Context, updates []*messenger.Update, b
 		b.wg.Add(1)
 		d.pending.Add(1)
 		d.stats.queued(1)
-		d.chats.push(job{ctx: ctx, upd: upd, done: b})
+		d.chats.push(job{upd: upd, done: b})
 	}
 	return nil
 }
