@@ -27,7 +27,7 @@ const bot = new Bot(token, { client: { apiRoot: process.env.TELEGRAM_API_URL ?? 
 
 const choices = (opts) => {
   const kb = new InlineKeyboard();
-  opts.forEach(([text, value], i) => kb.text(text, value).row());
+  opts.forEach(([text, value]) => kb.text(text, value).row());
   return kb;
 };
 // pick returns the option a text answer or a button press names: its
