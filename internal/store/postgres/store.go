@@ -170,12 +170,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.isPostgres() {
 		s.dialect = DialectPostgres
 		s.db, err = openPostgres(cfg, gcfg)
+		if err != nil {
+			return nil, fmt.Errorf("open %s store: %w", s.dialect, err)
+		}
 	} else {
 		s.dialect = DialectSQLite
-		s.db, err = openSQLite(cfg, gcfg)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open %s store: %w", s.dialect, err)
+		if s.db, err = openSQLite(ctx, cfg, gcfg); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
@@ -272,14 +274,20 @@ func openPostgres(cfg Config, gcfg *gorm.Config) (*gorm.DB, error) {
 	return db, nil
 }
 
-func openSQLite(cfg Config, gcfg *gorm.Config) (*gorm.DB, error) {
+// openSQLite opens and pings the SQLite file; an error names the file and,
+// where its place is the cause, what is wrong with it (explainSQLiteOpen).
+func openSQLite(ctx context.Context, cfg Config, gcfg *gorm.Config) (*gorm.DB, error) {
 	db, err := gorm.Open(sqlite.Open(sqliteDSN(cfg.URL)), gcfg)
 	if err != nil {
-		return nil, err
+		return nil, explainSQLiteOpen(cfg.URL, err)
 	}
 	sqlDB, err := db.DB()
 	if err != nil {
-		return nil, err
+		return nil, explainSQLiteOpen(cfg.URL, err)
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		sqlDB.Close()
+		return nil, explainSQLiteOpen(cfg.URL, err)
 	}
 	// One connection: SQLite has one writer anyway, and a single connection
 	// also keeps ":memory:" databases whole.
