@@ -25,6 +25,14 @@ func runChat(ctx context.Context, env *Env, cfg config.Config, log *slog.Logger)
 	if err := fs.Parse(env.Args); err != nil {
 		return 2
 	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "chathub chat: unexpected argument %q; the conversation comes from stdin\n", fs.Arg(0))
+		return 2
+	}
+	if strings.TrimSpace(*user) == "" {
+		fmt.Fprintln(env.Stderr, "chathub chat: --user must not be empty (it is the client's id in the CRM, e.g. --user anna)")
+		return 2
+	}
 	if env.Getenv("LOG_LEVEL") == "" {
 		// Keep the transcript readable: only warnings (e.g. a rejected hot
 		// reload) unless LOG_LEVEL asks for more.
@@ -71,7 +79,9 @@ func runChat(ctx context.Context, env *Env, cfg config.Config, log *slog.Logger)
 
 type handleFunc func(ctx context.Context, upd *messenger.Update) error
 
-// chatLoop feeds stdin lines to the handler until EOF or cancellation.
+// chatLoop feeds stdin lines to the handler until EOF or cancellation. A
+// message that failed is reported at once and the conversation goes on, but
+// the exit code is then 1, so a script notices.
 func chatLoop(ctx context.Context, env *Env, term *terminal, handle handleFunc, profile *messenger.Profile) int {
 	interactive := isTerminal(env.Stdin)
 	in := bufio.NewScanner(env.Stdin)
@@ -82,6 +92,7 @@ func chatLoop(ctx context.Context, env *Env, term *terminal, handle handleFunc, 
 		}
 	}
 	prompt()
+	code := 0
 	for in.Scan() {
 		if ctx.Err() != nil {
 			return 130
@@ -95,6 +106,7 @@ func chatLoop(ctx context.Context, env *Env, term *terminal, handle handleFunc, 
 			upd.Profile = profile
 			if err := handle(ctx, &upd); err != nil {
 				fmt.Fprintf(env.Stderr, "chathub chat: %v\n", err)
+				code = 1
 			}
 		}
 		prompt()
@@ -103,7 +115,7 @@ func chatLoop(ctx context.Context, env *Env, term *terminal, handle handleFunc, 
 		fmt.Fprintf(env.Stderr, "chathub chat: read input: %v\n", err)
 		return 1
 	}
-	return 0
+	return code
 }
 
 func isTerminal(r any) bool {
