@@ -104,9 +104,13 @@ func broadcastMain(ctx context.Context, bc *broadcastCall, open func(context.Con
 // parseBroadcast picks the subcommand and parses its flags; a nil run
 // means stop with code (usage printed).
 func parseBroadcast(env *Env) (broadcastRun, int) {
-	if len(env.Args) == 0 || env.Args[0] == "help" || env.Args[0] == "-h" || env.Args[0] == "--help" {
+	if len(env.Args) == 0 { // a usage error: usage to stderr, exit 2
 		fmt.Fprintln(env.Stderr, broadcastUsage)
-		return nil, boolCode(len(env.Args) == 0)
+		return nil, 2
+	}
+	if isHelp(env.Args[0]) { // asked for: stdout, exit 0, like `chathub help`
+		fmt.Fprintln(env.Stdout, broadcastUsage)
+		return nil, 0
 	}
 	name := env.Args[0]
 	parse, ok := broadcastParsers[name]

@@ -156,7 +156,8 @@ func TestBroadcastCommands(t *testing.T) {
 		stdoutRE, errRE string
 	}{
 		{"no subcommand", nil, 2, `^$`, `Usage:\n  chathub broadcast create`},
-		{"help", []string{"help"}, 0, `^$`, `chathub broadcast status ID \[--follow\]`},
+		{"help", []string{"help"}, 0, `chathub broadcast status ID \[--follow\]`, `^$`},
+		{"--help", []string{"--help"}, 0, `^Usage:\n  chathub broadcast create`, `^$`},
 		{"unknown", []string{"send"}, 2, `^$`, `unknown subcommand "send"`},
 		{"list", []string{"list"}, 0, `(?s)^ID +NAME +STATE +PLATFORMS +START_AT +CREATED +SEGMENT\n4 +Прошлое +done +all .*\n2 +Ёлка +running +vk .*\n1 +Декабрь +draft +all +- +2026-12-01T12:00:00Z +city == "Москва"\n$`, `^$`},
 		{"list extra arg", []string{"list", "x"}, 2, ``, `takes no arguments`},

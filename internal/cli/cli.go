@@ -47,9 +47,13 @@ func Main(ctx context.Context, env *Env) int {
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
 	}
-	if len(env.Args) == 0 || env.Args[0] == "help" || env.Args[0] == "-h" || env.Args[0] == "--help" {
+	if len(env.Args) == 0 { // a usage error: usage to stderr, exit 2
+		usage(env.Stderr)
+		return 2
+	}
+	if isHelp(env.Args[0]) {
 		usage(env.Stdout)
-		return boolCode(len(env.Args) == 0)
+		return 0
 	}
 	for _, c := range commands() {
 		if c.name != env.Args[0] {
@@ -87,12 +91,9 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nConfiguration comes from environment variables (see README): DATABASE_URL, REDIS_URL, SCENARIOS_DIR, …;\nseveral bots: CONFIG_FILE or run --config FILE (docs/CONFIG.md)")
 }
 
-func boolCode(fail bool) int {
-	if fail {
-		return 2
-	}
-	return 0
-}
+// isHelp reports whether arg asks for a command's usage: printed to stdout
+// with exit 0, while a wrong command line prints it to stderr with exit 2.
+func isHelp(arg string) bool { return arg == "help" || arg == "-h" || arg == "--help" }
 
 func runVersion(_ context.Context, env *Env, _ config.Config, _ *slog.Logger) int {
 	fmt.Fprintln(env.Stdout, "chathub", Version)

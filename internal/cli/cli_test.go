@@ -70,6 +70,7 @@ func TestUsageAndErrors(t *testing.T) {
 		want string
 	}{
 		{nil, nil, 2, "Commands:"},
+		{[]string{"--help"}, nil, 0, "Commands:"},
 		{[]string{"help"}, nil, 0, "Commands:"},
 		{[]string{"fly"}, nil, 2, `unknown command "fly"`},
 		{[]string{"version"}, nil, 0, "chathub"},

@@ -58,9 +58,13 @@ var segmentCmds = map[string]segmentCmd{
 
 // runSegment counts, samples, explains and manages saved segments.
 func runSegment(ctx context.Context, env *Env, cfg config.Config, log *slog.Logger) int {
-	if len(env.Args) == 0 || env.Args[0] == "help" || env.Args[0] == "-h" || env.Args[0] == "--help" {
+	if len(env.Args) == 0 { // a usage error: usage to stderr, exit 2
 		fmt.Fprintln(env.Stderr, segmentUsage)
-		return boolCode(len(env.Args) == 0)
+		return 2
+	}
+	if isHelp(env.Args[0]) { // asked for: stdout, exit 0, like `chathub help`
+		fmt.Fprintln(env.Stdout, segmentUsage)
+		return 0
 	}
 	name := env.Args[0]
 	cmd, ok := segmentCmds[name]
