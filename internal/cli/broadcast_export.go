@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -37,22 +38,57 @@ func parseExport(fs *flag.FlagSet, args []string) (broadcastRun, error) {
 // exportToFile writes the CSV next to path and renames it into place, so a
 // failed export never leaves a file that looks whole.
 func exportToFile(ctx context.Context, svc broadcaster, id int64, path string) (int, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return 0, fmt.Errorf("export to %s: %w", path, err)
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return 0, fmt.Errorf("export to %s: is a directory; name a file, e.g. %s", path, filepath.Join(path, "deliveries.csv"))
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return 0, fmt.Errorf("export to %s: directory %s does not exist", path, dir)
+	case errors.Is(err, fs.ErrPermission):
+		return 0, fmt.Errorf("export to %s: directory %s is not writable", path, dir)
+	case err != nil:
+		return 0, fmt.Errorf("export to %s: %w", path, withoutPath(err))
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
-	w := admin.NewDeliveryCSV(tmp)
+	w := admin.NewDeliveryCSV(anonymousFile{tmp})
 	err = svc.Deliveries(ctx, id, w.Write)
 	if err == nil {
 		err = w.Flush()
 	}
-	err = errors.Join(err, tmp.Close())
+	err = errors.Join(err, withoutPath(tmp.Close()))
 	if err == nil {
-		err = os.Rename(tmp.Name(), path)
+		err = withoutPath(os.Rename(tmp.Name(), path))
 	}
 	if err != nil {
 		return 0, fmt.Errorf("export to %s: %w", path, err)
 	}
 	return w.Rows(), nil
+}
+
+// anonymousFile writes to a temporary file; its errors do not name it.
+type anonymousFile struct{ f *os.File }
+
+func (a anonymousFile) Write(p []byte) (int, error) {
+	n, err := a.f.Write(p)
+	return n, withoutPath(err)
+}
+
+// withoutPath drops the file name and operation of file system errors: the
+// caller names the file the user asked for, never the temporary file
+// written beside it.
+func withoutPath(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -86,6 +87,37 @@ func TestChatLoopExitCode(t *testing.T) {
 			}
 			if tt.failOn != "" && !strings.Contains(errOut.String(), "boom") {
 				t.Errorf("stderr %q does not report the error", errOut.String())
+			}
+		})
+	}
+}
+
+// TestExportErrorTexts: a failed `broadcast export -o FILE` names FILE and
+// the cause, never the temporary file written beside it.
+func TestExportErrorTexts(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	isDir := filepath.Join(tmp, "adir")
+	if err := os.Mkdir(isDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, out string
+		want      string
+	}{
+		{"missing directory", filepath.Join(tmp, "no", "out.csv"),
+			"export to " + filepath.Join(tmp, "no", "out.csv") + ": directory " + filepath.Join(tmp, "no") + " does not exist"},
+		{"target is a directory", isDir, "export to " + isDir + ": is a directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, _, errOut := runFakeBroadcast(t, sampleCampaigns(), "export", "2", "-o", tt.out)
+			if code != 1 || !strings.Contains(errOut, tt.want) {
+				t.Errorf("exit %d, stderr %q; want 1 and %q", code, errOut, tt.want)
+			}
+			if strings.Contains(errOut, "."+filepath.Base(tt.out)+".") {
+				t.Errorf("stderr %q names the temporary file", errOut)
 			}
 		})
 	}
