@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,8 +41,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // posting to guard against).
 func decodeJSON(r *http.Request, dst any) error {
 	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
 		return jsonInputError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
@@ -51,7 +52,36 @@ func decodeJSON(r *http.Request, dst any) error {
 		}
 		return &inputError{msg: "the body must hold a single JSON object"}
 	}
+	if kind := jsonValueKind(raw); kind != "object" {
+		return &inputError{msg: "request body must be a JSON object, not " + kind}
+	}
+	obj := json.NewDecoder(bytes.NewReader(raw))
+	obj.DisallowUnknownFields()
+	if err := obj.Decode(dst); err != nil {
+		return jsonInputError(err)
+	}
 	return nil
+}
+
+// jsonValueKind names the kind of a valid JSON value by its first byte.
+func jsonValueKind(raw []byte) string {
+	raw = bytes.TrimLeft(raw, " \t\r\n")
+	if len(raw) == 0 {
+		return "empty"
+	}
+	switch raw[0] {
+	case '{':
+		return "object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
 }
 
 // jsonInputError turns a decoding error into what the caller should fix.
@@ -68,6 +98,8 @@ func jsonInputError(err error) error {
 		return &inputError{msg: "the body is empty: send a JSON object"}
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
 		return &inputError{msg: "the body is not valid JSON: " + err.Error()}
+	case errors.As(err, &typeError) && typeError.Field == "":
+		return &inputError{msg: "request body must be a JSON object"}
 	case errors.As(err, &typeError):
 		return &inputError{field: typeError.Field, msg: fmt.Sprintf("%s must be a JSON %s", typeError.Field, jsonKind(typeError.Type.Kind().String()))}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
