@@ -140,6 +140,9 @@ func (k *compilation) parse(u *unit) (ast.Node, error) {
 	if err != nil {
 		var fe *file.Error
 		if errors.As(err, &fe) {
+			if ne, ok := u.numberError(fe); ok {
+				return nil, ne
+			}
 			return nil, newError(u.name, u.src, clampOffset(u.src, fe.From), "syntax error: "+fe.Message)
 		}
 		return nil, newError(u.name, u.src, 0, "syntax error: "+err.Error())
