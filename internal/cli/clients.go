@@ -51,6 +51,9 @@ func runClients(ctx context.Context, env *Env, cfg config.Config, log *slog.Logg
 		fmt.Fprintf(env.Stderr, "chathub clients: %v\n", err)
 		return 1
 	}
+	if len(clients) == 0 && *format == "table" {
+		return noClients(ctx, env, db)
+	}
 	if err := write(env.Stdout, clients); err != nil {
 		fmt.Fprintf(env.Stderr, "chathub clients: %v\n", err)
 		return 1
@@ -91,11 +94,23 @@ func clientRow(c *crm.Client) []string {
 	}
 }
 
-func writeClientsTable(w io.Writer, clients []crm.Client) error {
-	if len(clients) == 0 {
-		_, err := fmt.Fprintln(w, "no clients yet: run `chathub chat` and answer a few questions")
-		return err
+// noClients explains an empty table: an empty database gets the hint to
+// make a client with `chathub chat`, filters that match nobody say so.
+func noClients(ctx context.Context, env *Env, db *postgres.Store) int {
+	some, err := db.ListClients(ctx, postgres.ListOptions{Limit: 1})
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "chathub clients: %v\n", err)
+		return 1
 	}
+	if len(some) == 0 {
+		fmt.Fprintln(env.Stdout, "no clients yet: run `chathub chat` and answer a few questions")
+	} else {
+		fmt.Fprintln(env.Stdout, "no client matches the filter")
+	}
+	return 0
+}
+
+func writeClientsTable(w io.Writer, clients []crm.Client) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	cols := []int{0, 1, 2, 3, 6, 7, 10, 11, 13, 20, 24, 25}
 	if anyBot(clients) { // the BOT column only once several bots exist

@@ -122,3 +122,33 @@ func TestExportErrorTexts(t *testing.T) {
 		})
 	}
 }
+
+// TestClientsEmptyTable: an empty table says why — an empty database
+// suggests `chathub chat`, a filter that matches nobody says so.
+func TestClientsEmptyTable(t *testing.T) {
+	t.Parallel()
+	empty := map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "x.db")}
+	one := map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "x.db"), "SCENARIOS_DIR": repoPath(t, "scenarios")}
+	if code, _, errOut := runMain(t, one, "1\n", "chat", "--scenario", "portrait", "--user", "anna"); code != 0 {
+		t.Fatalf("chat: exit %d: %s", code, errOut)
+	}
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"empty database", empty, []string{"clients"}, "no clients yet: run `chathub chat` and answer a few questions\n"},
+		{"empty database, filtered", empty, []string{"clients", "--platform", "vk"}, "no clients yet: run `chathub chat` and answer a few questions\n"},
+		{"no vk client", one, []string{"clients", "--platform", "vk"}, "no client matches the filter\n"},
+		{"no such bot", one, []string{"clients", "--bot", "shop"}, "no client matches the filter\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runMain(t, tt.env, "", tt.args...)
+			if code != 0 || out != tt.want {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 0 and %q", code, out, errOut, tt.want)
+			}
+		})
+	}
+}
