@@ -3,6 +3,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -60,6 +61,9 @@ func Main(ctx context.Context, env *Env) int {
 			continue
 		}
 		cfg, err := config.FromEnv(env.Getenv)
+		if err != nil && c.name == "run" { // every problem at once, the bots' too
+			err = errors.Join(err, cfg.ValidateEnvBots())
+		}
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "chathub: configuration:\n%v\n", err)
 			return 2

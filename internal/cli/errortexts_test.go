@@ -30,6 +30,8 @@ func TestCommandErrorTexts(t *testing.T) {
 			2, []string{"--user must not be empty"}, []string{"invalid chat key", "redis"}},
 		{"chat with a blank user", []string{"chat", "--user", "  "}, map[string]string{"DATABASE_URL": db(), "SCENARIOS_DIR": scen},
 			2, []string{"--user must not be empty"}, nil},
+		{"every configuration problem at once", []string{"run"}, map[string]string{"STATE_TTL": "1s", "WORKERS": "many", "VK_TOKEN": "t"},
+			2, []string{"chathub: configuration:\n", `WORKERS="many"`, "STATE_TTL must be at least 1m", "set VK_GROUP_ID"}, nil},
 		{"SQLite in a missing directory", []string{"clients"}, map[string]string{"DATABASE_URL": "/no/such/dir/x.db"},
 			1, []string{"/no/such/dir/x.db", "directory /no/such/dir does not exist"}, []string{"out of memory", "(14)"}},
 	}

@@ -174,10 +174,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("LOG_LEVEL=%q: use debug, info, warn or error", v))
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return c, err
-	}
-	return c, c.Validate()
+	// A variable that did not parse keeps its default, so Validate reports
+	// only the others: every problem is listed at once, one per line.
+	errs = append(errs, c.Validate())
+	return c, errors.Join(errs...)
 }
 
 func intVar(getenv func(string) string, name string, dst *int) error {
@@ -234,7 +234,15 @@ func (c *Config) ValidateBots() error {
 			"and/or VK_TOKEN with VK_GROUP_ID (a community token and its id), " +
 			"or CONFIG_FILE (chathub run --config FILE) to a file of several bots (docs/CONFIG.md)")
 	}
-	errs := c.crossCheckEnvBots()
+	return errors.Join(append(c.crossCheckEnvBots(), c.ValidateEnvBots())...)
+}
+
+// ValidateEnvBots checks the settings of the bots of the environment
+// variables that do not depend on a config file, so that `chathub run` can
+// report them together with the other configuration errors.
+func (c *Config) ValidateEnvBots() error {
+	tg, vk := c.Bots()
+	var errs []error
 	if tg && c.Telegram.WebhookURL != "" && c.Telegram.WebhookSecret == "" {
 		errs = append(errs, errors.New("TELEGRAM_WEBHOOK_URL is set: set TELEGRAM_WEBHOOK_SECRET too (1-256 of A-Z a-z 0-9 _ -)"))
 	}

@@ -119,3 +119,48 @@ func runEnvCases(t *testing.T, tests []envCase) {
 		})
 	}
 }
+
+// TestFromEnvReportsEveryProblem: values that do not parse and values out of
+// range are reported together, one per line, not one at a time.
+func TestFromEnvReportsEveryProblem(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string // lines, in order
+	}{
+		{"parse and range", map[string]string{"WORKERS": "x", "STATE_TTL": "1s", "LOG_FORMAT": "xml"}, []string{
+			`WORKERS="x": not a non-negative whole number`,
+			"STATE_TTL must be at least 1m, got 1s",
+			`LOG_FORMAT must be text or json, got "xml"`,
+		}},
+		{"broadcast and admin", map[string]string{"BROADCAST_LEASE": "soon", "TELEGRAM_RPS": "31", "ADMIN_TOKEN": "short", "LOG_LEVEL": "loud"}, []string{
+			`BROADCAST_LEASE="soon": not a duration like 720h or 15s`,
+			`LOG_LEVEL="loud": use debug, info, warn or error`,
+			"ADMIN_TOKEN must be at least 16 characters (got 5); generate one with `openssl rand -hex 32`",
+			"TELEGRAM_RPS must be 1..30 messages per second",
+		}},
+		{"a bad value is not also out of range", map[string]string{"STATE_TTL": "month", "HANDLE_TIMEOUT": "0s"}, []string{
+			`STATE_TTL="month": not a duration like 720h or 15s`,
+			"HANDLE_TIMEOUT must be at least 1s, got 0s",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := FromEnv(func(k string) string { return tt.env[k] })
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			lines := strings.Split(err.Error(), "\n")
+			if len(lines) != len(tt.want) {
+				t.Fatalf("%d lines, want %d:\n%v", len(lines), len(tt.want), err)
+			}
+			for i, w := range tt.want {
+				if !strings.HasPrefix(lines[i], w) {
+					t.Errorf("line %d = %q, want %q", i+1, lines[i], w)
+				}
+			}
+		})
+	}
+}
