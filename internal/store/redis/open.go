@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -32,10 +33,41 @@ func Open(ctx context.Context, rawURL string, logger *slog.Logger) (goredis.Univ
 	if logger == nil {
 		logger = slog.Default()
 	}
+	routeClientLogs(logger)
 	if strings.TrimSpace(rawURL) == "" {
 		return openEmbedded(ctx, logger)
 	}
 	return openURL(ctx, rawURL, logger)
+}
+
+// clientLogger is where go-redis' own log lines go: the logger of the
+// latest Open (go-redis has one logger per process).
+var (
+	clientLogger   atomic.Pointer[slog.Logger]
+	clientLogsOnce sync.Once
+)
+
+// routeClientLogs sends go-redis' own log lines ("connection pool: failed
+// to dial after 5 attempts: …", written to stderr by default, several per
+// second while Redis is down) to logger at debug level. The store's callers
+// report an outage in their own words; the client's lines are detail for
+// LOG_LEVEL=debug.
+func routeClientLogs(logger *slog.Logger) {
+	clientLogger.Store(logger)
+	clientLogsOnce.Do(func() { goredis.SetLogger(clientLog{}) })
+}
+
+// clientLog is go-redis' internal.Logging over clientLogger.
+type clientLog struct{}
+
+// Printf implements go-redis' logger interface.
+func (clientLog) Printf(ctx context.Context, format string, v ...any) {
+	l := clientLogger.Load()
+	if l == nil || !l.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	msg := strings.TrimPrefix(fmt.Sprintf(format, v...), "redis: ")
+	l.DebugContext(ctx, "redis client: "+msg)
 }
 
 // openURL connects to the Redis server named by rawURL.
