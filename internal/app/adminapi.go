@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/chathub/chathub/internal/broadcast"
 	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/scenario"
+	"github.com/chathub/chathub/internal/segment"
 	"github.com/chathub/chathub/internal/store/postgres"
 )
 
@@ -28,7 +30,8 @@ func BroadcastService(cfg config.Config, db *postgres.Store, scenarios broadcast
 }
 
 // ScenarioCatalog tells the broadcast service which scenarios the
-// registries hold (one per bot).
+// registries hold (one per bot), and segments which scenarios, steps and
+// fields completed(...) and answered(...) may name.
 type ScenarioCatalog struct{ Registries []*scenario.Registry }
 
 // HasScenario implements broadcast.ScenarioCatalog: whether any registry
@@ -40,6 +43,24 @@ func (c ScenarioCatalog) HasScenario(id string) bool {
 		}
 	}
 	return false
+}
+
+// ScenarioNames implements segment.Scenarios over every registry.
+func (c ScenarioCatalog) ScenarioNames(ctx context.Context, id string) (segment.ScenarioNames, bool, error) {
+	return c.sets().ScenarioNames(ctx, id)
+}
+
+// ScenarioIDs implements segment.Scenarios over every registry.
+func (c ScenarioCatalog) ScenarioIDs(ctx context.Context) ([]string, error) {
+	return c.sets().ScenarioIDs(ctx)
+}
+
+func (c ScenarioCatalog) sets() segment.ScenarioSets {
+	sets := make(segment.ScenarioSets, len(c.Registries))
+	for i, r := range c.Registries {
+		sets[i] = r
+	}
+	return sets
 }
 
 // ManagerAPI builds the managers' /api over the stores (disabled, answering

@@ -91,6 +91,9 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Stores,
 	if err := errors.Join(errs...); err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
+	// Segments check activity names against the stored versions and,
+	// through the registries, scenarios whose versions are not stored yet.
+	db.UseScenarios(ScenarioCatalog{Registries: s.registries()})
 	return s, nil
 }
 

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"text/template"
-	"text/template/parse"
+	"unicode/utf8"
 
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/dialog"
@@ -50,15 +50,6 @@ type Template struct {
 	personal bool
 }
 
-// cardFields are the keys of the client card (dialog.ClientCard).
-var cardFields = func() map[string]bool {
-	m := map[string]bool{}
-	for k := range dialog.ClientCard(&crm.Client{}) {
-		m[k] = true
-	}
-	return m
-}()
-
 // ParseTemplate compiles a campaign text. It refuses a syntax error, a
 // top-level name other than .client, and an unknown client field
 // (.client.agee), and it executes the text once over an empty card so that
@@ -75,9 +66,10 @@ func ParseTemplate(src string) (*Template, error) {
 		return nil, invalid("text", "%s", strings.TrimPrefix(err.Error(), "template: "))
 	}
 	t := &Template{src: src, tmpl: tmpl}
-	if err := t.checkFields(tmpl.Tree.Root); err != nil {
+	if err := t.checkFields(); err != nil {
 		return nil, err
 	}
+	scenario.EmptyForMissing(tmpl)
 	if _, err := t.execute(&crm.Client{}); err != nil {
 		return nil, invalid("text", "%s", strings.TrimPrefix(err.Error(), "template: "))
 	}
@@ -106,68 +98,30 @@ func (t *Template) execute(c *crm.Client) (string, error) {
 	if err := t.tmpl.Execute(&b, data); err != nil {
 		return "", fmt.Errorf("render campaign text: %w", err)
 	}
-	return strings.ReplaceAll(b.String(), "<no value>", ""), nil
+	return b.String(), nil
 }
 
-// checkFields walks the parse tree for field chains.
-func (t *Template) checkFields(n parse.Node) error {
-	var err error
-	walk(n, func(f *parse.FieldNode) {
-		if err != nil {
-			return
+// checkFields refuses names the card does not hold, with the checker of
+// scenario texts (position and "did you mean"), and notes whether the text
+// may differ per recipient: whenever it mentions "client" at all (also as
+// $.client or inside {{with}}), as the dialog engine decides when to build
+// the card.
+func (t *Template) checkFields() error {
+	if errs := scenario.CheckTemplateNames(t.src, t.tmpl, scenario.NameScope{}); len(errs) > 0 {
+		e := errs[0]
+		if e.Offset >= 0 {
+			line, col := textPosition(t.src, e.Offset)
+			return invalid("text", "%d:%d: %s", line, col, e.Msg)
 		}
-		switch {
-		case f.Ident[0] != "client":
-			err = invalid("text", "unknown name .%s (texts see .client)", f.Ident[0])
-		case len(f.Ident) > 1 && !cardFields[f.Ident[1]]:
-			err = invalid("text", "unknown client field %q", f.Ident[1])
-		default:
-			t.personal = true
-		}
-	})
-	return err
-}
-
-// walk calls fn for every field node under n.
-func walk(n parse.Node, fn func(*parse.FieldNode)) {
-	switch x := n.(type) {
-	case *parse.ListNode:
-		if x == nil {
-			return
-		}
-		for _, c := range x.Nodes {
-			walk(c, fn)
-		}
-	case *parse.ActionNode:
-		walk(x.Pipe, fn)
-	case *parse.PipeNode:
-		if x == nil {
-			return
-		}
-		for _, c := range x.Cmds {
-			walk(c, fn)
-		}
-	case *parse.CommandNode:
-		for _, a := range x.Args {
-			walk(a, fn)
-		}
-	case *parse.FieldNode:
-		fn(x)
-	case *parse.ChainNode:
-		walk(x.Node, fn)
-	case *parse.IfNode:
-		walkBranch(&x.BranchNode, fn)
-	case *parse.RangeNode:
-		walkBranch(&x.BranchNode, fn)
-	case *parse.WithNode:
-		walkBranch(&x.BranchNode, fn)
+		return invalid("text", "%s", e.Msg)
 	}
+	t.personal = strings.Contains(t.src, "client")
+	return nil
 }
 
-func walkBranch(b *parse.BranchNode, fn func(*parse.FieldNode)) {
-	walk(b.Pipe, fn)
-	walk(b.List, fn)
-	if b.ElseList != nil {
-		walk(b.ElseList, fn)
-	}
+// textPosition converts a byte offset of src into a 1-based line and
+// column (in characters).
+func textPosition(src string, off int) (line, col int) {
+	start := strings.LastIndexByte(src[:off], '\n') + 1
+	return strings.Count(src[:off], "\n") + 1, utf8.RuneCountInString(src[start:off]) + 1
 }

@@ -234,14 +234,16 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 }
 
 // openBroadcast opens the CRM database and the scenarios (to check
-// scenario buttons) and builds the broadcast service over them.
+// scenario buttons and the names segments use) and builds the broadcast
+// service over them.
 func openBroadcast(ctx context.Context, cfg config.Config, log *slog.Logger) (broadcaster, func(), error) {
 	db, err := app.OpenCRM(ctx, cfg, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	// Quiet: the scenarios are only looked up, and Load's error says what is wrong.
-	svc, err := app.BroadcastService(cfg, db, scenarioCatalog(ctx, cfg, log), log)
+	regs := scenarioRegistries(ctx, cfg, log, slog.LevelWarn)
+	db.UseScenarios(app.ScenarioCatalog{Registries: regs})
+	svc, err := app.BroadcastService(cfg, db, scenarioCatalog(regs), log)
 	if err != nil {
 		db.Close()
 		return nil, nil, err
@@ -270,35 +272,9 @@ func sortedCounts(m map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
-// scenarioCatalog loads the scenarios scenario buttons may name: those of
-// SCENARIOS_DIR and, with CONFIG_FILE, of every bot of the file. Only the
-// directories are read from the file, so its ${VAR} secrets need not be
-// set here. Directories that do not load are left out with a warning; nil
-// when none loads (buttons are then not checked).
-func scenarioCatalog(ctx context.Context, cfg config.Config, log *slog.Logger) broadcast.ScenarioCatalog {
-	dirs := []string{cfg.ScenariosDir}
-	if cfg.ConfigFile != "" {
-		f, err := config.LoadFile(cfg.ConfigFile, func(name string) string { return "${" + name + "}" })
-		if err != nil {
-			log.Warn("scenario buttons are checked against SCENARIOS_DIR only: the config file does not load", "file", cfg.ConfigFile, "err", err)
-		} else {
-			for _, b := range f.Bots {
-				dirs = append(dirs, b.ScenariosDir)
-			}
-		}
-	}
-	var regs []*scenario.Registry
-	for _, dir := range dirs {
-		// Quiet: the scenarios are only looked up, and Load's error says what is wrong.
-		reg := scenario.NewRegistry(scenario.RegistryConfig{Dir: dir, Logger: slog.New(slog.DiscardHandler)})
-		if err := reg.Load(ctx); err != nil {
-			if cfg.ConfigFile == "" || dir != cfg.ScenariosDir {
-				log.Warn("scenario buttons are not checked against these scenarios: they do not load", "dir", dir, "err", err)
-			}
-			continue
-		}
-		regs = append(regs, reg)
-	}
+// scenarioCatalog is what scenario buttons may name: the scenarios of
+// regs; nil when none loaded (buttons are then not checked).
+func scenarioCatalog(regs []*scenario.Registry) broadcast.ScenarioCatalog {
 	if len(regs) == 0 {
 		return nil
 	}

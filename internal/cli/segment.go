@@ -90,6 +90,9 @@ func runSegment(ctx context.Context, env *Env, cfg config.Config, log *slog.Logg
 		return 1
 	}
 	defer db.Close()
+	if name != "list" && name != "delete" {
+		db.UseScenarios(app.ScenarioCatalog{Registries: scenarioRegistries(ctx, cfg, log, slog.LevelDebug)})
+	}
 	if err := run(ctx, &segmentCall{env: env, db: db, args: args}); err != nil {
 		reportSegmentError(env.Stderr, name, err)
 		return 1

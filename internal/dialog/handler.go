@@ -231,8 +231,8 @@ func (h *Handler) fillProfile(t *Turn, res *Result) {
 	if p := t.Update.Profile; p != nil && res.Changes.Profile == nil {
 		res.Changes.Profile = p
 	}
-	if t.Update.Source != "" && res.Changes.Source == "" {
-		res.Changes.Source = t.Update.Source
+	if src := deepLinkPayload(t.Update.Source); src != "" && res.Changes.Source == "" {
+		res.Changes.Source = src
 	}
 }
 

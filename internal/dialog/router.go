@@ -63,8 +63,8 @@ func (h *Handler) trigger(t *Turn, res *Result) *scenario.Graph {
 			return g
 		}
 	}
-	if upd.Source != "" {
-		if g, ok := h.cfg.Scenarios.ByPayload(upd.Source); ok {
+	if src := deepLinkPayload(upd.Source); src != "" {
+		if g, ok := h.cfg.Scenarios.ByPayload(src); ok {
 			return g
 		}
 	}
@@ -85,7 +85,7 @@ func (h *Handler) command(cmd, arg string, st *State, t *Turn, res *Result) {
 		h.reply(t, res, tx.Unsubscribed)
 		return
 	case "start":
-		if arg != "" {
+		if arg = deepLinkPayload(arg); arg != "" {
 			res.Changes.Source = arg
 			g, _ = h.cfg.Scenarios.ByPayload(arg)
 		}

@@ -154,7 +154,7 @@ steps:
   d: { say: "{{ range 100000000 }}x{{ end }}", next: e }
   e: { say: "{{ define \"t\" }}x{{ end }}", end: true }
 `, []string{
-			`t.yaml:4:10: bad template in say: of step "a": text line 1: function "nosuch" not defined`,
+			`t.yaml:4:35: bad template in say: of step "a": unknown function "nosuch"; fix the {{ }} action`,
 			`t.yaml:6:24: bad template in error: of step "a": text line 1: missing value for if`,
 			`t.yaml:8:13: template in say: of step "b" fails when rendered: text line 1:3: at <join>: wrong number of args for join: want 2 got 1`,
 			`t.yaml:9:13: template in say: of step "c" fails when rendered: text line 1:9: at <5>: expected string; found 5`,

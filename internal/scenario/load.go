@@ -32,8 +32,12 @@ var (
 const topLevel = "at the top level"
 
 // extensionKey reports a top-level key the loader ignores: "x-..." keys
-// hold YAML anchors shared by steps (x-yes-no: &yesno [...]).
+// hold YAML anchors shared by steps (x-yes-no: &yesno [...]). The schema
+// allows the same keys with extensionKeyPattern.
 func extensionKey(name string) bool { return strings.HasPrefix(name, "x-") }
+
+// extensionKeyPattern is extensionKey as a JSON Schema pattern.
+const extensionKeyPattern = "^x-"
 
 // Defaults for optional keys.
 const (

@@ -36,6 +36,9 @@ func schemaDoc() obj {
 		"type":                 "object",
 		"required":             []string{"id", "steps"},
 		"additionalProperties": false,
+		// Top-level x- keys hold YAML anchors shared by steps; the loader
+		// ignores them (extensionKey).
+		"patternProperties": obj{extensionKeyPattern: desc(obj{}, "Ignored: a place for YAML anchors (&name) that steps reuse with *name.")},
 		"properties": obj{
 			"id":          str("Unique scenario id: lower-case latin letters, digits, _ and -.", `^[a-z0-9_-]+$`),
 			"title":       desc(obj{"type": "string"}, "Human-readable title, shown to managers."),

@@ -56,6 +56,7 @@ func NewText(name, raw string) (*Text, error) {
 	if err != nil {
 		return nil, err
 	}
+	EmptyForMissing(tmpl)
 	t.tmpl = tmpl
 	return t, nil
 }

@@ -31,7 +31,7 @@ func (c *compiler) template(n *yaml.Node, raw, what string, b *stepBuild) *Text 
 	where := fmt.Sprintf("in %s: of step %q", what, b.s.ID)
 	t, err := NewText(c.g.ID+"/"+b.s.ID+"/"+what, raw)
 	if err != nil {
-		c.errorf(n, "bad template %s: %s; fix the {{ }} action (functions: join, default, lower, upper and text/template's own)", where, cleanTemplateErr(err))
+		c.badFunction(n, raw, where, err)
 		return nil
 	}
 	if t.static {
@@ -124,7 +124,11 @@ func (c *compiler) checkTexts() {
 	}
 	client, vars := c.sampleClient(), c.sampleVars()
 	answers := []any{"Анна", float64(30), []string{"Фитнес"}, nil}
+	scope := c.nameScope()
 	for _, r := range c.texts {
+		if !c.checkNames(r, scope) {
+			continue
+		}
 		var first error
 		for _, a := range answers {
 			err := renderSample(r.t, Data{"client": client, "answer": a, "vars": vars})
@@ -172,10 +176,9 @@ func renderSample(t *Text, data Data) (err error) {
 // attributes the scenario saves.
 func (c *compiler) sampleClient() map[string]any {
 	now := time.Date(2024, 5, 17, 12, 0, 0, 0, time.UTC)
+	// The keys are those of the card the engine passes (CardFields).
 	client := map[string]any{
-		"id": int64(1), "platform": "telegram", "platform_user_id": "1",
-		"tags": []string{"survey"}, "consent_at": now, "unsubscribed_at": now,
-		"blocked_at": now, "created_at": now, "updated_at": now, "last_seen_at": now,
+		"id": "1", "platform": "telegram", "consent": true, "tags": []string{"survey"},
 	}
 	for _, name := range crm.FieldNames() {
 		f, _ := crm.LookupField(name)

@@ -61,6 +61,9 @@ func (k *compilation) activity(u *unit, n ast.Node, name string, args []ast.Node
 		}
 		since = &tv
 	}
+	if err := k.checkActivity(u, name, args, ids); err != nil {
+		return nil, err
+	}
 	k.scenarios[ids[0]] = true
 	step := ""
 	if len(ids) > 1 {

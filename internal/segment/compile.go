@@ -37,6 +37,9 @@ type Config struct {
 	// Library resolves segment("name"). Nil (the default) makes every
 	// segment(...) a compile error.
 	Library Library
+	// Scenarios checks the scenario, step and field names completed(...)
+	// and answered(...) use. Nil (the default) leaves them unchecked.
+	Scenarios Scenarios
 	// MaxLength caps an expression's length in bytes, saved segments each
 	// on their own. Default DefaultMaxLength (4096); must not be negative.
 	MaxLength int

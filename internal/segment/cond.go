@@ -82,15 +82,17 @@ func example(col *column) string {
 func (k *compilation) binary(u *unit, n *ast.BinaryNode, depth int) (pred, error) {
 	switch n.Operator {
 	case "and", "&&", "or", "||":
-		l, err := k.cond(u, n.Left, depth+1)
-		if err != nil {
-			return nil, err
+		and := isAnd(n.Operator)
+		terms := chainTerms(n, and)
+		ps := make([]pred, 0, len(terms))
+		for _, t := range terms {
+			p, err := k.cond(u, t, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			ps = append(ps, p)
 		}
-		r, err := k.cond(u, n.Right, depth+1)
-		if err != nil {
-			return nil, err
-		}
-		return flatten(n.Operator == "and" || n.Operator == "&&", l, r), nil
+		return flatten(and, ps...), nil
 	case "==", "!=", "<", "<=", ">", ">=":
 		return k.compare(u, n)
 	case "in":
@@ -168,4 +170,27 @@ func (k *compilation) textOp(u *unit, n *ast.BinaryNode) (pred, error) {
 		return nil, u.errorAt(r.node, "%s needs a non-empty string on the right", n.Operator)
 	}
 	return textOp{col: l.col, op: n.Operator, s: r.str}, nil
+}
+
+func isAnd(op string) bool { return op == "and" || op == "&&" }
+
+func isOr(op string) bool { return op == "or" || op == "||" }
+
+// chainTerms returns, left to right, the terms of a chain of one
+// associative operator (a or b or c, also with parentheses: (a or b) or c),
+// so that a long chain is one level of nesting rather than one per term.
+// It walks without recursion: the parser nests a chain one level per term.
+func chainTerms(n *ast.BinaryNode, and bool) []ast.Node {
+	var out []ast.Node
+	stack := []ast.Node{n}
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if b, ok := x.(*ast.BinaryNode); ok && (and && isAnd(b.Operator) || !and && isOr(b.Operator)) {
+			stack = append(stack, b.Right, b.Left)
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package segment_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chathub/chathub/internal/crm"
+	"github.com/chathub/chathub/internal/scenario"
 	"github.com/chathub/chathub/internal/segment"
 )
 
@@ -60,13 +62,22 @@ func TestDocExamples(t *testing.T) {
 	}
 	_, block, _ = strings.Cut(block, "```text\n")
 	block, _, _ = strings.Cut(block, "```")
+	// The examples name the shipped scenarios, their steps and fields.
+	shipped := scenario.NewRegistry(scenario.RegistryConfig{Dir: "../../scenarios"})
+	if err := shipped.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c, err := segment.NewCompiler(segment.Config{Scenarios: shipped})
+	if err != nil {
+		t.Fatal(err)
+	}
 	n := 0
 	for _, line := range strings.Split(block, "\n") {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
 		n++
-		if _, err := segment.Compile(line); err != nil {
+		if _, err := c.Compile(context.Background(), line); err != nil {
 			t.Errorf("docs example %q: %v", line, err)
 		}
 	}

@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -23,25 +24,31 @@ func FuzzCompile(f *testing.F) {
 		`birth_date < date("2000-01-01") and consent_at != nil`,
 		`segment("adults")`, `agee > 3`, `gender == "robot"`, `city ==`, `(((`, `"\u0000"`, ``,
 		`age > 3 ? true : false`, `let x = 1; x`, `[1, 2][0] == 1`, `city?.x`, `-age`, `age > -9223372036854775808`,
+		`completed("portrat")`, `answered("portrait","cty")`, `completed("portrait", "city", ago("1d"))`,
+		`answered("feedback", "attributes.csat") or answered("feedbak")`,
+		strings.Repeat(`city == "a" or `, 40) + `subscribed`, strings.Repeat(`age > 1 && `, 60) + `true`,
+		strings.Repeat(`(subscribed or `, 20) + `blocked` + strings.Repeat(`)`, 20),
 	} {
 		f.Add(s)
 	}
 	c := marina()
 	act := marinaActivity
+	checked, err := NewCompiler(Config{Scenarios: shipped})
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, src string) {
 		s, err := Compile(src)
+		_, errChecked := checked.Compile(context.Background(), src)
+		if err != nil && errChecked == nil {
+			t.Fatalf("Compile(%q) fails (%v) only without the scenario names", src, err)
+		}
+		for _, err := range []error{err, errChecked} {
+			if err != nil {
+				checkError(t, src, err)
+			}
+		}
 		if err != nil {
-			var e *Error
-			if !errors.As(err, &e) {
-				t.Fatalf("Compile(%q) = %T %v, want *Error", src, err, err)
-			}
-			n := utf8.RuneCountInString(src)
-			if e.Offset < 0 || e.Offset > n || e.Line < 1 || e.Column < 1 || e.Line > strings.Count(src, "\n")+1 {
-				t.Fatalf("Compile(%q): position %d:%d (offset %d) outside the %d characters", src, e.Line, e.Column, e.Offset, n)
-			}
-			if e.Msg == "" || !strings.HasPrefix(err.Error(), "segment:") {
-				t.Fatalf("Compile(%q): malformed error %q", src, err)
-			}
 			return
 		}
 		s = s.At(testNow)
@@ -60,4 +67,20 @@ func FuzzCompile(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkError checks that err is an *Error whose position lies inside src.
+func checkError(t *testing.T, src string, err error) {
+	t.Helper()
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("Compile(%q) = %T %v, want *Error", src, err, err)
+	}
+	n := utf8.RuneCountInString(src)
+	if e.Offset < 0 || e.Offset > n || e.Line < 1 || e.Column < 1 || e.Line > strings.Count(src, "\n")+1 {
+		t.Fatalf("Compile(%q): position %d:%d (offset %d) outside the %d characters", src, e.Line, e.Column, e.Offset, n)
+	}
+	if e.Msg == "" || !strings.HasPrefix(err.Error(), "segment:") {
+		t.Fatalf("Compile(%q): malformed error %q", src, err)
+	}
 }

@@ -40,9 +40,11 @@ func (l txLibrary) SegmentExpression(_ context.Context, name string) (string, bo
 }
 
 // CompileSegment compiles expr with the saved segments available to
-// segment("name"). A bad expression gives a *segment.Error.
+// segment("name"), checking the names completed(...) and answered(...)
+// use against the stored scenario versions and UseScenarios. A bad
+// expression gives a *segment.Error.
 func (s *Store) CompileSegment(ctx context.Context, expr string) (*segment.Segment, error) {
-	c, err := segment.NewCompiler(segment.Config{Library: s})
+	c, err := segment.NewCompiler(segment.Config{Library: s, Scenarios: s.segmentScenarios(s.db)})
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +66,10 @@ func (s *Store) SaveSegment(ctx context.Context, d segment.Definition) (*segment
 		if err := s.lockSegments(tx); err != nil {
 			return err
 		}
-		c, err := segment.NewCompiler(segment.Config{Library: segment.Overlay{Name: d.Name, Expr: d.Expression, Base: txLibrary{tx}}})
+		c, err := segment.NewCompiler(segment.Config{
+			Library:   segment.Overlay{Name: d.Name, Expr: d.Expression, Base: txLibrary{tx}},
+			Scenarios: s.segmentScenarios(tx),
+		})
 		if err != nil {
 			return err
 		}

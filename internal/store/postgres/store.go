@@ -147,6 +147,8 @@ type Store struct {
 	// batch carries the single-row statements of queryRow on PostgreSQL
 	// (nil: each statement on its own, always on SQLite).
 	batch *groupCommit
+	// scenarios are the names segments check completed/answered against.
+	scenarios scenarioIndex
 }
 
 // Open connects to the database cfg names, applies pending migrations and
