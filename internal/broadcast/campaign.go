@@ -118,6 +118,10 @@ const (
 	ReasonTransient    = "transient"
 	ReasonRender       = "render"
 	ReasonQuietHours   = "quiet_hours"
+	// ReasonNoChannel: no bot of the deployment sends to the client's
+	// platform and bot (a terminal client of chathub chat, a bot that is not
+	// configured in any running process); see docs/BROADCASTS.md.
+	ReasonNoChannel = "no_channel"
 )
 
 // Delivery is one ledger row: the campaign's message to one client.

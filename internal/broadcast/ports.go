@@ -89,6 +89,15 @@ type LedgerAdmin interface {
 	DeliveryStats(ctx context.Context, campaignID int64, since time.Time) (Stats, error)
 	// EachDelivery calls fn with every row of the campaign in client order.
 	EachDelivery(ctx context.Context, campaignID int64, fn func(Delivery) error) error
+	// QueuedChannels returns the distinct channels (platform, bot) of the
+	// campaign's queued rows.
+	QueuedChannels(ctx context.Context, campaignID int64) ([]ChannelKey, error)
+	// SkipQueuedChannel marks the campaign's queued rows of ch skipped with
+	// reason and returns how many it marked.
+	SkipQueuedChannel(ctx context.Context, campaignID int64, ch ChannelKey, reason string) (int, error)
+	// RecipientsByID returns the recipients (as the ledger fill reads them:
+	// subscription, block, timezone, last broadcast) of the clients ids.
+	RecipientsByID(ctx context.Context, ids []int64) (map[int64]Recipient, error)
 }
 
 // ClaimRequest selects rows to claim.
@@ -168,4 +177,23 @@ type BatchSender interface {
 // ScenarioCatalog tells whether a scenario exists (for scenario buttons).
 type ScenarioCatalog interface {
 	HasScenario(id string) bool
+}
+
+// ChannelKey names one bot the broadcaster can send through: a platform
+// and the bot's name (Channel.Bot, the ledger rows' bot).
+type ChannelKey struct {
+	Platform messenger.Platform
+	Bot      string
+}
+
+// ChannelRegistry records which bots the chathub run processes of the
+// deployment broadcast through, so that rows no process can send are
+// skipped (no_channel) rather than left queued for ever
+// (internal/store/postgres implements it).
+type ChannelRegistry interface {
+	// RegisterChannels stamps chs as served by process at now.
+	RegisterChannels(ctx context.Context, process string, chs []ChannelKey, now time.Time) error
+	// LiveChannels returns the channels some process registered at or
+	// after since.
+	LiveChannels(ctx context.Context, since time.Time) ([]ChannelKey, error)
 }

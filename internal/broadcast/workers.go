@@ -182,6 +182,7 @@ type Workers struct {
 	stopping chan struct{}      // closed by Stop: finish the batch, claim no more
 	wg       sync.WaitGroup
 	sent     atomic.Int64
+	sweep    *channelSweep // the supervisor's
 }
 
 // NewWorkers checks cfg and returns stopped Workers.
@@ -190,7 +191,7 @@ func NewWorkers(cfg WorkersConfig) (*Workers, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Workers{cfg: c, svc: c.Service, log: c.Logger, chs: map[messenger.Platform][]*Channel{}}
+	w := &Workers{cfg: c, svc: c.Service, log: c.Logger, chs: map[messenger.Platform][]*Channel{}, sweep: newChannelSweep(c.Channels)}
 	for i := range c.Channels {
 		ch := &c.Channels[i]
 		w.chs[ch.Platform] = append(w.chs[ch.Platform], ch)
@@ -288,11 +289,13 @@ func (w *Workers) supervise(ctx context.Context) {
 
 func (w *Workers) tick(ctx context.Context) {
 	now := w.svc.cfg.Now().UTC()
+	w.register(ctx)
 	due, err := w.svc.cfg.Campaigns.DueCampaigns(ctx, now)
 	if err != nil {
 		w.log.WarnContext(ctx, "broadcast: list due campaigns", "err", err)
 		return
 	}
+	live, sweep := w.liveChannels(ctx)
 	running := make([]Campaign, 0, len(due))
 	for _, c := range due {
 		switch {
@@ -306,6 +309,9 @@ func (w *Workers) tick(ctx context.Context) {
 			}
 		default:
 			running = append(running, c)
+			if sweep {
+				w.skipUnreachable(ctx, &c, live)
+			}
 			w.finishIfDone(ctx, c)
 		}
 	}
