@@ -145,3 +145,32 @@ func TestLedgerFillIdempotent(t *testing.T) {
 		t.Fatalf("%d deliveries streamed", len(rows))
 	}
 }
+
+// TestDryRunFrequencyCap: a client who got a broadcast yesterday is shown
+// as skipped by the frequency cap, unless the campaign ignores the cap.
+func TestDryRunFrequencyCap(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	ctx := context.Background()
+	e.seed(messenger.Telegram, 0, 2)
+	e.exec("UPDATE clients SET last_broadcast_at = now() - interval '1 day' WHERE platform_user_id = '1'")
+	for _, tc := range []struct {
+		name   string
+		ignore bool
+		want   map[string]string // name → skipped
+	}{
+		{"cap", false, map[string]string{"Имя1": broadcast.ReasonFrequencyCap, "Имя2": ""}},
+		{"cap ignored", true, map[string]string{"Имя1": "", "Имя2": ""}},
+	} {
+		c := e.create(broadcast.Campaign{IgnoreFrequencyCap: tc.ignore})
+		previews, err := e.svc.DryRun(ctx, c.ID, 10)
+		if err != nil || len(previews) != 2 {
+			t.Fatalf("%s: DryRun = %+v, %v", tc.name, previews, err)
+		}
+		for _, p := range previews {
+			if want := tc.want[p.Name]; p.Skipped != want {
+				t.Errorf("%s: %s skipped %q, want %q", tc.name, p.Name, p.Skipped, want)
+			}
+		}
+	}
+}
