@@ -117,7 +117,10 @@ const (
 	ReasonBadRequest   = "bad_request"
 	ReasonTransient    = "transient"
 	ReasonRender       = "render"
-	ReasonQuietHours   = "quiet_hours"
+	// ReasonTooLong: the text rendered for the client is longer than one
+	// message (MaxMessageLen).
+	ReasonTooLong    = "too_long"
+	ReasonQuietHours = "quiet_hours"
 	// ReasonNoChannel: no bot of the deployment sends to the client's
 	// platform and bot (a terminal client of chathub chat, a bot that is not
 	// configured in any running process); see docs/BROADCASTS.md.
