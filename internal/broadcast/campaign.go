@@ -94,7 +94,9 @@ type Stats struct {
 	QueuedByReason        map[string]int
 	StartedAt, FinishedAt *time.Time
 	Duration              time.Duration
-	// Rate is sends per second over the last minute.
+	// Rate is sends per second: over the last minute (since the start for a
+	// campaign younger than that) while the campaign has not finished, and
+	// the average over the whole run (Sent / Duration) once it has.
 	Rate float64
 }
 

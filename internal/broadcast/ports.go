@@ -84,9 +84,9 @@ type LedgerAdmin interface {
 	SkipQueued(ctx context.Context, campaignID int64, reason string) error
 	// Pending counts the campaign's queued rows.
 	Pending(ctx context.Context, campaignID int64) (int, error)
-	// DeliveryStats counts the campaign's rows by status and reason, and the
-	// sends since since.
-	DeliveryStats(ctx context.Context, campaignID int64, since time.Time) (Stats, error)
+	// DeliveryStats counts the campaign's rows by status and reason, and
+	// sets Rate to the sends at or after since divided by until - since.
+	DeliveryStats(ctx context.Context, campaignID int64, since, until time.Time) (Stats, error)
 	// EachDelivery calls fn with every row of the campaign in client order.
 	EachDelivery(ctx context.Context, campaignID int64, fn func(Delivery) error) error
 	// QueuedChannels returns the distinct channels (platform, bot) of the

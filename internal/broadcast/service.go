@@ -380,7 +380,7 @@ func (s *Service) Stats(ctx context.Context, id int64) (Stats, error) {
 		return Stats{}, err
 	}
 	now := s.cfg.Now().UTC()
-	st, err := s.cfg.Admin.DeliveryStats(ctx, id, now.Add(-time.Minute))
+	st, err := s.cfg.Admin.DeliveryStats(ctx, id, rateWindow(&c, now), now)
 	if err != nil {
 		return Stats{}, fmt.Errorf("stats of campaign %d: %w", id, err)
 	}
@@ -391,8 +391,31 @@ func (s *Service) Stats(ctx context.Context, id int64) (Stats, error) {
 			end = *c.FinishedAt
 		}
 		st.Duration = end.Sub(*c.StartedAt)
+		if c.FinishedAt != nil {
+			st.Rate = 0
+			if secs := st.Duration.Seconds(); secs > 0 {
+				st.Rate = float64(st.Sent) / secs
+			}
+		}
 	}
 	return st, nil
+}
+
+// RateWindow is how far back Stats.Rate looks while a campaign runs.
+const RateWindow = time.Minute
+
+// rateWindow is the start of the window the current rate is measured over:
+// the last RateWindow, or since the start for a younger campaign (at least
+// a second, so the first sends do not read as a burst).
+func rateWindow(c *Campaign, now time.Time) time.Time {
+	since := now.Add(-RateWindow)
+	if c.StartedAt != nil && c.StartedAt.After(since) {
+		since = *c.StartedAt
+		if latest := now.Add(-time.Second); since.After(latest) {
+			since = latest
+		}
+	}
+	return since
 }
 
 // Deliveries streams campaign id's ledger rows in client order (for a CSV
