@@ -114,10 +114,7 @@ func (p *Policy) Check(c *Campaign, r *Recipient, now time.Time) Verdict {
 		now.Sub(*r.LastBroadcastAt) < p.FrequencyCap:
 		return Verdict{Reason: ReasonFrequencyCap}
 	}
-	if c.IgnoreQuietHours {
-		return Verdict{}
-	}
-	return Verdict{NotBefore: p.Quiet.Until(now.In(p.location(r.Timezone)))}
+	return Verdict{NotBefore: p.quietUntil(c, r, now)}
 }
 
 // location returns the client's timezone, or the default.

@@ -60,6 +60,13 @@ type Entry struct {
 	NotBefore time.Time
 }
 
+// Hold is a ledger row queued until NotBefore for the end of the client's
+// quiet hours.
+type Hold struct {
+	Recipient
+	NotBefore time.Time
+}
+
 // Ledger is the delivery ledger (internal/store/postgres implements it).
 type Ledger interface {
 	// Recipients returns up to limit clients seg selects with an id above
@@ -95,6 +102,14 @@ type LedgerAdmin interface {
 	// SkipQueuedChannel marks the campaign's queued rows of ch skipped with
 	// reason and returns how many it marked.
 	SkipQueuedChannel(ctx context.Context, campaignID int64, ch ChannelKey, reason string) (int, error)
+	// QuietHolds returns up to limit of the campaign's unclaimed rows queued
+	// for the end of quiet hours (reason quiet_hours) with a client id above
+	// after, in client order, with the recipient as it is now.
+	QuietHolds(ctx context.Context, campaignID, after int64, limit int) ([]Hold, error)
+	// MoveHolds sets each row's next attempt to its NotBefore, if the row is
+	// still held for quiet hours and unclaimed; a zero NotBefore makes it due
+	// at now and clears its reason.
+	MoveHolds(ctx context.Context, campaignID int64, holds []Hold, now time.Time) error
 	// RecipientsByID returns the recipients (as the ledger fill reads them:
 	// subscription, block, timezone, last broadcast) of the clients ids.
 	RecipientsByID(ctx context.Context, ids []int64) (map[int64]Recipient, error)

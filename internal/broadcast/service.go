@@ -138,6 +138,11 @@ func NewService(cfg Config) (*Service, error) {
 // Policy is the mailing etiquette the Service applies.
 func (s *Service) Policy() *Policy { return s.policy }
 
+// StartAtSlack is how far in the past a campaign's StartAt may be (a
+// clock a little behind, a time typed as "now"): such a campaign is
+// scheduled and starts at once; an earlier StartAt is refused.
+const StartAtSlack = time.Minute
+
 // Create validates c (name, segment, template, buttons, image, platforms,
 // schedule) and stores it as a draft, or scheduled when StartAt is set.
 // Validation errors are *ValidationError (a bad segment expression keeps its
@@ -187,6 +192,10 @@ func (s *Service) validate(ctx context.Context, c *Campaign) error {
 	}
 	if err := platformsValid(c.Platforms); err != nil {
 		return err
+	}
+	if now := s.cfg.Now(); c.StartAt != nil && c.StartAt.Before(now.Add(-StartAtSlack)) {
+		return invalid("start_at", "%s is in the past (now %s); give a future time, or leave it out and start the campaign now",
+			c.StartAt.Format(time.RFC3339), now.In(c.StartAt.Location()).Format(time.RFC3339))
 	}
 	slices.Sort(c.Platforms)
 	c.Platforms = slices.Compact(c.Platforms)
@@ -332,16 +341,20 @@ func (s *Service) Pause(ctx context.Context, id int64) error {
 	return err
 }
 
-// Resume continues a paused campaign.
+// Resume continues a paused campaign. Rows held for quiet hours are
+// re-checked against the quiet hours as configured now (RecheckQuietHours).
 func (s *Service) Resume(ctx context.Context, id int64) error {
 	c, err := s.transition(ctx, id, Running, Paused)
 	if err != nil {
 		return err
 	}
 	if !c.Filled {
-		return s.Fill(ctx, c)
+		if err := s.Fill(ctx, c); err != nil {
+			return err
+		}
 	}
-	return nil
+	_, err = s.RecheckQuietHours(ctx, c)
+	return err
 }
 
 // Cancel stops a campaign for good; its queued rows become skipped

@@ -183,6 +183,9 @@ type Workers struct {
 	wg       sync.WaitGroup
 	sent     atomic.Int64
 	sweep    *channelSweep // the supervisor's
+	// rechecked holds the campaigns whose quiet-hours holds this process
+	// re-applied (the supervisor's).
+	rechecked map[int64]bool
 }
 
 // NewWorkers checks cfg and returns stopped Workers.
@@ -191,7 +194,8 @@ func NewWorkers(cfg WorkersConfig) (*Workers, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Workers{cfg: c, svc: c.Service, log: c.Logger, chs: map[messenger.Platform][]*Channel{}, sweep: newChannelSweep(c.Channels)}
+	w := &Workers{cfg: c, svc: c.Service, log: c.Logger, chs: map[messenger.Platform][]*Channel{}, sweep: newChannelSweep(c.Channels),
+		rechecked: map[int64]bool{}}
 	for i := range c.Channels {
 		ch := &c.Channels[i]
 		w.chs[ch.Platform] = append(w.chs[ch.Platform], ch)
@@ -309,6 +313,7 @@ func (w *Workers) tick(ctx context.Context) {
 			}
 		default:
 			running = append(running, c)
+			w.recheckOnce(ctx, &c)
 			if sweep {
 				w.skipUnreachable(ctx, &c, live)
 			}
