@@ -18,7 +18,8 @@ import (
 // scenarios, when not nil, lets it check that scenario buttons name an
 // existing scenario (of any bot: see Stores.Catalog).
 func BroadcastService(cfg config.Config, db *postgres.Store, scenarios broadcast.ScenarioCatalog, logger *slog.Logger) (*broadcast.Service, error) {
-	bc := broadcast.Config{Campaigns: db, Ledger: db, Admin: db, Segments: db, Clients: db, Logger: logger, Scenarios: scenarios}
+	bc := broadcast.Config{Campaigns: db, Ledger: db, Admin: db, Segments: db, Clients: db, Registry: db, Logger: logger,
+		Scenarios: scenarios}
 	if err := broadcastSettings(cfg, &bc); err != nil {
 		return nil, fmt.Errorf("broadcast service: %w", err)
 	}

@@ -177,7 +177,11 @@ func (w *Workers) prepare(ctx context.Context, c *Campaign, rows []Claimed, rec 
 				card = &crm.Client{ID: r.ClientID, Platform: r.Platform, PlatformUserID: r.PlatformUserID}
 			}
 			if text, err = tmpl.Render(card); err != nil {
-				if err := rec.add(ctx, Outcome{CampaignID: c.ID, ClientID: r.ClientID, Status: StatusFailed, Reason: ReasonRender, At: now}); err != nil {
+				reason := ReasonRender
+				if errors.Is(err, ErrTooLong) {
+					reason = ReasonTooLong
+				}
+				if err := rec.add(ctx, Outcome{CampaignID: c.ID, ClientID: r.ClientID, Status: StatusFailed, Reason: reason, At: now}); err != nil {
 					return nil, err
 				}
 				continue

@@ -94,7 +94,9 @@ type Stats struct {
 	QueuedByReason        map[string]int
 	StartedAt, FinishedAt *time.Time
 	Duration              time.Duration
-	// Rate is sends per second over the last minute.
+	// Rate is sends per second: over the last minute (since the start for a
+	// campaign younger than that) while the campaign has not finished, and
+	// the average over the whole run (Sent / Duration) once it has.
 	Rate float64
 }
 
@@ -117,7 +119,14 @@ const (
 	ReasonBadRequest   = "bad_request"
 	ReasonTransient    = "transient"
 	ReasonRender       = "render"
-	ReasonQuietHours   = "quiet_hours"
+	// ReasonTooLong: the text rendered for the client is longer than one
+	// message (MaxMessageLen).
+	ReasonTooLong    = "too_long"
+	ReasonQuietHours = "quiet_hours"
+	// ReasonNoChannel: no bot of the deployment sends to the client's
+	// platform and bot (a terminal client of chathub chat, a bot that is not
+	// configured in any running process); see docs/BROADCASTS.md.
+	ReasonNoChannel = "no_channel"
 )
 
 // Delivery is one ledger row: the campaign's message to one client.

@@ -157,3 +157,30 @@ func TestTwoBroadcasters(t *testing.T) {
 		t.Fatalf("sent a=%d b=%d, want both > 0 and %d in all", a.Sent(), b.Sent(), n)
 	}
 }
+
+// TestTextLongerThanOneMessage: a recipient whose card renders the text
+// longer than one message gets nothing (failed, too_long) instead of the
+// text split over several messages counted as one send; the others get
+// exactly one message each, as the stats say.
+func TestTextLongerThanOneMessage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	fake := telegramtest.New(t)
+	e.telegramUsers(fake, 3)
+	e.exec(`UPDATE clients SET attributes = jsonb_build_object('bio', repeat('я', 5000)) WHERE platform_user_id = '2'`)
+	c := e.started(broadcast.Campaign{Text: "{{ .client.first_name }} {{ .client.attributes.bio }}"})
+	e.workers(nil, telegramChannel(t, fake))
+	e.waitState(c.ID, broadcast.Done, 20*time.Second)
+	messages := 0
+	for i := int64(1); i <= 3; i++ {
+		got := len(fake.Messages(i))
+		messages += got
+		if want := map[bool]int{true: 0, false: 1}[i == 2]; got != want {
+			t.Errorf("user %d got %d messages, want %d", i, got, want)
+		}
+	}
+	st, err := e.svc.Stats(context.Background(), c.ID)
+	if err != nil || st.Sent != messages || st.Sent != 2 || st.FailedByReason[broadcast.ReasonTooLong] != 1 {
+		t.Fatalf("stats %+v, %v; want 2 sent (the %d messages delivered) and 1 failed too_long", st, err, messages)
+	}
+}

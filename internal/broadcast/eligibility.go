@@ -104,6 +104,8 @@ func (p *Policy) Check(c *Campaign, r *Recipient, now time.Time) Verdict {
 	switch {
 	case len(c.Platforms) > 0 && !slices.Contains(c.Platforms, r.Platform):
 		return Verdict{Reason: ReasonPlatform}
+	case !Broadcastable(r.Platform):
+		return Verdict{Reason: ReasonNoChannel}
 	case r.Blocked:
 		return Verdict{Reason: ReasonBlocked}
 	case !r.Subscribed:
@@ -112,10 +114,7 @@ func (p *Policy) Check(c *Campaign, r *Recipient, now time.Time) Verdict {
 		now.Sub(*r.LastBroadcastAt) < p.FrequencyCap:
 		return Verdict{Reason: ReasonFrequencyCap}
 	}
-	if c.IgnoreQuietHours {
-		return Verdict{}
-	}
-	return Verdict{NotBefore: p.Quiet.Until(now.In(p.location(r.Timezone)))}
+	return Verdict{NotBefore: p.quietUntil(c, r, now)}
 }
 
 // location returns the client's timezone, or the default.
@@ -144,10 +143,17 @@ func (p *Policy) location(name string) *time.Location {
 	return loc
 }
 
+// Broadcastable reports whether campaigns can reach clients of platform p:
+// Telegram and VK have broadcast channels; terminal clients (chathub chat)
+// have none.
+func Broadcastable(p messenger.Platform) bool {
+	return p == messenger.Telegram || p == messenger.VK
+}
+
 // platformsValid checks a platform filter.
 func platformsValid(ps []messenger.Platform) error {
 	for _, p := range ps {
-		if p != messenger.Telegram && p != messenger.VK {
+		if !Broadcastable(p) {
 			return invalid("platforms", "unknown platform %q (telegram, vk)", p)
 		}
 	}

@@ -60,6 +60,13 @@ type Entry struct {
 	NotBefore time.Time
 }
 
+// Hold is a ledger row queued until NotBefore for the end of the client's
+// quiet hours.
+type Hold struct {
+	Recipient
+	NotBefore time.Time
+}
+
 // Ledger is the delivery ledger (internal/store/postgres implements it).
 type Ledger interface {
 	// Recipients returns up to limit clients seg selects with an id above
@@ -84,11 +91,28 @@ type LedgerAdmin interface {
 	SkipQueued(ctx context.Context, campaignID int64, reason string) error
 	// Pending counts the campaign's queued rows.
 	Pending(ctx context.Context, campaignID int64) (int, error)
-	// DeliveryStats counts the campaign's rows by status and reason, and the
-	// sends since since.
-	DeliveryStats(ctx context.Context, campaignID int64, since time.Time) (Stats, error)
+	// DeliveryStats counts the campaign's rows by status and reason, and
+	// sets Rate to the sends at or after since divided by until - since.
+	DeliveryStats(ctx context.Context, campaignID int64, since, until time.Time) (Stats, error)
 	// EachDelivery calls fn with every row of the campaign in client order.
 	EachDelivery(ctx context.Context, campaignID int64, fn func(Delivery) error) error
+	// QueuedChannels returns the distinct channels (platform, bot) of the
+	// campaign's queued rows.
+	QueuedChannels(ctx context.Context, campaignID int64) ([]ChannelKey, error)
+	// SkipQueuedChannel marks the campaign's queued rows of ch skipped with
+	// reason and returns how many it marked.
+	SkipQueuedChannel(ctx context.Context, campaignID int64, ch ChannelKey, reason string) (int, error)
+	// QuietHolds returns up to limit of the campaign's unclaimed rows queued
+	// for the end of quiet hours (reason quiet_hours) with a client id above
+	// after, in client order, with the recipient as it is now.
+	QuietHolds(ctx context.Context, campaignID, after int64, limit int) ([]Hold, error)
+	// MoveHolds sets each row's next attempt to its NotBefore, if the row is
+	// still held for quiet hours and unclaimed; a zero NotBefore makes it due
+	// at now and clears its reason.
+	MoveHolds(ctx context.Context, campaignID int64, holds []Hold, now time.Time) error
+	// RecipientsByID returns the recipients (as the ledger fill reads them:
+	// subscription, block, timezone, last broadcast) of the clients ids.
+	RecipientsByID(ctx context.Context, ids []int64) (map[int64]Recipient, error)
 }
 
 // ClaimRequest selects rows to claim.
@@ -168,4 +192,23 @@ type BatchSender interface {
 // ScenarioCatalog tells whether a scenario exists (for scenario buttons).
 type ScenarioCatalog interface {
 	HasScenario(id string) bool
+}
+
+// ChannelKey names one bot the broadcaster can send through: a platform
+// and the bot's name (Channel.Bot, the ledger rows' bot).
+type ChannelKey struct {
+	Platform messenger.Platform
+	Bot      string
+}
+
+// ChannelRegistry records which bots the chathub run processes of the
+// deployment broadcast through, so that rows no process can send are
+// skipped (no_channel) rather than left queued for ever
+// (internal/store/postgres implements it).
+type ChannelRegistry interface {
+	// RegisterChannels stamps chs as served by process at now.
+	RegisterChannels(ctx context.Context, process string, chs []ChannelKey, now time.Time) error
+	// LiveChannels returns the channels some process registered at or
+	// after since.
+	LiveChannels(ctx context.Context, since time.Time) ([]ChannelKey, error)
 }

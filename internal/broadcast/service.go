@@ -22,6 +22,9 @@ const (
 	DefaultQuietHours = "21:00-09:00"
 	// DefaultFillBatch is how many clients one ledger fill step writes.
 	DefaultFillBatch = 5000
+	// DefaultChannelTTL is how long a bot registered by a process counts as
+	// configured after the process's last stamp.
+	DefaultChannelTTL = 10 * time.Minute
 	// DefaultDryRunSize is DryRun's n when it is not positive; MaxDryRunSize caps it.
 	DefaultDryRunSize = 5
 	MaxDryRunSize     = 50
@@ -37,6 +40,15 @@ type Config struct {
 	Clients   ClientLoader
 	// Scenarios, when set, checks that scenario buttons name a scenario.
 	Scenarios ScenarioCatalog
+	// Registry, when set, records the bots the chathub run processes send
+	// through, so that every process (and a dry run) knows which rows some
+	// process can send; nil: a process knows only its own channels.
+	Registry ChannelRegistry
+	// ChannelTTL: a bot counts as configured in the deployment while some
+	// process registered it within ChannelTTL; the queued rows of a bot
+	// nobody registered that recently are skipped (no_channel). Default
+	// DefaultChannelTTL (10m).
+	ChannelTTL time.Duration
 	// FrequencyCap: at most one broadcast per client within it. Default
 	// DefaultFrequencyCap (168h); negative: no cap.
 	FrequencyCap time.Duration
@@ -75,6 +87,9 @@ func (c *Config) withDefaults() (Config, error) {
 	if out.FillBatch == 0 {
 		out.FillBatch = DefaultFillBatch
 	}
+	if out.ChannelTTL == 0 {
+		out.ChannelTTL = DefaultChannelTTL
+	}
 	if out.Logger == nil {
 		out.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -91,6 +106,9 @@ func (c *Config) validate() error {
 	}
 	if c.FillBatch < 1 || c.FillBatch > 20000 {
 		errs = append(errs, fmt.Errorf("broadcast config: fill batch %d: want 1..20000", c.FillBatch))
+	}
+	if c.ChannelTTL < 100*time.Millisecond {
+		errs = append(errs, fmt.Errorf("broadcast config: channel TTL %s: want at least 100ms", c.ChannelTTL))
 	}
 	if _, err := ParseQuietHours(c.QuietHours); err != nil {
 		errs = append(errs, fmt.Errorf("broadcast config: %w", err))
@@ -119,6 +137,11 @@ func NewService(cfg Config) (*Service, error) {
 
 // Policy is the mailing etiquette the Service applies.
 func (s *Service) Policy() *Policy { return s.policy }
+
+// StartAtSlack is how far in the past a campaign's StartAt may be (a
+// clock a little behind, a time typed as "now"): such a campaign is
+// scheduled and starts at once; an earlier StartAt is refused.
+const StartAtSlack = time.Minute
 
 // Create validates c (name, segment, template, buttons, image, platforms,
 // schedule) and stores it as a draft, or scheduled when StartAt is set.
@@ -170,6 +193,10 @@ func (s *Service) validate(ctx context.Context, c *Campaign) error {
 	if err := platformsValid(c.Platforms); err != nil {
 		return err
 	}
+	if now := s.cfg.Now(); c.StartAt != nil && c.StartAt.Before(now.Add(-StartAtSlack)) {
+		return invalid("start_at", "%s is in the past (now %s); give a future time, or leave it out and start the campaign now",
+			c.StartAt.Format(time.RFC3339), now.In(c.StartAt.Location()).Format(time.RFC3339))
+	}
 	slices.Sort(c.Platforms)
 	c.Platforms = slices.Compact(c.Platforms)
 	return nil
@@ -186,8 +213,11 @@ func (s *Service) List(ctx context.Context) ([]Campaign, error) {
 }
 
 // DryRun renders the message for up to n (default 5, at most 50) random
-// clients of the campaign's segment and says which would be skipped and why.
-// A text that fails to render for a client is an error naming the client id.
+// clients of the campaign's segment and says which would be skipped and why:
+// the etiquette as the ledger fill applies it (with each client's last
+// broadcast, for the frequency cap), and no_channel for a client no bot of
+// the deployment sends to. A text that fails to render for a client, or
+// renders longer than one message, is an error naming the client id.
 func (s *Service) DryRun(ctx context.Context, id int64, n int) ([]Preview, error) {
 	c, err := s.Get(ctx, id)
 	if err != nil {
@@ -209,6 +239,14 @@ func (s *Service) DryRun(ctx context.Context, id int64, n int) ([]Preview, error
 	if err != nil {
 		return nil, fmt.Errorf("dry run of campaign %d: %w", id, err)
 	}
+	recips, err := s.dryRunRecipients(ctx, clients)
+	if err != nil {
+		return nil, fmt.Errorf("dry run of campaign %d: %w", id, err)
+	}
+	reach, err := s.reachable(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("dry run of campaign %d: %w", id, err)
+	}
 	now := s.cfg.Now()
 	out := make([]Preview, 0, len(clients))
 	for i := range clients {
@@ -218,14 +256,55 @@ func (s *Service) DryRun(ctx context.Context, id int64, n int) ([]Preview, error
 			return nil, &ValidationError{Field: "text", Message: fmt.Sprintf("client %d: %v", cl.ID, err)}
 		}
 		msg := buildMessage(&c, cl.Key(), text)
-		v := s.policy.Check(&c, recipientOf(cl), now)
+		r := recips[cl.ID]
+		v := s.policy.Check(&c, &r, now)
 		skipped := v.Reason
-		if skipped == "" && !v.NotBefore.IsZero() {
+		switch {
+		case skipped == "" && !reach(ChannelKey{Platform: cl.Platform, Bot: cl.Bot}):
+			skipped = ReasonNoChannel
+		case skipped == "" && !v.NotBefore.IsZero():
 			skipped = ReasonQuietHours + " until " + v.NotBefore.Format("15:04 MST")
 		}
 		out = append(out, Preview{ClientID: cl.ID, Platform: cl.Platform, Name: displayName(cl), Text: msg.Text, Skipped: skipped})
 	}
 	return out, nil
+}
+
+// dryRunRecipients reads the sampled clients as the ledger fill does (the
+// card lacks the last broadcast the frequency cap needs); a client deleted
+// since the sample keeps what its card says.
+func (s *Service) dryRunRecipients(ctx context.Context, clients []crm.Client) (map[int64]Recipient, error) {
+	ids := make([]int64, len(clients))
+	for i := range clients {
+		ids[i] = clients[i].ID
+	}
+	recips, err := s.cfg.Admin.RecipientsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range clients {
+		if _, ok := recips[clients[i].ID]; !ok {
+			recips[clients[i].ID] = *recipientOf(&clients[i])
+		}
+	}
+	return recips, nil
+}
+
+// reachable returns whether a channel is registered by a running process.
+// With no registry, or no process registered at all (none runs now: the
+// rows would wait for one), every channel counts as reachable.
+func (s *Service) reachable(ctx context.Context) (func(ChannelKey) bool, error) {
+	if s.cfg.Registry == nil {
+		return func(ChannelKey) bool { return true }, nil
+	}
+	live, err := s.cfg.Registry.LiveChannels(ctx, s.cfg.Now().Add(-s.cfg.ChannelTTL))
+	if err != nil {
+		return nil, err
+	}
+	if len(live) == 0 {
+		return func(ChannelKey) bool { return true }, nil
+	}
+	return func(k ChannelKey) bool { return slices.Contains(live, k) }, nil
 }
 
 func displayName(c *crm.Client) string {
@@ -262,16 +341,20 @@ func (s *Service) Pause(ctx context.Context, id int64) error {
 	return err
 }
 
-// Resume continues a paused campaign.
+// Resume continues a paused campaign. Rows held for quiet hours are
+// re-checked against the quiet hours as configured now (RecheckQuietHours).
 func (s *Service) Resume(ctx context.Context, id int64) error {
 	c, err := s.transition(ctx, id, Running, Paused)
 	if err != nil {
 		return err
 	}
 	if !c.Filled {
-		return s.Fill(ctx, c)
+		if err := s.Fill(ctx, c); err != nil {
+			return err
+		}
 	}
-	return nil
+	_, err = s.RecheckQuietHours(ctx, c)
+	return err
 }
 
 // Cancel stops a campaign for good; its queued rows become skipped
@@ -310,7 +393,7 @@ func (s *Service) Stats(ctx context.Context, id int64) (Stats, error) {
 		return Stats{}, err
 	}
 	now := s.cfg.Now().UTC()
-	st, err := s.cfg.Admin.DeliveryStats(ctx, id, now.Add(-time.Minute))
+	st, err := s.cfg.Admin.DeliveryStats(ctx, id, rateWindow(&c, now), now)
 	if err != nil {
 		return Stats{}, fmt.Errorf("stats of campaign %d: %w", id, err)
 	}
@@ -321,8 +404,31 @@ func (s *Service) Stats(ctx context.Context, id int64) (Stats, error) {
 			end = *c.FinishedAt
 		}
 		st.Duration = end.Sub(*c.StartedAt)
+		if c.FinishedAt != nil {
+			st.Rate = 0
+			if secs := st.Duration.Seconds(); secs > 0 {
+				st.Rate = float64(st.Sent) / secs
+			}
+		}
 	}
 	return st, nil
+}
+
+// RateWindow is how far back Stats.Rate looks while a campaign runs.
+const RateWindow = time.Minute
+
+// rateWindow is the start of the window the current rate is measured over:
+// the last RateWindow, or since the start for a younger campaign (at least
+// a second, so the first sends do not read as a burst).
+func rateWindow(c *Campaign, now time.Time) time.Time {
+	since := now.Add(-RateWindow)
+	if c.StartedAt != nil && c.StartedAt.After(since) {
+		since = *c.StartedAt
+		if latest := now.Add(-time.Second); since.After(latest) {
+			since = latest
+		}
+	}
+	return since
 }
 
 // Deliveries streams campaign id's ledger rows in client order (for a CSV

@@ -145,3 +145,64 @@ func TestLedgerFillIdempotent(t *testing.T) {
 		t.Fatalf("%d deliveries streamed", len(rows))
 	}
 }
+
+// TestDryRunFrequencyCap: a client who got a broadcast yesterday is shown
+// as skipped by the frequency cap, unless the campaign ignores the cap.
+func TestDryRunFrequencyCap(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	ctx := context.Background()
+	e.seed(messenger.Telegram, 0, 2)
+	e.exec("UPDATE clients SET last_broadcast_at = now() - interval '1 day' WHERE platform_user_id = '1'")
+	for _, tc := range []struct {
+		name   string
+		ignore bool
+		want   map[string]string // name → skipped
+	}{
+		{"cap", false, map[string]string{"Имя1": broadcast.ReasonFrequencyCap, "Имя2": ""}},
+		{"cap ignored", true, map[string]string{"Имя1": "", "Имя2": ""}},
+	} {
+		c := e.create(broadcast.Campaign{IgnoreFrequencyCap: tc.ignore})
+		previews, err := e.svc.DryRun(ctx, c.ID, 10)
+		if err != nil || len(previews) != 2 {
+			t.Fatalf("%s: DryRun = %+v, %v", tc.name, previews, err)
+		}
+		for _, p := range previews {
+			if want := tc.want[p.Name]; p.Skipped != want {
+				t.Errorf("%s: %s skipped %q, want %q", tc.name, p.Name, p.Skipped, want)
+			}
+		}
+	}
+}
+
+// TestStatsRate: the rate of a campaign younger than a minute is over its
+// age, not over a whole minute; a finished campaign's is its average.
+func TestStatsRate(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Second)
+	e.svc = e.service(func(c *broadcast.Config) { c.Now = func() time.Time { return now } })
+	e.seed(messenger.Telegram, 0, 40)
+	c := e.started(broadcast.Campaign{})
+	// Started 10 s ago, 30 sent since: 3/s.
+	e.exec("UPDATE campaigns SET started_at = $1 WHERE id = $2", now.Add(-10*time.Second), c.ID)
+	e.exec(`UPDATE deliveries SET status = 'sent', sent_at = $1::timestamptz - (client_id % 10) * interval '1 second'
+		WHERE campaign_id = $2 AND client_id IN (SELECT client_id FROM deliveries WHERE campaign_id = $2 ORDER BY client_id LIMIT 30)`,
+		now, c.ID)
+	st, err := e.svc.Stats(ctx, c.ID)
+	if err != nil || st.Sent != 30 || st.Rate < 2.99 || st.Rate > 3.01 {
+		t.Fatalf("10 s old campaign, 30 sent: rate %.2f/s (stats %+v, %v), want 3/s", st.Rate, st, err)
+	}
+	// Two minutes old: the last minute counts (the 30 sends are in it).
+	e.exec("UPDATE campaigns SET started_at = $1 WHERE id = $2", now.Add(-2*time.Minute), c.ID)
+	if st, _ = e.svc.Stats(ctx, c.ID); st.Rate < 0.49 || st.Rate > 0.51 {
+		t.Fatalf("2 min old campaign, 30 sent in the last minute: rate %.2f/s, want 0.5/s", st.Rate)
+	}
+	// Finished 20 s after its start, long ago: the average, 30/20 s.
+	e.exec("UPDATE campaigns SET state = 'done', started_at = $1, finished_at = $2 WHERE id = $3",
+		now.Add(-time.Hour), now.Add(-time.Hour+20*time.Second), c.ID)
+	if st, _ = e.svc.Stats(ctx, c.ID); st.Rate < 1.49 || st.Rate > 1.51 {
+		t.Fatalf("finished campaign: rate %.2f/s, want its average 1.5/s", st.Rate)
+	}
+}

@@ -1,6 +1,7 @@
 package broadcast
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"text/template"
@@ -37,9 +38,25 @@ func join(sep string, v any) string {
 	return fmt.Sprint(v)
 }
 
-// MaxTextRunes bounds a campaign text (both platforms split longer
-// messages, but a broadcast should be one message).
+// MaxTextRunes bounds a campaign text's source.
 const MaxTextRunes = 3500
+
+// MaxMessageLen bounds a rendered campaign text: one message on both
+// platforms (Telegram allows 4096 UTF-16 units, VK 4096 characters; the
+// text is counted in UTF-16 units, which is never less). Both adapters
+// would split a longer text into several messages, but a broadcast is one
+// message per recipient: a text that renders longer is refused when the
+// campaign is created (rendered over an empty card) and fails the row
+// (reason too_long) when a client's card makes it longer.
+const MaxMessageLen = 4096
+
+// maxRenderBytes caps the output of a rendering: MaxMessageLen UTF-16 units
+// are at most 3 bytes of UTF-8 each, so a longer output is too long
+// whatever it holds, and rendering stops there.
+const maxRenderBytes = 3 * MaxMessageLen
+
+// ErrTooLong: the text renders longer than one message (MaxMessageLen).
+var ErrTooLong = errors.New("the text renders longer than one message")
 
 // Template is a compiled campaign text.
 type Template struct {
@@ -64,6 +81,9 @@ func ParseTemplate(src string) (*Template, error) {
 	tmpl, err := template.New("text").Funcs(templateFuncs).Option("missingkey=zero").Parse(src)
 	if err != nil {
 		return nil, invalid("text", "%s", strings.TrimPrefix(err.Error(), "template: "))
+	}
+	if msg := scenario.UnsupportedAction(tmpl, "campaign texts", ".client.tags"); msg != "" {
+		return nil, invalid("text", "%s", msg)
 	}
 	t := &Template{src: src, tmpl: tmpl}
 	if err := t.checkFields(); err != nil {
@@ -92,13 +112,34 @@ func (t *Template) Render(c *crm.Client) (string, error) {
 	return out, nil
 }
 
+// execute renders the text over c's card; an output longer than one
+// message is an error wrapping ErrTooLong (rendering stops at
+// maxRenderBytes).
 func (t *Template) execute(c *crm.Client) (string, error) {
-	var b strings.Builder
 	data := map[string]any{"client": dialog.ClientCard(c)}
-	if err := t.tmpl.Execute(&b, data); err != nil {
+	out, err := scenario.ExecuteCapped(t.tmpl, data, maxRenderBytes)
+	if errors.Is(err, scenario.ErrTextTooLong) {
+		return "", fmt.Errorf("render campaign text: %w (%d characters)", ErrTooLong, MaxMessageLen)
+	}
+	if err != nil {
 		return "", fmt.Errorf("render campaign text: %w", err)
 	}
-	return b.String(), nil
+	if n := utf16Len(out); n > MaxMessageLen {
+		return "", fmt.Errorf("render campaign text: %w: %d characters, at most %d", ErrTooLong, n, MaxMessageLen)
+	}
+	return out, nil
+}
+
+// utf16Len counts s in UTF-16 units, as Telegram does.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r > 0xFFFF {
+			n++
+		}
+	}
+	return n
 }
 
 // checkFields refuses names the card does not hold, with the checker of

@@ -64,3 +64,51 @@ func FuzzParseTemplate(f *testing.F) {
 		}
 	})
 }
+
+// TestTemplateLimits: campaign texts share the scenario texts' rules (no
+// {{range}} over a number, however written) and render to at most one
+// message: refused at creation when even an empty card renders too long, a
+// too_long render error when one client's card does.
+func TestTemplateLimits(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, src, msg string
+	}{
+		{"range over a huge number", "{{range 20000000}}x{{end}}", "{{range}} over a number"},
+		{"range over a number", "{{range 100000}}x{{end}}", "{{range}} over a number"},
+		{"range over a number with index", "{{range $i := 100000}}x{{end}}", "{{range}} over a number"},
+		{"range over a variable set from a number", "{{$n := 100000}}{{range $n}}x{{end}}", "{{range}} over a number"},
+		{"range over a variable reassigned from one", "{{$n := .client.tags}}{{$n = 100000}}{{range $n}}x{{end}}", "{{range}} over a number"},
+		{"range over a numeric client field", "{{range .client.age}}x{{end}}", "{{range}} over a number"},
+		{"define", `{{define "a"}}x{{end}}{{template "a"}}`, "{{define}}"},
+		{"renders longer than a message", `{{printf "%05000d" 1}}`, "longer than one message"},
+		{"grows past one message", strings.Repeat(`{{printf "%0900d" 1}}`, 5), "longer than one message"},
+	} {
+		_, err := ParseTemplate(tc.src)
+		var ve *ValidationError
+		if !errors.As(err, &ve) || ve.Field != "text" || !strings.Contains(ve.Message, tc.msg) {
+			t.Errorf("%s: ParseTemplate(%q) error = %v, want a ValidationError on text saying %q", tc.name, tc.src, err, tc.msg)
+		}
+	}
+
+	tmpl, err := ParseTemplate(`{{range .client.tags}}{{.}} {{end}}{{ .client.attributes.bio }}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		card    *crm.Client
+		tooLong bool
+	}{
+		{"short", &crm.Client{Tags: []string{"a", "b"}, Attributes: map[string]any{"bio": "ok"}}, false},
+		{"exactly one message", &crm.Client{Attributes: map[string]any{"bio": strings.Repeat("я", MaxMessageLen)}}, false},
+		{"one character more", &crm.Client{Attributes: map[string]any{"bio": strings.Repeat("я", MaxMessageLen+1)}}, true},
+		{"astral characters count twice", &crm.Client{Attributes: map[string]any{"bio": strings.Repeat("😀", MaxMessageLen/2+1)}}, true},
+		{"huge", &crm.Client{Attributes: map[string]any{"bio": strings.Repeat("x", 10<<20)}}, true},
+	} {
+		_, err := tmpl.Render(tc.card)
+		if tc.tooLong != errors.Is(err, ErrTooLong) || (!tc.tooLong && err != nil) {
+			t.Errorf("%s: Render error = %v, want too long %v", tc.name, err, tc.tooLong)
+		}
+	}
+}

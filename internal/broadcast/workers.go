@@ -182,6 +182,10 @@ type Workers struct {
 	stopping chan struct{}      // closed by Stop: finish the batch, claim no more
 	wg       sync.WaitGroup
 	sent     atomic.Int64
+	sweep    *channelSweep // the supervisor's
+	// rechecked holds the campaigns whose quiet-hours holds this process
+	// re-applied (the supervisor's).
+	rechecked map[int64]bool
 }
 
 // NewWorkers checks cfg and returns stopped Workers.
@@ -190,7 +194,8 @@ func NewWorkers(cfg WorkersConfig) (*Workers, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Workers{cfg: c, svc: c.Service, log: c.Logger, chs: map[messenger.Platform][]*Channel{}}
+	w := &Workers{cfg: c, svc: c.Service, log: c.Logger, chs: map[messenger.Platform][]*Channel{}, sweep: newChannelSweep(c.Channels),
+		rechecked: map[int64]bool{}}
 	for i := range c.Channels {
 		ch := &c.Channels[i]
 		w.chs[ch.Platform] = append(w.chs[ch.Platform], ch)
@@ -288,11 +293,13 @@ func (w *Workers) supervise(ctx context.Context) {
 
 func (w *Workers) tick(ctx context.Context) {
 	now := w.svc.cfg.Now().UTC()
+	w.register(ctx)
 	due, err := w.svc.cfg.Campaigns.DueCampaigns(ctx, now)
 	if err != nil {
 		w.log.WarnContext(ctx, "broadcast: list due campaigns", "err", err)
 		return
 	}
+	live, sweep := w.liveChannels(ctx)
 	running := make([]Campaign, 0, len(due))
 	for _, c := range due {
 		switch {
@@ -306,6 +313,10 @@ func (w *Workers) tick(ctx context.Context) {
 			}
 		default:
 			running = append(running, c)
+			w.recheckOnce(ctx, &c)
+			if sweep {
+				w.skipUnreachable(ctx, &c, live)
+			}
 			w.finishIfDone(ctx, c)
 		}
 	}

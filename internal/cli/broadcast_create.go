@@ -60,10 +60,24 @@ func parseCreate(fs *flag.FlagSet, args []string) (broadcastRun, error) {
 		if err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(bc.env.Stdout, "created campaign %d %q (%s)\n  preview: chathub broadcast dry-run %d\n  send:    chathub broadcast start %d\n",
-			created.ID, created.Name, created.State, created.ID, created.ID)
+		_, err = fmt.Fprintf(bc.env.Stdout, "created campaign %d %q (%s)\n  preview: chathub broadcast dry-run %d\n%s",
+			created.ID, created.Name, created.State, created.ID, startHint(&created, bc.now()))
 		return err
 	}, nil
+}
+
+// startHint says how the created campaign c starts: by command, at its
+// time, or now when that time has passed (a start time up to
+// broadcast.StartAtSlack ago is accepted; an earlier one is refused).
+func startHint(c *broadcast.Campaign, now time.Time) string {
+	switch {
+	case c.StartAt == nil:
+		return fmt.Sprintf("  send:    chathub broadcast start %d\n", c.ID)
+	case !c.StartAt.After(now):
+		return fmt.Sprintf("  starts:  now (%s has passed); chathub run starts it\n", c.StartAt.Format(time.RFC3339))
+	}
+	return fmt.Sprintf("  starts:  %s, by itself while chathub run runs (in %s)\n", c.StartAt.Format(time.RFC3339),
+		shortDuration(c.StartAt.Sub(now)))
 }
 
 // campaign checks the flags and builds the campaign to create.

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chathub/chathub/internal/store/storetest"
 )
@@ -89,5 +90,30 @@ func TestBroadcastEndToEnd(t *testing.T) {
 	}
 	if out := run(1, "broadcast", "status", "42"); !strings.Contains(out, "not found (see chathub broadcast list)") {
 		t.Errorf("unknown campaign: %s", out)
+	}
+}
+
+// TestBroadcastCreateAt: a start time in the past is refused (beyond a
+// minute's slack); within it the campaign is scheduled and the output says
+// it starts now; a future one says when.
+func TestBroadcastCreateAt(t *testing.T) {
+	t.Parallel()
+	env := personaPostgres(t)
+	now := time.Now()
+	for _, tc := range []struct {
+		name string
+		at   time.Time
+		code int
+		want string
+	}{
+		{"an hour ago", now.Add(-time.Hour), 1, "--at: " + now.Add(-time.Hour).Format(time.RFC3339) + " is in the past"},
+		{"seconds ago", now.Add(-5 * time.Second), 0, "(scheduled)\n  preview: chathub broadcast dry-run 1\n  starts:  now ("},
+		{"tomorrow", now.Add(24 * time.Hour), 0, "(scheduled)\n  preview: chathub broadcast dry-run 2\n  starts:  " + now.Add(24*time.Hour).Format(time.RFC3339) + ", by itself"},
+	} {
+		code, out, errOut := runMain(t, env, "", "broadcast", "create", "--name", "n", "--segment", "subscribed", "--text", "x",
+			"--at", tc.at.Format(time.RFC3339))
+		if code != tc.code || !strings.Contains(out+errOut, tc.want) {
+			t.Errorf("%s: code %d, output:\n%s%s\nwant code %d and %q", tc.name, code, out, errOut, tc.code, tc.want)
+		}
 	}
 }

@@ -94,18 +94,24 @@ func finished(s *broadcast.Stats) int { return s.Sent + s.Failed + s.Blocked + s
 
 // progressLine renders one line of progress, e.g.
 //
-//	[##########--------------]  42% sent 400/1000 · failed 30 · skipped 50 · 10.0/s · ETA 50s · running
+//	[##########--------------]  45% sent 400/950 · failed 30 · skipped 50 · 10.0/s · ETA 50s · running
+//
+// Skipped rows are nobody to send to: the percentage and "sent x/y" count
+// the rows to send (targeted less skipped), and how many of them were sent,
+// failed or blocked.
 func progressLine(state broadcast.State, s *broadcast.Stats, width int) string {
+	toSend := s.Targeted - s.Skipped
 	frac := 0.0
-	if s.Targeted > 0 {
-		frac = min(1, float64(finished(s))/float64(s.Targeted))
-	} else if state.Final() {
-		frac = 1
+	switch {
+	case toSend > 0:
+		frac = min(1, float64(s.Sent+s.Failed+s.Blocked)/float64(toSend))
+	case state.Final() || s.Targeted > 0:
+		frac = 1 // nothing to send: every row was skipped
 	}
 	cells := int(math.Floor(frac * float64(width)))
 	var b strings.Builder
 	fmt.Fprintf(&b, "[%s%s] %3d%% sent %d/%d", strings.Repeat("#", cells), strings.Repeat("-", width-cells),
-		int(math.Floor(frac*100)), s.Sent, s.Targeted)
+		int(math.Floor(frac*100)), s.Sent, max(toSend, 0))
 	fmt.Fprintf(&b, " · failed %d", s.Failed)
 	if s.Blocked > 0 {
 		fmt.Fprintf(&b, " · blocked %d", s.Blocked)
@@ -158,8 +164,8 @@ func statusReport(c *broadcast.Campaign, s *broadcast.Stats) string {
 	row("queued", s.Queued, sortedCounts(s.QueuedByReason))
 	switch {
 	case s.StartedAt != nil && s.FinishedAt != nil:
-		fmt.Fprintf(&b, "  started   %s, finished %s, took %s\n", s.StartedAt.UTC().Format(time.RFC3339),
-			s.FinishedAt.UTC().Format(time.RFC3339), shortDuration(s.Duration))
+		fmt.Fprintf(&b, "  started   %s, finished %s, took %s, %.1f/s on average\n", s.StartedAt.UTC().Format(time.RFC3339),
+			s.FinishedAt.UTC().Format(time.RFC3339), shortDuration(s.Duration), s.Rate)
 	case s.StartedAt != nil:
 		fmt.Fprintf(&b, "  started   %s, running %s, %.1f/s, %s\n", s.StartedAt.UTC().Format(time.RFC3339),
 			shortDuration(s.Duration), s.Rate, eta(c.State, s))

@@ -318,18 +318,22 @@ func TestProgressLine(t *testing.T) {
 		{"filling, no rate yet", broadcast.Running, broadcast.Stats{Targeted: 1000, Queued: 1000},
 			"[----------]   0% sent 0/1000 · failed 0 · skipped 0 · 0.0/s · ETA — · running"},
 		{"under way", broadcast.Running, broadcast.Stats{Targeted: 1000, Sent: 400, Failed: 30, Skipped: 50, Rate: 10},
-			"[####------]  48% sent 400/1000 · failed 30 · skipped 50 · 10.0/s · ETA 52s · running"},
+			"[####------]  45% sent 400/950 · failed 30 · skipped 50 · 10.0/s · ETA 52s · running"},
+		{"skipped rows are not progress", broadcast.Running, broadcast.Stats{Targeted: 5, Skipped: 1, Queued: 4},
+			"[----------]   0% sent 0/4 · failed 0 · skipped 1 · 0.0/s · ETA — · running"},
+		{"everyone skipped, state lags", broadcast.Running, broadcast.Stats{Targeted: 5, Skipped: 5},
+			"[##########] 100% sent 0/0 · failed 0 · skipped 5 · 0.0/s · ETA 0s · running"},
 		{"blocked shown", broadcast.Running, broadcast.Stats{Targeted: 100000, Sent: 1000, Blocked: 20, Rate: 12.5},
 			"[----------]   1% sent 1000/100000 · failed 0 · blocked 20 · skipped 0 · 12.5/s · ETA 2h11m · running"},
 		{"minutes", broadcast.Paused, broadcast.Stats{Targeted: 5000, Sent: 1000, Rate: 20},
 			"[##--------]  20% sent 1000/5000 · failed 0 · skipped 0 · 20.0/s · ETA 3m20s · paused"},
 		{"all finished, state lags", broadcast.Running, broadcast.Stats{Targeted: 10, Sent: 10, Rate: 3},
 			"[##########] 100% sent 10/10 · failed 0 · skipped 0 · 3.0/s · ETA 0s · running"},
-		{"done", broadcast.Done, broadcast.Stats{Targeted: 10, Sent: 9, Failed: 1, Duration: 95 * time.Second},
-			"[##########] 100% sent 9/10 · failed 1 · skipped 0 · 0.0/s · took 1m35s · done"},
+		{"done", broadcast.Done, broadcast.Stats{Targeted: 10, Sent: 9, Failed: 1, Duration: 95 * time.Second, Rate: 9.0 / 95},
+			"[##########] 100% sent 9/10 · failed 1 · skipped 0 · 0.1/s · took 1m35s · done"},
 		{"done, nobody targeted", broadcast.Done, broadcast.Stats{}, "[##########] 100% sent 0/0 · failed 0 · skipped 0 · 0.0/s · took 0s · done"},
 		{"cancelled midway", broadcast.Cancelled, broadcast.Stats{Targeted: 10, Sent: 3, Skipped: 7, Duration: time.Second},
-			"[##########] 100% sent 3/10 · failed 0 · skipped 7 · 0.0/s · took 1s · cancelled"},
+			"[##########] 100% sent 3/3 · failed 0 · skipped 7 · 0.0/s · took 1s · cancelled"},
 		{"more finished than targeted", broadcast.Running, broadcast.Stats{Targeted: 2, Sent: 3},
 			"[##########] 100% sent 3/2 · failed 0 · skipped 0 · 0.0/s · ETA 0s · running"},
 	}
@@ -395,7 +399,7 @@ func TestStatusFollow(t *testing.T) {
 			code := broadcastMain(t.Context(), bc, func(context.Context) (broadcaster, func(), error) { return svc, func() {}, nil })
 			l0 := "[------------------------]   0% sent 0/100 · failed 0 · skipped 0 · 0.0/s · ETA — · running"
 			l1 := "[#########---------------]  40% sent 40/100 · failed 0 · skipped 0 · 20.0/s · ETA 3s · running"
-			l3 := "[########################] 100% sent 95/100 · failed 3 · skipped 2 · 25.0/s · took 4s · done"
+			l3 := "[########################] 100% sent 95/98 · failed 3 · skipped 2 · 25.0/s · took 4s · done"
 			report := "campaign 2 \"Ёлка\": done\n  targeted      100\n  sent           95\n" +
 				"  failed          3  (transient 2, bad_request 1)\n  blocked         0\n  skipped         2  (frequency_cap 2)\n  queued          0\n"
 			want := "12:00:00 " + l0 + "\n12:00:02 " + l1 + "\n12:00:06 " + l3 + "\n" + report
@@ -413,8 +417,8 @@ func TestStatusReportTimes(t *testing.T) {
 	t.Parallel()
 	started, finished := cliNow, cliNow.Add(95*time.Second)
 	c := broadcast.Campaign{ID: 5, Name: "Итог", State: broadcast.Done}
-	s := broadcast.Stats{Targeted: 2, Sent: 2, StartedAt: &started, FinishedAt: &finished, Duration: 95 * time.Second}
-	if got := statusReport(&c, &s); !strings.HasSuffix(got, "  started   2026-12-01T12:00:00Z, finished 2026-12-01T12:01:35Z, took 1m35s\n") {
+	s := broadcast.Stats{Targeted: 2, Sent: 2, StartedAt: &started, FinishedAt: &finished, Duration: 95 * time.Second, Rate: 0.25}
+	if got := statusReport(&c, &s); !strings.HasSuffix(got, "  started   2026-12-01T12:00:00Z, finished 2026-12-01T12:01:35Z, took 1m35s, 0.2/s on average\n") {
 		t.Errorf("finished report:\n%s", got)
 	}
 	c.State, s.FinishedAt, s.Sent, s.Rate = broadcast.Running, nil, 1, 0.5

@@ -152,7 +152,9 @@ steps:
   b: { say: "{{ join .answer }}", next: c }
   c: { say: "{{ upper 5 }}", next: d }
   d: { say: "{{ range 100000000 }}x{{ end }}", next: e }
-  e: { say: "{{ define \"t\" }}x{{ end }}", end: true }
+  e: { say: "{{ define \"t\" }}x{{ end }}", next: f }
+  f: { say: "{{ $n := 100000000 }}{{ range $n }}x{{ end }}", next: g }
+  g: { say: "{{ range .client.age }}x{{ end }}", end: true }
 `, []string{
 			`t.yaml:4:35: bad template in say: of step "a": unknown function "nosuch"; fix the {{ }} action`,
 			`t.yaml:6:24: bad template in error: of step "a": text line 1: missing value for if`,
@@ -160,6 +162,8 @@ steps:
 			`t.yaml:9:13: template in say: of step "c" fails when rendered: text line 1:9: at <5>: expected string; found 5`,
 			`t.yaml:10:13: bad template in say: of step "d": {{range}} over a number is not supported`,
 			`t.yaml:11:13: bad template in say: of step "e": {{define}} and {{block}} are not supported`,
+			`t.yaml:12:13: bad template in say: of step "f": {{range}} over a number is not supported`,
+			`t.yaml:13:13: bad template in say: of step "g": {{range}} over a number is not supported`,
 		}},
 		{"unknown fields in save", `id: x
 steps:

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"text/template/parse"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -52,68 +51,10 @@ func cleanTemplateErr(err error) string {
 }
 
 // unsupportedAction rejects template features a message text has no use for
-// and that could make rendering run away: {{define}}, {{block}},
-// {{template}} and ranging over a number.
+// and that could make rendering run away (UnsupportedAction: the rules
+// campaign texts share).
 func unsupportedAction(t *Text) string {
-	if len(t.tmpl.Templates()) > 1 {
-		return "{{define}} and {{block}} are not supported in scenario texts; write the text inline"
-	}
-	if t.tmpl.Tree == nil {
-		return ""
-	}
-	return walkActions(t.tmpl.Tree.Root)
-}
-
-func walkActions(n parse.Node) string {
-	switch n := n.(type) {
-	case *parse.ListNode:
-		if n == nil {
-			return ""
-		}
-		for _, child := range n.Nodes {
-			if msg := walkActions(child); msg != "" {
-				return msg
-			}
-		}
-	case *parse.TemplateNode:
-		return "{{template}} is not supported in scenario texts; write the text inline"
-	case *parse.RangeNode:
-		if pipeHasNumber(n.Pipe) {
-			return "{{range}} over a number is not supported in scenario texts; range over a list such as .answer"
-		}
-		return firstOf(walkActions(n.List), walkActions(n.ElseList))
-	case *parse.IfNode:
-		return firstOf(walkActions(n.List), walkActions(n.ElseList))
-	case *parse.WithNode:
-		return firstOf(walkActions(n.List), walkActions(n.ElseList))
-	}
-	return ""
-}
-
-func firstOf(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-func pipeHasNumber(p *parse.PipeNode) bool {
-	if p == nil {
-		return false
-	}
-	for _, cmd := range p.Cmds {
-		for _, arg := range cmd.Args {
-			switch a := arg.(type) {
-			case *parse.NumberNode:
-				return true
-			case *parse.PipeNode:
-				if pipeHasNumber(a) {
-					return true
-				}
-			}
-		}
-	}
-	return false
+	return UnsupportedAction(t.tmpl, "scenario texts", ".answer")
 }
 
 // checkTexts renders every template against sample data, reporting those

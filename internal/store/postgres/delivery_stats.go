@@ -31,7 +31,7 @@ func (s *Store) Pending(ctx context.Context, campaignID int64) (int, error) {
 }
 
 // DeliveryStats implements broadcast.LedgerAdmin.
-func (s *Store) DeliveryStats(ctx context.Context, campaignID int64, since time.Time) (broadcast.Stats, error) {
+func (s *Store) DeliveryStats(ctx context.Context, campaignID int64, since, until time.Time) (broadcast.Stats, error) {
 	st := broadcast.Stats{FailedByReason: map[string]int{}, SkippedByReason: map[string]int{}, QueuedByReason: map[string]int{}}
 	rows, err := s.db.WithContext(ctx).Raw("SELECT status, reason, COUNT(*) FROM deliveries WHERE campaign_id = ? "+
 		"GROUP BY status, reason", campaignID).Rows()
@@ -72,7 +72,9 @@ func (s *Store) DeliveryStats(ctx context.Context, campaignID int64, since time.
 		[]any{campaignID, stampTime(since)}, &recent); err != nil {
 		return st, fmt.Errorf("delivery rate of campaign %d: %w", campaignID, err)
 	}
-	st.Rate = float64(recent) / time.Since(since).Seconds()
+	if window := until.Sub(since).Seconds(); window > 0 {
+		st.Rate = float64(recent) / window
+	}
 	return st, nil
 }
 

@@ -210,7 +210,7 @@ func testRecordClaim(t *testing.T, s *Store) {
 	if n, err := s.Pending(context.Background(), w.campaign); err != nil || n != 2 {
 		t.Errorf("Pending = %d, %v; want 2 queued", n, err)
 	}
-	st, err := s.DeliveryStats(context.Background(), w.campaign, now.Add(-time.Minute))
+	st, err := s.DeliveryStats(context.Background(), w.campaign, now.Add(-time.Minute), now)
 	if err != nil {
 		t.Fatal(err)
 	}

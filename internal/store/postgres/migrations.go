@@ -33,6 +33,7 @@ var migrations = []migration{
 	{Version: 7, Name: "deliveries_claim_order", Postgres: claimOrderIndex, SQLite: claimOrderIndex},
 	{Version: 8, Name: "bots", Postgres: pgBots, SQLite: sqliteBots, SQLiteNoForeignKeys: true},
 	{Version: 9, Name: "clients_fillfactor", Postgres: pgClientsFillfactor},
+	{Version: 10, Name: "broadcast_channels", Postgres: pgBroadcastChannels, SQLite: sqliteBroadcastChannels},
 }
 
 // pgClientsFillfactor leaves a fifth of each new clients page free, so a
