@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -209,9 +210,17 @@ func (b *Bot) handleBatch(ctx context.Context, sink messenger.Sink, raw []tgbota
 			return false
 		}
 		d := retry.next()
-		b.log.Warn("delivering updates failed; retrying the batch", "err", err, "updates", len(bt.updates), "retry_in", d)
-		if !sleepCtx(ctx, d) {
+		recovered := messenger.Recovery(err)
+		level := slog.LevelWarn
+		if recovered != nil {
+			level = slog.LevelDebug // the outage is logged once where it is watched
+		}
+		b.log.Log(ctx, level, "delivering updates failed; retrying the batch", "err", err, "updates", len(bt.updates), "retry_in", d)
+		switch waitRetry(ctx, d, recovered) {
+		case retryCanceled:
 			return false
+		case retryRecovered:
+			retry.reset()
 		}
 	}
 }
@@ -240,6 +249,27 @@ func (b *backoff) next() time.Duration {
 }
 
 func (b *backoff) reset() { b.cur = 0 }
+
+// How waitRetry ended.
+const (
+	retryDue = iota
+	retryRecovered
+	retryCanceled
+)
+
+// waitRetry waits d, or until recovered closes (nil never does) or ctx ends.
+func waitRetry(ctx context.Context, d time.Duration, recovered <-chan struct{}) int {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return retryDue
+	case <-recovered:
+		return retryRecovered
+	case <-ctx.Done():
+		return retryCanceled
+	}
+}
 
 // sleepCtx waits d; false when ctx ended first.
 func sleepCtx(ctx context.Context, d time.Duration) bool {

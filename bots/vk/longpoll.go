@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -211,7 +212,9 @@ func (b *Bot) loadTS(ctx context.Context) string {
 }
 
 // deliver hands a batch to sink until it is accepted or ctx ends; the
-// backoff runs from backoffMin doubling to backoffMax.
+// backoff runs from backoffMin doubling to backoffMax, and ends early when
+// the failure was an outage of a backing service that answers again
+// (*messenger.OutageError).
 func (b *Bot) deliver(ctx context.Context, sink messenger.Sink, batch []*messenger.Update) error {
 	if len(batch) == 0 {
 		return nil
@@ -226,9 +229,21 @@ func (b *Bot) deliver(ctx context.Context, sink messenger.Sink, batch []*messeng
 			return ctx.Err()
 		}
 		wait = nextBackoff(wait, b.backoffMin, b.backoffMax)
-		b.log.Warn("delivering a batch failed; retrying the same batch", "updates", len(batch),
+		recovered := messenger.Recovery(err)
+		level := slog.LevelWarn
+		if recovered != nil {
+			level = slog.LevelDebug // the outage is logged once where it is watched
+		}
+		b.log.Log(ctx, level, "delivering a batch failed; retrying the same batch", "updates", len(batch),
 			"backoff", wait, "err", redactErr(b.cfg.Token, err))
-		if !sleep(ctx, wait) {
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-recovered:
+			t.Stop()
+			wait = 0 // the backing service answers again: back off afresh
+		case <-ctx.Done():
+			t.Stop()
 			return ctx.Err()
 		}
 	}

@@ -77,6 +77,7 @@ func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logg
 	r.dispatcher, err = dispatch.New(dispatch.Config{
 		Handler: dispatch.Chain(h, r.metrics.Middleware()),
 		Gate:    stores.State, Workers: cfg.Workers, HandleTimeout: cfg.HandleTimeout, Logger: logger,
+		Outages: stores.Health,
 	})
 	if err != nil {
 		return nil, err
