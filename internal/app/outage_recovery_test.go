@@ -22,7 +22,8 @@ const (
 	// recoveryBound is what the test allows between the service's return and
 	// the backlog's last reply: the target is 2s (docs/BENCHMARKS.md has the
 	// measured times); the bound is generous for a loaded CI machine, and
-	// far below the 15-30s the process-wide doubling backoff took.
+	// below the 9-30s the process-wide doubling backoff took after a Redis
+	// outage. Under the race detector the time is only logged.
 	recoveryBound = 8 * time.Second
 	// recoveryWait bounds the wait for the backlog (long enough to measure
 	// the old behaviour too).
@@ -82,10 +83,10 @@ func TestOutageRecovery(t *testing.T) {
 			l.stop()
 			l.allAnsweredOnce(t)
 
-			if drained > recoveryBound {
+			if drained > recoveryBound && !raceEnabled {
 				t.Errorf("the backlog was answered %.1fs after %s came back, want within %s", drained.Seconds(), tt.name, recoveryBound)
 			}
-			checkOutageLogs(t, o.logs.String()[logsAtCut:], tt.name)
+			checkOutageLogs(t, o.logs.String()[logsAtCut:], tt.name, otherWarnings)
 		})
 	}
 }
@@ -101,9 +102,11 @@ type load struct {
 }
 
 func startLoad(o *outageRuntime, firstUser int64) *load {
-	l := &load{o: o, sent: make([]atomic.Int64, recoveryChats), quit: make(chan struct{})}
+	l := &load{o: o, users: make([]int64, recoveryChats), sent: make([]atomic.Int64, recoveryChats), quit: make(chan struct{})}
+	for i := range l.users {
+		l.users[i] = firstUser + int64(i)
+	}
 	for i := range recoveryChats {
-		l.users = append(l.users, firstUser+int64(i))
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
@@ -191,8 +194,10 @@ func (l *load) waitReplies(t *testing.T, due []int64, since time.Time) (first, d
 // reply per message.
 func (l *load) allAnsweredOnce(t *testing.T) {
 	t.Helper()
+	sent := l.sentSoFar()
+	l.waitReplies(t, sent, time.Now())
 	l.o.waitIdle(t)
-	sent, got := l.sentSoFar(), l.replies()
+	got := l.replies()
 	for i := range sent {
 		if got[i] != sent[i] {
 			t.Errorf("client %d: %d replies to %d messages", l.users[i], got[i], sent[i])
@@ -202,8 +207,8 @@ func (l *load) allAnsweredOnce(t *testing.T) {
 
 // checkOutageLogs checks the log lines written from the cut on: one
 // "<name> unreachable" line, one "<name> recovered" line, and not a
-// warning per failed attempt.
-func checkOutageLogs(t *testing.T, logs, name string) {
+// warning per failed attempt: at most maxOthers other warnings and errors.
+func checkOutageLogs(t *testing.T, logs, name string, maxOthers int) {
 	t.Helper()
 	counts := map[string]int{}
 	var others []string
@@ -230,8 +235,8 @@ func checkOutageLogs(t *testing.T, logs, name string) {
 			t.Errorf("%d %q lines, want 1", counts[msg], msg)
 		}
 	}
-	if len(others) > otherWarnings {
+	if len(others) > maxOthers {
 		t.Errorf("%d other warnings and errors during the outage, want at most %d; the first:\n%s",
-			len(others), otherWarnings, strings.Join(others[:min(len(others), 5)], "\n"))
+			len(others), maxOthers, strings.Join(others[:min(len(others), 5)], "\n"))
 	}
 }
