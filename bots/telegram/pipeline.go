@@ -48,6 +48,7 @@ func (b *Bot) runPipelined(ctx context.Context, sub messenger.Submitter) error {
 			continue // on stop, the loop ends and the handled updates are confirmed
 		}
 		retry.reset()
+		b.state.Set(messenger.BotOK)
 		acked = offset
 		fresh := w.take(raw, b.clock())
 		if len(fresh) == 0 {

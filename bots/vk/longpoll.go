@@ -71,11 +71,13 @@ func (p *poller) step(ctx context.Context, sink messenger.Sink) error {
 		if err := p.connect(ctx); err != nil {
 			return p.fail(ctx, "connect to long poll", err)
 		}
+		p.b.state.Set(messenger.BotOK) // the token and community were accepted
 	}
 	resp, err := p.check(ctx)
 	if err != nil {
 		return p.fail(ctx, "long poll", err)
 	}
+	p.b.state.Set(messenger.BotOK)
 	if resp.Failed != 0 {
 		p.failed(ctx, resp)
 		return nil
@@ -96,13 +98,24 @@ func (p *poller) fail(ctx context.Context, what string, err error) error {
 	if ctx.Err() != nil {
 		return nil
 	}
-	if ErrorCode(err) != 0 && !errors.Is(err, messenger.ErrTransient) {
+	if code := ErrorCode(err); code != 0 && !errors.Is(err, messenger.ErrTransient) {
+		p.b.state.Set(permanentState(code))
 		return err
 	}
+	p.b.state.Set(messenger.BotUnreachable)
 	p.backoff = nextBackoff(p.backoff, p.b.backoffMin, p.b.backoffMax)
 	p.b.log.Warn(what+" failed; retrying", "backoff", p.backoff, "err", err)
 	sleep(ctx, p.backoff)
 	return nil
+}
+
+// permanentState is the state a permanent API error code leaves the bot in.
+func permanentState(code int) messenger.BotState {
+	switch api.ErrorType(code) {
+	case api.ErrAuth, api.ErrGroupAuth, api.ErrAppAuth: // 5, 27, 28
+		return messenger.BotUnauthorized
+	}
+	return messenger.BotFailed
 }
 
 // connect gets a key (and, on a fresh start, the position) from
