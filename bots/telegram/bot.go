@@ -39,6 +39,7 @@ type Bot struct {
 	clock  func() time.Time
 	minGap time.Duration // first retry delay of polling and delivery
 	maxGap time.Duration // retry delay cap
+	state  messenger.BotStateCell
 }
 
 var _ messenger.Sender = (*Bot)(nil)
@@ -66,6 +67,11 @@ func New(cfg Config) (*Bot, error) {
 	b.api.SetAPIEndpoint(ep)
 	return b, nil
 }
+
+// State is how the intake last found the Bot API: starting, ok,
+// unreachable (polling retries), unauthorized or conflict (polling stopped).
+// A webhook bot is ok once its webhook is set.
+func (b *Bot) State() messenger.BotState { return b.state.Get() }
 
 // Me calls getMe: it checks the token and returns the bot's username.
 func (b *Bot) Me(ctx context.Context) (string, error) {

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -47,6 +48,7 @@ func (b *Bot) runPipelined(ctx context.Context, sub messenger.Submitter) error {
 			continue // on stop, the loop ends and the handled updates are confirmed
 		}
 		retry.reset()
+		b.state.Set(messenger.BotOK)
 		acked = offset
 		fresh := w.take(raw, b.clock())
 		if len(fresh) == 0 {
@@ -103,13 +105,36 @@ func (b *Bot) submit(ctx context.Context, sub messenger.Submitter, w *window, fr
 }
 
 // batchFailed schedules a failed batch's updates for another try after a
-// backoff that doubles with every failed batch in a row.
+// backoff that doubles with every failed batch in a row. When the failure
+// is an outage of a backing service (*messenger.OutageError), the outage is
+// logged where it is watched: the batch is logged at debug level and taken
+// again as soon as the service answers, whatever is left of the backoff.
 func (b *Bot) batchFailed(w *window, ids []int, err error) {
 	d := b.minGap
 	for i := 1; i < w.failuresInARow()+1 && d < b.maxGap; i++ {
 		d *= 2
 	}
 	d = min(d, b.maxGap)
-	b.log.Warn("delivering updates failed; retrying them", "err", err, "updates", len(ids), "retry_in", d)
+	recovered := messenger.Recovery(err)
+	level := slog.LevelWarn
+	if recovered != nil {
+		level = slog.LevelDebug
+	}
+	b.log.Log(context.Background(), level, "delivering updates failed; retrying them", "err", err, "updates", len(ids), "retry_in", d)
 	w.finish(ids, true, d, b.clock())
+	if recovered != nil {
+		go retryAtRecovery(w, ids, recovered, d)
+	}
+}
+
+// retryAtRecovery makes failed updates due at once when recovered closes
+// before their retry time d has passed.
+func retryAtRecovery(w *window, ids []int, recovered <-chan struct{}, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-recovered:
+		w.retryNow(ids)
+	case <-t.C:
+	}
 }

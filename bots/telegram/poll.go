@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -45,6 +46,9 @@ func (b *Bot) Run(ctx context.Context, sink messenger.Sink) error {
 	if b.cfg.WebhookURL != "" {
 		return errors.New("telegram: Run: the bot is in webhook mode (WebhookURL is set); mount WebhookHandler instead")
 	}
+	if err := b.checkToken(ctx); err != nil {
+		return err
+	}
 	if sub, ok := sink.(messenger.Submitter); ok {
 		return b.runPipelined(ctx, sub)
 	}
@@ -59,6 +63,7 @@ func (b *Bot) Run(ctx context.Context, sink messenger.Sink) error {
 			continue
 		}
 		retry.reset()
+		b.state.Set(messenger.BotOK)
 		acked = offset
 		if len(raw) == 0 {
 			continue
@@ -170,6 +175,23 @@ func (b *Bot) decodeUpdates(raw []rawUpdate) []tgbotapi.Update {
 	return out
 }
 
+// checkToken calls getMe before polling, whose first answer may take the
+// whole long-poll timeout: a refused token stops Run at once, and State is
+// ok (or unreachable) from the start. Other failures are left to polling.
+func (b *Bot) checkToken(ctx context.Context) error {
+	_, err := b.Me(ctx)
+	switch {
+	case err == nil:
+		b.state.Set(messenger.BotOK)
+	case errors.Is(err, ErrUnauthorized):
+		b.state.Set(messenger.BotUnauthorized)
+		return fmt.Errorf("telegram: polling not started: %w", err)
+	case ctx.Err() == nil:
+		b.state.Set(messenger.BotUnreachable)
+	}
+	return nil
+}
+
 // pollFailed handles a getUpdates error: it waits before the next try, or
 // says to stop (with the error Run returns).
 func (b *Bot) pollFailed(ctx context.Context, err error, retry *backoff) (stop bool, _ error) {
@@ -178,13 +200,17 @@ func (b *Bot) pollFailed(ctx context.Context, err error, retry *backoff) (stop b
 	case ctx.Err() != nil:
 		return true, nil
 	case errors.Is(err, ErrConflict):
+		b.state.Set(messenger.BotConflict)
 		return true, fmt.Errorf("telegram: polling stopped (delete the webhook or stop the other poller): %w", err)
 	case errors.Is(err, ErrUnauthorized):
+		b.state.Set(messenger.BotUnauthorized)
 		return true, fmt.Errorf("telegram: polling stopped: %w", err)
 	case errors.As(err, &rl):
+		b.state.Set(messenger.BotOK) // it answered
 		b.log.Warn("getUpdates rate limited", "retry_after", rl.RetryAfter)
 		sleepCtx(ctx, rl.RetryAfter)
 	default:
+		b.state.Set(messenger.BotUnreachable)
 		d := retry.next()
 		b.log.Warn("getUpdates failed; retrying", "err", err, "retry_in", d)
 		sleepCtx(ctx, d)
@@ -209,9 +235,17 @@ func (b *Bot) handleBatch(ctx context.Context, sink messenger.Sink, raw []tgbota
 			return false
 		}
 		d := retry.next()
-		b.log.Warn("delivering updates failed; retrying the batch", "err", err, "updates", len(bt.updates), "retry_in", d)
-		if !sleepCtx(ctx, d) {
+		recovered := messenger.Recovery(err)
+		level := slog.LevelWarn
+		if recovered != nil {
+			level = slog.LevelDebug // the outage is logged once where it is watched
+		}
+		b.log.Log(ctx, level, "delivering updates failed; retrying the batch", "err", err, "updates", len(bt.updates), "retry_in", d)
+		switch waitRetry(ctx, d, recovered) {
+		case retryCanceled:
 			return false
+		case retryRecovered:
+			retry.reset()
 		}
 	}
 }
@@ -240,6 +274,27 @@ func (b *backoff) next() time.Duration {
 }
 
 func (b *backoff) reset() { b.cur = 0 }
+
+// How waitRetry ended.
+const (
+	retryDue = iota
+	retryRecovered
+	retryCanceled
+)
+
+// waitRetry waits d, or until recovered closes (nil never does) or ctx ends.
+func waitRetry(ctx context.Context, d time.Duration, recovered <-chan struct{}) int {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return retryDue
+	case <-recovered:
+		return retryRecovered
+	case <-ctx.Done():
+		return retryCanceled
+	}
+}
 
 // sleepCtx waits d; false when ctx ended first.
 func sleepCtx(ctx context.Context, d time.Duration) bool {

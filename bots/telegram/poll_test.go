@@ -199,6 +199,9 @@ func TestPollStopsOnConflictAndUnauthorized(t *testing.T) {
 		if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "delete the webhook") {
 			t.Fatalf("Run = %v", err)
 		}
+		if b.State() != messenger.BotConflict || hook.State() != messenger.BotOK {
+			t.Fatalf("states: poller %s, webhook bot %s", b.State(), hook.State())
+		}
 	})
 	t.Run("token refused", func(t *testing.T) {
 		t.Parallel()
@@ -206,6 +209,21 @@ func TestPollStopsOnConflictAndUnauthorized(t *testing.T) {
 		b, _ := botOn(t, s, func(c *Config) { c.Token = "1:not-the-token" })
 		if err := b.Run(context.Background(), newSink()); !errors.Is(err, ErrUnauthorized) || strings.Contains(err.Error(), "not-the-token") {
 			t.Fatalf("Run = %v", err)
+		}
+		// Found by getMe before the first long poll.
+		if b.State() != messenger.BotUnauthorized || s.Calls("getUpdates") != 0 {
+			t.Fatalf("state %s after %d getUpdates calls", b.State(), s.Calls("getUpdates"))
+		}
+	})
+	t.Run("token revoked while polling", func(t *testing.T) {
+		t.Parallel()
+		b, s, _ := newTestBot(t, nil)
+		s.FailNext("getUpdates", 401, 0)
+		if err := b.Run(context.Background(), newSink()); !errors.Is(err, ErrUnauthorized) {
+			t.Fatalf("Run = %v", err)
+		}
+		if b.State() != messenger.BotUnauthorized {
+			t.Fatalf("state %s", b.State())
 		}
 	})
 	t.Run("webhook mode", func(t *testing.T) {

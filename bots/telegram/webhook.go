@@ -94,7 +94,14 @@ func (b *Bot) SetWebhook(ctx context.Context) error {
 		return fmt.Errorf("telegram: SetWebhook: %w", err)
 	}
 	p := tgbotapi.Params{"url": b.cfg.WebhookURL, "secret_token": b.cfg.WebhookSecret, "allowed_updates": string(allowed)}
-	return b.callParams(ctx, "setWebhook", p, nil)
+	err = b.callParams(ctx, "setWebhook", p, nil)
+	switch {
+	case err == nil:
+		b.state.Set(messenger.BotOK)
+	case errors.Is(err, ErrUnauthorized):
+		b.state.Set(messenger.BotUnauthorized)
+	}
+	return err
 }
 
 // DeleteWebhook removes the webhook (keeping pending updates), so Run can

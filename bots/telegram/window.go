@@ -113,6 +113,24 @@ func (w *window) finish(ids []int, failed bool, retry time.Duration, now time.Ti
 	w.changed = make(chan struct{})
 }
 
+// retryNow makes those of ids still waiting for their retry time due at
+// once (their backing service answers again) and wakes the poll loop.
+func (w *window) retryNow(ids []int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	woke := false
+	for _, id := range ids {
+		if _, ok := w.retryAt[id]; ok {
+			w.retryAt[id] = time.Time{}
+			woke = true
+		}
+	}
+	if woke {
+		close(w.changed)
+		w.changed = make(chan struct{})
+	}
+}
+
 // failuresInARow is how many batches failed since the last success.
 func (w *window) failuresInARow() int {
 	w.mu.Lock()

@@ -56,6 +56,7 @@ type Bot struct {
 	// ratePause is how long a "too many requests" answer pauses the budget
 	// (tests shorten it).
 	ratePause time.Duration
+	state     messenger.BotStateCell
 }
 
 var _ messenger.Sender = (*Bot)(nil)
@@ -86,6 +87,11 @@ func New(cfg Config) (*Bot, error) {
 	b.groupID.Store(int64(cfg.GroupID))
 	return b, nil
 }
+
+// State is how the Long Poll intake last found VK: starting, ok,
+// unreachable (it retries), unauthorized (errors 5, 27, 28) or failed
+// (another permanent API error), the last two having stopped Run.
+func (b *Bot) State() messenger.BotState { return b.state.Get() }
 
 // GroupID is the community id: the configured one, or the one groups.getById
 // reported once Run started.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 
 	"github.com/SevereCloud/vksdk/v2/events"
@@ -53,9 +54,14 @@ func (b *Bot) serveCallback(w http.ResponseWriter, r *http.Request, sink messeng
 		http.Error(w, http.StatusText(http.StatusUnauthorized), http.StatusUnauthorized)
 		return
 	}
+	b.state.Set(messenger.BotOK) // VK reaches the callback
 	if u := b.translate(r.Context(), []events.GroupEvent{ev}); len(u) > 0 {
 		if err := sink.Deliver(r.Context(), u); err != nil {
-			b.log.Warn("delivering a callback event failed; VK will retry", "event", ev.EventID,
+			level := slog.LevelWarn
+			if messenger.Recovery(err) != nil {
+				level = slog.LevelDebug // the outage is logged once where it is watched
+			}
+			b.log.Log(r.Context(), level, "delivering a callback event failed; VK will retry", "event", ev.EventID,
 				"err", redactErr(b.cfg.Token, err))
 			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 			return

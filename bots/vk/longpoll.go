@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -70,11 +71,13 @@ func (p *poller) step(ctx context.Context, sink messenger.Sink) error {
 		if err := p.connect(ctx); err != nil {
 			return p.fail(ctx, "connect to long poll", err)
 		}
+		p.b.state.Set(messenger.BotOK) // the token and community were accepted
 	}
 	resp, err := p.check(ctx)
 	if err != nil {
 		return p.fail(ctx, "long poll", err)
 	}
+	p.b.state.Set(messenger.BotOK)
 	if resp.Failed != 0 {
 		p.failed(ctx, resp)
 		return nil
@@ -95,13 +98,24 @@ func (p *poller) fail(ctx context.Context, what string, err error) error {
 	if ctx.Err() != nil {
 		return nil
 	}
-	if ErrorCode(err) != 0 && !errors.Is(err, messenger.ErrTransient) {
+	if code := ErrorCode(err); code != 0 && !errors.Is(err, messenger.ErrTransient) {
+		p.b.state.Set(permanentState(code))
 		return err
 	}
+	p.b.state.Set(messenger.BotUnreachable)
 	p.backoff = nextBackoff(p.backoff, p.b.backoffMin, p.b.backoffMax)
 	p.b.log.Warn(what+" failed; retrying", "backoff", p.backoff, "err", err)
 	sleep(ctx, p.backoff)
 	return nil
+}
+
+// permanentState is the state a permanent API error code leaves the bot in.
+func permanentState(code int) messenger.BotState {
+	switch api.ErrorType(code) {
+	case api.ErrAuth, api.ErrGroupAuth, api.ErrAppAuth: // 5, 27, 28
+		return messenger.BotUnauthorized
+	}
+	return messenger.BotFailed
 }
 
 // connect gets a key (and, on a fresh start, the position) from
@@ -211,7 +225,9 @@ func (b *Bot) loadTS(ctx context.Context) string {
 }
 
 // deliver hands a batch to sink until it is accepted or ctx ends; the
-// backoff runs from backoffMin doubling to backoffMax.
+// backoff runs from backoffMin doubling to backoffMax, and ends early when
+// the failure was an outage of a backing service that answers again
+// (*messenger.OutageError).
 func (b *Bot) deliver(ctx context.Context, sink messenger.Sink, batch []*messenger.Update) error {
 	if len(batch) == 0 {
 		return nil
@@ -226,9 +242,21 @@ func (b *Bot) deliver(ctx context.Context, sink messenger.Sink, batch []*messeng
 			return ctx.Err()
 		}
 		wait = nextBackoff(wait, b.backoffMin, b.backoffMax)
-		b.log.Warn("delivering a batch failed; retrying the same batch", "updates", len(batch),
+		recovered := messenger.Recovery(err)
+		level := slog.LevelWarn
+		if recovered != nil {
+			level = slog.LevelDebug // the outage is logged once where it is watched
+		}
+		b.log.Log(ctx, level, "delivering a batch failed; retrying the same batch", "updates", len(batch),
 			"backoff", wait, "err", redactErr(b.cfg.Token, err))
-		if !sleep(ctx, wait) {
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-recovered:
+			t.Stop()
+			wait = 0 // the backing service answers again: back off afresh
+		case <-ctx.Done():
+			t.Stop()
 			return ctx.Err()
 		}
 	}

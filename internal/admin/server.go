@@ -23,12 +23,34 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
+// BotStatus is one bot's intake as /readyz reports it.
+type BotStatus struct {
+	// Platform is "telegram" or "vk".
+	Platform string `json:"platform"`
+	// Bot is the bot's name: a config file's, or "default" for the bot of
+	// the environment variables.
+	Bot string `json:"bot"`
+	// Intake is "polling" or "webhook".
+	Intake string `json:"intake"`
+	// State is how the intake last found the platform: starting, ok,
+	// unreachable (retrying), unauthorized, conflict or failed.
+	State string `json:"state"`
+	// Stopped is set when the intake has ended for good (a refused token,
+	// another consumer of the bot's updates): /readyz then fails.
+	Stopped bool `json:"stopped"`
+	// Error is why it stopped (no token in it).
+	Error string `json:"error,omitempty"`
+}
+
 // Config configures a Server.
 type Config struct {
 	// Addr is the listen address. Default ":8080".
 	Addr string
 	// Checks are pinged by /readyz, by name. Default: none (always ready).
 	Checks map[string]Pinger
+	// Bots, when set, lists the bots' intakes for /readyz, which fails while
+	// one of them has stopped for good.
+	Bots func() []BotStatus
 	// Gatherer serves /metrics. Default: none (404).
 	Gatherer prometheus.Gatherer
 	// CheckTimeout bounds each readiness check. Default 2s.
@@ -119,8 +141,17 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		}
 		cancel()
 	}
+	var bots []BotStatus
+	stopped := false
+	if s.cfg.Bots != nil {
+		bots = s.cfg.Bots()
+		for _, b := range bots {
+			stopped = stopped || b.Stopped
+		}
+	}
+	ready := len(failed) == 0 && !stopped
 	w.Header().Set("Content-Type", "application/json")
-	if len(failed) > 0 {
+	if !ready {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
 	names := make([]string, 0, len(s.cfg.Checks))
@@ -135,5 +166,9 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 			status[n] = v
 		}
 	}
-	_ = json.NewEncoder(w).Encode(map[string]any{"ready": len(failed) == 0, "checks": status})
+	body := map[string]any{"ready": ready, "checks": status}
+	if bots != nil {
+		body["bots"] = bots
+	}
+	_ = json.NewEncoder(w).Encode(body)
 }

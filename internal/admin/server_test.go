@@ -22,25 +22,39 @@ func TestProbes(t *testing.T) {
 	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "chathub_test_total", Help: "x"})
 	reg.MustRegister(c)
 	c.Inc()
+	okBot := BotStatus{Platform: "telegram", Bot: "default", Intake: "polling", State: "ok"}
+	unreachable := BotStatus{Platform: "vk", Bot: "shop", Intake: "polling", State: "unreachable"}
+	refused := BotStatus{Platform: "telegram", Bot: "club", Intake: "polling", State: "unauthorized", Stopped: true,
+		Error: "telegram: polling stopped: telegram: getUpdates: 401 Unauthorized"}
+	stores := map[string]Pinger{"postgres": pinger{}, "redis": pinger{}}
 	tests := []struct {
 		name   string
 		checks map[string]Pinger
+		bots   []BotStatus
 		path   string
 		method string
 		code   int
 		body   string
 	}{
-		{"healthz", nil, "/healthz", "GET", 200, "ok"},
-		{"ready", map[string]Pinger{"postgres": pinger{}, "redis": pinger{}}, "/readyz", "GET", 200, `"ready":true`},
-		{"not ready", map[string]Pinger{"postgres": pinger{}, "redis": pinger{errors.New("dial tcp: refused password=secret")}}, "/readyz", "GET", 503, `"redis":"unreachable"`},
-		{"metrics", nil, "/metrics", "GET", 200, "chathub_test_total 1"},
-		{"wrong method", nil, "/healthz", "POST", 405, ""},
-		{"unknown path", nil, "/nope", "GET", 404, ""},
+		{"bots ok", stores, []BotStatus{okBot}, "/readyz", "GET", 200, `"bots":[{"platform":"telegram","bot":"default","intake":"polling","state":"ok","stopped":false}]`},
+		{"bot unreachable, retrying", stores, []BotStatus{okBot, unreachable}, "/readyz", "GET", 200, `"state":"unreachable"`},
+		{"bot stopped for good", stores, []BotStatus{okBot, refused}, "/readyz", "GET", 503, `"ready":false`},
+		{"healthz with a stopped bot", stores, []BotStatus{refused}, "/healthz", "GET", 200, "ok"},
+		{"healthz", nil, nil, "/healthz", "GET", 200, "ok"},
+		{"ready", map[string]Pinger{"postgres": pinger{}, "redis": pinger{}}, nil, "/readyz", "GET", 200, `"ready":true`},
+		{"not ready", map[string]Pinger{"postgres": pinger{}, "redis": pinger{errors.New("dial tcp: refused password=secret")}}, nil, "/readyz", "GET", 503, `"redis":"unreachable"`},
+		{"metrics", nil, nil, "/metrics", "GET", 200, "chathub_test_total 1"},
+		{"wrong method", nil, nil, "/healthz", "POST", 405, ""},
+		{"unknown path", nil, nil, "/nope", "GET", 404, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := New(Config{Addr: "127.0.0.1:0", Checks: tt.checks, Gatherer: reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			cfg := Config{Addr: "127.0.0.1:0", Checks: tt.checks, Gatherer: reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			if tt.bots != nil {
+				cfg.Bots = func() []BotStatus { return tt.bots }
+			}
+			s := New(cfg)
 			if err := s.Start(context.Background()); err != nil {
 				t.Fatal(err)
 			}

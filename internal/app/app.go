@@ -12,6 +12,7 @@ import (
 	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/dialog"
 	"github.com/chathub/chathub/internal/dispatch"
+	"github.com/chathub/chathub/internal/health"
 	"github.com/chathub/chathub/internal/messenger"
 	"github.com/chathub/chathub/internal/scenario"
 	"github.com/chathub/chathub/internal/store/postgres"
@@ -29,8 +30,11 @@ type Stores struct {
 	// BotScenarios are the registries of a config file's bots, by bot name:
 	// each bot has its own directory and hot reload.
 	BotScenarios map[string]*scenario.Registry
-	logger       *slog.Logger
-	closers      []func() error
+	// Health watches the database and Redis (see internal/health): the
+	// pipeline and the broadcaster ask it whether a failure is an outage.
+	Health  health.Set
+	logger  *slog.Logger
+	closers []func() error
 }
 
 // OpenCRM opens only the CRM database (for commands that need nothing else).
@@ -65,6 +69,12 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Stores,
 		return nil, errors.Join(err, s.Close())
 	}
 	s.closers = append(s.closers, s.State.Close) // runs before closeRedis: sends what is queued
+	redisHealth, err := health.New(health.Config{Name: "Redis", Probe: s.State.Ping, Logger: logger})
+	if err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+	s.closers = append(s.closers, func() error { redisHealth.Close(); return nil })
+	s.Health = health.Set{db.Health(), redisHealth}
 	if tg, vk := cfg.Bots(); tg || vk || len(cfg.FileBots) == 0 {
 		s.Scenarios = scenario.NewRegistry(scenario.RegistryConfig{
 			Dir: cfg.ScenariosDir, Logger: logger, Versions: versionStore{db},

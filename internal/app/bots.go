@@ -90,7 +90,7 @@ func telegramBot(name string, c config.Telegram, stores *Stores, logger *slog.Lo
 	if c.PaidBroadcast {
 		ch.Sender = tg.PaidBroadcaster()
 	}
-	b := Bot{Platform: messenger.Telegram, Name: name, Sender: tg, Broadcast: ch}
+	b := Bot{Platform: messenger.Telegram, Name: name, Sender: tg, Broadcast: ch, State: tg.State}
 	if c.WebhookURL == "" {
 		b.Poll = tg.Run
 		return b, nil
@@ -122,7 +122,7 @@ func vkBot(name string, c config.VK, stores *Stores, logger *slog.Logger) (Bot, 
 	}
 	// Broadcasts go out in peer_ids batches paced by the same community
 	// budget inside the adapter, so the channel has no Limiter of its own.
-	b := Bot{Platform: messenger.VK, Name: name, Sender: v,
+	b := Bot{Platform: messenger.VK, Name: name, Sender: v, State: v.State,
 		Broadcast: &broadcast.Channel{Platform: messenger.VK, Bot: name, Sender: v, Batch: v}}
 	if c.CallbackPath == "" {
 		b.Poll = v.Run

@@ -57,3 +57,35 @@ func TestRunRedisOutageMidCampaign(t *testing.T) {
 	}
 	t.Logf("%d sent before the cut, %d after the restore", atCut, n-atCut)
 }
+
+// TestRunPostgresOutageLoggedOnce cuts PostgreSQL (through a fault proxy)
+// for 3 s under a running broadcaster, whose supervisor queries the
+// database every 0.5 s: the outage is one "PostgreSQL unreachable" line and
+// one "PostgreSQL recovered" line, not an ERROR with the SQL (nor a
+// warning) per failed query; once the database is back a campaign is sent.
+func TestRunPostgresOutageLoggedOnce(t *testing.T) {
+	t.Parallel()
+	e := newCastEnv(t, nil)
+	db := proxyDatabase(t, &e.cfg)
+	e.start(t)
+	const n = 5
+	e.seed(t, n)
+	time.Sleep(time.Second) // the supervisor's first ticks
+	atCut := len(e.logs.String())
+
+	db.Cut()
+	time.Sleep(3 * time.Second)
+	db.Restore()
+	if n := strings.Count(e.logs.String()[atCut:], `"level":"ERROR","msg":"SQL failed"`); n > 0 {
+		t.Errorf("%d failed SQL statements logged as errors during the outage", n)
+	}
+	eventually(t, "the recovery is logged", func() bool {
+		return strings.Contains(e.logs.String()[atCut:], `"msg":"PostgreSQL recovered"`)
+	})
+	checkOutageLogs(t, e.logs.String()[atCut:], "PostgreSQL", 0)
+
+	c := e.launch(t, "Новости недели")
+	if st := e.waitState(t, c.ID, broadcast.Done); st.Sent != n {
+		t.Fatalf("stats %+v after the recovery, want %d sent", st, n)
+	}
+}

@@ -51,6 +51,7 @@ func newBroadcaster(cfg config.Config, stores *Stores, bots []Bot, logger *slog.
 	}
 	w, err := broadcast.NewWorkers(broadcast.WorkersConfig{
 		Service: svc, Channels: chs, Workers: cfg.Broadcast.Workers, Lease: cfg.Broadcast.Lease, Logger: logger.With("component", "broadcast"),
+		Outages: stores.Health,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("broadcaster: %w", err)

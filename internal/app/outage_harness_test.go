@@ -128,6 +128,16 @@ func fastRedisRetries(u *url.URL) string {
 // The adapter and the pipeline retry within fractions of a second.
 func startOutageRuntime(t *testing.T, cfg config.Config, fake *telegramtest.Server, webhook bool) *outageRuntime {
 	t.Helper()
+	return startTunedOutageRuntime(t, cfg, fake, webhook, func(tc *telegram.Config) {
+		tc.RetryDelay, tc.MaxRetryDelay = 20*time.Millisecond, 200*time.Millisecond
+	})
+}
+
+// startTunedOutageRuntime is startOutageRuntime with the adapter's settings
+// changed by tune (nil keeps the production retry delays).
+func startTunedOutageRuntime(t *testing.T, cfg config.Config, fake *telegramtest.Server, webhook bool,
+	tune func(*telegram.Config)) *outageRuntime {
+	t.Helper()
 	o := &outageRuntime{fake: fake, logs: &syncBuffer{}}
 	logger := slog.New(slog.NewJSONHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	stores, err := Open(context.Background(), cfg, logger)
@@ -136,8 +146,10 @@ func startOutageRuntime(t *testing.T, cfg config.Config, fake *telegramtest.Serv
 	}
 	t.Cleanup(func() { _ = stores.Close() })
 	o.stores = stores
-	tcfg := telegram.Config{Token: fake.Token(), APIURL: fake.URL(), PollTimeout: time.Second,
-		RetryDelay: 20 * time.Millisecond, MaxRetryDelay: 200 * time.Millisecond, Logger: logger}
+	tcfg := telegram.Config{Token: fake.Token(), APIURL: fake.URL(), PollTimeout: time.Second, Logger: logger}
+	if tune != nil {
+		tune(&tcfg)
+	}
 	if webhook {
 		tcfg.WebhookURL, tcfg.WebhookSecret = "https://chathub.example/tg", outageSecret
 	}

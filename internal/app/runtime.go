@@ -34,6 +34,9 @@ type Bot struct {
 	// Broadcast, when set, is how the broadcaster sends campaigns to this
 	// platform (its budget, batching); nil: campaigns are not sent to it.
 	Broadcast *broadcast.Channel
+	// State, when set, is how the adapter last found its platform (/readyz
+	// reports it); nil reads ok while the intake runs.
+	State func() messenger.BotState
 }
 
 // Runtime is `chathub run`: bots → dispatcher → dialog handler, the
@@ -51,6 +54,7 @@ type Runtime struct {
 
 	cancelPolls context.CancelFunc
 	polls       sync.WaitGroup
+	intakes     []*intake // one per bot, in order
 
 	stopOnce sync.Once
 	stopErr  error
@@ -77,6 +81,7 @@ func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logg
 	r.dispatcher, err = dispatch.New(dispatch.Config{
 		Handler: dispatch.Chain(h, r.metrics.Middleware()),
 		Gate:    stores.State, Workers: cfg.Workers, HandleTimeout: cfg.HandleTimeout, Logger: logger,
+		Outages: stores.Health,
 	})
 	if err != nil {
 		return nil, err
@@ -85,9 +90,13 @@ func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logg
 	if r.broadcaster, err = newBroadcaster(cfg, stores, bots, logger); err != nil {
 		return nil, err
 	}
+	for _, b := range bots {
+		r.intakes = append(r.intakes, &intake{bot: b})
+	}
 	r.server = admin.New(admin.Config{
 		Addr: cfg.HTTPAddr, Gatherer: r.metrics.Registry, Logger: logger,
 		Checks: map[string]admin.Pinger{"postgres": stores.CRM, "redis": stores.State},
+		Bots:   r.botStatuses,
 	})
 	api, err := stores.ManagerAPI(cfg)
 	if err != nil {
@@ -135,15 +144,16 @@ func (r *Runtime) Start(ctx context.Context) error {
 	}
 	pollCtx, cancel := context.WithCancel(ctx)
 	r.cancelPolls = cancel
-	for _, b := range r.bots {
-		if err := r.startBot(pollCtx, b); err != nil {
+	for _, in := range r.intakes {
+		if err := r.startBot(pollCtx, in); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (r *Runtime) startBot(ctx context.Context, b Bot) error {
+func (r *Runtime) startBot(ctx context.Context, in *intake) error {
+	b := in.bot
 	if b.Register != nil {
 		if err := b.Register(ctx); err != nil {
 			return fmt.Errorf("register %s bot %s: %w", b.Platform, displayName(b.Name), err)
@@ -158,6 +168,7 @@ func (r *Runtime) startBot(ctx context.Context, b Bot) error {
 		defer r.polls.Done()
 		r.logger.Info("bot polling", "platform", string(b.Platform), "bot", displayName(b.Name))
 		if err := b.Poll(ctx, r.dispatcher); err != nil && ctx.Err() == nil {
+			in.stop(err)
 			r.logger.Error("bot polling stopped", "platform", string(b.Platform), "bot", displayName(b.Name), "err", err)
 		}
 	}()

@@ -88,8 +88,20 @@ type WorkersConfig struct {
 	FlushInterval time.Duration
 	// ID names this process in claimed_by. Default "host:pid".
 	ID string
+	// Outages, when set, tells a failure caused by a backing service that
+	// is down (the database, Redis; logged once by its watcher, so the
+	// workers log it at debug level only) from other failures. Nil: every
+	// failure is logged as a warning.
+	Outages Outages
 	// Logger: default the Service's.
 	Logger *slog.Logger
+}
+
+// Outages tells whether a backing service is down (health.Set implements it).
+type Outages interface {
+	// Outage checks the backing services and returns a channel closed once
+	// the one found down answers again; nil when all answer.
+	Outage(ctx context.Context) <-chan struct{}
 }
 
 func (c WorkersConfig) withDefaults() (WorkersConfig, error) {
@@ -296,7 +308,7 @@ func (w *Workers) tick(ctx context.Context) {
 	w.register(ctx)
 	due, err := w.svc.cfg.Campaigns.DueCampaigns(ctx, now)
 	if err != nil {
-		w.log.WarnContext(ctx, "broadcast: list due campaigns", "err", err)
+		w.logFailure(ctx, "broadcast: list due campaigns", "err", err)
 		return
 	}
 	live, sweep := w.liveChannels(ctx)
@@ -340,7 +352,7 @@ func (w *Workers) run(ctx context.Context, id string) {
 		worked, err := w.once(ctx, id)
 		switch {
 		case err != nil:
-			w.log.WarnContext(ctx, "broadcast worker", "worker", id, "err", err)
+			w.logFailure(ctx, "broadcast worker", "worker", id, "err", err)
 			if !w.idle(ctx, w.cfg.PollInterval) {
 				return
 			}
@@ -350,6 +362,16 @@ func (w *Workers) run(ctx context.Context, id string) {
 			}
 		}
 	}
+}
+
+// logFailure logs a failed step: a warning, or at debug level during an
+// outage of a backing service (its watcher logs the outage once).
+func (w *Workers) logFailure(ctx context.Context, msg string, args ...any) {
+	level := slog.LevelWarn
+	if w.cfg.Outages != nil && w.cfg.Outages.Outage(ctx) != nil {
+		level = slog.LevelDebug
+	}
+	w.log.Log(ctx, level, msg, args...)
 }
 
 // once claims and handles one batch from the next campaign × platform that

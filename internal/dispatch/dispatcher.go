@@ -48,8 +48,24 @@ type Config struct {
 	// handling it (another process, or this one restarted, waits that long
 	// for the chat). Default HandleTimeout + 5s; at least HandleTimeout.
 	TurnTTL time.Duration
+	// Outages, when set, is asked after a failed attempt whether a backing
+	// service is down. During an outage the retry waits until the service
+	// answers again (or the backoff ends, whichever is first), logs at debug
+	// level only (the outage is logged once where it is watched), and an
+	// update that runs out of attempts fails with a *messenger.OutageError
+	// so the adapter delivers it again as soon as the service is back. Nil:
+	// every failure is the update's own.
+	Outages Outages
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+}
+
+// Outages tells a failure caused by a backing service that is down from a
+// failure of the update's own (health.Set implements it).
+type Outages interface {
+	// Outage checks the backing services and returns a channel closed once
+	// the one found down answers again; nil when all answer.
+	Outage(ctx context.Context) <-chan struct{}
 }
 
 func (c *Config) setDefaults() {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"time"
+
+	"github.com/chathub/chathub/internal/messenger"
 )
 
 // errPanic marks an update whose handler panicked; it is not retried.
@@ -84,7 +87,9 @@ func (d *Dispatcher) attempt(ctx context.Context, j job) (outcome, error) {
 }
 
 // retry runs fn up to MaxAttempts times with exponential backoff; a
-// cancelled dispatcher ends it early.
+// cancelled dispatcher ends it early. During an outage of a backing service
+// (Config.Outages) the wait ends when the service answers again, and the
+// last error is an *messenger.OutageError.
 func (d *Dispatcher) retry(j job, fn func(ctx context.Context) error) error {
 	backoff := d.cfg.RetryBackoff
 	var err error
@@ -92,19 +97,46 @@ func (d *Dispatcher) retry(j job, fn func(ctx context.Context) error) error {
 		ctx, cancel := context.WithTimeout(d.baseCtx, d.cfg.HandleTimeout)
 		err = fn(ctx)
 		cancel()
-		if err == nil || attempt >= d.cfg.MaxAttempts {
+		if err == nil {
+			return nil
+		}
+		recovered := d.outage()
+		if attempt >= d.cfg.MaxAttempts {
+			if recovered != nil {
+				return &messenger.OutageError{Recovered: recovered, Err: err}
+			}
 			return err
 		}
 		d.stats.retried()
-		d.cfg.Logger.Warn("update failed, retrying", "chat", j.upd.Chat.String(), "update", j.upd.ID,
+		level := slog.LevelWarn
+		if recovered != nil {
+			level = slog.LevelDebug // the outage is logged once by its watcher
+		}
+		d.cfg.Logger.Log(d.baseCtx, level, "update failed, retrying", "chat", j.upd.Chat.String(), "update", j.upd.ID,
 			"attempt", attempt, "backoff", backoff, "err", err)
+		t := time.NewTimer(backoff)
 		select {
-		case <-time.After(backoff):
+		case <-t.C:
+			backoff = min(2*backoff, d.cfg.MaxBackoff)
+		case <-recovered:
+			t.Stop()
+			backoff = d.cfg.RetryBackoff
 		case <-d.baseCtx.Done():
+			t.Stop()
 			return err
 		}
-		backoff = min(2*backoff, d.cfg.MaxBackoff)
 	}
+}
+
+// outage asks Config.Outages whether a backing service is down: the channel
+// closed at its recovery, or nil.
+func (d *Dispatcher) outage() <-chan struct{} {
+	if d.cfg.Outages == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(d.baseCtx, d.cfg.HandleTimeout)
+	defer cancel()
+	return d.cfg.Outages.Outage(ctx)
 }
 
 // safeHandle runs the handler, turning a panic into errPanic.

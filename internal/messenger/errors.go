@@ -32,3 +32,31 @@ func (e *RateLimitError) Error() string {
 
 // Is makes errors.Is(err, ErrTransient) true for rate limits too.
 func (e *RateLimitError) Is(target error) bool { return target == ErrTransient }
+
+// OutageError is a delivery that failed because a backing service (the
+// database, Redis) is down. Recovered is closed once that service answers
+// again: an adapter then delivers again at once rather than at the end of
+// its backoff. The outage itself is logged once where it is watched, so an
+// adapter logs such a failure at debug level only.
+type OutageError struct {
+	// Recovered is closed when the service answers again.
+	Recovered <-chan struct{}
+	// Err is the delivery's failure.
+	Err error
+}
+
+// Error implements error.
+func (e *OutageError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the delivery's failure.
+func (e *OutageError) Unwrap() error { return e.Err }
+
+// Recovery returns the Recovered channel of the OutageError in err (errors.As,
+// so also inside joined errors), or nil when err is no outage.
+func Recovery(err error) <-chan struct{} {
+	var o *OutageError
+	if errors.As(err, &o) {
+		return o.Recovered
+	}
+	return nil
+}

@@ -22,10 +22,13 @@ import (
 
 	"github.com/glebarez/sqlite"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	pgdriver "gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+
+	"github.com/chathub/chathub/internal/health"
 )
 
 // ErrNotFound is wrapped by lookups that find nothing (LoadVersion).
@@ -149,6 +152,9 @@ type Store struct {
 	batch *groupCommit
 	// scenarios are the names segments check completed/answered against.
 	scenarios scenarioIndex
+	// health watches the database: an outage is logged once by it, not by
+	// every statement that fails meanwhile.
+	health *health.Dependency
 }
 
 // Open connects to the database cfg names, applies pending migrations and
@@ -161,14 +167,22 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	s := &Store{log: log, schema: cfg.Schema}
+	name := "SQLite"
+	if cfg.isPostgres() {
+		name = "PostgreSQL"
+	}
+	var err error
+	s.health, err = health.New(health.Config{Name: name, Probe: s.Ping, Logger: log})
+	if err != nil {
+		return nil, err
+	}
 	gcfg := &gorm.Config{
-		Logger:                 gormLogger(cfg.Logger),
+		Logger:                 gormLogger(cfg.Logger, s.health, cfg.isPostgres()),
 		SkipDefaultTransaction: true,
 		DisableAutomaticPing:   true, // Open pings with its context instead
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 	}
-	s := &Store{log: log, schema: cfg.Schema}
-	var err error
 	if cfg.isPostgres() {
 		s.dialect = DialectPostgres
 		s.db, err = openPostgres(cfg, gcfg)
@@ -200,20 +214,29 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// gormLogger keeps SQL parameters (personal data) out of the logs.
-func gormLogger(l *slog.Logger) logger.Interface {
+// gormLogger keeps SQL parameters (personal data) out of the logs and, on
+// PostgreSQL (pg), the failures of an outage that dep logs once.
+func gormLogger(l *slog.Logger, dep *health.Dependency, pg bool) logger.Interface {
 	if l == nil {
 		return logger.Discard
 	}
-	return quietLogger{l: l, slow: 500 * time.Millisecond}
+	q := quietLogger{l: l, slow: 500 * time.Millisecond}
+	if pg {
+		q.dep = dep
+	}
+	return q
 }
 
 // quietLogger logs failed and slow statements as SQL text without values.
 // Unlike gorm's slog logger it renders nothing for the statements it does not
-// log, which keeps the hot path free of SQL formatting.
+// log, which keeps the hot path free of SQL formatting. A statement that
+// failed without an answer from PostgreSQL while the database does not
+// answer its probe is part of an outage, which dep logs once: it is logged
+// at debug level only.
 type quietLogger struct {
 	l    *slog.Logger
 	slow time.Duration
+	dep  *health.Dependency // nil: every failure is logged
 }
 
 // LogMode implements logger.Interface; the level is fixed at warnings.
@@ -241,10 +264,24 @@ func (q quietLogger) Trace(ctx context.Context, begin time.Time, fc func() (stri
 	}
 	sql, rows := fc()
 	if failed {
-		q.l.ErrorContext(ctx, "SQL failed", "sql", sql, "duration", elapsed, "err", err)
+		level := slog.LevelError
+		if q.inOutage(err) {
+			level = slog.LevelDebug
+		}
+		q.l.Log(ctx, level, "SQL failed", "sql", sql, "duration", elapsed, "err", err)
 		return
 	}
 	q.l.WarnContext(ctx, "slow SQL", "sql", sql, "duration", elapsed, "rows", rows)
+}
+
+// inOutage reports whether a failed statement's error is the database not
+// answering (no answer from the server, and the probe fails too).
+func (q quietLogger) inOutage(err error) bool {
+	var pgErr *pgconn.PgError
+	if q.dep == nil || errors.As(err, &pgErr) {
+		return false // the server answered: the statement's own error
+	}
+	return q.dep.Check(context.Background()) != nil
 }
 
 // ParamsFilter implements gorm's logger.ParamsFilter: statements are rendered
@@ -339,6 +376,7 @@ func (s *Store) Close() error {
 	if s.batch != nil {
 		s.batch.close()
 	}
+	s.health.Close()
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return fmt.Errorf("close store: %w", err)
@@ -360,6 +398,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Health watches whether the database answers: a failure's caller checks
+// it to tell an outage (logged once, waited out) from its own error.
+func (s *Store) Health() *health.Dependency { return s.health }
 
 // Dialect returns DialectPostgres or DialectSQLite.
 func (s *Store) Dialect() string { return s.dialect }

@@ -1,0 +1,57 @@
+package app
+
+import (
+	"sync"
+
+	"github.com/chathub/chathub/internal/admin"
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+// intake is one bot's intake as /readyz sees it: the adapter's state and
+// whether its poller has stopped for good (a refused token, another
+// consumer of the bot's updates), which makes the process not ready.
+type intake struct {
+	bot Bot
+
+	mu      sync.Mutex
+	stopped error // why polling ended before shutdown; nil while it runs
+}
+
+// stop records that polling ended for good with err.
+func (in *intake) stop(err error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.stopped = err
+}
+
+// status is the bot's /readyz entry.
+func (in *intake) status() admin.BotStatus {
+	in.mu.Lock()
+	stopped := in.stopped
+	in.mu.Unlock()
+	st := admin.BotStatus{Platform: string(in.bot.Platform), Bot: displayName(in.bot.Name), Intake: "polling"}
+	if in.bot.Poll == nil {
+		st.Intake = "webhook"
+	}
+	state := messenger.BotOK
+	if in.bot.State != nil {
+		state = in.bot.State()
+	}
+	if stopped != nil {
+		st.Stopped, st.Error = true, stopped.Error()
+		if state == messenger.BotOK || state == messenger.BotStarting || state == messenger.BotUnreachable {
+			state = messenger.BotFailed // stopped for a reason the adapter did not name
+		}
+	}
+	st.State = string(state)
+	return st
+}
+
+// botStatuses lists every bot's intake for /readyz.
+func (r *Runtime) botStatuses() []admin.BotStatus {
+	out := make([]admin.BotStatus, len(r.intakes))
+	for i, in := range r.intakes {
+		out[i] = in.status()
+	}
+	return out
+}
