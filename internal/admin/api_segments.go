@@ -165,7 +165,7 @@ func (a *API) putSegment(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d := segment.Definition{Name: r.PathValue("name"), Expression: req.Expression, Description: req.Description}
-	if err := segment.ValidateName(d.Name); err != nil {
+	if err := segment.ValidateNewName(d.Name); err != nil {
 		return badInput("name", err.Error())
 	}
 	if err := d.Validate(); err != nil {

@@ -163,6 +163,9 @@ func TestAPISaveSegmentErrors(t *testing.T) {
 		name, path, body, field, errPart string
 	}{
 		{"bad name", "/api/segments/_x", `{"expression":"subscribed"}`, "name", "latin letters"},
+		{"route name count", "/api/segments/count", `{"expression":"subscribed"}`, "name", `segment name "count": reserved`},
+		{"route name sample", "/api/segments/sample", `{"expression":"subscribed"}`, "name", `segment name "sample": reserved`},
+		{"subcommand name", "/api/segments/List", `{"expression":"subscribed"}`, "name", "choose another name"},
 		{"name too long", "/api/segments/" + strings.Repeat("a", 65), `{"expression":"subscribed"}`, "name", "at most 64"},
 		{"empty expression", "/api/segments/x", `{"expression":"  "}`, "expression", "expression is required"},
 		{"bad expression", "/api/segments/x", `{"expression":"citi == 1"}`, "expression", `unknown field "citi"`},

@@ -113,6 +113,8 @@ func TestSegmentSavedFlow(t *testing.T) {
 	}{
 		{[]string{"segment", "save", "adults", "age >= 18", "--description", "взрослые"}, 0, `^saved segment adults: 6 client\(s\) match now; use it as segment\("adults"\)\n$`, ``},
 		{[]string{"segment", "save", "moscow-adults", `segment("adults") and city == "Москва"`}, 0, `: 2 client\(s\) match now`, ``},
+		{[]string{"segment", "save", "count", "age >= 18"}, 1, `^$`, `segment name "count": reserved segment name`},
+		{[]string{"segment", "save", "sample", "age >= 18"}, 1, `^$`, `segment name "sample": reserved segment name`},
 		{[]string{"segment", "save", "typo", "agee >= 18"}, 1, `^$`, `^segment:1:1: unknown field "agee"`},
 		{[]string{"segment", "save", "adults", `segment("moscow-adults")`}, 1, `^$`, `cycle: moscow-adults → adults → moscow-adults`},
 		{[]string{"segment", "count", `segment("moscow-adults") and subscribed`}, 0, `^2\n$`, ``},

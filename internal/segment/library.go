@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -34,10 +35,19 @@ type Definition struct {
 	UpdatedAt   time.Time
 }
 
-// Validate checks the name and the description (not the expression: that
-// needs a Compiler with the other saved segments).
+// ReservedNames cannot name a new saved segment: they are the fixed routes
+// under /api/segments/ (POST count, sample) and the `chathub segment`
+// subcommands (and help), which a segment of that name would shadow or be
+// confused with. Compared case-insensitively.
+var ReservedNames = []string{"count", "sample", "explain", "save", "list", "delete", "help"}
+
+// ErrReservedName is wrapped by the error of a save under a reserved name.
+var ErrReservedName = errors.New("reserved segment name")
+
+// Validate checks the name (ValidateNewName) and the description (not the
+// expression: that needs a Compiler with the other saved segments).
 func (d *Definition) Validate() error {
-	if err := ValidateName(d.Name); err != nil {
+	if err := ValidateNewName(d.Name); err != nil {
 		return err
 	}
 	if n := utf8.RuneCountInString(d.Description); n > MaxDescriptionLength || !utf8.ValidString(d.Description) {
@@ -46,7 +56,23 @@ func (d *Definition) Validate() error {
 	return nil
 }
 
-// ValidateName checks a saved segment's name.
+// ValidateNewName checks the name a segment is saved under: ValidateName,
+// and not one of ReservedNames (an error wrapping ErrReservedName).
+func ValidateNewName(name string) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	for _, r := range ReservedNames {
+		if strings.EqualFold(name, r) {
+			return fmt.Errorf("segment name %q: %w: it is an API route or a `chathub segment` subcommand (%s); choose another name",
+				name, ErrReservedName, strings.Join(ReservedNames, ", "))
+		}
+	}
+	return nil
+}
+
+// ValidateName checks the form of a saved segment's name (a segment saved
+// before a name was reserved can still be referenced and deleted).
 func ValidateName(name string) error {
 	switch {
 	case name == "":

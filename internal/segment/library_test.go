@@ -130,6 +130,29 @@ func TestReferences(t *testing.T) {
 	}
 }
 
+func TestReservedSegmentNames(t *testing.T) {
+	t.Parallel()
+	// Every fixed route under /api/segments/ and every `chathub segment`
+	// subcommand, in any case, is refused at save time.
+	for _, name := range []string{"count", "sample", "explain", "save", "list", "delete", "help", "Count", "SAMPLE"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			err := (&Definition{Name: name, Expression: "subscribed"}).Validate()
+			if !errors.Is(err, ErrReservedName) || !strings.Contains(err.Error(), "choose another name") {
+				t.Errorf("Validate(%q) = %v, want ErrReservedName", name, err)
+			}
+			if err := ValidateName(name); err != nil {
+				t.Errorf("ValidateName(%q) = %v: a segment saved before the reservation must stay usable", name, err)
+			}
+		})
+	}
+	for _, name := range []string{"counts", "sample-2026", "listeners"} {
+		if err := ValidateNewName(name); err != nil {
+			t.Errorf("ValidateNewName(%q) = %v", name, err)
+		}
+	}
+}
+
 func TestDefinitionValidate(t *testing.T) {
 	t.Parallel()
 	good := []string{"adults", "moscow-25-40", "vip_2026", "A1"}

@@ -229,6 +229,8 @@ func testSavedSegmentErrors(t *testing.T, s *Store, save func(name, expr string)
 		{"adults", `segment("moscow-adults")`, "cycle: moscow-adults → adults → moscow-adults"},
 		{"self", `segment("self") or subscribed`, "cycle: self → self"},
 		{"bad name", `subscribed`, `segment name "bad name"`},
+		{"count", `subscribed`, `segment name "count": reserved segment name`},
+		{"sample", `subscribed`, `segment name "sample": reserved segment name`},
 	}
 	for _, tt := range bad {
 		_, err := save(tt.name, tt.expr)
@@ -243,7 +245,10 @@ func testSavedSegmentErrors(t *testing.T, s *Store, save func(name, expr string)
 	if d, err := s.GetSegment(ctx, "adults"); err != nil || d.Expression != "age >= 30" {
 		t.Errorf("a refused save changed adults: %+v, %v", d, err)
 	}
-	for _, name := range []string{"typo", "dangling", "self"} {
+	if _, err := save("count", `subscribed`); !errors.Is(err, segment.ErrReservedName) {
+		t.Errorf("save under a route name: %v, want segment.ErrReservedName", err)
+	}
+	for _, name := range []string{"typo", "dangling", "self", "count", "sample"} {
 		if _, err := s.GetSegment(ctx, name); !errors.Is(err, ErrNotFound) {
 			t.Errorf("refused segment %q was stored: %v", name, err)
 		}
