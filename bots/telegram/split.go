@@ -25,11 +25,27 @@ func textLen(s string) int {
 // last space or line break, else (one long word) between two runes. The
 // separator a chunk ends at is dropped, and so are trailing whitespace of a
 // chunk, line breaks that would start the next one and whitespace-only
-// chunks (unless s is nothing else).
+// chunks; a text of whitespace only is one chunk of at most limit units.
+//
+// It takes time linear in len(s): each chunk measures only the next limit
+// units, never the whole rest of the text.
 func splitText(s string, limit int) []string {
-	var out []string
-	for textLen(s) > limit {
-		head := s[:fit(s, limit)]
+	out, _ := split(s, limit)
+	return out
+}
+
+// split is splitText; scanned counts the bytes its length checks decoded,
+// the work that grows with the input (the tests check it stays within a
+// small multiple of len(s)).
+func split(s string, limit int) (out []string, scanned int) {
+	in := s
+	for {
+		end, read := fit(s, limit)
+		scanned += read
+		if end == len(s) {
+			break
+		}
+		head := s[:end]
 		cut, skip := breakAt(head)
 		if cut <= 0 {
 			cut, skip = max(len(head), firstRune(s)), 0
@@ -38,10 +54,11 @@ func splitText(s string, limit int) []string {
 		s = strings.TrimLeft(s[cut+skip:], "\n")
 	}
 	out = appendChunk(out, s)
-	if len(out) == 0 {
-		return []string{s}
+	if len(out) == 0 { // whitespace only: its first chunk, as it is
+		end, _ := fit(in, limit)
+		return []string{in[:max(end, firstRune(in))]}, scanned
 	}
-	return out
+	return out, scanned
 }
 
 func appendChunk(out []string, chunk string) []string {
@@ -51,16 +68,19 @@ func appendChunk(out []string, chunk string) []string {
 	return append(out, chunk)
 }
 
-// fit is the byte length of the longest prefix of s within limit UTF-16 units.
-func fit(s string, limit int) int {
+// fit is end, the byte length of the longest prefix of s within limit
+// UTF-16 units, and read, how many bytes of s it decoded to find it: the
+// prefix and the one rune past it.
+func fit(s string, limit int) (end, read int) {
 	n := 0
-	for i, r := range s {
-		n += utf16.RuneLen(r)
-		if n > limit {
-			return i
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if n += utf16.RuneLen(r); n > limit {
+			return i, i + size
 		}
+		i += size
 	}
-	return len(s)
+	return len(s), len(s)
 }
 
 // breakAt picks where to end head: the byte index of a separator and its size.

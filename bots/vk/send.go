@@ -219,38 +219,61 @@ func hashFields(fields ...string) [sha256.Size]byte {
 }
 
 // splitText cuts text into parts of at most limit characters, preferring the
-// last line break, then the last space, inside each part.
+// last line break, then the last space, inside each part; a text of only
+// spaces and line breaks is one part of at most limit characters (VK
+// refuses it, as it refuses an empty one). It takes time
+// linear in len(text): each part counts only the next limit characters,
+// never the whole rest of the text.
 func splitText(text string, limit int) []string {
-	var parts []string
-	for utf8.RuneCountInString(text) > limit {
-		cut := cutPoint(text, limit)
+	parts, _ := split(text, limit)
+	return parts
+}
+
+// split is splitText; scanned counts the bytes its length checks decoded
+// (the tests check it stays within a small multiple of len(text)).
+func split(text string, limit int) (parts []string, scanned int) {
+	in := text
+	for {
+		end := prefixLen(text, limit)
+		scanned += end
+		if end == len(text) {
+			break
+		}
+		cut := cutPoint(text[:end])
 		if part := strings.TrimRight(text[:cut], " \n"); part != "" {
 			parts = append(parts, part)
 		}
 		text = strings.TrimLeft(text[cut:], " \n")
 	}
-	if text != "" || len(parts) == 0 {
+	if text != "" {
 		parts = append(parts, text)
 	}
-	return parts
+	if len(parts) == 0 { // empty, or spaces and line breaks only: as it is
+		parts = append(parts, in[:prefixLen(in, limit)])
+	}
+	return parts, scanned
 }
 
-// cutPoint returns the byte offset to cut text at: after the last newline
-// or space within the first limit characters, else at limit characters.
-func cutPoint(text string, limit int) int {
-	end, runes := 0, 0
+// prefixLen is the byte length of text's first limit characters (all of
+// text when it has no more).
+func prefixLen(text string, limit int) int {
+	runes := 0
 	for i := range text {
 		if runes == limit {
-			end = i
-			break
+			return i
 		}
 		runes++
 	}
-	window := text[:end]
+	return len(text)
+}
+
+// cutPoint returns the byte offset to cut window (a part's first limit
+// characters) at: after its last newline or space, else at its end.
+func cutPoint(window string) int {
 	for _, sep := range []string{"\n", " "} {
 		if i := strings.LastIndex(window, sep); i > 0 {
 			return i + 1
 		}
 	}
-	return end
+	return len(window)
 }

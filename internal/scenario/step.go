@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
@@ -11,6 +12,20 @@ import (
 
 // maxButtonText is VK's limit on a button caption, in characters.
 const maxButtonText = 40
+
+// Bounds of a say: text. A message longer than maxMessageLen goes out as
+// several; a say may fill at most maxSayMessages of them (MaxSayLen
+// characters), which is already more than a chat reader scrolls through and
+// keeps one step's sending to seconds.
+const (
+	// maxMessageLen is Telegram's and VK's limit on one message, 4096
+	// characters (Telegram counts UTF-16 units: an emoji such as 😀 is 2).
+	maxMessageLen  = 4096
+	maxSayMessages = 20
+	// MaxSayLen is the longest say: text, in characters counted as
+	// Telegram counts them: 81,920.
+	MaxSayLen = maxSayMessages * maxMessageLen
+)
 
 // stepBuild is a step being compiled with the nodes its checks point at.
 type stepBuild struct {
@@ -58,9 +73,26 @@ func (c *compiler) say(b *stepBuild) {
 	if n == nil {
 		return
 	}
-	if raw, ok := c.nonEmpty(n, label("say", b.where)); ok {
-		b.s.Say = c.template(n, raw, "say", b)
+	what := label("say", b.where)
+	raw, ok := c.nonEmpty(n, what)
+	if !ok {
+		return
 	}
+	if l := textLen(raw); l > MaxSayLen {
+		c.errorf(n, "%s is %d characters long, at most %d (%d messages of %d); shorten it or spread it over several steps",
+			what, l, MaxSayLen, maxSayMessages, maxMessageLen)
+		return
+	}
+	b.s.Say = c.template(n, raw, "say", b)
+}
+
+// textLen is the length of s as Telegram counts it: UTF-16 code units.
+func textLen(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
 }
 
 // input reads `input:`.
