@@ -137,7 +137,9 @@ func (h *Handler) run(ctx context.Context, key messenger.ChatKey, upd *messenger
 		h.cfg.Logger.Warn("scenario runtime problem", "chat", key.String(), "scenario", st.Scenario, "err", w)
 	}
 	res.Changes.UpdateID = updateID(upd)
-	if err := h.cfg.Clients.RecordChanges(ctx, key, &res.Changes); err != nil {
+	if err := h.cfg.Clients.RecordChanges(ctx, key, &res.Changes); errors.Is(err, crm.ErrRejected) {
+		return h.rejected(ctx, key, upd, stored, err)
+	} else if err != nil {
 		return fmt.Errorf("record changes %s: %w", key, err)
 	}
 	saved, err := h.saveState(ctx, key, &st, stored, upd, res)
@@ -149,6 +151,36 @@ func (h *Handler) run(ctx context.Context, key messenger.ChatKey, upd *messenger
 		h.recordProgress(ctx, key, saved, res.Replies, 0, sent)
 	}
 	return err
+}
+
+// rejected finishes an update whose CRM changes the store refused for good
+// (crm.ErrRejected): retrying would fail the same way. The conversation
+// stays where it was; the client is told (Texts.Rejected) that the answer
+// was not saved, that reply recorded with the update's id like any other,
+// so a redelivery only resends it. The error returned wraps
+// messenger.ErrPermanent: the pipeline logs it once with the chat id,
+// counts it and acknowledges the update. An update-less turn (a scenario
+// started from a campaign button or the terminal) has nothing to answer.
+func (h *Handler) rejected(ctx context.Context, key messenger.ChatKey, upd *messenger.Update, stored StoredState, cause error) error {
+	perm := fmt.Errorf("%w: record changes %s: %w", messenger.ErrPermanent, key, cause)
+	id := updateID(upd)
+	if id == "" {
+		return perm
+	}
+	replies := []messenger.OutMessage{{Chat: key, Text: h.cfg.Engine.Texts().Rejected}}
+	next := StoredState{Data: stored.Data, Rev: stored.Rev, Update: id}
+	var err error
+	if next.Outbox, err = encodeOutbox(0, replies); err != nil {
+		return fmt.Errorf("encode replies %s: %w", key, err)
+	}
+	if next.Rev, err = h.cfg.States.SaveState(ctx, key, next); err != nil {
+		return fmt.Errorf("save state %s: %w", key, err)
+	}
+	if sent, err := h.send(ctx, key, upd, replies, 0); err != nil {
+		h.recordProgress(ctx, key, next, replies, 0, sent)
+		return err
+	}
+	return perm
 }
 
 // updateID is the update's platform id, "" when there is none.

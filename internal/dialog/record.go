@@ -1,8 +1,11 @@
 package dialog
 
 import (
+	"fmt"
 	"maps"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/messenger"
@@ -94,6 +97,11 @@ func (c *call) fieldValue(f crm.Field, step *scenario.Step, ans answer) (any, st
 		if _, isNum := ans.val.(float64); !isNum {
 			return nil, tx.BadNumber
 		}
+		// The column's range, whatever the step's validate says: a value
+		// the CRM cannot store is re-asked, never sent to the database.
+		if ans.num < float64(f.Min) || ans.num > float64(f.Max) {
+			return nil, fmt.Sprintf(tx.NumberRange, strconv.FormatInt(f.Min, 10), strconv.FormatInt(f.Max, 10))
+		}
 		return int(ans.num), ""
 	case crm.TypeDate:
 		if ans.date.IsZero() {
@@ -107,6 +115,11 @@ func (c *call) fieldValue(f crm.Field, step *scenario.Step, ans answer) (any, st
 			return nil, tx.BadChoice
 		}
 		return ans.text, ""
+	}
+	if f.MaxLen > 0 && utf8.RuneCountInString(ans.text) > f.MaxLen {
+		// The column's cap (crm.MaxTextLen), when the step's own max_len
+		// allows more or is not set.
+		return nil, fmt.Sprintf(tx.TooLong, f.MaxLen)
 	}
 	switch f.Format {
 	case "phone":

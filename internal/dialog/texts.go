@@ -23,6 +23,9 @@ type Texts struct {
 	Selected string
 	// RetryHint is added after several wrong answers in a row.
 	RetryHint string
+	// Rejected answers a message whose changes the CRM refused for good (a
+	// value it cannot store): the conversation stays where it was.
+	Rejected string
 
 	EmptyAnswer    string
 	TooShort       string // %d: minimum length
@@ -60,6 +63,8 @@ func DefaultTexts() Texts {
 		ContactButton: "📱 Отправить номер",
 		Selected:      "Выбрано: ",
 		RetryHint:     "Если вопрос непонятен, отправьте /start, чтобы начать заново.",
+		Rejected: "Не получилось сохранить ответ. Попробуйте ответить иначе или отправьте /manager, " +
+			"чтобы позвать менеджера.",
 
 		EmptyAnswer:    "Напишите, пожалуйста, ответ.",
 		TooShort:       "Слишком коротко: нужно не меньше %d симв.",

@@ -229,6 +229,11 @@ func TestOutcomes(t *testing.T) {
 			func(s *Stats) bool { return s.Failed() == 2 && s.Handled() == 0 }},
 		{"panic acknowledged, not retried", func(int) error { panic("bad update") }, 2, false, 1,
 			func(s *Stats) bool { return s.Failed() == 1 && s.Duplicates() == 1 }},
+		{"permanent failure acknowledged, not retried", func(int) error {
+			return fmt.Errorf("%w: record changes: integer out of range", messenger.ErrPermanent)
+		}, 2, false, 1, func(s *Stats) bool {
+			return s.Rejected() == 1 && s.Retries() == 0 && s.Failed() == 0 && s.Duplicates() == 1
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -448,5 +453,26 @@ func TestConfigRejectsTurnShorterThanAttempt(t *testing.T) {
 		HandleTimeout: time.Second, TurnTTL: 500 * time.Millisecond})
 	if err == nil {
 		t.Fatal("a turn TTL shorter than the handling timeout was accepted")
+	}
+}
+
+// TestPermanentFailureWithoutGate: without a Gate too, an update that fails
+// for good is not retried and its batch is acknowledged.
+func TestPermanentFailureWithoutGate(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int64
+	h := HandlerFunc(func(_ context.Context, u *messenger.Update) error {
+		calls.Add(1)
+		if u.ID == "poison" {
+			return fmt.Errorf("%w: value too long", messenger.ErrPermanent)
+		}
+		return nil
+	})
+	d := start(t, Config{Handler: h, Workers: 1, MaxAttempts: 5})
+	if err := d.Deliver(context.Background(), []*messenger.Update{upd("1", "poison"), upd("2", "b")}); err != nil {
+		t.Fatalf("batch with a permanent failure: %v", err)
+	}
+	if calls.Load() != 2 || d.Stats().Rejected() != 1 || d.Stats().Handled() != 1 {
+		t.Fatalf("calls %d, rejected %d, handled %d", calls.Load(), d.Stats().Rejected(), d.Stats().Handled())
 	}
 }

@@ -21,11 +21,28 @@ const (
 	outcomeHandled outcome = iota
 	outcomeDuplicate
 	outcomePoison
+	outcomeRejected
 )
 
+// finalOutcome reports whether err ends an update for good, so it is
+// recorded as done and acknowledged rather than retried: a panic (poison)
+// or an error wrapping messenger.ErrPermanent (rejected). A transient
+// failure (a lost connection, a timeout, a serialisation conflict: anything
+// else) is retried.
+func finalOutcome(err error) (outcome, bool) {
+	switch {
+	case errors.Is(err, errPanic):
+		return outcomePoison, true
+	case errors.Is(err, messenger.ErrPermanent):
+		return outcomeRejected, true
+	}
+	return 0, false
+}
+
 // process handles a job with retries and reports its final outcome: nil
-// once it is handled, skipped as a duplicate or dropped as poison (a
-// panicking handler, logged with its stack), else the last error.
+// once it is handled, skipped as a duplicate, dropped as poison (a
+// panicking handler, logged with its stack) or rejected (the handler
+// reported messenger.ErrPermanent), else the last error.
 func (d *Dispatcher) process(j job) error {
 	var out outcome
 	err := d.retry(j, func(ctx context.Context) error {
@@ -41,6 +58,8 @@ func (d *Dispatcher) process(j job) error {
 		d.stats.duplicate()
 	case out == outcomePoison:
 		d.stats.failed()
+	case out == outcomeRejected:
+		d.stats.rejected()
 	default:
 		d.stats.handled()
 	}
@@ -51,8 +70,10 @@ func (d *Dispatcher) process(j job) error {
 // the handler, leave the turn recording whether the update is done.
 func (d *Dispatcher) attempt(ctx context.Context, j job) (outcome, error) {
 	if d.cfg.Gate == nil {
-		if err := d.safeHandle(ctx, j); errors.Is(err, errPanic) {
-			return outcomePoison, nil
+		err := d.safeHandle(ctx, j)
+		if out, final := finalOutcome(err); final {
+			d.logFinal(j, out, err)
+			return out, nil
 		} else if err != nil {
 			return 0, err
 		}
@@ -70,20 +91,31 @@ func (d *Dispatcher) attempt(ctx context.Context, j job) (outcome, error) {
 	hctx, cancel := context.WithTimeout(d.baseCtx, d.cfg.HandleTimeout)
 	defer cancel()
 	err = d.safeHandle(hctx, j)
-	poison := errors.Is(err, errPanic)
-	if lerr := leave(ctx, err == nil || poison); lerr != nil {
+	out, final := finalOutcome(err)
+	if lerr := leave(ctx, err == nil || final); lerr != nil {
 		// The update stays handled; a failed leave only delays the chat's
 		// next turn (until the TTL) or, if the handled mark was not written,
 		// lets a redelivery send the recorded replies again.
 		d.cfg.Logger.Error("leaving the chat's turn failed", "chat", j.upd.Chat.String(), "update", j.upd.ID, "err", lerr)
 	}
 	switch {
-	case poison:
-		return outcomePoison, nil
+	case final:
+		d.logFinal(j, out, err)
+		return out, nil
 	case err != nil:
 		return 0, err
 	}
 	return outcomeHandled, nil
+}
+
+// logFinal logs, once, an update that failed for good and is acknowledged
+// without being retried; a panic was logged with its stack already.
+func (d *Dispatcher) logFinal(j job, out outcome, err error) {
+	if out != outcomeRejected {
+		return
+	}
+	d.cfg.Logger.Warn("update failed permanently; not retried, acknowledged", "chat", j.upd.Chat.String(),
+		"update", j.upd.ID, "err", err)
 }
 
 // retry runs fn up to MaxAttempts times with exponential backoff; a

@@ -10,6 +10,7 @@ type Stats struct {
 	failedN    atomic.Int64
 	duplicateN atomic.Int64
 	retriedN   atomic.Int64
+	rejectedN  atomic.Int64
 }
 
 func newStats(workers int) *Stats { return &Stats{workers: workers} }
@@ -19,6 +20,7 @@ func (s *Stats) handled()       { s.handledN.Add(1) }
 func (s *Stats) failed()        { s.failedN.Add(1) }
 func (s *Stats) duplicate()     { s.duplicateN.Add(1) }
 func (s *Stats) retried()       { s.retriedN.Add(1) }
+func (s *Stats) rejected()      { s.rejectedN.Add(1) }
 
 // QueueDepth is the number of updates waiting for a worker.
 func (s *Stats) QueueDepth() int64 { return s.depth.Load() }
@@ -31,6 +33,10 @@ func (s *Stats) Failed() int64 { return s.failedN.Load() }
 
 // Duplicates counts updates skipped because they were already taken.
 func (s *Stats) Duplicates() int64 { return s.duplicateN.Load() }
+
+// Rejected counts updates that failed for good (the handler reported
+// messenger.ErrPermanent): not retried, acknowledged.
+func (s *Stats) Rejected() int64 { return s.rejectedN.Load() }
 
 // Retries counts retry attempts.
 func (s *Stats) Retries() int64 { return s.retriedN.Load() }

@@ -18,6 +18,13 @@ var (
 	// ErrTransient: a temporary platform failure (5xx, timeout, flood control
 	// without a retry hint); retry with backoff.
 	ErrTransient = errors.New("messenger: temporary platform failure")
+	// ErrPermanent marks an update that can never be handled as it is: a
+	// retry fails the same way (a value the CRM refuses for good). A
+	// handler returns it wrapped once it has done what it could (answered
+	// the client, recorded the update); the inbound pipeline then does not
+	// retry the update, counts it and acknowledges it, so it never holds up
+	// the updates behind it.
+	ErrPermanent = errors.New("messenger: update failed permanently")
 )
 
 // RateLimitError is a 429-style answer: the whole bot bucket must pause for RetryAfter.

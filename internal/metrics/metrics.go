@@ -37,7 +37,7 @@ func New() *Metrics {
 		Registry: prometheus.NewRegistry(),
 		updates: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chathub_updates_total",
-			Help: "Inbound updates by platform and result (ok, error, panic).",
+			Help: "Inbound updates by platform and result (ok, error, rejected, panic).",
 		}, []string{"platform", "result"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "chathub_update_handle_seconds",
@@ -83,7 +83,10 @@ func (m *Metrics) Middleware() dispatch.Middleware {
 }
 
 func resultOf(err error) string {
-	if err != nil {
+	switch {
+	case errors.Is(err, messenger.ErrPermanent):
+		return "rejected"
+	case err != nil:
 		return "error"
 	}
 	return "ok"
@@ -101,6 +104,10 @@ func (m *Metrics) WatchDispatcher(s *dispatch.Stats) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "chathub_dispatch_retries_total", Help: "Retry attempts of failing updates.",
 		}, func() float64 { return float64(s.Retries()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "chathub_dispatch_rejected_total",
+			Help: "Updates that failed for good (a value the CRM refuses): answered, not retried, acknowledged.",
+		}, func() float64 { return float64(s.Rejected()) }),
 	)
 }
 

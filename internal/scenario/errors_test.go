@@ -404,6 +404,18 @@ x-e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]
 x-f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]
 steps: { a: { say: x, end: true } }
 `, []string{`t.yaml:1:1: the file has more than 200000 values once its aliases (*name) are expanded`}},
+		{"free text to capped columns", `id: x
+steps:
+  a: { say: "Город?", input: text, save: city, next: b }
+  b: { say: "Город?", buttons: [Москва], free_text: true, validate: { min_len: 2 }, save: city, next: c }
+  c: { say: "Имя?", input: text, validate: { max_len: 300 }, save: first_name, next: d }
+  d: { say: "Город?", input: text, validate: { max_len: 255 }, save: city, next: e }
+  e: { say: "Имя?", input: text, save: first_name, end: true }
+`, []string{
+			`t.yaml:3:42: step "a" saves free text to "city", an indexed field, without validate.max_len; set one (at most 255)`,
+			`t.yaml:4:91: step "b" saves free text to "city", an indexed field, without validate.max_len`,
+			`t.yaml:5:68: step "c" saves free text to "first_name", which takes at most 255 characters, but its validate.max_len is 300`,
+		}},
 		{"vars", "id: x\nvars: { name: \"Мир\", \"1bad\": 2 }\nsteps:\n  a: { say: x, end: true }\n",
 			[]string{`t.yaml:2:22: variable name "1bad" in vars: may hold only latin letters, digits and _`}},
 	}

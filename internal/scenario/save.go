@@ -146,6 +146,23 @@ func (c *compiler) checkField(b *stepBuild, n *yaml.Node, f crm.Field) {
 		c.errorf(n, "step %q saves %s to %q, which holds phone numbers in international format; use input: phone or input: contact", s.ID, answerNoun(s), f.Name)
 	case f.Format == "email" && s.Input != InputEmail:
 		c.errorf(n, "step %q saves %s to %q, which holds checked addresses; use input: email", s.ID, answerNoun(s), f.Name)
+	case f.Type == crm.TypeText && isTextual(s):
+		c.checkTextCap(s, n, f)
+	}
+}
+
+// checkTextCap bounds free text saved to a core text column: the column
+// takes at most f.MaxLen characters, and an indexed column (city) needs an
+// explicit validate.max_len so the author decides what a sane answer is
+// (the engine refuses longer answers either way).
+func (c *compiler) checkTextCap(s *Step, n *yaml.Node, f crm.Field) {
+	switch {
+	case s.Validate.MaxLen > f.MaxLen:
+		c.errorf(n, "step %q saves free text to %q, which takes at most %d characters, but its validate.max_len is %d; lower max_len to %d or less, or save to attributes.<key>",
+			s.ID, f.Name, f.MaxLen, s.Validate.MaxLen, f.MaxLen)
+	case f.Indexed && s.Validate.MaxLen == 0:
+		c.errorf(n, "step %q saves free text to %q, an indexed field, without validate.max_len; set one (at most %d), e.g. validate: { max_len: 100 }",
+			s.ID, f.Name, f.MaxLen)
 	}
 }
 

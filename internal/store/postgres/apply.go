@@ -64,12 +64,16 @@ func (s *Store) applyChanges(ctx context.Context, key messenger.ChatKey, ch *crm
 	}
 	p, err := s.newPlan(ch)
 	if err != nil {
-		return nil, err
+		// A change that does not validate never will: refused for good.
+		return nil, fmt.Errorf("%w: %w", crm.ErrRejected, err)
 	}
+	var c *crm.Client
 	if s.pg() {
-		return s.applyPostgres(ctx, key, p, full)
+		c, err = s.applyPostgres(ctx, key, p, full)
+	} else {
+		c, err = s.applySQLite(ctx, key, p)
 	}
-	return s.applySQLite(ctx, key, p)
+	return c, classify(err)
 }
 
 // checkKey rejects keys that cannot identify a client.

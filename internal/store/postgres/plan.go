@@ -116,7 +116,7 @@ func (s *Store) newPlan(ch *crm.Changes) (*plan, error) {
 		s.planProfile(p, ch.Profile)
 	}
 	if ch.Source != "" {
-		p.put("source", ch.Source, fillText("source"))
+		p.put("source", truncateText(ch.Source), fillText("source"))
 	}
 	if err := s.planSet(p, ch.Set); err != nil {
 		return nil, err
@@ -140,7 +140,7 @@ func (s *Store) planProfile(p *plan, pr *messenger.Profile) {
 		{"language", pr.Language}, {"city", pr.City},
 	} {
 		if f.val != "" {
-			p.put(f.col, f.val, fillText(f.col))
+			p.put(f.col, truncateText(f.val), fillText(f.col))
 		}
 	}
 	if g, _ := crm.LookupField("gender"); pr.Gender != "" && g.Allows(pr.Gender) {
@@ -150,6 +150,24 @@ func (s *Store) planProfile(p *plan, pr *messenger.Profile) {
 		p.put("birth_date", s.dateValue(bd), fillNull("birth_date"))
 		p.put("age", ageAt(bd, p.now), fillNull("age"))
 	}
+}
+
+// truncateText cuts a value the platform supplied (a profile name, a
+// deep-link source) to crm.MaxTextLen characters: what a client typed is
+// checked by the engine and refused when too long, but a platform's value
+// is stored as far as it fits rather than failing the client's update.
+func truncateText(s string) string {
+	if len(s) <= crm.MaxTextLen {
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == crm.MaxTextLen {
+			return s[:i]
+		}
+		n++
+	}
+	return s
 }
 
 // parseProfileBirthDate reads a platform birth date "D.M.YYYY" (VK omits
@@ -197,6 +215,9 @@ func (s *Store) planSet(p *plan, set []crm.FieldValue) error {
 		val, err := s.columnValue(f, fv.Value)
 		if err != nil {
 			return fmt.Errorf("set %s: %w", f.Name, err)
+		}
+		if problem := f.Check(fv.Value); problem != "" {
+			return fmt.Errorf("set %s: value %s", f.Name, problem)
 		}
 		p.put(f.Name, val, overwrite(f.Name))
 		if fv.Value != nil {
