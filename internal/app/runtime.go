@@ -131,6 +131,7 @@ func (r *Runtime) Start(ctx context.Context) error {
 			r.logger.Warn("scenario hot reload disabled", "err", err)
 		}
 	}
+	r.claimRestart(ctx)
 	if err := r.dispatcher.Start(ctx); err != nil {
 		return err
 	}

@@ -25,18 +25,26 @@ var ErrTurnLost = errors.New("redis store: the chat's turn expired before it was
 // reads the chat's state with it, which the handler is about to load.
 //
 //	KEYS[1] lock key, KEYS[2] handled marker of the update (the lock key when there is no update id), KEYS[3] state key
-//	ARGV[1] token, ARGV[2] TTL in ms, ARGV[3] "1" when KEYS[2] is a marker
+//	ARGV[1] token, ARGV[2] TTL in ms, ARGV[3] "1" when KEYS[2] is a marker,
+//	ARGV[4] the lock value of a holder known to have stopped ("" for none)
 //
 // It returns {1, rev, data, upd, out} when the turn is taken (the state's
 // fields, nil where absent), {0} when the update was already handled
-// (nothing is held) and {-1} when another holder has the chat.
+// (nothing is held) and {-1, holder's lock value} when another holder has
+// the chat. A lock whose value is exactly ARGV[4] is taken over: its holder
+// stopped (owner.go), and the compare on the value makes sure no live
+// holder took the chat in between.
 var enterScript = goredis.NewScript(`
 if ARGV[3] == '1' and redis.call('EXISTS', KEYS[2]) == 1 then return {0} end
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+local ok = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
+if not ok and ARGV[4] ~= '' and redis.call('GET', KEYS[1]) == ARGV[4] then
+  ok = redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+end
+if ok then
   local v = redis.call('HMGET', KEYS[3], 'rev', 'data', 'upd', 'out')
   return {1, v[1], v[2], v[3], v[4]}
 end
-return {-1}`)
+return {-1, redis.call('GET', KEYS[1])}`)
 
 // leaveScript ends a turn in one round trip.
 //
@@ -64,8 +72,10 @@ return 0`)
 // Enter takes the chat's turn for one update, so that across processes one
 // chat's updates are handled one at a time, and tells whether the update
 // (when updateID is not empty) was handled before. It waits, polling with a
-// backoff, while another holder has the chat, until ctx ends. The turn lasts
-// at most ttl (DefaultChatLockTTL when zero) if leave is never called.
+// backoff, while another live holder has the chat, until ctx ends; a turn
+// whose holder stopped (its liveness key is gone, see owner.go) is taken
+// over at once. The turn lasts at most ttl (DefaultChatLockTTL when zero)
+// if leave is never called.
 //
 // On a duplicate (dup true) nothing is held and leave is nil. Otherwise
 // leave must be called once: handled true marks the update handled for
@@ -82,10 +92,14 @@ func (s *Store) Enter(ctx context.Context, chat messenger.ChatKey, updateID stri
 	if ttl <= 0 {
 		ttl = DefaultChatLockTTL
 	}
+	if err := s.ensureLive(ctx); err != nil {
+		return nil, false, fmt.Errorf("redis store: enter chat %s: %w", chat, err)
+	}
 	token, err := lockToken()
 	if err != nil {
 		return nil, false, err
 	}
+	token = s.owners.instance + "/" + token
 	lock, marker, hasMarker := s.keys.lock(chat), s.keys.lock(chat), "0"
 	if err := s.finishUnfinished(ctx, lock); err != nil {
 		return nil, false, fmt.Errorf("redis store: enter chat %s: %w", chat, err)
@@ -93,9 +107,9 @@ func (s *Store) Enter(ctx context.Context, chat messenger.ChatKey, updateID stri
 	if updateID != "" {
 		marker, hasMarker = s.keys.update(chat, updateID), "1"
 	}
-	wait := time.Millisecond
+	wait, stopped := time.Millisecond, ""
 	for {
-		res, err := s.pipe.script(ctx, enterScript, []string{lock, marker, s.keys.state(chat)}, token, ttl.Milliseconds(), hasMarker).Slice()
+		res, err := s.pipe.script(ctx, enterScript, []string{lock, marker, s.keys.state(chat)}, token, ttl.Milliseconds(), hasMarker, stopped).Slice()
 		code := int64(-2)
 		if err == nil && len(res) > 0 {
 			code, _ = res[0].(int64)
@@ -116,6 +130,12 @@ func (s *Store) Enter(ctx context.Context, chat messenger.ChatKey, updateID stri
 		case code != -1:
 			return nil, false, fmt.Errorf("redis store: enter chat %s: unexpected answer %v", chat, res)
 		}
+		if stopped, err = s.stoppedHolder(ctx, res); err != nil {
+			return nil, false, fmt.Errorf("redis store: enter chat %s: %w", chat, err)
+		}
+		if stopped != "" {
+			continue // take it over at once
+		}
 		select {
 		case <-ctx.Done():
 			return nil, false, fmt.Errorf("redis store: enter chat %s: waiting for its turn: %w", chat, ctx.Err())
@@ -123,6 +143,20 @@ func (s *Store) Enter(ctx context.Context, chat messenger.ChatKey, updateID stri
 		}
 		wait = min(2*wait, 50*time.Millisecond)
 	}
+}
+
+// stoppedHolder returns the lock value of an enter answer {-1, value}
+// when its holder has stopped (so the turn can be taken over), else "".
+func (s *Store) stoppedHolder(ctx context.Context, res []any) (string, error) {
+	if len(res) < 2 {
+		return "", nil
+	}
+	value, _ := res[1].(string)
+	gone, err := s.holderGone(ctx, holderOf(value))
+	if err != nil || !gone {
+		return "", err
+	}
+	return value, nil
 }
 
 // turn is one held chat turn.

@@ -75,6 +75,12 @@ type Config struct {
 	// NoAutoPipeline turns auto-pipelining off: every command is its own
 	// round trip on the caller's goroutine and no flusher runs.
 	NoAutoPipeline bool
+	// LivenessTTL is how long this process's liveness key outlives its last
+	// refresh (default 10s, DefaultLivenessTTL; it is refreshed every third
+	// of it). A chat turn held by a process whose key expired (the process
+	// died) is taken at once instead of after the turn's TTL; see owner.go.
+	// At least 300ms.
+	LivenessTTL time.Duration
 }
 
 // withDefaults returns c with zero fields set to their defaults.
@@ -93,6 +99,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PipelineMaxBatch == 0 {
 		c.PipelineMaxBatch = DefaultPipelineMaxBatch
+	}
+	if c.LivenessTTL == 0 {
+		c.LivenessTTL = DefaultLivenessTTL
 	}
 	return c
 }
@@ -114,6 +123,9 @@ func (c Config) validate() error {
 	}
 	if c.PipelineFlushers < 0 {
 		return fmt.Errorf("redis store config: pipeline flushers %d must not be negative", c.PipelineFlushers)
+	}
+	if c.LivenessTTL < 300*time.Millisecond {
+		return fmt.Errorf("redis store config: liveness TTL %s must be at least 300ms", c.LivenessTTL)
 	}
 	if c.PipelineMaxBatch < 0 {
 		return fmt.Errorf("redis store config: pipeline max batch %d must not be negative", c.PipelineMaxBatch)
@@ -137,6 +149,9 @@ type Store struct {
 	// pipe sends the state and turn commands (auto-pipelined unless
 	// Config.NoAutoPipeline); the rate limits and the pacer use client.
 	pipe *autoPipeline
+	// owners is this Store's instance id and liveness, and what it knows of
+	// the holders of turns it waits for (owner.go).
+	owners *owners
 }
 
 var _ dialog.StateStore = (*Store)(nil)
@@ -153,17 +168,23 @@ func New(client goredis.UniversalClient, cfg Config) (*Store, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Store{client: client, cfg: cfg, keys: keys{prefix: cfg.Prefix}, pipe: newAutoPipeline(client, cfg)}, nil
+	o, err := newOwners(cfg.LivenessTTL)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{client: client, cfg: cfg, keys: keys{prefix: cfg.Prefix}, pipe: newAutoPipeline(client, cfg), owners: o}, nil
 }
 
 // Close ends the Store's auto-pipeline: the flushers (started by the first
 // command) send every command already queued and stop; later state and
-// turn commands fail with an error wrapping ErrClosed. Call it once nothing
+// turn commands fail with an error wrapping ErrClosed. It also deletes the
+// Store's liveness key and gives back its restart slot (owner.go). Call it once nothing
 // handles updates any more (after the dispatcher drained), before closing
 // the client. It does not close the client; it is safe to call more than
 // once and always returns nil.
 func (s *Store) Close() error {
 	s.pipe.close()
+	s.stopLiveness()
 	return nil
 }
 

@@ -414,7 +414,7 @@ func TestConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Prefix: "chathub", StateTTL: 30 * 24 * time.Hour, DedupeTTL: 48 * time.Hour, PipelineFlushers: 4, PipelineMaxBatch: 64}
+	want := Config{Prefix: "chathub", StateTTL: 30 * 24 * time.Hour, DedupeTTL: 48 * time.Hour, PipelineFlushers: 4, PipelineMaxBatch: 64, LivenessTTL: 10 * time.Second}
 	if got := s.Config(); got != want {
 		t.Fatalf("defaults = %+v; want %+v", got, want)
 	}
