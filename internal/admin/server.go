@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -78,12 +79,15 @@ type Server struct {
 	srv  *http.Server
 	ln   net.Listener
 	done chan error
+
+	mu      sync.Mutex
+	failing map[string]bool // readiness checks failing at the last /readyz
 }
 
 // New returns a Server with /healthz, /readyz and /metrics routed.
 func New(cfg Config) *Server {
 	cfg.setDefaults()
-	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), failing: map[string]bool{}}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	s.mux.HandleFunc("GET /readyz", s.ready)
 	if cfg.Gatherer != nil {
@@ -130,15 +134,31 @@ func (s *Server) Stop(ctx context.Context) error {
 	return err
 }
 
+// logCheck logs a readiness check when it starts failing and when it
+// passes again, not at every probe of an outage.
+func (s *Server) logCheck(name string, err error) {
+	s.mu.Lock()
+	was := s.failing[name]
+	s.failing[name] = err != nil
+	s.mu.Unlock()
+	switch {
+	case err != nil && !was:
+		s.cfg.Logger.Warn("readiness check failed", "check", name, "err", err)
+	case err == nil && was:
+		s.cfg.Logger.Info("readiness check passes again", "check", name)
+	}
+}
+
 // ready pings every check; 503 with the failing names when any fails.
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	failed := map[string]string{}
 	for name, c := range s.cfg.Checks {
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.CheckTimeout)
-		if err := c.Ping(ctx); err != nil {
+		err := c.Ping(ctx)
+		if err != nil {
 			failed[name] = "unreachable"
-			s.cfg.Logger.Warn("readiness check failed", "check", name, "err", err)
 		}
+		s.logCheck(name, err)
 		cancel()
 	}
 	var bots []BotStatus

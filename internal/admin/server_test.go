@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -75,3 +76,72 @@ func TestProbes(t *testing.T) {
 		})
 	}
 }
+
+// switchPinger fails while err is set.
+type switchPinger struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (p *switchPinger) Ping(context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}
+
+func (p *switchPinger) set(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.err = err
+}
+
+// TestReadinessLoggedAtChanges: an outage seen by many /readyz probes is
+// one warning when the check starts failing and one line when it passes
+// again.
+func TestReadinessLoggedAtChanges(t *testing.T) {
+	t.Parallel()
+	var logs strings.Builder
+	var mu sync.Mutex
+	redis := &switchPinger{}
+	s := New(Config{Addr: "127.0.0.1:0", Checks: map[string]Pinger{"redis": redis},
+		Logger: slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return logs.Write(p)
+		}), nil))})
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop(context.Background())
+	probe := func(want int) {
+		t.Helper()
+		resp, err := http.Get("http://" + s.Addr() + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("/readyz = %d, want %d", resp.StatusCode, want)
+		}
+	}
+	probe(200)
+	redis.set(errors.New("connection refused"))
+	for range 5 {
+		probe(503)
+	}
+	redis.set(nil)
+	probe(200)
+	probe(200)
+	mu.Lock()
+	defer mu.Unlock()
+	if n := strings.Count(logs.String(), "readiness check failed"); n != 1 {
+		t.Errorf("%d failure lines for one outage:\n%s", n, logs.String())
+	}
+	if n := strings.Count(logs.String(), "readiness check passes again"); n != 1 {
+		t.Errorf("%d recovery lines:\n%s", n, logs.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

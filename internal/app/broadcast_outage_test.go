@@ -67,13 +67,16 @@ func TestRunPostgresOutageLoggedOnce(t *testing.T) {
 	t.Parallel()
 	e := newCastEnv(t, nil)
 	db := proxyDatabase(t, &e.cfg)
-	e.start(t)
+	rt := e.start(t)
 	const n = 5
 	e.seed(t, n)
 	time.Sleep(time.Second) // the supervisor's first ticks
 	atCut := len(e.logs.String())
 
 	db.Cut()
+	eventually(t, "/metrics shows PostgreSQL down", func() bool {
+		return strings.Contains(getBody(t, "http://"+rt.Addr()+"/metrics"), `chathub_dependency_up{dependency="PostgreSQL"} 0`)
+	})
 	time.Sleep(3 * time.Second)
 	db.Restore()
 	if n := strings.Count(e.logs.String()[atCut:], `"level":"ERROR","msg":"SQL failed"`); n > 0 {
@@ -83,6 +86,9 @@ func TestRunPostgresOutageLoggedOnce(t *testing.T) {
 		return strings.Contains(e.logs.String()[atCut:], `"msg":"PostgreSQL recovered"`)
 	})
 	checkOutageLogs(t, e.logs.String()[atCut:], "PostgreSQL", 0)
+	if m := getBody(t, "http://"+rt.Addr()+"/metrics"); !strings.Contains(m, `chathub_dependency_up{dependency="PostgreSQL"} 1`) {
+		t.Errorf("/metrics does not show PostgreSQL up after the recovery")
+	}
 
 	c := e.launch(t, "Новости недели")
 	if st := e.waitState(t, c.ID, broadcast.Done); st.Sent != n {

@@ -24,6 +24,13 @@ func (in *intake) stop(err error) {
 	in.stopped = err
 }
 
+// hasStopped reports whether polling ended for good.
+func (in *intake) hasStopped() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.stopped != nil
+}
+
 // status is the bot's /readyz entry.
 func (in *intake) status() admin.BotStatus {
 	in.mu.Lock()

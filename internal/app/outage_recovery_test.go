@@ -230,6 +230,8 @@ func checkOutageLogs(t *testing.T, logs, name string, maxOthers int) {
 			others = append(others, sc.Text())
 		}
 	}
+	t.Logf("logged from the cut on: %d %q, %d %q, %d other warnings and errors",
+		counts[name+" unreachable"], name+" unreachable", counts[name+" recovered"], name+" recovered", len(others))
 	for _, msg := range []string{name + " unreachable", name + " recovered"} {
 		if counts[msg] != 1 {
 			t.Errorf("%d %q lines, want 1", counts[msg], msg)

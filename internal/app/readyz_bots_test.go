@@ -97,6 +97,19 @@ func TestReadyzReportsEachBot(t *testing.T) {
 			if last.Checks["postgres"] != "ok" || last.Checks["redis"] != "ok" {
 				t.Errorf("store checks = %v", last.Checks)
 			}
+			stopped := "0"
+			if tt.stopped {
+				stopped = "1"
+			}
+			metrics := getBody(t, "http://"+addr+"/metrics")
+			for _, want := range []string{
+				`chathub_bot_intake_stopped{bot="default",platform="` + tt.platform + `"} ` + stopped,
+				`chathub_dependency_up{dependency="PostgreSQL"} 1`, `chathub_dependency_up{dependency="Redis"} 1`,
+			} {
+				if !strings.Contains(metrics, want) {
+					t.Errorf("/metrics lacks %s", want)
+				}
+			}
 			resp, err := http.Get("http://" + addr + "/healthz")
 			if err != nil {
 				t.Fatal(err)
@@ -161,4 +174,18 @@ func getReadyz(t *testing.T, addr string) readyzBody {
 	}
 	body.status, body.raw = resp.StatusCode, sb.String()
 	return body
+}
+
+func getBody(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -91,7 +91,12 @@ func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logg
 		return nil, err
 	}
 	for _, b := range bots {
-		r.intakes = append(r.intakes, &intake{bot: b})
+		in := &intake{bot: b}
+		r.intakes = append(r.intakes, in)
+		r.metrics.WatchBot(b.Platform, displayName(b.Name), in.hasStopped)
+	}
+	for _, d := range stores.Health {
+		r.metrics.WatchDependencies(d)
 	}
 	r.server = admin.New(admin.Config{
 		Addr: cfg.HTTPAddr, Gatherer: r.metrics.Registry, Logger: logger,

@@ -153,3 +153,46 @@ func eventually(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestOutageEndingBetweenAttempts: an update whose attempt failed during an
+// outage and whose last attempt failed just after the recovery still fails
+// as an outage, with the recovery channel already closed, so the adapter
+// delivers it again at once instead of after its (possibly long) backoff.
+func TestOutageEndingBetweenAttempts(t *testing.T) {
+	t.Parallel()
+	svc := &fakeOutages{}
+	svc.down()
+	var calls atomic.Int64
+	h := HandlerFunc(func(context.Context, *messenger.Update) error {
+		if calls.Add(1) == 1 {
+			return errors.New("connection refused")
+		}
+		return errors.New("connection reset") // the service answered the probe since
+	})
+	recoverOnRetry := &recoveringOutages{fakeOutages: svc}
+	d := start(t, Config{Handler: h, Outages: recoverOnRetry, MaxAttempts: 2, RetryBackoff: time.Millisecond})
+	err := d.Deliver(context.Background(), []*messenger.Update{upd("1", "u1")})
+	rec := messenger.Recovery(err)
+	if rec == nil {
+		t.Fatalf("Deliver = %v, want an OutageError", err)
+	}
+	select {
+	case <-rec:
+	default:
+		t.Fatal("the recovery channel is open though the service is back")
+	}
+}
+
+// recoveringOutages reports the outage once, then the service is back.
+type recoveringOutages struct {
+	*fakeOutages
+	asked atomic.Int64
+}
+
+func (r *recoveringOutages) Outage(ctx context.Context) <-chan struct{} {
+	ch := r.fakeOutages.Outage(ctx)
+	if r.asked.Add(1) == 1 {
+		r.up()
+	}
+	return ch
+}

@@ -120,11 +120,14 @@ func (d *Dispatcher) logFinal(j job, out outcome, err error) {
 
 // retry runs fn up to MaxAttempts times with exponential backoff; a
 // cancelled dispatcher ends it early. During an outage of a backing service
-// (Config.Outages) the wait ends when the service answers again, and the
-// last error is an *messenger.OutageError.
+// (Config.Outages) the wait ends when the service answers again, and when
+// an attempt failed during an outage the last error is an
+// *messenger.OutageError (its channel already closed if the service came
+// back meanwhile, so the adapter delivers again at once).
 func (d *Dispatcher) retry(j job, fn func(ctx context.Context) error) error {
 	backoff := d.cfg.RetryBackoff
 	var err error
+	var outage <-chan struct{} // the last outage an attempt failed in
 	for attempt := 1; ; attempt++ {
 		ctx, cancel := context.WithTimeout(d.baseCtx, d.cfg.HandleTimeout)
 		err = fn(ctx)
@@ -133,9 +136,12 @@ func (d *Dispatcher) retry(j job, fn func(ctx context.Context) error) error {
 			return nil
 		}
 		recovered := d.outage()
+		if recovered != nil {
+			outage = recovered
+		}
 		if attempt >= d.cfg.MaxAttempts {
-			if recovered != nil {
-				return &messenger.OutageError{Recovered: recovered, Err: err}
+			if outage != nil {
+				return &messenger.OutageError{Recovered: outage, Err: err}
 			}
 			return err
 		}

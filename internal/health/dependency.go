@@ -3,8 +3,8 @@
 // left as soon as the service answers again.
 //
 // A Dependency is checked by whoever sees a failure (Check): the check is
-// one probe (PING, SELECT 1) shared by every caller asking at the same time.
-// When the probe fails the Dependency is down: it logs one "<name>
+// one probe (a ping of the database or Redis) shared by every caller asking
+// at the same time. When the probe fails the Dependency is down: it logs one "<name>
 // unreachable" line and probes every ProbeInterval until an answer, then
 // logs one "<name> recovered" line with how long the outage lasted and
 // closes the channel its callers wait on (Outage), so that retries held

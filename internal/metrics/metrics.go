@@ -111,6 +111,48 @@ func (m *Metrics) WatchDispatcher(s *dispatch.Stats) {
 	)
 }
 
+// Dependency is a backing service whose reachability is exported
+// (health.Dependency implements it).
+type Dependency interface {
+	// Name is the service's name, e.g. "PostgreSQL".
+	Name() string
+	// Down reports whether the service is known to be down.
+	Down() bool
+}
+
+// WatchDependencies exports chathub_dependency_up{dependency}: 0 while the
+// service is known to be down (between its "unreachable" and "recovered"
+// log lines), else 1.
+func (m *Metrics) WatchDependencies(deps ...Dependency) {
+	for _, d := range deps {
+		m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "chathub_dependency_up",
+			Help:        "1 while the backing service answers, 0 while it is known to be down.",
+			ConstLabels: prometheus.Labels{"dependency": d.Name()},
+		}, func() float64 {
+			if d.Down() {
+				return 0
+			}
+			return 1
+		}))
+	}
+}
+
+// WatchBot exports chathub_bot_intake_stopped{platform, bot}: 1 once the
+// bot's intake has stopped for good (a refused token, a conflict), else 0.
+func (m *Metrics) WatchBot(platform messenger.Platform, bot string, stopped func() bool) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name:        "chathub_bot_intake_stopped",
+		Help:        "1 once the bot's intake has stopped for good (token refused, conflict), else 0.",
+		ConstLabels: prometheus.Labels{"platform": string(platform), "bot": bot},
+	}, func() float64 {
+		if stopped() {
+			return 1
+		}
+		return 0
+	}))
+}
+
 // Sender wraps s so every send is counted by result.
 func (m *Metrics) Sender(platform messenger.Platform, s messenger.Sender) messenger.Sender {
 	return &countingSender{next: s, platform: string(platform), sends: m.sends}
