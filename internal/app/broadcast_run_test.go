@@ -100,3 +100,22 @@ func TestRunStopDrainsBroadcast(t *testing.T) {
 	e.exactlyOnce(t, n)
 	t.Logf("%d sent before the stop, %d after the restart", sent, n-sent)
 }
+
+// TestRunFinishesWithTerminalClients: a segment that also holds clients of
+// `chathub chat` (platform terminal, no bot reaches them) is sent to the
+// others and finishes; the terminal rows end skipped (no_channel).
+func TestRunFinishesWithTerminalClients(t *testing.T) {
+	t.Parallel()
+	e := newCastEnv(t, nil)
+	e.start(t)
+	const n = 5
+	e.seed(t, n)
+	e.exec(t, `INSERT INTO clients (platform, platform_user_id, first_name, subscribed, created_at, updated_at)
+		VALUES ('terminal', 'local', 'Консоль', TRUE, now(), now())`)
+	c := e.launch(t, "Новости недели")
+	st := e.waitState(t, c.ID, broadcast.Done)
+	if st.Sent != n || st.Skipped != 1 || st.SkippedByReason[broadcast.ReasonNoChannel] != 1 {
+		t.Fatalf("stats %+v, want %d sent and the terminal client skipped no_channel", st, n)
+	}
+	e.exactlyOnce(t, n)
+}

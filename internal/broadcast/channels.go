@@ -49,12 +49,12 @@ func (w *Workers) register(ctx context.Context) {
 
 // liveChannels returns the channels of this process and those some process
 // registered within the TTL, or ok false while this process is too young to
-// know them all.
-func (w *Workers) liveChannels(ctx context.Context) (live []ChannelKey, ok bool) {
+// know them all, or when nothing needs them (need false).
+func (w *Workers) liveChannels(ctx context.Context, need bool) (live []ChannelKey, ok bool) {
 	if w.sweep.started.IsZero() {
 		w.sweep.started = time.Now()
 	}
-	if time.Since(w.sweep.started) < w.sweepEvery() {
+	if !need || time.Since(w.sweep.started) < w.sweepEvery() {
 		return nil, false
 	}
 	live = slices.Clone(w.sweep.own)

@@ -305,13 +305,13 @@ func (w *Workers) supervise(ctx context.Context) {
 
 func (w *Workers) tick(ctx context.Context) {
 	now := w.svc.cfg.Now().UTC()
-	w.register(ctx)
 	due, err := w.svc.cfg.Campaigns.DueCampaigns(ctx, now)
 	if err != nil {
 		w.logFailure(ctx, "broadcast: list due campaigns", "err", err)
 		return
 	}
-	live, sweep := w.liveChannels(ctx)
+	w.register(ctx)
+	live, sweep := w.liveChannels(ctx, len(due) > 0)
 	running := make([]Campaign, 0, len(due))
 	for _, c := range due {
 		switch {
