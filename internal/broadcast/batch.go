@@ -24,6 +24,13 @@ type lease struct {
 // sendable reports whether a send may still start: up to half the lease.
 func (l lease) sendable() bool { return time.Since(l.start) < l.length/2 }
 
+// sendBy is when the last send may start (or its budget wait end): half
+// the lease.
+func (l lease) sendBy() time.Time { return l.start.Add(l.length / 2) }
+
+// errSendWindow is the cause of a budget wait ended by sendBy.
+var errSendWindow = errors.New("broadcast: the lease's send window is over")
+
 // sendDeadline is when a send still running is cut short: at 3/4 of the
 // lease, leaving a quarter of it to record the outcome.
 func (l lease) sendDeadline() time.Time { return l.start.Add(l.length * 3 / 4) }
@@ -220,9 +227,9 @@ func (w *Workers) release(ctx context.Context, c *Campaign, items []item, rec *r
 }
 
 // sendEach sends items one by one through the chat's and the bot's
-// budgets, within the lease: no send starts after half of it (a budget wait
-// can take that long when the bot's budget is shared), and a send still
-// running at 3/4 of it is cut short.
+// budgets, within the lease: no budget wait goes on, and no send starts,
+// after half of it (a budget wait can take that long when the bot's budget
+// is shared), and a send still running at 3/4 of it is cut short.
 func (w *Workers) sendEach(ctx context.Context, c *Campaign, ch *Channel, items []item, rec *recorder, l lease) error {
 	for i, it := range items {
 		if w.stopped() || ctx.Err() != nil || !l.sendable() {
@@ -231,19 +238,19 @@ func (w *Workers) sendEach(ctx context.Context, c *Campaign, ch *Channel, items 
 		// The chat's slot is taken once the bot's budget granted the send,
 		// so the spacing the chat sees is the pacer's, not shortened by a
 		// budget wait between the two.
-		err := w.waitBudget(ctx, ch)
+		granted, err := w.waitBudget(ctx, ch, l)
 		open := false
-		if err == nil {
+		if err == nil && granted {
 			open, err = w.chatOpen(ctx, c, ch, it, rec)
 		}
 		if err != nil {
 			return w.pause(ctx, c, items[i:], rec, err)
 		}
+		if !granted {
+			return w.release(ctx, c, items[i:], rec, time.Time{})
+		}
 		if !open {
 			continue
-		}
-		if !l.sendable() {
-			return w.release(ctx, c, items[i:], rec, time.Time{})
 		}
 		sctx, cancel := context.WithDeadline(messenger.WithIdempotencyKey(ctx, deliveryKey(c.ID, it.row.ClientID)), l.sendDeadline())
 		sent, err := ch.Sender.Send(sctx, buildMessage(c, it.chat, it.text))
@@ -280,12 +287,23 @@ func (w *Workers) chatOpen(ctx context.Context, c *Campaign, ch *Channel, it ite
 	return false, w.release(ctx, c, []item{it}, rec, w.svc.cfg.Now().Add(retry))
 }
 
-// waitBudget takes one unit of the bot's budget.
-func (w *Workers) waitBudget(ctx context.Context, ch *Channel) error {
+// waitBudget takes one unit of the bot's budget for a send under l; it
+// gives up, with nothing granted, when l's send window closes first. A
+// unit granted is never dropped: the send it was granted for goes out,
+// though the window may close while the chat's slot is taken. (Waits that
+// ran past the window and then dropped their unit cost a 1s lease more than
+// half of a 30/s budget: with 8 workers on it each waits ~0.27s a unit.)
+func (w *Workers) waitBudget(ctx context.Context, ch *Channel, l lease) (granted bool, err error) {
 	if ch.Limiter == nil {
-		return nil
+		return l.sendable(), nil
 	}
-	return ch.Limiter.Wait(ctx, 1)
+	wctx, cancel := context.WithDeadlineCause(ctx, l.sendBy(), errSendWindow)
+	defer cancel()
+	err = ch.Limiter.Wait(wctx, 1)
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(wctx), errSendWindow) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // sendBatches sends items in groups of the same text, up to BatchChats each.
@@ -322,10 +340,11 @@ func (w *Workers) sendBatches(ctx context.Context, c *Campaign, ch *Channel, ite
 // sendGroup sends one text to the chats of g in one request, if the lease
 // still allows a send once the bot's budget granted it.
 func (w *Workers) sendGroup(ctx context.Context, c *Campaign, ch *Channel, g []item, rec *recorder, l lease) error {
-	if err := w.waitBudget(ctx, ch); err != nil {
+	granted, err := w.waitBudget(ctx, ch, l)
+	if err != nil {
 		return w.pause(ctx, c, g, rec, err)
 	}
-	if !l.sendable() {
+	if !granted {
 		return w.release(ctx, c, g, rec, time.Time{})
 	}
 	chats := make([]messenger.ChatKey, len(g))

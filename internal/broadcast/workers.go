@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"strconv"
 	"sync"
@@ -67,14 +68,18 @@ type WorkersConfig struct {
 	Workers int
 	// ClaimSize is how many rows one claim takes. Default 200; with a bot
 	// Limiter it is capped at about one second of that budget's sends, so
-	// the recipient state read at claim time is at most ~1s old when sent.
+	// the recipient state read at claim time is at most ~1s old when sent,
+	// and at one worker's share of the sends in half a Lease (see
+	// leaseShare), so a short lease does not claim rows only to hand most
+	// of them back.
 	ClaimSize int
 	// RateHint is the bot budget's rate per second used for that cap; 0: none.
 	RateHint int
 	// Lease: a claim older than this belongs to a dead process and is taken
-	// over. Default 2m. Counted from just before the claim, a worker starts
-	// no send after Lease/2, cuts a send still running at 3/4 of it, and
-	// hands back what it has not sent.
+	// over. Default 2m, at least 1s. Counted from just before the claim, a
+	// worker waits on the bot's budget and starts sends until Lease/2, cuts
+	// a send still running at 3/4 of it, and hands back what it has not
+	// sent. A short lease costs more claims, not throughput.
 	Lease time.Duration
 	// PollInterval is how often idle workers look for work and how often
 	// campaigns are started, filled and finished. Default 500ms.
@@ -131,10 +136,13 @@ func (c WorkersConfig) withDefaults() (WorkersConfig, error) {
 	for i := range c.Channels {
 		ch := &c.Channels[i]
 		def(&ch.BatchChats, DefaultBatchChats)
-		if ch.RateHint > 0 {
-			ch.claimSize = min(c.ClaimSize, ch.RateHint)
-		} else {
-			ch.claimSize = c.ClaimSize
+		rate := ch.RateHint
+		if rate == 0 {
+			rate = c.RateHint
+		}
+		ch.claimSize = c.ClaimSize
+		if rate > 0 {
+			ch.claimSize = min(c.ClaimSize, rate, leaseShare(rate, c.Lease, c.Workers))
 		}
 	}
 	if c.ID == "" {
@@ -145,6 +153,15 @@ func (c WorkersConfig) withDefaults() (WorkersConfig, error) {
 		c.Logger = c.Service.log
 	}
 	return c, c.validate()
+}
+
+// leaseShare is how many sends one of workers gets from a budget of rate
+// per second, all of them waiting on it, in the first half of lease (when
+// sends may start), rounded up: a claim of more would mostly be handed
+// back unsent and claimed again (a 1s lease, 8 workers and 30/s: 2 rows).
+func leaseShare(rate int, lease time.Duration, workers int) int {
+	share := math.Ceil(float64(rate) * (lease / 2).Seconds() / float64(max(workers, 1)))
+	return int(max(min(share, float64(rate)), 1))
 }
 
 func (c WorkersConfig) validate() error {

@@ -30,8 +30,10 @@ type Broadcast struct {
 	DefaultTimezone string
 	// Lease (BROADCAST_LEASE, Go duration, 1s..1h) is how long a claimed
 	// ledger row belongs to the process that claimed it: a process that dies
-	// mid-send leaves its rows to be taken over after it, and a worker stops
-	// sending a claimed batch at half of it. Default 2m.
+	// mid-send leaves its rows to be taken over after it, and a worker waits
+	// on the bot's budget and starts sends in the first half of it only
+	// (claiming no more than its share of that half's sends, so any lease in
+	// range keeps the budget's rate). Default 2m.
 	Lease time.Duration
 }
 
