@@ -138,4 +138,3 @@ func runeOffsetToByte(s string, n int) int {
 	}
 	return -1
 }
-
