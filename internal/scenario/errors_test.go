@@ -315,7 +315,7 @@ steps:
 steps:
   a: { say: "1", next: b }
   b: { say: "2", next: c }
-  c: { say: "3", next: [ { if: "vars.x == 1", goto: a }, { goto: d } ] }
+  c: { say: "3", next: [ { if: "client.age == 1", goto: a }, { goto: d } ] }
   d: { say: "4", next: d }
 `, []string{
 			`t.yaml:3:3: steps "a", "b", "c" ask nothing and lead to each other in a loop, so the bot would send messages forever`,

@@ -62,6 +62,8 @@ type compiler struct {
 	refs []stepRef
 	// texts are the templates to try against sample data.
 	texts []textRef
+	// conds are the conditions whose names to check.
+	conds []condRef
 }
 
 // stepRef is a reference to a step (start, next, goto, a button's next).

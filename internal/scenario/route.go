@@ -86,6 +86,7 @@ func (c *compiler) branch(b *stepBuild, item *yaml.Node, f fieldSet, where strin
 		return nil
 	}
 	br.Goto = target
+	c.conds = append(c.conds, condRef{node: cn, src: src, where: where})
 	return br
 }
 

@@ -60,12 +60,13 @@ func unsupportedAction(t *Text) string {
 // checkTexts renders every template against sample data, reporting those
 // that fail whatever the answer is (a wrong function call, a bad field).
 func (c *compiler) checkTexts() {
+	scope := c.nameScope()
+	c.checkConditionNames(scope)
 	if len(c.texts) == 0 {
 		return
 	}
 	client, vars := c.sampleClient(), c.sampleVars()
 	answers := []any{"Анна", float64(30), []string{"Фитнес"}, nil}
-	scope := c.nameScope()
 	for _, r := range c.texts {
 		if !c.checkNames(r, scope) {
 			continue

@@ -51,7 +51,24 @@ func (p orPred) eval(e *env) bool {
 	return false
 }
 
+// maxFlatTerms bounds the terms of one flat AND/OR chain in SQL.
+const maxFlatTerms = 64
+
+// joinSQL writes ps joined by op. SQLite parses a chain of one operator
+// one tree level per term and refuses more than 1000 levels, so a longer
+// list (a chain of saved segments of hundreds of terms each) is split in
+// balanced halves: the same condition, as AND and OR are associative and
+// no part is ever NULL, at a depth that grows with the log of its length.
 func joinSQL(w *sqlWriter, ps []pred, op string) {
+	if len(ps) > maxFlatTerms {
+		mid := len(ps) / 2
+		w.str("(")
+		joinSQL(w, ps[:mid], op)
+		w.str(op)
+		joinSQL(w, ps[mid:], op)
+		w.str(")")
+		return
+	}
 	w.str("(")
 	for i, q := range ps {
 		if i > 0 {

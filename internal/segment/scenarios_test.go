@@ -194,8 +194,17 @@ func TestLongChains(t *testing.T) {
 				t.Errorf("top-level terms = %d, want %d", got, tt.terms)
 			}
 			for _, d := range []Dialect{Postgres, SQLite} {
-				if _, err := s.SQL(d); err != nil {
+				w, err := s.SQL(d)
+				if err != nil {
 					t.Fatal(err)
+				}
+				// Long lists are split in balanced halves: SQLite parses a
+				// chain one level per term and refuses 1000 levels.
+				if n := longestChain(w.SQL); n >= 64 {
+					t.Errorf("%s SQL chains %d operators in one parenthesis", d, n)
+				}
+				if got := strings.Count(w.SQL, "?"); got != len(w.Args) {
+					t.Errorf("%s: %d placeholders for %d args", d, got, len(w.Args))
 				}
 			}
 		})
@@ -203,5 +212,49 @@ func TestLongChains(t *testing.T) {
 	deep := strings.Repeat("age > 1 and (age < 9 or (", 17) + "subscribed" + strings.Repeat("))", 17)
 	if _, err := Compile(deep); err == nil || !strings.Contains(err.Error(), "nested too deeply") {
 		t.Errorf("34 levels of and/or alternating: %v, want nested too deeply", err)
+	}
+}
+
+// longestChain is the most AND/OR operators sql chains inside one pair
+// of parentheses.
+func longestChain(sql string) int {
+	counts, top := []int{0}, 0
+	for i := 0; i < len(sql); i++ {
+		switch {
+		case sql[i] == '(':
+			counts = append(counts, 0)
+		case sql[i] == ')':
+			counts = counts[:len(counts)-1]
+		case strings.HasPrefix(sql[i:], " OR "), strings.HasPrefix(sql[i:], " AND "):
+			counts[len(counts)-1]++
+			top = max(top, counts[len(counts)-1])
+		}
+	}
+	return top
+}
+
+// TestLongListSQLMeansTheSame checks that a list split for SQL keeps every
+// term in order: the arguments are the values as written.
+func TestLongListSQLMeansTheSame(t *testing.T) {
+	t.Parallel()
+	terms := make([]string, 300)
+	want := make([]any, 300)
+	for i := range terms {
+		terms[i] = "age == " + strconv.Itoa(i)
+		want[i] = int64(i)
+	}
+	s, err := Compile(strings.Join(terms, " or "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.SQL(Postgres)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(w.Args, want) {
+		t.Errorf("args = %v", w.Args)
+	}
+	if strings.Count(w.SQL, " OR ") != 299 || strings.Contains(w.SQL, " AND (") {
+		t.Errorf("SQL = %s", w.SQL)
 	}
 }
