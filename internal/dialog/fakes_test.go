@@ -94,6 +94,10 @@ func (m *memClients) RecordChanges(_ context.Context, key messenger.ChatKey, ch 
 		return m.fail
 	}
 	m.updates = append(m.updates, ch.UpdateID)
+	if ch.Forget {
+		delete(m.clients, key)
+		return nil
+	}
 	c, ok := m.clients[key]
 	if !ok {
 		c = &crm.Client{Platform: key.Platform, PlatformUserID: key.ID, Attributes: map[string]any{}}

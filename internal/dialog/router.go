@@ -14,6 +14,12 @@ const (
 	// UnsubscribeValue is the value of a broadcast's «Отписаться» button:
 	// handled as /stop.
 	UnsubscribeValue = "cmd:stop"
+	// ForgetValue is the value of a button (a scenario's «Удалить мои
+	// данные») handled as /forget: it asks to confirm the deletion.
+	ForgetValue = "cmd:forget"
+	// forgetYes and forgetNo answer the /forget confirmation.
+	forgetYes = "cmd:forget:yes"
+	forgetNo  = "cmd:forget:no"
 	// scenarioValuePrefix + a scenario id starts that scenario.
 	scenarioValuePrefix = "cmd:scenario:"
 )
@@ -81,8 +87,7 @@ func (h *Handler) command(cmd, arg string, st *State, t *Turn, res *Result) {
 	var g *scenario.Graph
 	switch cmd {
 	case "stop":
-		res.Changes.Unsubscribe = true
-		h.reply(t, res, tx.Unsubscribed)
+		h.stop(t, res)
 		return
 	case "start":
 		if arg != "" {
@@ -108,17 +113,69 @@ func (h *Handler) command(cmd, arg string, st *State, t *Turn, res *Result) {
 	case cmd == "profile":
 		res.State = *st
 		h.reply(t, res, ProfileText(t.client(res), tx))
+	case cmd == "forget":
+		h.askForget(st, t, res)
 	default:
 		res.State = *st
 		h.reply(t, res, tx.UnknownCommand)
 	}
 }
 
-// buttonCommand handles the button values of UnsubscribeValue and
-// ScenarioValue; it reports whether value was one.
+// stop unsubscribes a subscribed client; to anyone else it says truthfully
+// that they were not subscribed (nothing is recorded). The conversation ends.
+func (h *Handler) stop(t *Turn, res *Result) {
+	tx := h.cfg.Engine.Texts()
+	cl := t.client(res)
+	switch {
+	case cl != nil && cl.Subscribed:
+		res.Changes.Unsubscribe = true
+		h.reply(t, res, tx.Unsubscribed)
+	case cl != nil && cl.UnsubscribedAt != nil:
+		h.reply(t, res, tx.AlreadyUnsubscribed)
+	default:
+		h.reply(t, res, tx.NotSubscribed)
+	}
+}
+
+// askForget asks to confirm the deletion of the client's data, keeping the
+// conversation's place.
+func (h *Handler) askForget(st *State, t *Turn, res *Result) {
+	tx := h.cfg.Engine.Texts()
+	res.State = *st
+	if t.client(res) == nil {
+		h.reply(t, res, tx.NothingToForget)
+		return
+	}
+	res.Replies = append(res.Replies, messenger.OutMessage{Chat: t.Chat, Text: tx.ForgetConfirm,
+		Keyboard: &messenger.Keyboard{Kind: messenger.Inline, Rows: [][]messenger.Button{{
+			{Text: tx.ForgetYes, Value: forgetYes}, {Text: tx.ForgetNo, Value: forgetNo},
+		}}}})
+}
+
+// forget deletes the client's CRM record (crm.Changes.Forget) and ends the
+// conversation, whose state is deleted with the next save.
+func (h *Handler) forget(t *Turn, res *Result) {
+	res.State = State{}
+	res.Changes.Forget = true
+	h.reply(t, res, h.cfg.Engine.Texts().Forgotten)
+}
+
+// buttonCommand handles the button values of UnsubscribeValue, ForgetValue
+// (and its confirmation) and ScenarioValue; it reports whether value was one.
 func (h *Handler) buttonCommand(value string, st *State, t *Turn, res *Result) bool {
-	if value == UnsubscribeValue {
+	switch value {
+	case UnsubscribeValue:
 		h.command("stop", "", st, t, res)
+		return true
+	case ForgetValue:
+		h.askForget(st, t, res)
+		return true
+	case forgetYes:
+		h.forget(t, res)
+		return true
+	case forgetNo:
+		res.State = *st
+		h.reply(t, res, h.cfg.Engine.Texts().ForgetCancelled)
 		return true
 	}
 	id, ok := strings.CutPrefix(value, scenarioValuePrefix)
