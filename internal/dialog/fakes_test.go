@@ -155,6 +155,14 @@ type memCatalog struct{ graphs map[string]*scenario.Graph }
 
 func (m *memCatalog) Get(id string) (*scenario.Graph, bool) { g, ok := m.graphs[id]; return g, ok }
 
+func (m *memCatalog) All() []*scenario.Graph {
+	out := make([]*scenario.Graph, 0, len(m.graphs))
+	for _, id := range slices.Sorted(maps.Keys(m.graphs)) {
+		out = append(out, m.graphs[id])
+	}
+	return out
+}
+
 func (m *memCatalog) Version(_ context.Context, id, version string) (*scenario.Graph, error) {
 	if g, ok := m.graphs[id]; ok && g.Version == version {
 		return g, nil

@@ -35,6 +35,9 @@ type Texts struct {
 	Help string
 	// HelpScenarios heads the list of scenario commands in /help.
 	HelpScenarios string
+	// Resumed (%s: the scenario's title) precedes the question of a
+	// questionnaire resumed after another scenario it was interrupted for.
+	Resumed string
 	// HandoffAccepted confirms /manager (a request to talk to a person).
 	HandoffAccepted string
 	// ContactButton is the caption of the share-contact button.
@@ -91,6 +94,7 @@ func DefaultTexts() Texts {
 		Help: "Команды:\n/start — начать заново\n/profile — мои данные: посмотреть и исправить\n" +
 			"/forget — удалить мои данные\n/manager — позвать менеджера\n/stop — отписаться от рассылок",
 		HelpScenarios: "Ещё можно:",
+		Resumed:       "Продолжим с того места, где остановились («%s»).",
 		HandoffAccepted: "Передали ваш вопрос менеджеру: он ответит здесь в течение 10 минут в рабочее время. " +
 			"Пока можно продолжить с того места, где остановились.",
 		ContactButton: "📱 Отправить номер",
