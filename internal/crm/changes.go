@@ -56,6 +56,11 @@ type Changes struct {
 	// Completion records that the client's conversation reached an end step
 	// of a scenario (segments select on it with completed(...)).
 	Completion *Completion
+	// Forget deletes the client's record and everything attached to it
+	// (answers, tags, notes, hand-offs, completions, deliveries) at the
+	// client's own request (/forget, 152-FZ). Every other change of the set
+	// is ignored: nothing of the client is written back.
+	Forget bool
 }
 
 // Completion is one conversation that reached an end step.
@@ -72,5 +77,5 @@ func (c *Changes) Empty() bool {
 	return c.Profile == nil && len(c.Set) == 0 && len(c.Attributes) == 0 &&
 		len(c.AddTags) == 0 && len(c.RemoveTags) == 0 && len(c.Answers) == 0 &&
 		c.Source == "" && !c.Consent && !c.Unsubscribe && !c.Blocked &&
-		!c.Unblocked && c.Handoff == nil && c.Note == nil && c.Completion == nil
+		!c.Unblocked && c.Handoff == nil && c.Note == nil && c.Completion == nil && !c.Forget
 }

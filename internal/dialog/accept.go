@@ -73,9 +73,9 @@ func (c *call) acceptText(step *scenario.Step, raw string) (answer, string) {
 	case n == 0:
 		return answer{}, tx.EmptyAnswer
 	case n < v.MinLen:
-		return answer{}, fmt.Sprintf(tx.TooShort, v.MinLen)
+		return answer{}, fmt.Sprintf(tx.TooShort, CountWord(v.MinLen, tx.CharForms))
 	case n > maxLen:
-		return answer{}, fmt.Sprintf(tx.TooLong, maxLen)
+		return answer{}, fmt.Sprintf(tx.TooLong, CountWord(maxLen, tx.CharForms))
 	case v.Regex != nil && !v.Regex.MatchString(s):
 		return answer{}, tx.BadFormat
 	}

@@ -86,7 +86,9 @@ func (c *call) overlay(m map[string]any) {
 
 // ClientCard renders a client as the map scenario texts and conditions see as
 // "client": core fields by column name (dates as dd.mm.yyyy, unknown numbers
-// as nil), "tags", "attributes", "consent", "platform", "id".
+// as nil), "tags", "attributes", "consent", "platform", "id", and
+// "profile_text": everything stored as a Russian listing (what /profile
+// shows; rendered only when a text prints it).
 func ClientCard(cl *crm.Client) map[string]any {
 	attrs := cl.Attributes
 	if attrs == nil {
@@ -96,7 +98,7 @@ func ClientCard(cl *crm.Client) map[string]any {
 	if tags == nil {
 		tags = []string{}
 	}
-	return map[string]any{
+	m := map[string]any{
 		"id": cl.PlatformUserID, "platform": string(cl.Platform),
 		"first_name": cl.FirstName, "last_name": cl.LastName, "username": cl.Username,
 		"phone": cl.Phone, "email": cl.Email, "gender": cl.Gender,
@@ -109,6 +111,8 @@ func ClientCard(cl *crm.Client) map[string]any {
 		"subscribed": cl.Subscribed, "consent": cl.ConsentAt != nil,
 		"tags": tags, "attributes": attrs,
 	}
+	m["profile_text"] = profileText(m)
+	return m
 }
 
 func dateString(t *time.Time) string {

@@ -126,6 +126,25 @@ func (e *Engine) Answer(g *scenario.Graph, st *State, t *Turn, res *Result) {
 	c.answer(step)
 }
 
+// Resume asks the question of st's step of g again, with its buttons (and
+// the multi-select's selection), and makes st the running conversation: the
+// return to a questionnaire a keyword interrupted. It keeps res's changes
+// and replies. A step g no longer has restarts g.
+func (e *Engine) Resume(g *scenario.Graph, st *State, t *Turn, res *Result) {
+	step := g.Steps[st.Step]
+	if step == nil {
+		e.Start(g, t, res)
+		return
+	}
+	res.State = *st
+	res.State.Paused = nil
+	if step.Say == nil {
+		return
+	}
+	c := call{e: e, g: g, t: t, res: res}
+	c.say(c.render(step.Say, answer{}), e.keyboard(step, st.Selected, g.SkipWord))
+}
+
 // call is the working set of one engine call.
 type call struct {
 	e    *Engine

@@ -89,9 +89,9 @@ func TestEngineSteps(t *testing.T) {
 		// text
 		{name: "text ok", step: "name", upd: text("  Анна "), wantStep: "age", wantReply: "Анна, возраст?", wantSet: map[string]any{"first_name": "Анна"}},
 		{name: "text empty", step: "name", upd: text("   "), wantStep: "name", wantReply: "Напишите, пожалуйста, ответ"},
-		{name: "text too short", step: "name", upd: text("А"), wantStep: "name", wantReply: "не меньше 2"},
-		{name: "text too long", step: "name", upd: text(strings.Repeat("я", 21)), wantStep: "name", wantReply: "не больше 20"},
-		{name: "text 10000 chars", step: "name", upd: text(strings.Repeat("я", 10000)), wantStep: "name", wantReply: "не больше 20"},
+		{name: "text too short", step: "name", upd: text("А"), wantStep: "name", wantReply: "Слишком коротко: нужно хотя бы 2 символа."},
+		{name: "text too long", step: "name", upd: text(strings.Repeat("я", 21)), wantStep: "name", wantReply: "Слишком длинно: можно максимум 20 символов."},
+		{name: "text 10000 chars", step: "name", upd: text(strings.Repeat("я", 10000)), wantStep: "name", wantReply: "максимум 20 символов"},
 		{name: "text regex emoji", step: "name", upd: text("Анна 😀"), wantStep: "name", wantReply: "не подходит по формату"},
 		{name: "text regex digits", step: "name", upd: text("12345"), wantStep: "name", wantReply: "не подходит по формату"},
 		{name: "sql metacharacters kept as data", step: "note", upd: text("'; DROP TABLE clients;--"), wantStep: "", wantReply: "Код '; DROP TABLE clients;-- принят"},
@@ -150,10 +150,10 @@ func TestEngineSteps(t *testing.T) {
 		}},
 		{name: "multi untoggle", step: "interests", selected: []string{"travel", "books"}, upd: button("travel"), wantStep: "interests", wantReply: "Выбрано: Книги"},
 		{name: "multi done", step: "interests", selected: []string{"fitness", "books"}, upd: button(valueDone), wantStep: "contact", wantSet: map[string]any{"attributes.interests": []string{"fitness", "books"}}},
-		{name: "multi done empty", step: "interests", upd: button(valueDone), wantStep: "interests", wantReply: "не меньше 1"},
+		{name: "multi done empty", step: "interests", upd: button(valueDone), wantStep: "interests", wantReply: "Отметьте хотя бы 1 вариант и нажмите «Готово»."},
 		{name: "multi typed list", step: "interests", upd: text("1, 3"), wantStep: "contact", wantSet: map[string]any{"attributes.interests": []string{"fitness", "books"}}},
 		{name: "multi typed names", step: "interests", upd: text("путешествия фитнес"), wantStep: "contact", wantSet: map[string]any{"attributes.interests": []string{"travel", "fitness"}}},
-		{name: "multi too many", step: "interests", upd: text("1 2 3"), wantStep: "interests", wantReply: "не больше 2"},
+		{name: "multi too many", step: "interests", upd: text("1 2 3"), wantStep: "interests", wantReply: "Можно отметить максимум 2 варианта."},
 		// contact
 		{name: "contact shared", step: "contact", upd: contact("79123456789", "42"), wantStep: "note", wantSet: map[string]any{"attributes.contact_phone": "+79123456789"}, check: func(t *testing.T, res *Result) {
 			if !res.Replies[0].RemoveKeyboard {

@@ -94,6 +94,10 @@ func (m *memClients) RecordChanges(_ context.Context, key messenger.ChatKey, ch 
 		return m.fail
 	}
 	m.updates = append(m.updates, ch.UpdateID)
+	if ch.Forget {
+		delete(m.clients, key)
+		return nil
+	}
 	c, ok := m.clients[key]
 	if !ok {
 		c = &crm.Client{Platform: key.Platform, PlatformUserID: key.ID, Attributes: map[string]any{}}
@@ -150,6 +154,14 @@ func (m *memClients) RecordChanges(_ context.Context, key messenger.ChatKey, ch 
 type memCatalog struct{ graphs map[string]*scenario.Graph }
 
 func (m *memCatalog) Get(id string) (*scenario.Graph, bool) { g, ok := m.graphs[id]; return g, ok }
+
+func (m *memCatalog) All() []*scenario.Graph {
+	out := make([]*scenario.Graph, 0, len(m.graphs))
+	for _, id := range slices.Sorted(maps.Keys(m.graphs)) {
+		out = append(out, m.graphs[id])
+	}
+	return out
+}
 
 func (m *memCatalog) Version(_ context.Context, id, version string) (*scenario.Graph, error) {
 	if g, ok := m.graphs[id]; ok && g.Version == version {

@@ -18,6 +18,8 @@ import (
 // conversations, and trigger lookups (scenario.Registry implements it).
 type Catalog interface {
 	Get(id string) (*scenario.Graph, bool)
+	// All returns the current scenarios sorted by id (for /help).
+	All() []*scenario.Graph
 	Version(ctx context.Context, id, version string) (*scenario.Graph, error)
 	ByCommand(cmd string) (*scenario.Graph, bool)
 	ByKeyword(text string) (*scenario.Graph, bool)

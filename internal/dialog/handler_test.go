@@ -20,10 +20,13 @@ type handlerFixture struct {
 	sender  *recSender
 }
 
-func newHandlerFixture(t *testing.T) *handlerFixture {
+// newHandlerFixture serves the shipped portrait, feedback and b2b scenarios
+// and the extra scenario files.
+func newHandlerFixture(t *testing.T, extra ...string) *handlerFixture {
 	t.Helper()
 	graphs := map[string]*scenario.Graph{}
-	for _, f := range []string{"../../scenarios/portrait.yaml", "../../scenarios/feedback.yaml", "../../scenarios/b2b.yaml"} {
+	files := append([]string{"../../scenarios/portrait.yaml", "../../scenarios/feedback.yaml", "../../scenarios/b2b.yaml"}, extra...)
+	for _, f := range files {
 		g := loadGraph(t, f)
 		graphs[g.ID] = g
 	}

@@ -49,9 +49,9 @@ func (c *call) countProblem(step *scenario.Step, n int) string {
 	}
 	switch {
 	case n < lo:
-		return fmt.Sprintf(tx.TooFewChoices, lo)
+		return fmt.Sprintf(tx.TooFewChoices, CountWord(lo, tx.ChoiceForms), step.DoneText)
 	case n > hi:
-		return fmt.Sprintf(tx.TooManyChoices, hi)
+		return fmt.Sprintf(tx.TooManyChoices, CountWord(hi, tx.ChoiceForms))
 	}
 	return ""
 }

@@ -2,6 +2,8 @@ package dialog
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/chathub/chathub/internal/crm"
@@ -14,6 +16,12 @@ const (
 	// UnsubscribeValue is the value of a broadcast's «Отписаться» button:
 	// handled as /stop.
 	UnsubscribeValue = "cmd:stop"
+	// ForgetValue is the value of a button (a scenario's «Удалить мои
+	// данные») handled as /forget: it asks to confirm the deletion.
+	ForgetValue = "cmd:forget"
+	// forgetYes and forgetNo answer the /forget confirmation.
+	forgetYes = "cmd:forget:yes"
+	forgetNo  = "cmd:forget:no"
 	// scenarioValuePrefix + a scenario id starts that scenario.
 	scenarioValuePrefix = "cmd:scenario:"
 )
@@ -34,15 +42,20 @@ func (h *Handler) route(ctx context.Context, st *State, t *Turn, res *Result) er
 		return nil
 	}
 	if cmd, arg, ok := ParseCommand(upd.Text); ok && upd.Kind == messenger.KindMessage {
-		h.command(cmd, arg, st, t, res)
+		h.command(ctx, cmd, arg, st, t, res)
 		return nil
 	}
-	if upd.Kind == messenger.KindButton && h.buttonCommand(upd.Value, st, t, res) {
+	if upd.Kind == messenger.KindButton && h.buttonCommand(ctx, upd.Value, st, t, res) {
 		return nil
 	}
 	if st.Active() {
 		if g := h.pinned(ctx, st); g != nil {
+			if other := h.interruption(g, st, upd); other != nil {
+				h.switchTo(ctx, other, st, t, res)
+				return nil
+			}
 			h.cfg.Engine.Answer(g, st, t, res)
+			h.resumePaused(ctx, st.Paused, t, res)
 			return nil
 		}
 	}
@@ -52,6 +65,66 @@ func (h *Handler) route(ctx context.Context, st *State, t *Turn, res *Result) er
 	}
 	h.reply(t, res, h.cfg.Engine.Texts().Fallback)
 	return nil
+}
+
+// interruption returns the scenario a message mid-conversation asks for:
+// the whole message is a keyword of another scenario and not an answer the
+// current step offers (one of its options or its skip word). See
+// docs/SCENARIOS.md, "Keywords during a conversation".
+func (h *Handler) interruption(cur *scenario.Graph, st *State, upd *messenger.Update) *scenario.Graph {
+	if upd.Kind != messenger.KindMessage {
+		return nil
+	}
+	g, ok := h.cfg.Scenarios.ByKeyword(upd.Text)
+	if !ok || g.ID == st.Scenario {
+		return nil
+	}
+	if step := cur.Steps[st.Step]; step != nil {
+		if step.Input == scenario.InputChoice && matchOption(step, upd.Text) != nil {
+			return nil
+		}
+		if step.Skip && strings.EqualFold(strings.TrimSpace(upd.Text), cur.SkipWord) {
+			return nil
+		}
+	}
+	return g
+}
+
+// switchTo starts g over the running conversation, which is paused and
+// resumes when g's conversation ends. When a conversation that was itself
+// started over a questionnaire is interrupted, the original questionnaire
+// stays the one to resume.
+func (h *Handler) switchTo(ctx context.Context, g *scenario.Graph, st *State, t *Turn, res *Result) {
+	paused := *st
+	if st.Paused != nil {
+		paused = *st.Paused
+	}
+	paused.Paused = nil
+	h.cfg.Engine.Start(g, t, res)
+	if res.State.Active() {
+		res.State.Paused = &paused
+		return
+	}
+	h.resumePaused(ctx, &paused, t, res)
+}
+
+// resumePaused returns to the paused questionnaire when the conversation
+// of this turn ended; nothing when one still runs or none was paused, or
+// when the paused scenario's version is gone.
+func (h *Handler) resumePaused(ctx context.Context, paused *State, t *Turn, res *Result) {
+	if paused == nil || res.State.Active() {
+		return
+	}
+	g := h.pinned(ctx, paused)
+	if g == nil {
+		return
+	}
+	title := g.Title
+	if title == "" {
+		title = g.ID
+	}
+	h.reply(t, res, fmt.Sprintf(h.cfg.Engine.Texts().Resumed, title))
+	h.cfg.Engine.Resume(g, paused, t, res)
 }
 
 // trigger finds a scenario an idle client's message starts: a keyword, a
@@ -75,14 +148,15 @@ func (h *Handler) trigger(t *Turn, res *Result) *scenario.Graph {
 }
 
 // command handles /start, /stop, scenario commands, and the built-in
-// /profile, /manager and /help when no scenario claims them.
-func (h *Handler) command(cmd, arg string, st *State, t *Turn, res *Result) {
+// /profile, /forget, /manager and /help when no scenario claims them. A
+// command of another scenario mid-conversation pauses the conversation as
+// its keyword does (switchTo); /start restarts and drops it.
+func (h *Handler) command(ctx context.Context, cmd, arg string, st *State, t *Turn, res *Result) {
 	tx := h.cfg.Engine.Texts()
 	var g *scenario.Graph
 	switch cmd {
 	case "stop":
-		res.Changes.Unsubscribe = true
-		h.reply(t, res, tx.Unsubscribed)
+		h.stop(t, res)
 		return
 	case "start":
 		if arg = deepLinkPayload(arg); arg != "" {
@@ -96,6 +170,8 @@ func (h *Handler) command(cmd, arg string, st *State, t *Turn, res *Result) {
 		g, _ = h.cfg.Scenarios.ByCommand(cmd)
 	}
 	switch {
+	case g != nil && cmd != "start" && st.Active() && g.ID != st.Scenario:
+		h.switchTo(ctx, g, st, t, res)
 	case g != nil:
 		h.cfg.Engine.Start(g, t, res)
 	case cmd == "manager":
@@ -104,21 +180,73 @@ func (h *Handler) command(cmd, arg string, st *State, t *Turn, res *Result) {
 		h.reply(t, res, tx.HandoffAccepted)
 	case cmd == "help":
 		res.State = *st
-		h.reply(t, res, tx.Help)
+		h.reply(t, res, h.helpText())
 	case cmd == "profile":
 		res.State = *st
 		h.reply(t, res, ProfileText(t.client(res), tx))
+	case cmd == "forget":
+		h.askForget(st, t, res)
 	default:
 		res.State = *st
 		h.reply(t, res, tx.UnknownCommand)
 	}
 }
 
-// buttonCommand handles the button values of UnsubscribeValue and
-// ScenarioValue; it reports whether value was one.
-func (h *Handler) buttonCommand(value string, st *State, t *Turn, res *Result) bool {
-	if value == UnsubscribeValue {
-		h.command("stop", "", st, t, res)
+// stop unsubscribes a subscribed client; to anyone else it says truthfully
+// that they were not subscribed (nothing is recorded). The conversation ends.
+func (h *Handler) stop(t *Turn, res *Result) {
+	tx := h.cfg.Engine.Texts()
+	cl := t.client(res)
+	switch {
+	case cl != nil && cl.Subscribed:
+		res.Changes.Unsubscribe = true
+		h.reply(t, res, tx.Unsubscribed)
+	case cl != nil && cl.UnsubscribedAt != nil:
+		h.reply(t, res, tx.AlreadyUnsubscribed)
+	default:
+		h.reply(t, res, tx.NotSubscribed)
+	}
+}
+
+// askForget asks to confirm the deletion of the client's data, keeping the
+// conversation's place.
+func (h *Handler) askForget(st *State, t *Turn, res *Result) {
+	tx := h.cfg.Engine.Texts()
+	res.State = *st
+	if t.client(res) == nil {
+		h.reply(t, res, tx.NothingToForget)
+		return
+	}
+	res.Replies = append(res.Replies, messenger.OutMessage{Chat: t.Chat, Text: tx.ForgetConfirm,
+		Keyboard: &messenger.Keyboard{Kind: messenger.Inline, Rows: [][]messenger.Button{{
+			{Text: tx.ForgetYes, Value: forgetYes}, {Text: tx.ForgetNo, Value: forgetNo},
+		}}}})
+}
+
+// forget deletes the client's CRM record (crm.Changes.Forget) and ends the
+// conversation, whose state is deleted with the next save.
+func (h *Handler) forget(t *Turn, res *Result) {
+	res.State = State{}
+	res.Changes.Forget = true
+	h.reply(t, res, h.cfg.Engine.Texts().Forgotten)
+}
+
+// buttonCommand handles the button values of UnsubscribeValue, ForgetValue
+// (and its confirmation) and ScenarioValue; it reports whether value was one.
+func (h *Handler) buttonCommand(ctx context.Context, value string, st *State, t *Turn, res *Result) bool {
+	switch value {
+	case UnsubscribeValue:
+		h.command(ctx, "stop", "", st, t, res)
+		return true
+	case ForgetValue:
+		h.askForget(st, t, res)
+		return true
+	case forgetYes:
+		h.forget(t, res)
+		return true
+	case forgetNo:
+		res.State = *st
+		h.reply(t, res, h.cfg.Engine.Texts().ForgetCancelled)
 		return true
 	}
 	id, ok := strings.CutPrefix(value, scenarioValuePrefix)
@@ -132,6 +260,39 @@ func (h *Handler) buttonCommand(value string, st *State, t *Turn, res *Result) b
 		h.reply(t, res, h.cfg.Engine.Texts().Fallback)
 	}
 	return true
+}
+
+// builtinCommands are the commands the engine's own help line lists.
+var builtinCommands = []string{"start", "stop", "profile", "forget", "manager", "help"}
+
+// helpText is Texts.Help followed by the loaded scenarios' other commands
+// and keywords with their titles: "/feedback или «отзыв» — Оценка обслуживания".
+func (h *Handler) helpText() string {
+	tx := h.cfg.Engine.Texts()
+	var lines []string
+	for _, g := range h.cfg.Scenarios.All() {
+		var ways []string
+		for _, c := range g.Triggers.Commands {
+			if !slices.Contains(builtinCommands, c) {
+				ways = append(ways, "/"+c)
+			}
+		}
+		for _, k := range g.Triggers.Keywords {
+			ways = append(ways, "«"+k+"»")
+		}
+		if len(ways) == 0 {
+			continue
+		}
+		line := strings.Join(ways, " или ")
+		if g.Title != "" {
+			line += " — " + g.Title
+		}
+		lines = append(lines, line)
+	}
+	if len(lines) == 0 {
+		return tx.Help
+	}
+	return tx.Help + "\n\n" + tx.HelpScenarios + "\n" + strings.Join(lines, "\n")
 }
 
 func (h *Handler) defaultScenario() *scenario.Graph {

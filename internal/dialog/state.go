@@ -22,6 +22,10 @@ type State struct {
 	Retries int `json:"r,omitempty"`
 	// StartedAt is when the conversation started.
 	StartedAt time.Time `json:"t,omitzero"`
+	// Paused is the questionnaire a keyword of another scenario interrupted:
+	// it resumes at its step when this conversation ends (one level; its own
+	// Paused is always nil).
+	Paused *State `json:"p,omitempty"`
 }
 
 // Active reports whether a conversation is running.

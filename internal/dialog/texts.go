@@ -1,5 +1,7 @@
 package dialog
 
+import "strconv"
+
 // Texts are the engine's own client-facing messages (Russian by default).
 // Scenario texts override them per step (`validate.error`).
 type Texts struct {
@@ -7,14 +9,35 @@ type Texts struct {
 	Fallback string
 	// UnknownCommand answers a command no scenario handles.
 	UnknownCommand string
-	// Unsubscribed confirms /stop.
+	// Unsubscribed confirms /stop of a subscribed client.
 	Unsubscribed string
+	// AlreadyUnsubscribed answers /stop of a client who unsubscribed before.
+	AlreadyUnsubscribed string
+	// NotSubscribed answers /stop of a client who never subscribed.
+	NotSubscribed string
+	// ForgetConfirm asks to confirm /forget (deletion of the client's data),
+	// shown with the ForgetYes and ForgetNo buttons.
+	ForgetConfirm string
+	// ForgetYes and ForgetNo are the captions of the confirmation buttons.
+	ForgetYes, ForgetNo string
+	// Forgotten confirms that the client's data was deleted.
+	Forgotten string
+	// ForgetCancelled answers ForgetNo.
+	ForgetCancelled string
+	// NothingToForget answers /forget when nothing is stored.
+	NothingToForget string
 	// Unsupported answers a sticker, photo or voice where text is expected.
 	Unsupported string
 	// NoProfile answers /profile before anything is recorded.
 	NoProfile string
-	// Help answers /help.
+	// Help answers /help; the commands of the loaded scenarios are listed
+	// after it (HelpScenarios).
 	Help string
+	// HelpScenarios heads the list of scenario commands in /help.
+	HelpScenarios string
+	// Resumed (%s: the scenario's title) precedes the question of a
+	// questionnaire resumed after another scenario it was interrupted for.
+	Resumed string
 	// HandoffAccepted confirms /manager (a request to talk to a person).
 	HandoffAccepted string
 	// ContactButton is the caption of the share-contact button.
@@ -27,9 +50,15 @@ type Texts struct {
 	// value it cannot store): the conversation stays where it was.
 	Rejected string
 
+	// CharForms and ChoiceForms are the Russian forms of «символ» and
+	// «вариант» for a count ending in 1, 2–4 and the rest (1 символ,
+	// 2 символа, 5 символов); see CountWord.
+	CharForms   [3]string
+	ChoiceForms [3]string
+
 	EmptyAnswer    string
-	TooShort       string // %d: minimum length
-	TooLong        string // %d: maximum length
+	TooShort       string // %s: minimum length with its word («2 символа»)
+	TooLong        string // %s: maximum length with its word
 	BadFormat      string
 	BadNumber      string
 	NotInteger     string
@@ -42,8 +71,8 @@ type Texts struct {
 	DateTooEarly   string // %s: earliest date
 	DateTooLate    string // %s: latest date
 	BadChoice      string
-	TooFewChoices  string // %d
-	TooManyChoices string // %d
+	TooFewChoices  string // %s: count with its word («2 варианта»); %s: the step's done caption
+	TooManyChoices string // %s: count with its word
 	BadContact     string
 	ForeignContact string
 }
@@ -51,13 +80,24 @@ type Texts struct {
 // DefaultTexts returns the built-in Russian texts.
 func DefaultTexts() Texts {
 	return Texts{
-		Fallback:       "Здравствуйте! Чтобы начать, отправьте /start.",
-		UnknownCommand: "Такой команды нет. Доступно: /start — начать заново, /profile — мои данные, /manager — позвать менеджера, /stop — отписаться от рассылок.",
-		Unsubscribed:   "Вы отписались от рассылок. Больше не будем писать первыми. Вернуться можно командой /start.",
-		Unsupported:    "Я понимаю только текст и кнопки. Ответьте, пожалуйста, текстом.",
-		NoProfile:      "О вас пока ничего не записано. Отправьте /start, чтобы познакомиться.",
+		Fallback:            "Здравствуйте! Чтобы начать, отправьте /start.",
+		UnknownCommand:      "Такой команды нет. Доступно: /start — начать заново, /profile — мои данные, /manager — позвать менеджера, /stop — отписаться от рассылок.",
+		Unsubscribed:        "Вы отписались от рассылок. Больше не будем писать первыми. Вернуться можно командой /start.",
+		AlreadyUnsubscribed: "Вы уже отписаны от рассылок: первыми мы не пишем. Вернуться можно командой /start.",
+		NotSubscribed:       "Вы не подписаны на рассылки: без вашего согласия мы первыми не пишем.",
+		ForgetConfirm: "Удалить все ваши данные: анкету, ответы, подписку и историю рассылок? " +
+			"Отменить удаление будет нельзя.",
+		ForgetYes:       "Да, удалить",
+		ForgetNo:        "Нет, оставить",
+		Forgotten:       "Ваши данные удалены. Если напишете снова, начнём знакомство заново.",
+		ForgetCancelled: "Хорошо, ничего не удаляем.",
+		NothingToForget: "О вас ничего не записано: удалять нечего.",
+		Unsupported:     "Я понимаю только текст и кнопки. Ответьте, пожалуйста, текстом.",
+		NoProfile:       "О вас пока ничего не записано. Отправьте /start, чтобы познакомиться.",
 		Help: "Команды:\n/start — начать заново\n/profile — мои данные: посмотреть и исправить\n" +
-			"/manager — позвать менеджера\n/stop — отписаться от рассылок",
+			"/forget — удалить мои данные\n/manager — позвать менеджера\n/stop — отписаться от рассылок",
+		HelpScenarios: "Ещё можно:",
+		Resumed:       "Продолжим с того места, где остановились («%s»).",
 		HandoffAccepted: "Передали ваш вопрос менеджеру: он ответит здесь в течение 10 минут в рабочее время. " +
 			"Пока можно продолжить с того места, где остановились.",
 		ContactButton: "📱 Отправить номер",
@@ -66,9 +106,11 @@ func DefaultTexts() Texts {
 		Rejected: "Не получилось сохранить ответ. Попробуйте ответить иначе или отправьте /manager, " +
 			"чтобы позвать менеджера.",
 
+		CharForms:      [3]string{"символ", "символа", "символов"},
+		ChoiceForms:    [3]string{"вариант", "варианта", "вариантов"},
 		EmptyAnswer:    "Напишите, пожалуйста, ответ.",
-		TooShort:       "Слишком коротко: нужно не меньше %d симв.",
-		TooLong:        "Слишком длинно: не больше %d симв.",
+		TooShort:       "Слишком коротко: нужно хотя бы %s.",
+		TooLong:        "Слишком длинно: можно максимум %s.",
 		BadFormat:      "Ответ не подходит по формату, попробуйте ещё раз.",
 		BadNumber:      "Введите число цифрами, например 25.",
 		NotInteger:     "Введите целое число.",
@@ -81,9 +123,28 @@ func DefaultTexts() Texts {
 		DateTooEarly:   "Дата не может быть раньше %s.",
 		DateTooLate:    "Дата не может быть позже %s.",
 		BadChoice:      "Выберите вариант кнопкой или напишите его номер.",
-		TooFewChoices:  "Отметьте не меньше %d вар. и нажмите «Готово».",
-		TooManyChoices: "Можно отметить не больше %d вар.",
+		TooFewChoices:  "Отметьте хотя бы %s и нажмите «%s».",
+		TooManyChoices: "Можно отметить максимум %s.",
 		BadContact:     "Нажмите кнопку «Отправить номер» или напишите номер телефона.",
 		ForeignContact: "Пожалуйста, отправьте свой собственный номер.",
 	}
+}
+
+// CountWord writes n with the Russian form of its noun: forms are the forms
+// for 1, 2–4 and 5 (1 символ, 2 символа, 5 символов, 11 символов,
+// 21 символ, 104 символа).
+func CountWord(n int, forms [3]string) string {
+	m := n % 100
+	if m < 0 {
+		m = -m
+	}
+	form := forms[2]
+	switch {
+	case m >= 11 && m <= 14:
+	case m%10 == 1:
+		form = forms[0]
+	case m%10 >= 2 && m%10 <= 4:
+		form = forms[1]
+	}
+	return strconv.Itoa(n) + " " + form
 }

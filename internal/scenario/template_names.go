@@ -20,11 +20,11 @@ import (
 
 // cardExtras are the keys of the client card besides the core fields
 // (dialog.ClientCard builds the card; a test there checks both agree).
-var cardExtras = []string{"id", "platform", "consent", "tags", "attributes"}
+var cardExtras = []string{"id", "platform", "consent", "tags", "attributes", "profile_text"}
 
 // CardFields lists, sorted, the names .client holds in texts: every core
-// field, "id" (the platform user id), "platform", "consent", "tags" and
-// "attributes".
+// field, "id" (the platform user id), "platform", "consent", "tags",
+// "attributes" and "profile_text" (everything stored, as /profile lists it).
 func CardFields() []string {
 	return slices.Sorted(slices.Values(append(crm.FieldNames(), cardExtras...)))
 }

@@ -121,6 +121,7 @@ func (c *compiler) sampleClient() map[string]any {
 	// The keys are those of the card the engine passes (CardFields).
 	client := map[string]any{
 		"id": "1", "platform": "telegram", "consent": true, "tags": []string{"survey"},
+		"profile_text": "Имя: Анна",
 	}
 	for _, name := range crm.FieldNames() {
 		f, _ := crm.LookupField(name)

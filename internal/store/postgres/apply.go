@@ -46,7 +46,13 @@ func (s *Store) ApplyChanges(ctx context.Context, key messenger.ChatKey, ch *crm
 // back (the dialog, on every update): on PostgreSQL the statement returns
 // only the client's id, with no columns to send and decode and no tag list
 // to aggregate.
+//
+// Changes with Forget delete the client instead (DeleteClient).
 func (s *Store) RecordChanges(ctx context.Context, key messenger.ChatKey, ch *crm.Changes) error {
+	if ch != nil && ch.Forget {
+		_, err := s.DeleteClient(ctx, key)
+		return err
+	}
 	if _, err := s.applyChanges(ctx, key, ch, false); err != nil {
 		return fmt.Errorf("record changes %s: %w", key, err)
 	}

@@ -29,6 +29,23 @@ func (s *Store) GetClient(ctx context.Context, key messenger.ChatKey) (*crm.Clie
 	return r.client(), nil
 }
 
+// DeleteClient deletes the client with chat key key and, by the foreign
+// keys' ON DELETE CASCADE, its tags, answers, notes, hand-offs, completions
+// and campaign deliveries (a client's request to delete their data,
+// /forget). It reports whether there was a client; deleting a missing one is
+// not an error, so a retried request succeeds.
+func (s *Store) DeleteClient(ctx context.Context, key messenger.ChatKey) (bool, error) {
+	if err := checkKey(key); err != nil {
+		return false, fmt.Errorf("delete client %s: %w", key, err)
+	}
+	res := s.db.WithContext(ctx).Exec("DELETE FROM clients WHERE platform = ? AND bot = ? AND platform_user_id = ?",
+		string(key.Platform), key.Bot, key.ID)
+	if res.Error != nil {
+		return false, fmt.Errorf("delete client %s: %w", key, res.Error)
+	}
+	return res.RowsAffected > 0, nil
+}
+
 // ListOptions selects a page of clients.
 type ListOptions struct {
 	// Platform keeps only that platform's clients; empty lists all.

@@ -59,6 +59,7 @@ func runSuite(t *testing.T, s *Store) {
 		{"ListClients", testListClients},
 		{"Versions", testVersions},
 		{"BadKey", testBadKey},
+		{"ForgetDeletesEverything", testForget},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
