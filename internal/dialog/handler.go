@@ -256,7 +256,7 @@ func (h *Handler) saveState(ctx context.Context, key messenger.ChatKey, old *Sta
 		}
 	}
 	if next.Rev, err = h.cfg.States.SaveState(ctx, key, next); err != nil {
-		return StoredState{}, fmt.Errorf("save state %s: %w", key, err)
+		return StoredState{}, err // the store names the operation and the chat
 	}
 	return next, nil
 }
