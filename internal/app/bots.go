@@ -66,7 +66,7 @@ const telegramChatSpacing = 1100 * time.Millisecond
 // shared budget (telegramBudget), are spaced per chat (telegramChatSpacing)
 // and, with TELEGRAM_PAID_BROADCAST, are paid broadcasts.
 func telegramBot(name string, c config.Telegram, stores *Stores, logger *slog.Logger) (Bot, error) {
-	log := logger.With("platform", "telegram")
+	log := logger // the adapter adds platform itself
 	if name != "" {
 		log = log.With("bot", name)
 	}
@@ -104,7 +104,7 @@ func telegramBot(name string, c config.Telegram, stores *Stores, logger *slog.Lo
 // evenly spaced requests: replies and broadcasts, any number of
 // `chathub run` processes.
 func vkBot(name string, c config.VK, stores *Stores, logger *slog.Logger) (Bot, error) {
-	log := logger.With("platform", "vk")
+	log := logger // the adapter adds platform itself
 	if name != "" {
 		log = log.With("bot", name)
 	}

@@ -227,7 +227,7 @@ type proc struct {
 func open(t *testing.T, cfg config.Config) *proc {
 	t.Helper()
 	p := &proc{t: t, cfg: cfg, logs: &syncBuffer{}, out: &recorder{}}
-	logger := slog.New(slog.NewJSONHandler(p.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger := slog.New(logtest.UniqueKeys(t, slog.NewJSONHandler(p.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	stores, err := Open(context.Background(), cfg, logger)
 	if err != nil {
 		t.Fatalf("Open: %v", err)

@@ -100,7 +100,7 @@ func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logg
 	}
 	r.server = admin.New(admin.Config{
 		Addr: cfg.HTTPAddr, Gatherer: r.metrics.Registry, Logger: logger,
-		Checks: map[string]admin.Pinger{"postgres": stores.CRM, "redis": stores.State},
+		Checks: map[string]admin.Pinger{stores.CRM.Dialect(): stores.CRM, "redis": stores.State},
 		Bots:   r.botStatuses,
 	})
 	api, err := stores.ManagerAPI(cfg)

@@ -160,7 +160,7 @@ func (s *Service) Create(ctx context.Context, c Campaign) (Campaign, error) {
 	c.SegmentAt, c.FillCursor, c.Filled = nil, 0, false
 	out, err := s.cfg.Campaigns.CreateCampaign(ctx, c)
 	if err != nil {
-		return Campaign{}, fmt.Errorf("create campaign: %w", err)
+		return Campaign{}, err // the store names the operation
 	}
 	s.log.InfoContext(ctx, "campaign created", "campaign", out.ID, "state", string(out.State))
 	return out, nil
@@ -395,7 +395,7 @@ func (s *Service) Stats(ctx context.Context, id int64) (Stats, error) {
 	now := s.cfg.Now().UTC()
 	st, err := s.cfg.Admin.DeliveryStats(ctx, id, rateWindow(&c, now), now)
 	if err != nil {
-		return Stats{}, fmt.Errorf("stats of campaign %d: %w", id, err)
+		return Stats{}, err // the store names the operation and the campaign
 	}
 	st.StartedAt, st.FinishedAt = c.StartedAt, c.FinishedAt
 	if c.StartedAt != nil {

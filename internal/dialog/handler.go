@@ -119,7 +119,7 @@ type decideFunc func(st *State, t *Turn, res *Result) error
 func (h *Handler) run(ctx context.Context, key messenger.ChatKey, upd *messenger.Update, decide decideFunc) error {
 	stored, err := h.cfg.States.LoadState(ctx, key)
 	if err != nil {
-		return fmt.Errorf("load state %s: %w", key, err)
+		return err // the store names the operation and the chat
 	}
 	if id := updateID(upd); id != "" && stored.Update == id {
 		return h.resend(ctx, key, upd, stored)
@@ -142,7 +142,7 @@ func (h *Handler) run(ctx context.Context, key messenger.ChatKey, upd *messenger
 	if err := h.cfg.Clients.RecordChanges(ctx, key, &res.Changes); errors.Is(err, crm.ErrRejected) {
 		return h.rejected(ctx, key, upd, stored, err)
 	} else if err != nil {
-		return fmt.Errorf("record changes %s: %w", key, err)
+		return err // the store names the operation and the chat
 	}
 	saved, err := h.saveState(ctx, key, &st, stored, upd, res)
 	if err != nil {
@@ -250,7 +250,7 @@ func (h *Handler) decide(ctx context.Context, decide decideFunc, st *State, t *T
 		}
 		client, err := h.cfg.Clients.GetClient(ctx, t.Chat)
 		if err != nil {
-			return fmt.Errorf("load client %s: %w", t.Chat, err)
+			return err // the store names the operation and the chat
 		}
 		t.Client, t.ClientUnknown = client, false
 	}
@@ -290,7 +290,7 @@ func (h *Handler) saveState(ctx context.Context, key messenger.ChatKey, old *Sta
 		}
 	}
 	if next.Rev, err = h.cfg.States.SaveState(ctx, key, next); err != nil {
-		return StoredState{}, fmt.Errorf("save state %s: %w", key, err)
+		return StoredState{}, err // the store names the operation and the chat
 	}
 	return next, nil
 }

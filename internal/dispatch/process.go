@@ -82,7 +82,7 @@ func (d *Dispatcher) attempt(ctx context.Context, j job) (outcome, error) {
 	leave, dup, err := d.cfg.Gate.Enter(ctx, j.upd.Chat, j.upd.ID, d.cfg.TurnTTL)
 	switch {
 	case err != nil:
-		return 0, fmt.Errorf("enter chat: %w", err)
+		return 0, err // the gate names the operation and the chat
 	case dup:
 		return outcomeDuplicate, nil
 	}
