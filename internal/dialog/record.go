@@ -119,7 +119,7 @@ func (c *call) fieldValue(f crm.Field, step *scenario.Step, ans answer) (any, st
 	if f.MaxLen > 0 && utf8.RuneCountInString(ans.text) > f.MaxLen {
 		// The column's cap (crm.MaxTextLen), when the step's own max_len
 		// allows more or is not set.
-		return nil, fmt.Sprintf(tx.TooLong, f.MaxLen)
+		return nil, fmt.Sprintf(tx.TooLong, CountWord(f.MaxLen, tx.CharForms))
 	}
 	switch f.Format {
 	case "phone":

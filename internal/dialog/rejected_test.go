@@ -63,7 +63,7 @@ func TestEngineBoundsColumnValues(t *testing.T) {
 	}{
 		{"age without validate", "input: number\n    save: age", "99999999999", "Введите число от 0 до 150."},
 		{"negative children", "input: number\n    save: children_count", "-3", "Введите число от 0 до 50."},
-		{"name without max_len", "input: text\n    save: first_name", strings.Repeat("я", 256), "не больше 255"},
+		{"name without max_len", "input: text\n    save: first_name", strings.Repeat("я", 256), "максимум 255 символов"},
 		{"region at the cap", "input: text\n    save: region", strings.Repeat("я", 255), "Готово"},
 	}
 	for _, tt := range tests {

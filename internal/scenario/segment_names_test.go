@@ -79,7 +79,7 @@ func TestRegistryScenarioNames(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "survey.yaml")
-	v1 := "id: survey\nsteps:\n  town: {say: \"Город?\", input: text, save: city, next: bye}\n  bye: {say: Пока, end: true}\n"
+	v1 := "id: survey\nsteps:\n  town: {say: \"Город?\", input: text, validate: {max_len: 60}, save: city, next: bye}\n  bye: {say: Пока, end: true}\n"
 	v2 := strings.NewReplacer("town", "city_step", "bye", "thanks").Replace(v1)
 	reg := NewRegistry(RegistryConfig{Dir: dir})
 	ctx := context.Background()
