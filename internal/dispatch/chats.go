@@ -25,11 +25,15 @@ type chats struct {
 	// at least one waiting update, and the waiting updates are bounded by
 	// the capacity given to newChats, so a send on it never blocks.
 	ready chan *chatQueue
+	// draining holds the chats with a turn at their parked updates queued
+	// or running, so a chat gets one at a time.
+	draining map[messenger.ChatKey]bool
 }
 
 // newChats returns an empty set for at most capacity waiting updates.
 func newChats(capacity int) *chats {
-	return &chats{byKey: map[messenger.ChatKey]*chatQueue{}, ready: make(chan *chatQueue, capacity)}
+	return &chats{byKey: map[messenger.ChatKey]*chatQueue{}, ready: make(chan *chatQueue, capacity),
+		draining: map[messenger.ChatKey]bool{}}
 }
 
 // push queues j on its chat, making the chat ready if nothing of it was
@@ -37,13 +41,13 @@ func newChats(capacity int) *chats {
 func (c *chats) push(j job) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	q := c.byKey[j.upd.Chat]
+	q := c.byKey[j.chat]
 	if q != nil {
 		q.jobs = append(q.jobs, j)
 		return
 	}
-	q = &chatQueue{key: j.upd.Chat, jobs: []job{j}}
-	c.byKey[j.upd.Chat] = q
+	q = &chatQueue{key: j.chat, jobs: []job{j}}
+	c.byKey[j.chat] = q
 	c.ready <- q
 }
 
@@ -68,4 +72,23 @@ func (c *chats) done(q *chatQueue) {
 		return
 	}
 	delete(c.byKey, q.key)
+}
+
+// markDraining records a turn at chat's parked updates; false when one is
+// queued or running already.
+func (c *chats) markDraining(chat messenger.ChatKey) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.draining[chat] {
+		return false
+	}
+	c.draining[chat] = true
+	return true
+}
+
+// doneDraining ends the turn markDraining recorded.
+func (c *chats) doneDraining(chat messenger.ChatKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.draining, chat)
 }

@@ -56,6 +56,16 @@ type Config struct {
 	// so the adapter delivers it again as soon as the service is back. Nil:
 	// every failure is the update's own.
 	Outages Outages
+	// ParkAfter is how long an update (with an id) waits for a chat that
+	// another holder has before it is parked, when Gate is a Parker: kept
+	// in the Gate behind the chat and acknowledged, so the updates of other
+	// chats flow on (a long-polling adapter's offset is not pinned by the
+	// chat of a process that died), and handled once the chat is free.
+	// Default 1s.
+	ParkAfter time.Duration
+	// DrainInterval is how often the dispatcher looks for chats with parked
+	// updates that it can handle. Default 250ms.
+	DrainInterval time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -90,6 +100,12 @@ func (c *Config) setDefaults() {
 	if c.TurnTTL <= 0 {
 		c.TurnTTL = c.HandleTimeout + 5*time.Second
 	}
+	if c.ParkAfter <= 0 {
+		c.ParkAfter = time.Second
+	}
+	if c.DrainInterval <= 0 {
+		c.DrainInterval = 250 * time.Millisecond
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -105,8 +121,10 @@ func (c *Config) validate() error {
 	return nil
 }
 
-// job is one update on its way through a worker.
+// job is one update on its way through a worker, or (upd nil) a turn at
+// a chat's parked updates.
 type job struct {
+	chat messenger.ChatKey
 	upd  *messenger.Update
 	done *batch
 }
@@ -167,6 +185,10 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	for range d.cfg.Workers {
 		d.workers.Add(1)
 		go d.work()
+	}
+	if p, ok := d.cfg.Gate.(Parker); ok {
+		d.workers.Add(1)
+		go d.sweepParked(p)
 	}
 	return nil
 }
@@ -242,7 +264,7 @@ func (d *Dispatcher) enqueue(ctx context.Context, updates []*messenger.Update, b
 		b.wg.Add(1)
 		d.pending.Add(1)
 		d.stats.queued(1)
-		d.chats.push(job{upd: upd, done: b})
+		d.chats.push(job{chat: upd.Chat, upd: upd, done: b})
 	}
 	return nil
 }

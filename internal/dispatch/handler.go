@@ -8,6 +8,7 @@ package dispatch
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/chathub/chathub/internal/messenger"
@@ -44,4 +45,31 @@ type Gate interface {
 	// handled true records the update as handled (a redelivery is then a
 	// duplicate) and confirms the replies the handler recorded for it.
 	Enter(ctx context.Context, chat messenger.ChatKey, updateID string, ttl time.Duration) (leave func(ctx context.Context, handled bool) error, dup bool, err error)
+}
+
+// ErrChatBusy is wrapped by a Gate's Enter whose wait ended (its ctx) while
+// another holder had the chat, or at once when the chat has parked updates
+// that must go first.
+var ErrChatBusy = errors.New("dispatch: the chat is busy")
+
+// Parker is a Gate that can park an update: keep it durably behind the
+// chat's turn, so the update counts as taken (the adapter acknowledges it)
+// and is handled once the chat is free, while the updates of other chats
+// flow on (internal/store/redis implements it). Without parking a chat held
+// by a process that died pins a long-polling adapter's offset: every chat
+// would wait for that one.
+type Parker interface {
+	Gate
+	// Park stores upd (it has an id) behind the chat's parked updates,
+	// unless the chat is free with nothing parked (parked false: enter as
+	// usual) or the update was handled before (dup).
+	Park(ctx context.Context, upd *messenger.Update) (parked, dup bool, err error)
+	// ParkedChats returns up to n chats that have parked updates.
+	ParkedChats(ctx context.Context, n int) ([]messenger.ChatKey, error)
+	// EnterParked takes the chat's turn for its oldest parked update when
+	// the chat is free (or its holder stopped) and returns the update; nil
+	// when nothing is parked, and busy when another holder has the chat.
+	// leave is as for Enter; handled true also removes the update from the
+	// parked ones. An update handled before is removed and the next taken.
+	EnterParked(ctx context.Context, chat messenger.ChatKey, ttl time.Duration) (upd *messenger.Update, leave func(ctx context.Context, handled bool) error, busy bool, err error)
 }

@@ -22,6 +22,7 @@ const (
 	outcomeDuplicate
 	outcomePoison
 	outcomeRejected
+	outcomeParked
 )
 
 // finalOutcome reports whether err ends an update for good, so it is
@@ -44,30 +45,42 @@ func finalOutcome(err error) (outcome, bool) {
 // panicking handler, logged with its stack) or rejected (the handler
 // reported messenger.ErrPermanent), else the last error.
 func (d *Dispatcher) process(j job) error {
+	if j.upd == nil {
+		return d.drain(j)
+	}
 	var out outcome
 	err := d.retry(j, func(ctx context.Context) error {
 		var err error
 		out, err = d.attempt(ctx, j)
 		return err
 	})
-	switch {
-	case err != nil:
+	if err != nil {
 		d.stats.failed()
 		return fmt.Errorf("update %s of %s: %w", j.upd.ID, j.upd.Chat, err)
-	case out == outcomeDuplicate:
-		d.stats.duplicate()
-	case out == outcomePoison:
-		d.stats.failed()
-	case out == outcomeRejected:
-		d.stats.rejected()
-	default:
-		d.stats.handled()
 	}
+	d.count(out)
 	return nil
 }
 
-// attempt is one try: take the chat's turn (skipping a handled update), run
-// the handler, leave the turn recording whether the update is done.
+// count records an update's final outcome in the stats.
+func (d *Dispatcher) count(out outcome) {
+	switch out {
+	case outcomeDuplicate:
+		d.stats.duplicate()
+	case outcomePoison:
+		d.stats.failed()
+	case outcomeRejected:
+		d.stats.rejected()
+	case outcomeParked:
+		d.stats.parked()
+	default:
+		d.stats.handled()
+	}
+}
+
+// attempt is one try: take the chat's turn (skipping a handled update, or
+// parking it behind a chat another holder keeps), run the handler, leave
+// the turn recording whether the update is done.
 func (d *Dispatcher) attempt(ctx context.Context, j job) (outcome, error) {
 	if d.cfg.Gate == nil {
 		err := d.safeHandle(ctx, j)
@@ -79,18 +92,27 @@ func (d *Dispatcher) attempt(ctx context.Context, j job) (outcome, error) {
 		}
 		return outcomeHandled, nil
 	}
-	leave, dup, err := d.cfg.Gate.Enter(ctx, j.upd.Chat, j.upd.ID, d.cfg.TurnTTL)
+	leave, dup, parked, err := d.enterOrPark(ctx, j)
 	switch {
 	case err != nil:
 		return 0, err // the gate names the operation and the chat
 	case dup:
 		return outcomeDuplicate, nil
+	case parked:
+		d.cfg.Logger.Info("chat busy elsewhere; update parked behind it", "chat", j.upd.Chat.String(), "update", j.upd.ID)
+		return outcomeParked, nil
 	}
+	return d.handleTurn(ctx, j, leave)
+}
+
+// handleTurn runs the handler for j under a chat turn just taken and leaves
+// the turn, recording whether the update is done.
+func (d *Dispatcher) handleTurn(ctx context.Context, j job, leave func(context.Context, bool) error) (outcome, error) {
 	// The wait for the turn must not eat the handler's time: it gets a full
 	// HandleTimeout from now, which the turn's TTL covers.
 	hctx, cancel := context.WithTimeout(d.baseCtx, d.cfg.HandleTimeout)
 	defer cancel()
-	err = d.safeHandle(hctx, j)
+	err := d.safeHandle(hctx, j)
 	out, final := finalOutcome(err)
 	if lerr := leave(ctx, err == nil || final); lerr != nil {
 		// The update stays handled; a failed leave only delays the chat's
@@ -150,7 +172,11 @@ func (d *Dispatcher) retry(j job, fn func(ctx context.Context) error) error {
 		if recovered != nil {
 			level = slog.LevelDebug // the outage is logged once by its watcher
 		}
-		d.cfg.Logger.Log(d.baseCtx, level, "update failed, retrying", "chat", j.upd.Chat.String(), "update", j.upd.ID,
+		id := "parked"
+		if j.upd != nil {
+			id = j.upd.ID
+		}
+		d.cfg.Logger.Log(d.baseCtx, level, "update failed, retrying", "chat", j.chat.String(), "update", id,
 			"attempt", attempt, "backoff", backoff, "err", err)
 		t := time.NewTimer(backoff)
 		select {

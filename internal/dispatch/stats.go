@@ -11,6 +11,7 @@ type Stats struct {
 	duplicateN atomic.Int64
 	retriedN   atomic.Int64
 	rejectedN  atomic.Int64
+	parkedN    atomic.Int64
 }
 
 func newStats(workers int) *Stats { return &Stats{workers: workers} }
@@ -21,6 +22,7 @@ func (s *Stats) failed()        { s.failedN.Add(1) }
 func (s *Stats) duplicate()     { s.duplicateN.Add(1) }
 func (s *Stats) retried()       { s.retriedN.Add(1) }
 func (s *Stats) rejected()      { s.rejectedN.Add(1) }
+func (s *Stats) parked()        { s.parkedN.Add(1) }
 
 // QueueDepth is the number of updates waiting for a worker.
 func (s *Stats) QueueDepth() int64 { return s.depth.Load() }
@@ -37,6 +39,10 @@ func (s *Stats) Duplicates() int64 { return s.duplicateN.Load() }
 // Rejected counts updates that failed for good (the handler reported
 // messenger.ErrPermanent): not retried, acknowledged.
 func (s *Stats) Rejected() int64 { return s.rejectedN.Load() }
+
+// Parked counts updates parked behind a chat another holder kept
+// (acknowledged, handled later from the Gate; see Config.ParkAfter).
+func (s *Stats) Parked() int64 { return s.parkedN.Load() }
 
 // Retries counts retry attempts.
 func (s *Stats) Retries() int64 { return s.retriedN.Load() }

@@ -105,6 +105,10 @@ func (m *Metrics) WatchDispatcher(s *dispatch.Stats) {
 			Name: "chathub_dispatch_retries_total", Help: "Retry attempts of failing updates.",
 		}, func() float64 { return float64(s.Retries()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "chathub_dispatch_parked_total",
+			Help: "Updates parked behind a chat another process held (acknowledged, handled once the chat was free).",
+		}, func() float64 { return float64(s.Parked()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "chathub_dispatch_rejected_total",
 			Help: "Updates that failed for good (a value the CRM refuses): answered, not retried, acknowledged.",
 		}, func() float64 { return float64(s.Rejected()) }),

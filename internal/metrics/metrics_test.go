@@ -46,13 +46,15 @@ func TestCollectors(t *testing.T) {
 		switch u.Text {
 		case "fail":
 			return errors.New("db down")
+		case "rejected":
+			return fmt.Errorf("%w: integer out of range", messenger.ErrPermanent)
 		case "panic":
 			panic("bad")
 		}
 		return nil
 	}))
 	tg := messenger.ChatKey{Platform: messenger.Telegram, ID: "1"}
-	for _, text := range []string{"ok", "ok", "fail"} {
+	for _, text := range []string{"ok", "ok", "fail", "rejected"} {
 		_ = h.Handle(context.Background(), &messenger.Update{Chat: tg, Text: text})
 	}
 	func() {
@@ -63,11 +65,12 @@ func TestCollectors(t *testing.T) {
 	d, _ := dispatch.New(dispatch.Config{Handler: h})
 	m.WatchDispatcher(d.Stats())
 	want := `
-# HELP chathub_updates_total Inbound updates by platform and result (ok, error, panic).
+# HELP chathub_updates_total Inbound updates by platform and result (ok, error, rejected, panic).
 # TYPE chathub_updates_total counter
 chathub_updates_total{platform="telegram",result="error"} 1
 chathub_updates_total{platform="telegram",result="ok"} 2
 chathub_updates_total{platform="telegram",result="panic"} 1
+chathub_updates_total{platform="telegram",result="rejected"} 1
 # HELP chathub_sends_total Outbound messages by platform and result (ok, blocked, rate_limited, bad_request, transient, error).
 # TYPE chathub_sends_total counter
 chathub_sends_total{platform="vk",result="blocked"} 1

@@ -10,6 +10,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/chathub/chathub/internal/dispatch"
 	"github.com/chathub/chathub/internal/messenger"
 )
 
@@ -26,16 +27,19 @@ var ErrTurnLost = errors.New("redis store: the chat's turn expired before it was
 //
 //	KEYS[1] lock key, KEYS[2] handled marker of the update (the lock key when there is no update id), KEYS[3] state key
 //	ARGV[1] token, ARGV[2] TTL in ms, ARGV[3] "1" when KEYS[2] is a marker,
-//	ARGV[4] the lock value of a holder known to have stopped ("" for none)
+//	ARGV[4] the lock value of a holder known to have stopped ("" for none),
+//	KEYS[4] the chat's parked updates, ARGV[5] "1" when they go first
 //
 // It returns {1, rev, data, upd, out} when the turn is taken (the state's
 // fields, nil where absent), {0} when the update was already handled
-// (nothing is held) and {-1, holder's lock value} when another holder has
-// the chat. A lock whose value is exactly ARGV[4] is taken over: its holder
+// (nothing is held), {-1, holder's lock value} when another holder has
+// the chat and {-2} when updates of the chat are parked (park.go): a new
+// update waits behind them. A lock whose value is exactly ARGV[4] is taken over: its holder
 // stopped (owner.go), and the compare on the value makes sure no live
 // holder took the chat in between.
 var enterScript = goredis.NewScript(`
 if ARGV[3] == '1' and redis.call('EXISTS', KEYS[2]) == 1 then return {0} end
+if ARGV[5] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then return {-2} end
 local ok = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
 if not ok and ARGV[4] ~= '' and redis.call('GET', KEYS[1]) == ARGV[4] then
   ok = redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -48,13 +52,15 @@ return {-1, redis.call('GET', KEYS[1])}`)
 
 // leaveScript ends a turn in one round trip.
 //
-//	KEYS[1] lock key, KEYS[2] handled marker, KEYS[3] state key
-//	ARGV[1] token, ARGV[2] "1" when the update was handled, ARGV[3] marker TTL in ms, ARGV[4] update id
+//	KEYS[1] lock key, KEYS[2] handled marker, KEYS[3] state key, KEYS[4] parked updates
+//	ARGV[1] token, ARGV[2] "1" when the update was handled, ARGV[3] marker TTL in ms, ARGV[4] update id,
+//	ARGV[5] the parked entry of the update ("" for a live one)
 //
 // A handled update gets its marker and, when the chat's state recorded its
 // replies, they are confirmed sent (the outbox is dropped; a state that is
-// only that record is deleted). The lock is released if still held by this
-// token. It returns 1 when the lock was held, 0 when it had expired.
+// only that record is deleted); a handled parked update leaves the parked
+// list. The lock is released if still held by this token. It returns 1
+// when the lock was held, 0 when it had expired.
 var leaveScript = goredis.NewScript(`
 if ARGV[2] == '1' and ARGV[4] ~= '' then
   redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
@@ -62,6 +68,9 @@ if ARGV[2] == '1' and ARGV[4] ~= '' then
     redis.call('HDEL', KEYS[3], 'out')
     if redis.call('HEXISTS', KEYS[3], 'data') == 0 then redis.call('DEL', KEYS[3]) end
   end
+end
+if ARGV[2] == '1' and ARGV[5] ~= '' and redis.call('LINDEX', KEYS[4], 0) == ARGV[5] then
+  redis.call('LPOP', KEYS[4])
 end
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('DEL', KEYS[1])
@@ -109,7 +118,8 @@ func (s *Store) Enter(ctx context.Context, chat messenger.ChatKey, updateID stri
 	}
 	wait, stopped := time.Millisecond, ""
 	for {
-		res, err := s.pipe.script(ctx, enterScript, []string{lock, marker, s.keys.state(chat)}, token, ttl.Milliseconds(), hasMarker, stopped).Slice()
+		res, err := s.pipe.script(ctx, enterScript, []string{lock, marker, s.keys.state(chat), s.keys.parked(chat)},
+			token, ttl.Milliseconds(), hasMarker, stopped, hasMarker).Slice()
 		code := int64(-2)
 		if err == nil && len(res) > 0 {
 			code, _ = res[0].(int64)
@@ -127,6 +137,8 @@ func (s *Store) Enter(ctx context.Context, chat messenger.ChatKey, updateID stri
 			s.preloaded.Store(lock, st)
 			t := turn{s: s, chat: chat, update: updateID, token: token, marker: marker, lock: lock}
 			return t.leave, false, nil
+		case code == -2:
+			return nil, false, fmt.Errorf("redis store: enter chat %s: updates of the chat are parked: %w", chat, dispatch.ErrChatBusy)
 		case code != -1:
 			return nil, false, fmt.Errorf("redis store: enter chat %s: unexpected answer %v", chat, res)
 		}
@@ -138,7 +150,7 @@ func (s *Store) Enter(ctx context.Context, chat messenger.ChatKey, updateID stri
 		}
 		select {
 		case <-ctx.Done():
-			return nil, false, fmt.Errorf("redis store: enter chat %s: waiting for its turn: %w", chat, ctx.Err())
+			return nil, false, fmt.Errorf("redis store: enter chat %s: waiting for its turn: %w: %w", chat, dispatch.ErrChatBusy, ctx.Err())
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, 50*time.Millisecond)
@@ -167,7 +179,8 @@ type turn struct {
 	token   string
 	marker  string
 	lock    string
-	handled bool // set when its leave is kept for a retry
+	head    string // the parked entry the turn handles ("" for a live update)
+	handled bool   // set when its leave is kept for a retry
 }
 
 // leave ends the turn (see Enter). It runs even when ctx is cancelled, for
@@ -193,8 +206,8 @@ func (t turn) run(ctx context.Context) error {
 	if t.handled {
 		h = "1"
 	}
-	keys := []string{t.lock, t.marker, t.s.keys.state(t.chat)}
-	held, err := t.s.pipe.script(ctx, leaveScript, keys, t.token, h, t.s.cfg.DedupeTTL.Milliseconds(), t.update).Int()
+	keys := []string{t.lock, t.marker, t.s.keys.state(t.chat), t.s.keys.parked(t.chat)}
+	held, err := t.s.pipe.script(ctx, leaveScript, keys, t.token, h, t.s.cfg.DedupeTTL.Milliseconds(), t.update, t.head).Int()
 	switch {
 	case err != nil:
 		return fmt.Errorf("redis store: leave chat %s (update %q): %w", t.chat, t.update, err)

@@ -15,6 +15,9 @@ import (
 //	<prefix>:{telegram:123}:lock           per-chat lock
 //	<prefix>:{telegram:123}:upd:<update>   handled-update marker (dedupe)
 //	<prefix>:{telegram:123}:pace:<pacer>   a broadcast went to the chat lately
+//	<prefix>:{telegram:123}:parked         updates parked behind the chat's turn
+//	<prefix>:parked                        the chats with parked updates
+//	<prefix>:live:<instance>               a process's liveness (owner.go)
 //	<prefix>:{telegram@shop:123}:state     the same for a named bot (ChatKey.Bot)
 //
 // A named bot's keys carry the bot inside the hash tag ("platform@bot"), so
@@ -44,6 +47,17 @@ func (k keys) lock(chat messenger.ChatKey) string {
 // and the marker in one call.
 func (k keys) update(chat messenger.ChatKey, updateID string) string {
 	return k.chat(chat) + ":upd:" + updateID
+}
+
+// parked is the list of a chat's parked updates, oldest first (park.go).
+func (k keys) parked(chat messenger.ChatKey) string {
+	return k.chat(chat) + ":parked"
+}
+
+// parkedIndex is the set of chats with parked updates (its own slot; only
+// single-key commands touch it).
+func (k keys) parkedIndex() string {
+	return k.prefix + ":parked"
 }
 
 // chat is the common part of all per-chat keys: "<prefix>:{platform:id}",
