@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -40,8 +41,13 @@ func (b *Bot) WebhookHandler(sink messenger.Sink) http.Handler {
 			http.Error(w, http.StatusText(status), status)
 			return
 		}
+		b.state.Set(messenger.BotOK) // Telegram reaches the webhook
 		if err := b.handleWebhook(r.Context(), sink, u); err != nil {
-			b.log.Error("webhook update not handled; Telegram will retry", "update_id", u.UpdateID, "err", err)
+			level := slog.LevelError
+			if messenger.Recovery(err) != nil {
+				level = slog.LevelDebug // the outage is logged once where it is watched
+			}
+			b.log.Log(r.Context(), level, "webhook update not handled; Telegram will retry", "update_id", u.UpdateID, "err", err)
 			http.Error(w, "update not handled", http.StatusInternalServerError)
 			return
 		}

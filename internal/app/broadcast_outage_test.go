@@ -25,6 +25,7 @@ func TestRunRedisOutageMidCampaign(t *testing.T) {
 	c := e.launch(t, "Новости недели")
 	eventually(t, "30 messages are sent", func() bool { return e.fake.Calls("sendMessage") >= 30 })
 
+	logsAtCut := len(e.logs.String())
 	redis.Cut()
 	time.Sleep(300 * time.Millisecond) // sends granted before the cut finish
 	atCut := e.fake.Calls("sendMessage")
@@ -55,6 +56,8 @@ func TestRunRedisOutageMidCampaign(t *testing.T) {
 	if got := e.count(t, "SELECT MAX(attempts) FROM deliveries WHERE campaign_id = $1", c.ID); got != 1 {
 		t.Fatalf("a row took %d attempts", got)
 	}
+	// The outage is logged once each way; the pauses at debug level only.
+	checkOutageLogs(t, e.logs.String()[logsAtCut:], "Redis", 0)
 	t.Logf("%d sent before the cut, %d after the restore", atCut, n-atCut)
 }
 

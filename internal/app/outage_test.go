@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/chathub/chathub/internal/config"
@@ -20,12 +21,13 @@ var portraitFields = []string{"consent", "first_name", "age", "city", "family_st
 // storeOutage names a store the outage tests take away and how.
 type storeOutage struct {
 	check string // its /readyz check
+	name  string // as the outage's log lines name it
 	proxy func(t *testing.T, cfg *config.Config) *faultproxy.Proxy
 }
 
 var (
-	postgresOutage = storeOutage{check: "postgres", proxy: proxyDatabase}
-	redisOutage    = storeOutage{check: "redis", proxy: proxyRedis}
+	postgresOutage = storeOutage{check: "postgres", name: "PostgreSQL", proxy: proxyDatabase}
+	redisOutage    = storeOutage{check: "redis", name: "Redis", proxy: proxyRedis}
 )
 
 // TestStoreOutageMidConversation: a client is in the middle of the portrait
@@ -58,6 +60,7 @@ func TestStoreOutageMidConversation(t *testing.T) {
 			o.converse(t, user, portraitTurns[:3]...) // the age question is open
 			o.waitReadiness(t, http.StatusOK, map[string]string{"postgres": "ok", "redis": "ok"})
 
+			atCut := len(o.logs.String())
 			proxy.Cut()
 			o.waitReadiness(t, http.StatusServiceUnavailable, otherOK(tt.store.check))
 			id := o.answerWhileDown(t, user, "43", 2)
@@ -74,6 +77,12 @@ func TestStoreOutageMidConversation(t *testing.T) {
 			}
 			o.expectReply(t, user, 3, portraitCity)
 			o.waitReadiness(t, http.StatusOK, map[string]string{"postgres": "ok", "redis": "ok"})
+			eventually(t, "the recovery is logged", func() bool {
+				return strings.Contains(o.logs.String()[atCut:], `"msg":"`+tt.store.name+` recovered"`)
+			})
+			// One line each way, not one per failed attempt or webhook call;
+			// /readyz's failing check is a warning of its own.
+			checkOutageLogs(t, o.logs.String()[atCut:], tt.store.name, otherWarnings)
 			o.converse(t, user, portraitTurns[4:]...)
 
 			if n := len(o.fake.Messages(user)); n != len(portraitTurns) {

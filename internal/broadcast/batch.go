@@ -266,7 +266,7 @@ func (w *Workers) sendEach(ctx context.Context, c *Campaign, ch *Channel, items 
 // stopping): nothing of them was sent, and they are retried once the budget
 // answers again. It returns the budget's error.
 func (w *Workers) pause(ctx context.Context, c *Campaign, items []item, rec *recorder, err error) error {
-	w.log.WarnContext(ctx, "broadcast: rate limiter unavailable; pausing", "campaign", c.ID, "err", err)
+	w.logFailure(ctx, "broadcast: rate limiter unavailable; pausing", "campaign", c.ID, "err", err)
 	if rerr := w.release(ctx, c, items, rec, w.svc.cfg.Now().Add(time.Second)); rerr != nil {
 		return rerr
 	}

@@ -28,7 +28,8 @@ const openPingTimeout = 10 * time.Second
 // exit. The returned close func closes the client and, if one was started,
 // the embedded server; it is safe to call more than once.
 //
-// Errors and logs name the host but never the password.
+// Errors and logs name the host but never the password. go-redis's own log
+// lines go to logger at debug level (see routeClientLogs).
 func Open(ctx context.Context, rawURL string, logger *slog.Logger) (goredis.UniversalClient, func() error, error) {
 	if logger == nil {
 		logger = slog.Default()
