@@ -265,11 +265,11 @@ func (w *nameWalker) unknownRoot(name string) string {
 	if m := spelling.Closest(name, roots); m != "" {
 		return msg + fmt.Sprintf("; did you mean .%s?", m)
 	}
-	if slices.Contains(w.cards, name) {
-		return msg + fmt.Sprintf("; did you mean .client.%s?", name)
+	if m := spelling.Closest(name, w.cards); m != "" || slices.Contains(w.cards, name) {
+		return msg + fmt.Sprintf("; did you mean .client.%s?", cmp.Or(m, name))
 	}
-	if slices.Contains(w.scope.Vars, name) {
-		return msg + fmt.Sprintf("; did you mean .vars.%s?", name)
+	if m := spelling.Closest(name, w.scope.Vars); m != "" || slices.Contains(w.scope.Vars, name) {
+		return msg + fmt.Sprintf("; did you mean .vars.%s?", cmp.Or(m, name))
 	}
 	return msg
 }
