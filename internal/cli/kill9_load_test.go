@@ -107,7 +107,9 @@ func measureKill9(t *testing.T, sameHost bool) {
 		silences = append(silences, worst)
 	}
 	slices.Sort(silences)
-	pct := func(p float64) time.Duration { return silences[int(p*float64(len(silences)-1))].Round(10 * time.Millisecond) }
+	pct := func(p float64) time.Duration {
+		return silences[int(p*float64(len(silences)-1))].Round(10 * time.Millisecond)
+	}
 	total := 0
 	for _, n := range sent {
 		total += n
