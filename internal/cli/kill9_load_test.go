@@ -107,12 +107,14 @@ func measureKill9(t *testing.T, sameHost bool) {
 		silences = append(silences, worst)
 	}
 	slices.Sort(silences)
-	pct := func(p float64) time.Duration { return silences[int(p*float64(len(silences)-1))].Round(10 * time.Millisecond) }
+	pct := func(p float64) time.Duration {
+		return silences[int(p*float64(len(silences)-1))].Round(10 * time.Millisecond)
+	}
 	total := 0
 	for _, n := range sent {
 		total += n
 	}
-	t.Logf("%d updates in %s (%.0f/s) over %d chats; kill -9 at %s, restarted in %s (same host: %v)",
+	t.Logf("%d updates in %s (%.0f/s) over %d chats; kill -9 at %s, restart begun %s later (same host: %v)",
 		total, loadEnd.Sub(start).Round(time.Millisecond), float64(total)/loadEnd.Sub(start).Seconds(), chats,
 		killed.Sub(start).Round(time.Millisecond), restarted.Sub(killed).Round(time.Millisecond), sameHost)
 	t.Logf("first reply after the kill: %s; per-chat silence around the kill (a chat writes every %s): p50 %s, p90 %s, p99 %s, max %s",

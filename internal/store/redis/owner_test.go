@@ -37,7 +37,7 @@ func (s *Store) crash() {
 		o.started = false
 	}
 	if o.lockDir != nil {
-		o.lockDir.release()
+		o.lockDir.abandon()
 		o.lockDir = nil
 	}
 }

@@ -19,10 +19,22 @@ import (
 const restartSlots = 16
 
 // lockFile is a held restart slot.
-type lockFile struct{ f *os.File }
+type lockFile struct {
+	f    *os.File
+	path string
+}
 
-// release drops the slot (the process exiting does the same).
+// release gives the slot back on a clean stop: the file is removed (the
+// liveness key is deleted too, so there is nothing for a successor to
+// recognise) and unlocked. A process that dies leaves the file, locked
+// until the kernel lets go. A process that opened the file just before it
+// was removed may still lock it; it then holds a slot nobody else can find,
+// which only means its own death is not recognised by a successor (its
+// turns are then taken when its liveness expires), never that a live
+// process is taken for a dead one: a slot's content is written only by the
+// holder of its lock.
 func (l *lockFile) release() {
+	_ = os.Remove(l.path)
 	_ = syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
 	_ = l.f.Close()
 }
@@ -55,7 +67,7 @@ func claimSlot(dir, name, instance string) (*lockFile, string, error) {
 			_ = f.Close()
 			return nil, "", fmt.Errorf("redis store: restart slot %s: %w", path, err)
 		}
-		return &lockFile{f: f}, previous, nil
+		return &lockFile{f: f, path: path}, previous, nil
 	}
 	return nil, "", nil
 }
@@ -78,3 +90,7 @@ func writeSlot(f *os.File, instance string) error {
 	}
 	return f.Sync()
 }
+
+// abandon closes the slot's file without removing it, as a process that
+// dies does (the kernel drops the lock with the last descriptor).
+func (l *lockFile) abandon() { _ = l.f.Close() }
