@@ -289,10 +289,11 @@ func (w *Workers) chatOpen(ctx context.Context, c *Campaign, ch *Channel, it ite
 
 // waitBudget takes one unit of the bot's budget for a send under l; it
 // gives up, with nothing granted, when l's send window closes first. A
-// unit granted is never dropped: the send it was granted for goes out,
-// though the window may close while the chat's slot is taken. (Waits that
-// ran past the window and then dropped their unit cost a 1s lease more than
-// half of a 30/s budget: with 8 workers on it each waits ~0.27s a unit.)
+// unit granted is not dropped for the window's sake: its send goes out
+// even if the window closes while the chat's slot is taken (only a chat
+// whose slot is not open leaves it unused, see chatOpen). Waits that ran
+// past the window and then dropped their unit cost a 1s lease more than
+// half of a 30/s budget: with 8 workers on it each waits ~0.27s a unit.
 func (w *Workers) waitBudget(ctx context.Context, ch *Channel, l lease) (granted bool, err error) {
 	if ch.Limiter == nil {
 		return l.sendable(), nil
@@ -337,8 +338,8 @@ func (w *Workers) sendBatches(ctx context.Context, c *Campaign, ch *Channel, ite
 	return nil
 }
 
-// sendGroup sends one text to the chats of g in one request, if the lease
-// still allows a send once the bot's budget granted it.
+// sendGroup sends one text to the chats of g in one request, if the bot's
+// budget granted it within the lease's send window.
 func (w *Workers) sendGroup(ctx context.Context, c *Campaign, ch *Channel, g []item, rec *recorder, l lease) error {
 	granted, err := w.waitBudget(ctx, ch, l)
 	if err != nil {
