@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,22 +18,35 @@ import (
 	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/segment"
 	"github.com/chathub/chathub/internal/store/postgres"
 )
 
-// runClients lists CRM records with their fields, tags and attributes.
+// runClients lists CRM records with their fields, tags and attributes,
+// newest first, filtered by platform, bot, id, segment and search.
 func runClients(ctx context.Context, env *Env, cfg config.Config, log *slog.Logger) int {
 	fs := flag.NewFlagSet("clients", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	format := fs.String("format", "table", "output format: table, json or csv")
 	platform := fs.String("platform", "", "only clients of this platform (telegram, vk, terminal)")
 	bot := fs.String("bot", "", "only clients of this bot (a name from the config file)")
+	id := fs.Int64("id", 0, "only the client with this id")
+	segmentExpr := fs.String("segment", "", `only clients this segment expression selects, e.g. 'city == "Москва" and subscribed' (docs/SEGMENTS.md)`)
+	search := fs.String("search", "", `find by phone ("+7 912 345-67-89"), @username, or the beginnings of first/last name or username ("анна пет")`)
 	limit := fs.Int("limit", 100, "at most this many clients, newest first")
 	if err := fs.Parse(env.Args); err != nil {
 		return 2
 	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "chathub clients: unexpected argument %q; quote a --segment expression or a --search with spaces\n", fs.Arg(0))
+		return 2
+	}
 	if *platform != "" && !messenger.Platform(*platform).Valid() {
 		fmt.Fprintf(env.Stderr, "chathub clients: unknown platform %q (telegram, vk, terminal)\n", *platform)
+		return 2
+	}
+	if *id < 0 {
+		fmt.Fprintf(env.Stderr, "chathub clients: --id must be a positive client id, got %d\n", *id)
 		return 2
 	}
 	write, ok := clientWriters[*format]
@@ -46,7 +60,15 @@ func runClients(ctx context.Context, env *Env, cfg config.Config, log *slog.Logg
 		return 1
 	}
 	defer db.Close()
-	clients, err := db.ListClients(ctx, postgres.ListOptions{Platform: messenger.Platform(*platform), Bot: *bot, Limit: *limit})
+	opt := postgres.ListOptions{Platform: messenger.Platform(*platform), Bot: *bot, ID: *id, Search: *search, Limit: *limit}
+	if *segmentExpr != "" {
+		sc := &segmentCall{env: env, db: db}
+		if opt.Segment, err = sc.compile(ctx, *segmentExpr); err != nil {
+			reportClientsSegmentError(env.Stderr, err)
+			return 1
+		}
+	}
+	clients, err := db.ListClients(ctx, opt)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "chathub clients: %v\n", err)
 		return 1
@@ -61,19 +83,34 @@ func runClients(ctx context.Context, env *Env, cfg config.Config, log *slog.Logg
 	return 0
 }
 
+// reportClientsSegmentError prints a --segment error: a position error as
+// is (it names the expression and shows a caret), anything else after the
+// command's name.
+func reportClientsSegmentError(w io.Writer, err error) {
+	var se *segment.Error
+	if errors.As(err, &se) {
+		fmt.Fprintln(w, err)
+		return
+	}
+	fmt.Fprintf(w, "chathub clients --segment: %v\n", err)
+}
+
 var clientWriters = map[string]func(io.Writer, []crm.Client) error{
 	"table": writeClientsTable,
 	"json":  writeClientsJSON,
 	"csv":   writeClientsCSV,
 }
 
-// clientColumns are the table and CSV columns, in order.
+// clientColumns are the table, CSV and JSON columns, in order: every field
+// of crm.Client. Columns added after "bot" come after it, so files read by
+// position keep lining up.
 var clientColumns = []string{
 	"id", "platform", "user_id", "first_name", "last_name", "username", "phone", "email",
 	"gender", "birth_date", "age", "city", "region", "family_status", "children_count",
 	"income_level", "occupation", "source", "lifecycle_stage", "temperature", "subscribed",
 	"consent_at", "blocked_at", "handoff_requested_at", "tags", "attributes", "last_seen_at",
-	"bot", // last, so files read by position before bots existed still line up
+	"bot", // before bots existed the columns ended here
+	"language", "timezone", "assigned_manager", "unsubscribed_at", "created_at", "updated_at", "confirmed",
 }
 
 // botColumn is the index of "bot" in clientColumns.
@@ -84,6 +121,10 @@ func clientRow(c *crm.Client) []string {
 	if len(c.Attributes) == 0 {
 		attrs = []byte("{}")
 	}
+	confirmed := []byte("{}")
+	if len(c.Confirmed) > 0 {
+		confirmed, _ = json.Marshal(utcTimes(c.Confirmed))
+	}
 	return []string{
 		strconv.FormatInt(c.ID, 10), string(c.Platform), c.PlatformUserID, c.FirstName, c.LastName,
 		c.Username, c.Phone, c.Email, c.Gender, dateCell(c.BirthDate), intCell(c.Age), c.City, c.Region,
@@ -91,7 +132,18 @@ func clientRow(c *crm.Client) []string {
 		c.LifecycleStage, c.Temperature, strconv.FormatBool(c.Subscribed), timeCell(c.ConsentAt),
 		timeCell(c.BlockedAt), timeCell(c.HandoffRequestedAt), strings.Join(c.Tags, ","),
 		string(attrs), c.LastSeenAt.UTC().Format(time.RFC3339), c.Bot,
+		c.Language, c.Timezone, c.AssignedManager, timeCell(c.UnsubscribedAt),
+		timeCell(&c.CreatedAt), timeCell(&c.UpdatedAt), string(confirmed),
 	}
+}
+
+// utcTimes returns m with its times in UTC.
+func utcTimes(m map[string]time.Time) map[string]time.Time {
+	out := make(map[string]time.Time, len(m))
+	for k, v := range m {
+		out[k] = v.UTC()
+	}
+	return out
 }
 
 // noClients explains an empty table: an empty database gets the hint to
@@ -160,6 +212,14 @@ func writeClientsJSON(w io.Writer, clients []crm.Client) error {
 		m["id"], m["subscribed"], m["tags"], m["attributes"] = c.ID, c.Subscribed, nonNil(c.Tags), c.Attributes
 		if c.Age != nil {
 			m["age"] = *c.Age
+		}
+		if c.ChildrenCount != nil {
+			m["children_count"] = *c.ChildrenCount
+		}
+		if len(c.Confirmed) > 0 {
+			m["confirmed"] = utcTimes(c.Confirmed)
+		} else {
+			delete(m, "confirmed")
 		}
 		out = append(out, m)
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/csv"
 	"io"
 	"net/http"
 	"os"
@@ -146,7 +147,8 @@ func TestRunConfigFileSeveralBots(t *testing.T) {
 		t.Errorf("a card of the unnamed bot appeared: %+v", c)
 	}
 	code, out, errOut := runMain(t, env, "", "clients", "--bot", "shop", "--format", "csv")
-	if code != 0 || strings.Count(out, "\n") != 2 || !strings.HasSuffix(strings.TrimSpace(out), ",shop") {
+	rows, _ := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if code != 0 || len(rows) != 2 || rows[0][botColumn] != "bot" || rows[1][botColumn] != "shop" {
 		t.Errorf("clients --bot shop: exit %d\n%s%s", code, out, errOut)
 	}
 

@@ -95,7 +95,7 @@ func TestHandlerRouting(t *testing.T) {
 				}
 			}},
 		{name: "help", upd: text("/help"), want: "/manager — позвать менеджера"},
-		{name: "unknown command", setup: []*messenger.Update{text("/start")}, upd: text("/dance"), want: "Такой команды нет"},
+		{name: "unknown command", setup: []*messenger.Update{text("/start")}, upd: text("/dance"), want: "Такой команды нет. Доступно: /start — начать заново, /profile — мои данные, /forget — удалить мои данные"},
 		{name: "profile without scenario shows card", setup: []*messenger.Update{text("/start"), button("yes"), text("Марина")}, upd: text("/profile"), want: "Имя: Марина"},
 		{name: "fallback for idle known client", setup: []*messenger.Update{text("/stop")}, upd: text("как дела"), want: "отправьте /start"},
 		{name: "blocked and unblocked", upd: &messenger.Update{Chat: testChat, Kind: messenger.KindBlocked},

@@ -80,8 +80,9 @@ type Texts struct {
 // DefaultTexts returns the built-in Russian texts.
 func DefaultTexts() Texts {
 	return Texts{
-		Fallback:            "Здравствуйте! Чтобы начать, отправьте /start.",
-		UnknownCommand:      "Такой команды нет. Доступно: /start — начать заново, /profile — мои данные, /manager — позвать менеджера, /stop — отписаться от рассылок.",
+		Fallback: "Здравствуйте! Чтобы начать, отправьте /start.",
+		UnknownCommand: "Такой команды нет. Доступно: /start — начать заново, /profile — мои данные, /forget — удалить мои данные, " +
+			"/manager — позвать менеджера, /stop — отписаться от рассылок, /help — все команды.",
 		Unsubscribed:        "Вы отписались от рассылок. Больше не будем писать первыми. Вернуться можно командой /start.",
 		AlreadyUnsubscribed: "Вы уже отписаны от рассылок: первыми мы не пишем. Вернуться можно командой /start.",
 		NotSubscribed:       "Вы не подписаны на рассылки: без вашего согласия мы первыми не пишем.",

@@ -7,6 +7,7 @@ import (
 
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/segment"
 )
 
 // DefaultListLimit is the page size of ListClients and Answers when the
@@ -46,35 +47,73 @@ func (s *Store) DeleteClient(ctx context.Context, key messenger.ChatKey) (bool, 
 	return res.RowsAffected > 0, nil
 }
 
-// ListOptions selects a page of clients.
+// ListOptions selects a page of clients. The filters combine with AND.
 type ListOptions struct {
 	// Platform keeps only that platform's clients; empty lists all.
 	Platform messenger.Platform
 	// Bot, when set, keeps only that bot's clients (a config file's bot name).
 	Bot string
+	// ID, when positive, keeps only the client with that id.
+	ID int64
+	// Segment, when set, keeps only the clients it selects (compiled by
+	// CompileSegment, as the API's count and sample do).
+	Segment *segment.Segment
+	// Search, when set, keeps the clients it finds. It is read as:
+	//   - a phone number: only digits and + ( ) - spaces, 10 to 15 digits
+	//     ("+7 912 345-67-89", "89123456789" and "9123456789" are
+	//     +79123456789): the phone, exactly;
+	//   - "@name": the username, exactly, ignoring case;
+	//   - words: each word begins the first name, the last name or the
+	//     username, ignoring case ("анна", "Анна Пет", "anna_p").
+	// Values are bound parameters and LIKE wildcards match literally. There
+	// is no index on names: a search is one pass over the clients, newest
+	// first, that stops when the page is full, so a query that matches many
+	// clients returns at once and one that matches few reads the table once.
+	Search string
 	// Limit is the page size; 0 or less means DefaultListLimit.
 	Limit int
-	// Offset skips that many clients (ordered by id).
+	// Offset skips that many clients (newest first).
 	Offset int
 }
 
-// ListClients returns a page of clients ordered by id, with their tags.
+// ListClients returns a page of clients, newest first (by id, which grows
+// with creation), with their tags. A Search longer than MaxSearchLength or
+// without a letter or digit is an error wrapping ErrBadSearch.
 func (s *Store) ListClients(ctx context.Context, opt ListOptions) ([]crm.Client, error) {
 	q := "SELECT " + clientColumns + ", " + s.tagsExpr("clients.id") + " FROM clients"
 	var args []any
 	var where []string
+	add := func(cond string, a ...any) {
+		where = append(where, cond)
+		args = append(args, a...)
+	}
 	if opt.Platform != "" {
-		where = append(where, "platform = ?")
-		args = append(args, string(opt.Platform))
+		add("platform = ?", string(opt.Platform))
 	}
 	if opt.Bot != "" {
-		where = append(where, "bot = ?")
-		args = append(args, opt.Bot)
+		add("bot = ?", opt.Bot)
+	}
+	if opt.ID > 0 {
+		add("id = ?", opt.ID)
+	}
+	if opt.Segment != nil {
+		w, err := s.segmentWhere(opt.Segment)
+		if err != nil {
+			return nil, fmt.Errorf("list clients: %w", err)
+		}
+		add("("+w.SQL+")", w.Args...)
+	}
+	if opt.Search != "" {
+		cond, a, err := s.searchWhere(opt.Search)
+		if err != nil {
+			return nil, fmt.Errorf("list clients: %w", err)
+		}
+		add(cond, a...)
 	}
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY id LIMIT ? OFFSET ?"
+	q += " ORDER BY id DESC LIMIT ? OFFSET ?"
 	args = append(args, limitOr(opt.Limit), max(opt.Offset, 0))
 	rows, err := s.db.WithContext(ctx).Raw(q, args...).Rows()
 	if err != nil {

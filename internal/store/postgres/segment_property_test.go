@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -46,6 +47,7 @@ func seedSegmentWorld(t *testing.T, s *Store, r *rand.Rand, n int) *segmentWorld
 	if err != nil {
 		t.Fatal(err)
 	}
+	slices.SortFunc(clients, func(a, b crm.Client) int { return cmp.Compare(a.ID, b.ID) }) // ListClients lists newest first
 	w := &segmentWorld{s: s, clients: clients, acts: map[int64]*segment.Activity{}}
 	for _, c := range clients {
 		if w.acts[c.ID], err = s.SegmentActivity(ctx, all, c.ID); err != nil {

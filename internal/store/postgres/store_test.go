@@ -623,10 +623,14 @@ func testListClients(t *testing.T, s *Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(page) != 2 || page[0].ID != ids[1] || page[1].ID != ids[2] {
-		t.Fatalf("page = %+v, want ids %v", page, ids[1:3])
+	// Newest first: the page after the newest is ids[3], ids[2].
+	if len(page) != 2 || page[0].ID != ids[3] || page[1].ID != ids[2] {
+		t.Fatalf("page = %v, want ids %v", []int64{page[0].ID, page[len(page)-1].ID}, []int64{ids[3], ids[2]})
 	}
-	if !reflect.DeepEqual(page[0].Tags, []string{"tag1"}) || page[0].Platform != platform {
+	if all[0].ID != ids[4] || all[4].ID != ids[0] {
+		t.Errorf("ListClients order = %d … %d, want newest first (%d … %d)", all[0].ID, all[4].ID, ids[4], ids[0])
+	}
+	if !reflect.DeepEqual(page[0].Tags, []string{"tag3"}) || page[0].Platform != platform {
 		t.Errorf("listed client = %+v", page[0])
 	}
 	if got := get(t, s, page[1].Key()); !reflect.DeepEqual(*got, page[1]) {
