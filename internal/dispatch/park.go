@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/chathub/chathub/internal/messenger"
@@ -52,7 +53,7 @@ func (d *Dispatcher) sweepParked(p Parker) {
 		chats, err := p.ParkedChats(ctx, 64)
 		cancel()
 		if err != nil {
-			d.cfg.Logger.Warn("looking for parked updates failed", "err", err)
+			d.cfg.Logger.Log(d.baseCtx, d.failureLevel(slog.LevelWarn), "looking for parked updates failed", "err", err)
 			continue
 		}
 		for _, chat := range chats {

@@ -118,7 +118,8 @@ func (d *Dispatcher) handleTurn(ctx context.Context, j job, leave func(context.C
 		// The update stays handled; a failed leave only delays the chat's
 		// next turn (until the TTL) or, if the handled mark was not written,
 		// lets a redelivery send the recorded replies again.
-		d.cfg.Logger.Error("leaving the chat's turn failed", "chat", j.upd.Chat.String(), "update", j.upd.ID, "err", lerr)
+		d.cfg.Logger.Log(d.baseCtx, d.failureLevel(slog.LevelError), "leaving the chat's turn failed",
+			"chat", j.upd.Chat.String(), "update", j.upd.ID, "err", lerr)
 	}
 	switch {
 	case final:
@@ -190,6 +191,15 @@ func (d *Dispatcher) retry(j job, fn func(ctx context.Context) error) error {
 			return err
 		}
 	}
+}
+
+// failureLevel is the level to log a failure at: debug while a backing
+// service is down (its watcher logs the outage once), else level.
+func (d *Dispatcher) failureLevel(level slog.Level) slog.Level {
+	if d.outage() != nil {
+		return slog.LevelDebug
+	}
+	return level
 }
 
 // outage asks Config.Outages whether a backing service is down: the channel
