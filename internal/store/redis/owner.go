@@ -42,7 +42,7 @@ type owners struct {
 	started bool // the liveness key was written and the heartbeat runs
 	stop    chan struct{}
 	done    chan struct{}
-	dead    map[string]bool      // instances known to have stopped
+	dead    map[string]bool      // predecessors proven stopped (ClaimRestart's file lock)
 	alive   map[string]time.Time // instances seen alive, until when to trust it
 	lockDir *lockFile            // the restart slot held, nil when none
 }
@@ -140,8 +140,12 @@ func holderOf(lockValue string) string {
 // again, so a waiting Enter does not check at every poll.
 const aliveFor = 250 * time.Millisecond
 
-// holderGone reports whether instance (another process) has stopped: known
-// dead, or its liveness key missing.
+// holderGone reports whether instance (another process) has stopped: a
+// predecessor proven dead, or its liveness key missing now. A missing key
+// is not remembered: a live process whose key lapsed (Redis unreachable
+// for longer than the liveness TTL) writes it again at its next heartbeat
+// and is then waited for like any live holder, so the exclusivity of live
+// processes is lost only for that window, never for good.
 func (s *Store) holderGone(ctx context.Context, instance string) (bool, error) {
 	o := s.owners
 	if instance == "" || instance == o.instance {
@@ -164,7 +168,6 @@ func (s *Store) holderGone(ctx context.Context, instance string) (bool, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if n == 0 {
-		o.dead[instance] = true
 		delete(o.alive, instance)
 		return true, nil
 	}

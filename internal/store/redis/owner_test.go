@@ -52,6 +52,7 @@ func TestGateOwners(t *testing.T) {
 		{"LiveHolderWaitedFor", testOwnerLiveWaitedFor},
 		{"RestartRecognisesPredecessor", testOwnerRestart},
 		{"LiveNeighbourIsNoPredecessor", testOwnerLiveNeighbour},
+		{"LapsedHolderBackIsWaitedFor", testOwnerLapsedBack},
 	})
 }
 
@@ -147,6 +148,46 @@ func testOwnerLiveNeighbour(t *testing.T, c goredis.UniversalClient) {
 		t.Fatalf("Enter while the live neighbour has the chat: %v; want to wait", err)
 	}
 	if err := leave(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testOwnerLapsedBack: a live holder whose liveness key lapsed for a while
+// (Redis out of its reach for longer than the TTL) loses the turn it held
+// then, but once its heartbeat writes the key again its new turns are
+// waited for: a lapse is not remembered as death.
+func testOwnerLapsedBack(t *testing.T, c goredis.UniversalClient) {
+	ctx := t.Context()
+	a, b := storePair(t, c, Config{LivenessTTL: time.Hour})
+	first := messenger.ChatKey{Platform: messenger.Telegram, ID: "owner-lapsed-1"}
+	if _, _, err := a.Enter(ctx, first, "u1", turnTTL); err != nil {
+		t.Fatal(err)
+	}
+	live := a.keys.live(a.owners.instance)
+	if err := c.Del(ctx, live).Err(); err != nil { // the lapse
+		t.Fatal(err)
+	}
+	leave, _, err := b.Enter(ctx, first, "u1", turnTTL)
+	if err != nil {
+		t.Fatalf("turn of a holder without liveness: %v; want it taken over", err)
+	}
+	if err := leave(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Set(ctx, live, "1", time.Hour).Err(); err != nil { // its heartbeat again
+		t.Fatal(err)
+	}
+	second := messenger.ChatKey{Platform: messenger.Telegram, ID: "owner-lapsed-2"}
+	aLeave, _, err := a.Enter(ctx, second, "u2", turnTTL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait, cancel := context.WithTimeout(ctx, 800*time.Millisecond)
+	defer cancel()
+	if _, _, err := b.Enter(wait, second, "u3", turnTTL); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Enter while the holder is live again: %v; want to wait until the deadline", err)
+	}
+	if err := aLeave(ctx, true); err != nil {
 		t.Fatal(err)
 	}
 }
