@@ -119,17 +119,16 @@ func parseBroadcast(env *Env) (broadcastRun, int) {
 		return nil, 2
 	}
 	fs := flag.NewFlagSet("broadcast "+name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	msgs := captureFlags(env, fs)
 	run, err := parse(fs, env.Args[1:])
+	fs.SetOutput(env.Stderr)
 	var ue *usageError
 	switch {
-	case errors.Is(err, flag.ErrHelp):
-		return nil, 0
 	case errors.As(err, &ue):
 		fmt.Fprintf(env.Stderr, "chathub broadcast %s: %v\n\n%s\n", name, err, broadcastUsage)
 		return nil, 2
-	case err != nil: // the flag package has printed it
-		return nil, 2
+	case err != nil: // -h/--help, or a wrong flag the flag package described
+		return nil, msgs.exit(err)
 	}
 	return run, 0
 }

@@ -22,8 +22,8 @@ func runChat(ctx context.Context, env *Env, cfg config.Config, log *slog.Logger)
 	id := fs.String("scenario", "", "scenario id to start (default: DEFAULT_SCENARIO or the /start scenario)")
 	user := fs.String("user", "local", "client id in the CRM (platform \"terminal\")")
 	name := fs.String("name", "", "the client's first name as a platform profile would give it")
-	if err := fs.Parse(env.Args); err != nil {
-		return 2
+	if code, ok := parseFlags(env, fs, env.Args); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(env.Stderr, "chathub chat: unexpected argument %q; the conversation comes from stdin\n", fs.Arg(0))

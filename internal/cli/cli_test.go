@@ -85,3 +85,37 @@ func TestUsageAndErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSubcommandHelpFlags: -h or --help after any subcommand prints its
+// usage to stdout with exit 0, like `chathub help`; a wrong flag prints the
+// error and the usage to stderr with exit 2.
+func TestSubcommandHelpFlags(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args []string
+		want string // a flag the usage lists
+	}{
+		{[]string{"chat", "-h"}, "-scenario"},
+		{[]string{"clients", "--help"}, "-segment"},
+		{[]string{"run", "-h"}, "-config"},
+		{[]string{"validate", "-h"}, "-config"},
+		{[]string{"segment", "count", "-h"}, "Usage of segment count"},
+		{[]string{"broadcast", "status", "-h"}, "-follow"},
+		{[]string{"broadcast", "create", "--help"}, "-segment"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
+			env := map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "x.db")}
+			code, out, errOut := runMain(t, env, "", tt.args...)
+			if code != 0 || !strings.Contains(out, tt.want) || errOut != "" {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 0 and the usage (%q) on stdout only", code, out, errOut, tt.want)
+			}
+			bad := append(tt.args[:len(tt.args)-1:len(tt.args)-1], "--no-such-flag")
+			code, out, errOut = runMain(t, env, "", bad...)
+			if code != 2 || out != "" || !strings.Contains(errOut, "flag provided but not defined") || !strings.Contains(errOut, tt.want) {
+				t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2 and the error with the usage on stderr", bad, code, out, errOut)
+			}
+		})
+	}
+}

@@ -34,8 +34,8 @@ func runClients(ctx context.Context, env *Env, cfg config.Config, log *slog.Logg
 	segmentExpr := fs.String("segment", "", `only clients this segment expression selects, e.g. 'city == "Москва" and subscribed' (docs/SEGMENTS.md)`)
 	search := fs.String("search", "", `find by phone ("+7 912 345-67-89"), @username, or the beginnings of first/last name or username ("анна пет")`)
 	limit := fs.Int("limit", 100, "at most this many clients, newest first")
-	if err := fs.Parse(env.Args); err != nil {
-		return 2
+	if code, ok := parseFlags(env, fs, env.Args); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(env.Stderr, "chathub clients: unexpected argument %q; quote a --segment expression or a --search with spaces\n", fs.Arg(0))

@@ -18,8 +18,8 @@ func runRun(ctx context.Context, env *Env, cfg config.Config, log *slog.Logger) 
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	file := fs.String("config", "", "a YAML file of several bots (default CONFIG_FILE; docs/CONFIG.md)")
-	if err := fs.Parse(env.Args); err != nil {
-		return 2
+	if code, ok := parseFlags(env, fs, env.Args); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(env.Stderr, "chathub run: takes no arguments but --config FILE; configure it with environment variables (see README)\n")

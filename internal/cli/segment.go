@@ -73,12 +73,13 @@ func runSegment(ctx context.Context, env *Env, cfg config.Config, log *slog.Logg
 		return 2
 	}
 	fs := flag.NewFlagSet("segment "+name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	msgs := captureFlags(env, fs)
 	run := cmd.flags(fs)
 	args, err := parseInterspersed(fs, env.Args[1:])
 	if err != nil {
-		return 2
+		return msgs.exit(err)
 	}
+	fs.SetOutput(env.Stderr)
 	if len(args) != len(cmd.args) {
 		fmt.Fprintf(env.Stderr, "chathub segment %s: want %s, got %d argument(s); quote the expression\n\n%s\n",
 			name, strings.Join(cmd.args, " "), len(args), segmentUsage)

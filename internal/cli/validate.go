@@ -20,8 +20,8 @@ func runValidate(_ context.Context, env *Env, cfg config.Config, _ *slog.Logger)
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	file := fs.String("config", "", "check this config file and every bot's scenarios_dir (CONFIG_FILE is not read otherwise)")
-	if err := fs.Parse(env.Args); err != nil {
-		return 2
+	if code, ok := parseFlags(env, fs, env.Args); !ok {
+		return code
 	}
 	paths := fs.Args()
 	if *file != "" {
