@@ -3,11 +3,13 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chathub/chathub/internal/platformtest/telegramtest"
+	"github.com/chathub/chathub/internal/platformtest/vktest"
 	"github.com/chathub/chathub/internal/store/storetest"
 )
 
@@ -21,20 +23,77 @@ steps:
   done: { say: "Записали.", end: true }
 `
 
+// poisonPlatform is a fake platform the poison test drives.
+type poisonPlatform struct {
+	name  string
+	env   func(t *testing.T) []string
+	ready func()           // returns once the bot polls
+	start func(user int64) // the user starts the bot (/start)
+	send  func(user int64, text string)
+	wait  func(user int64, n int) []string // the user's reply texts, at least n
+	users int64                            // first user id
+}
+
+func telegramPoison(t *testing.T) poisonPlatform {
+	fake := telegramtest.New(t)
+	return poisonPlatform{name: "telegram long polling", users: 1000,
+		env: func(*testing.T) []string {
+			return []string{"TELEGRAM_TOKEN=" + fake.Token(), "TELEGRAM_API_URL=" + fake.URL()}
+		},
+		ready: func() {},
+		start: func(u int64) { fake.SendText(u, "/start") },
+		send:  func(u int64, text string) { fake.SendText(u, text) },
+		wait:  func(u int64, n int) []string { return texts(fake.WaitMessages(u, n, 60*time.Second)) },
+	}
+}
+
+func vkPoison(t *testing.T) poisonPlatform {
+	fake := vktest.New(t)
+	return poisonPlatform{name: "vk long poll", users: 1000,
+		env: func(*testing.T) []string {
+			return []string{"VK_TOKEN=" + fake.Token(), "VK_API_URL=" + fake.URL(), "VK_GROUP_ID=" + strconv.Itoa(fake.GroupID())}
+		},
+		ready: func() {
+			// Events pushed before the bot's first long poll are not
+			// delivered to it.
+			for deadline := time.Now().Add(30 * time.Second); fake.Calls("groups.getLongPollServer") == 0; {
+				if time.Now().After(deadline) {
+					t.Fatal("the bot never asked for a long poll server")
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		},
+		start: func(u int64) { fake.Start(int(u), "") },
+		send:  func(u int64, text string) { fake.SendText(int(u), text, "") },
+		wait: func(u int64, n int) []string {
+			var out []string
+			for _, m := range fake.WaitMessages(int(u), n, 60*time.Second) {
+				out = append(out, m.Text)
+			}
+			return out
+		},
+	}
+}
+
 // TestPoisonUpdateDoesNotStopOtherChats runs a real `chathub run` (long
-// polling the fake Bot API, on PostgreSQL and Redis). One client answers
-// the age question with 99999999999, which the age column cannot hold;
-// then more clients than a getUpdates answer holds (100) write. Before the
-// fix the database's "integer out of range" was retried as transient and
-// pinned the getUpdates offset: after 99 newer updates nobody was answered,
-// for ever. Now the value is re-asked in Russian, and every other chat is
-// answered.
+// polling the fake Bot API or VK's Bots Long Poll, on PostgreSQL and
+// Redis). One client answers the age question with 99999999999, which the
+// age column cannot hold; then more clients than a getUpdates answer holds
+// (100) write. Before the fix the database's "integer out of range" was
+// retried as transient and pinned the getUpdates offset: after 99 newer
+// updates nobody was answered, for ever. Now the value is re-asked in
+// Russian, and every other chat is answered.
 func TestPoisonUpdateDoesNotStopOtherChats(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a real process")
 	}
 	storetest.SkipUnlessServices(t)
-	fake := telegramtest.New(t)
+	for name, mk := range map[string]func(*testing.T) poisonPlatform{"telegram": telegramPoison, "vk": vkPoison} {
+		t.Run(name, func(t *testing.T) { testPoison(t, mk(t)) })
+	}
+}
+
+func testPoison(t *testing.T, p poisonPlatform) {
 	prefix := storetest.Name(t, "poison")
 	t.Cleanup(func() { cleanRedisPrefix(t, prefix) })
 	dir := t.TempDir()
@@ -50,13 +109,12 @@ func TestPoisonUpdateDoesNotStopOtherChats(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer logf.Close()
-	c := &child{t: t, log: logf, env: []string{
+	c := &child{t: t, log: logf, env: append([]string{
 		childEnv + "=1",
-		"TELEGRAM_TOKEN=" + fake.Token(), "TELEGRAM_API_URL=" + fake.URL(),
 		"DATABASE_URL=" + storetest.PostgresURL(t), "REDIS_URL=" + storetest.RedisURL(), "REDIS_PREFIX=" + prefix,
 		"SCENARIOS_DIR=" + scenarios, "HTTP_ADDR=127.0.0.1:" + freePort(t),
 		"HANDLE_TIMEOUT=2s", "LOG_LEVEL=info", "LOG_FORMAT=json",
-	}}
+	}, p.env(t)...)}
 	c.start()
 	defer func() {
 		if t.Failed() {
@@ -65,26 +123,27 @@ func TestPoisonUpdateDoesNotStopOtherChats(t *testing.T) {
 		}
 	}()
 
-	const poisoned = int64(900)
-	walk(t, fake, poisoned, []string{"/start"}, 0)
-	fake.SendText(poisoned, "99999999999")
+	p.ready()
+	poisoned := p.users
+	p.start(poisoned)
+	p.wait(poisoned, 1)
+	p.send(poisoned, "99999999999")
 	const others = 150
 	for i := range others {
-		fake.SendText(int64(1000+i), "/start")
+		p.start(p.users + 1 + int64(i))
 	}
 	for i := range others {
-		u := int64(1000 + i)
-		if got := texts(fake.WaitMessages(u, 1, 60*time.Second)); len(got) != 1 || got[0] != "Сколько вам лет?" {
+		if got := p.wait(p.users+1+int64(i), 1); len(got) != 1 || got[0] != "Сколько вам лет?" {
 			t.Fatalf("client %d (of %d written after the poison update): replies %q", i+1, others, got)
 		}
 	}
-	got := texts(fake.WaitMessages(poisoned, 2, 30*time.Second))
+	got := p.wait(poisoned, 2)
 	if len(got) != 2 || !strings.Contains(got[1], "от 0 до 150") {
 		t.Fatalf("the poisoned chat's replies %q; want the age re-asked with its range", got)
 	}
 	// The poisoned chat goes on: a sane answer is taken.
-	fake.SendText(poisoned, "43")
-	if got := texts(fake.WaitMessages(poisoned, 3, 30*time.Second)); len(got) != 3 || got[2] != "Записали." {
+	p.send(poisoned, "43")
+	if got := p.wait(poisoned, 3); len(got) != 3 || got[2] != "Записали." {
 		t.Fatalf("the poisoned chat after a sane answer: %q", got)
 	}
 	c.stop()

@@ -51,9 +51,11 @@ type Config struct {
 	Workers int
 	// ShutdownTimeout (SHUTDOWN_TIMEOUT) bounds the graceful drain. Default 15s.
 	ShutdownTimeout time.Duration
-	// HandleTimeout (HANDLE_TIMEOUT) bounds one attempt at an update. A chat
-	// whose process died mid-update waits this long plus 5s before another
-	// process (or the restarted one) handles it. Default 30s, at least 1s.
+	// HandleTimeout (HANDLE_TIMEOUT) bounds one attempt at an update; a
+	// chat's turn is held at most this long plus 5s. A process that died
+	// mid-update is recognised sooner (its restart on the same host at once,
+	// others when its liveness expires, see internal/store/redis owner.go).
+	// Default 30s, at least 1s.
 	HandleTimeout time.Duration
 	// AdminToken (ADMIN_TOKEN) is the bearer token of the managers' HTTP API
 	// under /api; at least MinAdminTokenLength characters, no spaces. A

@@ -3,7 +3,10 @@
 // on its chat and lets N workers take the chats in turn (one chat's updates
 // in order, many chats in parallel, a slow chat holding up only itself) with
 // the queued updates bounded, recovers panics, retries failures with backoff
-// without acknowledging the update, and drains on shutdown.
+// without acknowledging the update, acknowledges without retrying an update
+// that failed for good (messenger.ErrPermanent), parks an update whose chat
+// another process keeps (Parker) so the other chats flow on, and drains on
+// shutdown.
 package dispatch
 
 import (
