@@ -151,16 +151,19 @@ func TestShortLeaseKeepsTheBudget(t *testing.T) {
 			e.waitState(c.ID, broadcast.Done, 60*time.Second)
 			acc := fake.Accepted()
 			span := acc[len(acc)-1].Sub(acc[0]).Seconds()
-			rate := float64(len(acc)-1) / span
-			t.Logf("lease %s: %d granted, %d sent, %d accepted in %.2fs: %.1f msg/s (limit 30), %d 429s",
-				lease, limiter.granted.Load(), sender.sends.Load(), len(acc), span, rate, fake.TooManyRequests())
+			// Each 429 pauses the budget for its retry_after (1s): the rate
+			// is taken outside those pauses.
+			paused := float64(fake.TooManyRequests())
+			rate := float64(len(acc)-1) / max(span-paused, 1)
+			t.Logf("lease %s: %d granted, %d sent, %d accepted in %.2fs: %.1f msg/s (limit 30) outside %.0fs paused by 429s",
+				lease, limiter.granted.Load(), sender.sends.Load(), len(acc), span, rate, paused)
 			if g, s := limiter.granted.Load(), sender.sends.Load(); g != s {
 				t.Errorf("the budget granted %d units and %d sends went out: %d units dropped", g, s, g-s)
 			}
 			// Not asserted here: a 429 (TestTelegramStaysUnderLimit asserts
-			// none) when -race and a loaded machine delay one send between
-			// its grant and its arrival by more than the budget's slack
-			// (docs/BENCHMARKS.md); its 1s pause fits the rate bound.
+			// none). Under -race one in three runs gets one, at the start:
+			// the first sends, on new connections, arrive later after their
+			// grants than the sends 30 after them (docs/BENCHMARKS.md).
 			if len(acc) != n || rate < 0.7*30 {
 				t.Errorf("%d accepted at %.1f msg/s, want %d at ≥ 21/s", len(acc), rate, n)
 			}
