@@ -155,8 +155,8 @@ func TestShortLeaseKeepsTheBudget(t *testing.T) {
 			// is taken outside those pauses.
 			paused := float64(fake.TooManyRequests())
 			rate := float64(len(acc)-1) / max(span-paused, 1)
-			t.Logf("lease %s: %d granted, %d sent, %d accepted in %.2fs: %.1f msg/s (limit 30) outside %.0fs paused by 429s",
-				lease, limiter.granted.Load(), sender.sends.Load(), len(acc), span, rate, paused)
+			t.Logf("lease %s: %d granted, %d sent, %d accepted (%d twice) in %.2fs: %.1f msg/s (limit 30) outside %.0fs paused by 429s",
+				lease, limiter.granted.Load(), sender.sends.Load(), len(acc), len(acc)-n, span, rate, paused)
 			if g, s := limiter.granted.Load(), sender.sends.Load(); g != s {
 				t.Errorf("the budget granted %d units and %d sends went out: %d units dropped", g, s, g-s)
 			}
@@ -164,8 +164,16 @@ func TestShortLeaseKeepsTheBudget(t *testing.T) {
 			// none). Under -race one in three runs gets one, at the start:
 			// the first sends, on new connections, arrive later after their
 			// grants than the sends 30 after them (docs/BENCHMARKS.md).
-			if len(acc) != n || rate < 0.7*30 {
-				t.Errorf("%d accepted at %.1f msg/s, want %d at ≥ 21/s", len(acc), rate, n)
+			// Everyone gets the message; a second one is possible when a
+			// send outlives a quarter of so short a lease and is retried
+			// (docs/BROADCASTS.md), so it is counted, not refused.
+			for i := 1; i <= n; i++ {
+				if len(fake.Messages(int64(i))) == 0 {
+					t.Fatalf("user %d got nothing", i)
+				}
+			}
+			if rate < 0.7*30 {
+				t.Errorf("%.1f msg/s, want ≥ 21/s", rate)
 			}
 		})
 	}
