@@ -86,7 +86,8 @@ func telegramBot(name string, c config.Telegram, stores *Stores, logger *slog.Lo
 		return Bot{}, fmt.Errorf("telegram chat pacer: %w", err)
 	}
 	ch := &broadcast.Channel{Platform: messenger.Telegram, Bot: name, Sender: tg, RateHint: c.BroadcastRPS(),
-		Limiter: broadcast.NewEagerLimiter(budget, broadcast.DefaultEagerLead), ChatPacer: pacer}
+		Limiter:   broadcast.NewEagerLimiter(budget, broadcast.DefaultEagerLead).SlowStart(time.Second / time.Duration(c.BroadcastRPS())),
+		ChatPacer: pacer}
 	if c.PaidBroadcast {
 		ch.Sender = tg.PaidBroadcaster()
 	}

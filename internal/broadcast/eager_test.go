@@ -96,3 +96,40 @@ func TestEagerLimiterPause(t *testing.T) {
 		t.Fatalf("Pause: %v, budget paused for %s", err, f.paused)
 	}
 }
+
+// TestEagerLimiterSlowStart: on a budget that grants whenever asked, the
+// grants of the first 2 s are spaced at least the interval + 2% apart,
+// later ones are not, and an idle second starts the slow start again.
+func TestEagerLimiterSlowStart(t *testing.T) {
+	t.Parallel()
+	const interval = 20 * time.Millisecond
+	l := broadcast.NewEagerLimiter(&fakeAllower{}, 0).SlowStart(interval)
+	ctx := context.Background()
+	grants := func(n int) []time.Time {
+		out := make([]time.Time, n)
+		for i := range out {
+			if err := l.Wait(ctx, 1); err != nil {
+				t.Fatal(err)
+			}
+			out[i] = time.Now()
+		}
+		return out
+	}
+	// spaced checks the grants of at's first 1.9 s (the slow start lasts 2).
+	spaced := func(what string, at []time.Time) {
+		t.Helper()
+		for i := 1; i < len(at) && at[i].Sub(at[0]) < 1900*time.Millisecond; i++ {
+			if d := at[i].Sub(at[i-1]); d < interval*102/100 {
+				t.Fatalf("%s: grant %d came %s after the one before, want ≥ %s", what, i, d, interval*102/100)
+			}
+		}
+	}
+	// 100 spaced grants take just over the 2 s of the slow start.
+	spaced("start", grants(100))
+	// Past it: 50 grants at once (a generous bound for a loaded machine).
+	if at := grants(50); at[len(at)-1].Sub(at[0]) > 25*interval {
+		t.Fatalf("after the slow start 50 grants took %s, want no spacing", at[len(at)-1].Sub(at[0]))
+	}
+	time.Sleep(1100 * time.Millisecond)
+	spaced("after an idle second", grants(10))
+}

@@ -25,7 +25,8 @@ func TestTelegramStaysUnderLimit(t *testing.T) {
 	c := e.started(broadcast.Campaign{})
 	ch := telegramChannel(t, fake)
 	// As chathub run paces a bot: the eager budget, the default pool.
-	ch.Limiter = broadcast.NewEagerLimiter(e.limiter("telegram:rate", 30).(broadcast.Allower), broadcast.DefaultEagerLead)
+	ch.Limiter = broadcast.NewEagerLimiter(e.limiter("telegram:rate", 30).(broadcast.Allower), broadcast.DefaultEagerLead).
+		SlowStart(time.Second / 30)
 	start := time.Now()
 	e.workers(func(cfg *broadcast.WorkersConfig) { cfg.RateHint, cfg.Workers = 30, broadcast.DefaultWorkers }, ch)
 	e.waitState(c.ID, broadcast.Done, 30*time.Second)

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -38,5 +39,29 @@ func TestSayLength(t *testing.T) {
 				t.Fatalf("errors %q, want one starting %q", errs, tt.want)
 			}
 		})
+	}
+}
+
+// TestSchemaSayLength: the JSON Schema bounds say: as load does, for
+// editors (maxLength counts code points, so an emoji-heavy text can pass
+// the schema and still fail at load).
+func TestSchemaSayLength(t *testing.T) {
+	t.Parallel()
+	var doc struct {
+		Defs struct {
+			Step struct {
+				Properties struct {
+					Say struct {
+						MaxLength int `json:"maxLength"`
+					} `json:"say"`
+				} `json:"properties"`
+			} `json:"step"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(Schema(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Defs.Step.Properties.Say.MaxLength; got != MaxSayLen {
+		t.Fatalf("say maxLength = %d, want %d", got, MaxSayLen)
 	}
 }

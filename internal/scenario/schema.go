@@ -103,7 +103,8 @@ func stepSchema() obj {
 	return desc(obj{
 		"type": "object", "additionalProperties": false,
 		"properties": obj{
-			"say":   desc(obj{"$ref": "#/$defs/text"}, "The message (the question of a step with an input)."),
+			"say": desc(obj{"$ref": "#/$defs/text", "maxLength": MaxSayLen},
+				"The message (the question of a step with an input); at most 81,920 characters (20 messages of 4,096; chathub validate counts an emoji such as 😀 as 2)."),
 			"input": desc(obj{"enum": inputNames[1:]}, "What the step waits for; choice is implied by buttons/choices; none: a message that moves on at once."),
 			"buttons": desc(obj{"type": "array", "minItems": 1, "items": obj{"oneOf": []any{
 				obj{"type": "string", "minLength": 1, "maxLength": maxButtonText}, obj{"$ref": "#/$defs/button"}}}},
