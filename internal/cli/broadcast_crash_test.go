@@ -28,7 +28,7 @@ import (
 // The broadcast crash tests' settings: a short lease, so the rows a killed
 // process had claimed are taken over within the test (the default is 2m).
 const (
-	crashLease    = 3 * time.Second
+	crashLease    = 5 * time.Second // the shortest BROADCAST_LEASE
 	crashWorkers  = 4
 	crashKills    = 2
 	crashDeadline = 45 * time.Second

@@ -28,7 +28,7 @@ type Broadcast struct {
 	// DefaultTimezone (DEFAULT_TIMEZONE, an IANA name) is the timezone of
 	// clients whose own is unknown. Default "Europe/Moscow".
 	DefaultTimezone string
-	// Lease (BROADCAST_LEASE, Go duration, 1s..1h) is how long a claimed
+	// Lease (BROADCAST_LEASE, Go duration, 5s..1h) is how long a claimed
 	// ledger row belongs to the process that claimed it: a process that dies
 	// mid-send leaves its rows to be taken over after it, and a worker waits
 	// on the bot's budget and starts sends in the first half of it only
@@ -44,6 +44,12 @@ const (
 	DefaultQuietHours       = broadcast.DefaultQuietHours
 	DefaultTimezone         = "Europe/Moscow"
 	DefaultBroadcastLease   = broadcast.DefaultLease
+	// MinBroadcastLease is the shortest BROADCAST_LEASE: a send may run for
+	// a quarter of the lease before it is cut and retried, and a cut send
+	// that Telegram did deliver is delivered again (the Bot API has no
+	// idempotency key), so the lease leaves a send at least 1.25 s, several
+	// times a slow Bot API answer.
+	MinBroadcastLease = 5 * time.Second
 	// DefaultTelegramRPS is Telegram's limit on a bot's messages per second.
 	DefaultTelegramRPS = 30
 	// MaxTelegramRPS is the most TELEGRAM_RPS accepts without paid broadcasts.
@@ -114,8 +120,8 @@ func (c *Config) validateBroadcast() error {
 	if c.Broadcast.Workers < 1 || c.Broadcast.Workers > 256 {
 		errs = append(errs, fmt.Errorf("BROADCAST_WORKERS must be 1..256 sending goroutines, got %d", c.Broadcast.Workers))
 	}
-	if l := c.Broadcast.Lease; l < time.Second || l > time.Hour {
-		errs = append(errs, fmt.Errorf("BROADCAST_LEASE must be 1s..1h (how long a claimed row belongs to its process), got %s", l))
+	if l := c.Broadcast.Lease; l < MinBroadcastLease || l > time.Hour {
+		errs = append(errs, fmt.Errorf("BROADCAST_LEASE must be 5s..1h (how long a claimed row belongs to its process), got %s", l))
 	}
 	if c.Broadcast.FrequencyCap < 0 {
 		errs = append(errs, fmt.Errorf("FREQUENCY_CAP must be a positive duration such as 168h, or off, got %s", c.Broadcast.FrequencyCap))

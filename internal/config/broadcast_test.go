@@ -15,8 +15,9 @@ func TestBroadcastSettings(t *testing.T) {
 				c.Broadcast.Lease == 2*time.Minute
 		}, ""},
 		{"lease", map[string]string{"BROADCAST_LEASE": "15s"}, func(c Config) bool { return c.Broadcast.Lease == 15*time.Second }, ""},
-		{"lease too short", map[string]string{"BROADCAST_LEASE": "500ms"}, nil, "BROADCAST_LEASE must be 1s..1h"},
-		{"lease too long", map[string]string{"BROADCAST_LEASE": "2h"}, nil, "BROADCAST_LEASE must be 1s..1h"},
+		{"lease too short", map[string]string{"BROADCAST_LEASE": "4s"}, nil, "BROADCAST_LEASE must be 5s..1h"},
+		{"shortest lease", map[string]string{"BROADCAST_LEASE": "5s"}, func(c Config) bool { return c.Broadcast.Lease == 5*time.Second }, ""},
+		{"lease too long", map[string]string{"BROADCAST_LEASE": "2h"}, nil, "BROADCAST_LEASE must be 5s..1h"},
 		{"lease not a duration", map[string]string{"BROADCAST_LEASE": "long"}, nil, "BROADCAST_LEASE"},
 		{"values", map[string]string{"TELEGRAM_RPS": "20", "BROADCAST_WORKERS": "8", "FREQUENCY_CAP": "24h",
 			"QUIET_HOURS": "22:30-08:00", "DEFAULT_TIMEZONE": "Asia/Yekaterinburg"}, func(c Config) bool {
