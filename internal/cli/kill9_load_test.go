@@ -117,8 +117,14 @@ func measureKill9(t *testing.T, sameHost bool) {
 	t.Logf("%d updates in %s (%.0f/s) over %d chats; kill -9 at %s, restart begun %s later (same host: %v)",
 		total, loadEnd.Sub(start).Round(time.Millisecond), float64(total)/loadEnd.Sub(start).Seconds(), chats,
 		killed.Sub(start).Round(time.Millisecond), restarted.Sub(killed).Round(time.Millisecond), sameHost)
-	t.Logf("first reply after the kill: %s; per-chat silence around the kill (a chat writes every %s): p50 %s, p90 %s, p99 %s, max %s",
+	long := 0
+	for _, s := range silences {
+		if s > 2*time.Second {
+			long++
+		}
+	}
+	t.Logf("first reply after the kill: %s; per-chat silence around the kill (a chat writes every %s): p50 %s, p90 %s, p99 %s, max %s; %d chats silent over 2s",
 		firstAfter.Sub(killed).Round(10*time.Millisecond), time.Duration(chats)*time.Second/rate,
-		pct(0.5), pct(0.9), pct(0.99), pct(1))
+		pct(0.5), pct(0.9), pct(0.99), pct(1), long)
 	c.stop()
 }

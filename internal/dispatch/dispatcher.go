@@ -61,7 +61,10 @@ type Config struct {
 	// in the Gate behind the chat and acknowledged, so the updates of other
 	// chats flow on (a long-polling adapter's offset is not pinned by the
 	// chat of a process that died), and handled once the chat is free.
-	// Default 1s.
+	// Default 300ms: until then the update holds the adapter's window (a
+	// getUpdates answer is at most 100 updates), so every chat may wait
+	// that long once; a parked update is handled at most DrainInterval
+	// after its chat is free.
 	ParkAfter time.Duration
 	// DrainInterval is how often the dispatcher looks for chats with parked
 	// updates that it can handle. Default 250ms.
@@ -101,7 +104,7 @@ func (c *Config) setDefaults() {
 		c.TurnTTL = c.HandleTimeout + 5*time.Second
 	}
 	if c.ParkAfter <= 0 {
-		c.ParkAfter = time.Second
+		c.ParkAfter = 300 * time.Millisecond
 	}
 	if c.DrainInterval <= 0 {
 		c.DrainInterval = 250 * time.Millisecond

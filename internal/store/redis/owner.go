@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -37,6 +38,8 @@ const DefaultLivenessTTL = 10 * time.Second
 type owners struct {
 	instance string
 	ttl      time.Duration
+
+	live atomic.Bool // started, read without the lock on every Enter
 
 	mu      sync.Mutex
 	started bool // the liveness key was written and the heartbeat runs
@@ -70,6 +73,9 @@ func (k keys) live(instance string) string {
 // Enter.
 func (s *Store) ensureLive(ctx context.Context) error {
 	o := s.owners
+	if o.live.Load() {
+		return nil
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.started {
@@ -80,6 +86,7 @@ func (s *Store) ensureLive(ctx context.Context) error {
 		return fmt.Errorf("write liveness: %w", err)
 	}
 	o.started = true
+	o.live.Store(true)
 	o.stop, o.done = make(chan struct{}), make(chan struct{})
 	go s.heartbeat(o.stop, o.done)
 	return nil
@@ -113,6 +120,7 @@ func (s *Store) stopLiveness() {
 	o.mu.Lock()
 	started := o.started
 	o.started = false
+	o.live.Store(false)
 	o.mu.Unlock()
 	if started {
 		close(o.stop)

@@ -35,6 +35,7 @@ func (s *Store) crash() {
 		close(o.stop)
 		<-o.done
 		o.started = false
+		o.live.Store(false)
 	}
 	if o.lockDir != nil {
 		o.lockDir.abandon()
