@@ -39,6 +39,14 @@ type Config struct {
 	// MaxAttempts is how many times a failing update is tried before Deliver
 	// reports the error (the adapter then redelivers later). Default 5.
 	MaxAttempts int
+	// MaxDeliveries is how many deliveries of one update (each of
+	// MaxAttempts attempts) may fail with an error that is neither permanent
+	// (messenger.ErrPermanent) nor an outage of a store Outages watches,
+	// before the update is given up at its next delivery: marked done,
+	// acknowledged without a reply, logged with its chat id and counted
+	// (Stats.GivenUp). It bounds what an error nobody classified can hold
+	// up: in long polling the offset, for every chat. Default 3.
+	MaxDeliveries int
 	// RetryBackoff is the first retry delay, doubled per attempt up to
 	// MaxBackoff. Defaults 100ms and 5s.
 	RetryBackoff, MaxBackoff time.Duration
@@ -90,6 +98,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 5
+	}
+	if c.MaxDeliveries <= 0 {
+		c.MaxDeliveries = 3
 	}
 	if c.RetryBackoff <= 0 {
 		c.RetryBackoff = 100 * time.Millisecond
@@ -156,6 +167,8 @@ type Dispatcher struct {
 	chats *chats
 	slots chan struct{} // one per waiting update: MaxQueued bounds them
 	stats *Stats
+	// failures counts failed deliveries per update (Config.MaxDeliveries).
+	failures *failures
 
 	mu       sync.RWMutex // guards stopping against new updates
 	stopping bool
@@ -174,7 +187,7 @@ func New(cfg Config) (*Dispatcher, error) {
 	cfg.setDefaults()
 	return &Dispatcher{
 		cfg: cfg, chats: newChats(cfg.MaxQueued), slots: make(chan struct{}, cfg.MaxQueued),
-		stats: newStats(cfg.Workers), quit: make(chan struct{}),
+		stats: newStats(cfg.Workers), failures: newFailures(), quit: make(chan struct{}),
 	}, nil
 }
 

@@ -476,3 +476,58 @@ func TestPermanentFailureWithoutGate(t *testing.T) {
 		t.Fatalf("calls %d, rejected %d, handled %d", calls.Load(), d.Stats().Rejected(), d.Stats().Handled())
 	}
 }
+
+// TestUnclassifiedFailureGivenUp: an update whose handler fails with an
+// error that is neither permanent nor an outage fails MaxDeliveries
+// deliveries (the adapter redelivers it), then is given up at the next one:
+// marked done, acknowledged without calling the handler again, counted.
+// During an outage its failed deliveries do not count.
+func TestUnclassifiedFailureGivenUp(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		outage   bool
+		wantGive bool
+	}{
+		{"own failure", false, true},
+		{"outage", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var calls atomic.Int64
+			h := HandlerFunc(func(context.Context, *messenger.Update) error {
+				calls.Add(1)
+				return errors.New("unexpected reply from a script")
+			})
+			svc := &fakeOutages{}
+			if tt.outage {
+				svc.down()
+			}
+			gate := newMemGate()
+			d := start(t, Config{Handler: h, Gate: gate, Outages: svc, MaxAttempts: 2, MaxDeliveries: 3,
+				MaxBackoff: time.Millisecond})
+			deliver := func() error {
+				return d.Deliver(context.Background(), []*messenger.Update{upd("1", "bad")})
+			}
+			for i := 1; i <= 3; i++ {
+				if err := deliver(); err == nil {
+					t.Fatalf("delivery %d succeeded, want the handler's error", i)
+				}
+			}
+			err := deliver()
+			if !tt.wantGive {
+				if err == nil || calls.Load() != 8 || d.Stats().GivenUp() != 0 {
+					t.Fatalf("4th delivery during an outage: %v, %d calls, %d given up; want an error, 8 calls, 0", err, calls.Load(), d.Stats().GivenUp())
+				}
+				return
+			}
+			if err != nil || calls.Load() != 6 || d.Stats().GivenUp() != 1 {
+				t.Fatalf("4th delivery: %v, %d calls, %d given up; want nil, 6 calls, 1", err, calls.Load(), d.Stats().GivenUp())
+			}
+			if err := deliver(); err != nil || calls.Load() != 6 || d.Stats().Duplicates() != 1 {
+				t.Fatalf("a redelivery after giving up: %v, %d calls, %d duplicates; want a duplicate", err, calls.Load(), d.Stats().Duplicates())
+			}
+		})
+	}
+}

@@ -48,6 +48,9 @@ func (d *Dispatcher) process(j job) error {
 	if j.upd == nil {
 		return d.drain(j)
 	}
+	if n := d.failures.count(j.upd); n >= d.cfg.MaxDeliveries {
+		return d.giveUp(j, n)
+	}
 	var out outcome
 	err := d.retry(j, func(ctx context.Context) error {
 		var err error
@@ -55,9 +58,13 @@ func (d *Dispatcher) process(j job) error {
 		return err
 	})
 	if err != nil {
+		if d.countsAsFailure(err) {
+			d.failures.add(j.upd)
+		}
 		d.stats.failed()
 		return fmt.Errorf("update %s of %s: %w", j.upd.ID, j.upd.Chat, err)
 	}
+	d.failures.forget(j.upd)
 	d.count(out)
 	return nil
 }

@@ -12,6 +12,7 @@ type Stats struct {
 	retriedN   atomic.Int64
 	rejectedN  atomic.Int64
 	parkedN    atomic.Int64
+	gaveUpN    atomic.Int64
 }
 
 func newStats(workers int) *Stats { return &Stats{workers: workers} }
@@ -23,6 +24,11 @@ func (s *Stats) duplicate()     { s.duplicateN.Add(1) }
 func (s *Stats) retried()       { s.retriedN.Add(1) }
 func (s *Stats) rejected()      { s.rejectedN.Add(1) }
 func (s *Stats) parked()        { s.parkedN.Add(1) }
+func (s *Stats) gaveUp()        { s.gaveUpN.Add(1) }
+
+// GivenUp counts updates given up after failing in Config.MaxDeliveries
+// deliveries with an unclassified error: acknowledged without a reply.
+func (s *Stats) GivenUp() int64 { return s.gaveUpN.Load() }
 
 // QueueDepth is the number of updates waiting for a worker.
 func (s *Stats) QueueDepth() int64 { return s.depth.Load() }

@@ -112,6 +112,10 @@ func (m *Metrics) WatchDispatcher(s *dispatch.Stats) {
 			Name: "chathub_dispatch_rejected_total",
 			Help: "Updates that failed for good (a value the CRM refuses): answered, not retried, acknowledged.",
 		}, func() float64 { return float64(s.Rejected()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "chathub_dispatch_given_up_total",
+			Help: "Updates that failed in every allowed delivery with an unclassified error: acknowledged without a reply.",
+		}, func() float64 { return float64(s.GivenUp()) }),
 	)
 }
 

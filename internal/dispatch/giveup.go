@@ -1,0 +1,86 @@
+package dispatch
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+// maxFailureEntries bounds the failure ledger: past it the ledger starts
+// over, which only gives the updates in it more deliveries.
+const maxFailureEntries = 10000
+
+// failures counts, per update, the deliveries that failed with an error
+// that was neither permanent (messenger.ErrPermanent) nor an outage of a
+// watched store: an error nobody classified. An update that failed in
+// Config.MaxDeliveries deliveries is given up at its next one, so such an
+// error cannot pin the platform's offset (or its webhook retries) for
+// ever. The count lives in this process: a restart gives an update a fresh
+// count, which still bounds it.
+type failures struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func newFailures() *failures { return &failures{n: map[string]int{}} }
+
+func failureKey(u *messenger.Update) string { return u.Chat.String() + "/" + u.ID }
+
+// count returns how many deliveries of u failed so far.
+func (f *failures) count(u *messenger.Update) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.n[failureKey(u)]
+}
+
+// add records a failed delivery of u.
+func (f *failures) add(u *messenger.Update) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.n) >= maxFailureEntries {
+		clear(f.n)
+	}
+	f.n[failureKey(u)]++
+}
+
+// forget drops u's count once it is handled or given up.
+func (f *failures) forget(u *messenger.Update) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.n, failureKey(u))
+}
+
+// countsAsFailure reports whether a delivery's final error counts toward
+// giving its update up: not an outage (the update is fine, a store is
+// not), not the dispatcher stopping.
+func (d *Dispatcher) countsAsFailure(err error) bool {
+	return messenger.Recovery(err) == nil && d.baseCtx.Err() == nil
+}
+
+// giveUp ends an update that failed in every allowed delivery: it is
+// recorded as done in the Gate (a later redelivery is a duplicate) and
+// acknowledged without being handled again, logged once with the chat id
+// and counted (Stats.GivenUp).
+func (d *Dispatcher) giveUp(j job, deliveries int) error {
+	err := d.retry(j, func(ctx context.Context) error {
+		if d.cfg.Gate == nil {
+			return nil
+		}
+		leave, dup, parked, err := d.enterOrPark(ctx, j)
+		if err != nil || dup || parked {
+			return err
+		}
+		return leave(ctx, true)
+	})
+	if err != nil {
+		d.stats.failed()
+		return fmt.Errorf("give up update %s of %s: %w", j.upd.ID, j.upd.Chat, err)
+	}
+	d.failures.forget(j.upd)
+	d.stats.gaveUp()
+	d.cfg.Logger.Error("update failed in every delivery; given up without a reply and acknowledged",
+		"chat", j.upd.Chat.String(), "update", j.upd.ID, "deliveries", deliveries)
+	return nil
+}
