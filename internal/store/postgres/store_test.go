@@ -59,6 +59,7 @@ func runSuite(t *testing.T, s *Store) {
 		{"ListClients", testListClients},
 		{"Versions", testVersions},
 		{"BadKey", testBadKey},
+		{"ForgetDeletesEverything", testForget},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -562,16 +563,16 @@ func roundTripValues(t *testing.T, s *Store) {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			t.Parallel()
 			key := messenger.ChatKey{Platform: messenger.VK, ID: fmt.Sprintf("%s-%d", nasty[0], keySeq.Add(1))}
-			tag, col := v, v
+			tag, core := v, v
 			if v == long {
 				tag = "long" // tags are short labels in a btree index
 				// Core text columns take crm.MaxTextLen characters: a set
-				// value longer is refused, a profile value or source cut.
-				col = string([]rune(long)[:crm.MaxTextLen])
+				// value must fit, a platform's value (profile, source) is cut.
+				core = string([]rune(long)[:crm.MaxTextLen])
 			}
 			c := apply(t, s, key, &crm.Changes{Now: t0,
 				Profile:    &messenger.Profile{LastName: v},
-				Set:        []crm.FieldValue{{Field: "first_name", Value: col}, {Field: "occupation", Value: col}},
+				Set:        []crm.FieldValue{{Field: "first_name", Value: core}, {Field: "occupation", Value: core}},
 				Attributes: []crm.FieldValue{{Field: v, Value: v}, {Field: "list", Value: []string{v, v}}},
 				AddTags:    []string{tag},
 				Answers:    []crm.Answer{{Scenario: "s", Step: v, Value: v}},
@@ -582,8 +583,8 @@ func roundTripValues(t *testing.T, s *Store) {
 			if !reflect.DeepEqual(got, c) {
 				t.Errorf("GetClient differs from ApplyChanges")
 			}
-			if got.PlatformUserID != key.ID || got.FirstName != col || got.LastName != col || got.Occupation != col ||
-				got.Source != col || got.Attributes[v] != v || !reflect.DeepEqual(got.Attributes["list"], []string{v, v}) ||
+			if got.PlatformUserID != key.ID || got.FirstName != core || got.LastName != core || got.Occupation != core ||
+				got.Source != core || got.Attributes[v] != v || !reflect.DeepEqual(got.Attributes["list"], []string{v, v}) ||
 				!reflect.DeepEqual(got.Tags, []string{tag}) || !got.Confirmed["attributes."+v].Equal(t0) {
 				t.Errorf("value changed on the way through the database")
 			}
@@ -625,10 +626,14 @@ func testListClients(t *testing.T, s *Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(page) != 2 || page[0].ID != ids[1] || page[1].ID != ids[2] {
-		t.Fatalf("page = %+v, want ids %v", page, ids[1:3])
+	// Newest first: the page after the newest is ids[3], ids[2].
+	if len(page) != 2 || page[0].ID != ids[3] || page[1].ID != ids[2] {
+		t.Fatalf("page = %v, want ids %v", []int64{page[0].ID, page[len(page)-1].ID}, []int64{ids[3], ids[2]})
 	}
-	if !reflect.DeepEqual(page[0].Tags, []string{"tag1"}) || page[0].Platform != platform {
+	if all[0].ID != ids[4] || all[4].ID != ids[0] {
+		t.Errorf("ListClients order = %d … %d, want newest first (%d … %d)", all[0].ID, all[4].ID, ids[4], ids[0])
+	}
+	if !reflect.DeepEqual(page[0].Tags, []string{"tag3"}) || page[0].Platform != platform {
 		t.Errorf("listed client = %+v", page[0])
 	}
 	if got := get(t, s, page[1].Key()); !reflect.DeepEqual(*got, page[1]) {
