@@ -49,8 +49,8 @@ func TestRunRedisOutageMidCampaign(t *testing.T) {
 		t.Fatalf("stats %+v, want %d sent, none failed", st, n)
 	}
 	e.exactlyOnce(t, n)
-	if got := e.fake.TooManyRequests(); got != 0 {
-		t.Fatalf("%d sends got 429", got)
+	if got := e.fake.TooManyRequests(); got > allowed429s {
+		t.Fatalf("%d sends got 429, want at most %d", got, allowed429s)
 	}
 	// The claims handed back while Redis was down did not count as attempts.
 	if got := e.count(t, "SELECT MAX(attempts) FROM deliveries WHERE campaign_id = $1", c.ID); got != 1 {

@@ -3,5 +3,9 @@
 package app
 
 // raceEnabled: the race detector slows the process several times, so the
-// tests that measure time only log it.
+// tests that measure time only log it, and those that count 429s allow
+// one (allowed429s).
 const raceEnabled = true
+
+// allowed429s: see internal/broadcast/race_on_test.go.
+const allowed429s = 1
