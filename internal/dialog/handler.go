@@ -148,7 +148,7 @@ func (h *Handler) run(ctx context.Context, key messenger.ChatKey, upd *messenger
 	if err != nil {
 		return err
 	}
-	sent, err := h.send(ctx, key, upd, res.Replies, 0)
+	sent, err := h.send(ctx, key, upd, res.Replies, 0, !res.Changes.Forget)
 	if err != nil {
 		h.recordProgress(ctx, key, saved, res.Replies, 0, sent)
 	}
@@ -176,9 +176,9 @@ func (h *Handler) rejected(ctx context.Context, key messenger.ChatKey, upd *mess
 		return fmt.Errorf("encode replies %s: %w", key, err)
 	}
 	if next.Rev, err = h.cfg.States.SaveState(ctx, key, next); err != nil {
-		return fmt.Errorf("save state %s: %w", key, err)
+		return err // the store names the operation and the chat
 	}
-	if sent, err := h.send(ctx, key, upd, replies, 0); err != nil {
+	if sent, err := h.send(ctx, key, upd, replies, 0, true); err != nil {
 		h.recordProgress(ctx, key, next, replies, 0, sent)
 		return err
 	}
@@ -209,7 +209,7 @@ func (h *Handler) resend(ctx context.Context, key messenger.ChatKey, upd *messen
 	}
 	h.cfg.Logger.Info("update was applied before; sending its recorded replies", "chat", key.String(), "update", upd.ID,
 		"replies", len(o.Replies), "from", o.From)
-	sent, err := h.send(ctx, key, upd, o.Replies, o.From)
+	sent, err := h.send(ctx, key, upd, o.Replies, o.From, true)
 	if err != nil {
 		h.recordProgress(ctx, key, stored, o.Replies, o.From, sent)
 	}
@@ -303,7 +303,9 @@ func (h *Handler) saveState(ctx context.Context, key messenger.ChatKey, old *Sta
 // returned when the update has an id: the state already recorded the
 // replies, so the pipeline retries the update and the retry sends the ones
 // not sent yet (see resend, recordProgress). Without an id it is logged.
-func (h *Handler) send(ctx context.Context, key messenger.ChatKey, upd *messenger.Update, replies []messenger.OutMessage, from int) (int, error) {
+// recordBlock is false when the turn deleted the client (/forget): a
+// block then must not write a client row again.
+func (h *Handler) send(ctx context.Context, key messenger.ChatKey, upd *messenger.Update, replies []messenger.OutMessage, from int, recordBlock bool) (int, error) {
 	for i, msg := range replies {
 		sendCtx := ctx
 		if upd != nil && upd.ID != "" {
@@ -317,6 +319,8 @@ func (h *Handler) send(ctx context.Context, key messenger.ChatKey, upd *messenge
 		}
 		h.cfg.Logger.Warn("send reply failed", "chat", key.String(), "err", err)
 		switch {
+		case errors.Is(err, messenger.ErrBlocked) && !recordBlock:
+			return len(replies), nil
 		case errors.Is(err, messenger.ErrBlocked):
 			ch := crm.Changes{Now: h.cfg.Now(), Blocked: true}
 			if err := h.cfg.Clients.RecordChanges(ctx, key, &ch); err != nil {

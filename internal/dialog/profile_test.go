@@ -197,3 +197,26 @@ func TestShippedProfileScenarioShowsEverythingAndOffersDeletion(t *testing.T) {
 		t.Error("client still stored")
 	}
 }
+
+// TestForgetThenBlockedLeavesNoRecord: when the «Ваши данные удалены» reply
+// finds the client has blocked the bot, the block is not recorded: that
+// would write a client row again right after deleting it.
+func TestForgetThenBlockedLeavesNoRecord(t *testing.T) {
+	t.Parallel()
+	f := newHandlerFixture(t)
+	f.clients.clients[testChat] = &crm.Client{Platform: testChat.Platform, PlatformUserID: testChat.ID, FirstName: "Анна"}
+	ask := text("/forget")
+	ask.ID = "u1"
+	f.say(t, ask)
+	f.sender.mu.Lock()
+	f.sender.err = messenger.ErrBlocked
+	f.sender.mu.Unlock()
+	yes := button(forgetYes)
+	yes.ID = "u2"
+	if err := f.h.Handle(t.Context(), yes); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := f.clients.clients[testChat]; ok {
+		t.Fatalf("client recorded again after /forget: %+v", c)
+	}
+}
