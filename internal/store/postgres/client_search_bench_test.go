@@ -6,9 +6,9 @@ import (
 )
 
 // BenchmarkClientSearch measures `chathub clients --search` on PostgreSQL
-// over 100,000 clients (there is no index on names or phones): a search
-// that fills the page early stops early; one that matches one client or
-// nobody reads the table once.
+// over 100,000 clients, on the search indexes of migration 12 (prefixes of
+// lower-cased names and usernames, phones): a search that matches one
+// client or nobody reads that much, not the table.
 //
 //	go test -run '^$' -bench ClientSearch -benchtime 20x ./internal/store/postgres/
 func BenchmarkClientSearch(b *testing.B) {

@@ -34,6 +34,21 @@ var migrations = []migration{
 	{Version: 8, Name: "bots", Postgres: pgBots, SQLite: sqliteBots, SQLiteNoForeignKeys: true},
 	{Version: 9, Name: "clients_fillfactor", Postgres: pgClientsFillfactor},
 	{Version: 10, Name: "broadcast_channels", Postgres: pgBroadcastChannels, SQLite: sqliteBroadcastChannels},
+	{Version: 12, Name: "client_search", Postgres: pgClientSearch},
+}
+
+// pgClientSearch indexes what a client search (ListOptions.Search) matches:
+// a name or username by its beginning, in any case (lower(col) LIKE
+// 'word%': text_pattern_ops serves LIKE prefixes whatever the collation,
+// and equality for @username), and a phone exactly. A search that matches
+// few clients then reads those rows instead of the whole table. SQLite, the
+// embedded default for trying chathub, keeps scanning: its LIKE folds ASCII
+// only, and the search tries several spellings instead.
+var pgClientSearch = []string{
+	`CREATE INDEX clients_first_name_prefix_idx ON clients (lower(first_name) text_pattern_ops)`,
+	`CREATE INDEX clients_last_name_prefix_idx ON clients (lower(last_name) text_pattern_ops)`,
+	`CREATE INDEX clients_username_prefix_idx ON clients (lower(username) text_pattern_ops)`,
+	`CREATE INDEX clients_phone_idx ON clients (phone)`,
 }
 
 // pgClientsFillfactor leaves a fifth of each new clients page free, so a
