@@ -1,0 +1,132 @@
+package account_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"regexp"
+	"strings"
+	"time"
+
+	"testing"
+
+	"github.com/chathub/chathub/internal/account"
+	"github.com/chathub/chathub/internal/account/accounttest"
+)
+
+// TestServiceOnMemStore runs the conformance suite on the in-memory store.
+func TestServiceOnMemStore(t *testing.T) {
+	t.Parallel()
+	accounttest.Run(t, func(*testing.T) account.Store { return accounttest.NewMemStore() })
+}
+
+func TestConfigValidate(t *testing.T) {
+	t.Parallel()
+	st := accounttest.NewMemStore()
+	for _, tc := range []struct {
+		name    string
+		cfg     account.Config
+		wantErr bool
+	}{
+		{"defaults", account.Config{Store: st}, false},
+		{"no store", account.Config{}, true},
+		{"negative idle", account.Config{Store: st, IdleTimeout: -time.Second}, true},
+		{"max below base", account.Config{Store: st, ThrottleBase: time.Hour, ThrottleMax: time.Minute}, true},
+		{"negative failures", account.Config{Store: st, MaxFailures: -1}, true},
+		{"zero threads", account.Config{Store: st, Argon2: account.Argon2Params{Memory: 64, Time: 1}}, true},
+	} {
+		if _, err := account.NewService(tc.cfg); (err != nil) != tc.wantErr {
+			t.Errorf("%s: NewService = %v; want error %v", tc.name, err, tc.wantErr)
+		}
+	}
+}
+
+// TestStoredSecrets: the store sees an argon2id PHC hash, never the
+// password, and a token's SHA-256, never the token.
+func TestStoredSecrets(t *testing.T) {
+	t.Parallel()
+	st := accounttest.NewMemStore()
+	e := accounttest.NewEnv(t, st)
+	ctx := context.Background()
+	u, err := e.Svc.AddUser(ctx, "anna", account.RoleAdmin, "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, hash, _ := st.UserByName(ctx, "anna")
+	if !regexp.MustCompile(`^\$argon2id\$v=19\$m=64,t=1,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$`).MatchString(hash) {
+		t.Errorf("stored hash %q is not an argon2id PHC string", hash)
+	}
+	tok, err := e.Svc.StartSession(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.SessionByHash(ctx, []byte(tok)); !errors.Is(err, account.ErrNoSession) {
+		t.Error("the session is stored under the plain token")
+	}
+	sum := sha256.Sum256([]byte(tok))
+	if _, _, err := st.SessionByHash(ctx, sum[:]); err != nil {
+		t.Errorf("no session under the token's SHA-256: %v", err)
+	}
+}
+
+// TestSessionTouchedOncePerMinute: requests within a minute write nothing.
+func TestSessionTouchedOncePerMinute(t *testing.T) {
+	t.Parallel()
+	st := accounttest.NewMemStore()
+	e := accounttest.NewEnv(t, st)
+	ctx := context.Background()
+	u, _ := e.Svc.AddUser(ctx, "anna", account.RoleAdmin, "correct horse battery")
+	tok, _ := e.Svc.StartSession(ctx, u)
+	for range 10 {
+		e.Clock.Advance(5 * time.Second)
+		if _, err := e.Svc.Session(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st.Touches != 0 {
+		t.Errorf("%d touches within 50s; want 0", st.Touches)
+	}
+	e.Clock.Advance(15 * time.Second)
+	_, _ = e.Svc.Session(ctx, tok)
+	_, _ = e.Svc.Session(ctx, tok)
+	if st.Touches != 1 {
+		t.Errorf("%d touches after a minute; want 1", st.Touches)
+	}
+}
+
+func TestGeneratePassword(t *testing.T) {
+	t.Parallel()
+	e := accounttest.NewEnv(t, accounttest.NewMemStore())
+	seen := map[string]bool{}
+	for range 50 {
+		p := e.Svc.GeneratePassword()
+		if len(p) != 20 || strings.ContainsAny(p, "0O1lI") || account.ValidatePassword(p) != nil || seen[p] {
+			t.Fatalf("GeneratePassword = %q", p)
+		}
+		seen[p] = true
+	}
+}
+
+// TestDefaultArgon2Verifies: a hash made with the production parameters
+// verifies, and a wrong password does not.
+func TestDefaultArgon2Verifies(t *testing.T) {
+	t.Parallel()
+	st := accounttest.NewMemStore()
+	svc, err := account.NewService(account.Config{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := svc.AddUser(ctx, "anna", account.RoleAdmin, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	if _, hash, _ := st.UserByName(ctx, "anna"); !strings.HasPrefix(hash, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Errorf("hash %q; want the default parameters", hash)
+	}
+	if _, err := svc.Authenticate(ctx, "anna", "correct horse battery", "::1"); err != nil {
+		t.Error(err)
+	}
+	if _, err := svc.Authenticate(ctx, "anna", "correct horse batterx", "::1"); !errors.Is(err, account.ErrBadCredentials) {
+		t.Error(err)
+	}
+}
