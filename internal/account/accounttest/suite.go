@@ -307,8 +307,11 @@ func testSessionIdle(t *testing.T, e *Env) {
 func testLogout(t *testing.T, e *Env) {
 	ctx := context.Background()
 	u := mustAdd(t, e, "anna", account.RoleOperator)
-	a, _ := e.Svc.StartSession(ctx, u)
-	b, _ := e.Svc.StartSession(ctx, u)
+	a, errA := e.Svc.StartSession(ctx, u)
+	b, errB := e.Svc.StartSession(ctx, u)
+	if errA != nil || errB != nil {
+		t.Fatal(errA, errB)
+	}
 	if a == b {
 		t.Fatal("two sessions got one token")
 	}
