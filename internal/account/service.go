@@ -131,10 +131,16 @@ func WithActor(ctx context.Context, actor string) context.Context {
 
 // ActorFrom returns the actor WithActor put in ctx, or "system".
 func ActorFrom(ctx context.Context) string {
-	if a, ok := ctx.Value(actorKey{}).(string); ok && a != "" {
+	if a, ok := ActorIn(ctx); ok {
 		return a
 	}
 	return "system"
+}
+
+// ActorIn returns the actor WithActor put in ctx; ok is false when none.
+func ActorIn(ctx context.Context) (actor string, ok bool) {
+	a, ok := ctx.Value(actorKey{}).(string)
+	return a, ok && a != ""
 }
 
 // ValidateName checks a user name: 1-64 characters, letters, digits, '.',
