@@ -110,14 +110,22 @@ type Service struct {
 
 	dummyOnce sync.Once
 	dummyHash string
+	// slots admits loginSlots password checks at once.
+	slots chan struct{}
 }
+
+// loginSlots is how many logins are checked at once per process. The
+// throttle check, the hash and the failure count run inside a slot, so a
+// burst of concurrent guesses gets at most loginSlots-1 tries past
+// MaxFailures, and logins cannot take every core from the bots.
+const loginSlots = 2
 
 // NewService returns a Service over cfg.Store.
 func NewService(cfg Config) (*Service, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, store: cfg.Store, log: cfg.Logger}, nil
+	return &Service{cfg: cfg, store: cfg.Store, log: cfg.Logger, slots: make(chan struct{}, loginSlots)}, nil
 }
 
 type actorKey struct{}
@@ -233,6 +241,12 @@ func (s *Service) RemoveUser(ctx context.Context, name string) error {
 // password gets ErrBadCredentials. Both outcomes are audited ("login",
 // "login.failed") with the client address, never the password.
 func (s *Service) Authenticate(ctx context.Context, name, password, clientIP string) (User, error) {
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	case <-ctx.Done():
+		return User{}, ctx.Err()
+	}
 	now := s.now()
 	keys := []string{"name:" + strings.ToLower(name), "addr:" + clientIP}
 	if err := s.throttled(ctx, keys, now); err != nil {

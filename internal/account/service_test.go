@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"errors"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"testing"
@@ -129,4 +131,80 @@ func TestDefaultArgon2Verifies(t *testing.T) {
 	if _, err := svc.Authenticate(ctx, "anna", "correct horse batterx", "::1"); !errors.Is(err, account.ErrBadCredentials) {
 		t.Error(err)
 	}
+}
+
+// TestConcurrentGuessesThrottled: a burst of concurrent wrong passwords
+// gets at most loginSlots-1 tries past MaxFailures; the rest are throttled.
+func TestConcurrentGuessesThrottled(t *testing.T) {
+	t.Parallel()
+	st := &gatedStore{MemStore: accounttest.NewMemStore(), arrived: make(chan struct{})}
+	e := accounttest.NewEnv(t, st)
+	ctx := context.Background()
+	if _, err := e.Svc.AddUser(ctx, "anna", account.RoleAdmin, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	const n = 40
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := e.Svc.Authenticate(ctx, "anna", "guess "+strconv.Itoa(i), "203.0.113.9")
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	bad, throttled := 0, 0
+	for err := range errs {
+		var te *account.ThrottledError
+		switch {
+		case errors.Is(err, account.ErrBadCredentials):
+			bad++
+		case errors.As(err, &te):
+			throttled++
+		default:
+			t.Errorf("unexpected %v", err)
+		}
+	}
+	if st.max > 2 {
+		t.Errorf("%d logins checked at once; want at most 2", st.max)
+	}
+	if bad < account.DefaultMaxFailures || bad > account.DefaultMaxFailures+1 || bad+throttled != n {
+		t.Errorf("%d checked, %d throttled; want %d or %d checked", bad, throttled, account.DefaultMaxFailures, account.DefaultMaxFailures+1)
+	}
+}
+
+// gatedStore holds each UserByName until a third login is inside too (or
+// 200 ms passed) and records how many were inside at once: without the
+// login slots the burst piles in and passes the throttle check together.
+type gatedStore struct {
+	*accounttest.MemStore
+	mu      sync.Mutex
+	inside  int
+	max     int
+	arrived chan struct{}
+	once    sync.Once
+}
+
+func (g *gatedStore) UserByName(ctx context.Context, name string) (account.User, string, error) {
+	g.mu.Lock()
+	g.inside++
+	g.max = max(g.max, g.inside)
+	reached := g.inside >= 3
+	g.mu.Unlock()
+	if reached {
+		g.once.Do(func() { close(g.arrived) })
+	}
+	select {
+	case <-g.arrived:
+	case <-time.After(200 * time.Millisecond):
+	}
+	defer func() {
+		g.mu.Lock()
+		g.inside--
+		g.mu.Unlock()
+	}()
+	return g.MemStore.UserByName(ctx, name)
 }
