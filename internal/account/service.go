@@ -227,6 +227,19 @@ func (s *Service) SetPassword(ctx context.Context, name, password string) error 
 	return s.record(ctx, "user.passwd", "user "+name, "sessions ended")
 }
 
+// SetRole changes name's role and records "user.role"; demoting the last
+// admin is refused (ErrLastAdmin). The user's sessions carry on with the
+// new role from their next request.
+func (s *Service) SetRole(ctx context.Context, name string, role Role) error {
+	if _, err := ParseRole(string(role)); err != nil {
+		return err
+	}
+	if err := s.store.SetRole(ctx, name, role); err != nil {
+		return err
+	}
+	return s.record(ctx, "user.role", "user "+name, "role "+string(role))
+}
+
 // RemoveUser deletes name and its sessions and records "user.remove"; the
 // last admin cannot be removed (ErrLastAdmin).
 func (s *Service) RemoveUser(ctx context.Context, name string) error {

@@ -28,6 +28,10 @@ type UserStore interface {
 	// and ends every session of the user in one transaction; ErrNoUser
 	// when there is none.
 	SetPasswordHash(ctx context.Context, name, hash string, at time.Time) error
+	// SetRole changes the user's role; ErrNoUser when there is none,
+	// ErrLastAdmin when it would demote the only admin (checked
+	// atomically with the change).
+	SetRole(ctx context.Context, name string, role Role) error
 	// DeleteUser deletes the user and (by cascade) its sessions;
 	// ErrNoUser when there is none, ErrLastAdmin when it is the only admin
 	// (checked atomically with the delete).
@@ -77,5 +81,5 @@ type Failures struct {
 	Last time.Time
 }
 
-// ErrLastAdmin: removing the user would leave no admin.
-var ErrLastAdmin = errors.New("account: cannot remove the last admin; add another admin first")
+// ErrLastAdmin: removing or demoting the user would leave no admin.
+var ErrLastAdmin = errors.New("account: that would leave no admin; add another admin first")

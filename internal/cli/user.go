@@ -23,6 +23,7 @@ const userUsage = `Usage:
   chathub user add NAME --role admin|manager|operator   create a console account
   chathub user list [--format table|json]              list the accounts
   chathub user passwd NAME                             set a new password (ends the user's sessions)
+  chathub user role NAME --role admin|manager|operator change a role (not the last admin's)
   chathub user remove NAME                             delete an account (not the last admin)
 
 The password is the first line of standard input when it is piped
@@ -51,6 +52,7 @@ var userCmds = map[string]userCmd{
 	"add":    {[]string{"NAME"}, userAddFlags},
 	"list":   {nil, userListFlags},
 	"passwd": {[]string{"NAME"}, func(*flag.FlagSet) func(context.Context, *userCall) error { return userPasswd }},
+	"role":   {[]string{"NAME"}, userRoleFlags},
 	"remove": {[]string{"NAME"}, func(*flag.FlagSet) func(context.Context, *userCall) error { return userRemove }},
 }
 
@@ -122,7 +124,7 @@ func accountErrorText(err error, args []string) string {
 	case errors.Is(err, account.ErrNoUser):
 		return fmt.Sprintf("no user %q (chathub user list shows them)", name)
 	case errors.Is(err, account.ErrLastAdmin):
-		return fmt.Sprintf("%q is the last admin; add another admin first (chathub user add NAME --role admin)", name)
+		return fmt.Sprintf("%q is the last admin and must stay one; add another admin first (chathub user add NAME --role admin)", name)
 	}
 	return err.Error()
 }
@@ -130,10 +132,7 @@ func accountErrorText(err error, args []string) string {
 func userAddFlags(fs *flag.FlagSet) func(context.Context, *userCall) error {
 	role := fs.String("role", "", "the user's role: admin, manager or operator (required)")
 	return func(ctx context.Context, uc *userCall) error {
-		if *role == "" {
-			return errors.New("--role is required (admin, manager, operator)")
-		}
-		r, err := account.ParseRole(*role)
+		r, err := parseRoleFlag(*role)
 		if err != nil {
 			return err
 		}
@@ -165,6 +164,29 @@ func userPasswd(ctx context.Context, uc *userCall) error {
 	fmt.Fprintf(uc.env.Stdout, "password of %s changed; their console sessions ended\n", uc.args[0])
 	uc.printGenerated(pw, generated)
 	return nil
+}
+
+func userRoleFlags(fs *flag.FlagSet) func(context.Context, *userCall) error {
+	role := fs.String("role", "", "the new role: admin, manager or operator (required)")
+	return func(ctx context.Context, uc *userCall) error {
+		r, err := parseRoleFlag(*role)
+		if err != nil {
+			return err
+		}
+		if err := uc.svc.SetRole(ctx, uc.args[0], r); err != nil {
+			return err
+		}
+		fmt.Fprintf(uc.env.Stdout, "%s is now %s\n", uc.args[0], r)
+		return nil
+	}
+}
+
+// parseRoleFlag reads --role, which is required.
+func parseRoleFlag(role string) (account.Role, error) {
+	if role == "" {
+		return "", errors.New("--role is required (admin, manager, operator)")
+	}
+	return account.ParseRole(role)
 }
 
 func userRemove(ctx context.Context, uc *userCall) error {

@@ -60,13 +60,16 @@ func TestUserCommands(t *testing.T) {
 		{"list json", "", []string{"user", "list", "--format", "json"}, 0, `(?s)^\[\n  \{\n    "name": "anna",\n    "role": "admin"`, `^$`},
 		{"passwd piped", "olga's new password\n", []string{"user", "passwd", "olga"}, 0, `^password of olga changed; their console sessions ended\n$`, `^$`},
 		{"passwd nobody", "olga's new password\n", []string{"user", "passwd", "nobody"}, 1, `^$`, `no user "nobody"`},
-		{"remove last admin", "", []string{"user", "remove", "anna"}, 1, `^$`, `"anna" is the last admin; add another admin first`},
+		{"remove last admin", "", []string{"user", "remove", "anna"}, 1, `^$`, `"anna" is the last admin and must stay one; add another admin first`},
+		{"demote last admin", "", []string{"user", "role", "anna", "--role", "manager"}, 1, `^$`, `"anna" is the last admin`},
+		{"role", "", []string{"user", "role", "olga", "--role", "manager"}, 0, `^olga is now manager\n$`, `^$`},
+		{"role missing", "", []string{"user", "role", "olga"}, 1, `^$`, `--role is required`},
 		{"remove", "", []string{"user", "remove", "olga"}, 0, `^removed user olga\n$`, `^$`},
 		{"remove again", "", []string{"user", "remove", "olga"}, 1, `^$`, `no user "olga"`},
 		{"unknown subcommand", "", []string{"user", "del", "x"}, 2, `^$`, `unknown subcommand "del"`},
 		{"help", "", []string{"user", "help"}, 0, `^Usage:\n  chathub user add NAME`, `^$`},
 		{"audit", "", []string{"audit"}, 0,
-			`(?s)^ID +AT +ACTOR +ACTION +OBJECT +DETAILS\n\d+ .* cli +user\.remove +user olga +-\n.*cli +user\.passwd +user olga.*cli +user\.add +user anna +role admin\n$`, `^$`},
+			`(?s)^ID +AT +ACTOR +ACTION +OBJECT +DETAILS\n\d+ .* cli +user\.remove +user olga +-\n.*cli +user\.role +user olga +role manager\n.*cli +user\.passwd +user olga.*cli +user\.add +user anna +role admin\n$`, `^$`},
 		{"audit filtered json", "", []string{"audit", "--action", "user.add", "--format", "json", "--limit", "1"}, 0,
 			`(?s)^\[\n  \{\n    "id": 2,\n.*"actor": "cli",\n    "action": "user.add",\n    "object": "user olga",\n    "details": "role operator"\n  \}\n\]\n$`, `^$`},
 		{"audit nothing", "", []string{"audit", "--actor", "api"}, 0, `^no audit entries\n$`, `^$`},
@@ -122,8 +125,8 @@ func TestUserCommands(t *testing.T) {
 			}
 		}
 	}
-	if users != 4 { // add anna, add olga, passwd olga, remove olga
-		t.Errorf("%d user.* audit entries; want 4", users)
+	if users != 5 { // add anna, add olga, passwd olga, role olga, remove olga
+		t.Errorf("%d user.* audit entries; want 5", users)
 	}
 }
 

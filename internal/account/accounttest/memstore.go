@@ -86,6 +86,32 @@ func (m *MemStore) SetPasswordHash(_ context.Context, name, hash string, at time
 	return nil
 }
 
+// SetRole implements account.UserStore.
+func (m *MemStore) SetRole(_ context.Context, name string, role account.Role) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mu, ok := m.users[name]
+	if !ok {
+		return account.ErrNoUser
+	}
+	if mu.u.Role == account.RoleAdmin && role != account.RoleAdmin && m.admins() == 1 {
+		return account.ErrLastAdmin
+	}
+	mu.u.Role = role
+	m.users[name] = mu
+	return nil
+}
+
+func (m *MemStore) admins() int {
+	n := 0
+	for _, o := range m.users {
+		if o.u.Role == account.RoleAdmin {
+			n++
+		}
+	}
+	return n
+}
+
 // DeleteUser implements account.UserStore.
 func (m *MemStore) DeleteUser(_ context.Context, name string) error {
 	m.mu.Lock()
@@ -94,16 +120,8 @@ func (m *MemStore) DeleteUser(_ context.Context, name string) error {
 	if !ok {
 		return account.ErrNoUser
 	}
-	if mu.u.Role == account.RoleAdmin {
-		admins := 0
-		for _, o := range m.users {
-			if o.u.Role == account.RoleAdmin {
-				admins++
-			}
-		}
-		if admins == 1 {
-			return account.ErrLastAdmin
-		}
+	if mu.u.Role == account.RoleAdmin && m.admins() == 1 {
+		return account.ErrLastAdmin
 	}
 	delete(m.users, name)
 	m.endSessions(mu.u.ID)

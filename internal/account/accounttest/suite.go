@@ -88,6 +88,7 @@ func Run(t *testing.T, open func(t *testing.T) account.Store) {
 		{"Logout", testLogout},
 		{"PasswordChangeEndsSessions", testSetPassword},
 		{"RemoveUser", testRemoveUser},
+		{"SetRole", testSetRole},
 		{"AuditPages", testAuditPages},
 	}
 	for _, tc := range cases {
@@ -439,5 +440,39 @@ func testAuditPages(t *testing.T, e *Env) {
 	all, _ := e.Svc.Audit(ctx, account.AuditFilter{})
 	if len(all) != 25 {
 		t.Errorf("default limit: %d entries; want all 25", len(all))
+	}
+}
+
+func testSetRole(t *testing.T, e *Env) {
+	ctx := account.WithActor(context.Background(), "cli")
+	anna := mustAdd(t, e, "anna", account.RoleAdmin)
+	mustAdd(t, e, "olga", account.RoleOperator)
+	tok, _ := e.Svc.StartSession(ctx, anna)
+	for _, tc := range []struct {
+		name string
+		role account.Role
+		want error
+	}{
+		{"anna", account.RoleManager, account.ErrLastAdmin},
+		{"anna", account.RoleAdmin, nil},
+		{"nobody", account.RoleManager, account.ErrNoUser},
+		{"olga", account.RoleAdmin, nil},
+		{"anna", account.RoleManager, nil},
+		{"olga", account.RoleOperator, account.ErrLastAdmin},
+	} {
+		if err := e.Svc.SetRole(ctx, tc.name, tc.role); !errors.Is(err, tc.want) {
+			t.Errorf("SetRole(%s, %s) = %v; want %v", tc.name, tc.role, err, tc.want)
+		}
+	}
+	if err := e.Svc.SetRole(ctx, "olga", "root"); err == nil {
+		t.Error("SetRole(olga, root) succeeded")
+	}
+	// A session carries on with the new role.
+	if u, err := e.Svc.Session(ctx, tok); err != nil || u.Role != account.RoleManager {
+		t.Errorf("anna's session after the demotion = %+v, %v; want a manager", u, err)
+	}
+	out, _ := e.Svc.Audit(ctx, account.AuditFilter{Action: "user.role"})
+	if len(out) != 3 || out[0].Details != "role manager" || out[0].Object != "user anna" || out[0].Actor != "cli" {
+		t.Errorf("user.role entries = %+v", out)
 	}
 }

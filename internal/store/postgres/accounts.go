@@ -130,11 +130,37 @@ func (s *Store) SetPasswordHash(ctx context.Context, name, hash string, at time.
 	return nil
 }
 
-// DeleteUser implements account.UserStore. On PostgreSQL the admins' rows
-// are locked first, so two admins removing each other at once cannot both
-// succeed; SQLite write transactions are exclusive already.
+// SetRole implements account.UserStore, with the last-admin check of
+// changeUser.
+func (s *Store) SetRole(ctx context.Context, name string, role account.Role) error {
+	err := s.changeUser(ctx, name, role != account.RoleAdmin, func(tx *gorm.DB) error {
+		return tx.Exec("UPDATE users SET role = ? WHERE name = ?", string(role), name).Error
+	})
+	if err != nil {
+		return fmt.Errorf("set role of %q: %w", name, err)
+	}
+	return nil
+}
+
+// DeleteUser implements account.UserStore (the sessions go by cascade),
+// with the last-admin check of changeUser.
 func (s *Store) DeleteUser(ctx context.Context, name string) error {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.changeUser(ctx, name, true, func(tx *gorm.DB) error {
+		return tx.Exec("DELETE FROM users WHERE name = ?", name).Error
+	})
+	if err != nil {
+		return fmt.Errorf("remove user %q: %w", name, err)
+	}
+	return nil
+}
+
+// changeUser runs change on name in a transaction: ErrNoUser when there is
+// none, ErrLastAdmin when name is the only admin and the change takes the
+// role away (unadmin). On PostgreSQL the admins' rows are locked first, so
+// two admins removing or demoting each other at once cannot both succeed;
+// SQLite write transactions are exclusive already.
+func (s *Store) changeUser(ctx context.Context, name string, unadmin bool, change func(tx *gorm.DB) error) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if s.pg() {
 			if err := tx.Exec("SELECT id FROM users WHERE role = ? FOR UPDATE", string(account.RoleAdmin)).Error; err != nil {
 				return err
@@ -148,7 +174,7 @@ func (s *Store) DeleteUser(ctx context.Context, name string) error {
 		if !found {
 			return account.ErrNoUser
 		}
-		if role == string(account.RoleAdmin) {
+		if unadmin && role == string(account.RoleAdmin) {
 			var admins int64
 			if err := tx.Raw("SELECT COUNT(*) FROM users WHERE role = ?", role).Scan(&admins).Error; err != nil {
 				return err
@@ -157,12 +183,8 @@ func (s *Store) DeleteUser(ctx context.Context, name string) error {
 				return account.ErrLastAdmin
 			}
 		}
-		return tx.Exec("DELETE FROM users WHERE name = ?", name).Error
+		return change(tx)
 	})
-	if err != nil {
-		return fmt.Errorf("remove user %q: %w", name, err)
-	}
-	return nil
 }
 
 // CreateSession implements account.SessionStore.
