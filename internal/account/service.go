@@ -151,6 +151,11 @@ func ActorIn(ctx context.Context) (actor string, ok bool) {
 	return a, ok && a != ""
 }
 
+// NormalizeName is how a typed user name is stored and looked up: without
+// surrounding spaces, in lower case, so "Anna" logs in as "anna" and the
+// two cannot be different users.
+func NormalizeName(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
+
 // ValidateName checks a user name: 1-64 characters, letters, digits, '.',
 // '_' and '-'.
 func ValidateName(name string) error {
@@ -181,6 +186,7 @@ func ValidatePassword(password string) error {
 
 // AddUser creates a user with role and password and records "user.add".
 func (s *Service) AddUser(ctx context.Context, name string, role Role, password string) (User, error) {
+	name = NormalizeName(name)
 	if err := ValidateName(name); err != nil {
 		return User{}, err
 	}
@@ -214,6 +220,7 @@ func (s *Service) HasUsers(ctx context.Context) (bool, error) {
 // SetPassword replaces name's password, ends all of its sessions and
 // records "user.passwd".
 func (s *Service) SetPassword(ctx context.Context, name, password string) error {
+	name = NormalizeName(name)
 	if err := ValidatePassword(password); err != nil {
 		return err
 	}
@@ -231,6 +238,7 @@ func (s *Service) SetPassword(ctx context.Context, name, password string) error 
 // admin is refused (ErrLastAdmin). The user's sessions carry on with the
 // new role from their next request.
 func (s *Service) SetRole(ctx context.Context, name string, role Role) error {
+	name = NormalizeName(name)
 	if _, err := ParseRole(string(role)); err != nil {
 		return err
 	}
@@ -243,6 +251,7 @@ func (s *Service) SetRole(ctx context.Context, name string, role Role) error {
 // RemoveUser deletes name and its sessions and records "user.remove"; the
 // last admin cannot be removed (ErrLastAdmin).
 func (s *Service) RemoveUser(ctx context.Context, name string) error {
+	name = NormalizeName(name)
 	if err := s.store.DeleteUser(ctx, name); err != nil {
 		return err
 	}
@@ -260,8 +269,9 @@ func (s *Service) Authenticate(ctx context.Context, name, password, clientIP str
 	case <-ctx.Done():
 		return User{}, ctx.Err()
 	}
+	name = NormalizeName(name)
 	now := s.now()
-	keys := []string{"name:" + strings.ToLower(name), "addr:" + clientIP}
+	keys := []string{"name:" + name, "addr:" + clientIP}
 	if err := s.throttled(ctx, keys, now); err != nil {
 		return User{}, err
 	}

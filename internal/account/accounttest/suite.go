@@ -121,7 +121,7 @@ func testAddUser(t *testing.T, e *Env) {
 		wantErr        bool
 	}{
 		{"anna", pw, account.RoleAdmin, false},
-		{"Пётр.Иванов-2_x", pw, account.RoleOperator, false},
+		{"Пётр.Иванов-2_x", pw, account.RoleOperator, false}, // stored as пётр.иванов-2_x
 		{"", pw, account.RoleAdmin, true},
 		{strings.Repeat("a", 65), pw, account.RoleAdmin, true},
 		{strings.Repeat("a", 64), pw, account.RoleManager, false},
@@ -135,12 +135,15 @@ func testAddUser(t *testing.T, e *Env) {
 			t.Errorf("AddUser(%q, %q) = %v; want error %v", tc.name, tc.role, err, tc.wantErr)
 		}
 	}
-	if _, err := e.Svc.AddUser(ctx, "anna", account.RoleOperator, pw); !errors.Is(err, account.ErrUserExists) {
-		t.Errorf("AddUser(anna) again = %v; want ErrUserExists", err)
+	for _, again := range []string{"anna", " Anna "} {
+		if _, err := e.Svc.AddUser(ctx, again, account.RoleOperator, pw); !errors.Is(err, account.ErrUserExists) {
+			t.Errorf("AddUser(%q) again = %v; want ErrUserExists", again, err)
+		}
 	}
 	us, err := e.Svc.Users(ctx)
-	if err != nil || len(us) != 3 || us[0].Name != "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" || us[1].Name != "anna" {
-		t.Fatalf("Users = %+v, %v; want 3 by name", us, err)
+	if err != nil || len(us) != 3 || us[0].Name != "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" || us[1].Name != "anna" ||
+		us[2].Name != "пётр.иванов-2_x" {
+		t.Fatalf("Users = %+v, %v; want 3 by name, in lower case", us, err)
 	}
 	if us[1].Role != account.RoleAdmin || us[1].ID == 0 || !us[1].CreatedAt.Equal(e.Clock.Now()) {
 		t.Errorf("anna = %+v; want admin with an id, created now", us[1])
@@ -166,7 +169,8 @@ func testAuthenticate(t *testing.T, e *Env) {
 		{"anna", pw + "x", account.ErrBadCredentials},
 		{"anna", "", account.ErrBadCredentials},
 		{"boris", pw, account.ErrBadCredentials},
-		{"ANNA", pw, account.ErrBadCredentials},
+		{"ANNA", pw + "!", account.ErrBadCredentials},
+		{" Anna", pw, nil}, // names are case-insensitive, spaces around ignored
 	} {
 		u, err := e.Svc.Authenticate(ctx, tc.name, tc.password, "10.0.0.1")
 		if !errors.Is(err, tc.want) || (err == nil && u.Name != "anna") {
@@ -174,11 +178,11 @@ func testAuthenticate(t *testing.T, e *Env) {
 		}
 	}
 	ok, err := e.Svc.Audit(ctx, account.AuditFilter{Action: "login"})
-	if err != nil || len(ok) != 1 || ok[0].Actor != "anna" || ok[0].Details != "client 10.0.0.1" || !ok[0].At.Equal(e.Clock.Now()) {
+	if err != nil || len(ok) != 2 || ok[0].Actor != "anna" || ok[0].Details != "client 10.0.0.1" || !ok[0].At.Equal(e.Clock.Now()) {
 		t.Errorf("login entries = %+v, %v; want anna's from 10.0.0.1", ok, err)
 	}
 	failed, err := e.Svc.Audit(ctx, account.AuditFilter{Action: "login.failed"})
-	if err != nil || len(failed) != 4 || failed[0].Actor != "ANNA" || failed[1].Actor != "boris" {
+	if err != nil || len(failed) != 4 || failed[0].Actor != "anna" || failed[1].Actor != "boris" {
 		t.Errorf("login.failed entries = %+v, %v; want 4, newest first", failed, err)
 	}
 	assertNoPassword(t, e, pw)
