@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -271,7 +272,7 @@ func (s *Service) Authenticate(ctx context.Context, name, password, clientIP str
 	}
 	name = NormalizeName(name)
 	now := s.now()
-	keys := []string{"name:" + name, "addr:" + clientIP}
+	keys := []string{"name:" + name, "addr:" + addressKey(clientIP)}
 	if err := s.throttled(ctx, keys, now); err != nil {
 		return User{}, err
 	}
@@ -300,6 +301,25 @@ func (s *Service) Authenticate(ctx context.Context, name, password, clientIP str
 	}
 	s.log.InfoContext(ctx, "login", "user", u.Name, "client", clientIP)
 	return u, s.recordAs(ctx, u.Name, "login", "", "client "+clientIP)
+}
+
+// addressKey is the throttling key of a client address: an IPv6 address
+// counts as its /64 (one subscriber's network, which hands out addresses
+// freely), an IPv4 address as itself, anything unparsable as written.
+func addressKey(clientIP string) string {
+	a, err := netip.ParseAddr(clientIP)
+	if err != nil {
+		return clientIP
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return a.String()
+	}
+	return p.String()
 }
 
 // auditName is a typed login name as the audit shows it: as typed when it

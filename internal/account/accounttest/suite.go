@@ -253,8 +253,19 @@ func testThrottleByAddress(t *testing.T, e *Env) {
 	}
 	_, err := e.Svc.Authenticate(ctx, "anna", pw, "203.0.113.5")
 	wantThrottled(t, err, 30*time.Second)
+	_, err = e.Svc.Authenticate(ctx, "anna", pw, "::ffff:203.0.113.5") // the same IPv4 address
+	wantThrottled(t, err, 30*time.Second)
 	if _, err := e.Svc.Authenticate(ctx, "anna", pw, "198.51.100.1"); err != nil {
 		t.Fatalf("another address: %v", err)
+	}
+	// IPv6 counts by /64: a client hopping addresses in its network is one.
+	for i := range account.DefaultMaxFailures {
+		_, _ = e.Svc.Authenticate(ctx, "v6guess"+string(rune('a'+i)), "wrong password", "2001:db8:1:2::"+string(rune('1'+i)))
+	}
+	_, err = e.Svc.Authenticate(ctx, "anna", pw, "2001:db8:1:2:ffff::9")
+	wantThrottled(t, err, 30*time.Second)
+	if _, err := e.Svc.Authenticate(ctx, "anna", pw, "2001:db8:1:3::1"); err != nil {
+		t.Fatalf("another /64: %v", err)
 	}
 	// The wait grows with each failure past the limit and stops at 15m.
 	for range 10 {
