@@ -262,7 +262,8 @@ func (s *Service) RemoveUser(ctx context.Context, name string) error {
 // Authenticate checks name's password from clientIP. Throttled names or
 // addresses get a *ThrottledError before any check; a wrong name or
 // password gets ErrBadCredentials. Both outcomes are audited ("login",
-// "login.failed") with the client address, never the password.
+// "login.failed") with the client address, never the password; a login
+// whose audit entry cannot be written is refused with that error.
 func (s *Service) Authenticate(ctx context.Context, name, password, clientIP string) (User, error) {
 	select {
 	case s.slots <- struct{}{}:
@@ -271,6 +272,9 @@ func (s *Service) Authenticate(ctx context.Context, name, password, clientIP str
 		return User{}, ctx.Err()
 	}
 	name = NormalizeName(name)
+	if len(clientIP) > maxAddrLen { // from a header, maybe: bound what is stored
+		clientIP = clientIP[:maxAddrLen]
+	}
 	now := s.now()
 	keys := []string{"name:" + name, "addr:" + addressKey(clientIP)}
 	if err := s.throttled(ctx, keys, now); err != nil {
@@ -300,8 +304,15 @@ func (s *Service) Authenticate(ctx context.Context, name, password, clientIP str
 		return User{}, err
 	}
 	s.log.InfoContext(ctx, "login", "user", u.Name, "client", clientIP)
-	return u, s.recordAs(ctx, u.Name, "login", "", "client "+clientIP)
+	if err := s.recordAs(ctx, u.Name, "login", "", "client "+clientIP); err != nil {
+		return User{}, err // a login that cannot be audited is refused
+	}
+	return u, nil
 }
+
+// maxAddrLen bounds a client address as stored (an IPv6 address with a
+// zone fits).
+const maxAddrLen = 64
 
 // addressKey is the throttling key of a client address: an IPv6 address
 // counts as its /64 (one subscriber's network, which hands out addresses

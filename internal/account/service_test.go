@@ -208,3 +208,38 @@ func (g *gatedStore) UserByName(ctx context.Context, name string) (account.User,
 	}()
 	return g.MemStore.UserByName(ctx, name)
 }
+
+// failingAudit is a MemStore whose audit log cannot be written.
+type failingAudit struct{ *accounttest.MemStore }
+
+var errAuditDown = errors.New("audit log down")
+
+func (failingAudit) AppendAudit(context.Context, account.AuditEntry) (account.AuditEntry, error) {
+	return account.AuditEntry{}, errAuditDown
+}
+
+// TestLoginRefusedWithoutAudit: a login that cannot be audited is refused,
+// and a long client address is stored cut to 64 bytes.
+func TestLoginRefusedWithoutAudit(t *testing.T) {
+	t.Parallel()
+	mem := accounttest.NewMemStore()
+	ok := accounttest.NewEnv(t, mem)
+	ctx := context.Background()
+	if _, err := ok.Svc.AddUser(ctx, "anna", account.RoleAdmin, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ok.Svc.Authenticate(ctx, "anna", "correct horse battery", strings.Repeat("x", 500)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := ok.Svc.Audit(ctx, account.AuditFilter{Action: "login"})
+	if len(got) != 1 || len(got[0].Details) != len("client ")+64 {
+		t.Errorf("login entry %+v; want the address cut to 64", got)
+	}
+	down := accounttest.NewEnv(t, failingAudit{mem})
+	if u, err := down.Svc.Authenticate(ctx, "anna", "correct horse battery", "::1"); !errors.Is(err, errAuditDown) || u.Name != "" {
+		t.Errorf("Authenticate with the audit log down = %+v, %v; want refused", u, err)
+	}
+	if _, err := down.Svc.Authenticate(ctx, "anna", "wrong password!", "::1"); !errors.Is(err, account.ErrBadCredentials) {
+		t.Errorf("a wrong password with the audit log down: %v; want ErrBadCredentials too", err)
+	}
+}
