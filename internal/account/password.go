@@ -50,6 +50,13 @@ func hashPassword(password string, p Argon2Params) (string, error) {
 
 var errBadHash = errors.New("account: malformed password hash")
 
+// maxMemory (1 GiB) and maxTime bound the parameters a stored hash may ask
+// for, so a corrupt row cannot make a login allocate terabytes.
+const (
+	maxMemory = 1 << 20
+	maxTime   = 64
+)
+
 // checkPassword reports whether password matches the PHC string hash, in
 // time independent of where they differ.
 func checkPassword(password, hash string) (bool, error) {
@@ -63,7 +70,7 @@ func checkPassword(password, hash string) (bool, error) {
 	}
 	var p Argon2Params
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil ||
-		p.Memory == 0 || p.Time == 0 || p.Threads == 0 {
+		p.Memory == 0 || p.Time == 0 || p.Threads == 0 || p.Memory > maxMemory || p.Time > maxTime {
 		return false, errBadHash
 	}
 	salt, err := b64.DecodeString(parts[4])
@@ -71,7 +78,7 @@ func checkPassword(password, hash string) (bool, error) {
 		return false, errBadHash
 	}
 	want, err := b64.DecodeString(parts[5])
-	if err != nil || len(want) == 0 {
+	if err != nil || len(want) < 16 || len(want) > 128 {
 		return false, errBadHash
 	}
 	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
