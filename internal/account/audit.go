@@ -13,7 +13,8 @@ type AuditEntry struct {
 	// Action is a dotted verb, e.g. "login", "login.failed", "logout",
 	// "campaign.create", "campaign.start", "campaign.pause",
 	// "campaign.cancel", "client.edit", "client.delete", "segment.save",
-	// "segment.delete", "user.add", "user.passwd", "user.remove".
+	// "segment.delete", "user.add", "user.passwd", "user.role",
+	// "user.remove".
 	Action string
 	// Object names what was acted on, e.g. "campaign 12", "segment vip",
 	// "user anna"; empty for a login.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/chathub/chathub/internal/account"
 	"github.com/chathub/chathub/internal/admin"
 	"github.com/chathub/chathub/internal/broadcast"
 	"github.com/chathub/chathub/internal/config"
@@ -71,8 +72,27 @@ func (s *Stores) ManagerAPI(cfg config.Config) (*admin.API, error) {
 	if err != nil {
 		return nil, err
 	}
+	audited, err := NewAudited(s.CRM, svc, "api", s.logger)
+	if err != nil {
+		return nil, err
+	}
 	return admin.NewAPI(admin.APIConfig{
-		Token: cfg.AdminToken, Segments: s.CRM, SavedSegments: s.CRM,
-		Campaigns: svc, Control: svc, Reports: svc, Logger: s.logger,
+		Token: cfg.AdminToken, Segments: s.CRM, SavedSegments: audited,
+		Campaigns: audited, Control: audited, Reports: svc, Logger: s.logger,
 	})
+}
+
+// NewAudited wraps campaigns (nil: the saved segments only) and db's saved
+// segments so that their changes are written to db's audit log with actor
+// ("api", "cli"; a context naming one with account.WithActor wins).
+func NewAudited(db *postgres.Store, campaigns *broadcast.Service, actor string, logger *slog.Logger) (*admin.Audited, error) {
+	log, err := account.NewService(account.Config{Store: db, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	a := &admin.Audited{Segments: db, Log: log, Actor: actor, Logger: logger}
+	if campaigns != nil {
+		a.Campaigns, a.Control = campaigns, campaigns
+	}
+	return a, nil
 }

@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chathub/chathub/internal/account"
 	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/messenger"
 	"github.com/chathub/chathub/internal/scenario"
@@ -120,6 +122,20 @@ func TestManagerAPIEndToEnd(t *testing.T) {
 	}
 	call("GET", "/api/campaigns/2", "", token, 404)
 	call("GET", "/api/campaigns/2/deliveries.csv", "", token, 404)
+	// The changes are audited as the API's; the refused ones are not.
+	entries, err := db.AuditEntries(ctx, account.AuditFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log []string
+	for _, e := range entries {
+		log = append(log, e.Actor+" "+e.Action+" "+e.Object)
+	}
+	want := []string{"api campaign.cancel campaign 1", "api campaign.start campaign 1", "api campaign.create campaign 1",
+		"api segment.save segment subs"}
+	if !slices.Equal(log, want) {
+		t.Errorf("audit log:\n got %q\nwant %q", log, want)
+	}
 }
 
 // TestRuntimeServesManagerAPI: chathub run mounts /api next to the probes,

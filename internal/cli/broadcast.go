@@ -247,7 +247,19 @@ func openBroadcast(ctx context.Context, cfg config.Config, log *slog.Logger) (br
 		db.Close()
 		return nil, nil, err
 	}
-	return svc, func() { db.Close() }, nil
+	audited, err := app.NewAudited(db, svc, cliActor, log)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return auditedBroadcaster{audited, svc}, func() { db.Close() }, nil
+}
+
+// auditedBroadcaster records the campaign changes in the audit log (as
+// "cli") and passes the reports through.
+type auditedBroadcaster struct {
+	*admin.Audited
+	admin.CampaignReports
 }
 
 // sortedCounts prints counts by reason, largest first: "transient 25, bad_request 5".

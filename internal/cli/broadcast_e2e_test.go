@@ -2,7 +2,9 @@ package cli
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -90,6 +92,24 @@ func TestBroadcastEndToEnd(t *testing.T) {
 	}
 	if out := run(1, "broadcast", "status", "42"); !strings.Contains(out, "not found (see chathub broadcast list)") {
 		t.Errorf("unknown campaign: %s", out)
+	}
+	// Every change made above is in the audit log as the CLI's, newest
+	// first; the refused ones (bad segment, second pause) are not.
+	run(0, "segment", "save", "vip", `"vip" in tags`)
+	run(0, "segment", "delete", "vip")
+	audit, _ := stdout(0, "audit", "--actor", "cli", "--format", "json")
+	var entries []struct{ Action, Object, Details string }
+	if err := json.Unmarshal([]byte(audit), &entries); err != nil {
+		t.Fatalf("audit: %v\n%s", err, audit)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, strings.TrimSpace(e.Action+" "+e.Object+" "+e.Details))
+	}
+	want := []string{"segment.delete segment vip", "segment.save segment vip", "campaign.cancel campaign 1",
+		"campaign.pause campaign 1", "campaign.start campaign 1", `campaign.create campaign 1 "Декабрь"`}
+	if !slices.Equal(got, want) {
+		t.Errorf("audit log:\n got %q\nwant %q", got, want)
 	}
 }
 

@@ -36,6 +36,8 @@ func commands() []command {
 		{"clients", "list CRM records: clients [--format table|json|csv] [--platform P] [--bot NAME] [--limit N]", runClients},
 		{"segment", "count, sample and save client segments: segment count|sample|explain|save|list|delete (segment help)", runSegment},
 		{"broadcast", "segmented broadcasts: broadcast create|list|dry-run|start|pause|resume|cancel|status|export (broadcast help)", runBroadcast},
+		{"user", "console accounts: user add NAME --role admin|manager|operator | list | passwd NAME | role NAME --role R | remove NAME (user help)", runUser},
+		{"audit", "the audit log, newest first: audit [--limit N] [--actor A] [--action X] [--before ID] [--format table|json]", runAudit},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/chathub/chathub/internal/account"
 	"github.com/chathub/chathub/internal/app"
 	"github.com/chathub/chathub/internal/config"
 )
@@ -54,6 +55,7 @@ func runRun(ctx context.Context, env *Env, cfg config.Config, log *slog.Logger) 
 		return 1
 	}
 	log.Info("chathub running", "http", rt.Addr(), "bots", len(bots), "config_file", cfg.ConfigFile)
+	hintFirstUser(ctx, stores.CRM, log)
 	<-ctx.Done()
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	if err := rt.Stop(context.WithoutCancel(ctx)); err != nil {
@@ -83,4 +85,21 @@ func loadConfigFile(env *Env, cmd string, cfg *config.Config, flagFile string) b
 	}
 	fmt.Fprintf(env.Stderr, "chathub %s: %v\n", cmd, err)
 	return false
+}
+
+// userLister lists the console's accounts (*postgres.Store).
+type userLister interface {
+	ListUsers(ctx context.Context) ([]account.User, error)
+}
+
+// hintFirstUser logs, when no console account exists, how to create one.
+func hintFirstUser(ctx context.Context, users userLister, log *slog.Logger) {
+	us, err := users.ListUsers(ctx)
+	if err != nil {
+		log.WarnContext(ctx, "cannot read the console accounts", "err", err)
+		return
+	}
+	if len(us) == 0 {
+		log.InfoContext(ctx, "no console user exists yet; create the first admin with: chathub user add NAME --role admin")
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/chathub/chathub/internal/admin"
 	"github.com/chathub/chathub/internal/app"
 	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/crm"
@@ -42,9 +43,11 @@ type segmentCmd struct {
 
 // segmentCall is what a subcommand runs with.
 type segmentCall struct {
-	env  *Env
-	db   *postgres.Store
-	args []string
+	env *Env
+	db  *postgres.Store
+	// saved is db's saved segments, with changes audited as "cli".
+	saved admin.SavedSegments
+	args  []string
 }
 
 var segmentCmds = map[string]segmentCmd{
@@ -94,7 +97,12 @@ func runSegment(ctx context.Context, env *Env, cfg config.Config, log *slog.Logg
 	if name != "list" && name != "delete" {
 		db.UseScenarios(app.ScenarioCatalog{Registries: scenarioRegistries(ctx, cfg, log, slog.LevelDebug)})
 	}
-	if err := run(ctx, &segmentCall{env: env, db: db, args: args}); err != nil {
+	saved, err := app.NewAudited(db, nil, cliActor, log)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "chathub segment %s: %v\n", name, err)
+		return 1
+	}
+	if err := run(ctx, &segmentCall{env: env, db: db, saved: saved, args: args}); err != nil {
 		reportSegmentError(env.Stderr, name, err)
 		return 1
 	}
@@ -216,7 +224,7 @@ func sampleFlags(fs *flag.FlagSet) func(context.Context, *segmentCall) error {
 func saveFlags(fs *flag.FlagSet) func(context.Context, *segmentCall) error {
 	desc := fs.String("description", "", "what the segment is for")
 	return func(ctx context.Context, sc *segmentCall) error {
-		d, err := sc.db.SaveSegment(ctx, segment.Definition{Name: sc.args[0], Expression: sc.args[1], Description: *desc})
+		d, err := sc.saved.SaveSegment(ctx, segment.Definition{Name: sc.args[0], Expression: sc.args[1], Description: *desc})
 		var se *segment.Error
 		if errors.As(err, &se) && se.Source == segment.DefaultSource {
 			return fmt.Errorf("%w\n%s", err, caret(sc.args[1], se.Line, se.Column))
@@ -289,7 +297,7 @@ func writeSegmentsJSON(w io.Writer, defs []segment.Definition) error {
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func segmentDelete(ctx context.Context, sc *segmentCall) error {
-	if err := sc.db.DeleteSegment(ctx, sc.args[0]); err != nil {
+	if err := sc.saved.DeleteSegment(ctx, sc.args[0]); err != nil {
 		if errors.Is(err, postgres.ErrNotFound) {
 			return fmt.Errorf("no saved segment %q (see chathub segment list)", sc.args[0])
 		}

@@ -34,6 +34,8 @@ var migrations = []migration{
 	{Version: 8, Name: "bots", Postgres: pgBots, SQLite: sqliteBots, SQLiteNoForeignKeys: true},
 	{Version: 9, Name: "clients_fillfactor", Postgres: pgClientsFillfactor},
 	{Version: 10, Name: "broadcast_channels", Postgres: pgBroadcastChannels, SQLite: sqliteBroadcastChannels},
+	{Version: 11, Name: "accounts", Postgres: accountsSchema("BIGSERIAL PRIMARY KEY", "TIMESTAMPTZ"),
+		SQLite: accountsSchema("INTEGER PRIMARY KEY AUTOINCREMENT", "TIMESTAMP")},
 	{Version: 12, Name: "client_search", Postgres: pgClientSearch},
 }
 
