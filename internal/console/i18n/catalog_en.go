@@ -41,6 +41,7 @@ var en = catalog{
 		"forbidden.text":   "The %s section needs the role %s or higher; your role is %s. Ask an administrator.",
 		"error.title":      "Server error",
 		"error.text":       "The request failed. Try again; if it keeps failing, tell an administrator.",
+		"crossorigin.text": "The request came from another site and was refused to protect your account. Open the console at its own address and try again.",
 		"back.home":        "Back to the start page",
 	},
 	plural: map[string]map[Form]string{
