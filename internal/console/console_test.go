@@ -13,12 +13,13 @@ import (
 	"time"
 
 	"github.com/chathub/chathub/internal/account"
+	"github.com/chathub/chathub/internal/console/consoletest"
 	"github.com/chathub/chathub/internal/console/i18n"
 )
 
-func newTestConsole(t *testing.T, secure bool) (*fakeAuth, http.Handler) {
+func newTestConsole(t *testing.T, secure bool) (*consoletest.Auth, http.Handler) {
 	t.Helper()
-	auth := newFakeAuth()
+	auth := consoletest.NewAuth()
 	c, err := New(Config{Auth: auth, Secure: secure})
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +116,7 @@ func TestLoginSetsSessionCookie(t *testing.T) {
 		if _, err := auth.Session(t.Context(), ck.Value); err != nil {
 			t.Errorf("cookie names no session: %v", err)
 		}
-		if got := auth.ips[0]; got != "192.0.2.1" {
+		if got := auth.ClientIPs()[0]; got != "192.0.2.1" {
 			t.Errorf("client IP %q, want the remote address's host", got)
 		}
 	}
@@ -142,7 +143,7 @@ func TestLoginRefusals(t *testing.T) {
 			t.Parallel()
 			auth, h := newTestConsole(t, false)
 			if tt.throttle > 0 {
-				auth.throttled[tt.user] = tt.throttle
+				auth.Throttle(tt.user, tt.throttle)
 			}
 			target := "/login"
 			if tt.lang != "" {
@@ -162,7 +163,7 @@ func TestLoginRefusals(t *testing.T) {
 			if got := w.Header().Get("Retry-After"); got != tt.wantRetryAfter {
 				t.Errorf("Retry-After %q, want %q", got, tt.wantRetryAfter)
 			}
-			if auth.sessionCount() != 0 {
+			if auth.Sessions() != 0 {
 				t.Errorf("a refused login opened a session")
 			}
 		})
@@ -217,7 +218,7 @@ func TestRolesEnforcedOnServer(t *testing.T) {
 	auth, h := newTestConsole(t, false)
 	tokens := map[account.Role]string{}
 	for _, r := range account.Roles {
-		tokens[r] = auth.login(string(r))
+		tokens[r] = auth.Login(string(r))
 	}
 	tests := []struct {
 		role   account.Role
@@ -269,7 +270,7 @@ func TestMenuByRole(t *testing.T) {
 		if tt.lang != "" {
 			target += "?lang=" + tt.lang
 		}
-		w := do(h, "GET", target, auth.login(string(tt.role)), nil, nil)
+		w := do(h, "GET", target, auth.Login(string(tt.role)), nil, nil)
 		nav := w.Body.String()
 		if !strings.Contains(nav, `action="/logout"`) {
 			t.Errorf("%s: no sign-out form", tt.role)
@@ -334,15 +335,15 @@ func TestCrossOriginRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			auth, h := newTestConsole(t, false)
-			token := auth.login("admin")
+			token := auth.Login("admin")
 			form := url.Values{"name": {"admin"}, "password": {"admin-secret"}}
 			w := do(h, "POST", tt.path, token, form, tt.header)
 			if w.Code != tt.status {
 				t.Fatalf("status %d, want %d", w.Code, tt.status)
 			}
 			if tt.status == http.StatusForbidden {
-				if auth.sessionCount() != 1 {
-					t.Errorf("a refused request changed the sessions (%d)", auth.sessionCount())
+				if auth.Sessions() != 1 {
+					t.Errorf("a refused request changed the sessions (%d)", auth.Sessions())
 				}
 				if !strings.Contains(w.Body.String(), "отклонён") {
 					t.Errorf("403 page lacks its message")
@@ -355,7 +356,7 @@ func TestCrossOriginRefused(t *testing.T) {
 func TestLogoutEndsSession(t *testing.T) {
 	t.Parallel()
 	auth, h := newTestConsole(t, false)
-	token := auth.login("manager")
+	token := auth.Login("manager")
 	if w := do(h, "GET", "/", token, nil, nil); w.Code != http.StatusOK {
 		t.Fatalf("signed-in overview: %d", w.Code)
 	}
@@ -366,7 +367,7 @@ func TestLogoutEndsSession(t *testing.T) {
 	if !strings.Contains(w.Header().Get("Set-Cookie"), "Max-Age=0") {
 		t.Errorf("cookie not cleared: %q", w.Header().Get("Set-Cookie"))
 	}
-	if auth.sessionCount() != 0 {
+	if auth.Sessions() != 0 {
 		t.Errorf("session not ended")
 	}
 	if w := do(h, "GET", "/", token, nil, nil); w.Code != http.StatusSeeOther {
