@@ -130,8 +130,21 @@ func newTab(t *testing.T) context.Context {
 		t.Fatal(browser.err)
 	}
 	tab, cancelTab := chromedp.NewContext(browser.ctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancelTab)
+	// The first call opens the tab, which lives as long as that call's
+	// context: the tab's own, so the wait is bounded here.
+	opened := make(chan error, 1)
+	go func() { opened <- chromedp.Do(tab) }()
+	select {
+	case err := <-opened:
+		if err != nil {
+			t.Fatalf("open a browser tab: %v", err)
+		}
+	case <-time.After(stepTimeout):
+		t.Fatalf("open a browser tab: no answer within %s", stepTimeout)
+	}
 	ctx, cancel := context.WithTimeout(tab, browserTestTimeout)
-	t.Cleanup(func() { cancel(); cancelTab() })
+	t.Cleanup(cancel)
 	return ctx
 }
 
