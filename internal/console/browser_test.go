@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -375,6 +376,24 @@ func TestBrowserMenuNavigation(t *testing.T) {
 	}
 }
 
+// screenshot saves the viewport as NAME.png into CHATHUB_SCREENSHOTS when
+// set (docs/CONSOLE.md's pictures: CHATHUB_SCREENSHOTS=$PWD/docs/console
+// go test -run BrowserEveryPage ./internal/console/).
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("CHATHUB_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // axeResult is the part of axe.run's result the scan reads.
 type axeResult struct {
 	Violations []struct {
@@ -433,9 +452,15 @@ func TestBrowserEveryPage(t *testing.T) {
 				t.Errorf("login page: %+v", p)
 			}
 			scanAccessibility(t, ctx, lang+" /login")
+			if lang == "ru" {
+				screenshot(t, ctx, "login-"+lang)
+			}
 			signIn(t, ctx, s.url, lang, "admin", "wrong")
 			run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
 			scanAccessibility(t, ctx, lang+" /login (error)")
+			if lang == "ru" {
+				screenshot(t, ctx, "login-error-"+lang)
+			}
 
 			signIn(t, ctx, s.url, lang, "admin", consoletest.Password("admin"))
 			run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`nav.menu`)))
@@ -449,6 +474,9 @@ func TestBrowserEveryPage(t *testing.T) {
 					t.Errorf("%s %s shows a missing message key: %q", lang, v.path, p.Text)
 				}
 				scanAccessibility(t, ctx, lang+" "+v.path)
+				if v.path == "/" {
+					screenshot(t, ctx, "overview-"+lang)
+				}
 			}
 			// The 403 page, as an operator in a fresh browser context.
 			op := newTab(t)
@@ -459,6 +487,9 @@ func TestBrowserEveryPage(t *testing.T) {
 				t.Errorf("%s operator /users: %+v", lang, p)
 			}
 			scanAccessibility(t, op, lang+" 403")
+			if lang == "ru" {
+				screenshot(t, op, "forbidden-"+lang)
+			}
 		})
 	}
 }
