@@ -2,6 +2,7 @@ package console
 
 import (
 	"compress/gzip"
+	"html/template"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -474,6 +475,34 @@ func TestUsedKeysExist(t *testing.T) {
 			if !i18n.Has(l, k) {
 				t.Errorf("key %q is used but missing from %s", k, l)
 			}
+		}
+	}
+}
+
+// TestTemplateFuncs: T and plural translate inside templates.
+func TestTemplateFuncs(t *testing.T) {
+	t.Parallel()
+	tmpl := template.Must(template.New("x").Funcs(templateFuncs(assetSet{})).Parse(
+		`{{T .Lang "menu.clients"}}: {{plural .Lang "count.clients" .N}}`))
+	tests := []struct {
+		lang i18n.Lang
+		n    int64
+		want string
+	}{
+		{i18n.Ru, 1, "Клиенты: 1 клиент"}, {i18n.Ru, 2, "Клиенты: 2 клиента"}, {i18n.Ru, 5, "Клиенты: 5 клиентов"},
+		{i18n.Ru, 11, "Клиенты: 11 клиентов"}, {i18n.Ru, 21, "Клиенты: 21 клиент"},
+		{i18n.En, 1, "Clients: 1 client"}, {i18n.En, 5, "Clients: 5 clients"},
+	}
+	for _, tt := range tests {
+		var b strings.Builder
+		if err := tmpl.Execute(&b, struct {
+			Lang i18n.Lang
+			N    int64
+		}{tt.lang, tt.n}); err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != tt.want {
+			t.Errorf("%s %d: %q, want %q", tt.lang, tt.n, b.String(), tt.want)
 		}
 	}
 }

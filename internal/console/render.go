@@ -33,14 +33,7 @@ type view struct {
 // parseTemplates parses layout.html with each page template into its own
 // set (each page defines "content"), keyed by the page's name.
 func parseTemplates(assets assetSet) (map[string]*template.Template, error) {
-	funcs := template.FuncMap{
-		"T":      i18n.T,
-		"plural": i18n.Plural,
-		"asset":  assets.url,
-		"role":   func(l i18n.Lang, r account.Role) string { return i18n.T(l, roleKey(r)) },
-		"langs":  func() []i18n.Lang { return i18n.Langs },
-	}
-	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	layout, err := template.New("layout.html").Funcs(templateFuncs(assets)).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("console templates: %w", err)
 	}
@@ -61,6 +54,19 @@ func parseTemplates(assets assetSet) (map[string]*template.Template, error) {
 		pages[name] = t
 	}
 	return pages, nil
+}
+
+// templateFuncs are the templates' functions: T and plural translate
+// ({{T .Lang "key" args...}}, {{plural .Lang "key" n}}), asset is an
+// embedded file's versioned URL, role a role's name, langs the languages.
+func templateFuncs(assets assetSet) template.FuncMap {
+	return template.FuncMap{
+		"T":      i18n.T,
+		"plural": i18n.Plural,
+		"asset":  assets.url,
+		"role":   func(l i18n.Lang, r account.Role) string { return i18n.T(l, roleKey(r)) },
+		"langs":  func() []i18n.Lang { return i18n.Langs },
+	}
 }
 
 type langKey struct{}
