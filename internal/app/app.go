@@ -10,6 +10,7 @@ import (
 
 	"github.com/chathub/chathub/internal/broadcast"
 	"github.com/chathub/chathub/internal/config"
+	"github.com/chathub/chathub/internal/console"
 	"github.com/chathub/chathub/internal/dialog"
 	"github.com/chathub/chathub/internal/dispatch"
 	"github.com/chathub/chathub/internal/health"
@@ -32,9 +33,12 @@ type Stores struct {
 	BotScenarios map[string]*scenario.Registry
 	// Health watches the database and Redis (see internal/health): the
 	// pipeline and the broadcaster ask it whether a failure is an outage.
-	Health  health.Set
-	logger  *slog.Logger
-	closers []func() error
+	Health health.Set
+	// ConsoleAuth is what the web console signs users in with
+	// (internal/account's Service); nil: the console is not served.
+	ConsoleAuth console.Auth
+	logger      *slog.Logger
+	closers     []func() error
 }
 
 // OpenCRM opens only the CRM database (for commands that need nothing else).

@@ -29,7 +29,8 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"run", "run the configured Telegram/VK bots, the inbound pipeline and the HTTP server (/healthz, /readyz, /metrics): run [--config FILE]", runRun},
+		{"run", "run the configured Telegram/VK bots, the inbound pipeline and the HTTP server (/healthz, /readyz, /metrics, /api, the console at /): run [--config FILE]", runRun},
+		{"console", "serve the web console and the managers' API on HTTP_ADDR, without bots or broadcast workers: console [--config FILE]", runConsole},
 		{"chat", "chat with a scenario in the terminal: chat [--scenario ID] [--user ID] [--name NAME]", runChat},
 		{"validate", "check scenario files and print every problem as file:line:col: validate [--config FILE] [PATH...]", runValidate},
 		{"schema", "print the JSON Schema of scenario files (for editor autocompletion)", runSchema},

@@ -40,8 +40,14 @@ type Config struct {
 	LogFormat string
 
 	// HTTPAddr (HTTP_ADDR) is where `chathub run` serves /healthz, /readyz,
-	// /metrics and webhooks. Default ":8080".
+	// /metrics, webhooks, the API under /api and the web console at /
+	// (`chathub console`: the console and the API). Default ":8080".
 	HTTPAddr string
+	// ConsoleHTTPS (CONSOLE_HTTPS: true/false) says browsers reach the web
+	// console over HTTPS (directly or through a TLS-terminating proxy): its
+	// session cookie is then __Host-chathub_session with Secure. Default
+	// false (plain chathub_session, for http://localhost).
+	ConsoleHTTPS bool
 	// Telegram configures the Telegram bot; empty Token disables it.
 	Telegram Telegram
 	// VK configures the VK community bot; empty Token disables it.
@@ -171,6 +177,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		durationVar(getenv, "SHUTDOWN_TIMEOUT", &c.ShutdownTimeout), durationVar(getenv, "HANDLE_TIMEOUT", &c.HandleTimeout))
 	errs = append(errs, durationVar(getenv, "STATE_TTL", &c.StateTTL), intVar(getenv, "VK_RPS", &c.VK.RequestsPerSecond))
 	errs = append(errs, readBroadcast(getenv, &c)...)
+	errs = append(errs, boolVar(getenv, "CONSOLE_HTTPS", &c.ConsoleHTTPS))
 	if v := getenv("LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			errs = append(errs, fmt.Errorf("LOG_LEVEL=%q: use debug, info, warn or error", v))

@@ -30,6 +30,9 @@ func TestFromEnv(t *testing.T) {
 		{"admin token", map[string]string{"ADMIN_TOKEN": " 0123456789abcdef "}, func(c Config) bool { return c.AdminToken == "0123456789abcdef" }, ""},
 		{"admin token short", map[string]string{"ADMIN_TOKEN": "short-secret"}, nil, "ADMIN_TOKEN must be at least 16 characters (got 12)"},
 		{"admin token space", map[string]string{"ADMIN_TOKEN": "0123456789 abcdef"}, nil, "ADMIN_TOKEN must not contain spaces"},
+		{"console https", map[string]string{"CONSOLE_HTTPS": "true"}, func(c Config) bool { return c.ConsoleHTTPS }, ""},
+		{"console https default", map[string]string{}, func(c Config) bool { return !c.ConsoleHTTPS }, ""},
+		{"console https bad", map[string]string{"CONSOLE_HTTPS": "yes please"}, nil, `CONSOLE_HTTPS="yes please": use true or false`},
 	}
 	runEnvCases(t, tests)
 }

@@ -1,0 +1,104 @@
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/chathub/chathub/internal/config"
+	"github.com/chathub/chathub/internal/console"
+	"github.com/chathub/chathub/internal/console/consoletest"
+	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/platformtest/logtest"
+)
+
+// server is what both `chathub run` and `chathub console` start.
+type server interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	Addr() string
+}
+
+// TestConsoleMounted: `chathub run` (the Runtime) and `chathub console`
+// (the ConsoleServer) serve the web console at / when an Auth is wired,
+// next to the probes and the API; without one they log that the console
+// is not available and answer / with 404 as before.
+func TestConsoleMounted(t *testing.T) {
+	t.Parallel()
+	builders := map[string]func(t *testing.T, cfg config.Config, stores *Stores, logger *slog.Logger) server{
+		"run": func(t *testing.T, cfg config.Config, stores *Stores, logger *slog.Logger) server {
+			idle := func(ctx context.Context, _ messenger.Sink) error { <-ctx.Done(); return nil }
+			rt, err := NewRuntime(cfg, stores, []Bot{{Platform: messenger.Telegram, Sender: &recorder{}, Poll: idle}}, logger)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rt
+		},
+		"console": func(t *testing.T, cfg config.Config, stores *Stores, logger *slog.Logger) server {
+			s, err := NewConsoleServer(cfg, stores, logger)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		},
+	}
+	for name, build := range builders {
+		for _, withAuth := range []bool{true, false} {
+			t.Run(name+map[bool]string{true: " with auth", false: " without auth"}[withAuth], func(t *testing.T) {
+				t.Parallel()
+				cfg := embedded.cfg(t)
+				cfg.HTTPAddr = "127.0.0.1:0"
+				var logs logtest.Buffer
+				logger := slog.New(slog.NewTextHandler(&logs, nil))
+				stores, err := Open(context.Background(), cfg, logger)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = stores.Close() })
+				if withAuth {
+					stores.ConsoleAuth = consoletest.NewAuth()
+				}
+				srv := build(t, cfg, stores, logger)
+				if err := srv.Start(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = srv.Stop(context.Background()) })
+				base := "http://" + srv.Addr()
+				wantLogin := http.StatusNotFound
+				if withAuth {
+					wantLogin = http.StatusOK
+				}
+				checks := []struct {
+					path   string
+					status int
+					body   string
+				}{
+					{"/healthz", http.StatusOK, "ok"},
+					{"/readyz", http.StatusOK, `"ready":true`},
+					{"/api/segments", http.StatusServiceUnavailable, ""}, // ADMIN_TOKEN unset: the API as before
+					{"/login", wantLogin, map[bool]string{true: "Имя пользователя"}[withAuth]},
+				}
+				for _, c := range checks {
+					resp, err := http.Get(base + c.path)
+					if err != nil {
+						t.Fatal(err)
+					}
+					body, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != c.status || !strings.Contains(string(body), c.body) {
+						t.Errorf("GET %s = %d, want %d with %q: %.200s", c.path, resp.StatusCode, c.status, c.body, body)
+					}
+				}
+				notAvailable := strings.Contains(logs.String(), "web console not available")
+				if notAvailable == withAuth {
+					t.Errorf("log says console not available = %v with auth = %v:\n%s", notAvailable, withAuth, logs.String())
+				}
+			})
+		}
+	}
+}
+
+var _ console.Auth = (*consoletest.Auth)(nil)

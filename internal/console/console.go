@@ -1,0 +1,118 @@
+// Package console is the managers' and operators' web console: server-
+// rendered html/template pages with htmx, served at / by `chathub run` and
+// `chathub console`. This file holds its configuration and routes; the
+// accounts themselves (users, passwords, sessions, throttling) belong to
+// internal/account, reached through Auth.
+package console
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/chathub/chathub/internal/account"
+)
+
+// Auth is what the console needs of internal/account's Service.
+type Auth interface {
+	// Authenticate checks a login: account.ErrBadCredentials for a wrong
+	// name or password, *account.ThrottledError after repeated failures.
+	Authenticate(ctx context.Context, name, password, clientIP string) (account.User, error)
+	// StartSession opens a session for u and returns its cookie token.
+	StartSession(ctx context.Context, u account.User) (token string, err error)
+	// Session returns the user of a live session, account.ErrNoSession
+	// when the token names none (unknown, ended or idle too long).
+	Session(ctx context.Context, token string) (account.User, error)
+	// EndSession ends the session (logout).
+	EndSession(ctx context.Context, token string) error
+}
+
+// Config configures the console.
+type Config struct {
+	// Auth checks logins and sessions. Required.
+	Auth Auth
+	// Logger receives the console's errors (never a password, a token or
+	// a client's data). Default: discard.
+	Logger *slog.Logger
+	// Secure is true when the console is reached over HTTPS (directly or
+	// behind a TLS-terminating proxy): the session cookie is then
+	// "__Host-chathub_session" with the Secure attribute. Default false:
+	// "chathub_session", for plain-HTTP local use.
+	Secure bool
+}
+
+func (c *Config) validate() error {
+	if c.Auth == nil {
+		return errors.New("console: Auth is required")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return nil
+}
+
+// Console serves the web console.
+type Console struct {
+	cfg     Config
+	pages   map[string]*template.Template
+	assets  assetSet
+	handler http.Handler
+}
+
+// New builds the console: it parses the embedded templates and hashes the
+// embedded assets once.
+func New(cfg Config) (*Console, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	assets, err := loadAssets()
+	if err != nil {
+		return nil, err
+	}
+	c := &Console{cfg: cfg, assets: assets}
+	if c.pages, err = parseTemplates(assets); err != nil {
+		return nil, err
+	}
+	c.handler = c.routes()
+	return c, nil
+}
+
+// Handler serves the console at the root of its mux: mount it on "/".
+// Every state-changing request passes http.CrossOriginProtection (a
+// cross-site POST is refused with 403).
+func (c *Console) Handler() http.Handler { return c.handler }
+
+func (c *Console) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /assets/{version}/{file}", c.assets)
+	mux.HandleFunc("GET /login", c.loginForm)
+	mux.HandleFunc("POST /login", c.login)
+	mux.HandleFunc("POST /logout", c.logout)
+	mux.Handle("GET /{$}", c.signedIn(c.overview))
+	for _, s := range sections {
+		if s.path == "/" {
+			continue
+		}
+		mux.Handle("GET "+s.path, c.signedIn(c.require(s, c.notYet)))
+	}
+	mux.Handle("/", c.signedIn(c.notFound))
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(c.crossOrigin))
+	return securityHeaders(withLang(csrf.Handler(mux)))
+}
+
+// securityHeaders sets what every console response carries: no framing,
+// no sniffing, scripts and styles only from the console itself.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}

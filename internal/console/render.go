@@ -1,0 +1,125 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/chathub/chathub/internal/account"
+	"github.com/chathub/chathub/internal/console/i18n"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// view is what every page template gets; Page is the page's own data.
+type view struct {
+	Lang  i18n.Lang
+	Title string // translated
+	// User is the signed-in user (zero on the login page).
+	User account.User
+	Menu []menuItem
+	// Path is the page's path (the language switch links to it).
+	Path string
+	Page any
+}
+
+// parseTemplates parses layout.html with each page template into its own
+// set (each page defines "content"), keyed by the page's name.
+func parseTemplates(assets assetSet) (map[string]*template.Template, error) {
+	layout, err := template.New("layout.html").Funcs(templateFuncs(assets)).ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("console templates: %w", err)
+	}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("console templates: %w", err)
+	}
+	pages := map[string]*template.Template{}
+	for _, n := range names {
+		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.Must(layout.Clone()).ParseFS(templateFS, n)
+		if err != nil {
+			return nil, fmt.Errorf("console template %s: %w", name, err)
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
+
+// templateFuncs are the templates' functions: T and plural translate
+// ({{T .Lang "key" args...}}, {{plural .Lang "key" n}}), asset is an
+// embedded file's versioned URL, role a role's name, langs the languages.
+func templateFuncs(assets assetSet) template.FuncMap {
+	return template.FuncMap{
+		"T":      i18n.T,
+		"plural": i18n.Plural,
+		"asset":  assets.url,
+		"role":   func(l i18n.Lang, r account.Role) string { return i18n.T(l, roleKey(r)) },
+		"langs":  func() []i18n.Lang { return i18n.Langs },
+	}
+}
+
+type langKey struct{}
+
+// withLang puts the request's language in its context; a ?lang= choice is
+// remembered in the lang cookie for a year.
+func withLang(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l, fromQuery := i18n.FromRequest(r)
+		if fromQuery {
+			http.SetCookie(w, &http.Cookie{Name: i18n.CookieName, Value: string(l), Path: "/",
+				MaxAge: int((365 * 24 * time.Hour).Seconds()), SameSite: http.SameSiteLaxMode})
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), langKey{}, l)))
+	})
+}
+
+// langOf is the request's language (withLang's choice).
+func langOf(ctx context.Context) i18n.Lang {
+	if l, ok := ctx.Value(langKey{}).(i18n.Lang); ok {
+		return l
+	}
+	return i18n.Default
+}
+
+// render executes page into a buffer and writes it with status; a template
+// failure becomes a bare 500 instead of half a page.
+func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, page, titleKey string, data any) {
+	title := i18n.T(langOf(r.Context()), titleKey)
+	if s, ok := data.(messageView); ok && page == "notyet" {
+		title = i18n.T(langOf(r.Context()), titleKey, i18n.T(langOf(r.Context()), s.Section))
+	}
+	u := userFrom(r.Context())
+	v := view{Lang: langOf(r.Context()), Title: title, User: u, Path: r.URL.Path, Page: data}
+	if u.Name != "" {
+		v.Menu = menuFor(u.Role, r.URL.Path)
+	}
+	var buf bytes.Buffer
+	t, ok := c.pages[page]
+	if !ok {
+		c.cfg.Logger.Error("console: no such page template", "page", page)
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
+		c.cfg.Logger.Error("console: render", "page", page, "err", err)
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Vary", "Cookie")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}

@@ -1,0 +1,42 @@
+package console
+
+import "github.com/chathub/chathub/internal/account"
+
+// section is one entry of the menu: its page and the least role that may
+// open it. The role is enforced on the server (require), the menu only
+// leaves out what the user may not open.
+type section struct {
+	path string
+	key  string // the menu label's message key
+	min  account.Role
+}
+
+// sections is the menu in order. Operators see the overview and the
+// scenarios (and, later, the playground and analytics); managers also
+// clients, segments and campaigns; admins also users and the audit log.
+var sections = []section{
+	{"/", "menu.overview", account.RoleOperator},
+	{"/clients", "menu.clients", account.RoleManager},
+	{"/segments", "menu.segments", account.RoleManager},
+	{"/campaigns", "menu.campaigns", account.RoleManager},
+	{"/scenarios", "menu.scenarios", account.RoleOperator},
+	{"/users", "menu.users", account.RoleAdmin},
+	{"/audit", "menu.audit", account.RoleAdmin},
+}
+
+// menuItem is a section as the layout shows it.
+type menuItem struct {
+	Path, Key string
+	Current   bool
+}
+
+// menuFor lists the sections role may open, marking the one at path.
+func menuFor(role account.Role, path string) []menuItem {
+	var items []menuItem
+	for _, s := range sections {
+		if role.AtLeast(s.min) {
+			items = append(items, menuItem{Path: s.path, Key: s.key, Current: s.path == path})
+		}
+	}
+	return items
+}

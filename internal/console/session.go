@@ -1,0 +1,132 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/chathub/chathub/internal/account"
+)
+
+// Session cookie names: with the __Host- prefix (Secure, no Domain, Path=/
+// enforced by browsers) behind HTTPS, plain on local HTTP.
+const (
+	secureCookieName = "__Host-chathub_session"
+	plainCookieName  = "chathub_session"
+)
+
+func (c *Console) cookieName() string {
+	if c.cfg.Secure {
+		return secureCookieName
+	}
+	return plainCookieName
+}
+
+// setSession sets the session cookie: HttpOnly, SameSite=Lax, Path=/, and
+// Secure behind HTTPS. It lives as long as the browser; the session itself
+// expires on the server when idle.
+func (c *Console) setSession(w http.ResponseWriter, token string) {
+	http.SetCookie(w, &http.Cookie{Name: c.cookieName(), Value: token, Path: "/",
+		HttpOnly: true, Secure: c.cfg.Secure, SameSite: http.SameSiteLaxMode})
+}
+
+func (c *Console) clearSession(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: c.cookieName(), Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: c.cfg.Secure, SameSite: http.SameSiteLaxMode})
+}
+
+func (c *Console) sessionToken(r *http.Request) string {
+	ck, err := r.Cookie(c.cookieName())
+	if err != nil {
+		return ""
+	}
+	return ck.Value
+}
+
+type userKey struct{}
+
+// userFrom is the signed-in user signedIn put in the request's context.
+func userFrom(ctx context.Context) account.User {
+	u, _ := ctx.Value(userKey{}).(account.User)
+	return u
+}
+
+// currentUser looks the request's session up: ok false when there is none
+// (no cookie or account.ErrNoSession); err for a failing store.
+func (c *Console) currentUser(r *http.Request) (u account.User, ok bool, err error) {
+	token := c.sessionToken(r)
+	if token == "" {
+		return account.User{}, false, nil
+	}
+	u, err = c.cfg.Auth.Session(r.Context(), token)
+	if errors.Is(err, account.ErrNoSession) {
+		return account.User{}, false, nil
+	}
+	if err != nil {
+		return account.User{}, false, err
+	}
+	return u, true, nil
+}
+
+// signedIn lets a request with a live session through, the user in its
+// context; any other goes to the login page (303, or HX-Redirect for an
+// htmx request), which returns it to where it was going.
+func (c *Console) signedIn(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, ok, err := c.currentUser(r)
+		if err != nil {
+			c.cfg.Logger.Error("console: session lookup", "err", err)
+			c.serverError(w, r)
+			return
+		}
+		if !ok {
+			if c.sessionToken(r) != "" {
+				c.clearSession(w)
+			}
+			c.toLogin(w, r)
+			return
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
+	})
+}
+
+// toLogin sends the browser to the login page with next= the page asked
+// for (htmx requests get HX-Redirect, which htmx follows with a full load).
+func (c *Console) toLogin(w http.ResponseWriter, r *http.Request) {
+	target := "/login"
+	if next := r.URL.RequestURI(); r.Method == http.MethodGet && next != "/" {
+		target += "?next=" + url.QueryEscape(next)
+	}
+	if r.Header.Get("HX-Request") == "true" {
+		w.Header().Set("HX-Redirect", target)
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// require answers 403 to a user whose role is below s's.
+func (c *Console) require(s section, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if u := userFrom(r.Context()); !u.Role.AtLeast(s.min) {
+			c.forbidden(w, r, s)
+			return
+		}
+		next(w, r)
+	}
+}
+
+// localPath returns next when it is a path on this site ("/x", not
+// "//host" or "/\host", which browsers treat as another site), else "/".
+func localPath(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Host != "" || u.Scheme != "" {
+		return "/"
+	}
+	return next
+}
