@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/chathub/chathub/internal/account"
 	"github.com/chathub/chathub/internal/broadcast"
 	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/console"
@@ -34,8 +35,9 @@ type Stores struct {
 	// Health watches the database and Redis (see internal/health): the
 	// pipeline and the broadcaster ask it whether a failure is an outage.
 	Health health.Set
-	// ConsoleAuth is what the web console signs users in with
-	// (internal/account's Service); nil: the console is not served.
+	// ConsoleAuth is what the web console signs users in with: Open sets
+	// internal/account's Service over the CRM database (nil: the console
+	// is not served).
 	ConsoleAuth console.Auth
 	logger      *slog.Logger
 	closers     []func() error
@@ -63,6 +65,11 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Stores,
 	}
 	s.CRM = db
 	s.closers = append(s.closers, db.Close)
+	accounts, err := account.NewService(account.Config{Store: db, Logger: logger})
+	if err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+	s.ConsoleAuth = accounts
 	rc, closeRedis, err := redisstore.Open(ctx, cfg.RedisURL, logger)
 	if err != nil {
 		return nil, errors.Join(err, s.Close())

@@ -5,9 +5,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/chathub/chathub/internal/account"
 	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/console"
 	"github.com/chathub/chathub/internal/console/consoletest"
@@ -58,6 +60,7 @@ func TestConsoleMounted(t *testing.T) {
 					t.Fatal(err)
 				}
 				t.Cleanup(func() { _ = stores.Close() })
+				stores.ConsoleAuth = nil // Open sets the account service; see TestConsoleSignsInWithAccounts
 				if withAuth {
 					stores.ConsoleAuth = consoletest.NewAuth()
 				}
@@ -102,3 +105,75 @@ func TestConsoleMounted(t *testing.T) {
 }
 
 var _ console.Auth = (*consoletest.Auth)(nil)
+
+// TestConsoleSignsInWithAccounts: `chathub console` as Open wires it signs
+// in a user of internal/account (made as `chathub user add` makes one),
+// refuses a wrong password, and records both in the audit log.
+func TestConsoleSignsInWithAccounts(t *testing.T) {
+	t.Parallel()
+	cfg := embedded.cfg(t)
+	cfg.HTTPAddr = "127.0.0.1:0"
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	stores, err := Open(context.Background(), cfg, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stores.Close() })
+	accounts, ok := stores.ConsoleAuth.(*account.Service)
+	if !ok {
+		t.Fatalf("Open wired %T as the console's Auth, want *account.Service", stores.ConsoleAuth)
+	}
+	if _, err := accounts.AddUser(context.Background(), "anna", account.RoleManager, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := NewConsoleServer(cfg, stores, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Stop(context.Background()) })
+	base := "http://" + srv.Addr()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	login := func(password string) *http.Response {
+		t.Helper()
+		resp, err := client.PostForm(base+"/login", url.Values{"name": {"anna"}, "password": {password}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if resp := login("wrong password!"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("wrong password: %d, want 401", resp.StatusCode)
+	}
+	resp := login("correct horse battery")
+	if resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) == 0 {
+		t.Fatalf("login: %d with cookies %v, want 303 and a session cookie", resp.StatusCode, resp.Cookies())
+	}
+	req, _ := http.NewRequest(http.MethodGet, base+"/", nil)
+	for _, c := range resp.Cookies() {
+		req.AddCookie(c)
+	}
+	page, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	if page.StatusCode != http.StatusOK || !strings.Contains(string(body), "Обзор") || !strings.Contains(string(body), "anna") {
+		t.Fatalf("GET / signed in: %d %.300s", page.StatusCode, body)
+	}
+	entries, err := accounts.Audit(context.Background(), account.AuditFilter{Actor: "anna"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range entries {
+		actions = append(actions, e.Action)
+	}
+	if got := strings.Join(actions, ","); got != "login,login.failed" {
+		t.Errorf("audit of anna = %q, want login,login.failed (newest first)", got)
+	}
+}
