@@ -13,9 +13,8 @@ import (
 )
 
 // TestConsoleCommandServesAPIWithoutBots: `chathub console` needs no bot
-// token, serves the probes and the API on HTTP_ADDR, says the web console
-// is not available until an account service is wired, and stops on
-// cancellation.
+// token, serves the probes, the API and the web console's sign-in page on
+// HTTP_ADDR, starts no bot, and stops on cancellation.
 func TestConsoleCommandServesAPIWithoutBots(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -52,11 +51,11 @@ func TestConsoleCommandServesAPIWithoutBots(t *testing.T) {
 	if code, body := get("/api/segments"); code != http.StatusOK {
 		t.Errorf("GET /api/segments = %d: %.200s", code, body)
 	}
-	if code, _ := get("/"); code != http.StatusNotFound {
-		t.Errorf("GET / without an account service = %d, want 404", code)
+	if code, body := get("/login"); code != http.StatusOK || !strings.Contains(body, "Имя пользователя") {
+		t.Errorf("GET /login = %d: %.200s; want the console's sign-in page", code, body)
 	}
-	if !strings.Contains(logs.String(), "web console not available") {
-		t.Errorf("no 'web console not available' in the log:\n%s", logs.String())
+	if !strings.Contains(logs.String(), "web console at /") {
+		t.Errorf("no 'web console at /' in the log:\n%s", logs.String())
 	}
 	if strings.Contains(logs.String(), "bot polling") {
 		t.Errorf("chathub console started a bot:\n%s", logs.String())
