@@ -67,3 +67,29 @@ func TestOutageRetriedAtRecovery(t *testing.T) {
 		})
 	}
 }
+
+// TestOutageFailuresDoNotGrowTheBackoff: batches that failed during an
+// outage are retried at its recovery, so they do not count toward the
+// backoff of the batches that fail on their own afterwards (a retry that
+// fails once more while the connections come back): that one is retried
+// after the shortest delay, not after the 16-30 s that ten outage failures
+// in a row would add up to.
+func TestOutageFailuresDoNotGrowTheBackoff(t *testing.T) {
+	t.Parallel()
+	b, _, _ := newTestBot(t, func(c *Config) { c.RetryDelay, c.MaxRetryDelay = time.Second, 30 * time.Second })
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	b.clock = func() time.Time { return now }
+	w := newWindow()
+	outage := &messenger.OutageError{Recovered: make(chan struct{}), Err: errors.New("Redis is unreachable")}
+	for id := range 10 {
+		b.batchFailed(w, []int{id}, outage)
+	}
+	b.batchFailed(w, []int{100}, errors.New("redis store: enter chat telegram:1: context deadline exceeded"))
+	if got := w.retryAt[100].Sub(now); got != time.Second {
+		t.Fatalf("a batch failing on its own after ten outage failures is retried in %s, want 1s", got)
+	}
+	b.batchFailed(w, []int{101}, errors.New("still failing"))
+	if got := w.retryAt[101].Sub(now); got != 2*time.Second {
+		t.Fatalf("the second own failure in a row is retried in %s, want 2s", got)
+	}
+}

@@ -77,7 +77,7 @@ func (b *Bot) submit(ctx context.Context, sub messenger.Submitter, w *window, fr
 	}
 	bt := b.prepare(ctx, fresh)
 	if len(bt.updates) == 0 {
-		w.finish(ids, false, 0, b.clock())
+		w.finish(ids, false, 0, b.clock(), false)
 		return
 	}
 	keys := bt.pressKeys()
@@ -100,28 +100,36 @@ func (b *Bot) submit(ctx context.Context, sub messenger.Submitter, w *window, fr
 				b.markChosen(context.WithoutCancel(ctx), p)
 			}
 		}
-		w.finish(ids, false, 0, b.clock())
+		w.finish(ids, false, 0, b.clock(), false)
 	}()
 }
 
 // batchFailed schedules a failed batch's updates for another try after a
-// backoff that doubles with every failed batch in a row. When the failure
-// is an outage of a backing service (*messenger.OutageError), the outage is
-// logged where it is watched: the batch is logged at debug level and taken
-// again as soon as the service answers, whatever is left of the backoff.
+// backoff that doubles with every batch in a row that failed on its own.
+// When the failure is an outage of a backing service
+// (*messenger.OutageError), the outage is logged where it is watched: the
+// batch is logged at debug level and taken again as soon as the service
+// answers (the longest backoff is only the fallback), and it does not grow
+// the backoff of the batches that fail after the recovery: a batch that
+// fails once more while the connections come back is retried after the
+// shortest delay, not after the 16-30 s the outage's failures would add up
+// to.
 func (b *Bot) batchFailed(w *window, ids []int, err error) {
-	d := b.minGap
-	for i := 1; i < w.failuresInARow()+1 && d < b.maxGap; i++ {
-		d *= 2
-	}
-	d = min(d, b.maxGap)
 	recovered := messenger.Recovery(err)
+	d := b.maxGap
+	if recovered == nil {
+		d = b.minGap
+		for i := 1; i < w.failuresInARow()+1 && d < b.maxGap; i++ {
+			d *= 2
+		}
+		d = min(d, b.maxGap)
+	}
 	level := slog.LevelWarn
 	if recovered != nil {
 		level = slog.LevelDebug
 	}
 	b.log.Log(context.Background(), level, "delivering updates failed; retrying them", "err", err, "updates", len(ids), "retry_in", d)
-	w.finish(ids, true, d, b.clock())
+	w.finish(ids, true, d, b.clock(), recovered == nil)
 	if recovered != nil {
 		go retryAtRecovery(w, ids, recovered, d)
 	}

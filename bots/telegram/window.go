@@ -92,7 +92,9 @@ func (w *window) take(raw []rawUpdate, now time.Time) []rawUpdate {
 
 // finish records a submitted batch's outcome: handled, or failed (its
 // updates are taken again after retry) or abandoned (stopping: neither).
-func (w *window) finish(ids []int, failed bool, retry time.Duration, now time.Time) {
+// Only an own failure (not an outage of a backing service) counts toward
+// failuresInARow.
+func (w *window) finish(ids []int, failed bool, retry time.Duration, now time.Time, ownFailure bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, id := range ids {
@@ -103,9 +105,10 @@ func (w *window) finish(ids []int, failed bool, retry time.Duration, now time.Ti
 			w.handled[id] = true
 		}
 	}
-	if failed {
+	switch {
+	case failed && ownFailure:
 		w.failures++
-	} else {
+	case !failed:
 		w.failures = 0
 	}
 	w.batches--
