@@ -76,7 +76,7 @@ func TestOutageRetriedAtRecovery(t *testing.T) {
 // in a row would add up to.
 func TestOutageFailuresDoNotGrowTheBackoff(t *testing.T) {
 	t.Parallel()
-	b, _, _ := newTestBot(t, func(c *Config) { c.RetryDelay, c.MaxRetryDelay = time.Second, 30 * time.Second })
+	b, _, _ := newTestBot(t, func(c *Config) { c.RetryDelay, c.MaxRetryDelay = time.Second, 30*time.Second })
 	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	b.clock = func() time.Time { return now }
 	w := newWindow()
