@@ -158,7 +158,9 @@ type site struct {
 func newSite(t *testing.T) site {
 	t.Helper()
 	auth := consoletest.NewAuth()
-	c, err := New(Config{Auth: auth})
+	audit := newAuditLog(60) // two pages of Журнал
+	audit.entries[0].Actor = "<script>alert(1)</script>"
+	c, err := New(Config{Auth: auth, Audit: audit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -439,7 +441,9 @@ func TestBrowserEveryPage(t *testing.T) {
 		{"/campaigns", 404, map[string]string{"ru": "Раздел «Рассылки» ещё не готов", "en": "The Campaigns section is not ready yet"}},
 		{"/scenarios", 404, map[string]string{"ru": "Раздел «Сценарии» ещё не готов", "en": "The Scenarios section is not ready yet"}},
 		{"/users", 404, map[string]string{"ru": "Раздел «Пользователи» ещё не готов", "en": "The Users section is not ready yet"}},
-		{"/audit", 404, map[string]string{"ru": "Раздел «Журнал» ещё не готов", "en": "The Audit log section is not ready yet"}},
+		{"/audit", 200, map[string]string{"ru": "Журнал", "en": "Audit log"}},
+		{"/audit?before=11", 200, map[string]string{"ru": "Журнал", "en": "Audit log"}},
+		{"/audit?actor=nobody", 200, map[string]string{"ru": "Журнал", "en": "Audit log"}},
 		{"/no-such-page", 404, map[string]string{"ru": "Страница не найдена", "en": "Page not found"}},
 	}
 	for _, lang := range []string{"ru", "en"} {
@@ -474,8 +478,11 @@ func TestBrowserEveryPage(t *testing.T) {
 					t.Errorf("%s %s shows a missing message key: %q", lang, v.path, p.Text)
 				}
 				scanAccessibility(t, ctx, lang+" "+v.path)
-				if v.path == "/" {
+				switch v.path {
+				case "/":
 					screenshot(t, ctx, "overview-"+lang)
+				case "/audit":
+					screenshot(t, ctx, "audit-"+lang)
 				}
 			}
 			// The 403 page, as an operator in a fresh browser context.
