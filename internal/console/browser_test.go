@@ -500,3 +500,39 @@ func TestBrowserEveryPage(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserAuditLog: an admin opens Журнал from the menu, sees a
+// hostile actor as text, pages to older entries and filters by action.
+func TestBrowserAuditLog(t *testing.T) {
+	const actionSelect = `//select[@id=//label[normalize-space()="Действие"]/@for]`
+	s := newSite(t)
+	ctx := newTab(t)
+	signIn(t, ctx, s.url, "ru", "admin", consoletest.Password("admin"))
+	run(t, ctx,
+		chromedp.WaitVisible(chromedp.CSS(`nav.menu`)),
+		chromedp.Click(`//nav[@class="menu"]//a[normalize-space()="Журнал"]`),
+		chromedp.WaitVisible(`//h1[normalize-space()="Журнал"]`),
+	)
+	p := readPage(t, ctx)
+	if p.Path != "/audit" || !strings.Contains(p.Text, "<script>alert(1)</script>") {
+		t.Errorf("Журнал: %+v, want the actor <script>… shown as text", p)
+	}
+	run(t, ctx,
+		chromedp.Click(`//a[normalize-space()="Дальше"]`),
+		chromedp.WaitVisible(`//a[normalize-space()="К новым записям"]`),
+	)
+	if p := readPage(t, ctx); p.Path != "/audit?before=11" || !strings.Contains(p.Text, "campaign 10") || strings.Contains(p.Text, "campaign 11") {
+		t.Errorf("older page: %+v", p)
+	}
+	run(t, ctx,
+		chromedp.Navigate(s.url+"/audit"),
+		chromedp.WaitVisible(actionSelect),
+		chromedp.SetValue(actionSelect, "login.failed"),
+		chromedp.Click(button("Показать")),
+		chromedp.WaitVisible(`//a[normalize-space()="Сбросить фильтр"]`),
+	)
+	p = readPage(t, ctx)
+	if p.Path != "/audit?actor=&action=login.failed" || strings.Contains(p.Text, "spring sale") || !strings.Contains(p.Text, "client 10.0.0.1") {
+		t.Errorf("filtered by action: %+v", p)
+	}
+}
