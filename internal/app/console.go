@@ -12,14 +12,16 @@ import (
 
 // mountConsole mounts the web console at / on srv (the API stays under
 // /api, probes and webhooks where they are: the mux prefers the longer
-// patterns). With nil auth (no account service) it logs that the console
+// patterns); when auth also reads the audit log (internal/account's
+// Service does), the console shows it under Журнал. With nil auth (no account service) it logs that the console
 // is not available and mounts nothing, so / stays 404 as before.
 func mountConsole(srv *admin.Server, cfg config.Config, auth console.Auth, logger *slog.Logger) error {
 	if auth == nil {
 		logger.Warn("web console not available: no account service; serving the API, probes and webhooks only")
 		return nil
 	}
-	c, err := console.New(console.Config{Auth: auth, Logger: logger, Secure: cfg.ConsoleHTTPS})
+	audit, _ := auth.(console.AuditLog) // nil when auth cannot: Журнал then says "not ready yet"
+	c, err := console.New(console.Config{Auth: auth, Audit: audit, Logger: logger, Secure: cfg.ConsoleHTTPS})
 	if err != nil {
 		return fmt.Errorf("web console: %w", err)
 	}

@@ -177,3 +177,57 @@ func TestConsoleSignsInWithAccounts(t *testing.T) {
 		t.Errorf("audit of anna = %q, want login,login.failed (newest first)", got)
 	}
 }
+
+// TestConsoleShowsAuditLog: Open's account.Service is also the console's
+// audit log: an admin signed in through the console sees the failed and the
+// successful sign-in under Журнал.
+func TestConsoleShowsAuditLog(t *testing.T) {
+	t.Parallel()
+	cfg := embedded.cfg(t)
+	cfg.HTTPAddr = "127.0.0.1:0"
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	stores, err := Open(context.Background(), cfg, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stores.Close() })
+	accounts := stores.ConsoleAuth.(*account.Service)
+	if _, err := accounts.AddUser(context.Background(), "root", account.RoleAdmin, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := NewConsoleServer(cfg, stores, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Stop(context.Background()) })
+	base := "http://" + srv.Addr()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	var resp *http.Response
+	for _, pw := range []string{"wrong password!", "correct horse battery"} {
+		if resp, err = client.PostForm(base+"/login", url.Values{"name": {"root"}, "password": {pw}}); err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	req, _ := http.NewRequest(http.MethodGet, base+"/audit?actor=root", nil)
+	for _, c := range resp.Cookies() {
+		req.AddCookie(c)
+	}
+	page, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	s := string(body)
+	if page.StatusCode != http.StatusOK || !strings.Contains(s, "<h1>Журнал</h1>") {
+		t.Fatalf("GET /audit as admin: %d %.300s", page.StatusCode, body)
+	}
+	login, failed := strings.Index(s, ">Вход<"), strings.Index(s, ">Неудачный вход<")
+	if login < 0 || failed < 0 || login > failed {
+		t.Errorf("Журнал lacks the sign-in above the failed one (at %d and %d)", login, failed)
+	}
+}

@@ -158,7 +158,9 @@ type site struct {
 func newSite(t *testing.T) site {
 	t.Helper()
 	auth := consoletest.NewAuth()
-	c, err := New(Config{Auth: auth})
+	audit := newAuditLog(60) // two pages of Журнал
+	audit.entries[0].Actor = "<script>alert(1)</script>"
+	c, err := New(Config{Auth: auth, Audit: audit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -439,7 +441,9 @@ func TestBrowserEveryPage(t *testing.T) {
 		{"/campaigns", 404, map[string]string{"ru": "Раздел «Рассылки» ещё не готов", "en": "The Campaigns section is not ready yet"}},
 		{"/scenarios", 404, map[string]string{"ru": "Раздел «Сценарии» ещё не готов", "en": "The Scenarios section is not ready yet"}},
 		{"/users", 404, map[string]string{"ru": "Раздел «Пользователи» ещё не готов", "en": "The Users section is not ready yet"}},
-		{"/audit", 404, map[string]string{"ru": "Раздел «Журнал» ещё не готов", "en": "The Audit log section is not ready yet"}},
+		{"/audit", 200, map[string]string{"ru": "Журнал", "en": "Audit log"}},
+		{"/audit?before=11", 200, map[string]string{"ru": "Журнал", "en": "Audit log"}},
+		{"/audit?actor=nobody", 200, map[string]string{"ru": "Журнал", "en": "Audit log"}},
 		{"/no-such-page", 404, map[string]string{"ru": "Страница не найдена", "en": "Page not found"}},
 	}
 	for _, lang := range []string{"ru", "en"} {
@@ -474,8 +478,11 @@ func TestBrowserEveryPage(t *testing.T) {
 					t.Errorf("%s %s shows a missing message key: %q", lang, v.path, p.Text)
 				}
 				scanAccessibility(t, ctx, lang+" "+v.path)
-				if v.path == "/" {
+				switch v.path {
+				case "/":
 					screenshot(t, ctx, "overview-"+lang)
+				case "/audit":
+					screenshot(t, ctx, "audit-"+lang)
 				}
 			}
 			// The 403 page, as an operator in a fresh browser context.
@@ -491,5 +498,41 @@ func TestBrowserEveryPage(t *testing.T) {
 				screenshot(t, op, "forbidden-"+lang)
 			}
 		})
+	}
+}
+
+// TestBrowserAuditLog: an admin opens Журнал from the menu, sees a
+// hostile actor as text, pages to older entries and filters by action.
+func TestBrowserAuditLog(t *testing.T) {
+	const actionSelect = `//select[@id=//label[normalize-space()="Действие"]/@for]`
+	s := newSite(t)
+	ctx := newTab(t)
+	signIn(t, ctx, s.url, "ru", "admin", consoletest.Password("admin"))
+	run(t, ctx,
+		chromedp.WaitVisible(chromedp.CSS(`nav.menu`)),
+		chromedp.Click(`//nav[@class="menu"]//a[normalize-space()="Журнал"]`),
+		chromedp.WaitVisible(`//h1[normalize-space()="Журнал"]`),
+	)
+	p := readPage(t, ctx)
+	if p.Path != "/audit" || !strings.Contains(p.Text, "<script>alert(1)</script>") {
+		t.Errorf("Журнал: %+v, want the actor <script>… shown as text", p)
+	}
+	run(t, ctx,
+		chromedp.Click(`//a[normalize-space()="Дальше"]`),
+		chromedp.WaitVisible(`//a[normalize-space()="К новым записям"]`),
+	)
+	if p := readPage(t, ctx); p.Path != "/audit?before=11" || !strings.Contains(p.Text, "campaign 10") || strings.Contains(p.Text, "campaign 11") {
+		t.Errorf("older page: %+v", p)
+	}
+	run(t, ctx,
+		chromedp.Navigate(s.url+"/audit"),
+		chromedp.WaitVisible(actionSelect),
+		chromedp.SetValue(actionSelect, "login.failed"),
+		chromedp.Click(button("Показать")),
+		chromedp.WaitVisible(`//a[normalize-space()="Сбросить фильтр"]`),
+	)
+	p = readPage(t, ctx)
+	if p.Path != "/audit?actor=&action=login.failed" || strings.Contains(p.Text, "spring sale") || !strings.Contains(p.Text, "client 10.0.0.1") {
+		t.Errorf("filtered by action: %+v", p)
 	}
 }

@@ -30,6 +30,13 @@ type Auth interface {
 	EndSession(ctx context.Context, token string) error
 }
 
+// AuditLog is what the Журнал page needs of internal/account's Service:
+// the audit log newest first, filtered and paged by AuditFilter's keyset
+// cursor.
+type AuditLog interface {
+	Audit(ctx context.Context, f account.AuditFilter) ([]account.AuditEntry, error)
+}
+
 // Config configures the console.
 type Config struct {
 	// Auth checks logins and sessions. Required.
@@ -42,6 +49,9 @@ type Config struct {
 	// "__Host-chathub_session" with the Secure attribute. Default false:
 	// "chathub_session", for plain-HTTP local use.
 	Secure bool
+	// Audit reads the audit log for the Журнал page (admins only).
+	// Default nil: the page answers "not ready yet".
+	Audit AuditLog
 }
 
 func (c *Config) validate() error {
@@ -96,12 +106,21 @@ func (c *Console) routes() http.Handler {
 		if s.path == "/" {
 			continue
 		}
-		mux.Handle("GET "+s.path, c.signedIn(c.require(s, c.notYet)))
+		mux.Handle("GET "+s.path, c.signedIn(c.require(s, c.pageFor(s.path))))
 	}
 	mux.Handle("/", c.signedIn(c.notFound))
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(c.crossOrigin))
 	return securityHeaders(withLang(csrf.Handler(mux)))
+}
+
+// pageFor is the handler of a menu section: its page when built and
+// configured, else notYet.
+func (c *Console) pageFor(path string) http.HandlerFunc {
+	if path == "/audit" && c.cfg.Audit != nil {
+		return c.auditPage
+	}
+	return c.notYet
 }
 
 // securityHeaders sets what every console response carries: no framing,
