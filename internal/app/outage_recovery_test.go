@@ -237,6 +237,12 @@ func checkOutageLogs(t *testing.T, logs, name string, maxOthers int) {
 			t.Errorf("%d %q lines, want 1", counts[msg], msg)
 		}
 	}
+	if raceEnabled {
+		// Under the race detector the connections come back slower after
+		// the return: a few more calls time out once (each a warning, as
+		// a failure with the store up is) before the pool is whole again.
+		maxOthers *= 3
+	}
 	if len(others) > maxOthers {
 		t.Errorf("%d other warnings and errors during the outage, want at most %d; the first:\n%s",
 			len(others), maxOthers, strings.Join(others[:min(len(others), 5)], "\n"))
