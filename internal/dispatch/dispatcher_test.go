@@ -531,3 +531,24 @@ func TestUnclassifiedFailureGivenUp(t *testing.T) {
 		})
 	}
 }
+
+// TestUpdatesWithoutIDNeverGivenUp: updates without an id cannot be told
+// apart, so their failures are not counted: a chat's next such update is
+// handled, not given up for its predecessors' failures.
+func TestUpdatesWithoutIDNeverGivenUp(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int64
+	h := HandlerFunc(func(context.Context, *messenger.Update) error {
+		calls.Add(1)
+		return errors.New("unexpected reply from a script")
+	})
+	d := start(t, Config{Handler: h, MaxAttempts: 1, MaxDeliveries: 1, MaxBackoff: time.Millisecond})
+	for i := 1; i <= 3; i++ {
+		if err := d.Deliver(context.Background(), []*messenger.Update{upd("1", "")}); err == nil {
+			t.Fatalf("delivery %d of an update without id succeeded, want the handler's error", i)
+		}
+	}
+	if calls.Load() != 3 || d.Stats().GivenUp() != 0 {
+		t.Fatalf("%d calls, %d given up; want every update handled (3), none given up", calls.Load(), d.Stats().GivenUp())
+	}
+}

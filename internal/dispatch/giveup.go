@@ -28,15 +28,22 @@ func newFailures() *failures { return &failures{n: map[string]int{}} }
 
 func failureKey(u *messenger.Update) string { return u.Chat.String() + "/" + u.ID }
 
-// count returns how many deliveries of u failed so far.
+// count returns how many deliveries of u failed so far; an update without
+// an id cannot be told from the next one and is never counted.
 func (f *failures) count(u *messenger.Update) int {
+	if u.ID == "" {
+		return 0
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.n[failureKey(u)]
 }
 
-// add records a failed delivery of u.
+// add records a failed delivery of u (one with an id).
 func (f *failures) add(u *messenger.Update) {
+	if u.ID == "" {
+		return
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.n) >= maxFailureEntries {
