@@ -191,13 +191,24 @@ func TestChatsTakeTurns(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	var order []string
+	var d *Dispatcher
 	h := HandlerFunc(func(_ context.Context, u *messenger.Update) error {
+		if u.ID == "a1" {
+			// Hold the only worker until the rest of the batch is queued:
+			// the test is about the turn taken next, not about how fast
+			// Deliver queues.
+			deadline := time.Now().Add(10 * time.Second)
+			for d.Stats().QueueDepth() < 3 && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			time.Sleep(20 * time.Millisecond) // the last one counted is pushed right after
+		}
 		mu.Lock()
 		order = append(order, u.ID)
 		mu.Unlock()
 		return nil
 	})
-	d := start(t, Config{Handler: h, Workers: 1})
+	d = start(t, Config{Handler: h, Workers: 1})
 	batch := []*messenger.Update{upd("a", "a1"), upd("a", "a2"), upd("a", "a3"), upd("b", "b1")}
 	if err := d.Deliver(context.Background(), batch); err != nil {
 		t.Fatal(err)
