@@ -34,7 +34,7 @@ func commands() []command {
 		{"chat", "chat with a scenario in the terminal: chat [--scenario ID] [--user ID] [--name NAME]", runChat},
 		{"validate", "check scenario files and print every problem as file:line:col: validate [--config FILE] [PATH...]", runValidate},
 		{"schema", "print the JSON Schema of scenario files (for editor autocompletion)", runSchema},
-		{"clients", "list CRM records: clients [--format table|json|csv] [--platform P] [--bot NAME] [--limit N]", runClients},
+		{"clients", "list CRM records: clients [--format table|json|csv] [--platform P] [--bot NAME] [--id N] [--segment EXPR] [--search Q] [--limit N]", runClients},
 		{"segment", "count, sample and save client segments: segment count|sample|explain|save|list|delete (segment help)", runSegment},
 		{"broadcast", "segmented broadcasts: broadcast create|list|dry-run|start|pause|resume|cancel|status|export (broadcast help)", runBroadcast},
 		{"user", "console accounts: user add NAME --role admin|manager|operator | list | passwd NAME | role NAME --role R | remove NAME (user help)", runUser},
