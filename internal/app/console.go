@@ -15,13 +15,18 @@ import (
 // patterns); when auth also reads the audit log (internal/account's
 // Service does), the console shows it under Журнал. With nil auth (no account service) it logs that the console
 // is not available and mounts nothing, so / stays 404 as before.
-func mountConsole(srv *admin.Server, cfg config.Config, auth console.Auth, logger *slog.Logger) error {
+func mountConsole(srv *admin.Server, cfg config.Config, stores *Stores, logger *slog.Logger) error {
+	auth := stores.ConsoleAuth
 	if auth == nil {
 		logger.Warn("web console not available: no account service; serving the API, probes and webhooks only")
 		return nil
 	}
 	audit, _ := auth.(console.AuditLog) // nil when auth cannot: Журнал then says "not ready yet"
-	c, err := console.New(console.Config{Auth: auth, Audit: audit, Logger: logger, Secure: cfg.ConsoleHTTPS})
+	cc := console.Config{Auth: auth, Audit: audit, Logger: logger, Secure: cfg.ConsoleHTTPS}
+	if err := stores.consolePages(cfg, &cc); err != nil {
+		return fmt.Errorf("web console: %w", err)
+	}
+	c, err := console.New(cc)
 	if err != nil {
 		return fmt.Errorf("web console: %w", err)
 	}
@@ -56,7 +61,7 @@ func NewConsoleServer(cfg config.Config, stores *Stores, logger *slog.Logger) (*
 	if !api.Enabled() {
 		logger.Info("manager API disabled: set ADMIN_TOKEN to enable /api")
 	}
-	if err := mountConsole(srv, cfg, stores.ConsoleAuth, logger); err != nil {
+	if err := mountConsole(srv, cfg, stores, logger); err != nil {
 		return nil, err
 	}
 	return &ConsoleServer{stores: stores, server: srv, cfg: cfg, logger: logger}, nil

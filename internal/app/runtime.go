@@ -111,7 +111,7 @@ func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logg
 	if !api.Enabled() {
 		logger.Info("manager API disabled: set ADMIN_TOKEN to enable /api")
 	}
-	if err := mountConsole(r.server, cfg, stores.ConsoleAuth, logger); err != nil {
+	if err := mountConsole(r.server, cfg, stores, logger); err != nil {
 		return nil, err
 	}
 	for _, b := range bots {

@@ -52,6 +52,21 @@ type Config struct {
 	// Audit reads the audit log for the Журнал page (admins only).
 	// Default nil: the page answers "not ready yet".
 	Audit AuditLog
+	// Overview serves Обзор's numbers (overview.go). Default zero: the
+	// page shows no numbers.
+	Overview OverviewPages
+	// Clients serves Клиенты and the client card (clients.go). Default
+	// zero: the section answers "not ready yet".
+	Clients ClientPages
+	// Segments serves Сегменты (segments.go). Default zero: "not ready yet".
+	Segments SegmentPages
+	// Campaigns serves Рассылки (campaigns.go). Default zero: "not ready yet".
+	Campaigns CampaignPages
+	// Scenarios serves Сценарии and the playground (scenarios.go).
+	// Default zero: "not ready yet".
+	Scenarios ScenarioPages
+	// Users serves Пользователи (users.go). Default zero: "not ready yet".
+	Users UserPages
 }
 
 func (c *Config) validate() error {
@@ -70,6 +85,9 @@ type Console struct {
 	pages   map[string]*template.Template
 	assets  assetSet
 	handler http.Handler
+	// sectionPages are the menu sections' built pages by path; a section
+	// without one answers "not ready yet".
+	sectionPages map[string]http.HandlerFunc
 }
 
 // New builds the console: it parses the embedded templates and hashes the
@@ -101,12 +119,24 @@ func (c *Console) routes() http.Handler {
 	mux.HandleFunc("GET /login", c.loginForm)
 	mux.HandleFunc("POST /login", c.login)
 	mux.HandleFunc("POST /logout", c.logout)
-	mux.Handle("GET /{$}", c.signedIn(c.overview))
+	c.sectionPages = map[string]http.HandlerFunc{"/": c.overview}
+	if c.cfg.Audit != nil {
+		c.sectionPages["/audit"] = c.auditPage
+	}
+	// Each area registers its own routes beyond its section's page (and
+	// sets that page in sectionPages when it is configured).
+	for _, area := range []func(*http.ServeMux){
+		c.overviewRoutes, c.clientRoutes, c.segmentRoutes, c.campaignRoutes,
+		c.scenarioRoutes, c.userRoutes,
+	} {
+		area(mux)
+	}
 	for _, s := range sections {
+		pattern := "GET " + s.path
 		if s.path == "/" {
-			continue
+			pattern = "GET /{$}"
 		}
-		mux.Handle("GET "+s.path, c.signedIn(c.require(s, c.pageFor(s.path))))
+		mux.Handle(pattern, c.signedIn(c.require(s, c.pageFor(s.path))))
 	}
 	mux.Handle("/", c.signedIn(c.notFound))
 	csrf := http.NewCrossOriginProtection()
@@ -117,10 +147,16 @@ func (c *Console) routes() http.Handler {
 // pageFor is the handler of a menu section: its page when built and
 // configured, else notYet.
 func (c *Console) pageFor(path string) http.HandlerFunc {
-	if path == "/audit" && c.cfg.Audit != nil {
-		return c.auditPage
+	if h, ok := c.sectionPages[path]; ok {
+		return h
 	}
 	return c.notYet
+}
+
+// handle registers an area's route: signed in, and at least role min (a
+// lower role gets 403 from the server, whatever the page shows).
+func (c *Console) handle(mux *http.ServeMux, pattern string, min account.Role, h http.HandlerFunc) {
+	mux.Handle(pattern, c.signedIn(c.requireRole(min, h)))
 }
 
 // securityHeaders sets what every console response carries: no framing,

@@ -2,15 +2,11 @@ package console
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/chathub/chathub/internal/account"
 	"github.com/chathub/chathub/internal/console/i18n"
 )
-
-// overview is Обзор: for now it says the console's pages are coming.
-func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
-	c.render(w, r, http.StatusOK, "overview", "overview.title", nil)
-}
 
 // notYet answers a menu section that is not built yet: 404 with a page
 // saying so.
@@ -50,9 +46,11 @@ func (c *Console) serverError(w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, http.StatusInternalServerError, "error", "error.title", i18n.T(langOf(r.Context()), "error.text"))
 }
 
+// sectionKey is the menu label's key of the section path belongs to
+// ("/clients/5" belongs to "/clients").
 func sectionKey(path string) string {
 	for _, s := range sections {
-		if s.path == path {
+		if s.path == path || (s.path != "/" && strings.HasPrefix(path, s.path+"/")) {
 			return s.key
 		}
 	}

@@ -118,6 +118,25 @@ func (c *Console) require(s section, next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// requireRole is require for an area's route that is not a menu section:
+// a role below min gets 403.
+func (c *Console) requireRole(min account.Role, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if u := userFrom(r.Context()); !u.Role.AtLeast(min) {
+			c.forbidden(w, r, section{path: r.URL.Path, key: sectionKey(r.URL.Path), min: min})
+			return
+		}
+		next(w, r)
+	}
+}
+
+// actorContext is the request's context naming the signed-in user as the
+// actor, so that what the services write to the audit log is under the
+// user's name (account.WithActor).
+func actorContext(r *http.Request) context.Context {
+	return account.WithActor(r.Context(), userFrom(r.Context()).Name)
+}
+
 // localPath returns next when it is a path on this site ("/x", not
 // "//host" or "/\host", which browsers treat as another site), else "/".
 func localPath(next string) string {

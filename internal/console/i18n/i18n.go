@@ -132,7 +132,32 @@ type catalog struct {
 	plural map[string]map[Form]string
 }
 
-var catalogs = map[Lang]catalog{Ru: ru, En: en}
+// catalogs are the languages' catalogs: the shared one (catalog_ru.go,
+// catalog_en.go) merged with each area's (catalog_<area>.go).
+var catalogs = map[Lang]catalog{
+	Ru: merge(ru, overviewRu, clientsRu, segmentsRu, campaignsRu, scenariosRu, usersRu),
+	En: merge(en, overviewEn, clientsEn, segmentsEn, campaignsEn, scenariosEn, usersEn),
+}
+
+// merge joins catalogs; a key given twice is a programming error.
+func merge(parts ...catalog) catalog {
+	all := catalog{text: map[string]string{}, plural: map[string]map[Form]string{}}
+	for _, p := range parts {
+		for k, v := range p.text {
+			if _, dup := all.text[k]; dup {
+				panic("i18n: message key " + k + " defined twice")
+			}
+			all.text[k] = v
+		}
+		for k, v := range p.plural {
+			if _, dup := all.plural[k]; dup {
+				panic("i18n: plural key " + k + " defined twice")
+			}
+			all.plural[k] = v
+		}
+	}
+	return all
+}
 
 // Keys lists l's message keys and its plural keys (for tests and tools).
 func Keys(l Lang) (text, plural []string) {
