@@ -1,153 +1,35 @@
 package console
 
 import (
-	"context"
-	_ "embed"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/chathub/chathub/internal/console/browsertest"
 	"github.com/chathub/chathub/internal/console/consoletest"
 )
 
-// The browser tests drive the real console in headless Chromium: one
-// browser for the whole test binary (its start is the slow part), a fresh
-// browser context (own cookies) per test, the tests one after another
-// (none calls t.Parallel), each bounded by browserTestTimeout.
+// The browser tests drive the real console in headless Chromium
+// (internal/console/browsertest), the tests one after another (none calls
+// t.Parallel).
 
-// axeSource is axe-core, vendored for tests only (testdata/axe.min.js,
-// MPL-2.0); it is injected into each page by the accessibility scan.
-//
-//go:embed testdata/axe.min.js
-var axeSource string
+func TestMain(m *testing.M) { browsertest.Main(m) }
 
-const browserTestTimeout = 2 * time.Minute
-
-var browser struct {
-	once   sync.Once
-	ctx    context.Context
-	cancel func()
-	err    error
-}
-
-// chromiumPath finds the browser: CHATHUB_CHROMIUM, else chromium (or
-// chromium-browser, google-chrome) on PATH.
-func chromiumPath() (string, error) {
-	if p := os.Getenv("CHATHUB_CHROMIUM"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("CHATHUB_CHROMIUM=%s: %w", p, err)
-		}
-		return p, nil
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("no chromium on PATH (apt-get install chromium, or set CHATHUB_CHROMIUM)")
-}
-
-// browserRequired: in CI a missing browser fails the tests instead of
-// skipping them.
-func browserRequired() bool {
-	return os.Getenv("CI") != "" && os.Getenv("CI") != "0" || os.Getenv("CHATHUB_REQUIRE_BROWSER") == "1"
-}
-
-func startBrowser(path string) (context.Context, func(), error) {
-	dir, err := os.MkdirTemp("", "chathub-chromium-")
-	if err != nil {
-		return nil, nil, err
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox, // required as root (CI containers)
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(dir),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.WindowSize(1280, 900),
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	cancel := func() { cancelCtx(); cancelAlloc(); _ = os.RemoveAll(dir) }
-	// Starting Chromium on a loaded 2-core machine can take a while.
-	// The first call starts the browser, which lives as long as that call's
-	// context: no timeout on it, so the wait is bounded here instead.
-	started := make(chan error, 1)
-	go func() { started <- chromedp.Do(ctx) }()
-	select {
-	case err := <-started:
-		if err != nil {
-			cancel()
-			return nil, nil, fmt.Errorf("start %s: %w", path, err)
-		}
-	case <-time.After(time.Minute):
-		cancel()
-		return nil, nil, fmt.Errorf("start %s: no answer within a minute", path)
-	}
-	return ctx, cancel, nil
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if browser.cancel != nil {
-		browser.cancel()
-	}
-	os.Exit(code)
-}
-
-// newTab returns a tab in a fresh browser context (no cookies) bounded by
-// browserTestTimeout; the test fails (CI) or skips (locally) without a
-// browser.
-func newTab(t *testing.T) context.Context {
-	t.Helper()
-	path, err := chromiumPath()
-	if err != nil {
-		if browserRequired() {
-			t.Fatalf("browser tests required (CI or CHATHUB_REQUIRE_BROWSER=1): %v", err)
-		}
-		t.Skipf("browser tests skipped: %v", err)
-	}
-	browser.once.Do(func() { browser.ctx, browser.cancel, browser.err = startBrowser(path) })
-	if browser.err != nil {
-		t.Fatal(browser.err)
-	}
-	tab, cancelTab := chromedp.NewContext(browser.ctx, chromedp.WithNewBrowserContext())
-	t.Cleanup(cancelTab)
-	// The first call opens the tab, which lives as long as that call's
-	// context: the tab's own, so the wait is bounded here.
-	opened := make(chan error, 1)
-	go func() { opened <- chromedp.Do(tab) }()
-	select {
-	case err := <-opened:
-		if err != nil {
-			t.Fatalf("open a browser tab: %v", err)
-		}
-	case <-time.After(stepTimeout):
-		t.Fatalf("open a browser tab: no answer within %s", stepTimeout)
-	}
-	ctx, cancel := context.WithTimeout(tab, browserTestTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
+var (
+	newTab            = browsertest.NewTab
+	run               = browsertest.Run
+	byLabel           = browsertest.ByLabel
+	button            = browsertest.Button
+	signIn            = browsertest.SignIn
+	readPage          = browsertest.ReadPage
+	screenshot        = browsertest.Screenshot
+	scanAccessibility = browsertest.ScanAccessibility
+)
 
 // site is a console served over real HTTP for the browser.
 type site struct {
@@ -167,74 +49,6 @@ func newSite(t *testing.T) site {
 	srv := httptest.NewServer(c.Handler())
 	t.Cleanup(srv.Close)
 	return site{auth: auth, url: srv.URL}
-}
-
-// stepTimeout bounds one run of actions (a page load and its waits), so
-// a page that never shows what a test waits for fails in seconds, not at
-// browserTestTimeout; generous for a loaded 2-core machine.
-const stepTimeout = 30 * time.Second
-
-func run(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		t.Fatalf("browser: %v", err)
-	}
-}
-
-// byLabel selects the input whose visible <label> reads label.
-func byLabel(label string) string {
-	return fmt.Sprintf(`//input[@id=//label[normalize-space()=%q]/@for]`, label)
-}
-
-// button selects the button reading text.
-func button(text string) string { return fmt.Sprintf(`//button[normalize-space()=%q]`, text) }
-
-// signIn logs in through the form by its visible labels.
-func signIn(t *testing.T, ctx context.Context, base, lang, name, password string) {
-	t.Helper()
-	labels := map[string][3]string{"ru": {"Имя пользователя", "Пароль", "Войти"}, "en": {"User name", "Password", "Sign in"}}[lang]
-	run(t, ctx,
-		chromedp.Navigate(base+"/login?lang="+lang),
-		chromedp.SendKeys(byLabel(labels[0]), name),
-		chromedp.SendKeys(byLabel(labels[1]), password),
-		chromedp.Click(button(labels[2])),
-	)
-}
-
-// pageState is what a test reads of the loaded page.
-type pageState struct {
-	Path   string `json:"path"`
-	Status int    `json:"status"`
-	Lang   string `json:"lang"`
-	H1     string `json:"h1"`
-	Menu   string `json:"menu"`
-	Alert  string `json:"alert"`
-	Text   string `json:"text"`
-}
-
-// readPage waits for the page's <h1> and reads its state; Status is the
-// HTTP status of the document's (last full) navigation.
-func readPage(t *testing.T, ctx context.Context) pageState {
-	t.Helper()
-	run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`h1`)))
-	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify({
-			path: location.pathname + location.search,
-			status: (performance.getEntriesByType('navigation')[0] || {}).responseStatus || 0,
-			lang: document.documentElement.lang,
-			h1: document.querySelector('h1').innerText,
-			menu: (document.querySelector('nav.menu') || {innerText: ''}).innerText,
-			alert: (document.querySelector('[role=alert]') || {innerText: ''}).innerText,
-			text: document.body.innerText})`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var p pageState
-	if err := json.Unmarshal([]byte(raw), &p); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 func TestBrowserLogin(t *testing.T) {
@@ -375,53 +189,6 @@ func TestBrowserMenuNavigation(t *testing.T) {
 	}
 	if current != "Клиенты" {
 		t.Errorf("current menu item %q", current)
-	}
-}
-
-// screenshot saves the viewport as NAME.png into CHATHUB_SCREENSHOTS when
-// set (docs/CONSOLE.md's pictures: CHATHUB_SCREENSHOTS=$PWD/docs/console
-// go test -run BrowserEveryPage ./internal/console/).
-func screenshot(t *testing.T, ctx context.Context, name string) {
-	t.Helper()
-	dir := os.Getenv("CHATHUB_SCREENSHOTS")
-	if dir == "" {
-		return
-	}
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// axeResult is the part of axe.run's result the scan reads.
-type axeResult struct {
-	Violations []struct {
-		ID     string `json:"id"`
-		Impact string `json:"impact"`
-		Help   string `json:"help"`
-		Nodes  []struct {
-			Target []any `json:"target"`
-		} `json:"nodes"`
-	} `json:"violations"`
-}
-
-// scanAccessibility injects axe-core into the page and fails on serious or
-// critical violations.
-func scanAccessibility(t *testing.T, ctx context.Context, name string) {
-	t.Helper()
-	run(t, ctx, chromedp.Evaluate[chromedp.Void](axeSource))
-	res, err := chromedp.Run(ctx, chromedp.Evaluate[axeResult](
-		`axe.run(document, {resultTypes: ['violations']}).then(r => ({violations: r.violations}))`, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range res.Violations {
-		if v.Impact == "serious" || v.Impact == "critical" {
-			t.Errorf("%s: axe %s (%s): %s at %v", name, v.ID, v.Impact, v.Help, v.Nodes)
-		}
 	}
 }
 

@@ -4,12 +4,15 @@
 package storetest
 
 import (
+	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"os"
 	"strings"
 	"testing"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -83,4 +86,29 @@ func open(t testing.TB, url string) *sql.DB {
 		t.Fatalf("parse TEST_DATABASE_URL: %v", err)
 	}
 	return stdlib.OpenDB(*cfg)
+}
+
+// RedisPrefix returns a fresh key prefix on the test Redis whose keys are
+// deleted when the test ends.
+func RedisPrefix(t testing.TB) string {
+	t.Helper()
+	prefix := Name(t, "t")
+	t.Cleanup(func() {
+		opts, err := goredis.ParseURL(RedisURL())
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		rdb := goredis.NewClient(opts)
+		defer rdb.Close()
+		ctx := context.Background()
+		iter := rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator()
+		for iter.Next(ctx) {
+			rdb.Del(ctx, iter.Val())
+		}
+		if err := iter.Err(); err != nil {
+			t.Errorf("clean redis prefix %s: %v", prefix, err)
+		}
+	})
+	return prefix
 }
