@@ -14,7 +14,7 @@ import (
 	"strings"
 )
 
-//go:embed assets/*
+//go:embed assets/*.css assets/*.js assets/css/*.css
 var assetFS embed.FS
 
 // asset is one embedded file, with its gzipped form and content hash.
@@ -36,9 +36,17 @@ func loadAssets() (assetSet, error) {
 	}
 	set := assetSet{}
 	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
 		body, err := assetFS.ReadFile("assets/" + e.Name())
 		if err != nil {
 			return nil, fmt.Errorf("console asset %s: %w", e.Name(), err)
+		}
+		if e.Name() == "console.css" {
+			if body, err = withAreaStyles(body); err != nil {
+				return nil, err
+			}
 		}
 		var gz bytes.Buffer
 		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
@@ -54,6 +62,24 @@ func loadAssets() (assetSet, error) {
 		set[e.Name()] = asset{body: body, gz: gz.Bytes(), contentType: ct, version: hex.EncodeToString(sum[:6])}
 	}
 	return set, nil
+}
+
+// withAreaStyles appends each area's stylesheet (assets/css/*.css, in
+// name order) to the shared one: the browser loads one file.
+func withAreaStyles(shared []byte) ([]byte, error) {
+	names, err := fs.Glob(assetFS, "assets/css/*.css")
+	if err != nil {
+		return nil, fmt.Errorf("console area styles: %w", err)
+	}
+	out := append([]byte(nil), shared...)
+	for _, n := range names {
+		b, err := assetFS.ReadFile(n)
+		if err != nil {
+			return nil, fmt.Errorf("console area style %s: %w", n, err)
+		}
+		out = append(append(out, '\n'), b...)
+	}
+	return out, nil
 }
 
 // url is the versioned URL of the asset named name (templates' asset func).
