@@ -14,7 +14,7 @@ func (s *Stores) consolePages(cfg config.Config, cc *console.Config) error {
 	var errs []error
 	for _, fill := range []func(config.Config, *console.Config) error{
 		s.consoleOverview, s.consoleClients, s.consoleSegments,
-		s.consoleCampaigns, s.consoleScenarios, s.consoleUsers,
+		s.consoleCampaigns, s.consoleCompose, s.consoleScenarios, s.consoleUsers,
 	} {
 		errs = append(errs, fill(cfg, cc))
 	}

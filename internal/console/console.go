@@ -60,8 +60,14 @@ type Config struct {
 	Clients ClientPages
 	// Segments serves Сегменты (segments.go). Default zero: "not ready yet".
 	Segments SegmentPages
-	// Campaigns serves Рассылки (campaigns.go). Default zero: "not ready yet".
+	// Campaigns serves Рассылки's list and a campaign's page: controls,
+	// progress, statistics, export (campaigns.go). Default zero: "not
+	// ready yet".
 	Campaigns CampaignPages
+	// Compose serves Рассылки's composer: a new campaign or a draft's
+	// edit, previews and the dry-run summary (campaign_compose.go).
+	// Default zero: no composer.
+	Compose ComposePages
 	// Scenarios serves Сценарии and the playground (scenarios.go).
 	// Default zero: "not ready yet".
 	Scenarios ScenarioPages
@@ -126,7 +132,7 @@ func (c *Console) routes() http.Handler {
 	// Each area registers its own routes beyond its section's page (and
 	// sets that page in sectionPages when it is configured).
 	for _, area := range []func(*http.ServeMux){
-		c.overviewRoutes, c.clientRoutes, c.segmentRoutes, c.campaignRoutes,
+		c.overviewRoutes, c.clientRoutes, c.segmentRoutes, c.campaignRoutes, c.composeRoutes,
 		c.scenarioRoutes, c.userRoutes,
 	} {
 		area(mux)

@@ -37,7 +37,7 @@ type hub struct {
 // startHub runs chathub on an own PostgreSQL schema and Redis prefix with
 // the shipped scenarios (quiet hours off: the tests run at any hour); mod
 // adjusts the configuration first. Everything stops when t ends.
-func startHub(t *testing.T, mod func(*config.Config)) *hub {
+func startHub(t testing.TB, mod func(*config.Config)) *hub {
 	t.Helper()
 	storetest.SkipUnlessServices(t)
 	cfg := config.Default()
