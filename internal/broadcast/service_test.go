@@ -8,6 +8,7 @@ import (
 
 	"github.com/chathub/chathub/internal/broadcast"
 	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/platformtest/telegramtest"
 )
 
 func TestServiceLifecycle(t *testing.T) {
@@ -204,5 +205,23 @@ func TestStatsRate(t *testing.T) {
 		now.Add(-time.Hour), now.Add(-time.Hour+20*time.Second), c.ID)
 	if st, _ = e.svc.Stats(ctx, c.ID); st.Rate < 1.49 || st.Rate > 1.51 {
 		t.Fatalf("finished campaign: rate %.2f/s, want its average 1.5/s", st.Rate)
+	}
+}
+
+// TestUnfillableCampaignCancelled: a campaign whose segment no longer
+// compiles when its turn comes (here: a scheduled one, its expression made
+// invalid behind the service's back, as a scenario change can) is cancelled
+// once by the workers instead of being retried every tick for ever.
+func TestUnfillableCampaignCancelled(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	e.seed(messenger.Telegram, 0, 2)
+	at := time.Now().Add(time.Hour)
+	c := e.create(broadcast.Campaign{StartAt: &at})
+	e.exec(`UPDATE campaigns SET segment = 'agee > 3', start_at = now() - interval '1 minute' WHERE id = $1`, c.ID)
+	e.workers(nil, telegramChannel(t, telegramtest.New(t)))
+	e.waitState(c.ID, broadcast.Cancelled, 10*time.Second)
+	if n := e.count(`SELECT COUNT(*) FROM deliveries WHERE campaign_id = $1 AND status = 'queued'`, c.ID); n != 0 {
+		t.Fatalf("%d rows still queued", n)
 	}
 }

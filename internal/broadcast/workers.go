@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/segment"
 )
 
 // Defaults of WorkersConfig.
@@ -333,11 +334,11 @@ func (w *Workers) tick(ctx context.Context) {
 	for _, c := range due {
 		switch {
 		case c.State == Scheduled:
-			if err := w.svc.Start(ctx, c.ID); err != nil && !errors.Is(err, ErrInvalidTransition) {
+			if err := w.svc.Start(ctx, c.ID); err != nil && !errors.Is(err, ErrInvalidTransition) && !w.cancelUnfillable(ctx, c, err) {
 				w.log.WarnContext(ctx, "broadcast: start scheduled campaign", "campaign", c.ID, "err", err)
 			}
 		case !c.Filled:
-			if err := w.svc.Fill(ctx, c); err != nil {
+			if err := w.svc.Fill(ctx, c); err != nil && !w.cancelUnfillable(ctx, c, err) {
 				w.log.WarnContext(ctx, "broadcast: resume ledger fill", "campaign", c.ID, "err", err)
 			}
 		default:
@@ -350,6 +351,25 @@ func (w *Workers) tick(ctx context.Context) {
 		}
 	}
 	w.work.Store(&running)
+}
+
+// cancelUnfillable cancels campaign c when err says its segment no longer
+// compiles (a *segment.Error: say, it names a scenario or step that a
+// scenario change removed, or a saved segment was deleted), which no retry
+// mends: without it the campaign would be retried and logged every tick
+// for ever. It reports whether it did, logging the cause once.
+func (w *Workers) cancelUnfillable(ctx context.Context, c Campaign, err error) bool {
+	var segErr *segment.Error
+	if !errors.As(err, &segErr) {
+		return false
+	}
+	if cerr := w.svc.Cancel(ctx, c.ID); cerr != nil && !errors.Is(cerr, ErrInvalidTransition) {
+		w.log.WarnContext(ctx, "broadcast: cancel a campaign whose segment no longer compiles", "campaign", c.ID, "err", cerr)
+		return true
+	}
+	w.log.ErrorContext(ctx, "broadcast: campaign cancelled: its segment no longer compiles; fix it and create the campaign again",
+		"campaign", c.ID, "err", err)
+	return true
 }
 
 func (w *Workers) finishIfDone(ctx context.Context, c Campaign) {

@@ -8,3 +8,10 @@ import "errors"
 // pipeline answers the client and moves on instead of retrying it (a store
 // failure without it, such as a lost connection, is worth retrying).
 var ErrRejected = errors.New("crm: change rejected")
+
+// ErrUnavailable marks a store failure known to be temporary while the
+// store still answers: a read-only database (a failover in progress), a
+// full disk, a statement timeout, a serialisation conflict, a busy SQLite
+// file. The same change succeeds later, so the inbound pipeline retries it
+// and never gives the update up for it.
+var ErrUnavailable = errors.New("crm: store temporarily unavailable")

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/messenger"
 )
 
@@ -32,6 +33,11 @@ func newMemGate() *memGate {
 }
 
 func (g *memGate) Enter(ctx context.Context, chat messenger.ChatKey, id string, ttl time.Duration) (func(context.Context, bool) error, bool, error) {
+	if limit, ok := WaitLimit(ctx); ok {
+		var cancel func()
+		ctx, cancel = context.WithTimeout(ctx, limit)
+		defer cancel()
+	}
 	for {
 		g.mu.Lock()
 		if g.fail != nil {
@@ -442,14 +448,16 @@ func TestDeadHoldersTurnExpires(t *testing.T) {
 	t.Parallel()
 	g := newMemGate()
 	chat := upd("1", "u1").Chat
-	g.held[chat] = time.Now().Add(60 * time.Millisecond) // the dead process's turn
+	g.held[chat] = time.Now().Add(time.Hour) // the dead process's turn
 	var calls atomic.Int64
 	d := start(t, Config{Handler: HandlerFunc(func(context.Context, *messenger.Update) error { calls.Add(1); return nil }),
 		Gate: g, Workers: 1, HandleTimeout: 10 * time.Millisecond, TurnTTL: time.Second, MaxAttempts: 3})
 	if err := d.Deliver(context.Background(), []*messenger.Update{upd("1", "u1")}); err == nil || calls.Load() != 0 {
 		t.Fatalf("deliver during a live turn: err %v, calls %d; want an error and no handling", err, calls.Load())
 	}
-	time.Sleep(60 * time.Millisecond) // the turn expires
+	g.mu.Lock()
+	g.held[chat] = time.Now().Add(-time.Millisecond) // the turn expires
+	g.mu.Unlock()
 	if err := d.Deliver(context.Background(), []*messenger.Update{upd("1", "u1")}); err != nil || calls.Load() != 1 {
 		t.Fatalf("redelivery after expiry: err %v, calls %d", err, calls.Load())
 	}
@@ -538,6 +546,36 @@ func TestUnclassifiedFailureGivenUp(t *testing.T) {
 			}
 			if err := deliver(); err != nil || calls.Load() != 6 || d.Stats().Duplicates() != 1 {
 				t.Fatalf("a redelivery after giving up: %v, %d calls, %d duplicates; want a duplicate", err, calls.Load(), d.Stats().Duplicates())
+			}
+		})
+	}
+}
+
+// TestTemporaryFailureNeverGivenUp: a failure known to be temporary (a
+// read-only or full database, a platform's 5xx or flood control) does not
+// count toward giving up, so the update is retried, never lost.
+func TestTemporaryFailureNeverGivenUp(t *testing.T) {
+	t.Parallel()
+	for _, cause := range []error{
+		fmt.Errorf("save: %w", crm.ErrUnavailable),
+		fmt.Errorf("send: %w", messenger.ErrTransient),
+		fmt.Errorf("send: %w", &messenger.RateLimitError{RetryAfter: time.Minute}),
+	} {
+		t.Run(cause.Error(), func(t *testing.T) {
+			t.Parallel()
+			var calls atomic.Int64
+			h := HandlerFunc(func(context.Context, *messenger.Update) error {
+				calls.Add(1)
+				return cause
+			})
+			d := start(t, Config{Handler: h, Gate: newMemGate(), MaxAttempts: 1, MaxDeliveries: 2, MaxBackoff: time.Millisecond})
+			for i := 1; i <= 5; i++ {
+				if err := d.Deliver(context.Background(), []*messenger.Update{upd("1", "u")}); err == nil {
+					t.Fatalf("delivery %d succeeded, want the temporary error", i)
+				}
+			}
+			if calls.Load() != 5 || d.Stats().GivenUp() != 0 {
+				t.Fatalf("%d calls, %d given up; want 5 calls (every delivery handled) and nothing given up", calls.Load(), d.Stats().GivenUp())
 			}
 		})
 	}

@@ -2,9 +2,11 @@ package dispatch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
+	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/messenger"
 )
 
@@ -61,22 +63,36 @@ func (f *failures) forget(u *messenger.Update) {
 
 // countsAsFailure reports whether a delivery's final error counts toward
 // giving its update up: not an outage (the update is fine, a store is
-// not), not the dispatcher stopping.
+// not), not a failure known to be temporary (a platform's 5xx or flood
+// control, a store's read-only, full-disk, timeout or serialisation error:
+// the update would succeed later, so giving it up would lose it), not a
+// chat another holder keeps, not the dispatcher stopping. A handler that
+// runs out of its HandleTimeout does count: it would do so again.
 func (d *Dispatcher) countsAsFailure(err error) bool {
-	return messenger.Recovery(err) == nil && d.baseCtx.Err() == nil
+	switch {
+	case messenger.Recovery(err) != nil, d.baseCtx.Err() != nil:
+		return false
+	case errors.Is(err, messenger.ErrTransient), errors.Is(err, crm.ErrUnavailable),
+		errors.Is(err, ErrChatBusy):
+		return false
+	}
+	return true
 }
 
 // giveUp ends an update that failed in every allowed delivery: it is
 // recorded as done in the Gate (a later redelivery is a duplicate) and
 // acknowledged without being handled again, logged once with the chat id
 // and counted (Stats.GivenUp).
+//
+// It takes the chat's turn directly, never parking: a parked update would
+// be handled again by a drain, not given up.
 func (d *Dispatcher) giveUp(j job, deliveries int) error {
 	err := d.retry(j, func(ctx context.Context) error {
 		if d.cfg.Gate == nil {
 			return nil
 		}
-		leave, dup, parked, err := d.enterOrPark(ctx, j)
-		if err != nil || dup || parked {
+		leave, dup, err := d.cfg.Gate.Enter(ctx, j.upd.Chat, j.upd.ID, d.cfg.TurnTTL)
+		if err != nil || dup {
 			return err
 		}
 		return leave(ctx, true)
@@ -85,9 +101,14 @@ func (d *Dispatcher) giveUp(j job, deliveries int) error {
 		d.stats.failed()
 		return fmt.Errorf("give up update %s of %s: %w", j.upd.ID, j.upd.Chat, err)
 	}
-	d.failures.forget(j.upd)
+	d.gaveUp(j.upd, deliveries)
+	return nil
+}
+
+// gaveUp records that upd was given up after deliveries failed ones.
+func (d *Dispatcher) gaveUp(upd *messenger.Update, deliveries int) {
+	d.failures.forget(upd)
 	d.stats.gaveUp()
 	d.cfg.Logger.Error("update failed in every delivery; given up without a reply and acknowledged",
-		"chat", j.upd.Chat.String(), "update", j.upd.ID, "deliveries", deliveries)
-	return nil
+		"chat", upd.Chat.String(), "update", upd.ID, "deliveries", deliveries)
 }

@@ -42,7 +42,8 @@ func Chain(h Handler, mws ...Middleware) Handler {
 // Gate admits one update of a chat at a time, across processes, and
 // remembers which updates were handled (internal/store/redis implements it).
 type Gate interface {
-	// Enter waits until ctx ends for the chat's turn, held for at most ttl.
+	// Enter waits until ctx ends (or its WaitLimit passes) for the chat's
+	// turn, held for at most ttl.
 	// dup reports an update (non-empty updateID) handled before: nothing is
 	// then held and leave is nil. Otherwise leave must be called once;
 	// handled true records the update as handled (a redelivery is then a
@@ -50,7 +51,25 @@ type Gate interface {
 	Enter(ctx context.Context, chat messenger.ChatKey, updateID string, ttl time.Duration) (leave func(ctx context.Context, handled bool) error, dup bool, err error)
 }
 
-// ErrChatBusy is wrapped by a Gate's Enter whose wait ended (its ctx) while
+// WithWaitLimit bounds how long a Gate's Enter may wait for a chat that
+// another holder keeps: past d it gives up with ErrChatBusy. Only the wait
+// is bounded; the Gate's own round trips run under ctx, so a slow store is
+// not mistaken for a busy chat (nor does it cut a round trip in half and
+// leave a lock behind).
+func WithWaitLimit(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, waitLimitKey{}, d)
+}
+
+// WaitLimit returns the wait bound WithWaitLimit put in ctx.
+func WaitLimit(ctx context.Context) (time.Duration, bool) {
+	d, ok := ctx.Value(waitLimitKey{}).(time.Duration)
+	return d, ok
+}
+
+type waitLimitKey struct{}
+
+// ErrChatBusy is wrapped by a Gate's Enter whose wait ended (its ctx or its
+// WaitLimit) while
 // another holder had the chat, or at once when the chat has parked updates
 // that must go first.
 var ErrChatBusy = errors.New("dispatch: the chat is busy")

@@ -21,9 +21,7 @@ func (d *Dispatcher) enterOrPark(ctx context.Context, j job) (leave func(context
 		return leave, dup, false, err
 	}
 	for {
-		wctx, cancel := context.WithTimeout(ctx, d.cfg.ParkAfter)
-		leave, dup, err = d.cfg.Gate.Enter(wctx, j.upd.Chat, j.upd.ID, d.cfg.TurnTTL)
-		cancel()
+		leave, dup, err = d.cfg.Gate.Enter(WithWaitLimit(ctx, d.cfg.ParkAfter), j.upd.Chat, j.upd.ID, d.cfg.TurnTTL)
 		if !errors.Is(err, ErrChatBusy) || ctx.Err() != nil {
 			return leave, dup, false, err
 		}
@@ -86,12 +84,16 @@ func (d *Dispatcher) queueDrain(chat messenger.ChatKey) {
 // drain handles the chat's parked updates, oldest first, while the chat is
 // free: each is retried like an update (a failure leaves it parked for a
 // later turn) and a handled, rejected or poison one leaves the parked list.
+// A parked update that failed in Config.MaxDeliveries turns (failures
+// during an outage do not count) is given up like a live one, so it cannot
+// hold the chat's later updates for ever.
 func (d *Dispatcher) drain(j job) error {
 	defer d.chats.doneDraining(j.chat)
 	p := d.cfg.Gate.(Parker)
 	for range 100 {
 		var upd *messenger.Update
 		var out outcome
+		gaveUp := 0
 		err := d.retry(job{chat: j.chat}, func(ctx context.Context) error {
 			var leave func(context.Context, bool) error
 			var busy bool
@@ -100,16 +102,27 @@ func (d *Dispatcher) drain(j job) error {
 			if err != nil || busy || upd == nil {
 				return err
 			}
+			if n := d.failures.count(upd); n >= d.cfg.MaxDeliveries {
+				gaveUp = n
+				return leave(ctx, true)
+			}
 			out, err = d.handleTurn(ctx, job{chat: j.chat, upd: upd}, leave)
 			return err
 		})
 		switch {
 		case err != nil:
+			if upd != nil && gaveUp == 0 && d.countsAsFailure(err) {
+				d.failures.add(upd)
+			}
 			d.stats.failed()
 			return fmt.Errorf("parked updates of %s: %w", j.chat, err)
 		case upd == nil:
 			return nil // nothing parked, or the chat is busy: the next sweep
+		case gaveUp > 0:
+			d.gaveUp(upd, gaveUp)
+			continue
 		}
+		d.failures.forget(upd)
 		d.count(out)
 	}
 	return nil

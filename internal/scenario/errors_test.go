@@ -160,10 +160,10 @@ steps:
 			`t.yaml:6:24: bad template in error: of step "a": text line 1: missing value for if`,
 			`t.yaml:8:13: template in say: of step "b" fails when rendered: text line 1:3: at <join>: wrong number of args for join: want 2 got 1`,
 			`t.yaml:9:13: template in say: of step "c" fails when rendered: text line 1:9: at <5>: expected string; found 5`,
-			`t.yaml:10:13: bad template in say: of step "d": {{range}} over a number is not supported`,
+			`t.yaml:10:13: bad template in say: of step "d": {{range}} over a number or a function's result is not supported`,
 			`t.yaml:11:13: bad template in say: of step "e": {{define}} and {{block}} are not supported`,
-			`t.yaml:12:13: bad template in say: of step "f": {{range}} over a number is not supported`,
-			`t.yaml:13:13: bad template in say: of step "g": {{range}} over a number is not supported`,
+			`t.yaml:12:13: bad template in say: of step "f": {{range}} over a number or a function's result is not supported`,
+			`t.yaml:13:13: bad template in say: of step "g": {{range}} over a number or a function's result is not supported`,
 		}},
 		{"unknown fields in save", `id: x
 steps:

@@ -15,7 +15,9 @@ import (
 // which keep a text from running away when rendered: no {{define}},
 // {{block}} or {{template}}, and no {{range}} over a number, whether a
 // literal ({{range 1000000}}), a variable set from one ({{$n := 9}}{{range
-// $n}}) or a numeric client field ({{range .client.age}}). texts names the
+// $n}}) or a numeric client field ({{range .client.age}}), nor over what a
+// function returns ({{range len "…"}}, which nested would run for hours
+// while writing nothing). texts names the
 // kind of text in the message ("scenario texts"), list an example of a list
 // to range over (".answer").
 func UnsupportedAction(tmpl *template.Template, texts, list string) string {
@@ -52,8 +54,8 @@ func (a *actionCheck) walk(n parse.Node) string {
 	case *parse.ActionNode:
 		a.declare(n.Pipe)
 	case *parse.RangeNode:
-		if a.numeric(n.Pipe) {
-			return "{{range}} over a number is not supported in " + a.texts + "; range over a list such as " + a.list
+		if a.numeric(n.Pipe) || callsFunction(n.Pipe) {
+			return "{{range}} over a number or a function's result is not supported in " + a.texts + "; range over a list such as " + a.list
 		}
 		return firstOf(a.walk(n.List), a.walk(n.ElseList))
 	case *parse.IfNode:
@@ -67,9 +69,10 @@ func (a *actionCheck) walk(n parse.Node) string {
 }
 
 // declare marks the variables p sets ({{$n := …}}, {{$n = …}}) as numbers
-// when p has one.
+// when p has one or calls a function (which may return one: {{$n := len
+// "…"}}).
 func (a *actionCheck) declare(p *parse.PipeNode) {
-	if p == nil || len(p.Decl) == 0 || !a.numeric(p) {
+	if p == nil || len(p.Decl) == 0 || !(a.numeric(p) || callsFunction(p)) {
 		return
 	}
 	for _, v := range p.Decl {
@@ -98,6 +101,29 @@ func (a *actionCheck) numeric(p *parse.PipeNode) bool {
 				}
 			case *parse.PipeNode:
 				if a.numeric(x) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// callsFunction reports whether p calls a function or a builtin ({{range
+// len "…"}}, {{range slice …}}): its result may be a number, so ranging
+// over it is refused whatever the function; a list is ranged over as a
+// field or a variable.
+func callsFunction(p *parse.PipeNode) bool {
+	if p == nil {
+		return false
+	}
+	for _, cmd := range p.Cmds {
+		for _, arg := range cmd.Args {
+			switch x := arg.(type) {
+			case *parse.IdentifierNode:
+				return true
+			case *parse.PipeNode:
+				if callsFunction(x) {
 					return true
 				}
 			}

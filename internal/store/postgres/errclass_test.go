@@ -16,21 +16,25 @@ import (
 func TestClassifySQLState(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		code     string
-		rejected bool
+		code                  string
+		rejected, unavailable bool
 	}{
-		{"22001", true},  // string data right truncation
-		{"22003", true},  // numeric value out of range
-		{"22P02", true},  // invalid text representation
-		{"23505", true},  // unique violation
-		{"23502", true},  // not null violation
-		{"54000", true},  // program limit exceeded: index row size
-		{"08006", false}, // connection failure
-		{"40001", false}, // serialization failure
-		{"40P01", false}, // deadlock detected
-		{"57P01", false}, // admin shutdown
-		{"57014", false}, // query canceled
-		{"53300", false}, // too many connections
+		{"22001", true, false},  // string data right truncation
+		{"22003", true, false},  // numeric value out of range
+		{"22P02", true, false},  // invalid text representation
+		{"23505", true, false},  // unique violation
+		{"23502", true, false},  // not null violation
+		{"54000", true, false},  // program limit exceeded: index row size
+		{"08006", false, true},  // connection failure
+		{"25006", false, true},  // read-only transaction: a demoted primary
+		{"40001", false, true},  // serialization failure
+		{"40P01", false, true},  // deadlock detected
+		{"53100", false, true},  // disk full
+		{"53300", false, true},  // too many connections
+		{"55P03", false, true},  // lock not available
+		{"57P01", false, true},  // admin shutdown
+		{"57014", false, true},  // query canceled: statement timeout
+		{"42P01", false, false}, // undefined table: neither, left unclassified
 	}
 	for _, tt := range tests {
 		t.Run(tt.code, func(t *testing.T) {
@@ -39,6 +43,12 @@ func TestClassifySQLState(t *testing.T) {
 			err := classify(fmt.Errorf("write: %w", pgErr))
 			if errors.Is(err, crm.ErrRejected) != tt.rejected {
 				t.Fatalf("classify(%s) = %v; rejected %v, want %v", tt.code, err, !tt.rejected, tt.rejected)
+			}
+			if errors.Is(err, crm.ErrUnavailable) != tt.unavailable {
+				t.Fatalf("classify(%s) = %v; unavailable %v, want %v", tt.code, err, !tt.unavailable, tt.unavailable)
+			}
+			if tt.unavailable && !errors.Is(err, pgErr) {
+				t.Fatalf("classify(%s) lost the driver's error: %v", tt.code, err)
 			}
 			if tt.rejected && strings.Contains(err.Error(), "secret") {
 				t.Fatalf("the rejection quotes the server's message (a value): %v", err)

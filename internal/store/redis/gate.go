@@ -81,7 +81,9 @@ return 0`)
 // Enter takes the chat's turn for one update, so that across processes one
 // chat's updates are handled one at a time, and tells whether the update
 // (when updateID is not empty) was handled before. It waits, polling with a
-// backoff, while another live holder has the chat, until ctx ends; a turn
+// backoff, while another live holder has the chat, until ctx ends or its
+// dispatch.WaitLimit passes (which bounds only that wait, never a round
+// trip); a turn
 // whose holder stopped (its liveness key is gone, see owner.go) is taken
 // over at once. The turn lasts at most ttl (DefaultChatLockTTL when zero)
 // if leave is never called.
@@ -117,6 +119,10 @@ func (s *Store) Enter(ctx context.Context, chat messenger.ChatKey, updateID stri
 		marker, hasMarker = s.keys.update(chat, updateID), "1"
 	}
 	wait, stopped := time.Millisecond, ""
+	waitUntil := time.Time{}
+	if limit, ok := dispatch.WaitLimit(ctx); ok {
+		waitUntil = time.Now().Add(limit)
+	}
 	for {
 		res, err := s.pipe.script(ctx, enterScript, []string{lock, marker, s.keys.state(chat), s.keys.parked(chat)},
 			token, ttl.Milliseconds(), hasMarker, stopped, hasMarker).Slice()
@@ -126,7 +132,9 @@ func (s *Store) Enter(ctx context.Context, chat messenger.ChatKey, updateID stri
 		}
 		switch {
 		case err != nil:
-			return nil, false, fmt.Errorf("redis store: enter chat %s: %w", chat, err)
+			// The script may have run (the answer was lost, or ctx ended
+			// in flight): release a lock it took, which nobody would use.
+			return nil, false, s.abandon(ctx, lock, token, fmt.Errorf("redis store: enter chat %s: %w", chat, err))
 		case code == 0:
 			return nil, true, nil
 		case code == 1:
@@ -147,6 +155,9 @@ func (s *Store) Enter(ctx context.Context, chat messenger.ChatKey, updateID stri
 		}
 		if stopped != "" {
 			continue // take it over at once
+		}
+		if !waitUntil.IsZero() && !time.Now().Before(waitUntil) {
+			return nil, false, fmt.Errorf("redis store: enter chat %s: held by another past the wait limit: %w", chat, dispatch.ErrChatBusy)
 		}
 		select {
 		case <-ctx.Done():

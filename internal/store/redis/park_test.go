@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"testing"
@@ -23,6 +24,7 @@ func TestParking(t *testing.T) {
 	runSuite(t, backends, []suiteCase{
 		{"HeldChatParksOnlyItself", testParkHeldChat},
 		{"ParkedHandledBeforeHandledAgain", testParkDedupes},
+		{"ParkedPoisonGivenUp", testParkedPoisonGivenUp},
 	})
 }
 
@@ -145,6 +147,43 @@ func testParkDedupes(t *testing.T, c goredis.UniversalClient) {
 	if parked, _, err := a.Park(ctx, tgUpdate("park-dup", "10", "y")); parked || err != nil {
 		t.Fatalf("Park on a free chat = %v, %v; want not parked", parked, err)
 	}
+}
+
+// failing is a dispatch.Handler failing the updates whose text is "bad"
+// with an error nobody classified, recording the others.
+type failing struct{ recorder }
+
+func (f *failing) Handle(ctx context.Context, u *messenger.Update) error {
+	if u.Text == "bad" {
+		return errors.New("unexpected reply from a script")
+	}
+	return f.recorder.Handle(ctx, u)
+}
+
+// testParkedPoisonGivenUp: a parked update that keeps failing is given up
+// after MaxDeliveries turns like a live one, and the chat's updates parked
+// behind it are then handled: it cannot silence its chat for good.
+func testParkedPoisonGivenUp(t *testing.T, c goredis.UniversalClient) {
+	ctx := t.Context()
+	dead, live := storePair(t, c, Config{LivenessTTL: time.Hour})
+	held := messenger.ChatKey{Platform: messenger.Telegram, ID: "poisoned"}
+	if _, _, err := dead.Enter(ctx, held, "0", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	dead.crash()
+	h := &failing{}
+	d := startDispatcher(t, live, h)
+	if err := d.Deliver(ctx, []*messenger.Update{tgUpdate("poisoned", "1", "bad"), tgUpdate("poisoned", "2", "good")}); err != nil {
+		t.Fatalf("Deliver with a held chat: %v", err)
+	}
+	if err := c.Del(ctx, dead.keys.lock(held)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, func() bool { return len(h.handled()) == 1 })
+	if got := h.handled(); got[0] != "poisoned/2/good" || d.Stats().GivenUp() != 1 {
+		t.Fatalf("handled %q, given up %d; want the good update handled after the bad one was given up", got, d.Stats().GivenUp())
+	}
+	waitFor(t, 5*time.Second, func() bool { return c.Exists(ctx, live.keys.parked(held)).Val() == 0 })
 }
 
 func waitFor(t *testing.T, d time.Duration, ok func() bool) {
