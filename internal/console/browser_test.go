@@ -42,7 +42,7 @@ func newSite(t *testing.T) site {
 	auth := consoletest.NewAuth()
 	audit := newAuditLog(60) // two pages of Журнал
 	audit.entries[0].Actor = "<script>alert(1)</script>"
-	c, err := New(Config{Auth: auth, Audit: audit})
+	c, err := New(Config{Auth: auth, Audit: audit, Users: siteUsers()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,8 @@ func TestBrowserEveryPage(t *testing.T) {
 		{"/segments", 404, map[string]string{"ru": "Раздел «Сегменты» ещё не готов", "en": "The Segments section is not ready yet"}},
 		{"/campaigns", 404, map[string]string{"ru": "Раздел «Рассылки» ещё не готов", "en": "The Campaigns section is not ready yet"}},
 		{"/scenarios", 404, map[string]string{"ru": "Раздел «Сценарии» ещё не готов", "en": "The Scenarios section is not ready yet"}},
-		{"/users", 404, map[string]string{"ru": "Раздел «Пользователи» ещё не готов", "en": "The Users section is not ready yet"}},
+		{"/users", 200, map[string]string{"ru": "Пользователи", "en": "Users"}},
+		{"/users/operator/remove", 200, map[string]string{"ru": "Удалить пользователя?", "en": "Remove the user?"}},
 		{"/audit", 200, map[string]string{"ru": "Журнал", "en": "Audit log"}},
 		{"/audit?before=11", 200, map[string]string{"ru": "Журнал", "en": "Audit log"}},
 		{"/audit?actor=nobody", 200, map[string]string{"ru": "Журнал", "en": "Audit log"}},

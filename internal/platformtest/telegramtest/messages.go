@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
 )
 
@@ -171,7 +170,7 @@ func (s *Server) WaitCalls(method string, n int, timeout time.Duration) {
 		fmt.Sprintf("%d calls of %s", n, method))
 }
 
-func (s *Server) waitFor(t testing.TB, timeout time.Duration, done func() ([]Sent, bool), what string) []Sent {
+func (s *Server) waitFor(t Owner, timeout time.Duration, done func() ([]Sent, bool), what string) []Sent {
 	t.Helper()
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()

@@ -34,10 +34,11 @@ const BotUsername = "chathub_test_bot"
 // MaxTextLen is Telegram's limit on a message text, in UTF-16 code units.
 const MaxTextLen = 4096
 
-// Server is a fake Bot API server. Create it with New; it is closed when the
-// test ends. All methods are safe for concurrent use.
+// Server is a fake Bot API server. Create it with New in a test (it is
+// closed when the test ends) or with Start in a program (close it with
+// Close). All methods are safe for concurrent use.
 type Server struct {
-	t     testing.TB
+	t     Owner
 	srv   *httptest.Server
 	token string
 
@@ -94,9 +95,55 @@ type callback struct {
 	text     string
 }
 
+// Owner is what the server needs of whoever runs it: testing.TB is one
+// (New), and Start makes one for a program such as `chathub demo`.
+type Owner interface {
+	Helper()
+	// Cleanup registers what to run when the owner is done.
+	Cleanup(func())
+	// Fatalf reports a failed wait (WaitMessages, WaitEvents, WaitCalls).
+	Fatalf(format string, args ...any)
+}
+
 // New starts a fake server and closes it when t ends.
 func New(t testing.TB) *Server {
 	t.Helper()
+	return newServer(t)
+}
+
+// Start starts a fake server outside a test (the in-process Telegram of
+// `chathub demo`); Close stops it and everything it started (webhook
+// delivery). Its Wait methods panic on a timeout instead of failing a test.
+func Start() *Server { return newServer(&program{}) }
+
+// program is the Owner of a server started by Start.
+type program struct {
+	mu  sync.Mutex
+	fns []func()
+}
+
+func (p *program) Helper() {}
+
+func (p *program) Cleanup(fn func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.fns = append(p.fns, fn)
+}
+
+func (p *program) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
+
+// close runs the registered cleanups, last first, once.
+func (p *program) close() {
+	p.mu.Lock()
+	fns := p.fns
+	p.fns = nil
+	p.mu.Unlock()
+	for i := len(fns) - 1; i >= 0; i-- {
+		fns[i]()
+	}
+}
+
+func newServer(t Owner) *Server {
 	s := &Server{
 		t:          t,
 		token:      fmt.Sprintf("%d:AA%s", BotID, randomHex(16)),
@@ -122,8 +169,12 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// Close shuts the server down; waiting long polls end first.
+// Close shuts the server down; waiting long polls end first. A server of
+// Start also stops what it started.
 func (s *Server) Close() {
+	if p, ok := s.t.(*program); ok {
+		p.close()
+	}
 	s.srv.CloseClientConnections()
 	s.srv.Close()
 }

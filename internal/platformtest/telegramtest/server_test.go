@@ -399,3 +399,22 @@ func TestDeliverTo(t *testing.T) {
 		t.Errorf("delivered updates also wait for getUpdates: %v", p)
 	}
 }
+
+// TestStartOutsideATest: a server of Start serves the Bot API like New's
+// and Close stops it.
+func TestStartOutsideATest(t *testing.T) {
+	s := telegramtest.Start()
+	s.AddUser(42)
+	resp, err := http.Get(fmt.Sprintf(s.URL(), s.Token(), "getMe"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("getMe: %d", resp.StatusCode)
+	}
+	s.Close()
+	if _, err := http.Get(fmt.Sprintf(s.URL(), s.Token(), "getMe")); err == nil {
+		t.Error("the server answers after Close")
+	}
+}
