@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/chathub/chathub/internal/crm"
 )
 
@@ -88,4 +90,53 @@ func (s *Store) ClientDeliveries(ctx context.Context, clientID int64, limit int)
 // (DeleteClient's cascade) deletes them without reading the whole ledger.
 var clientDeliveriesIndex = []string{
 	`CREATE INDEX deliveries_client_idx ON deliveries (client_id, campaign_id)`,
+}
+
+// ClientEdit is a person's change to a client card (the console's Клиенты):
+// tags added and removed, and the assigned manager. It is not the client's
+// own doing, so unlike ApplyChanges it neither creates a missing client nor
+// moves last_seen_at or the confirmation stamps.
+type ClientEdit struct {
+	// AddTags and RemoveTags change the tag set (checked with crm.CheckTag
+	// by the caller).
+	AddTags, RemoveTags []string
+	// Manager, when not nil, sets assigned_manager ("" clears it).
+	Manager *string
+	// Now stamps updated_at and the new tags.
+	Now time.Time
+}
+
+// EditClient applies e to the client with that id in one transaction and
+// reports whether there was such a client (false: nothing written).
+func (s *Store) EditClient(ctx context.Context, id int64, e ClientEdit) (bool, error) {
+	now := stampTime(e.Now)
+	found := false
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		set, args := "updated_at = ?", []any{now}
+		if e.Manager != nil {
+			set += ", assigned_manager = ?"
+			args = append(args, *e.Manager)
+		}
+		res := tx.Exec("UPDATE clients SET "+set+" WHERE id = ?", append(args, id)...)
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
+		found = true
+		for _, tag := range e.AddTags {
+			if err := tx.Exec("INSERT INTO client_tags (client_id, tag, created_at) VALUES (?, ?, ?) "+
+				"ON CONFLICT (client_id, tag) DO NOTHING", id, tag, now).Error; err != nil {
+				return err
+			}
+		}
+		for _, tag := range e.RemoveTags {
+			if err := tx.Exec("DELETE FROM client_tags WHERE client_id = ? AND tag = ?", id, tag).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("edit client %d: %w", id, err)
+	}
+	return found, nil
 }

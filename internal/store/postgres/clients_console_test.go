@@ -145,3 +145,42 @@ func TestClientDeliveriesAndErasure(t *testing.T) {
 		})
 	}
 }
+
+// TestEditClient: a manager's edit adds and removes tags and sets the
+// manager without touching last_seen_at or creating a missing client.
+func TestEditClient(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			s := b.open(t)
+			ctx := context.Background()
+			key := newKey()
+			c := apply(t, s, key, &crm.Changes{Now: t0, AddTags: []string{"old", "keep"}})
+			anna := "Анна Менеджер"
+			found, err := s.EditClient(ctx, c.ID, ClientEdit{AddTags: []string{"vip", "keep"}, RemoveTags: []string{"old"},
+				Manager: &anna, Now: at(5)})
+			if err != nil || !found {
+				t.Fatalf("EditClient = %v, %v", found, err)
+			}
+			got := get(t, s, key)
+			slices.Sort(got.Tags)
+			if !slices.Equal(got.Tags, []string{"keep", "vip"}) || got.AssignedManager != anna {
+				t.Errorf("after edit: tags %v, manager %q", got.Tags, got.AssignedManager)
+			}
+			if !got.LastSeenAt.Equal(c.LastSeenAt) || !got.UpdatedAt.Equal(at(5)) {
+				t.Errorf("last seen %v (was %v), updated %v", got.LastSeenAt, c.LastSeenAt, got.UpdatedAt)
+			}
+			empty := ""
+			if _, err := s.EditClient(ctx, c.ID, ClientEdit{Manager: &empty, Now: at(6)}); err != nil {
+				t.Fatal(err)
+			}
+			if got := get(t, s, key); got.AssignedManager != "" || len(got.Tags) != 2 {
+				t.Errorf("clearing the manager: %+v", got)
+			}
+			if found, err := s.EditClient(ctx, c.ID+1000, ClientEdit{AddTags: []string{"x"}, Now: at(7)}); err != nil || found {
+				t.Errorf("EditClient of a missing client = %v, %v; want false, nil", found, err)
+			}
+		})
+	}
+}
