@@ -3,6 +3,8 @@ package admin
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -114,5 +116,44 @@ func TestClientServiceEditAndErase(t *testing.T) {
 		if e != want[i] {
 			t.Errorf("audit entry %d = %+v, want %+v", i, e, want[i])
 		}
+	}
+}
+
+// TestAPIDeleteClient: DELETE /api/clients/{id} erases through the client
+// service (204), then answers 404; a bad id is 400; the audit names "api".
+func TestAPIDeleteClient(t *testing.T) {
+	t.Parallel()
+	store, log := newFakeClients(), &fakeAudit{}
+	e := newAPIEnv(t, testToken)
+	api, err := NewAPI(APIConfig{Token: testToken, Segments: e.seg, SavedSegments: e.seg, Campaigns: e.camp,
+		Control: e.camp, Reports: e.camp, Clients: &ClientService{Store: store, States: store, Log: log, Actor: "api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	del := func(path string) int {
+		req, _ := http.NewRequest(http.MethodDelete, srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, step := range []struct {
+		path string
+		want int
+	}{{"/api/clients/7", 204}, {"/api/clients/7", 404}, {"/api/clients/x", 400}, {"/api/clients/0", 400}} {
+		if got := del(step.path); got != step.want {
+			t.Errorf("DELETE %s = %d, want %d", step.path, got, step.want)
+		}
+	}
+	if len(log.entries) != 1 || log.entries[0].Actor != "api" || log.entries[0].Action != "client.delete" {
+		t.Errorf("audit %+v", log.entries)
+	}
+	if resp, _ := e.do(t, http.MethodDelete, "/api/clients/7", ""); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("without Clients the route is %d, want 404", resp.StatusCode)
 	}
 }
