@@ -49,6 +49,9 @@ type statusView struct {
 	// Count is the number of matching clients, when Counted.
 	Count   int64
 	Counted bool
+	// Pending asks the page to load the count (POST /clients/count) once
+	// shown.
+	Pending bool
 	// Expr is the segment expression's error; BadSearch a search that
 	// cannot be run.
 	Expr      *exprError
@@ -105,26 +108,24 @@ func (c *Console) fillClientList(w http.ResponseWriter, r *http.Request, v *clie
 	v.Paged = before > 0
 	v.Status = statusView{Lang: langOf(ctx)}
 	opt, err := c.options(ctx, f)
+	var clients []crm.Client
 	if err == nil {
-		v.Status.Count, err = c.cfg.Clients.Clients.CountClients(ctx, opt)
+		opt.BeforeID, opt.Limit = before, clientPageSize+1
+		clients, err = c.cfg.Clients.Clients.ListClients(ctx, opt)
 	}
 	if err != nil {
 		if !c.badFilter(&v.Status, err, f.Segment) {
-			c.cfg.Logger.Error("console: count clients", "err", err)
+			c.cfg.Logger.Error("console: list clients", "err", err)
 			c.serverError(w, r)
 			return 0, false
 		}
 		return http.StatusOK, true
 	}
-	v.Status.Counted = true
+	// The count comes with the status fragment the page loads next (one
+	// query per request: the page's time is the page's, the count's the
+	// fragment's).
+	v.Status.Pending = true
 	v.CanSave = f.Segment != ""
-	opt.BeforeID, opt.Limit = before, clientPageSize+1
-	clients, err := c.cfg.Clients.Clients.ListClients(ctx, opt)
-	if err != nil {
-		c.cfg.Logger.Error("console: list clients", "err", err)
-		c.serverError(w, r)
-		return 0, false
-	}
 	more := len(clients) > clientPageSize
 	if more {
 		clients = clients[:clientPageSize]

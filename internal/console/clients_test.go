@@ -219,8 +219,11 @@ func TestClientsListPagesAndEscapes(t *testing.T) {
 	if w.Code != 200 || strings.Contains(body, "<script>alert") || !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt;") {
 		t.Fatalf("list: %d, name not escaped", w.Code)
 	}
-	if !strings.Contains(body, "55 клиентов") {
-		t.Error("list shows no count of 55 clients")
+	if !strings.Contains(body, `hx-post="/clients/count" hx-trigger="load"`) {
+		t.Error("the list does not load its count")
+	}
+	if w := do(h, "POST", "/clients/count", tok, url.Values{}, nil); !strings.Contains(w.Body.String(), "55 клиентов") {
+		t.Errorf("count of all: %q", w.Body.String())
 	}
 	older := fmt.Sprintf(`href="/clients?before=%d"`, 6)
 	if !strings.Contains(body, older) {
