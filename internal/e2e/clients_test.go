@@ -24,7 +24,8 @@ func segmentBox(label string) string {
 }
 
 // TestHubClients: a manager finds a client who talked to the Telegram bot,
-// sees a segment's live count and a typo's error with its position, opens
+// sees a segment's live count and a typo's error with its position, saves
+// the segment, opens
 // the card, adds a tag and deletes the client after confirming; the
 // client's CRM data and dialog state are gone and the audit log names the
 // manager. The pages pass the accessibility scan in Russian and English.
@@ -93,6 +94,15 @@ func TestHubClients(t *testing.T) {
 	)
 	browsertest.ScanAccessibility(t, tab, "ru /clients")
 	browsertest.Screenshot(t, tab, "clients-ru")
+	browsertest.Run(t, tab,
+		chromedp.Click(`//summary[normalize-space()="Сохранить как сегмент"]`),
+		chromedp.SendKeys(browsertest.ByLabel("Название сегмента"), "podpischiki"),
+		chromedp.Click(browsertest.Button("Сохранить сегмент")),
+		chromedp.WaitVisible(`//p[normalize-space()="Сегмент «podpischiki» сохранён."]`),
+	)
+	if d, err := h.stores.CRM.GetSegment(ctx, "podpischiki"); err != nil || d.Expression != "subscribed" {
+		t.Errorf("saved segment: %+v, %v", d, err)
+	}
 
 	browsertest.Run(t, tab,
 		chromedp.Click(`//table//a[normalize-space()="Людмила Соколова"]`),
@@ -132,9 +142,9 @@ func TestHubClients(t *testing.T) {
 		t.Errorf("dialog state after deletion: %+v, %v", st, err)
 	}
 	users := h.stores.ConsoleAuth.(*account.Service)
-	for _, action := range []string{"client.edit", "client.delete"} {
+	for _, action := range []string{"segment.save", "client.edit", "client.delete"} {
 		entries, err := users.Audit(ctx, account.AuditFilter{Action: action})
-		if err != nil || len(entries) != 1 || entries[0].Actor != "manager" || entries[0].Object != "client "+strconv.FormatInt(cl.ID, 10) {
+		if err != nil || len(entries) != 1 || entries[0].Actor != "manager" || (action != "segment.save" && entries[0].Object != "client "+strconv.FormatInt(cl.ID, 10)) {
 			t.Errorf("audit %s: %+v, %v", action, entries, err)
 		}
 	}
