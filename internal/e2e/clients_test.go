@@ -27,8 +27,7 @@ func segmentBox(label string) string {
 // sees a segment's live count and a typo's error with its position, saves
 // the segment, opens the card, adds a tag and deletes the client after
 // confirming; the client's CRM data and dialog state are gone and the
-// audit log names the
-// manager. The pages pass the accessibility scan in Russian and English.
+// audit log names the manager. The pages pass the accessibility scan in Russian and English.
 func TestHubClients(t *testing.T) {
 	h := startHub(t, nil)
 	ctx := context.Background()
