@@ -25,6 +25,9 @@ type APIConfig struct {
 	Control CampaignControl
 	// Reports previews, counts and exports campaigns. Required.
 	Reports CampaignReports
+	// Clients erases clients (DELETE /api/clients/{id}, 152-FZ):
+	// *ClientService. Default nil: no such route.
+	Clients ClientEraser
 	// MaxBodyBytes caps a request body; a larger one gets 413.
 	// Default DefaultMaxBodyBytes (1 MiB).
 	MaxBodyBytes int64
@@ -69,6 +72,9 @@ func NewAPI(cfg APIConfig) (*API, error) {
 	a := &API{cfg: cfg, mux: http.NewServeMux(), log: cfg.Logger}
 	a.segmentRoutes()
 	a.campaignRoutes()
+	if cfg.Clients != nil {
+		a.route("DELETE /api/clients/{id}", a.deleteClient)
+	}
 	return a, nil
 }
 

@@ -1,6 +1,11 @@
 package admin
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/chathub/chathub/internal/crm"
@@ -73,4 +78,27 @@ func utc(t *time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
+}
+
+// ClientEraser erases a client by id (*ClientService): ErrNoClient when
+// there is none.
+type ClientEraser interface {
+	Erase(ctx context.Context, id int64) error
+}
+
+// deleteClient is DELETE /api/clients/{id}: the client's erasure (152-FZ),
+// 204; 404 when there is no such client (already erased, or never was).
+func (a *API) deleteClient(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return &statusError{status: http.StatusBadRequest, msg: "the client id must be a positive integer"}
+	}
+	if err := a.cfg.Clients.Erase(r.Context(), id); err != nil {
+		if errors.Is(err, ErrNoClient) {
+			return &statusError{status: http.StatusNotFound, msg: fmt.Sprintf("no client %d", id), err: err}
+		}
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

@@ -76,9 +76,13 @@ func (s *Stores) ManagerAPI(cfg config.Config) (*admin.API, error) {
 	if err != nil {
 		return nil, err
 	}
+	clients, err := s.ClientService("api")
+	if err != nil {
+		return nil, err
+	}
 	return admin.NewAPI(admin.APIConfig{
 		Token: cfg.AdminToken, Segments: s.CRM, SavedSegments: audited,
-		Campaigns: audited, Control: audited, Reports: svc, Logger: s.logger,
+		Campaigns: audited, Control: audited, Reports: svc, Clients: clients, Logger: s.logger,
 	})
 }
 

@@ -32,8 +32,11 @@ func (s *Store) GetClient(ctx context.Context, key messenger.ChatKey) (*crm.Clie
 
 // DeleteClient deletes the client with chat key key and, by the foreign
 // keys' ON DELETE CASCADE, its tags, answers, notes, hand-offs, completions
-// and campaign deliveries (a client's request to delete their data,
-// /forget). It reports whether there was a client; deleting a missing one is
+// and campaign deliveries (the delivery ledger's rows, with the client's
+// platform id and message ids): the PostgreSQL part of erasing a client
+// (152-FZ), for the client's own /forget (RecordChanges with Forget) and
+// for the console and API (admin.ClientService.Erase, which also deletes
+// the chat's conversation state). It reports whether there was a client; deleting a missing one is
 // not an error, so a retried request succeeds.
 func (s *Store) DeleteClient(ctx context.Context, key messenger.ChatKey) (bool, error) {
 	if err := checkKey(key); err != nil {
@@ -70,9 +73,14 @@ type ListOptions struct {
 	// first, that stops when the page is full, so a query that matches many
 	// clients returns at once and one that matches few reads the table once.
 	Search string
+	// BeforeID, when positive, is a keyset cursor: only clients with an id
+	// below it (the page after the one whose last client had that id). The
+	// console pages with it; it reads no row it skips, unlike Offset.
+	BeforeID int64
 	// Limit is the page size; 0 or less means DefaultListLimit.
 	Limit int
-	// Offset skips that many clients (newest first).
+	// Offset skips that many clients (newest first); `chathub clients`
+	// pages with it.
 	Offset int
 }
 
@@ -80,7 +88,27 @@ type ListOptions struct {
 // with creation), with their tags. A Search longer than MaxSearchLength or
 // without a letter or digit is an error wrapping ErrBadSearch.
 func (s *Store) ListClients(ctx context.Context, opt ListOptions) ([]crm.Client, error) {
-	q := "SELECT " + clientColumns + ", " + s.tagsExpr("clients.id") + " FROM clients"
+	where, args, err := s.listWhere(opt)
+	if err != nil {
+		return nil, fmt.Errorf("list clients: %w", err)
+	}
+	q := "SELECT " + clientColumns + ", " + s.tagsExpr("clients.id") + " FROM clients" + where +
+		" ORDER BY id DESC LIMIT ? OFFSET ?"
+	args = append(args, limitOr(opt.Limit), max(opt.Offset, 0))
+	rows, err := s.db.WithContext(ctx).Raw(q, args...).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("list clients: %w", err)
+	}
+	clients, err := scanClients(rows)
+	if err != nil {
+		return nil, fmt.Errorf("list clients: %w", err)
+	}
+	return clients, nil
+}
+
+// listWhere is the WHERE clause (with its leading space, "" for none) and
+// arguments of opt's filters; Limit and Offset are the caller's.
+func (s *Store) listWhere(opt ListOptions) (string, []any, error) {
 	var args []any
 	var where []string
 	add := func(cond string, a ...any) {
@@ -96,34 +124,27 @@ func (s *Store) ListClients(ctx context.Context, opt ListOptions) ([]crm.Client,
 	if opt.ID > 0 {
 		add("id = ?", opt.ID)
 	}
+	if opt.BeforeID > 0 {
+		add("id < ?", opt.BeforeID)
+	}
 	if opt.Segment != nil {
 		w, err := s.segmentWhere(opt.Segment)
 		if err != nil {
-			return nil, fmt.Errorf("list clients: %w", err)
+			return "", nil, err
 		}
 		add("("+w.SQL+")", w.Args...)
 	}
 	if opt.Search != "" {
 		cond, a, err := s.searchWhere(opt.Search)
 		if err != nil {
-			return nil, fmt.Errorf("list clients: %w", err)
+			return "", nil, err
 		}
 		add(cond, a...)
 	}
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
+	if len(where) == 0 {
+		return "", nil, nil
 	}
-	q += " ORDER BY id DESC LIMIT ? OFFSET ?"
-	args = append(args, limitOr(opt.Limit), max(opt.Offset, 0))
-	rows, err := s.db.WithContext(ctx).Raw(q, args...).Rows()
-	if err != nil {
-		return nil, fmt.Errorf("list clients: %w", err)
-	}
-	clients, err := scanClients(rows)
-	if err != nil {
-		return nil, fmt.Errorf("list clients: %w", err)
-	}
-	return clients, nil
+	return " WHERE " + strings.Join(where, " AND "), args, nil
 }
 
 // Answers returns up to limit (0 or less: DefaultListLimit) of the client's

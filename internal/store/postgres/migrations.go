@@ -37,6 +37,7 @@ var migrations = []migration{
 	{Version: 11, Name: "accounts", Postgres: accountsSchema("BIGSERIAL PRIMARY KEY", "TIMESTAMPTZ"),
 		SQLite: accountsSchema("INTEGER PRIMARY KEY AUTOINCREMENT", "TIMESTAMP")},
 	{Version: 12, Name: "client_search", Postgres: pgClientSearch},
+	{Version: 13, Name: "deliveries_client", Postgres: clientDeliveriesIndex, SQLite: clientDeliveriesIndex},
 }
 
 // pgClientSearch indexes what a client search (ListOptions.Search) matches:

@@ -315,3 +315,21 @@ func (s *Store) SaveState(ctx context.Context, key messenger.ChatKey, st dialog.
 	}
 	return res[1], nil
 }
+
+// DeleteState deletes the chat's conversation state with its record of
+// the last update and that update's unsent replies (erasing a client: the
+// next message starts a new conversation). A turn of that chat running
+// meanwhile finds its revision gone when it saves and is retried from no
+// state (dialog.ErrConflict). Deleting a state that is not there is not
+// an error.
+func (s *Store) DeleteState(ctx context.Context, key messenger.ChatKey) error {
+	if err := checkChat(key); err != nil {
+		return fmt.Errorf("redis store: delete state: %w", err)
+	}
+	s.preloaded.Delete(s.keys.lock(key))
+	cmd := goredis.NewIntCmd(ctx, "del", s.keys.state(key))
+	if err := s.pipe.process(ctx, cmd); err != nil {
+		return fmt.Errorf("redis store: delete state of %s: %w", key, err)
+	}
+	return nil
+}

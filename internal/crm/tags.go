@@ -1,0 +1,29 @@
+package crm
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ErrBadTag is wrapped by CheckTag's error.
+var ErrBadTag = errors.New("bad tag")
+
+// CheckTag returns the tag a person typed, trimmed, or an error wrapping
+// ErrBadTag when it cannot be a tag: empty, longer than MaxTextLen
+// characters (the tag index's limit, as for the text columns) or holding a
+// control character. Scenarios' tag: and untag: obey the same rules.
+func CheckTag(raw string) (string, error) {
+	tag := strings.TrimSpace(raw)
+	switch {
+	case tag == "":
+		return "", fmt.Errorf("%w: empty", ErrBadTag)
+	case utf8.RuneCountInString(tag) > MaxTextLen:
+		return "", fmt.Errorf("%w: longer than %d characters", ErrBadTag, MaxTextLen)
+	case strings.ContainsFunc(tag, unicode.IsControl):
+		return "", fmt.Errorf("%w: holds a control character", ErrBadTag)
+	}
+	return tag, nil
+}
