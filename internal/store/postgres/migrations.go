@@ -37,6 +37,14 @@ var migrations = []migration{
 	{Version: 11, Name: "accounts", Postgres: accountsSchema("BIGSERIAL PRIMARY KEY", "TIMESTAMPTZ"),
 		SQLite: accountsSchema("INTEGER PRIMARY KEY AUTOINCREMENT", "TIMESTAMP")},
 	{Version: 12, Name: "client_search", Postgres: pgClientSearch},
+	{Version: 14, Name: "clients_created_at", Postgres: clientsCreatedAt, SQLite: clientsCreatedAt},
+}
+
+// clientsCreatedAt indexes when clients came, for Обзор's new clients per
+// day and this week (ClientOverview): a range of the last 30 days reads
+// those clients only, not the whole table.
+var clientsCreatedAt = []string{
+	`CREATE INDEX clients_created_at_idx ON clients (created_at)`,
 }
 
 // pgClientSearch indexes what a client search (ListOptions.Search) matches:
