@@ -67,15 +67,15 @@ type ovCounts struct {
 
 // ovCampaign is one campaign under way.
 type ovCampaign struct {
-	ID                         int64
-	Name, State, StateLabel    string
-	Progress                   string // «отправлено 1 234 из 5 000»
-	Done, Targeted             int64
-	Percent                    int
+	ID                      int64
+	Name, State, StateLabel string
+	Progress                string // «отправлено 1 234 из 5 000»
+	Done, Targeted          int64
+	Percent                 int
 	// Scheduled is true for a campaign not started; StartsAt says when.
 	Scheduled bool
 	StartsAt  string
-	Failed                     string
+	Failed    string
 }
 
 // overview is Обзор.
