@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/chathub/chathub/internal/account"
@@ -39,10 +40,46 @@ type OverviewPages struct {
 	Location *time.Location
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// CacheFor keeps the clients' counts (not the campaigns' progress,
+	// which is always read from the ledger) this long, so a dashboard
+	// open in many tabs costs the database one count per period. Default
+	// 0: counted on every request.
+	CacheFor time.Duration
+
+	cache *ovCache
+}
+
+// ovCache holds the last counts; the mutex is held while counting, so
+// concurrent requests that find them stale wait for one count.
+type ovCache struct {
+	mu sync.Mutex
+	o  postgres.ClientOverview
+	at time.Time
+}
+
+// clientOverview is the clients' counts as of now, from the cache while it
+// is fresh; at is when they were counted.
+func (p *OverviewPages) clientOverview(ctx context.Context, now time.Time, loc *time.Location) (o postgres.ClientOverview, at time.Time, err error) {
+	if p.CacheFor <= 0 || p.cache == nil {
+		o, err = p.Stats.ClientOverview(ctx, now, loc)
+		return o, now, err
+	}
+	p.cache.mu.Lock()
+	defer p.cache.mu.Unlock()
+	if !p.cache.at.IsZero() && now.Sub(p.cache.at) < p.CacheFor && now.Sub(p.cache.at) >= 0 {
+		return p.cache.o, p.cache.at, nil
+	}
+	if o, err = p.Stats.ClientOverview(ctx, now, loc); err != nil {
+		return o, now, err
+	}
+	p.cache.o, p.cache.at = o, now
+	return o, now, nil
 }
 
 // overviewRoutes registers Обзор's routes beyond the page itself.
-func (c *Console) overviewRoutes(mux *http.ServeMux) {}
+func (c *Console) overviewRoutes(mux *http.ServeMux) {
+	c.cfg.Overview.cache = &ovCache{}
+}
 
 // overviewView is Обзор's data; Ready is false when the console has no
 // numbers to show (OverviewPages not configured).
@@ -55,6 +92,8 @@ type overviewView struct {
 	// Handoffs is the number of open hand-off requests, formatted.
 	Handoffs    string
 	HandoffsNum int64
+	// AsOf is when the clients were counted (AsOfISO for <time>).
+	AsOf, AsOfISO string
 	// Links is true when the user may open campaigns (managers, admins).
 	Links bool
 }
@@ -94,7 +133,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	o, err := p.Stats.ClientOverview(r.Context(), now(), loc)
+	o, at, err := c.cfg.Overview.clientOverview(r.Context(), now(), loc)
 	if err != nil {
 		c.cfg.Logger.Error("console: overview counts", "err", err)
 		c.serverError(w, r)
@@ -108,6 +147,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
 	}
 	v := overviewView{Ready: true, Total: ovCountsOf(lang, o.Total), Chart: newOvChart(lang, o.Daily),
 		Handoffs: ovNumber(lang, o.OpenHandoffs), HandoffsNum: o.OpenHandoffs,
+		AsOf: at.In(loc).Format(i18n.T(lang, "overview.time_layout")), AsOfISO: at.UTC().Format(time.RFC3339),
 		Links: userFrom(r.Context()).Role.AtLeast(account.RoleManager)}
 	for _, pc := range o.Platforms {
 		v.Platforms = append(v.Platforms, ovCountsOf(lang, pc))

@@ -22,10 +22,12 @@ type fakeOverview struct {
 	stats     map[int64]broadcast.Stats
 	err       error
 	askedLoc  *time.Location
+	calls     int
 }
 
 func (f *fakeOverview) ClientOverview(_ context.Context, now time.Time, loc *time.Location) (postgres.ClientOverview, error) {
 	f.askedLoc = loc
+	f.calls++
 	return f.o, f.err
 }
 
@@ -175,6 +177,32 @@ func TestOvNumber(t *testing.T) {
 		}
 		if got := ovNumber(i18n.En, tt.n); got != tt.en {
 			t.Errorf("en %d = %q", tt.n, got)
+		}
+	}
+}
+
+// TestOverviewCache: with CacheFor the clients are counted once per
+// period; the page says when.
+func TestOverviewCache(t *testing.T) {
+	t.Parallel()
+	f := newFakeOverview()
+	now := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	auth := consoletest.NewAuth()
+	c, err := New(Config{Auth: auth, Overview: OverviewPages{Stats: f, Campaigns: f, CacheFor: 10 * time.Second,
+		Now: func() time.Time { return now }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := auth.Login("operator")
+	for _, step := range []struct {
+		advance time.Duration
+		calls   int
+		asOf    string
+	}{{0, 1, "06.12.2026 09:00"}, {5 * time.Second, 1, "06.12.2026 09:00"}, {6 * time.Second, 2, `datetime="2026-12-06T09:00:11Z"`}} {
+		now = now.Add(step.advance)
+		body := do(c.Handler(), "GET", "/", tok, nil, nil).Body.String()
+		if f.calls != step.calls || !strings.Contains(body, step.asOf) {
+			t.Errorf("after %v: %d counts, want %d; as of %q missing", step.advance, f.calls, step.calls, step.asOf)
 		}
 	}
 }

@@ -35,7 +35,9 @@ type SegmentQueries interface {
 	// a *segment.Error with its position.
 	CompileSegment(ctx context.Context, expr string) (*segment.Segment, error)
 	CountSegment(ctx context.Context, seg *segment.Segment) (int64, error)
-	SampleSegment(ctx context.Context, seg *segment.Segment, n int) ([]crm.Client, error)
+	// PeekSegment gives a few clients of seg from a random place, without
+	// sorting every match.
+	PeekSegment(ctx context.Context, seg *segment.Segment, n int) ([]crm.Client, error)
 	// SegmentCampaigns maps saved segments to the campaigns using them.
 	SegmentCampaigns(ctx context.Context) (map[string][]postgres.SegmentCampaign, error)
 	// Dialect names the SQL the explanation shows ("postgres", "sqlite").

@@ -151,21 +151,27 @@ func (c *Console) preview(ctx context.Context, lang i18n.Lang, expr string) segP
 		return pv
 	}
 	seg = seg.At(time.Now())
+	// The count and the examples are two queries: run them at once.
+	var clients []crm.Client
+	var sampleErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		clients, sampleErr = q.PeekSegment(ctx, seg, segSampleSize)
+	}()
 	n, err := q.CountSegment(ctx, seg)
+	<-done
 	if err != nil {
 		c.cfg.Logger.Warn("console: count a segment", "err", err)
 		pv.Failed = true
 		return pv
 	}
 	pv.Count = i18n.Plural(lang, "segments.clients", n)
-	if n > 0 {
-		clients, err := q.SampleSegment(ctx, seg, segSampleSize)
-		if err != nil {
-			c.cfg.Logger.Warn("console: sample a segment", "err", err)
-		}
-		for i := range clients {
-			pv.Samples = append(pv.Samples, segCardOf(lang, &clients[i]))
-		}
+	if sampleErr != nil {
+		c.cfg.Logger.Warn("console: sample a segment", "err", sampleErr)
+	}
+	for i := range clients {
+		pv.Samples = append(pv.Samples, segCardOf(lang, &clients[i]))
 	}
 	pv.Explain = segExplainOf(lang, q.Dialect(), seg)
 	return pv

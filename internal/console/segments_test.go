@@ -129,7 +129,7 @@ func (f *fakeSegments) CountSegment(_ context.Context, seg *segment.Segment) (in
 	return int64(len(f.matching(seg))), nil
 }
 
-func (f *fakeSegments) SampleSegment(_ context.Context, seg *segment.Segment, n int) ([]crm.Client, error) {
+func (f *fakeSegments) PeekSegment(_ context.Context, seg *segment.Segment, n int) ([]crm.Client, error) {
 	m := f.matching(seg)
 	return m[:min(n, len(m))], nil
 }

@@ -7,6 +7,7 @@ var (
 	overviewRu = catalog{text: map[string]string{
 		"overview.clients.title":      "Клиенты",
 		"overview.total":              "Всего",
+		"overview.as_of":              "Посчитано",
 		"overview.new":                "Новые за неделю",
 		"overview.subscribed":         "Подписаны",
 		"overview.blocked":            "Заблокировали бота",
@@ -41,6 +42,7 @@ var (
 	overviewEn = catalog{text: map[string]string{
 		"overview.clients.title":      "Clients",
 		"overview.total":              "Total",
+		"overview.as_of":              "Counted at",
 		"overview.new":                "New this week",
 		"overview.subscribed":         "Subscribed",
 		"overview.blocked":            "Blocked the bot",

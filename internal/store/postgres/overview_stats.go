@@ -51,8 +51,7 @@ type DayCount struct {
 // ClientOverview counts the clients for Обзор as of now: per platform
 // (every client, new in the last 7 days, subscribed, blocked), per day for
 // the last OverviewDays days in loc (nil: UTC), and the open hand-offs.
-// The daily counts read the clients_created_at_idx range of the last 30
-// days only; the per-platform counts read every client once.
+// Every count reads an index of migration 14, never the clients' rows.
 func (s *Store) ClientOverview(ctx context.Context, now time.Time, loc *time.Location) (ClientOverview, error) {
 	if loc == nil {
 		loc = time.UTC
@@ -79,29 +78,62 @@ func (s *Store) ClientOverview(ctx context.Context, now time.Time, loc *time.Loc
 	return o, nil
 }
 
-// platformCounts counts each platform's clients in one pass.
+// platformCounts counts each platform's clients with three index-only
+// reads (migration 14): every client by platform and subscription, the
+// blocked ones (a partial index), the new ones of the week (a range of
+// created_at).
 func (s *Store) platformCounts(ctx context.Context, weekAgo time.Time) ([]PlatformCounts, error) {
-	rows, err := s.db.WithContext(ctx).Raw("SELECT platform, COUNT(*), "+
-		"COUNT(CASE WHEN created_at >= ? THEN 1 END), "+
-		"COUNT(CASE WHEN subscribed THEN 1 END), "+
-		"COUNT(CASE WHEN blocked_at IS NOT NULL THEN 1 END) "+
-		"FROM clients GROUP BY platform", stampTime(weekAgo)).Rows()
+	by := map[string]*PlatformCounts{}
+	get := func(platform string) *PlatformCounts {
+		p, ok := by[platform]
+		if !ok {
+			p = &PlatformCounts{Platform: messenger.Platform(platform)}
+			by[platform] = p
+		}
+		return p
+	}
+	db := s.db.WithContext(ctx)
+	err := eachRow(db, "SELECT platform, subscribed, COUNT(*) FROM clients GROUP BY platform, subscribed", nil,
+		func(scan func(...any) error) error {
+			var platform string
+			var subscribed bool
+			var n int64
+			if err := scan(&platform, &subscribed, &n); err != nil {
+				return err
+			}
+			p := get(platform)
+			p.Total += n
+			if subscribed {
+				p.Subscribed += n
+			}
+			return nil
+		})
+	if err == nil {
+		err = eachRow(db, "SELECT platform, COUNT(*) FROM clients WHERE blocked_at IS NOT NULL GROUP BY platform", nil,
+			func(scan func(...any) error) error {
+				var platform string
+				var n int64
+				err := scan(&platform, &n)
+				get(platform).Blocked = n
+				return err
+			})
+	}
+	if err == nil {
+		err = eachRow(db, "SELECT platform, COUNT(*) FROM clients WHERE created_at >= ? GROUP BY platform",
+			[]any{stampTime(weekAgo)}, func(scan func(...any) error) error {
+				var platform string
+				var n int64
+				err := scan(&platform, &n)
+				get(platform).New = n
+				return err
+			})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("client overview: platforms: %w", err)
 	}
-	defer rows.Close()
-	var out []PlatformCounts
-	for rows.Next() {
-		var p PlatformCounts
-		var platform string
-		if err := rows.Scan(&platform, &p.Total, &p.New, &p.Subscribed, &p.Blocked); err != nil {
-			return nil, fmt.Errorf("client overview: platforms: %w", err)
-		}
-		p.Platform = messenger.Platform(platform)
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("client overview: platforms: %w", err)
+	out := make([]PlatformCounts, 0, len(by))
+	for _, p := range by {
+		out = append(out, *p)
 	}
 	slices.SortFunc(out, func(a, b PlatformCounts) int {
 		if a.Total != b.Total {
@@ -110,6 +142,21 @@ func (s *Store) platformCounts(ctx context.Context, weekAgo time.Time) ([]Platfo
 		return strings.Compare(string(a.Platform), string(b.Platform))
 	})
 	return out, nil
+}
+
+// eachRow runs q and calls fn with each row's Scan.
+func eachRow(db *gorm.DB, q string, args []any, fn func(scan func(...any) error) error) error {
+	rows, err := db.Raw(q, args...).Rows()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows.Scan); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // dailyNewClients counts the clients created on each of the last
