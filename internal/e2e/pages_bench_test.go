@@ -238,12 +238,17 @@ func seedBench(b *testing.B, ctx context.Context, h *hub) {
 }
 
 // benchDB opens the hub's database (its schema on the search path).
-func benchDB(b *testing.B, h *hub) *sql.DB {
+func benchDB(b *testing.B, h *hub) *sql.DB { return hubDB(b, h) }
+
+// hubDB opens the hub's database (its schema on the search path), closed
+// when t ends.
+func hubDB(t testing.TB, h *hub) *sql.DB {
+	t.Helper()
 	cfg, err := pgx.ParseConfig(h.cfg.DatabaseURL)
 	if err != nil {
-		b.Fatal(err)
+		t.Fatal(err)
 	}
 	db := stdlib.OpenDB(*cfg)
-	b.Cleanup(func() { db.Close() })
+	t.Cleanup(func() { db.Close() })
 	return db
 }
