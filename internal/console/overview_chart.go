@@ -77,7 +77,7 @@ func newOvChart(lang i18n.Lang, days []postgres.DayCount) ovChart {
 			ISO: d.Day.Format("2006-01-02"), Count: d.Count, CountText: ovNumber(lang, d.Count)}
 		b.Label = date + ": " + i18n.Plural(lang, "overview.clients", d.Count)
 		ch.Bars = append(ch.Bars, b)
-		if i%7 == 0 || i == len(days)-1 {
+		if (len(days)-1-i)%7 == 0 { // every week back from today
 			ch.Ticks = append(ch.Ticks, ovTick{X: x + ovChartBar/2, Text: date})
 		}
 	}
