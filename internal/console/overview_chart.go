@@ -14,6 +14,7 @@ const (
 	ovChartTop    = 8
 	ovChartHeight = 140
 	ovChartBottom = 24
+	ovChartRight  = 24 // room for the last date
 )
 
 // ovChart is the server-rendered SVG bar chart of new clients per day,
@@ -50,7 +51,7 @@ type ovTick struct {
 // newOvChart lays out days (oldest first) as bars scaled to the busiest day.
 func newOvChart(lang i18n.Lang, days []postgres.DayCount) ovChart {
 	ch := ovChart{Left: ovChartLeft, Top: ovChartTop, Base: ovChartTop + ovChartHeight,
-		Width: ovChartLeft + len(days)*(ovChartBar+ovChartGap), Height: ovChartTop + ovChartHeight + ovChartBottom,
+		Width: ovChartLeft + len(days)*(ovChartBar+ovChartGap) + ovChartRight, Height: ovChartTop + ovChartHeight + ovChartBottom,
 		Title: i18n.Plural(lang, "overview.chart.title", int64(len(days)))}
 	var max, total int64
 	busiest := -1
