@@ -2,9 +2,11 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -58,22 +60,32 @@ func (s *Store) ClientOverview(ctx context.Context, now time.Time, loc *time.Loc
 	}
 	now = now.In(loc)
 	var o ClientOverview
-	var err error
-	if o.Platforms, err = s.platformCounts(ctx, now.Add(-7*24*time.Hour)); err != nil {
-		return o, err
+	// The three reads are independent: on PostgreSQL they run at once on
+	// their own connections (SQLite's one connection takes them in turn).
+	var wg sync.WaitGroup
+	var platformErr, dailyErr, handoffErr error
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		o.Platforms, platformErr = s.platformCounts(ctx, now.Add(-7*24*time.Hour))
+	}()
+	go func() {
+		defer wg.Done()
+		o.Daily, dailyErr = s.dailyNewClients(ctx, now, loc)
+	}()
+	if _, err := queryOne(s.db.WithContext(ctx), "SELECT COUNT(*) FROM handoffs WHERE status = 'open'", nil,
+		&o.OpenHandoffs); err != nil {
+		handoffErr = fmt.Errorf("client overview: open hand-offs: %w", err)
+	}
+	wg.Wait()
+	if err := errors.Join(platformErr, dailyErr, handoffErr); err != nil {
+		return ClientOverview{}, err
 	}
 	for _, p := range o.Platforms {
 		o.Total.Total += p.Total
 		o.Total.New += p.New
 		o.Total.Subscribed += p.Subscribed
 		o.Total.Blocked += p.Blocked
-	}
-	if o.Daily, err = s.dailyNewClients(ctx, now, loc); err != nil {
-		return o, err
-	}
-	if _, err := queryOne(s.db.WithContext(ctx), "SELECT COUNT(*) FROM handoffs WHERE status = 'open'", nil,
-		&o.OpenHandoffs); err != nil {
-		return o, fmt.Errorf("client overview: open hand-offs: %w", err)
 	}
 	return o, nil
 }
