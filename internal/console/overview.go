@@ -1,14 +1,237 @@
 package console
 
-import "net/http"
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
 
-// OverviewPages is what Обзор needs beyond the session: its numbers.
-type OverviewPages struct{}
+	"github.com/chathub/chathub/internal/account"
+	"github.com/chathub/chathub/internal/broadcast"
+	"github.com/chathub/chathub/internal/console/i18n"
+	"github.com/chathub/chathub/internal/store/postgres"
+)
+
+// OverviewStats is what Обзор reads of the store (*postgres.Store): the
+// clients' counts and the campaigns under way.
+type OverviewStats interface {
+	// ClientOverview counts the clients as of now, the days in loc.
+	ClientOverview(ctx context.Context, now time.Time, loc *time.Location) (postgres.ClientOverview, error)
+	// ActiveCampaigns lists the scheduled, running and paused campaigns.
+	ActiveCampaigns(ctx context.Context) ([]broadcast.Campaign, error)
+}
+
+// CampaignStats gives a campaign's exact counts from its ledger
+// (*broadcast.Service).
+type CampaignStats interface {
+	Stats(ctx context.Context, id int64) (broadcast.Stats, error)
+}
+
+// OverviewPages is what Обзор needs beyond the session: its numbers. The
+// zero value shows a page without numbers.
+type OverviewPages struct {
+	// Stats counts clients and lists the campaigns under way.
+	Stats OverviewStats
+	// Campaigns gives each campaign's progress.
+	Campaigns CampaignStats
+	// Location is the time zone of the chart's days (DEFAULT_TIMEZONE).
+	// Default UTC.
+	Location *time.Location
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// CacheFor keeps the clients' counts (not the campaigns' progress,
+	// which is always read from the ledger) this long, so a dashboard
+	// open in many tabs costs the database one count per period. Default
+	// 0: counted on every request.
+	CacheFor time.Duration
+
+	cache *ovCache
+}
+
+// ovCache holds the last counts; the mutex is held while counting, so
+// concurrent requests that find them stale wait for one count.
+type ovCache struct {
+	mu sync.Mutex
+	o  postgres.ClientOverview
+	at time.Time
+}
+
+// clientOverview is the clients' counts as of now, from the cache while it
+// is fresh; at is when they were counted.
+func (p *OverviewPages) clientOverview(ctx context.Context, now time.Time, loc *time.Location) (o postgres.ClientOverview, at time.Time, err error) {
+	if p.CacheFor <= 0 || p.cache == nil {
+		o, err = p.Stats.ClientOverview(ctx, now, loc)
+		return o, now, err
+	}
+	p.cache.mu.Lock()
+	defer p.cache.mu.Unlock()
+	if !p.cache.at.IsZero() && now.Sub(p.cache.at) < p.CacheFor && now.Sub(p.cache.at) >= 0 {
+		return p.cache.o, p.cache.at, nil
+	}
+	if o, err = p.Stats.ClientOverview(ctx, now, loc); err != nil {
+		return o, now, err
+	}
+	p.cache.o, p.cache.at = o, now
+	return o, now, nil
+}
 
 // overviewRoutes registers Обзор's routes beyond the page itself.
-func (c *Console) overviewRoutes(mux *http.ServeMux) {}
+func (c *Console) overviewRoutes(mux *http.ServeMux) {
+	c.cfg.Overview.cache = &ovCache{}
+}
+
+// overviewView is Обзор's data; Ready is false when the console has no
+// numbers to show (OverviewPages not configured).
+type overviewView struct {
+	Ready     bool
+	Total     ovCounts
+	Platforms []ovCounts
+	Chart     ovChart
+	Campaigns []ovCampaign
+	// Handoffs is the number of open hand-off requests, formatted.
+	Handoffs    string
+	HandoffsNum int64
+	// AsOf is when the clients were counted (AsOfISO for <time>).
+	AsOf, AsOfISO string
+	// Links is true when the user may open campaigns (managers, admins).
+	Links bool
+}
+
+// ovCounts is one row of the clients' counts, numbers formatted.
+type ovCounts struct {
+	Platform, Label                 string
+	Total, New, Subscribed, Blocked string
+}
+
+// ovCampaign is one campaign under way.
+type ovCampaign struct {
+	ID                      int64
+	Name, State, StateLabel string
+	Progress                string // «отправлено 1 234 из 5 000»
+	Done, Targeted          int64
+	Percent                 int
+	// Scheduled is true for a campaign not started; StartsAt says when.
+	Scheduled bool
+	StartsAt  string
+	Failed    string
+}
 
 // overview is Обзор.
 func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
-	c.render(w, r, http.StatusOK, "overview", "overview.title", nil)
+	p := c.cfg.Overview
+	if p.Stats == nil {
+		c.render(w, r, http.StatusOK, "overview", "overview.title", overviewView{})
+		return
+	}
+	lang := langOf(r.Context())
+	now := time.Now
+	if p.Now != nil {
+		now = p.Now
+	}
+	loc := p.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	o, at, err := c.cfg.Overview.clientOverview(r.Context(), now(), loc)
+	if err != nil {
+		c.cfg.Logger.Error("console: overview counts", "err", err)
+		c.serverError(w, r)
+		return
+	}
+	active, err := p.Stats.ActiveCampaigns(r.Context())
+	if err != nil {
+		c.cfg.Logger.Error("console: overview campaigns", "err", err)
+		c.serverError(w, r)
+		return
+	}
+	v := overviewView{Ready: true, Total: ovCountsOf(lang, o.Total), Chart: newOvChart(lang, o.Daily),
+		Handoffs: ovNumber(lang, o.OpenHandoffs), HandoffsNum: o.OpenHandoffs,
+		AsOf: at.In(loc).Format(i18n.T(lang, "overview.time_layout")), AsOfISO: at.UTC().Format(time.RFC3339),
+		Links: userFrom(r.Context()).Role.AtLeast(account.RoleManager)}
+	for _, pc := range o.Platforms {
+		v.Platforms = append(v.Platforms, ovCountsOf(lang, pc))
+	}
+	for _, camp := range active {
+		oc, err := c.campaignProgress(r.Context(), lang, loc, camp)
+		if err != nil {
+			c.cfg.Logger.Error("console: overview campaign stats", "campaign", camp.ID, "err", err)
+			c.serverError(w, r)
+			return
+		}
+		v.Campaigns = append(v.Campaigns, oc)
+	}
+	c.render(w, r, http.StatusOK, "overview", "overview.title", v)
+}
+
+// campaignProgress is camp with its progress from the ledger (none asked for a
+// scheduled campaign: its ledger is empty until it starts).
+func (c *Console) campaignProgress(ctx context.Context, lang i18n.Lang, loc *time.Location, camp broadcast.Campaign) (ovCampaign, error) {
+	oc := ovCampaign{ID: camp.ID, Name: camp.Name, State: string(camp.State),
+		StateLabel: ovLabel(lang, "overview.state.", string(camp.State))}
+	if camp.State == broadcast.Scheduled {
+		oc.Scheduled = true
+		if camp.StartAt != nil {
+			oc.StartsAt = camp.StartAt.In(loc).Format(i18n.T(lang, "overview.time_layout"))
+		}
+		return oc, nil
+	}
+	if c.cfg.Overview.Campaigns == nil {
+		return oc, nil
+	}
+	st, err := c.cfg.Overview.Campaigns.Stats(ctx, camp.ID)
+	if err != nil {
+		return oc, err
+	}
+	oc.Targeted = int64(st.Targeted)
+	oc.Done = int64(st.Targeted - st.Queued)
+	if st.Targeted > 0 {
+		oc.Percent = int(oc.Done * 100 / oc.Targeted)
+	}
+	oc.Progress = i18n.T(lang, "overview.campaign.progress", ovNumber(lang, int64(st.Sent)), ovNumber(lang, oc.Targeted))
+	if st.Failed+st.Blocked+st.Skipped > 0 {
+		oc.Failed = i18n.T(lang, "overview.campaign.not_sent", ovNumber(lang, int64(st.Failed+st.Blocked+st.Skipped)))
+	}
+	return oc, nil
+}
+
+// ovCountsOf formats one row of counts; the platform's label comes from
+// the catalog ("overview.platform.telegram"), raw when it has none.
+func ovCountsOf(lang i18n.Lang, p postgres.PlatformCounts) ovCounts {
+	return ovCounts{Platform: string(p.Platform), Label: ovLabel(lang, "overview.platform.", string(p.Platform)),
+		Total: ovNumber(lang, p.Total), New: ovNumber(lang, p.New),
+		Subscribed: ovNumber(lang, p.Subscribed), Blocked: ovNumber(lang, p.Blocked)}
+}
+
+// ovLabel is the catalog's label prefix+value, or value when it has none.
+func ovLabel(lang i18n.Lang, prefix, value string) string {
+	if i18n.Has(lang, prefix+value) {
+		return i18n.T(lang, prefix+value)
+	}
+	return value
+}
+
+// ovNumber formats n with the language's digit groups: «1 234 567» (a
+// no-break space) in Russian, "1,234,567" in English.
+func ovNumber(lang i18n.Lang, n int64) string {
+	sep := ","
+	if lang == i18n.Ru {
+		sep = "\u00a0"
+	}
+	s := strconv.FormatInt(n, 10)
+	neg := n < 0
+	if neg {
+		s = s[1:]
+	}
+	out := make([]byte, 0, len(s)+len(s)/3*len(sep))
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, sep...)
+		}
+		out = append(out, s[i])
+	}
+	if neg {
+		return "-" + string(out)
+	}
+	return string(out)
 }

@@ -36,10 +36,11 @@ type Definition struct {
 }
 
 // ReservedNames cannot name a new saved segment: they are the fixed routes
-// under /api/segments/ (POST count, sample) and the `chathub segment`
-// subcommands (and help), which a segment of that name would shadow or be
-// confused with. Compared case-insensitively.
-var ReservedNames = []string{"count", "sample", "explain", "save", "list", "delete", "help"}
+// under /api/segments/ (POST count, sample) and the console's /segments/
+// (new, count, save), and the `chathub segment` subcommands (and help),
+// which a segment of that name would shadow or be confused with. Compared
+// case-insensitively.
+var ReservedNames = []string{"count", "sample", "explain", "save", "list", "delete", "help", "new"}
 
 // ErrReservedName is wrapped by the error of a save under a reserved name.
 var ErrReservedName = errors.New("reserved segment name")

@@ -1,7 +1,77 @@
 package i18n
 
-// overviewRu and overviewEn are Обзор's messages (keys "overview.…").
+// overviewRu and overviewEn are Обзор's messages (keys "overview.…"; the
+// title and the texts of the page without numbers are in the shared
+// catalogs).
 var (
-	overviewRu = catalog{text: map[string]string{}, plural: map[string]map[Form]string{}}
-	overviewEn = catalog{text: map[string]string{}, plural: map[string]map[Form]string{}}
+	overviewRu = catalog{text: map[string]string{
+		"overview.clients.title":      "Клиенты",
+		"overview.total":              "Всего",
+		"overview.as_of":              "Посчитано",
+		"overview.new":                "Новые за неделю",
+		"overview.subscribed":         "Подписаны",
+		"overview.blocked":            "Заблокировали бота",
+		"overview.platform":           "Платформа",
+		"overview.platforms.caption":  "Клиенты по платформам",
+		"overview.platform.telegram":  "Telegram",
+		"overview.platform.vk":        "ВКонтакте",
+		"overview.platform.terminal":  "Терминал",
+		"overview.no_clients":         "Клиентов пока нет: они появятся, когда напишут боту.",
+		"overview.daily.title":        "Новые клиенты по дням",
+		"overview.daily.day":          "День",
+		"overview.daily.count":        "Новых клиентов",
+		"overview.chart.day_layout":   "2.01",
+		"overview.chart.none":         "За эти дни новых клиентов не было.",
+		"overview.chart.summary":      "Всего %s, больше всего %s — %s.",
+		"overview.campaigns.title":    "Рассылки в работе",
+		"overview.campaigns.none":     "Сейчас нет идущих или запланированных рассылок.",
+		"overview.campaign.progress":  "отправлено %s из %s",
+		"overview.campaign.not_sent":  "не доставлено или пропущено %s",
+		"overview.campaign.starts":    "начнётся %s",
+		"overview.campaign.scheduled": "запланирована",
+		"overview.state.running":      "идёт",
+		"overview.state.paused":       "на паузе",
+		"overview.state.scheduled":    "запланирована",
+		"overview.time_layout":        "02.01.2006 15:04",
+		"overview.handoffs.title":     "Запросы оператора",
+		"overview.handoffs.text":      "открытых запросов: клиенты ждут ответа человека.",
+	}, plural: map[string]map[Form]string{
+		"overview.clients":     {One: "%d клиент", Few: "%d клиента", Many: "%d клиентов"},
+		"overview.chart.title": {One: "Новые клиенты за последний %d день", Few: "Новые клиенты за последние %d дня", Many: "Новые клиенты за последние %d дней"},
+	}}
+	overviewEn = catalog{text: map[string]string{
+		"overview.clients.title":      "Clients",
+		"overview.total":              "Total",
+		"overview.as_of":              "Counted at",
+		"overview.new":                "New this week",
+		"overview.subscribed":         "Subscribed",
+		"overview.blocked":            "Blocked the bot",
+		"overview.platform":           "Platform",
+		"overview.platforms.caption":  "Clients by platform",
+		"overview.platform.telegram":  "Telegram",
+		"overview.platform.vk":        "VK",
+		"overview.platform.terminal":  "Terminal",
+		"overview.no_clients":         "No clients yet: they appear when they write to a bot.",
+		"overview.daily.title":        "New clients per day",
+		"overview.daily.day":          "Day",
+		"overview.daily.count":        "New clients",
+		"overview.chart.day_layout":   "Jan 2",
+		"overview.chart.none":         "No new clients on these days.",
+		"overview.chart.summary":      "%s in all, the most on %s: %s.",
+		"overview.campaigns.title":    "Campaigns under way",
+		"overview.campaigns.none":     "No campaign is running or scheduled now.",
+		"overview.campaign.progress":  "%s sent of %s",
+		"overview.campaign.not_sent":  "%s not delivered or skipped",
+		"overview.campaign.starts":    "starts %s",
+		"overview.campaign.scheduled": "scheduled",
+		"overview.state.running":      "running",
+		"overview.state.paused":       "paused",
+		"overview.state.scheduled":    "scheduled",
+		"overview.time_layout":        "Jan 2, 2006 15:04",
+		"overview.handoffs.title":     "Hand-off requests",
+		"overview.handoffs.text":      "open requests: clients waiting for a person to answer.",
+	}, plural: map[string]map[Form]string{
+		"overview.clients":     {One: "%d client", Other: "%d clients"},
+		"overview.chart.title": {One: "New clients in the last %d day", Other: "New clients in the last %d days"},
+	}}
 )

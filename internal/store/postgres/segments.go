@@ -13,9 +13,9 @@ import (
 	"github.com/chathub/chathub/internal/segment"
 )
 
-// ErrSegmentInUse is wrapped by DeleteSegment when other saved segments
-// use the one to delete.
-var ErrSegmentInUse = errors.New("store: segment is used by other segments")
+// ErrSegmentInUse is wrapped by DeleteSegment when other saved segments or
+// campaigns that have not finished use the one to delete.
+var ErrSegmentInUse = errors.New("store: segment is in use")
 
 // segmentLockKey is the advisory-lock key serialising saved-segment writes
 // of one schema (so that two saves cannot create a cycle between them).
@@ -151,7 +151,9 @@ func listSegments(db *gorm.DB) ([]segment.Definition, error) {
 
 // DeleteSegment deletes the saved segment called name. The error wraps
 // ErrNotFound when there is none, and ErrSegmentInUse (naming the users)
-// when other saved segments refer to it with segment("name").
+// when other saved segments refer to it with segment("name") or campaigns
+// that have not finished (draft, scheduled, running, paused) do: they
+// compile it again when they start and before each message.
 func (s *Store) DeleteSegment(ctx context.Context, name string) error {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := s.lockSegments(tx); err != nil {
@@ -168,7 +170,10 @@ func (s *Store) DeleteSegment(ctx context.Context, name string) error {
 			}
 		}
 		if len(users) > 0 {
-			return fmt.Errorf("%w: %s; change or delete them first", ErrSegmentInUse, strings.Join(users, ", "))
+			return fmt.Errorf("%w: used by other segments: %s; change or delete them first", ErrSegmentInUse, strings.Join(users, ", "))
+		}
+		if err := campaignsUsing(tx, name); err != nil {
+			return err
 		}
 		res := tx.Exec("DELETE FROM segments WHERE name = ?", name)
 		if res.Error != nil {

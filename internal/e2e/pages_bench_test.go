@@ -1,0 +1,254 @@
+package e2e
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/chathub/chathub/internal/broadcast"
+	"github.com/chathub/chathub/internal/segment"
+)
+
+// benchPage is one console page the benchmark measures: a GET of path, or
+// a POST of form when form is set (as htmx sends it).
+type benchPage struct {
+	name, path string
+	form       url.Values
+}
+
+// benchPages are the console's pages measured by BenchmarkConsolePages,
+// as the admin opens them. Add a page with one line.
+var benchPages = []benchPage{
+	{"overview", "/", nil},
+	{"segments", "/segments", nil},
+	{"segment-edit", "/segments/moscow-adults", nil},
+	{"segment-count", "/segments/moscow-adults/count", nil},
+	{"segment-count-tags", "/segments/vip/count", nil},
+	{"segment-preview", "/segments/count", url.Values{"expression": {`city == "Москва" and age >= 25 and subscribed`}}},
+	{"segment-preview-all", "/segments/count", url.Values{"expression": {`subscribed`}}},
+	{"segment-new", "/segments/new", nil},
+	{"audit", "/audit", nil},
+}
+
+// benchClients is how many clients the benchmark generates.
+const benchClients = 100_000
+
+// BenchmarkConsolePages measures the server time of each console page on
+// PostgreSQL with 100,000 generated clients (portrait fields, tags,
+// answers, hand-offs, saved segments, campaigns with ledgers of 10,000
+// rows): each iteration is one request over loopback from a signed-in
+// HTTP client, timed from sending it to the last byte of the answer; p50
+// and p95 are reported per page.
+//
+//	go test -run '^$' -bench ConsolePages -benchtime 200x ./internal/e2e
+func BenchmarkConsolePages(b *testing.B) {
+	h := startHub(b, nil)
+	ctx := context.Background()
+	start := time.Now()
+	seedBench(b, ctx, h)
+	b.Logf("generated %d clients in %v", benchClients, time.Since(start).Round(time.Millisecond))
+	client := benchSignIn(b, h)
+	for _, p := range benchPages {
+		b.Run(p.name, func(b *testing.B) {
+			for range 5 { // warm the caches and the connection
+				benchGet(b, client, h.url, p)
+			}
+			times := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for range b.N {
+				times = append(times, benchGet(b, client, h.url, p))
+			}
+			b.StopTimer()
+			slices.Sort(times)
+			b.ReportMetric(msAt(times, 0.50), "p50_ms")
+			b.ReportMetric(msAt(times, 0.95), "p95_ms")
+		})
+	}
+	// Обзор keeps its client counts for 10 s, so the page above mostly
+	// measures a fresh cache: this is what one count costs when it is
+	// stale (the store call alone, no HTTP).
+	b.Run("overview-counts-uncached", func(b *testing.B) {
+		times := make([]time.Duration, 0, b.N)
+		for range b.N {
+			t0 := time.Now()
+			if _, err := h.stores.CRM.ClientOverview(ctx, time.Now(), time.UTC); err != nil {
+				b.Fatal(err)
+			}
+			times = append(times, time.Since(t0))
+		}
+		slices.Sort(times)
+		b.ReportMetric(msAt(times, 0.50), "p50_ms")
+		b.ReportMetric(msAt(times, 0.95), "p95_ms")
+	})
+}
+
+// msAt is the q-quantile of sorted times in milliseconds (nearest rank).
+func msAt(sorted []time.Duration, q float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(float64(len(sorted))*q+0.999999) - 1
+	i = max(0, min(i, len(sorted)-1))
+	return float64(sorted[i].Microseconds()) / 1000
+}
+
+// benchGet requests p once and returns the time to its last byte; any
+// status but 200 fails the benchmark.
+func benchGet(b *testing.B, client *http.Client, base string, p benchPage) time.Duration {
+	var req *http.Request
+	var err error
+	if p.form != nil {
+		req, err = http.NewRequest(http.MethodPost, base+p.path, strings.NewReader(p.form.Encode()))
+		if err == nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("HX-Request", "true")
+		}
+	} else {
+		req, err = http.NewRequest(http.MethodGet, base+p.path, nil)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	t0 := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		b.Fatalf("%s: %v", p.path, err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	d := time.Since(t0)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		b.Fatalf("%s %s: status %d, %v: %.300s", req.Method, p.path, resp.StatusCode, err, body)
+	}
+	return d
+}
+
+// benchSignIn signs in as admin through the console's form and returns a
+// client holding the session cookie.
+func benchSignIn(b *testing.B, h *hub) *http.Client {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	client := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	resp, err := client.PostForm(h.url+"/login", url.Values{"name": {"admin"}, "password": {password("admin")}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/" {
+		b.Fatalf("sign in: status %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	return client
+}
+
+// seedBench fills the hub's database: benchClients clients in one INSERT …
+// SELECT generate_series (two platforms, six cities, ages 18-67, a tenth
+// unsubscribed, one in 37 blocked, created over the last year, interests
+// in attributes), tags on a third of them, an answer for every second,
+// 150 hand-offs (40 open), four saved segments, and four campaigns using
+// them: two paused and one done with 10,000 ledger rows each, one
+// scheduled in a month.
+func seedBench(b *testing.B, ctx context.Context, h *hub) {
+	db := benchDB(b, h)
+	stmts := []string{
+		`INSERT INTO clients (platform, platform_user_id, first_name, last_name, username, phone, gender, age, city,
+			source, language, lifecycle_stage, temperature, subscribed, consent_at, blocked_at, attributes,
+			created_at, updated_at, last_seen_at)
+		SELECT CASE WHEN g % 5 = 0 THEN 'vk' ELSE 'telegram' END, 'bench' || g,
+			(ARRAY['Анна','Борис','Вера','Глеб','Дарья','Егор','Жанна','Зоя'])[1 + g % 8],
+			(ARRAY['Иванова','Петров','Сидорова','Кузнецов','Смирнова'])[1 + g % 5],
+			'user' || g, '+7900' || lpad(g::text, 7, '0'),
+			CASE WHEN g % 2 = 0 THEN 'female' ELSE 'male' END, 18 + g % 50,
+			(ARRAY['Москва','Санкт-Петербург','Казань','Новосибирск','Екатеринбург','Самара'])[1 + g % 6],
+			(ARRAY['instagram','vk_ads','friend','site'])[1 + g % 4], 'ru',
+			(ARRAY['new','lead','customer','regular','lost'])[1 + g % 5],
+			(ARRAY['cold','warm','hot'])[1 + g % 3],
+			g % 10 <> 0, CASE WHEN g % 10 <> 0 THEN now() - interval '1 day' * (g % 300) END,
+			CASE WHEN g % 37 = 0 THEN now() - interval '1 day' * (g % 20) END,
+			jsonb_build_object('interests', jsonb_build_array((ARRAY['fitness','yoga','running','books'])[1 + g % 4]),
+				'budget', g % 5000),
+			now() - interval '1 minute' * ((g::bigint * 7919) % (365 * 24 * 60)),
+			now() - interval '1 minute' * (g % 1000), now() - interval '1 minute' * ((g::bigint * 31) % (60 * 24 * 60))
+		FROM generate_series(1, ` + fmt.Sprint(benchClients) + `) g`,
+		`INSERT INTO client_tags (client_id, tag) SELECT id, (ARRAY['vip','fitness','minor','wholesale'])[1 + id % 4]
+			FROM clients WHERE id % 3 = 0`,
+		`INSERT INTO client_tags (client_id, tag) SELECT id, 'newsletter' FROM clients WHERE id % 7 = 0`,
+		`INSERT INTO answers (client_id, scenario, version, step, field, value, created_at)
+			SELECT id, 'portrait', '1', 'city', 'city', city, created_at FROM clients WHERE id % 2 = 0`,
+		`INSERT INTO handoffs (client_id, scenario, step, reason, status)
+			SELECT id, 'portrait', 'help', 'asked for a person', CASE WHEN id % 150 < 40 THEN 'open' ELSE 'closed' END
+			FROM clients WHERE id <= 150`,
+	}
+	for _, q := range stmts {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			b.Fatalf("seed: %v\n%s", err, q)
+		}
+	}
+	for name, expr := range map[string]string{
+		"moscow-adults": `city == "Москва" and age >= 25 and subscribed`,
+		"vip":           `"vip" in tags`,
+		"fitness":       `"fitness" in attributes.interests and subscribed`,
+		"active-30d":    `last_seen_at > ago("30d") and not blocked`,
+	} {
+		if _, err := h.stores.CRM.SaveSegment(ctx, segment.Definition{Name: name, Expression: expr}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	month := time.Now().Add(30 * 24 * time.Hour)
+	for i, c := range []broadcast.Campaign{
+		{Name: "Весенняя распродажа", Segment: `segment("moscow-adults")`, State: broadcast.Paused},
+		{Name: "VIP-вечер", Segment: `segment("vip")`, State: broadcast.Paused},
+		{Name: "Итоги года", Segment: `segment("fitness")`, State: broadcast.Done},
+		{Name: "Новый год", Segment: `segment("active-30d")`, State: broadcast.Scheduled, StartAt: &month},
+	} {
+		c.Text = "Здравствуйте, {{ .client.first_name }}!"
+		out, err := h.stores.CRM.CreateCampaign(ctx, c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if c.State == broadcast.Scheduled {
+			continue
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO deliveries (campaign_id, client_id, platform, platform_user_id,
+			status, reason, sent_at)
+			SELECT $1, id, platform, platform_user_id,
+				CASE WHEN $2 OR id % 10 < 6 THEN 'sent' WHEN id % 10 = 6 THEN 'failed' ELSE 'queued' END,
+				CASE WHEN NOT $2 AND id % 10 = 6 THEN 'transient' ELSE '' END,
+				CASE WHEN $2 OR id % 10 < 6 THEN now() - interval '1 second' * id END
+			FROM clients WHERE id > $3 AND id <= $3 + 10000`, out.ID, c.State == broadcast.Done, i*10000); err != nil {
+			b.Fatalf("seed the ledger: %v", err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, "VACUUM ANALYZE"); err != nil {
+		b.Fatalf("vacuum: %v", err)
+	}
+}
+
+// benchDB opens the hub's database (its schema on the search path).
+func benchDB(b *testing.B, h *hub) *sql.DB { return hubDB(b, h) }
+
+// hubDB opens the hub's database (its schema on the search path), closed
+// when t ends.
+func hubDB(t testing.TB, h *hub) *sql.DB {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(h.cfg.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
