@@ -37,6 +37,7 @@ var migrations = []migration{
 	{Version: 11, Name: "accounts", Postgres: accountsSchema("BIGSERIAL PRIMARY KEY", "TIMESTAMPTZ"),
 		SQLite: accountsSchema("INTEGER PRIMARY KEY AUTOINCREMENT", "TIMESTAMP")},
 	{Version: 12, Name: "client_search", Postgres: pgClientSearch},
+	{Version: 15, Name: "deliveries_failures", Postgres: deliveryFailuresIndex, SQLite: deliveryFailuresIndex},
 }
 
 // pgClientSearch indexes what a client search (ListOptions.Search) matches:
