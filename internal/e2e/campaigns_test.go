@@ -344,4 +344,3 @@ func TestCampaignOperatorForbidden(t *testing.T) {
 	browsertest.ScanAccessibility(t, en, "en /campaigns")
 	browsertest.Screenshot(t, en, "campaigns-en")
 }
-
