@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -52,6 +53,10 @@ type CampaignPages struct {
 	// Policy is the deployment's mailing etiquette (broadcast.Service's
 	// Policy), shown on a campaign's page; nil: not shown.
 	Policy *broadcast.Policy
+
+	// finished keeps the counts of campaigns finished a while ago
+	// (campaigns_cache.go); set by campaignRoutes.
+	finished *finishedStats
 }
 
 func (p *CampaignPages) configured() bool {
@@ -74,6 +79,7 @@ func (c *Console) campaignRoutes(mux *http.ServeMux) {
 	if !c.cfg.Campaigns.configured() {
 		return
 	}
+	c.cfg.Campaigns.finished = newFinishedStats()
 	c.sectionPages["/campaigns"] = c.campaignList
 	c.handle(mux, "GET /campaigns/{id}", account.RoleManager, c.campaignPage)
 	c.handle(mux, "GET /campaigns/{id}/progress", account.RoleManager, c.campaignProgress)
@@ -134,17 +140,42 @@ func (c *Console) campaignList(w http.ResponseWriter, r *http.Request) {
 	if more {
 		list = list[:campaignListSize]
 	}
-	ids := make([]int64, len(list))
-	for i := range list {
-		ids[i] = list[i].ID
-	}
-	counts, err := p.Ledger.LedgerCounts(r.Context(), ids)
+	counts, err := c.ledgerCounts(r.Context(), list)
 	if err != nil {
 		c.cfg.Logger.Error("console: count campaign ledgers", "err", err)
 		c.serverError(w, r)
 		return
 	}
 	c.render(w, r, http.StatusOK, "campaigns", "campaigns.title", newCampaignListView(lang, list, counts, before, more))
+}
+
+// ledgerCounts counts the ledgers of list: the kept counts of campaigns
+// finished a while ago, one grouped query for the others.
+func (c *Console) ledgerCounts(ctx context.Context, list []broadcast.Campaign) (map[int64]broadcast.Stats, error) {
+	p := c.cfg.Campaigns
+	out := make(map[int64]broadcast.Stats, len(list))
+	var ids []int64
+	for i := range list {
+		if st, ok := p.finished.get(&list[i], false); ok {
+			out[list[i].ID] = st
+		} else {
+			ids = append(ids, list[i].ID)
+		}
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	counts, err := p.Ledger.LedgerCounts(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if st, ok := counts[list[i].ID]; ok || slices.Contains(ids, list[i].ID) {
+			out[list[i].ID] = st
+			p.finished.put(&list[i], st, false)
+		}
+	}
+	return out, nil
 }
 
 // campaignID reads the {id} of the path; ok false when it is no id.
@@ -171,12 +202,16 @@ func (c *Console) loadCampaign(w http.ResponseWriter, r *http.Request) (broadcas
 		c.serverError(w, r)
 		return camp, broadcast.Stats{}, false
 	}
+	if st, ok := c.cfg.Campaigns.finished.get(&camp, true); ok {
+		return camp, st, true
+	}
 	st, err := c.cfg.Campaigns.Campaigns.Stats(r.Context(), id)
 	if err != nil {
 		c.cfg.Logger.Error("console: campaign stats", "campaign", id, "err", err)
 		c.serverError(w, r)
 		return camp, st, false
 	}
+	c.cfg.Campaigns.finished.put(&camp, st, true)
 	return camp, st, true
 }
 

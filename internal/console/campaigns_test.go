@@ -33,6 +33,8 @@ type fakeCampaigns struct {
 	stats     map[int64]broadcast.Stats // Rate, reasons: beside the ledger's counts
 	moves     []string                  // "actor action id"
 	err       error
+	// statsCalls and countCalls count Stats and LedgerCounts calls.
+	statsCalls, countCalls int
 }
 
 func newFakeCampaigns() *fakeCampaigns {
@@ -112,6 +114,7 @@ func (f *fakeCampaigns) Stats(ctx context.Context, id int64) (broadcast.Stats, e
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.statsCalls++
 	st := countRows(f.ledger[id])
 	extra := f.stats[id]
 	st.Rate, st.Duration = extra.Rate, extra.Duration
@@ -200,6 +203,7 @@ func (f *fakeCampaigns) CampaignPage(_ context.Context, before int64, limit int)
 func (f *fakeCampaigns) LedgerCounts(_ context.Context, ids []int64) (map[int64]broadcast.Stats, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.countCalls++
 	out := map[int64]broadcast.Stats{}
 	for _, id := range ids {
 		if rows := f.ledger[id]; len(rows) > 0 {
@@ -659,5 +663,79 @@ func TestNumberFormats(t *testing.T) {
 	}
 	if got := duration(i18n.Ru, 2*time.Hour+3*time.Minute); got != "2 ч 03 мин" {
 		t.Errorf("duration: %q", got)
+	}
+}
+
+func (f *fakeCampaigns) calls() (stats, counts int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.statsCalls, f.countCalls
+}
+
+// TestCampaignFinishedStatsKept: a campaign finished a while ago is
+// counted once, then its counts are kept; a running one is counted on
+// every view.
+func TestCampaignFinishedStatsKept(t *testing.T) {
+	t.Parallel()
+	f := sampleCampaigns()
+	old := time.Now().Add(-time.Hour)
+	f.mu.Lock()
+	c := f.campaigns[1]
+	c.StartedAt, c.FinishedAt = &old, &old
+	f.campaigns[1] = c
+	f.mu.Unlock()
+	auth, h := newCampaignConsole(t, f)
+	token := auth.Login("manager")
+	for range 3 {
+		if body := do(h, "GET", "/campaigns/1", token, nil, nil).Body.String(); !strings.Contains(html.UnescapeString(body), "6 отправлено + 1 не доставлено") {
+			t.Fatal("the kept counts differ")
+		}
+	}
+	if stats, _ := f.calls(); stats != 1 {
+		t.Errorf("an old finished campaign counted %d times in 3 views, want 1", stats)
+	}
+	for range 3 {
+		do(h, "GET", "/campaigns/2", token, nil, nil)
+	}
+	if stats, _ := f.calls(); stats != 4 {
+		t.Errorf("a running campaign counted %d times in 3 views, want 3", stats-1)
+	}
+	for range 2 {
+		if body := do(h, "GET", "/campaigns", token, nil, nil).Body.String(); !strings.Contains(body, "Отправлено 6 из 10") {
+			t.Fatal("the list lost the kept counts")
+		}
+	}
+	if _, counts := f.calls(); counts != 2 {
+		t.Errorf("list counted %d times, want 2 (the running campaign and the draft)", counts)
+	}
+}
+
+func TestFinishedStatsExpire(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	fs := newFinishedStats()
+	fs.now = func() time.Time { return now }
+	recent, old := now.Add(-time.Minute), now.Add(-time.Hour)
+	fresh := broadcast.Campaign{ID: 1, State: broadcast.Done, FinishedAt: &recent}
+	settled := broadcast.Campaign{ID: 2, State: broadcast.Cancelled, FinishedAt: &old}
+	running := broadcast.Campaign{ID: 3, State: broadcast.Running}
+	for _, c := range []*broadcast.Campaign{&fresh, &settled, &running} {
+		fs.put(c, broadcast.Stats{Sent: int(c.ID)}, false)
+	}
+	if _, ok := fs.get(&fresh, false); ok {
+		t.Error("a campaign finished a minute ago is kept")
+	}
+	if _, ok := fs.get(&running, false); ok {
+		t.Error("a running campaign is kept")
+	}
+	if st, ok := fs.get(&settled, false); !ok || st.Sent != 2 {
+		t.Errorf("settled campaign: %+v %v", st, ok)
+	}
+	if _, ok := fs.get(&settled, true); ok {
+		t.Error("counts only pass for full statistics")
+	}
+	now = now.Add(statsTTL + time.Second)
+	if _, ok := fs.get(&settled, false); ok {
+		t.Error("an entry outlived statsTTL")
 	}
 }
