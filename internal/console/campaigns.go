@@ -69,9 +69,15 @@ const (
 	failuresPageSize = 50
 )
 
-// pollInterval is how often a running campaign's page refreshes its
-// progress (htmx polling of the progress fragment).
-const pollInterval = "1s"
+// How often a campaign's page refreshes its progress (htmx polling of the
+// progress fragment): every second while it runs; a paused campaign only
+// finishes the batches in the workers' hands, and a scheduled one waits
+// for its time (then the page reloads as running), so they poll slower.
+const (
+	pollRunning   = "1s"
+	pollPaused    = "5s"
+	pollScheduled = "10s"
+)
 
 // campaignRoutes registers Рассылки's routes and, when configured, its page in
 // c.sectionPages.
@@ -249,7 +255,7 @@ func (c *Console) showCampaign(w http.ResponseWriter, r *http.Request, status in
 	v.Error = errText
 	v.Failures = newFailuresView(lang, camp.ID, after, failures)
 	if a, ok := findAction(r.URL.Query().Get("confirm")); ok && a.shown(camp.State) && errText == "" {
-		v.Confirm = newConfirmView(lang, &st, a.name)
+		v.Confirm = newConfirmView(lang, camp.State, &st, a.name)
 	}
 	c.render(w, r, status, "campaigns_show", "campaigns.page_title", v)
 }

@@ -363,6 +363,9 @@ func TestCampaignControls(t *testing.T) {
 	if strings.Contains(page, ">Приостановить</button>") || strings.Contains(page, `method="post" action="/campaigns/3/start"`) {
 		t.Error("the draft offers pause, or start without confirmation")
 	}
+	if body := do(h, "GET", "/campaigns/3?confirm=cancel", token, nil, nil).Body.String(); !strings.Contains(body, "рассылка не будет отправлена") {
+		t.Error("cancelling a draft speaks of queued messages")
+	}
 	confirm := do(h, "GET", "/campaigns/3?confirm=start", token, nil, nil).Body.String()
 	for _, want := range []string{"Запустить рассылку?", `<form method="post" action="/campaigns/3/start"`, ">Да, запустить</button>", "Нет, вернуться"} {
 		if !strings.Contains(confirm, want) {
@@ -463,6 +466,18 @@ func TestCampaignProgressPolling(t *testing.T) {
 	}
 	if done.Header().Get("HX-Refresh") != "true" {
 		t.Error("a state change does not reload the page")
+	}
+	// Paused and scheduled campaigns poll slower; a draft does not poll.
+	at := time.Now().Add(time.Hour)
+	f.add(broadcast.Campaign{ID: 4, Name: "later", Segment: "subscribed", Text: "x", State: broadcast.Scheduled, StartAt: &at})
+	f.add(broadcast.Campaign{ID: 5, Name: "paused", Segment: "subscribed", Text: "x", State: broadcast.Paused, StartedAt: &at})
+	for path, want := range map[string]string{"/campaigns/4": `hx-trigger="every 10s"`, "/campaigns/5": `hx-trigger="every 5s"`} {
+		if body := do(h, "GET", path, token, nil, nil).Body.String(); !strings.Contains(body, want) {
+			t.Errorf("%s lacks %s", path, want)
+		}
+	}
+	if body := do(h, "GET", "/campaigns/4", token, nil, nil).Body.String(); !strings.Contains(body, "Запустить сейчас") || !strings.Contains(body, "запустится сама") {
+		t.Error("the scheduled campaign's page does not say when it starts or offer to start now")
 	}
 	for _, path := range []string{"/campaigns/1", "/campaigns/1/progress", "/campaigns/3"} {
 		if body := do(h, "GET", path, token, nil, nil).Body.String(); strings.Contains(body, "hx-trigger") {

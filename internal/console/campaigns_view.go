@@ -241,7 +241,7 @@ func newCampaignView(l i18n.Lang, c *broadcast.Campaign, st *broadcast.Stats, po
 	return v
 }
 
-func newConfirmView(l i18n.Lang, st *broadcast.Stats, action string) *confirmView {
+func newConfirmView(l i18n.Lang, state broadcast.State, st *broadcast.Stats, action string) *confirmView {
 	v := &confirmView{
 		Action: action, Title: i18n.T(l, "campaigns.confirm."+action+".title"),
 		Yes: i18n.T(l, "campaigns.confirm."+action+".yes"), No: i18n.T(l, "campaigns.confirm.no"),
@@ -250,6 +250,9 @@ func newConfirmView(l i18n.Lang, st *broadcast.Stats, action string) *confirmVie
 	switch action {
 	case "cancel":
 		v.Text = i18n.T(l, "campaigns.confirm.cancel.text", number(l, st.Queued))
+		if state == broadcast.Draft || state == broadcast.Scheduled {
+			v.Text = i18n.T(l, "campaigns.confirm.cancel.text_unstarted")
+		}
 	default:
 		v.Text = i18n.T(l, "campaigns.confirm."+action+".text")
 	}
@@ -308,7 +311,8 @@ type progressView struct {
 	Lang              i18n.Lang
 	ID                int64
 	State, StateLabel string
-	// Live: the campaign is running or paused, so the fragment polls.
+	// Live: the campaign runs, is paused or waits for its time, so the
+	// fragment polls every Interval.
 	Live     bool
 	Interval string
 	// Started: the campaign has a ledger (it ran); else only Note shows.
@@ -361,11 +365,18 @@ func reasons(l i18n.Lang, m map[string]int) []reasonCount {
 func newProgressView(l i18n.Lang, c *broadcast.Campaign, st *broadcast.Stats) progressView {
 	v := progressView{
 		Lang: l, ID: c.ID, State: string(c.State), StateLabel: stateLabel(l, c.State),
-		Live:     c.State == broadcast.Running || c.State == broadcast.Paused,
-		Interval: pollInterval, Started: st.Targeted > 0 || c.StartedAt != nil,
+		Started: st.Targeted > 0 || c.StartedAt != nil,
 		Bar: progressOf(l, c.State, st, c.Filled), Listing: c.State == broadcast.Running && !c.Filled,
 		StartedAt: newStamp(l, c.StartedAt), FinishedAt: newStamp(l, c.FinishedAt),
 		Final: c.State.Final(), Paused: c.State == broadcast.Paused,
+	}
+	switch c.State {
+	case broadcast.Running:
+		v.Live, v.Interval = true, pollRunning
+	case broadcast.Paused:
+		v.Live, v.Interval = true, pollPaused
+	case broadcast.Scheduled:
+		v.Live, v.Interval = true, pollScheduled
 	}
 	if !v.Started {
 		v.Note = i18n.T(l, "campaigns.progress.not_started")
