@@ -366,7 +366,7 @@ func newProgressView(l i18n.Lang, c *broadcast.Campaign, st *broadcast.Stats) pr
 	v := progressView{
 		Lang: l, ID: c.ID, State: string(c.State), StateLabel: stateLabel(l, c.State),
 		Started: st.Targeted > 0 || c.StartedAt != nil,
-		Bar: progressOf(l, c.State, st, c.Filled), Listing: c.State == broadcast.Running && !c.Filled,
+		Bar:     progressOf(l, c.State, st, c.Filled), Listing: c.State == broadcast.Running && !c.Filled,
 		StartedAt: newStamp(l, c.StartedAt), FinishedAt: newStamp(l, c.FinishedAt),
 		Final: c.State.Final(), Paused: c.State == broadcast.Paused,
 	}
