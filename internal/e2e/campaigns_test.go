@@ -218,8 +218,9 @@ func TestCampaignLifecycle(t *testing.T) {
 
 	// Resume and watch it finish: the page reloads itself when the state
 	// changes, and the finished page no longer polls.
+	t.Logf("paused with %d of %d sent", pausedSent, campaignClients)
 	confirm(t, ctx, "Возобновить", "Да, возобновить")
-	browsertest.Run(t, ctx, chromedp.WaitVisible(stateShown("Идёт")))
+	browsertest.Run(t, ctx, chromedp.WaitVisible(`//p[starts-with(normalize-space(), "Статус:")]/span[normalize-space()="Идёт" or normalize-space()="Завершена"]`))
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		ctxStep, cancel := context.WithTimeout(ctx, 2*time.Second)
