@@ -42,7 +42,7 @@ func newSite(t *testing.T) site {
 	auth := consoletest.NewAuth()
 	audit := newAuditLog(60) // two pages of Журнал
 	audit.entries[0].Actor = "<script>alert(1)</script>"
-	c, err := New(Config{Auth: auth, Audit: audit, Users: siteUsers()})
+	c, err := New(Config{Auth: auth, Audit: audit, Users: siteUsers(), Campaigns: campaignPages(sampleCampaigns())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,9 @@ func TestBrowserEveryPage(t *testing.T) {
 		{"/", 200, map[string]string{"ru": "Обзор", "en": "Overview"}},
 		{"/clients", 404, map[string]string{"ru": "Раздел «Клиенты» ещё не готов", "en": "The Clients section is not ready yet"}},
 		{"/segments", 404, map[string]string{"ru": "Раздел «Сегменты» ещё не готов", "en": "The Segments section is not ready yet"}},
-		{"/campaigns", 404, map[string]string{"ru": "Раздел «Рассылки» ещё не готов", "en": "The Campaigns section is not ready yet"}},
+		{"/campaigns", 200, map[string]string{"ru": "Рассылки", "en": "Campaigns"}},
+		{"/campaigns/1", 200, map[string]string{"ru": "Весенняя распродажа", "en": "Весенняя распродажа"}},
+		{"/campaigns/3?confirm=cancel", 200, map[string]string{"ru": "<script>alert(1)</script>", "en": "<script>alert(1)</script>"}},
 		{"/scenarios", 404, map[string]string{"ru": "Раздел «Сценарии» ещё не готов", "en": "The Scenarios section is not ready yet"}},
 		{"/users", 200, map[string]string{"ru": "Пользователи", "en": "Users"}},
 		{"/users/operator/remove", 200, map[string]string{"ru": "Удалить пользователя?", "en": "Remove the user?"}},

@@ -112,7 +112,7 @@ func (c *Console) showCard(w http.ResponseWriter, r *http.Request, id int64, sta
 	fillCard(&v, lang, cl)
 	layout := i18n.T(lang, "clients.time_layout")
 	for _, a := range answers {
-		t, iso := stamp(a.CreatedAt, layout)
+		t, iso := clientStamp(a.CreatedAt, layout)
 		v.Answers = append(v.Answers, answerRow{Time: t, Datetime: iso, Scenario: a.Scenario, Step: a.Step, Field: a.Field, Value: a.Value})
 	}
 	for _, d := range deliveries {
@@ -120,7 +120,7 @@ func (c *Console) showCard(w http.ResponseWriter, r *http.Request, id int64, sta
 		if d.SentAt != nil {
 			at = *d.SentAt
 		}
-		t, iso := stamp(at, layout)
+		t, iso := clientStamp(at, layout)
 		v.Deliveries = append(v.Deliveries, deliveryRow{CampaignID: d.CampaignID, Campaign: d.Campaign,
 			Status: labelOr(lang, "clients.delivery.status."+d.Status, d.Status), Reason: d.Reason, Time: t, Datetime: iso})
 	}
@@ -157,7 +157,7 @@ func fillCard(v *clientCardView, lang i18n.Lang, cl *crm.Client) {
 				if f == "birth_date" {
 					row.Value = x.Format(time.DateOnly)
 				} else {
-					row.Value, row.Datetime = stamp(*x, layout)
+					row.Value, row.Datetime = clientStamp(*x, layout)
 				}
 			}
 		}
@@ -176,7 +176,7 @@ func fillCard(v *clientCardView, lang i18n.Lang, cl *crm.Client) {
 		{"handoff_requested_at", cl.HandoffRequestedAt}} {
 		row := fieldRow{Label: i18n.T(lang, "clients.field."+s.key), Empty: s.at == nil}
 		if s.at != nil {
-			row.Value, row.Datetime = stamp(*s.at, layout)
+			row.Value, row.Datetime = clientStamp(*s.at, layout)
 		}
 		v.Consent = append(v.Consent, row)
 	}
@@ -226,8 +226,8 @@ func attributeText(v any) string {
 	return string(b)
 }
 
-// stamp formats t in UTC with layout and as RFC 3339.
-func stamp(t time.Time, layout string) (string, string) {
+// clientStamp formats t in UTC with layout and as RFC 3339.
+func clientStamp(t time.Time, layout string) (string, string) {
 	u := t.UTC()
 	return u.Format(layout), u.Format(time.RFC3339)
 }

@@ -153,7 +153,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
 		v.Platforms = append(v.Platforms, ovCountsOf(lang, pc))
 	}
 	for _, camp := range active {
-		oc, err := c.campaignProgress(r.Context(), lang, loc, camp)
+		oc, err := c.overviewCampaign(r.Context(), lang, loc, camp)
 		if err != nil {
 			c.cfg.Logger.Error("console: overview campaign stats", "campaign", camp.ID, "err", err)
 			c.serverError(w, r)
@@ -164,9 +164,9 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, http.StatusOK, "overview", "overview.title", v)
 }
 
-// campaignProgress is camp with its progress from the ledger (none asked for a
+// overviewCampaign is camp with its progress from the ledger (none asked for a
 // scheduled campaign: its ledger is empty until it starts).
-func (c *Console) campaignProgress(ctx context.Context, lang i18n.Lang, loc *time.Location, camp broadcast.Campaign) (ovCampaign, error) {
+func (c *Console) overviewCampaign(ctx context.Context, lang i18n.Lang, loc *time.Location, camp broadcast.Campaign) (ovCampaign, error) {
 	oc := ovCampaign{ID: camp.ID, Name: camp.Name, State: string(camp.State),
 		StateLabel: ovLabel(lang, "overview.state.", string(camp.State))}
 	if camp.State == broadcast.Scheduled {

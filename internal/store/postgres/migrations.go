@@ -39,6 +39,7 @@ var migrations = []migration{
 	{Version: 12, Name: "client_search", Postgres: pgClientSearch},
 	{Version: 13, Name: "deliveries_client", Postgres: clientDeliveriesIndex, SQLite: clientDeliveriesIndex},
 	{Version: 14, Name: "client_overview", Postgres: pgClientOverview, SQLite: sqliteClientOverview},
+	{Version: 15, Name: "deliveries_failures", Postgres: deliveryFailuresIndex, SQLite: deliveryFailuresIndex},
 }
 
 // pgClientOverview and sqliteClientOverview index what Обзор counts
