@@ -87,9 +87,13 @@ func (f *fakeComposer) CompileSegment(_ context.Context, expr string) (*segment.
 	return &segment.Segment{}, nil
 }
 
-func (f *fakeComposer) CountSegment(context.Context, *segment.Segment) (int64, error) { return f.count, nil }
+func (f *fakeComposer) CountSegment(context.Context, *segment.Segment) (int64, error) {
+	return f.count, nil
+}
 
-func (f *fakeComposer) ListSegments(context.Context) ([]segment.Definition, error) { return f.saved, nil }
+func (f *fakeComposer) ListSegments(context.Context) ([]segment.Definition, error) {
+	return f.saved, nil
+}
 
 func (f *fakeComposer) ScenarioIDs(context.Context) ([]string, error) {
 	return []string{"portrait", "feedback"}, nil

@@ -150,7 +150,7 @@ type previewView struct {
 	// Error is why there is no preview (a bad text); Note says what it is
 	// rendered over when not a real client.
 	Error, Note string
-	Samples    []sampleView
+	Samples     []sampleView
 	// Shown is the text the platform previews show (the first sample's).
 	Shown    string
 	Buttons  []previewButton
