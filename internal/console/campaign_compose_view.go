@@ -187,6 +187,9 @@ type platformPreview struct {
 // empty card when there is no segment or nobody in it).
 func (c *Console) previewView(ctx context.Context, lang i18n.Lang, f composeForm, camp broadcast.Campaign) (previewView, error) {
 	v := previewView{Lang: lang, ImageURL: camp.ImageURL}
+	if strings.TrimSpace(camp.Text) == "" {
+		return v, nil // nothing written yet: the panel invites to write
+	}
 	tmpl, err := broadcast.ParseTemplate(camp.Text)
 	var ve *broadcast.ValidationError
 	if errors.As(err, &ve) {
