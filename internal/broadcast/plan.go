@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/chathub/chathub/internal/segment"
@@ -158,3 +159,38 @@ func (s *Service) tally(sum *Summary, c, strict *Campaign, r *Recipient, reach f
 // the one of clients without their own, and the one the console shows
 // schedules in.
 func (s *Service) Location() *time.Location { return s.cfg.Location }
+
+// Editable are the states whose campaigns Update may change: nothing has
+// been sent or queued for them yet.
+var Editable = []State{Draft, Scheduled}
+
+// Update replaces campaign id's name, segment, text, buttons, picture,
+// platforms, schedule and etiquette overrides with c's, validated as
+// Create validates them, while the campaign is a draft or scheduled (else
+// ErrInvalidTransition; ErrNotFound for no such campaign). Like Create, a
+// StartAt makes it scheduled and none a draft. The state is compared and
+// set in the same statement, so a campaign that starts meanwhile is left
+// alone.
+func (s *Service) Update(ctx context.Context, id int64, c Campaign) (Campaign, error) {
+	cur, err := s.Get(ctx, id)
+	if err != nil {
+		return Campaign{}, err
+	}
+	if !slices.Contains(Editable, cur.State) {
+		return Campaign{}, fmt.Errorf("campaign %d is %s, only a draft or a scheduled campaign can be edited: %w", id, cur.State, ErrInvalidTransition)
+	}
+	if err := s.validate(ctx, &c); err != nil {
+		return Campaign{}, err
+	}
+	c.ID, c.State = id, Draft
+	if c.StartAt != nil {
+		c.State = Scheduled
+	}
+	c.UpdatedAt = s.cfg.Now().UTC()
+	out, err := s.cfg.Campaigns.UpdateCampaign(ctx, c, Editable)
+	if err != nil {
+		return Campaign{}, err // the store names the operation
+	}
+	s.log.InfoContext(ctx, "campaign updated", "campaign", id, "state", string(out.State))
+	return out, nil
+}

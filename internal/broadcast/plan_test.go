@@ -161,3 +161,42 @@ func TestTextLimits(t *testing.T) {
 		t.Errorf("TextLength = %d, want 9", n)
 	}
 }
+
+// TestUpdate: a draft or scheduled campaign is edited with Create's
+// validation and becomes scheduled or a draft by its StartAt; a started
+// campaign or a missing one is refused.
+func TestUpdate(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	ctx := context.Background()
+	e.seed(messenger.Telegram, 0, 2)
+	c := e.create(broadcast.Campaign{})
+	at := time.Now().Add(time.Hour).Truncate(time.Second)
+	got, err := e.svc.Update(ctx, c.ID, broadcast.Campaign{Name: " Новое ", Segment: "subscribed", Text: "{{ .client.first_name }}!",
+		StartAt: &at, Platforms: []messenger.Platform{messenger.VK, messenger.Telegram, messenger.VK}})
+	if err != nil || got.State != broadcast.Scheduled || got.Name != "Новое" || got.Segment != "subscribed" ||
+		len(got.Platforms) != 2 || got.Platforms[0] != messenger.Telegram || !got.StartAt.Equal(at) || got.ID != c.ID {
+		t.Fatalf("Update = %+v, %v", got, err)
+	}
+	got, err = e.svc.Update(ctx, c.ID, broadcast.Campaign{Name: "Черновик", Segment: "subscribed", Text: "x"})
+	if err != nil || got.State != broadcast.Draft || got.StartAt != nil {
+		t.Fatalf("back to a draft: %+v, %v", got, err)
+	}
+	_, err = e.svc.Update(ctx, c.ID, broadcast.Campaign{Name: "x", Segment: "subscribed", Text: "{{ .client.nme }}"})
+	var ve *broadcast.ValidationError
+	if !errors.As(err, &ve) || ve.Field != "text" {
+		t.Errorf("bad text: %v", err)
+	}
+	if cur, _ := e.svc.Get(ctx, c.ID); cur.Name != "Черновик" {
+		t.Errorf("a refused update changed the campaign: %+v", cur)
+	}
+	if _, err := e.svc.Update(ctx, 999, broadcast.Campaign{Name: "x", Segment: "subscribed", Text: "x"}); !errors.Is(err, broadcast.ErrNotFound) {
+		t.Errorf("missing: %v", err)
+	}
+	if err := e.svc.Start(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Update(ctx, c.ID, broadcast.Campaign{Name: "x", Segment: "subscribed", Text: "x"}); !errors.Is(err, broadcast.ErrInvalidTransition) {
+		t.Errorf("running: %v", err)
+	}
+}
