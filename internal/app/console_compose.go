@@ -6,7 +6,7 @@ import (
 )
 
 // consoleCompose fills cc.Compose: Рассылки's composer creates campaigns
-// through the audited broadcast service (the audit log names the console's
+// and edits drafts through the audited broadcast service (the audit log names the console's
 // user), previews and summarises them with the service itself, counts and
 // lists segments with the CRM store, and offers the loaded scenarios for
 // scenario buttons.
@@ -20,7 +20,7 @@ func (s *Stores) consoleCompose(cfg config.Config, cc *console.Config) error {
 		return err
 	}
 	cc.Compose = console.ComposePages{
-		Campaigns: audited, Planner: svc, Segments: s.CRM, Policy: svc.Policy(), Location: svc.Location(),
+		Campaigns: audited, Drafts: audited, Planner: svc, Segments: s.CRM, Policy: svc.Policy(), Location: svc.Location(),
 	}
 	if regs := s.registries(); len(regs) > 0 {
 		cc.Compose.Scenarios = ScenarioCatalog{Registries: regs}

@@ -52,6 +52,9 @@ type ComposePages struct {
 	Campaigns ComposeCampaigns
 	Planner   ComposePlanner
 	Segments  ComposeSegments
+	// Drafts, when set, lets drafts and scheduled campaigns be edited at
+	// /campaigns/{id}/edit; nil: no editing.
+	Drafts ComposeDrafts
 	// Scenarios, when set, offers the scenarios as a list for scenario
 	// buttons; nil: the scenario's id is typed.
 	Scenarios ComposeScenarios
@@ -90,6 +93,7 @@ func (c *Console) composeRoutes(mux *http.ServeMux) {
 	c.handle(mux, "POST /campaigns/new/count", account.RoleManager, c.composeCount)
 	c.handle(mux, "POST /campaigns/new/preview", account.RoleManager, c.composePreview)
 	c.handle(mux, "POST /campaigns/new/dry-run", account.RoleManager, c.composeDryRun)
+	c.editRoutes(mux)
 }
 
 // composeNew is «Новая рассылка»: an empty form.
@@ -119,7 +123,12 @@ func (c *Console) composeCreate(w http.ResponseWriter, r *http.Request) {
 		c.serverError(w, r)
 		return
 	}
-	page := "/campaigns/" + strconv.FormatInt(out.ID, 10)
+	c.toCampaign(w, r, out.ID)
+}
+
+// toCampaign sends the browser to campaign id's page.
+func (c *Console) toCampaign(w http.ResponseWriter, r *http.Request, id int64) {
+	page := "/campaigns/" + strconv.FormatInt(id, 10)
 	if r.Header.Get("HX-Request") == "true" {
 		// htmx (the boosted form) loads the campaign's page in full.
 		w.Header().Set("HX-Redirect", page)

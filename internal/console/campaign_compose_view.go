@@ -20,8 +20,12 @@ import (
 
 // composeView is the data of the composer's page.
 type composeView struct {
-	Form   composeForm
-	Errors fieldErrors
+	// Editing is true for a draft's edit: the form posts to Action and
+	// Back is the campaign's page; else a new campaign's.
+	Editing      bool
+	Action, Back string
+	Form         composeForm
+	Errors       fieldErrors
 	// Saved are the saved segments to choose from.
 	Saved []savedOption
 	// Scenarios are the scenarios a button may start (nil: typed).
@@ -58,7 +62,7 @@ type buttonRowView struct {
 func (c *Console) composeView(r *http.Request, f composeForm, errs fieldErrors) (composeView, error) {
 	ctx, lang := r.Context(), langOf(r.Context())
 	p := &c.cfg.Compose
-	v := composeView{Form: f, Errors: errs, Fields: cardFields(), Count: countView{Lang: lang},
+	v := composeView{Action: "/campaigns/new", Back: "/campaigns", Form: f, Errors: errs, Fields: cardFields(), Count: countView{Lang: lang},
 		Preview: previewView{Lang: lang}, Summary: summaryView{Lang: lang}}
 	defs, err := p.Segments.ListSegments(ctx)
 	if err != nil {

@@ -133,6 +133,26 @@ func TestComposeCampaign(t *testing.T) {
 	if err != nil || len(log) != 1 || log[0].Actor != "manager" || log[0].Object != "campaign "+m[1] {
 		t.Errorf("audit log %+v, %v", log, err)
 	}
+
+	// The draft opens in the composer with its values; a changed name is
+	// saved and audited as an edit.
+	browsertest.Run(t, ctx,
+		chromedp.Navigate(h.url+"/campaigns/"+m[1]+"/edit"),
+		chromedp.WaitVisible(`//h1[normalize-space()="Изменение рассылки"]`),
+		containing("compose-count", "В сегменте сейчас 2 клиента."),
+		containing("compose-preview", "Здравствуйте, Анна!"),
+		chromedp.SendKeys(browsertest.ByLabel("Название"), kb.End+" (черновик 2)"),
+		chromedp.Click(browsertest.Button("Сохранить")),
+		chromedp.WaitNotPresent(byID("compose-text")),
+	)
+	if c, err := h.stores.CRM.GetCampaign(context.Background(), id); err != nil || c.Name != "Скидка для Самары (черновик 2)" ||
+		c.Segment != `city == "Самара"` || len(c.Buttons) != 1 || c.State != broadcast.Draft {
+		t.Errorf("after the edit: %+v, %v", c, err)
+	}
+	log, err = h.stores.ConsoleAuth.(*account.Service).Audit(context.Background(), account.AuditFilter{Action: "campaign.edit", Limit: 5})
+	if err != nil || len(log) != 1 || log[0].Actor != "manager" {
+		t.Errorf("edit audit %+v, %v", log, err)
+	}
 }
 
 // TestComposeEnglishAndRoles: the composer in English passes the

@@ -84,6 +84,11 @@ var (
 		"compose.error.start_at":       "Укажите дату и время запуска.",
 		"compose.failed":               "Не удалось получить данные; попробуйте ещё раз. Подробности — в журнале сервера.",
 		"compose.create":               "Создать черновик",
+		"compose.edit.title":           "Изменение рассылки",
+		"compose.edit.back":            "← К рассылке",
+		"compose.edit.save":            "Сохранить",
+		"compose.edit.locked.title":    "Рассылку уже не изменить",
+		"compose.edit.locked":          "Рассылка %d уже запущена, завершена или отменена: менять можно только черновик или запланированную рассылку.",
 		"compose.create.hint":          "С временем запуска рассылка будет запланирована; без него — останется черновиком.",
 	}, plural: map[string]map[Form]string{
 		"compose.count.clients":     {One: "%s клиент", Few: "%s клиента", Many: "%s клиентов"},
@@ -191,6 +196,11 @@ var (
 		"compose.error.start_at":       "Give the start date and time.",
 		"compose.failed":               "Could not get the data; try again. The server log has the details.",
 		"compose.create":               "Create draft",
+		"compose.edit.title":           "Edit campaign",
+		"compose.edit.back":            "← To the campaign",
+		"compose.edit.save":            "Save",
+		"compose.edit.locked.title":    "The campaign can no longer be changed",
+		"compose.edit.locked":          "Campaign %d has started, finished or been cancelled: only a draft or a scheduled campaign can be changed.",
 		"compose.create.hint":          "With a start time the campaign is scheduled; without one it stays a draft.",
 	}, plural: map[string]map[Form]string{
 		"compose.count.clients":     {One: "%s client", Other: "%s clients"},
