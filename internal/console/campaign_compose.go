@@ -106,7 +106,7 @@ func (c *Console) composeNew(w http.ResponseWriter, r *http.Request) {
 // its page; a validation error shows the form again with every value as
 // typed and the error next to its field (422).
 func (c *Console) composeCreate(w http.ResponseWriter, r *http.Request) {
-	f := readComposeForm(r)
+	f := readComposeForm(w, r)
 	camp, errs := f.campaign(langOf(r.Context()), c.cfg.Compose.location())
 	if len(errs) > 0 {
 		c.renderCompose(w, r, http.StatusUnprocessableEntity, f, errs)
@@ -152,7 +152,7 @@ func (c *Console) renderCompose(w http.ResponseWriter, r *http.Request, status i
 // composeCount is the live count of the segment as typed (or the saved
 // one chosen), or the parser's error with its position.
 func (c *Console) composeCount(w http.ResponseWriter, r *http.Request) {
-	f := readComposeForm(r)
+	f := readComposeForm(w, r)
 	lang := langOf(r.Context())
 	v := countView{Lang: lang}
 	expr := f.segmentExpr()
@@ -182,7 +182,7 @@ func (c *Console) composeCount(w http.ResponseWriter, r *http.Request) {
 // composePreview renders the text for sample clients of the segment and
 // shows how the message looks on Telegram and VK.
 func (c *Console) composePreview(w http.ResponseWriter, r *http.Request) {
-	f := readComposeForm(r)
+	f := readComposeForm(w, r)
 	camp, _ := f.campaign(langOf(r.Context()), c.cfg.Compose.location())
 	v, err := c.previewView(r.Context(), langOf(r.Context()), f, camp)
 	if err != nil {
@@ -196,7 +196,7 @@ func (c *Console) composePreview(w http.ResponseWriter, r *http.Request) {
 // get the message, who would be skipped and why, and the etiquette's
 // warnings.
 func (c *Console) composeDryRun(w http.ResponseWriter, r *http.Request) {
-	f := readComposeForm(r)
+	f := readComposeForm(w, r)
 	lang := langOf(r.Context())
 	camp, errs := f.campaign(langOf(r.Context()), c.cfg.Compose.location())
 	v := summaryView{Lang: lang}

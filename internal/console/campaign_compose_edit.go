@@ -81,7 +81,7 @@ func (c *Console) composeSave(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	f := readComposeForm(r)
+	f := readComposeForm(w, r)
 	lang := langOf(r.Context())
 	camp, errs := f.campaign(lang, c.cfg.Compose.location())
 	if len(errs) > 0 {

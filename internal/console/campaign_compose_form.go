@@ -48,10 +48,10 @@ func (b buttonForm) empty() bool {
 // "text", "buttons", "button0".., "image_url", "platforms", "start_at".
 type fieldErrors map[string]string
 
-// readComposeForm reads the posted form (an unparsable body reads as an
-// empty form).
-func readComposeForm(r *http.Request) composeForm {
-	r.Body = http.MaxBytesReader(nil, r.Body, 1<<20)
+// readComposeForm reads the posted form, at most 1 MiB (an unparsable or
+// larger body reads as an empty form).
+func readComposeForm(w http.ResponseWriter, r *http.Request) composeForm {
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 	_ = r.ParseForm()
 	f := composeForm{
 		Name: r.PostFormValue("name"), Saved: r.PostFormValue("saved"), Expr: r.PostFormValue("segment"),

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"os"
@@ -35,6 +36,8 @@ type fakeComposer struct {
 	planned  []broadcast.Campaign
 	count    int64
 	saved    []segment.Definition
+	// broken, when set, fails every read of the planner and the store.
+	broken error
 }
 
 func (f *fakeComposer) Create(ctx context.Context, c broadcast.Campaign) (broadcast.Campaign, error) {
@@ -105,7 +108,7 @@ func (f *fakeComposer) Summarize(_ context.Context, c broadcast.Campaign) (broad
 	if strings.Contains(c.Segment, "agee") {
 		return broadcast.Summary{}, &broadcast.ValidationError{Field: "segment", Message: "segment:1:1: unknown field"}
 	}
-	return f.summary, nil
+	return f.summary, f.broken
 }
 
 func (f *fakeComposer) CompileSegment(_ context.Context, expr string) (*segment.Segment, error) {
@@ -117,7 +120,7 @@ func (f *fakeComposer) CompileSegment(_ context.Context, expr string) (*segment.
 }
 
 func (f *fakeComposer) CountSegment(context.Context, *segment.Segment) (int64, error) {
-	return f.count, nil
+	return f.count, f.broken
 }
 
 func (f *fakeComposer) ListSegments(context.Context) ([]segment.Definition, error) {
@@ -600,6 +603,20 @@ func TestSavedName(t *testing.T) {
 	} {
 		if got, _ := savedName(expr); got != want {
 			t.Errorf("savedName(%q) = %q, want %q", expr, got, want)
+		}
+	}
+}
+
+// TestComposeServiceFailure: a failing service answers the fragment with
+// a message that gives nothing away.
+func TestComposeServiceFailure(t *testing.T) {
+	t.Parallel()
+	f := &fakeComposer{broken: errors.New("connection refused to 10.0.0.5")}
+	auth, h := newComposeConsole(t, f)
+	for _, path := range []string{"/campaigns/new/count", "/campaigns/new/dry-run"} {
+		body := do(h, "POST", path, auth.Login("manager"), composeValues(), nil).Body.String()
+		if !strings.Contains(body, "Не удалось получить данные") || strings.Contains(body, "10.0.0.5") {
+			t.Errorf("%s: %q", path, body)
 		}
 	}
 }
