@@ -13,6 +13,7 @@ import (
 
 	"github.com/chathub/chathub/internal/account"
 	"github.com/chathub/chathub/internal/broadcast"
+	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/console/browsertest"
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/messenger"
@@ -171,4 +172,27 @@ func TestComposeEnglishAndRoles(t *testing.T) {
 	if p := browsertest.ReadPage(t, op); p.Status != 403 {
 		t.Errorf("operator: %+v, want 403", p)
 	}
+}
+
+// TestComposeEtiquetteWarning: with the hub in quiet hours now, the
+// dry-run summary says in plain words who waits and until when, and the
+// form describes the etiquette in force.
+func TestComposeEtiquetteWarning(t *testing.T) {
+	utc3 := time.FixedZone("UTC+3", 3*3600)
+	now := time.Now().In(utc3)
+	from, until := now.Add(-2*time.Hour).Format("15:04"), now.Add(2*time.Hour).Format("15:04")
+	h := startHub(t, func(cfg *config.Config) {
+		cfg.Broadcast.QuietHours = from + "-" + until
+		cfg.Broadcast.DefaultTimezone = "Europe/Moscow"
+	})
+	h.seedClients(t, [][2]string{{"Анна", "Самара"}, {"Борис", "Самара"}})
+	ctx := h.signIn(t, "manager", "ru")
+	browsertest.Run(t, ctx,
+		chromedp.Navigate(h.url+"/campaigns/new"),
+		containing("main", "Тихие часы "+from+"–"+until+" по времени клиента (Europe/Moscow"),
+		chromedp.SendKeys(`//textarea[@id="compose-segment"]`, `city == "Самара"`),
+		containing("compose-count", "В сегменте сейчас 2 клиента."),
+		chromedp.Click(browsertest.Button("Проверить рассылку")),
+		containing("compose-summary", "Сейчас тихие часы у 2 клиентов: им отправится после "+until+" по их времени."),
+	)
 }
