@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strconv"
 
@@ -16,7 +17,7 @@ type AuditLog interface {
 }
 
 // Audited wraps the campaign and saved-segment ports so that every
-// successful change (campaign.create, campaign.start, campaign.pause,
+// successful change (campaign.create, campaign.edit, campaign.start, campaign.pause,
 // campaign.resume, campaign.cancel, segment.save, segment.delete) is
 // written to the audit log; reads pass through. The actor is the one
 // account.WithActor put in the context (the console's user), else Actor
@@ -29,8 +30,10 @@ type AuditLog interface {
 type Audited struct {
 	Campaigns CampaignBook
 	Control   CampaignControl
-	Segments  SavedSegments
-	Log       AuditLog
+	// Edit edits drafts (campaign.edit); nil: Update fails.
+	Edit     CampaignEditor
+	Segments SavedSegments
+	Log      AuditLog
 	// Actor is the actor when the context names none.
 	Actor  string
 	Logger *slog.Logger
@@ -59,6 +62,26 @@ func (a *Audited) Create(ctx context.Context, c broadcast.Campaign) (broadcast.C
 	out, err := a.Campaigns.Create(ctx, c)
 	if err == nil {
 		a.record(ctx, "campaign.create", campaignObject(out.ID), strconv.Quote(out.Name))
+	}
+	return out, err
+}
+
+// CampaignEditor edits a draft or scheduled campaign. *broadcast.Service
+// implements it: a campaign past those states wraps
+// broadcast.ErrInvalidTransition, bad input is a *broadcast.ValidationError.
+type CampaignEditor interface {
+	Update(ctx context.Context, id int64, c broadcast.Campaign) (broadcast.Campaign, error)
+}
+
+// Update implements CampaignEditor and records campaign.edit with the
+// campaign's name.
+func (a *Audited) Update(ctx context.Context, id int64, c broadcast.Campaign) (broadcast.Campaign, error) {
+	if a.Edit == nil {
+		return broadcast.Campaign{}, errors.New("audited campaigns: no editor configured")
+	}
+	out, err := a.Edit.Update(ctx, id, c)
+	if err == nil {
+		a.record(ctx, "campaign.edit", campaignObject(out.ID), strconv.Quote(out.Name))
 	}
 	return out, err
 }
@@ -133,5 +156,6 @@ func (a *Audited) DeleteSegment(ctx context.Context, name string) error {
 var (
 	_ CampaignBook    = (*Audited)(nil)
 	_ CampaignControl = (*Audited)(nil)
+	_ CampaignEditor  = (*Audited)(nil)
 	_ SavedSegments   = (*Audited)(nil)
 )

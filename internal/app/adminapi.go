@@ -96,7 +96,7 @@ func NewAudited(db *postgres.Store, campaigns *broadcast.Service, actor string, 
 	}
 	a := &admin.Audited{Segments: db, Log: log, Actor: actor, Logger: logger}
 	if campaigns != nil {
-		a.Campaigns, a.Control = campaigns, campaigns
+		a.Campaigns, a.Control, a.Edit = campaigns, campaigns, campaigns
 	}
 	return a, nil
 }

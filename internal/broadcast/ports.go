@@ -20,6 +20,11 @@ type CampaignStore interface {
 	// state implies; it returns the campaign as stored afterwards, or an error
 	// wrapping ErrInvalidTransition when the state was not one of from.
 	SetCampaignState(ctx context.Context, id int64, from []State, to State, now time.Time) (Campaign, error)
+	// UpdateCampaign replaces campaign c.ID's content, schedule, overrides
+	// and state with c's (stamping c.UpdatedAt) if its state is one of from
+	// (a compare-and-set); an error wraps ErrNotFound for no such campaign
+	// and ErrInvalidTransition when the state was not one of from.
+	UpdateCampaign(ctx context.Context, c Campaign, from []State) (Campaign, error)
 	// DueCampaigns returns the running campaigns and the scheduled ones whose
 	// StartAt is at or before now.
 	DueCampaigns(ctx context.Context, now time.Time) ([]Campaign, error)

@@ -223,6 +223,19 @@ func (s *Service) DryRun(ctx context.Context, id int64, n int) ([]Preview, error
 	if err != nil {
 		return nil, err
 	}
+	out, err := s.previews(ctx, &c, n)
+	if err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("dry run of campaign %d: %w", id, err)
+	}
+	return out, nil
+}
+
+// previews is DryRun over campaign c, stored or not.
+func (s *Service) previews(ctx context.Context, c *Campaign, n int) ([]Preview, error) {
 	if n <= 0 {
 		n = DefaultDryRunSize
 	}
@@ -233,19 +246,19 @@ func (s *Service) DryRun(ctx context.Context, id int64, n int) ([]Preview, error
 	}
 	seg, err := s.cfg.Segments.CompileSegment(ctx, c.Segment)
 	if err != nil {
-		return nil, fmt.Errorf("dry run of campaign %d: %w", id, err)
+		return nil, err
 	}
 	clients, err := s.cfg.Segments.SampleSegment(ctx, seg, n)
 	if err != nil {
-		return nil, fmt.Errorf("dry run of campaign %d: %w", id, err)
+		return nil, err
 	}
 	recips, err := s.dryRunRecipients(ctx, clients)
 	if err != nil {
-		return nil, fmt.Errorf("dry run of campaign %d: %w", id, err)
+		return nil, err
 	}
 	reach, err := s.reachable(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("dry run of campaign %d: %w", id, err)
+		return nil, err
 	}
 	now := s.cfg.Now()
 	out := make([]Preview, 0, len(clients))
@@ -255,9 +268,9 @@ func (s *Service) DryRun(ctx context.Context, id int64, n int) ([]Preview, error
 		if err != nil {
 			return nil, &ValidationError{Field: "text", Message: fmt.Sprintf("client %d: %v", cl.ID, err)}
 		}
-		msg := buildMessage(&c, cl.Key(), text)
+		msg := buildMessage(c, cl.Key(), text)
 		r := recips[cl.ID]
-		v := s.policy.Check(&c, &r, now)
+		v := s.policy.Check(c, &r, now)
 		skipped := v.Reason
 		switch {
 		case skipped == "" && !reach(ChannelKey{Platform: cl.Platform, Bot: cl.Bot}):
