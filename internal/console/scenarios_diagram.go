@@ -81,11 +81,20 @@ type diagram struct {
 
 // diagramBox is one step's box.
 type diagramBox struct {
-	ID, Kind   string
-	Lines      []string // the question, wrapped and cut to maxBoxLines
-	X, Y, W, H int
+	ID, Kind string
+	// Lines are the question, wrapped and cut to maxBoxLines, each where
+	// it is written; HeadX, HeadY where the id and kind are.
+	Lines        []boxLine
+	X, Y, W, H   int
+	HeadX, HeadY int
 	Start, End bool
 	Layer      int
+}
+
+// boxLine is a line of text in a box.
+type boxLine struct {
+	X, Y int
+	Text string
 }
 
 // diagramEdge is the arrow of one or more transitions between two steps
@@ -123,9 +132,11 @@ func layoutDiagram(g *scenario.Graph, label func(transition) string) diagram {
 		for _, id := range l {
 			st := g.Steps[id]
 			b := diagramBox{ID: id, Kind: st.Input.String(), X: x, Y: y, W: boxWidth, Layer: li,
-				Start: id == g.Start, End: st.End}
+				Start: id == g.Start, End: st.End, HeadX: x + 10, HeadY: y + 17}
 			if st.Say != nil {
-				b.Lines = wrapText(st.Say.Raw, boxChars, maxBoxLines)
+				for i, l := range wrapText(st.Say.Raw, boxChars, maxBoxLines) {
+					b.Lines = append(b.Lines, boxLine{X: x + 10, Y: y + boxHeadH + 12 + i*lineHeight, Text: l})
+				}
 			}
 			b.H = boxHeadH + lineHeight*max(len(b.Lines), 1) + 8
 			rowH = max(rowH, b.H)
