@@ -91,7 +91,9 @@ type scenarioListView struct {
 // scenarioBotView is one bot's table.
 type scenarioBotView struct {
 	Name string
-	Rows []scenarioRow
+	// Count is len(Rows) (plural takes an int64).
+	Count int64
+	Rows  []scenarioRow
 	// Broken are the rejected files that have no running version.
 	Broken []scenarioProblemView
 }
@@ -99,7 +101,7 @@ type scenarioBotView struct {
 // scenarioRow is one scenario of the table.
 type scenarioRow struct {
 	ID, Title, File, Version, Href, PlayHref string
-	Steps                                    int
+	Steps                                    int64
 	Commands, Keywords                       []string
 	Links                                    []deepLink
 	// Problem is set when the file was edited into an invalid one and
@@ -141,7 +143,7 @@ func botView(b ScenarioBot) scenarioBotView {
 	bv := scenarioBotView{Name: b.Name}
 	for _, g := range b.Scenarios {
 		row := scenarioRow{
-			ID: g.ID, Title: g.Title, File: g.File, Version: g.Version, Steps: len(g.Steps),
+			ID: g.ID, Title: g.Title, File: g.File, Version: g.Version, Steps: int64(len(g.Steps)),
 			Href: scenarioHref(b.Name, g.ID, ""), PlayHref: scenarioHref(b.Name, g.ID, "/play"),
 			Commands: g.Triggers.Commands, Keywords: g.Triggers.Keywords,
 		}
@@ -158,6 +160,7 @@ func botView(b ScenarioBot) scenarioBotView {
 		}
 		bv.Rows = append(bv.Rows, row)
 	}
+	bv.Count = int64(len(bv.Rows))
 	for _, p := range b.Problems {
 		if _, ok := problems[p.File]; ok {
 			bv.Broken = append(bv.Broken, scenarioProblemView{File: p.File, Errors: p.Errors})
