@@ -61,7 +61,7 @@ func TestScreenUpdate(t *testing.T) {
 	m := s.Show(messenger.OutMessage{Text: "Выбрано: 1", Keyboard: keyboard(messenger.Button{Text: "✓ Фитнес", Value: "0"})})
 	n := len(s.Messages)
 	s.Show(messenger.OutMessage{Text: "Выбрано: 2", EditMessageID: m.ID, Keyboard: keyboard(messenger.Button{Text: "Готово", Value: "done"})})
-	if len(s.Messages) != n || s.Messages[n-1].Text != "Выбрано: 2" || s.LiveMessage != m.ID {
+	if len(s.Messages) != n || s.Messages[n-1].Text != "Выбрано: 2" || s.Messages[n-1].ID != m.ID || s.LiveMessage != m.ID {
 		t.Errorf("edit: %+v", s.Messages[n-1])
 	}
 	s.Show(messenger.OutMessage{Text: "Спасибо"})

@@ -78,7 +78,8 @@ func (s *Screen) Show(msg messenger.OutMessage) Message {
 	if msg.EditMessageID != "" {
 		for i := range s.Messages {
 			if s.Messages[i].ID == msg.EditMessageID && s.Messages[i].From == FromBot {
-				m.ID, s.Messages[i] = msg.EditMessageID, m
+				m.ID = msg.EditMessageID
+				s.Messages[i] = m
 				edited = true
 				break
 			}
