@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -100,10 +101,10 @@ type scenarioBotView struct {
 
 // scenarioRow is one scenario of the table.
 type scenarioRow struct {
-	ID, Title, File, Version, Href, PlayHref string
-	Steps                                    int64
-	Commands, Keywords                       []string
-	Links                                    []deepLink
+	ID, Title, File, FileName, Version, Href, PlayHref string
+	Steps                                              int64
+	Commands, Keywords                                 []string
+	Links                                              []deepLink
 	// Problem is set when the file was edited into an invalid one and
 	// this version keeps running.
 	Problem *scenarioProblemView
@@ -143,7 +144,7 @@ func botView(b ScenarioBot) scenarioBotView {
 	bv := scenarioBotView{Name: b.Name}
 	for _, g := range b.Scenarios {
 		row := scenarioRow{
-			ID: g.ID, Title: g.Title, File: g.File, Version: g.Version, Steps: int64(len(g.Steps)),
+			ID: g.ID, Title: g.Title, File: g.File, FileName: filepath.Base(g.File), Version: g.Version, Steps: int64(len(g.Steps)),
 			Href: scenarioHref(b.Name, g.ID, ""), PlayHref: scenarioHref(b.Name, g.ID, "/play"),
 			Commands: g.Triggers.Commands, Keywords: g.Triggers.Keywords,
 		}

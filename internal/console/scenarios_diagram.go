@@ -10,14 +10,14 @@ import (
 
 // Diagram geometry, in SVG user units.
 const (
-	boxWidth    = 240
+	boxWidth    = 260
 	boxGapX     = 60
 	layerGapY   = 90
 	diagramPad  = 20
 	lineHeight  = 16
 	boxHeadH    = 24 // the step id and kind
 	maxBoxLines = 3  // lines of the question shown in a box
-	boxChars    = 30 // characters of a line of the question
+	boxChars    = 32 // characters of a line of the question
 	backLane    = 40 // room right of the boxes for edges going up
 )
 
@@ -219,7 +219,9 @@ func edges(g *scenario.Graph, byID map[string]*diagramBox, layerOf map[string]in
 			x2, y2 := to.X+to.W/2, to.Y
 			my := (y1 + y2) / 2
 			e.Path = fmt.Sprintf("M%d %d C%d %d %d %d %d %d", x1, y1, x1, my, x2, my, x2, y2)
-			e.LabelX, e.LabelY = (x1+x2)/2, y1+layerGapY/2-4
+			// The label sits near the target so the labels of one
+			// source's arrows spread apart.
+			e.LabelX, e.LabelY = x1+(x2-x1)*7/10, y1+(y2-y1)*7/10-4
 			continue
 		}
 		lane++
