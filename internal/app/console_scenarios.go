@@ -145,7 +145,9 @@ func (l *linkBases) telegramName(ctx context.Context) string {
 	name, err := l.me(ctx)
 	if err != nil || name == "" {
 		l.nextTry = time.Now().Add(time.Minute)
-		l.warnOnce.Do(func() { l.log.Warn("console: the Telegram bot's username is unknown; deep links are not shown", "err", err) })
+		l.warnOnce.Do(func() {
+			l.log.Warn("console: the Telegram bot's username is unknown; deep links are not shown", "err", err)
+		})
 		return ""
 	}
 	l.tg = name

@@ -288,9 +288,10 @@ type playView struct {
 // playMessage is one bubble; Buttons are set on the message whose buttons
 // are live, Chips on older ones (shown, not pressable).
 type playMessage struct {
-	From, Text string
-	Buttons    []playButton
-	Chips      []string
+	// ID is the message's id (sent with a press of its buttons).
+	ID, From, Text string
+	Buttons        []playButton
+	Chips          []string
 }
 
 // playButton is a live button: its number in the screen's live buttons.
@@ -323,7 +324,8 @@ func (c *Console) playInput(w http.ResponseWriter, r *http.Request) {
 		c.notFound(w, r)
 		return
 	}
-	in := localchat.Input{Text: r.PostFormValue("text"), Contact: r.PostFormValue("contact") == "1"}
+	in := localchat.Input{Text: r.PostFormValue("text"), Contact: r.PostFormValue("contact") == "1",
+		Message: r.PostFormValue("message")}
 	if in.Contact {
 		in.Text = r.PostFormValue("phone")
 	}
@@ -379,7 +381,7 @@ func (c *Console) playView(bot string, g *scenario.Graph, s localchat.Screen, er
 		return v
 	}
 	for _, m := range s.Messages {
-		pm := playMessage{From: m.From, Text: m.Text}
+		pm := playMessage{ID: m.ID, From: m.From, Text: m.Text}
 		if m.ID == s.LiveMessage && m.From == localchat.FromBot {
 			for i, b := range s.Live {
 				pm.Buttons = append(pm.Buttons, playButton{N: i + 1, Text: b.Text, Contact: b.RequestContact})

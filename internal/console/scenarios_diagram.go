@@ -87,8 +87,8 @@ type diagramBox struct {
 	Lines        []boxLine
 	X, Y, W, H   int
 	HeadX, HeadY int
-	Start, End bool
-	Layer      int
+	Start, End   bool
+	Layer        int
 }
 
 // boxLine is a line of text in a box.

@@ -187,7 +187,7 @@ func TestPlaygroundPage(t *testing.T) {
 	if strings.Contains(body, "<script>alert") || strings.Contains(body, "<b>клиент") {
 		t.Errorf("the chat is not escaped:\n%s", body)
 	}
-	for _, want := range []string{`role="log"`, `name="button" value="1"`, "📱 Отправить номер", "Сообщение", "Начать заново"} {
+	for _, want := range []string{`role="log"`, `name="button" value="1"`, `name="message" value="1"`, "📱 Отправить номер", "Сообщение", "Начать заново"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("playground lacks %q", want)
 		}
@@ -197,13 +197,13 @@ func TestPlaygroundPage(t *testing.T) {
 		t.Errorf("portrait's playground does not offer to start")
 	}
 	// A plain form post goes back to the page; the inputs reach the playground.
-	w := do(h, "POST", "/scenarios/xss/play", token, url.Values{"button": {"2"}}, nil)
+	w := do(h, "POST", "/scenarios/xss/play", token, url.Values{"button": {"2"}, "message": {"1"}}, nil)
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/scenarios/xss/play" {
 		t.Errorf("plain POST: %d %q", w.Code, w.Header().Get("Location"))
 	}
 	do(h, "POST", "/scenarios/xss/play", token, url.Values{"contact": {"1"}, "phone": {"+79123456789"}}, nil)
 	do(h, "POST", "/scenarios/portrait/play/restart", token, url.Values{}, nil)
-	want := []localchat.Input{{Button: 2}, {Text: "+79123456789", Contact: true}}
+	want := []localchat.Input{{Button: 2, Message: "1"}, {Text: "+79123456789", Contact: true}}
 	if len(play.inputs) != 2 || play.inputs[0] != want[0] || play.inputs[1] != want[1] {
 		t.Errorf("inputs = %+v, want %+v", play.inputs, want)
 	}

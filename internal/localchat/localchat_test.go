@@ -39,6 +39,12 @@ func TestScreenUpdate(t *testing.T) {
 	if _, ok := s.Update(chat, Input{Button: 9}); ok {
 		t.Errorf("a button that is not live was pressed")
 	}
+	if _, ok := s.Update(chat, Input{Button: 1, Message: "old"}); ok {
+		t.Errorf("a press for another message's buttons was taken")
+	}
+	if upd, ok := s.Update(chat, Input{Button: 1, Message: s.LiveMessage}); !ok || upd.Value != "yes" {
+		t.Errorf("a press for the live message: %+v, %v", upd, ok)
+	}
 	if got := s.Button("да"); got != 1 {
 		t.Errorf("Button(да) = %d", got)
 	}

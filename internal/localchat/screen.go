@@ -117,6 +117,10 @@ type Input struct {
 	// Button, when positive, presses the live button with that number
 	// (1-based, in the order of Screen.Live).
 	Button int
+	// Message, when set with Button, is the id of the message whose
+	// buttons the client saw: a press meant for buttons that are no longer
+	// live (another tab went on meanwhile) is ignored.
+	Message string
 	// Contact shares Text as the client's own phone number, as the
 	// platform's contact button does.
 	Contact bool
@@ -150,7 +154,7 @@ func (s *Screen) Update(chat messenger.ChatKey, in Input) (upd messenger.Update,
 		upd.Kind, upd.Contact = messenger.KindContact, &messenger.Contact{Phone: in.Text, UserID: chat.ID}
 		s.add(Message{ID: upd.ID, From: FromClient, Text: "📱 " + in.Text})
 		return upd, true
-	case in.Button > len(s.Live):
+	case in.Button > len(s.Live), in.Button > 0 && in.Message != "" && in.Message != s.LiveMessage:
 		return upd, false
 	case in.Button > 0:
 		b := s.Live[in.Button-1]
