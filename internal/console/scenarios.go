@@ -283,6 +283,9 @@ type playView struct {
 	// AwaitingContact: the contact button was pressed, the number is asked.
 	AwaitingContact bool
 	Error           string
+	// Announce is what the bot said since the client's last message, for
+	// the page's status region (screen readers), on an htmx answer only.
+	Announce string
 }
 
 // playMessage is one bubble; Buttons are set on the message whose buttons
@@ -363,11 +366,25 @@ func (c *Console) playAnswer(w http.ResponseWriter, r *http.Request, bot string,
 		http.Redirect(w, r, scenarioHref(bot, g.ID, "/play"), http.StatusSeeOther)
 		return
 	}
-	v := view{Lang: langOf(r.Context()), User: userFrom(r.Context()), Page: c.playView(bot, g, s, msg)}
+	pv := c.playView(bot, g, s, msg)
+	pv.Announce = lastReplies(s)
+	if msg != "" {
+		pv.Announce = msg
+	}
+	v := view{Lang: langOf(r.Context()), User: userFrom(r.Context()), Page: pv}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := c.pages["playground"].ExecuteTemplate(w, "chat", v); err != nil {
 		c.cfg.Logger.Error("console: render playground", "err", err)
 	}
+}
+
+// lastReplies joins the bot's messages after the client's last one.
+func lastReplies(s localchat.Screen) string {
+	var out []string
+	for i := len(s.Messages) - 1; i >= 0 && s.Messages[i].From == localchat.FromBot; i-- {
+		out = append([]string{s.Messages[i].Text}, out...)
+	}
+	return strings.Join(out, "\n")
 }
 
 // playView turns the screen into bubbles.

@@ -90,6 +90,7 @@ func scenarioFixture(t *testing.T) (*consoletest.Auth, http.Handler, *fakePlaygr
 		Messages: []localchat.Message{
 			{ID: "1", From: localchat.FromBot, Text: "<script>alert('бот')</script> Согласны?"},
 			{ID: "2", From: localchat.FromClient, Text: "<b>клиент</b>"},
+			{ID: "3", From: localchat.FromBot, Text: "Записали <i>ответ</i>"},
 		}}}
 	auth := consoletest.NewAuth()
 	c, err := New(Config{Auth: auth, Scenarios: ScenarioPages{
@@ -120,6 +121,9 @@ func TestScenarioPagesByRole(t *testing.T) {
 		w := do(h, "POST", "/scenarios/xss/play", token, url.Values{"text": {"Анна"}}, map[string]string{"HX-Request": "true"})
 		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `id="playground"`) || strings.Contains(w.Body.String(), "<html") {
 			t.Errorf("%s htmx POST: %d\n%s", role, w.Code, w.Body)
+		}
+		if !strings.Contains(w.Body.String(), `<div id="pg-status" hx-swap-oob="innerHTML">Записали &lt;i&gt;ответ&lt;/i&gt;</div>`) {
+			t.Errorf("%s htmx POST: no announcement for screen readers", role)
 		}
 		if !strings.Contains(strings.Join(play.calls, "|"), "input /"+role) {
 			t.Errorf("the playground client is not the user: %v", play.calls)

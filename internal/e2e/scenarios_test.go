@@ -154,6 +154,10 @@ func TestScenariosConsole(t *testing.T) {
 		botSays("Спасибо, Анна!"),
 	)
 	runSteps(t, ctx, steps)
+	status, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('pg-status').innerText`))
+	if err != nil || !strings.Contains(status, "Спасибо, Анна!") {
+		t.Errorf("the status region announces %q (%v), want the bot's last reply", status, err)
+	}
 	browsertest.ScanAccessibility(t, ctx, "ru playground")
 	browsertest.Screenshot(t, ctx, "playground-ru")
 
