@@ -1,11 +1,155 @@
 package app
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/chathub/chathub/bots/telegram"
 	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/console"
+	"github.com/chathub/chathub/internal/dialog"
+	"github.com/chathub/chathub/internal/localchat"
+	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/scenario"
 )
 
-// consoleScenarios fills cc.Scenarios.
+// consoleScenarios fills cc.Scenarios: every bot's scenario registry with
+// its deep links, and the playground, which talks to each registry through
+// a dialog handler of its own (the same engine path as `chathub chat`),
+// its clients on platform "playground" in the CRM and its conversations in
+// the Redis state store.
 func (s *Stores) consoleScenarios(cfg config.Config, cc *console.Config) error {
+	cat := &scenarioCatalog{}
+	if s.Scenarios != nil {
+		cat.bots = append(cat.bots, catalogBot{reg: s.Scenarios, dflt: cfg.DefaultScenario,
+			links: botLinks(cfg.Telegram, cfg.VK, s.logger)})
+	}
+	for _, b := range cfg.FileBots {
+		reg, ok := s.BotScenarios[b.Name]
+		if !ok {
+			continue
+		}
+		var tg config.Telegram
+		var vk config.VK
+		switch b.Platform {
+		case messenger.Telegram:
+			tg = b.Telegram
+		case messenger.VK:
+			vk = b.VK
+		}
+		cat.bots = append(cat.bots, catalogBot{name: b.Name, reg: reg, dflt: b.DefaultScenario,
+			links: botLinks(tg, vk, s.logger.With("bot", b.Name))})
+	}
+	if len(cat.bots) == 0 {
+		return nil
+	}
+	cc.Scenarios.Catalog = cat
+	if s.State == nil || s.CRM == nil {
+		return nil
+	}
+	play := localchat.NewPlayground(s.State)
+	for _, b := range cat.bots {
+		log := s.logger
+		if b.name != "" {
+			log = log.With("bot", b.name)
+		}
+		h, err := dialog.NewHandler(dialog.HandlerConfig{
+			States: s.State, Clients: s.CRM, Scenarios: b.reg, Sender: play,
+			DefaultScenario: b.dflt, Logger: log.With("playground", true),
+		})
+		if err != nil {
+			return fmt.Errorf("playground of bot %q: %w", b.name, err)
+		}
+		play.AddBot(b.name, h)
+	}
+	cc.Scenarios.Playground = play
 	return nil
+}
+
+// scenarioCatalog is console.ScenarioCatalog over the opened registries.
+type scenarioCatalog struct{ bots []catalogBot }
+
+// catalogBot is one bot's registry and where its deep links go.
+type catalogBot struct {
+	name, dflt string
+	reg        *scenario.Registry
+	links      *linkBases
+}
+
+// ScenarioBots implements console.ScenarioCatalog.
+func (c *scenarioCatalog) ScenarioBots(ctx context.Context) []console.ScenarioBot {
+	out := make([]console.ScenarioBot, 0, len(c.bots))
+	for _, b := range c.bots {
+		out = append(out, console.ScenarioBot{Name: b.name, Scenarios: b.reg.All(), Problems: b.reg.Problems(),
+			Links: b.links.get(ctx)})
+	}
+	return out
+}
+
+// linkBases are a bot's deep-link prefixes: VK's from the community id,
+// Telegram's from the bot's username, asked of the Bot API (getMe) once it
+// answers.
+type linkBases struct {
+	vk  string
+	me  func(context.Context) (string, error)
+	log *slog.Logger
+
+	mu       sync.Mutex
+	tg       string
+	nextTry  time.Time
+	warnOnce sync.Once
+}
+
+// botLinks prepares the deep-link prefixes of a bot on Telegram and/or VK.
+func botLinks(tg config.Telegram, vk config.VK, log *slog.Logger) *linkBases {
+	l := &linkBases{log: log}
+	if vk.Token != "" && vk.GroupID != 0 {
+		l.vk = "https://vk.me/club" + strconv.FormatInt(int64(vk.GroupID), 10) + "?ref="
+	}
+	if tg.Token != "" {
+		bot, err := telegram.New(telegram.Config{Token: tg.Token, APIURL: tg.APIURL, Logger: log})
+		if err == nil {
+			l.me = bot.Me
+		}
+	}
+	return l
+}
+
+// get returns the prefixes; the Telegram username is asked at most once a
+// minute until it is known (a page never waits more than 2 s for it).
+func (l *linkBases) get(ctx context.Context) []console.DeepLinkBase {
+	var out []console.DeepLinkBase
+	if l.me != nil {
+		if name := l.telegramName(ctx); name != "" {
+			out = append(out, console.DeepLinkBase{Platform: messenger.Telegram, Prefix: "https://t.me/" + name + "?start="})
+		}
+	}
+	if l.vk != "" {
+		out = append(out, console.DeepLinkBase{Platform: messenger.VK, Prefix: l.vk})
+	}
+	return out
+}
+
+func (l *linkBases) telegramName(ctx context.Context) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tg != "" || time.Now().Before(l.nextTry) {
+		return l.tg
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	name, err := l.me(ctx)
+	if err != nil || name == "" {
+		l.nextTry = time.Now().Add(time.Minute)
+		l.warnOnce.Do(func() {
+			l.log.Warn("console: the Telegram bot's username is unknown; deep links are not shown", "err", err)
+		})
+		return ""
+	}
+	l.tg = name
+	return name
 }

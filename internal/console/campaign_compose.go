@@ -157,7 +157,7 @@ func (c *Console) composeCount(w http.ResponseWriter, r *http.Request) {
 	v := countView{Lang: lang}
 	expr := f.segmentExpr()
 	if expr == "" {
-		c.fragment(w, r, "compose-count", v)
+		c.composeFragment(w, r, "compose-count", v)
 		return
 	}
 	seg, err := c.cfg.Compose.Segments.CompileSegment(r.Context(), expr)
@@ -176,7 +176,7 @@ func (c *Console) composeCount(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Counted, v.Count = true, countText(lang, "compose.count.clients", n)
 	}
-	c.fragment(w, r, "compose-count", v)
+	c.composeFragment(w, r, "compose-count", v)
 }
 
 // composePreview renders the text for sample clients of the segment and
@@ -189,7 +189,7 @@ func (c *Console) composePreview(w http.ResponseWriter, r *http.Request) {
 		c.fragmentError(w, r, "compose-preview", err)
 		return
 	}
-	c.fragment(w, r, "compose-preview", v)
+	c.composeFragment(w, r, "compose-preview", v)
 }
 
 // composeDryRun is the dry-run summary over the whole segment: who would
@@ -202,7 +202,7 @@ func (c *Console) composeDryRun(w http.ResponseWriter, r *http.Request) {
 	v := summaryView{Lang: lang}
 	if msg, ok := errs["start_at"]; ok {
 		v.Error = msg
-		c.fragment(w, r, "compose-summary", v)
+		c.composeFragment(w, r, "compose-summary", v)
 		return
 	}
 	sum, err := c.cfg.Compose.Planner.Summarize(r.Context(), camp)
@@ -216,11 +216,11 @@ func (c *Console) composeDryRun(w http.ResponseWriter, r *http.Request) {
 	default:
 		v = summarize(lang, sum, c.cfg.Compose.location(), camp.StartAt != nil)
 	}
-	c.fragment(w, r, "compose-summary", v)
+	c.composeFragment(w, r, "compose-summary", v)
 }
 
-// fragment renders one of compose.html's fragments alone (an htmx swap).
-func (c *Console) fragment(w http.ResponseWriter, r *http.Request, name string, data any) {
+// composeFragment renders one of compose.html's fragments alone (an htmx swap).
+func (c *Console) composeFragment(w http.ResponseWriter, r *http.Request, name string, data any) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
@@ -234,7 +234,7 @@ func (c *Console) fragment(w http.ResponseWriter, r *http.Request, name string, 
 func (c *Console) fragmentError(w http.ResponseWriter, r *http.Request, name string, err error) {
 	c.cfg.Logger.Error("console: composer", "fragment", name, "err", err)
 	lang := langOf(r.Context())
-	c.fragment(w, r, "compose-failed", failedView{Lang: lang, Text: i18n.T(lang, "compose.failed")})
+	c.composeFragment(w, r, "compose-failed", failedView{Lang: lang, Text: i18n.T(lang, "compose.failed")})
 }
 
 // failedView is the data of the compose-failed fragment.

@@ -216,7 +216,7 @@ func (c *Console) previewView(ctx context.Context, lang i18n.Lang, f composeForm
 			v.Note = i18n.T(lang, "compose.preview.nobody")
 		}
 		for _, p := range previews {
-			v.Samples = append(v.Samples, sampleView{Name: sampleName(lang, p), Platform: platformName(lang, string(p.Platform)),
+			v.Samples = append(v.Samples, sampleView{Name: sampleName(lang, p), Platform: composePlatformName(lang, string(p.Platform)),
 				Text: p.Text, Skipped: skipText(lang, p.Skipped)})
 		}
 	} else {
@@ -249,7 +249,7 @@ func (c *Console) previewView(ctx context.Context, lang i18n.Lang, f composeForm
 
 // platformPreviewOf is platform p's limits for a text of length n.
 func platformPreviewOf(lang i18n.Lang, p messenger.Platform, n int, image bool) platformPreview {
-	pp := platformPreview{Key: string(p), Name: platformName(lang, string(p)), Limit: broadcast.MaxMessageLen}
+	pp := platformPreview{Key: string(p), Name: composePlatformName(lang, string(p)), Limit: broadcast.MaxMessageLen}
 	if p == messenger.Telegram && image {
 		pp.Caption = true
 		pp.Limit = broadcast.MaxCaptionLen
@@ -275,8 +275,8 @@ func sampleName(lang i18n.Lang, p broadcast.Preview) string {
 	return i18n.T(lang, "compose.preview.client", p.ClientID)
 }
 
-// platformName is a platform's name for people.
-func platformName(lang i18n.Lang, p string) string {
+// composePlatformName is a platform's name for people.
+func composePlatformName(lang i18n.Lang, p string) string {
 	key := "compose.platform." + p
 	if i18n.Has(lang, key) {
 		return i18n.T(lang, key)
@@ -293,12 +293,12 @@ func skipText(lang i18n.Lang, reason string) string {
 	if rest, ok := strings.CutPrefix(reason, broadcast.ReasonQuietHours+" until "); ok {
 		return i18n.T(lang, "compose.skip.quiet_until", rest)
 	}
-	return reasonLabel(lang, reason)
+	return composeReasonLabel(lang, reason)
 }
 
-// reasonLabel is a skip reason's label, or the reason itself when the
+// composeReasonLabel is a skip reason's label, or the reason itself when the
 // catalog has none.
-func reasonLabel(lang i18n.Lang, reason string) string {
+func composeReasonLabel(lang i18n.Lang, reason string) string {
 	key := "compose.reason." + reason
 	if i18n.Has(lang, key) {
 		return i18n.T(lang, key)
@@ -355,7 +355,7 @@ func summarize(lang i18n.Lang, s broadcast.Summary, loc *time.Location, schedule
 		return strings.Compare(a, b)
 	})
 	for _, r := range reasons {
-		v.Rows = append(v.Rows, reasonRow{Reason: r, Label: reasonLabel(lang, r), Count: num(lang, int64(s.Skipped[r]))})
+		v.Rows = append(v.Rows, reasonRow{Reason: r, Label: composeReasonLabel(lang, r), Count: num(lang, int64(s.Skipped[r]))})
 	}
 	v.Warnings = warnings(lang, s, scheduled)
 	return v

@@ -13,16 +13,18 @@ import (
 // Platform names a messaging platform.
 type Platform string
 
-// Known platforms. Terminal is the local `chathub chat` console.
+// Known platforms. Terminal is the local `chathub chat` console;
+// Playground is the web console's playground (one client per console user).
 const (
-	Telegram Platform = "telegram"
-	VK       Platform = "vk"
-	Terminal Platform = "terminal"
+	Telegram   Platform = "telegram"
+	VK         Platform = "vk"
+	Terminal   Platform = "terminal"
+	Playground Platform = "playground"
 )
 
 // Valid reports whether p is one of the known platforms.
 func (p Platform) Valid() bool {
-	return p == Telegram || p == VK || p == Terminal
+	return p == Telegram || p == VK || p == Terminal || p == Playground
 }
 
 // ChatKey identifies one private conversation: a platform, the bot the user

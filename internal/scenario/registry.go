@@ -79,6 +79,9 @@ type Registry struct {
 
 	reloadMu sync.Mutex // serialises Load and reloads; guards files
 	files    map[string]fileState
+	// problems are the files rejected by the last reload (see Problems),
+	// rebuilt from files after every Load and sync.
+	problems atomic.Pointer[[]Problem]
 
 	watchMu sync.Mutex // guards stop and done
 	stop    context.CancelFunc
@@ -94,6 +97,21 @@ type fileState struct {
 	// when it came from another file (so it is retried on every reload).
 	errText string
 	clash   bool
+	// errs are the problems of the rejected content, one line each
+	// ("file:line:col: message"), nil when the file loaded.
+	errs []string
+}
+
+// Problem is a scenario file the registry rejected on hot reload: its
+// problems as `chathub validate` prints them, and the last good version
+// that keeps running (nil when the file never loaded).
+type Problem struct {
+	File string
+	// Errors are the file's problems, one "file:line:col: message" each.
+	Errors []string
+	// Kept is the file's last good version, still serving conversations;
+	// nil when there is none.
+	Kept *Graph
 }
 
 // NewRegistry returns an empty registry; call Load, then Start to follow
@@ -142,7 +160,34 @@ func (r *Registry) Load(ctx context.Context) error {
 		r.log.Info("scenario loaded", "id", g.ID, "version", g.Version, "file", g.File)
 	}
 	r.cur.Store(newSnapshot(graphs))
+	r.noteProblems()
 	return nil
+}
+
+// Problems lists the files whose current content the registry rejected
+// (invalid, or clashing with another file) sorted by file name; each keeps
+// its last good version running. Empty when every file loaded. A failed
+// Load reports its problems as its error instead.
+func (r *Registry) Problems() []Problem {
+	p := r.problems.Load()
+	if p == nil {
+		return nil
+	}
+	return slices.Clone(*p)
+}
+
+// noteProblems rebuilds the list Problems returns; reloadMu must be held.
+func (r *Registry) noteProblems() {
+	cur := r.cur.Load()
+	var out []Problem
+	for file, st := range r.files {
+		if st.errText == "" {
+			continue
+		}
+		out = append(out, Problem{File: file, Errors: slices.Clone(st.errs), Kept: cur.byFile[file]})
+	}
+	slices.SortFunc(out, func(a, b Problem) int { return cmp.Compare(a.File, b.File) })
+	r.problems.Store(&out)
 }
 
 // Get returns the current version of scenario id.

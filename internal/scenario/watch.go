@@ -115,6 +115,7 @@ func (r *Registry) sync(ctx context.Context) {
 		}
 		r.cur.Store(newSnapshot(graphs))
 	}
+	r.noteProblems()
 }
 
 // dropRemoved removes from next the files no longer in the directory.
@@ -206,7 +207,7 @@ func clashWith(g *Graph, next map[string]*Graph) error {
 func (r *Registry) reject(file, version string, err error, clash bool, kept *Graph) {
 	text := err.Error()
 	prev := r.files[file]
-	r.files[file] = fileState{version: version, errText: text, clash: clash}
+	r.files[file] = fileState{version: version, errText: text, clash: clash, errs: errorLines(err)}
 	if prev.version == version && prev.errText == text {
 		return
 	}

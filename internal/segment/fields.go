@@ -112,7 +112,7 @@ func fixedColumns() []*column {
 	}
 	return []*column{
 		{name: "platform", kind: kEnum, sql: "clients.platform",
-			values: []string{string(messenger.Telegram), string(messenger.VK), string(messenger.Terminal)},
+			values: []string{string(messenger.Telegram), string(messenger.VK), string(messenger.Terminal), string(messenger.Playground)},
 			text:   func(c *crm.Client) string { return string(c.Platform) }},
 		// bot is the config file's bot name ("" for the bot of the
 		// environment variables): free text, as bots come and go with the file.
