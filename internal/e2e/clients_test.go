@@ -65,7 +65,7 @@ func TestHubClients(t *testing.T) {
 		t.Errorf("Клиенты: %+v; want the <script> name as text and 3 clients", p)
 	}
 	browsertest.Run(t, tab,
-		chromedp.SendKeys(browsertest.ByLabel("Поиск"), "людмила"),
+		browsertest.Type(browsertest.ByLabel("Поиск"), "людмила"),
 		chromedp.Click(browsertest.Button("Показать")),
 		chromedp.WaitVisible(`//a[normalize-space()="Сбросить"]`),
 	)
@@ -78,14 +78,14 @@ func TestHubClients(t *testing.T) {
 		t.Fatalf("CompileSegment(%q) = %v, want a *segment.Error", typo, err)
 	}
 	browsertest.Run(t, tab,
-		chromedp.SendKeys(segmentBox("Сегмент"), typo),
+		browsertest.Type(segmentBox("Сегмент"), typo),
 		chromedp.WaitVisible(`//div[@id="clients-status"]//p[contains(., "строка 1, столбец `+strconv.Itoa(se.Column)+`)")]`),
 		chromedp.WaitVisible(`//div[@id="clients-status"]//pre/span[@class="caret"][.="`+strings.Repeat(" ", se.Column-1)+`^"]`),
 	)
 	browsertest.ScanAccessibility(t, tab, "ru /clients (segment error)")
 	browsertest.Run(t, tab,
 		chromedp.Evaluate[chromedp.Void](`document.getElementById("clients-segment").value = ""`),
-		chromedp.SendKeys(segmentBox("Сегмент"), "subscribed"),
+		browsertest.Type(segmentBox("Сегмент"), "subscribed"),
 		chromedp.WaitVisible(`//div[@id="clients-status"]//p[contains(., "1 клиент")]`),
 		chromedp.Click(browsertest.Button("Показать")),
 		chromedp.WaitVisible(`//summary[normalize-space()="Сохранить как сегмент"]`),
@@ -95,7 +95,7 @@ func TestHubClients(t *testing.T) {
 	browsertest.Screenshot(t, tab, "clients-ru")
 	browsertest.Run(t, tab,
 		chromedp.Click(`//summary[normalize-space()="Сохранить как сегмент"]`),
-		chromedp.SendKeys(browsertest.ByLabel("Название сегмента"), "podpischiki"),
+		browsertest.Type(browsertest.ByLabel("Название сегмента"), "podpischiki"),
 		chromedp.Click(browsertest.Button("Сохранить сегмент")),
 		chromedp.WaitVisible(`//p[normalize-space()="Сегмент «podpischiki» сохранён."]`),
 	)
@@ -106,7 +106,7 @@ func TestHubClients(t *testing.T) {
 	browsertest.Run(t, tab,
 		chromedp.Click(`//table//a[normalize-space()="Людмила Соколова"]`),
 		chromedp.WaitVisible(`//h1[normalize-space()="Людмила Соколова"]`),
-		chromedp.SendKeys(browsertest.ByLabel("Новый тег"), "vip"),
+		browsertest.Type(browsertest.ByLabel("Новый тег"), "vip"),
 		chromedp.Click(browsertest.Button("Добавить тег")),
 		chromedp.WaitVisible(`//ul[@class="tags"]//span[normalize-space()="vip"]`),
 	)

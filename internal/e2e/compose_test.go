@@ -72,16 +72,16 @@ func TestComposeCampaign(t *testing.T) {
 	segmentBox := `//textarea[@id=//label[normalize-space()="Выражение сегмента"]/@for]`
 	textBox := `//textarea[@id=//label[normalize-space()="Текст"]/@for]`
 	browsertest.Run(t, ctx,
-		chromedp.SendKeys(segmentBox, `citi == "Самара"`),
+		browsertest.Type(segmentBox, `citi == "Самара"`),
 		containing("compose-count", "Ошибка в строке 1, позиции 1"),
 	)
 	browsertest.Run(t, ctx,
 		// Correct the typo as a person would: erase back to it.
-		chromedp.SendKeys(segmentBox, strings.Repeat(kb.Backspace, len([]rune(`i == "Самара"`)))+`y == "Самара"`),
+		browsertest.Type(segmentBox, strings.Repeat(kb.Backspace, len([]rune(`i == "Самара"`)))+`y == "Самара"`),
 		containing("compose-count", "В сегменте сейчас 2 клиента."),
 	)
 	browsertest.Run(t, ctx,
-		chromedp.SendKeys(textBox, "Здравствуйте, {{ .client.first_name }}! Скидка 10% до конца месяца."),
+		browsertest.Type(textBox, "Здравствуйте, {{ .client.first_name }}! Скидка 10% до конца месяца."),
 		containing("compose-preview", "Здравствуйте, Анна! Скидка 10% до конца месяца."),
 		containing("compose-preview", "Здравствуйте, Борис!"),
 		containing("compose-preview", "Как выглядит в Telegram"),
@@ -99,9 +99,9 @@ func TestComposeCampaign(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "compose-preview-ru")
 
 	browsertest.Run(t, ctx,
-		chromedp.SendKeys(browsertest.ByLabel("Название"), "Скидка для Самары"),
-		chromedp.SendKeys(inButton(1, "Надпись"), "Каталог"),
-		chromedp.SendKeys(inButton(1, "Ссылка"), "https://example.com/catalog"),
+		browsertest.Type(browsertest.ByLabel("Название"), "Скидка для Самары"),
+		browsertest.Type(inButton(1, "Надпись"), "Каталог"),
+		browsertest.Type(inButton(1, "Ссылка"), "https://example.com/catalog"),
 		chromedp.Click(browsertest.Button("Создать черновик")),
 		chromedp.WaitNotPresent(byID("compose-text")),
 	)
@@ -142,7 +142,7 @@ func TestComposeCampaign(t *testing.T) {
 		chromedp.WaitVisible(`//h1[normalize-space()="Изменение рассылки"]`),
 		containing("compose-count", "В сегменте сейчас 2 клиента."),
 		containing("compose-preview", "Здравствуйте, Анна!"),
-		chromedp.SendKeys(browsertest.ByLabel("Название"), kb.End+" (черновик 2)"),
+		browsertest.Type(browsertest.ByLabel("Название"), kb.End+" (черновик 2)"),
 		chromedp.Click(browsertest.Button("Сохранить")),
 		chromedp.WaitNotPresent(byID("compose-text")),
 	)
@@ -190,7 +190,7 @@ func TestComposeEtiquetteWarning(t *testing.T) {
 	browsertest.Run(t, ctx,
 		chromedp.Navigate(h.url+"/campaigns/new"),
 		containing("main", "Тихие часы "+from+"–"+until+" по времени клиента (Europe/Moscow"),
-		chromedp.SendKeys(`//textarea[@id="compose-segment"]`, `city == "Самара"`),
+		browsertest.Type(`//textarea[@id="compose-segment"]`, `city == "Самара"`),
 		containing("compose-count", "В сегменте сейчас 2 клиента."),
 		chromedp.Click(browsertest.Button("Проверить рассылку")),
 		containing("compose-summary", "Сейчас тихие часы у 2 клиентов: им отправится после "+until+" по их времени."),

@@ -49,7 +49,7 @@ func botSays(text string) chromedp.Action[chromedp.Void] {
 func answer(text string) []chromedp.Action[chromedp.Void] {
 	return []chromedp.Action[chromedp.Void]{
 		chromedp.WaitVisible(browsertest.ByLabel("Сообщение")),
-		chromedp.SendKeys(browsertest.ByLabel("Сообщение"), text),
+		browsertest.Type(browsertest.ByLabel("Сообщение"), text),
 		chromedp.Click(browsertest.Button("Отправить")),
 	}
 }
@@ -149,7 +149,7 @@ func TestScenariosConsole(t *testing.T) {
 		botSays("оставьте номер"),
 		chromedp.Click(`//form[contains(@class,"pg-buttons")]//button[contains(., "номер")]`),
 		chromedp.WaitVisible(browsertest.ByLabel("Номер телефона")),
-		chromedp.SendKeys(browsertest.ByLabel("Номер телефона"), "+7 912 345-67-89"),
+		browsertest.Type(browsertest.ByLabel("Номер телефона"), "+7 912 345-67-89"),
 		chromedp.Click(browsertest.Button("Поделиться номером")),
 		botSays("Спасибо, Анна!"),
 	)

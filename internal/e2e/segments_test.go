@@ -29,7 +29,7 @@ func TestSegmentsFlow(t *testing.T) {
 		chromedp.WaitVisible(`//h1[normalize-space()="Сегменты"]`),
 		chromedp.Click(`//a[normalize-space()="Новый сегмент"]`),
 		chromedp.WaitVisible(`//h1[normalize-space()="Новый сегмент"]`),
-		chromedp.SendKeys(textarea("Выражение"), `city == "Москва"`),
+		browsertest.Type(textarea("Выражение"), `city == "Москва"`),
 		chromedp.WaitVisible(`//span[@class="seg-live-count"][normalize-space()="3 клиента"]`),
 		chromedp.WaitVisible(`//li[@class="seg-card"]`),
 	)
@@ -37,7 +37,7 @@ func TestSegmentsFlow(t *testing.T) {
 
 	// A typo: the parser's error at line 1, column 22, no count.
 	browsertest.Run(t, ctx,
-		chromedp.SendKeys(textarea("Выражение"), ` and agee >= 25`),
+		browsertest.Type(textarea("Выражение"), ` and agee >= 25`),
 		chromedp.WaitVisible(`//div[contains(@class,"seg-error")]`),
 	)
 	p := browsertest.ReadPage(t, ctx)
@@ -49,10 +49,10 @@ func TestSegmentsFlow(t *testing.T) {
 	// Fixed, named and saved: the list shows it with its count.
 	browsertest.Run(t, ctx,
 		chromedp.Evaluate[chromedp.Void](`document.getElementById('seg-expression').value = ''`),
-		chromedp.SendKeys(textarea("Выражение"), `city == "Москва" and age >= 25`),
+		browsertest.Type(textarea("Выражение"), `city == "Москва" and age >= 25`),
 		chromedp.WaitVisible(`//span[@class="seg-live-count"][normalize-space()="3 клиента"]`),
-		chromedp.SendKeys(browsertest.ByLabel("Имя"), "moscow-adults"),
-		chromedp.SendKeys(browsertest.ByLabel("Описание"), "Москва, 25+"),
+		browsertest.Type(browsertest.ByLabel("Имя"), "moscow-adults"),
+		browsertest.Type(browsertest.ByLabel("Описание"), "Москва, 25+"),
 		chromedp.Click(browsertest.Button("Сохранить")),
 		chromedp.WaitVisible(`//p[@role="status"][contains(., "moscow-adults")]`),
 		chromedp.WaitVisible(`//tr[@data-segment="moscow-adults"]//span[@class="seg-count-value"][normalize-space()="3 клиента"]`),

@@ -178,8 +178,8 @@ func SignIn(t *testing.T, ctx context.Context, base, lang, name, password string
 	labels := map[string][3]string{"ru": {"Имя пользователя", "Пароль", "Войти"}, "en": {"User name", "Password", "Sign in"}}[lang]
 	Run(t, ctx,
 		chromedp.Navigate(base+"/login?lang="+lang),
-		chromedp.SendKeys(ByLabel(labels[0]), name),
-		chromedp.SendKeys(ByLabel(labels[1]), password),
+		Type(ByLabel(labels[0]), name),
+		Type(ByLabel(labels[1]), password),
 		chromedp.Click(Button(labels[2])),
 	)
 }
@@ -263,4 +263,14 @@ func ScanAccessibility(t *testing.T, ctx context.Context, name string) {
 			t.Errorf("%s: axe %s (%s): %s at %v", name, v.ID, v.Impact, v.Help, v.Nodes)
 		}
 	}
+}
+
+// Type types text into the element sel selects (by default an XPath, as
+// ByLabel gives), as a person does: it waits for the element to be
+// visible, focuses it and sends the keys to the page. Use it instead of
+// chromedp.SendKeys, which reads the node's attributes without holding its
+// lock (chromedp v0.23.1, query.go) and so races, under -race, with the DOM
+// events htmx's attribute changes send.
+func Type(sel, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(chromedp.Focus(sel, chromedp.NodeVisible), chromedp.KeyEvent(text))
 }
