@@ -36,8 +36,8 @@ type segPreview struct {
 	// Empty is true before anything is typed; Loading while the preview
 	// of a saved segment's expression is on its way.
 	Empty, Loading bool
-	Count string
-	Err   *segErrorView
+	Count          string
+	Err            *segErrorView
 	// Failed is true when the database could not count.
 	Failed  bool
 	Samples []segCard
