@@ -76,6 +76,11 @@ func (p *OverviewPages) clientOverview(ctx context.Context, now time.Time, loc *
 	return o, now, nil
 }
 
+// ovMaxCampaigns is how many campaigns under way Обзор shows (each one's
+// progress is a read of its ledger); the rest are counted with a link to
+// Рассылки.
+const ovMaxCampaigns = 10
+
 // overviewRoutes registers Обзор's routes beyond the page itself.
 func (c *Console) overviewRoutes(mux *http.ServeMux) {
 	c.cfg.Overview.cache = &ovCache{}
@@ -92,6 +97,8 @@ type overviewView struct {
 	// Handoffs is the number of open hand-off requests, formatted.
 	Handoffs    string
 	HandoffsNum int64
+	// MoreCampaigns counts the campaigns under way beyond ovMaxCampaigns.
+	MoreCampaigns int64
 	// AsOf is when the clients were counted (AsOfISO for <time>).
 	AsOf, AsOfISO string
 	// Links is true when the user may open campaigns (managers, admins).
@@ -151,6 +158,10 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
 		Links: userFrom(r.Context()).Role.AtLeast(account.RoleManager)}
 	for _, pc := range o.Platforms {
 		v.Platforms = append(v.Platforms, ovCountsOf(lang, pc))
+	}
+	if len(active) > ovMaxCampaigns {
+		v.MoreCampaigns = int64(len(active) - ovMaxCampaigns)
+		active = active[:ovMaxCampaigns]
 	}
 	for _, camp := range active {
 		oc, err := c.overviewCampaign(r.Context(), lang, loc, camp)

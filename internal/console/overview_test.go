@@ -206,3 +206,22 @@ func TestOverviewCache(t *testing.T) {
 		}
 	}
 }
+
+// TestOverviewManyCampaigns: at most ovMaxCampaigns campaigns are shown
+// (each is a read of its ledger), the rest counted with a link.
+func TestOverviewManyCampaigns(t *testing.T) {
+	t.Parallel()
+	f := newFakeOverview()
+	f.campaigns = nil
+	for i := range 13 {
+		f.campaigns = append(f.campaigns, broadcast.Campaign{ID: int64(100 + i), Name: "c", State: broadcast.Paused})
+	}
+	auth, h := newOverviewConsole(t, f)
+	body := do(h, "GET", "/", auth.Login("manager"), nil, nil).Body.String()
+	if n := strings.Count(body, "<li data-campaign="); n != ovMaxCampaigns {
+		t.Errorf("%d campaigns shown, want %d", n, ovMaxCampaigns)
+	}
+	if !strings.Contains(body, `<a href="/campaigns">и ещё 3 рассылки</a>`) {
+		t.Error("the rest are not counted")
+	}
+}

@@ -33,10 +33,11 @@ type segEditView struct {
 // error with its position, sample cards and the compiled explanation.
 type segPreview struct {
 	Lang i18n.Lang
-	// Empty is true before anything is typed.
-	Empty bool
-	Count string
-	Err   *segErrorView
+	// Empty is true before anything is typed; Loading while the preview
+	// of a saved segment's expression is on its way.
+	Empty, Loading bool
+	Count          string
+	Err            *segErrorView
 	// Failed is true when the database could not count.
 	Failed  bool
 	Samples []segCard
@@ -79,8 +80,8 @@ func (c *Console) segmentNew(w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, http.StatusOK, "segments_edit", "segments.new.title", v)
 }
 
-// segmentEdit is the editor of the saved segment {name}, with its count,
-// samples and explanation already there.
+// segmentEdit is the editor of the saved segment {name}; its count,
+// samples and explanation follow.
 func (c *Console) segmentEdit(w http.ResponseWriter, r *http.Request) {
 	p := c.cfg.Segments
 	d, err := p.Book.GetSegment(r.Context(), r.PathValue("name"))
@@ -100,12 +101,14 @@ func (c *Console) segmentEdit(w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, http.StatusOK, "segments_edit", "segments.edit.title", v)
 }
 
-// segEditOf is the editor of the saved d with its preview and campaigns;
-// false when it answered an error already.
+// segEditOf is the editor of the saved d with its campaigns; the preview
+// (count, samples, explanation) loads by itself after the page (htmx posts
+// the expression to segmentPreview), so the page is there at once. False
+// when it answered an error already.
 func (c *Console) segEditOf(w http.ResponseWriter, r *http.Request, d *segment.Definition) (segEditView, bool) {
 	lang := langOf(r.Context())
 	v := segEditView{Name: d.Name, Description: d.Description, Expression: d.Expression,
-		Preview: c.preview(r.Context(), lang, d.Expression)}
+		Preview: segPreview{Lang: lang, Loading: true}}
 	uses, err := c.cfg.Segments.Queries.SegmentCampaigns(r.Context())
 	if err != nil {
 		c.cfg.Logger.Error("console: campaigns of segments", "err", err)

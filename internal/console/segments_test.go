@@ -325,14 +325,21 @@ func TestSegmentDelete(t *testing.T) {
 
 func TestSegmentEditPage(t *testing.T) {
 	t.Parallel()
-	_, auth, h := newSegmentsConsole(t)
+	f, auth, h := newSegmentsConsole(t)
 	w := do(h, "GET", "/segments/moscow", auth.Login("manager"), nil, nil)
 	body := w.Body.String()
 	for _, want := range []string{"<h1>Сегмент «moscow»</h1>", `hx-trigger="input changed delay:300ms"`,
-		`<span class="seg-live-count">1 клиент</span>`, `<a href="/segments/adults">adults</a>`,
+		`hx-post="/segments/count" hx-trigger="load" hx-include="#seg-expression"`, "считаем…",
 		`action="/segments/moscow/delete"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("edit page lacks %q", want)
+		}
+	}
+	// The preview it loads: the count and the saved segment it uses.
+	w = post(h, "/segments/count", auth.Login("manager"), url.Values{"expression": {f.defs["moscow"].Expression}})
+	for _, want := range []string{`<span class="seg-live-count">1 клиент</span>`, `<a href="/segments/adults">adults</a>`} {
+		if !strings.Contains(w.Body.String(), want) {
+			t.Errorf("preview of moscow lacks %q", want)
 		}
 	}
 	if w := do(h, "GET", "/segments/nope", auth.Login("manager"), nil, nil); w.Code != 404 {

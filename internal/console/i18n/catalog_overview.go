@@ -36,8 +36,9 @@ var (
 		"overview.handoffs.title":     "Запросы оператора",
 		"overview.handoffs.text":      "открытых запросов: клиенты ждут ответа человека.",
 	}, plural: map[string]map[Form]string{
-		"overview.clients":     {One: "%d клиент", Few: "%d клиента", Many: "%d клиентов"},
-		"overview.chart.title": {One: "Новые клиенты за последний %d день", Few: "Новые клиенты за последние %d дня", Many: "Новые клиенты за последние %d дней"},
+		"overview.clients":        {One: "%d клиент", Few: "%d клиента", Many: "%d клиентов"},
+		"overview.campaigns.more": {One: "и ещё %d рассылка", Few: "и ещё %d рассылки", Many: "и ещё %d рассылок"},
+		"overview.chart.title":    {One: "Новые клиенты за последний %d день", Few: "Новые клиенты за последние %d дня", Many: "Новые клиенты за последние %d дней"},
 	}}
 	overviewEn = catalog{text: map[string]string{
 		"overview.clients.title":      "Clients",
@@ -71,7 +72,8 @@ var (
 		"overview.handoffs.title":     "Hand-off requests",
 		"overview.handoffs.text":      "open requests: clients waiting for a person to answer.",
 	}, plural: map[string]map[Form]string{
-		"overview.clients":     {One: "%d client", Other: "%d clients"},
-		"overview.chart.title": {One: "New clients in the last %d day", Other: "New clients in the last %d days"},
+		"overview.clients":        {One: "%d client", Other: "%d clients"},
+		"overview.campaigns.more": {One: "and %d more campaign", Other: "and %d more campaigns"},
+		"overview.chart.title":    {One: "New clients in the last %d day", Other: "New clients in the last %d days"},
 	}}
 )

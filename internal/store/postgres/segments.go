@@ -153,7 +153,8 @@ func listSegments(db *gorm.DB) ([]segment.Definition, error) {
 // ErrNotFound when there is none, and ErrSegmentInUse (naming the users)
 // when other saved segments refer to it with segment("name") or campaigns
 // that have not finished (draft, scheduled, running, paused) do: they
-// compile it again when they start and before each message.
+// compile it again to fill their ledgers (at the start, and on a resume
+// until the ledger is full).
 func (s *Store) DeleteSegment(ctx context.Context, name string) error {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := s.lockSegments(tx); err != nil {
