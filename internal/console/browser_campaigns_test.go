@@ -61,6 +61,8 @@ func TestBrowserCampaignConfirmAndRefuse(t *testing.T) {
 		chromedp.Click(button("Запустить")),
 		chromedp.WaitVisible(button("Да, запустить")),
 	)
+	scanAccessibility(t, ctx, "ru campaign confirm")
+	screenshot(t, ctx, "campaign-confirm-ru")
 	if err := f.Cancel(context.Background(), 3); err != nil {
 		t.Fatal(err)
 	}
@@ -76,6 +78,7 @@ func TestBrowserCampaignConfirmAndRefuse(t *testing.T) {
 		t.Errorf("a cancelled campaign still offers start: %q", p.Text)
 	}
 	scanAccessibility(t, ctx, "ru campaign refused")
+	screenshot(t, ctx, "campaign-refused-ru")
 	if c, _ := f.Get(context.Background(), 3); c.State != broadcast.Cancelled {
 		t.Errorf("campaign 3 is %s", c.State)
 	}
