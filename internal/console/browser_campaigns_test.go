@@ -116,3 +116,33 @@ func TestBrowserCampaignPolling(t *testing.T) {
 		t.Errorf("the finished page has %d polling elements (%v)", n, err)
 	}
 }
+
+// TestBrowserCampaignListRefresh: the list refreshes its table while a
+// campaign runs and stops once none does.
+func TestBrowserCampaignListRefresh(t *testing.T) {
+	base, f := campaignSite(t)
+	ctx := newTab(t)
+	signIn(t, ctx, base, "en", "manager", consoletest.Password("manager"))
+	run(t, ctx,
+		chromedp.WaitVisible(chromedp.CSS(`nav.menu`)),
+		chromedp.Navigate(base+"/campaigns"),
+		chromedp.WaitVisible(`//td[contains(., "Sent 4 of 10")]`),
+	)
+	f.mu.Lock()
+	for i := 4; i < 10; i++ {
+		f.ledger[2][i].Status = broadcast.StatusSent
+	}
+	c := f.campaigns[2]
+	c.State = broadcast.Done
+	f.campaigns[2] = c
+	f.mu.Unlock()
+	run(t, ctx, chromedp.WaitVisible(`//td[contains(., "Sent 10 of 10")]`))
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('[hx-trigger]').length`))
+	if err != nil || n != 0 {
+		t.Errorf("the list still refreshes itself (%d, %v)", n, err)
+	}
+	if p := readPage(t, ctx); p.Path != "/campaigns" || !strings.Contains(p.Text, "Done") {
+		t.Errorf("after the refresh: %+v", p)
+	}
+	scanAccessibility(t, ctx, "en /campaigns refreshed")
+}

@@ -76,6 +76,8 @@ const (
 	pollRunning   = "1s"
 	pollPaused    = "5s"
 	pollScheduled = "10s"
+	// pollList: the list refreshes its table while a campaign of it runs.
+	pollList = "5s"
 )
 
 // campaignRoutes registers Рассылки's routes and, when configured, its page in
