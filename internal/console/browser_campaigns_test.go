@@ -34,11 +34,11 @@ func TestBrowserCampaignConfirmAndRefuse(t *testing.T) {
 	base, f := campaignSite(t)
 	ctx := newTab(t)
 	signIn(t, ctx, base, "ru", "manager", consoletest.Password("manager"))
+	// (Opened by its address: the list refreshes itself while campaign 2
+	// runs, and a click during a refresh may land on the replaced table.)
 	run(t, ctx,
 		chromedp.WaitVisible(chromedp.CSS(`nav.menu`)),
-		chromedp.Click(`//nav[@class="menu"]//a[normalize-space()="Рассылки"]`),
-		chromedp.WaitVisible(`//h1[normalize-space()="Рассылки"]`),
-		chromedp.Click(`//a[normalize-space()="<script>alert(1)</script>"]`),
+		chromedp.Navigate(base+"/campaigns/3"),
 		chromedp.WaitVisible(button("Запустить")),
 	)
 	if p := readPage(t, ctx); p.H1 != "<script>alert(1)</script>" || !strings.Contains(p.Text, "<script>alert(2)</script>") {
@@ -61,6 +61,8 @@ func TestBrowserCampaignConfirmAndRefuse(t *testing.T) {
 		chromedp.Click(button("Запустить")),
 		chromedp.WaitVisible(button("Да, запустить")),
 	)
+	scanAccessibility(t, ctx, "ru campaign confirm")
+	screenshot(t, ctx, "campaign-confirm-ru")
 	if err := f.Cancel(context.Background(), 3); err != nil {
 		t.Fatal(err)
 	}
@@ -76,6 +78,7 @@ func TestBrowserCampaignConfirmAndRefuse(t *testing.T) {
 		t.Errorf("a cancelled campaign still offers start: %q", p.Text)
 	}
 	scanAccessibility(t, ctx, "ru campaign refused")
+	screenshot(t, ctx, "campaign-refused-ru")
 	if c, _ := f.Get(context.Background(), 3); c.State != broadcast.Cancelled {
 		t.Errorf("campaign 3 is %s", c.State)
 	}
@@ -112,4 +115,34 @@ func TestBrowserCampaignPolling(t *testing.T) {
 	if err != nil || n != 0 {
 		t.Errorf("the finished page has %d polling elements (%v)", n, err)
 	}
+}
+
+// TestBrowserCampaignListRefresh: the list refreshes its table while a
+// campaign runs and stops once none does.
+func TestBrowserCampaignListRefresh(t *testing.T) {
+	base, f := campaignSite(t)
+	ctx := newTab(t)
+	signIn(t, ctx, base, "en", "manager", consoletest.Password("manager"))
+	run(t, ctx,
+		chromedp.WaitVisible(chromedp.CSS(`nav.menu`)),
+		chromedp.Navigate(base+"/campaigns"),
+		chromedp.WaitVisible(`//td[contains(., "Sent 4 of 10")]`),
+	)
+	f.mu.Lock()
+	for i := 4; i < 10; i++ {
+		f.ledger[2][i].Status = broadcast.StatusSent
+	}
+	c := f.campaigns[2]
+	c.State = broadcast.Done
+	f.campaigns[2] = c
+	f.mu.Unlock()
+	run(t, ctx, chromedp.WaitVisible(`//td[contains(., "Sent 10 of 10")]`))
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('[hx-trigger]').length`))
+	if err != nil || n != 0 {
+		t.Errorf("the list still refreshes itself (%d, %v)", n, err)
+	}
+	if p := readPage(t, ctx); p.Path != "/campaigns" || !strings.Contains(p.Text, "Done") {
+		t.Errorf("after the refresh: %+v", p)
+	}
+	scanAccessibility(t, ctx, "en /campaigns refreshed")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
 	"strconv"
 	"time"
 
@@ -77,6 +76,8 @@ const (
 	pollRunning   = "1s"
 	pollPaused    = "5s"
 	pollScheduled = "10s"
+	// pollList: the list refreshes its table while a campaign of it runs.
+	pollList = "5s"
 )
 
 // campaignRoutes registers Рассылки's routes and, when configured, its page in
@@ -176,7 +177,8 @@ func (c *Console) ledgerCounts(ctx context.Context, list []broadcast.Campaign) (
 		return nil, err
 	}
 	for i := range list {
-		if st, ok := counts[list[i].ID]; ok || slices.Contains(ids, list[i].ID) {
+		if _, kept := out[list[i].ID]; !kept {
+			st := counts[list[i].ID] // absent: no rows
 			out[list[i].ID] = st
 			p.finished.put(&list[i], st, false)
 		}

@@ -294,6 +294,9 @@ func TestCampaignListShowsProgress(t *testing.T) {
 	if strings.Contains(body, "<script>alert") {
 		t.Error("a campaign name is not escaped")
 	}
+	if !strings.Contains(body, `hx-get="/campaigns" hx-select="#campaign-list" hx-trigger="every 5s"`) {
+		t.Error("the list with a running campaign does not refresh itself")
+	}
 	en := do(h, "GET", "/campaigns?lang=en", auth.Login("manager"), nil, nil).Body.String()
 	for _, want := range []string{"<h1>Campaigns</h1>", "Sent 6 of 10", "Running", "New campaign"} {
 		if !strings.Contains(en, want) {
@@ -311,14 +314,18 @@ func TestCampaignListPages(t *testing.T) {
 	auth, h := newCampaignConsole(t, f)
 	token := auth.Login("manager")
 	first := do(h, "GET", "/campaigns", token, nil, nil).Body.String()
-	if n := strings.Count(first, `<a href="/campaigns/`); n != campaignListSize {
+	rowRE := regexp.MustCompile(`<a href="/campaigns/[0-9]+">`)
+	if n := len(rowRE.FindAllString(first, -1)); n != campaignListSize {
 		t.Errorf("first page shows %d campaigns, want %d", n, campaignListSize)
+	}
+	if strings.Contains(first, "hx-trigger") {
+		t.Error("a list without a running campaign refreshes itself")
 	}
 	if !strings.Contains(first, `href="/campaigns?before=11" rel="next"`) {
 		t.Errorf("first page lacks the link to before=11")
 	}
 	older := do(h, "GET", "/campaigns?before=11", token, nil, nil).Body.String()
-	if n := strings.Count(older, `<a href="/campaigns/`); n != 10 || strings.Contains(older, `rel="next"`) || !strings.Contains(older, "К новым рассылкам") {
+	if n := len(rowRE.FindAllString(older, -1)); n != 10 || strings.Contains(older, `rel="next"`) || !strings.Contains(older, "К новым рассылкам") {
 		t.Errorf("older page: %d campaigns\n%s", n, older)
 	}
 	if w := do(h, "GET", "/campaigns?before=x", token, nil, nil); w.Code != http.StatusBadRequest {

@@ -120,6 +120,10 @@ type campaignListView struct {
 	// Paged is true past the first page; Older and Newest link the pages.
 	Paged         bool
 	Older, Newest string
+	// Live: a campaign of the page is running, so the table refreshes
+	// itself from Self every Interval (and stops once none runs).
+	Live           bool
+	Self, Interval string
 }
 
 // campaignListRow is one campaign in the list.
@@ -138,9 +142,13 @@ type campaignListRow struct {
 }
 
 func newCampaignListView(l i18n.Lang, list []broadcast.Campaign, counts map[int64]broadcast.Stats, before int64, more bool) campaignListView {
-	v := campaignListView{Paged: before > 0}
+	v := campaignListView{Paged: before > 0, Self: "/campaigns", Interval: pollList}
+	if before > 0 {
+		v.Self += "?before=" + strconv.FormatInt(before, 10)
+	}
 	for i := range list {
 		c := &list[i]
+		v.Live = v.Live || c.State == broadcast.Running
 		st := counts[c.ID]
 		row := campaignListRow{
 			ID: c.ID, Name: c.Name, State: string(c.State), StateLabel: stateLabel(l, c.State),

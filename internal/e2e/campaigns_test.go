@@ -25,11 +25,15 @@ import (
 // progress move.
 const campaignRPS = 3
 
-// Seeded clients: campaignClients subscribed ones (user ids 1…n) and
-// campaignUnsubscribed more who are not (skipped: unsubscribed).
+// Seeded clients: campaignClients subscribed ones (user ids 1…n), one
+// more subscribed whose chat the fake Telegram does not know (the send
+// fails: "chat not found"), and campaignUnsubscribed more who are not
+// subscribed (skipped: unsubscribed).
 const (
 	campaignClients      = 30
+	campaignUnknown      = campaignClients + 1
 	campaignUnsubscribed = 2
+	campaignAudience     = campaignUnknown + campaignUnsubscribed
 )
 
 // campaignHub is a hub with seeded clients, the broadcast service and SQL
@@ -53,13 +57,14 @@ func startCampaignHub(t *testing.T) *campaignHub {
 	if err != nil {
 		t.Fatal(err)
 	}
-	total := campaignClients + campaignUnsubscribed
 	if _, err := db.Exec(`INSERT INTO clients (platform, platform_user_id, first_name, subscribed, created_at, updated_at)
-		SELECT 'telegram', g::text, 'Имя' || g, g <= $1, now(), now() FROM generate_series(1, $2) g`, campaignClients, total); err != nil {
+		SELECT 'telegram', g::text, 'Имя' || g, g <= $1, now(), now() FROM generate_series(1, $2) g`, campaignUnknown, campaignAudience); err != nil {
 		t.Fatal(err)
 	}
-	for i := 1; i <= total; i++ {
-		h.fake.AddUser(int64(i))
+	for i := 1; i <= campaignAudience; i++ {
+		if i != campaignUnknown {
+			h.fake.AddUser(int64(i))
+		}
 	}
 	return &campaignHub{hub: h, svc: svc, db: db}
 }
@@ -164,7 +169,8 @@ func stateShown(label string) string {
 // TestCampaignLifecycle: a manager starts a campaign in the browser,
 // pauses and resumes it, and watches it finish against the fake Telegram:
 // the progress reaches 100%, the page's counters equal the ledger, the
-// polling stops, and nobody got the message twice.
+// polling stops, the failed send is listed with its reason, and nobody
+// got the message twice.
 func TestCampaignLifecycle(t *testing.T) {
 	h := startCampaignHub(t)
 	camp := h.create(t, "Декабрьские новости")
@@ -188,7 +194,7 @@ func TestCampaignLifecycle(t *testing.T) {
 
 	// The polled progress moves while it runs.
 	waitFor(t, ctx, 20*time.Second, "some progress", progressJS, func(p progressState) bool {
-		return p.Max == campaignClients+campaignUnsubscribed && p.Value >= campaignUnsubscribed+3
+		return p.Max == campaignAudience && p.Value >= campaignUnsubscribed+3
 	})
 	if n := evaluate[int](t, ctx, `document.querySelectorAll('[hx-trigger]').length`); n != 1 {
 		t.Errorf("a running campaign's page has %d polling elements, want 1", n)
@@ -212,8 +218,9 @@ func TestCampaignLifecycle(t *testing.T) {
 	if pausedSent >= campaignClients {
 		t.Logf("the campaign was sent in full before the pause took effect (%d sent)", pausedSent)
 	}
-	waitFor(t, ctx, 5*time.Second, "the paused page to show the ledger", progressJS, func(p progressState) bool {
-		return int(p.Value) == pausedSent+campaignUnsubscribed
+	paused := h.ledger(t, camp.ID)
+	waitFor(t, ctx, 10*time.Second, "the paused page to show the ledger", progressJS, func(p progressState) bool {
+		return int(p.Value) == paused["total"]-paused[broadcast.StatusQueued]
 	})
 
 	// Resume and watch it finish: the page reloads itself when the state
@@ -260,19 +267,26 @@ func TestCampaignLifecycle(t *testing.T) {
 			t.Errorf("page shows %s = %d, ledger %d (page %v, ledger %v)", k, shown[k], v, shown, ledger)
 		}
 	}
-	if ledger["total"] != campaignClients+campaignUnsubscribed || ledger[broadcast.StatusSent] != campaignClients ||
-		ledger[broadcast.StatusSkipped] != campaignUnsubscribed {
-		t.Errorf("ledger %v, want %d sent and %d skipped", ledger, campaignClients, campaignUnsubscribed)
+	if ledger["total"] != campaignAudience || ledger[broadcast.StatusSent] != campaignClients ||
+		ledger[broadcast.StatusSkipped] != campaignUnsubscribed || ledger[broadcast.StatusFailed] != 1 {
+		t.Errorf("ledger %v, want %d sent, 1 failed and %d skipped", ledger, campaignClients, campaignUnsubscribed)
 	}
-	if p := browsertest.ReadPage(t, ctx); !strings.Contains(p.Text, "клиент отписался") || !strings.Contains(p.Text, "Итоги") {
-		t.Errorf("the final statistics lack the skip reason: %q", p.Text)
+	if p := browsertest.ReadPage(t, ctx); !strings.Contains(p.Text, "клиент отписался") || !strings.Contains(p.Text, "Итоги") ||
+		!strings.Contains(p.Text, "мессенджер отклонил сообщение") {
+		t.Errorf("the final statistics lack the reasons: %q", p.Text)
 	}
+	// The failure is listed with its client.
+	var unknownID int64
+	if err := h.db.QueryRow(`SELECT id FROM clients WHERE platform_user_id = $1`, strconv.Itoa(campaignUnknown)).Scan(&unknownID); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Run(t, ctx, chromedp.WaitVisible(fmt.Sprintf(`//section[h2[normalize-space()="Не доставлено"]]//a[normalize-space()="#%d"]`, unknownID)))
 	browsertest.ScanAccessibility(t, ctx, "ru campaign done")
 	browsertest.Screenshot(t, ctx, "campaign-done-ru")
 
 	// Pause and resume left no duplicate: each subscribed client got the
 	// message once, the others not at all.
-	for user := int64(1); user <= campaignClients+campaignUnsubscribed; user++ {
+	for user := int64(1); user <= campaignAudience; user++ {
 		text := fmt.Sprintf("Привет, Имя%d! Декабрьские новости.", user)
 		got := 0
 		for _, m := range h.fake.Messages(user) {
@@ -299,8 +313,8 @@ func TestCampaignLifecycle(t *testing.T) {
 	h.create(t, "Новогодняя акция")
 	browsertest.Run(t, ctx, chromedp.Navigate(h.url+"/campaigns"))
 	if p := browsertest.ReadPage(t, ctx); !strings.Contains(p.Text, "Завершена") ||
-		!strings.Contains(p.Text, fmt.Sprintf("Отправлено %d из %d", campaignClients, campaignClients+campaignUnsubscribed)) ||
-		!strings.Contains(p.Text, fmt.Sprintf("пропущено %d", campaignUnsubscribed)) {
+		!strings.Contains(p.Text, fmt.Sprintf("Отправлено %d из %d", campaignClients, campaignAudience)) ||
+		!strings.Contains(p.Text, "не доставлено 1") || !strings.Contains(p.Text, fmt.Sprintf("пропущено %d", campaignUnsubscribed)) {
 		t.Errorf("list after the campaign: %q", p.Text)
 	}
 	browsertest.ScanAccessibility(t, ctx, "ru /campaigns")
