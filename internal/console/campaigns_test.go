@@ -761,3 +761,20 @@ func TestFinishedStatsExpire(t *testing.T) {
 		t.Error("an entry outlived statsTTL")
 	}
 }
+
+// TestCampaignEditLink: a campaign's page links the composer's edit page
+// exactly while the service allows an edit (a draft or a scheduled one).
+func TestCampaignEditLink(t *testing.T) {
+	t.Parallel()
+	for _, state := range []broadcast.State{broadcast.Draft, broadcast.Scheduled, broadcast.Running, broadcast.Paused, broadcast.Done, broadcast.Cancelled} {
+		c := &broadcast.Campaign{ID: 7, Name: "x", State: state}
+		v := newCampaignView(i18n.Ru, c, &broadcast.Stats{}, nil)
+		want := ""
+		if state == broadcast.Draft || state == broadcast.Scheduled {
+			want = "/campaigns/7/edit"
+		}
+		if v.Edit != want {
+			t.Errorf("%s: edit link %q, want %q", state, v.Edit, want)
+		}
+	}
+}

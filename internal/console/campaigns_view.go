@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -197,6 +198,9 @@ type campaignView struct {
 	Failures failuresView
 	// Export links the ledger as CSV (once there is a ledger).
 	Export string
+	// Edit links the composer's edit page while the service allows an
+	// edit (broadcast.Editable states); "" otherwise.
+	Edit string
 }
 
 // actionButton is a control: a GET to the page asking to confirm it.
@@ -242,6 +246,9 @@ func newCampaignView(l i18n.Lang, c *broadcast.Campaign, st *broadcast.Stats, po
 			}
 			v.Actions = append(v.Actions, actionButton{Name: a.name, Label: label, Danger: a.name == "cancel"})
 		}
+	}
+	if slices.Contains(broadcast.Editable, c.State) {
+		v.Edit = "/campaigns/" + strconv.FormatInt(c.ID, 10) + "/edit"
 	}
 	if st.Targeted > 0 || c.StartedAt != nil {
 		v.Export = "/campaigns/" + strconv.FormatInt(c.ID, 10) + "/deliveries.csv"

@@ -82,6 +82,7 @@ var (
 		"campaigns.refused.resume":                "Рассылку нельзя возобновить: её статус — «%s».",
 		"campaigns.refused.cancel":                "Рассылку нельзя отменить: её статус — «%s».",
 
+		"campaigns.edit":        "Изменить",
 		"campaigns.export":      "Скачать журнал отправки (CSV)",
 		"campaigns.export.help": "каждый получатель: статус, причина, попытки, время",
 		"campaigns.message":     "Сообщение",
@@ -237,6 +238,7 @@ var (
 		"campaigns.refused.resume":                "The campaign cannot be resumed: its status is “%s”.",
 		"campaigns.refused.cancel":                "The campaign cannot be cancelled: its status is “%s”.",
 
+		"campaigns.edit":        "Edit",
 		"campaigns.export":      "Download the delivery log (CSV)",
 		"campaigns.export.help": "every recipient: status, reason, attempts, time",
 		"campaigns.message":     "Message",
