@@ -232,7 +232,7 @@ func (w *Workers) release(ctx context.Context, c *Campaign, items []item, rec *r
 // is shared), and a send still running at 3/4 of it is cut short.
 func (w *Workers) sendEach(ctx context.Context, c *Campaign, ch *Channel, items []item, rec *recorder, l lease) error {
 	for i, it := range items {
-		if w.stopped() || ctx.Err() != nil || !l.sendable() {
+		if w.stopped() || ctx.Err() != nil || !l.sendable() || w.halted(c.ID) {
 			return w.release(ctx, c, items[i:], rec, time.Time{})
 		}
 		// The chat's slot is taken once the bot's budget granted the send,
@@ -260,6 +260,19 @@ func (w *Workers) sendEach(ctx context.Context, c *Campaign, ch *Channel, items 
 		}
 	}
 	return nil
+}
+
+// halted reports whether campaign id left the running campaigns at the
+// last tick (paused or cancelled meanwhile): a worker then hands back the
+// rows it claimed instead of sending them, so a pause takes effect within
+// a tick (PollInterval) and one send, not after every claimed row went out.
+func (w *Workers) halted(id int64) bool {
+	for _, c := range *w.work.Load() {
+		if c.ID == id {
+			return false
+		}
+	}
+	return true
 }
 
 // pause hands back items after a budget gave no answer (Redis down, or
@@ -321,7 +334,7 @@ func (w *Workers) sendBatches(ctx context.Context, c *Campaign, ch *Channel, ite
 	for gi, text := range order {
 		g := groups[text]
 		for len(g) > 0 {
-			if w.stopped() || ctx.Err() != nil || !l.sendable() {
+			if w.stopped() || ctx.Err() != nil || !l.sendable() || w.halted(c.ID) {
 				rest = append(rest, g...)
 				for _, t := range order[gi+1:] {
 					rest = append(rest, groups[t]...)
