@@ -5,6 +5,7 @@ import (
 	"github.com/chathub/chathub/internal/admin"
 	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/console"
+	"github.com/chathub/chathub/internal/erasure"
 )
 
 // consoleClients fills cc.Clients: the CRM's queries and segment compiler,
@@ -36,4 +37,10 @@ func (s *Stores) ClientService(actor string) (*admin.ClientService, error) {
 		return nil, err
 	}
 	return &admin.ClientService{Store: s.CRM, States: s.State, Log: log, Actor: actor, Logger: s.logger}, nil
+}
+
+// eraser is the client erasure over the stores (the bots' /forget; the
+// console and API reach the same function through ClientService).
+func (s *Stores) eraser() erasure.Eraser {
+	return erasure.Eraser{CRM: s.CRM, States: s.State}
 }

@@ -55,6 +55,26 @@ func TestHubClients(t *testing.T) {
 		t.Fatalf("no dialog state before deletion: %+v, %v", st, err)
 	}
 
+	// The client's own /forget goes through the same erasure.
+	const forgetter = 5002
+	fkey := messenger.ChatKey{Platform: messenger.Telegram, ID: "5002"}
+	tg.Start(t, forgetter, "")
+	tg.Replies(t, forgetter, 1)
+	tg.Press(t, forgetter, "Да, согласен")
+	tg.Replies(t, forgetter, 1)
+	tg.Text(t, forgetter, "/forget")
+	tg.Replies(t, forgetter, 1)
+	tg.Press(t, forgetter, "Да, удалить")
+	if r := tg.Replies(t, forgetter, 1); !strings.Contains(r[0].Text, "удалены") {
+		t.Errorf("/forget answered %q", r[0].Text)
+	}
+	if got, err := h.stores.CRM.GetClient(ctx, fkey); err != nil || got != nil {
+		t.Errorf("client after /forget: %+v, %v", got, err)
+	}
+	if st, err := h.stores.State.LoadState(ctx, fkey); err != nil || st.Data != nil {
+		t.Errorf("conversation after /forget: %+v, %v", st, err)
+	}
+
 	tab := h.signIn(t, "manager", "ru")
 	browsertest.Run(t, tab,
 		chromedp.Click(`//nav[@class="menu"]//a[normalize-space()="Клиенты"]`),
