@@ -379,3 +379,26 @@ func TestClientCardEditAndDelete(t *testing.T) {
 		t.Error("no notice after deletion")
 	}
 }
+
+// TestExprErrorCaret: the caret sits under the error's column on its line,
+// keeping tabs so it lines up, and a position outside the text shows none.
+func TestExprErrorCaret(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		src         string
+		line, col   int
+		text, caret string
+	}{
+		{`city ==`, 1, 8, "city ==", "       ^"},
+		{"subscribed and\n\tcity == 5 ==", 2, 12, "\tcity == 5 ==", "\t          ^"},
+		{"возраст > ", 1, 11, "возраст > ", "          ^"},
+		{"a\r\nb c", 2, 3, "b c", "  ^"},
+		{"x", 3, 1, "", ""},
+	}
+	for _, tt := range tests {
+		e := newExprError(&segment.Error{Line: tt.line, Column: tt.col, Msg: "m"}).withSource(tt.src)
+		if e.Text != tt.text || e.Caret != tt.caret {
+			t.Errorf("%q at %d:%d: text %q caret %q; want %q %q", tt.src, tt.line, tt.col, e.Text, e.Caret, tt.text, tt.caret)
+		}
+	}
+}
