@@ -81,7 +81,10 @@ type clientRowView struct {
 // clients newest first, paged by the keyset cursor ?before=<id>.
 func (c *Console) clientList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	v := clientListView{Saved: q.Get("saved"), Deleted: q.Get("deleted") == "1"}
+	v := clientListView{Deleted: q.Get("deleted") == "1"}
+	if name := q.Get("saved"); segment.ValidateName(name) == nil {
+		v.Saved = name // only a segment name is echoed in the notice
+	}
 	var before int64
 	if s := q.Get("before"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
