@@ -22,7 +22,7 @@ func (s *Stores) consoleClients(cfg config.Config, cc *console.Config) error {
 		return err
 	}
 	cc.Clients = console.ClientPages{Clients: s.CRM, Segments: s.CRM, Saver: saver, Editor: editor}
-	if users, ok := s.ConsoleAuth.(console.UserDirectory); ok {
+	if users, ok := s.ConsoleAuth.(console.ClientUserDirectory); ok {
 		cc.Clients.Users = users
 	}
 	return nil

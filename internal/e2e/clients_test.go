@@ -18,8 +18,8 @@ import (
 	"github.com/chathub/chathub/internal/segment"
 )
 
-// segmentBox is Клиенты's segment expression box, by its label.
-func segmentBox(label string) string {
+// clientsSegmentBox is Клиенты's segment expression box, by its label.
+func clientsSegmentBox(label string) string {
 	return `//textarea[@id=//label[normalize-space()="` + label + `"]/@for]`
 }
 
@@ -98,14 +98,14 @@ func TestHubClients(t *testing.T) {
 		t.Fatalf("CompileSegment(%q) = %v, want a *segment.Error", typo, err)
 	}
 	browsertest.Run(t, tab,
-		chromedp.SendKeys(segmentBox("Сегмент"), typo),
+		chromedp.SendKeys(clientsSegmentBox("Сегмент"), typo),
 		chromedp.WaitVisible(`//div[@id="clients-status"]//p[contains(., "строка 1, столбец `+strconv.Itoa(se.Column)+`)")]`),
 		chromedp.WaitVisible(`//div[@id="clients-status"]//pre/span[@class="caret"][.="`+strings.Repeat(" ", se.Column-1)+`^"]`),
 	)
 	browsertest.ScanAccessibility(t, tab, "ru /clients (segment error)")
 	browsertest.Run(t, tab,
 		chromedp.Evaluate[chromedp.Void](`document.getElementById("clients-segment").value = ""`),
-		chromedp.SendKeys(segmentBox("Сегмент"), "subscribed"),
+		chromedp.SendKeys(clientsSegmentBox("Сегмент"), "subscribed"),
 		chromedp.WaitVisible(`//div[@id="clients-status"]//p[contains(., "1 клиент")]`),
 		chromedp.Click(browsertest.Button("Показать")),
 		chromedp.WaitVisible(`//summary[normalize-space()="Сохранить как сегмент"]`),
