@@ -23,6 +23,8 @@ var (
 		"clients.save.summary":                   "Сохранить как сегмент",
 		"clients.save.expr":                      "Условие:",
 		"clients.save.name":                      "Название сегмента",
+		"clients.save.name.hint":                 "Латинские буквы, цифры, «-» и «_». Сегмент с таким названием будет заменён.",
+		"clients.save.name.hint":                 "Latin letters, digits, “-” and “_”. A segment of that name is replaced.",
 		"clients.save.description":               "Описание",
 		"clients.save.submit":                    "Сохранить сегмент",
 		"clients.save.error":                     "Сегмент не сохранён: %s",
