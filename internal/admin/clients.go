@@ -11,6 +11,7 @@ import (
 
 	"github.com/chathub/chathub/internal/account"
 	"github.com/chathub/chathub/internal/crm"
+	"github.com/chathub/chathub/internal/erasure"
 	"github.com/chathub/chathub/internal/messenger"
 	"github.com/chathub/chathub/internal/store/postgres"
 )
@@ -29,9 +30,7 @@ type ClientStore interface {
 }
 
 // ChatStates deletes a chat's conversation state (*redis.Store).
-type ChatStates interface {
-	DeleteState(ctx context.Context, key messenger.ChatKey) error
-}
+type ChatStates = erasure.States
 
 // ClientService is what people (the console, the API) do to a client
 // card: edit its tags and assigned manager, and erase the client (152-FZ).
@@ -121,19 +120,11 @@ func (s *ClientService) plan(ch ClientChange) (postgres.ClientEdit, string, erro
 	return e, strings.Join(parts, ", "), nil
 }
 
-// Erase erases the client with that id (152-FZ): its conversation state
-// in Redis, then its CRM row with tags, answers, notes, hand-offs,
-// completions and its rows of the delivery ledger (platform id, message
-// ids), and records client.delete. ErrNoClient when there is no such
-// client. The state is deleted before and after the row, so a message the
-// client sends meanwhile leaves no conversation behind (it may create a
-// new, empty card: the client wrote again).
-//
-// A client's own /forget erases the same CRM data through the same store
-// function (RecordChanges with crm.Changes.Forget calls DeleteClient); its
-// conversation state is replaced in that very turn (the dialog saves an
-// empty conversation under the chat's lock), so it does not go through
-// here.
+// Erase erases the client with that id (152-FZ) with erasure.Eraser —
+// the function the bot's /forget uses too: the chat's conversation state
+// in Redis, the CRM row with tags, answers, notes, hand-offs, completions
+// and its rows of the delivery ledger (platform id, message ids) — and
+// records client.delete. ErrNoClient when there is no such client.
 func (s *ClientService) Erase(ctx context.Context, id int64) error {
 	c, err := s.Store.ClientByID(ctx, id)
 	if err != nil {
@@ -142,15 +133,8 @@ func (s *ClientService) Erase(ctx context.Context, id int64) error {
 	if c == nil {
 		return ErrNoClient
 	}
-	key := c.Key()
-	if err := s.States.DeleteState(ctx, key); err != nil {
-		return fmt.Errorf("erase client %d: %w", id, err)
-	}
-	found, err := s.Store.DeleteClient(ctx, key)
+	found, err := erasure.Eraser{CRM: s.Store, States: s.States}.Erase(ctx, c.Key())
 	if err != nil {
-		return fmt.Errorf("erase client %d: %w", id, err)
-	}
-	if err := s.States.DeleteState(ctx, key); err != nil {
 		return fmt.Errorf("erase client %d: %w", id, err)
 	}
 	if !found {

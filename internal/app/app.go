@@ -154,7 +154,7 @@ func (s *Stores) BotHandlers(cfg config.Config, sender messenger.Sender) (dispat
 	}
 	for _, b := range cfg.FileBots {
 		h, err := dialog.NewHandler(dialog.HandlerConfig{
-			States: s.State, Clients: s.CRM, Scenarios: s.BotScenarios[b.Name], Sender: sender,
+			States: s.State, Clients: s.CRM, Eraser: s.eraser(), Scenarios: s.BotScenarios[b.Name], Sender: sender,
 			DefaultScenario: b.DefaultScenario, Logger: s.logger.With("bot", b.Name),
 		})
 		if err != nil {
@@ -180,7 +180,7 @@ func (r botRouter) Handle(ctx context.Context, upd *messenger.Update) error {
 // Handler builds the dialog handler over these stores, replying through sender.
 func (s *Stores) Handler(cfg config.Config, sender messenger.Sender) (*dialog.Handler, error) {
 	return dialog.NewHandler(dialog.HandlerConfig{
-		States: s.State, Clients: s.CRM, Scenarios: s.Scenarios, Sender: sender,
+		States: s.State, Clients: s.CRM, Eraser: s.eraser(), Scenarios: s.Scenarios, Sender: sender,
 		DefaultScenario: cfg.DefaultScenario, Logger: s.logger,
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"github.com/chathub/chathub/internal/admin"
 	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/console"
+	"github.com/chathub/chathub/internal/erasure"
 )
 
 // consoleClients fills cc.Clients: the CRM's queries and segment compiler,
@@ -21,7 +22,7 @@ func (s *Stores) consoleClients(cfg config.Config, cc *console.Config) error {
 		return err
 	}
 	cc.Clients = console.ClientPages{Clients: s.CRM, Segments: s.CRM, Saver: saver, Editor: editor}
-	if users, ok := s.ConsoleAuth.(console.UserDirectory); ok {
+	if users, ok := s.ConsoleAuth.(console.ClientUserDirectory); ok {
 		cc.Clients.Users = users
 	}
 	return nil
@@ -36,4 +37,10 @@ func (s *Stores) ClientService(actor string) (*admin.ClientService, error) {
 		return nil, err
 	}
 	return &admin.ClientService{Store: s.CRM, States: s.State, Log: log, Actor: actor, Logger: s.logger}, nil
+}
+
+// eraser is the client erasure over the stores (the bots' /forget; the
+// console and API reach the same function through ClientService).
+func (s *Stores) eraser() erasure.Eraser {
+	return erasure.Eraser{CRM: s.CRM, States: s.State}
 }

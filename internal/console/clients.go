@@ -24,15 +24,15 @@ type ClientQueries interface {
 	ClientDeliveries(ctx context.Context, clientID int64, limit int) ([]postgres.ClientDelivery, error)
 }
 
-// SegmentCompiler compiles a segment expression (*postgres.Store): a bad
+// ClientSegmentCompiler compiles a segment expression (*postgres.Store): a bad
 // one gives a *segment.Error with its position.
-type SegmentCompiler interface {
+type ClientSegmentCompiler interface {
 	CompileSegment(ctx context.Context, expr string) (*segment.Segment, error)
 }
 
-// SegmentSaver saves a named segment: the audited saved-segment service
+// ClientSegmentSaver saves a named segment: the audited saved-segment service
 // the API uses (*admin.Audited), so the audit log names the console user.
-type SegmentSaver interface {
+type ClientSegmentSaver interface {
 	SaveSegment(ctx context.Context, d segment.Definition) (*segment.Definition, error)
 }
 
@@ -43,9 +43,9 @@ type ClientEditor interface {
 	Erase(ctx context.Context, id int64) error
 }
 
-// UserDirectory lists the console's users (*account.Service): their names
+// ClientUserDirectory lists the console's users (*account.Service): their names
 // are offered as assigned managers.
-type UserDirectory interface {
+type ClientUserDirectory interface {
 	Users(ctx context.Context) ([]account.User, error)
 }
 
@@ -54,10 +54,10 @@ type UserDirectory interface {
 // needed together. Users is optional (no suggestions without it).
 type ClientPages struct {
 	Clients  ClientQueries
-	Segments SegmentCompiler
-	Saver    SegmentSaver
+	Segments ClientSegmentCompiler
+	Saver    ClientSegmentSaver
 	Editor   ClientEditor
-	Users    UserDirectory
+	Users    ClientUserDirectory
 }
 
 func (p ClientPages) configured() bool {
@@ -89,7 +89,7 @@ type clientFilter struct {
 	Search, Segment string
 }
 
-func filterFrom(v url.Values) clientFilter {
+func clientFilterFrom(v url.Values) clientFilter {
 	return clientFilter{Search: strings.TrimSpace(v.Get("q")), Segment: strings.TrimSpace(v.Get("segment"))}
 }
 
@@ -116,10 +116,10 @@ func (f clientFilter) url(path string, before int64) string {
 	return path
 }
 
-// options compiles the filter into list options: a *segment.Error for a
+// clientOptions compiles the filter into list options: a *segment.Error for a
 // bad expression, an error wrapping postgres.ErrBadSearch for a bad search
 // (found when the store runs it).
-func (c *Console) options(ctx context.Context, f clientFilter) (postgres.ListOptions, error) {
+func (c *Console) clientOptions(ctx context.Context, f clientFilter) (postgres.ListOptions, error) {
 	opt := postgres.ListOptions{Search: f.Search}
 	if f.Segment != "" {
 		seg, err := c.cfg.Clients.Segments.CompileSegment(ctx, f.Segment)
@@ -141,8 +141,8 @@ func (c *Console) clientID(w http.ResponseWriter, r *http.Request) (int64, bool)
 	return id, true
 }
 
-// isBadFilter reports an error the person can fix in the filter.
-func isBadFilter(err error) bool {
+// isBadClientFilter reports an error the person can fix in the filter.
+func isBadClientFilter(err error) bool {
 	var se *segment.Error
 	return errors.As(err, &se) || errors.Is(err, postgres.ErrBadSearch)
 }

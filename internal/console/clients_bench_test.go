@@ -18,11 +18,11 @@ import (
 	"github.com/chathub/chathub/internal/store/storetest"
 )
 
-// noEditor is a ClientEditor the benchmark never calls.
-type noEditor struct{}
+// noClientEditor is a ClientEditor the benchmark never calls.
+type noClientEditor struct{}
 
-func (noEditor) Edit(context.Context, int64, admin.ClientChange) error { return nil }
-func (noEditor) Erase(context.Context, int64) error                    { return nil }
+func (noClientEditor) Edit(context.Context, int64, admin.ClientChange) error { return nil }
+func (noClientEditor) Erase(context.Context, int64) error                    { return nil }
 
 // BenchmarkClientPages measures Клиенты's server time on PostgreSQL with
 // 100,000 generated clients (each with a tag and two answers; one campaign
@@ -66,7 +66,7 @@ func BenchmarkClientPages(b *testing.B) {
 		}
 	}
 	auth := consoletest.NewAuth()
-	c, err := New(Config{Auth: auth, Clients: ClientPages{Clients: store, Segments: store, Saver: store, Editor: noEditor{}}})
+	c, err := New(Config{Auth: auth, Clients: ClientPages{Clients: store, Segments: store, Saver: store, Editor: noClientEditor{}}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -17,8 +17,8 @@ import (
 
 // The card shows at most this many answers and deliveries (newest first).
 const (
-	cardAnswers    = 200
-	cardDeliveries = 100
+	clientCardAnswers    = 200
+	clientCardDeliveries = 100
 )
 
 // clientCardView is the data of the client card.
@@ -27,13 +27,13 @@ type clientCardView struct {
 	Name string
 	// Fields are the portrait's fields, Consent its consent and
 	// subscription stamps, Attributes the free attributes.
-	Fields, Consent, Attributes []fieldRow
+	Fields, Consent, Attributes []clientFieldRow
 	Tags                        []string
 	Source, Manager             string
 	// Managers are the console's users, offered as the assigned manager.
 	Managers   []string
-	Answers    []answerRow
-	Deliveries []deliveryRow
+	Answers    []clientAnswerRow
+	Deliveries []clientDeliveryRow
 	// TagError and ManagerError say why an edit was refused; Saved is set
 	// after an edit.
 	TagError, ManagerError string
@@ -41,37 +41,37 @@ type clientCardView struct {
 	Saved                  bool
 }
 
-// fieldRow is one labelled value; Datetime is set for a time.
-type fieldRow struct {
+// clientFieldRow is one labelled value; Datetime is set for a time.
+type clientFieldRow struct {
 	Label, Value, Datetime string
 	// Empty marks an unknown value (the template says so).
 	Empty bool
 }
 
-// answerRow is one answer of the history.
-type answerRow struct {
+// clientAnswerRow is one answer of the history.
+type clientAnswerRow struct {
 	Time, Datetime               string
 	Scenario, Step, Field, Value string
 }
 
-// deliveryRow is one campaign's delivery to the client.
-type deliveryRow struct {
+// clientDeliveryRow is one campaign's delivery to the client.
+type clientDeliveryRow struct {
 	CampaignID             int64
 	Campaign, Status       string
 	Reason, Time, Datetime string
 }
 
-// portraitFields are the card's portrait fields in order (crm.Client,
+// clientPortraitFields are the card's portrait fields in order (crm.Client,
 // docs/SEGMENTS.md); each has a label "clients.field.<name>".
-var portraitFields = []string{
+var clientPortraitFields = []string{
 	"platform", "platform_user_id", "first_name", "last_name", "username", "phone", "email", "gender",
 	"birth_date", "age", "city", "region", "family_status", "children_count", "income_level", "occupation",
 	"language", "lifecycle_stage", "temperature", "timezone", "created_at", "last_seen_at",
 }
 
-// enumFields are the fields whose values have labels
+// clientEnumFields are the fields whose values have labels
 // "clients.value.<field>.<value>".
-var enumFields = []string{"gender", "family_status", "income_level", "lifecycle_stage", "temperature"}
+var clientEnumFields = []string{"gender", "family_status", "income_level", "lifecycle_stage", "temperature"}
 
 // clientCard is a client's card.
 func (c *Console) clientCard(w http.ResponseWriter, r *http.Request) {
@@ -79,11 +79,11 @@ func (c *Console) clientCard(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	c.showCard(w, r, id, http.StatusOK, clientCardView{Saved: r.URL.Query().Get("saved") == "1"})
+	c.showClientCard(w, r, id, http.StatusOK, clientCardView{Saved: r.URL.Query().Get("saved") == "1"})
 }
 
-// showCard renders the card of client id over v's edit state.
-func (c *Console) showCard(w http.ResponseWriter, r *http.Request, id int64, status int, v clientCardView) {
+// showClientCard renders the card of client id over v's edit state.
+func (c *Console) showClientCard(w http.ResponseWriter, r *http.Request, id int64, status int, v clientCardView) {
 	ctx := r.Context()
 	q := c.cfg.Clients.Clients
 	cl, err := q.ClientByID(ctx, id)
@@ -96,24 +96,24 @@ func (c *Console) showCard(w http.ResponseWriter, r *http.Request, id int64, sta
 		c.notFound(w, r)
 		return
 	}
-	answers, err := q.Answers(ctx, id, cardAnswers)
+	answers, err := q.Answers(ctx, id, clientCardAnswers)
 	if err != nil {
 		c.cfg.Logger.Error("console: client answers", "client", id, "err", err)
 		c.serverError(w, r)
 		return
 	}
-	deliveries, err := q.ClientDeliveries(ctx, id, cardDeliveries)
+	deliveries, err := q.ClientDeliveries(ctx, id, clientCardDeliveries)
 	if err != nil {
 		c.cfg.Logger.Error("console: client deliveries", "client", id, "err", err)
 		c.serverError(w, r)
 		return
 	}
 	lang := langOf(ctx)
-	fillCard(&v, lang, cl)
+	fillClientCard(&v, lang, cl)
 	layout := i18n.T(lang, "clients.time_layout")
 	for _, a := range answers {
 		t, iso := clientStamp(a.CreatedAt, layout)
-		v.Answers = append(v.Answers, answerRow{Time: t, Datetime: iso, Scenario: a.Scenario, Step: a.Step, Field: a.Field, Value: a.Value})
+		v.Answers = append(v.Answers, clientAnswerRow{Time: t, Datetime: iso, Scenario: a.Scenario, Step: a.Step, Field: a.Field, Value: a.Value})
 	}
 	for _, d := range deliveries {
 		at := d.UpdatedAt
@@ -121,15 +121,15 @@ func (c *Console) showCard(w http.ResponseWriter, r *http.Request, id int64, sta
 			at = *d.SentAt
 		}
 		t, iso := clientStamp(at, layout)
-		v.Deliveries = append(v.Deliveries, deliveryRow{CampaignID: d.CampaignID, Campaign: d.Campaign,
-			Status: labelOr(lang, "clients.delivery.status."+d.Status, d.Status), Reason: d.Reason, Time: t, Datetime: iso})
+		v.Deliveries = append(v.Deliveries, clientDeliveryRow{CampaignID: d.CampaignID, Campaign: d.Campaign,
+			Status: clientLabel(lang, "clients.delivery.status."+d.Status, d.Status), Reason: d.Reason, Time: t, Datetime: iso})
 	}
-	v.Managers = c.managerNames(r)
+	v.Managers = c.clientManagerNames(r)
 	c.render(w, r, status, "clients_card", "clients.card.title", v)
 }
 
-// fillCard fills v's portrait from cl.
-func fillCard(v *clientCardView, lang i18n.Lang, cl *crm.Client) {
+// fillClientCard fills v's portrait from cl.
+func fillClientCard(v *clientCardView, lang i18n.Lang, cl *crm.Client) {
 	layout := i18n.T(lang, "clients.time_layout")
 	v.ID, v.Name, v.Source, v.Manager = cl.ID, clientName(cl), cl.Source, cl.AssignedManager
 	if v.Name == "" {
@@ -139,14 +139,14 @@ func fillCard(v *clientCardView, lang i18n.Lang, cl *crm.Client) {
 		v.ManagerValue = cl.AssignedManager
 	}
 	v.Tags = slices.Sorted(slices.Values(cl.Tags))
-	vals := portraitValues(cl)
-	for _, f := range portraitFields {
-		row := fieldRow{Label: i18n.T(lang, "clients.field."+f)}
+	vals := clientPortraitValues(cl)
+	for _, f := range clientPortraitFields {
+		row := clientFieldRow{Label: i18n.T(lang, "clients.field."+f)}
 		switch x := vals[f].(type) {
 		case string:
 			row.Value = x
-			if slices.Contains(enumFields, f) && x != "" {
-				row.Value = labelOr(lang, "clients.value."+f+"."+x, x)
+			if slices.Contains(clientEnumFields, f) && x != "" {
+				row.Value = clientLabel(lang, "clients.value."+f+"."+x, x)
 			}
 		case *int:
 			if x != nil {
@@ -168,13 +168,13 @@ func fillCard(v *clientCardView, lang i18n.Lang, cl *crm.Client) {
 	if cl.Subscribed {
 		sub = i18n.T(lang, "clients.yes")
 	}
-	v.Consent = []fieldRow{{Label: i18n.T(lang, "clients.field.subscribed"), Value: sub}}
+	v.Consent = []clientFieldRow{{Label: i18n.T(lang, "clients.field.subscribed"), Value: sub}}
 	for _, s := range []struct {
 		key string
 		at  *time.Time
 	}{{"consent_at", cl.ConsentAt}, {"unsubscribed_at", cl.UnsubscribedAt}, {"blocked_at", cl.BlockedAt},
 		{"handoff_requested_at", cl.HandoffRequestedAt}} {
-		row := fieldRow{Label: i18n.T(lang, "clients.field."+s.key), Empty: s.at == nil}
+		row := clientFieldRow{Label: i18n.T(lang, "clients.field."+s.key), Empty: s.at == nil}
 		if s.at != nil {
 			row.Value, row.Datetime = clientStamp(*s.at, layout)
 		}
@@ -186,16 +186,16 @@ func fillCard(v *clientCardView, lang i18n.Lang, cl *crm.Client) {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		v.Attributes = append(v.Attributes, fieldRow{Label: k, Value: attributeText(cl.Attributes[k])})
+		v.Attributes = append(v.Attributes, clientFieldRow{Label: k, Value: clientAttributeText(cl.Attributes[k])})
 	}
 }
 
-// portraitValues are cl's portrait fields by name: a string, *int or
+// clientPortraitValues are cl's portrait fields by name: a string, *int or
 // *time.Time.
-func portraitValues(cl *crm.Client) map[string]any {
+func clientPortraitValues(cl *crm.Client) map[string]any {
 	created, seen := cl.CreatedAt, cl.LastSeenAt
 	return map[string]any{
-		"platform": platformName(cl), "platform_user_id": cl.PlatformUserID, "first_name": cl.FirstName,
+		"platform": clientPlatform(cl), "platform_user_id": cl.PlatformUserID, "first_name": cl.FirstName,
 		"last_name": cl.LastName, "username": cl.Username, "phone": cl.Phone, "email": cl.Email,
 		"gender": cl.Gender, "birth_date": cl.BirthDate, "age": cl.Age, "city": cl.City, "region": cl.Region,
 		"family_status": cl.FamilyStatus, "children_count": cl.ChildrenCount, "income_level": cl.IncomeLevel,
@@ -204,16 +204,16 @@ func portraitValues(cl *crm.Client) map[string]any {
 	}
 }
 
-// attributeText shows an attribute's value: text as is, a list joined
+// clientAttributeText shows an attribute's value: text as is, a list joined
 // with commas, anything else as JSON.
-func attributeText(v any) string {
+func clientAttributeText(v any) string {
 	switch x := v.(type) {
 	case string:
 		return x
 	case []any:
 		parts := make([]string, 0, len(x))
 		for _, e := range x {
-			parts = append(parts, attributeText(e))
+			parts = append(parts, clientAttributeText(e))
 		}
 		return strings.Join(parts, ", ")
 	case nil:
@@ -232,17 +232,17 @@ func clientStamp(t time.Time, layout string) (string, string) {
 	return u.Format(layout), u.Format(time.RFC3339)
 }
 
-// labelOr is key's text in lang, or raw when the catalog has none.
-func labelOr(lang i18n.Lang, key, raw string) string {
+// clientLabel is key's text in lang, or raw when the catalog has none.
+func clientLabel(lang i18n.Lang, key, raw string) string {
 	if i18n.Has(lang, key) {
 		return i18n.T(lang, key)
 	}
 	return raw
 }
 
-// managerNames are the console users' names (none when they cannot be
+// clientManagerNames are the console users' names (none when they cannot be
 // read: the field still takes free text).
-func (c *Console) managerNames(r *http.Request) []string {
+func (c *Console) clientManagerNames(r *http.Request) []string {
 	if c.cfg.Clients.Users == nil {
 		return nil
 	}
@@ -309,7 +309,7 @@ func (c *Console) editClient(w http.ResponseWriter, r *http.Request,
 		} else {
 			v.TagError = i18n.T(lang, "clients.tags.bad", crm.MaxTextLen)
 		}
-		c.showCard(w, r, id, http.StatusUnprocessableEntity, *v)
+		c.showClientCard(w, r, id, http.StatusUnprocessableEntity, *v)
 	default:
 		c.cfg.Logger.Error("console: edit client", "client", id, "err", err)
 		c.serverError(w, r)

@@ -24,7 +24,7 @@ const (
 // clientListView is the data of the Клиенты page.
 type clientListView struct {
 	Search, Segment string
-	Status          statusView
+	Status          clientStatusView
 	Rows            []clientRowView
 	// Paged is true past the first page; Filtered when a filter is set.
 	Paged, Filtered bool
@@ -42,9 +42,9 @@ type clientListView struct {
 	Deleted bool
 }
 
-// statusView is the live status under the filter (the fragment
+// clientStatusView is the live status under the filter (the fragment
 // "clients-status"): how many clients match, or what is wrong.
-type statusView struct {
+type clientStatusView struct {
 	Lang i18n.Lang
 	// Count is the number of matching clients, when Counted.
 	Count   int64
@@ -54,14 +54,14 @@ type statusView struct {
 	Pending bool
 	// Expr is the segment expression's error; BadSearch a search that
 	// cannot be run.
-	Expr      *exprError
+	Expr      *clientExprError
 	BadSearch bool
 }
 
-// exprError is a segment expression's error with its position: Text is
+// clientExprError is a segment expression's error with its position: Text is
 // the expression's line the error is on, Caret spaces (tabs kept) up to a
 // "^" under the column.
-type exprError struct {
+type clientExprError struct {
 	Msg          string
 	Line, Column int
 	Text, Caret  string
@@ -81,7 +81,10 @@ type clientRowView struct {
 // clients newest first, paged by the keyset cursor ?before=<id>.
 func (c *Console) clientList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	v := clientListView{Saved: q.Get("saved"), Deleted: q.Get("deleted") == "1"}
+	v := clientListView{Deleted: q.Get("deleted") == "1"}
+	if name := q.Get("saved"); segment.ValidateName(name) == nil {
+		v.Saved = name // only a segment name is echoed in the notice
+	}
 	var before int64
 	if s := q.Get("before"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
@@ -92,7 +95,7 @@ func (c *Console) clientList(w http.ResponseWriter, r *http.Request) {
 		}
 		before = n
 	}
-	status, ok := c.fillClientList(w, r, &v, filterFrom(q), before)
+	status, ok := c.fillClientList(w, r, &v, clientFilterFrom(q), before)
 	if !ok {
 		return
 	}
@@ -106,15 +109,15 @@ func (c *Console) fillClientList(w http.ResponseWriter, r *http.Request, v *clie
 	v.Search, v.Segment = f.Search, f.Segment
 	v.Filtered = f.Search != "" || f.Segment != ""
 	v.Paged = before > 0
-	v.Status = statusView{Lang: langOf(ctx)}
-	opt, err := c.options(ctx, f)
+	v.Status = clientStatusView{Lang: langOf(ctx)}
+	opt, err := c.clientOptions(ctx, f)
 	var clients []crm.Client
 	if err == nil {
 		opt.BeforeID, opt.Limit = before, clientPageSize+1
 		clients, err = c.cfg.Clients.Clients.ListClients(ctx, opt)
 	}
 	if err != nil {
-		if !c.badFilter(&v.Status, err, f.Segment) {
+		if !c.clientBadFilter(&v.Status, err, f.Segment) {
 			c.cfg.Logger.Error("console: list clients", "err", err)
 			c.serverError(w, r)
 			return 0, false
@@ -144,13 +147,13 @@ func (c *Console) fillClientList(w http.ResponseWriter, r *http.Request, v *clie
 	return http.StatusOK, true
 }
 
-// badFilter puts a filter's fixable error into st (a segment's located in
+// clientBadFilter puts a filter's fixable error into st (a segment's located in
 // src, the expression) and reports whether it was one.
-func (c *Console) badFilter(st *statusView, err error, src string) bool {
+func (c *Console) clientBadFilter(st *clientStatusView, err error, src string) bool {
 	var se *segment.Error
 	switch {
 	case errors.As(err, &se):
-		st.Expr = newExprError(se).withSource(src)
+		st.Expr = newClientExprError(se).withSource(src)
 		return true
 	case errors.Is(err, postgres.ErrBadSearch):
 		st.BadSearch = true
@@ -159,10 +162,10 @@ func (c *Console) badFilter(st *statusView, err error, src string) bool {
 	return false
 }
 
-// newExprError locates se in its expression. A saved segment's inner
+// newClientExprError locates se in its expression. A saved segment's inner
 // error (se.Err) is reported at the reference, where the person typed.
-func newExprError(se *segment.Error) *exprError {
-	e := &exprError{Msg: se.Msg, Line: se.Line, Column: se.Column}
+func newClientExprError(se *segment.Error) *clientExprError {
+	e := &clientExprError{Msg: se.Msg, Line: se.Line, Column: se.Column}
 	var inner *segment.Error
 	if errors.As(se.Err, &inner) && inner != se {
 		e.Msg = se.Msg + ": " + inner.Error()
@@ -171,7 +174,7 @@ func newExprError(se *segment.Error) *exprError {
 }
 
 // withSource fills e's line of src and the caret under its column.
-func (e *exprError) withSource(src string) *exprError {
+func (e *clientExprError) withSource(src string) *clientExprError {
 	if e == nil {
 		return nil
 	}
@@ -196,7 +199,7 @@ func (e *exprError) withSource(src string) *exprError {
 func newClientRow(cl *crm.Client, layout string) clientRowView {
 	return clientRowView{
 		ID: cl.ID, Name: clientName(cl), Username: cl.Username, Phone: cl.Phone, City: cl.City,
-		Platform: platformName(cl), Subscribed: cl.Subscribed, Tags: cl.Tags,
+		Platform: clientPlatform(cl), Subscribed: cl.Subscribed, Tags: cl.Tags,
 		Created: cl.CreatedAt.UTC().Format(layout), CreatedISO: cl.CreatedAt.UTC().Format(time.RFC3339),
 	}
 }
@@ -207,9 +210,9 @@ func clientName(cl *crm.Client) string {
 	return strings.TrimSpace(cl.FirstName + " " + cl.LastName)
 }
 
-// platformName is the platform with the bot's name, if any ("telegram
+// clientPlatform is the platform with the bot's name, if any ("telegram
 // shop").
-func platformName(cl *crm.Client) string {
+func clientPlatform(cl *crm.Client) string {
 	if cl.Bot == "" {
 		return string(cl.Platform)
 	}
@@ -223,25 +226,25 @@ func (c *Console) clientCount(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, http.StatusText(http.StatusBadRequest), http.StatusBadRequest)
 		return
 	}
-	f := filterFrom(r.PostForm)
-	st := statusView{Lang: langOf(r.Context())}
-	opt, err := c.options(r.Context(), f)
+	f := clientFilterFrom(r.PostForm)
+	st := clientStatusView{Lang: langOf(r.Context())}
+	opt, err := c.clientOptions(r.Context(), f)
 	if err == nil {
 		st.Count, err = c.cfg.Clients.Clients.CountClients(r.Context(), opt)
 	}
 	switch {
 	case err == nil:
 		st.Counted = true
-	case !c.badFilter(&st, err, f.Segment):
+	case !c.clientBadFilter(&st, err, f.Segment):
 		c.cfg.Logger.Error("console: count clients", "err", err)
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 		return
 	}
-	c.fragment(w, "clients", "clients-status", st)
+	c.clientFragment(w, "clients", "clients-status", st)
 }
 
-// fragment writes one template of page's set alone (an htmx swap).
-func (c *Console) fragment(w http.ResponseWriter, page, name string, data any) {
+// clientFragment writes one template of page's set alone (an htmx swap).
+func (c *Console) clientFragment(w http.ResponseWriter, page, name string, data any) {
 	var buf strings.Builder
 	if err := c.pages[page].ExecuteTemplate(&buf, name, data); err != nil {
 		c.cfg.Logger.Error("console: render fragment", "page", page, "fragment", name, "err", err)
@@ -259,14 +262,14 @@ func (c *Console) fragment(w http.ResponseWriter, page, name string, data any) {
 // first, in keyset pages of clientExportBatch.
 func (c *Console) clientExport(w http.ResponseWriter, r *http.Request) {
 	lang := langOf(r.Context())
-	f := filterFrom(r.URL.Query())
-	opt, err := c.options(r.Context(), f)
+	f := clientFilterFrom(r.URL.Query())
+	opt, err := c.clientOptions(r.Context(), f)
 	if err == nil {
 		opt.Limit = 1
 		_, err = c.cfg.Clients.Clients.ListClients(r.Context(), opt) // a bad search fails before the header is sent
 	}
 	if err != nil {
-		if isBadFilter(err) {
+		if isBadClientFilter(err) {
 			c.render(w, r, http.StatusBadRequest, "error", "clients.export.bad.title", i18n.T(lang, "clients.export.bad.text"))
 			return
 		}
@@ -314,7 +317,7 @@ func (c *Console) clientSaveSegment(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, http.StatusText(http.StatusBadRequest), http.StatusBadRequest)
 		return
 	}
-	f := filterFrom(r.PostForm)
+	f := clientFilterFrom(r.PostForm)
 	d := segment.Definition{Name: strings.TrimSpace(r.PostForm.Get("name")), Expression: f.Segment,
 		Description: strings.TrimSpace(r.PostForm.Get("description"))}
 	err := d.Validate()

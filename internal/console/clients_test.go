@@ -20,10 +20,10 @@ import (
 	"github.com/chathub/chathub/internal/store/postgres"
 )
 
-// fakeClients is an in-memory Клиенты backend: the clients (ids 1..n,
+// fakeClientPages is an in-memory Клиенты backend: the clients (ids 1..n,
 // newest = highest), a segment compiler that refuses expressions holding
 // "==)" and an editor recording its calls with their actors.
-type fakeClients struct {
+type fakeClientPages struct {
 	mu       sync.Mutex
 	clients  []crm.Client
 	answers  []crm.Answer
@@ -33,8 +33,8 @@ type fakeClients struct {
 	lists    []postgres.ListOptions
 }
 
-func newFakeClients(n int) *fakeClients {
-	f := &fakeClients{}
+func newFakeClientPages(n int) *fakeClientPages {
+	f := &fakeClientPages{}
 	at := time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC)
 	for i := 1; i <= n; i++ {
 		f.clients = append(f.clients, crm.Client{ID: int64(i), Platform: "telegram", PlatformUserID: fmt.Sprint(1000 + i),
@@ -43,12 +43,12 @@ func newFakeClients(n int) *fakeClients {
 	return f
 }
 
-func (f *fakeClients) match(opt postgres.ListOptions, c *crm.Client) bool {
+func (f *fakeClientPages) match(opt postgres.ListOptions, c *crm.Client) bool {
 	return (opt.ID == 0 || c.ID == opt.ID) && (opt.BeforeID == 0 || c.ID < opt.BeforeID) &&
 		(opt.Search == "" || strings.Contains(strings.ToLower(c.FirstName), strings.ToLower(opt.Search)))
 }
 
-func (f *fakeClients) ListClients(_ context.Context, opt postgres.ListOptions) ([]crm.Client, error) {
+func (f *fakeClientPages) ListClients(_ context.Context, opt postgres.ListOptions) ([]crm.Client, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if opt.Search == "%" {
@@ -64,7 +64,7 @@ func (f *fakeClients) ListClients(_ context.Context, opt postgres.ListOptions) (
 	return out, nil
 }
 
-func (f *fakeClients) CountClients(_ context.Context, opt postgres.ListOptions) (int64, error) {
+func (f *fakeClientPages) CountClients(_ context.Context, opt postgres.ListOptions) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if opt.Search == "%" {
@@ -79,7 +79,7 @@ func (f *fakeClients) CountClients(_ context.Context, opt postgres.ListOptions) 
 	return n, nil
 }
 
-func (f *fakeClients) ClientByID(_ context.Context, id int64) (*crm.Client, error) {
+func (f *fakeClientPages) ClientByID(_ context.Context, id int64) (*crm.Client, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i := range f.clients {
@@ -91,17 +91,17 @@ func (f *fakeClients) ClientByID(_ context.Context, id int64) (*crm.Client, erro
 	return nil, nil
 }
 
-func (f *fakeClients) Answers(context.Context, int64, int) ([]crm.Answer, error) {
+func (f *fakeClientPages) Answers(context.Context, int64, int) ([]crm.Answer, error) {
 	return f.answers, nil
 }
 
-func (f *fakeClients) ClientDeliveries(context.Context, int64, int) ([]postgres.ClientDelivery, error) {
+func (f *fakeClientPages) ClientDeliveries(context.Context, int64, int) ([]postgres.ClientDelivery, error) {
 	return f.delivers, nil
 }
 
 // CompileSegment refuses an expression holding "==" not followed by a
 // value, at the character after it.
-func (f *fakeClients) CompileSegment(_ context.Context, expr string) (*segment.Segment, error) {
+func (f *fakeClientPages) CompileSegment(_ context.Context, expr string) (*segment.Segment, error) {
 	if i := strings.Index(expr, "=="); i >= 0 && strings.TrimSpace(expr[i+2:]) == "" {
 		col := len([]rune(expr[:i])) + 3
 		return nil, &segment.Error{Source: "segment", Line: 1, Column: col, Offset: col - 1, Msg: "expected a value after ==, e.g. \"Москва\""}
@@ -109,15 +109,15 @@ func (f *fakeClients) CompileSegment(_ context.Context, expr string) (*segment.S
 	return &segment.Segment{}, nil
 }
 
-func (f *fakeClients) SaveSegment(ctx context.Context, d segment.Definition) (*segment.Definition, error) {
-	f.record("save %s %s", actor(ctx), d.Name)
+func (f *fakeClientPages) SaveSegment(ctx context.Context, d segment.Definition) (*segment.Definition, error) {
+	f.record("save %s %s", clientActor(ctx), d.Name)
 	f.mu.Lock()
 	f.saved = append(f.saved, d)
 	f.mu.Unlock()
 	return &d, nil
 }
 
-func (f *fakeClients) Edit(ctx context.Context, id int64, ch admin.ClientChange) error {
+func (f *fakeClientPages) Edit(ctx context.Context, id int64, ch admin.ClientChange) error {
 	if c, _ := f.ClientByID(ctx, id); c == nil {
 		return admin.ErrNoClient
 	}
@@ -128,34 +128,34 @@ func (f *fakeClients) Edit(ctx context.Context, id int64, ch admin.ClientChange)
 	if ch.Manager != nil {
 		m = *ch.Manager
 	}
-	f.record("edit %s %d +%v -%v %s", actor(ctx), id, ch.AddTags, ch.RemoveTags, m)
+	f.record("edit %s %d +%v -%v %s", clientActor(ctx), id, ch.AddTags, ch.RemoveTags, m)
 	return nil
 }
 
-func (f *fakeClients) Erase(ctx context.Context, id int64) error {
+func (f *fakeClientPages) Erase(ctx context.Context, id int64) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i := range f.clients {
 		if f.clients[i].ID == id {
 			f.clients = slices.Delete(f.clients, i, i+1)
-			f.calls = append(f.calls, fmt.Sprintf("erase %s %d", actor(ctx), id))
+			f.calls = append(f.calls, fmt.Sprintf("erase %s %d", clientActor(ctx), id))
 			return nil
 		}
 	}
 	return admin.ErrNoClient
 }
 
-func (f *fakeClients) Users(context.Context) ([]account.User, error) {
+func (f *fakeClientPages) Users(context.Context) ([]account.User, error) {
 	return []account.User{{Name: "olga"}, {Name: "anna"}}, nil
 }
 
-func (f *fakeClients) record(format string, args ...any) {
+func (f *fakeClientPages) record(format string, args ...any) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf(format, args...))
 }
 
-func (f *fakeClients) lastCall() string {
+func (f *fakeClientPages) lastCall() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.calls) == 0 {
@@ -164,12 +164,12 @@ func (f *fakeClients) lastCall() string {
 	return f.calls[len(f.calls)-1]
 }
 
-func actor(ctx context.Context) string {
+func clientActor(ctx context.Context) string {
 	a, _ := account.ActorIn(ctx)
 	return a
 }
 
-func newClientsConsole(t *testing.T, f *fakeClients) (*consoletest.Auth, http.Handler) {
+func newClientsConsole(t *testing.T, f *fakeClientPages) (*consoletest.Auth, http.Handler) {
 	t.Helper()
 	auth := consoletest.NewAuth()
 	c, err := New(Config{Auth: auth, Clients: ClientPages{Clients: f, Segments: f, Saver: f, Editor: f, Users: f}})
@@ -183,7 +183,7 @@ func newClientsConsole(t *testing.T, f *fakeClients) (*consoletest.Auth, http.Ha
 // managers and admins get through.
 func TestClientsRolesEnforced(t *testing.T) {
 	t.Parallel()
-	auth, h := newClientsConsole(t, newFakeClients(3))
+	auth, h := newClientsConsole(t, newFakeClientPages(3))
 	routes := []struct{ method, target string }{
 		{"GET", "/clients"}, {"GET", "/clients/1"}, {"GET", "/clients/export.csv"}, {"POST", "/clients/count"},
 		{"POST", "/clients/save-segment"}, {"POST", "/clients/1/tags"}, {"POST", "/clients/1/tags/remove"},
@@ -210,7 +210,7 @@ func TestClientsRolesEnforced(t *testing.T) {
 // client's typed name shown as text.
 func TestClientsListPagesAndEscapes(t *testing.T) {
 	t.Parallel()
-	f := newFakeClients(clientPageSize + 5)
+	f := newFakeClientPages(clientPageSize + 5)
 	f.clients[len(f.clients)-1].FirstName = "<script>alert(1)</script>"
 	auth, h := newClientsConsole(t, f)
 	tok := auth.Login("manager")
@@ -249,7 +249,7 @@ func TestClientsListPagesAndEscapes(t *testing.T) {
 // parser's error with its line, column and a caret under the column.
 func TestClientsSegmentStatusFragment(t *testing.T) {
 	t.Parallel()
-	auth, h := newClientsConsole(t, newFakeClients(7))
+	auth, h := newClientsConsole(t, newFakeClientPages(7))
 	tok := auth.Login("manager")
 	w := do(h, "POST", "/clients/count", tok, url.Values{"segment": {"subscribed"}, "q": {"клиент"}}, map[string]string{"HX-Request": "true"})
 	if body := w.Body.String(); w.Code != 200 || !strings.Contains(body, "7 клиентов") || strings.Contains(body, "<html") {
@@ -277,7 +277,7 @@ func TestClientsSegmentStatusFragment(t *testing.T) {
 // portrait columns; a bad filter is refused before any CSV.
 func TestClientsExportCSV(t *testing.T) {
 	t.Parallel()
-	f := newFakeClients(clientExportBatch + 300)
+	f := newFakeClientPages(clientExportBatch + 300)
 	f.clients[0].FirstName = "=cmd"
 	auth, h := newClientsConsole(t, f)
 	tok := auth.Login("manager")
@@ -313,7 +313,7 @@ func TestClientsExportCSV(t *testing.T) {
 // signed-in user; a name the service's rules refuse is shown.
 func TestClientsSaveSegment(t *testing.T) {
 	t.Parallel()
-	f := newFakeClients(2)
+	f := newFakeClientPages(2)
 	auth, h := newClientsConsole(t, f)
 	tok := auth.Login("manager")
 	w := do(h, "POST", "/clients/save-segment", tok, url.Values{"segment": {"subscribed"}, "name": {"vip"}}, nil)
@@ -333,7 +333,7 @@ func TestClientsSaveSegment(t *testing.T) {
 // under the user's name; deletion asks first and then erases.
 func TestClientCardEditAndDelete(t *testing.T) {
 	t.Parallel()
-	f := newFakeClients(2)
+	f := newFakeClientPages(2)
 	f.clients[1].Tags = []string{"vip"}
 	f.clients[1].Attributes = map[string]any{"interests": []any{"фитнес", "йога"}}
 	f.answers = []crm.Answer{{Scenario: "portrait", Step: "city", Field: "city", Value: "Самара", CreatedAt: time.Now()}}
@@ -377,5 +377,28 @@ func TestClientCardEditAndDelete(t *testing.T) {
 	}
 	if !strings.Contains(do(h, "GET", "/clients?deleted=1", tok, nil, nil).Body.String(), "Клиент удалён") {
 		t.Error("no notice after deletion")
+	}
+}
+
+// TestExprErrorCaret: the caret sits under the error's column on its line,
+// keeping tabs so it lines up, and a position outside the text shows none.
+func TestExprErrorCaret(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		src         string
+		line, col   int
+		text, caret string
+	}{
+		{`city ==`, 1, 8, "city ==", "       ^"},
+		{"subscribed and\n\tcity == 5 ==", 2, 12, "\tcity == 5 ==", "\t          ^"},
+		{"возраст > ", 1, 11, "возраст > ", "          ^"},
+		{"a\r\nb c", 2, 3, "b c", "  ^"},
+		{"x", 3, 1, "", ""},
+	}
+	for _, tt := range tests {
+		e := newClientExprError(&segment.Error{Line: tt.line, Column: tt.col, Msg: "m"}).withSource(tt.src)
+		if e.Text != tt.text || e.Caret != tt.caret {
+			t.Errorf("%q at %d:%d: text %q caret %q; want %q %q", tt.src, tt.line, tt.col, e.Text, e.Caret, tt.text, tt.caret)
+		}
 	}
 }

@@ -14,7 +14,8 @@ var ErrBadTag = errors.New("bad tag")
 // CheckTag returns the tag a person typed, trimmed, or an error wrapping
 // ErrBadTag when it cannot be a tag: empty, longer than MaxTextLen
 // characters (the tag index's limit, as for the text columns) or holding a
-// control character. Scenarios' tag: and untag: obey the same rules.
+// control character (what a person types in the console or the API;
+// scenario files are checked when they load).
 func CheckTag(raw string) (string, error) {
 	tag := strings.TrimSpace(raw)
 	switch {

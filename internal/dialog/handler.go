@@ -35,6 +35,13 @@ type HandlerConfig struct {
 	Clients   ClientStore
 	Scenarios Catalog
 	Sender    messenger.Sender
+	// Eraser, when set, carries out a confirmed /forget (crm.Changes.Forget):
+	// the same erasure as the console's and the API's (erasure.Eraser),
+	// which also deletes the chat's state; the turn then saves its farewell
+	// reply as a fresh state. Nil: the Forget change goes to
+	// Clients.RecordChanges (which deletes the record) and the turn's empty
+	// state replaces the conversation.
+	Eraser Eraser
 	// DefaultScenario starts on /start without a matching payload and on a new
 	// client's first message. Default: the scenario with the "start" command.
 	DefaultScenario string
@@ -139,7 +146,7 @@ func (h *Handler) run(ctx context.Context, key messenger.ChatKey, upd *messenger
 		h.cfg.Logger.Warn("scenario runtime problem", "chat", key.String(), "scenario", st.Scenario, "err", w)
 	}
 	res.Changes.UpdateID = updateID(upd)
-	if err := h.cfg.Clients.RecordChanges(ctx, key, &res.Changes); errors.Is(err, crm.ErrRejected) {
+	if err := h.record(ctx, key, &res.Changes, &stored); errors.Is(err, crm.ErrRejected) {
 		return h.rejected(ctx, key, upd, stored, err)
 	} else if err != nil {
 		return err // the store names the operation and the chat
@@ -153,6 +160,21 @@ func (h *Handler) run(ctx context.Context, key messenger.ChatKey, upd *messenger
 		h.recordProgress(ctx, key, saved, res.Replies, 0, sent)
 	}
 	return err
+}
+
+// record writes the turn's CRM changes. A /forget goes to the Eraser when
+// there is one; it deletes the chat's state too, so stored becomes the
+// empty state this turn saves over (the turn holds the chat, so nothing
+// else writes it meanwhile).
+func (h *Handler) record(ctx context.Context, key messenger.ChatKey, ch *crm.Changes, stored *StoredState) error {
+	if ch.Forget && h.cfg.Eraser != nil {
+		if _, err := h.cfg.Eraser.Erase(ctx, key); err != nil {
+			return err // the eraser names the operation and the chat
+		}
+		*stored = StoredState{}
+		return nil
+	}
+	return h.cfg.Clients.RecordChanges(ctx, key, ch)
 }
 
 // rejected finishes an update whose CRM changes the store refused for good

@@ -38,6 +38,13 @@ type StateStore interface {
 	SaveState(ctx context.Context, key messenger.ChatKey, st StoredState) (int64, error)
 }
 
+// Eraser erases a client at their request (/forget, 152-FZ): the CRM
+// record with everything attached and the chat's conversation state
+// (erasure.Eraser). It reports whether there was a record.
+type Eraser interface {
+	Erase(ctx context.Context, key messenger.ChatKey) (bool, error)
+}
+
 // ClientStore reads and writes CRM records (internal/store/postgres implements it).
 type ClientStore interface {
 	// GetClient returns the client with that chat key, or (nil, nil) when none.

@@ -18,8 +18,8 @@ import (
 	"github.com/chathub/chathub/internal/segment"
 )
 
-// segmentBox is Клиенты's segment expression box, by its label.
-func segmentBox(label string) string {
+// clientsSegmentBox is Клиенты's segment expression box, by its label.
+func clientsSegmentBox(label string) string {
 	return `//textarea[@id=//label[normalize-space()="` + label + `"]/@for]`
 }
 
@@ -55,6 +55,26 @@ func TestHubClients(t *testing.T) {
 		t.Fatalf("no dialog state before deletion: %+v, %v", st, err)
 	}
 
+	// The client's own /forget goes through the same erasure.
+	const forgetter = 5002
+	fkey := messenger.ChatKey{Platform: messenger.Telegram, ID: "5002"}
+	tg.Start(t, forgetter, "")
+	tg.Replies(t, forgetter, 1)
+	tg.Press(t, forgetter, "Да, согласен")
+	tg.Replies(t, forgetter, 1)
+	tg.Text(t, forgetter, "/forget")
+	tg.Replies(t, forgetter, 1)
+	tg.Press(t, forgetter, "Да, удалить")
+	if r := tg.Replies(t, forgetter, 1); !strings.Contains(r[0].Text, "удалены") {
+		t.Errorf("/forget answered %q", r[0].Text)
+	}
+	if got, err := h.stores.CRM.GetClient(ctx, fkey); err != nil || got != nil {
+		t.Errorf("client after /forget: %+v, %v", got, err)
+	}
+	if st, err := h.stores.State.LoadState(ctx, fkey); err != nil || st.Data != nil {
+		t.Errorf("conversation after /forget: %+v, %v", st, err)
+	}
+
 	tab := h.signIn(t, "manager", "ru")
 	browsertest.Run(t, tab,
 		chromedp.Click(`//nav[@class="menu"]//a[normalize-space()="Клиенты"]`),
@@ -78,14 +98,14 @@ func TestHubClients(t *testing.T) {
 		t.Fatalf("CompileSegment(%q) = %v, want a *segment.Error", typo, err)
 	}
 	browsertest.Run(t, tab,
-		browsertest.Type(segmentBox("Сегмент"), typo),
+		browsertest.Type(clientsSegmentBox("Сегмент"), typo),
 		chromedp.WaitVisible(`//div[@id="clients-status"]//p[contains(., "строка 1, столбец `+strconv.Itoa(se.Column)+`)")]`),
 		chromedp.WaitVisible(`//div[@id="clients-status"]//pre/span[@class="caret"][.="`+strings.Repeat(" ", se.Column-1)+`^"]`),
 	)
 	browsertest.ScanAccessibility(t, tab, "ru /clients (segment error)")
 	browsertest.Run(t, tab,
 		chromedp.Evaluate[chromedp.Void](`document.getElementById("clients-segment").value = ""`),
-		browsertest.Type(segmentBox("Сегмент"), "subscribed"),
+		browsertest.Type(clientsSegmentBox("Сегмент"), "subscribed"),
 		chromedp.WaitVisible(`//div[@id="clients-status"]//p[contains(., "1 клиент")]`),
 		chromedp.Click(browsertest.Button("Показать")),
 		chromedp.WaitVisible(`//summary[normalize-space()="Сохранить как сегмент"]`),

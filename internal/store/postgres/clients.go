@@ -34,9 +34,9 @@ func (s *Store) GetClient(ctx context.Context, key messenger.ChatKey) (*crm.Clie
 // keys' ON DELETE CASCADE, its tags, answers, notes, hand-offs, completions
 // and campaign deliveries (the delivery ledger's rows, with the client's
 // platform id and message ids): the PostgreSQL part of erasing a client
-// (152-FZ), for the client's own /forget (RecordChanges with Forget) and
-// for the console and API (admin.ClientService.Erase, which also deletes
-// the chat's conversation state). It reports whether there was a client; deleting a missing one is
+// (152-FZ). erasure.Eraser calls it for the client's own /forget, the
+// console and the API, and deletes the chat's conversation state around
+// it; RecordChanges with Forget calls it for a dialog wired without one. It reports whether there was a client; deleting a missing one is
 // not an error, so a retried request succeeds.
 func (s *Store) DeleteClient(ctx context.Context, key messenger.ChatKey) (bool, error) {
 	if err := checkKey(key); err != nil {

@@ -1,0 +1,51 @@
+// Package erasure erases a client's personal data at their request
+// (152-FZ): the one function behind the client's own /forget in the bot,
+// the console's «Удалить клиента» and DELETE /api/clients/{id}.
+package erasure
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+// CRM deletes a client's record (*postgres.Store): the row and, by
+// cascade, its tags, answers, notes, hand-offs, completions and delivery
+// ledger rows (platform id, message ids). It reports whether there was a
+// client; deleting a missing one is not an error.
+type CRM interface {
+	DeleteClient(ctx context.Context, key messenger.ChatKey) (bool, error)
+}
+
+// States deletes a chat's conversation state (*redis.Store): the state
+// with its update record and unsent replies. Deleting none is not an
+// error.
+type States interface {
+	DeleteState(ctx context.Context, key messenger.ChatKey) error
+}
+
+// Eraser erases clients.
+type Eraser struct {
+	CRM    CRM
+	States States
+}
+
+// Erase erases the client of chat key: the conversation state, then the
+// CRM record with everything attached to it, then the state once more (a
+// turn of that chat that ran meanwhile leaves no conversation behind). It
+// reports whether there was a CRM record. It is idempotent: a retried
+// erasure finishes what a failed one left.
+func (e Eraser) Erase(ctx context.Context, key messenger.ChatKey) (bool, error) {
+	if err := e.States.DeleteState(ctx, key); err != nil {
+		return false, fmt.Errorf("erase %s: %w", key, err)
+	}
+	found, err := e.CRM.DeleteClient(ctx, key)
+	if err != nil {
+		return false, fmt.Errorf("erase %s: %w", key, err)
+	}
+	if err := e.States.DeleteState(ctx, key); err != nil {
+		return false, fmt.Errorf("erase %s: %w", key, err)
+	}
+	return found, nil
+}
