@@ -137,6 +137,11 @@ func (c *Console) renderUsers(w http.ResponseWriter, r *http.Request, status int
 		v.Rows = append(v.Rows, row)
 	}
 	v.Count = int64(len(v.Rows))
+	if r.Method == http.MethodPost {
+		// The answer to a form is the list: htmx shows /users in the
+		// address bar, so a reload opens the list, not the form's target.
+		w.Header().Set("HX-Replace-Url", "/users")
+	}
 	c.render(w, r, status, "users", "users.title", v)
 }
 

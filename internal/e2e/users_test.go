@@ -27,7 +27,7 @@ func TestUsersAddOperator(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`code.secret`)),
 	)
 	p := browsertest.ReadPage(t, admin)
-	if p.Status != 200 || !strings.Contains(p.Text, "Пользователь olga добавлен с ролью «оператор».") ||
+	if p.Path != "/users" || !strings.Contains(p.Text, "Пользователь olga добавлен с ролью «оператор».") ||
 		!strings.Contains(p.Text, "больше он показан не будет") {
 		t.Fatalf("after adding: %+v", p)
 	}
@@ -45,6 +45,16 @@ func TestUsersAddOperator(t *testing.T) {
 	browsertest.Run(t, admin, chromedp.Navigate(h.url+"/users"))
 	if p := browsertest.ReadPage(t, admin); strings.Contains(p.Text, password) || !strings.Contains(p.Text, "olga") {
 		t.Errorf("the list opened again: %+v", p)
+	}
+
+	// The only admin cannot demote themselves: the refusal is in plain words.
+	browsertest.Run(t, admin,
+		chromedp.SetValue(`//select[@aria-label="Роль пользователя admin"]`, "manager"),
+		chromedp.Click(`//tr[th[starts-with(normalize-space(), "admin")]]//button[normalize-space()="Сохранить"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)),
+	)
+	if p := browsertest.ReadPage(t, admin); p.Path != "/users" || !strings.Contains(p.Alert, "admin — последний администратор") {
+		t.Errorf("demoting the last admin: %+v", p)
 	}
 
 	// The new operator signs in with it and may not open Пользователи.
