@@ -29,6 +29,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"demo", "try everything with nothing installed: the console, a bot on an in-process fake Telegram, demo clients and campaigns: demo [--addr 127.0.0.1:8080] [--data DIR]", runDemo},
 		{"run", "run the configured Telegram/VK bots, the inbound pipeline and the HTTP server (/healthz, /readyz, /metrics, /api, the console at /): run [--config FILE]", runRun},
 		{"console", "serve the web console and the managers' API on HTTP_ADDR, without bots or broadcast workers: console [--config FILE]", runConsole},
 		{"chat", "chat with a scenario in the terminal: chat [--scenario ID] [--user ID] [--name NAME]", runChat},

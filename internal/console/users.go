@@ -125,11 +125,11 @@ func (c *Console) renderUsers(w http.ResponseWriter, r *http.Request, status int
 	v.Roles = account.Roles
 	v.SignIns = c.cfg.Users.SignIns != nil
 	me := userFrom(r.Context()).Name
-	layout := i18n.T(lang, "users.time_layout")
+	layout, dateLayout := i18n.T(lang, "users.time_layout"), i18n.T(lang, "users.date_layout")
 	for _, u := range users {
 		row := userRow{Name: u.Name, Role: u.Role, Self: u.Name == me}
 		if !u.CreatedAt.IsZero() {
-			row.Created, row.CreatedDatetime = u.CreatedAt.UTC().Format(layout), u.CreatedAt.UTC().Format(time.RFC3339)
+			row.Created, row.CreatedDatetime = u.CreatedAt.UTC().Format(dateLayout), u.CreatedAt.UTC().Format(time.RFC3339)
 		}
 		if at, ok := c.lastSignIn(r.Context(), u.Name); ok {
 			row.SignIn, row.SignInDatetime = at.UTC().Format(layout), at.UTC().Format(time.RFC3339)
@@ -137,6 +137,11 @@ func (c *Console) renderUsers(w http.ResponseWriter, r *http.Request, status int
 		v.Rows = append(v.Rows, row)
 	}
 	v.Count = int64(len(v.Rows))
+	if r.Method == http.MethodPost {
+		// The answer to a form is the list: htmx shows /users in the
+		// address bar, so a reload opens the list, not the form's target.
+		w.Header().Set("HX-Replace-Url", "/users")
+	}
 	c.render(w, r, status, "users", "users.title", v)
 }
 

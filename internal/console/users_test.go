@@ -338,3 +338,14 @@ func TestUsersPageNotConfigured(t *testing.T) {
 		t.Errorf("unconfigured /users: %d, want 404 (not ready yet)", w.Code)
 	}
 }
+
+// TestUsersPageReplacesURL: the list answering a form tells htmx to show
+// /users in the address bar, so a reload does not open the form's target.
+func TestUsersPageReplacesURL(t *testing.T) {
+	t.Parallel()
+	auth, _, h := newUsersConsole(t, nil)
+	w := do(h, "POST", "/users/admin/role", auth.Login("admin"), url.Values{"role": {"operator"}}, nil)
+	if w.Code != http.StatusConflict || w.Header().Get("HX-Replace-Url") != "/users" {
+		t.Errorf("%d, HX-Replace-Url %q", w.Code, w.Header().Get("HX-Replace-Url"))
+	}
+}

@@ -5,6 +5,7 @@ var (
 	usersRu = catalog{text: map[string]string{
 		"users.title":          "Пользователи",
 		"users.time_layout":    "02.01.2006 15:04 UTC",
+		"users.date_layout":    "02.01.2006",
 		"users.col.name":       "Имя пользователя",
 		"users.col.role":       "Роль",
 		"users.col.created":    "Добавлен",
@@ -14,7 +15,7 @@ var (
 		"users.signin.never":   "не входил",
 		"users.empty":          "Пользователей нет.",
 		"users.role.of":        "Роль пользователя %s",
-		"users.role.submit":    "Изменить роль",
+		"users.role.submit":    "Сохранить",
 		"users.passwd.of":      "Новый пароль для %s",
 		"users.passwd.submit":  "Новый пароль",
 		"users.remove.of":      "Удалить пользователя %s",
@@ -48,6 +49,7 @@ var (
 	usersEn = catalog{text: map[string]string{
 		"users.title":          "Users",
 		"users.time_layout":    "2 Jan 2006 15:04 UTC",
+		"users.date_layout":    "2 Jan 2006",
 		"users.col.name":       "User name",
 		"users.col.role":       "Role",
 		"users.col.created":    "Added",
@@ -57,7 +59,7 @@ var (
 		"users.signin.never":   "never",
 		"users.empty":          "There are no users.",
 		"users.role.of":        "Role of %s",
-		"users.role.submit":    "Change role",
+		"users.role.submit":    "Save",
 		"users.passwd.of":      "New password for %s",
 		"users.passwd.submit":  "New password",
 		"users.remove.of":      "Remove user %s",

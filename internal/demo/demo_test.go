@@ -1,0 +1,62 @@
+package demo
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chathub/chathub/internal/config"
+	"github.com/chathub/chathub/internal/platformtest/telegramtest"
+)
+
+func TestPersonas(t *testing.T) {
+	t.Parallel()
+	ps := Personas(time.Now())
+	if len(ps) < 8 || len(ps) > 12 {
+		t.Fatalf("%d personas, want 8-12", len(ps))
+	}
+	seen := map[int64]bool{}
+	for _, p := range ps {
+		if seen[p.UserID] || p.FirstName == "" || p.LastName == "" || p.Username == "" {
+			t.Errorf("persona %+v: duplicate id or missing name", p)
+		}
+		seen[p.UserID] = true
+		first := p.Changes[0]
+		if !first.Consent || first.Profile == nil || first.Profile.FirstName != p.FirstName {
+			t.Errorf("%s: not subscribed or no profile", p.FirstName)
+		}
+		if p.Key().ID == "" || p.Key().Bot != "" {
+			t.Errorf("%s: key %+v", p.FirstName, p.Key())
+		}
+	}
+}
+
+func TestConsoleURL(t *testing.T) {
+	t.Parallel()
+	for addr, want := range map[string]string{
+		"127.0.0.1:8080": "http://127.0.0.1:8080/",
+		"[::]:8080":      "http://127.0.0.1:8080/",
+		"0.0.0.0:9000":   "http://127.0.0.1:9000/",
+		"[::1]:8080":     "http://[::1]:8080/",
+	} {
+		if got := consoleURL(addr); got != want {
+			t.Errorf("consoleURL(%q) = %q, want %q", addr, got, want)
+		}
+	}
+}
+
+// TestHubConfig: the demo replaces the stores, the bots, the address and
+// quiet hours, and keeps the rest of the environment's configuration.
+func TestHubConfig(t *testing.T) {
+	t.Parallel()
+	tg := telegramtest.New(t)
+	base := config.Default()
+	base.DatabaseURL, base.RedisURL = "postgres://prod", "redis://prod"
+	base.VK.Token, base.ConfigFile = "vk-token", "bots.yaml"
+	base.ScenariosDir, base.Broadcast.QuietHours = "my-scenarios", "21:00-09:00"
+	c := hubConfig(base, "127.0.0.1:0", "/tmp/x/chathub.db", tg)
+	if c.DatabaseURL != "/tmp/x/chathub.db" || c.RedisURL != "" || c.HTTPAddr != "127.0.0.1:0" ||
+		c.VK.Token != "" || c.ConfigFile != "" || c.Telegram.Token != tg.Token() || c.Telegram.APIURL != tg.URL() ||
+		c.Broadcast.QuietHours != "off" || c.ScenariosDir != "my-scenarios" {
+		t.Errorf("hub config: %+v", c)
+	}
+}
