@@ -19,7 +19,7 @@ import (
 	"github.com/chathub/chathub/internal/account"
 	"github.com/chathub/chathub/internal/app"
 	"github.com/chathub/chathub/internal/config"
-	"github.com/chathub/chathub/internal/platformtest/telegramtest"
+	"github.com/chathub/chathub/internal/platformtest/telegramfake"
 )
 
 // Defaults of Config.
@@ -63,7 +63,7 @@ type Demo struct {
 	// Personas are the seeded clients, also users of Telegram.
 	Personas []Persona
 	// Telegram is the in-process fake Bot API.
-	Telegram *telegramtest.Server
+	Telegram *telegramfake.Server
 	// Stores and Runtime are the running hub.
 	Stores  *app.Stores
 	Runtime *app.Runtime
@@ -97,7 +97,7 @@ func Start(ctx context.Context, cfg Config) (d *Demo, err error) {
 	if _, err := os.Stat(cfg.Base.ScenariosDir); err != nil {
 		return d, fmt.Errorf("scenarios: %w (run the demo from the repository root, or set SCENARIOS_DIR)", err)
 	}
-	d.Telegram = telegramtest.Start()
+	d.Telegram = telegramfake.Start()
 	d.Config = hubConfig(cfg.Base, cfg.Addr, filepath.Join(d.DataDir, "chathub.db"), d.Telegram)
 	if d.Stores, err = app.Open(ctx, d.Config, cfg.Logger); err != nil {
 		return d, err
@@ -127,7 +127,7 @@ func Start(ctx context.Context, cfg Config) (d *Demo, err error) {
 // hubConfig is the demo hub's configuration over base: SQLite at dbPath,
 // the in-process Redis, one Telegram bot on the fake, the console on addr,
 // and no quiet hours (a demo campaign sends at any hour).
-func hubConfig(base config.Config, addr, dbPath string, tg *telegramtest.Server) config.Config {
+func hubConfig(base config.Config, addr, dbPath string, tg *telegramfake.Server) config.Config {
 	c := base
 	def := config.Default()
 	c.DatabaseURL, c.RedisURL = dbPath, ""
@@ -167,7 +167,7 @@ func (d *Demo) dataDir(dir string) error {
 func (d *Demo) seed(ctx context.Context) error {
 	d.Personas = Personas(time.Now().UTC())
 	for _, p := range d.Personas {
-		d.Telegram.SetUser(telegramtest.User{ID: p.UserID, FirstName: p.FirstName, LastName: p.LastName,
+		d.Telegram.SetUser(telegramfake.User{ID: p.UserID, FirstName: p.FirstName, LastName: p.LastName,
 			Username: p.Username, LanguageCode: "ru"})
 	}
 	have, err := d.Stores.CRM.GetClient(ctx, d.Personas[0].Key())
