@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/chathub/chathub/internal/app"
 	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/platformtest/telegramfake"
+	shipped "github.com/chathub/chathub/scenarios"
 )
 
 // Defaults of Config.
@@ -94,8 +96,8 @@ func Start(ctx context.Context, cfg Config) (d *Demo, err error) {
 	if err := d.dataDir(cfg.DataDir); err != nil {
 		return d, err
 	}
-	if _, err := os.Stat(cfg.Base.ScenariosDir); err != nil {
-		return d, fmt.Errorf("scenarios: %w (run the demo from the repository root, or set SCENARIOS_DIR)", err)
+	if err := d.scenariosDir(&cfg.Base); err != nil {
+		return d, err
 	}
 	d.Telegram = telegramfake.Start()
 	d.Config = hubConfig(cfg.Base, cfg.Addr, filepath.Join(d.DataDir, "chathub.db"), d.Telegram)
@@ -122,6 +124,27 @@ func Start(ctx context.Context, cfg Config) (d *Demo, err error) {
 	d.Runtime = rt
 	d.URL = consoleURL(rt.Addr())
 	return d, nil
+}
+
+// scenariosDir checks base's scenarios directory; when it is the default
+// ("scenarios") and not here (the demo run from another directory, or an
+// installed binary), the shipped scenarios embedded in the binary are
+// written into the data directory and used. A directory set on purpose
+// (SCENARIOS_DIR) that is missing is an error.
+func (d *Demo) scenariosDir(base *config.Config) error {
+	_, err := os.Stat(base.ScenariosDir)
+	if err == nil {
+		return nil
+	}
+	if base.ScenariosDir != config.Default().ScenariosDir {
+		return fmt.Errorf("scenarios: %w (set SCENARIOS_DIR to the scenario files' directory, or leave it unset for the shipped ones)", err)
+	}
+	dir := filepath.Join(d.DataDir, "scenarios")
+	if err := os.CopyFS(dir, shipped.Files); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("write the shipped scenarios to %s: %w", dir, err)
+	}
+	base.ScenariosDir = dir
+	return nil
 }
 
 // hubConfig is the demo hub's configuration over base: SQLite at dbPath,
