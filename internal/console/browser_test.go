@@ -286,10 +286,9 @@ func TestBrowserEveryPage(t *testing.T) {
 					t.Errorf("%s %s: the menu marks %q current, want %q", lang, v.path, current, want)
 				}
 				scanAccessibility(t, ctx, lang+" "+v.path)
-				switch v.path {
-				case "/":
-					screenshot(t, ctx, "overview-"+lang)
-				case "/audit":
+				// Обзор's pictures are taken on the whole hub (internal/e2e,
+				// TestOverviewPage), with real numbers.
+				if v.path == "/audit" && lang == "ru" {
 					screenshot(t, ctx, "audit-"+lang)
 				}
 			}

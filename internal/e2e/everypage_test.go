@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strconv"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/chathub/chathub/internal/account"
 	"github.com/chathub/chathub/internal/app"
 	"github.com/chathub/chathub/internal/broadcast"
 	"github.com/chathub/chathub/internal/console/browsertest"
@@ -139,10 +141,32 @@ func TestHubEveryPage(t *testing.T) {
 				if o.Scroll > o.Inner {
 					t.Errorf("%s %s overflows a 390 px window: scrollWidth %d > %d; past the edge: %v", lang, pg.path, o.Scroll, o.Inner, o.Wide)
 				}
+				if pg.path == "/audit" {
+					everyPageAuditLabels(t, tab, lang)
+				}
 				if pg.shot != "" && lang == "ru" {
 					browsertest.Screenshot(t, tab, fmt.Sprintf("%s-%s", pg.shot, lang))
 				}
 			}
 		})
+	}
+}
+
+// everyPageAuditLabels checks that Журнал shows every entry's action by
+// its label (none raw) and offers every action the hub can write, labelled.
+func everyPageAuditLabels(t *testing.T, tab context.Context, lang string) {
+	t.Helper()
+	raw := evaluate[int](t, tab, `document.querySelectorAll('main td > code').length`)
+	rows := evaluate[int](t, tab, `document.querySelectorAll('main tbody tr').length`)
+	if raw != 0 || rows == 0 {
+		t.Errorf("%s Журнал: %d rows, %d actions shown raw", lang, rows, raw)
+	}
+	var offered []string
+	if err := json.Unmarshal([]byte(evaluate[string](t, tab, `JSON.stringify(Array.from(
+		document.querySelectorAll('main select option'), o => o.value && o.textContent !== o.value ? o.value : '').filter(Boolean))`)), &offered); err != nil {
+		t.Fatal(err)
+	}
+	if want := account.AuditActions(); !slices.Equal(offered, want) {
+		t.Errorf("%s Журнал offers %v labelled, want %v", lang, offered, want)
 	}
 }
