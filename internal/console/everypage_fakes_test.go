@@ -16,7 +16,7 @@ import (
 // whole console (newSite).
 func everyPageConfig(t *testing.T, audit AuditLog) Config {
 	t.Helper()
-	clients := newFakeClients(30)
+	clients := newFakeClientPages(30)
 	segments := newFakeSegments()
 	overview := newFakeOverview()
 	compose := &fakeComposer{count: 1234, saved: []segment.Definition{{Name: "moscow", Description: "москвичи"}}}
