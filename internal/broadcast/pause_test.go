@@ -22,7 +22,9 @@ func TestPauseStopsClaimedRows(t *testing.T) {
 	c := e.started(broadcast.Campaign{})
 	ch := telegramChannel(t, fake)
 	ch.Limiter = e.limiter(storetestBucket(t), 10)
-	e.workers(func(w *broadcast.WorkersConfig) { w.PollInterval, w.Lease = 100*time.Millisecond, broadcast.DefaultLease }, ch)
+	e.workers(func(w *broadcast.WorkersConfig) {
+		w.PollInterval, w.Lease = 100*time.Millisecond, broadcast.DefaultLease
+	}, ch)
 	sent := func() int {
 		return e.count(`SELECT COUNT(*) FROM deliveries WHERE campaign_id = $1 AND status = 'sent'`, c.ID)
 	}
