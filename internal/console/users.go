@@ -98,7 +98,9 @@ type userRemoveView struct {
 func (c *Console) userList(w http.ResponseWriter, r *http.Request) {
 	v := usersView{Form: userForm{Role: account.RoleOperator}}
 	q := r.URL.Query()
-	if name := q.Get("name"); name != "" {
+	// Only an account name is echoed in the notice (a crafted link shows
+	// nothing).
+	if name := q.Get("name"); account.ValidateName(name) == nil {
 		v.Done = doneText(langOf(r.Context()), q.Get("done"), name)
 	}
 	c.renderUsers(w, r, http.StatusOK, v)
