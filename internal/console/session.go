@@ -149,3 +149,15 @@ func localPath(next string) string {
 	}
 	return next
 }
+
+// sessionPollParam is the query flag (poll=1) of a background poll: an
+// element refreshing itself with hx-trigger="every …" adds it to its
+// hx-get. Such a request is no sign that someone uses the console, so it
+// does not keep the session alive (see signedIn).
+const sessionPollParam = "poll"
+
+// sessionIsPoll tells whether r is a background poll: an htmx request
+// carrying poll=1.
+func sessionIsPoll(r *http.Request) bool {
+	return r.Header.Get("HX-Request") == "true" && r.URL.Query().Get(sessionPollParam) == "1"
+}
