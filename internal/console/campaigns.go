@@ -368,12 +368,9 @@ func (c *Console) refused(w http.ResponseWriter, r *http.Request, id int64, acti
 	}
 	text := i18n.T(lang, "campaigns.refused."+action, stateLabel(lang, camp.State))
 	// The page is the campaign's, not the POST's: the language switch and
-	// the address bar (htmx pushes HX-Push-Url) point at it.
-	page := "/campaigns/" + strconv.FormatInt(id, 10)
-	r2 := r.Clone(r.Context())
-	r2.URL.Path, r2.URL.RawQuery = page, ""
+	// the address bar point at it.
+	r2 := renderRequestAt(w, r, "/campaigns/"+strconv.FormatInt(id, 10))
 	r2.SetPathValue("id", strconv.FormatInt(id, 10))
-	w.Header().Set("HX-Push-Url", page)
 	c.showCampaign(w, r2, http.StatusConflict, text)
 }
 

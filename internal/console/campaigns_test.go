@@ -424,7 +424,7 @@ func TestCampaignInvalidTransition(t *testing.T) {
 		if w.Code != http.StatusConflict || !strings.Contains(body, `role="alert">`+tt.want) {
 			t.Errorf("%s: %d, want 409 with %q\n%s", tt.target, w.Code, tt.want, body)
 		}
-		if !strings.Contains(body, "<h1>") || w.Header().Get("HX-Push-Url") == "" {
+		if !strings.Contains(body, "<h1>") || w.Header().Get("HX-Replace-Url") != strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(tt.target, "/start"), "/cancel"), "/resume") {
 			t.Errorf("%s: not the campaign's page", tt.target)
 		}
 	}

@@ -340,5 +340,5 @@ func (c *Console) clientSaveSegment(w http.ResponseWriter, r *http.Request) {
 	if _, ok := c.fillClientList(w, r, &v, f, 0); !ok {
 		return
 	}
-	c.render(w, r, http.StatusUnprocessableEntity, "clients", "clients.title", v)
+	c.renderAt(w, r, "/clients?"+f.query(0).Encode(), http.StatusUnprocessableEntity, "clients", "clients.title", v)
 }

@@ -140,9 +140,9 @@ func (c *Console) renderUsers(w http.ResponseWriter, r *http.Request, status int
 	}
 	v.Count = int64(len(v.Rows))
 	if r.Method == http.MethodPost {
-		// The answer to a form is the list: htmx shows /users in the
-		// address bar, so a reload opens the list, not the form's target.
-		w.Header().Set("HX-Replace-Url", "/users")
+		// The answer to a form is the list, at /users: a reload or the
+		// language switch opens the list, not the form's target.
+		r = renderRequestAt(w, r, "/users")
 	}
 	c.render(w, r, status, "users", "users.title", v)
 }
