@@ -12,7 +12,8 @@ type AuditEntry struct {
 	Actor string
 	// Action is a dotted verb, e.g. "login", "login.failed", "logout",
 	// "campaign.create", "campaign.start", "campaign.pause",
-	// "campaign.cancel", "client.edit", "client.delete", "segment.save",
+	// "campaign.cancel", "client.edit", "client.delete", "client.export",
+	// "segment.save",
 	// "segment.delete", "user.add", "user.passwd", "user.role",
 	// "user.remove".
 	Action string

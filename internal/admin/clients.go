@@ -144,6 +144,37 @@ func (s *ClientService) Erase(ctx context.Context, id int64) error {
 	return nil
 }
 
+// ClientExport describes an export of client cards (a CSV of every
+// client a filter selects) for the audit log: the filter and how many
+// rows left, never a client's data.
+type ClientExport struct {
+	// Segment is the segment expression applied ("" for none).
+	Segment string
+	// Searched is true when a search text narrowed the list; the text is
+	// not recorded (it is often a name or a phone number).
+	Searched bool
+	// Rows is how many clients the file holds.
+	Rows int
+	// Incomplete is true when the export was cut short (the rows went
+	// out all the same).
+	Incomplete bool
+}
+
+// RecordExport writes an export of client cards (personal data) to the
+// audit log as client.export, object "clients", with the filter and the
+// row count in the details (ClientExport). A failing log is logged.
+func (s *ClientService) RecordExport(ctx context.Context, e ClientExport) {
+	seg := e.Segment
+	if seg == "" {
+		seg = "-"
+	}
+	details := fmt.Sprintf("segment: %s; search: %t; rows: %d", seg, e.Searched, e.Rows)
+	if e.Incomplete {
+		details += "; incomplete"
+	}
+	s.recordObject(ctx, "client.export", "clients", details)
+}
+
 func (s *ClientService) now() time.Time {
 	if s.Now != nil {
 		return s.Now()
@@ -154,11 +185,15 @@ func (s *ClientService) now() time.Time {
 // record writes the audit entry; a failure is logged (the change stands,
 // as with Audited).
 func (s *ClientService) record(ctx context.Context, action string, id int64, details string) {
+	s.recordObject(ctx, action, "client "+strconv.FormatInt(id, 10), details)
+}
+
+// recordObject is record for any object.
+func (s *ClientService) recordObject(ctx context.Context, action, object, details string) {
 	actor, ok := account.ActorIn(ctx)
 	if !ok {
 		actor = s.Actor
 	}
-	object := "client " + strconv.FormatInt(id, 10)
 	if err := s.Log.Record(ctx, account.AuditEntry{Actor: actor, Action: action, Object: object, Details: details}); err != nil {
 		logger := s.Logger
 		if logger == nil {

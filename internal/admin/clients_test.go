@@ -157,3 +157,26 @@ func TestAPIDeleteClient(t *testing.T) {
 		t.Errorf("without Clients the route is %d, want 404", resp.StatusCode)
 	}
 }
+
+// TestClientServiceRecordExport: an export is audited as client.export
+// with the filter and the row count, never the search text.
+func TestClientServiceRecordExport(t *testing.T) {
+	t.Parallel()
+	log := &fakeAudit{}
+	s := &ClientService{Log: log, Actor: "api"}
+	s.RecordExport(account.WithActor(context.Background(), "manager"),
+		ClientExport{Segment: `tag("vip")`, Searched: true, Rows: 42})
+	s.RecordExport(context.Background(), ClientExport{Rows: 7, Incomplete: true})
+	want := []account.AuditEntry{
+		{Actor: "manager", Action: "client.export", Object: "clients", Details: `segment: tag("vip"); search: true; rows: 42`},
+		{Actor: "api", Action: "client.export", Object: "clients", Details: "segment: -; search: false; rows: 7; incomplete"},
+	}
+	if len(log.entries) != len(want) {
+		t.Fatalf("audit entries %+v", log.entries)
+	}
+	for i, e := range log.entries {
+		if e != want[i] {
+			t.Errorf("audit entry %d = %+v, want %+v", i, e, want[i])
+		}
+	}
+}

@@ -20,7 +20,7 @@ const auditPageSize = 50
 var auditActions = []string{
 	"login", "login.failed", "logout",
 	"campaign.create", "campaign.start", "campaign.pause", "campaign.resume", "campaign.cancel",
-	"client.edit", "client.delete",
+	"client.edit", "client.delete", "client.export",
 	"segment.save", "segment.delete",
 	"user.add", "user.passwd", "user.role", "user.remove",
 }

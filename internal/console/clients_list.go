@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -282,18 +283,40 @@ func (c *Console) clientExport(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Disposition", `attachment; filename="clients-`+time.Now().UTC().Format("20060102-150405")+`.csv"`)
 	h.Set("Cache-Control", "no-store")
 	out := admin.NewClientCSV(w)
+	complete := c.clientWriteExport(r.Context(), out, opt)
+	if log := c.clientExportLog(); log != nil {
+		// Audited whatever the outcome: the rows written have left. The
+		// request may be cancelled by now; the entry is written anyway.
+		log.RecordExport(context.WithoutCancel(actorContext(r)), admin.ClientExport{Segment: f.Segment,
+			Searched: f.Search != "", Rows: out.Rows(), Incomplete: !complete})
+	}
+}
+
+// clientExportLog is Exports, else the Editor when it can audit exports
+// (*admin.ClientService can), else nil.
+func (c *Console) clientExportLog() ClientExportLog {
+	if c.cfg.Clients.Exports != nil {
+		return c.cfg.Clients.Exports
+	}
+	log, _ := c.cfg.Clients.Editor.(ClientExportLog)
+	return log
+}
+
+// clientWriteExport writes every client opt selects to out in keyset
+// pages of clientExportBatch; false when it was cut short (logged).
+func (c *Console) clientWriteExport(ctx context.Context, out *admin.ClientCSV, opt postgres.ListOptions) bool {
 	opt.Limit = clientExportBatch
 	for {
-		page, err := c.cfg.Clients.Clients.ListClients(r.Context(), opt)
+		page, err := c.cfg.Clients.Clients.ListClients(ctx, opt)
 		if err != nil {
 			// The status is sent: the file ends short, and the log says so.
 			c.cfg.Logger.Error("console: export clients cut short", "rows", out.Rows(), "err", err)
-			return
+			return false
 		}
 		for i := range page {
 			if err := out.Write(&page[i]); err != nil {
 				c.cfg.Logger.Warn("console: export clients: write", "rows", out.Rows(), "err", err)
-				return
+				return false
 			}
 		}
 		if len(page) < opt.Limit {
@@ -301,12 +324,14 @@ func (c *Console) clientExport(w http.ResponseWriter, r *http.Request) {
 		}
 		opt.BeforeID = page[len(page)-1].ID
 		if err := out.Flush(); err != nil {
-			return
+			return false
 		}
 	}
 	if err := out.Flush(); err != nil {
 		c.cfg.Logger.Warn("console: export clients: write", "rows", out.Rows(), "err", err)
+		return false
 	}
+	return true
 }
 
 // clientSaveSegment saves the applied expression as a named segment
