@@ -150,3 +150,15 @@ func (f *Auth) Login(name string) string {
 	token, _ := f.StartSession(context.Background(), u)
 	return token
 }
+
+// EndSessionsOf ends every session of the user named name (as an idle
+// expiry would).
+func (f *Auth) EndSessionsOf(name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for token, u := range f.sessions {
+		if u.Name == name {
+			delete(f.sessions, token)
+		}
+	}
+}
