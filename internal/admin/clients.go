@@ -13,6 +13,7 @@ import (
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/erasure"
 	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/segment"
 	"github.com/chathub/chathub/internal/store/postgres"
 )
 
@@ -145,13 +146,15 @@ func (s *ClientService) Erase(ctx context.Context, id int64) error {
 }
 
 // ClientExport describes an export of client cards (a CSV of every
-// client a filter selects) for the audit log: the filter and how many
-// rows left, never a client's data.
+// client a filter selects) for the audit log. What is recorded is the
+// kind of filter and how many rows left, never a client's data: neither
+// the search text (often a name or a phone) nor a segment expression
+// (it may hold a phone or an e-mail) — only a saved segment's name.
 type ClientExport struct {
-	// Segment is the segment expression applied ("" for none).
+	// Segment is the segment expression applied ("" for none); recorded
+	// only as the saved segment's name when it is exactly segment("NAME").
 	Segment string
-	// Searched is true when a search text narrowed the list; the text is
-	// not recorded (it is often a name or a phone number).
+	// Searched is true when a search text narrowed the list.
 	Searched bool
 	// Rows is how many clients the file holds.
 	Rows int
@@ -160,19 +163,37 @@ type ClientExport struct {
 	Incomplete bool
 }
 
-// RecordExport writes an export of client cards (personal data) to the
-// audit log as client.export, object "clients", with the filter and the
-// row count in the details (ClientExport). A failing log is logged.
-func (s *ClientService) RecordExport(ctx context.Context, e ClientExport) {
-	seg := e.Segment
-	if seg == "" {
-		seg = "-"
+// details is the audit entry's details: "filter: segment vip, search;
+// rows: 42", "filter: none; rows: 7; incomplete".
+func (e ClientExport) details() string {
+	var filter []string
+	if expr := strings.TrimSpace(e.Segment); expr != "" {
+		refs := segment.References(expr)
+		if len(refs) == 1 && strings.ReplaceAll(expr, " ", "") == `segment("`+refs[0]+`")` && segment.ValidateName(refs[0]) == nil {
+			filter = append(filter, "segment "+refs[0])
+		} else {
+			filter = append(filter, "segment expression")
+		}
 	}
-	details := fmt.Sprintf("segment: %s; search: %t; rows: %d", seg, e.Searched, e.Rows)
+	if e.Searched {
+		filter = append(filter, "search")
+	}
+	if len(filter) == 0 {
+		filter = append(filter, "none")
+	}
+	d := fmt.Sprintf("filter: %s; rows: %d", strings.Join(filter, ", "), e.Rows)
 	if e.Incomplete {
-		details += "; incomplete"
+		d += "; incomplete"
 	}
-	s.recordObject(ctx, "client.export", "clients", details)
+	return d
+}
+
+// RecordExport writes an export of client cards (personal data leaving
+// the hub) to the audit log as client.export, object "clients", with the
+// filter's kind and the row count in the details (ClientExport). A
+// failing log is logged.
+func (s *ClientService) RecordExport(ctx context.Context, e ClientExport) {
+	s.recordObject(ctx, "client.export", "clients", e.details())
 }
 
 func (s *ClientService) now() time.Time {
