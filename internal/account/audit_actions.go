@@ -17,6 +17,7 @@ const (
 
 	ActionClientEdit   = "client.edit"
 	ActionClientDelete = "client.delete"
+	ActionClientExport = "client.export"
 
 	ActionSegmentSave   = "segment.save"
 	ActionSegmentDelete = "segment.delete"
@@ -35,7 +36,7 @@ func AuditActions() []string {
 		ActionLogin, ActionLoginFailed, ActionLogout,
 		ActionCampaignCreate, ActionCampaignEdit, ActionCampaignStart, ActionCampaignPause,
 		ActionCampaignResume, ActionCampaignCancel,
-		ActionClientEdit, ActionClientDelete,
+		ActionClientEdit, ActionClientDelete, ActionClientExport,
 		ActionSegmentSave, ActionSegmentDelete,
 		ActionUserAdd, ActionUserPasswd, ActionUserRole, ActionUserRemove,
 	}

@@ -408,8 +408,21 @@ func (s *Service) StartSession(ctx context.Context, u User) (string, error) {
 
 // Session returns the user of the session token; ErrNoSession when it is
 // unknown, ended or idle past IdleTimeout. It refreshes the session's
-// LastSeenAt at most once a minute.
+// LastSeenAt at most once a minute: a request of the user counts as
+// activity.
 func (s *Service) Session(ctx context.Context, token string) (User, error) {
+	return s.session(ctx, token, true)
+}
+
+// PeekSession is Session for a request that is no sign of activity (a
+// page polling in the background): it checks the session the same way
+// but leaves LastSeenAt alone, so an open tab that only polls does not
+// keep the session alive past IdleTimeout.
+func (s *Service) PeekSession(ctx context.Context, token string) (User, error) {
+	return s.session(ctx, token, false)
+}
+
+func (s *Service) session(ctx context.Context, token string, touch bool) (User, error) {
 	if token == "" {
 		return User{}, ErrNoSession
 	}
@@ -425,7 +438,7 @@ func (s *Service) Session(ctx context.Context, token string) (User, error) {
 		}
 		return User{}, ErrNoSession
 	}
-	if now.Sub(sess.LastSeenAt) >= touchEvery {
+	if touch && now.Sub(sess.LastSeenAt) >= touchEvery {
 		if err := s.store.TouchSession(ctx, h, now); err != nil {
 			return User{}, err
 		}

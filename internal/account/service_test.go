@@ -96,6 +96,40 @@ func TestSessionTouchedOncePerMinute(t *testing.T) {
 	}
 }
 
+// TestPeekSessionDoesNotExtend: PeekSession (a background poll) finds
+// the session but never refreshes it, so polls alone end it after
+// IdleTimeout; a Session (a user's request) extends it.
+func TestPeekSessionDoesNotExtend(t *testing.T) {
+	t.Parallel()
+	st := accounttest.NewMemStore()
+	e := accounttest.NewEnv(t, st)
+	ctx := context.Background()
+	u, _ := e.Svc.AddUser(ctx, "anna", account.RoleAdmin, "correct horse battery")
+	tok, _ := e.Svc.StartSession(ctx, u)
+	for range 8 * 60 / 5 { // 8 h of polls every 5 min
+		e.Clock.Advance(5 * time.Minute)
+		if got, err := e.Svc.PeekSession(ctx, tok); err != nil || got.Name != "anna" {
+			t.Fatalf("peek: %v %v", got, err)
+		}
+	}
+	if st.Touches != 0 {
+		t.Errorf("%d touches by polls; want 0", st.Touches)
+	}
+	e.Clock.Advance(time.Minute)
+	if _, err := e.Svc.PeekSession(ctx, tok); !errors.Is(err, account.ErrNoSession) {
+		t.Errorf("a session only polled for 8 h 1 min: %v, want ErrNoSession", err)
+	}
+	tok, _ = e.Svc.StartSession(ctx, u)
+	e.Clock.Advance(7 * time.Hour)
+	if _, err := e.Svc.Session(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	e.Clock.Advance(7 * time.Hour)
+	if _, err := e.Svc.PeekSession(ctx, tok); err != nil {
+		t.Errorf("a session used 7 h ago: %v", err)
+	}
+}
+
 func TestGeneratePassword(t *testing.T) {
 	t.Parallel()
 	e := accounttest.NewEnv(t, accounttest.NewMemStore())

@@ -13,6 +13,7 @@ import (
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/erasure"
 	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/segment"
 	"github.com/chathub/chathub/internal/store/postgres"
 )
 
@@ -144,6 +145,57 @@ func (s *ClientService) Erase(ctx context.Context, id int64) error {
 	return nil
 }
 
+// ClientExport describes an export of client cards (a CSV of every
+// client a filter selects) for the audit log. What is recorded is the
+// kind of filter and how many rows left, never a client's data: neither
+// the search text (often a name or a phone) nor a segment expression
+// (it may hold a phone or an e-mail) — only a saved segment's name.
+type ClientExport struct {
+	// Segment is the segment expression applied ("" for none); recorded
+	// only as the saved segment's name when it is exactly segment("NAME").
+	Segment string
+	// Searched is true when a search text narrowed the list.
+	Searched bool
+	// Rows is how many clients the file holds.
+	Rows int
+	// Incomplete is true when the export was cut short (the rows went
+	// out all the same).
+	Incomplete bool
+}
+
+// details is the audit entry's details: "filter: segment vip, search;
+// rows: 42", "filter: none; rows: 7; incomplete".
+func (e ClientExport) details() string {
+	var filter []string
+	if expr := strings.TrimSpace(e.Segment); expr != "" {
+		refs := segment.References(expr)
+		if len(refs) == 1 && strings.ReplaceAll(expr, " ", "") == `segment("`+refs[0]+`")` && segment.ValidateName(refs[0]) == nil {
+			filter = append(filter, "segment "+refs[0])
+		} else {
+			filter = append(filter, "segment expression")
+		}
+	}
+	if e.Searched {
+		filter = append(filter, "search")
+	}
+	if len(filter) == 0 {
+		filter = append(filter, "none")
+	}
+	d := fmt.Sprintf("filter: %s; rows: %d", strings.Join(filter, ", "), e.Rows)
+	if e.Incomplete {
+		d += "; incomplete"
+	}
+	return d
+}
+
+// RecordExport writes an export of client cards (personal data leaving
+// the hub) to the audit log as client.export, object "clients", with the
+// filter's kind and the row count in the details (ClientExport). A
+// failing log is logged.
+func (s *ClientService) RecordExport(ctx context.Context, e ClientExport) {
+	s.recordObject(ctx, account.ActionClientExport, "clients", e.details())
+}
+
 func (s *ClientService) now() time.Time {
 	if s.Now != nil {
 		return s.Now()
@@ -154,11 +206,15 @@ func (s *ClientService) now() time.Time {
 // record writes the audit entry; a failure is logged (the change stands,
 // as with Audited).
 func (s *ClientService) record(ctx context.Context, action string, id int64, details string) {
+	s.recordObject(ctx, action, "client "+strconv.FormatInt(id, 10), details)
+}
+
+// recordObject is record for any object.
+func (s *ClientService) recordObject(ctx context.Context, action, object, details string) {
 	actor, ok := account.ActorIn(ctx)
 	if !ok {
 		actor = s.Actor
 	}
-	object := "client " + strconv.FormatInt(id, 10)
 	if err := s.Log.Record(ctx, account.AuditEntry{Actor: actor, Action: action, Object: object, Details: details}); err != nil {
 		logger := s.Logger
 		if logger == nil {

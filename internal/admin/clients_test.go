@@ -157,3 +157,31 @@ func TestAPIDeleteClient(t *testing.T) {
 		t.Errorf("without Clients the route is %d, want 404", resp.StatusCode)
 	}
 }
+
+// TestClientServiceRecordExport: an export is audited as client.export
+// with the kind of filter and the row count: a saved segment by name, but
+// never a search text or a segment expression (personal data).
+func TestClientServiceRecordExport(t *testing.T) {
+	t.Parallel()
+	log := &fakeAudit{}
+	s := &ClientService{Log: log, Actor: "api"}
+	ctx := account.WithActor(context.Background(), "manager")
+	s.RecordExport(ctx, ClientExport{Segment: ` segment("vip") `, Searched: true, Rows: 42})
+	s.RecordExport(ctx, ClientExport{Segment: `phone == "+79991234567"`, Rows: 1})
+	s.RecordExport(ctx, ClientExport{Segment: `segment("vip") and phone == "+79991234567"`, Rows: 1})
+	s.RecordExport(context.Background(), ClientExport{Rows: 7, Incomplete: true})
+	want := []account.AuditEntry{
+		{Actor: "manager", Action: "client.export", Object: "clients", Details: "filter: segment vip, search; rows: 42"},
+		{Actor: "manager", Action: "client.export", Object: "clients", Details: "filter: segment expression; rows: 1"},
+		{Actor: "manager", Action: "client.export", Object: "clients", Details: "filter: segment expression; rows: 1"},
+		{Actor: "api", Action: "client.export", Object: "clients", Details: "filter: none; rows: 7; incomplete"},
+	}
+	if len(log.entries) != len(want) {
+		t.Fatalf("audit entries %+v", log.entries)
+	}
+	for i, e := range log.entries {
+		if e != want[i] {
+			t.Errorf("audit entry %d = %+v, want %+v", i, e, want[i])
+		}
+	}
+}

@@ -21,7 +21,8 @@ func (s *Stores) consoleClients(cfg config.Config, cc *console.Config) error {
 	if err != nil {
 		return err
 	}
-	cc.Clients = console.ClientPages{Clients: s.CRM, Segments: s.CRM, Saver: saver, Editor: editor}
+	cc.Clients = console.ClientPages{Clients: s.CRM, Segments: s.CRM, Saver: saver, Editor: editor,
+		Exports: editor} // the CSV export is audited as client.export
 	if users, ok := s.ConsoleAuth.(console.ClientUserDirectory); ok {
 		cc.Clients.Users = users
 	}

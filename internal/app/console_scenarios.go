@@ -98,11 +98,20 @@ type linkBases struct {
 	me  func(context.Context) (string, error)
 	log *slog.Logger
 
-	mu       sync.Mutex
-	tg       string
-	nextTry  time.Time
+	mu      sync.Mutex
+	tg      string
+	nextTry time.Time
+	// pending is closed when the running getMe ends; nil when none runs.
+	pending  chan struct{}
 	warnOnce sync.Once
 }
+
+// How long getMe may take (in the background), and how long the request
+// that starts it waits for its answer before serving what is known.
+const (
+	linkLookupTimeout = 10 * time.Second
+	linkWait          = 500 * time.Millisecond
+)
 
 // botLinks prepares the deep-link prefixes of a bot on Telegram and/or VK.
 func botLinks(tg config.Telegram, vk config.VK, log *slog.Logger) *linkBases {
@@ -120,7 +129,7 @@ func botLinks(tg config.Telegram, vk config.VK, log *slog.Logger) *linkBases {
 }
 
 // get returns the prefixes; the Telegram username is asked at most once a
-// minute until it is known (a page never waits more than 2 s for it).
+// minute until it is known, in the background (see telegramName).
 func (l *linkBases) get(ctx context.Context) []console.DeepLinkBase {
 	var out []console.DeepLinkBase
 	if l.me != nil {
@@ -134,22 +143,51 @@ func (l *linkBases) get(ctx context.Context) []console.DeepLinkBase {
 	return out
 }
 
+// telegramName is the bot's username, "" while unknown. It never calls
+// getMe under the lock nor on the request's context: a lookup runs in the
+// background (context.WithoutCancel, its own timeout), at most one at a
+// time and once a minute while it fails; the request that starts it waits
+// for it up to linkWait or its own end, every other one serves the cached
+// value at once. A cancelled browser request is no failed lookup.
 func (l *linkBases) telegramName(ctx context.Context) string {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.tg != "" || time.Now().Before(l.nextTry) {
-		return l.tg
+	if l.tg != "" || l.pending != nil || time.Now().Before(l.nextTry) {
+		name := l.tg
+		l.mu.Unlock()
+		return name
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	done := make(chan struct{})
+	l.pending = done
+	l.nextTry = time.Now().Add(time.Minute)
+	l.mu.Unlock()
+	go l.lookup(context.WithoutCancel(ctx), done)
+	t := time.NewTimer(linkWait)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.tg
+}
+
+// lookup asks getMe once and keeps the answer; done is closed after.
+func (l *linkBases) lookup(ctx context.Context, done chan struct{}) {
+	defer close(done)
+	ctx, cancel := context.WithTimeout(ctx, linkLookupTimeout)
 	defer cancel()
 	name, err := l.me(ctx)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.pending = nil
 	if err != nil || name == "" {
 		l.nextTry = time.Now().Add(time.Minute)
 		l.warnOnce.Do(func() {
 			l.log.Warn("console: the Telegram bot's username is unknown; deep links are not shown", "err", err)
 		})
-		return ""
+		return
 	}
 	l.tg = name
-	return name
 }

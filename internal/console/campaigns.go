@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/chathub/chathub/internal/account"
@@ -56,6 +57,9 @@ type CampaignPages struct {
 	// finished keeps the counts of campaigns finished a while ago
 	// (campaigns_cache.go); set by campaignRoutes.
 	finished *finishedStats
+	// pollFailing is set while background polls fail, so a failing store
+	// is logged once, not on every poll; set by campaignRoutes.
+	pollFailing *atomic.Bool
 }
 
 func (p *CampaignPages) configured() bool {
@@ -87,6 +91,7 @@ func (c *Console) campaignRoutes(mux *http.ServeMux) {
 		return
 	}
 	c.cfg.Campaigns.finished = newFinishedStats()
+	c.cfg.Campaigns.pollFailing = new(atomic.Bool)
 	c.sectionPages["/campaigns"] = c.campaignList
 	c.handle(mux, "GET /campaigns/{id}", account.RoleManager, c.campaignPage)
 	c.handle(mux, "GET /campaigns/{id}/progress", account.RoleManager, c.campaignProgress)
@@ -139,8 +144,7 @@ func (c *Console) campaignList(w http.ResponseWriter, r *http.Request) {
 	p := c.cfg.Campaigns
 	list, err := p.Ledger.CampaignPage(r.Context(), before, campaignListSize+1)
 	if err != nil {
-		c.cfg.Logger.Error("console: list campaigns", "err", err)
-		c.serverError(w, r)
+		c.campaignsFailed(w, r, "console: list campaigns", err)
 		return
 	}
 	more := len(list) > campaignListSize
@@ -149,10 +153,10 @@ func (c *Console) campaignList(w http.ResponseWriter, r *http.Request) {
 	}
 	counts, err := c.ledgerCounts(r.Context(), list)
 	if err != nil {
-		c.cfg.Logger.Error("console: count campaign ledgers", "err", err)
-		c.serverError(w, r)
+		c.campaignsFailed(w, r, "console: count campaign ledgers", err)
 		return
 	}
+	c.campaignsPollOK(r)
 	c.render(w, r, http.StatusOK, "campaigns", "campaigns.title", newCampaignListView(lang, list, counts, before, more))
 }
 
@@ -202,12 +206,17 @@ func (c *Console) loadCampaign(w http.ResponseWriter, r *http.Request) (broadcas
 	}
 	camp, err := c.cfg.Campaigns.Campaigns.Get(r.Context(), id)
 	if errors.Is(err, broadcast.ErrNotFound) {
+		if campaignsPolling(r) {
+			// Gone while shown: reload the page, which says so.
+			w.Header().Set("HX-Refresh", "true")
+			w.WriteHeader(http.StatusNoContent)
+			return camp, broadcast.Stats{}, false
+		}
 		c.notFound(w, r)
 		return camp, broadcast.Stats{}, false
 	}
 	if err != nil {
-		c.cfg.Logger.Error("console: get campaign", "campaign", id, "err", err)
-		c.serverError(w, r)
+		c.campaignsFailed(w, r, "console: get campaign", err, "campaign", id)
 		return camp, broadcast.Stats{}, false
 	}
 	if st, ok := c.cfg.Campaigns.finished.get(&camp, true); ok {
@@ -215,8 +224,7 @@ func (c *Console) loadCampaign(w http.ResponseWriter, r *http.Request) (broadcas
 	}
 	st, err := c.cfg.Campaigns.Campaigns.Stats(r.Context(), id)
 	if err != nil {
-		c.cfg.Logger.Error("console: campaign stats", "campaign", id, "err", err)
-		c.serverError(w, r)
+		c.campaignsFailed(w, r, "console: campaign stats", err, "campaign", id)
 		return camp, st, false
 	}
 	c.cfg.Campaigns.finished.put(&camp, st, true)
@@ -267,10 +275,15 @@ func (c *Console) showCampaign(w http.ResponseWriter, r *http.Request, status in
 // polling stops; when the state differs from the one the page shows
 // (?shown=), HX-Refresh reloads the page for its new controls.
 func (c *Console) campaignProgress(w http.ResponseWriter, r *http.Request) {
+	if sessionIsPoll(r) {
+		// A poll that fails keeps the panel as it is and polling on.
+		r = r.WithContext(context.WithValue(r.Context(), campaignsPollKey{}, true))
+	}
 	camp, st, ok := c.loadCampaign(w, r)
 	if !ok {
 		return
 	}
+	c.campaignsPollOK(r)
 	v := newProgressView(langOf(r.Context()), &camp, &st)
 	h := w.Header()
 	if shown := r.URL.Query().Get("shown"); shown != "" && shown != string(camp.State) {
@@ -281,6 +294,39 @@ func (c *Console) campaignProgress(w http.ResponseWriter, r *http.Request) {
 	h.Set("Vary", "Cookie")
 	if err := c.pages["campaigns_show"].ExecuteTemplate(w, "campaign-progress", v); err != nil {
 		c.cfg.Logger.Error("console: render campaign progress", "campaign", camp.ID, "err", err)
+	}
+}
+
+// campaignsPollKey marks (in a request's context) a background poll whose
+// failure must not replace what the page shows.
+type campaignsPollKey struct{}
+
+// campaignsPolling tells whether r is a background poll of Рассылки.
+func campaignsPolling(r *http.Request) bool {
+	p, _ := r.Context().Value(campaignsPollKey{}).(bool)
+	return p || sessionIsPoll(r)
+}
+
+// campaignsFailed answers a store failure: a background poll gets 204, so
+// htmx swaps nothing and the element keeps polling (the failure is logged
+// once until a poll succeeds again); any other request the error page.
+func (c *Console) campaignsFailed(w http.ResponseWriter, r *http.Request, msg string, err error, args ...any) {
+	if campaignsPolling(r) {
+		if f := c.cfg.Campaigns.pollFailing; f == nil || !f.Swap(true) {
+			c.cfg.Logger.Error(msg, append(args, "err", err, "poll", true)...)
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	c.cfg.Logger.Error(msg, append(args, "err", err)...)
+	c.serverError(w, r)
+}
+
+// campaignsPollOK notes a successful poll: the next failure is logged.
+func (c *Console) campaignsPollOK(r *http.Request) {
+	if f := c.cfg.Campaigns.pollFailing; f != nil && campaignsPolling(r) && f.Swap(false) {
+		c.cfg.Logger.Info("console: campaign polling works again")
 	}
 }
 
@@ -322,12 +368,9 @@ func (c *Console) refused(w http.ResponseWriter, r *http.Request, id int64, acti
 	}
 	text := i18n.T(lang, "campaigns.refused."+action, stateLabel(lang, camp.State))
 	// The page is the campaign's, not the POST's: the language switch and
-	// the address bar (htmx pushes HX-Push-Url) point at it.
-	page := "/campaigns/" + strconv.FormatInt(id, 10)
-	r2 := r.Clone(r.Context())
-	r2.URL.Path, r2.URL.RawQuery = page, ""
+	// the address bar point at it.
+	r2 := renderRequestAt(w, r, "/campaigns/"+strconv.FormatInt(id, 10))
 	r2.SetPathValue("id", strconv.FormatInt(id, 10))
-	w.Header().Set("HX-Push-Url", page)
 	c.showCampaign(w, r2, http.StatusConflict, text)
 }
 

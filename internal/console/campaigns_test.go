@@ -294,7 +294,7 @@ func TestCampaignListShowsProgress(t *testing.T) {
 	if strings.Contains(body, "<script>alert") {
 		t.Error("a campaign name is not escaped")
 	}
-	if !strings.Contains(body, `hx-get="/campaigns" hx-select="#campaign-list" hx-trigger="every 5s"`) {
+	if !strings.Contains(body, `hx-get="/campaigns?poll=1" hx-select="#campaign-list" hx-trigger="every 5s"`) {
 		t.Error("the list with a running campaign does not refresh itself")
 	}
 	en := do(h, "GET", "/campaigns?lang=en", auth.Login("manager"), nil, nil).Body.String()
@@ -424,7 +424,7 @@ func TestCampaignInvalidTransition(t *testing.T) {
 		if w.Code != http.StatusConflict || !strings.Contains(body, `role="alert">`+tt.want) {
 			t.Errorf("%s: %d, want 409 with %q\n%s", tt.target, w.Code, tt.want, body)
 		}
-		if !strings.Contains(body, "<h1>") || w.Header().Get("HX-Push-Url") == "" {
+		if !strings.Contains(body, "<h1>") || w.Header().Get("HX-Replace-Url") != strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(tt.target, "/start"), "/cancel"), "/resume") {
 			t.Errorf("%s: not the campaign's page", tt.target)
 		}
 	}
@@ -445,7 +445,7 @@ func TestCampaignProgressPolling(t *testing.T) {
 
 	running := do(h, "GET", "/campaigns/2/progress?shown=running", token, nil, nil)
 	body := running.Body.String()
-	if running.Code != http.StatusOK || !hxTriggerRE.MatchString(body) || !strings.Contains(body, `hx-get="/campaigns/2/progress?shown=running"`) {
+	if running.Code != http.StatusOK || !hxTriggerRE.MatchString(body) || !strings.Contains(body, `hx-get="/campaigns/2/progress?shown=running&amp;poll=1"`) {
 		t.Errorf("running fragment does not poll: %d\n%s", running.Code, body)
 	}
 	if strings.Contains(body, "<html") || running.Header().Get("HX-Refresh") != "" {
@@ -776,5 +776,42 @@ func TestCampaignEditLink(t *testing.T) {
 		if v.Edit != want {
 			t.Errorf("%s: edit link %q, want %q", state, v.Edit, want)
 		}
+	}
+}
+
+// TestCampaignPollFailureKeepsPage: a background poll (htmx, poll=1) that
+// meets a failing store answers 204 — htmx swaps nothing, the element
+// keeps its hx-trigger and polls on — instead of an error page swapped
+// into the panel or a list the hx-select finds nothing in.
+func TestCampaignPollFailureKeepsPage(t *testing.T) {
+	t.Parallel()
+	f := sampleCampaigns()
+	auth, h := newCampaignConsole(t, f)
+	token := auth.Login("manager")
+	list := do(h, "GET", "/campaigns", token, nil, nil).Body.String()
+	if !strings.Contains(list, `hx-get="/campaigns?poll=1"`) {
+		t.Fatalf("the list does not poll as a background poll:\n%s", list)
+	}
+	f.mu.Lock()
+	f.err = errors.New("database down")
+	f.mu.Unlock()
+	poll := map[string]string{"HX-Request": "true"}
+	for _, path := range []string{"/campaigns/2/progress?shown=running&poll=1", "/campaigns?poll=1"} {
+		w := do(h, "GET", path, token, nil, poll)
+		if w.Code != http.StatusNoContent || w.Body.Len() != 0 {
+			t.Errorf("failing poll %s: %d %q, want 204 and nothing", path, w.Code, w.Body.String())
+		}
+	}
+	// A navigation (boosted or not) still gets the error page.
+	if w := do(h, "GET", "/campaigns", token, nil, poll); w.Code != http.StatusInternalServerError {
+		t.Errorf("a boosted navigation with a failing store: %d, want 500", w.Code)
+	}
+	f.mu.Lock()
+	f.err = nil
+	delete(f.campaigns, 2)
+	f.mu.Unlock()
+	if w := do(h, "GET", "/campaigns/2/progress?shown=running&poll=1", token, nil, poll); w.Code != http.StatusNoContent ||
+		w.Header().Get("HX-Refresh") != "true" {
+		t.Errorf("a poll of a vanished campaign: %d, want 204 with HX-Refresh", w.Code)
 	}
 }

@@ -143,9 +143,10 @@ type campaignListRow struct {
 }
 
 func newCampaignListView(l i18n.Lang, list []broadcast.Campaign, counts map[int64]broadcast.Stats, before int64, more bool) campaignListView {
-	v := campaignListView{Paged: before > 0, Self: "/campaigns", Interval: pollList}
+	// poll=1 marks the refresh as a background poll (sessionIsPoll).
+	v := campaignListView{Paged: before > 0, Self: "/campaigns?poll=1", Interval: pollList}
 	if before > 0 {
-		v.Self += "?before=" + strconv.FormatInt(before, 10)
+		v.Self += "&before=" + strconv.FormatInt(before, 10)
 	}
 	for i := range list {
 		c := &list[i]

@@ -49,6 +49,13 @@ type ClientUserDirectory interface {
 	Users(ctx context.Context) ([]account.User, error)
 }
 
+// ClientExportLog audits an export of client cards (*admin.ClientService):
+// the CSV of every client a filter selects is personal data leaving the
+// hub, so it is recorded as client.export under the console's user.
+type ClientExportLog interface {
+	RecordExport(ctx context.Context, e admin.ClientExport)
+}
+
 // ClientPages is what Клиенты needs of the services. The zero value leaves
 // the section "not ready yet"; Clients, Segments, Saver and Editor are
 // needed together. Users is optional (no suggestions without it).
@@ -58,6 +65,9 @@ type ClientPages struct {
 	Saver    ClientSegmentSaver
 	Editor   ClientEditor
 	Users    ClientUserDirectory
+	// Exports audits the CSV export; nil: the Editor does when it can
+	// (*admin.ClientService).
+	Exports ClientExportLog
 }
 
 func (p ClientPages) configured() bool {

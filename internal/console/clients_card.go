@@ -309,7 +309,7 @@ func (c *Console) editClient(w http.ResponseWriter, r *http.Request,
 		} else {
 			v.TagError = i18n.T(lang, "clients.tags.bad", crm.MaxTextLen)
 		}
-		c.showClientCard(w, r, id, http.StatusUnprocessableEntity, *v)
+		c.showClientCard(w, renderRequestAt(w, r, "/clients/"+strconv.FormatInt(id, 10)), id, http.StatusUnprocessableEntity, *v)
 	default:
 		c.cfg.Logger.Error("console: edit client", "client", id, "err", err)
 		c.serverError(w, r)

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -287,19 +288,44 @@ func (c *Console) clientExport(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Now().Add(time.Minute))
 	out := admin.NewClientCSV(w)
+	complete := c.clientWriteExport(r.Context(), rc, out, opt)
+	if log := c.clientExportLog(); log != nil {
+		// Audited whatever the outcome: the rows written have left. The
+		// request may be cancelled by now; the entry is written anyway.
+		log.RecordExport(context.WithoutCancel(actorContext(r)), admin.ClientExport{Segment: f.Segment,
+			Searched: f.Search != "", Rows: out.Rows(), Incomplete: !complete})
+	}
+	if !complete {
+		// The status is sent: abort the response, so that a cut file never
+		// passes for a whole one (the download fails).
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// clientExportLog is Exports, else the Editor when it can audit exports
+// (*admin.ClientService can), else nil.
+func (c *Console) clientExportLog() ClientExportLog {
+	if c.cfg.Clients.Exports != nil {
+		return c.cfg.Clients.Exports
+	}
+	log, _ := c.cfg.Clients.Editor.(ClientExportLog)
+	return log
+}
+
+// clientWriteExport writes every client opt selects to out in keyset
+// pages of clientExportBatch; false when it was cut short (logged).
+func (c *Console) clientWriteExport(ctx context.Context, rc *http.ResponseController, out *admin.ClientCSV, opt postgres.ListOptions) bool {
 	opt.Limit = clientExportBatch
 	for {
-		page, err := c.cfg.Clients.Clients.ListClients(r.Context(), opt)
+		page, err := c.cfg.Clients.Clients.ListClients(ctx, opt)
 		if err != nil {
-			// The status is sent: abort the response, so that a cut file
-			// never passes for a whole one (the download fails).
 			c.cfg.Logger.Error("console: export clients cut short", "rows", out.Rows(), "err", err)
-			panic(http.ErrAbortHandler)
+			return false
 		}
 		for i := range page {
 			if err := out.Write(&page[i]); err != nil {
 				c.cfg.Logger.Warn("console: export clients: write", "rows", out.Rows(), "err", err)
-				return
+				return false
 			}
 		}
 		if len(page) < opt.Limit {
@@ -307,14 +333,16 @@ func (c *Console) clientExport(w http.ResponseWriter, r *http.Request) {
 		}
 		opt.BeforeID = page[len(page)-1].ID
 		if err := out.Flush(); err != nil {
-			return
+			return false
 		}
 		_ = rc.Flush()
 		_ = rc.SetWriteDeadline(time.Now().Add(time.Minute))
 	}
 	if err := out.Flush(); err != nil {
 		c.cfg.Logger.Warn("console: export clients: write", "rows", out.Rows(), "err", err)
+		return false
 	}
+	return true
 }
 
 // clientSaveSegment saves the applied expression as a named segment
@@ -348,5 +376,5 @@ func (c *Console) clientSaveSegment(w http.ResponseWriter, r *http.Request) {
 	if _, ok := c.fillClientList(w, r, &v, f, 0); !ok {
 		return
 	}
-	c.render(w, r, http.StatusUnprocessableEntity, "clients", "clients.title", v)
+	c.renderAt(w, r, "/clients?"+f.query(0).Encode(), http.StatusUnprocessableEntity, "clients", "clients.title", v)
 }

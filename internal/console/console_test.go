@@ -76,6 +76,7 @@ func TestUnauthenticatedGoesToLogin(t *testing.T) {
 			hdr := map[string]string{}
 			if tt.htmx {
 				hdr["HX-Request"] = "true"
+				hdr["HX-Current-URL"] = "http://console.test/clients"
 			}
 			w := do(h, "GET", tt.target, tt.token, nil, hdr)
 			if w.Code != tt.wantStatus {
@@ -504,5 +505,49 @@ func TestTemplateFuncs(t *testing.T) {
 		if b.String() != tt.want {
 			t.Errorf("%s %d: %q, want %q", tt.lang, tt.n, b.String(), tt.want)
 		}
+	}
+}
+
+// TestHTMXSessionEnd: an htmx request whose session ended is sent to the
+// login page with next= the page the browser shows (HX-Current-URL), not
+// the fragment it asked for, and never to another site.
+func TestHTMXSessionEnd(t *testing.T) {
+	t.Parallel()
+	_, h := newTestConsole(t, false)
+	for _, tt := range []struct{ current, want string }{
+		{"http://console.test/campaigns/7?failed_after=3", "/login?next=%2Fcampaigns%2F7%3Ffailed_after%3D3"},
+		{"https://proxy.example/campaigns/7", "/login?next=%2Fcampaigns%2F7"},
+		{"http://console.test/", "/login"},
+		{"", "/login"},
+		{"http://console.test//evil.example/x", "/login"},
+	} {
+		w := do(h, "GET", "/campaigns/7/progress?shown=running&poll=1", "tok-ended", nil,
+			map[string]string{"HX-Request": "true", "HX-Current-URL": tt.current})
+		if w.Code != http.StatusUnauthorized || w.Header().Get("Location") != "" {
+			t.Errorf("%q: %d Location %q, want 401 and no redirect to swap", tt.current, w.Code, w.Header().Get("Location"))
+		}
+		if got := w.Header().Get("HX-Redirect"); got != tt.want {
+			t.Errorf("%q: HX-Redirect %q, want %q", tt.current, got, tt.want)
+		}
+	}
+}
+
+// TestPollsDoNotExtendSession: a background poll (htmx, poll=1) looks the
+// session up without counting as activity; a page or a boosted link does.
+func TestPollsDoNotExtendSession(t *testing.T) {
+	t.Parallel()
+	auth, h := newTestConsole(t, false)
+	token := auth.Login("manager")
+	hx := map[string]string{"HX-Request": "true"}
+	for range 3 {
+		do(h, "GET", "/?poll=1", token, nil, hx)
+	}
+	if n := auth.Touched(token); n != 0 {
+		t.Errorf("%d polls counted as activity, want 0", n)
+	}
+	do(h, "GET", "/", token, nil, hx)
+	do(h, "GET", "/?poll=1", token, nil, nil) // not htmx: someone opened it
+	if n := auth.Touched(token); n != 2 {
+		t.Errorf("%d requests counted as activity, want 2", n)
 	}
 }

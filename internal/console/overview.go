@@ -163,14 +163,24 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
 		v.MoreCampaigns = int64(len(active) - ovMaxCampaigns)
 		active = active[:ovMaxCampaigns]
 	}
+	// A campaign whose statistics fail is shown without its progress: one
+	// failing Stats call does not take Обзор down (logged once a page).
+	var failed []int64
+	var firstErr error
 	for _, camp := range active {
 		oc, err := c.overviewCampaign(r.Context(), lang, loc, camp)
 		if err != nil {
-			c.cfg.Logger.Error("console: overview campaign stats", "campaign", camp.ID, "err", err)
-			c.serverError(w, r)
-			return
+			failed = append(failed, camp.ID)
+			if firstErr == nil {
+				firstErr = err
+			}
+			oc = ovCampaign{ID: camp.ID, Name: camp.Name, State: string(camp.State),
+				StateLabel: ovLabel(lang, "overview.state.", string(camp.State))}
 		}
 		v.Campaigns = append(v.Campaigns, oc)
+	}
+	if firstErr != nil {
+		c.cfg.Logger.Error("console: overview campaign stats", "campaigns", failed, "err", firstErr)
 	}
 	c.render(w, r, http.StatusOK, "overview", "overview.title", v)
 }

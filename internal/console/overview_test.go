@@ -21,6 +21,7 @@ type fakeOverview struct {
 	campaigns []broadcast.Campaign
 	stats     map[int64]broadcast.Stats
 	err       error
+	statsErr  map[int64]error // Stats fails for these campaigns
 	askedLoc  *time.Location
 	calls     int
 }
@@ -36,6 +37,9 @@ func (f *fakeOverview) ActiveCampaigns(context.Context) ([]broadcast.Campaign, e
 }
 
 func (f *fakeOverview) Stats(_ context.Context, id int64) (broadcast.Stats, error) {
+	if err := f.statsErr[id]; err != nil {
+		return broadcast.Stats{}, err
+	}
 	return f.stats[id], nil
 }
 
@@ -223,5 +227,27 @@ func TestOverviewManyCampaigns(t *testing.T) {
 	}
 	if !strings.Contains(body, `<a href="/campaigns">и ещё 3 рассылки</a>`) {
 		t.Error("the rest are not counted")
+	}
+}
+
+// TestOverviewFailingCampaignStats: one campaign whose Stats fails is shown
+// without its progress; the page and the other campaigns stay.
+func TestOverviewFailingCampaignStats(t *testing.T) {
+	t.Parallel()
+	f := newFakeOverview()
+	f.campaigns = append(f.campaigns, broadcast.Campaign{ID: 9, Name: "Второй", State: broadcast.Running})
+	f.stats[9] = broadcast.Stats{Targeted: 10, Sent: 4, Queued: 6}
+	f.statsErr = map[int64]error{7: errors.New("database down")}
+	auth, h := newOverviewConsole(t, f)
+	w := do(h, "GET", "/", auth.Login("manager"), nil, nil)
+	body := w.Body.String()
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d, want 200", w.Code)
+	}
+	if !strings.Contains(body, `<li data-campaign="7">`) || strings.Contains(body, `<progress max="5000"`) {
+		t.Error("the failing campaign is not shown without its progress")
+	}
+	if !strings.Contains(body, `<progress max="10" value="4"`) || strings.Contains(body, "database down") {
+		t.Error("the other campaign lost its progress, or the error leaked")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -122,4 +123,27 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, pag
 	h.Set("Vary", "Cookie")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// renderAt is render for the answer to a POST that shows a page (a
+// refusal, a question, a result) instead of redirecting; path is that
+// page's GET address (with its query, if any). See renderRequestAt.
+func (c *Console) renderAt(w http.ResponseWriter, r *http.Request, path string, status int, page, titleKey string, data any) {
+	c.render(w, renderRequestAt(w, r, path), status, page, titleKey, data)
+}
+
+// renderRequestAt makes r, a POST about to answer with a page, the GET of
+// path for the page: the view's Path (the language switch) and the menu
+// follow it, and HX-Replace-Url has htmx show it in the address bar.
+// Without it htmx shows the POST's address (even for a refusal), which a
+// reload or a language switch would GET: 404.
+func renderRequestAt(w http.ResponseWriter, r *http.Request, path string) *http.Request {
+	u, err := url.Parse(localPath(path))
+	if err != nil {
+		u = &url.URL{Path: "/"}
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.Path, r2.URL.RawPath, r2.URL.RawQuery = u.Path, "", u.RawQuery
+	w.Header().Set("HX-Replace-Url", u.RequestURI())
+	return r2
 }

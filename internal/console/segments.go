@@ -114,8 +114,17 @@ func (c *Console) segmentList(w http.ResponseWriter, r *http.Request) {
 		c.serverError(w, r)
 		return
 	}
-	v := segListView{Saved: r.URL.Query().Get("saved"), Deleted: r.URL.Query().Get("deleted")}
+	// The notices echo only a segment name: the saved one must be on the
+	// list, the deleted one a valid name (a crafted link shows nothing).
+	v := segListView{}
+	if name := r.URL.Query().Get("deleted"); segment.ValidateName(name) == nil {
+		v.Deleted = name
+	}
+	saved := r.URL.Query().Get("saved")
 	for _, d := range defs {
+		if d.Name == saved {
+			v.Saved = saved
+		}
 		v.Rows = append(v.Rows, segRow{Name: d.Name, Description: d.Description, Expression: d.Expression,
 			Campaigns: segCampaignsOf(lang, uses[d.Name])})
 	}

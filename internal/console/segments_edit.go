@@ -265,7 +265,11 @@ func (c *Console) segmentSave(w http.ResponseWriter, r *http.Request) {
 	v := segEditView{New: isNew, Name: d.Name, Description: d.Description, Expression: d.Expression}
 	refuse := func() {
 		v.Preview = c.preview(r.Context(), lang, d.Expression)
-		c.render(w, r, http.StatusUnprocessableEntity, "segments_edit", segEditTitle(isNew), v)
+		page := "/segments/new"
+		if !isNew && segment.ValidateName(d.Name) == nil {
+			page = "/segments/" + d.Name
+		}
+		c.renderAt(w, r, page, http.StatusUnprocessableEntity, "segments_edit", segEditTitle(isNew), v)
 	}
 	if err := d.Validate(); err != nil {
 		v.NameError = segNameError(lang, d.Name, err)
@@ -355,7 +359,9 @@ func (c *Console) segmentDelete(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return
 		}
-		c.render(w, r, http.StatusOK, "segments_delete", "segments.delete.title", segDeleteView{Name: d.Name, Campaigns: v.Campaigns})
+		// The question has no address of its own: a reload opens the editor.
+		c.renderAt(w, r, "/segments/"+url.PathEscape(d.Name), http.StatusOK, "segments_delete", "segments.delete.title",
+			segDeleteView{Name: d.Name, Campaigns: v.Campaigns})
 		return
 	}
 	err = p.Book.DeleteSegment(actorContext(r), name)
@@ -365,7 +371,7 @@ func (c *Console) segmentDelete(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		v.InUse = c.segInUse(r.Context(), langOf(r.Context()), name, v.Campaigns)
-		c.render(w, r, http.StatusConflict, "segments_edit", "segments.edit.title", v)
+		c.renderAt(w, r, "/segments/"+url.PathEscape(d.Name), http.StatusConflict, "segments_edit", "segments.edit.title", v)
 		return
 	}
 	if err != nil && !errors.Is(err, postgres.ErrNotFound) {

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -344,5 +345,30 @@ func TestSegmentEditPage(t *testing.T) {
 	}
 	if w := do(h, "GET", "/segments/nope", auth.Login("manager"), nil, nil); w.Code != 404 {
 		t.Errorf("unknown segment: %d", w.Code)
+	}
+}
+
+// TestSegmentNoticeNames: the saved/deleted notices echo only a segment
+// name (saved: one on the list), never any text a crafted link carries.
+func TestSegmentNoticeNames(t *testing.T) {
+	t.Parallel()
+	_, auth, h := newSegmentsConsole(t)
+	tok := auth.Login("manager")
+	for _, tt := range []struct {
+		query, want, notWant string
+	}{
+		{"?saved=adults", "Сегмент «adults» сохранён", ""},
+		{"?deleted=old-one", "old-one", ""},
+		{"?saved=" + url.QueryEscape("Позвоните 8-800"), "", "Позвоните"},
+		{"?saved=nosuch", "", "nosuch"},
+		{"?deleted=" + url.QueryEscape("Ваш аккаунт взломан"), "", "взломан"},
+	} {
+		body := html.UnescapeString(do(h, "GET", "/segments"+tt.query, tok, nil, nil).Body.String())
+		if tt.want != "" && !strings.Contains(body, tt.want) {
+			t.Errorf("%s: lacks %q", tt.query, tt.want)
+		}
+		if tt.notWant != "" && strings.Contains(body, tt.notWant) {
+			t.Errorf("%s: echoes %q", tt.query, tt.notWant)
+		}
 	}
 }

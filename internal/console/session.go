@@ -60,7 +60,11 @@ func (c *Console) currentUser(r *http.Request) (u account.User, ok bool, err err
 	if token == "" {
 		return account.User{}, false, nil
 	}
-	u, err = c.cfg.Auth.Session(r.Context(), token)
+	if p, ok := c.cfg.Auth.(sessionPeeker); ok && sessionIsPoll(r) {
+		u, err = p.PeekSession(r.Context(), token) // a poll is no activity
+	} else {
+		u, err = c.cfg.Auth.Session(r.Context(), token)
+	}
 	if errors.Is(err, account.ErrNoSession) {
 		return account.User{}, false, nil
 	}
@@ -92,19 +96,54 @@ func (c *Console) signedIn(next http.HandlerFunc) http.Handler {
 	})
 }
 
+// sessionPeeker is an Auth that can look a session up without counting
+// the request as activity (*account.Service's PeekSession): background
+// polls use it, so an open tab that only polls does not keep a session
+// alive past its idle expiry.
+type sessionPeeker interface {
+	PeekSession(ctx context.Context, token string) (account.User, error)
+}
+
 // toLogin sends the browser to the login page with next= the page asked
-// for (htmx requests get HX-Redirect, which htmx follows with a full load).
+// for. An htmx request gets HX-Redirect (htmx follows it with a full
+// load) with next= the page the browser shows (HX-Current-URL), not the
+// fragment or form target the request was for.
 func (c *Console) toLogin(w http.ResponseWriter, r *http.Request) {
-	target := "/login"
-	if next := r.URL.RequestURI(); r.Method == http.MethodGet && next != "/" {
-		target += "?next=" + url.QueryEscape(next)
-	}
 	if r.Header.Get("HX-Request") == "true" {
-		w.Header().Set("HX-Redirect", target)
+		w.Header().Set("HX-Redirect", loginTarget(sessionCurrentPage(r)))
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
-	http.Redirect(w, r, target, http.StatusSeeOther)
+	next := ""
+	if r.Method == http.MethodGet {
+		next = r.URL.RequestURI()
+	}
+	http.Redirect(w, r, loginTarget(next), http.StatusSeeOther)
+}
+
+// loginTarget is the login page's address returning to next ("" or "/":
+// none).
+func loginTarget(next string) string {
+	if next == "" || next == "/" {
+		return "/login"
+	}
+	return "/login?next=" + url.QueryEscape(next)
+}
+
+// sessionCurrentPage is the local path and query of the page an htmx
+// request came from (its HX-Current-URL, a full URL; only its path and
+// query are used), "" when it names none.
+func sessionCurrentPage(r *http.Request) string {
+	u, err := url.Parse(r.Header.Get("HX-Current-URL"))
+	if err != nil || u.Path == "" {
+		return ""
+	}
+	u.Scheme, u.Host, u.User, u.Fragment = "", "", nil, ""
+	p := localPath(u.RequestURI())
+	if p == "/" {
+		return ""
+	}
+	return p
 }
 
 // require answers 403 to a user whose role is below s's.
@@ -148,4 +187,16 @@ func localPath(next string) string {
 		return "/"
 	}
 	return next
+}
+
+// sessionPollParam is the query flag (poll=1) of a background poll: an
+// element refreshing itself with hx-trigger="every …" adds it to its
+// hx-get. Such a request is no sign that someone uses the console, so it
+// does not keep the session alive (see signedIn).
+const sessionPollParam = "poll"
+
+// sessionIsPoll tells whether r is a background poll: an htmx request
+// carrying poll=1.
+func sessionIsPoll(r *http.Request) bool {
+	return r.Header.Get("HX-Request") == "true" && r.URL.Query().Get(sessionPollParam) == "1"
 }

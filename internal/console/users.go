@@ -98,7 +98,9 @@ type userRemoveView struct {
 func (c *Console) userList(w http.ResponseWriter, r *http.Request) {
 	v := usersView{Form: userForm{Role: account.RoleOperator}}
 	q := r.URL.Query()
-	if name := q.Get("name"); name != "" {
+	// Only an account name is echoed in the notice (a crafted link shows
+	// nothing).
+	if name := q.Get("name"); account.ValidateName(name) == nil {
 		v.Done = doneText(langOf(r.Context()), q.Get("done"), name)
 	}
 	c.renderUsers(w, r, http.StatusOK, v)
@@ -138,9 +140,9 @@ func (c *Console) renderUsers(w http.ResponseWriter, r *http.Request, status int
 	}
 	v.Count = int64(len(v.Rows))
 	if r.Method == http.MethodPost {
-		// The answer to a form is the list: htmx shows /users in the
-		// address bar, so a reload opens the list, not the form's target.
-		w.Header().Set("HX-Replace-Url", "/users")
+		// The answer to a form is the list, at /users: a reload or the
+		// language switch opens the list, not the form's target.
+		r = renderRequestAt(w, r, "/users")
 	}
 	c.render(w, r, status, "users", "users.title", v)
 }

@@ -320,7 +320,8 @@ func TestUsersPageEscapes(t *testing.T) {
 			t.Errorf("page holds unescaped %q", bad)
 		}
 	}
-	for _, want := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;script&gt;x()&lt;/script&gt;", `value="&lt;script&gt;y()&lt;/script&gt;"`} {
+	// A name that is no account name is not echoed at all (TestUsersNoticeNames).
+	for _, want := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", `value="&lt;script&gt;y()&lt;/script&gt;"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks the escaped %q", want)
 		}
@@ -347,5 +348,21 @@ func TestUsersPageReplacesURL(t *testing.T) {
 	w := do(h, "POST", "/users/admin/role", auth.Login("admin"), url.Values{"role": {"operator"}}, nil)
 	if w.Code != http.StatusConflict || w.Header().Get("HX-Replace-Url") != "/users" {
 		t.Errorf("%d, HX-Replace-Url %q", w.Code, w.Header().Get("HX-Replace-Url"))
+	}
+}
+
+// TestUsersNoticeNames: the done notice echoes only an account name, not
+// any text a crafted link carries.
+func TestUsersNoticeNames(t *testing.T) {
+	t.Parallel()
+	auth, _, h := newUsersConsole(t, nil)
+	token := auth.Login("admin")
+	body := do(h, "GET", "/users?done=remove&name="+url.QueryEscape("anna"), token, nil, nil).Body.String()
+	if !strings.Contains(body, "anna") || !strings.Contains(body, `class="notice`) {
+		t.Errorf("a real name's notice is missing:\n%s", body)
+	}
+	body = do(h, "GET", "/users?done=remove&name="+url.QueryEscape("Позвоните по номеру 8-800"), token, nil, nil).Body.String()
+	if strings.Contains(body, "Позвоните") {
+		t.Error("the notice echoes arbitrary text from the URL")
 	}
 }

@@ -21,6 +21,9 @@ type Auth struct {
 	throttled map[string]time.Duration
 	next      int
 	ips       []string
+	// touched counts, per token, the Session calls (which refresh a real
+	// session); PeekSession does not count.
+	touched map[string]int
 }
 
 type fakeUser struct {
@@ -33,7 +36,8 @@ func Password(name string) string { return name + "-secret" }
 
 // NewAuth returns an Auth with a user per role.
 func NewAuth() *Auth {
-	f := &Auth{users: map[string]fakeUser{}, sessions: map[string]account.User{}, throttled: map[string]time.Duration{}}
+	f := &Auth{users: map[string]fakeUser{}, sessions: map[string]account.User{}, throttled: map[string]time.Duration{},
+		touched: map[string]int{}}
 	for i, r := range account.Roles {
 		name := string(r)
 		f.users[name] = fakeUser{password: Password(name), user: account.User{ID: int64(i + 1), Name: name, Role: r}}
@@ -88,7 +92,28 @@ func (f *Auth) Session(_ context.Context, token string) (account.User, error) {
 	if !ok {
 		return account.User{}, account.ErrNoSession
 	}
+	f.touched[token]++
 	return u, nil
+}
+
+// PeekSession implements the console's optional session look-up for
+// background polls: like Session, but not counted by Touched.
+func (f *Auth) PeekSession(_ context.Context, token string) (account.User, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u, ok := f.sessions[token]
+	if !ok {
+		return account.User{}, account.ErrNoSession
+	}
+	return u, nil
+}
+
+// Touched is how many requests counted as activity of the session token
+// (Session calls, not PeekSession).
+func (f *Auth) Touched(token string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.touched[token]
 }
 
 // EndSession implements console.Auth.
@@ -124,4 +149,16 @@ func (f *Auth) Login(name string) string {
 	f.mu.Unlock()
 	token, _ := f.StartSession(context.Background(), u)
 	return token
+}
+
+// EndSessionsOf ends every session of the user named name (as an idle
+// expiry would).
+func (f *Auth) EndSessionsOf(name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for token, u := range f.sessions {
+		if u.Name == name {
+			delete(f.sessions, token)
+		}
+	}
 }

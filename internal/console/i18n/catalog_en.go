@@ -75,6 +75,7 @@ var en = catalog{
 		"audit.action.campaign.cancel": "Campaign cancelled",
 		"audit.action.client.edit":     "Client edited",
 		"audit.action.client.delete":   "Client deleted",
+		"audit.action.client.export":   "Clients exported",
 		"audit.action.segment.save":    "Segment saved",
 		"audit.action.segment.delete":  "Segment deleted",
 		"audit.action.user.add":        "User added",

@@ -75,6 +75,7 @@ var ru = catalog{
 		"audit.action.campaign.cancel": "Рассылка отменена",
 		"audit.action.client.edit":     "Клиент изменён",
 		"audit.action.client.delete":   "Клиент удалён",
+		"audit.action.client.export":   "Клиенты выгружены",
 		"audit.action.segment.save":    "Сегмент сохранён",
 		"audit.action.segment.delete":  "Сегмент удалён",
 		"audit.action.user.add":        "Пользователь добавлен",
