@@ -32,13 +32,18 @@ var (
 		"overview.state.running":      "идёт",
 		"overview.state.paused":       "на паузе",
 		"overview.state.scheduled":    "запланирована",
+		"overview.state.done":         "завершена",
+		"overview.state.cancelled":    "отменена",
+		"overview.finished.title":     "Недавно завершённые рассылки",
+		"overview.finished.at":        "завершена %s",
 		"overview.time_layout":        "02.01.2006 15:04",
 		"overview.handoffs.title":     "Запросы оператора",
-		"overview.handoffs.text":      "открытых запросов: клиенты ждут ответа человека.",
 	}, plural: map[string]map[Form]string{
 		"overview.clients":        {One: "%d клиент", Few: "%d клиента", Many: "%d клиентов"},
 		"overview.campaigns.more": {One: "и ещё %d рассылка", Few: "и ещё %d рассылки", Many: "и ещё %d рассылок"},
-		"overview.chart.title":    {One: "Новые клиенты за последний %d день", Few: "Новые клиенты за последние %d дня", Many: "Новые клиенты за последние %d дней"},
+		"overview.handoffs.text": {One: "открытый запрос: клиент ждёт ответа человека.",
+			Few: "открытых запроса: клиенты ждут ответа человека.", Many: "открытых запросов: клиенты ждут ответа человека."},
+		"overview.chart.title": {One: "Новые клиенты за последний %d день", Few: "Новые клиенты за последние %d дня", Many: "Новые клиенты за последние %d дней"},
 	}}
 	overviewEn = catalog{text: map[string]string{
 		"overview.clients.title":      "Clients",
@@ -68,12 +73,17 @@ var (
 		"overview.state.running":      "running",
 		"overview.state.paused":       "paused",
 		"overview.state.scheduled":    "scheduled",
+		"overview.state.done":         "done",
+		"overview.state.cancelled":    "cancelled",
+		"overview.finished.title":     "Recently finished campaigns",
+		"overview.finished.at":        "finished %s",
 		"overview.time_layout":        "Jan 2, 2006 15:04",
 		"overview.handoffs.title":     "Hand-off requests",
-		"overview.handoffs.text":      "open requests: clients waiting for a person to answer.",
 	}, plural: map[string]map[Form]string{
 		"overview.clients":        {One: "%d client", Other: "%d clients"},
 		"overview.campaigns.more": {One: "and %d more campaign", Other: "and %d more campaigns"},
-		"overview.chart.title":    {One: "New clients in the last %d day", Other: "New clients in the last %d days"},
+		"overview.handoffs.text": {One: "open request: a client waiting for a person to answer.",
+			Other: "open requests: clients waiting for a person to answer."},
+		"overview.chart.title": {One: "New clients in the last %d day", Other: "New clients in the last %d days"},
 	}}
 )
