@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -177,6 +178,8 @@ func TestTourDemo(t *testing.T) {
 		browsertest.Type(browsertest.ByLabel("Описание"), "Клиенты из Москвы"),
 		chromedp.Click(browsertest.Button("Сохранить")),
 		chromedp.WaitVisible(`//tr[@data-segment="moskva"]//span[@class="seg-count-value"][normalize-space()="`+count+`"]`),
+		// The next step is offered right there.
+		chromedp.WaitVisible(`//p[@role="status"]//a[normalize-space()="Новая рассылка по этому сегменту"][@href="/campaigns/new?segment=moskva"]`),
 	)
 
 	// Рассылки → «Новая рассылка»: the saved segment, a text with the
@@ -187,6 +190,7 @@ func TestTourDemo(t *testing.T) {
 	runSteps(t, ctx, []chromedp.Action[chromedp.Void]{
 		chromedp.Click(`//a[normalize-space()="Новая рассылка"]`),
 		chromedp.WaitVisible(`//h1[normalize-space()="Новая рассылка"]`),
+		tourSettled(),
 		chromedp.Click(`//select[@id=//label[normalize-space()="Сохранённый сегмент"]/@for]`),
 		chromedp.Evaluate[chromedp.Void](`(() => {
 			const s = document.getElementById(document.evaluate('//label[normalize-space()="Сохранённый сегмент"]/@for', document).iterateNext().value);
@@ -195,10 +199,18 @@ func TestTourDemo(t *testing.T) {
 		})()`),
 		containing("compose-count", "В сегменте сейчас "+count+"."),
 		browsertest.Type(textarea("Текст"), text),
-		containing("compose-preview", inCity[0].FirstName+", в субботу открываем новый зал!"),
+		containing("compose-preview", ", в субботу открываем новый зал!"),
 		chromedp.Click(browsertest.Button("Проверить рассылку")),
 		containing("compose-summary", fmt.Sprintf("Отправится %d из %d клиентов.", len(inCity), len(inCity))),
 	})
+	// The preview is the text for sample clients of the segment, each with
+	// their own name.
+	preview := evaluate[string](t, ctx, `document.getElementById('compose-preview').innerText`)
+	for _, m := range regexp.MustCompile(`(?m)^(\S+), в субботу открываем новый зал!$`).FindAllStringSubmatch(preview, -1) {
+		if !slices.ContainsFunc(inCity, func(p demo.Persona) bool { return p.FirstName == m[1] }) {
+			t.Errorf("the preview shows %q, not a client of the segment:\n%s", m[0], preview)
+		}
+	}
 	scanned(t, ctx, "tour /campaigns/new")
 	browsertest.Run(t, ctx,
 		browsertest.Type(browsertest.ByLabel("Название"), "Новый зал"),
@@ -283,6 +295,12 @@ func TestTourDemo(t *testing.T) {
 		`[contains(., "завершена")][contains(., "отправлено %d из %d")]`, len(inCity), len(inCity))
 	browsertest.Run(t, ctx, chromedp.WaitVisible(result))
 	browsertest.Screenshot(t, ctx, "tour-overview-ru")
+}
+
+// tourSettled waits until htmx has no request in flight (the composer's
+// own count and preview, loaded with the page, have answered).
+func tourSettled() chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](`document.readyState === 'complete' && document.querySelector('.htmx-request') === null`)
 }
 
 // tourLedger counts campaign id's deliveries by status, and "total".
