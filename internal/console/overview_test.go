@@ -241,6 +241,7 @@ func TestOverviewFinished(t *testing.T) {
 	t.Parallel()
 	f := newFakeOverview()
 	f.o.OpenHandoffs = 1
+	f.o.Platforms = append(f.o.Platforms, postgres.PlatformCounts{Platform: "playground", Total: 1, New: 1, Subscribed: 1})
 	ended := time.Date(2026, 12, 6, 6, 5, 0, 0, time.UTC)
 	f.finished = []broadcast.Campaign{{ID: 9, Name: "Новый зал", State: broadcast.Done, FinishedAt: &ended}}
 	f.stats[9] = broadcast.Stats{Targeted: 4, Sent: 4}
@@ -251,6 +252,7 @@ func TestOverviewFinished(t *testing.T) {
 		`<a href="/campaigns/9">Новый зал</a> <span class="ov-state ov-state-done">завершена</span>`,
 		`<time datetime="2026-12-06T06:05:00Z">завершена 06.12.2026 09:05</time>: отправлено 4 из 4`,
 		`data-stat="handoffs">1</span> открытый запрос: клиент ждёт ответа человека.`,
+		`<th scope="row">Песочница</th>`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("overview lacks %q", want)
