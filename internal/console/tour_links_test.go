@@ -1,9 +1,11 @@
 package console
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/chathub/chathub/internal/console/consoletest"
 	"github.com/chathub/chathub/internal/segment"
 )
 
@@ -31,5 +33,32 @@ func TestTourSegmentToCampaign(t *testing.T) {
 	body := do(ch, "GET", "/campaigns/new?segment=moscow", cauth.Login("manager"), nil, nil).Body.String()
 	if !strings.Contains(body, `<option value="moscow" selected>`) || strings.Contains(body, `<option value="kazan" selected>`) {
 		t.Errorf("the composer does not choose the linked segment:\n%s", body)
+	}
+}
+
+// TestTourPlaygroundToClients: the playground links a manager or admin to
+// the playground's clients under Клиенты, where the chat's card is; an
+// operator (no Клиенты) and a console without Клиенты get no link.
+func TestTourPlaygroundToClients(t *testing.T) {
+	t.Parallel()
+	f := newFakeClientPages(3)
+	auth := consoletest.NewAuth()
+	c, err := New(Config{Auth: auth,
+		Scenarios: ScenarioPages{Catalog: fakeCatalog{bots: []ScenarioBot{{Scenarios: shippedScenarios(t)}}}, Playground: &fakePlayground{}},
+		Clients:   ClientPages{Clients: f, Segments: f, Saver: f, Editor: f, Users: f}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := c.Handler()
+	link := `<a href="/clients?segment=platform&#43;%3D%3D&#43;%22playground%22">Его карточка — в разделе «Клиенты».</a>`
+	for role, want := range map[string]bool{"operator": false, "manager": true, "admin": true} {
+		w := do(h, "GET", "/scenarios/portrait/play", auth.Login(role), nil, nil)
+		if w.Code != http.StatusOK || strings.Contains(w.Body.String(), link) != want {
+			t.Errorf("%s: %d, link shown %v, want %v", role, w.Code, !want, want)
+		}
+	}
+	sauth, sh, _ := scenarioFixture(t)
+	if body := do(sh, "GET", "/scenarios/portrait/play", sauth.Login("admin"), nil, nil).Body.String(); strings.Contains(body, "/clients?") {
+		t.Error("a console without Клиенты links to it")
 	}
 }
