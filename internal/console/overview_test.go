@@ -250,7 +250,7 @@ func TestOverviewFinished(t *testing.T) {
 	for _, want := range []string{
 		`<h2 id="ov-finished">Недавно завершённые рассылки</h2>`,
 		`<a href="/campaigns/9">Новый зал</a> <span class="ov-state ov-state-done">завершена</span>`,
-		`<time datetime="2026-12-06T06:05:00Z">завершена 06.12.2026 09:05</time>: отправлено 4 из 4`,
+		`<time datetime="2026-12-06T06:05:00Z">06.12.2026 09:05</time>: отправлено 4 из 4`,
 		`data-stat="handoffs">1</span> открытый запрос: клиент ждёт ответа человека.`,
 		`<th scope="row">Песочница</th>`,
 	} {

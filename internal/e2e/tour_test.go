@@ -306,7 +306,7 @@ func TestTourDemo(t *testing.T) {
 	p = scanned(t, ctx, "tour / after")
 	result := fmt.Sprintf(`//section[h2[normalize-space()="Недавно завершённые рассылки"]]//li[.//a[normalize-space()="Новый зал"]]`+
 		`[contains(., "завершена")][contains(., "отправлено %d из %d")]`, len(inCity), len(inCity))
-	browsertest.Run(t, ctx, chromedp.WaitVisible(result))
+	browsertest.Run(t, ctx, chromedp.WaitVisible(result), chromedp.Evaluate[chromedp.Void](`document.getElementById('ov-campaigns').scrollIntoView({block: 'start'})`))
 	browsertest.Screenshot(t, ctx, "tour-overview-ru")
 }
 

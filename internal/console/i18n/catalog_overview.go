@@ -36,7 +36,6 @@ var (
 		"overview.state.done":          "завершена",
 		"overview.state.cancelled":     "отменена",
 		"overview.finished.title":      "Недавно завершённые рассылки",
-		"overview.finished.at":         "завершена %s",
 		"overview.time_layout":         "02.01.2006 15:04",
 		"overview.handoffs.title":      "Запросы оператора",
 	}, plural: map[string]map[Form]string{
@@ -78,7 +77,6 @@ var (
 		"overview.state.done":          "done",
 		"overview.state.cancelled":     "cancelled",
 		"overview.finished.title":      "Recently finished campaigns",
-		"overview.finished.at":         "finished %s",
 		"overview.time_layout":         "Jan 2, 2006 15:04",
 		"overview.handoffs.title":      "Hand-off requests",
 	}, plural: map[string]map[Form]string{
