@@ -98,9 +98,12 @@ func TestTourDemo(t *testing.T) {
 	// Сценарии → «Знакомство» → the playground: the whole questionnaire.
 	browsertest.Run(t, ctx, menu("Сценарии", "Сценарии")...)
 	scanned(t, ctx, "tour /scenarios")
-	steps := []chromedp.Action[chromedp.Void]{
+	browsertest.Run(t, ctx,
 		chromedp.Click(`//a[normalize-space()="Знакомство"]`),
 		chromedp.WaitVisible(`//h1[normalize-space()="Сценарий «Знакомство»"]`),
+	)
+	scanned(t, ctx, "tour /scenarios/portrait")
+	steps := []chromedp.Action[chromedp.Void]{
 		chromedp.Click(`//a[normalize-space()="Открыть в песочнице"]`),
 		chromedp.WaitVisible(`//h1[normalize-space()="Песочница: «Знакомство»"]`),
 		chromedp.Click(browsertest.Button("Начать")),
@@ -138,6 +141,7 @@ func TestTourDemo(t *testing.T) {
 		chromedp.WaitVisible(`//div[@id="clients-status"]//strong[normalize-space()="1 клиент"]`),
 		chromedp.WaitVisible(`//table//a[contains(normalize-space(), "Тимофей")]`),
 	)
+	scanned(t, ctx, "tour /clients (playground)")
 
 	// Клиенты from the menu: the playground client is there, newest first,
 	// without a reload; the card has the answers.
@@ -194,6 +198,7 @@ func TestTourDemo(t *testing.T) {
 		// The next step is offered right there.
 		chromedp.WaitVisible(`//p[@role="status"]//a[normalize-space()="Новая рассылка по этому сегменту"][@href="/campaigns/new?segment=moskva"]`),
 	)
+	scanned(t, ctx, "tour /segments (saved)")
 
 	// Рассылки → «Новая рассылка»: the saved segment, a text with the
 	// client's name, its preview and the dry run; created.
