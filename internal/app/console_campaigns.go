@@ -21,6 +21,6 @@ func (s *Stores) consoleCampaigns(cfg config.Config, cc *console.Config) error {
 	if err != nil {
 		return fmt.Errorf("campaigns: %w", err)
 	}
-	cc.Campaigns = console.CampaignPages{Campaigns: svc, Control: audited, Ledger: s.CRM, Policy: svc.Policy(), Location: svc.Location()}
+	cc.Campaigns = console.CampaignPages{Campaigns: svc, Control: audited, Ledger: s.CRM, Policy: svc.Policy()}
 	return nil
 }

@@ -52,21 +52,10 @@ type CampaignPages struct {
 	// Policy is the deployment's mailing etiquette (broadcast.Service's
 	// Policy), shown on a campaign's page; nil: not shown.
 	Policy *broadcast.Policy
-	// Location is the time zone the pages show times in (the composer's:
-	// DEFAULT_TIMEZONE). Default UTC.
-	Location *time.Location
 
 	// finished keeps the counts of campaigns finished a while ago
 	// (campaigns_cache.go); set by campaignRoutes.
 	finished *finishedStats
-}
-
-// location is Location or UTC.
-func (p *CampaignPages) location() *time.Location {
-	if p.Location == nil {
-		return time.UTC
-	}
-	return p.Location
 }
 
 func (p *CampaignPages) configured() bool {
@@ -164,7 +153,7 @@ func (c *Console) campaignList(w http.ResponseWriter, r *http.Request) {
 		c.serverError(w, r)
 		return
 	}
-	c.render(w, r, http.StatusOK, "campaigns", "campaigns.title", newCampaignListView(lang, c.cfg.Campaigns.location(), list, counts, before, more))
+	c.render(w, r, http.StatusOK, "campaigns", "campaigns.title", newCampaignListView(lang, list, counts, before, more))
 }
 
 // ledgerCounts counts the ledgers of list: the kept counts of campaigns
@@ -264,9 +253,9 @@ func (c *Console) showCampaign(w http.ResponseWriter, r *http.Request, status in
 		c.serverError(w, r)
 		return
 	}
-	v := newCampaignView(lang, c.cfg.Campaigns.location(), &camp, &st, c.cfg.Campaigns.Policy)
+	v := newCampaignView(lang, &camp, &st, c.cfg.Campaigns.Policy)
 	v.Error = errText
-	v.Failures = newFailuresView(lang, c.cfg.Campaigns.location(), camp.ID, after, failures)
+	v.Failures = newFailuresView(lang, camp.ID, after, failures)
 	if a, ok := findAction(r.URL.Query().Get("confirm")); ok && a.shown(camp.State) && errText == "" {
 		v.Confirm = newConfirmView(lang, camp.State, &st, a.name)
 	}
@@ -282,7 +271,7 @@ func (c *Console) campaignProgress(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v := newProgressView(langOf(r.Context()), c.cfg.Campaigns.location(), &camp, &st)
+	v := newProgressView(langOf(r.Context()), &camp, &st)
 	h := w.Header()
 	if shown := r.URL.Query().Get("shown"); shown != "" && shown != string(camp.State) {
 		h.Set("HX-Refresh", "true")

@@ -768,7 +768,7 @@ func TestCampaignEditLink(t *testing.T) {
 	t.Parallel()
 	for _, state := range []broadcast.State{broadcast.Draft, broadcast.Scheduled, broadcast.Running, broadcast.Paused, broadcast.Done, broadcast.Cancelled} {
 		c := &broadcast.Campaign{ID: 7, Name: "x", State: state}
-		v := newCampaignView(i18n.Ru, time.UTC, c, &broadcast.Stats{}, nil)
+		v := newCampaignView(i18n.Ru, c, &broadcast.Stats{}, nil)
 		want := ""
 		if state == broadcast.Draft || state == broadcast.Scheduled {
 			want = "/campaigns/7/edit"

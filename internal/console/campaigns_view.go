@@ -77,16 +77,15 @@ func duration(l i18n.Lang, d time.Duration) string {
 	return i18n.T(l, "campaigns.duration.s", int(d.Seconds()))
 }
 
-// stamp is a time as the pages show it, in the deployment's time zone
-// (CampaignPages.Location, the composer's) with its abbreviation, and its
-// RFC 3339 form.
+// stamp is a time as the pages show it, in UTC, with its RFC 3339 form.
 type stamp struct{ Text, Datetime string }
 
-func newStamp(l i18n.Lang, loc *time.Location, t *time.Time) *stamp {
+func newStamp(l i18n.Lang, t *time.Time) *stamp {
 	if t == nil || t.IsZero() {
 		return nil
 	}
-	return &stamp{Text: t.In(loc).Format(i18n.T(l, "campaigns.time_layout")), Datetime: t.UTC().Format(time.RFC3339)}
+	u := t.UTC()
+	return &stamp{Text: u.Format(i18n.T(l, "campaigns.time_layout")), Datetime: u.Format(time.RFC3339)}
 }
 
 // bar is a progress bar: <progress max value> with the numbers as text.
@@ -143,7 +142,7 @@ type campaignListRow struct {
 	StartAt              *stamp
 }
 
-func newCampaignListView(l i18n.Lang, loc *time.Location, list []broadcast.Campaign, counts map[int64]broadcast.Stats, before int64, more bool) campaignListView {
+func newCampaignListView(l i18n.Lang, list []broadcast.Campaign, counts map[int64]broadcast.Stats, before int64, more bool) campaignListView {
 	v := campaignListView{Paged: before > 0, Self: "/campaigns", Interval: pollList}
 	if before > 0 {
 		v.Self += "?before=" + strconv.FormatInt(before, 10)
@@ -157,8 +156,8 @@ func newCampaignListView(l i18n.Lang, loc *time.Location, list []broadcast.Campa
 			Progress: progressOf(l, c.State, &st, c.Filled),
 			Sent:     number(l, st.Sent), Audience: number(l, st.Targeted),
 			Skipped: st.Skipped, Failed: st.Failed + st.Blocked,
-			Created: newStamp(l, loc, &c.CreatedAt), HasLedger: st.Targeted > 0 || c.StartedAt != nil,
-			Scheduled: c.State == broadcast.Scheduled, StartAt: newStamp(l, loc, c.StartAt),
+			Created: newStamp(l, &c.CreatedAt), HasLedger: st.Targeted > 0 || c.StartedAt != nil,
+			Scheduled: c.State == broadcast.Scheduled, StartAt: newStamp(l, c.StartAt),
 		}
 		if st.Skipped > 0 {
 			row.SkippedText = i18n.T(l, "campaigns.list.skipped", number(l, st.Skipped))
@@ -216,18 +215,18 @@ type confirmView struct {
 	Danger                       bool
 }
 
-func newCampaignView(l i18n.Lang, loc *time.Location, c *broadcast.Campaign, st *broadcast.Stats, policy *broadcast.Policy) campaignView {
+func newCampaignView(l i18n.Lang, c *broadcast.Campaign, st *broadcast.Stats, policy *broadcast.Policy) campaignView {
 	v := campaignView{
 		ID: c.ID, Name: c.Name, State: string(c.State), StateLabel: stateLabel(l, c.State),
 		Text: c.Text, Segment: c.Segment, Platforms: platformsText(l, c.Platforms),
-		ImageURL: c.ImageURL, Created: newStamp(l, loc, &c.CreatedAt),
-		Progress: newProgressView(l, loc, c, st),
+		ImageURL: c.ImageURL, Created: newStamp(l, &c.CreatedAt),
+		Progress: newProgressView(l, c, st),
 	}
 	switch {
 	case c.StartAt != nil && c.State == broadcast.Scheduled:
-		v.Schedule = i18n.T(l, "campaigns.schedule.at", newStamp(l, loc, c.StartAt).Text)
+		v.Schedule = i18n.T(l, "campaigns.schedule.at", newStamp(l, c.StartAt).Text)
 	case c.StartAt != nil:
-		v.Schedule = i18n.T(l, "campaigns.schedule.was", newStamp(l, loc, c.StartAt).Text)
+		v.Schedule = i18n.T(l, "campaigns.schedule.was", newStamp(l, c.StartAt).Text)
 	default:
 		v.Schedule = i18n.T(l, "campaigns.schedule.manual")
 	}
@@ -378,12 +377,12 @@ func reasons(l i18n.Lang, m map[string]int) []reasonCount {
 	return out
 }
 
-func newProgressView(l i18n.Lang, loc *time.Location, c *broadcast.Campaign, st *broadcast.Stats) progressView {
+func newProgressView(l i18n.Lang, c *broadcast.Campaign, st *broadcast.Stats) progressView {
 	v := progressView{
 		Lang: l, ID: c.ID, State: string(c.State), StateLabel: stateLabel(l, c.State),
 		Started: st.Targeted > 0 || c.StartedAt != nil,
 		Bar:     progressOf(l, c.State, st, c.Filled), Listing: c.State == broadcast.Running && !c.Filled,
-		StartedAt: newStamp(l, loc, c.StartedAt), FinishedAt: newStamp(l, loc, c.FinishedAt),
+		StartedAt: newStamp(l, c.StartedAt), FinishedAt: newStamp(l, c.FinishedAt),
 		Final: c.State.Final(), Paused: c.State == broadcast.Paused,
 	}
 	switch c.State {
@@ -462,7 +461,7 @@ type failureRow struct {
 	At                  *stamp
 }
 
-func newFailuresView(l i18n.Lang, loc *time.Location, id, after int64, rows []broadcast.Delivery) failuresView {
+func newFailuresView(l i18n.Lang, id, after int64, rows []broadcast.Delivery) failuresView {
 	v := failuresView{Paged: after > 0}
 	more := len(rows) > failuresPageSize
 	if more {
@@ -472,7 +471,7 @@ func newFailuresView(l i18n.Lang, loc *time.Location, id, after int64, rows []br
 		v.Rows = append(v.Rows, failureRow{
 			ClientID: d.ClientID, Platform: platformsText(l, []messenger.Platform{d.Platform}),
 			Status: d.Status, StatusLabel: i18n.T(l, "campaigns.status."+d.Status),
-			Reason: reasonLabel(l, d.Reason), ReasonCode: d.Reason, Attempts: d.Attempts, At: newStamp(l, loc, &d.UpdatedAt),
+			Reason: reasonLabel(l, d.Reason), ReasonCode: d.Reason, Attempts: d.Attempts, At: newStamp(l, &d.UpdatedAt),
 		})
 	}
 	base := "/campaigns/" + strconv.FormatInt(id, 10)

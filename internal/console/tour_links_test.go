@@ -4,11 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/chathub/chathub/internal/broadcast"
 	"github.com/chathub/chathub/internal/console/consoletest"
-	"github.com/chathub/chathub/internal/console/i18n"
 	"github.com/chathub/chathub/internal/segment"
 )
 
@@ -63,27 +60,5 @@ func TestTourPlaygroundToClients(t *testing.T) {
 	sauth, sh, _ := scenarioFixture(t)
 	if body := do(sh, "GET", "/scenarios/portrait/play", sauth.Login("admin"), nil, nil).Body.String(); strings.Contains(body, "/clients?") {
 		t.Error("a console without Клиенты links to it")
-	}
-}
-
-// TestTourCampaignTimes: a campaign's page shows its times in the
-// deployment's time zone, the one the composer schedules in (a newcomer
-// who scheduled 09:00 Moscow time reads 09:00 MSK, not 06:00 UTC).
-func TestTourCampaignTimes(t *testing.T) {
-	t.Parallel()
-	msk, err := time.LoadLocation("Europe/Moscow")
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := time.Date(2026, 12, 6, 6, 0, 0, 0, time.UTC)
-	c := &broadcast.Campaign{ID: 1, Name: "x", State: broadcast.Scheduled, StartAt: &at, CreatedAt: at}
-	for loc, want := range map[*time.Location]string{msk: "06.12.2026 09:00 MSK", time.UTC: "06.12.2026 06:00 UTC"} {
-		v := newCampaignView(i18n.Ru, loc, c, &broadcast.Stats{}, nil)
-		if v.Created == nil || v.Created.Text != want || v.Created.Datetime != "2026-12-06T06:00:00Z" || !strings.Contains(v.Schedule, want) {
-			t.Errorf("%s: created %+v, schedule %q, want %q", loc, v.Created, v.Schedule, want)
-		}
-	}
-	if got := (&CampaignPages{}).location(); got != time.UTC {
-		t.Errorf("default location %v", got)
 	}
 }

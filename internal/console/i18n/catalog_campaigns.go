@@ -23,7 +23,7 @@ var (
 		"campaigns.pager":            "Страницы рассылок",
 		"campaigns.newest":           "К новым рассылкам",
 		"campaigns.older":            "Дальше",
-		"campaigns.time_layout":      "02.01.2006 15:04 MST",
+		"campaigns.time_layout":      "02.01.2006 15:04 UTC",
 
 		"campaigns.state.draft":     "Черновик",
 		"campaigns.state.scheduled": "Запланирована",
@@ -179,7 +179,7 @@ var (
 		"campaigns.pager":            "Campaign pages",
 		"campaigns.newest":           "Newest campaigns",
 		"campaigns.older":            "Older",
-		"campaigns.time_layout":      "2 Jan 2006 15:04 MST",
+		"campaigns.time_layout":      "2 Jan 2006 15:04 UTC",
 
 		"campaigns.state.draft":     "Draft",
 		"campaigns.state.scheduled": "Scheduled",
