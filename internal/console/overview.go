@@ -2,7 +2,6 @@ package console
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
@@ -85,13 +84,6 @@ func (p *OverviewPages) clientOverview(ctx context.Context, now time.Time, loc *
 // Рассылки.
 const ovMaxCampaigns = 10
 
-// ovMaxFinished is how many recently finished campaigns Обзор shows with
-// their result, and ovFinishedWithin how recently they finished.
-const (
-	ovMaxFinished    = 5
-	ovFinishedWithin = 7 * 24 * time.Hour
-)
-
 // overviewRoutes registers Обзор's routes beyond the page itself.
 func (c *Console) overviewRoutes(mux *http.ServeMux) {
 	c.cfg.Overview.cache = &ovCache{}
@@ -105,9 +97,9 @@ type overviewView struct {
 	Platforms []ovCounts
 	Chart     ovChart
 	Campaigns []ovCampaign
-	// Finished are the campaigns finished in the last ovFinishedWithin,
-	// with their results.
-	Finished []ovCampaign
+	// Finished are the campaigns finished lately, with their results
+	// (overview_finished.go).
+	Finished []tourFinishedCampaign
 	// Handoffs is the number of open hand-off requests, formatted.
 	Handoffs    string
 	HandoffsNum int64
@@ -136,8 +128,6 @@ type ovCampaign struct {
 	Scheduled bool
 	StartsAt  string
 	Failed    string
-	// FinishedAt is when a finished campaign ended (FinishedISO for <time>).
-	FinishedAt, FinishedISO string
 }
 
 // overview is Обзор.
@@ -172,6 +162,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
 		Handoffs: ovNumber(lang, o.OpenHandoffs), HandoffsNum: o.OpenHandoffs,
 		AsOf: at.In(loc).Format(i18n.T(lang, "overview.time_layout")), AsOfISO: at.UTC().Format(time.RFC3339),
 		Links: userFrom(r.Context()).Role.AtLeast(account.RoleManager)}
+	v.Finished = c.tourFinished(r.Context(), lang, loc, now())
 	for _, pc := range o.Platforms {
 		v.Platforms = append(v.Platforms, ovCountsOf(lang, pc))
 	}
@@ -179,34 +170,16 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
 		v.MoreCampaigns = int64(len(active) - ovMaxCampaigns)
 		active = active[:ovMaxCampaigns]
 	}
-	finished, err := p.Stats.FinishedCampaigns(r.Context(), now().Add(-ovFinishedWithin), ovMaxFinished)
-	if err != nil {
-		c.cfg.Logger.Error("console: overview finished campaigns", "err", err)
-		c.serverError(w, r)
-		return
-	}
-	if v.Campaigns, err = c.overviewCampaigns(r.Context(), lang, loc, active); err == nil {
-		v.Finished, err = c.overviewCampaigns(r.Context(), lang, loc, finished)
-	}
-	if err != nil {
-		c.cfg.Logger.Error("console: overview campaign stats", "err", err)
-		c.serverError(w, r)
-		return
+	for _, camp := range active {
+		oc, err := c.overviewCampaign(r.Context(), lang, loc, camp)
+		if err != nil {
+			c.cfg.Logger.Error("console: overview campaign stats", "campaign", camp.ID, "err", err)
+			c.serverError(w, r)
+			return
+		}
+		v.Campaigns = append(v.Campaigns, oc)
 	}
 	c.render(w, r, http.StatusOK, "overview", "overview.title", v)
-}
-
-// overviewCampaigns is each of camps with its progress.
-func (c *Console) overviewCampaigns(ctx context.Context, lang i18n.Lang, loc *time.Location, camps []broadcast.Campaign) ([]ovCampaign, error) {
-	out := make([]ovCampaign, 0, len(camps))
-	for _, camp := range camps {
-		oc, err := c.overviewCampaign(ctx, lang, loc, camp)
-		if err != nil {
-			return nil, fmt.Errorf("campaign %d: %w", camp.ID, err)
-		}
-		out = append(out, oc)
-	}
-	return out, nil
 }
 
 // overviewCampaign is camp with its progress from the ledger (none asked for a
@@ -214,10 +187,6 @@ func (c *Console) overviewCampaigns(ctx context.Context, lang i18n.Lang, loc *ti
 func (c *Console) overviewCampaign(ctx context.Context, lang i18n.Lang, loc *time.Location, camp broadcast.Campaign) (ovCampaign, error) {
 	oc := ovCampaign{ID: camp.ID, Name: camp.Name, State: string(camp.State),
 		StateLabel: ovLabel(lang, "overview.state.", string(camp.State))}
-	if camp.FinishedAt != nil {
-		oc.FinishedAt = camp.FinishedAt.In(loc).Format(i18n.T(lang, "overview.time_layout"))
-		oc.FinishedISO = camp.FinishedAt.UTC().Format(time.RFC3339)
-	}
 	if camp.State == broadcast.Scheduled {
 		oc.Scheduled = true
 		if camp.StartAt != nil {

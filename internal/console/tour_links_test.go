@@ -4,9 +4,12 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/chathub/chathub/internal/broadcast"
 	"github.com/chathub/chathub/internal/console/consoletest"
 	"github.com/chathub/chathub/internal/segment"
+	"github.com/chathub/chathub/internal/store/postgres"
 )
 
 // TestTourSegmentToCampaign: a saved segment leads straight to a campaign
@@ -60,5 +63,39 @@ func TestTourPlaygroundToClients(t *testing.T) {
 	sauth, sh, _ := scenarioFixture(t)
 	if body := do(sh, "GET", "/scenarios/portrait/play", sauth.Login("admin"), nil, nil).Body.String(); strings.Contains(body, "/clients?") {
 		t.Error("a console without Клиенты links to it")
+	}
+}
+
+// TestTourOverviewFinished: a campaign that finished in the last week stays on
+// Обзор with its result from the ledger and when it ended, so a manager
+// who started it sees how it went; one open hand-off reads in the
+// singular.
+func TestTourOverviewFinished(t *testing.T) {
+	t.Parallel()
+	f := newFakeOverview()
+	f.o.OpenHandoffs = 1
+	f.o.Platforms = append(f.o.Platforms, postgres.PlatformCounts{Platform: "playground", Total: 1, New: 1, Subscribed: 1})
+	ended := time.Date(2026, 12, 6, 6, 5, 0, 0, time.UTC)
+	f.finished = []broadcast.Campaign{{ID: 9, Name: "Новый зал", State: broadcast.Done, FinishedAt: &ended}}
+	f.stats[9] = broadcast.Stats{Targeted: 4, Sent: 4}
+	auth, h := newOverviewConsole(t, f)
+	body := do(h, "GET", "/", auth.Login("manager"), nil, nil).Body.String()
+	for _, want := range []string{
+		`<h2 id="ov-finished">Недавно завершённые рассылки</h2>`,
+		`<a href="/campaigns/9">Новый зал</a> <span class="ov-state ov-state-done">завершена</span>`,
+		`<time datetime="2026-12-06T06:05:00Z">06.12.2026 06:05`, `</time>: отправлено 4 из 4`,
+		`data-stat="handoffs">1</span> открытый запрос: клиент ждёт ответа человека.`,
+		`<th scope="row">Песочница</th>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("overview lacks %q", want)
+		}
+	}
+	if d := time.Since(f.since); d < tourFinishedWithin || d > tourFinishedWithin+time.Minute {
+		t.Errorf("finished since %v ago, want %v", d, tourFinishedWithin)
+	}
+	f.finished = nil
+	if body := do(h, "GET", "/", auth.Login("manager"), nil, nil).Body.String(); strings.Contains(body, "ov-finished") {
+		t.Error("the finished section shows with no finished campaign")
 	}
 }
