@@ -96,9 +96,10 @@ func (c *Console) composeRoutes(mux *http.ServeMux) {
 	c.editRoutes(mux)
 }
 
-// composeNew is «Новая рассылка»: an empty form.
+// composeNew is «Новая рассылка»: an empty form, the saved segment
+// ?segment=NAME chosen (Сегменты links here).
 func (c *Console) composeNew(w http.ResponseWriter, r *http.Request) {
-	f := composeForm{Platform: "all"}
+	f := composeForm{Platform: "all", Saved: r.URL.Query().Get("segment")}
 	c.renderCompose(w, r, http.StatusOK, f, nil)
 }
 

@@ -20,6 +20,9 @@ type OverviewStats interface {
 	ClientOverview(ctx context.Context, now time.Time, loc *time.Location) (postgres.ClientOverview, error)
 	// ActiveCampaigns lists the scheduled, running and paused campaigns.
 	ActiveCampaigns(ctx context.Context) ([]broadcast.Campaign, error)
+	// FinishedCampaigns lists up to limit campaigns done or cancelled
+	// since, the latest first.
+	FinishedCampaigns(ctx context.Context, since time.Time, limit int) ([]broadcast.Campaign, error)
 }
 
 // CampaignStats gives a campaign's exact counts from its ledger
@@ -94,6 +97,9 @@ type overviewView struct {
 	Platforms []ovCounts
 	Chart     ovChart
 	Campaigns []ovCampaign
+	// Finished are the campaigns finished lately, with their results
+	// (overview_finished.go).
+	Finished []tourFinishedCampaign
 	// Handoffs is the number of open hand-off requests, formatted.
 	Handoffs    string
 	HandoffsNum int64
@@ -156,6 +162,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
 		Handoffs: ovNumber(lang, o.OpenHandoffs), HandoffsNum: o.OpenHandoffs,
 		AsOf: at.UTC().Format(i18n.T(lang, "overview.time_layout")), AsOfISO: at.UTC().Format(time.RFC3339),
 		Links: userFrom(r.Context()).Role.AtLeast(account.RoleManager)}
+	v.Finished = c.tourFinished(r.Context(), lang, loc, now())
 	for _, pc := range o.Platforms {
 		v.Platforms = append(v.Platforms, ovCountsOf(lang, pc))
 	}

@@ -19,6 +19,8 @@ import (
 type fakeOverview struct {
 	o         postgres.ClientOverview
 	campaigns []broadcast.Campaign
+	finished  []broadcast.Campaign
+	since     time.Time
 	stats     map[int64]broadcast.Stats
 	err       error
 	statsErr  map[int64]error // Stats fails for these campaigns
@@ -34,6 +36,11 @@ func (f *fakeOverview) ClientOverview(_ context.Context, now time.Time, loc *tim
 
 func (f *fakeOverview) ActiveCampaigns(context.Context) ([]broadcast.Campaign, error) {
 	return f.campaigns, nil
+}
+
+func (f *fakeOverview) FinishedCampaigns(_ context.Context, since time.Time, limit int) ([]broadcast.Campaign, error) {
+	f.since = since
+	return f.finished[:min(limit, len(f.finished))], nil
 }
 
 func (f *fakeOverview) Stats(_ context.Context, id int64) (broadcast.Stats, error) {

@@ -286,6 +286,9 @@ type playView struct {
 	// Announce is what the bot said since the client's last message, for
 	// the page's status region (screen readers), on an htmx answer only.
 	Announce string
+	// ClientsHref lists the playground's clients under Клиенты (where the
+	// chat's card is); "" when the user may not open Клиенты.
+	ClientsHref string
 }
 
 // playMessage is one bubble; Buttons are set on the message whose buttons
@@ -317,7 +320,9 @@ func (c *Console) playPage(w http.ResponseWriter, r *http.Request) {
 		c.serverError(w, r)
 		return
 	}
-	c.render(w, r, http.StatusOK, "playground", "scenarios.play.title", c.playView(b.Name, g, s, ""))
+	v := c.playView(b.Name, g, s, "")
+	v.ClientsHref = c.tourPlaygroundClients(r.Context())
+	c.render(w, r, http.StatusOK, "playground", "scenarios.play.title", v)
 }
 
 // playInput sends the client's message, button press or number.

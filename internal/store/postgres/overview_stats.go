@@ -220,6 +220,15 @@ func (s *Store) ActiveCampaigns(ctx context.Context) ([]broadcast.Campaign, erro
 		string(broadcast.Running), string(broadcast.Paused), string(broadcast.Scheduled))
 }
 
+// FinishedCampaigns returns up to limit campaigns that finished (done or
+// cancelled) at or after since, the latest first: Обзор shows how they
+// ended once they are no longer under way (campaigns_state_idx).
+func (s *Store) FinishedCampaigns(ctx context.Context, since time.Time, limit int) ([]broadcast.Campaign, error) {
+	return s.campaigns(ctx, "SELECT "+campaignColumns+" FROM campaigns WHERE state IN (?, ?) AND finished_at >= ? "+
+		"ORDER BY finished_at DESC, id DESC LIMIT ?",
+		string(broadcast.Done), string(broadcast.Cancelled), stampTime(since), limit)
+}
+
 // SegmentCampaign is a campaign that uses a saved segment.
 type SegmentCampaign struct {
 	ID    int64

@@ -181,3 +181,52 @@ func TestActiveAndSegmentCampaigns(t *testing.T) {
 		})
 	}
 }
+
+// TestFinishedCampaigns: the campaigns done or cancelled since a time, the
+// latest first, at most limit; the ones under way or finished earlier are
+// not among them.
+func TestFinishedCampaigns(t *testing.T) {
+	t.Parallel()
+	now := time.Now().UTC().Truncate(time.Second)
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			s := b.open(t)
+			ctx := context.Background()
+			for _, c := range []struct {
+				name     string
+				state    broadcast.State
+				finished time.Duration
+			}{
+				{"old", broadcast.Done, 10 * 24 * time.Hour},
+				{"done", broadcast.Done, time.Hour},
+				{"cancelled", broadcast.Cancelled, 2 * time.Hour},
+				{"latest", broadcast.Done, time.Minute},
+				{"running", broadcast.Running, 0},
+			} {
+				out, err := s.CreateCampaign(ctx, broadcast.Campaign{Name: c.name, Segment: "age > 1", Text: "hi", State: c.state})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.finished > 0 {
+					if err := s.db.Exec("UPDATE campaigns SET finished_at = ? WHERE id = ?", stampTime(now.Add(-c.finished)), out.ID).Error; err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			for limit, want := range map[int]string{5: "latest,done,cancelled", 2: "latest,done"} {
+				got, err := s.FinishedCampaigns(ctx, now.Add(-7*24*time.Hour), limit)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var names []string
+				for _, c := range got {
+					names = append(names, c.Name)
+				}
+				if strings.Join(names, ",") != want {
+					t.Errorf("limit %d: finished campaigns = %v, want %s", limit, names, want)
+				}
+			}
+		})
+	}
+}
