@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/chathub/chathub/internal/crm"
@@ -63,5 +64,36 @@ func TestCountsDrivenByTag(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCityAgeIndex: on PostgreSQL migration 19 leaves clients indexed on
+// (city, age) with subscribed included, in place of the index on city
+// alone, and a city segment's count still counts.
+func TestCityAgeIndex(t *testing.T) {
+	t.Parallel()
+	skipPG(t)
+	s := openPGTemp(t)
+	q := "SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'clients' AND indexname = ?"
+	if n := count(t, s, q, "clients_city_age_idx"); n != 1 {
+		t.Errorf("clients_city_age_idx: %d indexes", n)
+	}
+	if n := count(t, s, q, "clients_city_idx"); n != 0 {
+		t.Errorf("clients_city_idx still there")
+	}
+	def := ""
+	if err := s.db.Raw("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'clients_city_age_idx'").Scan(&def).Error; err != nil {
+		t.Fatal(err)
+	}
+	if want := "(city, age) INCLUDE (subscribed)"; !strings.Contains(def, want) {
+		t.Errorf("index %q, want %q in it", def, want)
+	}
+	apply(t, s, newKey(), &crm.Changes{Now: t0, Set: []crm.FieldValue{{Field: "city", Value: "Самара"}, {Field: "age", Value: 30}}, Consent: true})
+	seg, err := segment.Compile(`city == "Самара" and age >= 25 and subscribed`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.CountSegment(context.Background(), seg); err != nil || n != 1 {
+		t.Errorf("CountSegment = %d, %v; want 1", n, err)
 	}
 }
