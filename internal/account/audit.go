@@ -10,11 +10,8 @@ type AuditEntry struct {
 	// Actor is the user's name ("cli" for the command line without a
 	// user, "api" for the bearer-token API).
 	Actor string
-	// Action is a dotted verb, e.g. "login", "login.failed", "logout",
-	// "campaign.create", "campaign.start", "campaign.pause",
-	// "campaign.cancel", "client.edit", "client.delete", "segment.save",
-	// "segment.delete", "user.add", "user.passwd", "user.role",
-	// "user.remove".
+	// Action is a dotted verb, one of AuditActions (the Action…
+	// constants), e.g. "login", "campaign.start", "user.remove".
 	Action string
 	// Object names what was acted on, e.g. "campaign 12", "segment vip",
 	// "user anna"; empty for a login.

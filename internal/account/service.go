@@ -185,7 +185,7 @@ func ValidatePassword(password string) error {
 	return nil
 }
 
-// AddUser creates a user with role and password and records "user.add".
+// AddUser creates a user with role and password and records ActionUserAdd.
 func (s *Service) AddUser(ctx context.Context, name string, role Role, password string) (User, error) {
 	name = NormalizeName(name)
 	if err := ValidateName(name); err != nil {
@@ -206,7 +206,7 @@ func (s *Service) AddUser(ctx context.Context, name string, role Role, password 
 	if err != nil {
 		return User{}, err
 	}
-	return u, s.record(ctx, "user.add", "user "+name, "role "+string(role))
+	return u, s.record(ctx, ActionUserAdd, "user "+name, "role "+string(role))
 }
 
 // Users returns every user, by name.
@@ -219,7 +219,7 @@ func (s *Service) HasUsers(ctx context.Context) (bool, error) {
 }
 
 // SetPassword replaces name's password, ends all of its sessions and
-// records "user.passwd".
+// records ActionUserPasswd.
 func (s *Service) SetPassword(ctx context.Context, name, password string) error {
 	name = NormalizeName(name)
 	if err := ValidatePassword(password); err != nil {
@@ -232,10 +232,10 @@ func (s *Service) SetPassword(ctx context.Context, name, password string) error 
 	if err := s.store.SetPasswordHash(ctx, name, hash, s.now()); err != nil {
 		return err
 	}
-	return s.record(ctx, "user.passwd", "user "+name, "sessions ended")
+	return s.record(ctx, ActionUserPasswd, "user "+name, "sessions ended")
 }
 
-// SetRole changes name's role and records "user.role"; demoting the last
+// SetRole changes name's role and records ActionUserRole; demoting the last
 // admin is refused (ErrLastAdmin). The user's sessions carry on with the
 // new role from their next request.
 func (s *Service) SetRole(ctx context.Context, name string, role Role) error {
@@ -246,17 +246,17 @@ func (s *Service) SetRole(ctx context.Context, name string, role Role) error {
 	if err := s.store.SetRole(ctx, name, role); err != nil {
 		return err
 	}
-	return s.record(ctx, "user.role", "user "+name, "role "+string(role))
+	return s.record(ctx, ActionUserRole, "user "+name, "role "+string(role))
 }
 
-// RemoveUser deletes name and its sessions and records "user.remove"; the
+// RemoveUser deletes name and its sessions and records ActionUserRemove; the
 // last admin cannot be removed (ErrLastAdmin).
 func (s *Service) RemoveUser(ctx context.Context, name string) error {
 	name = NormalizeName(name)
 	if err := s.store.DeleteUser(ctx, name); err != nil {
 		return err
 	}
-	return s.record(ctx, "user.remove", "user "+name, "")
+	return s.record(ctx, ActionUserRemove, "user "+name, "")
 }
 
 // Authenticate checks name's password from clientIP. Throttled names or
@@ -298,13 +298,13 @@ func (s *Service) Authenticate(ctx context.Context, name, password, clientIP str
 			}
 		}
 		s.log.InfoContext(ctx, "login failed", "user", actor, "client", clientIP)
-		return User{}, errors.Join(ErrBadCredentials, s.recordAs(ctx, actor, "login.failed", "", "client "+clientIP))
+		return User{}, errors.Join(ErrBadCredentials, s.recordAs(ctx, actor, ActionLoginFailed, "", "client "+clientIP))
 	}
 	if err := s.store.ClearLoginFailures(ctx, keys[0]); err != nil {
 		return User{}, err
 	}
 	s.log.InfoContext(ctx, "login", "user", u.Name, "client", clientIP)
-	if err := s.recordAs(ctx, u.Name, "login", "", "client "+clientIP); err != nil {
+	if err := s.recordAs(ctx, u.Name, ActionLogin, "", "client "+clientIP); err != nil {
 		return User{}, err // a login that cannot be audited is refused
 	}
 	return u, nil
@@ -447,7 +447,7 @@ func (s *Service) EndSession(ctx context.Context, token string) error {
 	if err := s.store.DeleteSession(ctx, h); err != nil {
 		return err
 	}
-	return s.recordAs(ctx, u.Name, "logout", "", "")
+	return s.recordAs(ctx, u.Name, ActionLogout, "", "")
 }
 
 func tokenHash(token string) []byte {

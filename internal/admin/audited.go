@@ -61,7 +61,7 @@ func campaignObject(id int64) string { return "campaign " + strconv.FormatInt(id
 func (a *Audited) Create(ctx context.Context, c broadcast.Campaign) (broadcast.Campaign, error) {
 	out, err := a.Campaigns.Create(ctx, c)
 	if err == nil {
-		a.record(ctx, "campaign.create", campaignObject(out.ID), strconv.Quote(out.Name))
+		a.record(ctx, account.ActionCampaignCreate, campaignObject(out.ID), strconv.Quote(out.Name))
 	}
 	return out, err
 }
@@ -81,7 +81,7 @@ func (a *Audited) Update(ctx context.Context, id int64, c broadcast.Campaign) (b
 	}
 	out, err := a.Edit.Update(ctx, id, c)
 	if err == nil {
-		a.record(ctx, "campaign.edit", campaignObject(out.ID), strconv.Quote(out.Name))
+		a.record(ctx, account.ActionCampaignEdit, campaignObject(out.ID), strconv.Quote(out.Name))
 	}
 	return out, err
 }
@@ -98,22 +98,22 @@ func (a *Audited) List(ctx context.Context) ([]broadcast.Campaign, error) {
 
 // Start implements CampaignControl and records campaign.start.
 func (a *Audited) Start(ctx context.Context, id int64) error {
-	return a.control(ctx, "campaign.start", id, a.Control.Start)
+	return a.control(ctx, account.ActionCampaignStart, id, a.Control.Start)
 }
 
 // Pause implements CampaignControl and records campaign.pause.
 func (a *Audited) Pause(ctx context.Context, id int64) error {
-	return a.control(ctx, "campaign.pause", id, a.Control.Pause)
+	return a.control(ctx, account.ActionCampaignPause, id, a.Control.Pause)
 }
 
 // Resume implements CampaignControl and records campaign.resume.
 func (a *Audited) Resume(ctx context.Context, id int64) error {
-	return a.control(ctx, "campaign.resume", id, a.Control.Resume)
+	return a.control(ctx, account.ActionCampaignResume, id, a.Control.Resume)
 }
 
 // Cancel implements CampaignControl and records campaign.cancel.
 func (a *Audited) Cancel(ctx context.Context, id int64) error {
-	return a.control(ctx, "campaign.cancel", id, a.Control.Cancel)
+	return a.control(ctx, account.ActionCampaignCancel, id, a.Control.Cancel)
 }
 
 func (a *Audited) control(ctx context.Context, action string, id int64, do func(context.Context, int64) error) error {
@@ -129,7 +129,7 @@ func (a *Audited) control(ctx context.Context, action string, id int64, do func(
 func (a *Audited) SaveSegment(ctx context.Context, d segment.Definition) (*segment.Definition, error) {
 	out, err := a.Segments.SaveSegment(ctx, d)
 	if err == nil {
-		a.record(ctx, "segment.save", "segment "+out.Name, "")
+		a.record(ctx, account.ActionSegmentSave, "segment "+out.Name, "")
 	}
 	return out, err
 }
@@ -149,7 +149,7 @@ func (a *Audited) DeleteSegment(ctx context.Context, name string) error {
 	if err := a.Segments.DeleteSegment(ctx, name); err != nil {
 		return err
 	}
-	a.record(ctx, "segment.delete", "segment "+name, "")
+	a.record(ctx, account.ActionSegmentDelete, "segment "+name, "")
 	return nil
 }
 

@@ -81,7 +81,7 @@ func (s *ClientService) Edit(ctx context.Context, id int64, ch ClientChange) err
 	if !found {
 		return ErrNoClient
 	}
-	s.record(ctx, "client.edit", id, details)
+	s.record(ctx, account.ActionClientEdit, id, details)
 	return nil
 }
 
@@ -140,7 +140,7 @@ func (s *ClientService) Erase(ctx context.Context, id int64) error {
 	if !found {
 		return ErrNoClient
 	}
-	s.record(ctx, "client.delete", id, "")
+	s.record(ctx, account.ActionClientDelete, id, "")
 	return nil
 }
 

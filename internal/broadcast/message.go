@@ -18,9 +18,13 @@ const (
 	UnsubscribeHint = "/stop — отписаться"
 )
 
+// MaxButtons is how many buttons a campaign may have («Отписаться», always
+// added, not counted).
+const MaxButtons = 5
+
 // Button limits common to both platforms.
 const (
-	maxButtons      = 5
+	maxButtons      = MaxButtons
 	maxCaptionRunes = 40
 	// maxValueBytes is Telegram's callback_data limit.
 	maxValueBytes = 64

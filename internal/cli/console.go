@@ -44,6 +44,7 @@ func runConsole(ctx context.Context, env *Env, cfg config.Config, log *slog.Logg
 		return 1
 	}
 	log.Info("chathub console running", "http", srv.Addr())
+	hintFirstUser(ctx, stores.CRM, log)
 	<-ctx.Done()
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	if err := srv.Stop(context.WithoutCancel(ctx)); err != nil {

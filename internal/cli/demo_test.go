@@ -196,7 +196,7 @@ func TestDemoUsageAndErrors(t *testing.T) {
 		{"a wrong flag", []string{"demo", "--port", "1"}, nil, 2, "", `flag provided but not defined: -port`},
 		{"an argument", []string{"demo", "now"}, nil, 2, "", `takes no arguments but --addr ADDR and --data DIR`},
 		{"no scenarios", []string{"demo", "--addr", "127.0.0.1:0"}, map[string]string{"SCENARIOS_DIR": filepath.Join(t.TempDir(), "none")}, 1, "",
-			`run the demo from the repository root, or set SCENARIOS_DIR`},
+			`set SCENARIOS_DIR to the scenario files' directory, or leave it unset for the shipped ones`},
 		{"a busy port", []string{"demo", "--addr", busy.Addr().String()}, map[string]string{"SCENARIOS_DIR": scenarios}, 1, "",
 			`(?s)address already in use.*try --addr 127\.0\.0\.1:0`},
 	}

@@ -92,7 +92,8 @@ type userLister interface {
 	ListUsers(ctx context.Context) ([]account.User, error)
 }
 
-// hintFirstUser logs, when no console account exists, how to create one.
+// hintFirstUser logs, when no console account exists, how to create one
+// (`chathub run` and `chathub console`).
 func hintFirstUser(ctx context.Context, users userLister, log *slog.Logger) {
 	us, err := users.ListUsers(ctx)
 	if err != nil {

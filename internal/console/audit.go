@@ -14,16 +14,11 @@ import (
 // auditPageSize is how many entries one page of Журнал shows.
 const auditPageSize = 50
 
-// auditActions are the actions internal/account records (AuditEntry.Action's
-// doc), in the order the action filter offers them; each has a label
-// "audit.action.<action>" in every catalog. An action not listed shows raw.
-var auditActions = []string{
-	"login", "login.failed", "logout",
-	"campaign.create", "campaign.start", "campaign.pause", "campaign.resume", "campaign.cancel",
-	"client.edit", "client.delete",
-	"segment.save", "segment.delete",
-	"user.add", "user.passwd", "user.role", "user.remove",
-}
+// auditActions are the actions the services record (account.AuditActions),
+// in the order the action filter offers them; each has a label
+// "audit.action.<action>" in every catalog (TestAuditActionsLabelled). An
+// action not listed shows raw.
+var auditActions = account.AuditActions()
 
 // actionLabel is action's label in l, or action itself when the catalog has
 // none (an action newer than the console).

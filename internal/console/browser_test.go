@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/chathub/chathub/internal/console/browsertest"
 	"github.com/chathub/chathub/internal/console/consoletest"
+	"github.com/chathub/chathub/internal/console/i18n"
 )
 
 // The browser tests drive the real console in headless Chromium
@@ -42,7 +44,9 @@ func newSite(t *testing.T) site {
 	auth := consoletest.NewAuth()
 	audit := newAuditLog(60) // two pages of Журнал
 	audit.entries[0].Actor = "<script>alert(1)</script>"
-	c, err := New(Config{Auth: auth, Audit: audit, Users: siteUsers(), Campaigns: campaignPages(sampleCampaigns())})
+	cfg := everyPageConfig(t, audit)
+	cfg.Auth = auth
+	c, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +173,7 @@ func TestBrowserLogout(t *testing.T) {
 }
 
 // TestBrowserMenuNavigation: a menu link (boosted by htmx) opens its
-// section, including the not-yet pages answered with 404.
+// section.
 func TestBrowserMenuNavigation(t *testing.T) {
 	s := newSite(t)
 	ctx := newTab(t)
@@ -180,7 +184,7 @@ func TestBrowserMenuNavigation(t *testing.T) {
 		chromedp.WaitVisible(`//h1[contains(., "Клиенты")]`),
 	)
 	p := readPage(t, ctx)
-	if p.Path != "/clients" || p.H1 != "Раздел «Клиенты» ещё не готов" {
+	if p.Path != "/clients" || p.H1 != "Клиенты" {
 		t.Errorf("menu → Клиенты: %+v", p)
 	}
 	current, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`nav.menu [aria-current=page]`)))
@@ -192,6 +196,21 @@ func TestBrowserMenuNavigation(t *testing.T) {
 	}
 }
 
+// everyPageMissingKey matches a message key the catalog lacks, shown in
+// brackets ("[clients.title]").
+var everyPageMissingKey = regexp.MustCompile(`\[[a-z_]+(\.[a-z0-9_]+)+\]`)
+
+// everyPageMenuPath is the path of the menu section labelled label in
+// Russian ("" for none).
+func everyPageMenuPath(label string) string {
+	for _, s := range sections {
+		if label != "" && i18n.T(i18n.Ru, s.key) == label {
+			return s.path
+		}
+	}
+	return ""
+}
+
 // TestBrowserEveryPage opens every page in both languages as the role that
 // sees it, checks its language and heading, and scans it with axe-core.
 func TestBrowserEveryPage(t *testing.T) {
@@ -200,21 +219,32 @@ func TestBrowserEveryPage(t *testing.T) {
 		path   string
 		status int
 		h1     map[string]string
+		// menu is the current menu item (aria-current) in Russian, "" none.
+		menu string
 	}
+	same := func(h string) map[string]string { return map[string]string{"ru": h, "en": h} }
 	pages := []visit{
-		{"/", 200, map[string]string{"ru": "Обзор", "en": "Overview"}},
-		{"/clients", 404, map[string]string{"ru": "Раздел «Клиенты» ещё не готов", "en": "The Clients section is not ready yet"}},
-		{"/segments", 404, map[string]string{"ru": "Раздел «Сегменты» ещё не готов", "en": "The Segments section is not ready yet"}},
-		{"/campaigns", 200, map[string]string{"ru": "Рассылки", "en": "Campaigns"}},
-		{"/campaigns/1", 200, map[string]string{"ru": "Весенняя распродажа", "en": "Весенняя распродажа"}},
-		{"/campaigns/3?confirm=cancel", 200, map[string]string{"ru": "<script>alert(1)</script>", "en": "<script>alert(1)</script>"}},
-		{"/scenarios", 404, map[string]string{"ru": "Раздел «Сценарии» ещё не готов", "en": "The Scenarios section is not ready yet"}},
-		{"/users", 200, map[string]string{"ru": "Пользователи", "en": "Users"}},
-		{"/users/operator/remove", 200, map[string]string{"ru": "Удалить пользователя?", "en": "Remove the user?"}},
-		{"/audit", 200, map[string]string{"ru": "Журнал", "en": "Audit log"}},
-		{"/audit?before=11", 200, map[string]string{"ru": "Журнал", "en": "Audit log"}},
-		{"/audit?actor=nobody", 200, map[string]string{"ru": "Журнал", "en": "Audit log"}},
-		{"/no-such-page", 404, map[string]string{"ru": "Страница не найдена", "en": "Page not found"}},
+		{"/", 200, map[string]string{"ru": "Обзор", "en": "Overview"}, "Обзор"},
+		{"/clients", 200, map[string]string{"ru": "Клиенты", "en": "Clients"}, "Клиенты"},
+		{"/clients?q=Клиент2", 200, map[string]string{"ru": "Клиенты", "en": "Clients"}, "Клиенты"},
+		{"/clients/3", 200, same("Клиент3"), "Клиенты"},
+		{"/clients/3/delete", 200, map[string]string{"ru": "Удаление клиента", "en": "Delete client"}, "Клиенты"},
+		{"/segments", 200, map[string]string{"ru": "Сегменты", "en": "Segments"}, "Сегменты"},
+		{"/segments/new", 200, map[string]string{"ru": "Новый сегмент", "en": "New segment"}, "Сегменты"},
+		{"/segments/moscow", 200, map[string]string{"ru": "Сегмент «moscow»", "en": "Segment “moscow”"}, "Сегменты"},
+		{"/campaigns", 200, map[string]string{"ru": "Рассылки", "en": "Campaigns"}, "Рассылки"},
+		{"/campaigns/new", 200, map[string]string{"ru": "Новая рассылка", "en": "New campaign"}, "Рассылки"},
+		{"/campaigns/1", 200, same("Весенняя распродажа"), "Рассылки"},
+		{"/campaigns/3?confirm=cancel", 200, same("<script>alert(1)</script>"), "Рассылки"},
+		{"/scenarios", 200, map[string]string{"ru": "Сценарии", "en": "Scenarios"}, "Сценарии"},
+		{"/scenarios/portrait", 200, map[string]string{"ru": "Сценарий «Знакомство»", "en": "Scenario “Знакомство”"}, "Сценарии"},
+		{"/scenarios/portrait/play", 200, map[string]string{"ru": "Песочница: «Знакомство»", "en": "Playground: “Знакомство”"}, "Сценарии"},
+		{"/users", 200, map[string]string{"ru": "Пользователи", "en": "Users"}, "Пользователи"},
+		{"/users/operator/remove", 200, map[string]string{"ru": "Удалить пользователя?", "en": "Remove the user?"}, "Пользователи"},
+		{"/audit", 200, map[string]string{"ru": "Журнал", "en": "Audit log"}, "Журнал"},
+		{"/audit?before=11", 200, map[string]string{"ru": "Журнал", "en": "Audit log"}, "Журнал"},
+		{"/audit?actor=nobody", 200, map[string]string{"ru": "Журнал", "en": "Audit log"}, "Журнал"},
+		{"/no-such-page", 404, map[string]string{"ru": "Страница не найдена", "en": "Page not found"}, ""},
 	}
 	for _, lang := range []string{"ru", "en"} {
 		t.Run(lang, func(t *testing.T) {
@@ -242,16 +272,23 @@ func TestBrowserEveryPage(t *testing.T) {
 				run(t, ctx, chromedp.Navigate(s.url+v.path))
 				p := readPage(t, ctx)
 				if p.Status != v.status || p.H1 != v.h1[lang] || p.Lang != lang {
-					t.Errorf("%s %s: %+v", lang, v.path, p)
+					t.Errorf("%s %s: status %d, lang %q, h1 %q; want %d, %q", lang, v.path, p.Status, p.Lang, p.H1, v.status, v.h1[lang])
 				}
-				if strings.Contains(p.Text, "[") {
-					t.Errorf("%s %s shows a missing message key: %q", lang, v.path, p.Text)
+				if k := everyPageMissingKey.FindString(p.Text); k != "" {
+					t.Errorf("%s %s shows a missing message key %s", lang, v.path, k)
+				}
+				current, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+					`Array.from(document.querySelectorAll('nav.menu [aria-current=page]'), a => a.getAttribute('href')).join(' ')`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := everyPageMenuPath(v.menu); current != want {
+					t.Errorf("%s %s: the menu marks %q current, want %q", lang, v.path, current, want)
 				}
 				scanAccessibility(t, ctx, lang+" "+v.path)
-				switch v.path {
-				case "/":
-					screenshot(t, ctx, "overview-"+lang)
-				case "/audit":
+				// Обзор's pictures are taken on the whole hub (internal/e2e,
+				// TestOverviewPage), with real numbers.
+				if v.path == "/audit" && lang == "ru" {
 					screenshot(t, ctx, "audit-"+lang)
 				}
 			}

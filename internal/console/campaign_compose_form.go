@@ -11,9 +11,10 @@ import (
 	"github.com/chathub/chathub/internal/messenger"
 )
 
-// composeButtons is how many button rows the composer offers (the service
-// allows up to 5 campaign buttons; «Отписаться» is always added).
-const composeButtons = 3
+// composeButtons is how many button rows the composer offers: as many as
+// the service allows, so that editing a draft made through the API with
+// more than a few never drops one.
+const composeButtons = broadcast.MaxButtons
 
 // scheduleLayout is the value format of <input type="datetime-local">.
 const scheduleLayout = "2006-01-02T15:04"

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -618,5 +619,21 @@ func TestComposeServiceFailure(t *testing.T) {
 		if !strings.Contains(body, "Не удалось получить данные") || strings.Contains(body, "10.0.0.5") {
 			t.Errorf("%s: %q", path, body)
 		}
+	}
+}
+
+// TestComposeKeepsEveryButton: a draft with as many buttons as the service
+// allows (made through the API) keeps all of them through the composer's
+// form: editing never drops one.
+func TestComposeKeepsEveryButton(t *testing.T) {
+	t.Parallel()
+	camp := broadcast.Campaign{ID: 3, Name: "x", Segment: "subscribed", Text: "t", State: broadcast.Draft}
+	for i := range broadcast.MaxButtons {
+		camp.Buttons = append(camp.Buttons, broadcast.Button{Text: fmt.Sprint("b", i), URL: fmt.Sprintf("https://example.ru/%d", i)})
+	}
+	f := formOf(camp, time.UTC)
+	got, errs := f.campaign(i18n.Ru, time.UTC)
+	if len(errs) != 0 || len(got.Buttons) != broadcast.MaxButtons {
+		t.Fatalf("round trip: %d buttons, errors %v; want %d", len(got.Buttons), errs, broadcast.MaxButtons)
 	}
 }

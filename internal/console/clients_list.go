@@ -281,14 +281,20 @@ func (c *Console) clientExport(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", `attachment; filename="clients-`+time.Now().UTC().Format("20060102-150405")+`.csv"`)
 	h.Set("Cache-Control", "no-store")
+	if opt.Segment != nil {
+		opt.Segment = opt.Segment.At(time.Now()) // "the last 7 days" stays the same days on every page
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Now().Add(time.Minute))
 	out := admin.NewClientCSV(w)
 	opt.Limit = clientExportBatch
 	for {
 		page, err := c.cfg.Clients.Clients.ListClients(r.Context(), opt)
 		if err != nil {
-			// The status is sent: the file ends short, and the log says so.
+			// The status is sent: abort the response, so that a cut file
+			// never passes for a whole one (the download fails).
 			c.cfg.Logger.Error("console: export clients cut short", "rows", out.Rows(), "err", err)
-			return
+			panic(http.ErrAbortHandler)
 		}
 		for i := range page {
 			if err := out.Write(&page[i]); err != nil {
@@ -303,6 +309,8 @@ func (c *Console) clientExport(w http.ResponseWriter, r *http.Request) {
 		if err := out.Flush(); err != nil {
 			return
 		}
+		_ = rc.Flush()
+		_ = rc.SetWriteDeadline(time.Now().Add(time.Minute))
 	}
 	if err := out.Flush(); err != nil {
 		c.cfg.Logger.Warn("console: export clients: write", "rows", out.Rows(), "err", err)

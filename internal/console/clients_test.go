@@ -3,8 +3,11 @@ package console
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -31,6 +34,8 @@ type fakeClientPages struct {
 	saved    []segment.Definition
 	calls    []string // "edit <actor> <id> <change>", "erase <actor> <id>", "save <actor> <name>"
 	lists    []postgres.ListOptions
+	// failList, when positive, fails the failList-th ListClients call.
+	failList int
 }
 
 func newFakeClientPages(n int) *fakeClientPages {
@@ -55,6 +60,9 @@ func (f *fakeClientPages) ListClients(_ context.Context, opt postgres.ListOption
 		return nil, fmt.Errorf("list clients: %w: no letter", postgres.ErrBadSearch)
 	}
 	f.lists = append(f.lists, opt)
+	if f.failList > 0 && len(f.lists) == f.failList {
+		return nil, errors.New("connection reset")
+	}
 	var out []crm.Client
 	for i := len(f.clients) - 1; i >= 0 && len(out) < opt.Limit; i-- {
 		if f.match(opt, &f.clients[i]) {
@@ -306,6 +314,28 @@ func TestClientsExportCSV(t *testing.T) {
 	w = do(h, "GET", "/clients/export.csv?segment="+url.QueryEscape("age =="), tok, nil, nil)
 	if w.Code != http.StatusBadRequest || strings.Contains(w.Header().Get("Content-Type"), "csv") {
 		t.Errorf("bad segment export: %d %s", w.Code, w.Header().Get("Content-Type"))
+	}
+}
+
+// TestClientsExportCutShortFails: a failure after the CSV began aborts the
+// response, so the download fails instead of a cut file passing for a
+// whole one.
+func TestClientsExportCutShortFails(t *testing.T) {
+	t.Parallel()
+	f := newFakeClientPages(clientExportBatch + 10)
+	f.failList = 3 // the header check, the first page, then the second page fails
+	auth, h := newClientsConsole(t, f)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	req, _ := http.NewRequest("GET", srv.URL+"/clients/export.csv", nil)
+	req.AddCookie(&http.Cookie{Name: "chathub_session", Value: auth.Login("manager")})
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if _, err := io.ReadAll(resp.Body); err == nil {
+		t.Fatalf("a cut export (status %d) read as a whole file", resp.StatusCode)
 	}
 }
 

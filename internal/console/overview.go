@@ -154,7 +154,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
 	}
 	v := overviewView{Ready: true, Total: ovCountsOf(lang, o.Total), Chart: newOvChart(lang, o.Daily),
 		Handoffs: ovNumber(lang, o.OpenHandoffs), HandoffsNum: o.OpenHandoffs,
-		AsOf: at.In(loc).Format(i18n.T(lang, "overview.time_layout")), AsOfISO: at.UTC().Format(time.RFC3339),
+		AsOf: at.UTC().Format(i18n.T(lang, "overview.time_layout")), AsOfISO: at.UTC().Format(time.RFC3339),
 		Links: userFrom(r.Context()).Role.AtLeast(account.RoleManager)}
 	for _, pc := range o.Platforms {
 		v.Platforms = append(v.Platforms, ovCountsOf(lang, pc))
@@ -183,7 +183,7 @@ func (c *Console) overviewCampaign(ctx context.Context, lang i18n.Lang, loc *tim
 	if camp.State == broadcast.Scheduled {
 		oc.Scheduled = true
 		if camp.StartAt != nil {
-			oc.StartsAt = camp.StartAt.In(loc).Format(i18n.T(lang, "overview.time_layout"))
+			oc.StartsAt = camp.StartAt.UTC().Format(i18n.T(lang, "overview.time_layout"))
 		}
 		return oc, nil
 	}

@@ -107,7 +107,7 @@ func TestOverviewNumbers(t *testing.T) {
 		`отправлено 1` + "\u00a0" + `234 из 5` + "\u00a0" + `000; не доставлено или пропущено 66`,
 		`<progress max="5000" value="1300"`,
 		`<a href="/campaigns/7">&lt;script&gt;alert(1)&lt;/script&gt;</a>`,
-		`начнётся 24.12.2026 12:00`,
+		`начнётся 24.12.2026 09:00 UTC`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("overview lacks %q", want)

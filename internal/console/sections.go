@@ -1,6 +1,10 @@
 package console
 
-import "github.com/chathub/chathub/internal/account"
+import (
+	"strings"
+
+	"github.com/chathub/chathub/internal/account"
+)
 
 // section is one entry of the menu: its page and the least role that may
 // open it. The role is enforced on the server (require), the menu only
@@ -30,13 +34,23 @@ type menuItem struct {
 	Current   bool
 }
 
-// menuFor lists the sections role may open, marking the one at path.
+// menuFor lists the sections role may open, marking the one path belongs
+// to: the section's own page or any page under it (/campaigns/5,
+// /clients/7/delete); the overview "/" only for "/" itself.
 func menuFor(role account.Role, path string) []menuItem {
 	var items []menuItem
 	for _, s := range sections {
 		if role.AtLeast(s.min) {
-			items = append(items, menuItem{Path: s.path, Key: s.key, Current: s.path == path})
+			items = append(items, menuItem{Path: s.path, Key: s.key, Current: menuIn(s.path, path)})
 		}
 	}
 	return items
+}
+
+// menuIn reports whether path is section's page or a page under it.
+func menuIn(section, path string) bool {
+	if path == section {
+		return true
+	}
+	return section != "/" && strings.HasPrefix(path, section+"/")
 }

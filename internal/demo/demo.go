@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -19,7 +20,8 @@ import (
 	"github.com/chathub/chathub/internal/account"
 	"github.com/chathub/chathub/internal/app"
 	"github.com/chathub/chathub/internal/config"
-	"github.com/chathub/chathub/internal/platformtest/telegramtest"
+	"github.com/chathub/chathub/internal/platformtest/telegramfake"
+	shipped "github.com/chathub/chathub/scenarios"
 )
 
 // Defaults of Config.
@@ -63,7 +65,7 @@ type Demo struct {
 	// Personas are the seeded clients, also users of Telegram.
 	Personas []Persona
 	// Telegram is the in-process fake Bot API.
-	Telegram *telegramtest.Server
+	Telegram *telegramfake.Server
 	// Stores and Runtime are the running hub.
 	Stores  *app.Stores
 	Runtime *app.Runtime
@@ -94,10 +96,10 @@ func Start(ctx context.Context, cfg Config) (d *Demo, err error) {
 	if err := d.dataDir(cfg.DataDir); err != nil {
 		return d, err
 	}
-	if _, err := os.Stat(cfg.Base.ScenariosDir); err != nil {
-		return d, fmt.Errorf("scenarios: %w (run the demo from the repository root, or set SCENARIOS_DIR)", err)
+	if err := d.scenariosDir(&cfg.Base); err != nil {
+		return d, err
 	}
-	d.Telegram = telegramtest.Start()
+	d.Telegram = telegramfake.Start()
 	d.Config = hubConfig(cfg.Base, cfg.Addr, filepath.Join(d.DataDir, "chathub.db"), d.Telegram)
 	if d.Stores, err = app.Open(ctx, d.Config, cfg.Logger); err != nil {
 		return d, err
@@ -124,10 +126,31 @@ func Start(ctx context.Context, cfg Config) (d *Demo, err error) {
 	return d, nil
 }
 
+// scenariosDir checks base's scenarios directory; when it is the default
+// ("scenarios") and not here (the demo run from another directory, or an
+// installed binary), the shipped scenarios embedded in the binary are
+// written into the data directory and used. A directory set on purpose
+// (SCENARIOS_DIR) that is missing is an error.
+func (d *Demo) scenariosDir(base *config.Config) error {
+	_, err := os.Stat(base.ScenariosDir)
+	if err == nil {
+		return nil
+	}
+	if base.ScenariosDir != config.Default().ScenariosDir {
+		return fmt.Errorf("scenarios: %w (set SCENARIOS_DIR to the scenario files' directory, or leave it unset for the shipped ones)", err)
+	}
+	dir := filepath.Join(d.DataDir, "scenarios")
+	if err := os.CopyFS(dir, shipped.Files); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("write the shipped scenarios to %s: %w", dir, err)
+	}
+	base.ScenariosDir = dir
+	return nil
+}
+
 // hubConfig is the demo hub's configuration over base: SQLite at dbPath,
 // the in-process Redis, one Telegram bot on the fake, the console on addr,
 // and no quiet hours (a demo campaign sends at any hour).
-func hubConfig(base config.Config, addr, dbPath string, tg *telegramtest.Server) config.Config {
+func hubConfig(base config.Config, addr, dbPath string, tg *telegramfake.Server) config.Config {
 	c := base
 	def := config.Default()
 	c.DatabaseURL, c.RedisURL = dbPath, ""
@@ -167,7 +190,7 @@ func (d *Demo) dataDir(dir string) error {
 func (d *Demo) seed(ctx context.Context) error {
 	d.Personas = Personas(time.Now().UTC())
 	for _, p := range d.Personas {
-		d.Telegram.SetUser(telegramtest.User{ID: p.UserID, FirstName: p.FirstName, LastName: p.LastName,
+		d.Telegram.SetUser(telegramfake.User{ID: p.UserID, FirstName: p.FirstName, LastName: p.LastName,
 			Username: p.Username, LanguageCode: "ru"})
 	}
 	have, err := d.Stores.CRM.GetClient(ctx, d.Personas[0].Key())

@@ -1,6 +1,8 @@
 package demo
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,5 +60,24 @@ func TestHubConfig(t *testing.T) {
 		c.VK.Token != "" || c.ConfigFile != "" || c.Telegram.Token != tg.Token() || c.Telegram.APIURL != tg.URL() ||
 		c.Broadcast.QuietHours != "off" || c.ScenariosDir != "my-scenarios" {
 		t.Errorf("hub config: %+v", c)
+	}
+}
+
+// TestShippedScenariosEmbedded: run from a directory without scenarios/
+// (here the package's own) and with SCENARIOS_DIR unset, the demo runs the
+// shipped scenarios embedded in the binary.
+func TestShippedScenariosEmbedded(t *testing.T) {
+	d, err := Start(context.Background(), Config{Base: config.Default(), Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatalf("Start without scenarios/ here: %v", err)
+	}
+	t.Cleanup(func() { _ = d.Stop(context.Background()) })
+	if !strings.HasPrefix(d.Config.ScenariosDir, d.DataDir) {
+		t.Errorf("scenarios from %s, want the embedded ones written under %s", d.Config.ScenariosDir, d.DataDir)
+	}
+	for _, id := range []string{"portrait", "profile", "feedback", "b2b"} {
+		if _, ok := d.Stores.Scenarios.Get(id); !ok {
+			t.Errorf("scenario %s not loaded", id)
+		}
 	}
 }

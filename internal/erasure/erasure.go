@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/chathub/chathub/internal/localchat"
 	"github.com/chathub/chathub/internal/messenger"
 )
 
@@ -19,7 +20,8 @@ type CRM interface {
 }
 
 // States deletes a chat's conversation state (*redis.Store): the state
-// with its update record and unsent replies. Deleting none is not an
+// with its update record and unsent replies, and the chat's parked updates
+// (whole messages waiting for the chat's turn). Deleting none is not an
 // error.
 type States interface {
 	DeleteState(ctx context.Context, key messenger.ChatKey) error
@@ -36,16 +38,33 @@ type Eraser struct {
 // turn of that chat that ran meanwhile leaves no conversation behind). It
 // reports whether there was a CRM record. It is idempotent: a retried
 // erasure finishes what a failed one left.
+//
+// A playground client's page (localchat.ScreenKey: the conversation as the
+// console shows it) is erased with the state.
 func (e Eraser) Erase(ctx context.Context, key messenger.ChatKey) (bool, error) {
-	if err := e.States.DeleteState(ctx, key); err != nil {
-		return false, fmt.Errorf("erase %s: %w", key, err)
+	if err := e.deleteStates(ctx, key); err != nil {
+		return false, err
 	}
 	found, err := e.CRM.DeleteClient(ctx, key)
 	if err != nil {
 		return false, fmt.Errorf("erase %s: %w", key, err)
 	}
-	if err := e.States.DeleteState(ctx, key); err != nil {
-		return false, fmt.Errorf("erase %s: %w", key, err)
+	if err := e.deleteStates(ctx, key); err != nil {
+		return false, err
 	}
 	return found, nil
+}
+
+// deleteStates deletes key's state and, for a playground client, its page.
+func (e Eraser) deleteStates(ctx context.Context, key messenger.ChatKey) error {
+	keys := []messenger.ChatKey{key}
+	if key.Platform == messenger.Playground {
+		keys = append(keys, localchat.ScreenKey(key))
+	}
+	for _, k := range keys {
+		if err := e.States.DeleteState(ctx, k); err != nil {
+			return fmt.Errorf("erase %s: %w", key, err)
+		}
+	}
+	return nil
 }

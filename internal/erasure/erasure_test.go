@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chathub/chathub/internal/localchat"
 	"github.com/chathub/chathub/internal/messenger"
 )
 
@@ -20,7 +21,11 @@ func (f *fakeStores) DeleteClient(context.Context, messenger.ChatKey) (bool, err
 	return f.found, nil
 }
 
-func (f *fakeStores) DeleteState(context.Context, messenger.ChatKey) error {
+func (f *fakeStores) DeleteState(_ context.Context, key messenger.ChatKey) error {
+	if key.Platform != messenger.Playground && key.Platform != messenger.Telegram {
+		f.calls = append(f.calls, "state:"+string(key.Platform))
+		return f.stateErr
+	}
 	f.calls = append(f.calls, "state")
 	return f.stateErr
 }
@@ -38,5 +43,20 @@ func TestErase(t *testing.T) {
 	f = &fakeStores{stateErr: errors.New("redis down")}
 	if _, err := (Eraser{CRM: f, States: f}).Erase(context.Background(), key); err == nil || len(f.calls) != 1 {
 		t.Errorf("Erase with Redis down = %v; calls %v", err, f.calls)
+	}
+}
+
+// TestErasePlaygroundScreen: a playground client's page (every message it
+// showed, a shared phone included) is erased with its state.
+func TestErasePlaygroundScreen(t *testing.T) {
+	t.Parallel()
+	key := messenger.ChatKey{Platform: messenger.Playground, ID: "operator"}
+	f := &fakeStores{found: true}
+	if _, err := (Eraser{CRM: f, States: f}).Erase(context.Background(), key); err != nil {
+		t.Fatal(err)
+	}
+	screen := "state:" + string(localchat.ScreenKey(key).Platform)
+	if got := strings.Join(f.calls, ","); got != "state,"+screen+",crm,state,"+screen {
+		t.Errorf("calls %s; want the state and the page erased before and after the CRM record", got)
 	}
 }

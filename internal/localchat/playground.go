@@ -169,7 +169,12 @@ func (p *Playground) save(ctx context.Context, key messenger.ChatKey, s Screen, 
 	return nil
 }
 
-func screenKey(chat messenger.ChatKey) messenger.ChatKey {
+func screenKey(chat messenger.ChatKey) messenger.ChatKey { return ScreenKey(chat) }
+
+// ScreenKey is the state key under which the playground keeps what chat's
+// page shows (every message in and out, a shared phone included): erasing
+// a playground client erases it too.
+func ScreenKey(chat messenger.ChatKey) messenger.ChatKey {
 	chat.Platform = screenPlatform
 	return chat
 }

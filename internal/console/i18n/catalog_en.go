@@ -68,6 +68,7 @@ var en = catalog{
 		"audit.action.login.failed":    "Failed sign-in",
 		"audit.action.logout":          "Sign-out",
 		"audit.action.campaign.create": "Campaign created",
+		"audit.action.campaign.edit":   "Campaign edited",
 		"audit.action.campaign.start":  "Campaign started",
 		"audit.action.campaign.pause":  "Campaign paused",
 		"audit.action.campaign.resume": "Campaign resumed",

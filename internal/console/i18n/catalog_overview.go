@@ -32,7 +32,7 @@ var (
 		"overview.state.running":      "идёт",
 		"overview.state.paused":       "на паузе",
 		"overview.state.scheduled":    "запланирована",
-		"overview.time_layout":        "02.01.2006 15:04",
+		"overview.time_layout":        "02.01.2006 15:04 UTC",
 		"overview.handoffs.title":     "Запросы оператора",
 		"overview.handoffs.text":      "открытых запросов: клиенты ждут ответа человека.",
 	}, plural: map[string]map[Form]string{
@@ -68,7 +68,7 @@ var (
 		"overview.state.running":      "running",
 		"overview.state.paused":       "paused",
 		"overview.state.scheduled":    "scheduled",
-		"overview.time_layout":        "Jan 2, 2006 15:04",
+		"overview.time_layout":        "2 Jan 2006 15:04 UTC",
 		"overview.handoffs.title":     "Hand-off requests",
 		"overview.handoffs.text":      "open requests: clients waiting for a person to answer.",
 	}, plural: map[string]map[Form]string{

@@ -68,6 +68,7 @@ var ru = catalog{
 		"audit.action.login.failed":    "Неудачный вход",
 		"audit.action.logout":          "Выход",
 		"audit.action.campaign.create": "Рассылка создана",
+		"audit.action.campaign.edit":   "Рассылка изменена",
 		"audit.action.campaign.start":  "Рассылка запущена",
 		"audit.action.campaign.pause":  "Рассылка приостановлена",
 		"audit.action.campaign.resume": "Рассылка возобновлена",

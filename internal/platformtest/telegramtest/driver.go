@@ -110,7 +110,7 @@ func (d *Driver) Replies(t *testing.T, user int64, n int) []messengertest.Reply 
 	d.mu.Lock()
 	from := d.seen[user]
 	d.mu.Unlock()
-	events := d.s.waitFor(t, d.Timeout, func() ([]Sent, bool) {
+	events := d.s.WaitFor(t, d.Timeout, func() ([]Sent, bool) {
 		ev := d.s.Events(user)
 		return ev, len(ev) >= from+n
 	}, "replies")

@@ -18,6 +18,7 @@ package redis
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -317,19 +318,28 @@ func (s *Store) SaveState(ctx context.Context, key messenger.ChatKey, st dialog.
 }
 
 // DeleteState deletes the chat's conversation state with its record of
-// the last update and that update's unsent replies (erasing a client: the
-// next message starts a new conversation). A turn of that chat running
-// meanwhile finds its revision gone when it saves and is retried from no
-// state (dialog.ErrConflict). Deleting a state that is not there is not
-// an error.
+// the last update and that update's unsent replies, and the chat's parked
+// updates (whole messages waiting for its turn, which would otherwise be
+// handled later and bring an erased client back) with its entry in the
+// parked index: erasing a client, the next message starts a new
+// conversation. A turn of that chat running meanwhile finds its revision
+// gone when it saves and is retried from no state (dialog.ErrConflict).
+// Deleting a state that is not there is not an error.
 func (s *Store) DeleteState(ctx context.Context, key messenger.ChatKey) error {
 	if err := checkChat(key); err != nil {
 		return fmt.Errorf("redis store: delete state: %w", err)
 	}
 	s.preloaded.Delete(s.keys.lock(key))
-	cmd := goredis.NewIntCmd(ctx, "del", s.keys.state(key))
+	cmd := goredis.NewIntCmd(ctx, "del", s.keys.state(key), s.keys.parked(key)) // one hash slot: the chat's tag
 	if err := s.pipe.process(ctx, cmd); err != nil {
 		return fmt.Errorf("redis store: delete state of %s: %w", key, err)
+	}
+	member, err := json.Marshal(key)
+	if err != nil {
+		return fmt.Errorf("redis store: delete state of %s: %w", key, err)
+	}
+	if err := s.client.SRem(ctx, s.keys.parkedIndex(), member).Err(); err != nil {
+		return fmt.Errorf("redis store: delete state of %s: unlist its parked updates: %w", key, err)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package telegramtest_test
+package telegramfake_test
 
 import (
 	"encoding/json"
@@ -15,6 +15,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"github.com/chathub/chathub/internal/platformtest/telegramfake"
 	"github.com/chathub/chathub/internal/platformtest/telegramtest"
 )
 
@@ -403,7 +404,7 @@ func TestDeliverTo(t *testing.T) {
 // TestStartOutsideATest: a server of Start serves the Bot API like New's
 // and Close stops it.
 func TestStartOutsideATest(t *testing.T) {
-	s := telegramtest.Start()
+	s := telegramfake.Start()
 	s.AddUser(42)
 	resp, err := http.Get(fmt.Sprintf(s.URL(), s.Token(), "getMe"))
 	if err != nil {

@@ -1,4 +1,7 @@
-// Package telegramtest is a fake Telegram Bot API server for tests: an
+// Package telegramfake is a fake Telegram Bot API server — for tests
+// (through internal/platformtest/telegramtest, which adds the testing.TB
+// constructor and the scenario driver) and for `chathub demo`'s in-process
+// Telegram, without importing package testing into the binary: an
 // httptest server on 127.0.0.1 that speaks the Bot API wire format closely
 // enough for github.com/go-telegram-bot-api/telegram-bot-api/v5 and for the
 // chathub Telegram adapter.
@@ -9,7 +12,7 @@
 // SetBlocked, Delay). Bot-side methods served: getMe, getUpdates (long polling),
 // setWebhook, deleteWebhook, sendMessage, sendPhoto, editMessageText,
 // editMessageReplyMarkup and answerCallbackQuery.
-package telegramtest
+package telegramfake
 
 import (
 	"context"
@@ -21,7 +24,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -105,8 +107,9 @@ type Owner interface {
 	Fatalf(format string, args ...any)
 }
 
-// New starts a fake server and closes it when t ends.
-func New(t testing.TB) *Server {
+// New starts a fake server and closes it when t ends (t is a testing.TB:
+// internal/platformtest/telegramtest.New is the tests' way in).
+func New(t Owner) *Server {
 	t.Helper()
 	return newServer(t)
 }

@@ -1,4 +1,4 @@
-package telegramtest
+package telegramfake
 
 import (
 	"errors"
@@ -168,6 +168,14 @@ func (s *Server) WaitCalls(method string, n int, timeout time.Duration) {
 	s.t.Helper()
 	s.waitFor(s.t, timeout, func() ([]Sent, bool) { return nil, s.Calls(method) >= n },
 		fmt.Sprintf("%d calls of %s", n, method))
+}
+
+// WaitFor waits until done reports true (checked whenever the fake's
+// messages change) and returns what it returned, or fails t after timeout
+// naming what it waited for.
+func (s *Server) WaitFor(t Owner, timeout time.Duration, done func() ([]Sent, bool), what string) []Sent {
+	t.Helper()
+	return s.waitFor(t, timeout, done, what)
 }
 
 func (s *Server) waitFor(t Owner, timeout time.Duration, done func() ([]Sent, bool), what string) []Sent {

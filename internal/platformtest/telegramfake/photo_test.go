@@ -1,4 +1,4 @@
-package telegramtest_test
+package telegramfake_test
 
 import (
 	"bytes"

@@ -1,0 +1,42 @@
+package account
+
+// The actions the hub writes to the audit log (AuditEntry.Action). Every
+// service that records an entry uses one of these constants, so the
+// console can offer and label them all (AuditActions).
+const (
+	ActionLogin       = "login"
+	ActionLoginFailed = "login.failed"
+	ActionLogout      = "logout"
+
+	ActionCampaignCreate = "campaign.create"
+	ActionCampaignEdit   = "campaign.edit"
+	ActionCampaignStart  = "campaign.start"
+	ActionCampaignPause  = "campaign.pause"
+	ActionCampaignResume = "campaign.resume"
+	ActionCampaignCancel = "campaign.cancel"
+
+	ActionClientEdit   = "client.edit"
+	ActionClientDelete = "client.delete"
+
+	ActionSegmentSave   = "segment.save"
+	ActionSegmentDelete = "segment.delete"
+
+	ActionUserAdd    = "user.add"
+	ActionUserPasswd = "user.passwd"
+	ActionUserRole   = "user.role"
+	ActionUserRemove = "user.remove"
+)
+
+// AuditActions lists every action the hub records, in the order a filter
+// offers them (sign-ins, campaigns, clients, segments, users). The slice
+// is new on every call.
+func AuditActions() []string {
+	return []string{
+		ActionLogin, ActionLoginFailed, ActionLogout,
+		ActionCampaignCreate, ActionCampaignEdit, ActionCampaignStart, ActionCampaignPause,
+		ActionCampaignResume, ActionCampaignCancel,
+		ActionClientEdit, ActionClientDelete,
+		ActionSegmentSave, ActionSegmentDelete,
+		ActionUserAdd, ActionUserPasswd, ActionUserRole, ActionUserRemove,
+	}
+}
