@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -21,7 +22,10 @@ import (
 )
 
 // benchPage is one console page the benchmark measures: a GET of path, or
-// a POST of form when form is set (as htmx sends it).
+// a POST of form when form is set (as htmx sends it). A path may name what
+// the seed made: {client} (a client with tags, answers and deliveries),
+// {campaign} (a paused campaign with a 10,000-row ledger), {done} (a
+// finished one with 10,000 rows).
 type benchPage struct {
 	name, path string
 	form       url.Values
@@ -31,6 +35,14 @@ type benchPage struct {
 // as the admin opens them. Add a page with one line.
 var benchPages = []benchPage{
 	{"overview", "/", nil},
+	{"clients", "/clients", nil},
+	{"clients-search", "/clients?q=" + url.QueryEscape("анна"), nil},
+	{"clients-segment", "/clients?segment=" + url.QueryEscape(`segment("moscow-adults")`), nil},
+	{"clients-segment-tag", "/clients?segment=" + url.QueryEscape(`"vip" in tags`), nil},
+	{"clients-count", "/clients/count", url.Values{"q": {""}, "segment": {""}}},
+	{"clients-count-search", "/clients/count", url.Values{"q": {"анна"}, "segment": {""}}},
+	{"clients-count-segment", "/clients/count", url.Values{"q": {""}, "segment": {`segment("moscow-adults")`}}},
+	{"client-card", "/clients/{client}", nil},
 	{"segments", "/segments", nil},
 	{"segment-edit", "/segments/moscow-adults", nil},
 	{"segment-count", "/segments/moscow-adults/count", nil},
@@ -38,6 +50,15 @@ var benchPages = []benchPage{
 	{"segment-preview", "/segments/count", url.Values{"expression": {`city == "Москва" and age >= 25 and subscribed`}}},
 	{"segment-preview-all", "/segments/count", url.Values{"expression": {`subscribed`}}},
 	{"segment-new", "/segments/new", nil},
+	{"campaigns", "/campaigns", nil},
+	{"campaign-paused", "/campaigns/{campaign}", nil},
+	{"campaign-progress", "/campaigns/{campaign}/progress?shown=paused", nil},
+	{"campaign-done", "/campaigns/{done}", nil},
+	{"campaign-new", "/campaigns/new", nil},
+	{"scenarios", "/scenarios", nil},
+	{"scenario", "/scenarios/portrait", nil},
+	{"scenario-play", "/scenarios/portrait/play", nil},
+	{"users", "/users", nil},
 	{"audit", "/audit", nil},
 }
 
@@ -56,10 +77,13 @@ func BenchmarkConsolePages(b *testing.B) {
 	h := startHub(b, nil)
 	ctx := context.Background()
 	start := time.Now()
-	seedBench(b, ctx, h)
+	ids := seedBench(b, ctx, h)
 	b.Logf("generated %d clients in %v", benchClients, time.Since(start).Round(time.Millisecond))
 	client := benchSignIn(b, h)
+	benchPlayground(b, client, h.url)
+	holdBench(b, h)
 	for _, p := range benchPages {
+		p.path = ids.Replace(p.path)
 		b.Run(p.name, func(b *testing.B) {
 			for range 5 { // warm the caches and the connection
 				benchGet(b, client, h.url, p)
@@ -158,10 +182,12 @@ func benchSignIn(b *testing.B, h *hub) *http.Client {
 // SELECT generate_series (two platforms, six cities, ages 18-67, a tenth
 // unsubscribed, one in 37 blocked, created over the last year, interests
 // in attributes), tags on a third of them, an answer for every second,
-// 150 hand-offs (40 open), four saved segments, and four campaigns using
-// them: two paused and one done with 10,000 ledger rows each, one
-// scheduled in a month.
-func seedBench(b *testing.B, ctx context.Context, h *hub) {
+// 150 hand-offs (40 open), four saved segments, four campaigns using
+// them — two paused and one done with 10,000 ledger rows each (filled,
+// started; the done one finished), one scheduled in a month — and 40
+// drafts, so that Рассылки has more than one page. It returns what the
+// paths of benchPages name ({client}, {campaign}, {done}).
+func seedBench(b *testing.B, ctx context.Context, h *hub) *strings.Replacer {
 	db := benchDB(b, h)
 	stmts := []string{
 		`INSERT INTO clients (platform, platform_user_id, first_name, last_name, username, phone, gender, age, city,
@@ -208,6 +234,7 @@ func seedBench(b *testing.B, ctx context.Context, h *hub) {
 		}
 	}
 	month := time.Now().Add(30 * 24 * time.Hour)
+	var paused, done int64
 	for i, c := range []broadcast.Campaign{
 		{Name: "Весенняя распродажа", Segment: `segment("moscow-adults")`, State: broadcast.Paused},
 		{Name: "VIP-вечер", Segment: `segment("vip")`, State: broadcast.Paused},
@@ -222,18 +249,76 @@ func seedBench(b *testing.B, ctx context.Context, h *hub) {
 		if c.State == broadcast.Scheduled {
 			continue
 		}
-		if _, err := db.ExecContext(ctx, `INSERT INTO deliveries (campaign_id, client_id, platform, platform_user_id,
-			status, reason, sent_at)
-			SELECT $1, id, platform, platform_user_id,
-				CASE WHEN $2 OR id % 10 < 6 THEN 'sent' WHEN id % 10 = 6 THEN 'failed' ELSE 'queued' END,
-				CASE WHEN NOT $2 AND id % 10 = 6 THEN 'transient' ELSE '' END,
-				CASE WHEN $2 OR id % 10 < 6 THEN now() - interval '1 second' * id END
-			FROM clients WHERE id > $3 AND id <= $3 + 10000`, out.ID, c.State == broadcast.Done, i*10000); err != nil {
-			b.Fatalf("seed the ledger: %v", err)
+		if i == 0 {
+			paused = out.ID
 		}
+		if c.State == broadcast.Done {
+			done = out.ID
+		}
+		seedLedger(b, ctx, db, out.ID, c.State == broadcast.Done, i*10000)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO campaigns (name, segment, text, state, created_at, updated_at)
+		SELECT 'Черновик ' || g, 'subscribed', 'Текст', 'draft', now() - interval '1 day' * g, now() - interval '1 day' * g
+		FROM generate_series(1, 40) g`); err != nil {
+		b.Fatalf("seed drafts: %v", err)
 	}
 	if _, err := db.ExecContext(ctx, "VACUUM ANALYZE"); err != nil {
 		b.Fatalf("vacuum: %v", err)
+	}
+	var client int64 // tagged (vip, newsletter), answered, in the first ledger
+	if err := db.QueryRowContext(ctx, `SELECT id FROM clients WHERE platform_user_id = 'bench42'`).Scan(&client); err != nil {
+		b.Fatalf("seeded client: %v", err)
+	}
+	return strings.NewReplacer("{client}", fmt.Sprint(client), "{campaign}", fmt.Sprint(paused), "{done}", fmt.Sprint(done))
+}
+
+// seedLedger gives campaign id 10,000 ledger rows, the clients after
+// offset: all sent when done, else 60% sent, 10% failed, 30% queued; and
+// marks the campaign filled and started (finished when done), as the
+// broadcast workers leave it.
+func seedLedger(b *testing.B, ctx context.Context, db *sql.DB, id int64, done bool, offset int) {
+	if _, err := db.ExecContext(ctx, `INSERT INTO deliveries (campaign_id, client_id, platform, platform_user_id,
+		status, reason, sent_at)
+		SELECT $1, id, platform, platform_user_id,
+			CASE WHEN $2 OR id % 10 < 6 THEN 'sent' WHEN id % 10 = 6 THEN 'failed' ELSE 'queued' END,
+			CASE WHEN NOT $2 AND id % 10 = 6 THEN 'transient' ELSE '' END,
+			CASE WHEN $2 OR id % 10 < 6 THEN now() - interval '1 second' * id END
+		FROM clients WHERE id > $3 AND id <= $3 + 10000`, id, done, offset); err != nil {
+		b.Fatalf("seed the ledger: %v", err)
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE campaigns SET filled = TRUE, started_at = now() - interval '3 hours',
+		finished_at = CASE WHEN $2 THEN now() - interval '1 hour' END WHERE id = $1`, id, done); err != nil {
+		b.Fatalf("seed the campaign: %v", err)
+	}
+}
+
+// benchPlayground starts the portrait scenario in the admin's playground,
+// so that its page shows a chat with the first question.
+func benchPlayground(b *testing.B, client *http.Client, base string) {
+	resp, err := client.Post(base+"/scenarios/portrait/play/restart", "application/x-www-form-urlencoded", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b.Fatalf("playground restart: status %d", resp.StatusCode)
+	}
+}
+
+// holdBench, when CHATHUB_BENCH_HOLD names a file, logs the seeded
+// database's URL and waits until that file exists (at most an hour), so
+// that EXPLAIN ANALYZE can be run on the same data from psql.
+func holdBench(b *testing.B, h *hub) {
+	file := os.Getenv("CHATHUB_BENCH_HOLD")
+	if file == "" {
+		return
+	}
+	fmt.Fprintf(os.Stderr, "seeded: psql %q; touch %s to go on\n", h.cfg.DatabaseURL, file)
+	for deadline := time.Now().Add(time.Hour); time.Now().Before(deadline); time.Sleep(time.Second) {
+		if _, err := os.Stat(file); err == nil {
+			return
+		}
 	}
 }
 

@@ -96,3 +96,36 @@ func (p completed) eval(e *env) bool {
 			(p.since == nil || !c.CreatedAt.Before(p.since.at(e.now)))
 	})
 }
+
+// tagIDs is a hasTag rendered for counting (Segment.CountSQL on
+// PostgreSQL): the ids of the tag's clients are read once from
+// client_tags' tag index and the clients looked up by primary key. It
+// means the same as hasTag (client_id is never NULL), but PostgreSQL
+// searches the array linearly when it is a filter rather than the index
+// condition, so it is used only where it drives the query: the first tag
+// test of the condition's top-level AND.
+type tagIDs struct{ hasTag }
+
+func (p tagIDs) sql(w *sqlWriter) {
+	w.str("(clients.id = ANY (ARRAY(SELECT client_tags.client_id FROM client_tags WHERE client_tags.tag = ")
+	w.arg(p.tag)
+	w.str(")))")
+}
+
+// driveByTag returns p with its first top-level tag test (p itself, or
+// a part of p's AND) as a tagIDs; p as is when it has none.
+func driveByTag(p pred) pred {
+	switch q := p.(type) {
+	case hasTag:
+		return tagIDs{q}
+	case andPred:
+		for i, part := range q.ps {
+			if t, ok := part.(hasTag); ok {
+				ps := slices.Clone(q.ps)
+				ps[i] = tagIDs{t}
+				return andPred{ps}
+			}
+		}
+	}
+	return p
+}

@@ -261,3 +261,42 @@ func TestSQLUnknownDialect(t *testing.T) {
 		t.Fatal("SQL(mysql) succeeded")
 	}
 }
+
+// TestCountSQL checks which tag test CountSQL drives from client_tags on
+// PostgreSQL: the first one of the top-level AND, never one under NOT or
+// OR (there PostgreSQL would search the id array for every client), and
+// none on SQLite.
+func TestCountSQL(t *testing.T) {
+	t.Parallel()
+	const (
+		exists = `(EXISTS (SELECT 1 FROM client_tags WHERE client_tags.client_id = clients.id AND client_tags.tag = ?))`
+		ids    = `(clients.id = ANY (ARRAY(SELECT client_tags.client_id FROM client_tags WHERE client_tags.tag = ?)))`
+	)
+	tests := []struct{ src, pg string }{
+		{`"vip" in tags`, ids},
+		{`"vip" in tags and subscribed`, `(` + ids + ` AND (clients.subscribed))`},
+		{`subscribed and "vip" in tags and "fitness" in tags`, `((clients.subscribed) AND ` + ids + ` AND ` + exists + `)`},
+		{`"vip" not in tags`, `(NOT ` + exists + `)`},
+		{`"vip" in tags or subscribed`, `(` + exists + ` OR (clients.subscribed))`},
+		{`not ("vip" in tags and subscribed)`, `(NOT (` + exists + ` AND (clients.subscribed)))`},
+		{`subscribed`, `(clients.subscribed)`},
+	}
+	for _, tt := range tests {
+		seg := mustCompile(t, tt.src)
+		got, err := seg.CountSQL(Postgres)
+		if err != nil || got.SQL != tt.pg {
+			t.Errorf("CountSQL(%q, postgres) = %q, %v\nwant %q", tt.src, got.SQL, err, tt.pg)
+		}
+		plain, _ := seg.SQL(Postgres)
+		if !reflect.DeepEqual(got.Args, plain.Args) {
+			t.Errorf("CountSQL(%q) args %v, SQL args %v", tt.src, got.Args, plain.Args)
+		}
+		lite, _ := seg.CountSQL(SQLite)
+		if want, _ := seg.SQL(SQLite); !reflect.DeepEqual(lite, want) {
+			t.Errorf("CountSQL(%q, sqlite) = %q, want SQL's %q", tt.src, lite.SQL, want.SQL)
+		}
+	}
+	if _, err := mustCompile(t, "subscribed").CountSQL("mysql"); err == nil {
+		t.Error("CountSQL(mysql) succeeded")
+	}
+}

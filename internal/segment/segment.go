@@ -51,6 +51,24 @@ func (s *Segment) SQL(d Dialect) (Where, error) {
 	return render(s.root, d, s.Now())
 }
 
+// CountSQL renders s like SQL, for a query that reads every client s
+// selects at once (SELECT COUNT(*) FROM clients WHERE …), not a keyset
+// page of them. On PostgreSQL the first tag test of the top-level AND
+// ("vip" in tags and …) then reads the tag's client ids from client_tags'
+// tag index and looks those clients up by id, so the count costs what the
+// tag's clients cost: PostgreSQL otherwise plans the EXISTS as a hash join
+// against every client id (on 100,000 clients, a tag 8,333 of them hold:
+// 18-24 ms against 11-12 ms; a tag 90,000 hold: 170 ms against 350 ms).
+// A page with a LIMIT keeps SQL, whose EXISTS stops at the page's last
+// row. The clients selected are the same; on SQLite CountSQL is SQL.
+func (s *Segment) CountSQL(d Dialect) (Where, error) {
+	root := s.root
+	if d == Postgres {
+		root = driveByTag(root)
+	}
+	return render(root, d, s.Now())
+}
+
 // ErrNoActivity is returned by Match when the segment reads activity
 // (answered, completed) and none was given.
 var ErrNoActivity = errors.New("segment: the expression reads the client's activity (answered, completed) but none was given")

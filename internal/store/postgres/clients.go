@@ -88,7 +88,7 @@ type ListOptions struct {
 // with creation), with their tags. A Search longer than MaxSearchLength or
 // without a letter or digit is an error wrapping ErrBadSearch.
 func (s *Store) ListClients(ctx context.Context, opt ListOptions) ([]crm.Client, error) {
-	where, args, err := s.listWhere(opt)
+	where, args, err := s.listWhere(opt, s.segmentWhere)
 	if err != nil {
 		return nil, fmt.Errorf("list clients: %w", err)
 	}
@@ -107,8 +107,10 @@ func (s *Store) ListClients(ctx context.Context, opt ListOptions) ([]crm.Client,
 }
 
 // listWhere is the WHERE clause (with its leading space, "" for none) and
-// arguments of opt's filters; Limit and Offset are the caller's.
-func (s *Store) listWhere(opt ListOptions) (string, []any, error) {
+// arguments of opt's filters, the segment rendered by render
+// (segmentWhere, or segmentCountWhere for a count); Limit and Offset are
+// the caller's.
+func (s *Store) listWhere(opt ListOptions, render func(*segment.Segment) (segment.Where, error)) (string, []any, error) {
 	var args []any
 	var where []string
 	add := func(cond string, a ...any) {
@@ -128,7 +130,7 @@ func (s *Store) listWhere(opt ListOptions) (string, []any, error) {
 		add("id < ?", opt.BeforeID)
 	}
 	if opt.Segment != nil {
-		w, err := s.segmentWhere(opt.Segment)
+		w, err := render(opt.Segment)
 		if err != nil {
 			return "", nil, err
 		}

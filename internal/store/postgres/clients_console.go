@@ -16,7 +16,7 @@ import (
 // segment's own); with no filter it counts the clients' primary key.
 func (s *Store) CountClients(ctx context.Context, opt ListOptions) (int64, error) {
 	opt.BeforeID, opt.Offset = 0, 0
-	where, args, err := s.listWhere(opt)
+	where, args, err := s.listWhere(opt, s.segmentCountWhere)
 	if err != nil {
 		return 0, fmt.Errorf("count clients: %w", err)
 	}

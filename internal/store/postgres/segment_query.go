@@ -28,9 +28,19 @@ func (s *Store) segmentWhere(seg *segment.Segment) (segment.Where, error) {
 	return seg.SQL(segment.Dialect(s.dialect))
 }
 
+// segmentCountWhere renders seg for a query over all its clients at once
+// (a count): segment.Segment.CountSQL, which drives a tag test from
+// client_tags' tag index on PostgreSQL.
+func (s *Store) segmentCountWhere(seg *segment.Segment) (segment.Where, error) {
+	if seg == nil {
+		return segment.Where{}, errors.New("no segment given")
+	}
+	return seg.CountSQL(segment.Dialect(s.dialect))
+}
+
 // CountSegment returns how many clients seg selects.
 func (s *Store) CountSegment(ctx context.Context, seg *segment.Segment) (int64, error) {
-	w, err := s.segmentWhere(seg)
+	w, err := s.segmentCountWhere(seg)
 	if err != nil {
 		return 0, fmt.Errorf("count segment: %w", err)
 	}
