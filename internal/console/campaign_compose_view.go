@@ -441,22 +441,5 @@ func countText(lang i18n.Lang, key string, n int64, args ...any) string {
 // num writes n with its thousands grouped: «1 234» (a no-break space) in
 // Russian, "1,234" in English.
 func num(lang i18n.Lang, n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	sep := ","
-	if lang == i18n.Ru {
-		sep = "\u00a0"
-	}
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteString(sep)
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return i18n.Number(lang, n)
 }

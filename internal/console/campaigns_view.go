@@ -36,24 +36,7 @@ func reasonLabel(l i18n.Lang, reason string) string {
 
 // number formats n with the language's digit grouping: «100 000», "100,000".
 func number(l i18n.Lang, n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	sep := ","
-	if l == i18n.Ru {
-		sep = "\u00a0"
-	}
-	var b strings.Builder
-	for i, d := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteString(sep)
-		}
-		b.WriteRune(d)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return i18n.Number(l, int64(n))
 }
 
 // decimal formats f with one decimal in the language's way («2,5», "2.5").

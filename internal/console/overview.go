@@ -3,7 +3,6 @@ package console
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -242,24 +241,5 @@ func ovLabel(lang i18n.Lang, prefix, value string) string {
 // ovNumber formats n with the language's digit groups: «1 234 567» (a
 // no-break space) in Russian, "1,234,567" in English.
 func ovNumber(lang i18n.Lang, n int64) string {
-	sep := ","
-	if lang == i18n.Ru {
-		sep = "\u00a0"
-	}
-	s := strconv.FormatInt(n, 10)
-	neg := n < 0
-	if neg {
-		s = s[1:]
-	}
-	out := make([]byte, 0, len(s)+len(s)/3*len(sep))
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, sep...)
-		}
-		out = append(out, s[i])
-	}
-	if neg {
-		return "-" + string(out)
-	}
-	return string(out)
+	return i18n.Number(lang, n)
 }
