@@ -36,10 +36,7 @@ EXPR is a segment expression, e.g.
 (see docs/SEGMENTS.md).`
 
 // segmentCmd is one `chathub segment` subcommand.
-type segmentCmd struct {
-	args  []string // names of the positional arguments
-	flags func(fs *flag.FlagSet) func(ctx context.Context, sc *segmentCall) error
-}
+type segmentCmd = subcommand[segmentCall]
 
 // segmentCall is what a subcommand runs with.
 type segmentCall struct {
@@ -61,32 +58,9 @@ var segmentCmds = map[string]segmentCmd{
 
 // runSegment counts, samples, explains and manages saved segments.
 func runSegment(ctx context.Context, env *Env, cfg config.Config, log *slog.Logger) int {
-	if len(env.Args) == 0 { // a usage error: usage to stderr, exit 2
-		fmt.Fprintln(env.Stderr, segmentUsage)
-		return 2
-	}
-	if isHelp(env.Args[0]) { // asked for: stdout, exit 0, like `chathub help`
-		fmt.Fprintln(env.Stdout, segmentUsage)
-		return 0
-	}
-	name := env.Args[0]
-	cmd, ok := segmentCmds[name]
+	name, run, args, code, ok := parseSubcommand(env, "segment", segmentUsage, "; quote the expression", segmentCmds)
 	if !ok {
-		fmt.Fprintf(env.Stderr, "chathub segment: unknown subcommand %q\n\n%s\n", name, segmentUsage)
-		return 2
-	}
-	fs := flag.NewFlagSet("segment "+name, flag.ContinueOnError)
-	msgs := captureFlags(env, fs)
-	run := cmd.flags(fs)
-	args, err := parseInterspersed(fs, env.Args[1:])
-	if err != nil {
-		return msgs.exit(err)
-	}
-	fs.SetOutput(env.Stderr)
-	if len(args) != len(cmd.args) {
-		fmt.Fprintf(env.Stderr, "chathub segment %s: want %s, got %d argument(s); quote the expression\n\n%s\n",
-			name, strings.Join(cmd.args, " "), len(args), segmentUsage)
-		return 2
+		return code
 	}
 	db, err := app.OpenCRM(ctx, cfg, log)
 	if err != nil {

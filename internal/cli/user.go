@@ -36,10 +36,7 @@ const cliActor = "cli"
 
 // userCmd is one `chathub user` subcommand: the names of its positional
 // arguments and its flags, returning the function that runs it.
-type userCmd struct {
-	args  []string
-	flags func(fs *flag.FlagSet) func(ctx context.Context, uc *userCall) error
-}
+type userCmd = subcommand[userCall]
 
 // userCall is what a subcommand runs with.
 type userCall struct {
@@ -58,32 +55,9 @@ var userCmds = map[string]userCmd{
 
 // runUser manages console accounts.
 func runUser(ctx context.Context, env *Env, cfg config.Config, log *slog.Logger) int {
-	if len(env.Args) == 0 {
-		fmt.Fprintln(env.Stderr, userUsage)
-		return 2
-	}
-	if isHelp(env.Args[0]) {
-		fmt.Fprintln(env.Stdout, userUsage)
-		return 0
-	}
-	name := env.Args[0]
-	cmd, ok := userCmds[name]
+	name, run, args, code, ok := parseSubcommand(env, "user", userUsage, "", userCmds)
 	if !ok {
-		fmt.Fprintf(env.Stderr, "chathub user: unknown subcommand %q\n\n%s\n", name, userUsage)
-		return 2
-	}
-	fs := flag.NewFlagSet("user "+name, flag.ContinueOnError)
-	msgs := captureFlags(env, fs)
-	run := cmd.flags(fs)
-	args, err := parseInterspersed(fs, env.Args[1:])
-	if err != nil {
-		return msgs.exit(err)
-	}
-	fs.SetOutput(env.Stderr)
-	if len(args) != len(cmd.args) {
-		fmt.Fprintf(env.Stderr, "chathub user %s: want %s, got %d argument(s)\n\n%s\n",
-			name, strings.Join(append([]string{}, cmd.args...), " "), len(args), userUsage)
-		return 2
+		return code
 	}
 	svc, closeDB, err := openAccounts(ctx, cfg, log)
 	if err != nil {
