@@ -124,35 +124,7 @@ func TestScenariosConsole(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "scenario-diagram-ru")
 
 	// The playground: the whole portrait questionnaire.
-	steps := []chromedp.Action[chromedp.Void]{
-		chromedp.Click(`//a[normalize-space()="Открыть в песочнице"]`),
-		chromedp.WaitVisible(`//h1[normalize-space()="Песочница: «Знакомство»"]`),
-		chromedp.Click(browsertest.Button("Начать")),
-		botSays("Согласны на обработку"),
-		chromedp.Click(browsertest.Button("Да, согласен")),
-		botSays("Как к вам обращаться?"),
-	}
-	steps = append(steps, answer("Анна")...)
-	steps = append(steps, botSays("Анна, сколько вам лет?"))
-	steps = append(steps, answer("30")...)
-	steps = append(steps,
-		botSays("В каком городе"),
-		chromedp.Click(browsertest.Button("Самара")),
-		botSays("семейное положение"),
-		chromedp.Click(browsertest.Button("В браке")),
-		botSays("Что вам интересно?"),
-		chromedp.Click(browsertest.Button("Фитнес")),
-		chromedp.WaitVisible(browsertest.Button("✓ Фитнес")),
-		chromedp.Click(browsertest.Button("Путешествия")),
-		chromedp.WaitVisible(browsertest.Button("✓ Путешествия")),
-		chromedp.Click(browsertest.Button("Готово")),
-		botSays("оставьте номер"),
-		chromedp.Click(`//form[contains(@class,"pg-buttons")]//button[contains(., "номер")]`),
-		chromedp.WaitVisible(browsertest.ByLabel("Номер телефона")),
-		browsertest.Type(browsertest.ByLabel("Номер телефона"), "+7 912 345-67-89"),
-		chromedp.Click(browsertest.Button("Поделиться номером")),
-		botSays("Спасибо, Анна!"),
-	)
+	steps := portraitInPlayground("Анна", "30", "+7 912 345-67-89", "Фитнес", "Путешествия")
 	runSteps(t, ctx, steps)
 	status, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('pg-status').innerText`))
 	if err != nil || !strings.Contains(status, "Спасибо, Анна!") {
@@ -236,4 +208,40 @@ func TestScenariosEveryRole(t *testing.T) {
 			}
 		}
 	}
+}
+
+// portraitInPlayground is the steps that open the portrait scenario's
+// playground from its page and complete the questionnaire as a client
+// named name of age, from Самара, married, with interests, sharing phone.
+func portraitInPlayground(name, age, phone string, interests ...string) []chromedp.Action[chromedp.Void] {
+	steps := []chromedp.Action[chromedp.Void]{
+		chromedp.Click(`//a[normalize-space()="Открыть в песочнице"]`),
+		chromedp.WaitVisible(`//h1[normalize-space()="Песочница: «Знакомство»"]`),
+		chromedp.Click(browsertest.Button("Начать")),
+		botSays("Согласны на обработку"),
+		chromedp.Click(browsertest.Button("Да, согласен")),
+		botSays("Как к вам обращаться?"),
+	}
+	steps = append(steps, answer(name)...)
+	steps = append(steps, botSays(name+", сколько вам лет?"))
+	steps = append(steps, answer(age)...)
+	steps = append(steps,
+		botSays("В каком городе"),
+		chromedp.Click(browsertest.Button("Самара")),
+		botSays("семейное положение"),
+		chromedp.Click(browsertest.Button("В браке")),
+		botSays("Что вам интересно?"),
+	)
+	for _, in := range interests {
+		steps = append(steps, chromedp.Click(browsertest.Button(in)), chromedp.WaitVisible(browsertest.Button("✓ "+in)))
+	}
+	return append(steps,
+		chromedp.Click(browsertest.Button("Готово")),
+		botSays("оставьте номер"),
+		chromedp.Click(`//form[contains(@class,"pg-buttons")]//button[contains(., "номер")]`),
+		chromedp.WaitVisible(browsertest.ByLabel("Номер телефона")),
+		browsertest.Type(browsertest.ByLabel("Номер телефона"), phone),
+		chromedp.Click(browsertest.Button("Поделиться номером")),
+		botSays("Спасибо, "+name+"!"),
+	)
 }

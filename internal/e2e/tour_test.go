@@ -103,33 +103,7 @@ func TestTourDemo(t *testing.T) {
 		chromedp.WaitVisible(`//h1[normalize-space()="Сценарий «Знакомство»"]`),
 	)
 	scanned(t, ctx, "tour /scenarios/portrait")
-	steps := []chromedp.Action[chromedp.Void]{
-		chromedp.Click(`//a[normalize-space()="Открыть в песочнице"]`),
-		chromedp.WaitVisible(`//h1[normalize-space()="Песочница: «Знакомство»"]`),
-		chromedp.Click(browsertest.Button("Начать")),
-		botSays("Согласны на обработку"),
-		chromedp.Click(browsertest.Button("Да, согласен")),
-		botSays("Как к вам обращаться?"),
-	}
-	steps = append(steps, answer("Тимофей")...)
-	steps = append(steps, botSays("Тимофей, сколько вам лет?"))
-	steps = append(steps, answer("29")...)
-	steps = append(steps,
-		botSays("В каком городе"),
-		chromedp.Click(browsertest.Button("Самара")),
-		botSays("семейное положение"),
-		chromedp.Click(browsertest.Button("В браке")),
-		botSays("Что вам интересно?"),
-		chromedp.Click(browsertest.Button("Путешествия")),
-		chromedp.WaitVisible(browsertest.Button("✓ Путешествия")),
-		chromedp.Click(browsertest.Button("Готово")),
-		botSays("оставьте номер"),
-		chromedp.Click(`//form[contains(@class,"pg-buttons")]//button[contains(., "номер")]`),
-		chromedp.WaitVisible(browsertest.ByLabel("Номер телефона")),
-		browsertest.Type(browsertest.ByLabel("Номер телефона"), "+7 912 000-11-22"),
-		chromedp.Click(browsertest.Button("Поделиться номером")),
-		botSays("Спасибо, Тимофей!"),
-	)
+	steps := portraitInPlayground("Тимофей", "29", "+7 912 000-11-22", "Путешествия")
 	runSteps(t, ctx, steps)
 	browsertest.ScanAccessibility(t, ctx, "tour playground")
 	browsertest.Screenshot(t, ctx, "tour-playground-ru")
