@@ -1,8 +1,6 @@
 package app
 
 import (
-	"fmt"
-
 	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/console"
 )
@@ -12,15 +10,8 @@ import (
 // do), the audited control service moves them (as the API does, the
 // console's user named through account.WithActor), and the store pages
 // the list and the failures.
-func (s *Stores) consoleCampaigns(cfg config.Config, cc *console.Config) error {
-	svc, err := BroadcastService(cfg, s.CRM, s.Catalog(), s.logger)
-	if err != nil {
-		return fmt.Errorf("campaigns: %w", err)
-	}
-	audited, err := NewAudited(s.CRM, svc, "console", s.logger)
-	if err != nil {
-		return fmt.Errorf("campaigns: %w", err)
-	}
-	cc.Campaigns = console.CampaignPages{Campaigns: svc, Control: audited, Ledger: s.CRM, Policy: svc.Policy()}
+func (s *Stores) consoleCampaigns(_ config.Config, sv consoleServices, cc *console.Config) error {
+	svc := sv.broadcast
+	cc.Campaigns = console.CampaignPages{Campaigns: svc, Control: sv.audited, Ledger: s.CRM, Policy: svc.Policy()}
 	return nil
 }

@@ -12,11 +12,8 @@ import (
 // the audited saved-segment service the API uses, the audited client
 // service (edits, 152-FZ erasure of the CRM data and the Redis state), and
 // the console's users as manager suggestions.
-func (s *Stores) consoleClients(cfg config.Config, cc *console.Config) error {
-	saver, err := NewAudited(s.CRM, nil, "console", s.logger)
-	if err != nil {
-		return err
-	}
+func (s *Stores) consoleClients(_ config.Config, sv consoleServices, cc *console.Config) error {
+	saver := sv.audited
 	editor, err := s.ClientService("console")
 	if err != nil {
 		return err

@@ -10,15 +10,8 @@ import (
 // user), previews and summarises them with the service itself, counts and
 // lists segments with the CRM store, and offers the loaded scenarios for
 // scenario buttons.
-func (s *Stores) consoleCompose(cfg config.Config, cc *console.Config) error {
-	svc, err := BroadcastService(cfg, s.CRM, s.Catalog(), s.logger)
-	if err != nil {
-		return err
-	}
-	audited, err := NewAudited(s.CRM, svc, "console", s.logger)
-	if err != nil {
-		return err
-	}
+func (s *Stores) consoleCompose(_ config.Config, sv consoleServices, cc *console.Config) error {
+	svc, audited := sv.broadcast, sv.audited
 	cc.Compose = console.ComposePages{
 		Campaigns: audited, Drafts: audited, Planner: svc, Segments: s.CRM, Policy: svc.Policy(), Location: svc.Location(),
 	}

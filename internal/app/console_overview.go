@@ -12,11 +12,8 @@ import (
 // under way from the CRM store, their progress from the broadcast service
 // (exact counts of the ledger), the chart's days in DEFAULT_TIMEZONE; the
 // clients' counts are kept for overviewCacheFor.
-func (s *Stores) consoleOverview(cfg config.Config, cc *console.Config) error {
-	svc, err := BroadcastService(cfg, s.CRM, s.Catalog(), s.logger)
-	if err != nil {
-		return fmt.Errorf("overview: %w", err)
-	}
+func (s *Stores) consoleOverview(cfg config.Config, sv consoleServices, cc *console.Config) error {
+	svc := sv.broadcast
 	loc, err := cfg.Broadcast.Location()
 	if err != nil {
 		return fmt.Errorf("overview: %w", err)

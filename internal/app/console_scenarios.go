@@ -22,7 +22,7 @@ import (
 // a dialog handler of its own (the same engine path as `chathub chat`),
 // its clients on platform "playground" in the CRM and its conversations in
 // the Redis state store.
-func (s *Stores) consoleScenarios(cfg config.Config, cc *console.Config) error {
+func (s *Stores) consoleScenarios(cfg config.Config, _ consoleServices, cc *console.Config) error {
 	cat := &scenarioCatalog{}
 	if s.Scenarios != nil {
 		cat.bots = append(cat.bots, catalogBot{reg: s.Scenarios, dflt: cfg.DefaultScenario,

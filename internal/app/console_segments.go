@@ -1,8 +1,6 @@
 package app
 
 import (
-	"fmt"
-
 	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/console"
 )
@@ -10,11 +8,7 @@ import (
 // consoleSegments fills cc.Segments: saves and deletes go through the same
 // audited service as the API's (the console's user is the actor), counts,
 // samples and the campaigns using a segment come from the CRM store.
-func (s *Stores) consoleSegments(cfg config.Config, cc *console.Config) error {
-	book, err := NewAudited(s.CRM, nil, "console", s.logger)
-	if err != nil {
-		return fmt.Errorf("segments: %w", err)
-	}
-	cc.Segments = console.SegmentPages{Book: book, Queries: s.CRM}
+func (s *Stores) consoleSegments(_ config.Config, sv consoleServices, cc *console.Config) error {
+	cc.Segments = console.SegmentPages{Book: sv.audited, Queries: s.CRM}
 	return nil
 }

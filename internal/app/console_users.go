@@ -9,7 +9,7 @@ import (
 // consoleUsers fills cc.Users with internal/account's Service — the one
 // `chathub user` uses — when it is the console's Auth (Open makes it so):
 // accounts, generated passwords, and the last sign-ins from its audit log.
-func (s *Stores) consoleUsers(_ config.Config, cc *console.Config) error {
+func (s *Stores) consoleUsers(_ config.Config, _ consoleServices, cc *console.Config) error {
 	svc, ok := s.ConsoleAuth.(*account.Service)
 	if !ok {
 		return nil
