@@ -49,8 +49,18 @@ type Changes struct {
 	// Blocked / Unblocked record the client blocking or unblocking the bot.
 	Blocked   bool
 	Unblocked bool
-	// Handoff records a request to talk to a person.
+	// Handoff records a request to talk to a person; nothing is recorded
+	// when the client has a live request already (see HandoffActivity).
 	Handoff *Handoff
+	// HandoffActivity marks a client's message to the manager while the
+	// chat is handed off: the live request's waiting_since (when unset),
+	// last_activity_at and, for its first message, its question are
+	// stamped. Nothing happens when no request is live.
+	HandoffActivity *HandoffActivity
+	// Messages are appended to the client's transcript (the update's
+	// message and the bot's replies to it), recorded once per update like
+	// Answers.
+	Messages []Message
 	// Note adds a note to the client card.
 	Note *Note
 	// Completion records that the client's conversation reached an end step
@@ -61,6 +71,14 @@ type Changes struct {
 	// client's own request (/forget, 152-FZ). Every other change of the set
 	// is ignored: nothing of the client is written back.
 	Forget bool
+}
+
+// HandoffActivity is a client's message during a hand-off.
+type HandoffActivity struct {
+	// Question is the message's text (the request's question when it has
+	// none yet).
+	Question string
+	At       time.Time
 }
 
 // Completion is one conversation that reached an end step.
@@ -77,5 +95,5 @@ func (c *Changes) Empty() bool {
 	return c.Profile == nil && len(c.Set) == 0 && len(c.Attributes) == 0 &&
 		len(c.AddTags) == 0 && len(c.RemoveTags) == 0 && len(c.Answers) == 0 &&
 		c.Source == "" && !c.Consent && !c.Unsubscribe && !c.Blocked &&
-		!c.Unblocked && c.Handoff == nil && c.Note == nil && c.Completion == nil && !c.Forget
+		!c.Unblocked && c.Handoff == nil && c.HandoffActivity == nil && len(c.Messages) == 0 && c.Note == nil && c.Completion == nil && !c.Forget
 }

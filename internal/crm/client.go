@@ -95,9 +95,14 @@ type Note struct {
 
 // Handoff is a client's request to talk to a person.
 type Handoff struct {
-	ClientID  int64
-	Scenario  string
-	Step      string
-	Reason    string
+	ClientID int64
+	// Scenario and Step are where the conversation was (the step to re-ask
+	// when the chat goes back to the bot); empty outside a questionnaire.
+	Scenario string
+	Step     string
+	Reason   string
+	// Question is what the client asked with the request (the text after
+	// /manager or the keyword's message), when anything.
+	Question  string
 	CreatedAt time.Time
 }

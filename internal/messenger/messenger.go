@@ -111,6 +111,17 @@ type Update struct {
 	Source string
 	// Time is when the platform received the update.
 	Time time.Time
+	// ReplyToID is the platform id of the message this message replies
+	// to, when it is a reply (a manager answering a post in the managers'
+	// team chat); empty otherwise.
+	ReplyToID string
+	// Team marks a message in the managers' team chat
+	// (MANAGERS_TELEGRAM_CHAT_ID): Chat is then that chat, not a client's,
+	// and AuthorID with Profile tell which manager wrote. Such updates go
+	// to internal/handoff's team chat, never to the dialog.
+	Team bool
+	// AuthorID is the platform user id of a team-chat message's author.
+	AuthorID string
 }
 
 // KeyboardKind tells how buttons are attached to a message.

@@ -41,6 +41,8 @@ var migrations = []migration{
 	{Version: 14, Name: "client_overview", Postgres: pgClientOverview, SQLite: sqliteClientOverview},
 	{Version: 15, Name: "deliveries_failures", Postgres: deliveryFailuresIndex, SQLite: deliveryFailuresIndex},
 	{Version: 19, Name: "clients_city_age", Postgres: pgClientsCityAge},
+	{Version: 20, Name: "handoffs_live", Postgres: pgHandoffsLive, SQLite: sqliteHandoffsLive},
+	{Version: 21, Name: "messages", Postgres: pgMessages, SQLite: sqliteMessages},
 }
 
 // pgClientsCityAge replaces the index on city with one on (city, age)

@@ -1,0 +1,126 @@
+package handoff
+
+import (
+	"context"
+	"time"
+
+	"github.com/chathub/chathub/internal/crm"
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+// Store keeps requests and transcripts (internal/store/postgres
+// implements it on PostgreSQL and SQLite). Every claim is a conditional
+// update, so that of several processes exactly one wins it; a claim whose
+// lease passed (its process died) may be claimed again.
+type Store interface {
+	RequestStore
+	ReplyStore
+	ReturnStore
+	TranscriptStore
+	TeamChatStore
+}
+
+// RequestStore reads and takes requests.
+type RequestStore interface {
+	// ListHandoffs lists requests for the inbox (see Filter).
+	ListHandoffs(ctx context.Context, f Filter) ([]Request, error)
+	// CountHandoffs counts the inbox's tabs for manager; sla counts the
+	// live requests waiting since before now-sla as OverSLA.
+	CountHandoffs(ctx context.Context, manager string, now time.Time, sla time.Duration) (Counts, error)
+	// GetHandoff returns request id; ErrNotFound when none.
+	GetHandoff(ctx context.Context, id int64) (Request, error)
+	// LiveHandoffOf returns the client's live request; ErrNotFound when none.
+	LiveHandoffOf(ctx context.Context, clientID int64) (Request, error)
+	// LiveHandoff reports whether the chat's client has a live request
+	// (the dialog asks it before keeping the bot silent).
+	LiveHandoff(ctx context.Context, key messenger.ChatKey) (bool, error)
+	// TakeHandoff assigns a waiting request to manager (and makes manager
+	// the client's responsible manager, clients.assigned_manager) and
+	// returns it. Taking one's own request again is no change. Another
+	// manager's request: *TakenError; a request no longer live: ErrClosed.
+	TakeHandoff(ctx context.Context, id int64, manager string, now time.Time) (Request, error)
+	// FirstReplyTimes lists the time to the first manager reply of every
+	// request first answered at or after since.
+	FirstReplyTimes(ctx context.Context, since time.Time) ([]ReplyTime, error)
+}
+
+// ReplyStore queues, claims and settles managers' replies.
+type ReplyStore interface {
+	// QueueReply writes m (a manager's reply to request id: Direction out,
+	// AuthorKind manager, Status queued) into the request's client's
+	// transcript and returns it with its id. A request no longer live:
+	// ErrClosed.
+	QueueReply(ctx context.Context, id int64, m crm.Message) (crm.Message, error)
+	// ClaimReplies claims up to limit queued replies (or ones whose
+	// sending claim expired) for lease: their status becomes sending. With
+	// only > 0 it claims that message alone (when it is claimable).
+	ClaimReplies(ctx context.Context, now time.Time, lease time.Duration, limit int, only int64) ([]Outgoing, error)
+	// FinishReply settles a claimed reply: MessageSent with the platform's
+	// message id (the request's first_reply_at is set if unset, its
+	// waiting_since cleared, its last_activity_at stamped), MessageFailed
+	// with the reason, or MessageQueued to try again later.
+	FinishReply(ctx context.Context, msgID int64, status, platformMsgID, reason string, now time.Time) error
+	// GetMessage returns one transcript message; ErrNotFound when none.
+	GetMessage(ctx context.Context, msgID int64) (crm.Message, error)
+}
+
+// ReturnStore gives chats back to the bot.
+type ReturnStore interface {
+	// RequestReturn marks live request id returning (by, reason and the
+	// scenario to start, "" to resume the paused step). A request already
+	// closed or returning: ErrClosed.
+	RequestReturn(ctx context.Context, id int64, by, reason, scenario string, now time.Time) error
+	// ClaimReturns claims up to limit requests to give back to the bot for
+	// lease: those returning whose claim expired, and the live ones whose
+	// last activity was before idleBefore (made returning with reason
+	// CloseIdle). A zero idleBefore claims no idle ones.
+	ClaimReturns(ctx context.Context, now time.Time, lease time.Duration, idleBefore time.Time, limit int) ([]Request, error)
+	// CloseHandoff closes a returning request once the chat is with the
+	// bot again.
+	CloseHandoff(ctx context.Context, id int64, now time.Time) error
+	// OpenHandoffs counts the live requests and, of those, the ones no
+	// manager took and the ones waiting since before now-sla.
+	OpenHandoffs(ctx context.Context, now time.Time, sla time.Duration) (open, waiting, overSLA int, err error)
+}
+
+// TranscriptStore reads and trims conversation records.
+type TranscriptStore interface {
+	// Transcript returns a page of the client's messages (see Page).
+	Transcript(ctx context.Context, clientID int64, p Page) ([]crm.Message, error)
+	// AppendMessage writes one message (a system note, say) and returns
+	// its id.
+	AppendMessage(ctx context.Context, m crm.Message) (int64, error)
+	// PurgeMessages deletes up to limit messages created before before and
+	// returns how many it deleted.
+	PurgeMessages(ctx context.Context, before time.Time, limit int) (int64, error)
+}
+
+// TeamChatStore keeps the managers' chat's posts.
+type TeamChatStore interface {
+	// ClaimAnnouncements claims up to limit live requests the team chat
+	// was not told of yet (or whose announcing claim expired) for lease.
+	ClaimAnnouncements(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Request, error)
+	// MarkAnnounced records the post announcing request id (chat and the
+	// post's message id) and sets announced_at.
+	MarkAnnounced(ctx context.Context, id int64, chat, messageID string, now time.Time) error
+	// AddPost records another post of request id in the team chat (a
+	// forwarded client message), so replies to it reach the request too.
+	AddPost(ctx context.Context, id int64, chat, messageID string) error
+	// HandoffByPost returns the request a team chat post belongs to;
+	// ErrNotFound when none.
+	HandoffByPost(ctx context.Context, chat, messageID string) (Request, error)
+	// PendingForwards returns up to limit announced live requests with
+	// client messages newer than their forwarded_id, each with those
+	// messages (oldest first, at most 20).
+	PendingForwards(ctx context.Context, limit int) ([]Forward, error)
+	// AdvanceForward moves request id's forwarded_id from from to to,
+	// reporting whether it was still from (one process wins the batch).
+	AdvanceForward(ctx context.Context, id, from, to int64) (bool, error)
+}
+
+// Forward is a request's client messages not yet forwarded to the team chat.
+type Forward struct {
+	Request  Request
+	From     int64 // the request's forwarded_id
+	Messages []crm.Message
+}
