@@ -290,10 +290,15 @@ func writePGAppends(b *strings.Builder, args []any, p *plan, src string) []any {
 		args = append(args, p.note.Author, p.note.Text)
 	}
 	if p.handoff != nil {
-		b.WriteString(", h AS (INSERT INTO handoffs (client_id, scenario, step, reason, created_at) " +
-			"SELECT s.id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), s.updated_at FROM ")
-		writeSource(b, src)
-		args = append(args, p.handoff.Scenario, p.handoff.Step, p.handoff.Reason)
+		// At most one live request per client (handoffs_live_idx): a second
+		// request while one is live adds nothing.
+		b.WriteString(", h AS (INSERT INTO handoffs (client_id, scenario, step, reason, question, " +
+			"created_at, waiting_since, last_activity_at) " +
+			"SELECT s.id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), " +
+			"s.updated_at, s.updated_at, s.updated_at FROM ")
+		b.WriteString(src)
+		b.WriteString(" AS s ON CONFLICT DO NOTHING)")
+		args = append(args, p.handoff.Scenario, p.handoff.Step, p.handoff.Reason, p.handoff.Question)
 	}
 	if p.completed != nil {
 		b.WriteString(", cp AS (INSERT INTO completions (client_id, scenario, version, step, created_at) " +
@@ -427,8 +432,9 @@ func sqliteAppends(id int64, p *plan) []sqlStmt {
 			"VALUES (?, ?, ?, ?)", []any{id, n.Author, n.Text, p.now}})
 	}
 	if h := p.handoff; h != nil {
-		out = append(out, sqlStmt{"add handoff", "INSERT INTO handoffs (client_id, scenario, step, reason, created_at) " +
-			"VALUES (?, ?, ?, ?, ?)", []any{id, h.Scenario, h.Step, h.Reason, p.now}})
+		out = append(out, sqlStmt{"add handoff", "INSERT INTO handoffs (client_id, scenario, step, reason, question, " +
+			"created_at, waiting_since, last_activity_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+			[]any{id, h.Scenario, h.Step, h.Reason, h.Question, p.now, p.now, p.now}})
 	}
 	if cp := p.completed; cp != nil {
 		out = append(out, sqlStmt{"add completion", "INSERT INTO completions (client_id, scenario, version, step, created_at) " +
