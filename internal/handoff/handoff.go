@@ -187,6 +187,21 @@ type ManagerQuantiles struct {
 	Quantiles
 }
 
+// Why a manager's reply was not delivered (crm.Message.Error of a
+// MessageFailed reply); the console and the team chat translate them.
+const (
+	// FailBlocked: the client blocked the bot (or left the chat).
+	FailBlocked = "blocked"
+	// FailTooLong: the platform found the text too long.
+	FailTooLong = "too_long"
+	// FailRefused: the platform refused the message for good (a bad
+	// request: the chat is gone, the text is malformed...).
+	FailRefused = "refused"
+	// FailGaveUp: the platform kept failing (outage, rate limit) past the
+	// Worker's retries.
+	FailGaveUp = "gave_up"
+)
+
 // Errors callers test with errors.Is / errors.As.
 var (
 	// ErrNotFound: no such request (or message).
