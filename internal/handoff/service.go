@@ -76,7 +76,6 @@ func NewService(cfg Config) (*Service, error) {
 	return s, nil
 }
 
-
 // DefaultMaxText is a reply's longest text on Telegram and VK, in
 // characters.
 const DefaultMaxText = 4096
