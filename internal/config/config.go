@@ -69,6 +69,8 @@ type Config struct {
 	AdminToken string
 	// Broadcast configures the broadcaster (see Broadcast).
 	Broadcast Broadcast
+	// Handoff configures the live hand-off to managers (see Handoff).
+	Handoff Handoff
 	// ConfigFile (CONFIG_FILE; `chathub run --config` wins) is a YAML file
 	// of several bots, each with its own scenarios (docs/CONFIG.md). Empty:
 	// only the bots of the environment variables.
@@ -139,6 +141,7 @@ func Default() Config {
 		LogFormat:       "text",
 		Broadcast: Broadcast{Workers: DefaultBroadcastWorkers, Lease: DefaultBroadcastLease, FrequencyCap: DefaultFrequencyCap,
 			QuietHours: DefaultQuietHours, DefaultTimezone: DefaultTimezone},
+		Handoff: defaultHandoff(),
 	}
 }
 
@@ -177,6 +180,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		durationVar(getenv, "SHUTDOWN_TIMEOUT", &c.ShutdownTimeout), durationVar(getenv, "HANDLE_TIMEOUT", &c.HandleTimeout))
 	errs = append(errs, durationVar(getenv, "STATE_TTL", &c.StateTTL), intVar(getenv, "VK_RPS", &c.VK.RequestsPerSecond))
 	errs = append(errs, readBroadcast(getenv, &c)...)
+	errs = append(errs, readHandoff(getenv, &c)...)
 	errs = append(errs, boolVar(getenv, "CONSOLE_HTTPS", &c.ConsoleHTTPS))
 	if v := getenv("LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
@@ -292,6 +296,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.validateBroadcast(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.validateHandoff(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
