@@ -39,6 +39,7 @@ type Stores struct {
 	// internal/account's Service over the CRM database (nil: the console
 	// is not served).
 	ConsoleAuth console.Auth
+	handoffs    handoffs // see Handoffs
 	logger      *slog.Logger
 	closers     []func() error
 }
@@ -58,7 +59,7 @@ func OpenCRM(ctx context.Context, cfg config.Config, logger *slog.Logger) (*post
 // Open opens the database, Redis and the scenario registry (loaded, not yet
 // watching). Close releases them.
 func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Stores, error) {
-	s := &Stores{logger: logger}
+	s := &Stores{logger: logger, handoffs: handoffs{cfg: cfg.Handoff}}
 	db, err := OpenCRM(ctx, cfg, logger)
 	if err != nil {
 		return nil, err

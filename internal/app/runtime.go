@@ -12,6 +12,7 @@ import (
 	"github.com/chathub/chathub/internal/broadcast"
 	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/dispatch"
+	"github.com/chathub/chathub/internal/handoff"
 	"github.com/chathub/chathub/internal/messenger"
 	"github.com/chathub/chathub/internal/metrics"
 )
@@ -49,6 +50,7 @@ type Runtime struct {
 	metrics     *metrics.Metrics
 	dispatcher  *dispatch.Dispatcher
 	broadcaster *broadcast.Workers // nil when no bot broadcasts
+	handoffs    *handoff.Worker    // nil when the database keeps no hand-offs
 	server      *admin.Server
 	logger      *slog.Logger
 
@@ -89,6 +91,10 @@ func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logg
 	r.metrics.WatchDispatcher(r.dispatcher.Stats())
 	if r.broadcaster, err = newBroadcaster(cfg, stores, bots, logger); err != nil {
 		return nil, err
+	}
+	router, _ := h.(botRouter)
+	if r.handoffs, err = newHandoffWorker(cfg, stores, senders, router, logger); err != nil {
+		return nil, fmt.Errorf("hand-off worker: %w", err)
 	}
 	for _, b := range bots {
 		in := &intake{bot: b}
@@ -131,8 +137,8 @@ func (r *Runtime) Dispatcher() *dispatch.Dispatcher { return r.dispatcher }
 // Broadcaster exposes the broadcast workers (nil when no bot broadcasts).
 func (r *Runtime) Broadcaster() *broadcast.Workers { return r.broadcaster }
 
-// Start begins hot reload, the pipeline, the broadcaster, the HTTP server
-// and the pollers.
+// Start begins hot reload, the pipeline, the broadcaster, the hand-off
+// worker, the HTTP server and the pollers.
 func (r *Runtime) Start(ctx context.Context) error {
 	for _, reg := range r.stores.registries() {
 		if err := reg.Start(ctx); err != nil {
@@ -146,6 +152,11 @@ func (r *Runtime) Start(ctx context.Context) error {
 	if r.broadcaster != nil {
 		if err := r.broadcaster.Start(ctx); err != nil {
 			return fmt.Errorf("start broadcaster: %w", err)
+		}
+	}
+	if r.handoffs != nil {
+		if err := r.handoffs.Start(ctx); err != nil {
+			return fmt.Errorf("start hand-off worker: %w", err)
 		}
 	}
 	if err := r.server.Start(ctx); err != nil {
@@ -184,8 +195,9 @@ func (r *Runtime) startBot(ctx context.Context, in *intake) error {
 	return nil
 }
 
-// Stop stops intake (pollers, then the HTTP server), drains the pipeline
-// and the broadcaster within the shutdown timeout, and stops hot reload.
+// Stop stops intake (pollers, then the HTTP server), drains the pipeline,
+// the broadcaster and the hand-off worker within the shutdown timeout, and
+// stops hot reload.
 // Pollers acknowledge only what was handled, so whatever was cut short is
 // redelivered later; the broadcaster finishes the sends in hand, records
 // them and hands back the rows it had claimed but not sent. Calls after the
@@ -202,7 +214,8 @@ func (r *Runtime) stop(ctx context.Context) error {
 		r.cancelPolls()
 	}
 	errs := []error{r.server.Stop(ctx)}
-	// The pipeline and the broadcaster drain side by side, in one timeout.
+	// The pipeline, the broadcaster and the hand-off worker drain side by
+	// side, in one timeout.
 	broadcastDone := make(chan error, 1)
 	go func() {
 		if r.broadcaster == nil {
@@ -211,7 +224,15 @@ func (r *Runtime) stop(ctx context.Context) error {
 		}
 		broadcastDone <- r.broadcaster.Stop(ctx)
 	}()
-	errs = append(errs, r.dispatcher.Stop(ctx), <-broadcastDone)
+	handoffDone := make(chan error, 1)
+	go func() {
+		if r.handoffs == nil {
+			handoffDone <- nil
+			return
+		}
+		handoffDone <- r.handoffs.Stop(ctx)
+	}()
+	errs = append(errs, r.dispatcher.Stop(ctx), <-broadcastDone, <-handoffDone)
 	r.polls.Wait()
 	for _, reg := range r.stores.registries() {
 		reg.Stop()

@@ -1,0 +1,130 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/chathub/chathub/internal/config"
+	"github.com/chathub/chathub/internal/dispatch"
+	"github.com/chathub/chathub/internal/handoff"
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+// errNoHandoffStore: the CRM database does not keep hand-offs (a store
+// without internal/handoff's Store).
+var errNoHandoffStore = errors.New("the database store does not keep hand-off requests")
+
+// handoffs is the hand-off service of a Stores, built once.
+type handoffs struct {
+	cfg  config.Handoff
+	once sync.Once
+	svc  *handoff.Service
+	err  error
+}
+
+// Handoffs returns the hand-off service over the CRM database (the inbox,
+// replies, returns, stats), built once with the configuration Open was
+// given; the console, the API, the CLI and the run process share it.
+func (s *Stores) Handoffs() (*handoff.Service, error) {
+	s.handoffs.once.Do(func() {
+		st, ok := any(s.CRM).(handoff.Store)
+		if !ok || s.CRM == nil {
+			s.handoffs.err = errNoHandoffStore
+			return
+		}
+		c := s.handoffs.cfg
+		logger := s.logger
+		if logger == nil {
+			logger = slog.Default()
+		}
+		s.handoffs.svc, s.handoffs.err = handoff.NewService(handoff.Config{
+			Store: st, SLA: c.SLA, Idle: c.Idle, Logger: logger,
+		})
+	})
+	return s.handoffs.svc, s.handoffs.err
+}
+
+// botReturner gives one bot's chat back to its scenario: the dialog
+// handler's ReturnToBot, adapted (see handoffReturner).
+type botReturner func(ctx context.Context, r handoff.Request, note string) error
+
+// handoffReturner implements handoff.Returner over the chat gate: it holds
+// the chat's turn (the lock the inbound pipeline takes) under an update id
+// of its own per request, so a return carried out once (and recorded
+// handled) is not carried out again when a process dies before closing
+// the request, and hands the chat to the bot of its chat.
+type handoffReturner struct {
+	gate dispatch.Gate
+	// bots returns the chat's bot's returner; nil when no such bot runs.
+	bots func(bot string) botReturner
+	// updateID names the return as an update of the chat
+	// (dialog.ReturnUpdateID).
+	updateID func(id int64) string
+	// ttl bounds how long the chat's turn is held.
+	ttl time.Duration
+}
+
+// ReturnToBot implements handoff.Returner.
+func (h handoffReturner) ReturnToBot(ctx context.Context, r handoff.Request, note string) error {
+	ret := h.bots(r.Chat.Bot)
+	if ret == nil {
+		return fmt.Errorf("return request %d: no %s bot %s runs in this process", r.ID, r.Chat.Platform, displayName(r.Chat.Bot))
+	}
+	leave, dup, err := h.gate.Enter(ctx, r.Chat, h.updateID(r.ID), h.ttl)
+	if err != nil {
+		return fmt.Errorf("return request %d: wait for the chat's turn: %w", r.ID, err)
+	}
+	if dup {
+		return nil // returned before; the caller closes the request
+	}
+	err = ret(ctx, r, note)
+	if lerr := leave(context.WithoutCancel(ctx), err == nil); lerr != nil {
+		err = errors.Join(err, fmt.Errorf("return request %d: release the chat: %w", r.ID, lerr))
+	}
+	if err != nil {
+		return fmt.Errorf("return request %d to the bot: %w", r.ID, err)
+	}
+	return nil
+}
+
+// handoffUpdateID is the update id a return holds the chat's turn under.
+// TODO(dialog): dialog.ReturnUpdateID once the dialog work lands on main.
+func handoffUpdateID(id int64) string { return fmt.Sprintf("handoff-return:%d", id) }
+
+// newHandoffWorker builds the process's hand-off Worker: it sends the
+// managers' replies through sender and gives chats back to the bots of
+// router. nil when the database keeps no hand-offs.
+func newHandoffWorker(cfg config.Config, stores *Stores, sender messenger.Sender, router botRouter, logger *slog.Logger) (*handoff.Worker, error) {
+	svc, err := stores.Handoffs()
+	if errors.Is(err, errNoHandoffStore) {
+		logger.Warn("hand-off worker disabled: " + err.Error())
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	st, _ := any(stores.CRM).(handoff.Store)
+	ret := handoffReturner{
+		gate: stores.State, updateID: handoffUpdateID, ttl: cfg.HandleTimeout + 5*time.Second,
+		bots: func(bot string) botReturner {
+			h, ok := router[bot]
+			if !ok || h == nil {
+				return nil
+			}
+			// TODO(dialog): once dialog.Handler.ReturnToBot lands on main:
+			//   return func(ctx context.Context, r handoff.Request, note string) error {
+			//       return h.ReturnToBot(ctx, r.Chat, dialog.ReturnRequest{HandoffID: r.ID,
+			//           RequestedAt: r.CreatedAt, StartScenario: r.ReturnScenario, Note: note})
+			//   }
+			return nil
+		},
+	}
+	return handoff.NewWorker(handoff.WorkerConfig{
+		Store: st, Sender: sender, Returner: ret, Service: svc,
+		Retention: cfg.Handoff.Retention, Logger: logger,
+	})
+}

@@ -1,0 +1,98 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/chathub/chathub/internal/handoff"
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+// fakeGate records Enter and leave; dup and err are its answers.
+type fakeGate struct {
+	dup      bool
+	err      error
+	entered  []string
+	left     []bool
+	leaveErr error
+}
+
+func (g *fakeGate) Enter(_ context.Context, chat messenger.ChatKey, updateID string, _ time.Duration) (func(context.Context, bool) error, bool, error) {
+	g.entered = append(g.entered, chat.String()+" "+updateID)
+	if g.err != nil || g.dup {
+		return nil, g.dup, g.err
+	}
+	return func(_ context.Context, handled bool) error {
+		g.left = append(g.left, handled)
+		return g.leaveErr
+	}, false, nil
+}
+
+func TestHandoffReturnerHoldsTheChatsTurn(t *testing.T) {
+	t.Parallel()
+	req := handoff.Request{ID: 7, Chat: messenger.ChatKey{Platform: messenger.Telegram, Bot: "shop", ID: "42"}, ReturnScenario: "b2b"}
+	boom := errors.New("boom")
+	tests := []struct {
+		name      string
+		gate      fakeGate
+		retErr    error
+		noBot     bool
+		wantCalls int
+		wantLeft  []bool
+		wantErr   error
+	}{
+		{name: "returned", wantCalls: 1, wantLeft: []bool{true}},
+		{name: "returned before", gate: fakeGate{dup: true}, wantCalls: 0},
+		{name: "the bot fails", retErr: boom, wantCalls: 1, wantLeft: []bool{false}, wantErr: boom},
+		{name: "the chat is busy", gate: fakeGate{err: boom}, wantCalls: 0, wantErr: boom},
+		{name: "release fails", gate: fakeGate{leaveErr: boom}, wantCalls: 1, wantLeft: []bool{true}, wantErr: boom},
+		{name: "no such bot here", noBot: true, wantCalls: 0, wantErr: errors.New("any")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			gate := tt.gate
+			calls := 0
+			var gotNote string
+			ret := handoffReturner{
+				gate: &gate, updateID: handoffUpdateID, ttl: time.Minute,
+				bots: func(bot string) botReturner {
+					if tt.noBot || bot != "shop" {
+						return nil
+					}
+					return func(_ context.Context, r handoff.Request, note string) error {
+						calls++
+						gotNote = note
+						if r.ReturnScenario != "b2b" {
+							t.Errorf("scenario %q", r.ReturnScenario)
+						}
+						return tt.retErr
+					}
+				},
+			}
+			err := ret.ReturnToBot(context.Background(), req, "заметка")
+			switch {
+			case tt.wantErr == nil && err != nil:
+				t.Fatalf("ReturnToBot: %v", err)
+			case tt.wantErr != nil && err == nil:
+				t.Fatal("ReturnToBot succeeded")
+			case tt.wantErr == boom && !errors.Is(err, boom):
+				t.Fatalf("ReturnToBot: %v, want %v inside", err, boom)
+			}
+			if calls != tt.wantCalls {
+				t.Fatalf("the bot returned the chat %d times, want %d", calls, tt.wantCalls)
+			}
+			if calls > 0 && gotNote != "заметка" {
+				t.Fatalf("note %q", gotNote)
+			}
+			if len(gate.left) != len(tt.wantLeft) || (len(gate.left) > 0 && gate.left[0] != tt.wantLeft[0]) {
+				t.Fatalf("left %v, want %v", gate.left, tt.wantLeft)
+			}
+			if !tt.noBot && (len(gate.entered) != 1 || gate.entered[0] != "telegram/shop:42 handoff-return:7") {
+				t.Fatalf("entered %v", gate.entered)
+			}
+		})
+	}
+}
