@@ -28,6 +28,10 @@ type APIConfig struct {
 	// Clients erases clients (DELETE /api/clients/{id}, 152-FZ):
 	// *ClientService. Default nil: no such route.
 	Clients ClientEraser
+	// Handoffs lists hand-off requests (GET /api/handoffs) and reads
+	// transcripts (GET /api/clients/{id}/messages): *handoff.Service.
+	// Default nil: no such routes.
+	Handoffs HandoffReader
 	// MaxBodyBytes caps a request body; a larger one gets 413.
 	// Default DefaultMaxBodyBytes (1 MiB).
 	MaxBodyBytes int64
@@ -74,6 +78,9 @@ func NewAPI(cfg APIConfig) (*API, error) {
 	a.campaignRoutes()
 	if cfg.Clients != nil {
 		a.route("DELETE /api/clients/{id}", a.deleteClient)
+	}
+	if cfg.Handoffs != nil {
+		a.handoffRoutes()
 	}
 	return a, nil
 }
