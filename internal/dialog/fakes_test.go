@@ -75,8 +75,8 @@ type memClients struct {
 	messages []crm.Message
 	// failWith refuses changes for which it returns an error.
 	failWith func(ch *crm.Changes) error
-	fail    error
-	gets    int
+	fail     error
+	gets     int
 }
 
 func newMemClients() *memClients { return &memClients{clients: map[messenger.ChatKey]*crm.Client{}} }

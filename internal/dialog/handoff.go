@@ -197,7 +197,8 @@ func (h *Handler) handoffActivity(t *Turn, res *Result, text string) {
 
 // inHandoff handles a client's update while the chat is with a manager:
 // /stop and /forget (with their buttons) work as always, anything else
-// goes to the manager without a reply. It reports whether it handled upd.
+// goes to the manager without a reply; a repeated request (/manager, the
+// manager button) adds no second request or acknowledgment.
 func (h *Handler) inHandoff(ctx context.Context, st *State, t *Turn, res *Result) {
 	upd := t.Update
 	if cmd, arg, ok := ParseCommand(upd.Text); ok && upd.Kind == messenger.KindMessage {
@@ -216,6 +217,9 @@ func (h *Handler) inHandoff(ctx context.Context, st *State, t *Turn, res *Result
 	}
 	if upd.Kind == messenger.KindButton {
 		switch upd.Value {
+		case ManagerValue:
+			h.startHandoff(st, t, res, handoffReasonButton, "")
+			return
 		case UnsubscribeValue, ForgetValue, forgetYes, forgetNo:
 			h.buttonCommand(ctx, upd.Value, st, t, res)
 			if upd.Value != forgetYes {

@@ -83,6 +83,19 @@ func TestHandoffStory(t *testing.T) {
 	if got := f.say(t, text("/manager ещё раз")); len(got) != 0 || len(f.clients.handoffs) != 1 {
 		t.Errorf("second /manager: replies %q, requests %d; want none and still one", got, len(f.clients.handoffs))
 	}
+	if got := f.say(t, button(ManagerValue)); len(got) != 0 || len(f.clients.handoffs) != 1 {
+		t.Errorf("manager button during the hand-off: replies %q, requests %d; want none and still one", got, len(f.clients.handoffs))
+	}
+	f.clients.messages = nil
+	if got := f.say(t, &messenger.Update{Chat: testChat, Kind: messenger.KindUnsupported, Media: messenger.MediaPhoto}); len(got) != 0 {
+		t.Errorf("the bot answered a photo during the hand-off: %q", got)
+	}
+	if n := len(f.clients.messages); n != 1 || f.clients.messages[0].Media != messenger.MediaPhoto {
+		t.Errorf("transcript of a photo = %+v", f.clients.messages)
+	}
+	if n := len(f.clients.activity); n != 6 {
+		t.Errorf("hand-off activity rows = %d, want one per message after the request (6)", n)
+	}
 	if st := f.state(t); st.Handoff == nil || st.Step != "name" {
 		t.Errorf("state = %+v, want the mark and the name step", st)
 	}
@@ -346,7 +359,9 @@ func TestTranscriptRows(t *testing.T) {
 		{"contact", []*messenger.Update{text("/b2b")},
 			&messenger.Update{Chat: testChat, Kind: messenger.KindContact, MessageID: "m5", Contact: &messenger.Contact{Phone: "+79123456789"}},
 			crm.Message{Media: "contact", Text: "+79123456789", PlatformMsgID: "m5"}},
-		{"sticker", []*messenger.Update{text("/start")}, &messenger.Update{Chat: testChat, Kind: messenger.KindUnsupported}, crm.Message{Media: "other"}},
+		{"unknown media", []*messenger.Update{text("/start")}, &messenger.Update{Chat: testChat, Kind: messenger.KindUnsupported}, crm.Message{Media: "other"}},
+		{"sticker", []*messenger.Update{text("/start")}, &messenger.Update{Chat: testChat, Kind: messenger.KindUnsupported, Media: messenger.MediaSticker}, crm.Message{Media: "sticker"}},
+		{"photo with a caption", nil, &messenger.Update{Chat: testChat, Kind: messenger.KindUnsupported, Media: messenger.MediaPhoto, Text: "чек"}, crm.Message{Media: "photo", Text: "чек"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

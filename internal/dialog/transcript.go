@@ -8,12 +8,6 @@ import (
 	"github.com/chathub/chathub/internal/messenger"
 )
 
-// Media kinds of an inbound transcript message (crm.Message.Media).
-const (
-	mediaContact = "contact"
-	mediaOther   = "other"
-)
-
 // transcript appends the turn's conversation to its changes: the client's
 // message and each reply of the bot (crm.Changes.Messages), written with
 // the rest of the turn's changes. Nothing is kept of a turn that deletes
@@ -43,13 +37,16 @@ func inboundMessage(upd *messenger.Update, now time.Time) (crm.Message, bool) {
 	case messenger.KindButton:
 		m.Button = capText(buttonLabel(upd))
 	case messenger.KindContact:
-		m.Media = mediaContact
+		m.Media = messenger.MediaContact
 		if upd.Contact != nil {
 			m.Text = upd.Contact.Phone
 		}
 		m.PlatformMsgID = upd.MessageID
 	case messenger.KindUnsupported:
-		m.Media = mediaOther
+		m.Media = upd.Media
+		if m.Media == "" {
+			m.Media = messenger.MediaOther
+		}
 		m.Text = capText(upd.Text)
 		m.PlatformMsgID = upd.MessageID
 	default:

@@ -122,7 +122,20 @@ type Update struct {
 	Team bool
 	// AuthorID is the platform user id of a team-chat message's author.
 	AuthorID string
+	// Media names what a KindUnsupported message carries, for the
+	// transcript: MediaPhoto, MediaSticker, MediaVoice or MediaOther; empty
+	// when the adapter does not tell (read as MediaOther).
+	Media string
 }
+
+// Media kinds of a client's message (Update.Media, crm.Message.Media).
+const (
+	MediaContact = "contact"
+	MediaPhoto   = "photo"
+	MediaSticker = "sticker"
+	MediaVoice   = "voice"
+	MediaOther   = "other"
+)
 
 // KeyboardKind tells how buttons are attached to a message.
 type KeyboardKind int
