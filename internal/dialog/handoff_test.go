@@ -447,3 +447,21 @@ func TestCapText(t *testing.T) {
 		t.Errorf("short text changed: %q", got)
 	}
 }
+
+// FuzzNormalizePhrase: normalizing is idempotent, keeps no surrounding
+// spaces or punctuation and no double spaces, so a keyword and a message
+// compare alike however they were typed.
+func FuzzNormalizePhrase(f *testing.F) {
+	for _, s := range []string{"  Позовите   МЕНЕДЖЕРА! ", "оператор", "?!", "", "a\t\nb", "«менеджер»"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n := normalizePhrase(s)
+		if again := normalizePhrase(n); again != n {
+			t.Fatalf("normalizePhrase(%q) = %q, again %q", s, n, again)
+		}
+		if strings.Contains(n, "  ") || strings.TrimSpace(n) != n {
+			t.Fatalf("normalizePhrase(%q) = %q keeps extra spaces", s, n)
+		}
+	})
+}
