@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/chathub/chathub/internal/messenger"
@@ -61,17 +62,14 @@ func TestSendReplyTo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	long := make([]byte, 0, 5000)
-	for len(long) < 5000 {
-		long = append(long, "слово "...)
-	}
+	long := strings.Repeat("слово ", 900) // 5400 characters: two messages
 	tests := []struct {
 		name    string
 		msg     messenger.OutMessage
 		replies []int // ReplyTo of each message the send made
 	}{
 		{"reply", messenger.OutMessage{Text: "Клиент: спасибо", ReplyToID: post.MessageID}, []int{atoi(t, post.MessageID)}},
-		{"split reply", messenger.OutMessage{Text: string(long), ReplyToID: post.MessageID}, []int{atoi(t, post.MessageID), 0}},
+		{"split reply", messenger.OutMessage{Text: long, ReplyToID: post.MessageID}, []int{atoi(t, post.MessageID), 0}},
 		{"photo reply", messenger.OutMessage{Text: "фото", ImageURL: "https://example.com/a.jpg", ReplyToID: post.MessageID},
 			[]int{atoi(t, post.MessageID)}},
 		{"reply to a deleted message", messenger.OutMessage{Text: "ещё", ReplyToID: "9999"}, []int{0}},
