@@ -30,6 +30,10 @@ import (
 // the last one. The photo counts as the first chunk for retries (below). A
 // message with an image is always new (EditMessageID is ignored).
 //
+// ReplyToID threads the message under that earlier one of the chat (the
+// first part carries reply_to_message_id, with allow_sending_without_reply
+// so a deleted message is no error).
+//
 // EditMessageID edits that message's text and inline keyboard; when the
 // edit is refused with 400 (too old, deleted), or the message needs a reply
 // keyboard, a removal or more than one chunk, a new message is sent instead.
