@@ -118,7 +118,7 @@ func TestTranslate(t *testing.T) {
 			ReplyToMessage: &tgbotapi.Message{MessageID: 58, From: bot, Chat: team}})},
 			teamMsg(messenger.KindUnsupported, "", "58")},
 		{"team chat anonymous admin", tgbotapi.Update{Message: msg(tgbotapi.Message{Text: "/done", Chat: team,
-			From: &tgbotapi.User{ID: 1087968824, IsBot: true, FirstName: "Group", UserName: "GroupAnonymousBot"},
+			From:       &tgbotapi.User{ID: 1087968824, IsBot: true, FirstName: "Group", UserName: "GroupAnonymousBot"},
 			SenderChat: team, AuthorSignature: "Ольга", ReplyToMessage: &tgbotapi.Message{MessageID: 59, From: bot, Chat: team}})},
 			&messenger.Update{ID: "900", Chat: teamKey, Kind: messenger.KindMessage, Text: "/done", MessageID: "7", Time: at,
 				Team: true, AuthorID: "chat-1001234", Profile: &messenger.Profile{FirstName: "Ольга"}, ReplyToID: "59"}},
