@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -72,7 +73,15 @@ type TeamChat struct {
 	cfg  TeamChatConfig
 	chat string
 	log  *slog.Logger
+
+	mu         sync.Mutex
+	pauseUntil time.Time // after a failed post (see pause)
 }
+
+// failurePause is how long Tick leaves the team chat alone after a post
+// failed (the bot removed from the group, Telegram down), so a broken chat
+// is not retried every poll; a rate limit pauses for its RetryAfter.
+const failurePause = 10 * time.Second
 
 var _ Ticker = (*TeamChat)(nil)
 
@@ -120,12 +129,32 @@ func (tc *TeamChat) Chat() messenger.ChatKey { return tc.cfg.Chat }
 // (an announcement once its claim's lease passed); a rate limit ends the
 // Tick.
 func (tc *TeamChat) Tick(ctx context.Context) error {
-	err := tc.announce(ctx)
-	var rl *messenger.RateLimitError
-	if errors.As(err, &rl) {
-		return err
+	if tc.paused() {
+		return nil
 	}
-	return errors.Join(err, tc.forward(ctx))
+	err := tc.announce(ctx)
+	if !isRateLimit(err) {
+		err = errors.Join(err, tc.forward(ctx))
+	}
+	return err
+}
+
+func (tc *TeamChat) paused() bool {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	return tc.cfg.Now().Before(tc.pauseUntil)
+}
+
+// pause stops Ticks for a while after a failed post.
+func (tc *TeamChat) pause(err error) {
+	d := failurePause
+	var rl *messenger.RateLimitError
+	if errors.As(err, &rl) && rl.RetryAfter > 0 {
+		d = rl.RetryAfter
+	}
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	tc.pauseUntil = tc.cfg.Now().Add(d)
 }
 
 // announce posts every claimed request's card.
@@ -141,11 +170,9 @@ func (tc *TeamChat) announce(ctx context.Context) error {
 		sent, err := tc.cfg.Sender.Send(key, messenger.OutMessage{Chat: tc.cfg.Chat, Text: Card(r)})
 		if err != nil {
 			tc.log.Warn("announcing a request in the team chat failed; trying again later", "handoff_id", r.ID, "err", err)
+			tc.pause(err)
 			errs = append(errs, fmt.Errorf("handoff: team chat: announce request %d: %w", r.ID, err))
-			if isRateLimit(err) {
-				break
-			}
-			continue
+			break // the claims of the rest expire; they are tried again then
 		}
 		if err := tc.cfg.Store.MarkAnnounced(ctx, r.ID, tc.chat, sent.MessageID, tc.cfg.Now()); err != nil {
 			errs = append(errs, fmt.Errorf("handoff: team chat: mark request %d announced: %w", r.ID, err))
@@ -178,10 +205,9 @@ func (tc *TeamChat) forward(ctx context.Context) error {
 			continue // another process posts them
 		}
 		if err := tc.post(ctx, fw, last); err != nil {
+			tc.pause(err)
 			errs = append(errs, err)
-			if isRateLimit(err) {
-				break
-			}
+			break
 		}
 	}
 	return errors.Join(errs...)

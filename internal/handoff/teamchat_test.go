@@ -291,7 +291,9 @@ func TestTickForwardFailureGivesTheRestBack(t *testing.T) {
 	t.Parallel()
 	st := newTeamStore(liveRequest(1))
 	snd := &teamSender{}
-	tc := newTestTeamChat(t, st, &teamService{}, snd)
+	now := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	tc, _ := NewTeamChat(TeamChatConfig{Store: st, Service: &teamService{}, Sender: snd, Chat: testTeam,
+		Now: func() time.Time { return now }})
 	ctx := context.Background()
 	_ = tc.Tick(ctx)
 	st.addClientMessage(1, crm.Message{ID: 7, Text: "первое"})
@@ -304,6 +306,11 @@ func TestTickForwardFailureGivesTheRestBack(t *testing.T) {
 		t.Fatalf("forwarded = %d, want 7 (the unsent one given back)", st.forwarded[1])
 	}
 	snd.fail = nil
+	_ = tc.Tick(ctx)
+	if len(snd.messages()) != 2 {
+		t.Fatal("a failed team chat was tried again at once")
+	}
+	now = now.Add(failurePause)
 	_ = tc.Tick(ctx)
 	msgs := snd.messages()
 	if len(msgs) != 3 || !strings.Contains(msgs[2].Text, "второе") || st.forwarded[1] != 8 {
