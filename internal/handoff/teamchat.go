@@ -125,11 +125,12 @@ func NewTeamChat(cfg TeamChatConfig) (*TeamChat, error) {
 func (tc *TeamChat) Chat() messenger.ChatKey { return tc.cfg.Chat }
 
 // Tick announces the requests the team chat was not told of and forwards
-// the clients' new messages. A failed post is tried again on a later Tick
-// (an announcement once its claim's lease passed); a rate limit ends the
-// Tick.
+// the clients' new messages. A failed post ends the Tick and pauses the
+// team chat (10s, or a rate limit's RetryAfter); it is tried again after
+// (an announcement once its claim's lease passed). A nil TeamChat (none
+// configured) does nothing, so it may sit in WorkerConfig.TeamChat.
 func (tc *TeamChat) Tick(ctx context.Context) error {
-	if tc.paused() {
+	if tc == nil || tc.paused() {
 		return nil
 	}
 	err := tc.announce(ctx)

@@ -458,3 +458,12 @@ func TestCardCutsALongQuestion(t *testing.T) {
 		}
 	}
 }
+
+func TestNilTeamChatTicksNothing(t *testing.T) {
+	t.Parallel()
+	var tc *TeamChat
+	var ticker Ticker = tc
+	if err := ticker.Tick(context.Background()); err != nil {
+		t.Fatalf("Tick = %v", err)
+	}
+}
