@@ -2,9 +2,14 @@ package handoff
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
 	"time"
 
+	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/messenger"
 )
 
@@ -49,24 +54,494 @@ type WorkerConfig struct {
 	Now func() time.Time
 }
 
+// Defaults of WorkerConfig.
+const (
+	DefaultPoll      = time.Second
+	DefaultLease     = 30 * time.Second
+	DefaultRetention = 365 * 24 * time.Hour
+	// MaxAttempts is how many times a reply is tried on transient
+	// failures (platform outage, rate limit) before it fails with
+	// FailGaveUp.
+	MaxAttempts = 5
+	// purgeEvery is how often old transcript messages are deleted.
+	purgeEvery = time.Hour
+	// purgeBatch and purgeBatches bound one purge: at most
+	// purgeBatch*purgeBatches messages an hour, in short statements.
+	purgeBatch   = 1000
+	purgeBatches = 100
+	// concurrency is how many sends and returns run at once.
+	concurrency = 8
+	// inHand caps the replies (and the returns) claimed and not settled
+	// yet, so a slow platform never lets claims pile up.
+	inHand = 64
+)
+
 // Worker carries out the hand-off work of one `chathub run` process:
 // sends managers' replies, gives chats back to the bot (asked for, or idle
 // for Service's Idle), ticks the team chat and purges old transcripts.
 // Start/Stop; Stop drains the work in hand.
 type Worker struct {
-	cfg WorkerConfig
+	cfg  WorkerConfig
+	idle time.Duration
+	log  *slog.Logger
+	wake chan struct{}
+	sem  chan struct{}
+
+	// work is the context of sends and returns: it outlives Start's ctx
+	// (Stop drains) and is cancelled when Stop's deadline passes.
+	work       context.Context
+	cancelWork context.CancelFunc
+	quit       chan struct{} // closed by Stop: no new claims, no retry waits
+	loopDone   chan struct{}
+	cancelLoop context.CancelFunc
+	tasks      sync.WaitGroup
+
+	mu        sync.Mutex
+	started   bool
+	stopped   bool
+	chats     map[messenger.ChatKey][]claimed // replies waiting per chat, in order
+	pending   int                             // replies claimed and not settled
+	returning int                             // returns claimed and not settled
+	attempts  map[int64]int                   // transient failures per reply
+	lastPurge time.Time
 }
 
-// NewWorker checks cfg and returns a Worker.
+// claimed is a reply this process claimed, with the claim's time.
+type claimed struct {
+	Outgoing
+	at time.Time
+}
+
+// NewWorker checks cfg and returns a Worker; it becomes the Wake of
+// cfg.Service.
 func NewWorker(cfg WorkerConfig) (*Worker, error) {
-	return &Worker{cfg: cfg}, errUnbuilt
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("handoff: WorkerConfig.Store is required")
+	case cfg.Sender == nil:
+		return nil, errors.New("handoff: WorkerConfig.Sender is required")
+	case cfg.Returner == nil:
+		return nil, errors.New("handoff: WorkerConfig.Returner is required")
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = DefaultPoll
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultLease
+	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = DefaultRetention
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	w := &Worker{
+		cfg: cfg, idle: 24 * time.Hour, log: cfg.Logger,
+		wake: make(chan struct{}, 1), sem: make(chan struct{}, concurrency),
+		quit: make(chan struct{}), loopDone: make(chan struct{}),
+		chats: map[messenger.ChatKey][]claimed{}, attempts: map[int64]int{},
+	}
+	if cfg.Service != nil {
+		w.idle = cfg.Service.Idle()
+		cfg.Service.SetWake(w.Wake)
+	}
+	return w, nil
 }
 
-// Start begins polling.
-func (w *Worker) Start(ctx context.Context) error { return errUnbuilt }
+// Start begins polling; the work goes on until Stop (ctx ending stops the
+// polling too).
+func (w *Worker) Start(ctx context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.started {
+		return errors.New("handoff: worker started twice")
+	}
+	w.started = true
+	w.work, w.cancelWork = context.WithCancel(context.WithoutCancel(ctx))
+	loopCtx, cancel := context.WithCancel(ctx)
+	w.cancelLoop = cancel
+	go w.loop(loopCtx)
+	return nil
+}
 
-// Stop stops polling and waits for the work in hand until ctx ends.
-func (w *Worker) Stop(ctx context.Context) error { return nil }
+// Stop stops polling and waits for the work in hand until ctx ends; what
+// is still unsent then is cut short and left to be claimed again.
+func (w *Worker) Stop(ctx context.Context) error {
+	w.mu.Lock()
+	if !w.started || w.stopped {
+		w.mu.Unlock()
+		return nil
+	}
+	w.stopped = true
+	w.mu.Unlock()
+	close(w.quit)
+	defer w.cancelLoop()
+	select {
+	case <-w.loopDone:
+	case <-ctx.Done():
+		w.cancelLoop()
+		<-w.loopDone
+	}
+	done := make(chan struct{})
+	go func() { w.tasks.Wait(); close(done) }()
+	defer w.cancelWork()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		w.cancelWork()
+		<-done
+		return fmt.Errorf("handoff: worker stop: %w", ctx.Err())
+	}
+}
 
 // Wake makes the Worker look for work now.
-func (w *Worker) Wake() {}
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (w *Worker) loop(ctx context.Context) {
+	defer close(w.loopDone)
+	t := time.NewTicker(w.cfg.Poll)
+	defer t.Stop()
+	for {
+		w.tick(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.quit:
+			return
+		case <-w.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// tick does one round: claims replies and returns, ticks the team chat,
+// purges old messages when due.
+func (w *Worker) tick(ctx context.Context) {
+	w.claimReplies(ctx)
+	w.claimReturns(ctx)
+	if w.cfg.TeamChat != nil {
+		if err := w.cfg.TeamChat.Tick(ctx); err != nil && ctx.Err() == nil {
+			w.log.WarnContext(ctx, "handoff: team chat", "err", err)
+		}
+	}
+	w.purge(ctx)
+}
+
+// running reports whether Stop was not called yet.
+func (w *Worker) running() bool {
+	select {
+	case <-w.quit:
+		return false
+	default:
+		return true
+	}
+}
+
+// claimReplies claims queued replies and queues each behind its chat's
+// earlier ones, so one chat's replies go out in order and a failing chat
+// holds up no other.
+func (w *Worker) claimReplies(ctx context.Context) {
+	w.mu.Lock()
+	room := inHand - w.pending
+	w.mu.Unlock()
+	if room <= 0 {
+		return
+	}
+	now := w.cfg.Now()
+	out, err := w.cfg.Store.ClaimReplies(ctx, now, w.cfg.Lease, room, 0)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.log.WarnContext(ctx, "handoff: claim replies", "err", err)
+		}
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, o := range out {
+		w.pending++
+		q, busy := w.chats[o.Chat]
+		w.chats[o.Chat] = append(q, claimed{Outgoing: o, at: now})
+		if !busy {
+			w.tasks.Add(1)
+			go w.drainChat(o.Chat)
+		}
+	}
+}
+
+// drainChat sends the chat's claimed replies one after another.
+func (w *Worker) drainChat(chat messenger.ChatKey) {
+	defer w.tasks.Done()
+	for {
+		w.mu.Lock()
+		q := w.chats[chat]
+		if len(q) == 0 {
+			delete(w.chats, chat)
+			w.mu.Unlock()
+			return
+		}
+		c := q[0]
+		w.chats[chat] = q[1:]
+		w.mu.Unlock()
+		w.deliver(c)
+		w.mu.Lock()
+		w.pending--
+		w.mu.Unlock()
+	}
+}
+
+// sendTimeout bounds one send: a quarter of the lease (at most 10s), so a
+// send never outlives the claim it runs under.
+func (w *Worker) sendTimeout() time.Duration { return min(w.cfg.Lease/4, 10*time.Second) }
+
+// deliver sends one claimed reply, retrying transient failures while its
+// claim holds, and settles it.
+func (w *Worker) deliver(c claimed) {
+	ctx := w.work
+	for {
+		// Never start a send the claim may not cover: past it another
+		// process may have taken the reply over.
+		if w.cfg.Now().After(c.at.Add(w.cfg.Lease - w.sendTimeout())) {
+			w.log.DebugContext(ctx, "handoff: reply claim ran out before its send", "message", c.Message.ID)
+			return
+		}
+		sent, err := w.send(ctx, c)
+		if ctx.Err() != nil {
+			w.settle(c, crm.MessageQueued, "", "")
+			return
+		}
+		reason, retry := classify(err)
+		switch {
+		case err == nil:
+			w.settle(c, crm.MessageSent, sent.MessageID, "")
+			return
+		case !retry:
+			w.log.InfoContext(ctx, "handoff: reply refused by the platform", "message", c.Message.ID,
+				"platform", string(c.Chat.Platform), "reason", reason)
+			w.settle(c, crm.MessageFailed, "", reason)
+			return
+		}
+		n := w.failedOnce(c.Message.ID)
+		if n >= MaxAttempts {
+			w.log.WarnContext(ctx, "handoff: reply given up after transient failures", "message", c.Message.ID,
+				"platform", string(c.Chat.Platform), "attempts", n)
+			w.settle(c, crm.MessageFailed, "", FailGaveUp)
+			return
+		}
+		delay := retryDelay(err, n)
+		if !w.running() || w.cfg.Now().Add(delay).After(c.at.Add(w.cfg.Lease-w.sendTimeout())) {
+			// Not within this claim: queue it again for the next claim.
+			w.settle(c, crm.MessageQueued, "", "")
+			return
+		}
+		if !w.sleep(delay) {
+			w.settle(c, crm.MessageQueued, "", "")
+			return
+		}
+	}
+}
+
+// send sends c within the concurrency bound and sendTimeout.
+func (w *Worker) send(ctx context.Context, c claimed) (messenger.Sent, error) {
+	select {
+	case w.sem <- struct{}{}:
+	case <-ctx.Done():
+		return messenger.Sent{}, ctx.Err()
+	}
+	defer func() { <-w.sem }()
+	sctx, cancel := context.WithTimeout(ctx, w.sendTimeout())
+	defer cancel()
+	return w.cfg.Sender.Send(sctx, messenger.OutMessage{Chat: c.Chat, Text: c.Message.Text})
+}
+
+// failedOnce counts a transient failure of reply id and returns the count.
+func (w *Worker) failedOnce(id int64) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.attempts[id]++
+	return w.attempts[id]
+}
+
+// sleep waits d; false when Stop came first.
+func (w *Worker) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-w.quit:
+		return false
+	case <-w.work.Done():
+		return false
+	}
+}
+
+// settle records a reply's outcome (in a context of its own: Stop's
+// deadline may have cut the send, the outcome is still written).
+func (w *Worker) settle(c claimed, status, platformID, reason string) {
+	if status != crm.MessageQueued {
+		w.mu.Lock()
+		delete(w.attempts, c.Message.ID)
+		w.mu.Unlock()
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.work), 5*time.Second)
+	defer cancel()
+	if err := w.cfg.Store.FinishReply(ctx, c.Message.ID, status, platformID, reason, w.cfg.Now()); err != nil {
+		w.log.WarnContext(ctx, "handoff: settle a reply", "message", c.Message.ID, "status", status, "err", err)
+	}
+}
+
+// classify turns a send's error into the reply's failure reason and
+// whether to try again: blocked, too long and refused are for good; rate
+// limits, transient and unknown failures are tried again.
+func classify(err error) (reason string, retry bool) {
+	switch {
+	case err == nil:
+		return "", false
+	case errors.Is(err, messenger.ErrBlocked):
+		return FailBlocked, false
+	case errors.Is(err, messenger.ErrBadRequest):
+		// The adapters tell a too long text only by the platform's words
+		// (Telegram "message is too long", VK 914 "Message is too long").
+		if strings.Contains(strings.ToLower(err.Error()), "too long") {
+			return FailTooLong, false
+		}
+		return FailRefused, false
+	}
+	return FailGaveUp, true
+}
+
+// retryDelay is the wait before retry n+1: the rate limit's RetryAfter,
+// else 1s, 2s, 4s… capped at 8s.
+func retryDelay(err error, n int) time.Duration {
+	var rl *messenger.RateLimitError
+	if errors.As(err, &rl) && rl.RetryAfter > 0 {
+		return rl.RetryAfter
+	}
+	return min(time.Second<<min(max(n-1, 0), 3), 8*time.Second)
+}
+
+// claimReturns claims the requests to give back to the bot (asked for, or
+// idle) and returns each in a task of its own.
+func (w *Worker) claimReturns(ctx context.Context) {
+	w.mu.Lock()
+	room := inHand - w.returning
+	w.mu.Unlock()
+	if room <= 0 {
+		return
+	}
+	now := w.cfg.Now()
+	rs, err := w.cfg.Store.ClaimReturns(ctx, now, w.cfg.Lease, now.Add(-w.idle), room)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.log.WarnContext(ctx, "handoff: claim returns", "err", err)
+		}
+		return
+	}
+	for _, r := range rs {
+		w.mu.Lock()
+		w.returning++
+		w.mu.Unlock()
+		w.tasks.Add(1)
+		go w.giveBack(r)
+	}
+}
+
+// giveBack returns r's chat to the bot and closes r; on failure the claim
+// runs out and the return is tried again.
+func (w *Worker) giveBack(r Request) {
+	defer w.tasks.Done()
+	defer func() {
+		w.mu.Lock()
+		w.returning--
+		w.mu.Unlock()
+	}()
+	ctx := w.work
+	select {
+	case w.sem <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	defer func() { <-w.sem }()
+	rctx, cancel := context.WithTimeout(ctx, w.cfg.Lease/2)
+	defer cancel()
+	if err := w.cfg.Returner.ReturnToBot(rctx, r, w.ReturnNote(r)); err != nil {
+		w.log.WarnContext(ctx, "handoff: return a chat to the bot", "request", r.ID, "err", err)
+		return
+	}
+	cctx, cancel2 := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel2()
+	if err := w.cfg.Store.CloseHandoff(cctx, r.ID, w.cfg.Now()); err != nil {
+		w.log.WarnContext(ctx, "handoff: close a returned request", "request", r.ID, "err", err)
+		return
+	}
+	w.log.InfoContext(ctx, "handoff: chat returned to the bot", "request", r.ID, "reason", r.CloseReason)
+}
+
+// ReturnNote is the transcript's note of r's return to the bot.
+func (w *Worker) ReturnNote(r Request) string {
+	if r.CloseReason == CloseIdle {
+		return "Диалог вернулся к боту: " + FormatIdle(w.idle) + " без сообщений"
+	}
+	if r.ClosedBy != "" {
+		return "Диалог вернулся к боту (" + r.ClosedBy + ")"
+	}
+	return "Диалог вернулся к боту"
+}
+
+// FormatIdle renders d in Russian as the idle note says it: "24 ч",
+// "1 ч 30 мин", "45 мин".
+func FormatIdle(d time.Duration) string {
+	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+	switch {
+	case h > 0 && m > 0:
+		return fmt.Sprintf("%d ч %d мин", h, m)
+	case h > 0:
+		return fmt.Sprintf("%d ч", h)
+	case m > 0:
+		return fmt.Sprintf("%d мин", m)
+	}
+	return fmt.Sprintf("%d с", int(d/time.Second))
+}
+
+// purge deletes transcript messages older than Retention, hourly, in
+// batches.
+func (w *Worker) purge(ctx context.Context) {
+	now := w.cfg.Now()
+	w.mu.Lock()
+	due := w.lastPurge.IsZero() || now.Sub(w.lastPurge) >= purgeEvery
+	if due {
+		w.lastPurge = now
+	}
+	w.mu.Unlock()
+	if !due {
+		return
+	}
+	before := now.Add(-w.cfg.Retention)
+	var total int64
+	for range purgeBatches {
+		if !w.running() || ctx.Err() != nil {
+			break
+		}
+		n, err := w.cfg.Store.PurgeMessages(ctx, before, purgeBatch)
+		if err != nil {
+			w.log.WarnContext(ctx, "handoff: purge old transcript messages", "err", err)
+			break
+		}
+		total += n
+		if n < purgeBatch {
+			break
+		}
+	}
+	if total > 0 {
+		w.log.InfoContext(ctx, "handoff: purged old transcript messages", "deleted", total)
+	}
+}
