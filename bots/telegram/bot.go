@@ -15,6 +15,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -40,6 +42,7 @@ type Bot struct {
 	minGap time.Duration // first retry delay of polling and delivery
 	maxGap time.Duration // retry delay cap
 	state  messenger.BotStateCell
+	botID  int64 // the bot's user id, read from the token (0: unknown)
 }
 
 var _ messenger.Sender = (*Bot)(nil)
@@ -63,9 +66,24 @@ func New(cfg Config) (*Bot, error) {
 		clock:  time.Now,
 		minGap: cfg.RetryDelay,
 		maxGap: cfg.MaxRetryDelay,
+		botID:  tokenBotID(cfg.Token),
 	}
 	b.api.SetAPIEndpoint(ep)
 	return b, nil
+}
+
+// tokenBotID reads the bot's user id from its token ("<bot id>:<secret>");
+// 0 when the token has no such prefix.
+func tokenBotID(token string) int64 {
+	head, _, ok := strings.Cut(token, ":")
+	if !ok {
+		return 0
+	}
+	id, err := strconv.ParseInt(head, 10, 64)
+	if err != nil || id <= 0 {
+		return 0
+	}
+	return id
 }
 
 // State is how the intake last found the Bot API: starting, ok,

@@ -164,7 +164,7 @@ func fingerprint(o outgoing) (sum [sha256.Size]byte, ok bool) {
 	h.Write([]byte(strconv.Quote(o.text)))
 	h.Write([]byte(strconv.Quote(o.photo)))
 	enc := json.NewEncoder(h)
-	if err := enc.Encode([]any{o.inline, o.reply, o.remove}); err != nil {
+	if err := enc.Encode([]any{o.inline, o.reply, o.remove, o.replyTo}); err != nil {
 		return sum, false
 	}
 	copy(sum[:], h.Sum(nil))

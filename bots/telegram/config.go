@@ -67,6 +67,12 @@ type Config struct {
 	// MaxRetryDelay at least RetryDelay.
 	RetryDelay    time.Duration
 	MaxRetryDelay time.Duration
+	// ManagersChatID is the managers' team chat (MANAGERS_TELEGRAM_CHAT_ID,
+	// a group's negative id), 0 for none. Messages posted there are
+	// translated as messenger.Update with Team set (the chat key is the
+	// group's, AuthorID and Profile the manager's, ReplyToID the message
+	// replied to); messages of other groups are ignored as before.
+	ManagersChatID int64
 }
 
 var secretRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
@@ -120,6 +126,9 @@ func (c Config) validate() error {
 	}
 	if t := c.HTTPClient.Timeout; c.WebhookURL == "" && t != 0 && t <= c.PollTimeout {
 		errs = append(errs, fmt.Errorf("HTTP client timeout %s does not exceed the poll timeout %s", t, c.PollTimeout))
+	}
+	if c.ManagersChatID > 0 {
+		errs = append(errs, fmt.Errorf("managers chat id %d is not a group's id (groups have negative ids)", c.ManagersChatID))
 	}
 	if c.PollLimit < 1 || c.PollLimit > 100 {
 		errs = append(errs, fmt.Errorf("poll limit %d is outside 1-100", c.PollLimit))

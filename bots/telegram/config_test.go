@@ -33,6 +33,8 @@ func TestConfigValidate(t *testing.T) {
 		{"short retry delays", Config{Token: token, RetryDelay: time.Millisecond, MaxRetryDelay: 5 * time.Millisecond}, ""},
 		{"long retry delay alone raises the cap", Config{Token: token, RetryDelay: time.Minute}, ""},
 		{"sub-millisecond retry delay", Config{Token: token, RetryDelay: time.Microsecond}, "retry delay"},
+		{"managers chat", Config{Token: token, ManagersChatID: -1001234567890}, ""},
+		{"managers chat of a user", Config{Token: token, ManagersChatID: 42}, "managers chat id 42 is not a group's id"},
 		{"cap below the first delay", Config{Token: token, RetryDelay: time.Second, MaxRetryDelay: time.Millisecond}, "max retry delay"},
 	}
 	for _, tt := range tests {

@@ -43,7 +43,11 @@ func (b *Bot) prepare(ctx context.Context, raw []tgbotapi.Update) batch {
 	now := b.clock()
 	for i := range raw {
 		u := &raw[i]
-		out, reason := translate(u, now)
+		out, reason := translate(u, now, b.cfg.ManagersChatID, b.botID)
+		if m := u.Message; out == nil && m != nil && m.MigrateToChatID != 0 && m.Chat != nil && m.Chat.ID == b.cfg.ManagersChatID {
+			b.log.Warn("the managers' team chat became a supergroup with a new id: set MANAGERS_TELEGRAM_CHAT_ID to it",
+				"new_chat_id", m.MigrateToChatID)
+		}
 		if out == nil {
 			b.log.Debug("update ignored", "update_id", u.UpdateID, "reason", reason)
 			continue

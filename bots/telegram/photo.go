@@ -46,12 +46,13 @@ func (o outgoing) parts() []part {
 	return out
 }
 
-// sendPart sends one part with its markup (nil for none).
-func (b *Bot) sendPart(ctx context.Context, chat int64, p part, markup any) (tgbotapi.Message, error) {
+// sendPart sends one part with its markup (nil for none), as a reply to
+// message replyTo when it is > 0.
+func (b *Bot) sendPart(ctx context.Context, chat int64, p part, markup any, replyTo int) (tgbotapi.Message, error) {
 	if p.photo != "" {
-		return b.sendPhoto(ctx, chat, p.photo, p.text, markup)
+		return b.sendPhoto(ctx, chat, p.photo, p.text, markup, replyTo)
 	}
-	return b.sendChunk(ctx, chat, p.text, markup)
+	return b.sendChunk(ctx, chat, p.text, markup, replyTo)
 }
 
 // sendPhoto calls sendPhoto with the picture's URL (Telegram downloads it)
@@ -60,11 +61,15 @@ func (b *Bot) sendPart(ctx context.Context, chat int64, p part, markup any) (tgb
 // because PhotoConfig has no allow_paid_broadcast (v5.5.1), which paid
 // broadcasts (see PaidBroadcaster) set as for sendMessage. A picture
 // Telegram cannot fetch or use is a 400 (messenger.ErrBadRequest).
-func (b *Bot) sendPhoto(ctx context.Context, chat int64, photo, caption string, markup any) (tgbotapi.Message, error) {
+func (b *Bot) sendPhoto(ctx context.Context, chat int64, photo, caption string, markup any, replyTo int) (tgbotapi.Message, error) {
 	p := tgbotapi.Params{}
 	p.AddNonZero64("chat_id", chat)
 	p["photo"] = photo
 	p.AddNonEmpty("caption", caption)
+	if replyTo > 0 {
+		p.AddNonZero("reply_to_message_id", replyTo)
+		p.AddBool("allow_sending_without_reply", true)
+	}
 	if markup != nil {
 		if err := p.AddInterface("reply_markup", markup); err != nil {
 			return tgbotapi.Message{}, fmt.Errorf("telegram: sendPhoto: encode reply_markup: %w", err)

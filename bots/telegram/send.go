@@ -30,6 +30,10 @@ import (
 // the last one. The photo counts as the first chunk for retries (below). A
 // message with an image is always new (EditMessageID is ignored).
 //
+// ReplyToID threads the message under that earlier one of the chat (the
+// first part carries reply_to_message_id, with allow_sending_without_reply
+// so a deleted message is no error).
+//
 // EditMessageID edits that message's text and inline keyboard; when the
 // edit is refused with 400 (too old, deleted), or the message needs a reply
 // keyboard, a removal or more than one chunk, a new message is sent instead.
@@ -59,6 +63,12 @@ func (b *Bot) Send(ctx context.Context, msg messenger.OutMessage) (messenger.Sen
 		return messenger.Sent{}, fmt.Errorf("telegram: send to %s: empty text: %w", msg.Chat, messenger.ErrBadRequest)
 	}
 	out := outgoing{chat: chat, text: msg.Text, photo: msg.ImageURL, remove: msg.RemoveKeyboard}
+	if msg.ReplyToID != "" {
+		if out.replyTo, err = strconv.Atoi(msg.ReplyToID); err != nil || out.replyTo <= 0 {
+			return messenger.Sent{}, fmt.Errorf("telegram: send to %s: reply to message id %q is not a positive integer: %w",
+				msg.Chat, msg.ReplyToID, messenger.ErrBadRequest)
+		}
+	}
 	if err := out.setKeyboard(msg.Keyboard); err != nil {
 		return messenger.Sent{}, err
 	}
@@ -91,6 +101,8 @@ type outgoing struct {
 	inline *tgbotapi.InlineKeyboardMarkup
 	reply  *tgbotapi.ReplyKeyboardMarkup
 	remove bool
+	// replyTo is the message the first part replies to (0: none).
+	replyTo int
 }
 
 func (o *outgoing) setKeyboard(kb *messenger.Keyboard) error {
@@ -141,7 +153,11 @@ func (b *Bot) sendNew(ctx context.Context, o outgoing, r resumption) (messenger.
 	}
 	last := r.p.lastID
 	for i := r.p.delivered; i < len(parts); i++ {
-		m, err := b.sendPart(ctx, o.chat, parts[i], markups[i])
+		replyTo := 0 // only the first part replies
+		if i == 0 {
+			replyTo = o.replyTo
+		}
+		m, err := b.sendPart(ctx, o.chat, parts[i], markups[i], replyTo)
 		if err != nil {
 			return messenger.Sent{}, chunkError(i, len(parts), err)
 		}
@@ -171,12 +187,18 @@ func sent(messageID int) messenger.Sent {
 	return messenger.Sent{MessageID: strconv.Itoa(messageID)}
 }
 
-func (b *Bot) sendChunk(ctx context.Context, chat int64, text string, markup any) (tgbotapi.Message, error) {
+// sendChunk sends one text message; replyTo > 0 makes it a reply to that
+// message (sent as a plain message when that one is gone:
+// allow_sending_without_reply).
+func (b *Bot) sendChunk(ctx context.Context, chat int64, text string, markup any, replyTo int) (tgbotapi.Message, error) {
 	if isPaidBroadcast(ctx) {
 		return b.sendPaidChunk(ctx, chat, text, markup)
 	}
 	cfg := tgbotapi.NewMessage(chat, text)
 	cfg.ReplyMarkup = markup
+	if replyTo > 0 {
+		cfg.ReplyToMessageID, cfg.AllowSendingWithoutReply = replyTo, true
+	}
 	// Only the id of the sent message is used: decoding just that skips the
 	// whole Message (chat, sender, entities, markup) on every reply.
 	var m struct {
@@ -198,7 +220,7 @@ func (b *Bot) attach(ctx context.Context, chat int64, id int, p part, kb *tgbota
 		return messenger.Sent{}, err
 	}
 	b.log.Warn("attaching inline keyboard failed; sending the text again with it", "chat_id", chat, "err", err)
-	m, err := b.sendPart(ctx, chat, p, kb)
+	m, err := b.sendPart(ctx, chat, p, kb, 0)
 	if err != nil {
 		return messenger.Sent{}, err
 	}

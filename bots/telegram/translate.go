@@ -11,9 +11,13 @@ import (
 
 // translate turns a Telegram update into a messenger.Update; nil means the
 // update is not for the pipeline (groups, channels, edits, inline mode...)
-// and reason says why. now stamps updates that carry no date.
-func translate(u *tgbotapi.Update, now time.Time) (out *messenger.Update, reason string) {
+// and reason says why. now stamps updates that carry no date. team is the
+// managers' team chat (0: none): its messages become Team updates (see
+// fromTeam); botID is the bot's own user id (0: unknown).
+func translate(u *tgbotapi.Update, now time.Time, team, botID int64) (out *messenger.Update, reason string) {
 	switch {
+	case u.Message != nil && team != 0 && u.Message.Chat != nil && u.Message.Chat.ID == team:
+		return fromTeam(u.UpdateID, u.Message, botID)
 	case u.Message != nil:
 		return fromMessage(u.UpdateID, u.Message)
 	case u.CallbackQuery != nil:
@@ -62,6 +66,55 @@ func fromMessage(id int, m *tgbotapi.Message) (*messenger.Update, string) {
 		return u, ""
 	}
 	return base(id, m.From, messenger.KindUnsupported, at), ""
+}
+
+// fromTeam translates a message of the managers' team chat: Team set, Chat
+// the group, AuthorID and Profile its author, MessageID the message itself.
+// ReplyToID is set only for a reply to one of this bot's messages (when
+// botID is known): a manager answering a colleague is no answer to a
+// client. An anonymous group admin writes as the group; the admin's
+// signature (or "администратор") names them.
+func fromTeam(id int, m *tgbotapi.Message, botID int64) (*messenger.Update, string) {
+	anonymous := m.SenderChat != nil && m.SenderChat.ID == m.Chat.ID
+	switch {
+	case isService(m) || isGroupService(m):
+		return nil, "team chat service message"
+	case !anonymous && (m.From == nil || m.From.IsBot):
+		return nil, "team chat message without a human sender"
+	}
+	kind := messenger.KindUnsupported
+	if m.Text != "" {
+		kind = messenger.KindMessage
+	}
+	u := &messenger.Update{
+		ID:        strconv.Itoa(id),
+		Chat:      messenger.ChatKey{Platform: messenger.Telegram, ID: strconv.FormatInt(m.Chat.ID, 10)},
+		Kind:      kind,
+		Text:      m.Text,
+		MessageID: strconv.Itoa(m.MessageID),
+		Time:      time.Unix(int64(m.Date), 0),
+		Team:      true,
+	}
+	if anonymous {
+		name := m.AuthorSignature
+		if name == "" {
+			name = "администратор"
+		}
+		u.AuthorID, u.Profile = "chat"+strconv.FormatInt(m.Chat.ID, 10), &messenger.Profile{FirstName: name}
+	} else {
+		u.AuthorID, u.Profile = strconv.FormatInt(m.From.ID, 10), profile(m.From)
+	}
+	if r := m.ReplyToMessage; r != nil && (botID == 0 || r.From != nil && r.From.ID == botID) {
+		u.ReplyToID = strconv.Itoa(r.MessageID)
+	}
+	return u, ""
+}
+
+// isGroupService reports the service messages only groups have.
+func isGroupService(m *tgbotapi.Message) bool {
+	return m.MigrateToChatID != 0 || m.MigrateFromChatID != 0 || m.GroupChatCreated || m.SuperGroupChatCreated ||
+		m.DeleteChatPhoto || len(m.NewChatPhoto) > 0 || m.VoiceChatStarted != nil || m.VoiceChatEnded != nil ||
+		m.VoiceChatScheduled != nil || m.VoiceChatParticipantsInvited != nil
 }
 
 func contact(c *tgbotapi.Contact) *messenger.Contact {

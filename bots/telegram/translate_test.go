@@ -19,6 +19,15 @@ func TestTranslate(t *testing.T) {
 	prof := &messenger.Profile{FirstName: "Анна", LastName: "Петрова", Username: "anna", Language: "ru"}
 	pm := &tgbotapi.Chat{ID: 42, Type: "private"}
 	group := &tgbotapi.Chat{ID: -100, Type: "supergroup"}
+	const teamID, botID = -1001234, 7000000001
+	team := &tgbotapi.Chat{ID: teamID, Type: "supergroup", Title: "Менеджеры"}
+	bot := &tgbotapi.User{ID: botID, IsBot: true, FirstName: "Chathub"}
+	colleague := &tgbotapi.User{ID: 43, FirstName: "Иван"}
+	teamKey := messenger.ChatKey{Platform: messenger.Telegram, ID: "-1001234"}
+	teamMsg := func(kind messenger.UpdateKind, text, replyTo string) *messenger.Update {
+		return &messenger.Update{ID: "900", Chat: teamKey, Kind: kind, Text: text, MessageID: "7", Time: at,
+			Team: true, AuthorID: "42", Profile: prof, ReplyToID: replyTo}
+	}
 	msg := func(m tgbotapi.Message) *tgbotapi.Message {
 		m.MessageID, m.Date = 7, date
 		if m.From == nil {
@@ -93,12 +102,41 @@ func TestTranslate(t *testing.T) {
 		{"message from a bot", tgbotapi.Update{Message: msg(tgbotapi.Message{Text: "x", From: &tgbotapi.User{ID: 5, IsBot: true}})}, nil},
 		{"inline query", tgbotapi.Update{InlineQuery: &tgbotapi.InlineQuery{ID: "iq", From: user}}, nil},
 		{"empty update", tgbotapi.Update{}, nil},
+		{"team chat reply to the bot's post", tgbotapi.Update{Message: msg(tgbotapi.Message{Text: "Добрый день!", Chat: team,
+			ReplyToMessage: &tgbotapi.Message{MessageID: 55, From: bot, Chat: team, Text: "Новое обращение"}})},
+			teamMsg(messenger.KindMessage, "Добрый день!", "55")},
+		{"team chat command in reply", tgbotapi.Update{Message: msg(tgbotapi.Message{Text: "/take@chathub_test_bot", Chat: team,
+			Entities:       []tgbotapi.MessageEntity{{Type: "bot_command", Length: 22}},
+			ReplyToMessage: &tgbotapi.Message{MessageID: 56, From: bot, Chat: team}})},
+			teamMsg(messenger.KindMessage, "/take@chathub_test_bot", "56")},
+		{"team chat message without reply", tgbotapi.Update{Message: msg(tgbotapi.Message{Text: "кто на смене?", Chat: team})},
+			teamMsg(messenger.KindMessage, "кто на смене?", "")},
+		{"team chat reply to a colleague is no reply to a post", tgbotapi.Update{Message: msg(tgbotapi.Message{Text: "беру", Chat: team,
+			ReplyToMessage: &tgbotapi.Message{MessageID: 57, From: colleague, Chat: team}})},
+			teamMsg(messenger.KindMessage, "беру", "")},
+		{"team chat photo in reply", tgbotapi.Update{Message: msg(tgbotapi.Message{Photo: []tgbotapi.PhotoSize{{FileID: "p"}}, Chat: team,
+			ReplyToMessage: &tgbotapi.Message{MessageID: 58, From: bot, Chat: team}})},
+			teamMsg(messenger.KindUnsupported, "", "58")},
+		{"team chat anonymous admin", tgbotapi.Update{Message: msg(tgbotapi.Message{Text: "/done", Chat: team,
+			From:       &tgbotapi.User{ID: 1087968824, IsBot: true, FirstName: "Group", UserName: "GroupAnonymousBot"},
+			SenderChat: team, AuthorSignature: "Ольга", ReplyToMessage: &tgbotapi.Message{MessageID: 59, From: bot, Chat: team}})},
+			&messenger.Update{ID: "900", Chat: teamKey, Kind: messenger.KindMessage, Text: "/done", MessageID: "7", Time: at,
+				Team: true, AuthorID: "chat-1001234", Profile: &messenger.Profile{FirstName: "Ольга"}, ReplyToID: "59"}},
+		{"team chat message of another bot", tgbotapi.Update{Message: msg(tgbotapi.Message{Text: "x", Chat: team,
+			From: &tgbotapi.User{ID: 5, IsBot: true}})}, nil},
+		{"team chat member joined", tgbotapi.Update{Message: msg(tgbotapi.Message{Chat: team,
+			NewChatMembers: []tgbotapi.User{*colleague}})}, nil},
+		{"team chat migrated to a supergroup", tgbotapi.Update{Message: msg(tgbotapi.Message{Chat: team, MigrateToChatID: -1009999})}, nil},
+		{"team chat edited message", tgbotapi.Update{EditedMessage: msg(tgbotapi.Message{Text: "fix", Chat: team})}, nil},
+		{"team chat button press", tgbotapi.Update{CallbackQuery: &tgbotapi.CallbackQuery{ID: "q5", From: user, Data: "x",
+			Message: &tgbotapi.Message{MessageID: 3, Chat: team}}}, nil},
+		{"bot added to the team chat", tgbotapi.Update{MyChatMember: member(*team, "member")}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			tt.in.UpdateID = 900
-			got, reason := translate(&tt.in, now)
+			got, reason := translate(&tt.in, now, teamID, botID)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("translate =\n %+v\nwant\n %+v", got, tt.want)
 			}
@@ -106,6 +144,32 @@ func TestTranslate(t *testing.T) {
 				t.Fatalf("reason %q for %+v", reason, got)
 			}
 		})
+	}
+}
+
+// TestTranslateTeamChatUnknownBotID: without the bot's id (a token without
+// the id prefix) every reply in the team chat counts, the team chat's own
+// store decides whether it is a post.
+func TestTranslateTeamChatUnknownBotID(t *testing.T) {
+	t.Parallel()
+	team := &tgbotapi.Chat{ID: -5, Type: "group"}
+	u := tgbotapi.Update{UpdateID: 1, Message: &tgbotapi.Message{MessageID: 2, Text: "ok", Chat: team,
+		From: &tgbotapi.User{ID: 9, FirstName: "A"}, ReplyToMessage: &tgbotapi.Message{MessageID: 1, From: &tgbotapi.User{ID: 8}}}}
+	got, _ := translate(&u, time.Now(), -5, 0)
+	if got == nil || !got.Team || got.ReplyToID != "1" || got.AuthorID != "9" {
+		t.Fatalf("translate = %+v", got)
+	}
+	if got, _ := translate(&u, time.Now(), 0, 0); got != nil {
+		t.Fatalf("without a team chat a group message must be ignored, got %+v", got)
+	}
+}
+
+func TestTokenBotID(t *testing.T) {
+	t.Parallel()
+	for tok, want := range map[string]int64{"7000000001:AAxyz": 7000000001, "abc:def": 0, "nocolon": 0, "-5:x": 0, "": 0} {
+		if got := tokenBotID(tok); got != want {
+			t.Errorf("tokenBotID(%q) = %d, want %d", tok, got, want)
+		}
 	}
 }
 

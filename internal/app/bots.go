@@ -22,6 +22,17 @@ func Bots(cfg config.Config, stores *Stores, logger *slog.Logger) ([]Bot, error)
 	if err := cfg.ValidateBots(); err != nil {
 		return nil, err
 	}
+	teamBot, team, err := cfg.TeamChatBot()
+	if err != nil {
+		return nil, err
+	}
+	// managers is the team chat the named Telegram bot reads (0: none).
+	managers := func(name string) int64 {
+		if team && name == teamBot {
+			return cfg.TeamChat.ChatID
+		}
+		return 0
+	}
 	var bots []Bot
 	add := func(b Bot, err error) error {
 		if err != nil {
@@ -31,7 +42,7 @@ func Bots(cfg config.Config, stores *Stores, logger *slog.Logger) ([]Bot, error)
 		return nil
 	}
 	if cfg.Telegram.Token != "" {
-		if err := add(telegramBot("", cfg.Telegram, stores, logger)); err != nil {
+		if err := add(telegramBot("", cfg.Telegram, managers(""), stores, logger)); err != nil {
 			return nil, err
 		}
 	}
@@ -44,7 +55,7 @@ func Bots(cfg config.Config, stores *Stores, logger *slog.Logger) ([]Bot, error)
 		var err error
 		switch fb.Platform {
 		case messenger.Telegram:
-			err = add(telegramBot(fb.Name, fb.Telegram, stores, logger))
+			err = add(telegramBot(fb.Name, fb.Telegram, managers(fb.Name), stores, logger))
 		case messenger.VK:
 			err = add(vkBot(fb.Name, fb.VK, stores, logger))
 		default:
@@ -64,15 +75,17 @@ const telegramChatSpacing = 1100 * time.Millisecond
 
 // telegramBot builds the Telegram adapter; its broadcasts draw on the bot's
 // shared budget (telegramBudget), are spaced per chat (telegramChatSpacing)
-// and, with TELEGRAM_PAID_BROADCAST, are paid broadcasts.
-func telegramBot(name string, c config.Telegram, stores *Stores, logger *slog.Logger) (Bot, error) {
+// and, with TELEGRAM_PAID_BROADCAST, are paid broadcasts. managersChat is
+// the managers' team chat the bot reads (MANAGERS_TELEGRAM_CHAT_ID; 0 for
+// none).
+func telegramBot(name string, c config.Telegram, managersChat int64, stores *Stores, logger *slog.Logger) (Bot, error) {
 	log := logger // the adapter adds platform itself
 	if name != "" {
 		log = log.With("bot", name)
 	}
 	tg, err := telegram.New(telegram.Config{
 		Bot: name, Token: c.Token, APIURL: c.APIURL, WebhookURL: c.WebhookURL, WebhookSecret: c.WebhookSecret,
-		Logger: log,
+		ManagersChatID: managersChat, Logger: log,
 	})
 	if err != nil {
 		return Bot{}, fmt.Errorf("telegram bot: %w", err)

@@ -40,12 +40,12 @@ func TestBotLogLinesHaveUniqueKeys(t *testing.T) {
 		request func() *http.Request
 		want    []string // in the log line, once each
 	}{
-		{"telegram", func() (Bot, error) { return telegramBot("", tg, stores, logger) }, func() *http.Request {
+		{"telegram", func() (Bot, error) { return telegramBot("", tg, 0, stores, logger) }, func() *http.Request {
 			r := httptest.NewRequest(http.MethodPost, "/tg", strings.NewReader("not json"))
 			r.Header.Set("X-Telegram-Bot-Api-Secret-Token", tg.WebhookSecret)
 			return r
 		}, []string{"platform=telegram"}},
-		{"named telegram", func() (Bot, error) { return telegramBot("shop", tg, stores, logger) }, func() *http.Request {
+		{"named telegram", func() (Bot, error) { return telegramBot("shop", tg, 0, stores, logger) }, func() *http.Request {
 			r := httptest.NewRequest(http.MethodPost, "/tg", strings.NewReader("not json"))
 			r.Header.Set("X-Telegram-Bot-Api-Secret-Token", tg.WebhookSecret)
 			return r

@@ -77,6 +77,8 @@ type Config struct {
 	ConfigFile string
 	// FileBots are ConfigFile's bots, once LoadFile read it.
 	FileBots []Bot
+	// TeamChat is the managers' Telegram chat (see TeamChat).
+	TeamChat TeamChat
 }
 
 // MinAdminTokenLength is the shortest ADMIN_TOKEN accepted.
@@ -181,6 +183,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	errs = append(errs, durationVar(getenv, "STATE_TTL", &c.StateTTL), intVar(getenv, "VK_RPS", &c.VK.RequestsPerSecond))
 	errs = append(errs, readBroadcast(getenv, &c)...)
 	errs = append(errs, readHandoff(getenv, &c)...)
+	errs = append(errs, readTeamChat(getenv, &c)...)
 	errs = append(errs, boolVar(getenv, "CONSOLE_HTTPS", &c.ConsoleHTTPS))
 	if v := getenv("LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
@@ -247,7 +250,8 @@ func (c *Config) ValidateBots() error {
 			"and/or VK_TOKEN with VK_GROUP_ID (a community token and its id), " +
 			"or CONFIG_FILE (chathub run --config FILE) to a file of several bots (docs/CONFIG.md)")
 	}
-	return errors.Join(append(c.crossCheckEnvBots(), c.ValidateEnvBots())...)
+	_, _, teamErr := c.TeamChatBot()
+	return errors.Join(append(c.crossCheckEnvBots(), c.ValidateEnvBots(), teamErr)...)
 }
 
 // ValidateEnvBots checks the settings of the bots of the environment
@@ -299,6 +303,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.validateHandoff(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.validateTeamChat(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

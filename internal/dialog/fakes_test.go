@@ -68,8 +68,15 @@ type memClients struct {
 	clients map[messenger.ChatKey]*crm.Client
 	answers []crm.Answer
 	updates []string // the UpdateID of every RecordChanges, in order
-	fail    error
-	gets    int
+	// handoffs, activity and messages are the recorded hand-off requests,
+	// client messages during a hand-off and transcript rows.
+	handoffs []crm.Handoff
+	activity []crm.HandoffActivity
+	messages []crm.Message
+	// failWith refuses changes for which it returns an error.
+	failWith func(ch *crm.Changes) error
+	fail     error
+	gets     int
 }
 
 func newMemClients() *memClients { return &memClients{clients: map[messenger.ChatKey]*crm.Client{}} }
@@ -93,7 +100,19 @@ func (m *memClients) RecordChanges(_ context.Context, key messenger.ChatKey, ch 
 	if m.fail != nil {
 		return m.fail
 	}
+	if m.failWith != nil {
+		if err := m.failWith(ch); err != nil {
+			return err
+		}
+	}
 	m.updates = append(m.updates, ch.UpdateID)
+	m.messages = append(m.messages, ch.Messages...)
+	if ch.Handoff != nil {
+		m.handoffs = append(m.handoffs, *ch.Handoff)
+	}
+	if ch.HandoffActivity != nil {
+		m.activity = append(m.activity, *ch.HandoffActivity)
+	}
 	if ch.Forget {
 		delete(m.clients, key)
 		return nil

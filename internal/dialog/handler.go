@@ -42,6 +42,9 @@ type HandlerConfig struct {
 	// Clients.RecordChanges (which deletes the record) and the turn's empty
 	// state replaces the conversation.
 	Eraser Eraser
+	// Handoff configures the hand-off to a manager: the phrases that call
+	// one, the wait promised and the team's working hours.
+	Handoff HandoffConfig
 	// DefaultScenario starts on /start without a matching payload and on a new
 	// client's first message. Default: the scenario with the "start" command.
 	DefaultScenario string
@@ -141,6 +144,8 @@ func (h *Handler) run(ctx context.Context, key messenger.ChatKey, upd *messenger
 	if err := h.decide(ctx, decide, &st, &t, res); err != nil {
 		return err
 	}
+	h.markHandoff(&t, res)
+	h.transcript(&t, res)
 	h.fillProfile(&t, res)
 	for _, w := range res.Warnings {
 		h.cfg.Logger.Warn("scenario runtime problem", "chat", key.String(), "scenario", st.Scenario, "err", w)
@@ -192,6 +197,7 @@ func (h *Handler) rejected(ctx context.Context, key messenger.ChatKey, upd *mess
 		return perm
 	}
 	replies := []messenger.OutMessage{{Chat: key, Text: h.cfg.Engine.Texts().Rejected}}
+	h.recordRejectedTranscript(ctx, key, upd, replies)
 	next := StoredState{Data: stored.Data, Rev: stored.Rev, Update: id}
 	var err error
 	if next.Outbox, err = encodeOutbox(0, replies); err != nil {
@@ -205,6 +211,21 @@ func (h *Handler) rejected(ctx context.Context, key messenger.ChatKey, upd *mess
 		return err
 	}
 	return perm
+}
+
+// recordRejectedTranscript keeps the client's message and the Rejected
+// reply of a refused turn in the transcript, with nothing else of the
+// turn. It is best effort: a failure is logged and the turn goes on.
+func (h *Handler) recordRejectedTranscript(ctx context.Context, key messenger.ChatKey, upd *messenger.Update, replies []messenger.OutMessage) {
+	now := h.cfg.Now()
+	m, ok := inboundMessage(upd, now)
+	if !ok {
+		return
+	}
+	ch := crm.Changes{Now: now, UpdateID: updateID(upd), Messages: appendReplies([]crm.Message{m}, replies, now)}
+	if err := h.cfg.Clients.RecordChanges(ctx, key, &ch); err != nil {
+		h.cfg.Logger.Warn("record the transcript of a refused answer failed", "chat", key.String(), "err", err)
+	}
 }
 
 // updateID is the update's platform id, "" when there is none.
@@ -298,7 +319,7 @@ func (h *Handler) fillProfile(t *Turn, res *Result) {
 // neither had nor starts a conversation.
 func (h *Handler) saveState(ctx context.Context, key messenger.ChatKey, old *State, stored StoredState, upd *messenger.Update, res *Result) (StoredState, error) {
 	id := updateID(upd)
-	if id == "" && !old.Active() && !res.State.Active() && stored.Rev == 0 {
+	if id == "" && old.empty() && res.State.empty() && stored.Rev == 0 {
 		return StoredState{}, nil
 	}
 	data, err := encodeState(&res.State)

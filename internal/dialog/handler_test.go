@@ -42,6 +42,20 @@ func newHandlerFixture(t *testing.T, extra ...string) *handlerFixture {
 	return f
 }
 
+// state decodes the chat's stored conversation state.
+func (f *handlerFixture) state(t *testing.T) State {
+	t.Helper()
+	stored, err := f.states.LoadState(context.Background(), testChat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st State
+	if err := decodeState(stored.Data, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 // say sends a text and returns the reply texts.
 func (f *handlerFixture) say(t *testing.T, upd *messenger.Update) []string {
 	t.Helper()
@@ -85,13 +99,16 @@ func TestHandlerRouting(t *testing.T) {
 					t.Error("conversation state kept after /stop")
 				}
 			}},
-		{name: "manager mid-conversation keeps the place", setup: []*messenger.Update{text("/start"), button("yes")}, upd: text("/manager"), want: "Передали ваш вопрос менеджеру",
+		{name: "manager mid-conversation pauses the place", setup: []*messenger.Update{text("/start"), button("yes")}, upd: text("/manager"), want: "Передали ваш вопрос менеджеру",
 			check: func(t *testing.T, f *handlerFixture) {
 				if f.clients.clients[testChat].HandoffRequestedAt == nil {
 					t.Error("handoff not recorded")
 				}
-				if got := strings.Join(f.say(t, text("Анна")), ""); !strings.Contains(got, "сколько вам лет") {
-					t.Errorf("conversation lost after /manager: %q", got)
+				if got := f.say(t, text("Анна")); len(got) != 0 {
+					t.Errorf("the bot answered during the hand-off: %q", got)
+				}
+				if st := f.state(t); st.Handoff == nil || st.Scenario != "portrait" || st.Step != "name" {
+					t.Errorf("state after /manager = %+v, want the name step paused with a mark", st)
 				}
 			}},
 		{name: "help", upd: text("/help"), want: "/manager — позвать менеджера"},

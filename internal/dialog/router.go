@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/messenger"
 	"github.com/chathub/chathub/internal/scenario"
 )
@@ -19,11 +18,14 @@ const (
 	// ForgetValue is the value of a button (a scenario's «Удалить мои
 	// данные») handled as /forget: it asks to confirm the deletion.
 	ForgetValue = "cmd:forget"
+	// ManagerValue is the value of a button («Позвать менеджера») handled
+	// as /manager: the chat is handed to a manager.
+	ManagerValue = "cmd:manager"
 	// forgetYes and forgetNo answer the /forget confirmation.
 	forgetYes = "cmd:forget:yes"
 	forgetNo  = "cmd:forget:no"
 	// scenarioValuePrefix + a scenario id starts that scenario.
-	scenarioValuePrefix = "cmd:scenario:"
+	scenarioValuePrefix = scenario.ScenarioValuePrefix
 )
 
 // ScenarioValue is the value of a button that starts scenario id.
@@ -41,11 +43,22 @@ func (h *Handler) route(ctx context.Context, st *State, t *Turn, res *Result) er
 		res.State, res.Changes.Unblocked = *st, true
 		return nil
 	}
+	if st.Handoff != nil {
+		h.inHandoff(ctx, st, t, res)
+		return nil
+	}
 	if cmd, arg, ok := ParseCommand(upd.Text); ok && upd.Kind == messenger.KindMessage {
 		h.command(ctx, cmd, arg, st, t, res)
 		return nil
 	}
 	if upd.Kind == messenger.KindButton && h.buttonCommand(ctx, upd.Value, st, t, res) {
+		return nil
+	}
+	if v := h.typedCommand(ctx, st, upd); v != "" && h.buttonCommand(ctx, v, st, t, res) {
+		return nil
+	}
+	if h.keywordHandoff(ctx, st, upd) {
+		h.startHandoff(st, t, res, handoffReasonKeyword, upd.Text)
 		return nil
 	}
 	if st.Active() {
@@ -175,9 +188,7 @@ func (h *Handler) command(ctx context.Context, cmd, arg string, st *State, t *Tu
 	case g != nil:
 		h.cfg.Engine.Start(g, t, res)
 	case cmd == "manager":
-		res.State = *st
-		res.Changes.Handoff = &crm.Handoff{Scenario: st.Scenario, Step: st.Step, Reason: "client asked for a manager", CreatedAt: t.Now}
-		h.reply(t, res, tx.HandoffAccepted)
+		h.startHandoff(st, t, res, handoffReasonCommand, arg)
 	case cmd == "help":
 		res.State = *st
 		h.reply(t, res, h.helpText())
@@ -232,7 +243,8 @@ func (h *Handler) forget(t *Turn, res *Result) {
 }
 
 // buttonCommand handles the button values of UnsubscribeValue, ForgetValue
-// (and its confirmation) and ScenarioValue; it reports whether value was one.
+// (and its confirmation), ManagerValue and ScenarioValue; it reports
+// whether value was one.
 func (h *Handler) buttonCommand(ctx context.Context, value string, st *State, t *Turn, res *Result) bool {
 	switch value {
 	case UnsubscribeValue:
@@ -240,6 +252,9 @@ func (h *Handler) buttonCommand(ctx context.Context, value string, st *State, t 
 		return true
 	case ForgetValue:
 		h.askForget(st, t, res)
+		return true
+	case ManagerValue:
+		h.startHandoff(st, t, res, handoffReasonButton, "")
 		return true
 	case forgetYes:
 		h.forget(t, res)
@@ -260,6 +275,27 @@ func (h *Handler) buttonCommand(ctx context.Context, value string, st *State, t 
 		h.reply(t, res, h.cfg.Engine.Texts().Fallback)
 	}
 	return true
+}
+
+// typedCommand is the command value of the running step's option whose
+// caption (or number) the client typed instead of pressing it: «Позвать
+// менеджера» typed is the cmd:manager button. "" when there is none.
+func (h *Handler) typedCommand(ctx context.Context, st *State, upd *messenger.Update) string {
+	if upd.Kind != messenger.KindMessage || !st.Active() {
+		return ""
+	}
+	g := h.pinned(ctx, st)
+	if g == nil {
+		return ""
+	}
+	step := g.Steps[st.Step]
+	if step == nil || step.Input != scenario.InputChoice || step.Multiple {
+		return ""
+	}
+	if o := matchOption(step, upd.Text); o != nil && strings.HasPrefix(o.Value, scenario.CommandValuePrefix) {
+		return o.Value
+	}
+	return ""
 }
 
 // builtinCommands are the commands the engine's own help line lists.

@@ -26,14 +26,22 @@ type State struct {
 	// it resumes at its step when this conversation ends (one level; its own
 	// Paused is always nil).
 	Paused *State `json:"p,omitempty"`
+	// Handoff is set while the chat is with a manager: the bot is silent
+	// and Scenario/Step are the paused place, asked again when the chat
+	// returns to the bot (Handler.ReturnToBot).
+	Handoff *HandoffMark `json:"h,omitempty"`
 }
 
 // Active reports whether a conversation is running.
 func (s *State) Active() bool { return s.Scenario != "" && s.Step != "" }
 
-// encodeState serialises st; an inactive state encodes to nil (delete).
+// empty reports whether s holds nothing worth keeping: no conversation and
+// no hand-off.
+func (s *State) empty() bool { return !s.Active() && s.Handoff == nil }
+
+// encodeState serialises st; an empty state encodes to nil (delete).
 func encodeState(st *State) ([]byte, error) {
-	if !st.Active() {
+	if st.empty() {
 		return nil, nil
 	}
 	b, err := json.Marshal(st)

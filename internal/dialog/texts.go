@@ -38,8 +38,22 @@ type Texts struct {
 	// Resumed (%s: the scenario's title) precedes the question of a
 	// questionnaire resumed after another scenario it was interrupted for.
 	Resumed string
-	// HandoffAccepted confirms /manager (a request to talk to a person).
+	// HandoffAccepted confirms a request to talk to a person in working
+	// hours (%s: the wait, «10 минут», see WaitText); from then on the bot
+	// is silent and the client's messages go to the manager.
 	HandoffAccepted string
+	// HandoffAfterHours confirms a request outside working hours (%s: when
+	// managers are back, «завтра в 09:00», see BackText).
+	HandoffAfterHours string
+	// BackToday, BackTomorrow (%s: the time), BackWeekday (%s: the
+	// weekday with its preposition from Weekdays, %s: the time) and
+	// BackDate (%d: the day, %s: the month from Months, %s: the time) say
+	// when managers are back.
+	BackToday, BackTomorrow, BackWeekday, BackDate string
+	// Weekdays are «в воскресенье», «в понедельник»... indexed by time.Weekday.
+	Weekdays [7]string
+	// Months are the month names in the genitive («января»...).
+	Months [12]string
 	// ContactButton is the caption of the share-contact button.
 	ContactButton string
 	// Selected prefixes the list of options chosen so far in a multi-select.
@@ -55,6 +69,9 @@ type Texts struct {
 	// 2 символа, 5 символов); see CountWord.
 	CharForms   [3]string
 	ChoiceForms [3]string
+	// MinuteForms, HourForms and DayForms are the forms of «минута», «час»
+	// and «день» after «за» (за 1 минуту, за 2 минуты, за 5 минут).
+	MinuteForms, HourForms, DayForms [3]string
 
 	EmptyAnswer    string
 	TooShort       string // %s: minimum length with its word («2 символа»)
@@ -99,8 +116,17 @@ func DefaultTexts() Texts {
 			"/forget — удалить мои данные\n/manager — позвать менеджера\n/stop — отписаться от рассылок",
 		HelpScenarios: "Ещё можно:",
 		Resumed:       "Продолжим с того места, где остановились («%s»).",
-		HandoffAccepted: "Передали ваш вопрос менеджеру: он ответит здесь в течение 10 минут в рабочее время. " +
-			"Пока можно продолжить с того места, где остановились.",
+		HandoffAccepted: "Передали ваш вопрос менеджеру: он ответит здесь, обычно за %s. " +
+			"Пока ждёте, можно написать подробности — менеджер увидит всё, что вы напишете.",
+		HandoffAfterHours: "Передали ваш вопрос менеджеру. Сейчас нерабочее время: менеджеры вернутся %s и ответят здесь. " +
+			"Можно написать подробности — менеджер увидит всё, что вы напишете.",
+		BackToday:    "сегодня в %s",
+		BackTomorrow: "завтра в %s",
+		BackWeekday:  "%s в %s",
+		BackDate:     "%d %s в %s",
+		Weekdays:     [7]string{"в воскресенье", "в понедельник", "во вторник", "в среду", "в четверг", "в пятницу", "в субботу"},
+		Months: [12]string{"января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
+			"сентября", "октября", "ноября", "декабря"},
 		ContactButton: "📱 Отправить номер",
 		Selected:      "Выбрано: ",
 		RetryHint:     "Если вопрос непонятен, отправьте /start, чтобы начать заново.",
@@ -109,6 +135,9 @@ func DefaultTexts() Texts {
 
 		CharForms:      [3]string{"символ", "символа", "символов"},
 		ChoiceForms:    [3]string{"вариант", "варианта", "вариантов"},
+		MinuteForms:    [3]string{"минуту", "минуты", "минут"},
+		HourForms:      [3]string{"час", "часа", "часов"},
+		DayForms:       [3]string{"день", "дня", "дней"},
 		EmptyAnswer:    "Напишите, пожалуйста, ответ.",
 		TooShort:       "Слишком коротко: нужно хотя бы %s.",
 		TooLong:        "Слишком длинно: можно максимум %s.",

@@ -100,7 +100,9 @@ type Update struct {
 	// Value is the pressed button's value (KindButton).
 	Value string
 	// MessageID is the platform id of the message whose button was pressed
-	// (KindButton), so a reply can edit it; empty when unknown.
+	// (KindButton), so a reply can edit it; for a Team message it is the
+	// manager's message itself, so the answer can reply to it; empty when
+	// unknown.
 	MessageID string
 	// Contact is set for KindContact.
 	Contact *Contact
@@ -122,7 +124,20 @@ type Update struct {
 	Team bool
 	// AuthorID is the platform user id of a team-chat message's author.
 	AuthorID string
+	// Media names what a KindUnsupported message carries, for the
+	// transcript: MediaPhoto, MediaSticker, MediaVoice or MediaOther; empty
+	// when the adapter does not tell (read as MediaOther).
+	Media string
 }
+
+// Media kinds of a client's message (Update.Media, crm.Message.Media).
+const (
+	MediaContact = "contact"
+	MediaPhoto   = "photo"
+	MediaSticker = "sticker"
+	MediaVoice   = "voice"
+	MediaOther   = "other"
+)
 
 // KeyboardKind tells how buttons are attached to a message.
 type KeyboardKind int
@@ -170,6 +185,12 @@ type OutMessage struct {
 	// (text and inline keyboard) instead of sending a new one; adapters that
 	// cannot edit send a new message.
 	EditMessageID string
+	// ReplyToID, when set, sends the message as a reply to that earlier
+	// message of the chat (the team chat threads a client's messages under
+	// the post announcing the request); a message the platform no longer
+	// has is no error, the message is then sent without the reply.
+	// Adapters that cannot reply ignore it.
+	ReplyToID string
 }
 
 // Sent describes a delivered message.

@@ -54,6 +54,22 @@ steps:
 			[]string{`t.yaml:1:1: a scenario file must be a mapping of key: value lines, got a list`}},
 		{"two documents", "id: x\nsteps:\n  a: { say: x, end: true }\n---\nid: y\n",
 			[]string{`t.yaml:4:1: a file holds one scenario; move this second document (after ---) to a file of its own`}},
+		{"unknown command values", `id: x
+steps:
+  a:
+    say: "Что дальше?"
+    buttons:
+      - { text: "Менеджер", value: "cmd:manager" }
+      - { text: "Опечатка", value: "cmd:bogus" }
+      - { text: "Отзыв", value: "cmd:scenario:feedback" }
+      - { text: "Пусто", value: "cmd:scenario:" }
+      - "cmd:forget:yes"
+    end: true
+`, []string{
+			`t.yaml:7:36: the value "cmd:bogus" in button 2 of step "a" is not a command the bot knows; use one of cmd:stop, cmd:forget, cmd:manager`,
+			`t.yaml:9:33: the value "cmd:scenario:" in button 4 of step "a" names no scenario id after cmd:scenario:`,
+			`t.yaml:10:9: the value "cmd:forget:yes" in button 5 of step "a" is not a command the bot knows`,
+		}},
 		{"unknown keys", `id: x
 stpes: {}
 common: 1

@@ -127,7 +127,9 @@ func (c *compiler) routing(b *stepBuild) {
 	}
 	routed := 0
 	for i, o := range s.Options {
-		if b.optNext[i] != nil {
+		// A command option (cmd:manager) is handled by the engine and
+		// never moves the conversation on.
+		if b.optNext[i] != nil || strings.HasPrefix(o.Value, CommandValuePrefix) {
 			routed++
 			continue
 		}

@@ -177,6 +177,7 @@ func (c *compiler) optionList(b *stepBuild, n *yaml.Node, known []string) {
 // option and its next: node (nil when none).
 func (c *compiler) option(b *stepBuild, n *yaml.Node, where string, known []string) (*Option, *yaml.Node) {
 	if n.Kind == yaml.ScalarNode && !isNull(n) {
+		c.commandValue(n, n.Value, where)
 		return c.optionText(&Option{Text: n.Value, Value: n.Value}, n, where), nil
 	}
 	if n.Kind != yaml.MappingNode {
@@ -196,6 +197,7 @@ func (c *compiler) option(b *stepBuild, n *yaml.Node, where string, known []stri
 	if v := f.get("value"); v != nil {
 		if s, ok := c.nonEmpty(v, label("value", where)); ok {
 			o.Value = s
+			c.commandValue(v, s, where)
 		}
 	}
 	next := f.get("next")
@@ -206,6 +208,17 @@ func (c *compiler) option(b *stepBuild, n *yaml.Node, where string, known []stri
 	o.Untags = c.tagList(f.get("untag"), label("untag", where))
 	c.tagOverlap(n, o.Tags, o.Untags, where)
 	return c.optionText(o, n, where), next
+}
+
+// commandValue rejects an option value with the cmd: prefix that names
+// no command the engine handles (a typo would be saved as the answer).
+func (c *compiler) commandValue(n *yaml.Node, v, where string) {
+	if !strings.HasPrefix(v, CommandValuePrefix) {
+		return
+	}
+	if problem := commandValueProblem(v); problem != "" {
+		c.errorf(n, "the value %q %s %s", v, where, problem)
+	}
 }
 
 // optionFields reads an option mapping; a choice using a button-only key

@@ -25,11 +25,18 @@ type Sent struct {
 	ReplyMarkup *ReplyMarkup
 	// Edits counts successful editMessageText / editMessageReplyMarkup calls.
 	Edits int
+	// ReplyTo is the message this one replies to (reply_to_message_id or
+	// reply_parameters.message_id); 0 when it is no reply, or when the
+	// message replied to was not found and the bot allowed sending without
+	// the reply.
+	ReplyTo int
 }
 
-// chat is one private chat: its user and the bot's messages.
+// chat is one private chat (its user) or group (see AddGroup) and the
+// bot's messages in it.
 type chat struct {
 	user      User
+	group     *group // nil for a private chat
 	nextMsgID int
 	blocked   bool
 	userMsgs  map[int]bool
@@ -52,11 +59,16 @@ func (s *Server) chatLocked(userID int64) *chat {
 	return c
 }
 
-// json renders a bot message as the Message object Telegram returns (only
-// an inline keyboard is part of a message).
-func (m *Sent) json(u User) map[string]any {
+// json renders a bot message of chat c as the Message object Telegram
+// returns (only an inline keyboard is part of a message).
+func (m *Sent) json(c *chat) map[string]any {
 	out := map[string]any{
-		"message_id": m.MessageID, "from": botUser(), "chat": u.chatJSON(), "date": time.Now().Unix(),
+		"message_id": m.MessageID, "from": botUser(), "chat": c.chatJSON(), "date": time.Now().Unix(),
+	}
+	if m.ReplyTo > 0 {
+		if r := c.messageJSON(m.ReplyTo); r != nil {
+			out["reply_to_message"] = r
+		}
 	}
 	if m.Photo != "" {
 		out["photo"] = []map[string]any{{"file_id": "photo-" + strconv.Itoa(m.MessageID),
@@ -230,6 +242,8 @@ func (s *Server) targetLocked(p params) (*chat, error) {
 	switch {
 	case c == nil:
 		return nil, badRequest("chat not found")
+	case c.blocked && c.group != nil:
+		return nil, &apiError{code: http.StatusForbidden, desc: "Forbidden: bot was kicked from the supergroup chat"}
 	case c.blocked:
 		return nil, &apiError{code: http.StatusForbidden, desc: "Forbidden: bot was blocked by the user"}
 	}
@@ -261,7 +275,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, _ *http.Request, p params) {
 		writeAPIError(w, err)
 		return
 	}
-	writeOK(w, m.json(c.user))
+	writeOK(w, m.json(c))
 }
 
 func (s *Server) newMessageLocked(p params) (*Sent, *chat, error) {
@@ -276,7 +290,11 @@ func (s *Server) newMessageLocked(p params) (*Sent, *chat, error) {
 	if err != nil {
 		return nil, nil, badRequest(err.Error())
 	}
-	return s.storeLocked(c, &Sent{Text: p["text"], ParseMode: p["parse_mode"], ReplyMarkup: markup}), c, nil
+	replyTo, err := c.replyTarget(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.storeLocked(c, &Sent{Text: p["text"], ParseMode: p["parse_mode"], ReplyMarkup: markup, ReplyTo: replyTo}), c, nil
 }
 
 // storeLocked gives m the chat's next message id and records it as sent.
@@ -352,7 +370,7 @@ func (s *Server) edit(w http.ResponseWriter, p params, withText bool) {
 	m.Edits++
 	c.addEvent(m, withText)
 	s.notifyLocked()
-	writeOK(w, m.json(c.user))
+	writeOK(w, m.json(c))
 }
 
 func (s *Server) editTargetLocked(p params) (*chat, *Sent, error) {

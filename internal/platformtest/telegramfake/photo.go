@@ -57,8 +57,13 @@ func (s *Server) sendPhoto(w http.ResponseWriter, r *http.Request, p params) {
 		writeAPIError(w, badRequest(err.Error()))
 		return
 	}
-	m := s.storeLocked(c, &Sent{Photo: photo, Caption: caption, ParseMode: p["parse_mode"], ReplyMarkup: markup})
-	writeOK(w, m.json(c.user))
+	replyTo, err := c.replyTarget(p)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	m := s.storeLocked(c, &Sent{Photo: photo, Caption: caption, ParseMode: p["parse_mode"], ReplyMarkup: markup, ReplyTo: replyTo})
+	writeOK(w, m.json(c))
 }
 
 // photoLocked reads the photo parameter as Telegram checks it.

@@ -7,7 +7,8 @@
 // chathub Telegram adapter.
 //
 // The test acts as Telegram's users through the client-side API (SendText,
-// PressButton, ShareContact, SendSticker, Block, Unblock), reads what the bot
+// PressButton, ShareContact, SendSticker, Block, Unblock; in a group made
+// with AddGroup, SendGroupText), reads what the bot
 // sent (Messages, WaitMessages) and injects failures (FailNext, FailAfter,
 // SetBlocked, Delay). Bot-side methods served: getMe, getUpdates (long polling),
 // setWebhook, deleteWebhook, sendMessage, sendPhoto, editMessageText,
@@ -63,6 +64,7 @@ type Server struct {
 	requests   []Request
 	rate       rateLimit       // see SetRateLimit
 	badPhotos  map[string]bool // see RejectPhoto
+	privacyOff bool            // see SetPrivacyMode
 }
 
 // Request is one bot-side API call the server received.
@@ -446,7 +448,11 @@ func writeError(w http.ResponseWriter, code int, description string, retryAfter 
 }
 
 func (s *Server) getMe(w http.ResponseWriter, _ *http.Request, _ params) {
-	writeOK(w, botUser())
+	u := botUser()
+	s.mu.Lock()
+	u["can_read_all_group_messages"] = s.privacyOff
+	s.mu.Unlock()
+	writeOK(w, u)
 }
 
 func botUser() map[string]any {

@@ -122,7 +122,7 @@ func (s *Server) PressButton(userID int64, messageID int, data string) int {
 	c := s.chatLocked(userID)
 	msg := map[string]any{"message_id": messageID, "chat": c.user.chatJSON(), "date": time.Now().Unix()}
 	if m := c.byID[messageID]; m != nil {
-		msg = m.json(c.user)
+		msg = m.json(c)
 	}
 	id := fmt.Sprintf("%d%s", userID, randomHex(6))
 	s.callbacks[id] = &callback{userID: userID}
