@@ -145,6 +145,10 @@ func (s *Stores) Catalog() broadcast.ScenarioCatalog {
 // SCENARIOS_DIR, each config file bot over its own directory and default
 // scenario) and routes every update to the handler of its chat's bot.
 func (s *Stores) BotHandlers(cfg config.Config, sender messenger.Sender) (dispatch.Handler, error) {
+	hc, err := handoffConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
 	r := botRouter{}
 	if s.Scenarios != nil {
 		h, err := s.Handler(cfg, sender)
@@ -156,7 +160,7 @@ func (s *Stores) BotHandlers(cfg config.Config, sender messenger.Sender) (dispat
 	for _, b := range cfg.FileBots {
 		h, err := dialog.NewHandler(dialog.HandlerConfig{
 			States: s.State, Clients: s.CRM, Eraser: s.eraser(), Scenarios: s.BotScenarios[b.Name], Sender: sender,
-			DefaultScenario: b.DefaultScenario, Logger: s.logger.With("bot", b.Name),
+			Handoff: hc, DefaultScenario: b.DefaultScenario, Logger: s.logger.With("bot", b.Name),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("bot %s: %w", b.Name, err)
@@ -180,9 +184,13 @@ func (r botRouter) Handle(ctx context.Context, upd *messenger.Update) error {
 
 // Handler builds the dialog handler over these stores, replying through sender.
 func (s *Stores) Handler(cfg config.Config, sender messenger.Sender) (*dialog.Handler, error) {
+	hc, err := handoffConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
 	return dialog.NewHandler(dialog.HandlerConfig{
 		States: s.State, Clients: s.CRM, Eraser: s.eraser(), Scenarios: s.Scenarios, Sender: sender,
-		DefaultScenario: cfg.DefaultScenario, Logger: s.logger,
+		Handoff: hc, DefaultScenario: cfg.DefaultScenario, Logger: s.logger,
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chathub/chathub/internal/config"
+	"github.com/chathub/chathub/internal/dialog"
 	"github.com/chathub/chathub/internal/dispatch"
 	"github.com/chathub/chathub/internal/handoff"
 	"github.com/chathub/chathub/internal/messenger"
@@ -91,40 +92,75 @@ func (h handoffReturner) ReturnToBot(ctx context.Context, r handoff.Request, not
 	return nil
 }
 
-// handoffUpdateID is the update id a return holds the chat's turn under.
-// TODO(dialog): dialog.ReturnUpdateID once the dialog work lands on main.
-func handoffUpdateID(id int64) string { return fmt.Sprintf("handoff-return:%d", id) }
+// handoffConfig is the dialog's hand-off configuration: the phrases that
+// call a manager, the wait the acknowledgment promises and the team's
+// working hours (nil: always open).
+func handoffConfig(cfg config.Config) (dialog.HandoffConfig, error) {
+	hours, err := cfg.HandoffHours()
+	if err != nil {
+		return dialog.HandoffConfig{}, err
+	}
+	hc := dialog.HandoffConfig{Keywords: cfg.Handoff.Keywords, Wait: cfg.Handoff.AnswerWait()}
+	if !hours.Always() {
+		hc.Hours = hours
+	}
+	return hc, nil
+}
+
+// dialogReturner is the bot's side of a return: the dialog handler gives
+// the chat back to its scenario.
+func dialogReturner(h *dialog.Handler) botReturner {
+	return func(ctx context.Context, r handoff.Request, note string) error {
+		return h.ReturnToBot(ctx, r.Chat, dialog.ReturnRequest{
+			HandoffID: r.ID, RequestedAt: r.CreatedAt, StartScenario: r.ReturnScenario, Note: note,
+		})
+	}
+}
+
+// runHandoffs is the hand-off work of a run process: the Worker, and the
+// managers' team chat it ticks (nil when none is configured).
+type runHandoffs struct {
+	worker   *handoff.Worker
+	teamChat *handoff.TeamChat
+}
 
 // newHandoffWorker builds the process's hand-off Worker: it sends the
-// managers' replies through sender and gives chats back to the bots of
-// router. nil when the database keeps no hand-offs.
-func newHandoffWorker(cfg config.Config, stores *Stores, sender messenger.Sender, router botRouter, logger *slog.Logger) (*handoff.Worker, error) {
+// managers' replies through sender, gives chats back to the bots of
+// router and ticks the team chat of MANAGERS_TELEGRAM_CHAT_ID. Nothing
+// (zero runHandoffs) when the database keeps no hand-offs.
+func newHandoffWorker(cfg config.Config, stores *Stores, sender messenger.Sender, router botRouter, logger *slog.Logger) (runHandoffs, error) {
 	svc, err := stores.Handoffs()
 	if errors.Is(err, errNoHandoffStore) {
 		logger.Warn("hand-off worker disabled: " + err.Error())
-		return nil, nil
+		return runHandoffs{}, nil
 	}
 	if err != nil {
-		return nil, err
+		return runHandoffs{}, err
 	}
 	st, _ := any(stores.CRM).(handoff.Store)
+	tc, err := newTeamChat(cfg, st, svc, sender, logger)
+	if err != nil {
+		return runHandoffs{}, err
+	}
 	ret := handoffReturner{
-		gate: stores.State, updateID: handoffUpdateID, ttl: cfg.HandleTimeout + 5*time.Second,
+		gate: stores.State, updateID: dialog.ReturnUpdateID, ttl: cfg.HandleTimeout + 5*time.Second,
 		bots: func(bot string) botReturner {
-			h, ok := router[bot]
-			if !ok || h == nil {
-				return nil
+			if h := router[bot]; h != nil {
+				return dialogReturner(h)
 			}
-			// TODO(dialog): once dialog.Handler.ReturnToBot lands on main:
-			//   return func(ctx context.Context, r handoff.Request, note string) error {
-			//       return h.ReturnToBot(ctx, r.Chat, dialog.ReturnRequest{HandoffID: r.ID,
-			//           RequestedAt: r.CreatedAt, StartScenario: r.ReturnScenario, Note: note})
-			//   }
 			return nil
 		},
 	}
-	return handoff.NewWorker(handoff.WorkerConfig{
+	wc := handoff.WorkerConfig{
 		Store: st, Sender: sender, Returner: ret, Service: svc,
 		Retention: cfg.Handoff.Retention, Logger: logger,
-	})
+	}
+	if tc != nil {
+		wc.TeamChat = tc // a nil *TeamChat in the interface would be ticked
+	}
+	w, err := handoff.NewWorker(wc)
+	if err != nil {
+		return runHandoffs{}, err
+	}
+	return runHandoffs{worker: w, teamChat: tc}, nil
 }

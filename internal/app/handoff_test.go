@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chathub/chathub/internal/config"
+	"github.com/chathub/chathub/internal/dialog"
 	"github.com/chathub/chathub/internal/handoff"
 	"github.com/chathub/chathub/internal/messenger"
 )
@@ -57,7 +59,7 @@ func TestHandoffReturnerHoldsTheChatsTurn(t *testing.T) {
 			calls := 0
 			var gotNote string
 			ret := handoffReturner{
-				gate: &gate, updateID: handoffUpdateID, ttl: time.Minute,
+				gate: &gate, updateID: dialog.ReturnUpdateID, ttl: time.Minute,
 				bots: func(bot string) botReturner {
 					if tt.noBot || bot != "shop" {
 						return nil
@@ -94,5 +96,29 @@ func TestHandoffReturnerHoldsTheChatsTurn(t *testing.T) {
 				t.Fatalf("entered %v", gate.entered)
 			}
 		})
+	}
+}
+
+func TestHandoffConfigFromTheConfiguration(t *testing.T) {
+	t.Parallel()
+	cfg := config.Default()
+	hc, err := handoffConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hc.Hours != nil || hc.Wait != cfg.Handoff.SLA || len(hc.Keywords) == 0 {
+		t.Fatalf("defaults: %+v", hc)
+	}
+	cfg.Handoff.Hours, cfg.Handoff.Wait, cfg.Handoff.Keywords = "mon-fri 09:00-18:00", 30*time.Minute, []string{"оператор"}
+	if hc, err = handoffConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	monday := time.Date(2026, 12, 7, 20, 0, 0, 0, time.UTC) // 23:00 in Moscow
+	if hc.Hours == nil || hc.Hours.Open(monday) || hc.Wait != 30*time.Minute || hc.Keywords[0] != "оператор" {
+		t.Fatalf("set: %+v", hc)
+	}
+	cfg.Handoff.Hours = "someday"
+	if _, err := handoffConfig(cfg); err == nil {
+		t.Fatal("bad hours accepted")
 	}
 }

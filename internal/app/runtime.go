@@ -80,8 +80,17 @@ func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logg
 	if err != nil {
 		return nil, err
 	}
+	router, _ := h.(botRouter)
+	hw, err := newHandoffWorker(cfg, stores, senders, router, logger)
+	if err != nil {
+		return nil, fmt.Errorf("hand-off worker: %w", err)
+	}
+	r.handoffs = hw.worker
+	if svc, err := stores.Handoffs(); err == nil {
+		r.metrics.WatchHandoffs(svc, logger)
+	}
 	r.dispatcher, err = dispatch.New(dispatch.Config{
-		Handler: dispatch.Chain(h, r.metrics.Middleware()),
+		Handler: dispatch.Chain(newTeamChatRouter(h, hw.teamChat, logger), r.metrics.Middleware()),
 		Gate:    stores.State, Workers: cfg.Workers, HandleTimeout: cfg.HandleTimeout, Logger: logger,
 		Outages: stores.Health,
 	})
@@ -91,10 +100,6 @@ func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logg
 	r.metrics.WatchDispatcher(r.dispatcher.Stats())
 	if r.broadcaster, err = newBroadcaster(cfg, stores, bots, logger); err != nil {
 		return nil, err
-	}
-	router, _ := h.(botRouter)
-	if r.handoffs, err = newHandoffWorker(cfg, stores, senders, router, logger); err != nil {
-		return nil, fmt.Errorf("hand-off worker: %w", err)
 	}
 	for _, b := range bots {
 		in := &intake{bot: b}
