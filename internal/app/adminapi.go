@@ -80,10 +80,16 @@ func (s *Stores) ManagerAPI(cfg config.Config) (*admin.API, error) {
 	if err != nil {
 		return nil, err
 	}
-	return admin.NewAPI(admin.APIConfig{
+	ac := admin.APIConfig{
 		Token: cfg.AdminToken, Segments: s.CRM, SavedSegments: audited,
 		Campaigns: audited, Control: audited, Reports: svc, Clients: clients, Logger: s.logger,
-	})
+	}
+	// Without a hand-off store the hand-off routes stay off (a typed nil
+	// *handoff.Service in the interface would answer them and panic).
+	if hs, err := s.Handoffs(); err == nil {
+		ac.Handoffs = hs
+	}
+	return admin.NewAPI(ac)
 }
 
 // NewAudited wraps campaigns (nil: the saved segments only) and db's saved
