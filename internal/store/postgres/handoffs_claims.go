@@ -58,7 +58,7 @@ func (s *Store) ClaimReplies(ctx context.Context, now time.Time, lease time.Dura
 	var out []handoff.Outgoing
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		rows, err := tx.Raw("UPDATE messages AS m SET status = 'sending', claim_until = ? WHERE m.id IN ("+pick+") AND "+
-			claimableReply+" RETURNING m.id", append(append([]any{stampTime(now.Add(lease))}, args...), now)...).Rows()
+			claimableReply+" RETURNING id", append(append([]any{stampTime(now.Add(lease))}, args...), now)...).Rows()
 		if err != nil {
 			return err
 		}
@@ -194,7 +194,7 @@ func (s *Store) ClaimReturns(ctx context.Context, now time.Time, lease time.Dura
 			"close_reason = CASE WHEN h.status = 'returning' THEN h.close_reason ELSE '"+handoff.CloseIdle+"' END, "+
 			"closed_by = CASE WHEN h.status = 'returning' THEN h.closed_by ELSE '' END, "+
 			"return_scenario = CASE WHEN h.status = 'returning' THEN h.return_scenario ELSE '' END "+
-			"WHERE h.id IN ("+pick+") AND "+claimableReturn+" RETURNING h.id",
+			"WHERE h.id IN ("+pick+") AND "+claimableReturn+" RETURNING id",
 			stampTime(now.Add(lease)), now, idle, pageLimit(limit), now, idle).Rows()
 		if err != nil {
 			return err

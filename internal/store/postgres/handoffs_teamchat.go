@@ -26,7 +26,7 @@ func (s *Store) ClaimAnnouncements(ctx context.Context, now time.Time, lease tim
 	var out []handoff.Request
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		rows, err := tx.Raw("UPDATE handoffs AS h SET announce_claim_until = ? WHERE h.id IN (SELECT h.id FROM handoffs AS h WHERE "+
-			claimableAnnouncement+" ORDER BY h.id LIMIT ?"+s.skipLocked()+") AND "+claimableAnnouncement+" RETURNING h.id",
+			claimableAnnouncement+" ORDER BY h.id LIMIT ?"+s.skipLocked()+") AND "+claimableAnnouncement+" RETURNING id",
 			stampTime(now.Add(lease)), now, pageLimit(limit), now).Rows()
 		if err != nil {
 			return err
