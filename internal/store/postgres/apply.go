@@ -26,9 +26,15 @@ import (
 //   - every Set and Attributes field is stamped in Confirmed with ch.Now;
 //   - Source is kept only when the client has none (first touch wins);
 //   - a tag both added and removed ends up removed;
-//   - Answers, Note, Handoff and Completion are recorded once per update:
-//     applied again with the client's last UpdateID they are skipped (see
-//     writeOnceFilter), the rest is applied again and the client returned.
+//   - Answers, Note, Handoff, Completion, the transcript Messages and the
+//     HandoffActivity stamp are recorded once per update: applied again
+//     with the client's last UpdateID they are skipped (see
+//     writeOnceFilter), the rest is applied again and the client returned;
+//   - each message belongs to the client's live request (NULL when none,
+//     the request this change records included) and is stamped with the
+//     change's time (Message.CreatedAt is not read: the messages of one
+//     update keep their order by id); its texts are made storable with
+//     crm.CutMessageText.
 //
 // On PostgreSQL it is a single statement (the upsert plus data-modifying
 // CTEs), so one round trip whatever ch holds. On SQLite it is a transaction
@@ -271,7 +277,8 @@ func writePGTags(b *strings.Builder, args []any, p *plan) []any {
 	return args
 }
 
-// writePGAppends renders the answer, note, hand-off and completion CTEs,
+// writePGAppends renders the answer, note, hand-off, transcript, hand-off
+// activity and completion CTEs,
 // inserting one row set per row of src (CTE c or f, with id and updated_at).
 func writePGAppends(b *strings.Builder, args []any, p *plan, src string) []any {
 	if len(p.answers) > 0 {
