@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"testing"
 
@@ -196,5 +197,31 @@ func testTranscriptBadText(t *testing.T, s *Store) {
 				t.Errorf("question %.20q..., %v; want %.20q...", q, err, c.want)
 			}
 		})
+	}
+}
+
+// TestPostgresRefusesBadText shows why texts are cleaned: PostgreSQL refuses
+// a NUL byte and invalid UTF-8 in text (SQLSTATE 22021, a rejected write),
+// while every path that writes messages cleans them first.
+func TestPostgresRefusesBadText(t *testing.T) {
+	t.Parallel()
+	s := openPGTemp(t)
+	ctx := context.Background()
+	c := apply(t, s, newKey(), &crm.Changes{Now: at(0)})
+	for _, text := range []string{"a\x00b", "a\xffb"} {
+		_, err := queryOne(s.db, "INSERT INTO messages (client_id, direction, author_kind, text) VALUES (?, 'in', 'client', ?) RETURNING id",
+			[]any{c.ID, text}, new(int64))
+		err = classify(err)
+		if err == nil || !errors.Is(err, crm.ErrRejected) || !strings.Contains(err.Error(), "22021") {
+			t.Errorf("raw insert of %q: %v; want a rejected write, SQLSTATE 22021", text, err)
+		}
+		if _, err := s.AppendMessage(ctx, crm.Message{ClientID: c.ID, Direction: crm.DirectionIn, AuthorKind: crm.AuthorClient,
+			Text: text, Button: text}); err != nil {
+			t.Errorf("AppendMessage(%q): %v", text, err)
+		}
+		if _, err := s.ApplyChanges(ctx, newKey(), &crm.Changes{Now: at(1), UpdateID: "1", Messages: []crm.Message{inMsg(text)},
+			Handoff: &crm.Handoff{Question: text}, HandoffActivity: &crm.HandoffActivity{Question: text}}); err != nil {
+			t.Errorf("ApplyChanges with %q: %v", text, err)
+		}
 	}
 }
