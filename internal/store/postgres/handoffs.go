@@ -81,6 +81,9 @@ func inboxQuery(f handoff.Filter) (where, order string, args []any, err error) {
 	case handoff.TabWaiting:
 		conds = append(conds, "h.status = 'open'")
 	case handoff.TabMine:
+		if f.Manager == "" {
+			return "", "", nil, fmt.Errorf("the %q tab needs a manager", f.Tab)
+		}
 		conds = append(conds, sqlLive, "h.manager = ?")
 		args = append(args, f.Manager)
 	case handoff.TabAll, "":

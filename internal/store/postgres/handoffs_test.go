@@ -28,6 +28,7 @@ func TestHandoffStore(t *testing.T) {
 		{"Replies", testReplies},
 		{"ReplyClaimRace", testReplyClaimRace},
 		{"Returns", testReturns},
+		{"RequestClaimRace", testRequestClaimRace},
 		{"TeamChat", testTeamChat},
 		{"Transcript", testTranscript},
 		{"Purge", testPurgeMessages},
@@ -113,8 +114,10 @@ func testListHandoffs(t *testing.T, s *Store) {
 			t.Errorf("%s: %v, %v; want %v", c.name, requestIDs(got), err, c.want)
 		}
 	}
-	if _, err := s.ListHandoffs(ctx, handoff.Filter{Tab: "bogus"}); err == nil {
-		t.Error("an unknown tab listed")
+	for _, bad := range []handoff.Filter{{Tab: "bogus"}, {Tab: handoff.TabMine}} {
+		if _, err := s.ListHandoffs(ctx, bad); err == nil {
+			t.Errorf("ListHandoffs(%+v) listed", bad)
+		}
 	}
 	all, _ := s.ListHandoffs(ctx, handoff.Filter{Tab: handoff.TabAll})
 	want := map[int64]string{user: "@ivan", named: "Анна Петрова"}
@@ -608,5 +611,63 @@ func testPurgeMessages(t *testing.T, s *Store) {
 	}
 	if n := count(t, s, "SELECT COUNT(*) FROM messages WHERE status = 'queued'"); n != 1 {
 		t.Errorf("the queued reply was purged")
+	}
+}
+
+// testRequestClaimRace: workers racing over the requests to announce and to
+// return claim each once.
+func testRequestClaimRace(t *testing.T, s *Store) {
+	ctx := context.Background()
+	const n = 12
+	for i := 0; i < n; i++ {
+		id, _ := newRequest(t, s, 0, nil, "?")
+		if i%2 == 0 {
+			if err := s.RequestReturn(ctx, id, "olga", handoff.CloseManager, "", at(1)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	claims := []struct {
+		name  string
+		claim func() ([]handoff.Request, error)
+		want  int
+	}{
+		{"announcements", func() ([]handoff.Request, error) { return s.ClaimAnnouncements(ctx, at(2), time.Minute, 2) }, n / 2},
+		{"returns", func() ([]handoff.Request, error) { return s.ClaimReturns(ctx, at(2), time.Minute, time.Time{}, 2) }, n / 2},
+	}
+	for _, c := range claims {
+		var mu sync.Mutex
+		seen := map[int64]int{}
+		var wg sync.WaitGroup
+		for w := 0; w < 4; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					got, err := c.claim()
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if len(got) == 0 {
+						return
+					}
+					mu.Lock()
+					for _, r := range got {
+						seen[r.ID]++
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if len(seen) != c.want {
+			t.Errorf("%s: %d claimed, want %d", c.name, len(seen), c.want)
+		}
+		for id, k := range seen {
+			if k != 1 {
+				t.Errorf("%s: request %d claimed %d times", c.name, id, k)
+			}
+		}
 	}
 }
