@@ -210,6 +210,7 @@ type requestView struct {
 	// Draft is the reply box's text; Max the counter's limit.
 	Draft    string
 	Max      int
+	MaxText  string // Max as the language writes numbers
 	Notice   string
 	Error    string
 	Interval string
