@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/chathub/chathub/internal/console/consoletest"
+	"github.com/chathub/chathub/internal/console/i18n"
+	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/handoff"
 )
 
@@ -244,5 +246,81 @@ func TestInboxReturn(t *testing.T) {
 	}
 	if w := do(h, "GET", "/inbox/99", tok, nil, nil); w.Code != http.StatusNotFound {
 		t.Errorf("unknown request: %d", w.Code)
+	}
+}
+
+// TestInboxKeysExist: every label Диалоги builds from a value (a status,
+// a failure reason, a tab, an author) is in both catalogs.
+func TestInboxKeysExist(t *testing.T) {
+	t.Parallel()
+	var keys []string
+	for _, s := range []handoff.Status{handoff.StatusOpen, handoff.StatusAssigned, handoff.StatusReturning, handoff.StatusClosed} {
+		keys = append(keys, "inbox.status."+string(s))
+	}
+	for _, r := range []string{handoff.FailBlocked, handoff.FailTooLong, handoff.FailRefused, handoff.FailGaveUp} {
+		keys = append(keys, "inbox.fail."+r)
+	}
+	for _, tab := range inboxTabs {
+		keys = append(keys, "inbox.tab."+string(tab), "inbox.caption."+string(tab), "inbox.empty."+string(tab))
+	}
+	for _, s := range []string{crm.MessageQueued, crm.MessageSending, crm.MessageSent, crm.MessageFailed} {
+		keys = append(keys, "inbox.msg.status."+s)
+	}
+	for _, a := range []string{crm.AuthorBot, crm.AuthorSystem, crm.AuthorClient} {
+		keys = append(keys, "inbox.author."+a)
+	}
+	for _, m := range []string{"contact", "photo", "sticker", "voice", "other"} {
+		keys = append(keys, "inbox.media."+m)
+	}
+	keys = append(keys, "campaigns.reason.in_handoff", "menu.inbox")
+	for _, k := range keys {
+		for _, l := range i18n.Langs {
+			if !i18n.Has(l, k) {
+				t.Errorf("key %q is missing from %s", k, l)
+			}
+		}
+	}
+	if got := reasonLabel(i18n.Ru, "in_handoff"); got != "в диалоге с менеджером" {
+		t.Errorf("in_handoff reads %q", got)
+	}
+	if got := reasonLabel(i18n.En, "in_handoff"); got != "with a manager" {
+		t.Errorf("in_handoff reads %q in English", got)
+	}
+}
+
+// TestInboxOverviewAndCard: Обзор's tile shows the open requests, those
+// over the SLA and the reply times; the client card shows the transcript
+// newest first with a link to the live request.
+func TestInboxOverviewAndCard(t *testing.T) {
+	t.Parallel()
+	f := everyPageHandoffs()
+	ov := newFakeOverview()
+	clients := newFakeClientPages(30)
+	auth := consoletest.NewAuth()
+	c, err := New(Config{Auth: auth, Handoffs: f, Overview: OverviewPages{Stats: ov, Campaigns: ov},
+		Clients: ClientPages{Clients: clients, Segments: clients, Saver: clients, Editor: clients, Users: clients}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := c.Handler()
+	tok := auth.Login("manager")
+	body := do(h, "GET", "/", tok, nil, nil).Body.String()
+	for _, s := range []string{"Открытые запросы", `data-stat="handoffs">4<`, `data-stat="over_sla">2 <span class="late-mark">`,
+		`data-stat="p50">4 мин<`, `data-stat="p90">17 мин<`, "По 12 ответам за последние 7 дней.", `href="/inbox"`} {
+		if !strings.Contains(body, s) {
+			t.Errorf("Обзор lacks %q", s)
+		}
+	}
+	if op := do(h, "GET", "/", auth.Login("operator"), nil, nil).Body.String(); strings.Contains(op, "Открытые запросы") {
+		t.Error("an operator sees the hand-off tile")
+	}
+	card := do(h, "GET", "/clients/3", tok, nil, nil).Body.String()
+	for _, s := range []string{"<h2 id=\"card-transcript\">Переписка</h2>", `href="/inbox/5"`, "&lt;script&gt;alert(3)&lt;/script&gt;", "Бот"} {
+		if !strings.Contains(card, s) {
+			t.Errorf("the card lacks %q", s)
+		}
+	}
+	if strings.Index(card, "alert(3)") > strings.Index(card, "Менеджер ответит здесь") {
+		t.Error("the card's transcript is not newest first")
 	}
 }
