@@ -22,6 +22,10 @@ const (
 	ActionSegmentSave   = "segment.save"
 	ActionSegmentDelete = "segment.delete"
 
+	ActionHandoffTake   = "handoff.take"
+	ActionHandoffReply  = "handoff.reply"
+	ActionHandoffReturn = "handoff.return"
+
 	ActionUserAdd    = "user.add"
 	ActionUserPasswd = "user.passwd"
 	ActionUserRole   = "user.role"
@@ -38,6 +42,7 @@ func AuditActions() []string {
 		ActionCampaignResume, ActionCampaignCancel,
 		ActionClientEdit, ActionClientDelete, ActionClientExport,
 		ActionSegmentSave, ActionSegmentDelete,
+		ActionHandoffTake, ActionHandoffReply, ActionHandoffReturn,
 		ActionUserAdd, ActionUserPasswd, ActionUserRole, ActionUserRemove,
 	}
 }

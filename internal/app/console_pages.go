@@ -34,7 +34,7 @@ func (s *Stores) consolePages(cfg config.Config, cc *console.Config) error {
 	var errs []error
 	for _, fill := range []func(config.Config, consoleServices, *console.Config) error{
 		s.consoleOverview, s.consoleClients, s.consoleSegments,
-		s.consoleCampaigns, s.consoleCompose, s.consoleScenarios, s.consoleUsers,
+		s.consoleCampaigns, s.consoleCompose, s.consoleScenarios, s.consoleUsers, s.consoleInbox,
 	} {
 		errs = append(errs, fill(cfg, sv, cc))
 	}

@@ -255,7 +255,7 @@ func (w *Workers) sendEach(ctx context.Context, c *Campaign, ch *Channel, items 
 		sctx, cancel := context.WithDeadline(messenger.WithIdempotencyKey(ctx, deliveryKey(c.ID, it.row.ClientID)), l.sendDeadline())
 		sent, err := ch.Sender.Send(sctx, buildMessage(c, it.chat, it.text))
 		cancel()
-		if err := rec.add(ctx, w.outcome(ctx, c, ch, it.row, sent, err)); err != nil {
+		if err := rec.add(ctx, w.outcome(ctx, c, ch, it, sent, err)); err != nil {
 			return err
 		}
 	}
@@ -381,7 +381,7 @@ func (w *Workers) sendGroup(ctx context.Context, c *Campaign, ch *Channel, g []i
 				e = errs[i]
 			}
 		}
-		if rerr := rec.add(ctx, w.outcome(ctx, c, ch, it.row, s, e)); rerr != nil {
+		if rerr := rec.add(ctx, w.outcome(ctx, c, ch, it, s, e)); rerr != nil {
 			return rerr
 		}
 	}
@@ -392,14 +392,15 @@ func (w *Workers) sendGroup(ctx context.Context, c *Campaign, ch *Channel, g []i
 // (permanent for the client); failed (bad request, or transient after
 // MaxAttempts); else queued again after a backoff, or after the pause a
 // rate limit asked for (which pauses the whole bot budget).
-func (w *Workers) outcome(ctx context.Context, c *Campaign, ch *Channel, r *Claimed, sent messenger.Sent, err error) Outcome {
+func (w *Workers) outcome(ctx context.Context, c *Campaign, ch *Channel, it item, sent messenger.Sent, err error) Outcome {
+	r := it.row
 	now := w.svc.cfg.Now()
 	o := Outcome{CampaignID: c.ID, ClientID: r.ClientID, At: now}
 	var rl *messenger.RateLimitError
 	switch {
 	case err == nil:
 		w.sent.Add(1)
-		o.Status, o.MessageID = StatusSent, sent.MessageID
+		o.Status, o.MessageID, o.Text = StatusSent, sent.MessageID, it.text
 	case errors.Is(err, messenger.ErrBlocked):
 		o.Status, o.Reason = StatusBlocked, ReasonBlocked
 	case errors.Is(err, messenger.ErrBadRequest):

@@ -127,6 +127,9 @@ const (
 	// platform and bot (a terminal client of chathub chat, a bot that is not
 	// configured in any running process); see docs/BROADCASTS.md.
 	ReasonNoChannel = "no_channel"
+	// ReasonInHandoff: the chat is with a manager (a live hand-off
+	// request) when the row is filled or sent.
+	ReasonInHandoff = "in_handoff"
 )
 
 // Delivery is one ledger row: the campaign's message to one client.

@@ -110,6 +110,8 @@ func (p *Policy) Check(c *Campaign, r *Recipient, now time.Time) Verdict {
 		return Verdict{Reason: ReasonBlocked}
 	case !r.Subscribed:
 		return Verdict{Reason: ReasonUnsubscribed}
+	case r.InHandoff:
+		return Verdict{Reason: ReasonInHandoff}
 	case !c.IgnoreFrequencyCap && p.FrequencyCap > 0 && r.LastBroadcastAt != nil &&
 		now.Sub(*r.LastBroadcastAt) < p.FrequencyCap:
 		return Verdict{Reason: ReasonFrequencyCap}

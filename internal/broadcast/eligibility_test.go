@@ -49,6 +49,10 @@ func TestPolicyCheck(t *testing.T) {
 	}{
 		{"eligible, default zone afternoon", Campaign{}, base, "", time.Time{}},
 		{"unsubscribed", Campaign{}, with(func(r *Recipient) { r.Subscribed = false }), ReasonUnsubscribed, time.Time{}},
+		{"in a hand-off", Campaign{}, with(func(r *Recipient) { r.InHandoff = true }), ReasonInHandoff, time.Time{}},
+		{"in a hand-off, cap overridden", Campaign{IgnoreFrequencyCap: true, IgnoreQuietHours: true},
+			with(func(r *Recipient) { r.InHandoff = true }), ReasonInHandoff, time.Time{}},
+		{"unsubscribed wins over a hand-off", Campaign{}, with(func(r *Recipient) { r.InHandoff, r.Subscribed = true, false }), ReasonUnsubscribed, time.Time{}},
 		{"blocked wins over unsubscribed", Campaign{}, with(func(r *Recipient) { r.Blocked, r.Subscribed = true, false }), ReasonBlocked, time.Time{}},
 		{"platform filter", Campaign{Platforms: []messenger.Platform{messenger.VK}}, base, ReasonPlatform, time.Time{}},
 		{"platform filter match", Campaign{Platforms: []messenger.Platform{messenger.Telegram}}, base, "", time.Time{}},

@@ -50,6 +50,9 @@ type Recipient struct {
 	Timezone       string
 	// LastBroadcastAt is when the client last received a broadcast.
 	LastBroadcastAt *time.Time
+	// InHandoff: the chat is with a manager (the client has a live
+	// hand-off request), so no broadcast interrupts it.
+	InHandoff bool
 }
 
 // Entry is one new ledger row.
@@ -158,8 +161,11 @@ type Outcome struct {
 	// (retry after NotBefore).
 	Status, Reason string
 	MessageID      string
-	NotBefore      time.Time
-	At             time.Time
+	// Text is the text sent, for a send: the store writes it into the
+	// client's transcript with the outcome.
+	Text      string
+	NotBefore time.Time
+	At        time.Time
 	// Unsent marks a row handed back without a send attempt (stopping, the
 	// lease running short, the rate limiter unreachable): its claim does not
 	// count towards MaxAttempts.

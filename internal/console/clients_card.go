@@ -13,6 +13,7 @@ import (
 	"github.com/chathub/chathub/internal/admin"
 	"github.com/chathub/chathub/internal/console/i18n"
 	"github.com/chathub/chathub/internal/crm"
+	"github.com/chathub/chathub/internal/handoff"
 )
 
 // The card shows at most this many answers and deliveries (newest first).
@@ -39,6 +40,14 @@ type clientCardView struct {
 	TagError, ManagerError string
 	TagValue, ManagerValue string
 	Saved                  bool
+	// Transcript is a page of the client's messages, newest first
+	// (?msgs_before=<id> pages it), when the hand-off service is
+	// configured (TranscriptOn); TranscriptOlder and TranscriptNewest page
+	// it; LiveRequest is the client's live hand-off request (0: none).
+	TranscriptOn                      bool
+	Transcript                        []transcriptRow
+	TranscriptOlder, TranscriptNewest string
+	LiveRequest                       int64
 }
 
 // clientFieldRow is one labelled value; Datetime is set for a time.
@@ -125,6 +134,10 @@ func (c *Console) showClientCard(w http.ResponseWriter, r *http.Request, id int6
 			Status: clientLabel(lang, "clients.delivery.status."+d.Status, d.Status), Reason: d.Reason, Time: t, Datetime: iso})
 	}
 	v.Managers = c.clientManagerNames(r)
+	if !c.clientTranscript(r, &v, cl) {
+		c.serverError(w, r)
+		return
+	}
 	c.render(w, r, status, "clients_card", "clients.card.title", v)
 }
 
@@ -362,4 +375,47 @@ func (c *Console) clientDelete(w http.ResponseWriter, r *http.Request) {
 		c.cfg.Logger.Error("console: erase client", "client", id, "err", err)
 		c.serverError(w, r)
 	}
+}
+
+// clientTranscript fills the card's Переписка: a page of the client's
+// messages newest first (?msgs_before=<message id>) and a link to a live
+// hand-off request. It reports false when the service failed (logged).
+func (c *Console) clientTranscript(r *http.Request, v *clientCardView, cl *crm.Client) bool {
+	h := c.cfg.Handoffs
+	if h == nil {
+		return true
+	}
+	v.TranscriptOn = true
+	var before int64
+	if n, err := strconv.ParseInt(r.URL.Query().Get("msgs_before"), 10, 64); err == nil && n > 0 {
+		before = n
+	}
+	msgs, err := h.Transcript(r.Context(), cl.ID, handoff.Page{BeforeID: before, Limit: transcriptPageSize + 1})
+	if err != nil {
+		c.cfg.Logger.Error("console: client transcript", "client", cl.ID, "err", err)
+		return false
+	}
+	more := len(msgs) > transcriptPageSize
+	if more {
+		msgs = msgs[:transcriptPageSize]
+	}
+	lang := langOf(r.Context())
+	for i := range msgs {
+		v.Transcript = append(v.Transcript, newTranscriptRow(lang, &msgs[i], v.Name))
+	}
+	base := "/clients/" + strconv.FormatInt(cl.ID, 10)
+	if more {
+		v.TranscriptOlder = base + "?msgs_before=" + strconv.FormatInt(msgs[len(msgs)-1].ID, 10) + "#card-transcript"
+	}
+	if before > 0 {
+		v.TranscriptNewest = base + "#card-transcript"
+	}
+	live, err := h.LiveOf(r.Context(), cl.ID)
+	switch {
+	case err == nil:
+		v.LiveRequest = live.ID
+	case !errors.Is(err, handoff.ErrNotFound):
+		c.cfg.Logger.Warn("console: client's live request", "client", cl.ID, "err", err)
+	}
+	return true
 }

@@ -400,8 +400,8 @@ func TestAssets(t *testing.T) {
 	_, h := newTestConsole(t, false)
 	page := do(h, "GET", "/login", "", nil, nil).Body.String()
 	links := assetRE.FindAllStringSubmatch(page, -1)
-	if len(links) != 2 {
-		t.Fatalf("want the stylesheet and htmx linked, got %v", links)
+	if len(links) != 3 {
+		t.Fatalf("want the stylesheet, htmx and the reply counter linked, got %v", links)
 	}
 	total := 0
 	for _, l := range links {

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/chathub/chathub/internal/broadcast"
+	"github.com/chathub/chathub/internal/crm"
+	"github.com/chathub/chathub/internal/handoff"
 	"github.com/chathub/chathub/internal/localchat"
 	"github.com/chathub/chathub/internal/messenger"
 	"github.com/chathub/chathub/internal/scenario"
@@ -32,7 +34,19 @@ func everyPageConfig(t *testing.T, audit AuditLog) Config {
 			Now: func() time.Time { return time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC) }},
 		Scenarios: everyPageScenarios(t),
 		Users:     siteUsers(),
+		Handoffs:  everyPageHandoffs(),
 	}
+}
+
+// everyPageHandoffs is Диалоги's sample with a conversation for client 3
+// (the card the every-page walk opens).
+func everyPageHandoffs() *fakeHandoffs {
+	f := sampleHandoffs()
+	f.add(handoff.Request{ID: 5, ClientID: 3, ClientName: "Клиент3", Status: handoff.StatusOpen}, time.Now().Add(-time.Minute),
+		crm.Message{Direction: crm.DirectionIn, AuthorKind: crm.AuthorClient, Text: "/manager"},
+		crm.Message{Direction: crm.DirectionOut, AuthorKind: crm.AuthorBot, Text: "Менеджер ответит здесь в течение 10 минут."},
+		crm.Message{Direction: crm.DirectionIn, AuthorKind: crm.AuthorClient, Text: "<script>alert(3)</script>"})
+	return f
 }
 
 // everyPageScenarios is Сценарии over the shipped scenarios with a

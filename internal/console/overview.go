@@ -108,6 +108,40 @@ type overviewView struct {
 	AsOf, AsOfISO string
 	// Links is true when the user may open campaigns (managers, admins).
 	Links bool
+	// Inbox is the hand-off tile (open requests, over the SLA, time to the
+	// first reply); nil without the hand-off service.
+	Inbox *ovInbox
+}
+
+// ovInbox is Обзор's hand-off tile, numbers formatted.
+type ovInbox struct {
+	Open, Waiting, OverSLA string
+	OverSLANum             int64
+	P50, P90               string
+	Replies                int64
+	SLA                    string
+	Days                   int64
+}
+
+// overviewInbox reads the hand-off numbers for Обзор's tile; nil (and
+// logged) when the service fails, so the page still shows the rest.
+func (c *Console) overviewInbox(ctx context.Context, lang i18n.Lang, now time.Time) *ovInbox {
+	h := c.cfg.Handoffs
+	if h == nil {
+		return nil
+	}
+	st, err := h.Stats(ctx, now.Add(-handoffStatsPeriod))
+	if err != nil {
+		c.cfg.Logger.Error("console: overview hand-off stats", "err", err)
+		return nil
+	}
+	t := &ovInbox{Open: ovNumber(lang, int64(st.Open)), Waiting: ovNumber(lang, int64(st.Waiting)),
+		OverSLA: ovNumber(lang, int64(st.OverSLA)), OverSLANum: int64(st.OverSLA),
+		Replies: int64(st.Overall.Count), SLA: waitingText(lang, h.SLA()), Days: int64(handoffStatsPeriod / (24 * time.Hour))}
+	if st.Overall.Count > 0 {
+		t.P50, t.P90 = waitingText(lang, st.Overall.P50), waitingText(lang, st.Overall.P90)
+	}
+	return t
 }
 
 // ovCounts is one row of the clients' counts, numbers formatted.
@@ -162,6 +196,9 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
 		AsOf: at.UTC().Format(i18n.T(lang, "overview.time_layout")), AsOfISO: at.UTC().Format(time.RFC3339),
 		Links: userFrom(r.Context()).Role.AtLeast(account.RoleManager)}
 	v.Finished = c.tourFinished(r.Context(), lang, loc, now())
+	if v.Links {
+		v.Inbox = c.overviewInbox(r.Context(), lang, now())
+	}
 	for _, pc := range o.Platforms {
 		v.Platforms = append(v.Platforms, ovCountsOf(lang, pc))
 	}

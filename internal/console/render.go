@@ -103,7 +103,8 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, pag
 	u := userFrom(r.Context())
 	v := view{Lang: langOf(r.Context()), Title: title, User: u, Path: r.URL.Path, Page: data}
 	if u.Name != "" {
-		v.Menu = menuFor(u.Role, r.URL.Path)
+		v.Menu = menuFor(u.Role, r.URL.Path, c.built)
+		c.badgeMenu(r, v.Menu)
 	}
 	var buf bytes.Buffer
 	t, ok := c.pages[page]

@@ -36,7 +36,7 @@ func TestMenuCurrentOnSubpages(t *testing.T) {
 		t.Run(tc.path, func(t *testing.T) {
 			t.Parallel()
 			var current []string
-			for _, m := range menuFor(account.RoleAdmin, tc.path) {
+			for _, m := range menuFor(account.RoleAdmin, tc.path, nil) {
 				if m.Current {
 					current = append(current, m.Path)
 				}

@@ -1,6 +1,10 @@
 package crm
 
-import "time"
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+)
 
 // Directions of a transcript message (Message.Direction).
 const (
@@ -70,4 +74,23 @@ type Message struct {
 	Status    string
 	Error     string
 	CreatedAt time.Time
+}
+
+// CutMessageText makes s fit a transcript column: invalid UTF-8 sequences
+// are replaced with U+FFFD, NUL bytes dropped (PostgreSQL's text refuses
+// both) and the result cut to MaxMessageText bytes at a rune boundary.
+func CutMessageText(s string) string {
+	if len(s) <= MaxMessageText && utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\x00", "")
+	if len(s) <= MaxMessageText {
+		return s
+	}
+	cut := MaxMessageText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
 }

@@ -186,7 +186,11 @@ func (h *Handler) handoffAck(now time.Time) string {
 		}
 		return fmt.Sprintf(tx.HandoffAccepted, WaitText(wait, tx))
 	}
-	return fmt.Sprintf(tx.HandoffAfterHours, BackText(now, hours.NextOpen(now), tx))
+	next := hours.NextOpen(now)
+	if next.IsZero() {
+		return fmt.Sprintf(tx.HandoffAfterHours, tx.BackLater) // hours with no opening configured
+	}
+	return fmt.Sprintf(tx.HandoffAfterHours, BackText(now, next, tx))
 }
 
 // handoffActivity passes a client's message to the manager: the live

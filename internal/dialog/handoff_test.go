@@ -220,6 +220,7 @@ func TestHandoffAcknowledgment(t *testing.T) {
 		{"back tomorrow", HandoffConfig{Hours: fakeHours{next: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}}, testNow, "менеджеры вернутся завтра в 09:00"},
 		{"back on Thursday", HandoffConfig{Hours: fakeHours{next: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}}, testNow, "менеджеры вернутся в четверг в 09:00"},
 		{"back on a date", HandoffConfig{Hours: fakeHours{next: time.Date(2026, 12, 7, 9, 30, 0, 0, time.UTC)}}, testNow, "менеджеры вернутся 7 декабря в 09:30"},
+		{"no next opening known", HandoffConfig{Hours: fakeHours{}}, testNow, "менеджеры вернутся в рабочее время и ответят здесь"},
 		{"days in the team's zone", HandoffConfig{Hours: fakeHours{next: time.Date(2026, 11, 24, 9, 0, 0, 0, msk)}},
 			time.Date(2026, 11, 23, 22, 0, 0, 0, time.UTC), "менеджеры вернутся сегодня в 09:00"},
 	}

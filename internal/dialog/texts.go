@@ -50,6 +50,8 @@ type Texts struct {
 	// BackDate (%d: the day, %s: the month from Months, %s: the time) say
 	// when managers are back.
 	BackToday, BackTomorrow, BackWeekday, BackDate string
+	// BackLater says «в рабочее время» when the hours name no next opening.
+	BackLater string
 	// Weekdays are «в воскресенье», «в понедельник»... indexed by time.Weekday.
 	Weekdays [7]string
 	// Months are the month names in the genitive («января»...).
@@ -124,6 +126,7 @@ func DefaultTexts() Texts {
 		BackTomorrow: "завтра в %s",
 		BackWeekday:  "%s в %s",
 		BackDate:     "%d %s в %s",
+		BackLater:    "в рабочее время",
 		Weekdays:     [7]string{"в воскресенье", "в понедельник", "во вторник", "в среду", "в четверг", "в пятницу", "в субботу"},
 		Months: [12]string{"января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
 			"сентября", "октября", "ноября", "декабря"},

@@ -122,14 +122,21 @@ const (
 )
 
 // Filter selects requests for the inbox: a tab (as seen by Manager for
-// TabMine) and a keyset page (requests with an id below BeforeID when
-// set), at most Limit (default 50). Waiting and live tabs list the
-// longest-waiting first; closed, the newest first.
+// TabMine) and a keyset page, at most Limit (default 50, at most 200).
+// Waiting and live tabs list the longest-waiting first (WaitingSince
+// ascending, the answered ones last, then by id): their next page is the
+// one after the previous page's last request, AfterID with its
+// WaitingSince as AfterWaiting. The closed tab lists the newest first: its
+// next page is the requests with an id below BeforeID.
 type Filter struct {
 	Tab      Tab
 	Manager  string
 	BeforeID int64
-	Limit    int
+	// AfterID and AfterWaiting are the live tabs' cursor (AfterID 0: the
+	// first page; AfterWaiting nil: the cursor request was answered).
+	AfterID      int64
+	AfterWaiting *time.Time
+	Limit        int
 }
 
 // Counts are the inbox's tab counts for one manager.

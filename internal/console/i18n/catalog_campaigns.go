@@ -51,6 +51,7 @@ var (
 		"campaigns.reason.quiet_hours":   "ждёт конца тихих часов клиента",
 		"campaigns.reason.no_channel":    "нет бота, через который можно отправить",
 		"campaigns.reason.rate_limited":  "мессенджер попросил подождать",
+		"campaigns.reason.in_handoff":    "в диалоге с менеджером",
 
 		"campaigns.duration.hm": "%d ч %02d мин",
 		"campaigns.duration.ms": "%d мин %02d с",
@@ -207,6 +208,7 @@ var (
 		"campaigns.reason.quiet_hours":   "waits for the end of the client's quiet hours",
 		"campaigns.reason.no_channel":    "no bot can send to the client",
 		"campaigns.reason.rate_limited":  "the messenger asked to wait",
+		"campaigns.reason.in_handoff":    "with a manager",
 
 		"campaigns.duration.hm": "%dh %02dm",
 		"campaigns.duration.ms": "%dm %02ds",

@@ -26,9 +26,15 @@ import (
 //   - every Set and Attributes field is stamped in Confirmed with ch.Now;
 //   - Source is kept only when the client has none (first touch wins);
 //   - a tag both added and removed ends up removed;
-//   - Answers, Note, Handoff and Completion are recorded once per update:
-//     applied again with the client's last UpdateID they are skipped (see
-//     writeOnceFilter), the rest is applied again and the client returned.
+//   - Answers, Note, Handoff, Completion, the transcript Messages and the
+//     HandoffActivity stamp are recorded once per update: applied again
+//     with the client's last UpdateID they are skipped (see
+//     writeOnceFilter), the rest is applied again and the client returned;
+//   - each message belongs to the client's live request (NULL when none,
+//     the request this change records included) and is stamped with the
+//     change's time (Message.CreatedAt is not read: the messages of one
+//     update keep their order by id); its texts are made storable with
+//     crm.CutMessageText.
 //
 // On PostgreSQL it is a single statement (the upsert plus data-modifying
 // CTEs), so one round trip whatever ch holds. On SQLite it is a transaction
@@ -271,7 +277,8 @@ func writePGTags(b *strings.Builder, args []any, p *plan) []any {
 	return args
 }
 
-// writePGAppends renders the answer, note, hand-off and completion CTEs,
+// writePGAppends renders the answer, note, hand-off, transcript, hand-off
+// activity and completion CTEs,
 // inserting one row set per row of src (CTE c or f, with id and updated_at).
 func writePGAppends(b *strings.Builder, args []any, p *plan, src string) []any {
 	if len(p.answers) > 0 {
@@ -297,9 +304,14 @@ func writePGAppends(b *strings.Builder, args []any, p *plan, src string) []any {
 			"SELECT s.id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), " +
 			"s.updated_at, s.updated_at, s.updated_at FROM ")
 		b.WriteString(src)
-		b.WriteString(" AS s ON CONFLICT DO NOTHING)")
+		b.WriteString(" AS s ON CONFLICT DO NOTHING")
+		if len(p.messages) > 0 {
+			b.WriteString(" RETURNING id")
+		}
+		b.WriteString(")")
 		args = append(args, p.handoff.Scenario, p.handoff.Step, p.handoff.Reason, p.handoff.Question)
 	}
+	args = writePGTranscript(b, args, p, src)
 	if p.completed != nil {
 		b.WriteString(", cp AS (INSERT INTO completions (client_id, scenario, version, step, created_at) " +
 			"SELECT s.id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), s.updated_at FROM ")
@@ -307,6 +319,67 @@ func writePGAppends(b *strings.Builder, args []any, p *plan, src string) []any {
 		args = append(args, p.completed.Scenario, p.completed.Version, p.completed.Step)
 	}
 	return args
+}
+
+// pgLiveHandoff is the id of the live request of client s.id (NULL when
+// none): the request a transcript message belongs to.
+const pgLiveHandoff = "(SELECT lh.id FROM handoffs AS lh WHERE lh.client_id = s.id AND lh.status <> 'closed')"
+
+// writePGTranscript renders the transcript CTE (the update's messages, in
+// order, each with the client's live request; a request this statement
+// records is invisible to the statement's snapshot, so it is read from CTE
+// h) and the hand-off activity CTE (the live request's waiting clock, last
+// activity and, while empty, question).
+func writePGTranscript(b *strings.Builder, args []any, p *plan, src string) []any {
+	if len(p.messages) > 0 {
+		b.WriteString(", m AS (INSERT INTO messages (client_id, direction, author_kind, author, text, button, media, " +
+			"platform_msg_id, status, error, handoff_id, created_at) SELECT s.id, v.d, v.k, v.a, v.t, v.b, v.m, v.p, v.st, v.e, ")
+		if p.handoff != nil {
+			b.WriteString("COALESCE((SELECT id FROM h), " + pgLiveHandoff + ")")
+		} else {
+			b.WriteString(pgLiveHandoff)
+		}
+		b.WriteString(", s.updated_at FROM ")
+		b.WriteString(src)
+		b.WriteString(" AS s, (VALUES ")
+		for i := range p.messages {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(CAST(? AS INT), ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		}
+		b.WriteString(") AS v(n, d, k, a, t, b, m, p, st, e) ORDER BY v.n)")
+		args = messageArgs(args, p.messages)
+	}
+	if a := p.activity; a != nil {
+		b.WriteString(", ha AS (UPDATE handoffs SET waiting_since = COALESCE(waiting_since, CAST(? AS TIMESTAMPTZ)), " +
+			"last_activity_at = CAST(? AS TIMESTAMPTZ), question = CASE WHEN question = '' THEN CAST(? AS TEXT) ELSE question END " +
+			"WHERE client_id = (SELECT id FROM ")
+		b.WriteString(src)
+		b.WriteString(") AND status <> 'closed')")
+		at := activityTime(p)
+		args = append(args, at, at, a.Question)
+	}
+	return args
+}
+
+// messageArgs returns the per-row values of msgs (with their position
+// first, so the rows are inserted in order).
+func messageArgs(args []any, msgs []crm.Message) []any {
+	for i := range msgs {
+		m := &msgs[i]
+		args = append(args, i, m.Direction, m.AuthorKind, m.Author, m.Text, m.Button, m.Media, m.PlatformMsgID, m.Status, m.Error)
+	}
+	return args
+}
+
+// activityTime is when the hand-off activity happened: its At, else the
+// update's time.
+func activityTime(p *plan) time.Time {
+	if p.activity.At.IsZero() {
+		return p.now
+	}
+	return p.activity.At
 }
 
 // pgTagsAfter is the tag set after the statement: the CTEs' own changes are
@@ -436,9 +509,44 @@ func sqliteAppends(id int64, p *plan) []sqlStmt {
 			"created_at, waiting_since, last_activity_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
 			[]any{id, h.Scenario, h.Step, h.Reason, h.Question, p.now, p.now, p.now}})
 	}
+	out = append(out, sqliteTranscript(id, p)...)
 	if cp := p.completed; cp != nil {
 		out = append(out, sqlStmt{"add completion", "INSERT INTO completions (client_id, scenario, version, step, created_at) " +
 			"VALUES (?, ?, ?, ?, ?)", []any{id, cp.Scenario, cp.Version, cp.Step, p.now}})
+	}
+	return out
+}
+
+// sqliteLiveHandoff is the id of the live request of client ? (NULL when
+// none).
+const sqliteLiveHandoff = "(SELECT id FROM handoffs WHERE client_id = ? AND status <> 'closed')"
+
+// sqliteTranscript renders the transcript insert and the hand-off activity
+// update (see writePGTranscript); they run after the hand-off insert, so a
+// request the same update records is the messages' request.
+func sqliteTranscript(id int64, p *plan) []sqlStmt {
+	var out []sqlStmt
+	if len(p.messages) > 0 {
+		var b strings.Builder
+		b.WriteString("INSERT INTO messages (client_id, direction, author_kind, author, text, button, media, " +
+			"platform_msg_id, status, error, handoff_id, created_at) VALUES ")
+		args := make([]any, 0, 12*len(p.messages))
+		for i := range p.messages {
+			m := &p.messages[i]
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, " + sqliteLiveHandoff + ", ?)")
+			args = append(args, id, m.Direction, m.AuthorKind, m.Author, m.Text, m.Button, m.Media,
+				m.PlatformMsgID, m.Status, m.Error, id, p.now)
+		}
+		out = append(out, sqlStmt{"add messages", b.String(), args})
+	}
+	if a := p.activity; a != nil {
+		at := activityTime(p)
+		out = append(out, sqlStmt{"stamp handoff activity", "UPDATE handoffs SET waiting_since = COALESCE(waiting_since, ?), " +
+			"last_activity_at = ?, question = CASE WHEN question = '' THEN ? ELSE question END " +
+			"WHERE client_id = ? AND status <> 'closed'", []any{at, at, a.Question, id}})
 	}
 	return out
 }

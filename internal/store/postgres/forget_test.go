@@ -24,6 +24,8 @@ func testForget(t *testing.T, s *Store) {
 			Note:       &crm.Note{Author: "bot", Text: "позвонить"},
 			Handoff:    &crm.Handoff{Scenario: "portrait", Step: "city", Reason: "просит менеджера"},
 			Completion: &crm.Completion{Scenario: "portrait", Version: "v1", Step: "done"},
+			Messages: []crm.Message{{Direction: crm.DirectionIn, AuthorKind: crm.AuthorClient, Text: "позовите менеджера"},
+				{Direction: crm.DirectionOut, AuthorKind: crm.AuthorBot, Text: "зову"}},
 		})
 	}
 	c, o := full(key), full(other)
@@ -37,7 +39,7 @@ func testForget(t *testing.T, s *Store) {
 	if got := get(t, s, key); got != nil {
 		t.Fatalf("client still stored after Forget: %+v", got)
 	}
-	for _, table := range []string{"client_tags", "answers", "notes", "handoffs", "completions"} {
+	for _, table := range []string{"client_tags", "answers", "notes", "handoffs", "completions", "messages"} {
 		if n := count(t, s, "SELECT COUNT(*) FROM "+table+" WHERE client_id = ?", c.ID); n != 0 {
 			t.Errorf("%s keeps %d rows of the deleted client", table, n)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,12 +18,15 @@ import (
 
 // recipientColumns is what the ledger needs of a client, in the order
 // scanRecipient reads it.
+// Whether the client is in a hand-off is an index lookup on
+// handoffs_live_idx per recipient.
 const recipientColumns = "clients.id, clients.platform, clients.bot, clients.platform_user_id, clients.subscribed, " +
-	"clients.blocked_at IS NOT NULL, clients.timezone, clients.last_broadcast_at"
+	"clients.blocked_at IS NOT NULL, clients.timezone, clients.last_broadcast_at, " +
+	"EXISTS (SELECT 1 FROM handoffs AS lh WHERE lh.client_id = clients.id AND lh.status <> 'closed')"
 
 func recipientTargets(r *broadcast.Recipient, platform *string) []any {
 	return []any{&r.ClientID, platform, &r.Bot, &r.PlatformUserID, &r.Subscribed, &r.Blocked, &r.Timezone,
-		timeScanner{p: &r.LastBroadcastAt}}
+		timeScanner{p: &r.LastBroadcastAt}, &r.InHandoff}
 }
 
 // Recipients implements broadcast.Ledger: one keyset page of the clients
@@ -212,7 +216,7 @@ func scanClaimed(rows *sql.Rows, n int) ([]broadcast.Claimed, error) {
 }
 
 // outcomeWidth is the number of parameters of one recorded outcome.
-const outcomeWidth = 9
+const outcomeWidth = 10
 
 // Record implements broadcast.Ledger: the outcomes of claimed rows in one
 // statement on PostgreSQL (a transaction on SQLite). Only rows still queued
@@ -221,8 +225,9 @@ const outcomeWidth = 9
 // lease must not hand back or settle a row another worker is sending. Each
 // row leaves its claim (an Unsent one takes its claim back
 // from attempts); a sent row stamps the client's
-// last_broadcast_at (the frequency cap), a blocked row the client's
-// blocked_at, which keeps them out of later campaigns.
+// last_broadcast_at (the frequency cap) and writes the message into the
+// client's transcript (AuthorBroadcast, Author the campaign id), a blocked
+// row the client's blocked_at, which keeps them out of later campaigns.
 func (s *Store) Record(ctx context.Context, outcomes []broadcast.Outcome) error {
 	if len(outcomes) == 0 {
 		return nil
@@ -248,13 +253,14 @@ func outcomeArgs(o broadcast.Outcome) []any {
 	if o.Unsent {
 		unsent = 1
 	}
-	return []any{o.CampaignID, o.ClientID, o.Status, o.Reason, o.MessageID, nb, stampTime(o.At), unsent, o.Worker}
+	return []any{o.CampaignID, o.ClientID, o.Status, o.Reason, o.MessageID, nb, stampTime(o.At), unsent, o.Worker,
+		crm.CutMessageText(o.Text)}
 }
 
 func (s *Store) recordPostgres(ctx context.Context, outcomes []broadcast.Outcome) error {
 	var b strings.Builder
-	b.WriteString("WITH v (campaign_id, client_id, status, reason, mid, nb, at, unsent, worker) AS (VALUES " +
-		"(?::bigint, ?::bigint, ?::text, ?::text, ?::text, ?::timestamptz, ?::timestamptz, ?::int, ?::text)")
+	b.WriteString("WITH v (campaign_id, client_id, status, reason, mid, nb, at, unsent, worker, text) AS (VALUES " +
+		"(?::bigint, ?::bigint, ?::text, ?::text, ?::text, ?::timestamptz, ?::timestamptz, ?::int, ?::text, ?::text)")
 	if len(outcomes) > 1 {
 		b.WriteString(", ")
 		writeValues(&b, len(outcomes)-1, outcomeWidth)
@@ -267,7 +273,11 @@ func (s *Store) recordPostgres(ctx context.Context, outcomes []broadcast.Outcome
 		claimed_by = NULL, claimed_at = NULL, updated_at = v.at
 		FROM v WHERE d.campaign_id = v.campaign_id AND d.client_id = v.client_id AND d.status = 'queued'
 		AND (v.status = 'sent' OR d.claimed_by = v.worker)
-		RETURNING d.client_id, v.status, v.at),
+		RETURNING d.client_id, d.campaign_id, v.status, v.at, v.mid, v.text),
+	tr AS (INSERT INTO messages (client_id, direction, author_kind, author, text, platform_msg_id, handoff_id, created_at)
+		SELECT upd.client_id, '` + crm.DirectionOut + `', '` + crm.AuthorBroadcast + `', upd.campaign_id::text, upd.text, upd.mid,
+		(SELECT lh.id FROM handoffs AS lh WHERE lh.client_id = upd.client_id AND lh.status <> 'closed'), upd.at
+		FROM upd WHERE upd.status = 'sent'),
 	cl AS (UPDATE clients c SET
 		last_broadcast_at = CASE WHEN upd.status = 'sent' THEN upd.at ELSE c.last_broadcast_at END,
 		blocked_at = CASE WHEN upd.status = 'blocked' THEN COALESCE(c.blocked_at, upd.at) ELSE c.blocked_at END
@@ -302,6 +312,11 @@ func recordSQLite(tx *gorm.DB, outcomes []broadcast.Outcome) error {
 		switch o.Status {
 		case broadcast.StatusSent:
 			if err := tx.Exec("UPDATE clients SET last_broadcast_at = ? WHERE id = ?", a[6], o.ClientID).Error; err != nil {
+				return err
+			}
+			if err := tx.Exec("INSERT INTO messages (client_id, direction, author_kind, author, text, platform_msg_id, "+
+				"handoff_id, created_at) VALUES (?, ?, ?, ?, ?, ?, "+sqliteLiveHandoff+", ?)", o.ClientID, crm.DirectionOut,
+				crm.AuthorBroadcast, strconv.FormatInt(o.CampaignID, 10), a[9], a[4], o.ClientID, a[6]).Error; err != nil {
 				return err
 			}
 		case broadcast.StatusBlocked:

@@ -38,6 +38,8 @@ type plan struct {
 	note      *crm.Note
 	handoff   *crm.Handoff
 	completed *crm.Completion
+	messages  []crm.Message // sanitized (cleanMessage)
+	activity  *crm.HandoffActivity
 }
 
 // put records a column change; a later change of the same column wins.
@@ -52,9 +54,11 @@ func (p *plan) put(name string, val any, set string) {
 }
 
 // appends reports whether p records append-only rows (answers, a note, a
-// hand-off, a completion): the part of a change an update records once.
+// hand-off, a completion, transcript messages): the part of a change an
+// update records once. The hand-off activity is stamped with them, once.
 func (p *plan) appends() bool {
-	return len(p.answers) > 0 || p.note != nil || p.handoff != nil || p.completed != nil
+	return len(p.answers) > 0 || p.note != nil || p.handoff != nil || p.completed != nil ||
+		len(p.messages) > 0 || p.activity != nil
 }
 
 // once reports whether p's append-only rows are recorded only if the
@@ -105,8 +109,10 @@ func (s *Store) newPlan(ch *crm.Changes) (*plan, error) {
 		confirmed: map[string]string{},
 		answers:   ch.Answers,
 		note:      ch.Note,
-		handoff:   ch.Handoff,
+		handoff:   cleanHandoff(ch.Handoff),
 		completed: ch.Completion,
+		messages:  cleanMessages(ch.Messages),
+		activity:  cleanActivity(ch.HandoffActivity),
 	}
 	// Always written, "" included: the column names the update whose
 	// changes the client's latest write recorded, and a write no update
@@ -130,6 +136,70 @@ func (s *Store) newPlan(ch *crm.Changes) (*plan, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// cleanMessages returns msgs with every text made storable
+// (crm.CutMessageText); msgs itself when nothing needed it.
+func cleanMessages(msgs []crm.Message) []crm.Message {
+	if len(msgs) == 0 {
+		return nil
+	}
+	var out []crm.Message
+	for i := range msgs {
+		m := cleanMessage(msgs[i])
+		if out == nil && m != msgs[i] {
+			out = append(make([]crm.Message, 0, len(msgs)), msgs[:i]...)
+		}
+		if out != nil {
+			out = append(out, m)
+		}
+	}
+	if out == nil {
+		return msgs
+	}
+	return out
+}
+
+// cleanMessage returns m with its texts made storable (crm.CutMessageText).
+func cleanMessage(m crm.Message) crm.Message {
+	m.Direction = crm.CutMessageText(m.Direction)
+	m.AuthorKind = crm.CutMessageText(m.AuthorKind)
+	m.Author = crm.CutMessageText(m.Author)
+	m.Text = crm.CutMessageText(m.Text)
+	m.Button = crm.CutMessageText(m.Button)
+	m.Media = crm.CutMessageText(m.Media)
+	m.PlatformMsgID = crm.CutMessageText(m.PlatformMsgID)
+	m.Status = crm.CutMessageText(m.Status)
+	m.Error = crm.CutMessageText(m.Error)
+	return m
+}
+
+// cleanHandoff returns h with a storable question (nil for nil).
+func cleanHandoff(h *crm.Handoff) *crm.Handoff {
+	if h == nil {
+		return nil
+	}
+	if q := crm.CutMessageText(h.Question); q != h.Question {
+		c := *h
+		c.Question = q
+		return &c
+	}
+	return h
+}
+
+// cleanActivity returns a with a storable question and its time in UTC at
+// PostgreSQL's precision (nil for nil; a zero At stays zero: the update's
+// time is used).
+func cleanActivity(a *crm.HandoffActivity) *crm.HandoffActivity {
+	if a == nil {
+		return nil
+	}
+	c := *a
+	c.Question = crm.CutMessageText(c.Question)
+	if !c.At.IsZero() {
+		c.At = stampTime(c.At)
+	}
+	return &c
 }
 
 // planProfile fills profile fields the client has no value for yet: a value
