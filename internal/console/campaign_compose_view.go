@@ -328,7 +328,7 @@ type reasonRow struct {
 // reasonOrder is the order the summary lists skip reasons in.
 var reasonOrder = []string{
 	broadcast.ReasonBlocked, broadcast.ReasonUnsubscribed, broadcast.ReasonFrequencyCap,
-	broadcast.ReasonPlatform, broadcast.ReasonNoChannel,
+	broadcast.ReasonPlatform, broadcast.ReasonNoChannel, broadcast.ReasonInHandoff,
 }
 
 // summarize turns the service's summary into the fragment's data, with
