@@ -117,12 +117,12 @@ func TestHandoffLoop(t *testing.T) {
 		chromedp.Click(fmt.Sprintf(`//tr[@data-request="%d"]//a`, reqID)),
 		chromedp.WaitVisible(`//button[normalize-space()="Взять"]`),
 		chromedp.Click(`//button[normalize-space()="Взять"]`),
-		chromedp.WaitVisible(`//textarea[@id=//label[normalize-space()="Ответ клиенту"]/@for]`),
+		chromedp.WaitVisible(`//*[@role="status" and contains(., "Запрос ваш")]`),
 		browsertest.Type(`//textarea[@id=//label[normalize-space()="Ответ клиенту"]/@for]`, "Здравствуйте! Заказ уже в пути."),
 		chromedp.Click(`//button[normalize-space()="Отправить"]`),
 		chromedp.WaitVisible(`//*[@role="status" and contains(., "Ответ отправлен")]`),
 	)
-	waitText(t, h, user, "Заказ уже в пути")
+	waitText(t, h, user, "Здравствуйте! Заказ уже в пути.")
 
 	// The client's answer appears without a reload.
 	h.fake.SendText(user, "Спасибо, жду")
