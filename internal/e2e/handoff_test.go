@@ -15,7 +15,9 @@ import (
 
 	"github.com/chathub/chathub/internal/app"
 	"github.com/chathub/chathub/internal/broadcast"
+	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/console/browsertest"
+	"github.com/chathub/chathub/internal/platformtest/telegramfake"
 	"github.com/chathub/chathub/internal/platformtest/telegramtest"
 )
 
@@ -188,8 +190,127 @@ func TestHandoffLoop(t *testing.T) {
 	if firstName.String != "Анна" {
 		t.Errorf("first_name after the return %q, want Анна", firstName.String)
 	}
-	var closed string
-	if err := db.QueryRowContext(ctx, `SELECT status FROM handoffs WHERE id = $1`, reqID).Scan(&closed); err != nil || closed != "closed" {
-		t.Errorf("request status %q (%v), want closed", closed, err)
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		var closed string
+		err := db.QueryRowContext(ctx, `SELECT status FROM handoffs WHERE id = $1`, reqID).Scan(&closed)
+		if err == nil && closed == "closed" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("request status %q (%v), want closed", closed, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitGroup waits until the team chat has a bot post containing part and
+// returns it.
+func waitGroup(t *testing.T, h *hub, chat int64, part string) telegramfake.Sent {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, m := range h.fake.Messages(chat) {
+			if strings.Contains(m.Text, part) {
+				return m
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var got []string
+	for _, m := range h.fake.Messages(chat) {
+		got = append(got, m.Text)
+	}
+	t.Fatalf("the team chat never got %q; got %q", part, got)
+	return telegramfake.Sent{}
+}
+
+// TestHandoffTeamChat: the same loop with no console open — the request is
+// posted to the managers' Telegram chat, a manager's reply to the post
+// reaches the client under the manager's name, and /done in reply gives
+// the chat back to the bot, which asks the pending question again.
+func TestHandoffTeamChat(t *testing.T) {
+	const team = -1007770001
+	h := startHub(t, func(c *config.Config) { c.TeamChat.ChatID = team })
+	h.fake.AddGroup(team, "Менеджеры")
+	db := handoffDB(t, h)
+	const user = 7002
+	h.fake.AddUser(user)
+	d := telegramtest.NewDriver(h.fake)
+
+	d.Start(t, user, "")
+	waitText(t, h, user, "Согласны на обработку")
+	d.Press(t, user, "Да, согласен")
+	waitText(t, h, user, "Как к вам обращаться?")
+	h.fake.SendText(user, "/manager У меня вопрос по заказу")
+	waitText(t, h, user, "менеджер")
+
+	card := waitGroup(t, h, team, "У меня вопрос по заказу")
+	// The post is recorded (announced_at) right after Telegram accepts it;
+	// a reply in the milliseconds between would get the team chat's hint.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var announced int
+		_ = db.QueryRow(`SELECT COUNT(*) FROM handoff_posts p JOIN handoffs h ON h.id = p.handoff_id
+			JOIN clients c ON c.id = h.client_id WHERE c.platform_user_id = $1`, fmt.Sprint(user)).Scan(&announced)
+		if announced > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the card was posted but never recorded")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	olga := telegramfake.User{ID: 9001, FirstName: "Ольга", LastName: "Смирнова"}
+	if upd := h.fake.SendGroupText(team, olga, "Добрый день! Проверю заказ и напишу.", card.MessageID); upd == 0 {
+		t.Fatal("the reply to the bot's post did not reach the bot")
+	}
+	waitText(t, h, user, "Добрый день! Проверю заказ и напишу.")
+	var author string
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		err := db.QueryRow(`SELECT m.author FROM messages m JOIN clients c ON c.id = m.client_id
+			WHERE c.platform_user_id = $1 AND m.author_kind = 'manager' AND m.status = 'sent'`, fmt.Sprint(user)).Scan(&author)
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(author, "Ольга") {
+		t.Errorf("the reply's author in the transcript %q, want the manager's name", author)
+	}
+
+	// A client's next message is forwarded to the team chat under the card.
+	h.fake.SendText(user, "Номер заказа 4512")
+	if fwd := waitGroup(t, h, team, "Номер заказа 4512"); fwd.ReplyTo != card.MessageID {
+		t.Errorf("the forward replies to %d, want the card %d", fwd.ReplyTo, card.MessageID)
+	}
+
+	before := len(h.fake.Messages(user))
+	h.fake.SendGroupText(team, olga, "/done", card.MessageID)
+	deadline = time.Now().Add(15 * time.Second)
+	for {
+		msgs := h.fake.Messages(user)
+		if len(msgs) > before && strings.Contains(msgs[len(msgs)-1].Text, "Как к вам обращаться?") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/done did not give the chat back to the bot: %d messages since", len(msgs)-before)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The Worker closes the request once the bot has the chat again.
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		var open int
+		err := db.QueryRow(`SELECT COUNT(*) FROM handoffs h JOIN clients c ON c.id = h.client_id
+			WHERE c.platform_user_id = $1 AND h.status <> 'closed'`, fmt.Sprint(user)).Scan(&open)
+		if err == nil && open == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("live requests after /done: %d (%v)", open, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
