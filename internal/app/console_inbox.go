@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strconv"
 	"time"
@@ -19,12 +20,12 @@ import (
 // take, reply and return are written to the audit log under the console
 // user's name. Without the service the section stays hidden.
 func (s *Stores) consoleInbox(_ config.Config, sv consoleServices, cc *console.Config) error {
-	// LEAD: plug the hand-off service here once Stores has it:
-	//   h := s.Handoffs() // *handoff.Service
-	//   cc.Handoffs = &auditedHandoffs{Handoffs: h, Log: sv.audited.Log, Logger: s.logger}
-	var h console.Handoffs
-	if h == nil || sv.audited == nil {
-		return nil
+	h, err := s.Handoffs()
+	if errors.Is(err, errNoHandoffStore) || sv.audited == nil {
+		return nil // no hand-off store: the section stays hidden
+	}
+	if err != nil {
+		return err
 	}
 	cc.Handoffs = &auditedHandoffs{Handoffs: h, Log: sv.audited.Log, Logger: s.logger}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/handoff"
 	"github.com/chathub/chathub/internal/messenger"
@@ -18,7 +19,15 @@ import (
 // paused step and the answer is saved.
 func TestHandoffRoundTrip(t *testing.T) {
 	t.Parallel()
-	cfg := baseConfig(t)
+	for _, b := range keyBackends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			handoffRoundTrip(t, b.cfg(t))
+		})
+	}
+}
+
+func handoffRoundTrip(t *testing.T, cfg config.Config) {
 	p := open(t, cfg)
 	chat := messenger.ChatKey{Platform: messenger.Telegram, ID: "778899"}
 	p.expect(chat, "/start", askName)
