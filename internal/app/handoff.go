@@ -12,6 +12,7 @@ import (
 	"github.com/chathub/chathub/internal/dialog"
 	"github.com/chathub/chathub/internal/dispatch"
 	"github.com/chathub/chathub/internal/handoff"
+	"github.com/chathub/chathub/internal/health"
 	"github.com/chathub/chathub/internal/messenger"
 )
 
@@ -153,7 +154,7 @@ func newHandoffWorker(cfg config.Config, stores *Stores, sender messenger.Sender
 	}
 	wc := handoff.WorkerConfig{
 		Store: st, Sender: sender, Returner: ret, Service: svc,
-		Retention: cfg.Handoff.Retention, Logger: logger,
+		Retention: cfg.Handoff.Retention, Outage: stores.Health.Outage, Logger: logger,
 	}
 	if tc != nil {
 		wc.TeamChat = tc // a nil *TeamChat in the interface would be ticked
@@ -163,4 +164,12 @@ func newHandoffWorker(cfg config.Config, stores *Stores, sender messenger.Sender
 		return runHandoffs{}, err
 	}
 	return runHandoffs{worker: w, teamChat: tc}, nil
+}
+
+// handoffStats is the hand-off service as the metrics read it, with the
+// process's backing services: a reading that fails during their outage is
+// logged at debug level (the outage is logged once where it is watched).
+type handoffStats struct {
+	*handoff.Service
+	health.Set
 }

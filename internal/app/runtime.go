@@ -87,7 +87,7 @@ func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logg
 	}
 	r.handoffs = hw.worker
 	if svc, err := stores.Handoffs(); err == nil {
-		r.metrics.WatchHandoffs(svc, logger)
+		r.metrics.WatchHandoffs(handoffStats{svc, stores.Health}, logger)
 	}
 	r.dispatcher, err = dispatch.New(dispatch.Config{
 		Handler: dispatch.Chain(newTeamChatRouter(h, hw.teamChat, logger), r.metrics.Middleware()),

@@ -48,10 +48,24 @@ type WorkerConfig struct {
 	// Retention deletes transcript messages older than it
 	// (TRANSCRIPT_RETENTION), checked hourly. Default 365 days.
 	Retention time.Duration
+	// Outage, when set, tells a failure of the database from an outage
+	// (health.Set.Outage): an outage is logged once where it is watched, so
+	// the Worker's failures during one are logged at debug level only.
+	Outage func(ctx context.Context) <-chan struct{}
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// Now defaults to time.Now.
 	Now func() time.Time
+}
+
+// failed logs a failure of the Worker's own work: a warning, or at debug
+// level during an outage of a backing service.
+func (w *Worker) failed(ctx context.Context, msg string, args ...any) {
+	level := slog.LevelWarn
+	if w.cfg.Outage != nil && w.cfg.Outage(context.WithoutCancel(ctx)) != nil {
+		level = slog.LevelDebug
+	}
+	w.log.Log(ctx, level, msg, args...)
 }
 
 // Defaults of WorkerConfig.
@@ -230,7 +244,7 @@ func (w *Worker) tick(ctx context.Context) {
 	w.claimReturns(ctx)
 	if w.cfg.TeamChat != nil {
 		if err := w.cfg.TeamChat.Tick(ctx); err != nil && ctx.Err() == nil {
-			w.log.WarnContext(ctx, "handoff: team chat", "err", err)
+			w.failed(ctx, "handoff: team chat", "err", err)
 		}
 	}
 	w.purge(ctx)
@@ -260,7 +274,7 @@ func (w *Worker) claimReplies(ctx context.Context) {
 	out, err := w.cfg.Store.ClaimReplies(ctx, now, w.cfg.Lease, room, 0)
 	if err != nil {
 		if ctx.Err() == nil {
-			w.log.WarnContext(ctx, "handoff: claim replies", "err", err)
+			w.failed(ctx, "handoff: claim replies", "err", err)
 		}
 		return
 	}
@@ -395,7 +409,7 @@ func (w *Worker) settle(c claimed, status, platformID, reason string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.work), 5*time.Second)
 	defer cancel()
 	if err := w.cfg.Store.FinishReply(ctx, c.Message.ID, status, platformID, reason, w.cfg.Now()); err != nil {
-		w.log.WarnContext(ctx, "handoff: settle a reply", "message", c.Message.ID, "status", status, "err", err)
+		w.failed(ctx, "handoff: settle a reply", "message", c.Message.ID, "status", status, "err", err)
 	}
 }
 
@@ -442,7 +456,7 @@ func (w *Worker) claimReturns(ctx context.Context) {
 	rs, err := w.cfg.Store.ClaimReturns(ctx, now, w.cfg.Lease, now.Add(-w.idle), room)
 	if err != nil {
 		if ctx.Err() == nil {
-			w.log.WarnContext(ctx, "handoff: claim returns", "err", err)
+			w.failed(ctx, "handoff: claim returns", "err", err)
 		}
 		return
 	}
@@ -474,13 +488,13 @@ func (w *Worker) giveBack(r Request) {
 	rctx, cancel := context.WithTimeout(ctx, w.cfg.Lease/2)
 	defer cancel()
 	if err := w.cfg.Returner.ReturnToBot(rctx, r, w.ReturnNote(r)); err != nil {
-		w.log.WarnContext(ctx, "handoff: return a chat to the bot", "request", r.ID, "err", err)
+		w.failed(ctx, "handoff: return a chat to the bot", "request", r.ID, "err", err)
 		return
 	}
 	cctx, cancel2 := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel2()
 	if err := w.cfg.Store.CloseHandoff(cctx, r.ID, w.cfg.Now()); err != nil {
-		w.log.WarnContext(ctx, "handoff: close a returned request", "request", r.ID, "err", err)
+		w.failed(ctx, "handoff: close a returned request", "request", r.ID, "err", err)
 		return
 	}
 	w.log.InfoContext(ctx, "handoff: chat returned to the bot", "request", r.ID, "reason", r.CloseReason)
@@ -533,7 +547,7 @@ func (w *Worker) purge(ctx context.Context) {
 		}
 		n, err := w.cfg.Store.PurgeMessages(ctx, before, purgeBatch)
 		if err != nil {
-			w.log.WarnContext(ctx, "handoff: purge old transcript messages", "err", err)
+			w.failed(ctx, "handoff: purge old transcript messages", "err", err)
 			break
 		}
 		total += n

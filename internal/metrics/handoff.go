@@ -128,7 +128,16 @@ func (c *handoffCollector) read() (handoff.Stats, error) {
 	c.stats, c.err = c.src.Stats(ctx, now.Add(-HandoffReplyWindow))
 	c.at, c.loaded = now, true
 	if c.err != nil {
-		c.logger.Warn("metrics: read the hand-off numbers", "err", c.err)
+		// During an outage of a backing service (src has Outage, as
+		// health.Set does) the failure is the outage's, logged once where
+		// it is watched.
+		level := slog.LevelWarn
+		if o, ok := c.src.(interface {
+			Outage(context.Context) <-chan struct{}
+		}); ok && o.Outage(ctx) != nil {
+			level = slog.LevelDebug
+		}
+		c.logger.Log(ctx, level, "metrics: read the hand-off numbers", "err", c.err)
 	}
 	return c.stats, c.err
 }

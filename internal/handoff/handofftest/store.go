@@ -7,6 +7,7 @@ package handofftest
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sort"
 	"sync"
@@ -218,19 +219,32 @@ func clone(t *time.Time) *time.Time {
 
 func claimable(until *time.Time, now time.Time) bool { return until == nil || until.Before(now) }
 
-// ListHandoffs implements handoff.RequestStore.
+// ListHandoffs implements handoff.RequestStore: the live tabs the
+// longest-waiting first (answered last, then by id) after the cursor
+// AfterID/AfterWaiting; the closed tab the newest first below BeforeID.
 func (s *Store) ListHandoffs(ctx context.Context, f handoff.Filter) ([]handoff.Request, error) {
 	if err := s.fail("ListHandoffs"); err != nil {
 		return nil, err
 	}
+	switch f.Tab {
+	case handoff.TabWaiting, handoff.TabAll, handoff.TabClosed, "":
+	case handoff.TabMine:
+		if f.Manager == "" {
+			return nil, fmt.Errorf("handofftest: the %q tab needs a manager", f.Tab)
+		}
+	default:
+		return nil, fmt.Errorf("handofftest: unknown inbox tab %q", f.Tab)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	cursor := &request{Request: handoff.Request{ID: f.AfterID, WaitingSince: f.AfterWaiting}}
 	var rs []*request
 	for _, r := range s.requests {
-		if f.BeforeID > 0 && r.ID >= f.BeforeID {
-			continue
-		}
-		if inTab(r, f) {
+		switch {
+		case !inTab(r, f):
+		case f.Tab == handoff.TabClosed && f.BeforeID > 0 && r.ID >= f.BeforeID:
+		case f.Tab != handoff.TabClosed && f.AfterID > 0 && !waitingFirst(cursor, r):
+		default:
 			rs = append(rs, r)
 		}
 	}
@@ -243,6 +257,7 @@ func (s *Store) ListHandoffs(ctx context.Context, f handoff.Filter) ([]handoff.R
 	if limit <= 0 {
 		limit = 50
 	}
+	limit = min(limit, 200)
 	out := make([]handoff.Request, 0, min(limit, len(rs)))
 	for _, r := range rs[:min(limit, len(rs))] {
 		out = append(out, s.view(r))
@@ -253,7 +268,7 @@ func (s *Store) ListHandoffs(ctx context.Context, f handoff.Filter) ([]handoff.R
 func inTab(r *request, f handoff.Filter) bool {
 	switch f.Tab {
 	case handoff.TabWaiting:
-		return r.Status.Live() && r.Manager == ""
+		return r.Status == handoff.StatusOpen
 	case handoff.TabMine:
 		return r.Status.Live() && r.Manager == f.Manager
 	case handoff.TabClosed:
@@ -290,7 +305,7 @@ func (s *Store) CountHandoffs(ctx context.Context, manager string, now time.Time
 			continue
 		}
 		c.All++
-		if r.Manager == "" {
+		if r.Status == handoff.StatusOpen {
 			c.Waiting++
 		}
 		if manager != "" && r.Manager == manager {
@@ -577,7 +592,7 @@ func (s *Store) OpenHandoffs(ctx context.Context, now time.Time, sla time.Durati
 			continue
 		}
 		open++
-		if r.Manager == "" {
+		if r.Status == handoff.StatusOpen {
 			waiting++
 		}
 		if overSLA(r, now, sla) {

@@ -97,3 +97,43 @@ func TestIdleReturns(t *testing.T) {
 		t.Fatalf("reply to a returning request: %v", err)
 	}
 }
+
+func TestInboxCursor(t *testing.T) {
+	t.Parallel()
+	s := New()
+	ctx := context.Background()
+	var ids []int64
+	for i, ago := range []time.Duration{time.Minute, time.Hour, time.Hour, 0} {
+		c := s.AddClient(Client{Chat: messenger.ChatKey{Platform: messenger.VK, ID: string(rune('a' + i))}})
+		id, _ := s.AddRequest(crm.Handoff{ClientID: c, CreatedAt: t0.Add(-ago)})
+		ids = append(ids, id)
+	}
+	m, _ := s.QueueReply(ctx, ids[3], crm.Message{Text: "ответ"})
+	_ = s.FinishReply(ctx, m.ID, crm.MessageSent, "1", "", t0) // answered: last
+	want := []int64{ids[1], ids[2], ids[0], ids[3]}
+	var got []int64
+	f := handoff.Filter{Tab: handoff.TabAll, Limit: 1}
+	for range 10 {
+		page, err := s.ListHandoffs(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		last := page[len(page)-1]
+		got = append(got, last.ID)
+		f.AfterID, f.AfterWaiting = last.ID, last.WaitingSince
+	}
+	if len(got) != len(want) {
+		t.Fatalf("pages %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("pages %v, want %v", got, want)
+		}
+	}
+	if _, err := s.ListHandoffs(ctx, handoff.Filter{Tab: handoff.TabMine}); err == nil {
+		t.Fatal("the mine tab without a manager was listed")
+	}
+}
