@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -109,12 +110,19 @@ func handoffConfig(cfg config.Config) (dialog.HandoffConfig, error) {
 }
 
 // dialogReturner is the bot's side of a return: the dialog handler gives
-// the chat back to its scenario.
+// the chat back to its scenario. A scenario chosen for the return that the
+// bot no longer has (removed since) would fail every retry: the chat then
+// resumes its paused step instead, and the transcript's note says so.
 func dialogReturner(h *dialog.Handler) botReturner {
 	return func(ctx context.Context, r handoff.Request, note string) error {
-		return h.ReturnToBot(ctx, r.Chat, dialog.ReturnRequest{
-			HandoffID: r.ID, RequestedAt: r.CreatedAt, StartScenario: r.ReturnScenario, Note: note,
-		})
+		req := dialog.ReturnRequest{HandoffID: r.ID, RequestedAt: r.CreatedAt, StartScenario: r.ReturnScenario, Note: note}
+		err := h.ReturnToBot(ctx, r.Chat, req)
+		if !errors.Is(err, dialog.ErrUnknownScenario) {
+			return err
+		}
+		req.StartScenario = ""
+		req.Note = strings.TrimSpace(note + " " + fmt.Sprintf("Сценария «%s» больше нет: бот продолжил с прерванного шага.", r.ReturnScenario))
+		return h.ReturnToBot(ctx, r.Chat, req)
 	}
 }
 

@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -102,7 +103,7 @@ func (h *Handler) ReturnToBot(ctx context.Context, key messenger.ChatKey, r Retu
 	if r.StartScenario != "" {
 		g, ok := h.cfg.Scenarios.Get(r.StartScenario)
 		if !ok {
-			return fmt.Errorf("return %s to the bot: unknown scenario %q", key, r.StartScenario)
+			return fmt.Errorf("return %s to the bot: %w %q", key, ErrUnknownScenario, r.StartScenario)
 		}
 		start = g
 	}
@@ -325,3 +326,7 @@ func BackText(now, next time.Time, tx *Texts) string {
 	}
 	return fmt.Sprintf(tx.BackDate, next.Day(), tx.Months[next.Month()-1], at)
 }
+
+// ErrUnknownScenario: ReturnToBot was asked to start a scenario this bot
+// does not have (removed since the manager chose it).
+var ErrUnknownScenario = errors.New("unknown scenario")

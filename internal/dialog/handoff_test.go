@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -296,8 +297,8 @@ func TestReturnToBot(t *testing.T) {
 		t.Parallel()
 		f := handedOff(t)
 		before := f.states.st[testChat]
-		if err := f.h.ReturnToBot(ctx, testChat, ReturnRequest{HandoffID: 7, RequestedAt: testNow, StartScenario: "nope"}); err == nil {
-			t.Fatal("no error for an unknown scenario")
+		if err := f.h.ReturnToBot(ctx, testChat, ReturnRequest{HandoffID: 7, RequestedAt: testNow, StartScenario: "nope"}); !errors.Is(err, ErrUnknownScenario) {
+			t.Fatalf("error %v, want ErrUnknownScenario", err)
 		}
 		if after := f.states.st[testChat]; after.Rev != before.Rev || f.state(t).Handoff == nil {
 			t.Fatalf("state changed: %+v → %+v", before, after)
