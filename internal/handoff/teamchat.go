@@ -63,12 +63,14 @@ type TeamChatConfig struct {
 	Now    func() time.Time
 }
 
-// TeamChat is the managers' team chat (MANAGERS_TELEGRAM_CHAT_ID): it posts
-// each new request with the client's card and question, forwards the
-// client's later messages as replies to that post, and turns the
-// managers' replies to those posts into answers to the client (/take and
-// /done in reply do what «Взять» and «Вернуть боту» do). Tick runs in every
-// process's Worker; the store's claims make each post happen once.
+// TeamChat is a managers' team chat (MANAGERS_TELEGRAM_CHAT_ID in Telegram,
+// MANAGERS_VK_PEER_ID in VK): it posts each new request with the client's
+// card and question, forwards the client's later messages as replies to
+// that post, and turns the managers' replies to those posts into answers
+// to the client (/take and /done in reply do what «Взять» and «Вернуть
+// боту» do). Tick runs in every process's Worker; the store's claims make
+// each post happen once per team chat. Several team chats (TeamChats) work
+// side by side, each with its own posts, claims and forwarded marks.
 type TeamChat struct {
 	cfg  TeamChatConfig
 	chat string
@@ -118,11 +120,52 @@ func NewTeamChat(cfg TeamChatConfig) (*TeamChat, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &TeamChat{cfg: cfg, chat: cfg.Chat.ID, log: cfg.Logger.With("team_chat", cfg.Chat.String())}, nil
+	return &TeamChat{cfg: cfg, chat: StoreKey(cfg.Chat), log: cfg.Logger.With("team_chat", cfg.Chat.String())}, nil
 }
 
 // Chat is the team chat's key.
 func (tc *TeamChat) Chat() messenger.ChatKey { return tc.cfg.Chat }
+
+// StoreKey is how the store names team chat chat (TeamChatStore's chat):
+// a Telegram group by its id alone (as the first team chat's posts were
+// recorded), any other platform's chat as "platform:id", so no two
+// platforms' chats share a key. The bot is not part of it: the chat stays
+// the same chat when another bot of the platform posts there.
+func StoreKey(chat messenger.ChatKey) string {
+	if chat.Platform == messenger.Telegram {
+		return chat.ID
+	}
+	return string(chat.Platform) + ":" + chat.ID
+}
+
+// TeamChats are the team chats of a process (at most one per platform),
+// ticked one after the other; each pauses on its own failures, so a broken
+// chat holds up no other. A nil or empty TeamChats ticks nothing.
+type TeamChats []*TeamChat
+
+var _ Ticker = TeamChats(nil)
+
+// Tick ticks every team chat and joins their errors.
+func (tcs TeamChats) Tick(ctx context.Context) error {
+	var errs []error
+	for _, tc := range tcs {
+		if ctx.Err() != nil {
+			break
+		}
+		errs = append(errs, tc.Tick(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// Find returns the team chat whose chat is chat, or nil.
+func (tcs TeamChats) Find(chat messenger.ChatKey) *TeamChat {
+	for _, tc := range tcs {
+		if tc != nil && tc.cfg.Chat == chat {
+			return tc
+		}
+	}
+	return nil
+}
 
 // Tick announces the requests the team chat was not told of and forwards
 // the clients' new messages. A failed post ends the Tick and pauses the
@@ -160,7 +203,7 @@ func (tc *TeamChat) pause(err error) {
 
 // announce posts every claimed request's card.
 func (tc *TeamChat) announce(ctx context.Context) error {
-	reqs, err := tc.cfg.Store.ClaimAnnouncements(ctx, tc.cfg.Now(), tc.cfg.Lease, tc.cfg.Batch)
+	reqs, err := tc.cfg.Store.ClaimAnnouncements(ctx, tc.chat, tc.cfg.Now(), tc.cfg.Lease, tc.cfg.Batch)
 	if err != nil {
 		return fmt.Errorf("handoff: team chat: claim announcements: %w", err)
 	}
@@ -187,7 +230,7 @@ func (tc *TeamChat) announce(ctx context.Context) error {
 // the batch (only one wins it), then posts; when a post fails the mark goes
 // back to the last message posted, so the rest is posted by a later Tick.
 func (tc *TeamChat) forward(ctx context.Context) error {
-	fws, err := tc.cfg.Store.PendingForwards(ctx, tc.cfg.Batch)
+	fws, err := tc.cfg.Store.PendingForwards(ctx, tc.chat, tc.cfg.Batch)
 	if err != nil {
 		return fmt.Errorf("handoff: team chat: pending forwards: %w", err)
 	}
@@ -197,7 +240,7 @@ func (tc *TeamChat) forward(ctx context.Context) error {
 			continue
 		}
 		last := fw.Messages[len(fw.Messages)-1].ID
-		won, err := tc.cfg.Store.AdvanceForward(ctx, fw.Request.ID, fw.From, last)
+		won, err := tc.cfg.Store.AdvanceForward(ctx, fw.Request.ID, tc.chat, fw.From, last)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("handoff: team chat: claim forwards of request %d: %w", fw.Request.ID, err))
 			continue
@@ -225,7 +268,7 @@ func (tc *TeamChat) post(ctx context.Context, fw Forward, last int64) error {
 		if err != nil {
 			tc.log.Warn("forwarding a client message to the team chat failed; trying again later",
 				"handoff_id", fw.Request.ID, "message_id", m.ID, "err", err)
-			if _, rerr := tc.cfg.Store.AdvanceForward(ctx, fw.Request.ID, last, done); rerr != nil {
+			if _, rerr := tc.cfg.Store.AdvanceForward(ctx, fw.Request.ID, tc.chat, last, done); rerr != nil {
 				tc.log.Error("giving unsent forwards back failed; they stay in the console only", "handoff_id", fw.Request.ID, "err", rerr)
 			}
 			return fmt.Errorf("handoff: team chat: forward message %d: %w", m.ID, err)

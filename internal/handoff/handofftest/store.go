@@ -31,9 +31,27 @@ type Client struct {
 
 type request struct {
 	handoff.Request
-	claimUntil         *time.Time
-	announceClaimUntil *time.Time
-	forwardedID        int64
+	claimUntil *time.Time
+	// team is the request's state in each team chat, by its store key.
+	team map[string]*teamState
+}
+
+// teamState is a request's state in one team chat.
+type teamState struct {
+	announced   bool
+	claimUntil  *time.Time
+	forwardedID int64
+}
+
+// teamIn returns r's state in chat, made on first use.
+func (r *request) teamIn(chat string) *teamState {
+	if r.team == nil {
+		r.team = map[string]*teamState{}
+	}
+	if r.team[chat] == nil {
+		r.team[chat] = &teamState{}
+	}
+	return r.team[chat]
 }
 
 type message struct {
@@ -686,7 +704,7 @@ func (s *Store) PurgeMessages(ctx context.Context, before time.Time, limit int) 
 }
 
 // ClaimAnnouncements implements handoff.TeamChatStore.
-func (s *Store) ClaimAnnouncements(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]handoff.Request, error) {
+func (s *Store) ClaimAnnouncements(ctx context.Context, chat string, now time.Time, lease time.Duration, limit int) ([]handoff.Request, error) {
 	if err := s.fail("ClaimAnnouncements"); err != nil {
 		return nil, err
 	}
@@ -695,7 +713,7 @@ func (s *Store) ClaimAnnouncements(ctx context.Context, now time.Time, lease tim
 	var rs []*request
 	for _, r := range s.requests {
 		live := r.Status == handoff.StatusOpen || r.Status == handoff.StatusAssigned
-		if live && r.AnnouncedAt == nil && claimable(r.announceClaimUntil, now) {
+		if ts := r.teamIn(chat); live && !ts.announced && claimable(ts.claimUntil, now) {
 			rs = append(rs, r)
 		}
 	}
@@ -706,7 +724,7 @@ func (s *Store) ClaimAnnouncements(ctx context.Context, now time.Time, lease tim
 	out := make([]handoff.Request, 0, len(rs))
 	for _, r := range rs {
 		u := now.Add(lease)
-		r.announceClaimUntil = &u
+		r.teamIn(chat).claimUntil = &u
 		out = append(out, s.view(r))
 	}
 	return out, nil
@@ -723,8 +741,12 @@ func (s *Store) MarkAnnounced(ctx context.Context, id int64, chat, messageID str
 	if r == nil {
 		return handoff.ErrNotFound
 	}
-	at := now
-	r.AnnouncedAt, r.announceClaimUntil = &at, nil
+	if r.AnnouncedAt == nil {
+		at := now
+		r.AnnouncedAt = &at
+	}
+	ts := r.teamIn(chat)
+	ts.announced, ts.claimUntil = true, nil
 	s.posts[postKey{chat, messageID}] = id
 	return nil
 }
@@ -758,8 +780,9 @@ func (s *Store) HandoffByPost(ctx context.Context, chat, messageID string) (hand
 }
 
 // PendingForwards implements handoff.TeamChatStore: the client's messages
-// of the request itself (its handoff_id) newer than its forwarded_id.
-func (s *Store) PendingForwards(ctx context.Context, limit int) ([]handoff.Forward, error) {
+// of the request itself (its handoff_id) newer than its forwarded mark in
+// chat.
+func (s *Store) PendingForwards(ctx context.Context, chat string, limit int) ([]handoff.Forward, error) {
 	if err := s.fail("PendingForwards"); err != nil {
 		return nil, err
 	}
@@ -773,12 +796,13 @@ func (s *Store) PendingForwards(ctx context.Context, limit int) ([]handoff.Forwa
 	slices.Sort(ids)
 	for _, id := range ids {
 		r := s.requests[id]
-		if !r.Status.Live() || r.AnnouncedAt == nil {
+		ts := r.teamIn(chat)
+		if !r.Status.Live() || !ts.announced {
 			continue
 		}
 		var ms []crm.Message
 		for _, m := range s.messages {
-			if m.HandoffID == r.ID && m.Direction == crm.DirectionIn && m.ID > r.forwardedID {
+			if m.HandoffID == r.ID && m.Direction == crm.DirectionIn && m.ID > ts.forwardedID {
 				ms = append(ms, m.Message)
 			}
 		}
@@ -786,7 +810,7 @@ func (s *Store) PendingForwards(ctx context.Context, limit int) ([]handoff.Forwa
 			continue
 		}
 		sort.Slice(ms, func(i, j int) bool { return ms[i].ID < ms[j].ID })
-		out = append(out, handoff.Forward{Request: s.view(r), From: r.forwardedID, Messages: ms[:min(20, len(ms))]})
+		out = append(out, handoff.Forward{Request: s.view(r), From: ts.forwardedID, Messages: ms[:min(20, len(ms))]})
 		if limit > 0 && len(out) == limit {
 			break
 		}
@@ -795,7 +819,7 @@ func (s *Store) PendingForwards(ctx context.Context, limit int) ([]handoff.Forwa
 }
 
 // AdvanceForward implements handoff.TeamChatStore.
-func (s *Store) AdvanceForward(ctx context.Context, id, from, to int64) (bool, error) {
+func (s *Store) AdvanceForward(ctx context.Context, id int64, chat string, from, to int64) (bool, error) {
 	if err := s.fail("AdvanceForward"); err != nil {
 		return false, err
 	}
@@ -805,9 +829,10 @@ func (s *Store) AdvanceForward(ctx context.Context, id, from, to int64) (bool, e
 	if r == nil {
 		return false, handoff.ErrNotFound
 	}
-	if r.forwardedID != from {
+	ts := r.teamIn(chat)
+	if ts.forwardedID != from {
 		return false, nil
 	}
-	r.forwardedID = to
+	ts.forwardedID = to
 	return true, nil
 }
