@@ -20,7 +20,9 @@ func TestTeamChatSettings(t *testing.T) {
 		{"bot without chat", map[string]string{"MANAGERS_TELEGRAM_BOT": "shop"}, nil, "set MANAGERS_TELEGRAM_CHAT_ID too"},
 		{"bad bot name", map[string]string{"MANAGERS_TELEGRAM_CHAT_ID": "-1", "MANAGERS_TELEGRAM_BOT": "Shop Bot"}, nil, "is not a bot name"},
 		{"vk conversation", map[string]string{"MANAGERS_VK_PEER_ID": " 2000000003 "},
-			func(c Config) bool { return c.TeamChat.VKPeerID == 2000000003 && c.TeamChat.Enabled() && c.TeamChat.ChatID == 0 }, ""},
+			func(c Config) bool {
+				return c.TeamChat.VKPeerID == 2000000003 && c.TeamChat.Enabled() && c.TeamChat.ChatID == 0
+			}, ""},
 		{"vk conversation with a bot", map[string]string{"MANAGERS_VK_PEER_ID": "2000000001", "MANAGERS_VK_BOT": "vkshop"},
 			func(c Config) bool { return c.TeamChat.VKPeerID == 2000000001 && c.TeamChat.VKBot == "vkshop" }, ""},
 		{"both chats", map[string]string{"MANAGERS_TELEGRAM_CHAT_ID": "-4567", "MANAGERS_VK_PEER_ID": "2000000001"},

@@ -118,7 +118,7 @@ func (s *Server) SendConversationText(chatID, fromID int, text string, replyTo i
 	}
 	ev := s.NewEvent("message_new", map[string]any{"message": msg, "client_info": map[string]any{
 		"button_actions": []string{"text", "vkpay", "open_app", "location", "open_link", "callback"},
-		"keyboard": true, "inline_keyboard": true, "carousel": true, "lang_id": 0,
+		"keyboard":       true, "inline_keyboard": true, "carousel": true, "lang_id": 0,
 	}})
 	return ChatMessage{ConvID: conv, EventID: s.Push(ev)}
 }
