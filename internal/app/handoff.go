@@ -127,15 +127,16 @@ func dialogReturner(h *dialog.Handler) botReturner {
 }
 
 // runHandoffs is the hand-off work of a run process: the Worker, and the
-// managers' team chat it ticks (nil when none is configured).
+// managers' team chats it ticks (none when none is configured).
 type runHandoffs struct {
-	worker   *handoff.Worker
-	teamChat *handoff.TeamChat
+	worker    *handoff.Worker
+	teamChats handoff.TeamChats
 }
 
 // newHandoffWorker builds the process's hand-off Worker: it sends the
 // managers' replies through sender, gives chats back to the bots of
-// router and ticks the team chat of MANAGERS_TELEGRAM_CHAT_ID. Nothing
+// router and ticks the team chats (MANAGERS_TELEGRAM_CHAT_ID,
+// MANAGERS_VK_PEER_ID). Nothing
 // (zero runHandoffs) when the database keeps no hand-offs.
 func newHandoffWorker(cfg config.Config, stores *Stores, sender messenger.Sender, router botRouter, logger *slog.Logger) (runHandoffs, error) {
 	svc, err := stores.Handoffs()
@@ -147,7 +148,7 @@ func newHandoffWorker(cfg config.Config, stores *Stores, sender messenger.Sender
 		return runHandoffs{}, err
 	}
 	st, _ := any(stores.CRM).(handoff.Store)
-	tc, err := newTeamChat(cfg, st, svc, sender, logger)
+	tcs, err := newTeamChats(cfg, st, svc, sender, logger)
 	if err != nil {
 		return runHandoffs{}, err
 	}
@@ -164,14 +165,14 @@ func newHandoffWorker(cfg config.Config, stores *Stores, sender messenger.Sender
 		Store: st, Sender: sender, Returner: ret, Service: svc,
 		Retention: cfg.Handoff.Retention, Outage: stores.Health.Outage, Logger: logger,
 	}
-	if tc != nil {
-		wc.TeamChat = tc // a nil *TeamChat in the interface would be ticked
+	if len(tcs) > 0 {
+		wc.TeamChat = tcs
 	}
 	w, err := handoff.NewWorker(wc)
 	if err != nil {
 		return runHandoffs{}, err
 	}
-	return runHandoffs{worker: w, teamChat: tc}, nil
+	return runHandoffs{worker: w, teamChats: tcs}, nil
 }
 
 // handoffStats is the hand-off service as the metrics read it, with the
