@@ -68,7 +68,7 @@ func mediaFields(field string) (map[string]any, bool) {
 			"address": "Тверская, 1"}}, false
 	case "poll":
 		return map[string]any{"poll": map[string]any{"id": "poll" + id, "question": "Когда?",
-			"options": []map[string]any{{"text": "Сегодня", "voter_count": 0}, {"text": "Завтра", "voter_count": 0}},
+			"options":           []map[string]any{{"text": "Сегодня", "voter_count": 0}, {"text": "Завтра", "voter_count": 0}},
 			"total_voter_count": 0, "is_closed": false, "is_anonymous": true, "type": "regular",
 			"allows_multiple_answers": false}}, false
 	case "dice":
