@@ -175,7 +175,8 @@ var vkMedia = map[string]string{
 }
 
 // mediaOf names what the message carries besides text: its first
-// attachment's kind, else MediaLocation for a geo point; "" for none. An
+// attachment's kind, else MediaLocation for a geo point; "" for none. A
+// link attachment is the preview of a link in the text, not media. An
 // attachment list it cannot read counts as MediaOther.
 func mediaOf(m inMessage) string {
 	if len(m.Attachments) > 0 && string(m.Attachments) != "null" {
@@ -185,8 +186,11 @@ func mediaOf(m inMessage) string {
 		if err := json.Unmarshal(m.Attachments, &atts); err != nil {
 			return messenger.MediaOther
 		}
-		if len(atts) > 0 {
-			if kind, ok := vkMedia[atts[0].Type]; ok {
+		for _, a := range atts {
+			if a.Type == "link" {
+				continue
+			}
+			if kind, ok := vkMedia[a.Type]; ok {
 				return kind
 			}
 			return messenger.MediaOther

@@ -62,6 +62,8 @@ func TestTranslate(t *testing.T) {
 		{"unreadable attachments", srv.NewEvent("message_new", map[string]any{"message": map[string]any{"id": 77,
 			"from_id": 11, "peer_id": 11, "text": "", "attachments": map[string]any{"odd": true}}}),
 			unsupported(messenger.MediaOther)},
+		{"link preview is no media", srv.MessageEvent(vktest.InMessage{FromID: 11, Text: "https://example.com", Attachments: att("link")}),
+			&messenger.Update{Kind: messenger.KindMessage, Text: "https://example.com"}},
 		{"photo with caption stays text", srv.MessageEvent(vktest.InMessage{FromID: 11, Text: "смотри", Attachments: att("photo")}),
 			&messenger.Update{Kind: messenger.KindMessage, Text: "смотри", Media: messenger.MediaPhoto}},
 		{"allow", srv.NewEvent("message_allow", map[string]any{"user_id": 11, "key": "ads"}),
