@@ -56,17 +56,17 @@ func TestNewTeamChat(t *testing.T) {
 	t.Parallel()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := config.Default()
-	tc, err := newTeamChat(cfg, nopTeamStore{}, nopTeamService{}, &recordingSender{}, logger)
+	tc, err := newTeamChat(cfg, nopTeamStore{}, nopTeamService{}, &recordingSender{}, nil, logger)
 	if tc != nil || err != nil {
 		t.Fatalf("without MANAGERS_TELEGRAM_CHAT_ID: %v, %v", tc, err)
 	}
 	cfg.TeamChat.ChatID = -100
-	if _, err := newTeamChat(cfg, nopTeamStore{}, nopTeamService{}, &recordingSender{}, logger); err == nil ||
+	if _, err := newTeamChat(cfg, nopTeamStore{}, nopTeamService{}, &recordingSender{}, nil, logger); err == nil ||
 		!strings.Contains(err.Error(), "no Telegram bot") {
 		t.Fatalf("without a Telegram bot: err = %v", err)
 	}
 	cfg.FileBots = []config.Bot{{Name: "shop", Platform: messenger.Telegram}}
-	tc, err = newTeamChat(cfg, nopTeamStore{}, nopTeamService{}, &recordingSender{}, logger)
+	tc, err = newTeamChat(cfg, nopTeamStore{}, nopTeamService{}, &recordingSender{}, nil, logger)
 	if err != nil || tc.Chat() != (messenger.ChatKey{Platform: messenger.Telegram, Bot: "shop", ID: "-100"}) {
 		t.Fatalf("newTeamChat = %v, %v", tc, err)
 	}
