@@ -58,7 +58,9 @@ func TestBrowserInboxNarrow(t *testing.T) {
 				}
 				scanAccessibility(t, ctx, lang+" /inbox"+tab+" at 390 px")
 			}
-			screenshot(t, ctx, "narrow-inbox-"+lang)
+			if lang == "ru" {
+				screenshot(t, ctx, "narrow-inbox-"+lang)
+			}
 		})
 	}
 }
