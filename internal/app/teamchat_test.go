@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chathub/chathub/internal/account"
 	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/handoff"
@@ -106,3 +107,17 @@ func TestTeamChatRouter(t *testing.T) {
 type handlerFunc func(context.Context, *messenger.Update) error
 
 func (f handlerFunc) Handle(ctx context.Context, upd *messenger.Update) error { return f(ctx, upd) }
+
+// TestTeamChatPlatforms: Профиль offers linking for Telegram only when the
+// managers' Telegram chat is configured.
+func TestTeamChatPlatforms(t *testing.T) {
+	t.Parallel()
+	cfg := config.Default()
+	if got := teamChatPlatforms(cfg); len(got) != 0 {
+		t.Errorf("without a team chat: %v", got)
+	}
+	cfg.TeamChat.ChatID = -1001234567890
+	if got := teamChatPlatforms(cfg); len(got) != 1 || got[0] != account.PlatformTelegram {
+		t.Errorf("with MANAGERS_TELEGRAM_CHAT_ID: %v", got)
+	}
+}
