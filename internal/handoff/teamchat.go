@@ -305,25 +305,28 @@ func forwardText(r *Request, m crm.Message) string {
 	case m.Button != "" && body == "":
 		body = "нажал кнопку «" + m.Button + "»"
 	case m.Media != "" && body == "":
-		body = "[" + mediaName(m.Media) + "]"
+		body = "[" + MediaName(m.Media) + "]"
 	case m.Media != "":
-		body = "[" + mediaName(m.Media) + "] " + body
+		body = "[" + MediaName(m.Media) + "] " + body
 	}
 	return fmt.Sprintf("💬 %s (№%d):\n%s", name, r.ID, cut(body, maxQuestion))
 }
 
-func mediaName(kind string) string {
-	switch kind {
-	case "contact":
-		return "контакт"
-	case "photo":
-		return "фото"
-	case "sticker":
-		return "стикер"
-	case "voice":
-		return "голосовое"
+// MediaName is a media kind (messenger.Media*) in Russian words, as the
+// team chat's forwards show it and the console's Переписка reads in
+// Russian: «фото», «голосовое сообщение»; an unknown kind is «вложение».
+func MediaName(kind string) string {
+	if name, ok := mediaNames[kind]; ok {
+		return name
 	}
-	return "вложение"
+	return mediaNames[messenger.MediaOther]
+}
+
+var mediaNames = map[string]string{
+	messenger.MediaContact: "контакт", messenger.MediaPhoto: "фото", messenger.MediaVideo: "видео",
+	messenger.MediaVoice: "голосовое сообщение", messenger.MediaAudio: "аудиофайл",
+	messenger.MediaSticker: "стикер", messenger.MediaDocument: "файл",
+	messenger.MediaLocation: "геопозиция", messenger.MediaOther: "вложение",
 }
 
 func platformName(p messenger.Platform) string {
