@@ -27,8 +27,8 @@ const maxManagerName = 64
 // request's post answers the client (Service.Reply, the manager named by
 // their console login when linked, else by their profile), /take takes the
 // request, /done [scenario] gives the chat back to the bot, /link CODE
-// (anywhere) links the author to a console login; the outcome is answered in the team chat as a reply to
-// the manager's message. Chatter that is neither a reply to a post nor a
+// (anywhere) links the author to a console login; the outcome is answered
+// in the team chat as a reply to the manager's message. Chatter that is neither a reply to a post nor a
 // command is left alone. Failures are answered, not returned, so the
 // update is never retried (a reply is never sent twice); only a failure
 // to reach the store or the team chat itself is returned.
