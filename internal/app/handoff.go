@@ -148,7 +148,8 @@ func newHandoffWorker(cfg config.Config, stores *Stores, sender messenger.Sender
 		return runHandoffs{}, err
 	}
 	st, _ := any(stores.CRM).(handoff.Store)
-	tcs, err := newTeamChats(cfg, st, svc, sender, logger)
+	teamSvc, managers := teamChatAccounts(stores, svc, logger)
+	tcs, err := newTeamChats(cfg, st, teamSvc, sender, managers, logger)
 	if err != nil {
 		return runHandoffs{}, err
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chathub/chathub/internal/account"
 	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/handoff"
@@ -58,7 +59,7 @@ func TestNewTeamChats(t *testing.T) {
 	t.Parallel()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	build := func(cfg config.Config) (handoff.TeamChats, error) {
-		return newTeamChats(cfg, nopTeamStore{}, nopTeamService{}, &recordingSender{}, logger)
+		return newTeamChats(cfg, nopTeamStore{}, nopTeamService{}, &recordingSender{}, nil, logger)
 	}
 	cfg := config.Default()
 	if tcs, err := build(cfg); len(tcs) != 0 || err != nil {
@@ -130,3 +131,25 @@ func TestTeamChatRouter(t *testing.T) {
 type handlerFunc func(context.Context, *messenger.Update) error
 
 func (f handlerFunc) Handle(ctx context.Context, upd *messenger.Update) error { return f(ctx, upd) }
+
+// TestTeamChatPlatforms: Профиль offers linking for each platform whose
+// managers' chat is configured.
+func TestTeamChatPlatforms(t *testing.T) {
+	t.Parallel()
+	cfg := config.Default()
+	if got := teamChatPlatforms(cfg); len(got) != 0 {
+		t.Errorf("without a team chat: %v", got)
+	}
+	cfg.TeamChat.ChatID = -1001234567890
+	if got := teamChatPlatforms(cfg); len(got) != 1 || got[0] != account.PlatformTelegram {
+		t.Errorf("with MANAGERS_TELEGRAM_CHAT_ID: %v", got)
+	}
+	cfg.TeamChat.VKPeerID = 2000000001
+	if got := teamChatPlatforms(cfg); len(got) != 2 || got[1] != account.PlatformVK {
+		t.Errorf("with both chats: %v", got)
+	}
+	cfg.TeamChat.ChatID = 0
+	if got := teamChatPlatforms(cfg); len(got) != 1 || got[0] != account.PlatformVK {
+		t.Errorf("with MANAGERS_VK_PEER_ID alone: %v", got)
+	}
+}

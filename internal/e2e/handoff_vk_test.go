@@ -51,7 +51,7 @@ func TestHandoffTeamChatVK(t *testing.T) {
 		t.Fatalf("the VK card = %+v", card)
 	}
 	// A reply to a post not recorded yet would get the hint: wait for it.
-	waitRow(t, db, `SELECT COUNT(*) FROM handoff_posts WHERE chat = $1 AND message_id = $2`, fmt.Sprint("vk:", peer), fmt.Sprint(card.ConvID))
+	waitCount(t, db, `SELECT COUNT(*) FROM handoff_posts WHERE chat = $1 AND message_id = $2`, fmt.Sprint("vk:", peer), fmt.Sprint(card.ConvID))
 
 	olga := vk.SendConversationText(conv, 9101, "Добрый день! Проверю заказ и напишу.", card.ConvID)
 	waitText(t, h, user, "Добрый день! Проверю заказ и напишу.")
@@ -59,7 +59,7 @@ func TestHandoffTeamChatVK(t *testing.T) {
 		t.Error("the outcome was not answered as a reply to the manager's message")
 	}
 	var author string
-	waitRow(t, db, `SELECT COUNT(*) FROM messages m JOIN clients c ON c.id = m.client_id
+	waitCount(t, db, `SELECT COUNT(*) FROM messages m JOIN clients c ON c.id = m.client_id
 		WHERE c.platform_user_id = $1 AND m.author_kind = 'manager' AND m.status = 'sent'`, fmt.Sprint(user))
 	if err := db.QueryRow(`SELECT m.author FROM messages m JOIN clients c ON c.id = m.client_id
 		WHERE c.platform_user_id = $1 AND m.author_kind = 'manager'`, fmt.Sprint(user)).Scan(&author); err != nil ||
@@ -155,8 +155,8 @@ func countGroup(h *hub, chat int64, part string) int {
 	return countContaining(texts, part)
 }
 
-// waitRow waits until the count query q answers more than 0.
-func waitRow(t *testing.T, db *sql.DB, q string, args ...any) {
+// waitCount waits until the count query q answers more than 0.
+func waitCount(t *testing.T, db *sql.DB, q string, args ...any) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {

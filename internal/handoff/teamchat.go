@@ -58,6 +58,11 @@ type TeamChatConfig struct {
 	// ReplyWait is how long a manager's reply waits to be sent before the
 	// team chat is told it is queued. Default 5s.
 	ReplyWait time.Duration
+	// Managers ties the team chat's members to console logins: a linked
+	// manager acts under their login, and `/link CODE` links a member
+	// (teamchat_link.go). nil: everybody acts under their platform name
+	// (ManagerName) and /link is refused.
+	Managers Managers
 	// Logger defaults to slog.Default(); Now to time.Now.
 	Logger *slog.Logger
 	Now    func() time.Time

@@ -127,7 +127,7 @@ var sqliteMessages = []string{
 	`CREATE INDEX messages_pending_idx ON messages (id) WHERE status IN ('queued', 'sending')`,
 }
 
-// Migration 22 (handoff_team_chats) keeps the team-chat state per team
+// Migration 23 (handoff_team_chats) keeps the team-chat state per team
 // chat, so that one request is announced in a Telegram and a VK managers'
 // chat alike: a row per request and chat (its store key, see
 // handoff.StoreKey) with its announcing claim (claim_until), when the post
@@ -159,7 +159,7 @@ var sqliteHandoffTeamChats = []string{
 }
 
 // teamChatsCarryOver moves the state of the requests announced before
-// migration 22 (one team chat then) to the chat of their posts.
+// migration 23 (one team chat then) to the chat of their posts.
 const teamChatsCarryOver = `INSERT INTO handoff_team_chats (handoff_id, chat, announced_at, forwarded_id)
 	SELECT h.id, p.chat, h.announced_at, h.forwarded_id FROM handoffs AS h
 	JOIN (SELECT handoff_id, MIN(chat) AS chat FROM handoff_posts GROUP BY handoff_id) AS p ON p.handoff_id = h.id
