@@ -41,7 +41,7 @@ func (tc *TeamChat) HandleUpdate(ctx context.Context, upd *messenger.Update) err
 		}
 		return nil
 	}
-	req, err := tc.cfg.Store.HandoffByPost(ctx, tc.chat, upd.ReplyToID)
+	req, err := tc.requestOfPost(ctx, upd.ReplyToID)
 	if errors.Is(err, ErrNotFound) {
 		return tc.answer(ctx, upd, hintUnknown)
 	}

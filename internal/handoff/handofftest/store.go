@@ -59,7 +59,10 @@ type Store struct {
 	nextID   int64
 }
 
-var _ handoff.Store = (*Store)(nil)
+var (
+	_ handoff.Store              = (*Store)(nil)
+	_ handoff.AnnouncingReporter = (*Store)(nil)
+)
 
 // New returns an empty Store.
 func New() *Store {
@@ -762,6 +765,22 @@ func (s *Store) ClaimAnnouncements(ctx context.Context, now time.Time, lease tim
 		out = append(out, s.view(r))
 	}
 	return out, nil
+}
+
+// Announcing implements handoff.AnnouncingReporter.
+func (s *Store) Announcing(ctx context.Context, now time.Time) (bool, error) {
+	if err := s.fail("Announcing"); err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.requests {
+		live := r.Status == handoff.StatusOpen || r.Status == handoff.StatusAssigned
+		if live && r.AnnouncedAt == nil && r.announceClaimUntil != nil && !r.announceClaimUntil.Before(now) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // MarkAnnounced implements handoff.TeamChatStore.

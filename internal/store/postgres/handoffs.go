@@ -13,7 +13,10 @@ import (
 )
 
 // The Store keeps the live hand-off's requests, replies and transcript.
-var _ handoff.Store = (*Store)(nil)
+var (
+	_ handoff.Store              = (*Store)(nil)
+	_ handoff.AnnouncingReporter = (*Store)(nil)
+)
 
 // Request statuses as SQL conditions (alias h): live is every status but
 // closed, and a request a manager may still answer is open or assigned.

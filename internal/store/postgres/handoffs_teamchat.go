@@ -31,6 +31,19 @@ func (s *Store) ClaimAnnouncements(ctx context.Context, now time.Time, lease tim
 	return out, nil
 }
 
+// Announcing implements handoff.AnnouncingReporter: a live request whose
+// announcement some process claimed (the claim holding at now) and has not
+// recorded.
+func (s *Store) Announcing(ctx context.Context, now time.Time) (bool, error) {
+	var n int64
+	_, err := queryOne(s.db.WithContext(ctx), "SELECT COUNT(*) FROM (SELECT 1 FROM handoffs AS h WHERE "+sqlAnswerable+
+		" AND h.announced_at IS NULL AND h.announce_claim_until >= ? LIMIT 1) AS a", []any{stampTime(now)}, &n)
+	if err != nil {
+		return false, fmt.Errorf("announcements in flight: %w", err)
+	}
+	return n > 0, nil
+}
+
 // MarkAnnounced implements handoff.TeamChatStore.
 func (s *Store) MarkAnnounced(ctx context.Context, id int64, chat, messageID string, now time.Time) error {
 	now = stampTime(now)

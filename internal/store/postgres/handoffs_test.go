@@ -536,10 +536,19 @@ func testTeamChat(t *testing.T, s *Store) {
 	ctx := context.Background()
 	id, clientID := newRequest(t, s, 0, nil, "где заказ?")
 	lease := time.Minute
+	announcing := func(now time.Time, want bool) {
+		t.Helper()
+		if got, err := s.Announcing(ctx, now); err != nil || got != want {
+			t.Errorf("Announcing(%s) = %v, %v; want %v", now, got, err, want)
+		}
+	}
+	announcing(at(1), false)
 	got, err := s.ClaimAnnouncements(ctx, at(1), lease, 10)
 	if err != nil || !eqIDs(requestIDs(got), []int64{id}) {
 		t.Fatalf("ClaimAnnouncements = %v, %v", requestIDs(got), err)
 	}
+	announcing(at(1), true)
+	announcing(at(1).Add(2*lease), false) // the claim ran out: nobody is posting it
 	if again, _ := s.ClaimAnnouncements(ctx, at(1), lease, 10); len(again) != 0 {
 		t.Errorf("claimed twice within the lease: %v", requestIDs(again))
 	}
@@ -549,6 +558,7 @@ func testTeamChat(t *testing.T, s *Store) {
 	if err := s.MarkAnnounced(ctx, id, "-100", "7", at(2)); err != nil {
 		t.Fatal(err)
 	}
+	announcing(at(2), false)
 	if again, _ := s.ClaimAnnouncements(ctx, at(9), lease, 10); len(again) != 0 {
 		t.Errorf("announced request claimed: %v", requestIDs(again))
 	}
