@@ -24,6 +24,27 @@ func newInboxConsole(t *testing.T, f *fakeHandoffs) (*consoletest.Auth, http.Han
 	return auth, c.Handler()
 }
 
+// checkPage GETs target and checks that it shows every string of want and
+// none of not.
+func checkPage(t *testing.T, h http.Handler, tok, target string, want, not []string) {
+	t.Helper()
+	w := do(h, "GET", target, tok, nil, nil)
+	body := w.Body.String()
+	if w.Code != http.StatusOK {
+		t.Fatalf("GET %s: %d", target, w.Code)
+	}
+	for _, s := range want {
+		if !strings.Contains(body, s) {
+			t.Errorf("GET %s lacks %q", target, s)
+		}
+	}
+	for _, s := range not {
+		if strings.Contains(body, s) {
+			t.Errorf("GET %s shows %q", target, s)
+		}
+	}
+}
+
 func TestInboxTabs(t *testing.T) {
 	t.Parallel()
 	f := sampleHandoffs()
@@ -43,21 +64,7 @@ func TestInboxTabs(t *testing.T) {
 		{"/inbox?lang=en", []string{"<h1>Conversations</h1>", "overdue", "2 clients wait longer than promised", "Waiting"}, nil},
 	}
 	for _, tt := range tests {
-		w := do(h, "GET", tt.target, tok, nil, nil)
-		body := w.Body.String()
-		if w.Code != http.StatusOK {
-			t.Fatalf("GET %s: %d", tt.target, w.Code)
-		}
-		for _, s := range tt.want {
-			if !strings.Contains(body, s) {
-				t.Errorf("GET %s lacks %q", tt.target, s)
-			}
-		}
-		for _, s := range tt.not {
-			if strings.Contains(body, s) {
-				t.Errorf("GET %s shows %q", tt.target, s)
-			}
-		}
+		checkPage(t, h, tok, tt.target, tt.want, tt.not)
 	}
 	// Олег waits 3 minutes: not late.
 	body := do(h, "GET", "/inbox", tok, nil, nil).Body.String()
@@ -249,21 +256,7 @@ func TestInboxShowsFailingReturns(t *testing.T) {
 		{"/inbox/4", nil, []string{"return-failed"}},
 	}
 	for _, tt := range tests {
-		w := do(h, "GET", tt.target, tok, nil, nil)
-		body := w.Body.String()
-		if w.Code != http.StatusOK {
-			t.Fatalf("GET %s: %d", tt.target, w.Code)
-		}
-		for _, s := range tt.want {
-			if !strings.Contains(body, s) {
-				t.Errorf("GET %s lacks %q", tt.target, s)
-			}
-		}
-		for _, s := range tt.not {
-			if strings.Contains(body, s) {
-				t.Errorf("GET %s shows %q", tt.target, s)
-			}
-		}
+		checkPage(t, h, tok, tt.target, tt.want, tt.not)
 	}
 }
 

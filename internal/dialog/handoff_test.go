@@ -242,18 +242,22 @@ func TestHandoffAcknowledgment(t *testing.T) {
 // answer is saved), or starts a chosen scenario; an unknown scenario
 // changes nothing; a return older than a newer request keeps it; a chat
 // with no mark just resumes.
+// handedOff is a chat handed to a manager at the portrait questionnaire's
+// name step, with a question for the manager (the transcript emptied).
+func handedOff(t *testing.T) *handlerFixture {
+	t.Helper()
+	f := newHandoffFixture(t, HandoffConfig{})
+	f.say(t, text("/start"))
+	f.say(t, button("yes"))
+	f.say(t, text("/manager"))
+	f.say(t, text("У меня вопрос по заказу"))
+	f.clients.messages = nil
+	return f
+}
+
 func TestReturnToBot(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	handedOff := func(t *testing.T) *handlerFixture {
-		f := newHandoffFixture(t, HandoffConfig{})
-		f.say(t, text("/start"))
-		f.say(t, button("yes"))
-		f.say(t, text("/manager"))
-		f.say(t, text("У меня вопрос по заказу"))
-		f.clients.messages = nil
-		return f
-	}
 	t.Run("re-asks the paused step", func(t *testing.T) {
 		t.Parallel()
 		f := handedOff(t)
@@ -350,10 +354,7 @@ func TestReturnToBot(t *testing.T) {
 // reaches the bot.
 func TestReturnWhoseQuestionFailsStillClearsTheMark(t *testing.T) {
 	t.Parallel()
-	f := newHandoffFixture(t, HandoffConfig{})
-	f.say(t, text("/start"))
-	f.say(t, button("yes"))
-	f.say(t, text("/manager"))
+	f := handedOff(t)
 	f.sender.err = messenger.ErrTransient
 	err := f.h.ReturnToBot(context.Background(), testChat, ReturnRequest{HandoffID: 7, RequestedAt: testNow})
 	if !errors.Is(err, messenger.ErrTransient) {
@@ -370,14 +371,6 @@ func TestReturnWhoseQuestionFailsStillClearsTheMark(t *testing.T) {
 func TestReleaseHandoff(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	handedOff := func(t *testing.T) *handlerFixture {
-		f := newHandoffFixture(t, HandoffConfig{})
-		f.say(t, text("/start"))
-		f.say(t, button("yes"))
-		f.say(t, text("/manager"))
-		f.sender.take()
-		return f
-	}
 	t.Run("clears the mark", func(t *testing.T) {
 		t.Parallel()
 		f := handedOff(t)

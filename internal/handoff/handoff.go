@@ -252,3 +252,12 @@ type TooLongError struct {
 func (e *TooLongError) Error() string {
 	return fmt.Sprintf("handoff: the reply is %d characters, %s allows %d", e.Len, e.Platform, e.Max)
 }
+
+// positiveOr returns v, or def when v is not positive: a configuration's
+// duration or count left unset.
+func positiveOr[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}

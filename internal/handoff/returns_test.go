@@ -98,11 +98,7 @@ func TestWorkerBoundsFailingReturns(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			f := newFixture(t, messenger.Telegram, "7", time.Now())
-			svc := newService(t, f.store, handoff.Config{})
-			if err := svc.Return(ctx, f.req, "anna", ""); err != nil {
-				t.Fatal(err)
-			}
+			f, svc := returningFixture(t)
 			ret := &failingReturner{returnScript: tt.script}
 			startWorker(t, f.store, svc, &fakeSender{}, ret, handoff.WorkerConfig{ReturnBackoff: time.Millisecond})
 			eventually(t, "the request closed", func() bool {
@@ -138,6 +134,18 @@ func TestWorkerBoundsFailingReturns(t *testing.T) {
 	}
 }
 
+// returningFixture is a fixture whose request manager anna gave back to
+// the bot, with its Service.
+func returningFixture(t *testing.T) (fixture, *handoff.Service) {
+	t.Helper()
+	f := newFixture(t, messenger.Telegram, "7", time.Now())
+	svc := newService(t, f.store, handoff.Config{})
+	if err := svc.Return(context.Background(), f.req, "anna", ""); err != nil {
+		t.Fatal(err)
+	}
+	return f, svc
+}
+
 func btoi(b bool) int {
 	if b {
 		return 1
@@ -150,20 +158,10 @@ func btoi(b bool) int {
 func TestWorkerReturnCutByStopIsNotCounted(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newFixture(t, messenger.Telegram, "7", time.Now())
-	svc := newService(t, f.store, handoff.Config{})
-	if err := svc.Return(ctx, f.req, "anna", ""); err != nil {
-		t.Fatal(err)
-	}
+	f, svc := returningFixture(t)
 	started := make(chan struct{})
 	ret := &blockingReturner{started: started}
-	w, err := handoff.NewWorker(handoff.WorkerConfig{Store: f.store, Sender: &fakeSender{}, Returner: ret, Service: svc, Poll: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	w := startWorker(t, f.store, svc, &fakeSender{}, ret, handoff.WorkerConfig{})
 	<-started
 	sctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()

@@ -109,18 +109,10 @@ func NewTeamChat(cfg TeamChatConfig) (*TeamChat, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("handoff: team chat: %w", err)
 	}
-	if cfg.Lease <= 0 {
-		cfg.Lease = DefaultTeamChatLease
-	}
-	if cfg.Batch <= 0 {
-		cfg.Batch = DefaultTeamChatBatch
-	}
-	if cfg.ReplyWait <= 0 {
-		cfg.ReplyWait = DefaultTeamChatReplyWait
-	}
-	if cfg.PostWait <= 0 {
-		cfg.PostWait = DefaultTeamChatPostWait
-	}
+	cfg.Lease = positiveOr(cfg.Lease, DefaultTeamChatLease)
+	cfg.Batch = positiveOr(cfg.Batch, DefaultTeamChatBatch)
+	cfg.ReplyWait = positiveOr(cfg.ReplyWait, DefaultTeamChatReplyWait)
+	cfg.PostWait = positiveOr(cfg.PostWait, DefaultTeamChatPostWait)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}

@@ -139,18 +139,10 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	case cfg.Returner == nil:
 		return nil, errors.New("handoff: WorkerConfig.Returner is required")
 	}
-	if cfg.Poll <= 0 {
-		cfg.Poll = DefaultPoll
-	}
-	if cfg.Lease <= 0 {
-		cfg.Lease = DefaultLease
-	}
-	if cfg.Retention <= 0 {
-		cfg.Retention = DefaultRetention
-	}
-	if cfg.ReturnBackoff <= 0 {
-		cfg.ReturnBackoff = DefaultReturnBackoff
-	}
+	cfg.Poll = positiveOr(cfg.Poll, DefaultPoll)
+	cfg.Lease = positiveOr(cfg.Lease, DefaultLease)
+	cfg.Retention = positiveOr(cfg.Retention, DefaultRetention)
+	cfg.ReturnBackoff = positiveOr(cfg.ReturnBackoff, DefaultReturnBackoff)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}

@@ -84,7 +84,7 @@ type tickCounter struct{ n atomic.Int32 }
 func (t *tickCounter) Tick(context.Context) error { t.n.Add(1); return nil }
 
 // startWorker runs a Worker over st with sender and returner, stopped at
-// the test's end.
+// the test's end (unless the test stopped it).
 func startWorker(t *testing.T, st handoff.Store, svc *handoff.Service, s messenger.Sender, r handoff.Returner, cfg handoff.WorkerConfig) *handoff.Worker {
 	t.Helper()
 	cfg.Store, cfg.Sender, cfg.Returner, cfg.Service = st, s, r, svc
@@ -282,13 +282,7 @@ func TestWorkerStopDrains(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 		return messenger.Sent{MessageID: "1"}, nil
 	}}
-	w, err := handoff.NewWorker(handoff.WorkerConfig{Store: f.store, Sender: sender, Returner: &fakeReturner{}, Service: svc, Poll: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	w := startWorker(t, f.store, svc, sender, &fakeReturner{}, handoff.WorkerConfig{Poll: 10 * time.Millisecond})
 	m, err := svc.Reply(context.Background(), f.req, "anna", "ответ", 0)
 	if err != nil {
 		t.Fatal(err)
@@ -315,13 +309,7 @@ func TestWorkerStopDeadlineLeavesTheReplyQueued(t *testing.T) {
 		<-ctx.Done()
 		return messenger.Sent{}, ctx.Err()
 	}}
-	w, err := handoff.NewWorker(handoff.WorkerConfig{Store: f.store, Sender: sender, Returner: &fakeReturner{}, Service: svc, Lease: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	w := startWorker(t, f.store, svc, sender, &fakeReturner{}, handoff.WorkerConfig{Lease: time.Minute})
 	m, _ := svc.Reply(context.Background(), f.req, "anna", "ответ", 0)
 	<-started
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)

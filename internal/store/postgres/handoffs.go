@@ -318,6 +318,17 @@ func handoffState(db *gorm.DB, id int64) (handoff.Status, error) {
 	return handoff.Status(status), nil
 }
 
+// updateLive runs update, a change of request id whose WHERE asks for the
+// live status it needs, and tells why it changed nothing: ErrNotFound or
+// ErrClosed (errNotLive).
+func updateLive(db *gorm.DB, id int64, update string, args ...any) error {
+	res := db.Exec(update, args...)
+	if res.Error == nil && res.RowsAffected == 0 {
+		return errNotLive(db, id)
+	}
+	return res.Error
+}
+
 // errNotLive is the error of a change to request id that needs it in a
 // live status (open or assigned; returning) but changed nothing:
 // ErrNotFound or ErrClosed.

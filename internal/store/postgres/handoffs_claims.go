@@ -160,14 +160,9 @@ func (s *Store) GetMessage(ctx context.Context, msgID int64) (crm.Message, error
 
 // RequestReturn implements handoff.ReturnStore.
 func (s *Store) RequestReturn(ctx context.Context, id int64, by, reason, scenario string, now time.Time) error {
-	db := s.db.WithContext(ctx)
-	res := db.Exec("UPDATE handoffs SET status = 'returning', closed_by = ?, close_reason = ?, return_scenario = ?, "+
-		"claim_until = NULL, return_attempts = 0, return_error = '' WHERE id = ? AND status IN ('open', 'assigned')",
+	err := updateLive(s.db.WithContext(ctx), id, "UPDATE handoffs SET status = 'returning', closed_by = ?, close_reason = ?, "+
+		"return_scenario = ?, claim_until = NULL, return_attempts = 0, return_error = '' WHERE id = ? AND status IN ('open', 'assigned')",
 		crm.CutMessageText(by), crm.CutMessageText(reason), crm.CutMessageText(scenario), id)
-	err := res.Error
-	if err == nil && res.RowsAffected == 0 {
-		err = errNotLive(db, id)
-	}
 	if err != nil {
 		return fmt.Errorf("return handoff %d: %w", id, err)
 	}
@@ -207,13 +202,8 @@ func (s *Store) ClaimReturns(ctx context.Context, now time.Time, lease time.Dura
 
 // PostponeReturn implements handoff.ReturnStore.
 func (s *Store) PostponeReturn(ctx context.Context, id int64, attempts int, why string, next time.Time) error {
-	db := s.db.WithContext(ctx)
-	res := db.Exec("UPDATE handoffs SET return_attempts = ?, return_error = ?, claim_until = ? WHERE id = ? AND status = 'returning'",
-		attempts, crm.CutMessageText(why), stampTime(next), id)
-	err := res.Error
-	if err == nil && res.RowsAffected == 0 {
-		err = errNotLive(db, id)
-	}
+	err := updateLive(s.db.WithContext(ctx), id, "UPDATE handoffs SET return_attempts = ?, return_error = ?, claim_until = ? "+
+		"WHERE id = ? AND status = 'returning'", attempts, crm.CutMessageText(why), stampTime(next), id)
 	if err != nil {
 		return fmt.Errorf("postpone the return of handoff %d: %w", id, err)
 	}
