@@ -140,7 +140,7 @@ func TestHandoffTwoProcesses(t *testing.T) {
 	// Give both Workers a few more polls (1 s each) to do anything twice.
 	time.Sleep(3 * time.Second)
 	for i, u := range users {
-		if n := countText(fake, team, fmt.Sprintf("🔔 Обращение №%d", reqs[i])); n != 1 {
+		if n := countText(fake, team, fmt.Sprintf("🔔 Обращение №%d\n", reqs[i])); n != 1 {
 			t.Errorf("request %d was posted to the team chat %d times", reqs[i], n)
 		}
 		if n := countText(fake, u, "Здравствуйте! Отвечает"); n != 1 {
