@@ -147,7 +147,8 @@ func newHandoffWorker(cfg config.Config, stores *Stores, sender messenger.Sender
 		return runHandoffs{}, err
 	}
 	st, _ := any(stores.CRM).(handoff.Store)
-	tc, err := newTeamChat(cfg, st, svc, sender, logger)
+	teamSvc, managers := teamChatAccounts(stores, svc, logger)
+	tc, err := newTeamChat(cfg, st, teamSvc, sender, managers, logger)
 	if err != nil {
 		return runHandoffs{}, err
 	}

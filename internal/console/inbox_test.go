@@ -6,11 +6,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chathub/chathub/internal/console/consoletest"
 	"github.com/chathub/chathub/internal/console/i18n"
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/handoff"
+	"github.com/chathub/chathub/internal/messenger"
 )
 
 func newInboxConsole(t *testing.T, f *fakeHandoffs) (*consoletest.Auth, http.Handler) {
@@ -269,7 +271,7 @@ func TestInboxKeysExist(t *testing.T) {
 	for _, a := range []string{crm.AuthorBot, crm.AuthorSystem, crm.AuthorClient} {
 		keys = append(keys, "inbox.author."+a)
 	}
-	for _, m := range []string{"contact", "photo", "sticker", "voice", "other"} {
+	for _, m := range messenger.MediaKinds() {
 		keys = append(keys, "inbox.media."+m)
 	}
 	keys = append(keys, "campaigns.reason.in_handoff", "menu.inbox")
@@ -322,5 +324,58 @@ func TestInboxOverviewAndCard(t *testing.T) {
 	}
 	if strings.Index(card, "alert(3)") > strings.Index(card, "Менеджер ответит здесь") {
 		t.Error("the card's transcript is not newest first")
+	}
+}
+
+// TestMediaKindsInWords: every media kind reads in words, in Russian the
+// same words the team chat's forwards use, in English its own; an unknown
+// kind reads as an attachment.
+func TestMediaKindsInWords(t *testing.T) {
+	t.Parallel()
+	for _, kind := range messenger.MediaKinds() {
+		ru, en := mediaLabel(i18n.Ru, kind), mediaLabel(i18n.En, kind)
+		if ru != handoff.MediaName(kind) {
+			t.Errorf("%s reads %q in the console, %q in the team chat", kind, ru, handoff.MediaName(kind))
+		}
+		if en == "" || en == ru {
+			t.Errorf("%s reads %q in English", kind, en)
+		}
+	}
+	if got := mediaLabel(i18n.Ru, "hologram"); got != "вложение" {
+		t.Errorf("an unknown kind reads %q", got)
+	}
+}
+
+// TestTranscriptShowsMedia: the card's Переписка and the request's page
+// name what a client sent in words, with its caption, in Russian and in
+// English.
+func TestTranscriptShowsMedia(t *testing.T) {
+	t.Parallel()
+	f := newFakeHandoffs()
+	in := func(media, text string) crm.Message {
+		return crm.Message{Direction: crm.DirectionIn, AuthorKind: crm.AuthorClient, Media: media, Text: text, PlatformMsgID: "77"}
+	}
+	f.add(handoff.Request{ID: 5, ClientID: 3, ClientName: "Клиент3", Status: handoff.StatusOpen}, time.Now().Add(-time.Minute),
+		in(messenger.MediaPhoto, "чек об оплате"), in(messenger.MediaVoice, ""), in(messenger.MediaLocation, ""),
+		in(messenger.MediaDocument, "договор"), in("hologram", ""))
+	clients := newFakeClientPages(30)
+	auth := consoletest.NewAuth()
+	c, err := New(Config{Auth: auth, Handoffs: f,
+		Clients: ClientPages{Clients: clients, Segments: clients, Saver: clients, Editor: clients, Users: clients}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, tok := c.Handler(), auth.Login("manager")
+	ru := []string{"[фото] чек об оплате", "[голосовое сообщение]", "[геопозиция]", "[файл] договор", "[вложение]"}
+	en := []string{"[photo] чек об оплате", "[voice message]", "[location]", "[file] договор", "[attachment]"}
+	for _, page := range []string{"/clients/3", "/inbox/5"} {
+		for lang, want := range map[string][]string{"": ru, "?lang=en": en} {
+			body := do(h, "GET", page+lang, tok, nil, nil).Body.String()
+			for _, s := range want {
+				if !strings.Contains(body, s) {
+					t.Errorf("%s%s lacks %q", page, lang, s)
+				}
+			}
+		}
 	}
 }

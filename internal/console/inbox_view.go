@@ -13,6 +13,7 @@ import (
 	"github.com/chathub/chathub/internal/console/i18n"
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/handoff"
+	"github.com/chathub/chathub/internal/messenger"
 )
 
 // inboxView is Диалоги's data.
@@ -159,12 +160,21 @@ func messageText(lang i18n.Lang, m *crm.Message) string {
 		parts = append(parts, i18n.T(lang, "inbox.msg.button", m.Button))
 	}
 	if m.Media != "" {
-		parts = append(parts, "["+clientLabel(lang, "inbox.media."+m.Media, m.Media)+"]")
+		parts = append(parts, "["+mediaLabel(lang, m.Media)+"]")
 	}
 	if m.Text != "" && m.Text != m.Button {
 		parts = append(parts, m.Text)
 	}
 	return strings.Join(parts, " ")
+}
+
+// mediaLabel is a media kind in words («фото», «голосовое сообщение»);
+// a kind the console does not know reads as an attachment.
+func mediaLabel(lang i18n.Lang, kind string) string {
+	if key := "inbox.media." + kind; i18n.Has(lang, key) {
+		return i18n.T(lang, key)
+	}
+	return i18n.T(lang, "inbox.media."+messenger.MediaOther)
 }
 
 // authorLabel is who wrote m: the client (by name), the bot, a manager (by

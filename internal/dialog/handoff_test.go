@@ -355,15 +355,26 @@ func TestTranscriptRows(t *testing.T) {
 		want  crm.Message // the inbound row
 	}{
 		{"text", nil, withID(text("привет"), "u1"), crm.Message{Text: "привет"}},
+		{"text with its platform id", nil, &messenger.Update{Chat: testChat, Kind: messenger.KindMessage, Text: "привет",
+			PlatformMsgID: "41"}, crm.Message{Text: "привет", PlatformMsgID: "41"}},
+		{"text with a photo (VK)", nil, &messenger.Update{Chat: testChat, Kind: messenger.KindMessage, Text: "смотри",
+			Media: messenger.MediaPhoto, PlatformMsgID: "42"}, crm.Message{Text: "смотри", Media: "photo", PlatformMsgID: "42"}},
 		{"button", []*messenger.Update{text("/start")},
-			&messenger.Update{Chat: testChat, Kind: messenger.KindButton, Value: "yes", Text: "Да"}, crm.Message{Button: "Да (yes)"}},
+			&messenger.Update{Chat: testChat, Kind: messenger.KindButton, Value: "yes", Text: "Да", MessageID: "7"},
+			crm.Message{Button: "Да (yes)"}},
+		{"button of a VK message", []*messenger.Update{text("/start")},
+			&messenger.Update{Chat: testChat, Kind: messenger.KindButton, Value: "yes", Text: "Да", PlatformMsgID: "43"},
+			crm.Message{Button: "Да (yes)", PlatformMsgID: "43"}},
 		{"button without caption", []*messenger.Update{text("/start")}, button("yes"), crm.Message{Button: "yes"}},
 		{"contact", []*messenger.Update{text("/b2b")},
-			&messenger.Update{Chat: testChat, Kind: messenger.KindContact, MessageID: "m5", Contact: &messenger.Contact{Phone: "+79123456789"}},
+			&messenger.Update{Chat: testChat, Kind: messenger.KindContact, PlatformMsgID: "m5", Contact: &messenger.Contact{Phone: "+79123456789"}},
 			crm.Message{Media: "contact", Text: "+79123456789", PlatformMsgID: "m5"}},
 		{"unknown media", []*messenger.Update{text("/start")}, &messenger.Update{Chat: testChat, Kind: messenger.KindUnsupported}, crm.Message{Media: "other"}},
 		{"sticker", []*messenger.Update{text("/start")}, &messenger.Update{Chat: testChat, Kind: messenger.KindUnsupported, Media: messenger.MediaSticker}, crm.Message{Media: "sticker"}},
-		{"photo with a caption", nil, &messenger.Update{Chat: testChat, Kind: messenger.KindUnsupported, Media: messenger.MediaPhoto, Text: "чек"}, crm.Message{Media: "photo", Text: "чек"}},
+		{"photo with a caption", nil, &messenger.Update{Chat: testChat, Kind: messenger.KindUnsupported, Media: messenger.MediaPhoto, Text: "чек",
+			PlatformMsgID: "44"}, crm.Message{Media: "photo", Text: "чек", PlatformMsgID: "44"}},
+		{"location", []*messenger.Update{text("/start")}, &messenger.Update{Chat: testChat, Kind: messenger.KindUnsupported,
+			Media: messenger.MediaLocation, PlatformMsgID: "45"}, crm.Message{Media: "location", PlatformMsgID: "45"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

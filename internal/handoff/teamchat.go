@@ -58,6 +58,11 @@ type TeamChatConfig struct {
 	// ReplyWait is how long a manager's reply waits to be sent before the
 	// team chat is told it is queued. Default 5s.
 	ReplyWait time.Duration
+	// Managers ties the team chat's members to console logins: a linked
+	// manager acts under their login, and `/link CODE` links a member
+	// (teamchat_link.go). nil: everybody acts under their platform name
+	// (ManagerName) and /link is refused.
+	Managers Managers
 	// Logger defaults to slog.Default(); Now to time.Now.
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -300,25 +305,28 @@ func forwardText(r *Request, m crm.Message) string {
 	case m.Button != "" && body == "":
 		body = "нажал кнопку «" + m.Button + "»"
 	case m.Media != "" && body == "":
-		body = "[" + mediaName(m.Media) + "]"
+		body = "[" + MediaName(m.Media) + "]"
 	case m.Media != "":
-		body = "[" + mediaName(m.Media) + "] " + body
+		body = "[" + MediaName(m.Media) + "] " + body
 	}
 	return fmt.Sprintf("💬 %s (№%d):\n%s", name, r.ID, cut(body, maxQuestion))
 }
 
-func mediaName(kind string) string {
-	switch kind {
-	case "contact":
-		return "контакт"
-	case "photo":
-		return "фото"
-	case "sticker":
-		return "стикер"
-	case "voice":
-		return "голосовое"
+// MediaName is a media kind (messenger.Media*) in Russian words, as the
+// team chat's forwards show it and the console's Переписка reads in
+// Russian: «фото», «голосовое сообщение»; an unknown kind is «вложение».
+func MediaName(kind string) string {
+	if name, ok := mediaNames[kind]; ok {
+		return name
 	}
-	return "вложение"
+	return mediaNames[messenger.MediaOther]
+}
+
+var mediaNames = map[string]string{
+	messenger.MediaContact: "контакт", messenger.MediaPhoto: "фото", messenger.MediaVideo: "видео",
+	messenger.MediaVoice: "голосовое сообщение", messenger.MediaAudio: "аудиофайл",
+	messenger.MediaSticker: "стикер", messenger.MediaDocument: "файл",
+	messenger.MediaLocation: "геопозиция", messenger.MediaOther: "вложение",
 }
 
 func platformName(p messenger.Platform) string {

@@ -467,3 +467,30 @@ func TestNilTeamChatTicksNothing(t *testing.T) {
 		t.Fatalf("Tick = %v", err)
 	}
 }
+
+// TestForwardTextNamesMedia: a client's media reaches the team chat named
+// in words, before its caption.
+func TestForwardTextNamesMedia(t *testing.T) {
+	t.Parallel()
+	r := &Request{ID: 4, ClientName: "Анна"}
+	tests := []struct {
+		msg  crm.Message
+		want string
+	}{
+		{crm.Message{Media: messenger.MediaPhoto, Text: "чек"}, "[фото] чек"},
+		{crm.Message{Media: messenger.MediaVoice}, "[голосовое сообщение]"},
+		{crm.Message{Media: messenger.MediaVideo}, "[видео]"},
+		{crm.Message{Media: messenger.MediaAudio}, "[аудиофайл]"},
+		{crm.Message{Media: messenger.MediaSticker}, "[стикер]"},
+		{crm.Message{Media: messenger.MediaDocument, Text: "договор"}, "[файл] договор"},
+		{crm.Message{Media: messenger.MediaLocation}, "[геопозиция]"},
+		{crm.Message{Media: messenger.MediaContact, Text: "+79123456789"}, "[контакт] +79123456789"},
+		{crm.Message{Media: messenger.MediaOther}, "[вложение]"},
+		{crm.Message{Media: "hologram"}, "[вложение]"},
+	}
+	for _, tt := range tests {
+		if got := forwardText(r, tt.msg); got != "💬 Анна (№4):\n"+tt.want {
+			t.Errorf("%s forwards as %q, want %q", tt.msg.Media, got, tt.want)
+		}
+	}
+}
