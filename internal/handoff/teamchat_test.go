@@ -26,6 +26,7 @@ type teamStore struct {
 	forwarded map[string]map[int64]int64     // per chat: request → forwarded mark
 	msgs      map[int64][]crm.Message        // client messages per request
 	failClaim error
+	lookups   int // HandoffByPost calls
 }
 
 // testKey is testTeam's store key.
@@ -78,6 +79,24 @@ func (s *teamStore) MarkAnnounced(_ context.Context, id int64, chat, messageID s
 	return nil
 }
 
+// Announcing implements AnnouncingReporter.
+func (s *teamStore) Announcing(_ context.Context, chat string, now time.Time) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, until := range s.claimed[chat] {
+		if s.announced[chat][id] == "" && !until.Before(now) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (s *teamStore) lookupCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lookups
+}
+
 func (s *teamStore) AddPost(_ context.Context, id int64, chat, messageID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -88,6 +107,7 @@ func (s *teamStore) AddPost(_ context.Context, id int64, chat, messageID string)
 func (s *teamStore) HandoffByPost(_ context.Context, chat, messageID string) (Request, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.lookups++
 	id, ok := s.posts[chat+"/"+messageID]
 	if !ok {
 		return Request{}, ErrNotFound

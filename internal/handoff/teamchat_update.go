@@ -28,8 +28,8 @@ const maxManagerName = 64
 // their console login when linked, else by their profile), /take takes the
 // request, /done [scenario] gives the chat back to the bot, /link CODE
 // (anywhere) links the author to a console login; the outcome is answered
-// in the team chat as a reply to the manager's message. Chatter that is neither a reply to a post nor a
-// command is left alone. Failures are answered, not returned, so the
+// in the team chat as a reply to the manager's message. Chatter that is
+// neither a reply to a post nor a command is left alone. Failures are answered, not returned, so the
 // update is never retried (a reply is never sent twice); only a failure
 // to reach the store or the team chat itself is returned.
 func (tc *TeamChat) HandleUpdate(ctx context.Context, upd *messenger.Update) error {
@@ -46,7 +46,7 @@ func (tc *TeamChat) HandleUpdate(ctx context.Context, upd *messenger.Update) err
 		}
 		return nil
 	}
-	req, err := tc.cfg.Store.HandoffByPost(ctx, tc.chat, upd.ReplyToID)
+	req, err := tc.requestOfPost(ctx, upd.ReplyToID)
 	if errors.Is(err, ErrNotFound) {
 		return tc.answer(ctx, upd, hintUnknown)
 	}

@@ -63,6 +63,20 @@ func (s *Store) ClaimAnnouncements(ctx context.Context, chat string, now time.Ti
 	return out, nil
 }
 
+// Announcing implements handoff.AnnouncingReporter: a live request whose
+// announcement in chat some process claimed (the claim holding at now) and
+// has not recorded.
+func (s *Store) Announcing(ctx context.Context, chat string, now time.Time) (bool, error) {
+	var n int64
+	_, err := queryOne(s.db.WithContext(ctx), "SELECT COUNT(*) FROM (SELECT 1 FROM handoff_team_chats AS t "+
+		"JOIN handoffs AS h ON h.id = t.handoff_id WHERE t.chat = ? AND t.announced_at IS NULL AND t.claim_until >= ? AND "+
+		sqlAnswerable+" LIMIT 1) AS a", []any{chat, stampTime(now)}, &n)
+	if err != nil {
+		return false, fmt.Errorf("announcements in flight: %w", err)
+	}
+	return n > 0, nil
+}
+
 // MarkAnnounced implements handoff.TeamChatStore.
 func (s *Store) MarkAnnounced(ctx context.Context, id int64, chat, messageID string, now time.Time) error {
 	now = stampTime(now)

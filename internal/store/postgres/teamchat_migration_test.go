@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestTeamChatMigrationCarriesState migrates a database of version 22 (one
+// TestTeamChatMigrationCarriesState migrates a database of version 23 (one
 // team chat, its state on the request) to the newest: the request that was
 // announced keeps its forwarded mark in the chat of its posts and is not
 // announced there again, the one that was not is claimed, and a second team
@@ -26,11 +26,11 @@ func TestTeamChatMigrationCarriesState(t *testing.T) {
 			ctx := context.Background()
 			cfg := tc.cfg(t)
 			old := cfg
-			old.migrateTo = 22
-			s22 := mustOpen(t, old)
-			announced, _ := newRequest(t, s22, 0, nil, "где заказ?")
-			fresh, _ := newRequest(t, s22, 1, nil, "а мой?")
-			db := s22.db.WithContext(ctx)
+			old.migrateTo = 23
+			s23 := mustOpen(t, old)
+			announced, _ := newRequest(t, s23, 0, nil, "где заказ?")
+			fresh, _ := newRequest(t, s23, 1, nil, "а мой?")
+			db := s23.db.WithContext(ctx)
 			if err := db.Exec("UPDATE handoffs SET announced_at = ?, forwarded_id = 4242 WHERE id = ?", stampTime(at(2)), announced).Error; err != nil {
 				t.Fatal(err)
 			}
@@ -38,7 +38,7 @@ func TestTeamChatMigrationCarriesState(t *testing.T) {
 				announced, stampTime(at(2))).Error; err != nil {
 				t.Fatal(err)
 			}
-			if err := s22.Close(); err != nil {
+			if err := s23.Close(); err != nil {
 				t.Fatal(err)
 			}
 
