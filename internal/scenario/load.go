@@ -367,12 +367,16 @@ func scenarioFiles(dir string) ([]string, error) {
 }
 
 // isScenarioFile reports whether a directory entry name is a scenario file:
-// *.yaml or *.yml, not hidden (editors' temporary files start with ".").
+// *.yaml or *.yml, not hidden (editors' temporary files start with "."),
+// and not a scenario test (*.test.yaml, see internal/scenariotest).
 func isScenarioFile(name string) bool {
 	if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "#") {
 		return false
 	}
 	ext := strings.ToLower(filepath.Ext(name))
+	if strings.HasSuffix(strings.ToLower(strings.TrimSuffix(name, filepath.Ext(name))), ".test") {
+		return false
+	}
 	return ext == ".yaml" || ext == ".yml"
 }
 
