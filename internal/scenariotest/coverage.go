@@ -13,10 +13,10 @@ import (
 // its re-asks (a wrong answer asked again, on every step whose answer can
 // be wrong).
 type Coverage struct {
-	Scenario, File string
-	Steps, StepsReached int
+	Scenario, File          string
+	Steps, StepsReached     int
 	Branches, BranchesTaken int
-	Reasks, ReasksTested int
+	Reasks, ReasksTested    int
 	// Gaps are what no case went through, in file order.
 	Gaps []Gap
 }
