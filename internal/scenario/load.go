@@ -380,6 +380,12 @@ func isScenarioFile(name string) bool {
 	return ext == ".yaml" || ext == ".yml"
 }
 
+// FirstBadLine returns the line of a YAML syntax error in src: the
+// smallest n such that the first n lines of src do not parse (binary
+// search), or 0 when src parses. yaml.v3's own errors name the line where
+// the enclosing block starts; this is where the author has to look.
+func FirstBadLine(src []byte) int { return firstBadLine(src) }
+
 // firstBadLine returns the smallest n such that the first n lines of src do
 // not parse (binary search), or 0 when src parses.
 func firstBadLine(src []byte) int {

@@ -51,7 +51,7 @@ func ParseFile(path string, scenarios Scenarios) (*File, error) {
 // errors. The error is a scenario.ErrorList of every problem, each at its
 // file:line:col.
 func Parse(file string, src []byte, scenarios Scenarios) (*File, error) {
-	p := &parser{reader: reader{file: file}, scenarios: scenarios}
+	p := &parser{reader: reader{file: file}, scenarios: scenarios, src: src}
 	for _, g := range scenarios.All() {
 		p.ids = append(p.ids, g.ID)
 	}
@@ -70,6 +70,7 @@ type parser struct {
 	reader
 	scenarios Scenarios
 	ids       []string
+	src       []byte
 	// fileScenario and fileNow are the file's defaults for its cases;
 	// hasScenario tells that the file names one (perhaps a wrong one).
 	fileScenario string
@@ -127,6 +128,9 @@ func (p *parser) syntaxError(err error) {
 		}
 		msg = m[2]
 	}
+	if bad := scenario.FirstBadLine(p.src); bad > 0 {
+		line = bad
+	}
 	p.errs = append(p.errs, &scenario.Error{File: p.file, Line: line, Col: 1,
 		Msg: fmt.Sprintf("YAML syntax error: %s; check indentation, colons and quotes", msg)})
 }
@@ -154,8 +158,12 @@ func (p *parser) top(root *yaml.Node, f *File) {
 		p.errorf(root, "a test file needs cases: a list of test cases, each with name: and steps:")
 		return
 	}
-	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+	if n.Kind != yaml.SequenceNode {
 		p.errorf(n, "cases: must be a list of test cases, each with name: and steps:, got %s", describe(n))
+		return
+	}
+	if len(n.Content) == 0 {
+		p.errorf(n, "cases: is empty; add at least one test case with name: and steps:")
 		return
 	}
 	names := map[string]int{}
@@ -175,9 +183,12 @@ func (p *parser) scenarioID(n *yaml.Node, label string) (string, bool) {
 	if _, found := p.scenarios.Get(id); found {
 		return id, true
 	}
-	if m := spelling.Closest(id, p.ids); m != "" {
+	switch m := spelling.Closest(id, p.ids); {
+	case len(p.ids) == 0:
+		p.errorf(n, "unknown scenario %q in %s: no scenarios are loaded (keep test files in the tests/ folder of their scenario directory, or name it with --scenarios)", id, label)
+	case m != "":
 		p.errorf(n, "unknown scenario %q in %s; did you mean %q?", id, label, m)
-	} else {
+	default:
 		p.errorf(n, "unknown scenario %q in %s; the loaded scenarios are: %s", id, label, strings.Join(p.ids, ", "))
 	}
 	return "", false
@@ -310,7 +321,9 @@ func (p *parser) step(n *yaml.Node, c *Case, num int) *Step {
 	}
 	e := fs.get("expect")
 	if e == nil && len(actions) == 0 {
-		p.errorf(n, "step %d of case %q does nothing; add say:, press: or contact:, and expect:", num, c.Name)
+		if len(n.Content) == 0 { // else its unknown keys are reported
+			p.errorf(n, "step %d of case %q does nothing; add say:, press: or contact:, and expect:", num, c.Name)
+		}
 		return nil
 	}
 	if e != nil {
@@ -325,7 +338,7 @@ func (p *parser) expect(n *yaml.Node, c *Case, where string) []Check {
 	if !ok {
 		return nil
 	}
-	if len(fs) == 0 {
+	if len(n.Content) == 0 {
 		p.errorf(n, "expect: %s is empty; say what the bot should do (bot:, buttons:, step:, fields: …)", where)
 		return nil
 	}
