@@ -88,9 +88,11 @@ type Options struct {
 	Parallel int
 }
 
-// DefaultParallel is how many cases run at once by default: while one
-// waits for the in-process Redis, another works.
-const DefaultParallel = 8
+// DefaultParallel is how many cases run at once by default: one. The
+// embedded SQLite has one connection, so cases running at once mostly wait
+// for each other, and measured on two cores they took more time and CPU
+// than one after another (docs/BENCHMARKS.md).
+const DefaultParallel = 1
 
 // job is one case to run with its place in the report.
 type job struct {
@@ -99,9 +101,9 @@ type job struct {
 	i    int
 }
 
-// Run runs the cases of files against scenarios (several at once) and
-// reports each case's failures, in file order, and the scenarios'
-// coverage.
+// Run runs the cases of files against scenarios (Options.Parallel at
+// once) and reports each case's failures, in file order, and the
+// scenarios' coverage.
 func (r *Runner) Run(ctx context.Context, scenarios dialog.Catalog, files []*File, opts Options) *Report {
 	start := time.Now()
 	var jobs []job
