@@ -70,5 +70,6 @@ func everyPageScenarios(t *testing.T) ScenarioPages {
 			Links: []DeepLinkBase{{Platform: messenger.Telegram, Prefix: "https://t.me/shop_bot?start="}},
 		}}},
 		Playground: play,
+		Tests:      fakeTests{"": sampleTestRun()},
 	}
 }

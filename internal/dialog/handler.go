@@ -52,6 +52,11 @@ type HandlerConfig struct {
 	Logger *slog.Logger
 	// Now defaults to time.Now.
 	Now func() time.Time
+	// Trace, when set, is given the moves of every turn whose state was
+	// saved (Result.Trace; the Engine must be built with
+	// EngineConfig.Trace). The scenario tests' coverage uses it; nil in
+	// production.
+	Trace func(chat messenger.ChatKey, hops []Hop)
 }
 
 func (c *HandlerConfig) validate() error {
@@ -159,6 +164,9 @@ func (h *Handler) run(ctx context.Context, key messenger.ChatKey, upd *messenger
 	saved, err := h.saveState(ctx, key, &st, stored, upd, res)
 	if err != nil {
 		return err
+	}
+	if h.cfg.Trace != nil && len(res.Trace) > 0 {
+		h.cfg.Trace(key, res.Trace)
 	}
 	sent, err := h.send(ctx, key, upd, res.Replies, 0, !res.Changes.Forget)
 	if err != nil {
