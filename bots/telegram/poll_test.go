@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/platformtest/telegramfake"
 	"github.com/chathub/chathub/internal/platformtest/telegramtest"
 )
 
@@ -291,6 +292,52 @@ func TestPollTranslatesOverTheWire(t *testing.T) {
 				t.Fatalf("delivered %+v", got)
 			}
 		})
+	}
+}
+
+// TestMediaTranslatedOverTheWire: each medium a client can send, as the
+// Bot API sends it, reaches the sink as KindUnsupported with its media
+// kind, its caption where it takes one and the message's id.
+func TestMediaTranslatedOverTheWire(t *testing.T) {
+	t.Parallel()
+	want := map[string]string{
+		"photo": messenger.MediaPhoto, "video": messenger.MediaVideo, "video_note": messenger.MediaVideo,
+		"animation": messenger.MediaVideo, "voice": messenger.MediaVoice, "audio": messenger.MediaAudio,
+		"document": messenger.MediaDocument, "sticker": messenger.MediaSticker, "location": messenger.MediaLocation,
+		"venue": messenger.MediaLocation, "poll": messenger.MediaOther, "dice": messenger.MediaOther,
+	}
+	captioned := map[string]bool{"photo": true, "video": true, "animation": true, "voice": true, "audio": true, "document": true}
+	b, s, _ := newTestBot(t, nil)
+	fields := telegramfake.MediaFields()
+	sent := make([]int, len(fields))
+	for i, f := range fields {
+		sent[i] = s.SendMedia(5, f, "подпись "+f)
+	}
+	sink := newSink()
+	runBot(t, b, sink)
+	waitPending(t, s, 0)
+	got := sink.updates()
+	if len(got) != len(fields) {
+		t.Fatalf("delivered %d updates, want %d", len(got), len(fields))
+	}
+	for i, f := range fields {
+		var raw struct {
+			Message struct {
+				MessageID int `json:"message_id"`
+			} `json:"message"`
+		}
+		if err := json.Unmarshal(s.Update(sent[i]), &raw); err != nil {
+			t.Fatal(err)
+		}
+		u, caption := got[i], ""
+		if captioned[f] {
+			caption = "подпись " + f
+		}
+		if u.ID != strconv.Itoa(sent[i]) || u.Kind != messenger.KindUnsupported || u.Media != want[f] || u.Text != caption ||
+			u.PlatformMsgID != strconv.Itoa(raw.Message.MessageID) || u.MessageID != "" {
+			t.Errorf("%s: delivered %+v, want media %q, caption %q, platform message id %d", f, u, want[f], caption,
+				raw.Message.MessageID)
+		}
 	}
 }
 

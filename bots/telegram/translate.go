@@ -55,17 +55,43 @@ func fromMessage(id int, m *tgbotapi.Message) (*messenger.Update, string) {
 		return nil, "service message"
 	}
 	at := time.Unix(int64(m.Date), 0)
+	var u *messenger.Update
 	switch {
 	case m.Text != "":
-		u := base(id, m.From, messenger.KindMessage, at)
+		u = base(id, m.From, messenger.KindMessage, at)
 		u.Text = m.Text
-		return u, ""
 	case m.Contact != nil:
-		u := base(id, m.From, messenger.KindContact, at)
+		u = base(id, m.From, messenger.KindContact, at)
 		u.Contact = contact(m.Contact)
-		return u, ""
+	default:
+		u = base(id, m.From, messenger.KindUnsupported, at)
+		u.Media, u.Text = mediaKind(m), m.Caption
 	}
-	return base(id, m.From, messenger.KindUnsupported, at), ""
+	u.PlatformMsgID = strconv.Itoa(m.MessageID)
+	return u, ""
+}
+
+// mediaKind names what a message without text carries (a messenger
+// Media* kind). Animation comes before document (Telegram sends a GIF with
+// both) and venue with location (a venue carries its point).
+func mediaKind(m *tgbotapi.Message) string {
+	switch {
+	case len(m.Photo) > 0:
+		return messenger.MediaPhoto
+	case m.Video != nil || m.VideoNote != nil || m.Animation != nil:
+		return messenger.MediaVideo
+	case m.Voice != nil:
+		return messenger.MediaVoice
+	case m.Audio != nil:
+		return messenger.MediaAudio
+	case m.Sticker != nil:
+		return messenger.MediaSticker
+	case m.Document != nil:
+		return messenger.MediaDocument
+	case m.Location != nil || m.Venue != nil:
+		return messenger.MediaLocation
+	}
+	return messenger.MediaOther
 }
 
 // fromTeam translates a message of the managers' team chat: Team set, Chat

@@ -46,6 +46,11 @@ func TestTranslate(t *testing.T) {
 		}
 		return u
 	}
+	media := func(kind, caption string) *messenger.Update {
+		return want(messenger.KindUnsupported, at, func(u *messenger.Update) {
+			u.Media, u.Text, u.PlatformMsgID = kind, caption, "7"
+		})
+	}
 	data := func(s string) *string { return &s }
 	keyboard := &tgbotapi.InlineKeyboardMarkup{InlineKeyboard: [][]tgbotapi.InlineKeyboardButton{{
 		{Text: "✓ Да", CallbackData: data("yes")}, {Text: "Нет", CallbackData: data("no")},
@@ -60,28 +65,49 @@ func TestTranslate(t *testing.T) {
 		want *messenger.Update // nil: ignored
 	}{
 		{"text", tgbotapi.Update{Message: msg(tgbotapi.Message{Text: "Марина"})},
-			want(messenger.KindMessage, at, func(u *messenger.Update) { u.Text = "Марина" })},
+			want(messenger.KindMessage, at, func(u *messenger.Update) { u.Text, u.PlatformMsgID = "Марина", "7" })},
 		{"deep link stays text", tgbotapi.Update{Message: msg(tgbotapi.Message{Text: "/start b2b_ads",
 			Entities: []tgbotapi.MessageEntity{{Type: "bot_command", Length: 6}}})},
-			want(messenger.KindMessage, at, func(u *messenger.Update) { u.Text = "/start b2b_ads" })},
+			want(messenger.KindMessage, at, func(u *messenger.Update) { u.Text, u.PlatformMsgID = "/start b2b_ads", "7" })},
 		{"own contact", tgbotapi.Update{Message: msg(tgbotapi.Message{Contact: &tgbotapi.Contact{
 			PhoneNumber: "79123456789", FirstName: "Анна", UserID: 42}})},
 			want(messenger.KindContact, at, func(u *messenger.Update) {
 				u.Contact = &messenger.Contact{Phone: "79123456789", FirstName: "Анна", UserID: "42"}
+				u.PlatformMsgID = "7"
 			})},
 		{"foreign contact without user id", tgbotapi.Update{Message: msg(tgbotapi.Message{Contact: &tgbotapi.Contact{
 			PhoneNumber: "+7 900", FirstName: "Boris", LastName: "B"}})},
 			want(messenger.KindContact, at, func(u *messenger.Update) {
 				u.Contact = &messenger.Contact{Phone: "+7 900", FirstName: "Boris", LastName: "B"}
+				u.PlatformMsgID = "7"
 			})},
 		{"sticker", tgbotapi.Update{Message: msg(tgbotapi.Message{Sticker: &tgbotapi.Sticker{FileID: "s"}})},
-			want(messenger.KindUnsupported, at, nil)},
+			media(messenger.MediaSticker, "")},
+		{"photo", tgbotapi.Update{Message: msg(tgbotapi.Message{Photo: []tgbotapi.PhotoSize{{FileID: "p"}}})},
+			media(messenger.MediaPhoto, "")},
 		{"photo with caption", tgbotapi.Update{Message: msg(tgbotapi.Message{Photo: []tgbotapi.PhotoSize{{FileID: "p"}}, Caption: "look"})},
-			want(messenger.KindUnsupported, at, nil)},
+			media(messenger.MediaPhoto, "look")},
 		{"voice", tgbotapi.Update{Message: msg(tgbotapi.Message{Voice: &tgbotapi.Voice{FileID: "v"}})},
-			want(messenger.KindUnsupported, at, nil)},
-		{"document", tgbotapi.Update{Message: msg(tgbotapi.Message{Document: &tgbotapi.Document{FileID: "d"}})},
-			want(messenger.KindUnsupported, at, nil)},
+			media(messenger.MediaVoice, "")},
+		{"video with caption", tgbotapi.Update{Message: msg(tgbotapi.Message{Video: &tgbotapi.Video{FileID: "v"}, Caption: "вот"})},
+			media(messenger.MediaVideo, "вот")},
+		{"video note", tgbotapi.Update{Message: msg(tgbotapi.Message{VideoNote: &tgbotapi.VideoNote{FileID: "n"}})},
+			media(messenger.MediaVideo, "")},
+		{"animation (sent with a document)", tgbotapi.Update{Message: msg(tgbotapi.Message{Animation: &tgbotapi.Animation{FileID: "a"},
+			Document: &tgbotapi.Document{FileID: "a"}})}, media(messenger.MediaVideo, "")},
+		{"audio", tgbotapi.Update{Message: msg(tgbotapi.Message{Audio: &tgbotapi.Audio{FileID: "m"}})},
+			media(messenger.MediaAudio, "")},
+		{"document with caption", tgbotapi.Update{Message: msg(tgbotapi.Message{Document: &tgbotapi.Document{FileID: "d"}, Caption: "договор"})},
+			media(messenger.MediaDocument, "договор")},
+		{"location", tgbotapi.Update{Message: msg(tgbotapi.Message{Location: &tgbotapi.Location{Latitude: 55.75, Longitude: 37.61}})},
+			media(messenger.MediaLocation, "")},
+		{"venue", tgbotapi.Update{Message: msg(tgbotapi.Message{Venue: &tgbotapi.Venue{Title: "Кафе",
+			Location: tgbotapi.Location{Latitude: 55.75, Longitude: 37.61}}, Location: &tgbotapi.Location{Latitude: 55.75, Longitude: 37.61}})},
+			media(messenger.MediaLocation, "")},
+		{"poll", tgbotapi.Update{Message: msg(tgbotapi.Message{Poll: &tgbotapi.Poll{ID: "p", Question: "?"}})},
+			media(messenger.MediaOther, "")},
+		{"dice", tgbotapi.Update{Message: msg(tgbotapi.Message{Dice: &tgbotapi.Dice{Emoji: "🎲", Value: 3}})},
+			media(messenger.MediaOther, "")},
 		{"button press", tgbotapi.Update{CallbackQuery: &tgbotapi.CallbackQuery{ID: "q1", From: user, Data: "yes",
 			Message: msg(tgbotapi.Message{Text: "Согласны?", From: &tgbotapi.User{ID: 1, IsBot: true}, ReplyMarkup: keyboard})}},
 			want(messenger.KindButton, now, func(u *messenger.Update) { u.Value, u.Text, u.MessageID = "yes", "Да", "7" })},

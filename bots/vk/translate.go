@@ -19,18 +19,20 @@ const chatPeerBase = 2_000_000_000
 
 // inMessage is the part of a message_new message the adapter reads. It is
 // decoded by hand instead of into vksdk's object.MessagesMessage so that an
-// unexpected attachment shape cannot make the whole event undecodable; a
-// message without text (sticker, photo, voice…) is all the adapter needs to
-// know about attachments.
+// unexpected attachment shape cannot make the whole event undecodable:
+// attachments and geo stay raw and only the first attachment's type is
+// read (see mediaOf).
 type inMessage struct {
-	ID      int    `json:"id"`
-	ConvID  int    `json:"conversation_message_id"`
-	Date    int64  `json:"date"`
-	FromID  int    `json:"from_id"`
-	PeerID  int    `json:"peer_id"`
-	Text    string `json:"text"`
-	Payload string `json:"payload"`
-	Ref     string `json:"ref"`
+	ID          int             `json:"id"`
+	ConvID      int             `json:"conversation_message_id"`
+	Date        int64           `json:"date"`
+	FromID      int             `json:"from_id"`
+	PeerID      int             `json:"peer_id"`
+	Text        string          `json:"text"`
+	Payload     string          `json:"payload"`
+	Ref         string          `json:"ref"`
+	Attachments json.RawMessage `json:"attachments"`
+	Geo         json.RawMessage `json:"geo"`
 }
 
 // messageNew is the message_new object (API 5.103+ wraps the message).
@@ -121,6 +123,7 @@ func (b *Bot) messageNew(raw json.RawMessage) (*messenger.Update, error) {
 func messageUpdate(m inMessage) *messenger.Update {
 	u := &messenger.Update{
 		Chat: userChat(m.FromID), Kind: messenger.KindMessage, Text: m.Text, Source: m.Ref, Time: unixTime(m.Date),
+		PlatformMsgID: platformMsgID(m),
 	}
 	var p payload
 	if m.Payload != "" && json.Unmarshal([]byte(m.Payload), &p) == nil {
@@ -139,10 +142,64 @@ func messageUpdate(m inMessage) *messenger.Update {
 			return u
 		}
 	}
+	// A message with text stays text (an answer, a command) whatever it
+	// carries; the attachment is only recorded.
+	u.Media = mediaOf(m)
 	if m.Text == "" {
 		u.Kind = messenger.KindUnsupported
+		if u.Media == "" {
+			u.Media = messenger.MediaOther
+		}
 	}
 	return u
+}
+
+// platformMsgID is the message's id for the transcript: its id, or "c"
+// and its conversation_message_id when VK gave no id (0), so the two
+// numberings never mix; "" when it has neither.
+func platformMsgID(m inMessage) string {
+	switch {
+	case m.ID != 0:
+		return strconv.Itoa(m.ID)
+	case m.ConvID != 0:
+		return "c" + strconv.Itoa(m.ConvID)
+	}
+	return ""
+}
+
+// vkMedia maps VK attachment types to media kinds; other types (a wall
+// post, a link, a poll, a gift…) are MediaOther.
+var vkMedia = map[string]string{
+	"photo": messenger.MediaPhoto, "video": messenger.MediaVideo, "audio_message": messenger.MediaVoice,
+	"audio": messenger.MediaAudio, "sticker": messenger.MediaSticker, "doc": messenger.MediaDocument,
+}
+
+// mediaOf names what the message carries besides text: its first
+// attachment's kind, else MediaLocation for a geo point; "" for none. A
+// link attachment is the preview of a link in the text, not media. An
+// attachment list it cannot read counts as MediaOther.
+func mediaOf(m inMessage) string {
+	if len(m.Attachments) > 0 && string(m.Attachments) != "null" {
+		var atts []struct {
+			Type string `json:"type"`
+		}
+		if err := json.Unmarshal(m.Attachments, &atts); err != nil {
+			return messenger.MediaOther
+		}
+		for _, a := range atts {
+			if a.Type == "link" {
+				continue
+			}
+			if kind, ok := vkMedia[a.Type]; ok {
+				return kind
+			}
+			return messenger.MediaOther
+		}
+	}
+	if len(m.Geo) > 0 && string(m.Geo) != "null" {
+		return messenger.MediaLocation
+	}
+	return ""
 }
 
 func messageAllow(raw json.RawMessage) (*messenger.Update, error) {

@@ -3,6 +3,7 @@ package vk
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -15,8 +16,16 @@ import (
 func TestTranslate(t *testing.T) {
 	t.Parallel()
 	srv := vktest.New(t)
-	sticker := []map[string]any{{"type": "sticker", "sticker": map[string]any{"sticker_id": 9}}}
-	photo := []map[string]any{{"type": "photo", "photo": map[string]any{"id": 1}}}
+	att := func(types ...string) []map[string]any {
+		var out []map[string]any
+		for _, typ := range types {
+			out = append(out, vktest.Attachment(typ, 11))
+		}
+		return out
+	}
+	unsupported := func(media string) *messenger.Update {
+		return &messenger.Update{Kind: messenger.KindUnsupported, Media: media}
+	}
 	tests := []struct {
 		name string
 		ev   vktest.Event
@@ -38,10 +47,25 @@ func TestTranslate(t *testing.T) {
 			&messenger.Update{Kind: messenger.KindMessage, Text: "Меню"}},
 		{"broken payload", srv.MessageEvent(vktest.InMessage{FromID: 11, Text: "Меню", Payload: `{oops`}),
 			&messenger.Update{Kind: messenger.KindMessage, Text: "Меню"}},
-		{"sticker", srv.MessageEvent(vktest.InMessage{FromID: 11, Attachments: sticker}),
-			&messenger.Update{Kind: messenger.KindUnsupported}},
-		{"photo with caption", srv.MessageEvent(vktest.InMessage{FromID: 11, Text: "смотри", Attachments: photo}),
-			&messenger.Update{Kind: messenger.KindMessage, Text: "смотри"}},
+		{"sticker", srv.MessageEvent(vktest.InMessage{FromID: 11, Attachments: att("sticker")}), unsupported(messenger.MediaSticker)},
+		{"photo", srv.MessageEvent(vktest.InMessage{FromID: 11, Attachments: att("photo")}), unsupported(messenger.MediaPhoto)},
+		{"voice message", srv.MessageEvent(vktest.InMessage{FromID: 11, Attachments: att("audio_message")}), unsupported(messenger.MediaVoice)},
+		{"video", srv.MessageEvent(vktest.InMessage{FromID: 11, Attachments: att("video")}), unsupported(messenger.MediaVideo)},
+		{"audio", srv.MessageEvent(vktest.InMessage{FromID: 11, Attachments: att("audio")}), unsupported(messenger.MediaAudio)},
+		{"document", srv.MessageEvent(vktest.InMessage{FromID: 11, Attachments: att("doc")}), unsupported(messenger.MediaDocument)},
+		{"wall post", srv.MessageEvent(vktest.InMessage{FromID: 11, Attachments: att("wall")}), unsupported(messenger.MediaOther)},
+		{"gift", srv.MessageEvent(vktest.InMessage{FromID: 11, Attachments: att("gift")}), unsupported(messenger.MediaOther)},
+		{"geo", srv.MessageEvent(vktest.InMessage{FromID: 11, Geo: vktest.Geo()}), unsupported(messenger.MediaLocation)},
+		{"first attachment decides", srv.MessageEvent(vktest.InMessage{FromID: 11, Attachments: att("doc", "photo")}),
+			unsupported(messenger.MediaDocument)},
+		{"forwarded messages only", srv.MessageEvent(vktest.InMessage{FromID: 11}), unsupported(messenger.MediaOther)},
+		{"unreadable attachments", srv.NewEvent("message_new", map[string]any{"message": map[string]any{"id": 77,
+			"from_id": 11, "peer_id": 11, "text": "", "attachments": map[string]any{"odd": true}}}),
+			unsupported(messenger.MediaOther)},
+		{"link preview is no media", srv.MessageEvent(vktest.InMessage{FromID: 11, Text: "https://example.com", Attachments: att("link")}),
+			&messenger.Update{Kind: messenger.KindMessage, Text: "https://example.com"}},
+		{"photo with caption stays text", srv.MessageEvent(vktest.InMessage{FromID: 11, Text: "смотри", Attachments: att("photo")}),
+			&messenger.Update{Kind: messenger.KindMessage, Text: "смотри", Media: messenger.MediaPhoto}},
 		{"allow", srv.NewEvent("message_allow", map[string]any{"user_id": 11, "key": "ads"}),
 			&messenger.Update{Kind: messenger.KindUnblocked, Source: "ads"}},
 		{"deny", srv.NewEvent("message_deny", map[string]any{"user_id": 11}),
@@ -72,10 +96,47 @@ func TestTranslate(t *testing.T) {
 				t.Fatalf("id/chat/time = %q %v %v", got.ID, got.Chat, got.Time)
 			}
 			if got.Kind != tt.want.Kind || got.Text != tt.want.Text || got.Value != tt.want.Value ||
-				got.Source != tt.want.Source || got.MessageID != "" {
+				got.Source != tt.want.Source || got.Media != tt.want.Media || got.MessageID != "" {
 				t.Fatalf("got %+v, want %+v", got, tt.want)
 			}
+			if want := sentMessageID(t, tt.ev); got.PlatformMsgID != want {
+				t.Fatalf("platform message id %q, want %q", got.PlatformMsgID, want)
+			}
 		})
+	}
+}
+
+// sentMessageID is the id of the message an event carries as VK numbers
+// it ("" for an event without a message).
+func sentMessageID(t *testing.T, ev vktest.Event) string {
+	t.Helper()
+	var obj struct {
+		Message *struct {
+			ID int `json:"id"`
+		} `json:"message"`
+	}
+	if err := json.Unmarshal(ev.Object, &obj); err != nil || obj.Message == nil || obj.Message.ID == 0 {
+		return ""
+	}
+	return strconv.Itoa(obj.Message.ID)
+}
+
+// TestTranslateConversationMessageID: a message VK gives no id (0) is
+// recorded by its conversation_message_id, marked so the numberings never
+// mix; one with neither has no id.
+func TestTranslateConversationMessageID(t *testing.T) {
+	t.Parallel()
+	srv := vktest.New(t)
+	b, _ := newBot(t, srv, nil)
+	for _, tc := range []struct {
+		id, conv int
+		want     string
+	}{{0, 5, "c5"}, {31, 5, "31"}, {0, 0, ""}} {
+		ev := srv.NewEvent("message_new", map[string]any{"message": map[string]any{"id": tc.id,
+			"conversation_message_id": tc.conv, "from_id": 12, "peer_id": 12, "text": "привет"}})
+		if got := b.translateEvent(groupEvent(t, ev)); got == nil || got.PlatformMsgID != tc.want {
+			t.Fatalf("id %d, conversation id %d: got %+v, want platform message id %q", tc.id, tc.conv, got, tc.want)
+		}
 	}
 }
 

@@ -62,6 +62,9 @@ type botReturner func(ctx context.Context, r handoff.Request, note string) error
 // the request, and hands the chat to the bot of its chat.
 type handoffReturner struct {
 	gate dispatch.Gate
+	// states keeps the chats' conversation state (ReleaseChat clears the
+	// hand-off mark in it).
+	states dialog.StateStore
 	// bots returns the chat's bot's returner; nil when no such bot runs.
 	bots func(bot string) botReturner
 	// updateID names the return as an update of the chat
@@ -75,7 +78,7 @@ type handoffReturner struct {
 func (h handoffReturner) ReturnToBot(ctx context.Context, r handoff.Request, note string) error {
 	ret := h.bots(r.Chat.Bot)
 	if ret == nil {
-		return fmt.Errorf("return request %d: no %s bot %s runs in this process", r.ID, r.Chat.Platform, displayName(r.Chat.Bot))
+		return fmt.Errorf("return request %d: %s bot %s: %w", r.ID, r.Chat.Platform, displayName(r.Chat.Bot), handoff.ErrNoBot)
 	}
 	leave, dup, err := h.gate.Enter(ctx, r.Chat, h.updateID(r.ID), h.ttl)
 	if err != nil {
@@ -90,6 +93,28 @@ func (h handoffReturner) ReturnToBot(ctx context.Context, r handoff.Request, not
 	}
 	if err != nil {
 		return fmt.Errorf("return request %d to the bot: %w", r.ID, err)
+	}
+	return nil
+}
+
+// ReleaseChat implements handoff.Returner: holding the chat's turn (under
+// an update id of its own), it clears the conversation's hand-off mark
+// with no bot involved, so a given-up return still lets the client's next
+// message reach the bot.
+func (h handoffReturner) ReleaseChat(ctx context.Context, r handoff.Request) error {
+	leave, dup, err := h.gate.Enter(ctx, r.Chat, h.updateID(r.ID)+"/release", h.ttl)
+	if err != nil {
+		return fmt.Errorf("release request %d: wait for the chat's turn: %w", r.ID, err)
+	}
+	if dup {
+		return nil // released before
+	}
+	_, err = dialog.ReleaseHandoff(ctx, h.states, r.Chat, r.CreatedAt)
+	if lerr := leave(context.WithoutCancel(ctx), err == nil); lerr != nil {
+		err = errors.Join(err, fmt.Errorf("release the chat: %w", lerr))
+	}
+	if err != nil {
+		return fmt.Errorf("release request %d: clear the chat's hand-off mark: %w", r.ID, err)
 	}
 	return nil
 }
@@ -147,12 +172,13 @@ func newHandoffWorker(cfg config.Config, stores *Stores, sender messenger.Sender
 		return runHandoffs{}, err
 	}
 	st, _ := any(stores.CRM).(handoff.Store)
-	tc, err := newTeamChat(cfg, st, svc, sender, logger)
+	teamSvc, managers := teamChatAccounts(stores, svc, logger)
+	tc, err := newTeamChat(cfg, st, teamSvc, sender, managers, logger)
 	if err != nil {
 		return runHandoffs{}, err
 	}
 	ret := handoffReturner{
-		gate: stores.State, updateID: dialog.ReturnUpdateID, ttl: cfg.HandleTimeout + 5*time.Second,
+		gate: stores.State, states: stores.State, updateID: dialog.ReturnUpdateID, ttl: cfg.HandleTimeout + 5*time.Second,
 		bots: func(bot string) botReturner {
 			if h := router[bot]; h != nil {
 				return dialogReturner(h)

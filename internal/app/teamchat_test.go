@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chathub/chathub/internal/account"
 	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/handoff"
@@ -56,17 +57,17 @@ func TestNewTeamChat(t *testing.T) {
 	t.Parallel()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := config.Default()
-	tc, err := newTeamChat(cfg, nopTeamStore{}, nopTeamService{}, &recordingSender{}, logger)
+	tc, err := newTeamChat(cfg, nopTeamStore{}, nopTeamService{}, &recordingSender{}, nil, logger)
 	if tc != nil || err != nil {
 		t.Fatalf("without MANAGERS_TELEGRAM_CHAT_ID: %v, %v", tc, err)
 	}
 	cfg.TeamChat.ChatID = -100
-	if _, err := newTeamChat(cfg, nopTeamStore{}, nopTeamService{}, &recordingSender{}, logger); err == nil ||
+	if _, err := newTeamChat(cfg, nopTeamStore{}, nopTeamService{}, &recordingSender{}, nil, logger); err == nil ||
 		!strings.Contains(err.Error(), "no Telegram bot") {
 		t.Fatalf("without a Telegram bot: err = %v", err)
 	}
 	cfg.FileBots = []config.Bot{{Name: "shop", Platform: messenger.Telegram}}
-	tc, err = newTeamChat(cfg, nopTeamStore{}, nopTeamService{}, &recordingSender{}, logger)
+	tc, err = newTeamChat(cfg, nopTeamStore{}, nopTeamService{}, &recordingSender{}, nil, logger)
 	if err != nil || tc.Chat() != (messenger.ChatKey{Platform: messenger.Telegram, Bot: "shop", ID: "-100"}) {
 		t.Fatalf("newTeamChat = %v, %v", tc, err)
 	}
@@ -106,3 +107,17 @@ func TestTeamChatRouter(t *testing.T) {
 type handlerFunc func(context.Context, *messenger.Update) error
 
 func (f handlerFunc) Handle(ctx context.Context, upd *messenger.Update) error { return f(ctx, upd) }
+
+// TestTeamChatPlatforms: Профиль offers linking for Telegram only when the
+// managers' Telegram chat is configured.
+func TestTeamChatPlatforms(t *testing.T) {
+	t.Parallel()
+	cfg := config.Default()
+	if got := teamChatPlatforms(cfg); len(got) != 0 {
+		t.Errorf("without a team chat: %v", got)
+	}
+	cfg.TeamChat.ChatID = -1001234567890
+	if got := teamChatPlatforms(cfg); len(got) != 1 || got[0] != account.PlatformTelegram {
+		t.Errorf("with MANAGERS_TELEGRAM_CHAT_ID: %v", got)
+	}
+}

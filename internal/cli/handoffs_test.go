@@ -165,6 +165,8 @@ func TestTranscriptCells(t *testing.T) {
 		{crm.Message{AuthorKind: crm.AuthorManager, Author: "anna", Text: "да", Status: crm.MessageFailed, Error: handoff.FailBlocked}, "manager anna", "да", "failed: blocked"},
 		{crm.Message{AuthorKind: crm.AuthorClient, Button: "Да (yes)"}, "client", "[button] Да (yes)", ""},
 		{crm.Message{AuthorKind: crm.AuthorClient, Media: "photo"}, "client", "[photo]", ""},
+		{crm.Message{AuthorKind: crm.AuthorClient, Media: "photo", Text: "чек"}, "client", "[photo] чек", ""},
+		{crm.Message{AuthorKind: crm.AuthorClient, Media: "contact", Text: "+79123456789"}, "client", "[contact] +79123456789", ""},
 		{crm.Message{AuthorKind: crm.AuthorBroadcast, Author: "12", Text: "Скидки"}, "broadcast 12", "Скидки", ""},
 	}
 	for _, tt := range tests {

@@ -144,9 +144,11 @@ func statusCell(m *crm.Message) string {
 }
 
 // messageText is what a message said: its text, the pressed button or
-// the media it carried.
+// the media it carried ("[photo] caption").
 func messageText(m *crm.Message) string {
 	switch {
+	case m.Media != "" && m.Text != "":
+		return "[" + m.Media + "] " + m.Text
 	case m.Text != "":
 		return m.Text
 	case m.Button != "":

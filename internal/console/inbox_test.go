@@ -6,11 +6,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chathub/chathub/internal/console/consoletest"
 	"github.com/chathub/chathub/internal/console/i18n"
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/handoff"
+	"github.com/chathub/chathub/internal/messenger"
 )
 
 func newInboxConsole(t *testing.T, f *fakeHandoffs) (*consoletest.Auth, http.Handler) {
@@ -21,6 +23,27 @@ func newInboxConsole(t *testing.T, f *fakeHandoffs) (*consoletest.Auth, http.Han
 		t.Fatal(err)
 	}
 	return auth, c.Handler()
+}
+
+// checkPage GETs target and checks that it shows every string of want and
+// none of not.
+func checkPage(t *testing.T, h http.Handler, tok, target string, want, not []string) {
+	t.Helper()
+	w := do(h, "GET", target, tok, nil, nil)
+	body := w.Body.String()
+	if w.Code != http.StatusOK {
+		t.Fatalf("GET %s: %d", target, w.Code)
+	}
+	for _, s := range want {
+		if !strings.Contains(body, s) {
+			t.Errorf("GET %s lacks %q", target, s)
+		}
+	}
+	for _, s := range not {
+		if strings.Contains(body, s) {
+			t.Errorf("GET %s shows %q", target, s)
+		}
+	}
 }
 
 func TestInboxTabs(t *testing.T) {
@@ -42,21 +65,7 @@ func TestInboxTabs(t *testing.T) {
 		{"/inbox?lang=en", []string{"<h1>Conversations</h1>", "overdue", "2 clients wait longer than promised", "Waiting"}, nil},
 	}
 	for _, tt := range tests {
-		w := do(h, "GET", tt.target, tok, nil, nil)
-		body := w.Body.String()
-		if w.Code != http.StatusOK {
-			t.Fatalf("GET %s: %d", tt.target, w.Code)
-		}
-		for _, s := range tt.want {
-			if !strings.Contains(body, s) {
-				t.Errorf("GET %s lacks %q", tt.target, s)
-			}
-		}
-		for _, s := range tt.not {
-			if strings.Contains(body, s) {
-				t.Errorf("GET %s shows %q", tt.target, s)
-			}
-		}
+		checkPage(t, h, tok, tt.target, tt.want, tt.not)
 	}
 	// Олег waits 3 minutes: not late.
 	body := do(h, "GET", "/inbox", tok, nil, nil).Body.String()
@@ -223,6 +232,35 @@ func TestInboxLive(t *testing.T) {
 	}
 }
 
+// TestInboxShowsFailingReturns: a return to the bot that fails shows its
+// tries on the request's page while it goes on, and why it was given up
+// there and in the closed tab.
+func TestInboxShowsFailingReturns(t *testing.T) {
+	t.Parallel()
+	f := sampleHandoffs()
+	now := time.Now()
+	closed := now.Add(-time.Hour)
+	f.add(handoff.Request{ID: 5, ClientID: 15, ClientName: "Пётр", Status: handoff.StatusClosed, ClosedAt: &closed, ClosedBy: "manager",
+		CloseReason: handoff.CloseReturnFailed, ReturnError: handoff.FailBlocked, ReturnAttempts: 1}, now.Add(-2*time.Hour))
+	f.add(handoff.Request{ID: 6, ClientID: 16, ClientName: "Вера", Status: handoff.StatusReturning, CloseReason: handoff.CloseManager,
+		ReturnError: handoff.ReturnNoBot, ReturnAttempts: 3}, now.Add(-time.Hour))
+	auth, h := newInboxConsole(t, f)
+	tok := auth.Login("manager")
+	tests := []struct {
+		target    string
+		want, not []string
+	}{
+		{"/inbox?tab=closed", []string{`<span class="return-failed">Не удалось вернуть боту: клиент заблокировал бота.`}, nil},
+		{"/inbox/5", []string{"Не удалось вернуть боту: клиент заблокировал бота. Следующее сообщение клиента получит бот.", "(manager)"}, nil},
+		{"/inbox/5?lang=en", []string{"Could not return to the bot: the client blocked the bot."}, nil},
+		{"/inbox/6", []string{"Не удаётся вернуть боту: попытка 3 из 8 не удалась (бот этого клиента не запущен)"}, nil},
+		{"/inbox/4", nil, []string{"return-failed"}},
+	}
+	for _, tt := range tests {
+		checkPage(t, h, tok, tt.target, tt.want, tt.not)
+	}
+}
+
 func TestInboxReturn(t *testing.T) {
 	t.Parallel()
 	f := sampleHandoffs()
@@ -260,6 +298,10 @@ func TestInboxKeysExist(t *testing.T) {
 	for _, r := range []string{handoff.FailBlocked, handoff.FailTooLong, handoff.FailRefused, handoff.FailGaveUp} {
 		keys = append(keys, "inbox.fail."+r)
 	}
+	for _, r := range []string{handoff.FailBlocked, handoff.FailRefused, handoff.ReturnNoBot, handoff.FailGaveUp} {
+		keys = append(keys, "inbox.return_fail."+r)
+	}
+	keys = append(keys, "inbox.return_failed", "inbox.return_retrying")
 	for _, tab := range inboxTabs {
 		keys = append(keys, "inbox.tab."+string(tab), "inbox.caption."+string(tab), "inbox.empty."+string(tab))
 	}
@@ -269,7 +311,7 @@ func TestInboxKeysExist(t *testing.T) {
 	for _, a := range []string{crm.AuthorBot, crm.AuthorSystem, crm.AuthorClient} {
 		keys = append(keys, "inbox.author."+a)
 	}
-	for _, m := range []string{"contact", "photo", "sticker", "voice", "other"} {
+	for _, m := range messenger.MediaKinds() {
 		keys = append(keys, "inbox.media."+m)
 	}
 	keys = append(keys, "campaigns.reason.in_handoff", "menu.inbox")
@@ -322,5 +364,58 @@ func TestInboxOverviewAndCard(t *testing.T) {
 	}
 	if strings.Index(card, "alert(3)") > strings.Index(card, "Менеджер ответит здесь") {
 		t.Error("the card's transcript is not newest first")
+	}
+}
+
+// TestMediaKindsInWords: every media kind reads in words, in Russian the
+// same words the team chat's forwards use, in English its own; an unknown
+// kind reads as an attachment.
+func TestMediaKindsInWords(t *testing.T) {
+	t.Parallel()
+	for _, kind := range messenger.MediaKinds() {
+		ru, en := mediaLabel(i18n.Ru, kind), mediaLabel(i18n.En, kind)
+		if ru != handoff.MediaName(kind) {
+			t.Errorf("%s reads %q in the console, %q in the team chat", kind, ru, handoff.MediaName(kind))
+		}
+		if en == "" || en == ru {
+			t.Errorf("%s reads %q in English", kind, en)
+		}
+	}
+	if got := mediaLabel(i18n.Ru, "hologram"); got != "вложение" {
+		t.Errorf("an unknown kind reads %q", got)
+	}
+}
+
+// TestTranscriptShowsMedia: the card's Переписка and the request's page
+// name what a client sent in words, with its caption, in Russian and in
+// English.
+func TestTranscriptShowsMedia(t *testing.T) {
+	t.Parallel()
+	f := newFakeHandoffs()
+	in := func(media, text string) crm.Message {
+		return crm.Message{Direction: crm.DirectionIn, AuthorKind: crm.AuthorClient, Media: media, Text: text, PlatformMsgID: "77"}
+	}
+	f.add(handoff.Request{ID: 5, ClientID: 3, ClientName: "Клиент3", Status: handoff.StatusOpen}, time.Now().Add(-time.Minute),
+		in(messenger.MediaPhoto, "чек об оплате"), in(messenger.MediaVoice, ""), in(messenger.MediaLocation, ""),
+		in(messenger.MediaDocument, "договор"), in("hologram", ""))
+	clients := newFakeClientPages(30)
+	auth := consoletest.NewAuth()
+	c, err := New(Config{Auth: auth, Handoffs: f,
+		Clients: ClientPages{Clients: clients, Segments: clients, Saver: clients, Editor: clients, Users: clients}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, tok := c.Handler(), auth.Login("manager")
+	ru := []string{"[фото] чек об оплате", "[голосовое сообщение]", "[геопозиция]", "[файл] договор", "[вложение]"}
+	en := []string{"[photo] чек об оплате", "[voice message]", "[location]", "[file] договор", "[attachment]"}
+	for _, page := range []string{"/clients/3", "/inbox/5"} {
+		for lang, want := range map[string][]string{"": ru, "?lang=en": en} {
+			body := do(h, "GET", page+lang, tok, nil, nil).Body.String()
+			for _, s := range want {
+				if !strings.Contains(body, s) {
+					t.Errorf("%s%s lacks %q", page, lang, s)
+				}
+			}
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/chathub/chathub/internal/console/i18n"
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/handoff"
+	"github.com/chathub/chathub/internal/messenger"
 )
 
 // inboxView is Диалоги's data.
@@ -55,6 +56,9 @@ type inboxRow struct {
 	Manager string
 	Status  string
 	Closed  *stamp
+	// ReturnFailed says why the chat could not be returned to the bot
+	// (a request closed as return_failed); "" otherwise.
+	ReturnFailed string
 }
 
 // newInboxView builds Диалоги's tab from a page of list (at most
@@ -116,7 +120,23 @@ func newInboxRow(lang i18n.Lang, r *handoff.Request, sla time.Duration, now time
 		row.WaitingSince = r.WaitingSince.UTC().Format(time.RFC3339)
 	}
 	row.Closed = newStamp(lang, r.ClosedAt)
+	row.ReturnFailed = returnTrouble(lang, r)
 	return row
+}
+
+// returnTrouble words a return to the bot that fails: the reason it was
+// given up (a request closed as return_failed), or the failed tries of one
+// still going on; "" when there is none.
+func returnTrouble(lang i18n.Lang, r *handoff.Request) string {
+	why := clientLabel(lang, "inbox.return_fail."+r.ReturnError, r.ReturnError)
+	switch {
+	case r.CloseReason == handoff.CloseReturnFailed:
+		return i18n.T(lang, "inbox.return_failed", why)
+	case r.Status == handoff.StatusReturning && r.ReturnAttempts > 0:
+		return i18n.T(lang, "inbox.return_retrying", i18n.Number(lang, int64(r.ReturnAttempts)),
+			i18n.Number(lang, handoff.MaxReturnAttempts), why)
+	}
+	return ""
 }
 
 // requestName is the client's name to show, «Клиент №5» when it has none.
@@ -159,12 +179,21 @@ func messageText(lang i18n.Lang, m *crm.Message) string {
 		parts = append(parts, i18n.T(lang, "inbox.msg.button", m.Button))
 	}
 	if m.Media != "" {
-		parts = append(parts, "["+clientLabel(lang, "inbox.media."+m.Media, m.Media)+"]")
+		parts = append(parts, "["+mediaLabel(lang, m.Media)+"]")
 	}
 	if m.Text != "" && m.Text != m.Button {
 		parts = append(parts, m.Text)
 	}
 	return strings.Join(parts, " ")
+}
+
+// mediaLabel is a media kind in words («фото», «голосовое сообщение»);
+// a kind the console does not know reads as an attachment.
+func mediaLabel(lang i18n.Lang, kind string) string {
+	if key := "inbox.media." + kind; i18n.Has(lang, key) {
+		return i18n.T(lang, key)
+	}
+	return i18n.T(lang, "inbox.media."+messenger.MediaOther)
 }
 
 // authorLabel is who wrote m: the client (by name), the bot, a manager (by
@@ -245,7 +274,9 @@ type requestLiveView struct {
 	SLA                   string
 	Closed                *stamp
 	ClosedBy              string
-	Messages              []transcriptRow
+	// ReturnTrouble: the return to the bot fails (see returnTrouble).
+	ReturnTrouble string
+	Messages      []transcriptRow
 	// Paged: an older page of the transcript is shown.
 	Paged bool
 }
@@ -301,6 +332,7 @@ func newRequestView(lang i18n.Lang, r *handoff.Request, msgs []crm.Message, befo
 	if r.CloseReason == handoff.CloseIdle {
 		l.ClosedBy = i18n.T(lang, "inbox.closed.idle")
 	}
+	l.ReturnTrouble = returnTrouble(lang, r)
 	for i := range msgs {
 		l.Messages = append(l.Messages, newTranscriptRow(lang, &msgs[i], name))
 	}
@@ -321,7 +353,7 @@ func newRequestView(lang i18n.Lang, r *handoff.Request, msgs []crm.Message, befo
 // same answers 204 (nothing to swap).
 func (l *requestLiveView) version() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s|%s|%s|%t|%v|%s\n", l.StatusCode, l.Manager, l.Waiting, l.Late, l.Closed, l.ClosedBy)
+	fmt.Fprintf(h, "%s|%s|%s|%t|%v|%s|%s\n", l.StatusCode, l.Manager, l.Waiting, l.Late, l.Closed, l.ClosedBy, l.ReturnTrouble)
 	for _, m := range l.Messages {
 		fmt.Fprintf(h, "%d|%s|%s\n", m.ID, m.Status, m.FailText)
 	}

@@ -61,8 +61,9 @@ type Message struct {
 	// Button is the value (and caption, "caption (value)") of a pressed
 	// button, for an inbound button press.
 	Button string
-	// Media names what a message carried besides text: "contact", "photo",
-	// "sticker", "voice", "other"; "" for text only.
+	// Media names what a message carried besides text, one of
+	// messenger's Media* kinds ("contact", "photo", "video", "voice",
+	// "audio", "sticker", "document", "location", "other"); "" for text only.
 	Media string
 	// PlatformMsgID is the platform's id of the message when known (the
 	// inbound message's id, or the id a sent message got).

@@ -97,6 +97,10 @@ func TestEngineSteps(t *testing.T) {
 		{name: "sql metacharacters kept as data", step: "note", upd: text("'; DROP TABLE clients;--"), wantStep: "", wantReply: "Код '; DROP TABLE clients;-- принят"},
 		{name: "sticker where text wanted", step: "name", upd: &messenger.Update{Chat: testChat, Kind: messenger.KindUnsupported}, wantStep: "name", wantReply: "понимаю только текст"},
 		{name: "sticker beats the custom error", step: "city", upd: &messenger.Update{Chat: testChat, Kind: messenger.KindUnsupported}, wantStep: "city", wantReply: "понимаю только текст"},
+		{name: "captioned photo is no answer", step: "name", upd: &messenger.Update{Chat: testChat, Kind: messenger.KindUnsupported,
+			Media: messenger.MediaPhoto, Text: "Анна"}, wantStep: "name", wantReply: "понимаю только текст", check: noAnswer},
+		{name: "captioned document is no choice", step: "gender", upd: &messenger.Update{Chat: testChat, Kind: messenger.KindUnsupported,
+			Media: messenger.MediaDocument, Text: "2"}, wantStep: "gender", wantReply: "понимаю только текст", check: noAnswer},
 		{name: "stale button on text step", step: "name", upd: button("male"), wantStep: "name", wantReply: "Выберите вариант"},
 		// number
 		{name: "number ok", step: "age", upd: text("30"), wantStep: "email", wantReply: "Email?", wantSet: map[string]any{"age": 30}},
@@ -210,6 +214,14 @@ func TestEngineSteps(t *testing.T) {
 				tt.check(t, &res)
 			}
 		})
+	}
+}
+
+// noAnswer checks that a turn recorded no answer and set no field.
+func noAnswer(t *testing.T, res *Result) {
+	t.Helper()
+	if len(res.Changes.Answers) != 0 || len(res.Changes.Set) != 0 {
+		t.Errorf("recorded %+v", res.Changes)
 	}
 }
 

@@ -242,18 +242,22 @@ func TestHandoffAcknowledgment(t *testing.T) {
 // answer is saved), or starts a chosen scenario; an unknown scenario
 // changes nothing; a return older than a newer request keeps it; a chat
 // with no mark just resumes.
+// handedOff is a chat handed to a manager at the portrait questionnaire's
+// name step, with a question for the manager (the transcript emptied).
+func handedOff(t *testing.T) *handlerFixture {
+	t.Helper()
+	f := newHandoffFixture(t, HandoffConfig{})
+	f.say(t, text("/start"))
+	f.say(t, button("yes"))
+	f.say(t, text("/manager"))
+	f.say(t, text("У меня вопрос по заказу"))
+	f.clients.messages = nil
+	return f
+}
+
 func TestReturnToBot(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	handedOff := func(t *testing.T) *handlerFixture {
-		f := newHandoffFixture(t, HandoffConfig{})
-		f.say(t, text("/start"))
-		f.say(t, button("yes"))
-		f.say(t, text("/manager"))
-		f.say(t, text("У меня вопрос по заказу"))
-		f.clients.messages = nil
-		return f
-	}
 	t.Run("re-asks the paused step", func(t *testing.T) {
 		t.Parallel()
 		f := handedOff(t)
@@ -344,6 +348,66 @@ func TestReturnToBot(t *testing.T) {
 	})
 }
 
+// TestReturnWhoseQuestionFailsStillClearsTheMark: when the re-asked
+// question cannot be sent (the platform is down) the return fails, to be
+// tried again, but the mark is cleared already: the client's next message
+// reaches the bot.
+func TestReturnWhoseQuestionFailsStillClearsTheMark(t *testing.T) {
+	t.Parallel()
+	f := handedOff(t)
+	f.sender.err = messenger.ErrTransient
+	err := f.h.ReturnToBot(context.Background(), testChat, ReturnRequest{HandoffID: 7, RequestedAt: testNow})
+	if !errors.Is(err, messenger.ErrTransient) {
+		t.Fatalf("ReturnToBot = %v, want the send's failure", err)
+	}
+	if st := f.state(t); st.Handoff != nil || st.Step != "name" {
+		t.Fatalf("state = %+v, want no mark at the name step", st)
+	}
+}
+
+// TestReleaseHandoff: a given-up return clears the mark without the bot
+// (nothing sent, the paused step kept), so the client's next message is the
+// step's answer; a newer mark, or none, is no change.
+func TestReleaseHandoff(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	t.Run("clears the mark", func(t *testing.T) {
+		t.Parallel()
+		f := handedOff(t)
+		cleared, err := ReleaseHandoff(ctx, f.states, testChat, testNow)
+		if err != nil || !cleared {
+			t.Fatalf("ReleaseHandoff = %v, %v", cleared, err)
+		}
+		if sent := f.sender.take(); len(sent) != 0 {
+			t.Fatalf("sent %+v", sent)
+		}
+		if st := f.state(t); st.Handoff != nil || st.Step != "name" {
+			t.Fatalf("state = %+v, want no mark at the name step", st)
+		}
+		if got := strings.Join(f.say(t, text("Анна")), ""); !strings.Contains(got, "сколько вам лет") {
+			t.Fatalf("answer after the release: %q", got)
+		}
+	})
+	t.Run("a newer mark stays", func(t *testing.T) {
+		t.Parallel()
+		f := handedOff(t)
+		before := f.states.st[testChat]
+		cleared, err := ReleaseHandoff(ctx, f.states, testChat, testNow.Add(-time.Hour))
+		if err != nil || cleared || f.states.st[testChat].Rev != before.Rev || f.state(t).Handoff == nil {
+			t.Fatalf("ReleaseHandoff(older request) = %v, %v; state %+v", cleared, err, f.state(t))
+		}
+	})
+	t.Run("no mark", func(t *testing.T) {
+		t.Parallel()
+		f := newHandoffFixture(t, HandoffConfig{})
+		f.say(t, text("/start"))
+		before := f.states.st[testChat]
+		if cleared, err := ReleaseHandoff(ctx, f.states, testChat, testNow); err != nil || cleared || f.states.st[testChat].Rev != before.Rev {
+			t.Fatalf("ReleaseHandoff(no mark) = %v, %v", cleared, err)
+		}
+	})
+}
+
 // TestTranscriptRows: each turn records the client's message (text,
 // pressed button, shared contact, other media) and the bot's replies.
 func TestTranscriptRows(t *testing.T) {
@@ -355,15 +419,26 @@ func TestTranscriptRows(t *testing.T) {
 		want  crm.Message // the inbound row
 	}{
 		{"text", nil, withID(text("привет"), "u1"), crm.Message{Text: "привет"}},
+		{"text with its platform id", nil, &messenger.Update{Chat: testChat, Kind: messenger.KindMessage, Text: "привет",
+			PlatformMsgID: "41"}, crm.Message{Text: "привет", PlatformMsgID: "41"}},
+		{"text with a photo (VK)", nil, &messenger.Update{Chat: testChat, Kind: messenger.KindMessage, Text: "смотри",
+			Media: messenger.MediaPhoto, PlatformMsgID: "42"}, crm.Message{Text: "смотри", Media: "photo", PlatformMsgID: "42"}},
 		{"button", []*messenger.Update{text("/start")},
-			&messenger.Update{Chat: testChat, Kind: messenger.KindButton, Value: "yes", Text: "Да"}, crm.Message{Button: "Да (yes)"}},
+			&messenger.Update{Chat: testChat, Kind: messenger.KindButton, Value: "yes", Text: "Да", MessageID: "7"},
+			crm.Message{Button: "Да (yes)"}},
+		{"button of a VK message", []*messenger.Update{text("/start")},
+			&messenger.Update{Chat: testChat, Kind: messenger.KindButton, Value: "yes", Text: "Да", PlatformMsgID: "43"},
+			crm.Message{Button: "Да (yes)", PlatformMsgID: "43"}},
 		{"button without caption", []*messenger.Update{text("/start")}, button("yes"), crm.Message{Button: "yes"}},
 		{"contact", []*messenger.Update{text("/b2b")},
-			&messenger.Update{Chat: testChat, Kind: messenger.KindContact, MessageID: "m5", Contact: &messenger.Contact{Phone: "+79123456789"}},
+			&messenger.Update{Chat: testChat, Kind: messenger.KindContact, PlatformMsgID: "m5", Contact: &messenger.Contact{Phone: "+79123456789"}},
 			crm.Message{Media: "contact", Text: "+79123456789", PlatformMsgID: "m5"}},
 		{"unknown media", []*messenger.Update{text("/start")}, &messenger.Update{Chat: testChat, Kind: messenger.KindUnsupported}, crm.Message{Media: "other"}},
 		{"sticker", []*messenger.Update{text("/start")}, &messenger.Update{Chat: testChat, Kind: messenger.KindUnsupported, Media: messenger.MediaSticker}, crm.Message{Media: "sticker"}},
-		{"photo with a caption", nil, &messenger.Update{Chat: testChat, Kind: messenger.KindUnsupported, Media: messenger.MediaPhoto, Text: "чек"}, crm.Message{Media: "photo", Text: "чек"}},
+		{"photo with a caption", nil, &messenger.Update{Chat: testChat, Kind: messenger.KindUnsupported, Media: messenger.MediaPhoto, Text: "чек",
+			PlatformMsgID: "44"}, crm.Message{Media: "photo", Text: "чек", PlatformMsgID: "44"}},
+		{"location", []*messenger.Update{text("/start")}, &messenger.Update{Chat: testChat, Kind: messenger.KindUnsupported,
+			Media: messenger.MediaLocation, PlatformMsgID: "45"}, crm.Message{Media: "location", PlatformMsgID: "45"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

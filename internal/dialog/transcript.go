@@ -29,11 +29,12 @@ func inboundMessage(upd *messenger.Update, now time.Time) (crm.Message, bool) {
 	if upd == nil || isReturn(upd) {
 		return crm.Message{}, false
 	}
-	m := crm.Message{Direction: crm.DirectionIn, AuthorKind: crm.AuthorClient, CreatedAt: now}
+	m := crm.Message{Direction: crm.DirectionIn, AuthorKind: crm.AuthorClient, CreatedAt: now,
+		PlatformMsgID: upd.PlatformMsgID}
 	switch upd.Kind {
 	case messenger.KindMessage:
 		m.Text = capText(upd.Text)
-		m.PlatformMsgID = upd.MessageID
+		m.Media = upd.Media
 	case messenger.KindButton:
 		m.Button = capText(buttonLabel(upd))
 	case messenger.KindContact:
@@ -41,14 +42,12 @@ func inboundMessage(upd *messenger.Update, now time.Time) (crm.Message, bool) {
 		if upd.Contact != nil {
 			m.Text = upd.Contact.Phone
 		}
-		m.PlatformMsgID = upd.MessageID
 	case messenger.KindUnsupported:
 		m.Media = upd.Media
 		if m.Media == "" {
 			m.Media = messenger.MediaOther
 		}
 		m.Text = capText(upd.Text)
-		m.PlatformMsgID = upd.MessageID
 	default:
 		return crm.Message{}, false
 	}

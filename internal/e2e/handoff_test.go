@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -284,6 +285,26 @@ func TestHandoffTeamChat(t *testing.T) {
 	h.fake.SendText(user, "Номер заказа 4512")
 	if fwd := waitGroup(t, h, team, "Номер заказа 4512"); fwd.ReplyTo != card.MessageID {
 		t.Errorf("the forward replies to %d, want the card %d", fwd.ReplyTo, card.MessageID)
+	}
+	// A photo with a caption is forwarded named in words and recorded in
+	// the transcript with its kind and Telegram's message id.
+	photo := h.fake.SendMedia(user, "photo", "чек об оплате")
+	if fwd := waitGroup(t, h, team, "[фото] чек об оплате"); fwd.ReplyTo != card.MessageID {
+		t.Errorf("the photo's forward replies to %d, want the card %d", fwd.ReplyTo, card.MessageID)
+	}
+	var sent struct {
+		Message struct {
+			MessageID int `json:"message_id"`
+		} `json:"message"`
+	}
+	if err := json.Unmarshal(h.fake.Update(photo), &sent); err != nil {
+		t.Fatal(err)
+	}
+	var media, platformID string
+	if err := db.QueryRow(`SELECT m.media, m.platform_msg_id FROM messages m JOIN clients c ON c.id = m.client_id
+		WHERE c.platform_user_id = $1 AND m.direction = 'in' AND m.text = 'чек об оплате'`, fmt.Sprint(user)).Scan(&media, &platformID); err != nil ||
+		media != "photo" || platformID != fmt.Sprint(sent.Message.MessageID) {
+		t.Errorf("the photo's transcript row: media %q, platform id %q (%v), want photo, %d", media, platformID, err, sent.Message.MessageID)
 	}
 
 	before := len(h.fake.Messages(user))

@@ -78,6 +78,16 @@ type ReturnStore interface {
 	// CloseHandoff closes a returning request once the chat is with the
 	// bot again.
 	CloseHandoff(ctx context.Context, id int64, now time.Time) error
+	// PostponeReturn records a failed try of returning request id: its
+	// ReturnAttempts become attempts, its ReturnError why, and its claim
+	// holds until next, so no process tries it again before then. A
+	// request no longer returning: ErrClosed.
+	PostponeReturn(ctx context.Context, id int64, attempts int, why string, next time.Time) error
+	// FailReturn closes returning request id whose return was given up:
+	// close reason CloseReturnFailed, ReturnError why, and note (a system
+	// message) written into the client's transcript, in one transaction.
+	// Closing a closed request is no change (and writes no note).
+	FailReturn(ctx context.Context, id int64, why string, note crm.Message, now time.Time) error
 	// OpenHandoffs counts the live requests and, of those, the ones no
 	// manager took and the ones waiting since before now-sla.
 	OpenHandoffs(ctx context.Context, now time.Time, sla time.Duration) (open, waiting, overSLA int, err error)

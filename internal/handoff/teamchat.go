@@ -58,6 +58,15 @@ type TeamChatConfig struct {
 	// ReplyWait is how long a manager's reply waits to be sent before the
 	// team chat is told it is queued. Default 5s.
 	ReplyWait time.Duration
+	// Managers ties the team chat's members to console logins: a linked
+	// manager acts under their login, and `/link CODE` links a member
+	// (teamchat_link.go). nil: everybody acts under their platform name
+	// (ManagerName) and /link is refused.
+	Managers Managers
+	// PostWait is how long a manager's reply to a post not recorded yet
+	// waits for the posts in flight to be recorded before it is answered
+	// as a reply to no request. Default 3s.
+	PostWait time.Duration
 	// Logger defaults to slog.Default(); Now to time.Now.
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -76,6 +85,8 @@ type TeamChat struct {
 
 	mu         sync.Mutex
 	pauseUntil time.Time // after a failed post (see pause)
+
+	posting postsInFlight
 }
 
 // failurePause is how long Tick leaves the team chat alone after a post
@@ -103,15 +114,10 @@ func NewTeamChat(cfg TeamChatConfig) (*TeamChat, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("handoff: team chat: %w", err)
 	}
-	if cfg.Lease <= 0 {
-		cfg.Lease = DefaultTeamChatLease
-	}
-	if cfg.Batch <= 0 {
-		cfg.Batch = DefaultTeamChatBatch
-	}
-	if cfg.ReplyWait <= 0 {
-		cfg.ReplyWait = DefaultTeamChatReplyWait
-	}
+	cfg.Lease = positiveOr(cfg.Lease, DefaultTeamChatLease)
+	cfg.Batch = positiveOr(cfg.Batch, DefaultTeamChatBatch)
+	cfg.ReplyWait = positiveOr(cfg.ReplyWait, DefaultTeamChatReplyWait)
+	cfg.PostWait = positiveOr(cfg.PostWait, DefaultTeamChatPostWait)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -168,15 +174,17 @@ func (tc *TeamChat) announce(ctx context.Context) error {
 	for i := range reqs {
 		r := &reqs[i]
 		key := messenger.WithIdempotencyKey(ctx, "handoff-announce:"+strconv.FormatInt(r.ID, 10))
-		sent, err := tc.cfg.Sender.Send(key, messenger.OutMessage{Chat: tc.cfg.Chat, Text: Card(r)})
+		err, markErr := tc.postAndRecord(key, messenger.OutMessage{Chat: tc.cfg.Chat, Text: Card(r)}, func(post string) error {
+			return tc.cfg.Store.MarkAnnounced(ctx, r.ID, tc.chat, post, tc.cfg.Now())
+		})
 		if err != nil {
 			tc.log.Warn("announcing a request in the team chat failed; trying again later", "handoff_id", r.ID, "err", err)
 			tc.pause(err)
 			errs = append(errs, fmt.Errorf("handoff: team chat: announce request %d: %w", r.ID, err))
 			break // the claims of the rest expire; they are tried again then
 		}
-		if err := tc.cfg.Store.MarkAnnounced(ctx, r.ID, tc.chat, sent.MessageID, tc.cfg.Now()); err != nil {
-			errs = append(errs, fmt.Errorf("handoff: team chat: mark request %d announced: %w", r.ID, err))
+		if markErr != nil {
+			errs = append(errs, fmt.Errorf("handoff: team chat: mark request %d announced: %w", r.ID, markErr))
 		}
 	}
 	return errors.Join(errs...)
@@ -221,7 +229,10 @@ func (tc *TeamChat) post(ctx context.Context, fw Forward, last int64) error {
 	done := fw.From
 	for _, m := range fw.Messages {
 		key := messenger.WithIdempotencyKey(ctx, "handoff-forward:"+strconv.FormatInt(m.ID, 10))
-		sent, err := tc.cfg.Sender.Send(key, messenger.OutMessage{Chat: tc.cfg.Chat, Text: forwardText(&fw.Request, m), ReplyToID: thread})
+		msg := messenger.OutMessage{Chat: tc.cfg.Chat, Text: forwardText(&fw.Request, m), ReplyToID: thread}
+		err, addErr := tc.postAndRecord(key, msg, func(post string) error {
+			return tc.cfg.Store.AddPost(ctx, fw.Request.ID, tc.chat, post)
+		})
 		if err != nil {
 			tc.log.Warn("forwarding a client message to the team chat failed; trying again later",
 				"handoff_id", fw.Request.ID, "message_id", m.ID, "err", err)
@@ -231,9 +242,9 @@ func (tc *TeamChat) post(ctx context.Context, fw Forward, last int64) error {
 			return fmt.Errorf("handoff: team chat: forward message %d: %w", m.ID, err)
 		}
 		done = m.ID
-		if err := tc.cfg.Store.AddPost(ctx, fw.Request.ID, tc.chat, sent.MessageID); err != nil {
+		if addErr != nil {
 			tc.log.Warn("recording a forwarded post failed; replies to it will not reach the client",
-				"handoff_id", fw.Request.ID, "err", err)
+				"handoff_id", fw.Request.ID, "err", addErr)
 		}
 	}
 	return nil
@@ -300,25 +311,28 @@ func forwardText(r *Request, m crm.Message) string {
 	case m.Button != "" && body == "":
 		body = "нажал кнопку «" + m.Button + "»"
 	case m.Media != "" && body == "":
-		body = "[" + mediaName(m.Media) + "]"
+		body = "[" + MediaName(m.Media) + "]"
 	case m.Media != "":
-		body = "[" + mediaName(m.Media) + "] " + body
+		body = "[" + MediaName(m.Media) + "] " + body
 	}
 	return fmt.Sprintf("💬 %s (№%d):\n%s", name, r.ID, cut(body, maxQuestion))
 }
 
-func mediaName(kind string) string {
-	switch kind {
-	case "contact":
-		return "контакт"
-	case "photo":
-		return "фото"
-	case "sticker":
-		return "стикер"
-	case "voice":
-		return "голосовое"
+// MediaName is a media kind (messenger.Media*) in Russian words, as the
+// team chat's forwards show it and the console's Переписка reads in
+// Russian: «фото», «голосовое сообщение»; an unknown kind is «вложение».
+func MediaName(kind string) string {
+	if name, ok := mediaNames[kind]; ok {
+		return name
 	}
-	return "вложение"
+	return mediaNames[messenger.MediaOther]
+}
+
+var mediaNames = map[string]string{
+	messenger.MediaContact: "контакт", messenger.MediaPhoto: "фото", messenger.MediaVideo: "видео",
+	messenger.MediaVoice: "голосовое сообщение", messenger.MediaAudio: "аудиофайл",
+	messenger.MediaSticker: "стикер", messenger.MediaDocument: "файл",
+	messenger.MediaLocation: "геопозиция", messenger.MediaOther: "вложение",
 }
 
 func platformName(p messenger.Platform) string {

@@ -26,6 +26,7 @@ type teamStore struct {
 	forwarded map[int64]int64
 	msgs      map[int64][]crm.Message // client messages per request
 	failClaim error
+	lookups   int // HandoffByPost calls
 }
 
 func newTeamStore(reqs ...Request) *teamStore {
@@ -64,6 +65,24 @@ func (s *teamStore) MarkAnnounced(_ context.Context, id int64, chat, messageID s
 	return nil
 }
 
+// Announcing implements AnnouncingReporter.
+func (s *teamStore) Announcing(_ context.Context, now time.Time) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, until := range s.claimed {
+		if s.announced[id] == "" && !until.Before(now) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (s *teamStore) lookupCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lookups
+}
+
 func (s *teamStore) AddPost(_ context.Context, id int64, chat, messageID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -74,6 +93,7 @@ func (s *teamStore) AddPost(_ context.Context, id int64, chat, messageID string)
 func (s *teamStore) HandoffByPost(_ context.Context, chat, messageID string) (Request, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.lookups++
 	id, ok := s.posts[chat+"/"+messageID]
 	if !ok {
 		return Request{}, ErrNotFound
@@ -465,5 +485,32 @@ func TestNilTeamChatTicksNothing(t *testing.T) {
 	var ticker Ticker = tc
 	if err := ticker.Tick(context.Background()); err != nil {
 		t.Fatalf("Tick = %v", err)
+	}
+}
+
+// TestForwardTextNamesMedia: a client's media reaches the team chat named
+// in words, before its caption.
+func TestForwardTextNamesMedia(t *testing.T) {
+	t.Parallel()
+	r := &Request{ID: 4, ClientName: "Анна"}
+	tests := []struct {
+		msg  crm.Message
+		want string
+	}{
+		{crm.Message{Media: messenger.MediaPhoto, Text: "чек"}, "[фото] чек"},
+		{crm.Message{Media: messenger.MediaVoice}, "[голосовое сообщение]"},
+		{crm.Message{Media: messenger.MediaVideo}, "[видео]"},
+		{crm.Message{Media: messenger.MediaAudio}, "[аудиофайл]"},
+		{crm.Message{Media: messenger.MediaSticker}, "[стикер]"},
+		{crm.Message{Media: messenger.MediaDocument, Text: "договор"}, "[файл] договор"},
+		{crm.Message{Media: messenger.MediaLocation}, "[геопозиция]"},
+		{crm.Message{Media: messenger.MediaContact, Text: "+79123456789"}, "[контакт] +79123456789"},
+		{crm.Message{Media: messenger.MediaOther}, "[вложение]"},
+		{crm.Message{Media: "hologram"}, "[вложение]"},
+	}
+	for _, tt := range tests {
+		if got := forwardText(r, tt.msg); got != "💬 Анна (№4):\n"+tt.want {
+			t.Errorf("%s forwards as %q, want %q", tt.msg.Media, got, tt.want)
+		}
 	}
 }

@@ -63,7 +63,9 @@ const (
 	KindBlocked
 	// KindUnblocked means the user unblocked the bot / allowed community messages.
 	KindUnblocked
-	// KindUnsupported is anything else with a chat (sticker, photo, voice...).
+	// KindUnsupported is anything else with a chat (sticker, photo, voice...);
+	// Media tells what, Text is its caption. It is never an answer or a
+	// command, even with a caption.
 	KindUnsupported
 )
 
@@ -95,7 +97,9 @@ type Update struct {
 	ID   string
 	Chat ChatKey
 	Kind UpdateKind
-	// Text is the message text (KindMessage) or the pressed button's caption when known.
+	// Text is the message text (KindMessage), a media message's caption
+	// (KindUnsupported; empty without one) or the pressed button's caption
+	// when known.
 	Text string
 	// Value is the pressed button's value (KindButton).
 	Value string
@@ -104,6 +108,13 @@ type Update struct {
 	// manager's message itself, so the answer can reply to it; empty when
 	// unknown.
 	MessageID string
+	// PlatformMsgID is the platform id of the client's own message that
+	// carried this update (a text, a media message, a shared contact, a VK
+	// text button's message), recorded in the transcript; empty when the
+	// update is no message of the client (a Telegram button press, a block)
+	// or the platform gives none. Unlike MessageID it is never edited or
+	// replied to.
+	PlatformMsgID string
 	// Contact is set for KindContact.
 	Contact *Contact
 	// Profile is the sender's platform profile; may be nil.
@@ -124,20 +135,42 @@ type Update struct {
 	Team bool
 	// AuthorID is the platform user id of a team-chat message's author.
 	AuthorID string
-	// Media names what a KindUnsupported message carries, for the
-	// transcript: MediaPhoto, MediaSticker, MediaVoice or MediaOther; empty
-	// when the adapter does not tell (read as MediaOther).
+	// Media names what a client's message carries besides text, one of
+	// the Media* kinds, for the transcript: for KindUnsupported what the
+	// message is (empty when the adapter cannot tell, read as MediaOther);
+	// for KindMessage an attachment sent with the text (VK keeps a photo
+	// with text a text message); empty for text only.
 	Media string
 }
 
 // Media kinds of a client's message (Update.Media, crm.Message.Media).
 const (
+	// MediaContact is a shared contact card.
 	MediaContact = "contact"
-	MediaPhoto   = "photo"
+	// MediaPhoto is a picture.
+	MediaPhoto = "photo"
+	// MediaVideo is a video: a clip, a round video message, an animation.
+	MediaVideo = "video"
+	// MediaVoice is a recorded voice message.
+	MediaVoice = "voice"
+	// MediaAudio is an audio file (music, a recording sent as a file).
+	MediaAudio = "audio"
+	// MediaSticker is a sticker.
 	MediaSticker = "sticker"
-	MediaVoice   = "voice"
-	MediaOther   = "other"
+	// MediaDocument is a file.
+	MediaDocument = "document"
+	// MediaLocation is a point on the map (a location, a venue).
+	MediaLocation = "location"
+	// MediaOther is anything else (a poll, a dice, a game, a wall post…).
+	MediaOther = "other"
 )
+
+// MediaKinds lists every Media* kind, for the places that name them in
+// words.
+func MediaKinds() []string {
+	return []string{MediaContact, MediaPhoto, MediaVideo, MediaVoice, MediaAudio, MediaSticker,
+		MediaDocument, MediaLocation, MediaOther}
+}
 
 // KeyboardKind tells how buttons are attached to a message.
 type KeyboardKind int

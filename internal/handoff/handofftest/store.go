@@ -59,7 +59,10 @@ type Store struct {
 	nextID   int64
 }
 
-var _ handoff.Store = (*Store)(nil)
+var (
+	_ handoff.Store              = (*Store)(nil)
+	_ handoff.AnnouncingReporter = (*Store)(nil)
+)
 
 // New returns an empty Store.
 func New() *Store {
@@ -170,6 +173,26 @@ func (s *Store) Messages(clientID int64) []crm.Message {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// answerable returns request id when a manager may still answer it (open
+// or assigned): ErrNotFound or ErrClosed otherwise. The caller holds mu.
+func (s *Store) answerable(id int64) (*request, error) {
+	return s.requestIn(id, handoff.StatusOpen, handoff.StatusAssigned)
+}
+
+// requestIn returns request id when its status is one of statuses:
+// ErrNotFound when there is none, ErrClosed when it is past them. The
+// caller holds mu.
+func (s *Store) requestIn(id int64, statuses ...handoff.Status) (*request, error) {
+	r := s.requests[id]
+	switch {
+	case r == nil:
+		return nil, handoff.ErrNotFound
+	case !slices.Contains(statuses, r.Status):
+		return nil, handoff.ErrClosed
+	}
+	return r, nil
 }
 
 func (s *Store) liveOf(clientID int64) *request {
@@ -372,12 +395,10 @@ func (s *Store) TakeHandoff(ctx context.Context, id int64, manager string, now t
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.requests[id]
+	r, err := s.answerable(id)
 	switch {
-	case r == nil:
-		return handoff.Request{}, handoff.ErrNotFound
-	case r.Status != handoff.StatusOpen && r.Status != handoff.StatusAssigned:
-		return handoff.Request{}, handoff.ErrClosed
+	case err != nil:
+		return handoff.Request{}, err
 	case r.Manager != "" && r.Manager != manager:
 		return handoff.Request{}, &handoff.TakenError{By: r.Manager}
 	}
@@ -414,12 +435,9 @@ func (s *Store) QueueReply(ctx context.Context, id int64, m crm.Message) (crm.Me
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.requests[id]
-	switch {
-	case r == nil:
-		return crm.Message{}, handoff.ErrNotFound
-	case r.Status != handoff.StatusOpen && r.Status != handoff.StatusAssigned:
-		return crm.Message{}, handoff.ErrClosed
+	r, err := s.answerable(id)
+	if err != nil {
+		return crm.Message{}, err
 	}
 	m.ClientID, m.HandoffID = r.ClientID, r.ID
 	m.Direction, m.AuthorKind, m.Status, m.Error = crm.DirectionOut, crm.AuthorManager, crm.MessageQueued, ""
@@ -509,14 +527,12 @@ func (s *Store) RequestReturn(ctx context.Context, id int64, by, reason, scenari
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.requests[id]
-	switch {
-	case r == nil:
-		return handoff.ErrNotFound
-	case r.Status != handoff.StatusOpen && r.Status != handoff.StatusAssigned:
-		return handoff.ErrClosed
+	r, err := s.answerable(id)
+	if err != nil {
+		return err
 	}
 	r.Status, r.CloseReason, r.ClosedBy, r.ReturnScenario, r.claimUntil = handoff.StatusReturning, reason, by, scenario, nil
+	r.ReturnAttempts, r.ReturnError = 0, ""
 	return nil
 }
 
@@ -553,6 +569,7 @@ func (s *Store) ClaimReturns(ctx context.Context, now time.Time, lease time.Dura
 	for _, r := range rs {
 		if r.Status != handoff.StatusReturning {
 			r.Status, r.CloseReason, r.ClosedBy, r.ReturnScenario = handoff.StatusReturning, handoff.CloseIdle, "", ""
+			r.ReturnAttempts, r.ReturnError = 0, ""
 		}
 		u := until
 		r.claimUntil = &u
@@ -577,6 +594,44 @@ func (s *Store) CloseHandoff(ctx context.Context, id int64, now time.Time) error
 	}
 	at := now
 	r.Status, r.ClosedAt, r.claimUntil, r.WaitingSince = handoff.StatusClosed, &at, nil, nil
+	return nil
+}
+
+// PostponeReturn implements handoff.ReturnStore.
+func (s *Store) PostponeReturn(ctx context.Context, id int64, attempts int, why string, next time.Time) error {
+	if err := s.fail("PostponeReturn"); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.requestIn(id, handoff.StatusReturning)
+	if err != nil {
+		return err
+	}
+	at := next
+	r.ReturnAttempts, r.ReturnError, r.claimUntil = attempts, why, &at
+	return nil
+}
+
+// FailReturn implements handoff.ReturnStore.
+func (s *Store) FailReturn(ctx context.Context, id int64, why string, note crm.Message, now time.Time) error {
+	if err := s.fail("FailReturn"); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.requests[id]; r != nil && r.Status == handoff.StatusClosed {
+		return nil
+	}
+	r, err := s.requestIn(id, handoff.StatusReturning)
+	if err != nil {
+		return err
+	}
+	at := now
+	r.Status, r.ClosedAt, r.claimUntil, r.WaitingSince = handoff.StatusClosed, &at, nil, nil
+	r.CloseReason, r.ReturnError = handoff.CloseReturnFailed, why
+	note.ClientID, note.HandoffID = r.ClientID, r.ID
+	s.appendLocked(note)
 	return nil
 }
 
@@ -710,6 +765,22 @@ func (s *Store) ClaimAnnouncements(ctx context.Context, now time.Time, lease tim
 		out = append(out, s.view(r))
 	}
 	return out, nil
+}
+
+// Announcing implements handoff.AnnouncingReporter.
+func (s *Store) Announcing(ctx context.Context, now time.Time) (bool, error) {
+	if err := s.fail("Announcing"); err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.requests {
+		live := r.Status == handoff.StatusOpen || r.Status == handoff.StatusAssigned
+		if live && r.AnnouncedAt == nil && r.announceClaimUntil != nil && !r.announceClaimUntil.Before(now) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // MarkAnnounced implements handoff.TeamChatStore.

@@ -7,7 +7,7 @@
 // chathub Telegram adapter.
 //
 // The test acts as Telegram's users through the client-side API (SendText,
-// PressButton, ShareContact, SendSticker, Block, Unblock; in a group made
+// PressButton, ShareContact, SendSticker, SendMedia, Block, Unblock; in a group made
 // with AddGroup, SendGroupText), reads what the bot
 // sent (Messages, WaitMessages) and injects failures (FailNext, FailAfter,
 // SetBlocked, Delay). Bot-side methods served: getMe, getUpdates (long polling),

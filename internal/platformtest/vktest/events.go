@@ -77,7 +77,8 @@ type InMessage struct {
 	Payload     string // JSON, as a keyboard button sends it
 	Ref         string
 	RefSource   string
-	Attachments []map[string]any
+	Attachments []map[string]any // see Attachment
+	Geo         map[string]any   // see Geo; nil for none
 }
 
 // MessageEvent builds a message_new event (not queued).
@@ -97,6 +98,9 @@ func (s *Server) MessageEvent(m InMessage) Event {
 		"date": time.Now().Unix(), "from_id": m.FromID, "id": id, "out": 0, "peer_id": m.PeerID,
 		"text": m.Text, "conversation_message_id": conv, "fwd_messages": []any{}, "important": false,
 		"random_id": 0, "attachments": m.Attachments, "is_hidden": false,
+	}
+	if m.Geo != nil {
+		msg["geo"] = m.Geo
 	}
 	for k, v := range map[string]string{"payload": m.Payload, "ref": m.Ref, "ref_source": m.RefSource} {
 		if v != "" {
@@ -205,10 +209,15 @@ func (s *Server) SendSticker(userID int) string {
 }
 
 // SendAttachment: userID sends one attachment of type typ (photo,
-// audio_message, doc…) and no text.
+// audio_message, doc…; see Attachment) and no text.
 func (s *Server) SendAttachment(userID int, typ string) string {
-	att := map[string]any{"type": typ, typ: map[string]any{"id": 1, "owner_id": userID}}
-	return s.Push(s.MessageEvent(InMessage{FromID: userID, Attachments: []map[string]any{att}}))
+	return s.Push(s.MessageEvent(InMessage{FromID: userID, Attachments: []map[string]any{Attachment(typ, userID)}}))
+}
+
+// SendGeo: userID sends a point on the map (the message's geo field) and
+// no text.
+func (s *Server) SendGeo(userID int) string {
+	return s.Push(s.MessageEvent(InMessage{FromID: userID, Geo: Geo()}))
 }
 
 // SendChatText: fromID writes text in group chat chatID (peer_id 2e9+chatID).

@@ -23,25 +23,25 @@ const claimableAnnouncement = sqlAnswerable + " AND h.announced_at IS NULL AND "
 // ClaimAnnouncements implements handoff.TeamChatStore.
 func (s *Store) ClaimAnnouncements(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]handoff.Request, error) {
 	now = stampTime(now)
-	var out []handoff.Request
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		rows, err := tx.Raw("UPDATE handoffs AS h SET announce_claim_until = ? WHERE h.id IN (SELECT h.id FROM handoffs AS h WHERE "+
-			claimableAnnouncement+" ORDER BY h.id LIMIT ?"+s.skipLocked()+") AND "+claimableAnnouncement+" RETURNING id",
-			stampTime(now.Add(lease)), now, pageLimit(limit), now).Rows()
-		if err != nil {
-			return err
-		}
-		ids, err := scanIDs(rows)
-		if err != nil {
-			return err
-		}
-		out, err = s.handoffsByID(tx, ids)
-		return err
-	})
+	out, err := s.claimHandoffs(ctx, "announce_claim_until = ?", []any{stampTime(now.Add(lease))},
+		claimableAnnouncement, []any{now}, limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim announcements: %w", err)
 	}
 	return out, nil
+}
+
+// Announcing implements handoff.AnnouncingReporter: a live request whose
+// announcement some process claimed (the claim holding at now) and has not
+// recorded.
+func (s *Store) Announcing(ctx context.Context, now time.Time) (bool, error) {
+	var n int64
+	_, err := queryOne(s.db.WithContext(ctx), "SELECT COUNT(*) FROM (SELECT 1 FROM handoffs AS h WHERE "+sqlAnswerable+
+		" AND h.announced_at IS NULL AND h.announce_claim_until >= ? LIMIT 1) AS a", []any{stampTime(now)}, &n)
+	if err != nil {
+		return false, fmt.Errorf("announcements in flight: %w", err)
+	}
+	return n > 0, nil
 }
 
 // MarkAnnounced implements handoff.TeamChatStore.

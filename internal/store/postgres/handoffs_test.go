@@ -28,6 +28,7 @@ func TestHandoffStore(t *testing.T) {
 		{"Replies", testReplies},
 		{"ReplyClaimRace", testReplyClaimRace},
 		{"Returns", testReturns},
+		{"FailedReturns", testFailedReturns},
 		{"RequestClaimRace", testRequestClaimRace},
 		{"TeamChat", testTeamChat},
 		{"Transcript", testTranscript},
@@ -462,14 +463,92 @@ func testReturns(t *testing.T, s *Store) {
 	}
 }
 
+// testFailedReturns: a failed try of a return is counted and postpones
+// the next claim until its time (for every process: the count and the time
+// are in the database); a given-up return closes the request with its
+// reason and a note in the transcript, once.
+func testFailedReturns(t *testing.T, s *Store) {
+	ctx := context.Background()
+	id, clientID := newRequest(t, s, 0, nil, "?")
+	other, _ := newRequest(t, s, 0, nil, "?")
+	lease := 2 * time.Hour
+	if err := s.PostponeReturn(ctx, id, 1, handoff.FailGaveUp, at(20)); !errors.Is(err, handoff.ErrClosed) {
+		t.Errorf("PostponeReturn(not returning) = %v, want ErrClosed", err)
+	}
+	if err := s.PostponeReturn(ctx, id+1000, 1, handoff.FailGaveUp, at(20)); !errors.Is(err, handoff.ErrNotFound) {
+		t.Errorf("PostponeReturn(missing) = %v, want ErrNotFound", err)
+	}
+	for _, r := range []int64{id, other} {
+		if err := s.RequestReturn(ctx, r, "olga", handoff.CloseManager, "", at(10)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := s.ClaimReturns(ctx, at(11), lease, time.Time{}, 10); err != nil || !eqIDs(requestIDs(got), []int64{id, other}) ||
+		got[0].ReturnAttempts != 0 {
+		t.Fatalf("ClaimReturns = %+v, %v", got, err)
+	}
+	if err := s.PostponeReturn(ctx, id, 3, handoff.ReturnNoBot, at(30)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.ClaimReturns(ctx, at(29), lease, time.Time{}, 10); len(got) != 0 {
+		t.Errorf("claimed %v before the next try and within the lease", requestIDs(got))
+	}
+	got, err := s.ClaimReturns(ctx, at(31), lease, time.Time{}, 10)
+	if err != nil || !eqIDs(requestIDs(got), []int64{id}) || got[0].ReturnAttempts != 3 || got[0].ReturnError != handoff.ReturnNoBot ||
+		got[0].CloseReason != handoff.CloseManager || got[0].ClosedBy != "olga" {
+		t.Fatalf("ClaimReturns at the next try = %+v, %v", got, err)
+	}
+	note := crm.Message{Direction: crm.DirectionOut, AuthorKind: crm.AuthorSystem, Text: handoff.ReturnFailedNote(handoff.ReturnNoBot), CreatedAt: at(32)}
+	for range 2 { // the second is no change
+		if err := s.FailReturn(ctx, id, handoff.ReturnNoBot, note, at(32)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := s.GetHandoff(ctx, id)
+	if err != nil || r.Status != handoff.StatusClosed || r.CloseReason != handoff.CloseReturnFailed || r.ReturnError != handoff.ReturnNoBot ||
+		!eqTime(r.ClosedAt, at(32)) || r.ClosedBy != "olga" || r.WaitingSince != nil || r.ReturnAttempts != 3 {
+		t.Fatalf("given-up request %+v, %v", r, err)
+	}
+	ms, err := s.Transcript(ctx, clientID, handoff.Page{})
+	if err != nil || len(ms) != 2 || ms[0].Text != note.Text || ms[0].AuthorKind != crm.AuthorSystem || ms[0].HandoffID != id {
+		t.Fatalf("transcript %+v, %v; want the note once, newest", ms, err)
+	}
+	if r.LastMessage == nil || r.LastMessage.Text != note.Text {
+		t.Errorf("the inbox's last message is %+v, want the note", r.LastMessage)
+	}
+	if got, _ := s.ClaimReturns(ctx, at(200), lease, time.Time{}, 10); !eqIDs(requestIDs(got), []int64{other}) {
+		t.Errorf("claims after the give-up = %v, want only %d", requestIDs(got), other)
+	}
+	if err := s.PostponeReturn(ctx, id, 4, handoff.FailGaveUp, at(300)); !errors.Is(err, handoff.ErrClosed) {
+		t.Errorf("PostponeReturn(closed) = %v, want ErrClosed", err)
+	}
+	if err := s.FailReturn(ctx, id+1000, handoff.FailGaveUp, note, at(32)); !errors.Is(err, handoff.ErrNotFound) {
+		t.Errorf("FailReturn(missing) = %v, want ErrNotFound", err)
+	}
+	idle, _ := newRequest(t, s, 0, nil, "?")
+	if got, _ := s.ClaimReturns(ctx, at(300), lease, at(100), 10); !eqIDs(requestIDs(got), []int64{idle}) || got[0].ReturnAttempts != 0 ||
+		got[0].ReturnError != "" {
+		t.Errorf("an idle request's claim = %+v, want %d with no tries", got, idle)
+	}
+}
+
 func testTeamChat(t *testing.T, s *Store) {
 	ctx := context.Background()
 	id, clientID := newRequest(t, s, 0, nil, "где заказ?")
 	lease := time.Minute
+	announcing := func(now time.Time, want bool) {
+		t.Helper()
+		if got, err := s.Announcing(ctx, now); err != nil || got != want {
+			t.Errorf("Announcing(%s) = %v, %v; want %v", now, got, err, want)
+		}
+	}
+	announcing(at(1), false)
 	got, err := s.ClaimAnnouncements(ctx, at(1), lease, 10)
 	if err != nil || !eqIDs(requestIDs(got), []int64{id}) {
 		t.Fatalf("ClaimAnnouncements = %v, %v", requestIDs(got), err)
 	}
+	announcing(at(1), true)
+	announcing(at(1).Add(2*lease), false) // the claim ran out: nobody is posting it
 	if again, _ := s.ClaimAnnouncements(ctx, at(1), lease, 10); len(again) != 0 {
 		t.Errorf("claimed twice within the lease: %v", requestIDs(again))
 	}
@@ -479,6 +558,7 @@ func testTeamChat(t *testing.T, s *Store) {
 	if err := s.MarkAnnounced(ctx, id, "-100", "7", at(2)); err != nil {
 		t.Fatal(err)
 	}
+	announcing(at(2), false)
 	if again, _ := s.ClaimAnnouncements(ctx, at(9), lease, 10); len(again) != 0 {
 		t.Errorf("announced request claimed: %v", requestIDs(again))
 	}

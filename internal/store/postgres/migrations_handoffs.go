@@ -126,3 +126,20 @@ var sqliteMessages = []string{
 	`CREATE INDEX messages_created_idx ON messages (created_at)`,
 	`CREATE INDEX messages_pending_idx ON messages (id) WHERE status IN ('queued', 'sending')`,
 }
+
+// Migration 23 (handoff_return_attempts) bounds the return of a chat to
+// the bot: return_attempts counts its failed tries (a try that may pass is
+// tried again, the next try's time kept in claim_until, until
+// handoff.MaxReturnAttempts) and return_error keeps the last one's reason,
+// also on a request closed with close_reason 'return_failed' when the
+// return was given up.
+var pgHandoffReturnAttempts = []string{
+	`ALTER TABLE handoffs
+		ADD COLUMN return_attempts INTEGER NOT NULL DEFAULT 0,
+		ADD COLUMN return_error TEXT NOT NULL DEFAULT ''`,
+}
+
+var sqliteHandoffReturnAttempts = []string{
+	`ALTER TABLE handoffs ADD COLUMN return_attempts INTEGER NOT NULL DEFAULT 0`,
+	`ALTER TABLE handoffs ADD COLUMN return_error TEXT NOT NULL DEFAULT ''`,
+}
