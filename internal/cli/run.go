@@ -34,6 +34,10 @@ func runRun(ctx context.Context, env *Env, cfg config.Config, log *slog.Logger) 
 		return 2
 	}
 	stores, err := app.Open(ctx, cfg, log)
+	if stoppedWhileStarting(ctx, err) {
+		log.Info("stopped while starting")
+		return 0
+	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "chathub run: %v\n", err)
 		return 1
@@ -50,8 +54,12 @@ func runRun(ctx context.Context, env *Env, cfg config.Config, log *slog.Logger) 
 		return 1
 	}
 	if err := rt.Start(ctx); err != nil {
-		fmt.Fprintf(env.Stderr, "chathub run: %v\n", err)
 		_ = rt.Stop(context.WithoutCancel(ctx))
+		if stoppedWhileStarting(ctx, err) {
+			log.Info("stopped while starting")
+			return 0
+		}
+		fmt.Fprintf(env.Stderr, "chathub run: %v\n", err)
 		return 1
 	}
 	log.Info("chathub running", "http", rt.Addr(), "bots", len(bots), "config_file", cfg.ConfigFile)
@@ -63,6 +71,13 @@ func runRun(ctx context.Context, env *Env, cfg config.Config, log *slog.Logger) 
 		return 1
 	}
 	return 0
+}
+
+// stoppedWhileStarting reports whether err is the start cut short by
+// SIGINT/SIGTERM (ctx done): a stop asked for before the process was
+// ready is a clean stop (exit 0), not a failure to start.
+func stoppedWhileStarting(ctx context.Context, err error) bool {
+	return err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled)
 }
 
 // loadConfigFile reads the config file (flag wins over CONFIG_FILE) into
