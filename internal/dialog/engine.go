@@ -94,6 +94,9 @@ type Result struct {
 	// Turn.ClientUnknown was set: the result is void and the turn must be run
 	// again with the client.
 	NeedClient bool
+	// Answered reports that the client's update answered (or skipped) the
+	// question of the state's step (Engine.Answer accepted it).
+	Answered bool
 }
 
 // Reset empties r for reuse, keeping its buffers.
@@ -103,6 +106,7 @@ func (r *Result) Reset() {
 	r.Changes = crm.Changes{}
 	r.Warnings = r.Warnings[:0]
 	r.NeedClient = false
+	r.Answered = false
 }
 
 // Start begins scenario g at its start step.
@@ -160,6 +164,7 @@ type call struct {
 func (c *call) answer(step *scenario.Step) {
 	upd := c.t.Update
 	if step.Skip && c.isSkip(upd) {
+		c.res.Answered = true
 		c.skip(step)
 		return
 	}
@@ -174,6 +179,7 @@ func (c *call) answer(step *scenario.Step) {
 		c.reask(step, problem)
 		return
 	}
+	c.res.Answered = true
 	c.advance(step, opt, ans, "")
 }
 
