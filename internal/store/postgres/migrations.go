@@ -43,6 +43,8 @@ var migrations = []migration{
 	{Version: 19, Name: "clients_city_age", Postgres: pgClientsCityAge},
 	{Version: 20, Name: "handoffs_live", Postgres: pgHandoffsLive, SQLite: sqliteHandoffsLive},
 	{Version: 21, Name: "messages", Postgres: pgMessages, SQLite: sqliteMessages},
+	{Version: 25, Name: "reminders", Postgres: remindersSchema("BIGSERIAL PRIMARY KEY", "BIGINT", "TIMESTAMPTZ"),
+		SQLite: remindersSchema("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER", "TIMESTAMP")},
 }
 
 // pgClientsCityAge replaces the index on city with one on (city, age)
