@@ -108,6 +108,9 @@ const (
 	RemindBlocked
 	// RemindRefused: the platform refused the message for good: dropped.
 	RemindRefused
+	// RemindRepeated: the reminder's turn was carried out before (by a
+	// process that died before finishing the reminder): nothing to do.
+	RemindRepeated
 )
 
 // String names the outcome for logs.
@@ -121,6 +124,8 @@ func (o RemindOutcome) String() string {
 		return "blocked"
 	case RemindRefused:
 		return "refused"
+	case RemindRepeated:
+		return "repeated"
 	}
 	return "unknown"
 }
