@@ -138,10 +138,12 @@ func (h *Handler) run(ctx context.Context, key messenger.ChatKey, upd *messenger
 }
 
 // turnReport tells how a turn went: whether it decided (else it repeated
-// the recorded replies of an update applied before), and whether a send
-// found the client blocked or was refused for good.
+// the recorded replies of an update applied before), whether a send found
+// the client blocked or was refused for good, and the text of its first
+// reply.
 type turnReport struct {
 	decided, blocked, refused bool
+	first                     string
 }
 
 // turn is run, reporting how the turn went. A reminder's turn (see
@@ -191,6 +193,9 @@ func (h *Handler) turn(ctx context.Context, key messenger.ChatKey, upd *messenge
 		return rep, err
 	}
 	h.applyReminder(ctx, key, &st, &t, res)
+	if len(res.Replies) > 0 {
+		rep.first = res.Replies[0].Text
+	}
 	sent, err := h.send(ctx, key, upd, res.Replies, 0, !res.Changes.Forget, &rep)
 	if err != nil {
 		h.recordProgress(ctx, key, saved, res.Replies, 0, sent)
@@ -284,6 +289,9 @@ func (h *Handler) resend(ctx context.Context, key messenger.ChatKey, upd *messen
 	}
 	h.cfg.Logger.Info("update was applied before; sending its recorded replies", "chat", key.String(), "update", upd.ID,
 		"replies", len(o.Replies), "from", o.From)
+	if len(o.Replies) > 0 && o.From == 0 {
+		rep.first = o.Replies[0].Text
+	}
 	sent, err := h.send(ctx, key, upd, o.Replies, o.From, true, &rep)
 	if err != nil {
 		h.recordProgress(ctx, key, stored, o.Replies, o.From, sent)

@@ -143,7 +143,6 @@ var errReminderStale = errors.New("reminder no longer applies")
 // recorded in the state, so a retry with the same r repeats that send.
 func (h *Handler) Remind(ctx context.Context, r Reminder) (RemindOutcome, error) {
 	upd := &messenger.Update{ID: r.UpdateID(), Chat: r.Chat, Time: h.cfg.Now()}
-	var text string
 	rep, err := h.turn(ctx, r.Chat, upd, func(st *State, t *Turn, res *Result) error {
 		g, tx := h.reminderOf(ctx, st, r)
 		if g == nil {
@@ -151,9 +150,6 @@ func (h *Handler) Remind(ctx context.Context, r Reminder) (RemindOutcome, error)
 		}
 		h.cfg.Engine.Remind(g, st, tx, t, res)
 		res.State.Remind = &RemindMark{Step: st.Step, Sent: st.Remind.Sent + 1}
-		if len(res.Replies) > 0 {
-			text = res.Replies[0].Text
-		}
 		return nil
 	})
 	switch {
@@ -166,7 +162,7 @@ func (h *Handler) Remind(ctx context.Context, r Reminder) (RemindOutcome, error)
 	case rep.refused:
 		return RemindRefused, nil
 	}
-	h.recordReminder(ctx, r, text, rep.decided)
+	h.recordReminder(ctx, r, rep.first)
 	return RemindSent, nil
 }
 
@@ -207,19 +203,16 @@ func (e *Engine) Remind(g *scenario.Graph, st *State, text *scenario.Text, t *Tu
 	c.say(c.render(text, answer{}), e.keyboard(step, st.Selected, g.SkipWord))
 }
 
-// recordReminder writes a sent reminder to the funnel and the transcript
-// (best effort: a failure is logged). decided is false when the turn only
-// repeated a recorded send: the text is then not known here and the row
-// keeps none if it was not written before.
-func (h *Handler) recordReminder(ctx context.Context, r Reminder, text string, decided bool) {
+// recordReminder writes a sent reminder to the funnel and, with its
+// text, to the transcript (best effort: a failure is logged). A turn that
+// found its reminder recorded and confirmed before has no text: the log
+// keeps what it has, once per key.
+func (h *Handler) recordReminder(ctx context.Context, r Reminder, text string) {
 	if h.cfg.ReminderLog == nil {
 		return
 	}
 	rec := crm.Reminder{Scenario: r.Scenario, Version: r.Version, Step: r.Step, N: r.N, Key: r.UpdateID(),
 		Text: capText(text), SentAt: h.cfg.Now()}
-	if !decided && text == "" {
-		rec.Text = ""
-	}
 	if err := h.cfg.ReminderLog.RecordReminder(context.WithoutCancel(ctx), r.Chat, rec); err != nil {
 		h.cfg.Logger.Warn("record a sent reminder failed", "chat", r.Chat.String(), "scenario", r.Scenario, "step", r.Step, "err", err)
 	}
