@@ -16,7 +16,8 @@ type Reminder struct {
 	N int
 	// Key identifies the reminder (the id of its turn): recorded once.
 	Key string
-	// Text is what the reminder said (it goes into the transcript too).
+	// Text is what the reminder said; it is kept in the transcript (a
+	// message by AuthorReminder), not with the funnel's row.
 	Text   string
 	SentAt time.Time
 	// AnsweredAt is when the client answered the question after the
