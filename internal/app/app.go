@@ -44,8 +44,8 @@ type Stores struct {
 	logger      *slog.Logger
 	// now is the clock of the bots' dialog handlers and the reminder
 	// worker (nil: time.Now); tests move it to make reminders due.
-	now func() time.Time
-	closers     []func() error
+	now     func() time.Time
+	closers []func() error
 }
 
 // OpenCRM opens only the CRM database (for commands that need nothing else).
