@@ -3,17 +3,21 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chathub/chathub/bots/telegram"
 	"github.com/chathub/chathub/internal/broadcast"
 	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/dialog"
 	"github.com/chathub/chathub/internal/handoff"
 	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/platformtest/telegramtest"
 	"github.com/chathub/chathub/internal/remind"
 	"github.com/chathub/chathub/internal/segment"
 )
@@ -411,5 +415,61 @@ func checkNotCapped(t *testing.T, p *remindProc, cfg config.Config, clientID int
 	}
 	if v := svc.Policy().Check(&broadcast.Campaign{}, &rs[0], now); v.Reason != "" {
 		t.Fatalf("a campaign skips the reminded client: %s", v.Reason)
+	}
+}
+
+// TestReminderThroughTelegram: `chathub run` with a Telegram bot (the fake
+// Bot API, long polling): a client who stopped at a question gets the
+// reminder with the question's buttons, presses one of them and the
+// questionnaire goes on.
+func TestReminderThroughTelegram(t *testing.T) {
+	t.Parallel()
+	for _, b := range keyBackends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := remindConfig(t, b.cfg(t))
+			cfg.HTTPAddr = "127.0.0.1:0"
+			clk := &testClock{now: day}
+			fake := telegramtest.New(t)
+			logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+			stores, err := Open(context.Background(), cfg, logger)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = stores.Close() })
+			stores.now = clk.Now
+			bot, err := telegram.New(telegram.Config{Token: fake.Token(), APIURL: fake.URL()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rt, err := NewRuntime(cfg, stores, []Bot{{Platform: messenger.Telegram, Sender: bot, Poll: bot.Run}}, logger)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := rt.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = rt.Stop(context.Background()) })
+			const user = 5400
+			fake.SendText(user, "/colors")
+			if got := fake.WaitMessages(user, 1, 10*time.Second); got[0].Text != askColor {
+				t.Fatalf("first message %q", got[0].Text)
+			}
+			clk.add(time.Hour) // the client stopped: an hour passes
+			rt.reminders.Wake()
+			got := fake.WaitMessages(user, 2, 20*time.Second)
+			r := got[1]
+			if r.Text != remindColor || !r.ReplyMarkup.IsInline() || fmt.Sprint(r.ReplyMarkup.Captions()) != "[Синий Красный]" {
+				t.Fatalf("reminder %q with %+v; want the question's buttons", r.Text, r.ReplyMarkup)
+			}
+			telegramtest.NewDriver(fake).Press(t, user, "Синий") // on the reminder, the newest message
+			if got := fake.WaitMessages(user, 3, 10*time.Second); got[2].Text != askName {
+				t.Fatalf("after the answer: %q; want the next question", got[2].Text)
+			}
+			cl, err := stores.CRM.GetClient(context.Background(), chatKey(fmt.Sprint(user)))
+			if err != nil || cl == nil || cl.Attributes["color"] != "blue" {
+				t.Fatalf("client %+v, %v; want the color answered through the reminder", cl, err)
+			}
+		})
 	}
 }
