@@ -373,9 +373,12 @@ func (w *Worker) finish(r dialog.Reminder, outcome string) {
 	if err := w.cfg.Queue.FinishReminder(ctx, r); err != nil {
 		w.failed(ctx, "remind: finish a reminder", "chat", r.Chat.String(), "err", err)
 	}
-	level := slog.LevelInfo
-	if outcome == dialog.RemindStale.String() {
-		level = slog.LevelDebug
+	// A reminder sent (or no longer due) is routine; one that will never
+	// go out is worth a line.
+	level := slog.LevelDebug
+	switch outcome {
+	case dialog.RemindBlocked.String(), dialog.RemindRefused.String(), "unsubscribed", "blocked":
+		level = slog.LevelInfo
 	}
 	w.log.Log(ctx, level, "remind: reminder done", "chat", r.Chat.String(), "scenario", r.Scenario, "step", r.Step,
 		"n", r.N, "outcome", outcome)
