@@ -377,7 +377,7 @@ func (w *Worker) finish(r dialog.Reminder, outcome string) {
 	// go out is worth a line.
 	level := slog.LevelDebug
 	switch outcome {
-	case dialog.RemindBlocked.String(), dialog.RemindRefused.String(), "unsubscribed", "blocked":
+	case dialog.RemindBlocked.String(), dialog.RemindRefused.String(), "unsubscribed":
 		level = slog.LevelInfo
 	}
 	w.log.Log(ctx, level, "remind: reminder done", "chat", r.Chat.String(), "scenario", r.Scenario, "step", r.Step,
