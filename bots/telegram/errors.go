@@ -25,7 +25,8 @@ var (
 
 // APIError is a failed Bot API call. Its message never contains the token.
 // errors.Is / errors.As see its class: messenger.ErrBlocked (403),
-// messenger.ErrBadRequest (400), *messenger.RateLimitError (429 with
+// messenger.ErrBadRequest (400; messenger.ErrTooLong, a bad request too,
+// when Telegram says the text or caption is too long), *messenger.RateLimitError (429 with
 // retry_after), messenger.ErrTransient (5xx, 429 without a hint, network
 // failures, timeouts), ErrConflict (409), ErrUnauthorized (401/404), and the
 // context error when the call's context ended.
@@ -62,9 +63,17 @@ func (e *APIError) Unwrap() []error {
 	return out
 }
 
-// classify maps an API error code to its class.
-func classify(code int, retryAfter time.Duration) error {
+// tooLongDescriptions are the descriptions of Telegram's 400 answers to a
+// text or caption over its limit (lower case). Telegram has no distinct
+// error code for them, so this is the one place its words are read.
+var tooLongDescriptions = []string{"message is too long", "message caption is too long", "text is too long", "message_too_long"}
+
+// classify maps an API error code (and, for a 400, its description) to its
+// class.
+func classify(code int, description string, retryAfter time.Duration) error {
 	switch {
+	case code == 400 && tooLong(description):
+		return messenger.ErrTooLong
 	case code == 429 && retryAfter > 0:
 		return &messenger.RateLimitError{RetryAfter: retryAfter}
 	case code == 429, code >= 500:
@@ -81,6 +90,17 @@ func classify(code int, retryAfter time.Duration) error {
 	return nil
 }
 
+// tooLong reports whether a 400's description says the text was too long.
+func tooLong(description string) bool {
+	d := strings.ToLower(description)
+	for _, s := range tooLongDescriptions {
+		if strings.Contains(d, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // wrapError turns what tgbotapi returned for a call into an *APIError with
 // the token redacted. ctx is the call's context.
 func wrapError(ctx context.Context, method, token string, err error) error {
@@ -91,7 +111,7 @@ func wrapError(ctx context.Context, method, token string, err error) error {
 		retry := time.Duration(apiErr.RetryAfter) * time.Second
 		return &APIError{
 			Method: method, Code: apiErr.Code, Description: redact(apiErr.Message, token),
-			RetryAfter: retry, class: classify(apiErr.Code, retry),
+			RetryAfter: retry, class: classify(apiErr.Code, apiErr.Message, retry),
 		}
 	}
 	// Transport failures, timeouts and undecodable answers (an HTML gateway

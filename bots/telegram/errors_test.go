@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
 	"github.com/chathub/chathub/internal/messenger"
 )
 
@@ -54,6 +56,41 @@ func TestSendErrorMapping(t *testing.T) {
 			}
 			if !strings.HasPrefix(err.Error(), "telegram: sendMessage: ") {
 				t.Fatalf("error lacks context: %v", err)
+			}
+		})
+	}
+}
+
+// TestWrapErrorTellsTooLong: Telegram words a too long text only in a
+// 400's description; the adapter turns it into messenger.ErrTooLong (still
+// a bad request) and leaves every other 400 a plain bad request.
+func TestWrapErrorTellsTooLong(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		code        int
+		description string
+		tooLong     bool
+		want        error
+	}{
+		{"text too long", 400, "Bad Request: message is too long", true, messenger.ErrBadRequest},
+		{"caption too long", 400, "Bad Request: message caption is too long", true, messenger.ErrBadRequest},
+		{"edit too long", 400, "Bad Request: MESSAGE_TOO_LONG", true, messenger.ErrBadRequest},
+		{"answer text too long", 400, "Bad Request: text is too long", true, messenger.ErrBadRequest},
+		{"chat not found", 400, "Bad Request: chat not found", false, messenger.ErrBadRequest},
+		{"empty text", 400, "Bad Request: message text is empty", false, messenger.ErrBadRequest},
+		{"blocked, whatever the words", 403, "Forbidden: message is too long", false, messenger.ErrBlocked},
+		{"server error", 500, "Internal Server Error: message is too long", false, messenger.ErrTransient},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := wrapError(context.Background(), "sendMessage", "1:tok", &tgbotapi.Error{Code: tt.code, Message: tt.description})
+			if got := errors.Is(err, messenger.ErrTooLong); got != tt.tooLong {
+				t.Fatalf("errors.Is(%v, ErrTooLong) = %v, want %v", err, got, tt.tooLong)
+			}
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
 		})
 	}

@@ -21,7 +21,10 @@ const MaxPeers = 100
 type peerResult struct {
 	PeerID    int `json:"peer_id"`
 	MessageID int `json:"message_id"`
-	Error     *struct {
+	// ConvID is the message's conversation_message_id (the only id a
+	// community's message in a conversation has).
+	ConvID int `json:"conversation_message_id"`
+	Error  *struct {
 		Code        int    `json:"code"`
 		Description string `json:"description"`
 	} `json:"error"`

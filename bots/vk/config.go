@@ -103,6 +103,12 @@ type Config struct {
 	// ride in one execute request, 1..MaxBatch; default MaxBatch (25). 1 sends
 	// every reply with its own request.
 	MaxBatch int
+	// ManagersPeerID is the managers' team chat (MANAGERS_VK_PEER_ID): a
+	// conversation's peer_id (2000000000 + its number) or 0 for none. Its
+	// messages are translated as messenger.Update with Team set (see
+	// teamMessage), and Send posts there (the only conversation it posts
+	// to). Messages of every other conversation are ignored.
+	ManagersPeerID int
 }
 
 // Limiter is the request budget of the community; the shared Redis limiter
@@ -187,6 +193,9 @@ func (c Config) validate() error {
 	}
 	if c.RequestsPerSecond < 1 || c.RequestsPerSecond > maxRequestsPerSecond {
 		errs = append(errs, fmt.Errorf("requests per second %d must be 1..%d", c.RequestsPerSecond, maxRequestsPerSecond))
+	}
+	if c.ManagersPeerID != 0 && c.ManagersPeerID <= chatPeerBase {
+		errs = append(errs, fmt.Errorf("managers peer id %d is not a conversation's (2000000000 + its number)", c.ManagersPeerID))
 	}
 	if c.MaxBatch < 1 || c.MaxBatch > MaxBatch {
 		errs = append(errs, fmt.Errorf("max batch %d must be 1..%d (VK's calls per execute)", c.MaxBatch, MaxBatch))

@@ -28,7 +28,9 @@ func classify(code api.ErrorType) error {
 	case api.ErrMessagesUserBlocked, api.ErrMessagesDenySend, api.ErrMessagesPrivacy, // 900, 901, 902
 		api.ErrUserDeleted, api.ErrMessagesContactNotFound: // 18, 936
 		return messenger.ErrBlocked
-	case api.ErrMessagesKeyboardInvalid, api.ErrMessagesTooLongMessage, // 911, 914
+	case api.ErrMessagesTooLongMessage: // 914
+		return messenger.ErrTooLong // a bad request too
+	case api.ErrMessagesKeyboardInvalid, // 911
 		api.ErrMessagesCantUseIntent, api.ErrMessagesLimitIntent, api.ErrParam: // 943, 944, 100
 		return messenger.ErrBadRequest
 	}

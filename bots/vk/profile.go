@@ -44,12 +44,17 @@ func (b *Bot) attachProfiles(ctx context.Context, updates []*messenger.Update) {
 	}
 }
 
-// profileUser is the VK user whose profile an update should carry.
+// profileUser is the VK user whose profile an update should carry: the
+// chat's user, or the author of a team chat message.
 func profileUser(u *messenger.Update) (int, bool) {
 	if u.Kind == messenger.KindBlocked {
 		return 0, false
 	}
-	id, err := strconv.Atoi(u.Chat.ID)
+	who := u.Chat.ID
+	if u.Team {
+		who = u.AuthorID
+	}
+	id, err := strconv.Atoi(who)
 	return id, err == nil && id > 0
 }
 

@@ -38,7 +38,7 @@ const maxTextRunes = 4096
 // identical to one whose transient failure was never retried may be
 // swallowed if that earlier attempt in fact reached VK.
 func (b *Bot) Send(ctx context.Context, msg messenger.OutMessage) (messenger.Sent, error) {
-	peer, err := peerOf(msg.Chat)
+	peer, err := b.sendPeer(msg.Chat)
 	if err != nil {
 		return messenger.Sent{}, err
 	}
@@ -49,12 +49,18 @@ func (b *Bot) Send(ctx context.Context, msg messenger.OutMessage) (messenger.Sen
 	if err != nil {
 		return messenger.Sent{}, err
 	}
-	if msg.EditMessageID != "" && msg.ImageURL == "" {
+	if msg.EditMessageID != "" && msg.ImageURL == "" && !conversation(peer) {
 		if sent, done, err := b.edit(ctx, peer, msg, kb); done {
 			return sent, err
 		}
 	}
 	out := outgoing{peer: peer, text: msg.Text, kb: kb, image: msg.ImageURL}
+	if conversation(peer) && msg.ReplyToID != "" {
+		if out.replyTo, err = strconv.Atoi(msg.ReplyToID); err != nil || out.replyTo <= 0 {
+			return messenger.Sent{}, fmt.Errorf("vk: send to %s: reply to %q is not a conversation_message_id: %w",
+				msg.Chat, msg.ReplyToID, messenger.ErrBadRequest)
+		}
+	}
 	if out.image != "" {
 		if out.attachment, err = b.photos.attachment(ctx, out.image); err != nil {
 			return messenger.Sent{}, err
@@ -74,9 +80,13 @@ type outgoing struct {
 	// image is the picture's URL and attachment its uploaded photo; both ""
 	// for none.
 	image, attachment string
+	// replyTo is the conversation_message_id the message answers in the
+	// team chat's conversation (0: none; private chats show no replies).
+	replyTo int
 }
 
-// peerOf returns the VK peer id of a private chat.
+// peerOf returns the VK peer id of a private chat (see Bot.sendPeer for
+// the team chat's conversation).
 func peerOf(chat messenger.ChatKey) (int, error) {
 	id, err := strconv.Atoi(chat.ID)
 	if chat.Platform != messenger.VK || err != nil || id <= 0 || id >= chatPeerBase {
@@ -149,7 +159,17 @@ func (b *Bot) sendParts(ctx context.Context, o outgoing, parts []string, key str
 		}
 		p["random_id"] = randomID(peer, part, partKB, i, key)
 		var err error
-		if id, err = b.sendOne(ctx, p); err != nil {
+		send := b.sendOne
+		if conversation(peer) {
+			// A community's message in a conversation is known by its
+			// conversation_message_id only: peer_ids answers it.
+			delete(p, "peer_id")
+			p["peer_ids"], send = strconv.Itoa(peer), b.sendConversationOne
+			if i == 0 && o.replyTo > 0 {
+				p["forward"] = replyForward(peer, o.replyTo)
+			}
+		}
+		if id, err = send(ctx, p); err != nil {
 			return messenger.Sent{}, b.wrap(ctx, fmt.Sprintf("messages.send to %d (part %d/%d)", peer, i+1, len(parts)), err)
 		}
 	}

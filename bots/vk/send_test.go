@@ -36,7 +36,7 @@ func TestSendErrorMapping(t *testing.T) {
 		{18, messenger.ErrBlocked, false},
 		{936, messenger.ErrBlocked, false},
 		{911, messenger.ErrBadRequest, false},
-		{914, messenger.ErrBadRequest, false},
+		{914, messenger.ErrTooLong, false},
 		{943, messenger.ErrBadRequest, false},
 		{944, messenger.ErrBadRequest, false},
 		{100, messenger.ErrBadRequest, false},
@@ -60,8 +60,8 @@ func TestSendErrorMapping(t *testing.T) {
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
-			for _, other := range []error{messenger.ErrTransient, messenger.ErrBlocked, messenger.ErrBadRequest} {
-				if other != tt.want && errors.Is(err, other) {
+			for _, other := range []error{messenger.ErrTransient, messenger.ErrBlocked, messenger.ErrBadRequest, messenger.ErrTooLong} {
+				if other != tt.want && errors.Is(err, other) && !(tt.want == messenger.ErrTooLong && other == messenger.ErrBadRequest) {
 					t.Fatalf("err = %v is also %v", err, other)
 				}
 			}

@@ -33,6 +33,20 @@ type inMessage struct {
 	Ref         string          `json:"ref"`
 	Attachments json.RawMessage `json:"attachments"`
 	Geo         json.RawMessage `json:"geo"`
+	// ReplyMessage is the message this one replies to (in a conversation:
+	// its conversation_message_id and author); Action is set on a
+	// conversation's service messages (a member joined, the title
+	// changed…). Both are read for the managers' team chat only.
+	ReplyMessage *replied `json:"reply_message"`
+	Action       *struct {
+		Type string `json:"type"`
+	} `json:"action"`
+}
+
+// replied is the part of a reply_message the adapter reads.
+type replied struct {
+	ConvID int `json:"conversation_message_id"`
+	FromID int `json:"from_id"`
 }
 
 // messageNew is the message_new object (API 5.103+ wraps the message).
@@ -110,6 +124,9 @@ func (b *Bot) messageNew(raw json.RawMessage) (*messenger.Update, error) {
 	}
 	if m.PeerID == 0 {
 		m.PeerID = m.FromID
+	}
+	if m.PeerID > chatPeerBase && m.PeerID == b.cfg.ManagersPeerID {
+		return b.teamMessage(m), nil
 	}
 	if m.FromID <= 0 || m.PeerID >= chatPeerBase || m.PeerID != m.FromID {
 		b.log.Debug("message outside a private dialogue ignored", "peer", m.PeerID)

@@ -30,6 +30,10 @@ const (
 	ActionUserPasswd = "user.passwd"
 	ActionUserRole   = "user.role"
 	ActionUserRemove = "user.remove"
+	// ActionUserLink and ActionUserUnlink: a messenger account linked to
+	// a user (with /link CODE in the managers' team chat) or unlinked.
+	ActionUserLink   = "user.link"
+	ActionUserUnlink = "user.unlink"
 )
 
 // AuditActions lists every action the hub records, in the order a filter
@@ -44,5 +48,6 @@ func AuditActions() []string {
 		ActionSegmentSave, ActionSegmentDelete,
 		ActionHandoffTake, ActionHandoffReply, ActionHandoffReturn,
 		ActionUserAdd, ActionUserPasswd, ActionUserRole, ActionUserRemove,
+		ActionUserLink, ActionUserUnlink,
 	}
 }

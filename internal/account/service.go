@@ -36,6 +36,8 @@ type Config struct {
 	// Argon2 are the cost parameters of new password hashes. Default
 	// DefaultArgon2.
 	Argon2 Argon2Params
+	// LinkCodeTTL is how long a link code (StartLink) works. Default 10m.
+	LinkCodeTTL time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Logger receives login outcomes (names and addresses, never
@@ -50,6 +52,7 @@ const (
 	DefaultFailureWindow = 15 * time.Minute
 	DefaultThrottleBase  = 30 * time.Second
 	DefaultThrottleMax   = 15 * time.Minute
+	DefaultLinkCodeTTL   = 10 * time.Minute
 	// MinPasswordLen is the shortest password accepted, in characters.
 	MinPasswordLen = 10
 	// MaxNameLen is the longest user name, in characters.
@@ -80,6 +83,9 @@ func (c *Config) validate() error {
 	if c.ThrottleMax == 0 {
 		c.ThrottleMax = DefaultThrottleMax
 	}
+	if c.LinkCodeTTL == 0 {
+		c.LinkCodeTTL = DefaultLinkCodeTTL
+	}
 	if c.Argon2 == (Argon2Params{}) {
 		c.Argon2 = DefaultArgon2
 	}
@@ -90,7 +96,7 @@ func (c *Config) validate() error {
 		c.Logger = slog.Default()
 	}
 	var errs []error
-	if c.IdleTimeout < 0 || c.FailureWindow < 0 || c.ThrottleBase < 0 || c.ThrottleMax < c.ThrottleBase {
+	if c.IdleTimeout < 0 || c.FailureWindow < 0 || c.ThrottleBase < 0 || c.ThrottleMax < c.ThrottleBase || c.LinkCodeTTL < 0 {
 		errs = append(errs, errors.New("account: durations must be positive and ThrottleMax >= ThrottleBase"))
 	}
 	if c.MaxFailures < 1 {

@@ -12,6 +12,7 @@ type Store interface {
 	UserStore
 	SessionStore
 	AuditStore
+	LinkStore
 }
 
 // UserStore keeps the users and their password hashes.
@@ -70,6 +71,33 @@ type AuditStore interface {
 	// AuditEntries returns the entries f selects, newest (highest ID)
 	// first; f.Limit is already defaulted and capped by the Service.
 	AuditEntries(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+}
+
+// LinkStore keeps the links of users to their messenger accounts and the
+// pending link codes (by the SHA-256 of the code, so a database dump holds
+// no usable code). A user's links and codes go with the user.
+type LinkStore interface {
+	// PutLinkCode stores a code for user on platform, expiring at expires,
+	// replacing the user's earlier code for that platform, and drops the
+	// codes expired before now; ErrNoUser when there is no such user.
+	PutLinkCode(ctx context.Context, codeHash []byte, user, platform string, now, expires time.Time) error
+	// RedeemLinkCode uses up the code of l.Platform with codeHash and, when
+	// it was still live at l.LinkedAt, links its user to l's platform
+	// account in the same transaction: the account's link to anyone else
+	// and the user's earlier account on the platform are replaced. It
+	// returns l with User set. ErrLinkCodeUnknown when there is no such
+	// code, ErrLinkCodeExpired when it had expired (it is used up all the
+	// same).
+	RedeemLinkCode(ctx context.Context, codeHash []byte, l Link) (Link, error)
+	// LinkedUser returns the user linked to the platform account; ok is
+	// false when none is.
+	LinkedUser(ctx context.Context, platform, platformUserID string) (user string, ok bool, err error)
+	// Links returns user's links (every user's when user is ""), by user
+	// and platform.
+	Links(ctx context.Context, user string) ([]Link, error)
+	// DeleteLink removes user's link on platform and returns it; ErrNoLink
+	// when there is none.
+	DeleteLink(ctx context.Context, user, platform string) (Link, error)
 }
 
 // Failures is the failed-login counter of one key ("name:anna" or

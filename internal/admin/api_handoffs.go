@@ -57,6 +57,7 @@ type handoffJSON struct {
 	ClosedAt        *time.Time   `json:"closed_at,omitempty"`
 	CloseReason     string       `json:"close_reason,omitempty"`
 	ClosedBy        string       `json:"closed_by,omitempty"`
+	ReturnError     string       `json:"return_error,omitempty"`
 	LastMessage     *messageJSON `json:"last_message,omitempty"`
 }
 
@@ -68,6 +69,7 @@ func newHandoffJSON(r *handoff.Request, now time.Time) handoffJSON {
 		Manager: r.Manager, WaitingSeconds: int64(r.Waiting(now).Seconds()), CreatedAt: r.CreatedAt.UTC(),
 		TakenAt: utc(r.TakenAt), FirstReplyAt: utc(r.FirstReplyAt), WaitingSince: utc(r.WaitingSince),
 		LastActivityAt: utc(r.LastActivityAt), ClosedAt: utc(r.ClosedAt), CloseReason: r.CloseReason, ClosedBy: r.ClosedBy,
+		ReturnError: r.ReturnError,
 	}
 	if out.Tags == nil {
 		out.Tags = []string{}

@@ -26,10 +26,21 @@ func Bots(cfg config.Config, stores *Stores, logger *slog.Logger) ([]Bot, error)
 	if err != nil {
 		return nil, err
 	}
-	// managers is the team chat the named Telegram bot reads (0: none).
+	vkTeamBot, vkTeam, err := cfg.TeamChatVKBot()
+	if err != nil {
+		return nil, err
+	}
+	// managers is the team chat the named Telegram bot reads (0: none),
+	// vkManagers the conversation the named VK bot reads.
 	managers := func(name string) int64 {
 		if team && name == teamBot {
 			return cfg.TeamChat.ChatID
+		}
+		return 0
+	}
+	vkManagers := func(name string) int {
+		if vkTeam && name == vkTeamBot {
+			return int(cfg.TeamChat.VKPeerID)
 		}
 		return 0
 	}
@@ -47,7 +58,7 @@ func Bots(cfg config.Config, stores *Stores, logger *slog.Logger) ([]Bot, error)
 		}
 	}
 	if cfg.VK.Token != "" {
-		if err := add(vkBot("", cfg.VK, stores, logger)); err != nil {
+		if err := add(vkBot("", cfg.VK, vkManagers(""), stores, logger)); err != nil {
 			return nil, err
 		}
 	}
@@ -57,7 +68,7 @@ func Bots(cfg config.Config, stores *Stores, logger *slog.Logger) ([]Bot, error)
 		case messenger.Telegram:
 			err = add(telegramBot(fb.Name, fb.Telegram, managers(fb.Name), stores, logger))
 		case messenger.VK:
-			err = add(vkBot(fb.Name, fb.VK, stores, logger))
+			err = add(vkBot(fb.Name, fb.VK, vkManagers(fb.Name), stores, logger))
 		default:
 			err = fmt.Errorf("bot %s: unknown platform %q", fb.Name, fb.Platform)
 		}
@@ -116,8 +127,9 @@ func telegramBot(name string, c config.Telegram, managersChat int64, stores *Sto
 // vkBot builds the VK adapter. Every process of one community draws on one
 // Redis budget, bucket "vk:<group id>", of c.RequestsPerSecond (VK_RPS)
 // evenly spaced requests: replies and broadcasts, any number of
-// `chathub run` processes.
-func vkBot(name string, c config.VK, stores *Stores, logger *slog.Logger) (Bot, error) {
+// `chathub run` processes. managersPeer is the managers' conversation the
+// bot reads and posts to (MANAGERS_VK_PEER_ID; 0 for none).
+func vkBot(name string, c config.VK, managersPeer int, stores *Stores, logger *slog.Logger) (Bot, error) {
 	log := logger // the adapter adds platform itself
 	if name != "" {
 		log = log.With("bot", name)
@@ -129,7 +141,7 @@ func vkBot(name string, c config.VK, stores *Stores, logger *slog.Logger) (Bot, 
 	v, err := vk.New(vk.Config{
 		Token: c.Token, GroupID: c.GroupID, APIURL: c.APIURL, CallbackPath: c.CallbackPath,
 		CallbackSecret: c.CallbackSecret, ConfirmationCode: c.ConfirmationCode,
-		Bot: name, Limiter: budget, Logger: log,
+		Bot: name, Limiter: budget, Logger: log, ManagersPeerID: managersPeer,
 	})
 	if err != nil {
 		return Bot{}, fmt.Errorf("vk bot: %w", err)

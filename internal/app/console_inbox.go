@@ -49,14 +49,37 @@ func (a *auditedHandoffs) record(ctx context.Context, action string, id int64, d
 	if !ok {
 		actor = "console"
 	}
+	recordHandoff(ctx, a.Log, a.Logger, actor, action, id, details)
+}
+
+// recordHandoff writes a hand-off action on request id to log under actor;
+// a failing write is logged (the action was made).
+func recordHandoff(ctx context.Context, log admin.AuditLog, logger *slog.Logger, actor, action string, id int64, details string) {
 	e := account.AuditEntry{Actor: actor, Action: action, Object: "handoff " + strconv.FormatInt(id, 10), Details: details}
-	if err := a.Log.Record(context.WithoutCancel(ctx), e); err != nil {
-		logger := a.Logger
+	if err := log.Record(context.WithoutCancel(ctx), e); err != nil {
 		if logger == nil {
 			logger = slog.Default()
 		}
 		logger.ErrorContext(ctx, "audit log write failed; the hand-off action was made", "action", action, "request", id, "err", err)
 	}
+}
+
+// replyDetails is a reply's audit details: its message and status (never
+// its text).
+func replyDetails(m crm.Message) string {
+	d := "message " + strconv.FormatInt(m.ID, 10) + ", " + m.Status
+	if m.Error != "" {
+		d += " (" + m.Error + ")"
+	}
+	return d
+}
+
+// returnDetails is a return's audit details: the scenario started, if any.
+func returnDetails(scenario string) string {
+	if scenario != "" {
+		return "scenario " + scenario
+	}
+	return "resume"
 }
 
 // Take implements console.Handoffs and records handoff.take.
@@ -73,11 +96,7 @@ func (a *auditedHandoffs) Take(ctx context.Context, id int64, manager string) (h
 func (a *auditedHandoffs) Reply(ctx context.Context, id int64, manager, text string, wait time.Duration) (crm.Message, error) {
 	m, err := a.Handoffs.Reply(ctx, id, manager, text, wait)
 	if err == nil {
-		d := "message " + strconv.FormatInt(m.ID, 10) + ", " + m.Status
-		if m.Error != "" {
-			d += " (" + m.Error + ")"
-		}
-		a.record(ctx, account.ActionHandoffReply, id, d)
+		a.record(ctx, account.ActionHandoffReply, id, replyDetails(m))
 	}
 	return m, err
 }
@@ -87,11 +106,7 @@ func (a *auditedHandoffs) Reply(ctx context.Context, id int64, manager, text str
 func (a *auditedHandoffs) Return(ctx context.Context, id int64, by, scenario string) error {
 	err := a.Handoffs.Return(ctx, id, by, scenario)
 	if err == nil {
-		d := "resume"
-		if scenario != "" {
-			d = "scenario " + scenario
-		}
-		a.record(ctx, account.ActionHandoffReturn, id, d)
+		a.record(ctx, account.ActionHandoffReturn, id, returnDetails(scenario))
 	}
 	return err
 }

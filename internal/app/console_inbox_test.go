@@ -74,3 +74,41 @@ func TestAuditedHandoffs(t *testing.T) {
 		t.Errorf("refused actions were recorded: %+v", log.entries[len(want):])
 	}
 }
+
+// TestAuditedTeamService: the team chat's actions are recorded under the
+// linked manager's login (the context's actor) with "via team chat"; an
+// unlinked member's (no actor) and refused actions are not.
+func TestAuditedTeamService(t *testing.T) {
+	t.Parallel()
+	log := &inboxAudit{}
+	svc := &auditedTeamService{TeamService: inboxFake{}, Log: log}
+	linked := account.WithActor(context.Background(), "anna")
+	if _, err := svc.Take(linked, 7, "anna"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Reply(linked, 7, "anna", "секретный текст клиенту", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Return(linked, 7, "anna", ""); err != nil {
+		t.Fatal(err)
+	}
+	unlinked := context.Background()
+	_, _ = svc.Take(unlinked, 7, "Иван Сидоров (@ivan)")
+	_, _ = svc.Reply(unlinked, 7, "Иван Сидоров (@ivan)", "текст", time.Second)
+	_ = svc.Return(unlinked, 7, "Иван Сидоров (@ivan)", "")
+	refused := &auditedTeamService{TeamService: inboxFake{err: handoff.ErrClosed}, Log: log}
+	_, _ = refused.Reply(linked, 7, "anna", "x", time.Second)
+	want := []account.AuditEntry{
+		{Actor: "anna", Action: account.ActionHandoffTake, Object: "handoff 7", Details: "client 42, via team chat"},
+		{Actor: "anna", Action: account.ActionHandoffReply, Object: "handoff 7", Details: "message 9, failed (blocked), via team chat"},
+		{Actor: "anna", Action: account.ActionHandoffReturn, Object: "handoff 7", Details: "resume, via team chat"},
+	}
+	if len(log.entries) != len(want) {
+		t.Fatalf("entries: %+v", log.entries)
+	}
+	for i := range want {
+		if log.entries[i] != want[i] {
+			t.Errorf("entry %d: %+v, want %+v", i, log.entries[i], want[i])
+		}
+	}
+}

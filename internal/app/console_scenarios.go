@@ -23,10 +23,19 @@ import (
 // its clients on platform "playground" in the CRM and its conversations in
 // the Redis state store.
 func (s *Stores) consoleScenarios(cfg config.Config, _ consoleServices, cc *console.Config) error {
+	tc, err := ScenarioTestConfig(cfg, s.logger.With("scenario_tests", true))
+	if err != nil {
+		return err
+	}
+	tests := func(dir, dflt string, reg *scenario.Registry) *botTests {
+		c := tc
+		c.DefaultScenario = dflt
+		return &botTests{dir: dir, reg: reg, cfg: c, log: s.logger}
+	}
 	cat := &scenarioCatalog{}
 	if s.Scenarios != nil {
 		cat.bots = append(cat.bots, catalogBot{reg: s.Scenarios, dflt: cfg.DefaultScenario,
-			links: botLinks(cfg.Telegram, cfg.VK, s.logger)})
+			links: botLinks(cfg.Telegram, cfg.VK, s.logger), tests: tests(cfg.ScenariosDir, cfg.DefaultScenario, s.Scenarios)})
 	}
 	for _, b := range cfg.FileBots {
 		reg, ok := s.BotScenarios[b.Name]
@@ -42,12 +51,13 @@ func (s *Stores) consoleScenarios(cfg config.Config, _ consoleServices, cc *cons
 			vk = b.VK
 		}
 		cat.bots = append(cat.bots, catalogBot{name: b.Name, reg: reg, dflt: b.DefaultScenario,
-			links: botLinks(tg, vk, s.logger.With("bot", b.Name))})
+			links: botLinks(tg, vk, s.logger.With("bot", b.Name)), tests: tests(b.ScenariosDir, b.DefaultScenario, reg)})
 	}
 	if len(cat.bots) == 0 {
 		return nil
 	}
 	cc.Scenarios.Catalog = cat
+	cc.Scenarios.Tests = cat
 	if s.State == nil || s.CRM == nil {
 		return nil
 	}
@@ -73,11 +83,13 @@ func (s *Stores) consoleScenarios(cfg config.Config, _ consoleServices, cc *cons
 // scenarioCatalog is console.ScenarioCatalog over the opened registries.
 type scenarioCatalog struct{ bots []catalogBot }
 
-// catalogBot is one bot's registry and where its deep links go.
+// catalogBot is one bot's registry, where its deep links go and its
+// scenario tests.
 type catalogBot struct {
 	name, dflt string
 	reg        *scenario.Registry
 	links      *linkBases
+	tests      *botTests
 }
 
 // ScenarioBots implements console.ScenarioCatalog.
@@ -88,6 +100,16 @@ func (c *scenarioCatalog) ScenarioBots(ctx context.Context) []console.ScenarioBo
 			Links: b.links.get(ctx)})
 	}
 	return out
+}
+
+// TestResults implements console.ScenarioTests.
+func (c *scenarioCatalog) TestResults(ctx context.Context, bot string) (console.TestRun, bool) {
+	for _, b := range c.bots {
+		if b.name == bot && b.tests != nil {
+			return b.tests.results(ctx)
+		}
+	}
+	return console.TestRun{}, false
 }
 
 // linkBases are a bot's deep-link prefixes: VK's from the community id,

@@ -62,6 +62,9 @@ type botReturner func(ctx context.Context, r handoff.Request, note string) error
 // the request, and hands the chat to the bot of its chat.
 type handoffReturner struct {
 	gate dispatch.Gate
+	// states keeps the chats' conversation state (ReleaseChat clears the
+	// hand-off mark in it).
+	states dialog.StateStore
 	// bots returns the chat's bot's returner; nil when no such bot runs.
 	bots func(bot string) botReturner
 	// updateID names the return as an update of the chat
@@ -75,7 +78,7 @@ type handoffReturner struct {
 func (h handoffReturner) ReturnToBot(ctx context.Context, r handoff.Request, note string) error {
 	ret := h.bots(r.Chat.Bot)
 	if ret == nil {
-		return fmt.Errorf("return request %d: no %s bot %s runs in this process", r.ID, r.Chat.Platform, displayName(r.Chat.Bot))
+		return fmt.Errorf("return request %d: %s bot %s: %w", r.ID, r.Chat.Platform, displayName(r.Chat.Bot), handoff.ErrNoBot)
 	}
 	leave, dup, err := h.gate.Enter(ctx, r.Chat, h.updateID(r.ID), h.ttl)
 	if err != nil {
@@ -90,6 +93,28 @@ func (h handoffReturner) ReturnToBot(ctx context.Context, r handoff.Request, not
 	}
 	if err != nil {
 		return fmt.Errorf("return request %d to the bot: %w", r.ID, err)
+	}
+	return nil
+}
+
+// ReleaseChat implements handoff.Returner: holding the chat's turn (under
+// an update id of its own), it clears the conversation's hand-off mark
+// with no bot involved, so a given-up return still lets the client's next
+// message reach the bot.
+func (h handoffReturner) ReleaseChat(ctx context.Context, r handoff.Request) error {
+	leave, dup, err := h.gate.Enter(ctx, r.Chat, h.updateID(r.ID)+"/release", h.ttl)
+	if err != nil {
+		return fmt.Errorf("release request %d: wait for the chat's turn: %w", r.ID, err)
+	}
+	if dup {
+		return nil // released before
+	}
+	_, err = dialog.ReleaseHandoff(ctx, h.states, r.Chat, r.CreatedAt)
+	if lerr := leave(context.WithoutCancel(ctx), err == nil); lerr != nil {
+		err = errors.Join(err, fmt.Errorf("release the chat: %w", lerr))
+	}
+	if err != nil {
+		return fmt.Errorf("release request %d: clear the chat's hand-off mark: %w", r.ID, err)
 	}
 	return nil
 }
@@ -127,15 +152,16 @@ func dialogReturner(h *dialog.Handler) botReturner {
 }
 
 // runHandoffs is the hand-off work of a run process: the Worker, and the
-// managers' team chat it ticks (nil when none is configured).
+// managers' team chats it ticks (none when none is configured).
 type runHandoffs struct {
-	worker   *handoff.Worker
-	teamChat *handoff.TeamChat
+	worker    *handoff.Worker
+	teamChats handoff.TeamChats
 }
 
 // newHandoffWorker builds the process's hand-off Worker: it sends the
 // managers' replies through sender, gives chats back to the bots of
-// router and ticks the team chat of MANAGERS_TELEGRAM_CHAT_ID. Nothing
+// router and ticks the team chats (MANAGERS_TELEGRAM_CHAT_ID,
+// MANAGERS_VK_PEER_ID). Nothing
 // (zero runHandoffs) when the database keeps no hand-offs.
 func newHandoffWorker(cfg config.Config, stores *Stores, sender messenger.Sender, router botRouter, logger *slog.Logger) (runHandoffs, error) {
 	svc, err := stores.Handoffs()
@@ -147,12 +173,13 @@ func newHandoffWorker(cfg config.Config, stores *Stores, sender messenger.Sender
 		return runHandoffs{}, err
 	}
 	st, _ := any(stores.CRM).(handoff.Store)
-	tc, err := newTeamChat(cfg, st, svc, sender, logger)
+	teamSvc, managers := teamChatAccounts(stores, svc, logger)
+	tcs, err := newTeamChats(cfg, st, teamSvc, sender, managers, logger)
 	if err != nil {
 		return runHandoffs{}, err
 	}
 	ret := handoffReturner{
-		gate: stores.State, updateID: dialog.ReturnUpdateID, ttl: cfg.HandleTimeout + 5*time.Second,
+		gate: stores.State, states: stores.State, updateID: dialog.ReturnUpdateID, ttl: cfg.HandleTimeout + 5*time.Second,
 		bots: func(bot string) botReturner {
 			if h := router[bot]; h != nil {
 				return dialogReturner(h)
@@ -164,14 +191,14 @@ func newHandoffWorker(cfg config.Config, stores *Stores, sender messenger.Sender
 		Store: st, Sender: sender, Returner: ret, Service: svc,
 		Retention: cfg.Handoff.Retention, Outage: stores.Health.Outage, Logger: logger,
 	}
-	if tc != nil {
-		wc.TeamChat = tc // a nil *TeamChat in the interface would be ticked
+	if len(tcs) > 0 {
+		wc.TeamChat = tcs
 	}
 	w, err := handoff.NewWorker(wc)
 	if err != nil {
 		return runHandoffs{}, err
 	}
-	return runHandoffs{worker: w, teamChat: tc}, nil
+	return runHandoffs{worker: w, teamChats: tcs}, nil
 }
 
 // handoffStats is the hand-off service as the metrics read it, with the

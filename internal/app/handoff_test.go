@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -82,6 +83,8 @@ func TestHandoffReturnerHoldsTheChatsTurn(t *testing.T) {
 				t.Fatal("ReturnToBot succeeded")
 			case tt.wantErr == boom && !errors.Is(err, boom):
 				t.Fatalf("ReturnToBot: %v, want %v inside", err, boom)
+			case tt.noBot && !errors.Is(err, handoff.ErrNoBot):
+				t.Fatalf("ReturnToBot: %v, want handoff.ErrNoBot", err)
 			}
 			if calls != tt.wantCalls {
 				t.Fatalf("the bot returned the chat %d times, want %d", calls, tt.wantCalls)
@@ -93,6 +96,80 @@ func TestHandoffReturnerHoldsTheChatsTurn(t *testing.T) {
 				t.Fatalf("left %v, want %v", gate.left, tt.wantLeft)
 			}
 			if !tt.noBot && (len(gate.entered) != 1 || gate.entered[0] != "telegram/shop:42 handoff-return:7") {
+				t.Fatalf("entered %v", gate.entered)
+			}
+		})
+	}
+}
+
+// memStates is a dialog.StateStore of one chat.
+type memStates struct {
+	st   dialog.StoredState
+	err  error
+	save int
+}
+
+func (m *memStates) LoadState(context.Context, messenger.ChatKey) (dialog.StoredState, error) {
+	return m.st, m.err
+}
+
+func (m *memStates) SaveState(_ context.Context, _ messenger.ChatKey, st dialog.StoredState) (int64, error) {
+	if st.Rev != m.st.Rev {
+		return 0, dialog.ErrConflict
+	}
+	m.save++
+	st.Rev++
+	m.st = st
+	return st.Rev, nil
+}
+
+// TestHandoffReturnerReleasesTheChat: a given-up return clears the chat's
+// hand-off mark holding the chat's turn, with no bot (one that runs
+// nowhere too), and keeps the rest of the conversation.
+func TestHandoffReturnerReleasesTheChat(t *testing.T) {
+	t.Parallel()
+	created := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	req := handoff.Request{ID: 7, CreatedAt: created, Chat: messenger.ChatKey{Platform: messenger.Telegram, Bot: "gone", ID: "42"}}
+	marked, err := json.Marshal(dialog.State{Scenario: "shop", Step: "name", Handoff: &dialog.HandoffMark{Since: created}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("redis down")
+	tests := []struct {
+		name      string
+		gate      fakeGate
+		loadErr   error
+		wantMark  bool
+		wantLeft  []bool
+		wantError bool
+	}{
+		{name: "cleared", wantLeft: []bool{true}},
+		{name: "released before", gate: fakeGate{dup: true}, wantMark: true},
+		{name: "the chat's turn fails", gate: fakeGate{err: boom}, wantMark: true, wantError: true},
+		{name: "the state fails", loadErr: boom, wantMark: true, wantLeft: []bool{false}, wantError: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			gate := tt.gate
+			states := &memStates{st: dialog.StoredState{Data: marked, Rev: 3, Update: "upd-1"}, err: tt.loadErr}
+			ret := handoffReturner{gate: &gate, states: states, updateID: dialog.ReturnUpdateID, ttl: time.Minute,
+				bots: func(string) botReturner { return nil }}
+			err := ret.ReleaseChat(context.Background(), req)
+			if (err != nil) != tt.wantError || (tt.wantError && !errors.Is(err, boom)) {
+				t.Fatalf("ReleaseChat = %v, want an error %v", err, tt.wantError)
+			}
+			var st dialog.State
+			if err := json.Unmarshal(states.st.Data, &st); err != nil {
+				t.Fatal(err)
+			}
+			if (st.Handoff != nil) != tt.wantMark || st.Step != "name" || states.st.Update != "upd-1" {
+				t.Fatalf("state %+v (update %q), want the mark %v and the rest kept", st, states.st.Update, tt.wantMark)
+			}
+			if len(gate.left) != len(tt.wantLeft) || (len(gate.left) > 0 && gate.left[0] != tt.wantLeft[0]) {
+				t.Fatalf("left %v, want %v", gate.left, tt.wantLeft)
+			}
+			if len(gate.entered) != 1 || gate.entered[0] != "telegram/gone:42 handoff-return:7/release" {
 				t.Fatalf("entered %v", gate.entered)
 			}
 		})

@@ -50,7 +50,7 @@ func TestBotLogLinesHaveUniqueKeys(t *testing.T) {
 			r.Header.Set("X-Telegram-Bot-Api-Secret-Token", tg.WebhookSecret)
 			return r
 		}, []string{"platform=telegram", "bot=shop"}},
-		{"named vk", func() (Bot, error) { return vkBot("club", vk, stores, logger) }, func() *http.Request {
+		{"named vk", func() (Bot, error) { return vkBot("club", vk, 0, stores, logger) }, func() *http.Request {
 			return httptest.NewRequest(http.MethodPost, "/vk", strings.NewReader(`{"type":"message_new","secret":"wrong","object":{}}`))
 		}, []string{"platform=vk", "bot=club"}},
 	}

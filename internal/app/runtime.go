@@ -92,7 +92,7 @@ func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logg
 		r.metrics.WatchHandoffs(handoffStats{svc, stores.Health}, logger)
 	}
 	r.dispatcher, err = dispatch.New(dispatch.Config{
-		Handler: dispatch.Chain(newTeamChatRouter(h, hw.teamChat, logger), r.metrics.Middleware()),
+		Handler: dispatch.Chain(newTeamChatRouter(h, hw.teamChats, logger), r.metrics.Middleware()),
 		Gate:    stores.State, Workers: cfg.Workers, HandleTimeout: cfg.HandleTimeout, Logger: logger,
 		Outages: stores.Health,
 	})

@@ -34,6 +34,7 @@ func commands() []command {
 		{"console", "serve the web console and the managers' API on HTTP_ADDR, without bots or broadcast workers: console [--config FILE]", runConsole},
 		{"chat", "chat with a scenario in the terminal: chat [--scenario ID] [--user ID] [--name NAME]", runChat},
 		{"validate", "check scenario files and print every problem as file:line:col: validate [--config FILE] [PATH...]", runValidate},
+		{"test", "run the scenario tests (*.test.yaml) and print every failed expectation as file:line:col: test [--run REGEX] [--format text|json] [--coverage] [--scenarios DIR] [PATH...]", runTest},
 		{"schema", "print the JSON Schema of scenario files (for editor autocompletion)", runSchema},
 		{"clients", "list CRM records: clients [--format table|json|csv] [--platform P] [--bot NAME] [--id N] [--segment EXPR] [--search Q] [--limit N]", runClients},
 		{"segment", "count, sample and save client segments: segment count|sample|explain|save|list|delete (segment help)", runSegment},

@@ -182,6 +182,7 @@ type handoffJSON struct {
 	FirstReplyAt   *time.Time `json:"first_reply_at"`
 	ClosedAt       *time.Time `json:"closed_at"`
 	CloseReason    string     `json:"close_reason"`
+	ReturnError    string     `json:"return_error,omitempty"`
 }
 
 func writeHandoffsJSON(w io.Writer, rs []handoff.Request, now time.Time) error {
@@ -193,7 +194,7 @@ func writeHandoffsJSON(w io.Writer, rs []handoff.Request, now time.Time) error {
 			Status: string(r.Status), Manager: r.Manager, Question: r.Question,
 			WaitingSeconds: int64(r.Waiting(now).Seconds()), CreatedAt: r.CreatedAt.UTC(),
 			TakenAt: utcPtr(r.TakenAt), FirstReplyAt: utcPtr(r.FirstReplyAt), ClosedAt: utcPtr(r.ClosedAt),
-			CloseReason: r.CloseReason,
+			CloseReason: r.CloseReason, ReturnError: r.ReturnError,
 		})
 	}
 	enc := json.NewEncoder(w)

@@ -77,7 +77,7 @@ type Config struct {
 	ConfigFile string
 	// FileBots are ConfigFile's bots, once LoadFile read it.
 	FileBots []Bot
-	// TeamChat is the managers' Telegram chat (see TeamChat).
+	// TeamChat is the managers' Telegram and VK chats (see TeamChat).
 	TeamChat TeamChat
 }
 
@@ -251,7 +251,8 @@ func (c *Config) ValidateBots() error {
 			"or CONFIG_FILE (chathub run --config FILE) to a file of several bots (docs/CONFIG.md)")
 	}
 	_, _, teamErr := c.TeamChatBot()
-	return errors.Join(append(c.crossCheckEnvBots(), c.ValidateEnvBots(), teamErr)...)
+	_, _, vkTeamErr := c.TeamChatVKBot()
+	return errors.Join(append(c.crossCheckEnvBots(), c.ValidateEnvBots(), teamErr, vkTeamErr)...)
 }
 
 // ValidateEnvBots checks the settings of the bots of the environment

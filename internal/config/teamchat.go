@@ -9,36 +9,62 @@ import (
 	"github.com/chathub/chathub/internal/messenger"
 )
 
-// TeamChat configures the managers' team chat in Telegram (docs/TEAMCHAT.md):
-// the bot posts each new hand-off request there, and managers answer clients
-// by replying to those posts.
+// VKChatPeerBase is what VK adds to a conversation's number to make its
+// peer_id: conversation 1 of a community is peer 2000000001.
+const VKChatPeerBase = 2_000_000_000
+
+// TeamChat configures the managers' team chats (docs/TEAMCHAT.md): a
+// Telegram group, a VK conversation, or both. The bot posts each new
+// hand-off request there, and managers answer clients by replying to those
+// posts.
 type TeamChat struct {
-	// ChatID (MANAGERS_TELEGRAM_CHAT_ID) is the group's id: negative, e.g.
-	// -1001234567890 for a supergroup. 0 (unset): no team chat.
+	// ChatID (MANAGERS_TELEGRAM_CHAT_ID) is the Telegram group's id:
+	// negative, e.g. -1001234567890 for a supergroup. 0 (unset): no
+	// Telegram team chat.
 	ChatID int64
 	// Bot (MANAGERS_TELEGRAM_BOT) names the Telegram bot that posts there
 	// when several run: a config file bot's name, or EnvBotName for the bot
 	// of TELEGRAM_TOKEN. Default: the bot of TELEGRAM_TOKEN, else the config
 	// file's first Telegram bot.
 	Bot string
+	// VKPeerID (MANAGERS_VK_PEER_ID) is the VK conversation's peer_id as
+	// the community sees it: VKChatPeerBase + the conversation's number,
+	// e.g. 2000000001. 0 (unset): no VK team chat.
+	VKPeerID int64
+	// VKBot (MANAGERS_VK_BOT) names the VK community bot that posts there
+	// when several run, with the rules of Bot: a config file bot's name or
+	// EnvBotName for the bot of VK_TOKEN; default the bot of VK_TOKEN, else
+	// the config file's first VK bot.
+	VKBot string
 }
 
-// Enabled reports whether a team chat is configured.
-func (t TeamChat) Enabled() bool { return t.ChatID != 0 }
+// Enabled reports whether any team chat is configured.
+func (t TeamChat) Enabled() bool { return t.ChatID != 0 || t.VKPeerID != 0 }
 
-// readTeamChat reads MANAGERS_TELEGRAM_CHAT_ID and MANAGERS_TELEGRAM_BOT.
+// readTeamChat reads MANAGERS_TELEGRAM_CHAT_ID, MANAGERS_TELEGRAM_BOT,
+// MANAGERS_VK_PEER_ID and MANAGERS_VK_BOT.
 func readTeamChat(getenv func(string) string, c *Config) []error {
 	c.TeamChat.Bot = strings.TrimSpace(getenv("MANAGERS_TELEGRAM_BOT"))
-	v := strings.TrimSpace(getenv("MANAGERS_TELEGRAM_CHAT_ID"))
-	if v == "" {
-		return nil
+	c.TeamChat.VKBot = strings.TrimSpace(getenv("MANAGERS_VK_BOT"))
+	var errs []error
+	if v := strings.TrimSpace(getenv("MANAGERS_TELEGRAM_CHAT_ID")); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("MANAGERS_TELEGRAM_CHAT_ID=%q: not a Telegram chat id (a group's id is a negative number such as -1001234567890)", v))
+		} else {
+			c.TeamChat.ChatID = id
+		}
 	}
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return []error{fmt.Errorf("MANAGERS_TELEGRAM_CHAT_ID=%q: not a Telegram chat id (a group's id is a negative number such as -1001234567890)", v)}
+	if v := strings.TrimSpace(getenv("MANAGERS_VK_PEER_ID")); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("MANAGERS_VK_PEER_ID=%q: not a VK peer_id (a conversation's peer_id is %d + its number, such as %d)",
+				v, VKChatPeerBase, VKChatPeerBase+1))
+		} else {
+			c.TeamChat.VKPeerID = id
+		}
 	}
-	c.TeamChat.ChatID = id
-	return nil
+	return errs
 }
 
 // validateTeamChat checks the team chat settings that do not depend on the
@@ -55,42 +81,80 @@ func (c *Config) validateTeamChat() error {
 	if t.Bot != "" && !botName.MatchString(t.Bot) {
 		errs = append(errs, fmt.Errorf("MANAGERS_TELEGRAM_BOT=%q is not a bot name (%s)", t.Bot, BotNamePattern))
 	}
+	if t.VKPeerID != 0 && (t.VKPeerID <= VKChatPeerBase || t.VKPeerID > VKChatPeerBase+maxVKChats) {
+		hint := ""
+		if t.VKPeerID > 0 && t.VKPeerID <= maxVKChats {
+			hint = fmt.Sprintf("; for conversation %d that is %d", t.VKPeerID, VKChatPeerBase+t.VKPeerID)
+		}
+		errs = append(errs, fmt.Errorf("MANAGERS_VK_PEER_ID must be a conversation's peer_id, %d + the conversation's number (got %d, not a conversation%s)",
+			VKChatPeerBase, t.VKPeerID, hint))
+	}
+	if t.VKBot != "" && t.VKPeerID == 0 {
+		errs = append(errs, errors.New("MANAGERS_VK_BOT is set: set MANAGERS_VK_PEER_ID too (the managers' conversation peer_id)"))
+	}
+	if t.VKBot != "" && !botName.MatchString(t.VKBot) {
+		errs = append(errs, fmt.Errorf("MANAGERS_VK_BOT=%q is not a bot name (%s)", t.VKBot, BotNamePattern))
+	}
 	return errors.Join(errs...)
 }
 
-// TeamChatBot resolves which Telegram bot posts in the team chat: its
-// messenger.ChatKey.Bot ("" for the bot of TELEGRAM_TOKEN). ok is false
-// when no team chat is configured. It needs the config file loaded
-// (LoadFile); an error names what to set.
+// maxVKChats bounds the conversation number of MANAGERS_VK_PEER_ID (a
+// typo guard: peer ids above 2e9 + 1e8 are no conversations).
+const maxVKChats = 100_000_000
+
+// TeamChatBot resolves which Telegram bot posts in the Telegram team chat:
+// its messenger.ChatKey.Bot ("" for the bot of TELEGRAM_TOKEN). ok is false
+// when no Telegram team chat is configured. It needs the config file
+// loaded (LoadFile); an error names what to set.
 func (c *Config) TeamChatBot() (bot string, ok bool, err error) {
-	t := c.TeamChat
-	if !t.Enabled() {
+	if c.TeamChat.ChatID == 0 {
 		return "", false, nil
 	}
-	envTelegram := c.Telegram.Token != ""
+	return c.teamChatBot(messenger.Telegram, c.TeamChat.Bot, c.Telegram.Token != "",
+		"MANAGERS_TELEGRAM_CHAT_ID", "MANAGERS_TELEGRAM_BOT", "TELEGRAM_TOKEN", "Telegram",
+		"set TELEGRAM_TOKEN or add a Telegram bot to the config file")
+}
+
+// TeamChatVKBot resolves which VK community bot posts in the VK team chat
+// (MANAGERS_VK_PEER_ID), like TeamChatBot: "" for the bot of VK_TOKEN; ok
+// is false when no VK team chat is configured.
+func (c *Config) TeamChatVKBot() (bot string, ok bool, err error) {
+	if c.TeamChat.VKPeerID == 0 {
+		return "", false, nil
+	}
+	return c.teamChatBot(messenger.VK, c.TeamChat.VKBot, c.VK.Token != "",
+		"MANAGERS_VK_PEER_ID", "MANAGERS_VK_BOT", "VK_TOKEN", "VK",
+		"set VK_TOKEN (with VK_GROUP_ID) or add a VK bot to the config file")
+}
+
+// teamChatBot picks the bot of platform named name (envVar's own bot when
+// EnvBotName; "" for the default) for a team chat; env tells whether the
+// bot of the environment (tokenVar) runs. The other arguments name the
+// variables and the platform in errors.
+func (c *Config) teamChatBot(p messenger.Platform, name string, env bool, chatVar, botVar, tokenVar, platform, howToAdd string) (string, bool, error) {
 	switch {
-	case t.Bot == EnvBotName && envTelegram, t.Bot == "" && envTelegram:
+	case name == EnvBotName && env, name == "" && env:
 		return "", true, nil
-	case t.Bot == EnvBotName:
-		return "", false, fmt.Errorf("MANAGERS_TELEGRAM_BOT=%s names the bot of TELEGRAM_TOKEN, which is not set", EnvBotName)
+	case name == EnvBotName:
+		return "", false, fmt.Errorf("%s=%s names the bot of %s, which is not set", botVar, EnvBotName, tokenVar)
 	}
 	var names []string
 	for _, b := range c.FileBots {
-		if b.Platform != messenger.Telegram {
+		if b.Platform != p {
 			continue
 		}
-		if t.Bot == "" || b.Name == t.Bot {
+		if name == "" || b.Name == name {
 			return b.Name, true, nil
 		}
 		names = append(names, b.Name)
 	}
-	if t.Bot == "" {
-		return "", false, errors.New("MANAGERS_TELEGRAM_CHAT_ID is set but no Telegram bot runs: set TELEGRAM_TOKEN or add a Telegram bot to the config file")
+	if name == "" {
+		return "", false, fmt.Errorf("%s is set but no %s bot runs: %s", chatVar, platform, howToAdd)
 	}
-	if envTelegram {
+	if env {
 		names = append(names, EnvBotName)
 	}
-	return "", false, fmt.Errorf("MANAGERS_TELEGRAM_BOT=%q is not a Telegram bot of this process (Telegram bots: %s)", t.Bot, listOrNone(names))
+	return "", false, fmt.Errorf("%s=%q is not a %s bot of this process (%s bots: %s)", botVar, name, platform, platform, listOrNone(names))
 }
 
 func listOrNone(names []string) string {

@@ -248,6 +248,7 @@ func TestBrowserEveryPage(t *testing.T) {
 		{"/audit", 200, map[string]string{"ru": "Журнал", "en": "Audit log"}, "Журнал"},
 		{"/audit?before=11", 200, map[string]string{"ru": "Журнал", "en": "Audit log"}, "Журнал"},
 		{"/audit?actor=nobody", 200, map[string]string{"ru": "Журнал", "en": "Audit log"}, "Журнал"},
+		{"/profile", 200, map[string]string{"ru": "Профиль", "en": "Profile"}, ""},
 		{"/no-such-page", 404, map[string]string{"ru": "Страница не найдена", "en": "Page not found"}, ""},
 	}
 	for _, lang := range []string{"ru", "en"} {

@@ -73,6 +73,10 @@ type Config struct {
 	Scenarios ScenarioPages
 	// Users serves Пользователи (users.go). Default zero: "not ready yet".
 	Users UserPages
+	// Profile serves Профиль, the signed-in user's own page, with their
+	// messenger accounts linked for the managers' team chat (profile.go).
+	// Default zero: the page without messenger accounts.
+	Profile ProfilePages
 	// Handoffs serves Диалоги (the managers' inbox of hand-off requests),
 	// the transcript in the client card and Обзор's hand-off tile
 	// (inbox.go). Default nil: the section is hidden from the menu.
@@ -137,7 +141,7 @@ func (c *Console) routes() http.Handler {
 	// sets that page in sectionPages when it is configured).
 	for _, area := range []func(*http.ServeMux){
 		c.overviewRoutes, c.clientRoutes, c.segmentRoutes, c.campaignRoutes, c.composeRoutes,
-		c.scenarioRoutes, c.userRoutes, c.inboxRoutes,
+		c.scenarioRoutes, c.userRoutes, c.inboxRoutes, c.profileRoutes,
 	} {
 		area(mux)
 	}

@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chathub/chathub/internal/account"
+
 	"github.com/chathub/chathub/internal/broadcast"
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/handoff"
@@ -35,6 +37,9 @@ func everyPageConfig(t *testing.T, audit AuditLog) Config {
 		Scenarios: everyPageScenarios(t),
 		Users:     siteUsers(),
 		Handoffs:  everyPageHandoffs(),
+		Profile: ProfilePages{Platforms: []string{account.PlatformTelegram}, Links: newFakeLinks(account.Link{
+			User: "manager", Platform: account.PlatformTelegram, PlatformUserID: "4242", DisplayName: "Иван Сидоров (@ivan)",
+			LinkedAt: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)})},
 	}
 }
 
@@ -65,5 +70,6 @@ func everyPageScenarios(t *testing.T) ScenarioPages {
 			Links: []DeepLinkBase{{Platform: messenger.Telegram, Prefix: "https://t.me/shop_bot?start="}},
 		}}},
 		Playground: play,
+		Tests:      fakeTests{"": sampleTestRun()},
 	}
 }

@@ -25,6 +25,27 @@ func newInboxConsole(t *testing.T, f *fakeHandoffs) (*consoletest.Auth, http.Han
 	return auth, c.Handler()
 }
 
+// checkPage GETs target and checks that it shows every string of want and
+// none of not.
+func checkPage(t *testing.T, h http.Handler, tok, target string, want, not []string) {
+	t.Helper()
+	w := do(h, "GET", target, tok, nil, nil)
+	body := w.Body.String()
+	if w.Code != http.StatusOK {
+		t.Fatalf("GET %s: %d", target, w.Code)
+	}
+	for _, s := range want {
+		if !strings.Contains(body, s) {
+			t.Errorf("GET %s lacks %q", target, s)
+		}
+	}
+	for _, s := range not {
+		if strings.Contains(body, s) {
+			t.Errorf("GET %s shows %q", target, s)
+		}
+	}
+}
+
 func TestInboxTabs(t *testing.T) {
 	t.Parallel()
 	f := sampleHandoffs()
@@ -44,21 +65,7 @@ func TestInboxTabs(t *testing.T) {
 		{"/inbox?lang=en", []string{"<h1>Conversations</h1>", "overdue", "2 clients wait longer than promised", "Waiting"}, nil},
 	}
 	for _, tt := range tests {
-		w := do(h, "GET", tt.target, tok, nil, nil)
-		body := w.Body.String()
-		if w.Code != http.StatusOK {
-			t.Fatalf("GET %s: %d", tt.target, w.Code)
-		}
-		for _, s := range tt.want {
-			if !strings.Contains(body, s) {
-				t.Errorf("GET %s lacks %q", tt.target, s)
-			}
-		}
-		for _, s := range tt.not {
-			if strings.Contains(body, s) {
-				t.Errorf("GET %s shows %q", tt.target, s)
-			}
-		}
+		checkPage(t, h, tok, tt.target, tt.want, tt.not)
 	}
 	// Олег waits 3 minutes: not late.
 	body := do(h, "GET", "/inbox", tok, nil, nil).Body.String()
@@ -225,6 +232,35 @@ func TestInboxLive(t *testing.T) {
 	}
 }
 
+// TestInboxShowsFailingReturns: a return to the bot that fails shows its
+// tries on the request's page while it goes on, and why it was given up
+// there and in the closed tab.
+func TestInboxShowsFailingReturns(t *testing.T) {
+	t.Parallel()
+	f := sampleHandoffs()
+	now := time.Now()
+	closed := now.Add(-time.Hour)
+	f.add(handoff.Request{ID: 5, ClientID: 15, ClientName: "Пётр", Status: handoff.StatusClosed, ClosedAt: &closed, ClosedBy: "manager",
+		CloseReason: handoff.CloseReturnFailed, ReturnError: handoff.FailBlocked, ReturnAttempts: 1}, now.Add(-2*time.Hour))
+	f.add(handoff.Request{ID: 6, ClientID: 16, ClientName: "Вера", Status: handoff.StatusReturning, CloseReason: handoff.CloseManager,
+		ReturnError: handoff.ReturnNoBot, ReturnAttempts: 3}, now.Add(-time.Hour))
+	auth, h := newInboxConsole(t, f)
+	tok := auth.Login("manager")
+	tests := []struct {
+		target    string
+		want, not []string
+	}{
+		{"/inbox?tab=closed", []string{`<span class="return-failed">Не удалось вернуть боту: клиент заблокировал бота.`}, nil},
+		{"/inbox/5", []string{"Не удалось вернуть боту: клиент заблокировал бота. Следующее сообщение клиента получит бот.", "(manager)"}, nil},
+		{"/inbox/5?lang=en", []string{"Could not return to the bot: the client blocked the bot."}, nil},
+		{"/inbox/6", []string{"Не удаётся вернуть боту: попытка 3 из 8 не удалась (бот этого клиента не запущен)"}, nil},
+		{"/inbox/4", nil, []string{"return-failed"}},
+	}
+	for _, tt := range tests {
+		checkPage(t, h, tok, tt.target, tt.want, tt.not)
+	}
+}
+
 func TestInboxReturn(t *testing.T) {
 	t.Parallel()
 	f := sampleHandoffs()
@@ -262,6 +298,10 @@ func TestInboxKeysExist(t *testing.T) {
 	for _, r := range []string{handoff.FailBlocked, handoff.FailTooLong, handoff.FailRefused, handoff.FailGaveUp} {
 		keys = append(keys, "inbox.fail."+r)
 	}
+	for _, r := range []string{handoff.FailBlocked, handoff.FailRefused, handoff.ReturnNoBot, handoff.FailGaveUp} {
+		keys = append(keys, "inbox.return_fail."+r)
+	}
+	keys = append(keys, "inbox.return_failed", "inbox.return_retrying")
 	for _, tab := range inboxTabs {
 		keys = append(keys, "inbox.tab."+string(tab), "inbox.caption."+string(tab), "inbox.empty."+string(tab))
 	}

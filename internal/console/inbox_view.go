@@ -56,6 +56,9 @@ type inboxRow struct {
 	Manager string
 	Status  string
 	Closed  *stamp
+	// ReturnFailed says why the chat could not be returned to the bot
+	// (a request closed as return_failed); "" otherwise.
+	ReturnFailed string
 }
 
 // newInboxView builds Диалоги's tab from a page of list (at most
@@ -117,7 +120,23 @@ func newInboxRow(lang i18n.Lang, r *handoff.Request, sla time.Duration, now time
 		row.WaitingSince = r.WaitingSince.UTC().Format(time.RFC3339)
 	}
 	row.Closed = newStamp(lang, r.ClosedAt)
+	row.ReturnFailed = returnTrouble(lang, r)
 	return row
+}
+
+// returnTrouble words a return to the bot that fails: the reason it was
+// given up (a request closed as return_failed), or the failed tries of one
+// still going on; "" when there is none.
+func returnTrouble(lang i18n.Lang, r *handoff.Request) string {
+	why := clientLabel(lang, "inbox.return_fail."+r.ReturnError, r.ReturnError)
+	switch {
+	case r.CloseReason == handoff.CloseReturnFailed:
+		return i18n.T(lang, "inbox.return_failed", why)
+	case r.Status == handoff.StatusReturning && r.ReturnAttempts > 0:
+		return i18n.T(lang, "inbox.return_retrying", i18n.Number(lang, int64(r.ReturnAttempts)),
+			i18n.Number(lang, handoff.MaxReturnAttempts), why)
+	}
+	return ""
 }
 
 // requestName is the client's name to show, «Клиент №5» when it has none.
@@ -255,7 +274,9 @@ type requestLiveView struct {
 	SLA                   string
 	Closed                *stamp
 	ClosedBy              string
-	Messages              []transcriptRow
+	// ReturnTrouble: the return to the bot fails (see returnTrouble).
+	ReturnTrouble string
+	Messages      []transcriptRow
 	// Paged: an older page of the transcript is shown.
 	Paged bool
 }
@@ -311,6 +332,7 @@ func newRequestView(lang i18n.Lang, r *handoff.Request, msgs []crm.Message, befo
 	if r.CloseReason == handoff.CloseIdle {
 		l.ClosedBy = i18n.T(lang, "inbox.closed.idle")
 	}
+	l.ReturnTrouble = returnTrouble(lang, r)
 	for i := range msgs {
 		l.Messages = append(l.Messages, newTranscriptRow(lang, &msgs[i], name))
 	}
@@ -331,7 +353,7 @@ func newRequestView(lang i18n.Lang, r *handoff.Request, msgs []crm.Message, befo
 // same answers 204 (nothing to swap).
 func (l *requestLiveView) version() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s|%s|%s|%t|%v|%s\n", l.StatusCode, l.Manager, l.Waiting, l.Late, l.Closed, l.ClosedBy)
+	fmt.Fprintf(h, "%s|%s|%s|%t|%v|%s|%s\n", l.StatusCode, l.Manager, l.Waiting, l.Late, l.Closed, l.ClosedBy, l.ReturnTrouble)
 	for _, m := range l.Messages {
 		fmt.Fprintf(h, "%d|%s|%s\n", m.ID, m.Status, m.FailText)
 	}

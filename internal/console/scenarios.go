@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/chathub/chathub/internal/account"
 	"github.com/chathub/chathub/internal/console/i18n"
@@ -23,6 +24,37 @@ type ScenarioPages struct {
 	// Playground talks to the scenarios as a client (internal/localchat's
 	// Playground); nil: no playground.
 	Playground Playground
+	// Tests gives the results of each bot's scenario tests
+	// (internal/scenariotest, run by internal/app); nil: no tests column.
+	Tests ScenarioTests
+}
+
+// ScenarioTests gives the results of a bot's scenario tests.
+type ScenarioTests interface {
+	// TestResults returns the last run of bot's tests against its current
+	// scenarios and test files (run first when either changed since the
+	// last run); ok is false when the bot has no test files.
+	TestResults(ctx context.Context, bot string) (run TestRun, ok bool)
+}
+
+// TestRun is one run of a bot's scenario tests.
+type TestRun struct {
+	// At is when the run started; Took how long it took.
+	At   time.Time
+	Took time.Duration
+	// Problems are why the tests could not run (a test file's errors, each
+	// "file:line:col: message"); nothing ran then.
+	Problems []string
+	// Scenarios are the results by scenario id.
+	Scenarios map[string]TestResult
+}
+
+// TestResult is one scenario's share of a TestRun.
+type TestResult struct {
+	Passed, Failed int
+	// First is the first failure, `file:line:col: case "name": step N:
+	// message`; "" when every case passed.
+	First string
 }
 
 // ScenarioCatalog lists the scenarios of every bot (internal/app over
@@ -87,6 +119,8 @@ func (c *Console) scenarioRoutes(mux *http.ServeMux) {
 type scenarioListView struct {
 	Bots       []scenarioBotView
 	Playground bool
+	// Tests shows the tests column.
+	Tests bool
 }
 
 // scenarioBotView is one bot's table.
@@ -97,6 +131,21 @@ type scenarioBotView struct {
 	Rows  []scenarioRow
 	// Broken are the rejected files that have no running version.
 	Broken []scenarioProblemView
+	// Tests is the bot's last test run; nil when it has no tests.
+	Tests *testRunView
+}
+
+// testRunView is a bot's last test run.
+type testRunView struct {
+	At       *stamp
+	Took     string
+	Problems []string
+}
+
+// testResultView is a scenario's test results in its row.
+type testResultView struct {
+	Passed, Failed, Total int64
+	First                 string
 }
 
 // scenarioRow is one scenario of the table.
@@ -108,6 +157,8 @@ type scenarioRow struct {
 	// Problem is set when the file was edited into an invalid one and
 	// this version keeps running.
 	Problem *scenarioProblemView
+	// Tests are the scenario's test results; nil when no test ran it.
+	Tests *testResultView
 }
 
 // scenarioProblemView is a rejected file with its errors.
@@ -127,9 +178,16 @@ type deepLink struct {
 // scenarioList is Сценарии: every bot's scenarios with their status,
 // version, triggers and deep links, and the files that failed to load.
 func (c *Console) scenarioList(w http.ResponseWriter, r *http.Request) {
-	v := scenarioListView{Playground: c.cfg.Scenarios.Playground != nil}
+	lang := langOf(r.Context())
+	v := scenarioListView{Playground: c.cfg.Scenarios.Playground != nil, Tests: c.cfg.Scenarios.Tests != nil}
 	for _, b := range c.cfg.Scenarios.Catalog.ScenarioBots(r.Context()) {
-		v.Bots = append(v.Bots, botView(b))
+		bv := botView(b)
+		if v.Tests {
+			if run, ok := c.cfg.Scenarios.Tests.TestResults(r.Context(), b.Name); ok {
+				addTests(lang, &bv, run)
+			}
+		}
+		v.Bots = append(v.Bots, bv)
 	}
 	c.render(w, r, http.StatusOK, "scenarios", "scenarios.title", v)
 }
@@ -168,6 +226,19 @@ func botView(b ScenarioBot) scenarioBotView {
 		}
 	}
 	return bv
+}
+
+// addTests puts a bot's test run into its table.
+func addTests(lang i18n.Lang, bv *scenarioBotView, run TestRun) {
+	bv.Tests = &testRunView{At: newStamp(lang, &run.At), Took: decimal(lang, run.Took.Seconds()), Problems: run.Problems}
+	for i := range bv.Rows {
+		res, ok := run.Scenarios[bv.Rows[i].ID]
+		if !ok {
+			continue
+		}
+		bv.Rows[i].Tests = &testResultView{Passed: int64(res.Passed), Failed: int64(res.Failed),
+			Total: int64(res.Passed + res.Failed), First: res.First}
+	}
 }
 
 // scenarioHref is a scenario's page (suffix "" or "/play"), naming the bot

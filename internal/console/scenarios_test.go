@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chathub/chathub/internal/console/consoletest"
 	"github.com/chathub/chathub/internal/console/i18n"
@@ -20,6 +21,27 @@ import (
 type fakeCatalog struct{ bots []ScenarioBot }
 
 func (f fakeCatalog) ScenarioBots(context.Context) []ScenarioBot { return f.bots }
+
+// fakeTests answers fixed test runs by bot name.
+type fakeTests map[string]TestRun
+
+func (f fakeTests) TestResults(_ context.Context, bot string) (TestRun, bool) {
+	r, ok := f[bot]
+	return r, ok
+}
+
+// sampleFailure is the first failure of sampleTestRun.
+const sampleFailure = `scenarios/tests/feedback.test.yaml:12:15: case "низкая оценка": step 2: expected bot text containing "Нам жаль", got "Спасибо"`
+
+// sampleTestRun: the portrait's tests pass, one of the feedback's fails,
+// the others have none.
+func sampleTestRun() TestRun {
+	return TestRun{At: time.Date(2025, time.June, 4, 9, 30, 0, 0, time.UTC), Took: 420 * time.Millisecond,
+		Scenarios: map[string]TestResult{
+			"portrait": {Passed: 7},
+			"feedback": {Passed: 3, Failed: 1, First: sampleFailure},
+		}}
+}
 
 // fakePlayground records what it was asked and answers a fixed screen.
 type fakePlayground struct {
@@ -99,11 +121,53 @@ func scenarioFixture(t *testing.T) (*consoletest.Auth, http.Handler, *fakePlaygr
 			Links: []DeepLinkBase{{Platform: messenger.Telegram, Prefix: "https://t.me/shop_bot?start="}},
 		}}},
 		Playground: play,
+		Tests:      fakeTests{"": sampleTestRun()},
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return auth, c.Handler(), play
+}
+
+// TestScenarioListShowsTests: each scenario's last test results in both
+// languages — all passed, the first failure with its position, none —
+// and a run that could not start shows the test files' errors.
+func TestScenarioListShowsTests(t *testing.T) {
+	t.Parallel()
+	auth, h, _ := scenarioFixture(t)
+	token := auth.Login("operator")
+	esc := strings.ReplaceAll(sampleFailure, `"`, "&#34;")
+	for lang, wants := range map[string][]string{
+		"ru": {"<th scope=\"col\">Тесты</th>", "Все 7 тестов пройдены", "Не пройдено: 1 из 4", "Первая ошибка:", esc, "Нет тестов",
+			"Тесты сценариев запущены", `datetime="2025-06-04T09:30:00Z"`, "заняли 0,4 с."},
+		"en": {"<th scope=\"col\">Tests</th>", "All 7 tests passed", "Failed: 1 of 4", "First failure:", esc, "No tests",
+			"Scenario tests ran", "took 0.4 s."},
+	} {
+		body := do(h, "GET", "/scenarios?lang="+lang, token, nil, nil).Body.String()
+		for _, want := range wants {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s: Сценарии lacks %q", lang, want)
+			}
+		}
+	}
+
+	broken := `scenarios/tests/portrait.test.yaml:3:5: unknown key "stpes" in a test case; did you mean "steps"?`
+	c, err := New(Config{Auth: auth, Scenarios: ScenarioPages{
+		Catalog: fakeCatalog{bots: []ScenarioBot{{Scenarios: shippedScenarios(t)}}},
+		Tests:   fakeTests{"": {At: time.Now(), Problems: []string{broken}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := do(c.Handler(), "GET", "/scenarios", token, nil, nil).Body.String()
+	for _, want := range []string{"Тесты не запущены: в файлах тестов ошибки", strings.ReplaceAll(broken, `"`, "&#34;")} {
+		if !strings.Contains(body, want) {
+			t.Errorf("a broken test file: Сценарии lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "Тесты сценариев запущены") {
+		t.Errorf("a run that did not start is shown as run")
+	}
 }
 
 // TestScenarioPagesByRole: every role opens Сценарии, a diagram and the

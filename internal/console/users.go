@@ -49,6 +49,9 @@ func (c *Console) userRoutes(mux *http.ServeMux) {
 	c.handle(mux, "POST /users/{name}/password", account.RoleAdmin, c.userResetPassword)
 	c.handle(mux, "GET /users/{name}/remove", account.RoleAdmin, c.userRemoveConfirm)
 	c.handle(mux, "POST /users/{name}/remove", account.RoleAdmin, c.userRemove)
+	if c.cfg.Profile.Links != nil {
+		c.handle(mux, "POST /users/{name}/unlink/{platform}", account.RoleAdmin, c.userUnlink)
+	}
 }
 
 // usersView is the data of the Пользователи page.
@@ -58,6 +61,8 @@ type usersView struct {
 	Count int64
 	// SignIns is true when the last sign-in column is shown.
 	SignIns bool
+	// Linking is true when the messenger accounts column is shown.
+	Linking bool
 	// Roles are the role choices, least first.
 	Roles []account.Role
 	// Done says what the last change did (a sentence), Error why it failed.
@@ -84,6 +89,13 @@ type userRow struct {
 	Created, CreatedDatetime string
 	// SignIn is the last sign-in ("" when none is known).
 	SignIn, SignInDatetime string
+	// Links are the user's messenger accounts.
+	Links []userLink
+}
+
+// userLink is a user's messenger account as the table shows it.
+type userLink struct {
+	Platform, PlatformName, Account string
 }
 
 // userRemoveView is the data of the removal confirmation.
@@ -109,7 +121,7 @@ func (c *Console) userList(w http.ResponseWriter, r *http.Request) {
 // doneText is the sentence saying a change was made, "" for an unknown one.
 func doneText(lang i18n.Lang, done, name string) string {
 	switch done {
-	case "role", "remove":
+	case "role", "remove", "unlink":
 		return i18n.T(lang, "users.done."+done, name)
 	}
 	return ""
@@ -126,10 +138,17 @@ func (c *Console) renderUsers(w http.ResponseWriter, r *http.Request, status int
 	}
 	v.Roles = account.Roles
 	v.SignIns = c.cfg.Users.SignIns != nil
+	links, err := c.userLinks(r.Context(), lang)
+	if err != nil {
+		c.cfg.Logger.Error("console: list account links", "err", err)
+		c.serverError(w, r)
+		return
+	}
+	v.Linking = links != nil
 	me := userFrom(r.Context()).Name
 	layout, dateLayout := i18n.T(lang, "users.time_layout"), i18n.T(lang, "users.date_layout")
 	for _, u := range users {
-		row := userRow{Name: u.Name, Role: u.Role, Self: u.Name == me}
+		row := userRow{Name: u.Name, Role: u.Role, Self: u.Name == me, Links: links[u.Name]}
 		if !u.CreatedAt.IsZero() {
 			row.Created, row.CreatedDatetime = u.CreatedAt.UTC().Format(dateLayout), u.CreatedAt.UTC().Format(time.RFC3339)
 		}
@@ -145,6 +164,41 @@ func (c *Console) renderUsers(w http.ResponseWriter, r *http.Request, status int
 		r = renderRequestAt(w, r, "/users")
 	}
 	c.render(w, r, status, "users", "users.title", v)
+}
+
+// userLinks are every user's messenger accounts by user name; nil when
+// no link service is configured.
+func (c *Console) userLinks(ctx context.Context, lang i18n.Lang) (map[string][]userLink, error) {
+	if c.cfg.Profile.Links == nil {
+		return nil, nil
+	}
+	ls, err := c.cfg.Profile.Links.Links(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]userLink{}
+	for _, l := range ls {
+		out[l.User] = append(out[l.User], userLink{Platform: l.Platform,
+			PlatformName: i18n.T(lang, "profile.platform."+l.Platform), Account: linkAccountText(lang, l)})
+	}
+	return out, nil
+}
+
+// userUnlink removes a user's link on a platform.
+func (c *Console) userUnlink(w http.ResponseWriter, r *http.Request) {
+	name, p := account.NormalizeName(r.PathValue("name")), r.PathValue("platform")
+	lang := langOf(r.Context())
+	err := c.cfg.Profile.Links.Unlink(actorContext(r), name, p)
+	if errors.Is(err, account.ErrNoLink) {
+		c.renderUsers(w, r, http.StatusNotFound, usersView{Form: userForm{Role: account.RoleOperator},
+			Error: i18n.T(lang, "users.error.no_link", name)})
+		return
+	}
+	if err != nil {
+		c.userError(w, r, err, name, usersView{Form: userForm{Role: account.RoleOperator}})
+		return
+	}
+	http.Redirect(w, r, usersDoneURL("unlink", name), http.StatusSeeOther)
 }
 
 // lastSignIn is name's newest "login" audit entry; ok false when none is

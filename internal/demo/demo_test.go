@@ -2,6 +2,8 @@ package demo
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +80,11 @@ func TestShippedScenariosEmbedded(t *testing.T) {
 	for _, id := range []string{"portrait", "profile", "feedback", "b2b"} {
 		if _, ok := d.Stores.Scenarios.Get(id); !ok {
 			t.Errorf("scenario %s not loaded", id)
+			continue
+		}
+		// Their tests come along, so Сценарии shows their results.
+		if _, err := os.Stat(filepath.Join(d.Config.ScenariosDir, "tests", id+".test.yaml")); err != nil {
+			t.Errorf("the tests of %s: %v", id, err)
 		}
 	}
 }

@@ -27,6 +27,10 @@ type EngineConfig struct {
 	// RetryHintAfter adds Texts.RetryHint after this many wrong answers in a
 	// row. Default 3.
 	RetryHintAfter int
+	// Trace records every step entered, branch taken and answer re-asked in
+	// Result.Trace (the scenario tests' coverage, internal/scenariotest).
+	// Off in production: nothing is recorded.
+	Trace bool
 }
 
 func (c *EngineConfig) setDefaults() {
@@ -97,6 +101,9 @@ type Result struct {
 	// Answered reports that the client's update answered (or skipped) the
 	// question of the state's step (Engine.Answer accepted it).
 	Answered bool
+	// Trace is the way the call went through the scenarios, when
+	// EngineConfig.Trace is set.
+	Trace []Hop
 }
 
 // Reset empties r for reuse, keeping its buffers.
@@ -107,6 +114,7 @@ func (r *Result) Reset() {
 	r.Warnings = r.Warnings[:0]
 	r.NeedClient = false
 	r.Answered = false
+	r.Trace = r.Trace[:0]
 }
 
 // Start begins scenario g at its start step.
@@ -190,7 +198,9 @@ func (c *call) skip(step *scenario.Step) {
 		c.finish(step)
 		return
 	}
-	c.advance(step, nil, answer{}, step.Next[len(step.Next)-1].Goto)
+	to := step.Next[len(step.Next)-1].Goto
+	c.hop(HopSkip, step, 0, to)
+	c.advance(step, nil, answer{}, to)
 }
 
 // advance leaves step (after an accepted or skipped answer) for the next one.
@@ -223,6 +233,7 @@ func (c *call) enter(id string, ans answer) {
 			return
 		}
 		c.res.State.Step, c.res.State.Selected, c.res.State.Retries = id, nil, 0
+		c.hop(HopEnter, step, 0, "")
 		if step.Say != nil {
 			c.say(c.render(step.Say, ans), c.e.keyboard(step, nil, c.g.SkipWord))
 		}
@@ -259,11 +270,13 @@ func (c *call) say(text string, kb *messenger.Keyboard) {
 // branch that matches.
 func (c *call) next(step *scenario.Step, opt *scenario.Option, ans answer) string {
 	if opt != nil && opt.Next != "" {
+		c.hop(HopOption, step, optionIndex(step, opt), opt.Next)
 		return opt.Next
 	}
 	for i := range step.Next {
 		b := &step.Next[i]
 		if b.Cond == nil {
+			c.hop(HopBranch, step, i, b.Goto)
 			return b.Goto
 		}
 		ok, err := b.Match(c.env(ans, b.Source))
@@ -271,6 +284,7 @@ func (c *call) next(step *scenario.Step, opt *scenario.Option, ans answer) strin
 			c.res.Warnings = append(c.res.Warnings, err)
 		}
 		if ok {
+			c.hop(HopBranch, step, i, b.Goto)
 			return b.Goto
 		}
 	}

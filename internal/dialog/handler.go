@@ -58,6 +58,11 @@ type HandlerConfig struct {
 	Logger *slog.Logger
 	// Now defaults to time.Now.
 	Now func() time.Time
+	// Trace, when set, is given the moves of every turn whose state was
+	// saved (Result.Trace; the Engine must be built with
+	// EngineConfig.Trace). The scenario tests' coverage uses it; nil in
+	// production.
+	Trace func(chat messenger.ChatKey, hops []Hop)
 }
 
 func (c *HandlerConfig) validate() error {
@@ -191,6 +196,9 @@ func (h *Handler) turn(ctx context.Context, key messenger.ChatKey, upd *messenge
 	saved, err := h.saveState(ctx, key, &st, stored, upd, res)
 	if err != nil {
 		return rep, err
+	}
+	if h.cfg.Trace != nil && len(res.Trace) > 0 {
+		h.cfg.Trace(key, res.Trace)
 	}
 	h.applyReminder(ctx, key, &st, &t, res)
 	if len(res.Replies) > 0 {

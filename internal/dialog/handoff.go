@@ -144,6 +144,34 @@ func (h *Handler) returnToBot(ctx context.Context, st *State, t *Turn, res *Resu
 	}
 }
 
+// ReleaseHandoff clears the hand-off mark of the chat's stored state
+// without a bot (no note, no step re-asked), unless the mark is newer than
+// requestedAt (a later request): what is left to do when a return to the
+// bot is given up, so the client's next message reaches the bot, which
+// goes on from the paused step. The rest of the state (the scenario, the
+// last update's record) stays as it is. An unreadable state, which the
+// next turn discards anyway, is left alone. It reports whether a mark was
+// cleared. The caller holds the chat's turn.
+func ReleaseHandoff(ctx context.Context, states StateStore, key messenger.ChatKey, requestedAt time.Time) (bool, error) {
+	stored, err := states.LoadState(ctx, key)
+	if err != nil {
+		return false, err // the store names the operation and the chat
+	}
+	var st State
+	if decodeState(stored.Data, &st) != nil || st.Handoff == nil || st.Handoff.Since.After(requestedAt.Add(returnClockSlack)) {
+		return false, nil
+	}
+	st.Handoff = nil
+	next := stored
+	if next.Data, err = encodeState(&st); err != nil {
+		return false, err
+	}
+	if _, err := states.SaveState(ctx, key, next); err != nil {
+		return false, err // the store names the operation and the chat
+	}
+	return true, nil
+}
+
 // startHandoff requests a manager: the request is recorded with the place
 // of the conversation (crm.Changes.Handoff); the mark and the
 // acknowledgment follow in markHandoff. A chat already with a manager

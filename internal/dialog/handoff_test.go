@@ -242,18 +242,22 @@ func TestHandoffAcknowledgment(t *testing.T) {
 // answer is saved), or starts a chosen scenario; an unknown scenario
 // changes nothing; a return older than a newer request keeps it; a chat
 // with no mark just resumes.
+// handedOff is a chat handed to a manager at the portrait questionnaire's
+// name step, with a question for the manager (the transcript emptied).
+func handedOff(t *testing.T) *handlerFixture {
+	t.Helper()
+	f := newHandoffFixture(t, HandoffConfig{})
+	f.say(t, text("/start"))
+	f.say(t, button("yes"))
+	f.say(t, text("/manager"))
+	f.say(t, text("У меня вопрос по заказу"))
+	f.clients.messages = nil
+	return f
+}
+
 func TestReturnToBot(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	handedOff := func(t *testing.T) *handlerFixture {
-		f := newHandoffFixture(t, HandoffConfig{})
-		f.say(t, text("/start"))
-		f.say(t, button("yes"))
-		f.say(t, text("/manager"))
-		f.say(t, text("У меня вопрос по заказу"))
-		f.clients.messages = nil
-		return f
-	}
 	t.Run("re-asks the paused step", func(t *testing.T) {
 		t.Parallel()
 		f := handedOff(t)
@@ -340,6 +344,66 @@ func TestReturnToBot(t *testing.T) {
 		}
 		if sent := f.sender.take(); len(sent) != 0 {
 			t.Fatalf("a confirmed return ran again: %+v", sent)
+		}
+	})
+}
+
+// TestReturnWhoseQuestionFailsStillClearsTheMark: when the re-asked
+// question cannot be sent (the platform is down) the return fails, to be
+// tried again, but the mark is cleared already: the client's next message
+// reaches the bot.
+func TestReturnWhoseQuestionFailsStillClearsTheMark(t *testing.T) {
+	t.Parallel()
+	f := handedOff(t)
+	f.sender.err = messenger.ErrTransient
+	err := f.h.ReturnToBot(context.Background(), testChat, ReturnRequest{HandoffID: 7, RequestedAt: testNow})
+	if !errors.Is(err, messenger.ErrTransient) {
+		t.Fatalf("ReturnToBot = %v, want the send's failure", err)
+	}
+	if st := f.state(t); st.Handoff != nil || st.Step != "name" {
+		t.Fatalf("state = %+v, want no mark at the name step", st)
+	}
+}
+
+// TestReleaseHandoff: a given-up return clears the mark without the bot
+// (nothing sent, the paused step kept), so the client's next message is the
+// step's answer; a newer mark, or none, is no change.
+func TestReleaseHandoff(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	t.Run("clears the mark", func(t *testing.T) {
+		t.Parallel()
+		f := handedOff(t)
+		cleared, err := ReleaseHandoff(ctx, f.states, testChat, testNow)
+		if err != nil || !cleared {
+			t.Fatalf("ReleaseHandoff = %v, %v", cleared, err)
+		}
+		if sent := f.sender.take(); len(sent) != 0 {
+			t.Fatalf("sent %+v", sent)
+		}
+		if st := f.state(t); st.Handoff != nil || st.Step != "name" {
+			t.Fatalf("state = %+v, want no mark at the name step", st)
+		}
+		if got := strings.Join(f.say(t, text("Анна")), ""); !strings.Contains(got, "сколько вам лет") {
+			t.Fatalf("answer after the release: %q", got)
+		}
+	})
+	t.Run("a newer mark stays", func(t *testing.T) {
+		t.Parallel()
+		f := handedOff(t)
+		before := f.states.st[testChat]
+		cleared, err := ReleaseHandoff(ctx, f.states, testChat, testNow.Add(-time.Hour))
+		if err != nil || cleared || f.states.st[testChat].Rev != before.Rev || f.state(t).Handoff == nil {
+			t.Fatalf("ReleaseHandoff(older request) = %v, %v; state %+v", cleared, err, f.state(t))
+		}
+	})
+	t.Run("no mark", func(t *testing.T) {
+		t.Parallel()
+		f := newHandoffFixture(t, HandoffConfig{})
+		f.say(t, text("/start"))
+		before := f.states.st[testChat]
+		if cleared, err := ReleaseHandoff(ctx, f.states, testChat, testNow); err != nil || cleared || f.states.st[testChat].Rev != before.Rev {
+			t.Fatalf("ReleaseHandoff(no mark) = %v, %v", cleared, err)
 		}
 	})
 }

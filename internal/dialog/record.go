@@ -152,6 +152,7 @@ func attributeValue(ans answer) any {
 // step's buttons again.
 func (c *call) reask(step *scenario.Step, problem string) {
 	c.res.State.Retries++
+	c.hop(HopReask, step, 0, "")
 	text := problem
 	// The step's own error text explains a wrong answer; a sticker or photo
 	// is no answer at all and gets the built-in explanation.

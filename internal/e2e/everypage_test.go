@@ -116,6 +116,7 @@ func TestHubEveryPage(t *testing.T) {
 		{"/users", map[string]string{"ru": "Пользователи", "en": "Users"}, ""},
 		{"/users/operator/remove", map[string]string{"ru": "Удалить пользователя?", "en": "Remove the user?"}, ""},
 		{"/audit", map[string]string{"ru": "Журнал", "en": "Audit log"}, ""},
+		{"/profile", map[string]string{"ru": "Профиль", "en": "Profile"}, ""},
 	}
 	for _, lang := range []string{"ru", "en"} {
 		t.Run(lang, func(t *testing.T) {

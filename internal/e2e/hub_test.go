@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"log/slog"
+	"os"
 	"testing"
 	"time"
 
@@ -14,7 +15,12 @@ import (
 	"github.com/chathub/chathub/internal/store/storetest"
 )
 
-func TestMain(m *testing.M) { browsertest.Main(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		os.Exit(runChild())
+	}
+	browsertest.Main(m)
+}
 
 // The accounts every hub has: name → role; each one's password is
 // password(name).

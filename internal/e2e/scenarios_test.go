@@ -19,22 +19,28 @@ import (
 	"github.com/chathub/chathub/internal/platformtest/telegramtest"
 )
 
-// copyScenarios copies the shipped scenarios into a directory the test
-// may break.
+// copyScenarios copies the shipped scenarios and their tests into a
+// directory the test may break.
 func copyScenarios(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	files, err := filepath.Glob("../../scenarios/*.yaml")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("shipped scenarios: %v %v", files, err)
+	if err := os.Mkdir(filepath.Join(dir, "tests"), 0o755); err != nil {
+		t.Fatal(err)
 	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
+	for _, pattern := range []string{"*.yaml", "tests/*.test.yaml"} {
+		files, err := filepath.Glob(filepath.Join("../../scenarios", pattern))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("shipped scenarios %s: %v %v", pattern, files, err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
-			t.Fatal(err)
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rel, _ := filepath.Rel("../../scenarios", f)
+			if err := os.WriteFile(filepath.Join(dir, rel), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	return dir
@@ -101,8 +107,30 @@ func TestScenariosConsole(t *testing.T) {
 	if n := strings.Count(p.Text, "Без ошибок"); n != 4 {
 		t.Errorf("%d scenarios valid, want 4:\n%s", n, p.Text)
 	}
+	// The shipped tests ran in the hub against these scenarios and passed.
+	if n := len(regexp.MustCompile(`Все \d+ тест(а|ов) пройдены`).FindAllString(p.Text, -1)); n != 4 || !strings.Contains(p.Text, "Тесты сценариев запущены") {
+		t.Errorf("%d scenarios' tests passed, want 4:\n%s", n, p.Text)
+	}
 	browsertest.ScanAccessibility(t, ctx, "ru /scenarios")
 	browsertest.Screenshot(t, ctx, "scenarios-ru")
+
+	// A failing test added: the hub runs the tests again and shows the
+	// failure's position and message.
+	failing := "scenario: feedback\ncases:\n  - name: ждём сожаления\n    steps:\n      - press: \"5\"\n        expect: { bot: \"Нам жаль\" }\n"
+	failingFile := filepath.Join(dir, "tests", "extra.test.yaml")
+	if err := os.WriteFile(failingFile, []byte(failing), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Run(t, ctx, chromedp.Navigate(h.url+"/scenarios"))
+	p = browsertest.ReadPage(t, ctx)
+	failLine := regexp.QuoteMeta(failingFile) + `:6:24: case "ждём сожаления": step 1: expected bot text containing "Нам жаль", got "Насколько вероятно`
+	if !regexp.MustCompile(`Не пройдено: 1 из \d+`).MatchString(p.Text) || !regexp.MustCompile(failLine).MatchString(p.Text) {
+		t.Errorf("the failing test is not shown with file:line:col:\n%s", p.Text)
+	}
+	browsertest.ScanAccessibility(t, ctx, "ru /scenarios (failing test)")
+	if err := os.Remove(failingFile); err != nil {
+		t.Fatal(err)
+	}
 
 	// The portrait's diagram.
 	browsertest.Run(t, ctx,
@@ -181,7 +209,8 @@ func TestScenariosConsole(t *testing.T) {
 	// English.
 	en := h.signIn(t, "operator", "en")
 	browsertest.Run(t, en, chromedp.Navigate(h.url+"/scenarios"))
-	if p := browsertest.ReadPage(t, en); p.H1 != "Scenarios" || p.Lang != "en" || !strings.Contains(p.Text, "Valid") || strings.Contains(p.Text, "[scenarios.") {
+	if p := browsertest.ReadPage(t, en); p.H1 != "Scenarios" || p.Lang != "en" || !strings.Contains(p.Text, "Valid") ||
+		!strings.Contains(p.Text, "tests passed") || strings.Contains(p.Text, "[scenarios.") {
 		t.Errorf("Scenarios in English: %+v", p)
 	}
 	browsertest.ScanAccessibility(t, en, "en /scenarios")

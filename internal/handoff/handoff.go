@@ -49,6 +49,10 @@ const (
 	CloseManager = "manager"
 	// CloseIdle: nothing happened in the chat for HANDOFF_IDLE.
 	CloseIdle = "idle"
+	// CloseReturnFailed: the return to the bot was given up (why in
+	// Request.ReturnError); the chat's hand-off mark was cleared all the
+	// same, so the client's next message reaches the bot.
+	CloseReturnFailed = "return_failed"
 )
 
 // Request is one hand-off request as the inbox shows it: the request, the
@@ -91,6 +95,12 @@ type Request struct {
 	// ReturnScenario is the scenario to start on the return ("": resume
 	// the paused step).
 	ReturnScenario string
+	// ReturnAttempts counts the failed tries of the return to the bot
+	// (MaxReturnAttempts ends them); ReturnError is the last one's reason
+	// (FailBlocked, FailRefused, FailGaveUp or ReturnNoBot), kept when the
+	// return was given up (CloseReturnFailed).
+	ReturnAttempts int
+	ReturnError    string
 	// AnnouncedAt is when the team chat got the request's post.
 	AnnouncedAt *time.Time
 	// LastMessage is the chat's newest transcript message; nil when none.
@@ -209,6 +219,11 @@ const (
 	FailGaveUp = "gave_up"
 )
 
+// ReturnNoBot is why a return to the bot failed (Request.ReturnError)
+// when the chat's bot runs in no process that tried it (removed from the
+// configuration, or its process stayed down).
+const ReturnNoBot = "no_bot"
+
 // Errors callers test with errors.Is / errors.As.
 var (
 	// ErrNotFound: no such request (or message).
@@ -217,6 +232,10 @@ var (
 	ErrClosed = errors.New("handoff: the request is closed")
 	// ErrEmpty: a reply without text.
 	ErrEmpty = errors.New("handoff: the reply is empty")
+	// ErrNoBot: the chat's bot does not run in this process (a Returner's
+	// failure); another process may run it, so it is tried again like a
+	// transient failure, within MaxReturnAttempts.
+	ErrNoBot = errors.New("handoff: the chat's bot does not run in this process")
 )
 
 // TakenError: another manager took the request first.
@@ -232,4 +251,13 @@ type TooLongError struct {
 
 func (e *TooLongError) Error() string {
 	return fmt.Sprintf("handoff: the reply is %d characters, %s allows %d", e.Len, e.Platform, e.Max)
+}
+
+// positiveOr returns v, or def when v is not positive: a configuration's
+// duration or count left unset.
+func positiveOr[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }

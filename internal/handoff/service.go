@@ -52,12 +52,8 @@ func NewService(cfg Config) (*Service, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("handoff: Config.Store is required")
 	}
-	if cfg.SLA <= 0 {
-		cfg.SLA = 10 * time.Minute
-	}
-	if cfg.Idle <= 0 {
-		cfg.Idle = 24 * time.Hour
-	}
+	cfg.SLA = positiveOr(cfg.SLA, 10*time.Minute)
+	cfg.Idle = positiveOr(cfg.Idle, 24*time.Hour)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}

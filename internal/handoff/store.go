@@ -78,6 +78,16 @@ type ReturnStore interface {
 	// CloseHandoff closes a returning request once the chat is with the
 	// bot again.
 	CloseHandoff(ctx context.Context, id int64, now time.Time) error
+	// PostponeReturn records a failed try of returning request id: its
+	// ReturnAttempts become attempts, its ReturnError why, and its claim
+	// holds until next, so no process tries it again before then. A
+	// request no longer returning: ErrClosed.
+	PostponeReturn(ctx context.Context, id int64, attempts int, why string, next time.Time) error
+	// FailReturn closes returning request id whose return was given up:
+	// close reason CloseReturnFailed, ReturnError why, and note (a system
+	// message) written into the client's transcript, in one transaction.
+	// Closing a closed request is no change (and writes no note).
+	FailReturn(ctx context.Context, id int64, why string, note crm.Message, now time.Time) error
 	// OpenHandoffs counts the live requests and, of those, the ones no
 	// manager took and the ones waiting since before now-sla.
 	OpenHandoffs(ctx context.Context, now time.Time, sla time.Duration) (open, waiting, overSLA int, err error)
@@ -95,13 +105,18 @@ type TranscriptStore interface {
 	PurgeMessages(ctx context.Context, before time.Time, limit int) (int64, error)
 }
 
-// TeamChatStore keeps the managers' chat's posts.
+// TeamChatStore keeps the managers' chats' posts. A process may run
+// several team chats (one in Telegram, one in VK): chat is the team chat's
+// key (TeamChat.StoreKey), and the announcing claims and the forwarded
+// marks are kept per chat, so a request announced in one chat is still
+// announced, once, in the other.
 type TeamChatStore interface {
-	// ClaimAnnouncements claims up to limit live requests the team chat
-	// was not told of yet (or whose announcing claim expired) for lease.
-	ClaimAnnouncements(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Request, error)
-	// MarkAnnounced records the post announcing request id (chat and the
-	// post's message id) and sets announced_at.
+	// ClaimAnnouncements claims up to limit live requests chat was not
+	// told of yet (or whose announcing claim there expired) for lease.
+	ClaimAnnouncements(ctx context.Context, chat string, now time.Time, lease time.Duration, limit int) ([]Request, error)
+	// MarkAnnounced records the post announcing request id in chat (the
+	// post's message id), ends chat's claim and sets the request's
+	// announced_at when it is its first announcement.
 	MarkAnnounced(ctx context.Context, id int64, chat, messageID string, now time.Time) error
 	// AddPost records another post of request id in the team chat (a
 	// forwarded client message), so replies to it reach the request too.
@@ -109,18 +124,19 @@ type TeamChatStore interface {
 	// HandoffByPost returns the request a team chat post belongs to;
 	// ErrNotFound when none.
 	HandoffByPost(ctx context.Context, chat, messageID string) (Request, error)
-	// PendingForwards returns up to limit announced live requests with
-	// client messages newer than their forwarded_id, each with those
-	// messages (oldest first, at most 20).
-	PendingForwards(ctx context.Context, limit int) ([]Forward, error)
-	// AdvanceForward moves request id's forwarded_id from from to to,
-	// reporting whether it was still from (one process wins the batch).
-	AdvanceForward(ctx context.Context, id, from, to int64) (bool, error)
+	// PendingForwards returns up to limit live requests announced in chat
+	// with client messages newer than their forwarded mark there, each
+	// with those messages (oldest first, at most 20).
+	PendingForwards(ctx context.Context, chat string, limit int) ([]Forward, error)
+	// AdvanceForward moves request id's forwarded mark in chat from from
+	// to to, reporting whether it was still from (one process wins the
+	// batch).
+	AdvanceForward(ctx context.Context, id int64, chat string, from, to int64) (bool, error)
 }
 
 // Forward is a request's client messages not yet forwarded to the team chat.
 type Forward struct {
 	Request  Request
-	From     int64 // the request's forwarded_id
+	From     int64 // the request's forwarded mark in the team chat
 	Messages []crm.Message
 }

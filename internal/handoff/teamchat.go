@@ -58,17 +58,28 @@ type TeamChatConfig struct {
 	// ReplyWait is how long a manager's reply waits to be sent before the
 	// team chat is told it is queued. Default 5s.
 	ReplyWait time.Duration
+	// Managers ties the team chat's members to console logins: a linked
+	// manager acts under their login, and `/link CODE` links a member
+	// (teamchat_link.go). nil: everybody acts under their platform name
+	// (ManagerName) and /link is refused.
+	Managers Managers
+	// PostWait is how long a manager's reply to a post not recorded yet
+	// waits for the posts in flight to be recorded before it is answered
+	// as a reply to no request. Default 3s.
+	PostWait time.Duration
 	// Logger defaults to slog.Default(); Now to time.Now.
 	Logger *slog.Logger
 	Now    func() time.Time
 }
 
-// TeamChat is the managers' team chat (MANAGERS_TELEGRAM_CHAT_ID): it posts
-// each new request with the client's card and question, forwards the
-// client's later messages as replies to that post, and turns the
-// managers' replies to those posts into answers to the client (/take and
-// /done in reply do what «Взять» and «Вернуть боту» do). Tick runs in every
-// process's Worker; the store's claims make each post happen once.
+// TeamChat is a managers' team chat (MANAGERS_TELEGRAM_CHAT_ID in Telegram,
+// MANAGERS_VK_PEER_ID in VK): it posts each new request with the client's
+// card and question, forwards the client's later messages as replies to
+// that post, and turns the managers' replies to those posts into answers
+// to the client (/take and /done in reply do what «Взять» and «Вернуть
+// боту» do). Tick runs in every process's Worker; the store's claims make
+// each post happen once per team chat. Several team chats (TeamChats) work
+// side by side, each with its own posts, claims and forwarded marks.
 type TeamChat struct {
 	cfg  TeamChatConfig
 	chat string
@@ -76,6 +87,8 @@ type TeamChat struct {
 
 	mu         sync.Mutex
 	pauseUntil time.Time // after a failed post (see pause)
+
+	posting postsInFlight
 }
 
 // failurePause is how long Tick leaves the team chat alone after a post
@@ -103,26 +116,62 @@ func NewTeamChat(cfg TeamChatConfig) (*TeamChat, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("handoff: team chat: %w", err)
 	}
-	if cfg.Lease <= 0 {
-		cfg.Lease = DefaultTeamChatLease
-	}
-	if cfg.Batch <= 0 {
-		cfg.Batch = DefaultTeamChatBatch
-	}
-	if cfg.ReplyWait <= 0 {
-		cfg.ReplyWait = DefaultTeamChatReplyWait
-	}
+	cfg.Lease = positiveOr(cfg.Lease, DefaultTeamChatLease)
+	cfg.Batch = positiveOr(cfg.Batch, DefaultTeamChatBatch)
+	cfg.ReplyWait = positiveOr(cfg.ReplyWait, DefaultTeamChatReplyWait)
+	cfg.PostWait = positiveOr(cfg.PostWait, DefaultTeamChatPostWait)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &TeamChat{cfg: cfg, chat: cfg.Chat.ID, log: cfg.Logger.With("team_chat", cfg.Chat.String())}, nil
+	return &TeamChat{cfg: cfg, chat: StoreKey(cfg.Chat), log: cfg.Logger.With("team_chat", cfg.Chat.String())}, nil
 }
 
 // Chat is the team chat's key.
 func (tc *TeamChat) Chat() messenger.ChatKey { return tc.cfg.Chat }
+
+// StoreKey is how the store names team chat chat (TeamChatStore's chat):
+// a Telegram group by its id alone (as the first team chat's posts were
+// recorded), any other platform's chat as "platform:id", so no two
+// platforms' chats share a key. The bot is not part of it: the chat stays
+// the same chat when another bot of the platform posts there.
+func StoreKey(chat messenger.ChatKey) string {
+	if chat.Platform == messenger.Telegram {
+		return chat.ID
+	}
+	return string(chat.Platform) + ":" + chat.ID
+}
+
+// TeamChats are the team chats of a process (at most one per platform),
+// ticked one after the other; each pauses on its own failures, so a broken
+// chat holds up no other. A nil or empty TeamChats ticks nothing.
+type TeamChats []*TeamChat
+
+var _ Ticker = TeamChats(nil)
+
+// Tick ticks every team chat and joins their errors.
+func (tcs TeamChats) Tick(ctx context.Context) error {
+	var errs []error
+	for _, tc := range tcs {
+		if ctx.Err() != nil {
+			break
+		}
+		errs = append(errs, tc.Tick(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// Find returns the team chat whose chat is chat, or nil.
+func (tcs TeamChats) Find(chat messenger.ChatKey) *TeamChat {
+	for _, tc := range tcs {
+		if tc != nil && tc.cfg.Chat == chat {
+			return tc
+		}
+	}
+	return nil
+}
 
 // Tick announces the requests the team chat was not told of and forwards
 // the clients' new messages. A failed post ends the Tick and pauses the
@@ -160,7 +209,7 @@ func (tc *TeamChat) pause(err error) {
 
 // announce posts every claimed request's card.
 func (tc *TeamChat) announce(ctx context.Context) error {
-	reqs, err := tc.cfg.Store.ClaimAnnouncements(ctx, tc.cfg.Now(), tc.cfg.Lease, tc.cfg.Batch)
+	reqs, err := tc.cfg.Store.ClaimAnnouncements(ctx, tc.chat, tc.cfg.Now(), tc.cfg.Lease, tc.cfg.Batch)
 	if err != nil {
 		return fmt.Errorf("handoff: team chat: claim announcements: %w", err)
 	}
@@ -168,15 +217,17 @@ func (tc *TeamChat) announce(ctx context.Context) error {
 	for i := range reqs {
 		r := &reqs[i]
 		key := messenger.WithIdempotencyKey(ctx, "handoff-announce:"+strconv.FormatInt(r.ID, 10))
-		sent, err := tc.cfg.Sender.Send(key, messenger.OutMessage{Chat: tc.cfg.Chat, Text: Card(r)})
+		err, markErr := tc.postAndRecord(key, messenger.OutMessage{Chat: tc.cfg.Chat, Text: Card(r)}, func(post string) error {
+			return tc.cfg.Store.MarkAnnounced(ctx, r.ID, tc.chat, post, tc.cfg.Now())
+		})
 		if err != nil {
 			tc.log.Warn("announcing a request in the team chat failed; trying again later", "handoff_id", r.ID, "err", err)
 			tc.pause(err)
 			errs = append(errs, fmt.Errorf("handoff: team chat: announce request %d: %w", r.ID, err))
 			break // the claims of the rest expire; they are tried again then
 		}
-		if err := tc.cfg.Store.MarkAnnounced(ctx, r.ID, tc.chat, sent.MessageID, tc.cfg.Now()); err != nil {
-			errs = append(errs, fmt.Errorf("handoff: team chat: mark request %d announced: %w", r.ID, err))
+		if markErr != nil {
+			errs = append(errs, fmt.Errorf("handoff: team chat: mark request %d announced: %w", r.ID, markErr))
 		}
 	}
 	return errors.Join(errs...)
@@ -187,7 +238,7 @@ func (tc *TeamChat) announce(ctx context.Context) error {
 // the batch (only one wins it), then posts; when a post fails the mark goes
 // back to the last message posted, so the rest is posted by a later Tick.
 func (tc *TeamChat) forward(ctx context.Context) error {
-	fws, err := tc.cfg.Store.PendingForwards(ctx, tc.cfg.Batch)
+	fws, err := tc.cfg.Store.PendingForwards(ctx, tc.chat, tc.cfg.Batch)
 	if err != nil {
 		return fmt.Errorf("handoff: team chat: pending forwards: %w", err)
 	}
@@ -197,7 +248,7 @@ func (tc *TeamChat) forward(ctx context.Context) error {
 			continue
 		}
 		last := fw.Messages[len(fw.Messages)-1].ID
-		won, err := tc.cfg.Store.AdvanceForward(ctx, fw.Request.ID, fw.From, last)
+		won, err := tc.cfg.Store.AdvanceForward(ctx, fw.Request.ID, tc.chat, fw.From, last)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("handoff: team chat: claim forwards of request %d: %w", fw.Request.ID, err))
 			continue
@@ -221,19 +272,22 @@ func (tc *TeamChat) post(ctx context.Context, fw Forward, last int64) error {
 	done := fw.From
 	for _, m := range fw.Messages {
 		key := messenger.WithIdempotencyKey(ctx, "handoff-forward:"+strconv.FormatInt(m.ID, 10))
-		sent, err := tc.cfg.Sender.Send(key, messenger.OutMessage{Chat: tc.cfg.Chat, Text: forwardText(&fw.Request, m), ReplyToID: thread})
+		msg := messenger.OutMessage{Chat: tc.cfg.Chat, Text: forwardText(&fw.Request, m), ReplyToID: thread}
+		err, addErr := tc.postAndRecord(key, msg, func(post string) error {
+			return tc.cfg.Store.AddPost(ctx, fw.Request.ID, tc.chat, post)
+		})
 		if err != nil {
 			tc.log.Warn("forwarding a client message to the team chat failed; trying again later",
 				"handoff_id", fw.Request.ID, "message_id", m.ID, "err", err)
-			if _, rerr := tc.cfg.Store.AdvanceForward(ctx, fw.Request.ID, last, done); rerr != nil {
+			if _, rerr := tc.cfg.Store.AdvanceForward(ctx, fw.Request.ID, tc.chat, last, done); rerr != nil {
 				tc.log.Error("giving unsent forwards back failed; they stay in the console only", "handoff_id", fw.Request.ID, "err", rerr)
 			}
 			return fmt.Errorf("handoff: team chat: forward message %d: %w", m.ID, err)
 		}
 		done = m.ID
-		if err := tc.cfg.Store.AddPost(ctx, fw.Request.ID, tc.chat, sent.MessageID); err != nil {
+		if addErr != nil {
 			tc.log.Warn("recording a forwarded post failed; replies to it will not reach the client",
-				"handoff_id", fw.Request.ID, "err", err)
+				"handoff_id", fw.Request.ID, "err", addErr)
 		}
 	}
 	return nil

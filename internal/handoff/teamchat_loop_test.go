@@ -24,7 +24,7 @@ func TestTeamChatLoop(t *testing.T) {
 	team := messenger.ChatKey{Platform: messenger.Telegram, Bot: "shop", ID: "-100"}
 	clientChat := messenger.ChatKey{Platform: messenger.Telegram, Bot: "shop", ID: "42"}
 	mem := handofftest.New()
-	st := &threadedStore{Store: mem, posts: map[int64]string{}}
+	st := &threadedStore{Store: mem, posts: map[string]string{}}
 	client := mem.AddClient(handofftest.Client{Chat: clientChat, Name: "Анна Петрова", Phone: "+79123456789", City: "Казань"})
 	req, _ := mem.AddRequest(crm.Handoff{ClientID: client, Question: "Где мой заказ?", Scenario: "shop", Step: "name", CreatedAt: time.Now()})
 
@@ -152,20 +152,20 @@ func TestTeamChatLoop(t *testing.T) {
 type threadedStore struct {
 	*handofftest.Store
 	mu    sync.Mutex
-	posts map[int64]string
+	posts map[string]string // chat/request → announcement post
 }
 
 func (s *threadedStore) MarkAnnounced(ctx context.Context, id int64, chat, messageID string, now time.Time) error {
 	s.mu.Lock()
-	s.posts[id] = messageID
+	s.posts[chat+"/"+strconv.FormatInt(id, 10)] = messageID
 	s.mu.Unlock()
 	return s.Store.MarkAnnounced(ctx, id, chat, messageID, now)
 }
 
-func (s *threadedStore) AnnouncementPost(_ context.Context, id int64, _ string) (string, error) {
+func (s *threadedStore) AnnouncementPost(_ context.Context, id int64, chat string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if p, ok := s.posts[id]; ok {
+	if p, ok := s.posts[chat+"/"+strconv.FormatInt(id, 10)]; ok {
 		return p, nil
 	}
 	return "", handoff.ErrNotFound

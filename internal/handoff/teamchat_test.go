@@ -20,37 +20,51 @@ var testTeam = messenger.ChatKey{Platform: messenger.Telegram, ID: "-100500"}
 type teamStore struct {
 	mu        sync.Mutex
 	reqs      map[int64]*Request
-	claimed   map[int64]time.Time // announcing claims' expiry
-	announced map[int64]string    // request → announcement post
-	posts     map[string]int64    // post → request
-	forwarded map[int64]int64
-	msgs      map[int64][]crm.Message // client messages per request
+	claimed   map[string]map[int64]time.Time // per chat: announcing claims' expiry
+	announced map[string]map[int64]string    // per chat: request → announcement post
+	posts     map[string]int64               // chat/post → request
+	forwarded map[string]map[int64]int64     // per chat: request → forwarded mark
+	msgs      map[int64][]crm.Message        // client messages per request
 	failClaim error
+	lookups   int // HandoffByPost calls
 }
 
+// testKey is testTeam's store key.
+var testKey = StoreKey(testTeam)
+
 func newTeamStore(reqs ...Request) *teamStore {
-	s := &teamStore{reqs: map[int64]*Request{}, claimed: map[int64]time.Time{}, announced: map[int64]string{},
-		posts: map[string]int64{}, forwarded: map[int64]int64{}, msgs: map[int64][]crm.Message{}}
+	s := &teamStore{reqs: map[int64]*Request{}, claimed: map[string]map[int64]time.Time{},
+		announced: map[string]map[int64]string{}, posts: map[string]int64{},
+		forwarded: map[string]map[int64]int64{}, msgs: map[int64][]crm.Message{}}
 	for i := range reqs {
 		r := reqs[i]
 		s.reqs[r.ID] = &r
 	}
+	s.chat(testKey)
 	return s
 }
 
-func (s *teamStore) ClaimAnnouncements(_ context.Context, now time.Time, lease time.Duration, limit int) ([]Request, error) {
+// chat makes chat's maps on first use; s.mu is held (or s is new).
+func (s *teamStore) chat(chat string) {
+	if s.announced[chat] == nil {
+		s.claimed[chat], s.announced[chat], s.forwarded[chat] = map[int64]time.Time{}, map[int64]string{}, map[int64]int64{}
+	}
+}
+
+func (s *teamStore) ClaimAnnouncements(_ context.Context, chat string, now time.Time, lease time.Duration, limit int) ([]Request, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failClaim != nil {
 		return nil, s.failClaim
 	}
+	s.chat(chat)
 	var out []Request
 	for id := int64(1); id <= int64(len(s.reqs)) && len(out) < limit; id++ {
 		r := s.reqs[id]
-		if r == nil || !r.Status.Live() || s.announced[id] != "" || now.Before(s.claimed[id]) {
+		if r == nil || !r.Status.Live() || s.announced[chat][id] != "" || now.Before(s.claimed[chat][id]) {
 			continue
 		}
-		s.claimed[id] = now.Add(lease)
+		s.claimed[chat][id] = now.Add(lease)
 		out = append(out, *r)
 	}
 	return out, nil
@@ -59,9 +73,28 @@ func (s *teamStore) ClaimAnnouncements(_ context.Context, now time.Time, lease t
 func (s *teamStore) MarkAnnounced(_ context.Context, id int64, chat, messageID string, _ time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.announced[id] = messageID
+	s.chat(chat)
+	s.announced[chat][id] = messageID
 	s.posts[chat+"/"+messageID] = id
 	return nil
+}
+
+// Announcing implements AnnouncingReporter.
+func (s *teamStore) Announcing(_ context.Context, chat string, now time.Time) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, until := range s.claimed[chat] {
+		if s.announced[chat][id] == "" && !until.Before(now) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (s *teamStore) lookupCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lookups
 }
 
 func (s *teamStore) AddPost(_ context.Context, id int64, chat, messageID string) error {
@@ -74,6 +107,7 @@ func (s *teamStore) AddPost(_ context.Context, id int64, chat, messageID string)
 func (s *teamStore) HandoffByPost(_ context.Context, chat, messageID string) (Request, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.lookups++
 	id, ok := s.posts[chat+"/"+messageID]
 	if !ok {
 		return Request{}, ErrNotFound
@@ -81,15 +115,16 @@ func (s *teamStore) HandoffByPost(_ context.Context, chat, messageID string) (Re
 	return *s.reqs[id], nil
 }
 
-func (s *teamStore) PendingForwards(_ context.Context, limit int) ([]Forward, error) {
+func (s *teamStore) PendingForwards(_ context.Context, chat string, limit int) ([]Forward, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.chat(chat)
 	var out []Forward
 	for id := int64(1); id <= int64(len(s.reqs)) && len(out) < limit; id++ {
-		if s.announced[id] == "" {
+		if s.announced[chat][id] == "" {
 			continue
 		}
-		fw := Forward{Request: *s.reqs[id], From: s.forwarded[id]}
+		fw := Forward{Request: *s.reqs[id], From: s.forwarded[chat][id]}
 		for _, m := range s.msgs[id] {
 			if m.ID > fw.From {
 				fw.Messages = append(fw.Messages, m)
@@ -102,20 +137,21 @@ func (s *teamStore) PendingForwards(_ context.Context, limit int) ([]Forward, er
 	return out, nil
 }
 
-func (s *teamStore) AdvanceForward(_ context.Context, id, from, to int64) (bool, error) {
+func (s *teamStore) AdvanceForward(_ context.Context, id int64, chat string, from, to int64) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.forwarded[id] != from {
+	s.chat(chat)
+	if s.forwarded[chat][id] != from {
 		return false, nil
 	}
-	s.forwarded[id] = to
+	s.forwarded[chat][id] = to
 	return true, nil
 }
 
-func (s *teamStore) AnnouncementPost(_ context.Context, id int64, _ string) (string, error) {
+func (s *teamStore) AnnouncementPost(_ context.Context, id int64, chat string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if p := s.announced[id]; p != "" {
+	if p := s.announced[chat][id]; p != "" {
 		return p, nil
 	}
 	return "", ErrNotFound
@@ -235,8 +271,8 @@ func TestTickAnnouncesOnce(t *testing.T) {
 			t.Errorf("card lacks %q:\n%s", want, card)
 		}
 	}
-	if msgs[0].Chat != testTeam || st.announced[1] != "1001" || st.announced[2] != "1002" {
-		t.Fatalf("chat %v, announced %v", msgs[0].Chat, st.announced)
+	if msgs[0].Chat != testTeam || st.announced[testKey][1] != "1001" || st.announced[testKey][2] != "1002" {
+		t.Fatalf("chat %v, announced %v", msgs[0].Chat, st.announced[testKey])
 	}
 }
 
@@ -257,7 +293,7 @@ func TestTickAnnouncementFailureRetriedAfterLease(t *testing.T) {
 	}
 	now = now.Add(DefaultTeamChatLease + time.Second)
 	_ = tc.Tick(context.Background())
-	if len(snd.messages()) != 1 || st.announced[1] == "" {
+	if len(snd.messages()) != 1 || st.announced[testKey][1] == "" {
 		t.Fatalf("not announced after the lease: %v", snd.messages())
 	}
 }
@@ -282,8 +318,8 @@ func TestTickForwardsThreadedOnce(t *testing.T) {
 		msgs[2].ReplyToID != "1001" || !strings.Contains(msgs[2].Text, "[фото]") {
 		t.Fatalf("forwards = %+v", msgs[1:])
 	}
-	if st.forwarded[1] != 9 || st.posts[testTeam.ID+"/1002"] != 1 || st.posts[testTeam.ID+"/1003"] != 1 {
-		t.Fatalf("forwarded %d, posts %v", st.forwarded[1], st.posts)
+	if st.forwarded[testKey][1] != 9 || st.posts[testTeam.ID+"/1002"] != 1 || st.posts[testTeam.ID+"/1003"] != 1 {
+		t.Fatalf("forwarded %d, posts %v", st.forwarded[testKey][1], st.posts)
 	}
 }
 
@@ -302,8 +338,8 @@ func TestTickForwardFailureGivesTheRestBack(t *testing.T) {
 	if err := tc.Tick(ctx); !errors.Is(err, messenger.ErrTransient) {
 		t.Fatalf("Tick = %v", err)
 	}
-	if st.forwarded[1] != 7 {
-		t.Fatalf("forwarded = %d, want 7 (the unsent one given back)", st.forwarded[1])
+	if st.forwarded[testKey][1] != 7 {
+		t.Fatalf("forwarded = %d, want 7 (the unsent one given back)", st.forwarded[testKey][1])
 	}
 	snd.fail = nil
 	_ = tc.Tick(ctx)
@@ -313,8 +349,8 @@ func TestTickForwardFailureGivesTheRestBack(t *testing.T) {
 	now = now.Add(failurePause)
 	_ = tc.Tick(ctx)
 	msgs := snd.messages()
-	if len(msgs) != 3 || !strings.Contains(msgs[2].Text, "второе") || st.forwarded[1] != 8 {
-		t.Fatalf("after retry: %d posts, forwarded %d", len(msgs), st.forwarded[1])
+	if len(msgs) != 3 || !strings.Contains(msgs[2].Text, "второе") || st.forwarded[testKey][1] != 8 {
+		t.Fatalf("after retry: %d posts, forwarded %d", len(msgs), st.forwarded[testKey][1])
 	}
 }
 
@@ -374,7 +410,7 @@ func TestHandleUpdate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			st := newTeamStore(liveRequest(1))
-			st.announced[1] = "1001"
+			st.announced[testKey][1] = "1001"
 			st.posts[testTeam.ID+"/1001"], st.posts[testTeam.ID+"/1002"] = 1, 1
 			snd := &teamSender{}
 			svc := tt.svc
@@ -465,6 +501,75 @@ func TestNilTeamChatTicksNothing(t *testing.T) {
 	var ticker Ticker = tc
 	if err := ticker.Tick(context.Background()); err != nil {
 		t.Fatalf("Tick = %v", err)
+	}
+}
+
+// TestTwoTeamChatsEachAnnounceAndForward: a Telegram and a VK team chat
+// over one store (two processes each): every request is announced once in
+// each chat, and a client's message is forwarded once to each, threaded
+// under that chat's own announcement; a failing chat holds up no other.
+func TestTwoTeamChatsEachAnnounceAndForward(t *testing.T) {
+	t.Parallel()
+	vkTeam := messenger.ChatKey{Platform: messenger.VK, ID: "2000000001"}
+	st := newTeamStore(liveRequest(1))
+	snd := &teamSender{}
+	var procs [2]TeamChats
+	for i := range procs {
+		for _, chat := range []messenger.ChatKey{testTeam, vkTeam} {
+			tc, err := NewTeamChat(TeamChatConfig{Store: st, Service: &teamService{}, Sender: snd, Chat: chat})
+			if err != nil {
+				t.Fatal(err)
+			}
+			procs[i] = append(procs[i], tc)
+		}
+	}
+	if procs[0].Find(vkTeam) != procs[0][1] || procs[0].Find(messenger.ChatKey{Platform: messenger.VK, ID: "2000000002"}) != nil {
+		t.Fatal("Find does not tell the team chats apart")
+	}
+	ctx := context.Background()
+	for _, p := range procs {
+		if err := p.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.addClientMessage(1, crm.Message{ID: 7, Direction: crm.DirectionIn, Text: "Номер заказа 123"})
+	for _, p := range procs {
+		if err := p.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	byChat := map[messenger.ChatKey][]messenger.OutMessage{}
+	for _, m := range snd.messages() {
+		byChat[m.Chat] = append(byChat[m.Chat], m)
+	}
+	for _, chat := range []messenger.ChatKey{testTeam, vkTeam} {
+		got := byChat[chat]
+		if len(got) != 2 || !strings.Contains(got[0].Text, "Обращение №1") || !strings.Contains(got[1].Text, "Номер заказа 123") {
+			t.Fatalf("%s got %+v, want the card and the forward once", chat, got)
+		}
+		if card := st.announced[StoreKey(chat)][1]; card == "" || got[1].ReplyToID != card {
+			t.Errorf("%s: the forward replies to %q, want its own card %q", chat, got[1].ReplyToID, card)
+		}
+	}
+	if StoreKey(vkTeam) != "vk:2000000001" || StoreKey(testTeam) != testTeam.ID {
+		t.Errorf("store keys %q, %q", StoreKey(vkTeam), StoreKey(testTeam))
+	}
+
+	// The VK chat fails: the Telegram chat still gets the next request.
+	st.mu.Lock()
+	r := liveRequest(2)
+	st.reqs[2] = &r
+	st.mu.Unlock()
+	vkOnly := &teamSender{fail: map[string]error{"": errors.New("vk down")}}
+	tg, _ := NewTeamChat(TeamChatConfig{Store: st, Service: &teamService{}, Sender: &teamSender{}, Chat: testTeam})
+	vk, _ := NewTeamChat(TeamChatConfig{Store: st, Service: &teamService{}, Sender: vkOnly, Chat: vkTeam})
+	if err := (TeamChats{vk, tg}).Tick(ctx); err == nil || !strings.Contains(err.Error(), "vk down") {
+		t.Fatalf("Tick = %v, want the VK chat's failure", err)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.announced[testKey][2] == "" || st.announced[StoreKey(vkTeam)][2] != "" {
+		t.Fatalf("announced: telegram %v, vk %v", st.announced[testKey], st.announced[StoreKey(vkTeam)])
 	}
 }
 

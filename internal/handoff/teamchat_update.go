@@ -12,7 +12,8 @@ import (
 
 // Answers the team chat gives (Russian, as managers read them).
 const (
-	hintReply   = "Чтобы ответить клиенту, ответьте (reply) на сообщение бота об обращении. /take — взять обращение, /done — вернуть чат боту, /done сценарий — запустить сценарий."
+	hintReply = "Чтобы ответить клиенту, ответьте (reply) на сообщение бота об обращении. /take — взять обращение, /done — вернуть чат боту, /done сценарий — запустить сценарий. " +
+		"/link КОД — привязать свой аккаунт к пользователю консоли (код — в консоли, «Профиль»)."
 	hintUnknown = "Это сообщение не относится к обращению клиента. Ответьте на карточку обращения или на пересланное сообщение клиента."
 	hintText    = "Клиенту можно отправить только текст."
 	answerQueue = "⏳ Ответ в очереди: платформа пока не приняла его, он уйдёт клиенту автоматически."
@@ -24,10 +25,11 @@ const maxManagerName = 64
 
 // HandleUpdate handles a message of the team chat (upd.Team): a reply to a
 // request's post answers the client (Service.Reply, the manager named by
-// their profile), /take takes the request, /done [scenario] gives the chat
-// back to the bot; the outcome is answered in the team chat as a reply to
-// the manager's message. Chatter that is neither a reply to a post nor a
-// command is left alone. Failures are answered, not returned, so the
+// their console login when linked, else by their profile), /take takes the
+// request, /done [scenario] gives the chat back to the bot, /link CODE
+// (anywhere) links the author to a console login; the outcome is answered
+// in the team chat as a reply to the manager's message. Chatter that is
+// neither a reply to a post nor a command is left alone. Failures are answered, not returned, so the
 // update is never retried (a reply is never sent twice); only a failure
 // to reach the store or the team chat itself is returned.
 func (tc *TeamChat) HandleUpdate(ctx context.Context, upd *messenger.Update) error {
@@ -35,20 +37,26 @@ func (tc *TeamChat) HandleUpdate(ctx context.Context, upd *messenger.Update) err
 		return nil
 	}
 	cmd, arg := command(upd.Text)
+	if cmd == "link" {
+		return tc.answer(ctx, upd, tc.link(ctx, upd, arg))
+	}
 	if upd.ReplyToID == "" {
 		if cmd == "take" || cmd == "done" || cmd == "help" || cmd == "start" {
 			return tc.answer(ctx, upd, hintReply)
 		}
 		return nil
 	}
-	req, err := tc.cfg.Store.HandoffByPost(ctx, tc.chat, upd.ReplyToID)
+	req, err := tc.requestOfPost(ctx, upd.ReplyToID)
 	if errors.Is(err, ErrNotFound) {
 		return tc.answer(ctx, upd, hintUnknown)
 	}
 	if err != nil {
 		return fmt.Errorf("handoff: team chat: find the post's request: %w", err)
 	}
-	manager := ManagerName(upd)
+	ctx, manager, err := tc.managerOf(ctx, upd, req)
+	if err != nil {
+		return err
+	}
 	var text string
 	switch {
 	case cmd == "take":

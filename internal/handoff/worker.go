@@ -5,22 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/messenger"
 )
-
-// Returner gives a chat back to the bot: holding the chat's turn (the
-// same lock the inbound pipeline takes), it clears the hand-off mark of
-// the conversation, notes the return in the transcript and re-asks the
-// paused step, or starts r.ReturnScenario when set. The app implements it
-// over dialog.Handler.ReturnToBot and the chat gate.
-type Returner interface {
-	ReturnToBot(ctx context.Context, r Request, note string) error
-}
 
 // Ticker is the managers' team chat as the Worker drives it: each poll it
 // announces new requests and forwards the clients' new messages
@@ -48,6 +38,10 @@ type WorkerConfig struct {
 	// Retention deletes transcript messages older than it
 	// (TRANSCRIPT_RETENTION), checked hourly. Default 365 days.
 	Retention time.Duration
+	// ReturnBackoff is the wait after a return's first failed try; it
+	// doubles after each further one, up to 40 times it (the default 15s:
+	// 15s, 30s, 1m … 10m). See MaxReturnAttempts.
+	ReturnBackoff time.Duration
 	// Outage, when set, tells a failure of the database from an outage
 	// (health.Set.Outage): an outage is logged once where it is watched, so
 	// the Worker's failures during one are logged at debug level only.
@@ -77,6 +71,14 @@ const (
 	// failures (platform outage, rate limit) before it fails with
 	// FailGaveUp.
 	MaxAttempts = 5
+	// MaxReturnAttempts is how many times a return to the bot is tried
+	// on failures that may pass (an outage, a rate limit, a timeout, the
+	// chat's bot not running in the process that tried) before it is given
+	// up (CloseReturnFailed); with DefaultReturnBackoff the last try comes
+	// about 26 minutes after the first.
+	MaxReturnAttempts = 8
+	// DefaultReturnBackoff is WorkerConfig.ReturnBackoff's default.
+	DefaultReturnBackoff = 15 * time.Second
 	// purgeEvery is how often old transcript messages are deleted.
 	purgeEvery = time.Hour
 	// purgeBatch and purgeBatches bound one purge: at most
@@ -137,15 +139,10 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	case cfg.Returner == nil:
 		return nil, errors.New("handoff: WorkerConfig.Returner is required")
 	}
-	if cfg.Poll <= 0 {
-		cfg.Poll = DefaultPoll
-	}
-	if cfg.Lease <= 0 {
-		cfg.Lease = DefaultLease
-	}
-	if cfg.Retention <= 0 {
-		cfg.Retention = DefaultRetention
-	}
+	cfg.Poll = positiveOr(cfg.Poll, DefaultPoll)
+	cfg.Lease = positiveOr(cfg.Lease, DefaultLease)
+	cfg.Retention = positiveOr(cfg.Retention, DefaultRetention)
+	cfg.ReturnBackoff = positiveOr(cfg.ReturnBackoff, DefaultReturnBackoff)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -422,12 +419,9 @@ func classify(err error) (reason string, retry bool) {
 		return "", false
 	case errors.Is(err, messenger.ErrBlocked):
 		return FailBlocked, false
+	case errors.Is(err, messenger.ErrTooLong): // a bad request too: first
+		return FailTooLong, false
 	case errors.Is(err, messenger.ErrBadRequest):
-		// The adapters tell a too long text only by the platform's words
-		// (Telegram "message is too long", VK 914 "Message is too long").
-		if strings.Contains(strings.ToLower(err.Error()), "too long") {
-			return FailTooLong, false
-		}
 		return FailRefused, false
 	}
 	return FailGaveUp, true
@@ -441,89 +435,6 @@ func retryDelay(err error, n int) time.Duration {
 		return rl.RetryAfter
 	}
 	return min(time.Second<<min(max(n-1, 0), 3), 8*time.Second)
-}
-
-// claimReturns claims the requests to give back to the bot (asked for, or
-// idle) and returns each in a task of its own.
-func (w *Worker) claimReturns(ctx context.Context) {
-	w.mu.Lock()
-	room := inHand - w.returning
-	w.mu.Unlock()
-	if room <= 0 {
-		return
-	}
-	now := w.cfg.Now()
-	rs, err := w.cfg.Store.ClaimReturns(ctx, now, w.cfg.Lease, now.Add(-w.idle), room)
-	if err != nil {
-		if ctx.Err() == nil {
-			w.failed(ctx, "handoff: claim returns", "err", err)
-		}
-		return
-	}
-	for _, r := range rs {
-		w.mu.Lock()
-		w.returning++
-		w.mu.Unlock()
-		w.tasks.Add(1)
-		go w.giveBack(r)
-	}
-}
-
-// giveBack returns r's chat to the bot and closes r; on failure the claim
-// runs out and the return is tried again.
-func (w *Worker) giveBack(r Request) {
-	defer w.tasks.Done()
-	defer func() {
-		w.mu.Lock()
-		w.returning--
-		w.mu.Unlock()
-	}()
-	ctx := w.work
-	select {
-	case w.sem <- struct{}{}:
-	case <-ctx.Done():
-		return
-	}
-	defer func() { <-w.sem }()
-	rctx, cancel := context.WithTimeout(ctx, w.cfg.Lease/2)
-	defer cancel()
-	if err := w.cfg.Returner.ReturnToBot(rctx, r, w.ReturnNote(r)); err != nil {
-		w.failed(ctx, "handoff: return a chat to the bot", "request", r.ID, "err", err)
-		return
-	}
-	cctx, cancel2 := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel2()
-	if err := w.cfg.Store.CloseHandoff(cctx, r.ID, w.cfg.Now()); err != nil {
-		w.failed(ctx, "handoff: close a returned request", "request", r.ID, "err", err)
-		return
-	}
-	w.log.InfoContext(ctx, "handoff: chat returned to the bot", "request", r.ID, "reason", r.CloseReason)
-}
-
-// ReturnNote is the transcript's note of r's return to the bot.
-func (w *Worker) ReturnNote(r Request) string {
-	if r.CloseReason == CloseIdle {
-		return "Диалог вернулся к боту: " + FormatIdle(w.idle) + " без сообщений"
-	}
-	if r.ClosedBy != "" {
-		return "Диалог вернулся к боту (" + r.ClosedBy + ")"
-	}
-	return "Диалог вернулся к боту"
-}
-
-// FormatIdle renders d in Russian as the idle note says it: "24 ч",
-// "1 ч 30 мин", "45 мин".
-func FormatIdle(d time.Duration) string {
-	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-	switch {
-	case h > 0 && m > 0:
-		return fmt.Sprintf("%d ч %d мин", h, m)
-	case h > 0:
-		return fmt.Sprintf("%d ч", h)
-	case m > 0:
-		return fmt.Sprintf("%d мин", m)
-	}
-	return fmt.Sprintf("%d с", int(d/time.Second))
 }
 
 // purge deletes transcript messages older than Retention, hourly, in

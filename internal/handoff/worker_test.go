@@ -71,6 +71,8 @@ func (f *fakeReturner) ReturnToBot(ctx context.Context, r handoff.Request, note 
 	return nil
 }
 
+func (f *fakeReturner) ReleaseChat(context.Context, handoff.Request) error { return nil }
+
 func (f *fakeReturner) got() []returned {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -82,7 +84,7 @@ type tickCounter struct{ n atomic.Int32 }
 func (t *tickCounter) Tick(context.Context) error { t.n.Add(1); return nil }
 
 // startWorker runs a Worker over st with sender and returner, stopped at
-// the test's end.
+// the test's end (unless the test stopped it).
 func startWorker(t *testing.T, st handoff.Store, svc *handoff.Service, s messenger.Sender, r handoff.Returner, cfg handoff.WorkerConfig) *handoff.Worker {
 	t.Helper()
 	cfg.Store, cfg.Sender, cfg.Returner, cfg.Service = st, s, r, svc
@@ -131,8 +133,11 @@ func TestWorkerSettlesReplies(t *testing.T) {
 			return messenger.Sent{}, fmt.Errorf("telegram: sendMessage: 403 Forbidden: %w", messenger.ErrBlocked)
 		}, crm.MessageFailed, handoff.FailBlocked, ""},
 		{"too long", func(context.Context, messenger.OutMessage, int) (messenger.Sent, error) {
-			return messenger.Sent{}, fmt.Errorf("telegram: sendMessage: 400 Bad Request: message is too long: %w", messenger.ErrBadRequest)
+			return messenger.Sent{}, fmt.Errorf("vk: messages.send (code 914): %w", messenger.ErrTooLong)
 		}, crm.MessageFailed, handoff.FailTooLong, ""},
+		{"platform words are not read", func(context.Context, messenger.OutMessage, int) (messenger.Sent, error) {
+			return messenger.Sent{}, fmt.Errorf("telegram: sendMessage: 400 Bad Request: message is too long: %w", messenger.ErrBadRequest)
+		}, crm.MessageFailed, handoff.FailRefused, ""},
 		{"refused", func(context.Context, messenger.OutMessage, int) (messenger.Sent, error) {
 			return messenger.Sent{}, fmt.Errorf("telegram: sendMessage: 400 Bad Request: chat not found: %w", messenger.ErrBadRequest)
 		}, crm.MessageFailed, handoff.FailRefused, ""},
@@ -267,29 +272,6 @@ func TestWorkerReturnsChats(t *testing.T) {
 	}
 }
 
-func TestWorkerLeavesAFailedReturnToItsLease(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t, messenger.Telegram, "7", time.Now())
-	svc := newService(t, f.store, handoff.Config{})
-	if err := svc.Return(context.Background(), f.req, "anna", ""); err != nil {
-		t.Fatal(err)
-	}
-	ret := &fakeReturner{err: errors.New("redis down")}
-	startWorker(t, f.store, svc, &fakeSender{}, ret, handoff.WorkerConfig{Lease: 50 * time.Millisecond})
-	time.Sleep(100 * time.Millisecond)
-	r, _ := svc.Get(context.Background(), f.req)
-	if r.Status != handoff.StatusReturning {
-		t.Fatalf("a failed return left the request %s", r.Status)
-	}
-	ret.mu.Lock()
-	ret.err = nil
-	ret.mu.Unlock()
-	eventually(t, "the retried return", func() bool {
-		r, _ := svc.Get(context.Background(), f.req)
-		return r.Status == handoff.StatusClosed
-	})
-}
-
 func TestWorkerStopDrains(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, messenger.Telegram, "7", time.Now())
@@ -300,13 +282,7 @@ func TestWorkerStopDrains(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 		return messenger.Sent{MessageID: "1"}, nil
 	}}
-	w, err := handoff.NewWorker(handoff.WorkerConfig{Store: f.store, Sender: sender, Returner: &fakeReturner{}, Service: svc, Poll: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	w := startWorker(t, f.store, svc, sender, &fakeReturner{}, handoff.WorkerConfig{Poll: 10 * time.Millisecond})
 	m, err := svc.Reply(context.Background(), f.req, "anna", "ответ", 0)
 	if err != nil {
 		t.Fatal(err)
@@ -333,13 +309,7 @@ func TestWorkerStopDeadlineLeavesTheReplyQueued(t *testing.T) {
 		<-ctx.Done()
 		return messenger.Sent{}, ctx.Err()
 	}}
-	w, err := handoff.NewWorker(handoff.WorkerConfig{Store: f.store, Sender: sender, Returner: &fakeReturner{}, Service: svc, Lease: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	w := startWorker(t, f.store, svc, sender, &fakeReturner{}, handoff.WorkerConfig{Lease: time.Minute})
 	m, _ := svc.Reply(context.Background(), f.req, "anna", "ответ", 0)
 	<-started
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)

@@ -15,6 +15,13 @@ var (
 	// ErrBadRequest: the platform rejected the message itself (format, length);
 	// retrying the same message will not help.
 	ErrBadRequest = errors.New("messenger: bad request")
+	// ErrTooLong: the platform refused the message for its length (a text
+	// or caption longer than it takes). It is a bad request too:
+	// errors.Is(err, ErrBadRequest) holds, so a caller that only knows bad
+	// requests treats it as one. Adapters tell it from the platform's answer
+	// (Telegram words it only in its description, VK has error 914), so the
+	// callers never read a platform's error text.
+	ErrTooLong error = &subclassError{msg: "messenger: message too long", class: ErrBadRequest}
 	// ErrTransient: a temporary platform failure (5xx, timeout, flood control
 	// without a retry hint); retry with backoff.
 	ErrTransient = errors.New("messenger: temporary platform failure")
@@ -26,6 +33,19 @@ var (
 	// the updates behind it.
 	ErrPermanent = errors.New("messenger: update failed permanently")
 )
+
+// subclassError is a sentinel that is also one of the broader classes
+// (errors.Is sees both).
+type subclassError struct {
+	msg   string
+	class error
+}
+
+// Error implements error.
+func (e *subclassError) Error() string { return e.msg }
+
+// Unwrap returns the broader class.
+func (e *subclassError) Unwrap() error { return e.class }
 
 // RateLimitError is a 429-style answer: the whole bot bucket must pause for RetryAfter.
 type RateLimitError struct {

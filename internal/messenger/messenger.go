@@ -128,10 +128,13 @@ type Update struct {
 	// to, when it is a reply (a manager answering a post in the managers'
 	// team chat); empty otherwise.
 	ReplyToID string
-	// Team marks a message in the managers' team chat
-	// (MANAGERS_TELEGRAM_CHAT_ID): Chat is then that chat, not a client's,
-	// and AuthorID with Profile tell which manager wrote. Such updates go
-	// to internal/handoff's team chat, never to the dialog.
+	// Team marks a message in a managers' team chat
+	// (MANAGERS_TELEGRAM_CHAT_ID, MANAGERS_VK_PEER_ID): Chat is then that
+	// chat, not a client's, and AuthorID with Profile tell which manager
+	// wrote. In a VK conversation MessageID and ReplyToID are
+	// conversation_message_ids (a community sees no other message ids
+	// there). Such updates go to internal/handoff's team chat, never to the
+	// dialog.
 	Team bool
 	// AuthorID is the platform user id of a team-chat message's author.
 	AuthorID string

@@ -367,14 +367,24 @@ func scenarioFiles(dir string) ([]string, error) {
 }
 
 // isScenarioFile reports whether a directory entry name is a scenario file:
-// *.yaml or *.yml, not hidden (editors' temporary files start with ".").
+// *.yaml or *.yml, not hidden (editors' temporary files start with "."),
+// and not a scenario test (*.test.yaml, see internal/scenariotest).
 func isScenarioFile(name string) bool {
 	if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "#") {
 		return false
 	}
 	ext := strings.ToLower(filepath.Ext(name))
+	if strings.HasSuffix(strings.ToLower(strings.TrimSuffix(name, filepath.Ext(name))), ".test") {
+		return false
+	}
 	return ext == ".yaml" || ext == ".yml"
 }
+
+// FirstBadLine returns the line of a YAML syntax error in src: the
+// smallest n such that the first n lines of src do not parse (binary
+// search), or 0 when src parses. yaml.v3's own errors name the line where
+// the enclosing block starts; this is where the author has to look.
+func FirstBadLine(src []byte) int { return firstBadLine(src) }
 
 // firstBadLine returns the smallest n such that the first n lines of src do
 // not parse (binary search), or 0 when src parses.

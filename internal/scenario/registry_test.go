@@ -140,6 +140,9 @@ func TestRegistryInitialLoadAndLookups(t *testing.T) {
 		"a.yml":        scenarioSrc("alpha", "alpha", "Здравствуйте"),
 		"notes.txt":    "не сценарий",
 		".hidden.yaml": "не: [сценарий",
+		// a scenario test (internal/scenariotest) beside the scenarios
+		"b.test.yaml": "scenario: beta\ncases: []\n",
+		"a.Test.yml":  "scenario: alpha\n",
 	})
 	if err := f.reg.Load(context.Background()); err != nil {
 		t.Fatal(err)

@@ -21,6 +21,8 @@ type MemStore struct {
 	sessions map[string]account.Session
 	failures map[string]account.Failures
 	audit    []account.AuditEntry
+	links    []account.Link
+	codes    map[string]memCode
 	// Touches counts TouchSession calls.
 	Touches int
 }
@@ -33,7 +35,7 @@ type memUser struct {
 // NewMemStore returns an empty MemStore.
 func NewMemStore() *MemStore {
 	return &MemStore{users: map[string]memUser{}, sessions: map[string]account.Session{},
-		failures: map[string]account.Failures{}}
+		failures: map[string]account.Failures{}, codes: map[string]memCode{}}
 }
 
 // CreateUser implements account.UserStore.
@@ -125,6 +127,7 @@ func (m *MemStore) DeleteUser(_ context.Context, name string) error {
 	}
 	delete(m.users, name)
 	m.endSessions(mu.u.ID)
+	m.dropLinks(name)
 	return nil
 }
 

@@ -90,6 +90,16 @@ func Run(t *testing.T, open func(t *testing.T) account.Store) {
 		{"RemoveUser", testRemoveUser},
 		{"SetRole", testSetRole},
 		{"AuditPages", testAuditPages},
+		{"LinkCode", testLinkCode},
+		{"LinkCodeExpires", testLinkCodeExpires},
+		{"LinkCodeReplaced", testLinkCodeReplaced},
+		{"LinkOneAccountOneUser", testLinkOneAccountOneUser},
+		{"LinkPlatforms", testLinkPlatforms},
+		{"Unlink", testUnlink},
+		{"LinkRefusals", testLinkRefusals},
+		{"LinkThrottle", testLinkThrottle},
+		{"LinkCodeRace", testLinkCodeRace},
+		{"RemoveUserDropsLinks", testRemoveUserDropsLinks},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

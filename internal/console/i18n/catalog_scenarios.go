@@ -4,7 +4,7 @@ package i18n
 var (
 	scenariosRu = catalog{text: map[string]string{
 		"scenarios.title":             "Сценарии",
-		"scenarios.intro":             "Все загруженные сценарии каждого бота: проверка, версия, команды и ключевые слова, ссылки для запуска. Файл, сохранённый с ошибками, показан с ними, а работает его последняя исправная версия.",
+		"scenarios.intro":             "Все загруженные сценарии каждого бота: проверка, тесты, версия, команды и ключевые слова, ссылки для запуска. Файл, сохранённый с ошибками, показан с ними, а работает его последняя исправная версия. Тесты из папки tests/ рядом со сценариями запускаются заново, когда меняется сценарий или файл тестов.",
 		"scenarios.bot":               "Бот %s",
 		"scenarios.bot.default":       "Бот из переменных окружения",
 		"scenarios.broken":            "Файл не загружен:",
@@ -14,6 +14,13 @@ var (
 		"scenarios.col.version":       "Версия",
 		"scenarios.col.triggers":      "Запуск",
 		"scenarios.col.links":         "Ссылки",
+		"scenarios.col.tests":         "Тесты",
+		"scenarios.tests.none":        "Нет тестов",
+		"scenarios.tests.failed":      "Не пройдено: %d из %d",
+		"scenarios.tests.first":       "Первая ошибка:",
+		"scenarios.tests.ran":         "Тесты сценариев запущены",
+		"scenarios.tests.took":        "заняли %s с.",
+		"scenarios.tests.broken":      "Тесты не запущены: в файлах тестов ошибки",
 		"scenarios.status.ok":         "Без ошибок",
 		"scenarios.status.kept":       "Файл с ошибками — работает прошлая версия",
 		"scenarios.commands":          "Команды:",
@@ -63,12 +70,13 @@ var (
 		"scenarios.play.not_started":  "Разговор с этим сценарием ещё не начат.",
 		"scenarios.play.failed":       "Сообщение не обработано: попробуйте ещё раз.",
 	}, plural: map[string]map[Form]string{
-		"scenarios.count": {One: "%d сценарий", Few: "%d сценария", Many: "%d сценариев"},
-		"scenarios.steps": {One: "%d шаг", Few: "%d шага", Many: "%d шагов"},
+		"scenarios.count":        {One: "%d сценарий", Few: "%d сценария", Many: "%d сценариев"},
+		"scenarios.steps":        {One: "%d шаг", Few: "%d шага", Many: "%d шагов"},
+		"scenarios.tests.passed": {One: "%d тест пройден", Few: "Все %d теста пройдены", Many: "Все %d тестов пройдены"},
 	}}
 	scenariosEn = catalog{text: map[string]string{
 		"scenarios.title":             "Scenarios",
-		"scenarios.intro":             "Every loaded scenario of every bot: validation, version, commands and keywords, links that start it. A file saved with errors is shown with them while its last good version keeps running.",
+		"scenarios.intro":             "Every loaded scenario of every bot: validation, tests, version, commands and keywords, links that start it. A file saved with errors is shown with them while its last good version keeps running. The tests in the tests/ folder beside the scenarios run again when a scenario or a test file changes.",
 		"scenarios.bot":               "Bot %s",
 		"scenarios.bot.default":       "Bot of the environment variables",
 		"scenarios.broken":            "File not loaded:",
@@ -78,6 +86,13 @@ var (
 		"scenarios.col.version":       "Version",
 		"scenarios.col.triggers":      "Starts on",
 		"scenarios.col.links":         "Links",
+		"scenarios.col.tests":         "Tests",
+		"scenarios.tests.none":        "No tests",
+		"scenarios.tests.failed":      "Failed: %d of %d",
+		"scenarios.tests.first":       "First failure:",
+		"scenarios.tests.ran":         "Scenario tests ran",
+		"scenarios.tests.took":        "took %s s.",
+		"scenarios.tests.broken":      "Tests not run: the test files have errors",
 		"scenarios.status.ok":         "Valid",
 		"scenarios.status.kept":       "File has errors — the previous version runs",
 		"scenarios.commands":          "Commands:",
@@ -127,7 +142,8 @@ var (
 		"scenarios.play.not_started":  "No conversation with this scenario yet.",
 		"scenarios.play.failed":       "The message was not handled: try again.",
 	}, plural: map[string]map[Form]string{
-		"scenarios.count": {One: "%d scenario", Other: "%d scenarios"},
-		"scenarios.steps": {One: "%d step", Other: "%d steps"},
+		"scenarios.count":        {One: "%d scenario", Other: "%d scenarios"},
+		"scenarios.steps":        {One: "%d step", Other: "%d steps"},
+		"scenarios.tests.passed": {One: "%d test passed", Other: "All %d tests passed"},
 	}}
 )

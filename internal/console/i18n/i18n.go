@@ -135,8 +135,8 @@ type catalog struct {
 // catalogs are the languages' catalogs: the shared one (catalog_ru.go,
 // catalog_en.go) merged with each area's (catalog_<area>.go).
 var catalogs = map[Lang]catalog{
-	Ru: merge(ru, overviewRu, clientsRu, segmentsRu, campaignsRu, composeRu, scenariosRu, usersRu, tourRu, inboxRu),
-	En: merge(en, overviewEn, clientsEn, segmentsEn, campaignsEn, composeEn, scenariosEn, usersEn, tourEn, inboxEn),
+	Ru: merge(ru, overviewRu, clientsRu, segmentsRu, campaignsRu, composeRu, scenariosRu, usersRu, tourRu, inboxRu, profileRu),
+	En: merge(en, overviewEn, clientsEn, segmentsEn, campaignsEn, composeEn, scenariosEn, usersEn, tourEn, inboxEn, profileEn),
 }
 
 // merge joins catalogs; a key given twice is a programming error.

@@ -31,9 +31,27 @@ type Client struct {
 
 type request struct {
 	handoff.Request
-	claimUntil         *time.Time
-	announceClaimUntil *time.Time
-	forwardedID        int64
+	claimUntil *time.Time
+	// team is the request's state in each team chat, by its store key.
+	team map[string]*teamState
+}
+
+// teamState is a request's state in one team chat.
+type teamState struct {
+	announced   bool
+	claimUntil  *time.Time
+	forwardedID int64
+}
+
+// teamIn returns r's state in chat, made on first use.
+func (r *request) teamIn(chat string) *teamState {
+	if r.team == nil {
+		r.team = map[string]*teamState{}
+	}
+	if r.team[chat] == nil {
+		r.team[chat] = &teamState{}
+	}
+	return r.team[chat]
 }
 
 type message struct {
@@ -59,7 +77,10 @@ type Store struct {
 	nextID   int64
 }
 
-var _ handoff.Store = (*Store)(nil)
+var (
+	_ handoff.Store              = (*Store)(nil)
+	_ handoff.AnnouncingReporter = (*Store)(nil)
+)
 
 // New returns an empty Store.
 func New() *Store {
@@ -170,6 +191,26 @@ func (s *Store) Messages(clientID int64) []crm.Message {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// answerable returns request id when a manager may still answer it (open
+// or assigned): ErrNotFound or ErrClosed otherwise. The caller holds mu.
+func (s *Store) answerable(id int64) (*request, error) {
+	return s.requestIn(id, handoff.StatusOpen, handoff.StatusAssigned)
+}
+
+// requestIn returns request id when its status is one of statuses:
+// ErrNotFound when there is none, ErrClosed when it is past them. The
+// caller holds mu.
+func (s *Store) requestIn(id int64, statuses ...handoff.Status) (*request, error) {
+	r := s.requests[id]
+	switch {
+	case r == nil:
+		return nil, handoff.ErrNotFound
+	case !slices.Contains(statuses, r.Status):
+		return nil, handoff.ErrClosed
+	}
+	return r, nil
 }
 
 func (s *Store) liveOf(clientID int64) *request {
@@ -372,12 +413,10 @@ func (s *Store) TakeHandoff(ctx context.Context, id int64, manager string, now t
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.requests[id]
+	r, err := s.answerable(id)
 	switch {
-	case r == nil:
-		return handoff.Request{}, handoff.ErrNotFound
-	case r.Status != handoff.StatusOpen && r.Status != handoff.StatusAssigned:
-		return handoff.Request{}, handoff.ErrClosed
+	case err != nil:
+		return handoff.Request{}, err
 	case r.Manager != "" && r.Manager != manager:
 		return handoff.Request{}, &handoff.TakenError{By: r.Manager}
 	}
@@ -414,12 +453,9 @@ func (s *Store) QueueReply(ctx context.Context, id int64, m crm.Message) (crm.Me
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.requests[id]
-	switch {
-	case r == nil:
-		return crm.Message{}, handoff.ErrNotFound
-	case r.Status != handoff.StatusOpen && r.Status != handoff.StatusAssigned:
-		return crm.Message{}, handoff.ErrClosed
+	r, err := s.answerable(id)
+	if err != nil {
+		return crm.Message{}, err
 	}
 	m.ClientID, m.HandoffID = r.ClientID, r.ID
 	m.Direction, m.AuthorKind, m.Status, m.Error = crm.DirectionOut, crm.AuthorManager, crm.MessageQueued, ""
@@ -509,14 +545,12 @@ func (s *Store) RequestReturn(ctx context.Context, id int64, by, reason, scenari
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.requests[id]
-	switch {
-	case r == nil:
-		return handoff.ErrNotFound
-	case r.Status != handoff.StatusOpen && r.Status != handoff.StatusAssigned:
-		return handoff.ErrClosed
+	r, err := s.answerable(id)
+	if err != nil {
+		return err
 	}
 	r.Status, r.CloseReason, r.ClosedBy, r.ReturnScenario, r.claimUntil = handoff.StatusReturning, reason, by, scenario, nil
+	r.ReturnAttempts, r.ReturnError = 0, ""
 	return nil
 }
 
@@ -553,6 +587,7 @@ func (s *Store) ClaimReturns(ctx context.Context, now time.Time, lease time.Dura
 	for _, r := range rs {
 		if r.Status != handoff.StatusReturning {
 			r.Status, r.CloseReason, r.ClosedBy, r.ReturnScenario = handoff.StatusReturning, handoff.CloseIdle, "", ""
+			r.ReturnAttempts, r.ReturnError = 0, ""
 		}
 		u := until
 		r.claimUntil = &u
@@ -577,6 +612,44 @@ func (s *Store) CloseHandoff(ctx context.Context, id int64, now time.Time) error
 	}
 	at := now
 	r.Status, r.ClosedAt, r.claimUntil, r.WaitingSince = handoff.StatusClosed, &at, nil, nil
+	return nil
+}
+
+// PostponeReturn implements handoff.ReturnStore.
+func (s *Store) PostponeReturn(ctx context.Context, id int64, attempts int, why string, next time.Time) error {
+	if err := s.fail("PostponeReturn"); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.requestIn(id, handoff.StatusReturning)
+	if err != nil {
+		return err
+	}
+	at := next
+	r.ReturnAttempts, r.ReturnError, r.claimUntil = attempts, why, &at
+	return nil
+}
+
+// FailReturn implements handoff.ReturnStore.
+func (s *Store) FailReturn(ctx context.Context, id int64, why string, note crm.Message, now time.Time) error {
+	if err := s.fail("FailReturn"); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.requests[id]; r != nil && r.Status == handoff.StatusClosed {
+		return nil
+	}
+	r, err := s.requestIn(id, handoff.StatusReturning)
+	if err != nil {
+		return err
+	}
+	at := now
+	r.Status, r.ClosedAt, r.claimUntil, r.WaitingSince = handoff.StatusClosed, &at, nil, nil
+	r.CloseReason, r.ReturnError = handoff.CloseReturnFailed, why
+	note.ClientID, note.HandoffID = r.ClientID, r.ID
+	s.appendLocked(note)
 	return nil
 }
 
@@ -686,7 +759,7 @@ func (s *Store) PurgeMessages(ctx context.Context, before time.Time, limit int) 
 }
 
 // ClaimAnnouncements implements handoff.TeamChatStore.
-func (s *Store) ClaimAnnouncements(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]handoff.Request, error) {
+func (s *Store) ClaimAnnouncements(ctx context.Context, chat string, now time.Time, lease time.Duration, limit int) ([]handoff.Request, error) {
 	if err := s.fail("ClaimAnnouncements"); err != nil {
 		return nil, err
 	}
@@ -695,7 +768,7 @@ func (s *Store) ClaimAnnouncements(ctx context.Context, now time.Time, lease tim
 	var rs []*request
 	for _, r := range s.requests {
 		live := r.Status == handoff.StatusOpen || r.Status == handoff.StatusAssigned
-		if live && r.AnnouncedAt == nil && claimable(r.announceClaimUntil, now) {
+		if ts := r.teamIn(chat); live && !ts.announced && claimable(ts.claimUntil, now) {
 			rs = append(rs, r)
 		}
 	}
@@ -706,10 +779,26 @@ func (s *Store) ClaimAnnouncements(ctx context.Context, now time.Time, lease tim
 	out := make([]handoff.Request, 0, len(rs))
 	for _, r := range rs {
 		u := now.Add(lease)
-		r.announceClaimUntil = &u
+		r.teamIn(chat).claimUntil = &u
 		out = append(out, s.view(r))
 	}
 	return out, nil
+}
+
+// Announcing implements handoff.AnnouncingReporter.
+func (s *Store) Announcing(ctx context.Context, chat string, now time.Time) (bool, error) {
+	if err := s.fail("Announcing"); err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.requests {
+		live := r.Status == handoff.StatusOpen || r.Status == handoff.StatusAssigned
+		if ts := r.team[chat]; live && ts != nil && !ts.announced && ts.claimUntil != nil && !ts.claimUntil.Before(now) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // MarkAnnounced implements handoff.TeamChatStore.
@@ -723,8 +812,12 @@ func (s *Store) MarkAnnounced(ctx context.Context, id int64, chat, messageID str
 	if r == nil {
 		return handoff.ErrNotFound
 	}
-	at := now
-	r.AnnouncedAt, r.announceClaimUntil = &at, nil
+	if r.AnnouncedAt == nil {
+		at := now
+		r.AnnouncedAt = &at
+	}
+	ts := r.teamIn(chat)
+	ts.announced, ts.claimUntil = true, nil
 	s.posts[postKey{chat, messageID}] = id
 	return nil
 }
@@ -758,8 +851,9 @@ func (s *Store) HandoffByPost(ctx context.Context, chat, messageID string) (hand
 }
 
 // PendingForwards implements handoff.TeamChatStore: the client's messages
-// of the request itself (its handoff_id) newer than its forwarded_id.
-func (s *Store) PendingForwards(ctx context.Context, limit int) ([]handoff.Forward, error) {
+// of the request itself (its handoff_id) newer than its forwarded mark in
+// chat.
+func (s *Store) PendingForwards(ctx context.Context, chat string, limit int) ([]handoff.Forward, error) {
 	if err := s.fail("PendingForwards"); err != nil {
 		return nil, err
 	}
@@ -773,12 +867,13 @@ func (s *Store) PendingForwards(ctx context.Context, limit int) ([]handoff.Forwa
 	slices.Sort(ids)
 	for _, id := range ids {
 		r := s.requests[id]
-		if !r.Status.Live() || r.AnnouncedAt == nil {
+		ts := r.teamIn(chat)
+		if !r.Status.Live() || !ts.announced {
 			continue
 		}
 		var ms []crm.Message
 		for _, m := range s.messages {
-			if m.HandoffID == r.ID && m.Direction == crm.DirectionIn && m.ID > r.forwardedID {
+			if m.HandoffID == r.ID && m.Direction == crm.DirectionIn && m.ID > ts.forwardedID {
 				ms = append(ms, m.Message)
 			}
 		}
@@ -786,7 +881,7 @@ func (s *Store) PendingForwards(ctx context.Context, limit int) ([]handoff.Forwa
 			continue
 		}
 		sort.Slice(ms, func(i, j int) bool { return ms[i].ID < ms[j].ID })
-		out = append(out, handoff.Forward{Request: s.view(r), From: r.forwardedID, Messages: ms[:min(20, len(ms))]})
+		out = append(out, handoff.Forward{Request: s.view(r), From: ts.forwardedID, Messages: ms[:min(20, len(ms))]})
 		if limit > 0 && len(out) == limit {
 			break
 		}
@@ -795,7 +890,7 @@ func (s *Store) PendingForwards(ctx context.Context, limit int) ([]handoff.Forwa
 }
 
 // AdvanceForward implements handoff.TeamChatStore.
-func (s *Store) AdvanceForward(ctx context.Context, id, from, to int64) (bool, error) {
+func (s *Store) AdvanceForward(ctx context.Context, id int64, chat string, from, to int64) (bool, error) {
 	if err := s.fail("AdvanceForward"); err != nil {
 		return false, err
 	}
@@ -805,9 +900,10 @@ func (s *Store) AdvanceForward(ctx context.Context, id, from, to int64) (bool, e
 	if r == nil {
 		return false, handoff.ErrNotFound
 	}
-	if r.forwardedID != from {
+	ts := r.teamIn(chat)
+	if ts.forwardedID != from {
 		return false, nil
 	}
-	r.forwardedID = to
+	ts.forwardedID = to
 	return true, nil
 }

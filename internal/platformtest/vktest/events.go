@@ -94,6 +94,9 @@ func (s *Server) MessageEvent(m InMessage) Event {
 	s.msgs.convID[m.PeerID]++
 	id, conv := s.msgs.nextID, s.msgs.convID[m.PeerID]
 	s.mu.Unlock()
+	if m.PeerID > chatPeerThreshold {
+		id = 0 // a community bot sees no message ids in conversations
+	}
 	msg := map[string]any{
 		"date": time.Now().Unix(), "from_id": m.FromID, "id": id, "out": 0, "peer_id": m.PeerID,
 		"text": m.Text, "conversation_message_id": conv, "fwd_messages": []any{}, "important": false,

@@ -81,8 +81,11 @@ type Message struct {
 	Intent      string
 	// Attachments are the attachment parameter's items ("photo-777_1_key").
 	Attachments []string
-	Edits       int
-	Time        time.Time
+	// ReplyTo is the conversation_message_id the message answers (the
+	// forward parameter with is_reply); 0 for none.
+	ReplyTo int
+	Edits   int
+	Time    time.Time
 }
 
 // EventAnswer is a recorded messages.sendMessageEventAnswer call.
@@ -178,6 +181,7 @@ type outgoing struct {
 	randomID int
 	intent   string
 	attach   []string
+	replyTo  int // conversation_message_id answered (forward with is_reply)
 }
 
 func parseOutgoing(p url.Values) (outgoing, *apiError) {
@@ -222,7 +226,7 @@ func (s *Server) messagesSend(p url.Values) (any, *apiError) {
 		return nil, paramError("message is empty or invalid")
 	}
 	if ids := p.Get("peer_ids"); ids != "" {
-		return s.sendMany(ids, p.Get("attachment"), o)
+		return s.sendMany(ids, p, o)
 	}
 	peer, err := strconv.Atoi(firstNonEmpty(p.Get("peer_id"), p.Get("user_id")))
 	if err != nil || peer == 0 {
@@ -233,9 +237,15 @@ func (s *Server) messagesSend(p url.Values) (any, *apiError) {
 	if o.attach, aerr = s.checkAttachmentsLocked(p.Get("attachment")); aerr != nil {
 		return nil, aerr
 	}
+	if o.replyTo, aerr = s.checkSendToLocked(peer, p.Get("reply_to"), p.Get("forward")); aerr != nil {
+		return nil, aerr
+	}
 	id, code := s.deliverLocked(peer, o)
 	if code != 0 {
 		return nil, errCode(code)
+	}
+	if peer > chatPeerThreshold {
+		return 0, nil // a community's message in a conversation has no id
 	}
 	return id, nil
 }
@@ -253,7 +263,7 @@ type peerError struct {
 	Description string `json:"description"`
 }
 
-func (s *Server) sendMany(ids, attachment string, o outgoing) (any, *apiError) {
+func (s *Server) sendMany(ids string, p url.Values, o outgoing) (any, *apiError) {
 	parts := strings.Split(ids, ",")
 	if len(parts) > MaxPeerIDs {
 		return nil, paramError("too many peer_ids")
@@ -261,7 +271,7 @@ func (s *Server) sendMany(ids, attachment string, o outgoing) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var aerr *apiError
-	if o.attach, aerr = s.checkAttachmentsLocked(attachment); aerr != nil {
+	if o.attach, aerr = s.checkAttachmentsLocked(p.Get("attachment")); aerr != nil {
 		return nil, aerr
 	}
 	out := make([]peerResult, 0, len(parts))
@@ -270,12 +280,28 @@ func (s *Server) sendMany(ids, attachment string, o outgoing) (any, *apiError) {
 		if err != nil || peer == 0 {
 			return nil, paramError("peer_ids has an invalid id")
 		}
-		id, code := s.deliverLocked(peer, o)
+		replyTo, aerr := s.checkSendToLocked(peer, p.Get("reply_to"), p.Get("forward"))
+		if aerr != nil && aerr.code != 917 {
+			return nil, aerr
+		}
+		code := 0
+		if aerr != nil {
+			code = aerr.code
+		}
+		o.replyTo = replyTo
+		id := 0
+		if code == 0 {
+			id, code = s.deliverLocked(peer, o)
+		}
 		if code != 0 {
 			out = append(out, peerResult{PeerID: peer, Error: &peerError{Code: code, Description: errorMessages[code]}})
 			continue
 		}
-		out = append(out, peerResult{PeerID: peer, MessageID: id, ConvID: s.msgs.byID[id].ConvID})
+		r := peerResult{PeerID: peer, MessageID: id, ConvID: s.msgs.byID[id].ConvID}
+		if peer > chatPeerThreshold {
+			r.MessageID = 0 // a community's message in a conversation has no id
+		}
+		out = append(out, r)
 	}
 	return out, nil
 }
@@ -300,7 +326,8 @@ func (s *Server) deliverLocked(peer int, o outgoing) (int, int) {
 	s.msgs.convID[peer]++
 	m := &Message{
 		ID: s.msgs.nextID, ConvID: s.msgs.convID[peer], PeerID: peer, RandomID: o.randomID, Text: o.text,
-		Keyboard: o.keyboard, RawKeyboard: o.rawKB, Intent: o.intent, Attachments: o.attach, Time: time.Now(),
+		Keyboard: o.keyboard, RawKeyboard: o.rawKB, Intent: o.intent, Attachments: o.attach, ReplyTo: o.replyTo,
+		Time: time.Now(),
 	}
 	s.msgs.byPeer[peer] = append(s.msgs.byPeer[peer], m)
 	s.msgs.byID[m.ID] = m

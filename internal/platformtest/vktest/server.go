@@ -8,7 +8,8 @@
 // answered with {"response":…} or {"error":{"error_code":N,"error_msg":…,
 // "request_params":[…]}}. Implemented: groups.getById,
 // groups.getLongPollServer, messages.send (peer_id or peer_ids, random_id
-// dedupe, keyboard and length checks), messages.edit,
+// dedupe, keyboard and length checks; conversations the community is in,
+// with replies by forward, see conversations.go), messages.edit,
 // messages.sendMessageEventAnswer, users.get, photos.getMessagesUploadServer
 // and photos.saveMessagesPhoto (with an upload server at /upload, see
 // photos.go; messages.send checks and stores photo attachments), and execute
@@ -68,6 +69,7 @@ type Server struct {
 	unreachable map[int]int
 	users       map[int]*user
 	msgs        messageStore
+	convs       map[int]*conversation // by peer_id (see conversations.go)
 	lp          longPoll
 	eventAnswer []EventAnswer
 	eventSeq    int
@@ -91,6 +93,7 @@ func New(t testing.TB) *Server {
 		unreachable: map[int]int{},
 		users:       map[int]*user{},
 		msgs:        newMessageStore(),
+		convs:       map[int]*conversation{},
 		rate:        rateLimit{limit: DefaultRateLimit},
 		changed:     make(chan struct{}),
 	}
@@ -230,6 +233,7 @@ var errorMessages = map[int]string{
 	909: "Can't edit this message, because it's too old",
 	911: "Keyboard format is invalid",
 	914: "Message is too long",
+	917: "You don't have access to this chat",
 	936: "Contact not found",
 	943: "Cannot use this intent",
 	944: "Limits overflow for this intent",

@@ -13,7 +13,10 @@ import (
 )
 
 // The Store keeps the live hand-off's requests, replies and transcript.
-var _ handoff.Store = (*Store)(nil)
+var (
+	_ handoff.Store              = (*Store)(nil)
+	_ handoff.AnnouncingReporter = (*Store)(nil)
+)
 
 // Request statuses as SQL conditions (alias h): live is every status but
 // closed, and a request a manager may still answer is open or assigned.
@@ -186,6 +189,32 @@ func (s *Store) handoffsByID(db *gorm.DB, ids []int64) ([]handoff.Request, error
 	return s.readHandoffs(db, "h.id IN "+values(1, len(ids))+" ORDER BY h.id", idArgs(ids)...)
 }
 
+// claimHandoffs claims up to limit requests matching cond (alias h, its
+// parameters condArgs), the oldest first, by setting set (its parameters
+// setArgs), and reads them: one UPDATE whose WHERE checks cond again over
+// the rows its subquery picked (FOR UPDATE SKIP LOCKED on PostgreSQL), so
+// that of several processes exactly one claims a row, in one transaction
+// with the read.
+func (s *Store) claimHandoffs(ctx context.Context, set string, setArgs []any, cond string, condArgs []any, limit int) ([]handoff.Request, error) {
+	q := "UPDATE handoffs AS h SET " + set + " WHERE h.id IN (SELECT h.id FROM handoffs AS h WHERE " + cond +
+		" ORDER BY h.id LIMIT ?" + s.skipLocked() + ") AND " + cond + " RETURNING id"
+	args := append(append(append(append([]any{}, setArgs...), condArgs...), pageLimit(limit)), condArgs...)
+	var out []handoff.Request
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		rows, err := tx.Raw(q, args...).Rows()
+		if err != nil {
+			return err
+		}
+		ids, err := scanIDs(rows)
+		if err != nil {
+			return err
+		}
+		out, err = s.handoffsByID(tx, ids)
+		return err
+	})
+	return out, err
+}
+
 // idArgs returns ids as query arguments.
 func idArgs(ids []int64) []any {
 	out := make([]any, len(ids))
@@ -289,8 +318,20 @@ func handoffState(db *gorm.DB, id int64) (handoff.Status, error) {
 	return handoff.Status(status), nil
 }
 
-// errNotLive is the error of a change to request id that needs it open or
-// assigned but changed nothing: ErrNotFound or ErrClosed.
+// updateLive runs update, a change of request id whose WHERE asks for the
+// live status it needs, and tells why it changed nothing: ErrNotFound or
+// ErrClosed (errNotLive).
+func updateLive(db *gorm.DB, id int64, update string, args ...any) error {
+	res := db.Exec(update, args...)
+	if res.Error == nil && res.RowsAffected == 0 {
+		return errNotLive(db, id)
+	}
+	return res.Error
+}
+
+// errNotLive is the error of a change to request id that needs it in a
+// live status (open or assigned; returning) but changed nothing:
+// ErrNotFound or ErrClosed.
 func errNotLive(db *gorm.DB, id int64) error {
 	if _, err := handoffState(db, id); err != nil {
 		return err

@@ -160,14 +160,9 @@ func (s *Store) GetMessage(ctx context.Context, msgID int64) (crm.Message, error
 
 // RequestReturn implements handoff.ReturnStore.
 func (s *Store) RequestReturn(ctx context.Context, id int64, by, reason, scenario string, now time.Time) error {
-	db := s.db.WithContext(ctx)
-	res := db.Exec("UPDATE handoffs SET status = 'returning', closed_by = ?, close_reason = ?, return_scenario = ?, "+
-		"claim_until = NULL WHERE id = ? AND status IN ('open', 'assigned')",
+	err := updateLive(s.db.WithContext(ctx), id, "UPDATE handoffs SET status = 'returning', closed_by = ?, close_reason = ?, "+
+		"return_scenario = ?, claim_until = NULL, return_attempts = 0, return_error = '' WHERE id = ? AND status IN ('open', 'assigned')",
 		crm.CutMessageText(by), crm.CutMessageText(reason), crm.CutMessageText(scenario), id)
-	err := res.Error
-	if err == nil && res.RowsAffected == 0 {
-		err = errNotLive(db, id)
-	}
 	if err != nil {
 		return fmt.Errorf("return handoff %d: %w", id, err)
 	}
@@ -175,10 +170,20 @@ func (s *Store) RequestReturn(ctx context.Context, id int64, by, reason, scenari
 }
 
 // claimableReturn is the condition of a request ClaimReturns may claim
-// (alias h; its parameters are now and idleBefore): returning and not
-// claimed by a live process, or answerable and idle.
+// (alias h; its parameters are now and idleBefore): returning and neither
+// claimed by a live process nor waiting for its next try, or answerable
+// and idle.
 const claimableReturn = "((h.status = 'returning' AND (h.claim_until IS NULL OR h.claim_until < ?)) OR " +
 	"(h.status IN ('open', 'assigned') AND COALESCE(h.last_activity_at, h.created_at) < ?))"
+
+// becomeIdleReturn is the part of ClaimReturns' SET that makes an idle
+// request returning with reason idle (a returning one keeps its own).
+const becomeIdleReturn = "status = 'returning', " +
+	"close_reason = CASE WHEN h.status = 'returning' THEN h.close_reason ELSE '" + handoff.CloseIdle + "' END, " +
+	"closed_by = CASE WHEN h.status = 'returning' THEN h.closed_by ELSE '' END, " +
+	"return_scenario = CASE WHEN h.status = 'returning' THEN h.return_scenario ELSE '' END, " +
+	"return_attempts = CASE WHEN h.status = 'returning' THEN h.return_attempts ELSE 0 END, " +
+	"return_error = CASE WHEN h.status = 'returning' THEN h.return_error ELSE '' END"
 
 // ClaimReturns implements handoff.ReturnStore.
 func (s *Store) ClaimReturns(ctx context.Context, now time.Time, lease time.Duration, idleBefore time.Time, limit int) ([]handoff.Request, error) {
@@ -187,29 +192,51 @@ func (s *Store) ClaimReturns(ctx context.Context, now time.Time, lease time.Dura
 	if idleBefore.IsZero() {
 		idle = nil // NULL: no request is idle
 	}
-	pick := "SELECT h.id FROM handoffs AS h WHERE " + claimableReturn + " ORDER BY h.id LIMIT ?" + s.skipLocked()
-	var out []handoff.Request
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		rows, err := tx.Raw("UPDATE handoffs AS h SET claim_until = ?, status = 'returning', "+
-			"close_reason = CASE WHEN h.status = 'returning' THEN h.close_reason ELSE '"+handoff.CloseIdle+"' END, "+
-			"closed_by = CASE WHEN h.status = 'returning' THEN h.closed_by ELSE '' END, "+
-			"return_scenario = CASE WHEN h.status = 'returning' THEN h.return_scenario ELSE '' END "+
-			"WHERE h.id IN ("+pick+") AND "+claimableReturn+" RETURNING id",
-			stampTime(now.Add(lease)), now, idle, pageLimit(limit), now, idle).Rows()
-		if err != nil {
-			return err
-		}
-		ids, err := scanIDs(rows)
-		if err != nil {
-			return err
-		}
-		out, err = s.handoffsByID(tx, ids)
-		return err
-	})
+	out, err := s.claimHandoffs(ctx, "claim_until = ?, "+becomeIdleReturn, []any{stampTime(now.Add(lease))},
+		claimableReturn, []any{now, idle}, limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim returns: %w", err)
 	}
 	return out, nil
+}
+
+// PostponeReturn implements handoff.ReturnStore.
+func (s *Store) PostponeReturn(ctx context.Context, id int64, attempts int, why string, next time.Time) error {
+	err := updateLive(s.db.WithContext(ctx), id, "UPDATE handoffs SET return_attempts = ?, return_error = ?, claim_until = ? "+
+		"WHERE id = ? AND status = 'returning'", attempts, crm.CutMessageText(why), stampTime(next), id)
+	if err != nil {
+		return fmt.Errorf("postpone the return of handoff %d: %w", id, err)
+	}
+	return nil
+}
+
+// FailReturn implements handoff.ReturnStore: the close and the note are
+// one transaction, so a request is never closed without its note nor
+// noted twice.
+func (s *Store) FailReturn(ctx context.Context, id int64, why string, note crm.Message, now time.Time) error {
+	now = stampTime(now)
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var clientID int64
+		found, err := queryOne(tx, "UPDATE handoffs SET status = 'closed', closed_at = ?, claim_until = NULL, waiting_since = NULL, "+
+			"close_reason = ?, return_error = ? WHERE id = ? AND status = 'returning' RETURNING client_id",
+			[]any{now, handoff.CloseReturnFailed, crm.CutMessageText(why), id}, &clientID)
+		if err != nil {
+			return err
+		}
+		if !found {
+			if st, err := handoffState(tx, id); err != nil || st == handoff.StatusClosed {
+				return err // closed already: no change
+			}
+			return handoff.ErrClosed
+		}
+		note.ClientID, note.HandoffID = clientID, id
+		_, err = insertMessage(tx, note)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("close handoff %d whose return failed: %w", id, classify(err))
+	}
+	return nil
 }
 
 // CloseHandoff implements handoff.ReturnStore. Closing a closed request is

@@ -70,7 +70,7 @@ func (s *Store) handoffSelect() string {
 	return "SELECT h.id, h.client_id, c.platform, c.bot, c.platform_user_id, c.first_name, c.last_name, c.username, " +
 		"c.phone, c.city, c.assigned_manager, " + s.tagsExpr("c.id") + ", h.scenario, h.step, h.reason, h.question, " +
 		"h.status, h.manager, h.created_at, h.taken_at, h.first_reply_at, h.waiting_since, h.last_activity_at, " +
-		"h.closed_at, h.close_reason, h.closed_by, h.return_scenario, h.announced_at, " +
+		"h.closed_at, h.close_reason, h.closed_by, h.return_scenario, h.announced_at, h.return_attempts, h.return_error, " +
 		strings.ReplaceAll(messageColumns, "m.", "lm.") +
 		" FROM handoffs AS h JOIN clients AS c ON c.id = h.client_id" +
 		" LEFT JOIN messages AS lm ON lm.id = (SELECT max(m2.id) FROM messages AS m2 WHERE m2.client_id = h.client_id)"
@@ -90,7 +90,7 @@ func (h *handoffRow) targets() []any {
 		&r.Phone, &r.City, &r.AssignedManager, tagsScanner{&r.Tags}, &r.Scenario, &r.Step, &r.Reason, &r.Question,
 		&h.status, &r.Manager, timeScanner{v: &r.CreatedAt}, timeScanner{p: &r.TakenAt}, timeScanner{p: &r.FirstReplyAt},
 		timeScanner{p: &r.WaitingSince}, timeScanner{p: &r.LastActivityAt}, timeScanner{p: &r.ClosedAt},
-		&r.CloseReason, &r.ClosedBy, &r.ReturnScenario, timeScanner{p: &r.AnnouncedAt}}
+		&r.CloseReason, &r.ClosedBy, &r.ReturnScenario, timeScanner{p: &r.AnnouncedAt}, &r.ReturnAttempts, &r.ReturnError}
 	return append(out, h.lastMsg.targets()...)
 }
 

@@ -28,6 +28,7 @@ func TestHandoffStore(t *testing.T) {
 		{"Replies", testReplies},
 		{"ReplyClaimRace", testReplyClaimRace},
 		{"Returns", testReturns},
+		{"FailedReturns", testFailedReturns},
 		{"RequestClaimRace", testRequestClaimRace},
 		{"TeamChat", testTeamChat},
 		{"Transcript", testTranscript},
@@ -462,24 +463,103 @@ func testReturns(t *testing.T, s *Store) {
 	}
 }
 
+// testFailedReturns: a failed try of a return is counted and postpones
+// the next claim until its time (for every process: the count and the time
+// are in the database); a given-up return closes the request with its
+// reason and a note in the transcript, once.
+func testFailedReturns(t *testing.T, s *Store) {
+	ctx := context.Background()
+	id, clientID := newRequest(t, s, 0, nil, "?")
+	other, _ := newRequest(t, s, 0, nil, "?")
+	lease := 2 * time.Hour
+	if err := s.PostponeReturn(ctx, id, 1, handoff.FailGaveUp, at(20)); !errors.Is(err, handoff.ErrClosed) {
+		t.Errorf("PostponeReturn(not returning) = %v, want ErrClosed", err)
+	}
+	if err := s.PostponeReturn(ctx, id+1000, 1, handoff.FailGaveUp, at(20)); !errors.Is(err, handoff.ErrNotFound) {
+		t.Errorf("PostponeReturn(missing) = %v, want ErrNotFound", err)
+	}
+	for _, r := range []int64{id, other} {
+		if err := s.RequestReturn(ctx, r, "olga", handoff.CloseManager, "", at(10)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := s.ClaimReturns(ctx, at(11), lease, time.Time{}, 10); err != nil || !eqIDs(requestIDs(got), []int64{id, other}) ||
+		got[0].ReturnAttempts != 0 {
+		t.Fatalf("ClaimReturns = %+v, %v", got, err)
+	}
+	if err := s.PostponeReturn(ctx, id, 3, handoff.ReturnNoBot, at(30)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.ClaimReturns(ctx, at(29), lease, time.Time{}, 10); len(got) != 0 {
+		t.Errorf("claimed %v before the next try and within the lease", requestIDs(got))
+	}
+	got, err := s.ClaimReturns(ctx, at(31), lease, time.Time{}, 10)
+	if err != nil || !eqIDs(requestIDs(got), []int64{id}) || got[0].ReturnAttempts != 3 || got[0].ReturnError != handoff.ReturnNoBot ||
+		got[0].CloseReason != handoff.CloseManager || got[0].ClosedBy != "olga" {
+		t.Fatalf("ClaimReturns at the next try = %+v, %v", got, err)
+	}
+	note := crm.Message{Direction: crm.DirectionOut, AuthorKind: crm.AuthorSystem, Text: handoff.ReturnFailedNote(handoff.ReturnNoBot), CreatedAt: at(32)}
+	for range 2 { // the second is no change
+		if err := s.FailReturn(ctx, id, handoff.ReturnNoBot, note, at(32)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := s.GetHandoff(ctx, id)
+	if err != nil || r.Status != handoff.StatusClosed || r.CloseReason != handoff.CloseReturnFailed || r.ReturnError != handoff.ReturnNoBot ||
+		!eqTime(r.ClosedAt, at(32)) || r.ClosedBy != "olga" || r.WaitingSince != nil || r.ReturnAttempts != 3 {
+		t.Fatalf("given-up request %+v, %v", r, err)
+	}
+	ms, err := s.Transcript(ctx, clientID, handoff.Page{})
+	if err != nil || len(ms) != 2 || ms[0].Text != note.Text || ms[0].AuthorKind != crm.AuthorSystem || ms[0].HandoffID != id {
+		t.Fatalf("transcript %+v, %v; want the note once, newest", ms, err)
+	}
+	if r.LastMessage == nil || r.LastMessage.Text != note.Text {
+		t.Errorf("the inbox's last message is %+v, want the note", r.LastMessage)
+	}
+	if got, _ := s.ClaimReturns(ctx, at(200), lease, time.Time{}, 10); !eqIDs(requestIDs(got), []int64{other}) {
+		t.Errorf("claims after the give-up = %v, want only %d", requestIDs(got), other)
+	}
+	if err := s.PostponeReturn(ctx, id, 4, handoff.FailGaveUp, at(300)); !errors.Is(err, handoff.ErrClosed) {
+		t.Errorf("PostponeReturn(closed) = %v, want ErrClosed", err)
+	}
+	if err := s.FailReturn(ctx, id+1000, handoff.FailGaveUp, note, at(32)); !errors.Is(err, handoff.ErrNotFound) {
+		t.Errorf("FailReturn(missing) = %v, want ErrNotFound", err)
+	}
+	idle, _ := newRequest(t, s, 0, nil, "?")
+	if got, _ := s.ClaimReturns(ctx, at(300), lease, at(100), 10); !eqIDs(requestIDs(got), []int64{idle}) || got[0].ReturnAttempts != 0 ||
+		got[0].ReturnError != "" {
+		t.Errorf("an idle request's claim = %+v, want %d with no tries", got, idle)
+	}
+}
+
 func testTeamChat(t *testing.T, s *Store) {
 	ctx := context.Background()
 	id, clientID := newRequest(t, s, 0, nil, "где заказ?")
 	lease := time.Minute
-	got, err := s.ClaimAnnouncements(ctx, at(1), lease, 10)
+	announcing := func(now time.Time, want bool) {
+		t.Helper()
+		if got, err := s.Announcing(ctx, "-100", now); err != nil || got != want {
+			t.Errorf("Announcing(%s) = %v, %v; want %v", now, got, err, want)
+		}
+	}
+	announcing(at(1), false)
+	got, err := s.ClaimAnnouncements(ctx, "-100", at(1), lease, 10)
 	if err != nil || !eqIDs(requestIDs(got), []int64{id}) {
 		t.Fatalf("ClaimAnnouncements = %v, %v", requestIDs(got), err)
 	}
-	if again, _ := s.ClaimAnnouncements(ctx, at(1), lease, 10); len(again) != 0 {
+	announcing(at(1), true)
+	announcing(at(1).Add(2*lease), false) // the claim ran out: nobody is posting it
+	if again, _ := s.ClaimAnnouncements(ctx, "-100", at(1), lease, 10); len(again) != 0 {
 		t.Errorf("claimed twice within the lease: %v", requestIDs(again))
 	}
-	if again, _ := s.ClaimAnnouncements(ctx, at(1).Add(2*lease), lease, 10); !eqIDs(requestIDs(again), []int64{id}) {
+	if again, _ := s.ClaimAnnouncements(ctx, "-100", at(1).Add(2*lease), lease, 10); !eqIDs(requestIDs(again), []int64{id}) {
 		t.Errorf("expired announcement claim not claimed again: %v", requestIDs(again))
 	}
 	if err := s.MarkAnnounced(ctx, id, "-100", "7", at(2)); err != nil {
 		t.Fatal(err)
 	}
-	if again, _ := s.ClaimAnnouncements(ctx, at(9), lease, 10); len(again) != 0 {
+	announcing(at(2), false)
+	if again, _ := s.ClaimAnnouncements(ctx, "-100", at(9), lease, 10); len(again) != 0 {
 		t.Errorf("announced request claimed: %v", requestIDs(again))
 	}
 	if err := s.AddPost(ctx, id, "-100", "9"); err != nil {
@@ -507,26 +587,68 @@ func testTeamChat(t *testing.T, s *Store) {
 	key := keyOf(t, s, clientID)
 	apply(t, s, key, &crm.Changes{Now: at(3), UpdateID: "2", Messages: []crm.Message{inMsg("алло"), botMsg("ждите")}})
 	apply(t, s, key, &crm.Changes{Now: at(4), UpdateID: "3", Messages: []crm.Message{inMsg("ау")}})
-	fw, err := s.PendingForwards(ctx, 10)
+	fw, err := s.PendingForwards(ctx, "-100", 10)
 	if err != nil || len(fw) != 1 || fw[0].Request.ID != id || fw[0].From != 0 || len(fw[0].Messages) != 3 ||
 		fw[0].Messages[2].Text != "ау" {
 		t.Fatalf("PendingForwards = %+v, %v", fw, err)
 	}
 	to := fw[0].Messages[2].ID
-	if ok, err := s.AdvanceForward(ctx, id, 0, to); err != nil || !ok {
+	if ok, err := s.AdvanceForward(ctx, id, "-100", 0, to); err != nil || !ok {
 		t.Fatalf("AdvanceForward = %v, %v", ok, err)
 	}
-	if ok, _ := s.AdvanceForward(ctx, id, 0, to); ok {
+	if ok, _ := s.AdvanceForward(ctx, id, "-100", 0, to); ok {
 		t.Error("AdvanceForward from a stale position won")
 	}
-	if fw, _ := s.PendingForwards(ctx, 10); len(fw) != 0 {
+	if fw, _ := s.PendingForwards(ctx, "-100", 10); len(fw) != 0 {
 		t.Errorf("forwarded messages pending again: %+v", fw)
 	}
 	for i := 0; i < maxForwardMessages+5; i++ {
 		apply(t, s, key, &crm.Changes{Now: at(5), Messages: []crm.Message{inMsg("спам")}})
 	}
-	if fw, _ := s.PendingForwards(ctx, 10); len(fw) != 1 || fw[0].From != to || len(fw[0].Messages) != maxForwardMessages {
+	if fw, _ := s.PendingForwards(ctx, "-100", 10); len(fw) != 1 || fw[0].From != to || len(fw[0].Messages) != maxForwardMessages {
 		t.Errorf("PendingForwards after many = %d requests", len(fw))
+	}
+
+	// A second team chat (VK) has its own claims and forwarded marks: the
+	// request announced in Telegram is still announced there, once.
+	const vk = "vk:2000000001"
+	if fw, _ := s.PendingForwards(ctx, vk, 10); len(fw) != 0 {
+		t.Errorf("forwards pending in a chat the request was never announced in: %+v", fw)
+	}
+	got, err = s.ClaimAnnouncements(ctx, vk, at(10), lease, 10)
+	if err != nil || !eqIDs(requestIDs(got), []int64{id}) {
+		t.Fatalf("ClaimAnnouncements(vk) = %v, %v", requestIDs(got), err)
+	}
+	if again, _ := s.ClaimAnnouncements(ctx, vk, at(10), lease, 10); len(again) != 0 {
+		t.Errorf("claimed twice in vk within the lease: %v", requestIDs(again))
+	}
+	if err := s.MarkAnnounced(ctx, id, vk, "3", at(11)); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.HandoffByPost(ctx, vk, "3"); err != nil || r.ID != id || !eqTime(r.AnnouncedAt, at(2)) {
+		t.Errorf("HandoffByPost(vk) = %d, %v, announced %v; want the first announcement kept", r.ID, err, r.AnnouncedAt)
+	}
+	if _, err := s.HandoffByPost(ctx, vk, "7"); !errors.Is(err, handoff.ErrNotFound) {
+		t.Errorf("the Telegram post found in vk: %v", err)
+	}
+	if p, err := s.AnnouncementPost(ctx, id, vk); err != nil || p != "3" {
+		t.Errorf("AnnouncementPost(vk) = %q, %v", p, err)
+	}
+	fw, err = s.PendingForwards(ctx, vk, 10)
+	if err != nil || len(fw) != 1 || fw[0].From != 0 || len(fw[0].Messages) != maxForwardMessages {
+		t.Fatalf("PendingForwards(vk) = %d requests, %v", len(fw), err)
+	}
+	if ok, err := s.AdvanceForward(ctx, id, vk, 0, fw[0].Messages[0].ID); err != nil || !ok {
+		t.Fatalf("AdvanceForward(vk) = %v, %v", ok, err)
+	}
+	if fw, _ := s.PendingForwards(ctx, "-100", 10); len(fw) != 1 || fw[0].From != to {
+		t.Errorf("advancing vk moved the Telegram mark: %+v", fw)
+	}
+	if ok, _ := s.AdvanceForward(ctx, id, "-100", 0, 1); ok {
+		t.Error("AdvanceForward in Telegram won from vk's position")
+	}
+	if got, _ := s.ClaimAnnouncements(ctx, "-100", at(20), lease, 10); len(got) != 0 {
+		t.Errorf("announced in both, claimed again: %v", requestIDs(got))
 	}
 }
 
@@ -632,7 +754,7 @@ func testRequestClaimRace(t *testing.T, s *Store) {
 		claim func() ([]handoff.Request, error)
 		want  int
 	}{
-		{"announcements", func() ([]handoff.Request, error) { return s.ClaimAnnouncements(ctx, at(2), time.Minute, 2) }, n / 2},
+		{"announcements", func() ([]handoff.Request, error) { return s.ClaimAnnouncements(ctx, "-100", at(2), time.Minute, 2) }, n / 2},
 		{"returns", func() ([]handoff.Request, error) { return s.ClaimReturns(ctx, at(2), time.Minute, time.Time{}, 2) }, n / 2},
 	}
 	for _, c := range claims {

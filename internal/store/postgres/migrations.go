@@ -43,6 +43,9 @@ var migrations = []migration{
 	{Version: 19, Name: "clients_city_age", Postgres: pgClientsCityAge},
 	{Version: 20, Name: "handoffs_live", Postgres: pgHandoffsLive, SQLite: sqliteHandoffsLive},
 	{Version: 21, Name: "messages", Postgres: pgMessages, SQLite: sqliteMessages},
+	{Version: 22, Name: "account_links", Postgres: linksSchema("BIGINT", "TIMESTAMPTZ"), SQLite: linksSchema("INTEGER", "TIMESTAMP")},
+	{Version: 23, Name: "handoff_return_attempts", Postgres: pgHandoffReturnAttempts, SQLite: sqliteHandoffReturnAttempts},
+	{Version: 24, Name: "handoff_team_chats", Postgres: pgHandoffTeamChats, SQLite: sqliteHandoffTeamChats},
 	{Version: 25, Name: "reminders", Postgres: remindersSchema("BIGSERIAL PRIMARY KEY", "BIGINT", "TIMESTAMPTZ"),
 		SQLite: remindersSchema("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER", "TIMESTAMP")},
 }

@@ -126,3 +126,58 @@ var sqliteMessages = []string{
 	`CREATE INDEX messages_created_idx ON messages (created_at)`,
 	`CREATE INDEX messages_pending_idx ON messages (id) WHERE status IN ('queued', 'sending')`,
 }
+
+// Migration 23 (handoff_return_attempts) bounds the return of a chat to
+// the bot: return_attempts counts its failed tries (a try that may pass is
+// tried again, the next try's time kept in claim_until, until
+// handoff.MaxReturnAttempts) and return_error keeps the last one's reason,
+// also on a request closed with close_reason 'return_failed' when the
+// return was given up.
+var pgHandoffReturnAttempts = []string{
+	`ALTER TABLE handoffs
+		ADD COLUMN return_attempts INTEGER NOT NULL DEFAULT 0,
+		ADD COLUMN return_error TEXT NOT NULL DEFAULT ''`,
+}
+
+var sqliteHandoffReturnAttempts = []string{
+	`ALTER TABLE handoffs ADD COLUMN return_attempts INTEGER NOT NULL DEFAULT 0`,
+	`ALTER TABLE handoffs ADD COLUMN return_error TEXT NOT NULL DEFAULT ''`,
+}
+
+// Migration 24 (handoff_team_chats) keeps the team-chat state per team
+// chat, so that one request is announced in a Telegram and a VK managers'
+// chat alike: a row per request and chat (its store key, see
+// handoff.StoreKey) with its announcing claim (claim_until), when the post
+// went out (announced_at) and how far the client's messages were forwarded
+// there (forwarded_id). The request's own announced_at stays its first
+// announcement anywhere; its announce_claim_until and forwarded_id columns
+// are no longer read. The requests announced before carry their state over
+// to the chat their posts are in.
+var pgHandoffTeamChats = []string{
+	`CREATE TABLE handoff_team_chats (
+		handoff_id BIGINT NOT NULL REFERENCES handoffs (id) ON DELETE CASCADE,
+		chat TEXT NOT NULL,
+		claim_until TIMESTAMPTZ,
+		announced_at TIMESTAMPTZ,
+		forwarded_id BIGINT NOT NULL DEFAULT 0,
+		PRIMARY KEY (handoff_id, chat))`,
+	teamChatsCarryOver,
+}
+
+var sqliteHandoffTeamChats = []string{
+	`CREATE TABLE handoff_team_chats (
+		handoff_id INTEGER NOT NULL REFERENCES handoffs (id) ON DELETE CASCADE,
+		chat TEXT NOT NULL,
+		claim_until TIMESTAMP,
+		announced_at TIMESTAMP,
+		forwarded_id INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (handoff_id, chat))`,
+	teamChatsCarryOver,
+}
+
+// teamChatsCarryOver moves the state of the requests announced before
+// migration 24 (one team chat then) to the chat of their posts.
+const teamChatsCarryOver = `INSERT INTO handoff_team_chats (handoff_id, chat, announced_at, forwarded_id)
+	SELECT h.id, p.chat, h.announced_at, h.forwarded_id FROM handoffs AS h
+	JOIN (SELECT handoff_id, MIN(chat) AS chat FROM handoff_posts GROUP BY handoff_id) AS p ON p.handoff_id = h.id
+	WHERE h.announced_at IS NOT NULL`

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -242,6 +243,53 @@ func TestLogsHideValues(t *testing.T) {
 			}
 			if strings.Contains(out, secret) {
 				t.Errorf("log leaks a parameter value: %s", out)
+			}
+		})
+	}
+}
+
+// TestLogsCancelledQuietly: a statement whose caller cancelled its context
+// (a process shutting down stops its workers mid-query) is logged at debug
+// level, not as an error, whether it was cancelled before it started or
+// while it ran; a statement that timed out is still an error.
+func TestLogsCancelledQuietly(t *testing.T) {
+	long := map[string]string{
+		DialectPostgres: "SELECT pg_sleep(10)",
+		DialectSQLite:   "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) SELECT COUNT(*) FROM c",
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			var buf syncBuffer
+			cfg := Config{URL: filepath.Join(t.TempDir(), "log.db"),
+				Logger: slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+			if b.name == DialectPostgres {
+				cfg = Config{URL: testDatabaseURL(), Schema: newPGSchema(t), Logger: cfg.Logger}
+			}
+			s := mustOpen(t, cfg)
+			before, cancel := context.WithCancel(context.Background())
+			cancel()
+			during, cancel2 := context.WithCancel(context.Background())
+			time.AfterFunc(200*time.Millisecond, cancel2)
+			timedOut, cancel3 := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel3()
+			for _, c := range []struct {
+				name  string
+				ctx   context.Context
+				level string
+			}{
+				{"cancelled before", before, "DEBUG"},
+				{"cancelled during", during, "DEBUG"},
+				{"timed out", timedOut, "ERROR"},
+			} {
+				at := len(buf.String())
+				if err := s.db.WithContext(c.ctx).Exec(long[b.name]).Error; err == nil {
+					t.Fatalf("%s: the statement succeeded", c.name)
+				}
+				out := buf.String()[at:]
+				if want := `"level":"` + c.level + `","msg":"SQL failed"`; !strings.Contains(out, want) {
+					t.Errorf("%s: want %s; logged %s", c.name, want, out)
+				}
 			}
 		})
 	}

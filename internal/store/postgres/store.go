@@ -232,7 +232,7 @@ func gormLogger(l *slog.Logger, dep *health.Dependency, pg bool) logger.Interfac
 // log, which keeps the hot path free of SQL formatting. A statement that
 // failed without an answer from PostgreSQL while the database does not
 // answer its probe is part of an outage, which dep logs once: it is logged
-// at debug level only.
+// at debug level only, as is a statement its caller cancelled.
 type quietLogger struct {
 	l    *slog.Logger
 	slow time.Duration
@@ -265,13 +265,21 @@ func (q quietLogger) Trace(ctx context.Context, begin time.Time, fc func() (stri
 	sql, rows := fc()
 	if failed {
 		level := slog.LevelError
-		if q.inOutage(err) {
+		if cancelled(ctx, err) || q.inOutage(err) {
 			level = slog.LevelDebug
 		}
 		q.l.Log(ctx, level, "SQL failed", "sql", sql, "duration", elapsed, "err", err)
 		return
 	}
 	q.l.WarnContext(ctx, "slow SQL", "sql", sql, "duration", elapsed, "rows", rows)
+}
+
+// cancelled reports whether a statement failed because its caller gave up:
+// its context was cancelled (a process shutting down stops its workers
+// mid-query, a browser leaves a page). That is no failure of the database,
+// and the caller knows it stopped; logged at debug level only.
+func cancelled(ctx context.Context, err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled)
 }
 
 // inOutage reports whether a failed statement's error is the database not

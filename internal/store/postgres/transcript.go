@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"gorm.io/gorm"
 	"time"
 
 	"github.com/chathub/chathub/internal/crm"
@@ -42,16 +43,26 @@ func (s *Store) Transcript(ctx context.Context, clientID int64, p handoff.Page) 
 // m.HandoffID, else to the client's live request if any; its texts are made
 // storable (crm.CutMessageText); a zero CreatedAt is the clock's now.
 func (s *Store) AppendMessage(ctx context.Context, m crm.Message) (int64, error) {
+	id, err := insertMessage(s.db.WithContext(ctx), m)
+	if err != nil {
+		return 0, fmt.Errorf("append message of client %d: %w", m.ClientID, classify(err))
+	}
+	return id, nil
+}
+
+// insertMessage writes m into the transcript (belonging to m.HandoffID, or
+// else to the client's live request, if any) and returns its id.
+func insertMessage(db *gorm.DB, m crm.Message) (int64, error) {
 	m = cleanMessage(m)
 	if m.Direction != crm.DirectionIn && m.Direction != crm.DirectionOut {
-		return 0, fmt.Errorf("append message: unknown direction %q", m.Direction)
+		return 0, fmt.Errorf("unknown direction %q", m.Direction)
 	}
 	var handoffID any = m.HandoffID
 	if m.HandoffID == 0 {
 		handoffID = nil
 	}
 	var id int64
-	found, err := queryOne(s.db.WithContext(ctx), "INSERT INTO messages (client_id, direction, author_kind, author, text, button, "+
+	found, err := queryOne(db, "INSERT INTO messages (client_id, direction, author_kind, author, text, button, "+
 		"media, platform_msg_id, status, error, handoff_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "+
 		"COALESCE(?, (SELECT h.id FROM handoffs AS h WHERE h.client_id = ? AND "+sqlLive+")), ?) RETURNING id",
 		[]any{m.ClientID, m.Direction, m.AuthorKind, m.Author, m.Text, m.Button, m.Media, m.PlatformMsgID, m.Status,
@@ -59,10 +70,7 @@ func (s *Store) AppendMessage(ctx context.Context, m crm.Message) (int64, error)
 	if err == nil && !found {
 		err = fmt.Errorf("insert returned no row")
 	}
-	if err != nil {
-		return 0, fmt.Errorf("append message of client %d: %w", m.ClientID, classify(err))
-	}
-	return id, nil
+	return id, err
 }
 
 // PurgeMessages implements handoff.TranscriptStore: one batch of the oldest

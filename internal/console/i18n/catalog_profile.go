@@ -1,0 +1,68 @@
+package i18n
+
+// profileRu and profileEn are Профиль's messages (keys "profile.…"), the
+// messenger accounts on Пользователи and the audit labels of linking.
+var (
+	profileRu = catalog{text: map[string]string{
+		"profile.title":       "Профиль",
+		"profile.links.title": "Аккаунты в мессенджерах",
+		"profile.links.why": "Привяжите свой аккаунт, и ваши ответы, /take и /done в чате менеджеров будут записаны под вашим " +
+			"именем пользователя, как в консоли: во вкладке «Мои», у клиента и в статистике ответов вы будете одним человеком.",
+		"profile.links.none":        "Чат менеджеров не настроен: привязывать пока нечего.",
+		"profile.platform.telegram": "Telegram",
+		"profile.platform.vk":       "ВКонтакте",
+		"profile.account.named":     "%s (id %s)",
+		"profile.account.id":        "id %s",
+		"profile.linked":            "Привязан: %s.",
+		"profile.linked.since":      "С",
+		"profile.not_linked":        "Не привязан: в чате менеджеров вас записывают под именем из мессенджера.",
+		"profile.link":              "Привязать %s",
+		"profile.unlink":            "Отвязать %s",
+		"profile.code.send":         "Отправьте в чате менеджеров эту команду (можно скопировать):",
+		"profile.code.expires":      "Код одноразовый и действует 10 минут, до",
+		"profile.code.time_layout":  "15:04 UTC",
+		"profile.code.wait":         "Когда бот ответит «привязан», здесь появится ваш аккаунт.",
+		"profile.code.expired":      "Код устарел, аккаунт не привязан. Получите новый код.",
+		"profile.done.unlink":       "%s отвязан: в чате менеджеров вас снова записывают под именем из мессенджера.",
+		"profile.error.no_link":     "%s не привязан.",
+		"users.col.links":           "Мессенджеры",
+		"users.links.none":          "нет",
+		"users.unlink.of":           "Отвязать %s пользователя %s",
+		"users.unlink.submit":       "Отвязать",
+		"users.done.unlink":         "Аккаунт пользователя %s отвязан.",
+		"users.error.no_link":       "У пользователя %s нет такого аккаунта.",
+		"audit.action.user.link":    "Мессенджер привязан",
+		"audit.action.user.unlink":  "Мессенджер отвязан",
+	}}
+	profileEn = catalog{text: map[string]string{
+		"profile.title":       "Profile",
+		"profile.links.title": "Messenger accounts",
+		"profile.links.why": "Link your account and what you reply, /take and /done in the managers' chat is recorded under your " +
+			"user name, as in the console: in the Mine tab, on the client and in the reply times you are one person.",
+		"profile.links.none":        "No managers' chat is configured: there is nothing to link yet.",
+		"profile.platform.telegram": "Telegram",
+		"profile.platform.vk":       "VK",
+		"profile.account.named":     "%s (id %s)",
+		"profile.account.id":        "id %s",
+		"profile.linked":            "Linked: %s.",
+		"profile.linked.since":      "Since",
+		"profile.not_linked":        "Not linked: the managers' chat records you under your messenger name.",
+		"profile.link":              "Link %s",
+		"profile.unlink":            "Unlink %s",
+		"profile.code.send":         "Send this command in the managers' chat (you may copy it):",
+		"profile.code.expires":      "The code works once, for 10 minutes, until",
+		"profile.code.time_layout":  "15:04 UTC",
+		"profile.code.wait":         "When the bot answers “linked”, your account shows here.",
+		"profile.code.expired":      "The code expired; the account is not linked. Get a new code.",
+		"profile.done.unlink":       "%s unlinked: the managers' chat records you under your messenger name again.",
+		"profile.error.no_link":     "%s is not linked.",
+		"users.col.links":           "Messengers",
+		"users.links.none":          "none",
+		"users.unlink.of":           "Unlink %s of %s",
+		"users.unlink.submit":       "Unlink",
+		"users.done.unlink":         "The account of %s was unlinked.",
+		"users.error.no_link":       "%s has no such account.",
+		"audit.action.user.link":    "Messenger linked",
+		"audit.action.user.unlink":  "Messenger unlinked",
+	}}
+)
