@@ -138,9 +138,14 @@ type sender struct {
 	errs  map[messenger.ChatKey][]error
 	out   dialog.RemindOutcome
 	block chan struct{} // when set, each send waits for it (or ctx)
+	// entered, when set, gets the chat of each send as it begins.
+	entered chan messenger.ChatKey
 }
 
 func (s *sender) Remind(ctx context.Context, r dialog.Reminder) (dialog.RemindOutcome, error) {
+	if s.entered != nil {
+		s.entered <- r.Chat
+	}
 	if s.block != nil {
 		select {
 		case <-s.block:

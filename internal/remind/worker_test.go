@@ -228,7 +228,7 @@ func TestWorkerRetries(t *testing.T) {
 func TestWorkerClaimRanOut(t *testing.T) {
 	t.Parallel()
 	q := newQueue(reminder(1, t0), reminder(2, t0.Add(time.Second)))
-	s := &sender{block: make(chan struct{})}
+	s := &sender{block: make(chan struct{}), entered: make(chan messenger.ChatKey, 4)}
 	clk := &clock{now: t0.Add(time.Second)}
 	w := startWorker(t, Config{Queue: q, Clients: &clients{}, Sender: s, Concurrency: 1, Lease: time.Minute, Now: clk.Now})
 	waitFor(t, "both are claimed", func() bool {
@@ -236,6 +236,9 @@ func TestWorkerClaimRanOut(t *testing.T) {
 		b, _ := q.get(chatN(2))
 		return a.lease && b.lease
 	})
+	if got := <-s.entered; got != chatN(1) {
+		t.Fatalf("first send to %s", got)
+	}
 	clk.set(t0.Add(40 * time.Second)) // past lease - send timeout of the second's claim
 	s.block <- struct{}{}             // the first goes out
 	waitFor(t, "the first is sent", func() bool { return s.count() == 1 })
@@ -254,7 +257,7 @@ func TestWorkerClaimRanOut(t *testing.T) {
 func TestWorkerStopGivesBack(t *testing.T) {
 	t.Parallel()
 	q := newQueue(reminder(1, t0), reminder(2, t0)) // one sending, one waiting: a worker holds 2 × Concurrency
-	s := &sender{block: make(chan struct{})}
+	s := &sender{block: make(chan struct{}), entered: make(chan messenger.ChatKey, 4)}
 	clk := &clock{now: t0}
 	w, err := NewWorker(Config{Queue: q, Clients: &clients{}, Sender: s, Concurrency: 1, Poll: 5 * time.Millisecond,
 		Now: clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -272,6 +275,7 @@ func TestWorkerStopGivesBack(t *testing.T) {
 		}
 		return true
 	})
+	<-s.entered // one send is in progress
 	stopped := make(chan error, 1)
 	go func() { stopped <- w.Stop(context.Background()) }()
 	time.Sleep(20 * time.Millisecond)
@@ -294,7 +298,7 @@ func TestWorkerStopGivesBack(t *testing.T) {
 func TestWorkerStopDeadline(t *testing.T) {
 	t.Parallel()
 	q := newQueue(reminder(1, t0))
-	s := &sender{block: make(chan struct{})}
+	s := &sender{block: make(chan struct{}), entered: make(chan messenger.ChatKey, 4)}
 	clk := &clock{now: t0}
 	w, err := NewWorker(Config{Queue: q, Clients: &clients{}, Sender: s, Poll: 5 * time.Millisecond, Now: clk.Now,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -304,7 +308,7 @@ func TestWorkerStopDeadline(t *testing.T) {
 	if err := w.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "it is claimed", func() bool { e, _ := q.get(chatN(1)); return e.lease })
+	<-s.entered // the send is in progress
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if err := w.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
