@@ -145,14 +145,18 @@ func writeUpsert(b *strings.Builder, args []any, key messenger.ChatKey, p *plan,
 // upsertKeyColumns is what the statement's other CTEs read from the upsert.
 const upsertKeyColumns = "id, updated_at"
 
-// writeValues renders "(?, ?), (?, ?)" for rows of width params each.
+// writeValues renders "(?, ?), (?, ?)" for rows of width params each
+// (into b: nothing to allocate on every update).
 func writeValues(b *strings.Builder, rows, width int) {
-	row := "(?" + strings.Repeat(", ?", width-1) + ")"
 	for i := 0; i < rows; i++ {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(row)
+		b.WriteString("(?")
+		for j := 1; j < width; j++ {
+			b.WriteString(", ?")
+		}
+		b.WriteByte(')')
 	}
 }
 
