@@ -215,7 +215,7 @@ func writePGApply(b *strings.Builder, key messenger.ChatKey, p *plan, full bool)
 	if full {
 		returning = clientColumns
 	}
-	args := writeUpsert(b, nil, key, p, returning, true)
+	args := writeUpsert(b, make([]any, 0, pgArgCount(p)), key, p, returning, true)
 	b.WriteString(")")
 	args = writePGTags(b, args, p)
 	args, src := writeOnceFilter(b, args, p)
@@ -230,6 +230,29 @@ func writePGApply(b *strings.Builder, key messenger.ChatKey, p *plan, full bool)
 		b.WriteString(" SELECT id FROM c")
 	}
 	return args
+}
+
+// pgArgCount is how many arguments writePGApply gives for p, so that its
+// argument list is allocated once.
+func pgArgCount(p *plan) int {
+	// The key, the times and last_seen_at's bound (writeUpsert).
+	n := 7 + len(p.cols) + len(p.addTags) + len(p.rmTags) + 5*len(p.answers) + messageWidth*len(p.messages)
+	if p.once() {
+		n++
+	}
+	if p.note != nil {
+		n += 2
+	}
+	if p.handoff != nil {
+		n += 4
+	}
+	if p.activity != nil {
+		n += 3
+	}
+	if p.completed != nil {
+		n += 3
+	}
+	return n
 }
 
 // writeOnceFilter renders CTE f when p.once() and returns the CTE the

@@ -108,3 +108,44 @@ func seqScans(plan []byte, table string) int {
 	walk(nodes)
 	return n
 }
+
+// TestPGArgCount: pgArgCount counts writePGApply's arguments exactly, so
+// that the list is allocated once.
+func TestPGArgCount(t *testing.T) {
+	t.Parallel()
+	s := openPGTemp(t)
+	cases := []struct {
+		name string
+		ch   *crm.Changes
+	}{
+		{"empty", &crm.Changes{Now: at(0)}},
+		{"typical step", typicalStep(0)},
+		{"attributes", typicalStep(1)},
+		{"no update id", &crm.Changes{Now: at(0), Messages: []crm.Message{inMsg("a")}}},
+		{"everything", &crm.Changes{Now: at(0), UpdateID: "7",
+			Set:             []crm.FieldValue{{Field: "city", Value: "Самара"}},
+			AddTags:         []string{"a", "b"},
+			RemoveTags:      []string{"c"},
+			Answers:         []crm.Answer{{Scenario: "s", Version: "v", Step: "x", Field: "f", Value: "1"}, {Scenario: "s", Version: "v", Step: "y", Field: "g", Value: "2"}},
+			Note:            &crm.Note{Author: "a", Text: "t"},
+			Handoff:         &crm.Handoff{Reason: "r", Question: "q"},
+			Completion:      &crm.Completion{Scenario: "s", Version: "v", Step: "y"},
+			Messages:        []crm.Message{inMsg("a"), botMsg("b"), botMsg("c")},
+			HandoffActivity: &crm.HandoffActivity{Question: "q"}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := s.newPlan(c.ch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, full := range []bool{false, true} {
+				var b strings.Builder
+				args := writePGApply(&b, newKey(), p, full)
+				if got := strings.Count(b.String(), "?"); got != len(args) || pgArgCount(p) != len(args) {
+					t.Errorf("full %v: %d placeholders, %d arguments, pgArgCount %d", full, got, len(args), pgArgCount(p))
+				}
+			}
+		})
+	}
+}
