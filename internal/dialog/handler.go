@@ -85,6 +85,9 @@ func (c *HandlerConfig) validate() error {
 type Handler struct {
 	cfg     HandlerConfig
 	results sync.Pool
+	// keywords are cfg.Handoff.Keywords normalized (normalizePhrase),
+	// once: every client message is looked up there.
+	keywords map[string]struct{}
 }
 
 // NewHandler checks cfg and returns a Handler.
@@ -101,7 +104,7 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	h := &Handler{cfg: cfg}
+	h := &Handler{cfg: cfg, keywords: handoffKeywords(cfg.Handoff.Keywords)}
 	h.results.New = func() any { return new(Result) }
 	return h, nil
 }

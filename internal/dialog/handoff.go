@@ -268,19 +268,27 @@ func (h *Handler) inHandoff(ctx context.Context, st *State, t *Turn, res *Result
 // isHandoffKeyword reports whether text, the whole message, is one of the
 // configured hand-off phrases.
 func (h *Handler) isHandoffKeyword(text string) bool {
-	if len(h.cfg.Handoff.Keywords) == 0 {
+	if len(h.keywords) == 0 {
 		return false
 	}
-	s := normalizePhrase(text)
-	if s == "" {
-		return false
-	}
-	for _, k := range h.cfg.Handoff.Keywords {
-		if normalizePhrase(k) == s {
-			return true
+	_, ok := h.keywords[normalizePhrase(text)]
+	return ok
+}
+
+// handoffKeywords returns the set of keywords normalized (normalizePhrase);
+// one that normalizes to nothing is left out (an empty message is no
+// request). Nil when there are none.
+func handoffKeywords(keywords []string) map[string]struct{} {
+	var set map[string]struct{}
+	for _, k := range keywords {
+		if k = normalizePhrase(k); k != "" {
+			if set == nil {
+				set = make(map[string]struct{}, len(keywords))
+			}
+			set[k] = struct{}{}
 		}
 	}
-	return false
+	return set
 }
 
 // keywordHandoff reports whether upd asks for a manager by a configured

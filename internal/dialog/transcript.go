@@ -17,7 +17,15 @@ func (h *Handler) transcript(t *Turn, res *Result) {
 		res.Changes.Messages = nil
 		return
 	}
-	if m, ok := inboundMessage(t.Update, t.Now); ok {
+	m, ok := inboundMessage(t.Update, t.Now)
+	n := len(res.Replies)
+	if ok {
+		n++
+	}
+	if res.Changes.Messages == nil && n > 0 {
+		res.Changes.Messages = make([]crm.Message, 0, n) // one allocation, not one per append
+	}
+	if ok {
 		res.Changes.Messages = append(res.Changes.Messages, m)
 	}
 	res.Changes.Messages = appendReplies(res.Changes.Messages, res.Replies, t.Now)

@@ -145,14 +145,18 @@ func writeUpsert(b *strings.Builder, args []any, key messenger.ChatKey, p *plan,
 // upsertKeyColumns is what the statement's other CTEs read from the upsert.
 const upsertKeyColumns = "id, updated_at"
 
-// writeValues renders "(?, ?), (?, ?)" for rows of width params each.
+// writeValues renders "(?, ?), (?, ?)" for rows of width params each
+// (into b: nothing to allocate on every update).
 func writeValues(b *strings.Builder, rows, width int) {
-	row := "(?" + strings.Repeat(", ?", width-1) + ")"
 	for i := 0; i < rows; i++ {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(row)
+		b.WriteString("(?")
+		for j := 1; j < width; j++ {
+			b.WriteString(", ?")
+		}
+		b.WriteByte(')')
 	}
 }
 
@@ -186,27 +190,11 @@ const pgStatementSize = 2560
 func (s *Store) applyPostgres(ctx context.Context, key messenger.ChatKey, p *plan, full bool) (*crm.Client, error) {
 	var b strings.Builder
 	b.Grow(pgStatementSize)
-	b.WriteString("WITH c AS (")
-	returning := upsertKeyColumns
-	if full {
-		returning = clientColumns
-	}
-	args := writeUpsert(&b, nil, key, p, returning, true)
-	b.WriteString(")")
-	args = writePGTags(&b, args, p)
-	args, src := writeOnceFilter(&b, args, p)
-	args = writePGAppends(&b, args, p, src)
+	args := writePGApply(&b, key, p, full)
 	var r clientRow
 	dest := []any{&r.c.ID}
 	if full {
-		b.WriteString(" SELECT ")
-		b.WriteString(clientColumns)
-		b.WriteString(", ")
-		b.WriteString(pgTagsAfter(p))
-		b.WriteString(" FROM c")
 		dest = r.targets()
-	} else {
-		b.WriteString(" SELECT id FROM c")
 	}
 	found, err := s.queryRow(ctx, b.String(), args, dest...)
 	if err == nil && !found {
@@ -216,6 +204,55 @@ func (s *Store) applyPostgres(ctx context.Context, key messenger.ChatKey, p *pla
 		return nil, err
 	}
 	return r.client(), nil
+}
+
+// writePGApply renders applyPostgres's statement and returns its
+// arguments: with full it returns the client's columns and tags (see
+// clientRow.targets), else the client's id alone.
+func writePGApply(b *strings.Builder, key messenger.ChatKey, p *plan, full bool) []any {
+	b.WriteString("WITH c AS (")
+	returning := upsertKeyColumns
+	if full {
+		returning = clientColumns
+	}
+	args := writeUpsert(b, make([]any, 0, pgArgCount(p)), key, p, returning, true)
+	b.WriteString(")")
+	args = writePGTags(b, args, p)
+	args, src := writeOnceFilter(b, args, p)
+	args = writePGAppends(b, args, p, src)
+	if full {
+		b.WriteString(" SELECT ")
+		b.WriteString(clientColumns)
+		b.WriteString(", ")
+		b.WriteString(pgTagsAfter(p))
+		b.WriteString(" FROM c")
+	} else {
+		b.WriteString(" SELECT id FROM c")
+	}
+	return args
+}
+
+// pgArgCount is how many arguments writePGApply gives for p, so that its
+// argument list is allocated once.
+func pgArgCount(p *plan) int {
+	// The key, the times and last_seen_at's bound (writeUpsert).
+	n := 7 + len(p.cols) + len(p.addTags) + len(p.rmTags) + 5*len(p.answers) + messageWidth*len(p.messages)
+	if p.once() {
+		n++
+	}
+	if p.note != nil {
+		n += 2
+	}
+	if p.handoff != nil {
+		n += 4
+	}
+	if p.activity != nil {
+		n += 3
+	}
+	if p.completed != nil {
+		n += 3
+	}
+	return n
 }
 
 // writeOnceFilter renders CTE f when p.once() and returns the CTE the
@@ -242,12 +279,21 @@ func (s *Store) applyPostgres(ctx context.Context, key messenger.ChatKey, p *pla
 // transaction first: sqliteRecordsAppends.) Two writes of one update id
 // never race: the dispatcher's claim on the update id and the chat's lock
 // keep one handler per chat.
+//
+// f reads the stored id with a scalar subquery on the primary key, not an
+// anti-join (NOT EXISTS ... AND last_update_id = ?): until clients is first
+// analyzed, the anti-join's filter on last_update_id made a sequential scan
+// look cheaper than the index, and each connection's prepared statement
+// keeps the generic plan it got then, so on a new database every update
+// scanned every client (and every update has f since the transcript:
+// docs/BENCHMARKS.md, issue 12). The lookup by id alone uses the primary
+// key there (TestApplyGenericPlan).
 func writeOnceFilter(b *strings.Builder, args []any, p *plan) ([]any, string) {
 	if !p.once() {
 		return args, "c"
 	}
-	b.WriteString(", f AS (SELECT c.id, c.updated_at FROM c WHERE NOT EXISTS " +
-		"(SELECT 1 FROM clients AS o WHERE o.id = c.id AND o.last_update_id = ?))")
+	b.WriteString(", f AS (SELECT c.id, c.updated_at FROM c WHERE " +
+		"(SELECT o.last_update_id FROM clients AS o WHERE o.id = c.id) IS DISTINCT FROM ?)")
 	return append(args, p.updateArg), "f"
 }
 
@@ -330,6 +376,11 @@ const pgLiveHandoff = "(SELECT lh.id FROM handoffs AS lh WHERE lh.client_id = s.
 // records is invisible to the statement's snapshot, so it is read from CTE
 // h) and the hand-off activity CTE (the live request's waiting clock, last
 // activity and, while empty, question).
+//
+// The messages are inserted (and numbered) in the order of their VALUES
+// list with no sort: the list is joined to the single row of src with no
+// join condition, a nested loop that keeps the list's order whichever side
+// it scans first.
 func writePGTranscript(b *strings.Builder, args []any, p *plan, src string) []any {
 	if len(p.messages) > 0 {
 		b.WriteString(", m AS (INSERT INTO messages (client_id, direction, author_kind, author, text, button, media, " +
@@ -342,13 +393,8 @@ func writePGTranscript(b *strings.Builder, args []any, p *plan, src string) []an
 		b.WriteString(", s.updated_at FROM ")
 		b.WriteString(src)
 		b.WriteString(" AS s, (VALUES ")
-		for i := range p.messages {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(CAST(? AS INT), ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		}
-		b.WriteString(") AS v(n, d, k, a, t, b, m, p, st, e) ORDER BY v.n)")
+		writeValues(b, len(p.messages), messageWidth)
+		b.WriteString(") AS v(d, k, a, t, b, m, p, st, e))")
 		args = messageArgs(args, p.messages)
 	}
 	if a := p.activity; a != nil {
@@ -363,12 +409,14 @@ func writePGTranscript(b *strings.Builder, args []any, p *plan, src string) []an
 	return args
 }
 
-// messageArgs returns the per-row values of msgs (with their position
-// first, so the rows are inserted in order).
+// messageWidth is how many values messageArgs gives per message.
+const messageWidth = 9
+
+// messageArgs returns the per-row values of msgs.
 func messageArgs(args []any, msgs []crm.Message) []any {
 	for i := range msgs {
 		m := &msgs[i]
-		args = append(args, i, m.Direction, m.AuthorKind, m.Author, m.Text, m.Button, m.Media, m.PlatformMsgID, m.Status, m.Error)
+		args = append(args, m.Direction, m.AuthorKind, m.Author, m.Text, m.Button, m.Media, m.PlatformMsgID, m.Status, m.Error)
 	}
 	return args
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -26,6 +28,7 @@ func TestApplyTranscript(t *testing.T) {
 				{"HandoffID", testTranscriptHandoffID},
 				{"Activity", testHandoffActivity},
 				{"BadText", testTranscriptBadText},
+				{"Order", testTranscriptOrder},
 			}
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {
@@ -103,6 +106,35 @@ func testTranscriptOnce(t *testing.T, s *Store) {
 				if wantDir := []string{crm.DirectionIn, crm.DirectionOut}[i%2]; m.dir != wantDir || m.handoff != 0 {
 					t.Errorf("message %d = %+v, want direction %s and no request", i, m, wantDir)
 				}
+			}
+		})
+	}
+}
+
+// testTranscriptOrder: the messages of an update are numbered in their
+// order, whatever their number.
+func testTranscriptOrder(t *testing.T, s *Store) {
+	for n := 1; n <= 5; n++ {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			t.Parallel()
+			var msgs []crm.Message
+			var want []string
+			for i := range n {
+				m := botMsg("ответ " + strconv.Itoa(i))
+				if i == 0 {
+					m = inMsg("вопрос")
+				}
+				msgs = append(msgs, m)
+				want = append(want, m.Text)
+			}
+			cl := apply(t, s, newKey(), &crm.Changes{Now: at(0), UpdateID: "1", Messages: msgs})
+			got := storedMessages(t, s, cl.ID)
+			var texts []string
+			for _, m := range got {
+				texts = append(texts, m.text)
+			}
+			if !slices.Equal(texts, want) {
+				t.Errorf("stored in id order %q, want %q", texts, want)
 			}
 		})
 	}
