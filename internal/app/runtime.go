@@ -15,7 +15,6 @@ import (
 	"github.com/chathub/chathub/internal/handoff"
 	"github.com/chathub/chathub/internal/messenger"
 	"github.com/chathub/chathub/internal/metrics"
-	"github.com/chathub/chathub/internal/remind"
 )
 
 // Bot is one platform adapter as the runtime uses it: a Sender for replies
@@ -52,7 +51,6 @@ type Runtime struct {
 	dispatcher  *dispatch.Dispatcher
 	broadcaster *broadcast.Workers // nil when no bot broadcasts
 	handoffs    *handoff.Worker    // nil when the database keeps no hand-offs
-	reminders   *remind.Worker
 	server      *admin.Server
 	logger      *slog.Logger
 
@@ -103,9 +101,6 @@ func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logg
 	if r.broadcaster, err = newBroadcaster(cfg, stores, bots, logger); err != nil {
 		return nil, err
 	}
-	if r.reminders, err = newReminderWorker(cfg, stores, router, bots, logger); err != nil {
-		return nil, err
-	}
 	for _, b := range bots {
 		in := &intake{bot: b}
 		r.intakes = append(r.intakes, in)
@@ -148,7 +143,7 @@ func (r *Runtime) Dispatcher() *dispatch.Dispatcher { return r.dispatcher }
 func (r *Runtime) Broadcaster() *broadcast.Workers { return r.broadcaster }
 
 // Start begins hot reload, the pipeline, the broadcaster, the hand-off
-// and reminder workers, the HTTP server and the pollers.
+// worker, the HTTP server and the pollers.
 func (r *Runtime) Start(ctx context.Context) error {
 	for _, reg := range r.stores.registries() {
 		if err := reg.Start(ctx); err != nil {
@@ -168,9 +163,6 @@ func (r *Runtime) Start(ctx context.Context) error {
 		if err := r.handoffs.Start(ctx); err != nil {
 			return fmt.Errorf("start hand-off worker: %w", err)
 		}
-	}
-	if err := r.reminders.Start(ctx); err != nil {
-		return fmt.Errorf("start reminder worker: %w", err)
 	}
 	if err := r.server.Start(ctx); err != nil {
 		return err
@@ -227,8 +219,8 @@ func (r *Runtime) stop(ctx context.Context) error {
 		r.cancelPolls()
 	}
 	errs := []error{r.server.Stop(ctx)}
-	// The pipeline, the broadcaster, the hand-off and the reminder workers
-	// drain side by side, in one timeout.
+	// The pipeline, the broadcaster and the hand-off worker drain side by
+	// side, in one timeout.
 	broadcastDone := make(chan error, 1)
 	go func() {
 		if r.broadcaster == nil {
@@ -245,9 +237,7 @@ func (r *Runtime) stop(ctx context.Context) error {
 		}
 		handoffDone <- r.handoffs.Stop(ctx)
 	}()
-	remindDone := make(chan error, 1)
-	go func() { remindDone <- r.reminders.Stop(ctx) }()
-	errs = append(errs, r.dispatcher.Stop(ctx), <-broadcastDone, <-handoffDone, <-remindDone)
+	errs = append(errs, r.dispatcher.Stop(ctx), <-broadcastDone, <-handoffDone)
 	r.polls.Wait()
 	for _, reg := range r.stores.registries() {
 		reg.Stop()
