@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/chathub/chathub/internal/account"
 	"github.com/chathub/chathub/internal/broadcast"
@@ -41,7 +42,10 @@ type Stores struct {
 	ConsoleAuth console.Auth
 	handoffs    handoffs // see Handoffs
 	logger      *slog.Logger
-	closers     []func() error
+	// now is the clock of the bots' dialog handlers and the reminder
+	// worker (nil: time.Now); tests move it to make reminders due.
+	now     func() time.Time
+	closers []func() error
 }
 
 // OpenCRM opens only the CRM database (for commands that need nothing else).
@@ -151,7 +155,7 @@ func (s *Stores) BotHandlers(cfg config.Config, sender messenger.Sender) (dispat
 	}
 	r := botRouter{}
 	if s.Scenarios != nil {
-		h, err := s.Handler(cfg, sender)
+		h, err := s.handler(cfg, sender, true)
 		if err != nil {
 			return nil, err
 		}
@@ -161,6 +165,7 @@ func (s *Stores) BotHandlers(cfg config.Config, sender messenger.Sender) (dispat
 		h, err := dialog.NewHandler(dialog.HandlerConfig{
 			States: s.State, Clients: s.CRM, Eraser: s.eraser(), Scenarios: s.BotScenarios[b.Name], Sender: sender,
 			Handoff: hc, DefaultScenario: b.DefaultScenario, Logger: s.logger.With("bot", b.Name),
+			Reminders: s.State, ReminderLog: s.CRM, Now: s.clock(),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("bot %s: %w", b.Name, err)
@@ -182,16 +187,36 @@ func (r botRouter) Handle(ctx context.Context, upd *messenger.Update) error {
 	return h.Handle(ctx, upd)
 }
 
-// Handler builds the dialog handler over these stores, replying through sender.
+// Handler builds the dialog handler over these stores, replying through
+// sender. It schedules no reminders (`chathub chat`: no reminder worker
+// runs for the terminal); the bots' handlers do (BotHandlers).
 func (s *Stores) Handler(cfg config.Config, sender messenger.Sender) (*dialog.Handler, error) {
+	return s.handler(cfg, sender, false)
+}
+
+// handler builds the dialog handler of SCENARIOS_DIR; reminders wires the
+// reminder queue and log.
+func (s *Stores) handler(cfg config.Config, sender messenger.Sender, reminders bool) (*dialog.Handler, error) {
 	hc, err := handoffConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return dialog.NewHandler(dialog.HandlerConfig{
+	hcfg := dialog.HandlerConfig{
 		States: s.State, Clients: s.CRM, Eraser: s.eraser(), Scenarios: s.Scenarios, Sender: sender,
-		Handoff: hc, DefaultScenario: cfg.DefaultScenario, Logger: s.logger,
-	})
+		Handoff: hc, DefaultScenario: cfg.DefaultScenario, Logger: s.logger, Now: s.clock(),
+	}
+	if reminders {
+		hcfg.Reminders, hcfg.ReminderLog = s.State, s.CRM
+	}
+	return dialog.NewHandler(hcfg)
+}
+
+// clock is the stores' clock: now, else time.Now.
+func (s *Stores) clock() func() time.Time {
+	if s.now != nil {
+		return s.now
+	}
+	return time.Now
 }
 
 // Close stops the scenario watcher (if started) and releases every opened

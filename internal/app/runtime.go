@@ -15,6 +15,7 @@ import (
 	"github.com/chathub/chathub/internal/handoff"
 	"github.com/chathub/chathub/internal/messenger"
 	"github.com/chathub/chathub/internal/metrics"
+	"github.com/chathub/chathub/internal/remind"
 )
 
 // Bot is one platform adapter as the runtime uses it: a Sender for replies
@@ -51,6 +52,7 @@ type Runtime struct {
 	dispatcher  *dispatch.Dispatcher
 	broadcaster *broadcast.Workers // nil when no bot broadcasts
 	handoffs    *handoff.Worker    // nil when the database keeps no hand-offs
+	reminders   *remind.Worker
 	server      *admin.Server
 	logger      *slog.Logger
 
@@ -101,6 +103,9 @@ func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logg
 	if r.broadcaster, err = newBroadcaster(cfg, stores, bots, logger); err != nil {
 		return nil, err
 	}
+	if r.reminders, err = newReminderWorker(cfg, stores, router, bots, logger); err != nil {
+		return nil, err
+	}
 	for _, b := range bots {
 		in := &intake{bot: b}
 		r.intakes = append(r.intakes, in)
@@ -143,7 +148,7 @@ func (r *Runtime) Dispatcher() *dispatch.Dispatcher { return r.dispatcher }
 func (r *Runtime) Broadcaster() *broadcast.Workers { return r.broadcaster }
 
 // Start begins hot reload, the pipeline, the broadcaster, the hand-off
-// worker, the HTTP server and the pollers.
+// and reminder workers, the HTTP server and the pollers.
 func (r *Runtime) Start(ctx context.Context) error {
 	for _, reg := range r.stores.registries() {
 		if err := reg.Start(ctx); err != nil {
@@ -163,6 +168,9 @@ func (r *Runtime) Start(ctx context.Context) error {
 		if err := r.handoffs.Start(ctx); err != nil {
 			return fmt.Errorf("start hand-off worker: %w", err)
 		}
+	}
+	if err := r.reminders.Start(ctx); err != nil {
+		return fmt.Errorf("start reminder worker: %w", err)
 	}
 	if err := r.server.Start(ctx); err != nil {
 		return err
@@ -219,8 +227,8 @@ func (r *Runtime) stop(ctx context.Context) error {
 		r.cancelPolls()
 	}
 	errs := []error{r.server.Stop(ctx)}
-	// The pipeline, the broadcaster and the hand-off worker drain side by
-	// side, in one timeout.
+	// The pipeline, the broadcaster, the hand-off and the reminder workers
+	// drain side by side, in one timeout.
 	broadcastDone := make(chan error, 1)
 	go func() {
 		if r.broadcaster == nil {
@@ -237,7 +245,9 @@ func (r *Runtime) stop(ctx context.Context) error {
 		}
 		handoffDone <- r.handoffs.Stop(ctx)
 	}()
-	errs = append(errs, r.dispatcher.Stop(ctx), <-broadcastDone, <-handoffDone)
+	remindDone := make(chan error, 1)
+	go func() { remindDone <- r.reminders.Stop(ctx) }()
+	errs = append(errs, r.dispatcher.Stop(ctx), <-broadcastDone, <-handoffDone, <-remindDone)
 	r.polls.Wait()
 	for _, reg := range r.stores.registries() {
 		reg.Stop()

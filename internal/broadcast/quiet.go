@@ -52,7 +52,15 @@ func (p *Policy) quietUntil(c *Campaign, r *Recipient, now time.Time) time.Time 
 	if c.IgnoreQuietHours {
 		return time.Time{}
 	}
-	return p.Quiet.Until(now.In(p.location(r.Timezone)))
+	return p.QuietUntil(r.Timezone, now)
+}
+
+// QuietUntil is when the quiet hours that hold a client of timezone (an
+// IANA name; "" or an unknown name: Location) at now end under p; zero
+// when now is outside them. Campaigns and reminders (internal/remind)
+// follow this one rule.
+func (p *Policy) QuietUntil(timezone string, now time.Time) time.Time {
+	return p.Quiet.Until(now.In(p.location(timezone)))
 }
 
 // recheckOnce re-applies the quiet hours to campaign c's holds the first

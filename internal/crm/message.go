@@ -26,6 +26,9 @@ const (
 	// chat went back to the bot after 24 hours without activity"); it is
 	// never sent to the client.
 	AuthorSystem = "system"
+	// AuthorReminder marks a reminder the bot sent a client who left a
+	// question unanswered (a step's `remind:`); its text is the reminder's.
+	AuthorReminder = "reminder"
 )
 
 // Statuses of a message sent by a manager (Message.Status); the bot's

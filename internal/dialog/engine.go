@@ -98,6 +98,9 @@ type Result struct {
 	// Turn.ClientUnknown was set: the result is void and the turn must be run
 	// again with the client.
 	NeedClient bool
+	// Answered reports that the client's update answered (or skipped) the
+	// question of the state's step (Engine.Answer accepted it).
+	Answered bool
 	// Trace is the way the call went through the scenarios, when
 	// EngineConfig.Trace is set.
 	Trace []Hop
@@ -110,6 +113,7 @@ func (r *Result) Reset() {
 	r.Changes = crm.Changes{}
 	r.Warnings = r.Warnings[:0]
 	r.NeedClient = false
+	r.Answered = false
 	r.Trace = r.Trace[:0]
 }
 
@@ -168,6 +172,7 @@ type call struct {
 func (c *call) answer(step *scenario.Step) {
 	upd := c.t.Update
 	if step.Skip && c.isSkip(upd) {
+		c.res.Answered = true
 		c.skip(step)
 		return
 	}
@@ -182,6 +187,7 @@ func (c *call) answer(step *scenario.Step) {
 		c.reask(step, problem)
 		return
 	}
+	c.res.Answered = true
 	c.advance(step, opt, ans, "")
 }
 

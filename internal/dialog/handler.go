@@ -45,6 +45,12 @@ type HandlerConfig struct {
 	// Handoff configures the hand-off to a manager: the phrases that call
 	// one, the wait promised and the team's working hours.
 	Handoff HandoffConfig
+	// Reminders, when set, schedules the reminders of steps with remind:
+	// (see Remind); nil: no reminder is scheduled.
+	Reminders ReminderQueue
+	// ReminderLog, when set, records reminders sent and the answers that
+	// came after them (the funnel).
+	ReminderLog ReminderLog
 	// DefaultScenario starts on /start without a matching payload and on a new
 	// client's first message. Default: the scenario with the "start" command.
 	DefaultScenario string
@@ -135,9 +141,28 @@ type decideFunc func(st *State, t *Turn, res *Result) error
 // an update that was applied (the process died before the pipeline finished
 // it) sends the recorded replies instead of running the engine again.
 func (h *Handler) run(ctx context.Context, key messenger.ChatKey, upd *messenger.Update, decide decideFunc) error {
+	_, err := h.turn(ctx, key, upd, decide)
+	return err
+}
+
+// turnReport tells how a turn went: whether it decided (else it repeated
+// the recorded replies of an update applied before), whether a send found
+// the client blocked or was refused for good, and the text of its first
+// reply.
+type turnReport struct {
+	decided, blocked, refused bool
+	first                     string
+}
+
+// turn is run, reporting how the turn went. A reminder's turn (see
+// Remind) writes no CRM changes: its message goes into the transcript with
+// its funnel record once sent, and a reminder does not count as the
+// client being seen.
+func (h *Handler) turn(ctx context.Context, key messenger.ChatKey, upd *messenger.Update, decide decideFunc) (turnReport, error) {
+	var rep turnReport
 	stored, err := h.cfg.States.LoadState(ctx, key)
 	if err != nil {
-		return err // the store names the operation and the chat
+		return rep, err // the store names the operation and the chat
 	}
 	if id := updateID(upd); id != "" && stored.Update == id {
 		return h.resend(ctx, key, upd, stored)
@@ -150,32 +175,43 @@ func (h *Handler) run(ctx context.Context, key messenger.ChatKey, upd *messenger
 	defer h.results.Put(res)
 	t := Turn{Chat: key, Update: upd, ClientUnknown: true, Now: h.cfg.Now()}
 	if err := h.decide(ctx, decide, &st, &t, res); err != nil {
-		return err
+		return rep, err
 	}
+	rep.decided = true
 	h.markHandoff(&t, res)
-	h.transcript(&t, res)
+	h.planReminder(ctx, &t, res)
+	reminder := isReminder(upd)
+	if !reminder {
+		h.transcript(&t, res)
+	}
 	h.fillProfile(&t, res)
 	for _, w := range res.Warnings {
 		h.cfg.Logger.Warn("scenario runtime problem", "chat", key.String(), "scenario", st.Scenario, "err", w)
 	}
 	res.Changes.UpdateID = updateID(upd)
-	if err := h.record(ctx, key, &res.Changes, &stored); errors.Is(err, crm.ErrRejected) {
-		return h.rejected(ctx, key, upd, stored, err)
-	} else if err != nil {
-		return err // the store names the operation and the chat
+	if !reminder {
+		if err := h.record(ctx, key, &res.Changes, &stored); errors.Is(err, crm.ErrRejected) {
+			return rep, h.rejected(ctx, key, upd, stored, err)
+		} else if err != nil {
+			return rep, err // the store names the operation and the chat
+		}
 	}
 	saved, err := h.saveState(ctx, key, &st, stored, upd, res)
 	if err != nil {
-		return err
+		return rep, err
 	}
 	if h.cfg.Trace != nil && len(res.Trace) > 0 {
 		h.cfg.Trace(key, res.Trace)
 	}
-	sent, err := h.send(ctx, key, upd, res.Replies, 0, !res.Changes.Forget)
+	h.applyReminder(ctx, key, &st, &t, res)
+	if len(res.Replies) > 0 {
+		rep.first = res.Replies[0].Text
+	}
+	sent, err := h.send(ctx, key, upd, res.Replies, 0, !res.Changes.Forget, &rep)
 	if err != nil {
 		h.recordProgress(ctx, key, saved, res.Replies, 0, sent)
 	}
-	return err
+	return rep, err
 }
 
 // record writes the turn's CRM changes. A /forget goes to the Eraser when
@@ -217,7 +253,7 @@ func (h *Handler) rejected(ctx context.Context, key messenger.ChatKey, upd *mess
 	if next.Rev, err = h.cfg.States.SaveState(ctx, key, next); err != nil {
 		return err // the store names the operation and the chat
 	}
-	if sent, err := h.send(ctx, key, upd, replies, 0, true); err != nil {
+	if sent, err := h.send(ctx, key, upd, replies, 0, true, nil); err != nil {
 		h.recordProgress(ctx, key, next, replies, 0, sent)
 		return err
 	}
@@ -252,22 +288,26 @@ func updateID(upd *messenger.Update) string {
 // to do. Each reply keeps its idempotency key, so platforms that dedupe
 // sends (VK) deliver it once; Telegram may show a reply twice if it had gone
 // out just before the crash.
-func (h *Handler) resend(ctx context.Context, key messenger.ChatKey, upd *messenger.Update, stored StoredState) error {
+func (h *Handler) resend(ctx context.Context, key messenger.ChatKey, upd *messenger.Update, stored StoredState) (turnReport, error) {
+	var rep turnReport
 	if len(stored.Outbox) == 0 {
-		return nil
+		return rep, nil
 	}
 	o, err := decodeOutbox(stored.Outbox)
 	if err != nil {
 		h.cfg.Logger.Warn("discarding unreadable reply record", "chat", key.String(), "update", upd.ID, "err", err)
-		return nil
+		return rep, nil
 	}
 	h.cfg.Logger.Info("update was applied before; sending its recorded replies", "chat", key.String(), "update", upd.ID,
 		"replies", len(o.Replies), "from", o.From)
-	sent, err := h.send(ctx, key, upd, o.Replies, o.From, true)
+	if len(o.Replies) > 0 && o.From == 0 {
+		rep.first = o.Replies[0].Text
+	}
+	sent, err := h.send(ctx, key, upd, o.Replies, o.From, true, &rep)
 	if err != nil {
 		h.recordProgress(ctx, key, stored, o.Replies, o.From, sent)
 	}
-	return err
+	return rep, err
 }
 
 // recordProgress narrows the update's reply record to the replies after
@@ -358,8 +398,12 @@ func (h *Handler) saveState(ctx context.Context, key messenger.ChatKey, old *Sta
 // replies, so the pipeline retries the update and the retry sends the ones
 // not sent yet (see resend, recordProgress). Without an id it is logged.
 // recordBlock is false when the turn deleted the client (/forget): a
-// block then must not write a client row again.
-func (h *Handler) send(ctx context.Context, key messenger.ChatKey, upd *messenger.Update, replies []messenger.OutMessage, from int, recordBlock bool) (int, error) {
+// block then must not write a client row again. rep, when not nil, notes
+// a block or a refused reply.
+func (h *Handler) send(ctx context.Context, key messenger.ChatKey, upd *messenger.Update, replies []messenger.OutMessage, from int, recordBlock bool, rep *turnReport) (int, error) {
+	if rep == nil {
+		rep = &turnReport{}
+	}
 	for i, msg := range replies {
 		sendCtx := ctx
 		if upd != nil && upd.ID != "" {
@@ -374,14 +418,17 @@ func (h *Handler) send(ctx context.Context, key messenger.ChatKey, upd *messenge
 		h.cfg.Logger.Warn("send reply failed", "chat", key.String(), "err", err)
 		switch {
 		case errors.Is(err, messenger.ErrBlocked) && !recordBlock:
+			rep.blocked = true
 			return len(replies), nil
 		case errors.Is(err, messenger.ErrBlocked):
+			rep.blocked = true
 			ch := crm.Changes{Now: h.cfg.Now(), Blocked: true}
 			if err := h.cfg.Clients.RecordChanges(ctx, key, &ch); err != nil {
 				h.cfg.Logger.Error("record blocked client failed", "chat", key.String(), "err", err)
 			}
 			return len(replies), nil
 		case errors.Is(err, messenger.ErrBadRequest):
+			rep.refused = true
 			continue
 		case updateID(upd) != "":
 			return i, fmt.Errorf("send reply %d of %d to %s: %w", from+i+1, from+len(replies), key, err)

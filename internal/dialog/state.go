@@ -30,6 +30,9 @@ type State struct {
 	// and Scenario/Step are the paused place, asked again when the chat
 	// returns to the bot (Handler.ReturnToBot).
 	Handoff *HandoffMark `json:"h,omitempty"`
+	// Remind is the reminder of Step's question (a step with remind:):
+	// how many went out and when the next one is due (see Remind).
+	Remind *RemindMark `json:"rm,omitempty"`
 }
 
 // Active reports whether a conversation is running.

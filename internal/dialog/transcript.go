@@ -34,7 +34,7 @@ func (h *Handler) transcript(t *Turn, res *Result) {
 // inboundMessage is the transcript row of a client's update; false for an
 // update that is no message (a block event, a return to the bot, none).
 func inboundMessage(upd *messenger.Update, now time.Time) (crm.Message, bool) {
-	if upd == nil || isReturn(upd) {
+	if upd == nil || isReturn(upd) || isReminder(upd) {
 		return crm.Message{}, false
 	}
 	m := crm.Message{Direction: crm.DirectionIn, AuthorKind: crm.AuthorClient, CreatedAt: now,

@@ -70,6 +70,9 @@ func dumpStep(w func(string, ...any), s *Step) {
 	for _, br := range s.Next {
 		w("  next if=%q goto=%s compiled=%v", br.Source, br.Goto, br.Cond != nil)
 	}
+	if r := s.Remind; r != nil {
+		w("  remind after=%s times=%d text=%q", r.After, r.Times, r.Text.Raw)
+	}
 	if s.End || s.Handoff || s.Skip {
 		w("  end=%v handoff=%v reason=%q skip=%v", s.End, s.Handoff, s.HandoffReason, s.Skip)
 	}

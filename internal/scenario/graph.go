@@ -134,6 +134,23 @@ type Step struct {
 	HandoffReason string
 	// Skip lets the client skip this step with the scenario's skip word.
 	Skip bool
+	// Remind, when set, reminds a client who leaves the step's question
+	// unanswered (`remind:`); only steps with an input have one.
+	Remind *Remind
+}
+
+// Remind is a step's `remind:`: when the client has not answered the
+// step's question After after it was asked, Text is sent with the step's
+// buttons; again After later, Times reminders at most (docs/SCENARIOS.md,
+// "Reminders").
+type Remind struct {
+	After time.Duration
+	Text  *Text
+	// Times is how many reminders at most (DefaultRemindTimes when not
+	// written, at most MaxRemindTimes).
+	Times int
+	// Pos is where `remind:` is written.
+	Pos Pos
 }
 
 // Option is one button of a choice step.

@@ -21,7 +21,7 @@ import (
 var (
 	topKeys      = []string{"id", "title", "description", "triggers", "start", "skip_word", "vars", "steps"}
 	triggerKeys  = []string{"commands", "keywords", "payloads"}
-	stepKeys     = []string{"say", "input", "buttons", "choices", "multiple", "done", "free_text", "validate", "save", "tag", "untag", "next", "end", "handoff", "skip"}
+	stepKeys     = []string{"say", "input", "buttons", "choices", "multiple", "done", "free_text", "validate", "save", "tag", "untag", "next", "end", "handoff", "skip", "remind"}
 	buttonKeys   = []string{"text", "value", "next", "tag", "untag"}
 	choiceKeys   = []string{"text", "value"}
 	validateKeys = []string{"min", "max", "integer", "min_len", "max_len", "regex", "min_date", "max_date", "error"}

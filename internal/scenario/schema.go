@@ -125,8 +125,21 @@ func stepSchema() obj {
 			"end":     desc(obj{"type": "boolean"}, "End the conversation after this step."),
 			"handoff": desc(obj{"oneOf": []any{obj{"type": "boolean"}, obj{"type": "string", "minLength": 1}}}, "Request a manager: true or a reason."),
 			"skip":    desc(obj{"type": "boolean"}, "The client may skip the step with the skip word."),
+			"remind":  remindSchema(),
 		},
 	}, "One step of the dialogue.")
+}
+
+func remindSchema() obj {
+	return desc(obj{
+		"type": "object", "additionalProperties": false, "required": []string{"after", "text"},
+		"properties": obj{
+			"after": desc(obj{"type": "string", "pattern": `^\s*(\d+d)?([0-9.]+(ns|us|µs|ms|s|m|h))*\s*$`, "minLength": 2},
+				"How long after the question to remind: a duration such as 30m, 2h, 1h30m or 1d; at least 1m, at most 30d."),
+			"text":  desc(obj{"$ref": "#/$defs/text", "maxLength": maxMessageLen}, "What the reminder says (a template like say:); the step's buttons go with it."),
+			"times": desc(obj{"type": "integer", "minimum": 1, "maximum": MaxRemindTimes}, "How many reminders at most, each after: after the previous one; default 1."),
+		},
+	}, "Remind a client who has not answered the step's question (only on a step with an input).")
 }
 
 func saveSchema() obj {

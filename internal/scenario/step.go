@@ -63,6 +63,7 @@ func (c *compiler) step(id string, key, n *yaml.Node) *Step {
 	c.stepTags(b)
 	c.next(b)
 	c.flags(b)
+	c.remind(b)
 	c.routing(b)
 	return s
 }

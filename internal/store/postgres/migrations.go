@@ -46,6 +46,8 @@ var migrations = []migration{
 	{Version: 22, Name: "account_links", Postgres: linksSchema("BIGINT", "TIMESTAMPTZ"), SQLite: linksSchema("INTEGER", "TIMESTAMP")},
 	{Version: 23, Name: "handoff_return_attempts", Postgres: pgHandoffReturnAttempts, SQLite: sqliteHandoffReturnAttempts},
 	{Version: 24, Name: "handoff_team_chats", Postgres: pgHandoffTeamChats, SQLite: sqliteHandoffTeamChats},
+	{Version: 25, Name: "reminders", Postgres: remindersSchema("BIGSERIAL PRIMARY KEY", "BIGINT", "TIMESTAMPTZ"),
+		SQLite: remindersSchema("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER", "TIMESTAMP")},
 }
 
 // pgClientsCityAge replaces the index on city with one on (city, age)

@@ -18,6 +18,9 @@ import (
 //	<prefix>:{telegram:123}:parked         updates parked behind the chat's turn
 //	<prefix>:parked                        the chats with parked updates
 //	<prefix>:live:<instance>               a process's liveness (owner.go)
+//	<prefix>:{remind}:due                  pending reminders by due time (reminders.go)
+//	<prefix>:{remind}:item                 each pending reminder, by chat
+//	<prefix>:{remind}:lease                reminders a process is sending, by lease end
 //	<prefix>:{telegram@shop:123}:state     the same for a named bot (ChatKey.Bot)
 //
 // A named bot's keys carry the bot inside the hash tag ("platform@bot"), so
@@ -58,6 +61,22 @@ func (k keys) parked(chat messenger.ChatKey) string {
 // single-key commands touch it).
 func (k keys) parkedIndex() string {
 	return k.prefix + ":parked"
+}
+
+// reminderDue, reminderItem and reminderLease are the reminder queue
+// (reminders.go): one hash tag, so its scripts touch the three keys in one
+// slot. Their members are chats (reminderMember).
+func (k keys) reminderDue() string   { return k.prefix + ":{remind}:due" }
+func (k keys) reminderItem() string  { return k.prefix + ":{remind}:item" }
+func (k keys) reminderLease() string { return k.prefix + ":{remind}:lease" }
+
+// reminderMember names a chat in the reminder queue: "platform:id", or
+// "platform@bot:id" for a named bot (the chat's hash tag without braces).
+func reminderMember(chat messenger.ChatKey) string {
+	if chat.Bot == "" {
+		return string(chat.Platform) + ":" + chat.ID
+	}
+	return string(chat.Platform) + "@" + chat.Bot + ":" + chat.ID
 }
 
 // chat is the common part of all per-chat keys: "<prefix>:{platform:id}",
