@@ -142,6 +142,9 @@ func (c *call) acceptDate(step *scenario.Step, raw string) (answer, string) {
 		return answer{}, tx.BadDate
 	}
 	v := &step.Validate
+	if v.MinDate.Set || v.MaxDate.Set {
+		c.res.UsedClock = true
+	}
 	if v.MinDate.Set && d.Before(v.MinDate.At(c.t.Now)) {
 		return answer{}, fmt.Sprintf(tx.DateTooEarly, v.MinDate.At(c.t.Now).Format("02.01.2006"))
 	}

@@ -4,6 +4,8 @@
 package dialog
 
 import (
+	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -101,6 +103,10 @@ type Result struct {
 	// Answered reports that the client's update answered (or skipped) the
 	// question of the state's step (Engine.Answer accepted it).
 	Answered bool
+	// UsedClock reports that the decision read the clock beyond stamping
+	// times (a date bound of "today", a condition calling now()): run again
+	// later, the same turn may decide differently.
+	UsedClock bool
 	// Trace is the way the call went through the scenarios, when
 	// EngineConfig.Trace is set.
 	Trace []Hop
@@ -114,6 +120,7 @@ func (r *Result) Reset() {
 	r.Warnings = r.Warnings[:0]
 	r.NeedClient = false
 	r.Answered = false
+	r.UsedClock = false
 	r.Trace = r.Trace[:0]
 }
 
@@ -279,6 +286,9 @@ func (c *call) next(step *scenario.Step, opt *scenario.Option, ans answer) strin
 			c.hop(HopBranch, step, i, b.Goto)
 			return b.Goto
 		}
+		if readsClock(b.Source) {
+			c.res.UsedClock = true
+		}
 		ok, err := b.Match(c.env(ans, b.Source))
 		if err != nil {
 			c.res.Warnings = append(c.res.Warnings, err)
@@ -302,4 +312,13 @@ func (c *call) render(t *scenario.Text, ans answer) string {
 		return t.Raw
 	}
 	return out
+}
+
+// clockCall matches a call of expr's now() in a condition.
+var clockCall = regexp.MustCompile(`\bnow\s*\(`)
+
+// readsClock reports whether a condition's source calls now(): its
+// outcome then depends on when it runs (Result.UsedClock).
+func readsClock(src string) bool {
+	return strings.Contains(src, "now") && clockCall.MatchString(src)
 }

@@ -109,12 +109,21 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	return h, nil
 }
 
-// Handle processes one update. An error means nothing was sent and the update
-// may be retried: CRM writes are idempotent per answer position except the
-// answer history, which can repeat a line when a retry follows a failure
-// between the CRM write and the state save. A redelivered update that was
-// already applied is not run again: its recorded replies are sent if their
-// delivery was not confirmed (see StoredState.Outbox).
+// Handle processes one update. An error means the update may be retried:
+// CRM writes are idempotent per update (crm.Changes.UpdateID: the answer
+// history, transcript and other append-only parts are recorded once). A
+// redelivered update that was already applied is not run again: its
+// recorded replies are sent if their delivery was not confirmed (see
+// StoredState.Outbox).
+//
+// The next state is saved with the update's id and its replies before they
+// are sent, unless the turn is replayable (see replayable) and the state
+// store holds the chat's turn (TurnStateStore): the state is then written
+// with the end of the turn, after the replies went out, in the round trip
+// that marks the update handled. A process that dies before that runs the
+// update again from the state it had, which decides the same; a send that
+// fails hands the turn the state with the replies not yet sent, as the
+// record a retry sends them from.
 func (h *Handler) Handle(ctx context.Context, upd *messenger.Update) error {
 	return h.run(ctx, upd.Chat, upd, func(st *State, t *Turn, res *Result) error {
 		return h.route(ctx, st, t, res)
@@ -196,7 +205,7 @@ func (h *Handler) turn(ctx context.Context, key messenger.ChatKey, upd *messenge
 			return rep, err // the store names the operation and the chat
 		}
 	}
-	saved, err := h.saveState(ctx, key, &st, stored, upd, res)
+	saved, atLeave, err := h.saveState(ctx, key, &st, stored, &t, res)
 	if err != nil {
 		return rep, err
 	}
@@ -208,10 +217,30 @@ func (h *Handler) turn(ctx context.Context, key messenger.ChatKey, upd *messenge
 		rep.first = res.Replies[0].Text
 	}
 	sent, err := h.send(ctx, key, upd, res.Replies, 0, !res.Changes.Forget, &rep)
-	if err != nil {
+	switch {
+	case err != nil && atLeave:
+		h.keepProgress(key, saved, res.Replies, sent)
+	case err != nil:
 		h.recordProgress(ctx, key, saved, res.Replies, 0, sent)
 	}
 	return rep, err
+}
+
+// replayable reports whether running the turn again, from the same stored
+// state and update, would decide the same: the update has an id (it is
+// redelivered, not started anew), it is no reminder, and the decision read
+// nothing a first run could have changed or that changes by itself: not
+// the client card (which the turn's own CRM write updates: a new client's
+// first message found no client), not the clock (UsedClock, working hours
+// of a hand-off), no erasure (it deletes the state) and no hand-off. Runtime
+// warnings of the scenario also make a turn not replayable (a cautious
+// choice: they are rare). The CRM write of a rerun records the append-only
+// parts once (crm.Changes.UpdateID) and writes the same fields again.
+func replayable(old *State, t *Turn, res *Result) bool {
+	ch := &res.Changes
+	return updateID(t.Update) != "" && !isReminder(t.Update) && t.ClientUnknown && !res.UsedClock &&
+		!ch.Forget && ch.Handoff == nil && ch.HandoffActivity == nil && old.Handoff == nil &&
+		res.State.Handoff == nil && len(res.Warnings) == 0
 }
 
 // record writes the turn's CRM changes. A /forget goes to the Eraser when
@@ -367,26 +396,54 @@ func (h *Handler) fillProfile(t *Turn, res *Result) {
 // saveState writes the next state with the update's id and replies (when
 // the update has an id), compare-and-set on the loaded revision, and
 // returns it as stored. Nothing is written for an update-less turn that
-// neither had nor starts a conversation.
-func (h *Handler) saveState(ctx context.Context, key messenger.ChatKey, old *State, stored StoredState, upd *messenger.Update, res *Result) (StoredState, error) {
-	id := updateID(upd)
+// neither had nor starts a conversation. A replayable turn hands the state,
+// without the replies, to the chat's turn (TurnStateStore.SaveAtLeave)
+// when the store holds it: atLeave is then true and the returned state is
+// the one handed over, at the loaded revision.
+func (h *Handler) saveState(ctx context.Context, key messenger.ChatKey, old *State, stored StoredState, t *Turn, res *Result) (saved StoredState, atLeave bool, err error) {
+	id := updateID(t.Update)
 	if id == "" && old.empty() && res.State.empty() && stored.Rev == 0 {
-		return StoredState{}, nil
+		return StoredState{}, false, nil
 	}
 	data, err := encodeState(&res.State)
 	if err != nil {
-		return StoredState{}, err
+		return StoredState{}, false, err
 	}
 	next := StoredState{Data: data, Rev: stored.Rev, Update: id}
+	if ts, ok := h.cfg.States.(TurnStateStore); ok && replayable(old, t, res) && ts.SaveAtLeave(key, next) {
+		return next, true, nil
+	}
 	if id != "" && len(res.Replies) > 0 {
 		if next.Outbox, err = encodeOutbox(0, res.Replies); err != nil {
-			return StoredState{}, fmt.Errorf("encode replies %s: %w", key, err)
+			return StoredState{}, false, fmt.Errorf("encode replies %s: %w", key, err)
 		}
 	}
 	if next.Rev, err = h.cfg.States.SaveState(ctx, key, next); err != nil {
-		return StoredState{}, err // the store names the operation and the chat
+		return StoredState{}, false, err // the store names the operation and the chat
 	}
-	return next, nil
+	return next, false, nil
+}
+
+// keepProgress is recordProgress for a state handed to the chat's turn
+// (saveState's atLeave): the turn is handed the state again with the
+// replies from the first one not sent on as its record, written when the
+// pipeline leaves the turn (in failure), so the retry sends only those.
+func (h *Handler) keepProgress(key messenger.ChatKey, saved StoredState, replies []messenger.OutMessage, sent int) {
+	if sent >= len(replies) {
+		return
+	}
+	out, err := encodeOutbox(sent, replies[sent:])
+	if err == nil {
+		next := saved
+		next.Outbox = out
+		if !h.cfg.States.(TurnStateStore).SaveAtLeave(key, next) {
+			err = errors.New("the chat's turn is no longer held")
+		}
+	}
+	if err != nil {
+		h.cfg.Logger.Warn("record the replies not sent failed; the retry runs the update again", "chat", key.String(),
+			"update", saved.Update, "sent", sent, "err", err)
+	}
 }
 
 // send delivers replies, the update's replies from index from on, in

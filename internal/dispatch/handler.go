@@ -47,7 +47,8 @@ type Gate interface {
 	// dup reports an update (non-empty updateID) handled before: nothing is
 	// then held and leave is nil. Otherwise leave must be called once;
 	// handled true records the update as handled (a redelivery is then a
-	// duplicate) and confirms the replies the handler recorded for it.
+	// duplicate) and confirms the replies the handler recorded for it. An
+	// error of leave wrapping ErrTurnUnsaved means the update is not done.
 	Enter(ctx context.Context, chat messenger.ChatKey, updateID string, ttl time.Duration) (leave func(ctx context.Context, handled bool) error, dup bool, err error)
 }
 
@@ -67,6 +68,14 @@ func WaitLimit(ctx context.Context) (time.Duration, bool) {
 }
 
 type waitLimitKey struct{}
+
+// ErrTurnUnsaved is wrapped by a Gate's leave that could not write what
+// the turn handed it to write with the end of the turn (the chat's next
+// state: dialog.TurnStateStore): the update's effects are not all recorded
+// yet, so the pipeline does not count it handled and tries it again. The
+// Gate keeps the unfinished leave and completes it before the chat's next
+// turn in this process, which then finds the update handled.
+var ErrTurnUnsaved = errors.New("dispatch: the turn's state was not written")
 
 // ErrChatBusy is wrapped by a Gate's Enter whose wait ended (its ctx or its
 // WaitLimit) while

@@ -124,7 +124,12 @@ func (d *Dispatcher) handleTurn(ctx context.Context, j job, leave func(context.C
 	if lerr := leave(ctx, err == nil || final); lerr != nil {
 		// The update stays handled; a failed leave only delays the chat's
 		// next turn (until the TTL) or, if the handled mark was not written,
-		// lets a redelivery send the recorded replies again.
+		// lets a redelivery send the recorded replies again. When the leave
+		// was to write the turn's state too, the update is not done: it is
+		// tried again (and found handled once the gate finished the turn).
+		if errors.Is(lerr, ErrTurnUnsaved) && err == nil {
+			err = lerr
+		}
 		d.cfg.Logger.Log(d.baseCtx, d.failureLevel(slog.LevelError), "leaving the chat's turn failed",
 			"chat", j.upd.Chat.String(), "update", j.upd.ID, "err", lerr)
 	}

@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/chathub/chathub/internal/dialog"
 	"github.com/chathub/chathub/internal/dispatch"
 	"github.com/chathub/chathub/internal/messenger"
 )
@@ -21,6 +23,12 @@ const DefaultChatLockTTL = 35 * time.Second
 // ErrTurnLost is returned by a Leave whose turn had expired (the handler ran
 // longer than its TTL) and may have been taken by another process.
 var ErrTurnLost = errors.New("redis store: the chat's turn expired before it was left")
+
+// ErrStateChanged is returned by a Leave whose state write (SaveAtLeave)
+// found another revision stored: the chat's state changed during the turn
+// (a client erased meanwhile), so the turn's state was not written. The
+// update is still marked handled and the turn released; nothing is retried.
+var ErrStateChanged = errors.New("redis store: the chat's state changed during the turn; the turn's state was not written")
 
 // enterScript takes a chat's turn for one update in one round trip, and
 // reads the chat's state with it, which the handler is about to load.
@@ -50,33 +58,60 @@ if ok then
 end
 return {-1, redis.call('GET', KEYS[1])}`)
 
-// leaveScript ends a turn in one round trip.
+// leaveScript ends a turn in one round trip, writing the chat's state the
+// turn handed over (SaveAtLeave) with it.
 //
 //	KEYS[1] lock key, KEYS[2] handled marker, KEYS[3] state key, KEYS[4] parked updates
 //	ARGV[1] token, ARGV[2] "1" when the update was handled, ARGV[3] marker TTL in ms, ARGV[4] update id,
-//	ARGV[5] the parked entry of the update ("" for a live one)
+//	ARGV[5] the parked entry of the update ("" for a live one),
+//	ARGV[6] state write: "" none, else saveScript's mode ("d", "r" or "s"),
+//	ARGV[7] the state's expected revision, ARGV[8] its TTL in ms, ARGV[9] data, ARGV[10] outbox,
+//	ARGV[11] the state's update id
 //
-// A handled update gets its marker and, when the chat's state recorded its
-// replies, they are confirmed sent (the outbox is dropped; a state that is
-// only that record is deleted); a handled parked update leaves the parked
-// list. The lock is released if still held by this token. It returns 1
-// when the lock was held, 0 when it had expired.
+// A handled update gets its marker. With a state write, the state is
+// compare-and-set as saveScript does; the outbox of a handled update is
+// confirmed already, so a handled record with no conversation is deleted
+// outright (what the confirmation below leaves of it). On a revision mismatch nothing of the state is touched.
+// Without a state write, when the chat's state recorded the handled
+// update's replies, they are confirmed sent (the outbox is dropped; a
+// state that is only that record is deleted). A handled parked update
+// leaves the parked list. The lock is released if still held by this
+// token. It returns 1 when the lock was held, 0 when it had expired, plus
+// 2 when the state write found another revision.
 var leaveScript = goredis.NewScript(`
+local conflict = 0
 if ARGV[2] == '1' and ARGV[4] ~= '' then
   redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
-  if redis.call('HGET', KEYS[3], 'upd') == ARGV[4] then
-    redis.call('HDEL', KEYS[3], 'out')
-    if redis.call('HEXISTS', KEYS[3], 'data') == 0 then redis.call('DEL', KEYS[3]) end
+end
+if ARGV[6] ~= '' then
+  local cur = tonumber(redis.call('HGET', KEYS[3], 'rev') or '0') or 0
+  local out = ARGV[10]
+  if ARGV[2] == '1' then out = '' end
+  if cur ~= tonumber(ARGV[7]) then
+    conflict = 2
+  elseif ARGV[6] == 'd' or (ARGV[6] == 'r' and out == '' and ARGV[2] == '1') then
+    redis.call('DEL', KEYS[3])
+  else
+    local set, del = {'rev', tostring(cur + 1)}, {}
+    if ARGV[6] == 's' then table.insert(set, 'data'); table.insert(set, ARGV[9]) else table.insert(del, 'data') end
+    if ARGV[11] ~= '' then table.insert(set, 'upd'); table.insert(set, ARGV[11]) else table.insert(del, 'upd') end
+    if out ~= '' then table.insert(set, 'out'); table.insert(set, out) else table.insert(del, 'out') end
+    redis.call('HSET', KEYS[3], unpack(set))
+    if #del > 0 then redis.call('HDEL', KEYS[3], unpack(del)) end
+    redis.call('PEXPIRE', KEYS[3], ARGV[8])
   end
+elseif ARGV[2] == '1' and ARGV[4] ~= '' and redis.call('HGET', KEYS[3], 'upd') == ARGV[4] then
+  redis.call('HDEL', KEYS[3], 'out')
+  if redis.call('HEXISTS', KEYS[3], 'data') == 0 then redis.call('DEL', KEYS[3]) end
 end
 if ARGV[2] == '1' and ARGV[5] ~= '' and redis.call('LINDEX', KEYS[4], 0) == ARGV[5] then
   redis.call('LPOP', KEYS[4])
 end
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('DEL', KEYS[1])
-  return 1
+  return 1 + conflict
 end
-return 0`)
+return conflict`)
 
 // Enter takes the chat's turn for one update, so that across processes one
 // chat's updates are handled one at a time, and tells whether the update
@@ -144,6 +179,7 @@ func (s *Store) Enter(ctx context.Context, chat messenger.ChatKey, updateID stri
 			}
 			s.preloaded.Store(lock, st)
 			t := turn{s: s, chat: chat, update: updateID, token: token, marker: marker, lock: lock}
+			t.hold()
 			return t.leave, false, nil
 		case code == -2:
 			return nil, false, fmt.Errorf("redis store: enter chat %s: updates of the chat are parked: %w", chat, dispatch.ErrChatBusy)
@@ -192,6 +228,48 @@ type turn struct {
 	lock    string
 	head    string // the parked entry the turn handles ("" for a live update)
 	handled bool   // set when its leave is kept for a retry
+	// pending is where SaveAtLeave puts the state the turn writes when it
+	// is left; save is that state once the leave took it (nil: none).
+	pending *turnSave
+	save    *dialog.StoredState
+}
+
+// turnSave is the state handed to a held turn by SaveAtLeave.
+type turnSave struct {
+	mu  sync.Mutex
+	set bool
+	st  dialog.StoredState
+}
+
+// hold registers the turn as held by this process, so that SaveAtLeave
+// can hand it the chat's next state.
+func (t *turn) hold() {
+	t.pending = &turnSave{}
+	t.s.held.Store(t.lock, t.pending)
+}
+
+// SaveAtLeave hands st to the chat's turn held by this process, to be
+// written when the turn is left, in the leave's round trip: compare-and-set
+// on st.Rev with SaveState's meaning of Data, Update and Outbox. It reports false,
+// and keeps nothing, when no turn of the chat is held here (the caller then
+// calls SaveState). A later call replaces the state handed over before.
+// The write happens whether or not the update is left handled; a handled
+// update's outbox counts as confirmed. When the stored revision is not
+// st.Rev at the leave, nothing is written and the leave returns an error
+// wrapping ErrStateChanged.
+func (s *Store) SaveAtLeave(key messenger.ChatKey, st dialog.StoredState) bool {
+	if checkChat(key) != nil || st.Rev < 0 {
+		return false
+	}
+	v, ok := s.held.Load(s.keys.lock(key))
+	if !ok {
+		return false
+	}
+	ts := v.(*turnSave)
+	ts.mu.Lock()
+	ts.set, ts.st = true, st
+	ts.mu.Unlock()
+	return true
 }
 
 // leave ends the turn (see Enter). It runs even when ctx is cancelled, for
@@ -201,9 +279,19 @@ type turn struct {
 // replies, releasing the lock) before taking a new turn.
 func (t turn) leave(ctx context.Context, handled bool) error {
 	t.s.preloaded.Delete(t.lock)
+	if t.pending != nil {
+		t.s.held.CompareAndDelete(t.lock, t.pending)
+		t.pending.mu.Lock()
+		if t.pending.set {
+			st := t.pending.st
+			t.save = &st
+		}
+		t.pending.mu.Unlock()
+		t.pending = nil
+	}
 	t.handled = handled
 	err := t.run(ctx)
-	if err != nil && !errors.Is(err, ErrTurnLost) {
+	if err != nil && !errors.Is(err, ErrTurnLost) && !errors.Is(err, ErrStateChanged) {
 		t.s.unfinished.Store(t.lock, t)
 	}
 	return err
@@ -218,14 +306,28 @@ func (t turn) run(ctx context.Context) error {
 		h = "1"
 	}
 	keys := []string{t.lock, t.marker, t.s.keys.state(t.chat), t.s.keys.parked(t.chat)}
-	held, err := t.s.pipe.script(ctx, leaveScript, keys, t.token, h, t.s.cfg.DedupeTTL.Milliseconds(), t.update, t.head).Int()
+	args := []any{t.token, h, t.s.cfg.DedupeTTL.Milliseconds(), t.update, t.head}
+	if st := t.save; st != nil {
+		mode, ttl := t.s.saveMode(*st)
+		args = append(args, mode, st.Rev, ttl.Milliseconds(), st.Data, st.Outbox, st.Update)
+	} else {
+		args = append(args, "", 0, 0, "", "", "")
+	}
+	code, err := t.s.pipe.script(ctx, leaveScript, keys, args...).Int()
 	switch {
+	case err != nil && t.save != nil:
+		return fmt.Errorf("redis store: leave chat %s (update %q): %w: %w", t.chat, t.update, dispatch.ErrTurnUnsaved, err)
 	case err != nil:
 		return fmt.Errorf("redis store: leave chat %s (update %q): %w", t.chat, t.update, err)
-	case held == 0:
-		return fmt.Errorf("%w: chat %s, update %q", ErrTurnLost, t.chat, t.update)
 	}
-	return nil
+	var errs []error
+	if code&2 != 0 {
+		errs = append(errs, fmt.Errorf("%w (chat %s, update %q, revision %d)", ErrStateChanged, t.chat, t.update, t.save.Rev))
+	}
+	if code&1 == 0 {
+		errs = append(errs, fmt.Errorf("%w: chat %s, update %q", ErrTurnLost, t.chat, t.update))
+	}
+	return errors.Join(errs...)
 }
 
 // finishUnfinished runs the kept leave of the chat's last turn, if any; it

@@ -193,6 +193,7 @@ func (s *Store) takeParked(ctx context.Context, chat messenger.ChatKey, token st
 		return nil, nil, s.abandon(ctx, lock, token, err)
 	}
 	s.preloaded.Store(lock, st)
+	t.hold()
 	return &upd, t.leave, nil
 }
 

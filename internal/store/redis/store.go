@@ -147,6 +147,9 @@ type Store struct {
 	// preloaded holds, per lock key, the state Enter read with the turn,
 	// until the turn's first LoadState of the chat or its leave.
 	preloaded sync.Map // string → dialog.StoredState
+	// held holds, per lock key, the turns this process holds: where
+	// SaveAtLeave puts the state their leave writes.
+	held sync.Map // string → *turnSave
 	// pipe sends the state and turn commands (auto-pipelined unless
 	// Config.NoAutoPipeline); the rate limits and the pacer use client.
 	pipe *autoPipeline
@@ -155,7 +158,7 @@ type Store struct {
 	owners *owners
 }
 
-var _ dialog.StateStore = (*Store)(nil)
+var _ dialog.TurnStateStore = (*Store)(nil)
 
 // New returns a Store using client (a *goredis.Client, *goredis.ClusterClient
 // or any UniversalClient) with cfg's zero fields defaulted. It does not
@@ -293,13 +296,7 @@ func (s *Store) SaveState(ctx context.Context, key messenger.ChatKey, st dialog.
 	if st.Rev < 0 {
 		return 0, fmt.Errorf("redis store: save state of %s: negative revision %d", key, st.Rev)
 	}
-	mode, ttl := "s", s.cfg.StateTTL
-	switch {
-	case st.Data == nil && st.Update == "":
-		mode = "d"
-	case st.Data == nil:
-		mode, ttl = "r", s.cfg.DedupeTTL
-	}
+	mode, ttl := s.saveMode(st)
 	res, err := s.pipe.script(ctx, saveScript,
 		[]string{s.keys.state(key)},
 		st.Rev, ttl.Milliseconds(), mode, st.Data, st.Update, st.Outbox,
@@ -315,6 +312,19 @@ func (s *Store) SaveState(ctx context.Context, key messenger.ChatKey, st dialog.
 			key, st.Rev, res[1], dialog.ErrConflict)
 	}
 	return res[1], nil
+}
+
+// saveMode is saveScript's mode for st and the TTL of what it writes: "d"
+// (delete) for no conversation and no update, "r" (the update's record
+// only, kept for Config.DedupeTTL) for no conversation, else "s".
+func (s *Store) saveMode(st dialog.StoredState) (string, time.Duration) {
+	switch {
+	case st.Data == nil && st.Update == "":
+		return "d", s.cfg.StateTTL
+	case st.Data == nil:
+		return "r", s.cfg.DedupeTTL
+	}
+	return "s", s.cfg.StateTTL
 }
 
 // DeleteState deletes the chat's conversation state with its record of
