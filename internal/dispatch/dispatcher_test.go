@@ -601,3 +601,57 @@ func TestUpdatesWithoutIDNeverGivenUp(t *testing.T) {
 		t.Fatalf("%d calls, %d given up; want every update handled (3), none given up", calls.Load(), d.Stats().GivenUp())
 	}
 }
+
+// unsavedGate is a memGate whose first leave reports that the turn's state
+// could not be written (ErrTurnUnsaved) while the turn is finished later,
+// as the Redis store finishes a kept leave at the chat's next Enter.
+type unsavedGate struct {
+	*memGate
+	failed atomic.Bool
+	err    error
+}
+
+func (g *unsavedGate) Enter(ctx context.Context, chat messenger.ChatKey, id string, ttl time.Duration) (func(context.Context, bool) error, bool, error) {
+	leave, dup, err := g.memGate.Enter(ctx, chat, id, ttl)
+	if leave == nil {
+		return leave, dup, err
+	}
+	return func(ctx context.Context, handled bool) error {
+		if err := leave(ctx, handled); err != nil || g.failed.Swap(true) {
+			return err
+		}
+		return g.err
+	}, dup, err
+}
+
+// TestUnsavedTurnIsNotDone: an update whose leave could not write the
+// turn's state is not done: it is tried again (and then found handled),
+// while any other failed leave leaves the update handled.
+func TestUnsavedTurnIsNotDone(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		leaveErr  error
+		wantStats func(s *Stats) bool
+	}{
+		{"state not written: tried again", fmt.Errorf("leave: %w: connection reset", ErrTurnUnsaved),
+			func(s *Stats) bool { return s.Retries() == 1 && s.Duplicates() == 1 && s.Handled() == 0 }},
+		{"only the mark not written: handled", errors.New("leave: connection reset"),
+			func(s *Stats) bool { return s.Retries() == 0 && s.Handled() == 1 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var calls atomic.Int64
+			g := &unsavedGate{memGate: newMemGate(), err: tt.leaveErr}
+			h := HandlerFunc(func(context.Context, *messenger.Update) error { calls.Add(1); return nil })
+			d := start(t, Config{Handler: h, Gate: g, Workers: 1, MaxAttempts: 3})
+			if err := d.Deliver(context.Background(), []*messenger.Update{upd("1", "u1")}); err != nil {
+				t.Fatal(err)
+			}
+			if calls.Load() != 1 || !tt.wantStats(d.Stats()) {
+				t.Fatalf("handler calls %d (want 1), stats %+v", calls.Load(), d.Stats())
+			}
+		})
+	}
+}
