@@ -688,11 +688,14 @@ func BenchmarkTurn(b *testing.B) {
 	shared := realRedis(b)
 	for _, load := range []string{"64chats", "1chat"} {
 		for _, tc := range []struct {
-			name string
-			cfg  Config
+			name    string
+			cfg     Config
+			atLeave bool
 		}{
-			{"autopipeline", Config{}},
-			{"direct", Config{NoAutoPipeline: true}},
+			{"autopipeline", Config{}, false},
+			{"autopipeline-save-at-leave", Config{}, true},
+			{"direct", Config{NoAutoPipeline: true}, false},
+			{"direct-save-at-leave", Config{NoAutoPipeline: true}, true},
 		} {
 			b.Run(load+"/"+tc.name, func(b *testing.B) {
 				o := shared.(*goredis.Client).Options()
@@ -709,11 +712,11 @@ func BenchmarkTurn(b *testing.B) {
 				b.ResetTimer()
 				if load == "1chat" {
 					n := 0
-					turnLoop(b, s, "bench0", func() bool { n++; return n <= b.N })
+					turnLoop(b, s, "bench0", tc.atLeave, func() bool { n++; return n <= b.N })
 				} else {
 					var n atomic.Int64
 					b.SetParallelism(32)
-					b.RunParallel(func(pb *testing.PB) { turnLoop(b, s, fmt.Sprint("bench", n.Add(1)), pb.Next) })
+					b.RunParallel(func(pb *testing.PB) { turnLoop(b, s, fmt.Sprint("bench", n.Add(1)), tc.atLeave, pb.Next) })
 				}
 				b.StopTimer()
 				b.ReportMetric(float64((redisCPUTime(b, c)-redisCPU).Microseconds())/float64(b.N), "redis-µs/op")
@@ -727,8 +730,10 @@ func BenchmarkTurn(b *testing.B) {
 	}
 }
 
-// turnLoop handles updates of one chat while next says so.
-func turnLoop(b *testing.B, s *Store, chatID string, next func() bool) {
+// turnLoop handles updates of one chat while next says so: Enter (with the
+// state read), the state written with SaveState before the leave or, with
+// atLeave, handed to the turn (SaveAtLeave) and written by the leave.
+func turnLoop(b *testing.B, s *Store, chatID string, atLeave bool, next func() bool) {
 	key := messenger.ChatKey{Platform: messenger.Telegram, ID: chatID}
 	data := []byte(`{"scenario":"portrait","version":"3f2a","step":"age","vars":{"name":"Анна"},"answers":3}`)
 	outbox := []byte(`[{"text":"Анна, сколько вам лет?","keyboard":null}]`)
@@ -740,7 +745,14 @@ func turnLoop(b *testing.B, s *Store, chatID string, next func() bool) {
 		if err != nil || dup {
 			b.Fatalf("Enter = dup %v, %v", dup, err)
 		}
-		if rev, err = s.SaveState(ctx, key, dialog.StoredState{Rev: rev, Data: data, Update: id, Outbox: outbox}); err != nil {
+		st, err := s.LoadState(ctx, key)
+		if err != nil || st.Rev != rev {
+			b.Fatalf("LoadState = rev %d, %v; want %d", st.Rev, err, rev)
+		}
+		if atLeave {
+			s.SaveAtLeave(key, dialog.StoredState{Rev: rev, Data: data, Update: id})
+			rev++
+		} else if rev, err = s.SaveState(ctx, key, dialog.StoredState{Rev: rev, Data: data, Update: id, Outbox: outbox}); err != nil {
 			b.Fatal(err)
 		}
 		if err := leave(ctx, true); err != nil {
