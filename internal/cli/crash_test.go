@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/chathub/chathub/internal/platformtest/telegramtest"
@@ -101,7 +103,10 @@ func (c *child) stop() {
 // the process dies; the reply never arrives. After the restart each of those
 // updates is redelivered and answered exactly once, with the recorded reply
 // (not by running the engine again, which would take the redelivered answer
-// for the next question). Phase 2 kills at random moments while clients
+// for the next question). Phase 1b does the same at an answer whose turn
+// writes its state with the end of the turn (dialog.TurnStateStore): at the
+// kill the state is still the one before it, and the redelivery runs the
+// turn again with the same reply. Phase 2 kills at random moments while clients
 // answer; every conversation must still finish with the same replies as an
 // uninterrupted one. The one duplicate the design allows (a reply that
 // reached Telegram in the instant before the process recorded it as sent;
@@ -120,10 +125,11 @@ func TestCrashKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer logf.Close()
+	dbURL := storetest.PostgresURL(t)
 	c := &child{t: t, log: logf, env: []string{
 		childEnv + "=1",
 		"TELEGRAM_TOKEN=" + fake.Token(), "TELEGRAM_API_URL=" + fake.URL(),
-		"DATABASE_URL=" + storetest.PostgresURL(t), "REDIS_URL=" + storetest.RedisURL(), "REDIS_PREFIX=" + prefix,
+		"DATABASE_URL=" + dbURL, "REDIS_URL=" + storetest.RedisURL(), "REDIS_PREFIX=" + prefix,
 		"SCENARIOS_DIR=" + repoPath(t, "scenarios"), "HTTP_ADDR=127.0.0.1:" + freePort(t),
 		"HANDLE_TIMEOUT=2s", "LOG_LEVEL=info", "LOG_FORMAT=json",
 	}}
@@ -190,6 +196,34 @@ func TestCrashKill9(t *testing.T) {
 		}
 	}
 
+	// Phase 1b: the same for a turn whose state is written with the end of
+	// the turn (the age answer: the next question reads neither the client
+	// card nor the clock), so at the kill the state is still the one before
+	// it. The redelivery runs the turn again: the same reply, once, and the
+	// answer recorded once (checked at the end).
+	sendsBefore = fake.Calls("sendMessage")
+	fake.DelayMethod("sendMessage", time.Hour)
+	for _, u := range users {
+		fake.SendText(u, crashScript[3])
+	}
+	held = waitStable(t, func() int { return fake.Calls("sendMessage") - sendsBefore })
+	if held == 0 {
+		t.Fatal("no reply reached the fake server before the second kill")
+	}
+	t.Logf("phase 1b: %d of %d answers run with their reply held on the wire and their state not yet written, at the kill", held, clients)
+	c.kill9()
+	fake.DelayMethod("sendMessage", 0)
+	if step := storedStep(t, prefix, users[0]); step != "age" {
+		t.Fatalf("user %d's stored step at the kill is %q; want still \"age\" (the state written with the end of the turn)", users[0], step)
+	}
+	c.start()
+	for _, u := range users {
+		msgs := fake.WaitMessages(u, 4, 30*time.Second)
+		if got := texts(msgs); len(got) != 4 || got[3] != want[3] {
+			t.Fatalf("user %d after the restart: replies %q; want the fourth to be %q", u, got, want[3])
+		}
+	}
+
 	// Phase 2: the clients finish their conversations while the process is
 	// killed twice at random moments.
 	var wg sync.WaitGroup
@@ -197,7 +231,7 @@ func TestCrashKill9(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			walk(t, fake, u, crashScript[3:], 3)
+			walk(t, fake, u, crashScript[4:], 4)
 		}()
 	}
 	for range 2 {
@@ -217,9 +251,83 @@ func TestCrashKill9(t *testing.T) {
 		dups += len(got) - len(collapsed)
 	}
 	t.Logf("phase 2: %d clients × %d messages, 2 kills: %d repeated identical replies (the send-to-record window)",
-		clients, len(crashScript)-3, dups)
+		clients, len(crashScript)-4, dups)
 	c.stop()
 	checkPortraits(t, c.env, append(users, ref))
+	checkAnswerHistory(t, dbURL, ref, users)
+}
+
+// storedStep returns the step of the conversation state Redis holds for a
+// Telegram user's chat (found by its hash tag, whatever the key layout
+// around it), "" when none.
+func storedStep(t *testing.T, prefix string, user int64) string {
+	t.Helper()
+	opt, err := goredis.ParseURL(storetest.RedisURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := goredis.NewClient(opt)
+	defer rdb.Close()
+	ctx := context.Background()
+	var key string
+	it := rdb.Scan(ctx, 0, prefix+":*{telegram:"+fmt.Sprint(user)+"}*state", 1000).Iterator()
+	for key == "" && it.Next(ctx) {
+		key = it.Val()
+	}
+	if err := it.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if key == "" {
+		return ""
+	}
+	data, err := rdb.HGet(ctx, key, "data").Result()
+	if err != nil {
+		return ""
+	}
+	var st struct {
+		Step string `json:"st"`
+	}
+	_ = json.Unmarshal([]byte(data), &st)
+	return st.Step
+}
+
+// checkAnswerHistory checks that every user's answer history (the fields
+// answered, in order) is the reference conversation's: no answer lost or
+// recorded twice across the kills.
+func checkAnswerHistory(t *testing.T, dbURL string, ref int64, users []int64) {
+	t.Helper()
+	pcfg, err := pgx.ParseConfig(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := stdlib.OpenDB(*pcfg)
+	defer db.Close()
+	rows, err := db.Query(`SELECT c.platform_user_id, string_agg(a.field, ',' ORDER BY a.id)
+		FROM answers a JOIN clients c ON c.id = a.client_id GROUP BY c.platform_user_id`)
+	if err != nil {
+		t.Fatalf("read the answer history: %v", err)
+	}
+	defer rows.Close()
+	history := map[string]string{}
+	for rows.Next() {
+		var user, fields string
+		if err := rows.Scan(&user, &fields); err != nil {
+			t.Fatal(err)
+		}
+		history[user] = fields
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := history[fmt.Sprint(ref)]
+	if want == "" {
+		t.Fatal("the reference conversation recorded no answers")
+	}
+	for _, u := range users {
+		if got := history[fmt.Sprint(u)]; got != want {
+			t.Errorf("user %d answer history %q; want %q", u, got, want)
+		}
+	}
 }
 
 // walk sends each message of script as user, waiting for its reply (the
