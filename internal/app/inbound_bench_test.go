@@ -142,6 +142,7 @@ func runInbound(b *testing.B, clients int, rate float64, rounds int, webhook boo
 	reportInbound(b, lat, elapsed)
 	checkCompleted(b, completed, clients*rounds)
 	b.ReportMetric(float64(fake.Calls("getUpdates")), "getUpdates")
+	b.ReportMetric(float64(rt.Dispatcher().Stats().Retries()), "retries")
 	if n := float64(len(lat)); n > 0 {
 		b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/n, "proc-cpu-µs/update")
 		b.ReportMetric(float64((machineCPU()-machine0).Microseconds())/n, "machine-cpu-µs/update")
