@@ -71,7 +71,8 @@ return {-1, redis.call('GET', KEYS[1])}`)
 // A handled update gets its marker. With a state write, the state is
 // compare-and-set as saveScript does; the outbox of a handled update is
 // confirmed already, so a handled record with no conversation is deleted
-// outright (what the confirmation below leaves of it). On a revision mismatch nothing of the state is touched.
+// outright (what the confirmation below leaves of it). On a revision
+// mismatch nothing of the state is touched.
 // Without a state write, when the chat's state recorded the handled
 // update's replies, they are confirmed sent (the outbox is dropped; a
 // state that is only that record is deleted). A handled parked update
@@ -340,7 +341,7 @@ func (s *Store) finishUnfinished(ctx context.Context, lock string) error {
 	t := v.(turn)
 	err := t.run(ctx)
 	switch {
-	case err == nil, errors.Is(err, ErrTurnLost):
+	case err == nil, errors.Is(err, ErrTurnLost), errors.Is(err, ErrStateChanged):
 		return nil
 	}
 	s.unfinished.LoadOrStore(lock, t)

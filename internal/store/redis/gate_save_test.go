@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -228,7 +229,9 @@ func testSaveAtLeaveParked(t *testing.T, c goredis.UniversalClient) {
 // TestSaveAtLeaveRedisUnreachable: a leave that cannot write the turn's
 // state tells the pipeline the update is not done (dispatch.ErrTurnUnsaved);
 // once Redis is back, the chat's next Enter in this process writes it and
-// the update is a duplicate.
+// the update is a duplicate. When the state changed meanwhile (the client
+// erased), the kept leave writes nothing and the chat is entered all the
+// same.
 func TestSaveAtLeaveRedisUnreachable(t *testing.T) {
 	t.Parallel()
 	opt := realRedis(t).(*goredis.Client).Options()
@@ -237,20 +240,40 @@ func TestSaveAtLeaveRedisUnreachable(t *testing.T) {
 	t.Cleanup(func() { c.Close() })
 	s := newTestStore(t, c, Config{})
 	ctx := t.Context()
-	key := messenger.ChatKey{Platform: messenger.Telegram, ID: "unsaved"}
-	leave, st := enterTurn(t, s, key, "7")
-	s.SaveAtLeave(key, dialog.StoredState{Data: []byte(`{"st":"age"}`), Rev: st.Rev, Update: "7"})
-	proxy.Cut()
-	if err := leave(ctx, true); !errors.Is(err, dispatch.ErrTurnUnsaved) {
-		t.Fatalf("leave with Redis cut = %v; want ErrTurnUnsaved", err)
-	}
-	proxy.Restore()
-	wait, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	if _, dup, err := s.Enter(wait, key, "7", time.Minute); err != nil || !dup {
-		t.Fatalf("the retry: dup %v, %v; want the kept leave finished and the update a duplicate", dup, err)
-	}
-	if got, err := s.LoadState(ctx, key); err != nil || string(got.Data) != `{"st":"age"}` || got.Rev != 1 {
-		t.Fatalf("state %+v, %v; want the turn's state written", got, err)
+	for _, erased := range []bool{false, true} {
+		key := messenger.ChatKey{Platform: messenger.Telegram, ID: fmt.Sprint("unsaved-", erased)}
+		leave, st := enterTurn(t, s, key, "7")
+		s.SaveAtLeave(key, dialog.StoredState{Data: []byte(`{"st":"age"}`), Rev: st.Rev, Update: "7"})
+		proxy.Cut()
+		if err := leave(ctx, true); !errors.Is(err, dispatch.ErrTurnUnsaved) {
+			t.Fatalf("leave with Redis cut = %v; want ErrTurnUnsaved", err)
+		}
+		proxy.Restore()
+		wait, cancel := context.WithTimeout(ctx, 3*time.Second)
+		if erased {
+			if _, err := saveData(s, wait, key, []byte(`{"st":"other"}`), 0); err != nil {
+				t.Fatal(err)
+			}
+			leave, dup, err := s.Enter(wait, key, "8", time.Minute)
+			cancel()
+			if err != nil || dup {
+				t.Fatalf("the next update after the state changed: dup %v, %v; want its turn", dup, err)
+			}
+			if got, _ := s.LoadState(ctx, key); string(got.Data) != `{"st":"other"}` {
+				t.Fatalf("state %+v; want the one written meanwhile kept", got)
+			}
+			if err := leave(ctx, true); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		_, dup, err := s.Enter(wait, key, "7", time.Minute)
+		cancel()
+		if err != nil || !dup {
+			t.Fatalf("the retry: dup %v, %v; want the kept leave finished and the update a duplicate", dup, err)
+		}
+		if got, err := s.LoadState(ctx, key); err != nil || string(got.Data) != `{"st":"age"}` || got.Rev != 1 {
+			t.Fatalf("state %+v, %v; want the turn's state written", got, err)
+		}
 	}
 }
