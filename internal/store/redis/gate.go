@@ -170,13 +170,13 @@ func (s *Store) Enter(ctx context.Context, chat messenger.ChatKey, updateID stri
 		case err != nil:
 			// The script may have run (the answer was lost, or ctx ended
 			// in flight): release a lock it took, which nobody would use.
-			return nil, false, s.abandon(ctx, lock, token, fmt.Errorf("redis store: enter chat %s: %w", chat, err))
+			return nil, false, s.abandon(ctx, chat, lock, token, fmt.Errorf("redis store: enter chat %s: %w", chat, err))
 		case code == 0:
 			return nil, true, nil
 		case code == 1:
 			st, err := parseState(chat, res[1:])
 			if err != nil {
-				return nil, false, s.abandon(ctx, lock, token, err)
+				return nil, false, s.abandon(ctx, chat, lock, token, err)
 			}
 			s.preloaded.Store(lock, st)
 			t := turn{s: s, chat: chat, update: updateID, token: token, marker: marker, lock: lock}
@@ -348,12 +348,18 @@ func (s *Store) finishUnfinished(ctx context.Context, lock string) error {
 	return fmt.Errorf("finishing the previous turn: %w", err)
 }
 
-// abandon releases a turn just taken when its state cannot be read, and
-// returns cause.
-func (s *Store) abandon(ctx context.Context, lock, token string, cause error) error {
+// abandon releases a turn just taken, or maybe taken (its script's answer
+// was lost), when it cannot be used, and returns cause.
+//
+// When the release fails too (Redis unreachable: the script that took the
+// turn may have run with its answer lost), the release is kept like a
+// failed leave, and the chat's next Enter in this process makes it before
+// taking a new turn: the process does not wait out its own lock's TTL.
+func (s *Store) abandon(ctx context.Context, chat messenger.ChatKey, lock, token string, cause error) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := s.pipe.script(ctx, unlockScript, []string{lock}, token).Err(); err != nil {
+		s.unfinished.LoadOrStore(lock, turn{s: s, chat: chat, token: token, lock: lock, marker: lock})
 		return errors.Join(cause, fmt.Errorf("release the turn: %w", err))
 	}
 	return cause

@@ -277,3 +277,55 @@ func TestSaveAtLeaveRedisUnreachable(t *testing.T) {
 		}
 	}
 }
+
+// TestLostEnterAnswerDoesNotHoldTheChat: Redis becomes unreachable after
+// the Enter script took the chat's turn and before its answer arrived, so
+// the turn cannot be released either. Once Redis is back, this process's
+// next Enter of the chat releases it first instead of waiting out its own
+// lock's TTL.
+func TestLostEnterAnswerDoesNotHoldTheChat(t *testing.T) {
+	t.Parallel()
+	direct := realRedis(t)
+	opt := direct.(*goredis.Client).Options()
+	proxy := faultproxy.Start(t, opt.Addr)
+	c := goredis.NewClient(&goredis.Options{Addr: proxy.Addr(), DB: opt.DB, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	t.Cleanup(func() { c.Close() })
+	s := newTestStore(t, c, Config{NoAutoPipeline: true})
+	ctx := t.Context()
+	key := messenger.ChatKey{Platform: messenger.Telegram, ID: "lost-enter"}
+	if err := s.Ping(ctx); err != nil { // connect and load nothing yet through the delay
+		t.Fatal(err)
+	}
+	leave, _ := enterTurn(t, s, key, "0") // loads the scripts
+	if err := leave(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	proxy.Delay(time.Second)
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := s.Enter(ctx, key, "1", time.Minute)
+		done <- err
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for direct.Exists(ctx, s.keys.lock(key)).Val() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the Enter script never took the lock")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	proxy.Cut() // the answer is still held back by the delay: it is lost
+	if err := <-done; err == nil {
+		t.Fatal("Enter succeeded with its answer lost")
+	}
+	proxy.Delay(0)
+	proxy.Restore()
+	wait, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	leave, dup, err := s.Enter(wait, key, "1", time.Minute)
+	if err != nil || dup {
+		t.Fatalf("Enter after Redis is back: dup %v, %v; want the chat's turn (the lost one released)", dup, err)
+	}
+	if err := leave(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+}

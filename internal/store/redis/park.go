@@ -182,7 +182,7 @@ func (s *Store) takeParked(ctx context.Context, chat messenger.ChatKey, token st
 	t.update, t.marker = upd.ID, s.keys.update(chat, upd.ID)
 	handled, err := s.client.Exists(ctx, t.marker).Result()
 	if err != nil {
-		return nil, nil, s.abandon(ctx, lock, token, fmt.Errorf("redis store: enter parked chat %s: %w", chat, err))
+		return nil, nil, s.abandon(ctx, chat, lock, token, fmt.Errorf("redis store: enter parked chat %s: %w", chat, err))
 	}
 	if handled == 1 {
 		t.handled = true
@@ -190,7 +190,7 @@ func (s *Store) takeParked(ctx context.Context, chat messenger.ChatKey, token st
 	}
 	st, err := parseState(chat, res[1:])
 	if err != nil {
-		return nil, nil, s.abandon(ctx, lock, token, err)
+		return nil, nil, s.abandon(ctx, chat, lock, token, err)
 	}
 	s.preloaded.Store(lock, st)
 	t.hold()
