@@ -178,6 +178,7 @@ func (h *Handler) turn(ctx context.Context, key messenger.ChatKey, upd *messenge
 		return rep, err
 	}
 	rep.decided = true
+	markDrops(&st, res)
 	h.markHandoff(&t, res)
 	h.planReminder(ctx, &t, res)
 	reminder := isReminder(upd)
