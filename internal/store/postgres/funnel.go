@@ -128,7 +128,7 @@ func (s *Store) funnelMedians(ctx context.Context, q crm.FunnelQuery, get func(s
 			if err := rows.Scan(&step, &sec); err != nil {
 				return err
 			}
-			get(step).MedianAnswer = time.Duration(math.Round(sec * 1e6)) * time.Microsecond
+			get(step).MedianAnswer = time.Duration(math.Round(sec*1e6)) * time.Microsecond
 		}
 		return rows.Err()
 	}
