@@ -32,6 +32,9 @@ type APIConfig struct {
 	// transcripts (GET /api/clients/{id}/messages): *handoff.Service.
 	// Default nil: no such routes.
 	Handoffs HandoffReader
+	// Funnels computes scenario funnels (GET /api/scenarios/{id}/funnel):
+	// *funnel.Service. Default nil: no such route.
+	Funnels FunnelReader
 	// MaxBodyBytes caps a request body; a larger one gets 413.
 	// Default DefaultMaxBodyBytes (1 MiB).
 	MaxBodyBytes int64
@@ -81,6 +84,9 @@ func NewAPI(cfg APIConfig) (*API, error) {
 	}
 	if cfg.Handoffs != nil {
 		a.handoffRoutes()
+	}
+	if cfg.Funnels != nil {
+		a.funnelRoutes()
 	}
 	return a, nil
 }

@@ -89,6 +89,9 @@ func (s *Stores) ManagerAPI(cfg config.Config) (*admin.API, error) {
 	if hs, err := s.Handoffs(); err == nil {
 		ac.Handoffs = hs
 	}
+	if f, err := s.Funnels(cfg); err == nil {
+		ac.Funnels = f
+	}
 	return admin.NewAPI(ac)
 }
 

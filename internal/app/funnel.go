@@ -25,3 +25,8 @@ func (c ScenarioCatalog) Scenario(_ context.Context, id string) (*scenario.Graph
 func FunnelService(cfg config.Config, st funnel.Store, scenarios funnel.Scenarios) (*funnel.Service, error) {
 	return funnel.New(funnel.Config{Store: st, Scenarios: scenarios, OpenFor: cfg.StateTTL})
 }
+
+// Funnels is the funnel over the stores' CRM and every bot's scenarios.
+func (s *Stores) Funnels(cfg config.Config) (*funnel.Service, error) {
+	return FunnelService(cfg, s.CRM, ScenarioCatalog{Registries: s.registries()})
+}
