@@ -17,6 +17,7 @@ import (
 
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/scenario"
+	"github.com/chathub/chathub/internal/segment"
 	"github.com/chathub/chathub/internal/spelling"
 )
 
@@ -37,8 +38,9 @@ type Scenarios interface {
 }
 
 // DefaultOpenFor is Config.OpenFor's default: the conversation state's
-// default lifetime in Redis (internal/store/redis.DefaultStateTTL).
-const DefaultOpenFor = 30 * 24 * time.Hour
+// default lifetime in Redis (internal/store/redis.DefaultStateTTL), and
+// what the segment functions stuck(...) and dropped(...) use.
+const DefaultOpenFor = segment.OpenFor
 
 // Config configures a Service.
 type Config struct {

@@ -52,6 +52,44 @@ func TestStepVisits(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Fatalf("funnel = %+v\nwant %+v", got, want)
 			}
+			for _, tt := range []struct {
+				src  string
+				want int
+			}{
+				{`stuck("` + sc + `", "name")`, base + 1},
+				{`dropped("` + sc + `", "city")`, base},
+				{`stuck("` + sc + `", "city")`, 0},
+			} {
+				seg, err := s.CompileSegment(ctx, tt.src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				seg = seg.At(at(10))
+				ids, err := s.SegmentIDs(ctx, seg, 0, 10)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var wantIDs []int64
+				for _, k := range []int{base, base + 1} {
+					c, err := s.GetClient(ctx, keyN(k))
+					if err != nil {
+						t.Fatal(err)
+					}
+					act, err := s.SegmentActivity(ctx, seg, c.ID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if ok, err := seg.Match(c, act); err != nil || ok != (k == tt.want) {
+						t.Errorf("%s: Match(client %d) = %t, %v", tt.src, k, ok, err)
+					}
+					if k == tt.want {
+						wantIDs = append(wantIDs, c.ID)
+					}
+				}
+				if !slices.Equal(ids, wantIDs) {
+					t.Errorf("%s: ids %v, want %v", tt.src, ids, wantIDs)
+				}
+			}
 		})
 	}
 }
