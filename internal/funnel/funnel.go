@@ -126,8 +126,10 @@ type Step struct {
 	// answered (or skipped) its question.
 	Entered, Answered int
 	// OfStart and OfPrevious are Entered as a percentage of the start
-	// step's and of the previous step's (in file order); -1 when that
-	// step was never entered.
+	// step's and of the previous step's: the step leading to it (by a
+	// branch or a button) that most conversations entered, or, for a step
+	// nothing leads to, the one before it in the table; -1 when that step
+	// was never entered.
 	OfStart, OfPrevious float64
 	// Stuck are the conversations waiting at the step now; Dropped those
 	// that ended there without an answer (another scenario replaced them,
@@ -223,15 +225,49 @@ func build(g *scenario.Graph, q Query, counts []crm.FunnelStepCount) *Report {
 		return r
 	}
 	r.Started = r.Steps[0].Entered
+	from := predecessors(g)
+	entered := make(map[string]int, len(r.Steps))
+	for _, s := range r.Steps {
+		entered[s.ID] = s.Entered
+	}
 	for i := range r.Steps {
-		r.Steps[i].OfStart = percent(r.Steps[i].Entered, r.Started)
+		s := &r.Steps[i]
+		s.OfStart = percent(s.Entered, r.Started)
 		prev := r.Started
-		if i > 0 {
+		switch ps := from[s.ID]; {
+		case i == 0:
+		case len(ps) > 0:
+			prev = 0
+			for _, p := range ps {
+				prev = max(prev, entered[p])
+			}
+		default:
 			prev = r.Steps[i-1].Entered
 		}
-		r.Steps[i].OfPrevious = percent(r.Steps[i].Entered, prev)
+		s.OfPrevious = percent(s.Entered, prev)
 	}
 	return r
+}
+
+// predecessors maps each step of g to the steps that lead to it (by a
+// branch or a button), each once, in file order.
+func predecessors(g *scenario.Graph) map[string][]string {
+	out := map[string][]string{}
+	add := func(from, to string) {
+		if to != "" && to != from && !slices.Contains(out[to], from) {
+			out[to] = append(out[to], from)
+		}
+	}
+	for _, id := range g.Order {
+		st := g.Steps[id]
+		for _, o := range st.Options {
+			add(id, o.Next)
+		}
+		for _, b := range st.Next {
+			add(id, b.Goto)
+		}
+	}
+	return out
 }
 
 // percent is n of base in percent, rounded to a tenth; -1 for a zero base.

@@ -276,3 +276,57 @@ type nopStore struct{}
 func (nopStore) FunnelSteps(context.Context, crm.FunnelQuery) ([]crm.FunnelStepCount, error) {
 	return nil, nil
 }
+
+// countStore returns fixed counts.
+type countStore []crm.FunnelStepCount
+
+func (c countStore) FunnelSteps(context.Context, crm.FunnelQuery) ([]crm.FunnelStepCount, error) {
+	return c, nil
+}
+
+// TestFunnelPreviousIsThePredecessor: "% of previous" compares a step with
+// the step leading to it, not with its neighbour in the file; a step only
+// older versions had is listed last.
+func TestFunnelPreviousIsThePredecessor(t *testing.T) {
+	t.Parallel()
+	g, err := scenario.Load("b.yaml", []byte(`id: br
+start: a
+steps:
+  a:
+    say: "Согласны?"
+    buttons:
+      - { text: "Да", value: "yes", next: b }
+      - { text: "Нет", value: "no", next: c }
+  c:
+    say: "Жаль"
+    end: true
+  b:
+    say: "Имя?"
+    input: text
+    next: d
+  d:
+    say: "Спасибо"
+    end: true
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := countStore{{Step: "a", Entered: 10, Answered: 10}, {Step: "c", Entered: 2, Answered: 2},
+		{Step: "b", Entered: 8, Answered: 6}, {Step: "d", Entered: 6, Answered: 6}, {Step: "old", Entered: 1}}
+	svc, err := funnel.New(funnel.Config{Store: st, Scenarios: graphs{"br": g}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := svc.Funnel(context.Background(), funnel.Query{Scenario: "br"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range r.Steps {
+		got = append(got, s.ID+":"+strconv.FormatFloat(s.OfPrevious, 'f', 1, 64))
+	}
+	want := []string{"a:100.0", "c:20.0", "b:80.0", "d:75.0", "old:16.7"}
+	if !slices.Equal(got, want) || !r.Steps[4].Removed {
+		t.Fatalf("steps = %v; want %v (old removed)", got, want)
+	}
+}
