@@ -178,7 +178,11 @@ func (h *Handler) turn(ctx context.Context, key messenger.ChatKey, upd *messenge
 		return rep, err
 	}
 	rep.decided = true
-	markDrops(&st, res)
+	if key.Platform == messenger.Playground {
+		res.Changes.Visits = res.Changes.Visits[:0] // the console's tries are no funnel traffic
+	} else {
+		markDrops(&st, res)
+	}
 	h.markHandoff(&t, res)
 	h.planReminder(ctx, &t, res)
 	reminder := isReminder(upd)

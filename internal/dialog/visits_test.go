@@ -1,7 +1,9 @@
 package dialog
 
 import (
+	"context"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -107,3 +109,40 @@ func TestMarkDrops(t *testing.T) {
 
 // graphOf wraps a graph for the table.
 type graphOf struct{ g *scenario.Graph }
+
+// TestHandlerRecordsVisitsButNotThePlayground: a client's /start records
+// the scenario's first visits with the turn's changes; the console's
+// playground records none.
+func TestHandlerRecordsVisitsButNotThePlayground(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		platform messenger.Platform
+		want     bool
+	}{{messenger.Telegram, true}, {messenger.Playground, false}} {
+		t.Run(string(tt.platform), func(t *testing.T) {
+			t.Parallel()
+			f := newHandlerFixture(t)
+			var mu sync.Mutex
+			var visits []crm.StepVisit
+			f.clients.failWith = func(ch *crm.Changes) error {
+				mu.Lock()
+				visits = append(visits, ch.Visits...)
+				mu.Unlock()
+				return nil
+			}
+			chat := messenger.ChatKey{Platform: tt.platform, ID: "7"}
+			upd := &messenger.Update{ID: "1", Chat: chat, Kind: messenger.KindMessage, Text: "/start"}
+			if err := f.h.Handle(context.Background(), upd); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if got := len(visits) > 0; got != tt.want {
+				t.Fatalf("visits %+v; want some: %t", visits, tt.want)
+			}
+			if tt.want && (visits[0].Scenario != "portrait" || visits[0].Event != crm.VisitEnter || visits[0].Step != "consent") {
+				t.Fatalf("visits %+v", visits)
+			}
+		})
+	}
+}
