@@ -18,13 +18,13 @@ import (
 // them as a stuck(...) segment; in Russian and English, with the axe scan.
 func TestBrowserFunnel(t *testing.T) {
 	type texts struct {
-		link, h1, caption, stuckCol, period, periodValue, platform, source, show, stuckLink, save, saveName, saveSubmit string
+		link, h1, caption, stuckCol, period, periodValue, version, platform, source, show, stuckLink, save, saveName, saveSubmit string
 	}
 	langs := map[string]texts{
-		"ru": {"Воронка", "Воронка: Знакомство", "считаются уникальные разговоры", "Застряли сейчас", "Разговоры, начатые за", "30 дней",
+		"ru": {"Воронка", "Воронка: Знакомство", "считаются уникальные разговоры", "Застряли сейчас", "Разговоры, начатые за", "30 дней", "Версия сценария",
 			"Платформа", "Источник (диплинк)", "Показать", "Клиенты, застрявшие на шаге: 2, шаг name", "Сохранить как сегмент",
 			"Название сегмента", "Сохранить сегмент"},
-		"en": {"Funnel", "Funnel: Знакомство", "counts are unique conversations", "Stuck now", "Conversations started in", "30 days",
+		"en": {"Funnel", "Funnel: Знакомство", "counts are unique conversations", "Stuck now", "Conversations started in", "30 days", "Scenario version",
 			"Platform", "Source (deep link)", "Show", "Clients stuck at the step: 2, step name", "Save as a segment",
 			"Segment name", "Save segment"},
 	}
@@ -69,6 +69,7 @@ func TestBrowserFunnel(t *testing.T) {
 
 			run(t, ctx,
 				chromedp.SetValue(selectBy(tx.period), "30d"),
+				chromedp.SetValue(selectBy(tx.version), "0ld0ld0ld0ld0ld0"),
 				chromedp.SetValue(selectBy(tx.platform), "vk"),
 				chromedp.SendKeys(byLabel(tx.source), "ads"),
 				chromedp.Click(button(tx.show)),
@@ -78,7 +79,7 @@ func TestBrowserFunnel(t *testing.T) {
 			if !strings.Contains(p.Path, "since=30d") || !strings.Contains(p.Path, "platform=vk") || !strings.Contains(p.Path, "source=ads") {
 				t.Errorf("filtered: path %q", p.Path)
 			}
-			if q := st.query(); q.Platform != "vk" || q.Source != "ads" {
+			if q := st.query(); q.Platform != "vk" || q.Source != "ads" || q.Version != "0ld0ld0ld0ld0ld0" {
 				t.Errorf("the funnel was asked %+v", q)
 			}
 			scanAccessibility(t, ctx, lang+" funnel filtered")

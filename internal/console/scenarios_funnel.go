@@ -33,6 +33,7 @@ type funnelView struct {
 	Period, Version, Source string
 	Platform                string
 	Periods, Platforms      []funnelOption
+	Versions                []funnelOption
 	// BadPeriod is set when ?since= did not parse (the default was used).
 	BadPeriod bool
 	Rows      []funnelRowView
@@ -106,6 +107,7 @@ func (c *Console) scenarioFunnel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Started = int64(rep.Started)
+	v.Versions = versionOptions(lang, rep, v.Version)
 	for _, s := range rep.Steps {
 		v.Rows = append(v.Rows, newFunnelRow(lang, g.ID, s))
 	}
@@ -134,4 +136,24 @@ func percentText(lang i18n.Lang, p float64) string {
 		return "—"
 	}
 	return decimal(lang, p) + " %"
+}
+
+// versionOptions are the version filter's options: all versions, then
+// each version that ran, newest first (the current one marked), and the
+// asked-for version when no record has it.
+func versionOptions(lang i18n.Lang, rep *funnel.Report, chosen string) []funnelOption {
+	out := []funnelOption{{Value: "", Label: i18n.T(lang, "funnel.version.all"), Selected: chosen == ""}}
+	seen := false
+	for _, v := range rep.Versions {
+		label := i18n.T(lang, "funnel.version.since", v.Version, v.Since.UTC().Format(i18n.T(lang, "funnel.date_layout")))
+		if v.Version == rep.Current {
+			label = i18n.T(lang, "funnel.version.current", v.Version)
+		}
+		out = append(out, funnelOption{Value: v.Version, Label: label, Selected: v.Version == chosen})
+		seen = seen || v.Version == chosen
+	}
+	if chosen != "" && !seen {
+		out = append(out, funnelOption{Value: chosen, Label: chosen, Selected: true})
+	}
+	return out
 }

@@ -36,6 +36,10 @@ func (f *fakeFunnelStore) FunnelSteps(_ context.Context, q crm.FunnelQuery) ([]c
 	}, nil
 }
 
+func (f *fakeFunnelStore) ScenarioVersions(_ context.Context, id string) ([]crm.ScenarioVersion, error) {
+	return []crm.ScenarioVersion{{Version: "0ld0ld0ld0ld0ld0", Since: time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)}}, nil
+}
+
 func (f *fakeFunnelStore) query() crm.FunnelQuery {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -94,10 +98,11 @@ func TestScenarioFunnelPage(t *testing.T) {
 		{"default", "/scenarios/portrait/funnel", 200, []string{
 			"Воронка: Знакомство", "считаются уникальные разговоры", "Начато 10 разговоров", "<code>name</code>",
 			`href="/clients?segment=stuck%28%22portrait%22%2C&#43;%22name%22%29"`, "Сохранить как сегмент",
-			"90,0 %", "40 с", "2 → 1", "1 мин 35 с", `<option value="7d" selected>`},
+			"90,0 %", "40 с", "2 → 1", "1 мин 35 с", `<option value="7d" selected>`,
+			`<option value="" selected>Все версии</option>`, `<option value="0ld0ld0ld0ld0ld0">0ld0ld0ld0ld0ld0 (с 01.11.2026)</option>`},
 			crm.FunnelQuery{Scenario: "portrait"}},
 		{"filters", "/scenarios/portrait/funnel?since=30d&version=abc&platform=vk&source=ads", 200, []string{
-			`<option value="30d" selected>`, `<option value="vk" selected>`, `value="abc"`, `value="ads"`},
+			`<option value="30d" selected>`, `<option value="vk" selected>`, `<option value="abc" selected>abc</option>`, `value="ads"`},
 			crm.FunnelQuery{Scenario: "portrait", Version: "abc", Platform: "vk", Source: "ads"}},
 		{"bad period", "/scenarios/portrait/funnel?since=week", 200, []string{"Непонятный период"}, crm.FunnelQuery{Scenario: "portrait"}},
 		{"unknown scenario", "/scenarios/nope/funnel", 404, nil, crm.FunnelQuery{}},

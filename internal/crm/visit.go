@@ -66,3 +66,10 @@ type FunnelStepCount struct {
 	MedianAnswer                      time.Duration
 	Reminded, CameBack                int
 }
+
+// ScenarioVersion is one version of a scenario that ran: its content hash
+// and when it was first stored.
+type ScenarioVersion struct {
+	Version string
+	Since   time.Time
+}

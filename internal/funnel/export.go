@@ -15,9 +15,19 @@ type Export struct {
 	Version  string `json:"version,omitempty"`
 	Platform string `json:"platform,omitempty"`
 	Source   string `json:"source,omitempty"`
+	// CurrentVersion is the version loaded now; Versions every version
+	// that ran, newest first.
+	CurrentVersion string          `json:"current_version"`
+	Versions       []ExportVersion `json:"versions"`
 	// Counts says what the numbers count.
 	Counts string       `json:"counts"`
 	Steps  []ExportStep `json:"steps"`
+}
+
+// ExportVersion is a version of the scenario that ran.
+type ExportVersion struct {
+	Version string `json:"version"`
+	Since   string `json:"since"`
 }
 
 // ExportStep is one Step of an Export; percentages are null when their
@@ -40,7 +50,11 @@ type ExportStep struct {
 // Export returns r for JSON.
 func (r *Report) Export() Export {
 	e := Export{Scenario: r.Scenario, Title: r.Title, Version: r.Query.Version, Platform: r.Query.Platform,
-		Source: r.Query.Source, Counts: "unique conversations", Steps: make([]ExportStep, 0, len(r.Steps))}
+		Source: r.Query.Source, Counts: "unique conversations", Steps: make([]ExportStep, 0, len(r.Steps)),
+		CurrentVersion: r.Current, Versions: make([]ExportVersion, 0, len(r.Versions))}
+	for _, v := range r.Versions {
+		e.Versions = append(e.Versions, ExportVersion{Version: v.Version, Since: v.Since.UTC().Format(time.RFC3339)})
+	}
 	if !r.Query.Since.IsZero() {
 		e.Since = r.Query.Since.UTC().Format(time.RFC3339)
 	}

@@ -25,6 +25,9 @@ import (
 type Store interface {
 	// FunnelSteps counts q's conversations step by step, in any order.
 	FunnelSteps(ctx context.Context, q crm.FunnelQuery) ([]crm.FunnelStepCount, error)
+	// ScenarioVersions lists the versions of scenario id that ran, newest
+	// first (for the version filter).
+	ScenarioVersions(ctx context.Context, id string) ([]crm.ScenarioVersion, error)
 }
 
 // Scenarios gives the scenarios' graphs: the funnel lists the steps in
@@ -112,6 +115,10 @@ type Report struct {
 	Steps []Step
 	// Started is how many conversations entered the start step.
 	Started int
+	// Versions are the scenario's versions that ran, newest first; Current
+	// is the version loaded now.
+	Versions []crm.ScenarioVersion
+	Current  string
 }
 
 // Step is one row of a funnel. Counts are unique conversations.
@@ -161,7 +168,13 @@ func (s *Service) Funnel(ctx context.Context, q Query) (*Report, error) {
 	if err != nil {
 		return nil, err // the store names the operation
 	}
-	return build(g, q, counts), nil
+	versions, err := s.cfg.Store.ScenarioVersions(ctx, q.Scenario)
+	if err != nil {
+		return nil, err // the store names the operation
+	}
+	r := build(g, q, counts)
+	r.Versions, r.Current = versions, g.Version
+	return r, nil
 }
 
 // graph returns scenario id's graph or an error naming the closest id.

@@ -193,6 +193,9 @@ func TestFunnelScripted(t *testing.T) {
 				t.Fatal(err)
 			}
 			play(&script{t: t, s: s, g: g, e: dialog.NewEngine(dialog.EngineConfig{})})
+			if err := s.SaveVersion(context.Background(), "fun", g.Version, "fun.yaml", []byte(funnelYAML)); err != nil {
+				t.Fatal(err)
+			}
 			svc, err := funnel.New(funnel.Config{Store: s, Scenarios: graphs{"fun": g}, OpenFor: time.Hour,
 				Now: func() time.Time { return at(100) }})
 			if err != nil {
@@ -207,6 +210,9 @@ func TestFunnelScripted(t *testing.T) {
 					}
 					if !slices.Equal(r.Steps, tt.want) {
 						t.Fatalf("steps:\n%+v\nwant\n%+v", r.Steps, tt.want)
+					}
+					if len(r.Versions) != 1 || r.Versions[0].Version != g.Version || r.Current != g.Version {
+						t.Fatalf("versions %+v, current %q; want the one that ran, %s", r.Versions, r.Current, g.Version)
 					}
 				})
 			}
@@ -277,11 +283,19 @@ func (nopStore) FunnelSteps(context.Context, crm.FunnelQuery) ([]crm.FunnelStepC
 	return nil, nil
 }
 
+func (nopStore) ScenarioVersions(context.Context, string) ([]crm.ScenarioVersion, error) {
+	return nil, nil
+}
+
 // countStore returns fixed counts.
 type countStore []crm.FunnelStepCount
 
 func (c countStore) FunnelSteps(context.Context, crm.FunnelQuery) ([]crm.FunnelStepCount, error) {
 	return c, nil
+}
+
+func (countStore) ScenarioVersions(context.Context, string) ([]crm.ScenarioVersion, error) {
+	return nil, nil
 }
 
 // TestFunnelPreviousIsThePredecessor: "% of previous" compares a step with
