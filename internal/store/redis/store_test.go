@@ -74,6 +74,7 @@ func miniRedis(t testing.TB) goredis.UniversalClient {
 		if miniErr == nil {
 			runClock(srv, 10*time.Millisecond) // TTLs expire with wall time, as in the embedded default
 			miniClient = goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+			miniClient.AddHook(crossSlotHook{}) // refuses cross-slot commands as a cluster would (slots_test.go)
 		}
 	})
 	if miniErr != nil {
