@@ -445,7 +445,7 @@ func checkNotCapped(t *testing.T, p *remindProc, cfg config.Config, clientID int
 // questionnaire goes on.
 func TestReminderThroughTelegram(t *testing.T) {
 	t.Parallel()
-	for _, b := range keyBackends {
+	for _, b := range append(keyBackends[:len(keyBackends):len(keyBackends)], postgresCluster) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			cfg := remindConfig(t, b.cfg(t))
