@@ -44,7 +44,9 @@ type composeService struct {
 }
 
 // isChathub reports whether the service runs the chathub image.
-func (s composeService) isChathub() bool { return s.Build != nil || strings.HasPrefix(s.Image, "chathub") }
+func (s composeService) isChathub() bool {
+	return s.Build != nil || strings.HasPrefix(s.Image, "chathub")
+}
 
 func readCompose(t *testing.T, name string) composeFile {
 	t.Helper()
