@@ -12,8 +12,8 @@ import (
 
 // ownClient returns a new client (its own connection pool: another
 // "process") to the Redis or the Redis Cluster c talks to, with c's
-// credentials and TLS; tune, when set, adjusts the options of a plain
-// client's or of each cluster node's. It is closed when t ends.
+// credentials and TLS and the given retries and dial timeout (0: go-redis'
+// defaults). It is closed when t ends.
 func ownClient(t testing.TB, c goredis.UniversalClient, maxRetries int, dialTimeout time.Duration) goredis.UniversalClient {
 	t.Helper()
 	var own goredis.UniversalClient
