@@ -44,7 +44,7 @@ func ovPeriodOf(q url.Values) int {
 const (
 	ovPlotWidth   = 600
 	ovMaxBar      = 40
-	ovChartLeft   = 44
+	ovChartLeft   = 56
 	ovChartTop    = 8
 	ovChartHeight = 160
 	ovChartBottom = 24
