@@ -372,3 +372,41 @@ func TestOverviewPeriods(t *testing.T) {
 		})
 	}
 }
+
+// evilSource renames the fake's second source to markup, as a forged deep
+// link could (a source is whatever followed /start).
+type evilSource struct{ *fakeOverview }
+
+const evilKey = `<img src=x onerror=alert(1)>"'&`
+
+func (e evilSource) OverviewCharts(ctx context.Context, now time.Time, loc *time.Location, days, top int) (postgres.OverviewCharts, error) {
+	oc, err := e.fakeOverview.OverviewCharts(ctx, now, loc, days, top)
+	oc.Sources.Series[1].Key = evilKey
+	return oc, err
+}
+
+// TestOverviewChartsEscaped: a source is shown as text everywhere: in the
+// bars' titles and attributes, the legend and the table.
+func TestOverviewChartsEscaped(t *testing.T) {
+	t.Parallel()
+	f := newFakeOverview()
+	auth := consoletest.NewAuth()
+	c, err := New(Config{Auth: auth, Overview: OverviewPages{Stats: evilSource{f}, Campaigns: f}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := do(c.Handler(), "GET", "/", auth.Login("operator"), nil, nil).Body.String()
+	if strings.Contains(body, "<img") || strings.Contains(body, `"'&`) {
+		t.Fatal("a source's markup is not escaped")
+	}
+	escaped := `&lt;img src=x onerror=alert(1)&gt;&#34;&#39;&amp;`
+	for _, want := range []string{`data-key="` + escaped + `"`, `<title>6.12, ` + escaped + `: 1 клиент</title>`,
+		`<th scope="col">` + escaped + `</th>`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	if n := strings.Count(body, escaped); n < 4 {
+		t.Errorf("the source shown %d times, want bar, legend, table", n)
+	}
+}
