@@ -11,7 +11,7 @@ import (
 )
 
 // seedChartClients fills s (PostgreSQL) with n clients created over the
-// last year from 12 sources (a quarter without one) and a completion of
+// last year from 11 sources (a quarter without one) and a completion of
 // one of 4 scenarios for 40% of them, then VACUUM ANALYZE.
 func seedChartClients(b *testing.B, s *Store, n int) {
 	b.Helper()
