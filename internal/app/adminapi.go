@@ -80,14 +80,10 @@ func (s *Stores) ManagerAPI(cfg config.Config) (*admin.API, error) {
 	if err != nil {
 		return nil, err
 	}
-	loc, err := cfg.Broadcast.Location()
-	if err != nil {
-		return nil, fmt.Errorf("manager api: %w", err)
-	}
 	ac := admin.APIConfig{
 		Token: cfg.AdminToken, Segments: s.CRM, SavedSegments: audited,
 		Campaigns: audited, Control: audited, Reports: svc, Clients: clients, Logger: s.logger,
-		Overview: s.CRM, Location: loc,
+		Overview: s.CRM, Location: svc.Location(), // the charts' days: DEFAULT_TIMEZONE
 	}
 	// Without a hand-off store the hand-off routes stay off (a typed nil
 	// *handoff.Service in the interface would answer them and panic).
