@@ -104,7 +104,19 @@ func newChartDays(now time.Time, loc *time.Location, n int) chartDays {
 	}
 	c.first, c.end = c.days[0], time.Date(y, m, d+1, 0, 0, 0, 0, loc)
 	c.start = c.first.Unix()
-	c.uniformDays = c.end.Unix()-c.start == int64(n)*86400
+	// Every day, not only the period, must be 24 hours long: a period of
+	// both daylight-saving changes has the right length but its summer
+	// midnights are an hour off.
+	c.uniformDays = true
+	for i := range c.days {
+		next := c.end
+		if i+1 < n {
+			next = c.days[i+1]
+		}
+		if next.Unix()-c.days[i].Unix() != 86400 {
+			c.uniformDays = false
+		}
+	}
 	c.bucket = 3600
 	if c.uniformDays {
 		c.bucket = 86400

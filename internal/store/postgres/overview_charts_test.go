@@ -126,6 +126,21 @@ func TestOverviewCharts(t *testing.T) {
 		wantFirst:   time.Date(2026, 3, 28, 0, 0, 0, 0, berlin),
 		wantSources: []seriesWant{{"site", []int64{1, 2, 1}}, {"*", []int64{0, 0, 1}}},
 		wantTotals:  [2]int64{5, 0},
+	}, {
+		// 1 March to 31 October 2026: both changes inside, so the period
+		// is a whole number of 24-hour days but a summer midnight is not
+		// one after the first midnight. A client at 00:30 on 1 July
+		// (22:30 UTC on 30 June) is on 1 July.
+		name: "across both daylight-saving changes",
+		now:  time.Date(2026, 10, 31, 12, 0, 0, 0, berlin), loc: berlin, days: 245, top: 1,
+		sources:   []chartRow{{"site", time.Date(2026, 7, 1, 0, 30, 0, 0, berlin)}},
+		wantFirst: time.Date(2026, 3, 1, 0, 0, 0, 0, berlin),
+		wantSources: []seriesWant{{"site", func() []int64 {
+			c := make([]int64, 245)
+			c[122] = 1 // 1 July is day 31+30+31+30 = 122 after 1 March
+			return c
+		}()}},
+		wantTotals: [2]int64{1, 0},
 	}}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
