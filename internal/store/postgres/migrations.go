@@ -50,6 +50,7 @@ var migrations = []migration{
 		SQLite: remindersSchema("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER", "TIMESTAMP")},
 	{Version: 26, Name: "step_visits", Postgres: stepVisitsSchema("BIGSERIAL PRIMARY KEY", "BIGINT", "TIMESTAMPTZ", true),
 		SQLite: stepVisitsSchema("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER", "TIMESTAMP", false)},
+	{Version: 27, Name: "overview_charts", Postgres: pgOverviewCharts, SQLite: sqliteOverviewCharts},
 }
 
 // pgClientsCityAge replaces the index on city with one on (city, age)

@@ -22,6 +22,15 @@ import (
 //	<prefix>:{remind}:item                 each pending reminder, by chat
 //	<prefix>:{remind}:lease                reminders a process is sending, by lease end
 //	<prefix>:{telegram@shop:123}:state     the same for a named bot (ChatKey.Bot)
+//	rate:<prefix>:{rl:<bucket>}:budget     a shared rate limit's GCRA state (ratelimit.go)
+//	<prefix>:{rl:<bucket>}:pause           the end of that limit's pause
+//
+// Every script and multi-key command touches the keys of one hash tag only:
+// a chat's (turn, state, markers, parked list), the reminder queue's or one
+// rate limit's; slots_test.go checks each against the CRC16 slots and the
+// store's suites run on a three-master Redis Cluster. The reminder queue is
+// one slot, so it lives on one master: it holds one small entry per chat
+// with a pending reminder and is touched once per reminder, not per update.
 //
 // A named bot's keys carry the bot inside the hash tag ("platform@bot"), so
 // one user talking to two bots has two states, locks and sets of handled
