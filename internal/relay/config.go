@@ -51,6 +51,10 @@ type Config struct {
 	// up and does not poll the bot again (another process may), but keeps
 	// handling the queue.
 	OnPollError func(err error)
+	// Dead, when set, reports a holder proven stopped (a predecessor on this
+	// host, recognised by its restart slot): its poller and partition leases
+	// are taken over at once instead of when they expire.
+	Dead func(holder string) bool
 	// LeaseTTL is how long the poller lease and each partition lease last
 	// without renewal (renewed every third of it). A holder that cannot
 	// renew stops polling a third of it before its lease can expire; a

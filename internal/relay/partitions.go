@@ -39,6 +39,19 @@ func (r *Relay) balance(ctx context.Context) {
 		}
 		return
 	}
+	var dead []string
+	live = slices.DeleteFunc(live, func(m string) bool {
+		if r.dead(m) {
+			dead = append(dead, m)
+			return true
+		}
+		return false
+	})
+	for _, m := range dead {
+		if err := r.cfg.Store.Leave(ctx, m); err != nil {
+			r.warnThrottled("leave", "removing a stopped process from the queue's members failed", "err", err)
+		}
+	}
 	want := assigned(live, r.cfg.Holder, r.cfg.Partitions)
 	r.mu.Lock()
 	var release []int
@@ -56,7 +69,7 @@ func (r *Relay) balance(ctx context.Context) {
 	for i, p := range release {
 		relNames[i] = partitionLease(p)
 	}
-	held, err := r.cfg.Store.AcquireLeases(ctx, names, relNames, r.cfg.Holder, r.cfg.LeaseTTL)
+	held, err := r.cfg.Store.AcquireLeases(ctx, names, relNames, r.cfg.Holder, r.cfg.LeaseTTL, dead...)
 	if err != nil {
 		if ctx.Err() == nil {
 			r.warnThrottled("partitions", "renewing the queue partitions failed; retrying", "err", err)

@@ -17,6 +17,11 @@ func (r *Relay) pollLoop(ctx context.Context) {
 	for ctx.Err() == nil {
 		sent := time.Now()
 		held, cur, err := r.cfg.Store.AcquireLease(ctx, PollerLease, r.cfg.Holder, r.cfg.LeaseTTL)
+		if err == nil && !held && r.dead(cur) {
+			r.log.Info("the bot's poller stopped (a predecessor on this host); taking its lease over", "holder", cur)
+			sent = time.Now()
+			held, cur, err = r.cfg.Store.AcquireLease(ctx, PollerLease, r.cfg.Holder, r.cfg.LeaseTTL, cur)
+		}
 		switch {
 		case err != nil:
 			if ctx.Err() == nil {
@@ -35,6 +40,11 @@ func (r *Relay) pollLoop(ctx context.Context) {
 		}
 		sleep(ctx, retry)
 	}
+}
+
+// dead reports a holder proven stopped (Config.Dead).
+func (r *Relay) dead(holder string) bool {
+	return holder != "" && holder != r.cfg.Holder && r.cfg.Dead != nil && r.cfg.Dead(holder)
 }
 
 // setHolder records the poller lease's holder as seen.

@@ -28,10 +28,11 @@ const Start = "0-0"
 // sharing the bot's queue and the queue itself (internal/store/redis
 // implements it: Store.Intake).
 type Store interface {
-	// AcquireLease takes the named lease for holder for ttl when it is free,
-	// or extends it when holder has it already; held false (and the holder
-	// that has it) when another holder does.
-	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (held bool, current string, err error)
+	// AcquireLease takes the named lease for holder for ttl when it is free
+	// or its holder is one of dead (processes proven stopped), or extends it
+	// when holder has it already; held false (and the holder that has it)
+	// when another holder does.
+	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration, dead ...string) (held bool, current string, err error)
 	// RenewLease extends the lease only when holder has it; false when it
 	// expired or another holder took it.
 	RenewLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
@@ -41,11 +42,11 @@ type Store interface {
 	LeaseHolder(ctx context.Context, name string) (string, error)
 	// AcquireLeases runs AcquireLease for several names with one ttl in one
 	// round trip (held[i] for names[i]), and releases the names of release.
-	AcquireLeases(ctx context.Context, names, release []string, holder string, ttl time.Duration) (held []bool, err error)
+	AcquireLeases(ctx context.Context, names, release []string, holder string, ttl time.Duration, dead ...string) (held []bool, err error)
 	// Heartbeat records holder as a member for ttl, forgets the members
 	// whose membership ended and returns the live ones (holder included).
 	Heartbeat(ctx context.Context, holder string, ttl time.Duration) ([]string, error)
-	// Leave ends holder's membership.
+	// Leave ends holder's membership (also another's, proven stopped).
 	Leave(ctx context.Context, holder string) error
 	// Append adds the entries (Partition and Data set) to their partitions,
 	// in order; on nil every one is stored.

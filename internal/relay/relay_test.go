@@ -225,6 +225,7 @@ func TestRelay(t *testing.T) {
 		{"StandbyTakesOverOnStop", testTakeoverOnStop},
 		{"CutOffHolderStopsBeforeTakeover", testCutOffHolder},
 		{"BadEntrySkipped", testBadEntry},
+		{"DeadPredecessorTakenOverAtOnce", testDeadPredecessor},
 		{"FailedBatchReadAgain", testFailedBatch},
 	}
 	for _, b := range backends {
@@ -297,11 +298,11 @@ type flaky struct {
 
 var errDown = errors.New("redis unreachable")
 
-func (f *flaky) AcquireLease(ctx context.Context, n, h string, ttl time.Duration) (bool, string, error) {
+func (f *flaky) AcquireLease(ctx context.Context, n, h string, ttl time.Duration, dead ...string) (bool, string, error) {
 	if f.down.Load() {
 		return false, "", errDown
 	}
-	return f.Store.AcquireLease(ctx, n, h, ttl)
+	return f.Store.AcquireLease(ctx, n, h, ttl, dead...)
 }
 
 func (f *flaky) RenewLease(ctx context.Context, n, h string, ttl time.Duration) (bool, error) {
@@ -318,11 +319,11 @@ func (f *flaky) ReleaseLease(ctx context.Context, n, h string) error {
 	return f.Store.ReleaseLease(ctx, n, h)
 }
 
-func (f *flaky) AcquireLeases(ctx context.Context, n, r []string, h string, ttl time.Duration) ([]bool, error) {
+func (f *flaky) AcquireLeases(ctx context.Context, n, r []string, h string, ttl time.Duration, dead ...string) ([]bool, error) {
 	if f.down.Load() {
 		return nil, errDown
 	}
-	return f.Store.AcquireLeases(ctx, n, r, h, ttl)
+	return f.Store.AcquireLeases(ctx, n, r, h, ttl, dead...)
 }
 
 func (f *flaky) Heartbeat(ctx context.Context, h string, ttl time.Duration) ([]string, error) {
@@ -369,6 +370,39 @@ func testCutOffHolder(t *testing.T, s *redisstore.Store) {
 	}
 	cut.down.Store(false)
 	stop(t, a)
+}
+
+// testDeadPredecessor: a process proven stopped (a predecessor on the
+// host) holds the poller lease and a membership for a minute; its
+// successor takes both over at once.
+func testDeadPredecessor(t *testing.T, s *redisstore.Store) {
+	ctx := context.Background()
+	in := intake(t, s)
+	if held, _, err := in.AcquireLease(ctx, relay.PollerLease, "ghost", time.Minute); err != nil || !held {
+		t.Fatal(held, err)
+	}
+	if _, err := in.AcquireLeases(ctx, []string{"part:0", "part:1"}, nil, "ghost", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Heartbeat(ctx, "ghost", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	p, h := &platform{}, newHandler()
+	r, err := relay.New(relay.Config{Platform: messenger.Telegram, Holder: "next", Store: in, Poll: p.poll, Sink: h,
+		Partitions: 4, LeaseTTL: 30 * time.Second, Logger: quiet, Dead: func(h string) bool { return h == "ghost" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer stop(t, r)
+	waitFor(t, "the successor polls", 5*time.Second, func() bool { return r.Status().Polling })
+	if st := r.Status(); st.Partitions != 4 {
+		t.Errorf("status = %+v, want all 4 partitions (the dead member's included)", st)
+	}
+	p.add("c", 3, 0)
+	waitFor(t, "3 updates handled", 10*time.Second, func() bool { return h.handled() == 3 })
 }
 
 func testBadEntry(t *testing.T, s *redisstore.Store) {

@@ -36,6 +36,7 @@ func (s *Store) Intake(platform messenger.Platform, bot string) (*Intake, error)
 //
 //	KEYS[1] lease key
 //	ARGV[1] holder, ARGV[2] ttl ms, ARGV[3] "a" acquire (or extend), "r" extend only
+//	ARGV[4..] holders proven stopped, whose lease "a" takes over
 //
 // It returns {1, holder} when holder has the lease afterwards, {0, current
 // holder or ""} otherwise.
@@ -49,6 +50,14 @@ end
 if cur == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return {1, cur}
+end
+if ARGV[3] == 'a' then
+  for i = 4, #ARGV do
+    if cur == ARGV[i] then
+      redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+      return {1, ARGV[1]}
+    end
+  end
 end
 return {0, cur}
 `)
@@ -79,8 +88,8 @@ return redis.call('ZRANGE', KEYS[1], 0, -1)
 func (in *Intake) lease(name string) string { return in.keys.intakeLease(in.base, name) }
 
 // AcquireLease implements relay.Store.
-func (in *Intake) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, string, error) {
-	held, cur, err := parseLease(leaseScript.Run(ctx, in.client, []string{in.lease(name)}, holder, ttl.Milliseconds(), "a"))
+func (in *Intake) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration, dead ...string) (bool, string, error) {
+	held, cur, err := parseLease(leaseScript.Run(ctx, in.client, []string{in.lease(name)}, leaseArgs(holder, ttl, "a", dead)...))
 	if err != nil {
 		return false, "", fmt.Errorf("redis store: acquire lease %s: %w", name, err)
 	}
@@ -117,7 +126,7 @@ func (in *Intake) LeaseHolder(ctx context.Context, name string) (string, error) 
 }
 
 // AcquireLeases implements relay.Store: one pipeline of lease scripts.
-func (in *Intake) AcquireLeases(ctx context.Context, names, release []string, holder string, ttl time.Duration) ([]bool, error) {
+func (in *Intake) AcquireLeases(ctx context.Context, names, release []string, holder string, ttl time.Duration, dead ...string) ([]bool, error) {
 	if len(names)+len(release) == 0 {
 		return nil, nil
 	}
@@ -129,7 +138,7 @@ func (in *Intake) AcquireLeases(ctx context.Context, names, release []string, ho
 	pipe := in.client.Pipeline()
 	cmds := make([]*goredis.Cmd, len(names))
 	for i, n := range names {
-		cmds[i] = leaseScript.EvalSha(ctx, pipe, []string{in.lease(n)}, holder, ttl.Milliseconds(), "a")
+		cmds[i] = leaseScript.EvalSha(ctx, pipe, []string{in.lease(n)}, leaseArgs(holder, ttl, "a", dead)...)
 	}
 	for _, n := range release {
 		releaseScript.EvalSha(ctx, pipe, []string{in.lease(n)}, holder)
@@ -164,6 +173,15 @@ func (in *Intake) loadScripts(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// leaseArgs are leaseScript's arguments.
+func leaseArgs(holder string, ttl time.Duration, mode string, dead []string) []any {
+	args := []any{holder, ttl.Milliseconds(), mode}
+	for _, d := range dead {
+		args = append(args, d)
+	}
+	return args
 }
 
 // parseLease reads a leaseScript reply.
