@@ -51,8 +51,8 @@ type BotStatus struct {
 	// goes).
 	Role string `json:"role,omitempty"`
 	// QueuePending, for a polled bot, is how many updates its shared queue
-	// held at the last look (fetched, not yet handled).
-	QueuePending int64 `json:"queue_pending"`
+	// held at the last look (fetched, not yet handled); absent when 0.
+	QueuePending int64 `json:"queue_pending,omitempty"`
 }
 
 // Config configures a Server.

@@ -226,7 +226,8 @@ func (r *Runtime) newRelay(in *intake, holder string) (*relay.Relay, error) {
 	rl, err := relay.New(relay.Config{
 		Platform: b.Platform, Bot: b.Name, Holder: holder, Store: store, Poll: b.Poll, Sink: r.dispatcher,
 		OnPollError: in.stop, LeaseTTL: r.cfg.PollLease, Partitions: r.cfg.QueuePartitions, Logger: r.logger,
-		Dead: func(h string) bool { return r.stores.State.ProvenDead(path.Base(h)) },
+		Dead:    func(h string) bool { return r.stores.State.ProvenDead(path.Base(h)) },
+		Outages: r.stores.Health,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s bot %s: %w", b.Platform, displayName(b.Name), err)

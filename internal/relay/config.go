@@ -51,6 +51,12 @@ type Config struct {
 	// up and does not poll the bot again (another process may), but keeps
 	// handling the queue.
 	OnPollError func(err error)
+	// Outages, when set, is asked whether a backing service is down when a
+	// Redis call fails: the failure is then logged at debug level only
+	// (the outage is logged once where it is watched), and a batch the
+	// poller could not queue fails with a *messenger.OutageError so the
+	// adapter delivers it again as soon as Redis answers.
+	Outages Outages
 	// Dead, when set, reports a holder proven stopped (a predecessor on this
 	// host, recognised by its restart slot): its poller and partition leases
 	// are taken over at once instead of when they expire.
@@ -83,6 +89,13 @@ type Config struct {
 	RetryDelay time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+}
+
+// Outages tells a backing service that is down (health.Set implements it).
+type Outages interface {
+	// Outage returns a channel closed once the service found down answers
+	// again; nil when all answer.
+	Outage(ctx context.Context) <-chan struct{}
 }
 
 func (c *Config) setDefaults() {

@@ -94,8 +94,10 @@ func (r *Relay) runPoller(ctx context.Context, acquired time.Time) {
 				if r.cfg.OnPollError != nil {
 					r.cfg.OnPollError(err)
 				}
-			case lost || ctx.Err() == nil:
-				r.log.Warn("bot polling stopped: the poller lease was lost")
+			case lost:
+				r.log.Warn("bot polling stopped: another process took the poller lease")
+			case ctx.Err() == nil:
+				r.warnThrottled("lost", "bot polling stopped: the poller lease could not be renewed in time; taking it again")
 			default:
 				r.log.Info("bot polling stopped; the poller lease was given up")
 			}
@@ -140,7 +142,11 @@ func (s queueSink) Deliver(ctx context.Context, batch []*messenger.Update) error
 		entries = append(entries, Entry{Partition: Partition(u.Chat.ID, r.cfg.Partitions), Data: data})
 	}
 	if err := r.cfg.Store.Append(ctx, entries); err != nil {
-		return fmt.Errorf("relay: %w", err)
+		err = fmt.Errorf("relay: %w", err)
+		if ch := r.outage(); ch != nil {
+			return &messenger.OutageError{Recovered: ch, Err: err}
+		}
+		return err
 	}
 	r.pending.Add(int64(len(entries)))
 	return nil

@@ -189,8 +189,13 @@ func Partition(chatID string, n int) int {
 }
 
 // warnThrottled logs a warning at most once a minute per key (a Redis
-// outage would otherwise log every third of the lease), debug otherwise.
+// outage would otherwise log every third of the lease), debug otherwise;
+// debug too while Config.Outages knows a backing service down.
 func (r *Relay) warnThrottled(key, msg string, args ...any) {
+	if r.outage() != nil {
+		r.log.Debug(msg, args...)
+		return
+	}
 	r.errLoggedMu.Lock()
 	last, ok := r.errLogged[key]
 	now := time.Now()
@@ -204,6 +209,20 @@ func (r *Relay) warnThrottled(key, msg string, args ...any) {
 	} else {
 		r.log.Debug(msg, args...)
 	}
+}
+
+// outageCheckTimeout bounds the check of the backing services.
+const outageCheckTimeout = 2 * time.Second
+
+// outage returns Config.Outages' channel: non-nil while a backing service
+// is down.
+func (r *Relay) outage() <-chan struct{} {
+	if r.cfg.Outages == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), outageCheckTimeout)
+	defer cancel()
+	return r.cfg.Outages.Outage(ctx)
 }
 
 // sleep waits d or until ctx ends; false when ctx ended.
