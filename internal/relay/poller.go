@@ -97,7 +97,8 @@ func (r *Relay) runPoller(ctx context.Context, acquired time.Time) {
 			case lost:
 				r.log.Warn("bot polling stopped: another process took the poller lease")
 			case ctx.Err() == nil:
-				r.warnThrottled("lost", "bot polling stopped: the poller lease could not be renewed in time; taking it again")
+				// The renewal failures were logged (or the outage was).
+				r.log.Info("bot polling paused: the poller lease could not be renewed in time; taking it again")
 			default:
 				r.log.Info("bot polling stopped; the poller lease was given up")
 			}

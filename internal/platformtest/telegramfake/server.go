@@ -66,7 +66,7 @@ type Server struct {
 	badPhotos  map[string]bool // see RejectPhoto
 	privacyOff bool            // see SetPrivacyMode
 	polling    int             // getUpdates calls in progress
-	overlaps   int             // see PollOverlaps
+	overlaps   []time.Time     // see PollOverlaps
 }
 
 // Request is one bot-side API call the server received.

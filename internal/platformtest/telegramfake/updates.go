@@ -184,13 +184,13 @@ func (s *Server) Update(updateID int) json.RawMessage {
 	return s.all[updateID]
 }
 
-// PollOverlaps returns how many getUpdates calls arrived while another was
-// in progress: two pollers of one bot at once, which Telegram answers
-// with 409 Conflict.
-func (s *Server) PollOverlaps() int {
+// PollOverlaps returns when getUpdates calls arrived while another was in
+// progress: two pollers of one bot at once, which Telegram answers with
+// 409 Conflict.
+func (s *Server) PollOverlaps() []time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.overlaps
+	return append([]time.Time(nil), s.overlaps...)
 }
 
 // Pending returns the ids of the updates not yet confirmed by getUpdates.
@@ -258,7 +258,7 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, p params) {
 	s.mu.Lock()
 	s.polling++
 	if s.polling > 1 {
-		s.overlaps++
+		s.overlaps = append(s.overlaps, time.Now())
 	}
 	s.mu.Unlock()
 	defer func() {
