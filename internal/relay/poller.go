@@ -81,7 +81,7 @@ func (r *Relay) runPoller(ctx context.Context, acquired time.Time) {
 			watchdog.Stop()
 			rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.LeaseTTL)
 			if rerr := r.cfg.Store.ReleaseLease(rctx, PollerLease, r.cfg.Holder); rerr != nil {
-				r.log.Warn("giving the poller lease up failed; another process polls once it expires", "err", rerr)
+				r.warnThrottled("release", "giving the poller lease up failed; another process polls once it expires", "err", rerr)
 			}
 			rcancel()
 			r.setHolder("", false)

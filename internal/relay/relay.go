@@ -133,10 +133,10 @@ func (r *Relay) stop(ctx context.Context) error {
 	r.owned = map[int]ownedPart{}
 	r.mu.Unlock()
 	if _, err := r.cfg.Store.AcquireLeases(rctx, nil, names, r.cfg.Holder, r.cfg.LeaseTTL); err != nil {
-		r.log.Warn("giving the queue partitions up failed; they are taken over once their leases expire", "err", err)
+		r.warnThrottled("release-parts", "giving the queue partitions up failed; they are taken over once their leases expire", "err", err)
 	}
 	if err := r.cfg.Store.Leave(rctx, r.cfg.Holder); err != nil {
-		r.log.Warn("leaving the queue's members failed; the membership expires by itself", "err", err)
+		r.warnThrottled("leave", "leaving the queue's members failed; the membership expires by itself", "err", err)
 	}
 	return errors.Join(errs...)
 }
