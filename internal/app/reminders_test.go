@@ -175,7 +175,16 @@ var day = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 // claim runs out. The funnel and the transcripts hold each reminder once.
 func TestRemindersExactlyOnceAcrossProcesses(t *testing.T) {
 	t.Parallel()
-	cfg := remindConfig(t, postgresRedis.cfg(t))
+	for _, be := range []backend{postgresRedis, postgresCluster} {
+		t.Run(be.name, func(t *testing.T) {
+			t.Parallel()
+			testRemindersExactlyOnceAcrossProcesses(t, be)
+		})
+	}
+}
+
+func testRemindersExactlyOnceAcrossProcesses(t *testing.T, be backend) {
+	cfg := remindConfig(t, be.cfg(t))
 	clk := &testClock{now: day}
 	a, b := openRemind(t, cfg, clk), openRemind(t, cfg, clk)
 	const clients = 12
@@ -445,7 +454,7 @@ func checkNotCapped(t *testing.T, p *remindProc, cfg config.Config, clientID int
 // questionnaire goes on.
 func TestReminderThroughTelegram(t *testing.T) {
 	t.Parallel()
-	for _, b := range keyBackends {
+	for _, b := range append(keyBackends[:len(keyBackends):len(keyBackends)], postgresCluster) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			cfg := remindConfig(t, b.cfg(t))

@@ -43,6 +43,7 @@ func commands() []command {
 		{"handoffs", "hand-off requests: the live ones, longest waiting first, then the newest closed: handoffs [--open] [--before ID] [--limit N] [--format table|json]", runHandoffs},
 		{"transcript", "a client's conversation record, newest first: transcript CLIENT_ID [--before ID] [--limit N] [--format table|json]", runTranscript},
 		{"audit", "the audit log, newest first: audit [--limit N] [--actor A] [--action X] [--before ID] [--format table|json]", runAudit},
+		{"probe", "ask this host's HTTP_ADDR for /readyz (or --path /healthz); exit 0 on 200, 1 otherwise (container healthchecks): probe [--path P] [--timeout D]", runProbe},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -20,8 +20,10 @@ type Config struct {
 	// a SQLite file path ("sqlite://path" and "file:path" accepted). Default:
 	// "" → the embedded SQLite file chathub.db in the working directory.
 	DatabaseURL string
-	// RedisURL (REDIS_URL): redis://… or rediss://…. Default: "" → an
-	// in-process Redis (miniredis); conversation state is then lost on exit.
+	// RedisURL (REDIS_URL): redis://… or rediss://…, or a Redis Cluster's
+	// redis+cluster://host1:port1,host2:port2,… (rediss+cluster:// for TLS;
+	// see internal/store/redis cluster.go). Default: "" → an in-process
+	// Redis (miniredis); conversation state is then lost on exit.
 	RedisURL string
 	// RedisPrefix (REDIS_PREFIX) starts every Redis key. Default "chathub".
 	RedisPrefix string

@@ -48,6 +48,7 @@ var migrations = []migration{
 	{Version: 24, Name: "handoff_team_chats", Postgres: pgHandoffTeamChats, SQLite: sqliteHandoffTeamChats},
 	{Version: 25, Name: "reminders", Postgres: remindersSchema("BIGSERIAL PRIMARY KEY", "BIGINT", "TIMESTAMPTZ"),
 		SQLite: remindersSchema("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER", "TIMESTAMP")},
+	{Version: 27, Name: "overview_charts", Postgres: pgOverviewCharts, SQLite: sqliteOverviewCharts},
 }
 
 // pgClientsCityAge replaces the index on city with one on (city, age)

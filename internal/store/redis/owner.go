@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -234,7 +235,10 @@ func (s *Store) ProvenDead(instance string) bool {
 // address and the key prefix.
 func (s *Store) slotName() string {
 	addr := ""
-	if c, ok := s.client.(interface{ Options() *goredis.Options }); ok {
+	switch c := s.client.(type) {
+	case *goredis.ClusterClient:
+		addr = strings.Join(slices.Sorted(slices.Values(c.Options().Addrs)), ",")
+	case interface{ Options() *goredis.Options }:
 		addr = c.Options().Addr
 	}
 	h := fnv.New64a()
