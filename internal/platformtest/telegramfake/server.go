@@ -65,6 +65,8 @@ type Server struct {
 	rate       rateLimit       // see SetRateLimit
 	badPhotos  map[string]bool // see RejectPhoto
 	privacyOff bool            // see SetPrivacyMode
+	polling    int             // getUpdates calls in progress
+	overlaps   []time.Time     // see PollOverlaps
 }
 
 // Request is one bot-side API call the server received.

@@ -184,6 +184,15 @@ func (s *Server) Update(updateID int) json.RawMessage {
 	return s.all[updateID]
 }
 
+// PollOverlaps returns when getUpdates calls arrived while another was in
+// progress: two pollers of one bot at once, which Telegram answers with
+// 409 Conflict.
+func (s *Server) PollOverlaps() []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Time(nil), s.overlaps...)
+}
+
 // Pending returns the ids of the updates not yet confirmed by getUpdates.
 func (s *Server) Pending() []int {
 	s.mu.Lock()
@@ -246,6 +255,17 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, p params) {
 		return
 	}
 	limit = min(max(limit, 1), 100)
+	s.mu.Lock()
+	s.polling++
+	if s.polling > 1 {
+		s.overlaps = append(s.overlaps, time.Now())
+	}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.polling--
+		s.mu.Unlock()
+	}()
 	timer := time.NewTimer(time.Duration(max(timeout, 0)) * time.Second)
 	defer timer.Stop()
 	for {

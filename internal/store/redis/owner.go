@@ -222,6 +222,15 @@ func (s *Store) ClaimRestart(ctx context.Context, dir string) (int, error) {
 	return 1, nil
 }
 
+// ProvenDead reports whether instance is a predecessor that ClaimRestart
+// proved stopped (its slot's lock was free): its leases may be taken at
+// once. A process merely silent is never reported.
+func (s *Store) ProvenDead(instance string) bool {
+	s.owners.mu.Lock()
+	defer s.owners.mu.Unlock()
+	return s.owners.dead[instance]
+}
+
 // slotName names this deployment's restart slots: a hash of the Redis
 // address and the key prefix.
 func (s *Store) slotName() string {

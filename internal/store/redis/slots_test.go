@@ -15,6 +15,7 @@ import (
 
 	"github.com/chathub/chathub/internal/dialog"
 	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/relay"
 )
 
 // Redis Cluster runs a script or a multi-key command only when all its
@@ -66,6 +67,17 @@ func commandKeys(args []any) []string {
 			out = append(out, str(args[i]))
 		}
 		return out
+	case "xread", "xreadgroup":
+		for i, a := range args {
+			if strings.EqualFold(str(a), "streams") {
+				rest := args[i+1:]
+				var out []string
+				for _, k := range rest[:len(rest)/2] {
+					out = append(out, str(k))
+				}
+				return out
+			}
+		}
 	case "rename", "renamenx", "smove", "rpoplpush", "lmove", "blmove", "copy":
 		if len(args) >= 3 {
 			return []string{str(args[1]), str(args[2])}
@@ -283,8 +295,49 @@ func TestScriptsTouchOneSlot(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Each bot's shared intake (intake.go): leases, members, a multi-stream read.
+	for _, bot := range []string{"", "club"} {
+		in, err := s.Intake(messenger.VK, bot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := in.AcquireLease(ctx, "lease", "p1", time.Second, "dead"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := in.RenewLease(ctx, "lease", "p1", time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := in.AcquireLeases(ctx, []string{"part:0", "part:1"}, []string{"part:2"}, "p1", time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if err := in.ReleaseLease(ctx, "lease", "p1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := in.Heartbeat(ctx, "p1", time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if err := in.Append(ctx, []relay.Entry{{Partition: 0, Data: []byte("a")}, {Partition: 1, Data: []byte("b")}}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := in.Read(ctx, []relay.Cursor{{Partition: 0, After: relay.Start}, {Partition: 1, After: relay.Start},
+			{Partition: 2, After: relay.Start}}, 10, 0)
+		if err != nil || len(got) != 2 {
+			t.Fatalf("Read = %v, %v", got, err)
+		}
+		if err := in.Ack(ctx, got[0].Partition, []string{got[0].ID}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := in.Depth(ctx, 3); err != nil {
+			t.Fatal(err)
+		}
+		if err := in.Leave(ctx, "p1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	names := map[string]string{}
 	for name, sc := range map[string]*goredis.Script{
+		"lease": leaseScript, "release": releaseScript, "heartbeat": heartbeatScript,
 		"save": saveScript, "enter": enterScript, "leave": leaveScript, "unlock": unlockScript,
 		"park": parkScript, "enterParked": enterParkedScript,
 		"scheduleReminder": scheduleReminderScript, "cancelReminder": cancelReminderScript,
@@ -330,6 +383,7 @@ func TestScriptsTouchOneSlot(t *testing.T) {
 		"enter": 4, "leave": 4, "park": 3, "enterParked": 3, "del": 2,
 		"scheduleReminder": 3, "cancelReminder": 3, "claimReminders": 3, "finishReminder": 3, "retryReminder": 3,
 		"save": 1, "unlock": 1, "pause": 1, "pauseLeft": 1, "pace": 1,
+		"xread": 3, "lease": 1, "release": 1, "heartbeat": 1,
 	} {
 		if seen[name] != keys {
 			t.Errorf("%s was sent with at most %d keys; want %d (the test must drive every multi-key command)", name, seen[name], keys)
