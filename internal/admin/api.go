@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 )
 
 // DefaultMaxBodyBytes is APIConfig.MaxBodyBytes when it is not set.
@@ -32,6 +33,15 @@ type APIConfig struct {
 	// transcripts (GET /api/clients/{id}/messages): *handoff.Service.
 	// Default nil: no such routes.
 	Handoffs HandoffReader
+	// Funnels computes scenario funnels (GET /api/scenarios/{id}/funnel):
+	// *funnel.Service. Default nil: no such route.
+	Funnels FunnelReader
+	// Overview counts Обзор's charts (GET /api/overview/charts):
+	// *postgres.Store. Default nil: no such route.
+	Overview OverviewCharter
+	// Location is the time zone of the charts' days (DEFAULT_TIMEZONE).
+	// Default UTC.
+	Location *time.Location
 	// MaxBodyBytes caps a request body; a larger one gets 413.
 	// Default DefaultMaxBodyBytes (1 MiB).
 	MaxBodyBytes int64
@@ -81,6 +91,12 @@ func NewAPI(cfg APIConfig) (*API, error) {
 	}
 	if cfg.Handoffs != nil {
 		a.handoffRoutes()
+	}
+	if cfg.Funnels != nil {
+		a.funnelRoutes()
+	}
+	if cfg.Overview != nil {
+		a.overviewRoutes()
 	}
 	return a, nil
 }

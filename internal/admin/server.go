@@ -34,13 +34,25 @@ type BotStatus struct {
 	// Intake is "polling" or "webhook".
 	Intake string `json:"intake"`
 	// State is how the intake last found the platform: starting, ok,
-	// unreachable (retrying), unauthorized, conflict or failed.
+	// unreachable (retrying), unauthorized, conflict or failed; standby
+	// for a polled bot that another process polls.
 	State string `json:"state"`
 	// Stopped is set when the intake has ended for good (a refused token,
 	// another consumer of the bot's updates): /readyz then fails.
 	Stopped bool `json:"stopped"`
 	// Error is why it stopped (no token in it).
 	Error string `json:"error,omitempty"`
+	// Poller, for a polled bot, is the process that polls it (host, pid and
+	// instance id; "" while none does), whichever process answers.
+	Poller string `json:"poller,omitempty"`
+	// Role, for a polled bot, is "poller" when this process polls it and
+	// "standby" when another does or none yet (ready either way: a standby
+	// handles its share of the bot's queue and takes over when the poller
+	// goes).
+	Role string `json:"role,omitempty"`
+	// QueuePending, for a polled bot, is how many updates its shared queue
+	// held at the last look (fetched, not yet handled); absent when 0.
+	QueuePending int64 `json:"queue_pending,omitempty"`
 }
 
 // Config configures a Server.

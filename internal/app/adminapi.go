@@ -83,11 +83,15 @@ func (s *Stores) ManagerAPI(cfg config.Config) (*admin.API, error) {
 	ac := admin.APIConfig{
 		Token: cfg.AdminToken, Segments: s.CRM, SavedSegments: audited,
 		Campaigns: audited, Control: audited, Reports: svc, Clients: clients, Logger: s.logger,
+		Overview: s.CRM, Location: svc.Location(), // the charts' days: DEFAULT_TIMEZONE
 	}
 	// Without a hand-off store the hand-off routes stay off (a typed nil
 	// *handoff.Service in the interface would answer them and panic).
 	if hs, err := s.Handoffs(); err == nil {
 		ac.Handoffs = hs
+	}
+	if f, err := s.Funnels(cfg); err == nil {
+		ac.Funnels = f
 	}
 	return admin.NewAPI(ac)
 }

@@ -86,6 +86,14 @@ func TestManagerAPIEndToEnd(t *testing.T) {
 	if n == 0 {
 		t.Fatal("no subscribed personas")
 	}
+	// Обзор's charts over the same store, the days in DEFAULT_TIMEZONE
+	// (the broadcast service's default without one).
+	charts := unmarshal(call("GET", "/api/overview/charts?days=7", "", token, 200))
+	if days, _ := charts["days"].([]any); charts["timezone"] != "Europe/Moscow" || len(days) != 7 ||
+		len(charts["new_clients"].(map[string]any)["daily"].([]any)) != 7 {
+		t.Errorf("charts: %v", charts)
+	}
+	call("GET", "/api/overview/charts?days=0", "", token, 400)
 	bad := unmarshal(call("POST", "/api/campaigns", `{"name":"x","segment":"subscribed and cty == 1","text":"x"}`, token, 400))
 	if bad["field"] != "segment" || bad["column"] != float64(16) {
 		t.Errorf("bad segment: %v", bad)

@@ -44,7 +44,11 @@ type Stores struct {
 	logger      *slog.Logger
 	// now is the clock of the bots' dialog handlers and the reminder
 	// worker (nil: time.Now); tests move it to make reminders due.
-	now     func() time.Time
+	now func() time.Time
+	// clients wraps the CRM as the dialog handlers see it (nil: as it is);
+	// the inbound benchmark strips the transcript with it to measure what
+	// the transcript costs.
+	clients func(dialog.ClientStore) dialog.ClientStore
 	closers []func() error
 }
 
@@ -163,7 +167,7 @@ func (s *Stores) BotHandlers(cfg config.Config, sender messenger.Sender) (dispat
 	}
 	for _, b := range cfg.FileBots {
 		h, err := dialog.NewHandler(dialog.HandlerConfig{
-			States: s.State, Clients: s.CRM, Eraser: s.eraser(), Scenarios: s.BotScenarios[b.Name], Sender: sender,
+			States: s.State, Clients: s.clientStore(), Eraser: s.eraser(), Scenarios: s.BotScenarios[b.Name], Sender: sender,
 			Handoff: hc, DefaultScenario: b.DefaultScenario, Logger: s.logger.With("bot", b.Name),
 			Reminders: s.State, ReminderLog: s.CRM, Now: s.clock(),
 		})
@@ -209,6 +213,14 @@ func (s *Stores) handler(cfg config.Config, sender messenger.Sender, reminders b
 		hcfg.Reminders, hcfg.ReminderLog = s.State, s.CRM
 	}
 	return dialog.NewHandler(hcfg)
+}
+
+// clientStore is the CRM as the dialog handlers see it.
+func (s *Stores) clientStore() dialog.ClientStore {
+	if s.clients != nil {
+		return s.clients(s.CRM)
+	}
+	return s.CRM
 }
 
 // clock is the stores' clock: now, else time.Now.

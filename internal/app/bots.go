@@ -142,6 +142,9 @@ func vkBot(name string, c config.VK, managersPeer int, stores *Stores, logger *s
 		Token: c.Token, GroupID: c.GroupID, APIURL: c.APIURL, CallbackPath: c.CallbackPath,
 		CallbackSecret: c.CallbackSecret, ConfirmationCode: c.ConfirmationCode,
 		Bot: name, Limiter: budget, Logger: log, ManagersPeerID: managersPeer,
+		// Shared in Redis: the process that takes the poller lease over
+		// resumes where the previous poller stopped.
+		TSStore: stores.State,
 	})
 	if err != nil {
 		return Bot{}, fmt.Errorf("vk bot: %w", err)

@@ -58,6 +58,9 @@ func (s *Stores) consoleScenarios(cfg config.Config, _ consoleServices, cc *cons
 	}
 	cc.Scenarios.Catalog = cat
 	cc.Scenarios.Tests = cat
+	if f, err := s.Funnels(cfg); err == nil {
+		cc.Scenarios.Funnels = f
+	}
 	if s.State == nil || s.CRM == nil {
 		return nil
 	}

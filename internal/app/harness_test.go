@@ -132,6 +132,17 @@ var (
 		cfg.RedisURL = ""
 		return cfg
 	}}
+	// postgresCluster is PostgreSQL with a three-master Redis Cluster
+	// (storetest.RedisClusterURL: started locally for the test binary).
+	// Not external: redisClient reaches one server, not the cluster.
+	postgresCluster = backend{name: "postgres+redis-cluster", cfg: func(t *testing.T) config.Config {
+		storetest.SkipUnlessServices(t)
+		cfg := baseConfig(t)
+		cfg.DatabaseURL = storetest.PostgresURL(t)
+		cfg.RedisURL = storetest.RedisClusterURL(t)
+		cfg.RedisPrefix = storetest.RedisClusterPrefix(t)
+		return cfg
+	}}
 	// keyBackends are the production setup and the embedded default.
 	keyBackends = []backend{postgresRedis, embedded}
 )

@@ -2,9 +2,11 @@ package app
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/chathub/chathub/internal/admin"
 	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/relay"
 )
 
 // intake is one bot's intake as /readyz sees it: the adapter's state and
@@ -12,6 +14,11 @@ import (
 // consumer of the bot's updates), which makes the process not ready.
 type intake struct {
 	bot Bot
+	// relay shares the bot's long polling with the other processes (nil
+	// for a webhook bot).
+	relay *relay.Relay
+	// started is set once relay started (Stop stops only started relays).
+	started atomic.Bool
 
 	mu      sync.Mutex
 	stopped error // why polling ended before shutdown; nil while it runs
@@ -43,6 +50,16 @@ func (in *intake) status() admin.BotStatus {
 	state := messenger.BotOK
 	if in.bot.State != nil {
 		state = in.bot.State()
+	}
+	if in.relay != nil {
+		rs := in.relay.Status()
+		st.Poller, st.QueuePending, st.Role = rs.Holder, rs.Pending, "standby"
+		if rs.Polling {
+			st.Role = "poller"
+		} else if stopped == nil && (state == messenger.BotStarting || state == messenger.BotOK) {
+			// The adapter's state is from when this process last polled, if ever.
+			state = "standby"
+		}
 	}
 	if stopped != nil {
 		st.Stopped, st.Error = true, stopped.Error()

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/dialog"
+	"github.com/chathub/chathub/internal/funnel"
 	"github.com/chathub/chathub/internal/handoff"
 	"github.com/chathub/chathub/internal/messenger"
 	"github.com/chathub/chathub/internal/platformtest/telegramtest"
@@ -175,7 +177,16 @@ var day = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 // claim runs out. The funnel and the transcripts hold each reminder once.
 func TestRemindersExactlyOnceAcrossProcesses(t *testing.T) {
 	t.Parallel()
-	cfg := remindConfig(t, postgresRedis.cfg(t))
+	for _, be := range []backend{postgresRedis, postgresCluster} {
+		t.Run(be.name, func(t *testing.T) {
+			t.Parallel()
+			testRemindersExactlyOnceAcrossProcesses(t, be)
+		})
+	}
+}
+
+func testRemindersExactlyOnceAcrossProcesses(t *testing.T, be backend) {
+	cfg := remindConfig(t, be.cfg(t))
 	clk := &testClock{now: day}
 	a, b := openRemind(t, cfg, clk), openRemind(t, cfg, clk)
 	const clients = 12
@@ -390,7 +401,33 @@ func TestReminderAnswerAndHandoff(t *testing.T) {
 			}
 			checkTranscriptReminder(t, p, cl.ID)
 			checkNotCapped(t, p, cfg, cl.ID, clk.Now())
+			checkReminderFunnel(t, p, clk)
 		})
+	}
+}
+
+// checkReminderFunnel: the funnel of TestReminderAnswerAndHandoff's
+// conversations, from the step visits the handler recorded: three reached
+// color; one answered at once (30 min), one after the reminder (1 h 30
+// min), one is with a manager (its questionnaire paused there, so stuck);
+// the two that answered wait at name.
+func checkReminderFunnel(t *testing.T, p *remindProc, clk *testClock) {
+	t.Helper()
+	svc, err := funnel.New(funnel.Config{Store: p.stores.CRM, Scenarios: ScenarioCatalog{Registries: p.stores.registries()}, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := svc.Funnel(context.Background(), funnel.Query{Scenario: "colors"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []funnel.Step{
+		{ID: "color", Question: true, Entered: 3, Answered: 2, OfStart: 100, OfPrevious: 100, Stuck: 1, MedianAnswer: time.Hour, Reminded: 1, CameBack: 1},
+		{ID: "name", Question: true, Entered: 2, OfStart: 66.7, OfPrevious: 66.7, Stuck: 2},
+		{ID: "bye", OfStart: 0, OfPrevious: 0},
+	}
+	if !slices.Equal(r.Steps, want) {
+		t.Errorf("funnel:\n%+v\nwant\n%+v", r.Steps, want)
 	}
 }
 
@@ -445,7 +482,7 @@ func checkNotCapped(t *testing.T, p *remindProc, cfg config.Config, clientID int
 // questionnaire goes on.
 func TestReminderThroughTelegram(t *testing.T) {
 	t.Parallel()
-	for _, b := range keyBackends {
+	for _, b := range append(keyBackends[:len(keyBackends):len(keyBackends)], postgresCluster) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			cfg := remindConfig(t, b.cfg(t))

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
+	"path"
 	"sync"
 
 	"github.com/chathub/chathub/internal/admin"
@@ -15,6 +17,7 @@ import (
 	"github.com/chathub/chathub/internal/handoff"
 	"github.com/chathub/chathub/internal/messenger"
 	"github.com/chathub/chathub/internal/metrics"
+	"github.com/chathub/chathub/internal/relay"
 	"github.com/chathub/chathub/internal/remind"
 )
 
@@ -57,7 +60,6 @@ type Runtime struct {
 	logger      *slog.Logger
 
 	cancelPolls context.CancelFunc
-	polls       sync.WaitGroup
 	intakes     []*intake // one per bot, in order
 
 	stopOnce sync.Once
@@ -106,8 +108,15 @@ func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logg
 	if r.reminders, err = newReminderWorker(cfg, stores, router, bots, logger); err != nil {
 		return nil, err
 	}
+	holder := processName(stores.State.Instance())
 	for _, b := range bots {
 		in := &intake{bot: b}
+		if b.Poll != nil {
+			if in.relay, err = r.newRelay(in, holder); err != nil {
+				return nil, err
+			}
+			r.metrics.WatchRelay(b.Platform, displayName(b.Name), in.relay.Status)
+		}
 		r.intakes = append(r.intakes, in)
 		r.metrics.WatchBot(b.Platform, displayName(b.Name), in.hasStopped)
 	}
@@ -196,16 +205,45 @@ func (r *Runtime) startBot(ctx context.Context, in *intake) error {
 		r.logger.Info("bot receiving webhooks", "platform", string(b.Platform), "bot", displayName(b.Name), "path", b.WebhookPath)
 		return nil
 	}
-	r.polls.Add(1)
-	go func() {
-		defer r.polls.Done()
-		r.logger.Info("bot polling", "platform", string(b.Platform), "bot", displayName(b.Name))
-		if err := b.Poll(ctx, r.dispatcher); err != nil && ctx.Err() == nil {
-			in.stop(err)
-			r.logger.Error("bot polling stopped", "platform", string(b.Platform), "bot", displayName(b.Name), "err", err)
-		}
-	}()
+	r.logger.Info("bot long polling shared through Redis: one process polls, every process handles",
+		"platform", string(b.Platform), "bot", displayName(b.Name), "process", in.relay.Holder())
+	if err := in.relay.Start(ctx); err != nil {
+		return fmt.Errorf("%s bot %s: %w", b.Platform, displayName(b.Name), err)
+	}
+	in.started.Store(true)
 	return nil
+}
+
+// newRelay builds the shared long polling of a polled bot: its poller runs
+// in whichever process holds the bot's lease, its updates are handled by
+// every process through the bot's queue in Redis.
+func (r *Runtime) newRelay(in *intake, holder string) (*relay.Relay, error) {
+	b := in.bot
+	store, err := r.stores.State.Intake(b.Platform, b.Name)
+	if err != nil {
+		return nil, fmt.Errorf("%s bot %s: %w", b.Platform, displayName(b.Name), err)
+	}
+	rl, err := relay.New(relay.Config{
+		Platform: b.Platform, Bot: b.Name, Holder: holder, Store: store, Poll: b.Poll, Sink: r.dispatcher,
+		OnPollError: in.stop, LeaseTTL: r.cfg.PollLease, Partitions: r.cfg.QueuePartitions, Logger: r.logger,
+		Dead:    func(h string) bool { return r.stores.State.ProvenDead(path.Base(h)) },
+		Outages: r.stores.Health,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s bot %s: %w", b.Platform, displayName(b.Name), err)
+	}
+	return rl, nil
+}
+
+// processName names this process in the poller and queue leases (what
+// /readyz shows as a bot's poller): host, pid and the Redis store's
+// instance id, unique per process start.
+func processName(instance string) string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown-host"
+	}
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), instance)
 }
 
 // Stop stops intake (pollers, then the HTTP server), drains the pipeline,
@@ -226,7 +264,26 @@ func (r *Runtime) stop(ctx context.Context) error {
 	if r.cancelPolls != nil {
 		r.cancelPolls()
 	}
-	errs := []error{r.server.Stop(ctx)}
+	// The relays stop polling (giving the poller leases up at once) and
+	// wait for the updates they read to be handled before the pipeline
+	// drains; the HTTP server stops meanwhile.
+	relaysDone := make(chan error, 1)
+	go func() {
+		errs := make(chan error, len(r.intakes))
+		n := 0
+		for _, in := range r.intakes {
+			if in.relay != nil && in.started.Load() {
+				n++
+				go func() { errs <- in.relay.Stop(ctx) }()
+			}
+		}
+		var all []error
+		for range n {
+			all = append(all, <-errs)
+		}
+		relaysDone <- errors.Join(all...)
+	}()
+	errs := []error{r.server.Stop(ctx), <-relaysDone}
 	// The pipeline, the broadcaster, the hand-off and the reminder workers
 	// drain side by side, in one timeout.
 	broadcastDone := make(chan error, 1)
@@ -248,7 +305,6 @@ func (r *Runtime) stop(ctx context.Context) error {
 	remindDone := make(chan error, 1)
 	go func() { remindDone <- r.reminders.Stop(ctx) }()
 	errs = append(errs, r.dispatcher.Stop(ctx), <-broadcastDone, <-handoffDone, <-remindDone)
-	r.polls.Wait()
 	for _, reg := range r.stores.registries() {
 		reg.Stop()
 	}

@@ -40,9 +40,11 @@ func commands() []command {
 		{"segment", "count, sample and save client segments: segment count|sample|explain|save|list|delete (segment help)", runSegment},
 		{"broadcast", "segmented broadcasts: broadcast create|list|dry-run|start|pause|resume|cancel|status|export (broadcast help)", runBroadcast},
 		{"user", "console accounts: user add NAME --role admin|manager|operator | list | passwd NAME | role NAME --role R | remove NAME (user help)", runUser},
+		{"funnel", "a scenario's funnel, step by step in unique conversations: entered, answered, stuck, dropped, time to answer, reminders: funnel SCENARIO [--since 7d] [--version V] [--platform P] [--source S] [--format table|json|csv]", runFunnel},
 		{"handoffs", "hand-off requests: the live ones, longest waiting first, then the newest closed: handoffs [--open] [--before ID] [--limit N] [--format table|json]", runHandoffs},
 		{"transcript", "a client's conversation record, newest first: transcript CLIENT_ID [--before ID] [--limit N] [--format table|json]", runTranscript},
 		{"audit", "the audit log, newest first: audit [--limit N] [--actor A] [--action X] [--before ID] [--format table|json]", runAudit},
+		{"probe", "ask this host's HTTP_ADDR for /readyz (or --path /healthz); exit 0 on 200, 1 otherwise (container healthchecks): probe [--path P] [--timeout D]", runProbe},
 		{"version", "print the version", runVersion},
 	}
 }

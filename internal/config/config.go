@@ -20,8 +20,10 @@ type Config struct {
 	// a SQLite file path ("sqlite://path" and "file:path" accepted). Default:
 	// "" → the embedded SQLite file chathub.db in the working directory.
 	DatabaseURL string
-	// RedisURL (REDIS_URL): redis://… or rediss://…. Default: "" → an
-	// in-process Redis (miniredis); conversation state is then lost on exit.
+	// RedisURL (REDIS_URL): redis://… or rediss://…, or a Redis Cluster's
+	// redis+cluster://host1:port1,host2:port2,… (rediss+cluster:// for TLS;
+	// see internal/store/redis cluster.go). Default: "" → an in-process
+	// Redis (miniredis); conversation state is then lost on exit.
 	RedisURL string
 	// RedisPrefix (REDIS_PREFIX) starts every Redis key. Default "chathub".
 	RedisPrefix string
@@ -63,6 +65,16 @@ type Config struct {
 	// others when its liveness expires, see internal/store/redis owner.go).
 	// Default 30s, at least 1s.
 	HandleTimeout time.Duration
+	// PollLease (POLL_LEASE) is how long a process's lease on a bot's long
+	// polling lasts without renewal: exactly one process polls each bot,
+	// the others stand by and take over within about this long after the
+	// poller died (at once when it stops). Default 5s, 1s..1m.
+	PollLease time.Duration
+	// QueuePartitions (QUEUE_PARTITIONS) is how many Redis streams a
+	// polled bot's updates are spread over, by chat; each is handled by
+	// one process at a time, balanced over the live processes. Every
+	// process of a deployment must use the same value. Default 16, 1..1024.
+	QueuePartitions int
 	// AdminToken (ADMIN_TOKEN) is the bearer token of the managers' HTTP API
 	// under /api; at least MinAdminTokenLength characters, no spaces. A
 	// secret: never logged or printed. Default: "" → the API is disabled.
@@ -134,6 +146,8 @@ func Default() Config {
 		HTTPAddr:        ":8080",
 		ShutdownTimeout: 15 * time.Second,
 		HandleTimeout:   30 * time.Second,
+		PollLease:       5 * time.Second,
+		QueuePartitions: 16,
 		Telegram:        Telegram{APIURL: "https://api.telegram.org", RequestsPerSecond: DefaultTelegramRPS},
 		VK:              VK{APIURL: "https://api.vk.com/method/", RequestsPerSecond: 20},
 		RedisPrefix:     "chathub",
@@ -180,6 +194,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("CONFIG_FILE", &c.ConfigFile)
 	errs = append(errs, intVar(getenv, "VK_GROUP_ID", &c.VK.GroupID), intVar(getenv, "WORKERS", &c.Workers),
 		durationVar(getenv, "SHUTDOWN_TIMEOUT", &c.ShutdownTimeout), durationVar(getenv, "HANDLE_TIMEOUT", &c.HandleTimeout))
+	errs = append(errs, durationVar(getenv, "POLL_LEASE", &c.PollLease), intVar(getenv, "QUEUE_PARTITIONS", &c.QueuePartitions))
 	errs = append(errs, durationVar(getenv, "STATE_TTL", &c.StateTTL), intVar(getenv, "VK_RPS", &c.VK.RequestsPerSecond))
 	errs = append(errs, readBroadcast(getenv, &c)...)
 	errs = append(errs, readHandoff(getenv, &c)...)
@@ -287,6 +302,12 @@ func (c *Config) Validate() error {
 	}
 	if c.HandleTimeout < time.Second {
 		errs = append(errs, fmt.Errorf("HANDLE_TIMEOUT must be at least 1s, got %s", c.HandleTimeout))
+	}
+	if c.PollLease < time.Second || c.PollLease > time.Minute {
+		errs = append(errs, fmt.Errorf("POLL_LEASE must be 1s..1m, got %s", c.PollLease))
+	}
+	if c.QueuePartitions < 1 || c.QueuePartitions > 1024 {
+		errs = append(errs, fmt.Errorf("QUEUE_PARTITIONS must be 1..1024, got %d", c.QueuePartitions))
 	}
 	if c.ShutdownTimeout < time.Second {
 		errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT must be at least 1s, got %s", c.ShutdownTimeout))

@@ -242,6 +242,7 @@ func TestBrowserEveryPage(t *testing.T) {
 		{"/campaigns/3?confirm=cancel", 200, same("<script>alert(1)</script>"), "Рассылки"},
 		{"/scenarios", 200, map[string]string{"ru": "Сценарии", "en": "Scenarios"}, "Сценарии"},
 		{"/scenarios/portrait", 200, map[string]string{"ru": "Сценарий «Знакомство»", "en": "Scenario “Знакомство”"}, "Сценарии"},
+		{"/scenarios/portrait/funnel", 200, map[string]string{"ru": "Воронка: Знакомство", "en": "Funnel: Знакомство"}, "Сценарии"},
 		{"/scenarios/portrait/play", 200, map[string]string{"ru": "Песочница: «Знакомство»", "en": "Playground: “Знакомство”"}, "Сценарии"},
 		{"/users", 200, map[string]string{"ru": "Пользователи", "en": "Users"}, "Пользователи"},
 		{"/users/operator/remove", 200, map[string]string{"ru": "Удалить пользователя?", "en": "Remove the user?"}, "Пользователи"},

@@ -33,8 +33,10 @@ type clientListView struct {
 	// the first page with the same filter; Export to the CSV of every
 	// matching client.
 	Older, Newest, Export string
-	// CanSave offers "save as segment" (a valid expression is applied).
-	CanSave bool
+	// CanSave offers "save as segment" (a valid expression is applied);
+	// OpenSave shows its form open (?save=1: the funnel's "save as
+	// segment").
+	CanSave, OpenSave bool
 	// SaveName, SaveDescription and SaveError are the save form's values
 	// and its error after a refused save.
 	SaveName, SaveDescription, SaveError string
@@ -100,6 +102,7 @@ func (c *Console) clientList(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	v.OpenSave = v.CanSave && q.Get("save") == "1"
 	c.render(w, r, status, "clients", "clients.title", v)
 }
 

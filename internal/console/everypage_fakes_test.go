@@ -71,5 +71,6 @@ func everyPageScenarios(t *testing.T) ScenarioPages {
 		}}},
 		Playground: play,
 		Tests:      fakeTests{"": sampleTestRun()},
+		Funnels:    newFakeFunnels(t, &fakeFunnelStore{}),
 	}
 }

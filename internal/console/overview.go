@@ -15,13 +15,17 @@ import (
 // OverviewStats is what Обзор reads of the store (*postgres.Store): the
 // clients' counts and the campaigns under way.
 type OverviewStats interface {
-	// ClientOverview counts the clients as of now, the days in loc.
-	ClientOverview(ctx context.Context, now time.Time, loc *time.Location) (postgres.ClientOverview, error)
+	// ClientOverview counts the clients as of now.
+	ClientOverview(ctx context.Context, now time.Time) (postgres.ClientOverview, error)
 	// ActiveCampaigns lists the scheduled, running and paused campaigns.
 	ActiveCampaigns(ctx context.Context) ([]broadcast.Campaign, error)
 	// FinishedCampaigns lists up to limit campaigns done or cancelled
 	// since, the latest first.
 	FinishedCampaigns(ctx context.Context, since time.Time, limit int) ([]broadcast.Campaign, error)
+	// OverviewCharts counts the new clients by source and the scenario
+	// completions by scenario on each of the days ending today in loc,
+	// the top keys named and the rest summed.
+	OverviewCharts(ctx context.Context, now time.Time, loc *time.Location, days, top int) (postgres.OverviewCharts, error)
 }
 
 // CampaignStats gives a campaign's exact counts from its ledger
@@ -57,13 +61,21 @@ type ovCache struct {
 	mu sync.Mutex
 	o  postgres.ClientOverview
 	at time.Time
+	// charts are the charts' counts by period (days).
+	charts map[int]ovChartsEntry
+}
+
+// ovChartsEntry is one period's charts and when they were counted.
+type ovChartsEntry struct {
+	c  postgres.OverviewCharts
+	at time.Time
 }
 
 // clientOverview is the clients' counts as of now, from the cache while it
 // is fresh; at is when they were counted.
-func (p *OverviewPages) clientOverview(ctx context.Context, now time.Time, loc *time.Location) (o postgres.ClientOverview, at time.Time, err error) {
+func (p *OverviewPages) clientOverview(ctx context.Context, now time.Time) (o postgres.ClientOverview, at time.Time, err error) {
 	if p.CacheFor <= 0 || p.cache == nil {
-		o, err = p.Stats.ClientOverview(ctx, now, loc)
+		o, err = p.Stats.ClientOverview(ctx, now)
 		return o, now, err
 	}
 	p.cache.mu.Lock()
@@ -71,11 +83,33 @@ func (p *OverviewPages) clientOverview(ctx context.Context, now time.Time, loc *
 	if !p.cache.at.IsZero() && now.Sub(p.cache.at) < p.CacheFor && now.Sub(p.cache.at) >= 0 {
 		return p.cache.o, p.cache.at, nil
 	}
-	if o, err = p.Stats.ClientOverview(ctx, now, loc); err != nil {
+	if o, err = p.Stats.ClientOverview(ctx, now); err != nil {
 		return o, now, err
 	}
 	p.cache.o, p.cache.at = o, now
 	return o, now, nil
+}
+
+// overviewCharts is the charts' counts for days ending now, from the
+// cache while they are fresh.
+func (p *OverviewPages) overviewCharts(ctx context.Context, now time.Time, loc *time.Location, days int) (postgres.OverviewCharts, error) {
+	if p.CacheFor <= 0 || p.cache == nil {
+		return p.Stats.OverviewCharts(ctx, now, loc, days, ovChartSeries)
+	}
+	p.cache.mu.Lock()
+	defer p.cache.mu.Unlock()
+	if e, ok := p.cache.charts[days]; ok && now.Sub(e.at) < p.CacheFor && now.Sub(e.at) >= 0 {
+		return e.c, nil
+	}
+	c, err := p.Stats.OverviewCharts(ctx, now, loc, days, ovChartSeries)
+	if err != nil {
+		return c, err
+	}
+	if p.cache.charts == nil {
+		p.cache.charts = map[int]ovChartsEntry{}
+	}
+	p.cache.charts[days] = ovChartsEntry{c: c, at: now}
+	return c, nil
 }
 
 // ovMaxCampaigns is how many campaigns under way Обзор shows (each one's
@@ -94,7 +128,9 @@ type overviewView struct {
 	Ready     bool
 	Total     ovCounts
 	Platforms []ovCounts
-	Chart     ovChart
+	// Charts are the day-by-day charts of the chosen period; nil (and
+	// logged) when counting them failed, so the page still shows the rest.
+	Charts    *ovCharts
 	Campaigns []ovCampaign
 	// Finished are the campaigns finished lately, with their results
 	// (overview_finished.go).
@@ -179,7 +215,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	o, at, err := c.cfg.Overview.clientOverview(r.Context(), now(), loc)
+	o, at, err := c.cfg.Overview.clientOverview(r.Context(), now())
 	if err != nil {
 		c.cfg.Logger.Error("console: overview counts", "err", err)
 		c.serverError(w, r)
@@ -191,10 +227,16 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
 		c.serverError(w, r)
 		return
 	}
-	v := overviewView{Ready: true, Total: ovCountsOf(lang, o.Total), Chart: newOvChart(lang, o.Daily),
+	v := overviewView{Ready: true, Total: ovCountsOf(lang, o.Total),
 		Handoffs: ovNumber(lang, o.OpenHandoffs), HandoffsNum: o.OpenHandoffs,
 		AsOf: at.UTC().Format(i18n.T(lang, "overview.time_layout")), AsOfISO: at.UTC().Format(time.RFC3339),
 		Links: userFrom(r.Context()).Role.AtLeast(account.RoleManager)}
+	days := ovPeriodOf(r.URL.Query())
+	if oc, err := p.overviewCharts(r.Context(), now(), loc, days); err != nil {
+		c.cfg.Logger.Error("console: overview charts", "days", days, "err", err)
+	} else {
+		v.Charts = newOvCharts(lang, oc, days)
+	}
 	v.Finished = c.tourFinished(r.Context(), lang, loc, now())
 	if v.Links {
 		v.Inbox = c.overviewInbox(r.Context(), lang, now())

@@ -27,6 +27,9 @@ type ScenarioPages struct {
 	// Tests gives the results of each bot's scenario tests
 	// (internal/scenariotest, run by internal/app); nil: no tests column.
 	Tests ScenarioTests
+	// Funnels computes each scenario's Воронка (scenarios_funnel.go); nil:
+	// no funnel page.
+	Funnels ScenarioFunnels
 }
 
 // ScenarioTests gives the results of a bot's scenario tests.
@@ -107,6 +110,9 @@ func (c *Console) scenarioRoutes(mux *http.ServeMux) {
 	}
 	c.sectionPages["/scenarios"] = c.scenarioList
 	c.handle(mux, "GET /scenarios/{id}", account.RoleOperator, c.scenarioPage)
+	if c.cfg.Scenarios.Funnels != nil {
+		c.handle(mux, "GET /scenarios/{id}/funnel", account.RoleOperator, c.scenarioFunnel)
+	}
 	if c.cfg.Scenarios.Playground == nil {
 		return
 	}
@@ -274,6 +280,8 @@ type scenarioView struct {
 	Diagram  diagram
 	Steps    []stepView
 	PlayHref string
+	// FunnelHref is the scenario's Воронка ("" without one).
+	FunnelHref string
 }
 
 // stepView is one step in the text list for screen readers.
@@ -297,6 +305,9 @@ func (c *Console) scenarioPage(w http.ResponseWriter, r *http.Request) {
 	v := scenarioView{Bot: b.Name, Row: bv.Rows[0], Diagram: layoutDiagram(g, label)}
 	if c.cfg.Scenarios.Playground != nil {
 		v.PlayHref = bv.Rows[0].PlayHref
+	}
+	if c.cfg.Scenarios.Funnels != nil {
+		v.FunnelHref = scenarioHref(b.Name, g.ID, "/funnel")
 	}
 	for i := range v.Diagram.Boxes {
 		v.Diagram.Boxes[i].Kind = kindLabel(lang, v.Diagram.Boxes[i].Kind)

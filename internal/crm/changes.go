@@ -66,6 +66,9 @@ type Changes struct {
 	// Completion records that the client's conversation reached an end step
 	// of a scenario (segments select on it with completed(...)).
 	Completion *Completion
+	// Visits record the conversation's step visits for the funnel
+	// (entered, answered, passed, dropped), once per update like Answers.
+	Visits []StepVisit
 	// Forget deletes the client's record and everything attached to it
 	// (answers, tags, notes, hand-offs, completions, deliveries) at the
 	// client's own request (/forget, 152-FZ). Every other change of the set
@@ -95,5 +98,5 @@ func (c *Changes) Empty() bool {
 	return c.Profile == nil && len(c.Set) == 0 && len(c.Attributes) == 0 &&
 		len(c.AddTags) == 0 && len(c.RemoveTags) == 0 && len(c.Answers) == 0 &&
 		c.Source == "" && !c.Consent && !c.Unsubscribe && !c.Blocked &&
-		!c.Unblocked && c.Handoff == nil && c.HandoffActivity == nil && len(c.Messages) == 0 && c.Note == nil && c.Completion == nil && !c.Forget
+		!c.Unblocked && c.Handoff == nil && c.HandoffActivity == nil && len(c.Messages) == 0 && c.Note == nil && c.Completion == nil && len(c.Visits) == 0 && !c.Forget
 }

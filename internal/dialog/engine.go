@@ -202,6 +202,7 @@ func (c *call) answer(step *scenario.Step) {
 // not evaluated; the conversation takes the step's default (last) branch.
 func (c *call) skip(step *scenario.Step) {
 	if step.End || len(step.Next) == 0 {
+		c.visit(crm.VisitAnswer, step.ID, "")
 		c.finish(step)
 		return
 	}
@@ -214,6 +215,7 @@ func (c *call) skip(step *scenario.Step) {
 func (c *call) advance(step *scenario.Step, opt *scenario.Option, ans answer, to string) {
 	leavingContact := step.Input == scenario.InputContact
 	if step.End {
+		c.visit(crm.VisitAnswer, step.ID, "")
 		c.finish(step)
 		return
 	}
@@ -221,6 +223,7 @@ func (c *call) advance(step *scenario.Step, opt *scenario.Option, ans answer, to
 	if to == "" {
 		to = c.next(step, opt, ans)
 	}
+	c.visit(crm.VisitAnswer, step.ID, c.known(to))
 	c.enter(to, ans)
 	if leavingContact && len(c.res.Replies) > first {
 		r := &c.res.Replies[first]
@@ -245,16 +248,36 @@ func (c *call) enter(id string, ans answer) {
 			c.say(c.render(step.Say, ans), c.e.keyboard(step, nil, c.g.SkipWord))
 		}
 		if step.Input != scenario.InputNone {
+			c.visit(crm.VisitEnter, id, "")
 			return
 		}
 		c.actions(step, nil)
 		if step.End {
+			c.visit(crm.VisitPass, id, "")
 			c.finish(step)
 			return
 		}
+		from := id
 		id = c.next(step, nil, ans)
+		c.visit(crm.VisitPass, from, c.known(id))
 	}
 	c.end() // unreachable for loader-checked graphs: input-less cycles are rejected
+}
+
+// visit records a step visit of the running conversation (the funnel).
+func (c *call) visit(ev crm.VisitEvent, step, next string) {
+	c.res.Changes.Visits = append(c.res.Changes.Visits, crm.StepVisit{
+		Scenario: c.g.ID, Version: c.g.Version, Run: c.res.State.Run(), Step: step, Event: ev, Next: next,
+	})
+}
+
+// known returns step id when the graph has it, else "" (the conversation
+// ends there).
+func (c *call) known(id string) string {
+	if c.g.Steps[id] == nil {
+		return ""
+	}
+	return id
 }
 
 // end finishes the conversation.

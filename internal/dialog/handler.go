@@ -187,6 +187,11 @@ func (h *Handler) turn(ctx context.Context, key messenger.ChatKey, upd *messenge
 		return rep, err
 	}
 	rep.decided = true
+	if key.Platform == messenger.Playground {
+		res.Changes.Visits = res.Changes.Visits[:0] // the console's tries are no funnel traffic
+	} else {
+		markDrops(&st, res)
+	}
 	h.markHandoff(&t, res)
 	h.planReminder(ctx, &t, res)
 	reminder := isReminder(upd)

@@ -35,6 +35,10 @@ type State struct {
 	Remind *RemindMark `json:"rm,omitempty"`
 }
 
+// Run identifies the conversation among the client's in the funnel's step
+// visits (crm.StepVisit.Run): its start in Unix microseconds.
+func (s *State) Run() int64 { return s.StartedAt.UnixMicro() }
+
 // Active reports whether a conversation is running.
 func (s *State) Active() bool { return s.Scenario != "" && s.Step != "" }
 

@@ -35,6 +35,8 @@ type benchPage struct {
 // as the admin opens them. Add a page with one line.
 var benchPages = []benchPage{
 	{"overview", "/", nil},
+	{"overview-7d", "/?days=7", nil},
+	{"overview-90d", "/?days=90", nil},
 	{"clients", "/clients", nil},
 	{"clients-search", "/clients?q=" + url.QueryEscape("анна"), nil},
 	{"clients-segment", "/clients?segment=" + url.QueryEscape(`segment("moscow-adults")`), nil},
@@ -106,7 +108,7 @@ func BenchmarkConsolePages(b *testing.B) {
 		times := make([]time.Duration, 0, b.N)
 		for range b.N {
 			t0 := time.Now()
-			if _, err := h.stores.CRM.ClientOverview(ctx, time.Now(), time.UTC); err != nil {
+			if _, err := h.stores.CRM.ClientOverview(ctx, time.Now()); err != nil {
 				b.Fatal(err)
 			}
 			times = append(times, time.Since(t0))
@@ -115,6 +117,27 @@ func BenchmarkConsolePages(b *testing.B) {
 		b.ReportMetric(msAt(times, 0.50), "p50_ms")
 		b.ReportMetric(msAt(times, 0.95), "p95_ms")
 	})
+	// The same for Обзор's charts (both, top 5), which it keeps for 10 s
+	// per period too.
+	msk, err := time.LoadLocation("Europe/Moscow")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, days := range []int{7, 30, 90} {
+		b.Run(fmt.Sprintf("overview-charts-%dd-uncached", days), func(b *testing.B) {
+			times := make([]time.Duration, 0, b.N)
+			for range b.N {
+				t0 := time.Now()
+				if _, err := h.stores.CRM.OverviewCharts(ctx, time.Now(), msk, days, 5); err != nil {
+					b.Fatal(err)
+				}
+				times = append(times, time.Since(t0))
+			}
+			slices.Sort(times)
+			b.ReportMetric(msAt(times, 0.50), "p50_ms")
+			b.ReportMetric(msAt(times, 0.95), "p95_ms")
+		})
+	}
 }
 
 // msAt is the q-quantile of sorted times in milliseconds (nearest rank).
@@ -182,6 +205,7 @@ func benchSignIn(b *testing.B, h *hub) *http.Client {
 // SELECT generate_series (two platforms, six cities, ages 18-67, a tenth
 // unsubscribed, one in 37 blocked, created over the last year, interests
 // in attributes), tags on a third of them, an answer for every second,
+// a completion for two in five (four scenarios, five minutes after they came),
 // 150 hand-offs (40 open), four saved segments, four campaigns using
 // them — two paused and one done with 10,000 ledger rows each (filled,
 // started; the done one finished), one scheduled in a month — and 40
@@ -214,6 +238,9 @@ func seedBench(b *testing.B, ctx context.Context, h *hub) *strings.Replacer {
 		`INSERT INTO client_tags (client_id, tag) SELECT id, 'newsletter' FROM clients WHERE id % 7 = 0`,
 		`INSERT INTO answers (client_id, scenario, version, step, field, value, created_at)
 			SELECT id, 'portrait', '1', 'city', 'city', city, created_at FROM clients WHERE id % 2 = 0`,
+		`INSERT INTO completions (client_id, scenario, version, step, created_at)
+			SELECT id, (ARRAY['portrait','portrait','feedback','quiz'])[1 + id % 4], '1', 'done', created_at + interval '5 minutes'
+			FROM clients WHERE id % 5 < 2`,
 		`INSERT INTO handoffs (client_id, scenario, step, reason, status)
 			SELECT id, 'portrait', 'help', 'asked for a person', CASE WHEN id % 150 < 40 THEN 'open' ELSE 'closed' END
 			FROM clients WHERE id <= 150`,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/chathub/chathub/internal/dispatch"
 	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/relay"
 )
 
 // Metrics is one set of collectors on its own registry.
@@ -195,4 +196,37 @@ func SendResult(err error) string {
 		return "transient"
 	}
 	return "error"
+}
+
+// WatchRelay exports a polled bot's shared long polling:
+// chathub_poller_holder{platform, bot} (1 while this process polls the
+// bot), chathub_queue_pending (updates in the bot's Redis queue, fetched
+// and not yet handled, all processes together), chathub_queue_partitions
+// (the queue partitions this process handles) and
+// chathub_queue_skipped_total (undecodable entries skipped).
+func (m *Metrics) WatchRelay(platform messenger.Platform, bot string, status func() relay.Status) {
+	labels := prometheus.Labels{"platform": string(platform), "bot": bot}
+	m.Registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "chathub_poller_holder", ConstLabels: labels,
+			Help: "1 while this process holds the bot's poller lease (polls the platform), else 0.",
+		}, func() float64 {
+			if status().Polling {
+				return 1
+			}
+			return 0
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "chathub_queue_pending", ConstLabels: labels,
+			Help: "Updates in the bot's shared Redis queue: fetched by the poller, not yet handled (all processes).",
+		}, func() float64 { return float64(status().Pending) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "chathub_queue_partitions", ConstLabels: labels,
+			Help: "Partitions of the bot's shared queue this process handles.",
+		}, func() float64 { return float64(status().Partitions) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "chathub_queue_skipped_total", ConstLabels: labels,
+			Help: "Undecodable entries of the bot's shared queue skipped (logged with their id).",
+		}, func() float64 { return float64(status().Skipped) }),
+	)
 }

@@ -14,6 +14,8 @@ type Activity struct {
 	Answers []crm.Answer
 	// Completions are conversations that reached an end step.
 	Completions []crm.Completion
+	// Waiting are the unanswered step visits (stuck(...), dropped(...)).
+	Waiting []Waiting
 }
 
 // hasTag holds when the client carries tag: "vip" in tags.

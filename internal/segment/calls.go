@@ -18,13 +18,16 @@ var (
 	keyRe = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)?$`)
 )
 
-// call compiles completed(...), answered(...) and segment(...).
+// call compiles completed(...), answered(...), stuck(...), dropped(...)
+// and segment(...).
 func (k *compilation) call(u *unit, n ast.Node, name string, args []ast.Node, depth int) (pred, error) {
 	switch name {
 	case "completed", "answered":
 		return k.activity(u, n, name, args)
 	case "segment":
 		return k.saved(u, n, args, depth)
+	case "stuck", "dropped":
+		return k.waiting(u, n, name, args)
 	case "now", "ago", "date":
 		return nil, u.errorAt(n, "%s(...) is a time, not a condition; compare a timestamp with it, e.g. last_seen_at > ago(\"30d\")", name)
 	}

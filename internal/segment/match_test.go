@@ -35,6 +35,11 @@ var marinaActivity = &Activity{
 		{Scenario: "feedback", Step: "csat", Field: "attributes.csat", CreatedAt: testNow.Add(-3 * 24 * time.Hour)},
 	},
 	Completions: []crm.Completion{{Scenario: "portrait", Step: "thanks", CreatedAt: testNow.Add(-40 * 24 * time.Hour)}},
+	Waiting: []Waiting{
+		{Scenario: "feedback", Step: "comment", EnteredAt: testNow.Add(-2 * time.Hour)},
+		{Scenario: "feedback", Step: "csat", EnteredAt: testNow.Add(-50 * 24 * time.Hour), Left: true},
+		{Scenario: "portrait", Step: "age", EnteredAt: testNow.Add(-31 * 24 * time.Hour)},
+	},
 }
 
 func TestMatch(t *testing.T) {
@@ -86,6 +91,12 @@ func TestMatch(t *testing.T) {
 		{`answered("feedback", "attributes.csat")`, true, false},
 		{`answered("portrait", "age")`, false, false},
 		{`answered("b2b")`, false, false},
+		{`stuck("feedback", "comment")`, true, false},
+		{`stuck("feedback", "csat")`, false, false},
+		{`dropped("feedback", "csat")`, true, false},
+		{`dropped("feedback", "comment")`, false, false},
+		{`stuck("portrait", "age")`, false, false}, // idle past OpenFor
+		{`dropped("portrait", "age")`, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.src, func(t *testing.T) {

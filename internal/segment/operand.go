@@ -83,7 +83,7 @@ func (o operand) describe() string {
 func formatNumber(f float64) string { return fmt.Sprintf("%g", f) }
 
 // functionNames are the functions expressions may call.
-var functionNames = []string{"ago", "now", "date", "completed", "answered", "segment"}
+var functionNames = []string{"ago", "now", "date", "completed", "answered", "stuck", "dropped", "segment"}
 
 // operand resolves n as a field or a value.
 func (k *compilation) operand(u *unit, n ast.Node) (operand, error) {
@@ -278,7 +278,7 @@ func (k *compilation) timeFunc(u *unit, n ast.Node, name string, args []ast.Node
 			return operand{kind: oDate, node: n, date: t}, nil
 		}
 		return operand{kind: oTime, node: n, tv: timeVal{kind: tvAbs, t: t}}, nil
-	case "completed", "answered", "segment":
+	case "completed", "answered", "stuck", "dropped", "segment":
 		return operand{}, u.errorAt(n, "%s(...) is a condition; use it on its own, e.g. %s(...) and subscribed", name, name)
 	}
 	return operand{}, unknownFunction(u, n, name)

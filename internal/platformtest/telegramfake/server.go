@@ -62,9 +62,11 @@ type Server struct {
 	delays     map[string]time.Duration // per method, over delay
 	calls      map[string]int
 	requests   []Request
-	rate       rateLimit       // see SetRateLimit
-	badPhotos  map[string]bool // see RejectPhoto
-	privacyOff bool            // see SetPrivacyMode
+	rate       rateLimit                  // see SetRateLimit
+	badPhotos  map[string]bool            // see RejectPhoto
+	privacyOff bool                       // see SetPrivacyMode
+	polling    map[*http.Request]struct{} // getUpdates calls in progress
+	overlaps   []time.Time                // see PollOverlaps
 }
 
 // Request is one bot-side API call the server received.

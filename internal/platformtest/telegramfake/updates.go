@@ -184,6 +184,15 @@ func (s *Server) Update(updateID int) json.RawMessage {
 	return s.all[updateID]
 }
 
+// PollOverlaps returns when getUpdates calls arrived while another was in
+// progress: two pollers of one bot at once, which Telegram answers with
+// 409 Conflict.
+func (s *Server) PollOverlaps() []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Time(nil), s.overlaps...)
+}
+
 // Pending returns the ids of the updates not yet confirmed by getUpdates.
 func (s *Server) Pending() []int {
 	s.mu.Lock()
@@ -234,6 +243,26 @@ func (s *Server) queueLocked(update map[string]any) int {
 	return id
 }
 
+// beginPoll records getUpdates call r as in progress, and an overlap when
+// another call is in progress whose client is still connected: a poll whose
+// client went away (a process killed or a request cancelled) may still be
+// counted here until its handler sees it, and Telegram would end it with a
+// 409 for the newer one in any case.
+func (s *Server) beginPoll(r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.polling == nil {
+		s.polling = make(map[*http.Request]struct{})
+	}
+	for other := range s.polling {
+		if other.Context().Err() == nil {
+			s.overlaps = append(s.overlaps, time.Now())
+			break
+		}
+	}
+	s.polling[r] = struct{}{}
+}
+
 // getUpdates serves long polling: updates with id ≥ offset, at most limit,
 // waiting up to timeout seconds for the first one. An offset confirms (and
 // forgets) every update below it; a negative offset keeps the last -offset.
@@ -246,6 +275,12 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, p params) {
 		return
 	}
 	limit = min(max(limit, 1), 100)
+	s.beginPoll(r)
+	defer func() {
+		s.mu.Lock()
+		delete(s.polling, r)
+		s.mu.Unlock()
+	}()
 	timer := time.NewTimer(time.Duration(max(timeout, 0)) * time.Second)
 	defer timer.Stop()
 	for {

@@ -252,6 +252,8 @@ func pgArgCount(p *plan) int {
 	if p.completed != nil {
 		n += 3
 	}
+	ins, upd := visitsSplit(p.visits)
+	n += visitInsertWidth*ins + visitUpdateWidth*upd
 	return n
 }
 
@@ -324,7 +326,7 @@ func writePGTags(b *strings.Builder, args []any, p *plan) []any {
 }
 
 // writePGAppends renders the answer, note, hand-off, transcript, hand-off
-// activity and completion CTEs,
+// activity, completion and step visit CTEs,
 // inserting one row set per row of src (CTE c or f, with id and updated_at).
 func writePGAppends(b *strings.Builder, args []any, p *plan, src string) []any {
 	if len(p.answers) > 0 {
@@ -364,7 +366,7 @@ func writePGAppends(b *strings.Builder, args []any, p *plan, src string) []any {
 		writeSource(b, src)
 		args = append(args, p.completed.Scenario, p.completed.Version, p.completed.Step)
 	}
-	return args
+	return writePGVisits(b, args, p, src)
 }
 
 // pgLiveHandoff is the id of the live request of client s.id (NULL when
@@ -562,7 +564,7 @@ func sqliteAppends(id int64, p *plan) []sqlStmt {
 		out = append(out, sqlStmt{"add completion", "INSERT INTO completions (client_id, scenario, version, step, created_at) " +
 			"VALUES (?, ?, ?, ?, ?)", []any{id, cp.Scenario, cp.Version, cp.Step, p.now}})
 	}
-	return out
+	return append(out, sqliteVisits(id, p)...)
 }
 
 // sqliteLiveHandoff is the id of the live request of client ? (NULL when

@@ -26,7 +26,11 @@ func TestApplyGenericPlan(t *testing.T) {
 	step := func(i int) *crm.Changes {
 		return &crm.Changes{Now: at(i), UpdateID: fmt.Sprint(100 + i),
 			Answers:  []crm.Answer{{Scenario: "portrait", Version: "v1", Step: "city", Field: "city", Value: "Самара"}},
-			Messages: []crm.Message{inMsg("Самара"), botMsg("Сколько вам лет?")}}
+			Messages: []crm.Message{inMsg("Самара"), botMsg("Сколько вам лет?")},
+			Visits: []crm.StepVisit{
+				{Scenario: "portrait", Version: "v1", Run: int64(i), Step: "city", Event: crm.VisitAnswer, Next: "age"},
+				{Scenario: "portrait", Version: "v1", Run: int64(i), Step: "age", Event: crm.VisitEnter},
+			}}
 	}
 	for i := range 30 {
 		apply(t, s, newKey(), step(i))
@@ -38,8 +42,13 @@ func TestApplyGenericPlan(t *testing.T) {
 	var b strings.Builder
 	args := writePGApply(&b, newKey(), p, false)
 	plan := genericPlan(t, s, numberParams(b.String()), args)
-	if scans := seqScans(plan, "clients"); scans > 0 {
-		t.Errorf("the generic plan scans clients sequentially %d times:\n%s", scans, plan)
+	if !strings.Contains(string(plan), `"step_visits_client_idx"`) {
+		t.Errorf("the generic plan does not find the answered visit by step_visits_client_idx:\n%s", plan)
+	}
+	for _, table := range []string{"clients", "step_visits"} {
+		if scans := seqScans(plan, table); scans > 0 {
+			t.Errorf("the generic plan scans %s sequentially %d times:\n%s", table, scans, plan)
+		}
 	}
 }
 

@@ -48,6 +48,9 @@ var migrations = []migration{
 	{Version: 24, Name: "handoff_team_chats", Postgres: pgHandoffTeamChats, SQLite: sqliteHandoffTeamChats},
 	{Version: 25, Name: "reminders", Postgres: remindersSchema("BIGSERIAL PRIMARY KEY", "BIGINT", "TIMESTAMPTZ"),
 		SQLite: remindersSchema("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER", "TIMESTAMP")},
+	{Version: 26, Name: "step_visits", Postgres: stepVisitsSchema("BIGSERIAL PRIMARY KEY", "BIGINT", "TIMESTAMPTZ", true),
+		SQLite: stepVisitsSchema("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER", "TIMESTAMP", false)},
+	{Version: 27, Name: "overview_charts", Postgres: pgOverviewCharts, SQLite: sqliteOverviewCharts},
 }
 
 // pgClientsCityAge replaces the index on city with one on (city, age)

@@ -16,20 +16,15 @@ import (
 	"github.com/chathub/chathub/internal/segment"
 )
 
-// OverviewDays is how many days ClientOverview counts new clients for.
-const OverviewDays = 30
-
 // ClientOverview is the console's Обзор: how many clients there are, by
-// platform, how many came each day, and the open hand-off requests.
+// platform, and the open hand-off requests (the charts by day are
+// OverviewCharts).
 type ClientOverview struct {
 	// Platforms are the counts of each platform that has clients, the
 	// largest first (ties by name).
 	Platforms []PlatformCounts
 	// Total sums Platforms (its Platform is empty).
 	Total PlatformCounts
-	// Daily are the new clients of each of the last OverviewDays days in
-	// the asked time zone, oldest first, today last (so far).
-	Daily []DayCount
 	// OpenHandoffs counts the hand-off requests still open.
 	OpenHandoffs int64
 }
@@ -43,42 +38,27 @@ type PlatformCounts struct {
 	Total, New, Subscribed, Blocked int64
 }
 
-// DayCount is the number of clients created on one day.
-type DayCount struct {
-	// Day is the day's midnight in the asked time zone.
-	Day   time.Time
-	Count int64
-}
-
 // ClientOverview counts the clients for Обзор as of now: per platform
-// (every client, new in the last 7 days, subscribed, blocked), per day for
-// the last OverviewDays days in loc (nil: UTC), and the open hand-offs.
-// Every count reads an index of migration 14, never the clients' rows.
-func (s *Store) ClientOverview(ctx context.Context, now time.Time, loc *time.Location) (ClientOverview, error) {
-	if loc == nil {
-		loc = time.UTC
-	}
-	now = now.In(loc)
+// (every client, new in the last 7 days, subscribed, blocked) and the open
+// hand-offs. Every count reads an index (migrations 14 and 27), never the
+// clients' rows.
+func (s *Store) ClientOverview(ctx context.Context, now time.Time) (ClientOverview, error) {
 	var o ClientOverview
-	// The three reads are independent: on PostgreSQL they run at once on
+	// The two reads are independent: on PostgreSQL they run at once on
 	// their own connections (SQLite's one connection takes them in turn).
 	var wg sync.WaitGroup
-	var platformErr, dailyErr, handoffErr error
-	wg.Add(2)
+	var platformErr, handoffErr error
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		o.Platforms, platformErr = s.platformCounts(ctx, now.Add(-7*24*time.Hour))
-	}()
-	go func() {
-		defer wg.Done()
-		o.Daily, dailyErr = s.dailyNewClients(ctx, now, loc)
 	}()
 	if _, err := queryOne(s.db.WithContext(ctx), "SELECT COUNT(*) FROM handoffs WHERE status = 'open'", nil,
 		&o.OpenHandoffs); err != nil {
 		handoffErr = fmt.Errorf("client overview: open hand-offs: %w", err)
 	}
 	wg.Wait()
-	if err := errors.Join(platformErr, dailyErr, handoffErr); err != nil {
+	if err := errors.Join(platformErr, handoffErr); err != nil {
 		return ClientOverview{}, err
 	}
 	for _, p := range o.Platforms {
@@ -169,48 +149,6 @@ func eachRow(db *gorm.DB, q string, args []any, fn func(scan func(...any) error)
 		}
 	}
 	return rows.Err()
-}
-
-// dailyNewClients counts the clients created on each of the last
-// OverviewDays days in loc. The database counts by hour since the first
-// day's midnight (whole seconds, so no rounding), and each hour goes to its
-// day in loc here: days are right in every zone whose offset is whole
-// hours, across daylight-saving changes too.
-func (s *Store) dailyNewClients(ctx context.Context, now time.Time, loc *time.Location) ([]DayCount, error) {
-	y, m, d := now.Date()
-	first := time.Date(y, m, d-(OverviewDays-1), 0, 0, 0, 0, loc)
-	days := make([]DayCount, OverviewDays)
-	index := map[time.Time]int{}
-	for i := range days {
-		days[i].Day = time.Date(y, m, d-(OverviewDays-1)+i, 0, 0, 0, 0, loc)
-		index[days[i].Day] = i
-	}
-	hour := "(CAST(strftime('%s', created_at) AS INTEGER) - ?) / 3600"
-	if s.pg() {
-		hour = "(floor(extract(epoch FROM created_at))::bigint - ?) / 3600"
-	}
-	start := first.Unix()
-	rows, err := s.db.WithContext(ctx).Raw("SELECT "+hour+" AS h, COUNT(*) FROM clients WHERE created_at >= ? "+
-		"GROUP BY h", start, stampTime(first)).Rows()
-	if err != nil {
-		return nil, fmt.Errorf("client overview: new clients per day: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var h, n int64
-		if err := rows.Scan(&h, &n); err != nil {
-			return nil, fmt.Errorf("client overview: new clients per day: %w", err)
-		}
-		at := time.Unix(start+h*3600, 0).In(loc)
-		y, m, d := at.Date()
-		if i, ok := index[time.Date(y, m, d, 0, 0, 0, 0, loc)]; ok {
-			days[i].Count += n
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("client overview: new clients per day: %w", err)
-	}
-	return days, nil
 }
 
 // ActiveCampaigns returns the campaigns that are scheduled, running or

@@ -38,6 +38,7 @@ type plan struct {
 	note      *crm.Note
 	handoff   *crm.Handoff
 	completed *crm.Completion
+	visits    []crm.StepVisit
 	messages  []crm.Message // sanitized (cleanMessage)
 	activity  *crm.HandoffActivity
 }
@@ -54,11 +55,11 @@ func (p *plan) put(name string, val any, set string) {
 }
 
 // appends reports whether p records append-only rows (answers, a note, a
-// hand-off, a completion, transcript messages): the part of a change an
+// hand-off, a completion, transcript messages, step visits): the part of a change an
 // update records once. The hand-off activity is stamped with them, once.
 func (p *plan) appends() bool {
 	return len(p.answers) > 0 || p.note != nil || p.handoff != nil || p.completed != nil ||
-		len(p.messages) > 0 || p.activity != nil
+		len(p.messages) > 0 || p.activity != nil || len(p.visits) > 0
 }
 
 // once reports whether p's append-only rows are recorded only if the
@@ -111,6 +112,7 @@ func (s *Store) newPlan(ch *crm.Changes) (*plan, error) {
 		note:      ch.Note,
 		handoff:   cleanHandoff(ch.Handoff),
 		completed: ch.Completion,
+		visits:    ch.Visits,
 		messages:  cleanMessages(ch.Messages),
 		activity:  cleanActivity(ch.HandoffActivity),
 	}

@@ -143,7 +143,7 @@ func (s *Store) EachSegmentBatch(ctx context.Context, seg *segment.Segment, size
 
 // SegmentActivity loads what seg needs of client id's history to be
 // matched in memory (segment.Segment.Match): the answers and completions of
-// the scenarios seg names. It returns an empty Activity, without a query,
+// the scenarios seg names, and their unanswered step visits. It returns an empty Activity, without a query,
 // when seg needs none.
 func (s *Store) SegmentActivity(ctx context.Context, seg *segment.Segment, clientID int64) (*segment.Activity, error) {
 	act := &segment.Activity{}
@@ -155,6 +155,9 @@ func (s *Store) SegmentActivity(ctx context.Context, seg *segment.Segment, clien
 		return nil, fmt.Errorf("segment activity of client %d: %w", clientID, err)
 	}
 	if err := s.loadCompletions(ctx, clientID, scenarios, act); err != nil {
+		return nil, fmt.Errorf("segment activity of client %d: %w", clientID, err)
+	}
+	if err := s.loadWaiting(ctx, clientID, scenarios, act); err != nil {
 		return nil, fmt.Errorf("segment activity of client %d: %w", clientID, err)
 	}
 	return act, nil
@@ -202,6 +205,23 @@ func (s *Store) loadCompletions(ctx context.Context, id int64, scenarios []strin
 			return fmt.Errorf("completions: %w", err)
 		}
 		act.Completions = append(act.Completions, c)
+	}
+	return rows.Err()
+}
+
+func (s *Store) loadWaiting(ctx context.Context, id int64, scenarios []string, act *segment.Activity) error {
+	rows, err := s.db.WithContext(ctx).Raw("SELECT scenario, step, entered_at, left_at IS NOT NULL FROM step_visits "+
+		"WHERE client_id = ? AND answered_at IS NULL AND scenario IN "+inList(len(scenarios)), anyArgs(id, scenarios)...).Rows()
+	if err != nil {
+		return fmt.Errorf("step visits: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var w segment.Waiting
+		if err := rows.Scan(&w.Scenario, &w.Step, timeScanner{v: &w.EnteredAt}, &w.Left); err != nil {
+			return fmt.Errorf("step visits: %w", err)
+		}
+		act.Waiting = append(act.Waiting, w)
 	}
 	return rows.Err()
 }

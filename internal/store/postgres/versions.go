@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/chathub/chathub/internal/crm"
 )
 
 // SaveVersion stores the source of version of scenario id, read from file.
@@ -32,4 +34,27 @@ func (s *Store) LoadVersion(ctx context.Context, id, version string) (file strin
 		return "", nil, fmt.Errorf("load scenario %s version %s: %w", id, version, err)
 	}
 	return file, []byte(source), nil
+}
+
+// ScenarioVersions lists the versions of scenario id ever run, newest
+// first, with when each was first stored (the funnel's version filter).
+func (s *Store) ScenarioVersions(ctx context.Context, id string) ([]crm.ScenarioVersion, error) {
+	rows, err := s.db.WithContext(ctx).Raw("SELECT version, created_at FROM scenario_versions WHERE scenario_id = ? "+
+		"ORDER BY created_at DESC, version", id).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("versions of scenario %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []crm.ScenarioVersion
+	for rows.Next() {
+		var v crm.ScenarioVersion
+		if err := rows.Scan(&v.Version, timeScanner{v: &v.Since}); err != nil {
+			return nil, fmt.Errorf("versions of scenario %s: %w", id, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("versions of scenario %s: %w", id, err)
+	}
+	return out, nil
 }

@@ -169,12 +169,15 @@ func (h slowHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.
 // it is closed when the test ends.
 func pipedStore(t *testing.T, c goredis.UniversalClient, addr string, cfg Config, hooks ...goredis.Hook) *Store {
 	t.Helper()
-	o := c.(*goredis.Client).Options()
+	var own goredis.UniversalClient
 	if addr == "" {
-		addr = o.Addr
+		own = ownClient(t, c, -1, 500*time.Millisecond)
+	} else {
+		skipOnCluster(t, c)
+		o := c.(*goredis.Client).Options()
+		own = goredis.NewClient(&goredis.Options{Addr: addr, DB: o.DB, MaxRetries: -1, DialTimeout: 500 * time.Millisecond})
+		t.Cleanup(func() { _ = own.Close() })
 	}
-	own := goredis.NewClient(&goredis.Options{Addr: addr, DB: o.DB, MaxRetries: -1, DialTimeout: 500 * time.Millisecond})
-	t.Cleanup(func() { _ = own.Close() })
 	for _, h := range hooks {
 		own.AddHook(h)
 	}
@@ -558,6 +561,7 @@ func testPipeCloseDrains(t *testing.T, c goredis.UniversalClient) {
 // command of the batch gets the error, wrapped by its call; then, with the
 // network back, the store works again.
 func testPipeNetworkError(t *testing.T, c goredis.UniversalClient) {
+	skipOnCluster(t, c)
 	proxy := faultproxy.Start(t, c.(*goredis.Client).Options().Addr)
 	s, g, counter := gatedStore(t, c, proxy.Addr())
 	plugged := plug(t, s, g)

@@ -1,8 +1,12 @@
 package redis
 
 import (
+	"context"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chathub/chathub/internal/messenger"
 )
@@ -41,5 +45,29 @@ func TestOpenInProcess(t *testing.T) {
 	}
 	if err := closeFn(); err != nil {
 		t.Fatalf("second close: %v", err)
+	}
+}
+
+// TestOpenInProcessPipeline: a pipelined batch larger than one read of the
+// server goes through (net.Pipe alone would deadlock: the server blocked
+// on its first reply while the client still writes the batch).
+func TestOpenInProcessPipeline(t *testing.T) {
+	t.Parallel()
+	client, closeFn, err := OpenInProcess(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeFn() })
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	pipe := client.Pipeline()
+	for i := range 500 {
+		pipe.Set(ctx, "k"+strconv.Itoa(i), strings.Repeat("x", 100), 0)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatalf("pipeline of 500 SETs: %v", err)
+	}
+	if n, err := client.DBSize(ctx).Result(); err != nil || n != 500 {
+		t.Fatalf("DBSIZE = %d, %v; want 500", n, err)
 	}
 }

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/chathub/chathub/internal/messenger"
@@ -22,6 +23,23 @@ import (
 //	<prefix>:{remind}:item                 each pending reminder, by chat
 //	<prefix>:{remind}:lease                reminders a process is sending, by lease end
 //	<prefix>:{telegram@shop:123}:state     the same for a named bot (ChatKey.Bot)
+//	rate:<prefix>:{rl:<bucket>}:budget     a shared rate limit's GCRA state (ratelimit.go)
+//	<prefix>:{rl:<bucket>}:pause           the end of that limit's pause
+//	<prefix>:{poll:telegram}:lease         the bot's poller lease (intake.go)
+//	<prefix>:{poll:telegram}:part:<n>      lease of the bot's queue partition n
+//	<prefix>:{poll:telegram}:q:<n>         queue partition n: a stream of updates
+//	<prefix>:{poll:telegram}:members       the processes sharing the bot's queue
+//	<prefix>:{poll:vk@shop}:lease          the same for a named bot
+//	<prefix>:{vkts:<group>}                a VK community's Bots Long Poll position
+//
+// Every script and multi-key command touches the keys of one hash tag only:
+// a chat's (turn, state, markers, parked list), the reminder queue's, one
+// rate limit's or one bot's shared intake (leases, members, queue streams:
+// one bot's queue is one slot, so it lives on one master); slots_test.go
+// and intake_test.go check each against the CRC16 slots and the store's
+// suites run on a three-master Redis Cluster. The reminder queue is
+// one slot, so it lives on one master: it holds one small entry per chat
+// with a pending reminder and is touched once per reminder, not per update.
 //
 // A named bot's keys carry the bot inside the hash tag ("platform@bot"), so
 // one user talking to two bots has two states, locks and sets of handled
@@ -87,6 +105,32 @@ func (k keys) chat(chat messenger.ChatKey) string {
 	}
 	return k.prefix + ":{" + string(chat.Platform) + "@" + chat.Bot + ":" + chat.ID + "}"
 }
+
+// intake is the common part of one bot's shared-intake keys (intake.go):
+// "<prefix>:{poll:platform}", or "<prefix>:{poll:platform@bot}" for a named
+// bot. One hash tag per bot: the poller lease, the partition leases, the
+// partition streams and the member set share one slot, so XREAD over many
+// partitions and every script stay within one Cluster slot.
+func (k keys) intake(platform messenger.Platform, bot string) string {
+	if bot == "" {
+		return k.prefix + ":{poll:" + string(platform) + "}"
+	}
+	return k.prefix + ":{poll:" + string(platform) + "@" + bot + "}"
+}
+
+// intakeLease is a named lease of a bot's intake: "lease" (the poller) or
+// "part:<n>" (a queue partition).
+func (k keys) intakeLease(base, name string) string { return base + ":" + name }
+
+// intakeStream is partition n of a bot's queue.
+func (k keys) intakeStream(base string, n int) string { return base + ":q:" + strconv.Itoa(n) }
+
+// intakeMembers is the sorted set of the processes sharing a bot's queue,
+// scored by when their membership ends (Redis time, ms).
+func (k keys) intakeMembers(base string) string { return base + ":members" }
+
+// vkTS is a VK community's Bots Long Poll position (its own slot).
+func (k keys) vkTS(groupID int) string { return k.prefix + ":{vkts:" + strconv.Itoa(groupID) + "}" }
 
 // checkChat rejects chat keys that would produce ambiguous key names.
 func checkChat(chat messenger.ChatKey) error {

@@ -22,7 +22,10 @@ const openPingTimeout = 10 * time.Second
 // Open connects to Redis and checks that it answers.
 //
 // rawURL is "redis://[user:password@]host:port/db" or "rediss://…" (TLS),
-// with go-redis query options allowed. An empty rawURL starts an in-process
+// with go-redis query options allowed, or a Redis Cluster's
+// "redis+cluster://host1:7000,host2:7001,…" ("rediss+cluster://" for TLS,
+// see cluster.go), opened as a *goredis.ClusterClient behind the same
+// UniversalClient. An empty rawURL starts an in-process
 // Redis-compatible server (miniredis) and connects to it: the zero-config
 // embedded default, where conversation state lives in memory and is lost on
 // exit. The returned close func closes the client and, if one was started,
@@ -37,6 +40,9 @@ func Open(ctx context.Context, rawURL string, logger *slog.Logger) (goredis.Univ
 	routeClientLogs(logger)
 	if strings.TrimSpace(rawURL) == "" {
 		return openEmbedded(ctx, logger)
+	}
+	if isClusterURL(rawURL) {
+		return openCluster(ctx, rawURL, logger)
 	}
 	return openURL(ctx, rawURL, logger)
 }
@@ -76,7 +82,7 @@ func openURL(ctx context.Context, rawURL string, logger *slog.Logger) (goredis.U
 	safe, password := redactURL(rawURL), urlPassword(rawURL)
 	scheme, _, _ := strings.Cut(rawURL, "://")
 	if scheme != "redis" && scheme != "rediss" {
-		return nil, nil, fmt.Errorf("redis: REDIS_URL for %s: scheme must be redis:// or rediss://", urlHost(rawURL))
+		return nil, nil, fmt.Errorf("redis: REDIS_URL for %s: scheme must be redis://, rediss://, redis+cluster:// or rediss+cluster://", urlHost(rawURL))
 	}
 	opts, err := goredis.ParseURL(rawURL)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -221,11 +222,23 @@ func (s *Store) ClaimRestart(ctx context.Context, dir string) (int, error) {
 	return 1, nil
 }
 
+// ProvenDead reports whether instance is a predecessor that ClaimRestart
+// proved stopped (its slot's lock was free): its leases may be taken at
+// once. A process merely silent is never reported.
+func (s *Store) ProvenDead(instance string) bool {
+	s.owners.mu.Lock()
+	defer s.owners.mu.Unlock()
+	return s.owners.dead[instance]
+}
+
 // slotName names this deployment's restart slots: a hash of the Redis
 // address and the key prefix.
 func (s *Store) slotName() string {
 	addr := ""
-	if c, ok := s.client.(interface{ Options() *goredis.Options }); ok {
+	switch c := s.client.(type) {
+	case *goredis.ClusterClient:
+		addr = strings.Join(slices.Sorted(slices.Values(c.Options().Addrs)), ",")
+	case interface{ Options() *goredis.Options }:
 		addr = c.Options().Addr
 	}
 	h := fnv.New64a()

@@ -40,10 +40,7 @@ func embeddedRedis(t testing.TB) goredis.UniversalClient {
 // connection pool) and Store on the same Redis and prefix.
 func process(t *testing.T, c goredis.UniversalClient, prefix string) *Store {
 	t.Helper()
-	o := c.(*goredis.Client).Options()
-	own := goredis.NewClient(&goredis.Options{Addr: o.Addr, DB: o.DB, Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig})
-	t.Cleanup(func() { _ = own.Close() })
-	s, err := New(own, Config{Prefix: prefix})
+	s, err := New(ownClient(t, c, 0, 0), Config{Prefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}

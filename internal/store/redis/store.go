@@ -195,8 +195,15 @@ func (s *Store) Close() error {
 // Config returns the effective configuration (defaults applied).
 func (s *Store) Config() Config { return s.cfg }
 
-// Ping checks that Redis answers.
+// Ping checks that Redis answers: on a Redis Cluster, every master (each
+// holds a share of the chats).
 func (s *Store) Ping(ctx context.Context) error {
+	if c, ok := s.client.(*goredis.ClusterClient); ok {
+		if _, err := pingMasters(ctx, c); err != nil {
+			return fmt.Errorf("redis store: ping: %w", err)
+		}
+		return nil
+	}
 	if err := s.client.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("redis store: ping: %w", err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/chathub/chathub/internal/dialog"
 	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/store/storetest"
 )
 
 // defaultTestRedisURL is used when TEST_REDIS_URL is unset.
@@ -73,6 +74,7 @@ func miniRedis(t testing.TB) goredis.UniversalClient {
 		if miniErr == nil {
 			runClock(srv, 10*time.Millisecond) // TTLs expire with wall time, as in the embedded default
 			miniClient = goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+			miniClient.AddHook(crossSlotHook{}) // refuses cross-slot commands as a cluster would (slots_test.go)
 		}
 	})
 	if miniErr != nil {
@@ -84,6 +86,36 @@ func miniRedis(t testing.TB) goredis.UniversalClient {
 var backends = []backend{
 	{name: "redis", client: realRedis},
 	{name: "miniredis", client: miniRedis},
+	{name: "cluster", client: clusterRedis},
+}
+
+var (
+	clusterOnce   sync.Once
+	clusterClient goredis.UniversalClient
+	clusterErr    error
+)
+
+// clusterRedis connects once, through Open, to the three-master test
+// cluster (storetest.RedisClusterURL: a local one started for this test
+// binary, or TEST_REDIS_CLUSTER_URL); skips or fails t as that does.
+func clusterRedis(t testing.TB) goredis.UniversalClient {
+	t.Helper()
+	u := storetest.RedisClusterURL(t)
+	clusterOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		clusterClient, _, clusterErr = Open(ctx, u, quietLogger)
+	})
+	if clusterErr != nil {
+		t.Fatalf("open the test cluster: %v", clusterErr)
+	}
+	return clusterClient
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	storetest.StopRedisCluster()
+	os.Exit(code)
 }
 
 // randomPrefix returns a fresh "t_<hex>" key prefix.
@@ -112,12 +144,26 @@ func newTestStore(t testing.TB, c goredis.UniversalClient, cfg Config) *Store {
 // cleanupPrefix deletes all keys starting with prefix + ":".
 func cleanupPrefix(t testing.TB, c goredis.UniversalClient, prefix string) {
 	ctx := context.Background()
-	iter := c.Scan(ctx, 0, prefix+":*", 100).Iterator()
 	var ks []string
-	for iter.Next(ctx) {
-		ks = append(ks, iter.Val())
+	scan := func(ctx context.Context, c goredis.Cmdable) error {
+		iter := c.Scan(ctx, 0, prefix+":*", 100).Iterator()
+		for iter.Next(ctx) {
+			ks = append(ks, iter.Val())
+		}
+		return iter.Err()
 	}
-	if err := iter.Err(); err != nil {
+	var err error
+	if cc, ok := c.(*goredis.ClusterClient); ok {
+		var mu sync.Mutex
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, m *goredis.Client) error {
+			mu.Lock() // one master at a time appends to ks
+			defer mu.Unlock()
+			return scan(ctx, m)
+		})
+	} else {
+		err = scan(ctx, c)
+	}
+	if err != nil {
 		t.Errorf("cleanup scan %s: %v", prefix, err)
 		return
 	}

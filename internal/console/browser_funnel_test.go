@@ -1,0 +1,113 @@
+package console
+
+import (
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/chathub/chathub/internal/console/consoletest"
+)
+
+// TestBrowserFunnel: from a scenario's page a manager opens its Воронка by
+// the link's label, reads the table (counts labelled as unique
+// conversations), filters it by period, platform and source through the
+// labelled controls, follows a "stuck" number to those clients and saves
+// them as a stuck(...) segment; in Russian and English, with the axe scan.
+func TestBrowserFunnel(t *testing.T) {
+	type texts struct {
+		link, h1, caption, stuckCol, period, periodValue, version, platform, source, show, stuckLink, save, saveName, saveSubmit string
+	}
+	langs := map[string]texts{
+		"ru": {"Воронка", "Воронка: Знакомство", "считаются уникальные разговоры", "Застряли сейчас", "Разговоры, начатые за", "30 дней", "Версия сценария",
+			"Платформа", "Источник (диплинк)", "Показать", "Клиенты, застрявшие на шаге: 2, шаг name", "Сохранить как сегмент",
+			"Название сегмента", "Сохранить сегмент"},
+		"en": {"Funnel", "Funnel: Знакомство", "counts are unique conversations", "Stuck now", "Conversations started in", "30 days", "Scenario version",
+			"Platform", "Source (deep link)", "Show", "Clients stuck at the step: 2, step name", "Save as a segment",
+			"Segment name", "Save segment"},
+	}
+	auth := consoletest.NewAuth()
+	cfg := everyPageConfig(t, newAuditLog(1))
+	cfg.Auth = auth
+	st := &fakeFunnelStore{}
+	cfg.Scenarios.Funnels = newFakeFunnels(t, st)
+	clients := cfg.Clients.Saver.(*fakeClientPages)
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(c.Handler())
+	t.Cleanup(srv.Close)
+	selectBy := func(label string) string {
+		return `//select[@id=//label[normalize-space()="` + label + `"]/@for]`
+	}
+	for _, lang := range []string{"ru", "en"} {
+		tx := langs[lang]
+		t.Run(lang, func(t *testing.T) {
+			ctx := newTab(t)
+			signIn(t, ctx, srv.URL, lang, "admin", consoletest.Password("admin"))
+			run(t, ctx,
+				chromedp.WaitVisible(chromedp.CSS(`nav.menu`)),
+				chromedp.Navigate(srv.URL+"/scenarios/portrait"),
+			)
+			p := readPage(t, ctx)
+			if p.Status != 200 {
+				t.Fatalf("scenario page: %+v", p)
+			}
+			run(t, ctx,
+				chromedp.Click(`//a[normalize-space()="`+tx.link+`"]`),
+				chromedp.WaitVisible(`//h1[normalize-space()="`+tx.h1+`"]`),
+			)
+			p = readPage(t, ctx)
+			if p.Path != "/scenarios/portrait/funnel" || !strings.Contains(p.Text, tx.caption) || !strings.Contains(p.Text, tx.stuckCol) {
+				t.Errorf("funnel page: %+v", p)
+			}
+			scanAccessibility(t, ctx, lang+" funnel")
+			screenshot(t, ctx, "funnel-"+lang)
+
+			run(t, ctx,
+				chromedp.SetValue(selectBy(tx.period), "30d"),
+				chromedp.SetValue(selectBy(tx.version), "0ld0ld0ld0ld0ld0"),
+				chromedp.SetValue(selectBy(tx.platform), "vk"),
+				chromedp.SendKeys(byLabel(tx.source), "ads"),
+				chromedp.Click(button(tx.show)),
+				chromedp.WaitReady(`//option[@value="vk" and @selected]`),
+			)
+			p = readPage(t, ctx)
+			if !strings.Contains(p.Path, "since=30d") || !strings.Contains(p.Path, "platform=vk") || !strings.Contains(p.Path, "source=ads") {
+				t.Errorf("filtered: path %q", p.Path)
+			}
+			if q := st.query(); q.Platform != "vk" || q.Source != "ads" || q.Version != "0ld0ld0ld0ld0ld0" {
+				t.Errorf("the funnel was asked %+v", q)
+			}
+			scanAccessibility(t, ctx, lang+" funnel filtered")
+
+			run(t, ctx,
+				chromedp.Click(`//a[@aria-label="`+tx.stuckLink+`"]`),
+				chromedp.WaitVisible(chromedp.CSS(`#clients-status`)),
+			)
+			p = readPage(t, ctx)
+			if got, _ := url.QueryUnescape(strings.TrimPrefix(p.Path, "/clients?segment=")); got != `stuck("portrait", "name")` {
+				t.Errorf("stuck link led to %q", p.Path)
+			}
+
+			run(t, ctx,
+				chromedp.NavigateBack(),
+				chromedp.WaitVisible(`//h1[normalize-space()="`+tx.h1+`"]`),
+				chromedp.Click(`(//a[normalize-space()="`+tx.save+`"])[1]`),
+				chromedp.WaitVisible(byLabel(tx.saveName)),
+				chromedp.SendKeys(byLabel(tx.saveName), "stuck-name-"+lang),
+				chromedp.Click(button(tx.saveSubmit)),
+				chromedp.WaitVisible(`//*[@role="status" and contains(., "stuck-name-`+lang+`")]`),
+			)
+			clients.mu.Lock()
+			saved := clients.saved[len(clients.saved)-1]
+			clients.mu.Unlock()
+			if saved.Name != "stuck-name-"+lang || saved.Expression != `stuck("portrait", "name")` {
+				t.Errorf("saved %+v", saved)
+			}
+		})
+	}
+}
