@@ -8,6 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/chathub/chathub/internal/console/browsertest"
 	"github.com/chathub/chathub/internal/console/consoletest"
 )
 
@@ -71,7 +72,7 @@ func TestBrowserFunnel(t *testing.T) {
 				chromedp.SetValue(selectBy(tx.period), "30d"),
 				chromedp.SetValue(selectBy(tx.version), "0ld0ld0ld0ld0ld0"),
 				chromedp.SetValue(selectBy(tx.platform), "vk"),
-				chromedp.SendKeys(byLabel(tx.source), "ads"),
+				browsertest.Type(byLabel(tx.source), "ads"),
 				chromedp.Click(button(tx.show)),
 				chromedp.WaitReady(`//option[@value="vk" and @selected]`),
 			)
@@ -98,7 +99,7 @@ func TestBrowserFunnel(t *testing.T) {
 				chromedp.WaitVisible(`//h1[normalize-space()="`+tx.h1+`"]`),
 				chromedp.Click(`(//a[normalize-space()="`+tx.save+`"])[1]`),
 				chromedp.WaitVisible(byLabel(tx.saveName)),
-				chromedp.SendKeys(byLabel(tx.saveName), "stuck-name-"+lang),
+				browsertest.Type(byLabel(tx.saveName), "stuck-name-"+lang),
 				chromedp.Click(button(tx.saveSubmit)),
 				chromedp.WaitVisible(`//*[@role="status" and contains(., "stuck-name-`+lang+`")]`),
 			)
