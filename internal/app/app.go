@@ -54,7 +54,7 @@ type Stores struct {
 
 // OpenCRM opens only the CRM database (for commands that need nothing else).
 func OpenCRM(ctx context.Context, cfg config.Config, logger *slog.Logger) (*postgres.Store, error) {
-	db, err := postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL, Logger: logger})
+	db, err := postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL, Logger: logger, ConversationTTL: cfg.StateTTL})
 	if errors.Is(err, postgres.ErrSQLiteUnusable) {
 		return nil, err // names the database file already
 	}

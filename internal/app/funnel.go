@@ -20,10 +20,10 @@ func (c ScenarioCatalog) Scenario(_ context.Context, id string) (*scenario.Graph
 }
 
 // FunnelService is the funnel over the CRM store and the scenario
-// registries; a conversation waiting at a step counts as stuck for
-// funnel.DefaultOpenFor, as stuck(...) segments do.
-func FunnelService(_ config.Config, st funnel.Store, scenarios funnel.Scenarios) (*funnel.Service, error) {
-	return funnel.New(funnel.Config{Store: st, Scenarios: scenarios})
+// registries; a conversation waiting at a step counts as stuck for as
+// long as its state lives (STATE_TTL), as stuck(...) segments do.
+func FunnelService(cfg config.Config, st funnel.Store, scenarios funnel.Scenarios) (*funnel.Service, error) {
+	return funnel.New(funnel.Config{Store: st, Scenarios: scenarios, OpenFor: cfg.StateTTL})
 }
 
 // Funnels is the funnel over the stores' CRM and every bot's scenarios.

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/expr-lang/expr/ast"
@@ -47,12 +48,23 @@ type Config struct {
 	// segments), which keeps the SQL within what databases parse. Default
 	// DefaultMaxDepth (32); must not be negative.
 	MaxDepth int
+	// OpenFor is how long a conversation waiting at a step counts as stuck
+	// there for stuck(...) (after that dropped(...) counts it): the
+	// conversation state's lifetime, STATE_TTL. Default OpenFor (30 days,
+	// STATE_TTL's default); must not be negative.
+	OpenFor time.Duration
 }
 
 // validate checks c and fills its defaults.
 func (c *Config) validate() error {
 	if c.MaxLength < 0 {
 		return fmt.Errorf("segment config: max length must not be negative, got %d", c.MaxLength)
+	}
+	if c.OpenFor < 0 {
+		return fmt.Errorf("segment config: open-for must not be negative, got %s", c.OpenFor)
+	}
+	if c.OpenFor == 0 {
+		c.OpenFor = OpenFor
 	}
 	if c.MaxDepth < 0 {
 		return fmt.Errorf("segment config: max depth must not be negative, got %d", c.MaxDepth)

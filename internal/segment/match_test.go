@@ -1,7 +1,9 @@
 package segment
 
 import (
+	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -179,5 +181,46 @@ func TestCatalogueCoversCRM(t *testing.T) {
 		if col.sql == "" || col.name != name {
 			t.Errorf("column %q is malformed: %+v", name, col)
 		}
+	}
+}
+
+// TestStuckFollowsOpenFor: how long a waiting conversation counts as stuck
+// is Config.OpenFor (STATE_TTL), in Match and in the SQL's bound alike.
+func TestStuckFollowsOpenFor(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		openFor        time.Duration
+		stuck, dropped bool // of marina's feedback "comment", entered 2 h ago
+		bound          time.Time
+	}{
+		{0, true, false, testNow.Add(-OpenFor)}, // the default: 30 days
+		{3 * time.Hour, true, false, testNow.Add(-3 * time.Hour)},
+		{time.Hour, false, true, testNow.Add(-time.Hour)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.openFor.String(), func(t *testing.T) {
+			t.Parallel()
+			c, err := NewCompiler(Config{OpenFor: tt.openFor})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for src, want := range map[string]bool{`stuck("feedback", "comment")`: tt.stuck, `dropped("feedback", "comment")`: tt.dropped} {
+				s, err := c.Compile(context.Background(), src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s = s.At(testNow)
+				if got, err := s.Match(marina(), marinaActivity); err != nil || got != want {
+					t.Errorf("%s with OpenFor %s: %t, %v; want %t", src, tt.openFor, got, err, want)
+				}
+				w, err := s.SQL(Postgres)
+				if err != nil || !slices.ContainsFunc(w.Args, func(a any) bool { at, ok := a.(time.Time); return ok && at.Equal(tt.bound) }) {
+					t.Errorf("%s with OpenFor %s: SQL args %v (%v); want the bound %s", src, tt.openFor, w.Args, err, tt.bound)
+				}
+			}
+		})
+	}
+	if _, err := NewCompiler(Config{OpenFor: -time.Second}); err == nil {
+		t.Error("a negative OpenFor was accepted")
 	}
 }

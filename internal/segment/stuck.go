@@ -8,10 +8,11 @@ import (
 	"github.com/expr-lang/expr/ast"
 )
 
-// OpenFor is how long a conversation waiting at a step counts as stuck
-// there for stuck(...) and dropped(...): after that it counts as dropped
-// (the conversation state's default lifetime; internal/funnel uses the
-// same, so the funnel's numbers and these segments agree).
+// OpenFor is Config.OpenFor's default: how long a conversation waiting at
+// a step counts as stuck there for stuck(...) and dropped(...), after which
+// it counts as dropped (STATE_TTL's default, the conversation state's
+// lifetime; internal/funnel uses the same, so the funnel's numbers and
+// these segments agree).
 const OpenFor = 30 * 24 * time.Hour
 
 // Waiting is an unanswered step visit of the client's (the funnel's
@@ -30,6 +31,7 @@ type Waiting struct {
 type atStep struct {
 	scenario, step string
 	dropped        bool
+	openFor        time.Duration // Config.OpenFor
 }
 
 func (p atStep) sql(w *sqlWriter) {
@@ -39,17 +41,17 @@ func (p atStep) sql(w *sqlWriter) {
 	w.arg(p.step)
 	if p.dropped {
 		w.str(" AND step_visits.answered_at IS NULL AND (step_visits.left_at IS NOT NULL OR step_visits.entered_at < ")
-		w.arg(w.now.Add(-OpenFor))
+		w.arg(w.now.Add(-p.openFor))
 		w.str(")))")
 		return
 	}
 	w.str(" AND step_visits.left_at IS NULL AND step_visits.entered_at >= ")
-	w.arg(w.now.Add(-OpenFor))
+	w.arg(w.now.Add(-p.openFor))
 	w.str("))")
 }
 
 func (p atStep) eval(e *env) bool {
-	open := e.now.Add(-OpenFor)
+	open := e.now.Add(-p.openFor)
 	return slices.ContainsFunc(e.act.Waiting, func(v Waiting) bool {
 		if v.Scenario != p.scenario || v.Step != p.step {
 			return false
@@ -80,7 +82,7 @@ func (k *compilation) waiting(u *unit, n ast.Node, name string, args []ast.Node)
 		return nil, err
 	}
 	k.scenarios[ids[0]] = true
-	return atStep{scenario: ids[0], step: ids[1], dropped: name == "dropped"}, nil
+	return atStep{scenario: ids[0], step: ids[1], dropped: name == "dropped", openFor: k.cfg.OpenFor}, nil
 }
 
 // checkStep checks that scenario ids[0] has a step ids[1] in some known

@@ -44,7 +44,7 @@ func (l txLibrary) SegmentExpression(_ context.Context, name string) (string, bo
 // use against the stored scenario versions and UseScenarios. A bad
 // expression gives a *segment.Error.
 func (s *Store) CompileSegment(ctx context.Context, expr string) (*segment.Segment, error) {
-	c, err := segment.NewCompiler(segment.Config{Library: s, Scenarios: s.segmentScenarios(s.db)})
+	c, err := segment.NewCompiler(segment.Config{Library: s, Scenarios: s.segmentScenarios(s.db), OpenFor: s.conversationTTL})
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +69,7 @@ func (s *Store) SaveSegment(ctx context.Context, d segment.Definition) (*segment
 		c, err := segment.NewCompiler(segment.Config{
 			Library:   segment.Overlay{Name: d.Name, Expr: d.Expression, Base: txLibrary{tx}},
 			Scenarios: s.segmentScenarios(tx),
+			OpenFor:   s.conversationTTL,
 		})
 		if err != nil {
 			return err

@@ -78,6 +78,11 @@ type Config struct {
 	// through search_path (tests isolate themselves with it). Empty uses the
 	// server's default search_path.
 	Schema string
+	// ConversationTTL is how long an idle conversation lives (STATE_TTL):
+	// a client waiting at a step for longer no longer counts as stuck there
+	// in stuck(...) segments (segment.Config.OpenFor). 0 means
+	// segment.OpenFor (30 days, STATE_TTL's default); must not be negative.
+	ConversationTTL time.Duration
 
 	// migrateTo stops the migrations after this version (tests of a
 	// migration over existing rows); 0 applies them all.
@@ -126,6 +131,9 @@ func (c Config) validate() error {
 		return fmt.Errorf("store config: max write batch (%d) and write flushers (%d) must not be negative",
 			c.MaxWriteBatch, c.WriteFlushers)
 	}
+	if c.ConversationTTL < 0 {
+		return fmt.Errorf("store config: conversation TTL must not be negative, got %s", c.ConversationTTL)
+	}
 	if c.Schema != "" && !c.isPostgres() {
 		return errors.New("store config: schema is supported only with a PostgreSQL URL")
 	}
@@ -147,6 +155,8 @@ type Store struct {
 	dialect string
 	schema  string
 	log     *slog.Logger
+	// conversationTTL is Config.ConversationTTL.
+	conversationTTL time.Duration
 	// batch carries the single-row statements of queryRow on PostgreSQL
 	// (nil: each statement on its own, always on SQLite).
 	batch *groupCommit
@@ -167,7 +177,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{log: log, schema: cfg.Schema}
+	s := &Store{log: log, schema: cfg.Schema, conversationTTL: cfg.ConversationTTL}
 	name := "SQLite"
 	if cfg.isPostgres() {
 		name = "PostgreSQL"
