@@ -79,8 +79,10 @@ func clientFilter(b *strings.Builder, args []any, q crm.FunnelQuery, t string) [
 	return args
 }
 
-// funnelCounts fills the conversation counts of each step.
-func (s *Store) funnelCounts(ctx context.Context, q crm.FunnelQuery, get func(string) *crm.FunnelStepCount) error {
+// funnelCountsQuery is funnelCounts's statement: per step, the
+// conversations (client and run) that entered it, answered it, wait there
+// and dropped there.
+func funnelCountsQuery(q crm.FunnelQuery) (string, []any) {
 	open := stampTime(q.OpenSince)
 	if q.OpenSince.IsZero() {
 		open = time.Unix(0, 0).UTC()
@@ -91,7 +93,13 @@ func (s *Store) funnelCounts(ctx context.Context, q crm.FunnelQuery, get func(st
 		"MAX(CASE WHEN v.left_at IS NULL AND v.entered_at >= ? THEN 1 ELSE 0 END) AS stuck, " +
 		"MAX(CASE WHEN v.answered_at IS NULL AND (v.left_at IS NOT NULL OR v.entered_at < ?) THEN 1 ELSE 0 END) AS dropped" +
 		from + " GROUP BY v.step, v.client_id, v.run) AS x GROUP BY step"
-	rows, err := s.db.WithContext(ctx).Raw(sql, append([]any{open, open}, fargs...)...).Rows()
+	return sql, append([]any{open, open}, fargs...)
+}
+
+// funnelCounts fills the conversation counts of each step.
+func (s *Store) funnelCounts(ctx context.Context, q crm.FunnelQuery, get func(string) *crm.FunnelStepCount) error {
+	sql, args := funnelCountsQuery(q)
+	rows, err := s.db.WithContext(ctx).Raw(sql, args...).Rows()
 	if err != nil {
 		return err
 	}
@@ -113,11 +121,9 @@ func (s *Store) funnelCounts(ctx context.Context, q crm.FunnelQuery, get func(st
 // and the median taken here alike (the middle one, or the mean of the
 // two middle ones).
 func (s *Store) funnelMedians(ctx context.Context, q crm.FunnelQuery, get func(string) *crm.FunnelStepCount) error {
-	from, args := funnelFilter(q)
 	if s.pg() {
-		rows, err := s.db.WithContext(ctx).Raw("SELECT v.step, percentile_cont(0.5) WITHIN GROUP "+
-			"(ORDER BY EXTRACT(EPOCH FROM v.answered_at - v.entered_at))"+from+
-			" AND v.answered_at IS NOT NULL GROUP BY v.step", args...).Rows()
+		sql, args := pgFunnelMediansQuery(q)
+		rows, err := s.db.WithContext(ctx).Raw(sql, args...).Rows()
 		if err != nil {
 			return err
 		}
@@ -132,6 +138,7 @@ func (s *Store) funnelMedians(ctx context.Context, q crm.FunnelQuery, get func(s
 		}
 		return rows.Err()
 	}
+	from, args := funnelFilter(q)
 	rows, err := s.db.WithContext(ctx).Raw("SELECT v.step, v.entered_at, v.answered_at"+from+
 		" AND v.answered_at IS NOT NULL", args...).Rows()
 	if err != nil {
@@ -156,6 +163,15 @@ func (s *Store) funnelMedians(ctx context.Context, q crm.FunnelQuery, get func(s
 	return nil
 }
 
+// pgFunnelMediansQuery is funnelMedians's statement on PostgreSQL: the
+// median seconds from entering to answering, per step.
+func pgFunnelMediansQuery(q crm.FunnelQuery) (string, []any) {
+	from, args := funnelFilter(q)
+	return "SELECT v.step, percentile_cont(0.5) WITHIN GROUP " +
+		"(ORDER BY EXTRACT(EPOCH FROM v.answered_at - v.entered_at))" + from +
+		" AND v.answered_at IS NOT NULL GROUP BY v.step", args
+}
+
 // median is the middle of ds (the mean of the two middle ones for an even
 // count), as percentile_cont(0.5).
 func median(ds []time.Duration) time.Duration {
@@ -170,19 +186,8 @@ func median(ds []time.Duration) time.Duration {
 // funnelReminders fills each step's first reminders sent since q.Since
 // and how many of them the client answered afterwards.
 func (s *Store) funnelReminders(ctx context.Context, q crm.FunnelQuery, get func(string) *crm.FunnelStepCount) error {
-	since := stampTime(q.Since)
-	if q.Since.IsZero() {
-		since = time.Unix(0, 0).UTC()
-	}
-	var b strings.Builder
-	b.WriteString("SELECT r.step, COUNT(*), COUNT(r.answered_at) FROM reminders AS r")
-	if q.Platform != "" || q.Source != "" {
-		b.WriteString(" JOIN clients AS c ON c.id = r.client_id")
-	}
-	b.WriteString(" WHERE r.scenario = ? AND r.n = 1 AND r.sent_at >= ?")
-	args := clientFilter(&b, []any{q.Scenario, since}, q, "r")
-	b.WriteString(" GROUP BY r.step")
-	rows, err := s.db.WithContext(ctx).Raw(b.String(), args...).Rows()
+	sql, args := funnelRemindersQuery(q)
+	rows, err := s.db.WithContext(ctx).Raw(sql, args...).Rows()
 	if err != nil {
 		return err
 	}
@@ -197,4 +202,22 @@ func (s *Store) funnelReminders(ctx context.Context, q crm.FunnelQuery, get func
 		c.Reminded, c.CameBack = sent, back
 	}
 	return rows.Err()
+}
+
+// funnelRemindersQuery is funnelReminders's statement: per step, the first
+// reminders sent since q.Since and how many were answered.
+func funnelRemindersQuery(q crm.FunnelQuery) (string, []any) {
+	since := stampTime(q.Since)
+	if q.Since.IsZero() {
+		since = time.Unix(0, 0).UTC()
+	}
+	var b strings.Builder
+	b.WriteString("SELECT r.step, COUNT(*), COUNT(r.answered_at) FROM reminders AS r")
+	if q.Platform != "" || q.Source != "" {
+		b.WriteString(" JOIN clients AS c ON c.id = r.client_id")
+	}
+	b.WriteString(" WHERE r.scenario = ? AND r.n = 1 AND r.sent_at >= ?")
+	args := clientFilter(&b, []any{q.Scenario, since}, q, "r")
+	b.WriteString(" GROUP BY r.step")
+	return b.String(), args
 }
