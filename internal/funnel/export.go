@@ -1,9 +1,10 @@
 package funnel
 
 import (
-	"errors"
-	"strconv"
+	"fmt"
 	"time"
+
+	"github.com/chathub/chathub/internal/segment"
 )
 
 // Export is a Report as the CLI's --format json and the API give it.
@@ -78,40 +79,18 @@ func pct(p float64) *float64 {
 	return &p
 }
 
-// maxPeriod bounds ParsePeriod.
-const maxPeriod = 100 * 365 * 24 * time.Hour
-
-// periodUnits are the units ParsePeriod accepts.
-var periodUnits = map[byte]time.Duration{'h': time.Hour, 'd': 24 * time.Hour, 'w': 7 * 24 * time.Hour}
-
-// ParsePeriod reads a period such as "7d", "24h", "2w" or "1w3d"; "" and
-// "all" are all time (zero).
+// ParsePeriod reads a period such as "7d", "24h", "2w" or "1w3d" (the
+// durations of segments' ago(...), segment.ParseDuration); "" and "all"
+// are all time (zero).
 func ParsePeriod(s string) (time.Duration, error) {
 	if s == "" || s == "all" {
 		return 0, nil
 	}
-	bad := errors.New(`a period is a number and a unit: h (hours), d (days), w (weeks), e.g. "7d", "24h", "2w", or "all"`)
-	var total time.Duration
-	for i := 0; i < len(s); {
-		j := i
-		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-			j++
-		}
-		if j == i || j == len(s) || j-i > 6 {
-			return 0, bad
-		}
-		unit, ok := periodUnits[s[j]]
-		if !ok {
-			return 0, bad
-		}
-		n, _ := strconv.Atoi(s[i:j])
-		total += time.Duration(n) * unit
-		if total > maxPeriod {
-			return 0, errors.New("a period of at most 100 years")
-		}
-		i = j + 1
+	d, err := segment.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf(`a period is a number and a unit, e.g. "7d", "24h", "2w", or "all": %w`, err)
 	}
-	return total, nil
+	return d, nil
 }
 
 // Since is the start of a period that ends at now (zero for all time).
