@@ -109,6 +109,23 @@ func TestBrowserFunnel(t *testing.T) {
 			if saved.Name != "stuck-name-"+lang || saved.Expression != `stuck("portrait", "name")` {
 				t.Errorf("saved %+v", saved)
 			}
+
+			// On a 390 px phone the table scrolls sideways in its region;
+			// the page itself does not.
+			run(t, ctx,
+				chromedp.EmulateViewport(390, 844),
+				chromedp.Navigate(srv.URL+"/scenarios/portrait/funnel"),
+				chromedp.WaitVisible(`//h1[normalize-space()="`+tx.h1+`"]`),
+			)
+			wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if wide {
+				t.Errorf("%s funnel at 390 px: the page scrolls sideways", lang)
+			}
+			scanAccessibility(t, ctx, lang+" funnel at 390 px")
+			screenshot(t, ctx, "funnel-narrow-"+lang)
 		})
 	}
 }
