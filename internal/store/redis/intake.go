@@ -62,14 +62,6 @@ end
 return {0, cur}
 `)
 
-// releaseScript deletes a lease when holder has it. KEYS[1] lease, ARGV[1] holder.
-var releaseScript = goredis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-`)
-
 // heartbeatScript refreshes a membership and returns the live members.
 //
 //	KEYS[1] members (sorted set scored by the end of each membership, ms)
@@ -107,7 +99,7 @@ func (in *Intake) RenewLease(ctx context.Context, name, holder string, ttl time.
 
 // ReleaseLease implements relay.Store.
 func (in *Intake) ReleaseLease(ctx context.Context, name, holder string) error {
-	if err := releaseScript.Run(ctx, in.client, []string{in.lease(name)}, holder).Err(); err != nil {
+	if err := unlockScript.Run(ctx, in.client, []string{in.lease(name)}, holder).Err(); err != nil {
 		return fmt.Errorf("redis store: release lease %s: %w", name, err)
 	}
 	return nil
@@ -130,18 +122,27 @@ func (in *Intake) AcquireLeases(ctx context.Context, names, release []string, ho
 	if len(names)+len(release) == 0 {
 		return nil, nil
 	}
-	// EVALSHA inside a pipeline fails as a whole when the script is not
-	// cached; load them first (a no-op once loaded).
-	if err := in.loadScripts(ctx); err != nil {
-		return nil, err
+	held, err := in.acquireLeases(ctx, names, release, holder, ttl, dead)
+	if err != nil && goredis.HasErrorPrefix(err, "NOSCRIPT") {
+		// EVALSHA inside a pipeline fails when the server has not cached
+		// the scripts (a new or restarted server): load them and try once
+		// more, rather than asking before every pipeline.
+		if err = in.loadScripts(ctx); err == nil {
+			held, err = in.acquireLeases(ctx, names, release, holder, ttl, dead)
+		}
 	}
+	return held, err
+}
+
+// acquireLeases is AcquireLeases' pipeline of lease scripts by hash.
+func (in *Intake) acquireLeases(ctx context.Context, names, release []string, holder string, ttl time.Duration, dead []string) ([]bool, error) {
 	pipe := in.client.Pipeline()
 	cmds := make([]*goredis.Cmd, len(names))
 	for i, n := range names {
 		cmds[i] = leaseScript.EvalSha(ctx, pipe, []string{in.lease(n)}, leaseArgs(holder, ttl, "a", dead)...)
 	}
 	for _, n := range release {
-		releaseScript.EvalSha(ctx, pipe, []string{in.lease(n)}, holder)
+		unlockScript.EvalSha(ctx, pipe, []string{in.lease(n)}, holder)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("redis store: acquire %d leases: %w", len(names), err)
@@ -157,17 +158,9 @@ func (in *Intake) AcquireLeases(ctx context.Context, names, release []string, ho
 	return held, nil
 }
 
-// loadScripts makes sure the lease scripts are cached on the server of the
-// bot's slot.
+// loadScripts caches the lease scripts on the server of the bot's slot.
 func (in *Intake) loadScripts(ctx context.Context) error {
-	for _, s := range []*goredis.Script{leaseScript, releaseScript} {
-		ok, err := in.client.ScriptExists(ctx, s.Hash()).Result()
-		if err != nil {
-			return fmt.Errorf("redis store: lease scripts: %w", err)
-		}
-		if len(ok) == 1 && ok[0] {
-			continue
-		}
+	for _, s := range []*goredis.Script{leaseScript, unlockScript} {
 		if err := s.Load(ctx, in.client).Err(); err != nil {
 			return fmt.Errorf("redis store: load lease script: %w", err)
 		}
