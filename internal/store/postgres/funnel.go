@@ -46,19 +46,30 @@ func (s *Store) FunnelSteps(ctx context.Context, q crm.FunnelQuery) ([]crm.Funne
 // funnelFilter renders the FROM and WHERE of q's visits (alias v, the
 // client c when a client filter is set).
 func funnelFilter(q crm.FunnelQuery) (string, []any) {
-	since := stampTime(q.Since)
-	if q.Since.IsZero() {
-		since = time.Unix(0, 0).UTC()
-	}
+	since := orEpoch(q.Since)
 	var b strings.Builder
 	b.WriteString(" FROM step_visits AS v")
-	if q.Platform != "" || q.Source != "" {
-		b.WriteString(" JOIN clients AS c ON c.id = v.client_id")
-	}
+	joinClients(&b, q, "v")
 	b.WriteString(" WHERE v.scenario = ? AND v.run >= ? AND v.entered_at >= ?")
 	args := []any{q.Scenario, since.UnixMicro(), since}
 	args = clientFilter(&b, args, q, "v")
 	return b.String(), args
+}
+
+// orEpoch is t as stored, or the epoch for the zero time (no bound).
+func orEpoch(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Unix(0, 0).UTC()
+	}
+	return stampTime(t)
+}
+
+// joinClients joins the clients (alias c) to the rows of alias t when q
+// filters by a client's platform or source.
+func joinClients(b *strings.Builder, q crm.FunnelQuery, t string) {
+	if q.Platform != "" || q.Source != "" {
+		b.WriteString(" JOIN clients AS c ON c.id = " + t + ".client_id")
+	}
 }
 
 // clientFilter adds q's version, platform and source conditions on the
@@ -83,10 +94,7 @@ func clientFilter(b *strings.Builder, args []any, q crm.FunnelQuery, t string) [
 // conversations (client and run) that entered it, answered it, wait there
 // and dropped there.
 func funnelCountsQuery(q crm.FunnelQuery) (string, []any) {
-	open := stampTime(q.OpenSince)
-	if q.OpenSince.IsZero() {
-		open = time.Unix(0, 0).UTC()
-	}
+	open := orEpoch(q.OpenSince)
 	from, fargs := funnelFilter(q)
 	sql := "SELECT step, COUNT(*), SUM(ans), SUM(stuck), SUM(dropped) FROM (SELECT v.step, v.client_id, v.run, " +
 		"MAX(CASE WHEN v.answered_at IS NOT NULL THEN 1 ELSE 0 END) AS ans, " +
@@ -207,15 +215,10 @@ func (s *Store) funnelReminders(ctx context.Context, q crm.FunnelQuery, get func
 // funnelRemindersQuery is funnelReminders's statement: per step, the first
 // reminders sent since q.Since and how many were answered.
 func funnelRemindersQuery(q crm.FunnelQuery) (string, []any) {
-	since := stampTime(q.Since)
-	if q.Since.IsZero() {
-		since = time.Unix(0, 0).UTC()
-	}
+	since := orEpoch(q.Since)
 	var b strings.Builder
 	b.WriteString("SELECT r.step, COUNT(*), COUNT(r.answered_at) FROM reminders AS r")
-	if q.Platform != "" || q.Source != "" {
-		b.WriteString(" JOIN clients AS c ON c.id = r.client_id")
-	}
+	joinClients(&b, q, "r")
 	b.WriteString(" WHERE r.scenario = ? AND r.n = 1 AND r.sent_at >= ?")
 	args := clientFilter(&b, []any{q.Scenario, since}, q, "r")
 	b.WriteString(" GROUP BY r.step")
