@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -211,7 +212,7 @@ func checkReplicas(t *testing.T, f composeFile, replicas []string) {
 		if len(s.Ports) > 0 {
 			t.Errorf("replica %s publishes ports %v; only the proxy should", name, s.Ports)
 		}
-		if !mapsEqual(s.Environment, first.Environment) {
+		if !maps.Equal(s.Environment, first.Environment) {
 			t.Errorf("replica %s's environment differs from %s's", name, replicas[0])
 		}
 	}
@@ -275,18 +276,6 @@ func caddyUpstreams(src string) (upstreams []string, health string) {
 		}
 	}
 	return upstreams, health
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // TestComposeChecksCatchMistakes makes sure the checks above fail on the
