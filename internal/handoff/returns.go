@@ -65,7 +65,7 @@ func (w *Worker) giveBack(r Request) {
 		w.returning--
 		w.mu.Unlock()
 	}()
-	ctx := w.work
+	ctx := w.loop.Work()
 	select {
 	case w.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -96,7 +96,7 @@ func (w *Worker) giveBack(r Request) {
 
 // closeReturned closes a request whose chat is with the bot again.
 func (w *Worker) closeReturned(r Request) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.work), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.loop.Work()), 5*time.Second)
 	defer cancel()
 	if err := w.cfg.Store.CloseHandoff(ctx, r.ID, w.cfg.Now()); err != nil {
 		w.failed(ctx, "handoff: close a returned request", "request", r.ID, "err", err)
@@ -108,7 +108,7 @@ func (w *Worker) closeReturned(r Request) {
 // postponeReturn records a failed try and when to try again; when the
 // record fails the claim's lease runs out and the try is not counted.
 func (w *Worker) postponeReturn(r Request, attempts int, why string, delay time.Duration) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.work), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.loop.Work()), 5*time.Second)
 	defer cancel()
 	if err := w.cfg.Store.PostponeReturn(ctx, r.ID, attempts, why, w.cfg.Now().Add(delay)); err != nil {
 		w.failed(ctx, "handoff: record a failed return", "request", r.ID, "err", err)
@@ -122,7 +122,7 @@ func (w *Worker) postponeReturn(r Request, attempts int, why string, delay time.
 // silent for a request the inbox shows closed, and the return (then the
 // release) is tried again at the longest backoff.
 func (w *Worker) abandonReturn(r Request, attempts int, why string, cause error) {
-	ctx := context.WithoutCancel(w.work)
+	ctx := context.WithoutCancel(w.loop.Work())
 	rctx, cancel := context.WithTimeout(ctx, w.cfg.Lease/2)
 	err := w.cfg.Returner.ReleaseChat(rctx, r)
 	cancel()

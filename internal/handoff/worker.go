@@ -10,6 +10,7 @@ import (
 
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/pollloop"
 )
 
 // Ticker is the managers' team chat as the Worker drives it: each poll it
@@ -100,21 +101,15 @@ type Worker struct {
 	cfg  WorkerConfig
 	idle time.Duration
 	log  *slog.Logger
-	wake chan struct{}
 	sem  chan struct{}
-
-	// work is the context of sends and returns: it outlives Start's ctx
-	// (Stop drains) and is cancelled when Stop's deadline passes.
-	work       context.Context
-	cancelWork context.CancelFunc
-	quit       chan struct{} // closed by Stop: no new claims, no retry waits
-	loopDone   chan struct{}
-	cancelLoop context.CancelFunc
-	tasks      sync.WaitGroup
+	// loop runs tick every Poll and on Wake; its Work is the context of
+	// sends and returns (it outlives Start's ctx and is cancelled when
+	// Stop's deadline passes), its Quit is closed by Stop: no new claims,
+	// no retry waits.
+	loop  *pollloop.Loop
+	tasks sync.WaitGroup
 
 	mu        sync.Mutex
-	started   bool
-	stopped   bool
 	chats     map[messenger.ChatKey][]claimed // replies waiting per chat, in order
 	pending   int                             // replies claimed and not settled
 	returning int                             // returns claimed and not settled
@@ -151,10 +146,10 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	}
 	w := &Worker{
 		cfg: cfg, idle: 24 * time.Hour, log: cfg.Logger,
-		wake: make(chan struct{}, 1), sem: make(chan struct{}, concurrency),
-		quit: make(chan struct{}), loopDone: make(chan struct{}),
+		sem:   make(chan struct{}, concurrency),
 		chats: map[messenger.ChatKey][]claimed{}, attempts: map[int64]int{},
 	}
+	w.loop = pollloop.New(cfg.Poll, w.tick)
 	if cfg.Service != nil {
 		w.idle = cfg.Service.Idle()
 		cfg.Service.SetWake(w.Wake)
@@ -165,74 +160,26 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 // Start begins polling; the work goes on until Stop (ctx ending stops the
 // polling too).
 func (w *Worker) Start(ctx context.Context) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.started {
-		return errors.New("handoff: worker started twice")
+	if err := w.loop.Start(ctx); err != nil {
+		return fmt.Errorf("handoff: worker: %w", err)
 	}
-	w.started = true
-	w.work, w.cancelWork = context.WithCancel(context.WithoutCancel(ctx))
-	loopCtx, cancel := context.WithCancel(ctx)
-	w.cancelLoop = cancel
-	go w.loop(loopCtx)
 	return nil
 }
 
 // Stop stops polling and waits for the work in hand until ctx ends; what
 // is still unsent then is cut short and left to be claimed again.
 func (w *Worker) Stop(ctx context.Context) error {
-	w.mu.Lock()
-	if !w.started || w.stopped {
-		w.mu.Unlock()
+	if !w.loop.Halt(ctx) {
 		return nil
 	}
-	w.stopped = true
-	w.mu.Unlock()
-	close(w.quit)
-	defer w.cancelLoop()
-	select {
-	case <-w.loopDone:
-	case <-ctx.Done():
-		w.cancelLoop()
-		<-w.loopDone
+	if err := w.loop.Drain(ctx, w.tasks.Wait); err != nil {
+		return fmt.Errorf("handoff: worker stop: %w", err)
 	}
-	done := make(chan struct{})
-	go func() { w.tasks.Wait(); close(done) }()
-	defer w.cancelWork()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		w.cancelWork()
-		<-done
-		return fmt.Errorf("handoff: worker stop: %w", ctx.Err())
-	}
+	return nil
 }
 
 // Wake makes the Worker look for work now.
-func (w *Worker) Wake() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (w *Worker) loop(ctx context.Context) {
-	defer close(w.loopDone)
-	t := time.NewTicker(w.cfg.Poll)
-	defer t.Stop()
-	for {
-		w.tick(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-w.quit:
-			return
-		case <-w.wake:
-		case <-t.C:
-		}
-	}
-}
+func (w *Worker) Wake() { w.loop.Wake() }
 
 // tick does one round: claims replies and returns, ticks the team chat,
 // purges old messages when due.
@@ -248,14 +195,7 @@ func (w *Worker) tick(ctx context.Context) {
 }
 
 // running reports whether Stop was not called yet.
-func (w *Worker) running() bool {
-	select {
-	case <-w.quit:
-		return false
-	default:
-		return true
-	}
-}
+func (w *Worker) running() bool { return w.loop.Running() }
 
 // claimReplies claims queued replies and queues each behind its chat's
 // earlier ones, so one chat's replies go out in order and a failing chat
@@ -316,7 +256,7 @@ func (w *Worker) sendTimeout() time.Duration { return min(w.cfg.Lease/4, 10*time
 // deliver sends one claimed reply, retrying transient failures while its
 // claim holds, and settles it.
 func (w *Worker) deliver(c claimed) {
-	ctx := w.work
+	ctx := w.loop.Work()
 	for {
 		// Never start a send the claim may not cover: past it another
 		// process may have taken the reply over.
@@ -388,9 +328,9 @@ func (w *Worker) sleep(d time.Duration) bool {
 	select {
 	case <-t.C:
 		return true
-	case <-w.quit:
+	case <-w.loop.Quit():
 		return false
-	case <-w.work.Done():
+	case <-w.loop.Work().Done():
 		return false
 	}
 }
@@ -403,7 +343,7 @@ func (w *Worker) settle(c claimed, status, platformID, reason string) {
 		delete(w.attempts, c.Message.ID)
 		w.mu.Unlock()
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.work), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.loop.Work()), 5*time.Second)
 	defer cancel()
 	if err := w.cfg.Store.FinishReply(ctx, c.Message.ID, status, platformID, reason, w.cfg.Now()); err != nil {
 		w.failed(ctx, "handoff: settle a reply", "message", c.Message.ID, "status", status, "err", err)

@@ -20,6 +20,7 @@ import (
 	"github.com/chathub/chathub/internal/dialog"
 	"github.com/chathub/chathub/internal/dispatch"
 	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/pollloop"
 )
 
 // Queue is the reminder queue every process shares (internal/store/redis
@@ -142,21 +143,14 @@ type Worker struct {
 	cfg  Config
 	log  *slog.Logger
 	jobs chan job
-	wake chan struct{}
+	// loop claims every Poll and on Wake; its Work is the context of
+	// sends (it outlives Start's ctx and is cancelled when Stop's deadline
+	// passes), its Quit is closed by Stop: no new claims.
+	loop    *pollloop.Loop
+	senders sync.WaitGroup
 
-	// work is the context of sends: it outlives Start's ctx (Stop
-	// drains) and is cancelled when Stop's deadline passes.
-	work       context.Context
-	cancelWork context.CancelFunc
-	quit       chan struct{} // closed by Stop: no new claims
-	loopDone   chan struct{}
-	cancelLoop context.CancelFunc
-	senders    sync.WaitGroup
-
-	mu      sync.Mutex
-	started bool
-	stopped bool
-	inHand  int // claimed and not settled
+	mu     sync.Mutex
+	inHand int // claimed and not settled
 }
 
 // job is a claimed reminder with the time of its claim.
@@ -170,30 +164,21 @@ func NewWorker(cfg Config) (*Worker, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	return &Worker{
-		cfg: cfg, log: cfg.Logger,
-		jobs: make(chan job, 2*cfg.Concurrency), wake: make(chan struct{}, 1),
-		quit: make(chan struct{}), loopDone: make(chan struct{}),
-	}, nil
+	w := &Worker{cfg: cfg, log: cfg.Logger, jobs: make(chan job, 2*cfg.Concurrency)}
+	w.loop = pollloop.New(cfg.Poll, w.claim)
+	return w, nil
 }
 
 // Start begins claiming and sending; it goes on until Stop (ctx ending
 // stops the claims too).
 func (w *Worker) Start(ctx context.Context) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.started {
-		return errors.New("remind: worker started twice")
+	if err := w.loop.Start(ctx); err != nil {
+		return fmt.Errorf("remind: worker: %w", err)
 	}
-	w.started = true
-	w.work, w.cancelWork = context.WithCancel(context.WithoutCancel(ctx))
-	loopCtx, cancel := context.WithCancel(ctx)
-	w.cancelLoop = cancel
 	for range w.cfg.Concurrency {
 		w.senders.Add(1)
 		go w.send()
 	}
-	go w.loop(loopCtx)
 	return nil
 }
 
@@ -203,64 +188,21 @@ func (w *Worker) Start(ctx context.Context) error {
 // its lease ends; the chat's record of the reminder's turn keeps it from
 // going out twice.
 func (w *Worker) Stop(ctx context.Context) error {
-	w.mu.Lock()
-	if !w.started || w.stopped {
-		w.mu.Unlock()
+	if !w.loop.Halt(ctx) {
 		return nil
 	}
-	w.stopped = true
-	w.mu.Unlock()
-	close(w.quit)
-	w.cancelLoop()
-	<-w.loopDone
 	close(w.jobs)
-	done := make(chan struct{})
-	go func() { w.senders.Wait(); close(done) }()
-	defer w.cancelWork()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		w.cancelWork()
-		<-done
-		return fmt.Errorf("remind: worker stop: %w", ctx.Err())
+	if err := w.loop.Drain(ctx, w.senders.Wait); err != nil {
+		return fmt.Errorf("remind: worker stop: %w", err)
 	}
+	return nil
 }
 
 // Wake makes the Worker look at the queue now.
-func (w *Worker) Wake() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (w *Worker) loop(ctx context.Context) {
-	defer close(w.loopDone)
-	t := time.NewTicker(w.cfg.Poll)
-	defer t.Stop()
-	for {
-		w.claim(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-w.quit:
-			return
-		case <-w.wake:
-		case <-t.C:
-		}
-	}
-}
+func (w *Worker) Wake() { w.loop.Wake() }
 
 // running reports whether Stop was not called yet.
-func (w *Worker) running() bool {
-	select {
-	case <-w.quit:
-		return false
-	default:
-		return true
-	}
-}
+func (w *Worker) running() bool { return w.loop.Running() }
 
 // claim claims as many due reminders as there is room for in hand.
 func (w *Worker) claim(ctx context.Context) {
@@ -309,7 +251,7 @@ func (w *Worker) sendTimeout() time.Duration { return w.cfg.Lease / 2 }
 
 // handle keeps the etiquette and sends one claimed reminder.
 func (w *Worker) handle(j job) {
-	ctx := w.work
+	ctx := w.loop.Work()
 	r := j.r
 	now := w.cfg.Now()
 	if now.After(j.at.Add(w.cfg.Lease - w.sendTimeout())) {
@@ -359,7 +301,7 @@ func (w *Worker) handle(j job) {
 // failedSend settles a reminder whose handling failed: given back as it
 // was when Stop's deadline cut it short, else tried again later.
 func (w *Worker) failedSend(r dialog.Reminder, err error) {
-	if w.work.Err() != nil {
+	if w.loop.Work().Err() != nil {
 		w.putBack(r)
 		return
 	}
@@ -442,7 +384,7 @@ func retryDelay(err error, attempts int) time.Duration {
 // settleContext is the context of a queue write after a send: its own, so
 // that Stop's deadline never leaves an outcome unwritten.
 func (w *Worker) settleContext() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(w.work), 5*time.Second)
+	return context.WithTimeout(context.WithoutCancel(w.loop.Work()), 5*time.Second)
 }
 
 // failed logs a failure: a warning, or at debug level during an outage of
