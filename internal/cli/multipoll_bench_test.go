@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -8,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/chathub/chathub/internal/platformtest/telegramtest"
 	"github.com/chathub/chathub/internal/store/storetest"
@@ -18,26 +21,54 @@ import (
 // three (one polls, all three handle through the Redis queue): clients
 // walk the portrait survey as fast as the replies come (closed loop), and
 // the CPU the chathub processes used during the load (utime + stime from
-// /proc) is divided by the updates. Rounds alternate 1, 3, 1, 3, …. Run it
-// with
+// /proc, each process) and the CPU of the Redis servers (INFO cpu of the
+// single server or of every cluster master) are divided by the updates.
+// Rounds alternate 1, 3, 1, 3, …. Run it with
 //
 //	CHATHUB_POLL_BENCH=1 go test -run TestPollingThroughputProcesses -v -count=1 ./internal/cli/
 //
 // CHATHUB_POLL_CLIENTS (default 300) and CHATHUB_POLL_ROUNDS (default 3 per
-// size) tune it.
+// size) tune it; CHATHUB_POLL_REDIS is "single" (TEST_REDIS_URL, the
+// default), "cluster" (the local Redis Cluster) or "both" (alternating
+// within each round). The Redis CPU counts everything the servers did
+// meanwhile: give the single-Redis runs a private server.
 func TestPollingThroughputProcesses(t *testing.T) {
 	if os.Getenv("CHATHUB_POLL_BENCH") != "1" {
 		t.Skip("a measurement: set CHATHUB_POLL_BENCH=1")
 	}
 	storetest.SkipUnlessServices(t)
 	clients, rounds := envInt("CHATHUB_POLL_CLIENTS", 300), envInt("CHATHUB_POLL_ROUNDS", 3)
+	var kinds []bool // onCluster
+	switch os.Getenv("CHATHUB_POLL_REDIS") {
+	case "", "single":
+		kinds = []bool{false}
+	case "cluster":
+		kinds = []bool{true}
+	case "both":
+		kinds = []bool{false, true}
+	default:
+		t.Fatalf("CHATHUB_POLL_REDIS %q: want single, cluster or both", os.Getenv("CHATHUB_POLL_REDIS"))
+	}
 	for r := range rounds {
-		for _, n := range []int{1, 3} {
-			t.Run(fmt.Sprintf("round%d/%dproc", r+1, n), func(t *testing.T) {
-				rate, cpu := measurePolling(t, n, clients)
-				t.Logf("RESULT processes=%d clients=%d updates=%d: %.0f updates/s, %.0f µs CPU/update (chathub processes)",
-					n, clients, clients*len(crashScript), rate, cpu)
-			})
+		for _, onCluster := range kinds {
+			for _, n := range []int{1, 3} {
+				redis := "single"
+				if onCluster {
+					redis = "cluster"
+				}
+				t.Run(fmt.Sprintf("round%d/%s/%dproc", r+1, redis, n), func(t *testing.T) {
+					m := measurePolling(t, n, clients, onCluster)
+					procs := make([]string, len(m.procCPU))
+					for i, c := range m.procCPU {
+						procs[i] = fmt.Sprintf("%.0f", c)
+						if i == m.poller {
+							procs[i] += "(poller)"
+						}
+					}
+					t.Logf("RESULT redis=%s processes=%d clients=%d updates=%d: %.0f updates/s, %.0f µs CPU/update (chathub processes: %s), redis-server %.0f µs CPU/update; load %s",
+						redis, n, clients, clients*len(crashScript), m.rate, m.total(), strings.Join(procs, " + "), m.redisCPU, loadAvg())
+				})
+			}
 		}
 	}
 }
@@ -49,8 +80,24 @@ func envInt(name string, def int) int {
 	return def
 }
 
+// pollMeasure is one round's result.
+type pollMeasure struct {
+	rate     float64   // updates/s
+	procCPU  []float64 // µs CPU per update, each chathub process
+	poller   int       // the index of the polling process
+	redisCPU float64   // µs CPU per update, the Redis servers together
+}
+
+func (m pollMeasure) total() float64 {
+	var s float64
+	for _, c := range m.procCPU {
+		s += c
+	}
+	return s
+}
+
 // measurePolling runs one round: n processes, clients walking the survey.
-func measurePolling(t *testing.T, n, clients int) (perSecond, cpuPerUpdate float64) {
+func measurePolling(t *testing.T, n, clients int, onCluster bool) pollMeasure {
 	fake := telegramtest.New(t)
 	replies := make(map[int64]chan struct{}, clients)
 	for i := range clients {
@@ -64,16 +111,15 @@ func measurePolling(t *testing.T, n, clients int) (perSecond, cpuPerUpdate float
 			}
 		}
 	})
-	pc := startPollCluster(t, fake, n)
-	waitFor(t, "one process polls", 30*time.Second, func() bool {
-		alive := make([]int, n)
-		for i := range alive {
-			alive[i] = i
-		}
-		return pc.poller(alive) >= 0
-	})
+	pc := startPollCluster(t, fake, n, onCluster)
+	alive := make([]int, n)
+	for i := range alive {
+		alive[i] = i
+	}
+	var m pollMeasure
+	waitFor(t, "one process polls", 30*time.Second, func() bool { m.poller = pc.poller(alive); return m.poller >= 0 })
 	walk(t, fake, 500, crashScript, 0) // warm up: scenario, connections
-	before := pc.cpu(t)
+	before, redisBefore := pc.cpu(t), redisCPU(t, onCluster)
 	start := time.Now()
 	var wg sync.WaitGroup
 	errs := make(chan error, clients)
@@ -94,7 +140,7 @@ func measurePolling(t *testing.T, n, clients int) (perSecond, cpuPerUpdate float
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	used := pc.cpu(t) - before
+	after, redisAfter := pc.cpu(t), redisCPU(t, onCluster)
 	close(errs)
 	for err := range errs {
 		t.Error(err)
@@ -103,24 +149,99 @@ func measurePolling(t *testing.T, n, clients int) (perSecond, cpuPerUpdate float
 		c.stop()
 	}
 	updates := float64(clients * len(crashScript))
-	return updates / elapsed.Seconds(), float64(used.Microseconds()) / updates
+	m.rate = updates / elapsed.Seconds()
+	for i := range after {
+		m.procCPU = append(m.procCPU, float64((after[i]-before[i]).Microseconds())/updates)
+	}
+	m.redisCPU = float64((redisAfter - redisBefore).Microseconds()) / updates
+	return m
 }
 
-// cpu returns the CPU time (user + system) the cluster's processes used so
-// far, from /proc/<pid>/stat (clock ticks of 10 ms).
-func (pc *pollCluster) cpu(t *testing.T) time.Duration {
+// cpu returns the CPU time (user + system) each of the cluster's processes
+// used so far, from /proc/<pid>/stat (clock ticks of 10 ms).
+func (pc *pollCluster) cpu(t *testing.T) []time.Duration {
 	t.Helper()
-	var total time.Duration
+	var out []time.Duration
 	for _, c := range pc.procs {
-		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
-		if err != nil {
-			t.Fatalf("read the process's CPU: %v", err)
-		}
-		// Fields after the command name (which may hold spaces) in parentheses.
-		f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
-		utime, _ := strconv.Atoi(f[11])
-		stime, _ := strconv.Atoi(f[12])
-		total += time.Duration(utime+stime) * 10 * time.Millisecond
+		out = append(out, procCPU(t, c.cmd.Process.Pid))
 	}
-	return total
+	return out
+}
+
+// procCPU returns a process's user + system CPU time from /proc.
+func procCPU(t *testing.T, pid int) time.Duration {
+	t.Helper()
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatalf("read the process's CPU: %v", err)
+	}
+	// Fields after the command name (which may hold spaces) in parentheses.
+	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
+	utime, _ := strconv.Atoi(f[11])
+	stime, _ := strconv.Atoi(f[12])
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// redisCPU returns the CPU time the Redis server (TEST_REDIS_URL), or
+// every master of the test cluster, used so far (INFO cpu:
+// used_cpu_sys + used_cpu_user).
+func redisCPU(t *testing.T, onCluster bool) time.Duration {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if onCluster {
+		var mu sync.Mutex
+		var total time.Duration
+		err := storetest.RedisClusterClient(t).ForEachMaster(ctx, func(ctx context.Context, c *goredis.Client) error {
+			d, err := infoCPU(ctx, c)
+			mu.Lock()
+			total += d
+			mu.Unlock()
+			return err
+		})
+		if err != nil {
+			t.Fatalf("redis cluster CPU: %v", err)
+		}
+		return total
+	}
+	opt, err := goredis.ParseURL(storetest.RedisURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := goredis.NewClient(opt)
+	defer c.Close()
+	d, err := infoCPU(ctx, c)
+	if err != nil {
+		t.Fatalf("redis CPU: %v", err)
+	}
+	return d
+}
+
+func infoCPU(ctx context.Context, c *goredis.Client) (time.Duration, error) {
+	raw, err := c.Info(ctx, "cpu").Result()
+	if err != nil {
+		return 0, err
+	}
+	var total float64
+	for _, line := range strings.Split(raw, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
+			f, _ := strconv.ParseFloat(v, 64)
+			total += f
+		}
+	}
+	return time.Duration(total * float64(time.Second)), nil
+}
+
+// loadAvg is the machine's load averages (/proc/loadavg), for the record.
+func loadAvg() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(raw))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }
