@@ -10,16 +10,20 @@ import (
 	"github.com/chathub/chathub/internal/messenger"
 )
 
-// batch is one partition's entries read together, on their way through the
-// pipeline: acknowledged (removed from the queue) once all were handled.
-type batch struct {
+// done is the outcome of a group of entries of one partition handed to the
+// Sink together (one chat's updates of a batch, or the undecodable entries
+// of one): acknowledged once handled.
+type done struct {
 	part int
-	ids  []string // every entry's id, the undecodable ones included
-	wait func() error
+	ids  []string
+	err  error
 }
 
 // ackTimeout bounds one acknowledgement.
 const ackTimeout = 5 * time.Second
+
+// maxAckBatch bounds the outcomes acknowledged in one round trip.
+const maxAckBatch = 1024
 
 // cursor is the reader's position in one partition.
 type cursor struct {
@@ -28,13 +32,12 @@ type cursor struct {
 }
 
 // read reads the leased partitions in batches and submits their updates
-// to the Sink, in each partition's order, until ctx ends; then it closes
-// inflight. A partition leased anew, or whose batch failed, is read again
-// from its oldest entry (entries handled meanwhile are skipped by the
-// pipeline's dedupe).
+// to the Sink, in each partition's order, until ctx ends. A partition
+// leased anew, or whose updates failed, is read again from its oldest
+// entry (entries handled meanwhile are skipped by the pipeline's dedupe).
+// At most Config.MaxInflight entries are in hand at once.
 func (r *Relay) read(ctx context.Context) {
 	defer close(r.readDone)
-	defer close(r.inflight)
 	cursors := map[int]cursor{}
 	var backoff time.Duration
 	for ctx.Err() == nil {
@@ -60,7 +63,7 @@ func (r *Relay) read(ctx context.Context) {
 			for n < len(entries) && entries[n].Partition == p {
 				n++
 			}
-			if !r.submit(ctx, p, entries[:n]) {
+			if !r.submit(ctx, p, cursors[p].gen, entries[:n]) {
 				return
 			}
 			c := cursors[p]
@@ -72,19 +75,20 @@ func (r *Relay) read(ctx context.Context) {
 }
 
 // cursors lists the partitions to read now with their positions, dropping
-// the ones no longer leased (or whose lease may expire within the margin).
+// the ones no longer leased, draining, or whose lease may expire within
+// the margin.
 func (r *Relay) cursors(cur map[int]cursor) []Cursor {
 	now := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for p := range cur {
-		if _, ok := r.owned[p]; !ok {
+		if o, ok := r.owned[p]; !ok || o.draining {
 			delete(cur, p)
 		}
 	}
 	var list []Cursor
 	for p, o := range r.owned {
-		if now.After(o.validUntil.Add(-r.margin)) {
+		if o.draining || now.After(o.validUntil.Add(-r.margin)) {
 			continue
 		}
 		if at, ok := r.rewinds[p]; ok {
@@ -104,33 +108,75 @@ func (r *Relay) cursors(cur map[int]cursor) []Cursor {
 	return list
 }
 
-// submit decodes a partition's entries and submits the updates; an entry
-// that does not decode is logged, counted and acknowledged with the batch
-// so it never holds the partition up. False when the Sink refused (Stop).
-func (r *Relay) submit(ctx context.Context, part int, entries []Entry) bool {
-	b := &batch{part: part, ids: make([]string, len(entries))}
-	updates := make([]*messenger.Update, 0, len(entries))
-	for i, e := range entries {
-		b.ids[i] = e.ID
+// submit hands a partition's entries to the Sink, each chat's updates as
+// one group whose outcome is acknowledged on its own, so a slow chat holds
+// up the acknowledgement of its own updates only. An entry that does not
+// decode is logged, counted and acknowledged so it never holds the
+// partition up. Entries of a partition no longer read (given up, draining,
+// leased anew: gen) are left in the queue for its owner. False when ctx
+// ended or the Sink refused (Stop).
+func (r *Relay) submit(ctx context.Context, part int, gen uint64, entries []Entry) bool {
+	if err := r.slots.acquire(ctx, len(entries)); err != nil {
+		return false
+	}
+	r.mu.Lock()
+	o, ok := r.owned[part]
+	if !ok || o.draining || o.gen != gen {
+		r.mu.Unlock()
+		r.slots.release(len(entries))
+		return true
+	}
+	r.inflight[part] += len(entries)
+	r.mu.Unlock()
+
+	type group struct {
+		ids     []string
+		updates []*messenger.Update
+	}
+	var groups []*group
+	byChat := map[messenger.ChatKey]*group{}
+	var bad []string
+	for _, e := range entries {
 		u, err := r.decode(e.Data)
 		if err != nil {
 			r.skipped.Add(1)
 			r.log.Error("undecodable entry in the bot's queue skipped", "partition", part, "entry", e.ID, "err", err)
+			bad = append(bad, e.ID)
 			continue
 		}
-		updates = append(updates, u)
+		g := byChat[u.Chat]
+		if g == nil {
+			g = &group{}
+			byChat[u.Chat] = g
+			groups = append(groups, g)
+		}
+		g.ids = append(g.ids, e.ID)
+		g.updates = append(g.updates, u)
 	}
-	if len(updates) > 0 {
-		wait, err := r.cfg.Sink.Submit(ctx, updates)
+	if len(bad) > 0 {
+		r.pendingGroups.Add(1)
+		r.done <- done{part: part, ids: bad}
+	}
+	for i, g := range groups {
+		wait, err := r.cfg.Sink.Submit(ctx, g.updates)
 		if err != nil {
 			if ctx.Err() == nil {
 				r.log.Debug("handing queued updates over failed; they stay queued", "err", err)
 			}
+			// The groups not submitted stay queued; they are not in hand.
+			n := 0
+			for _, g := range groups[i:] {
+				n += len(g.ids)
+			}
+			r.mu.Lock()
+			r.inflight[part] -= n
+			r.mu.Unlock()
+			r.slots.release(n)
 			return false
 		}
-		b.wait = wait
+		r.pendingGroups.Add(1)
+		go func() { r.done <- done{part: part, ids: g.ids, err: wait()} }()
 	}
-	r.inflight <- b
 	return true
 }
 
@@ -146,29 +192,89 @@ func (r *Relay) decode(data []byte) (*messenger.Update, error) {
 	return &u, nil
 }
 
-// ack waits for each batch in turn and acknowledges it once handled; a
-// batch that failed leaves its partition to be read again after
-// RetryDelay. It returns once the reader closed inflight and every batch
-// was waited for.
+// ack acknowledges the groups handled, as they finish (whatever their
+// partition or order), those that finished together in one round trip; a
+// group that failed leaves its partition to be read again after
+// RetryDelay. It returns once every group submitted before Stop finished
+// and was acknowledged.
 func (r *Relay) ack() {
 	defer close(r.ackDone)
-	for b := range r.inflight {
-		if b.wait != nil {
-			if err := b.wait(); err != nil {
-				r.log.Debug("queued updates failed; their partition is read again", "partition", b.part, "err", err)
-				r.mu.Lock()
-				r.rewinds[b.part] = time.Now().Add(r.cfg.RetryDelay)
-				r.mu.Unlock()
-				continue
+	for {
+		var first done
+		select {
+		case first = <-r.done:
+		case <-r.ackQuit:
+			if r.pendingGroups.Load() == 0 {
+				return
+			}
+			first = <-r.done
+		}
+		outcomes := []done{first}
+	more:
+		for len(outcomes) < maxAckBatch {
+			select {
+			case d := <-r.done:
+				outcomes = append(outcomes, d)
+			default:
+				break more
 			}
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
-		err := r.cfg.Store.Ack(ctx, b.part, b.ids)
-		cancel()
-		if err != nil && !errors.Is(err, context.Canceled) {
-			r.warnThrottled("ack", "acknowledging handled updates failed; they are read again and skipped as handled", "err", err)
+		r.acknowledge(outcomes)
+		r.pendingGroups.Add(-int64(len(outcomes)))
+	}
+}
+
+// acknowledge removes the entries of the outcomes that succeeded from the
+// queue and releases all of them from the entries in hand.
+func (r *Relay) acknowledge(outcomes []done) {
+	ids := map[int][]string{}
+	n := 0
+	var failed []int
+	for _, d := range outcomes {
+		if d.err != nil {
+			r.log.Debug("queued updates failed; their partition is read again", "partition", d.part, "err", d.err)
+			failed = append(failed, d.part)
 			continue
 		}
-		r.pending.Add(-int64(len(b.ids)))
+		ids[d.part] = append(ids[d.part], d.ids...)
+		n += len(d.ids)
+	}
+	if n > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
+		err := r.cfg.Store.Ack(ctx, ids)
+		cancel()
+		switch {
+		case err == nil:
+			r.pending.Add(-int64(n))
+		case !errors.Is(err, context.Canceled):
+			r.warnThrottled("ack", "acknowledging handled updates failed; they are read again and skipped as handled", "err", err)
+			for p := range ids {
+				failed = append(failed, p)
+			}
+		}
+	}
+	total := 0
+	kick := false
+	r.mu.Lock()
+	for _, p := range failed {
+		r.rewinds[p] = time.Now().Add(r.cfg.RetryDelay)
+	}
+	for _, d := range outcomes {
+		total += len(d.ids)
+		r.inflight[d.part] -= len(d.ids)
+		if r.inflight[d.part] <= 0 {
+			delete(r.inflight, d.part)
+			if o, ok := r.owned[d.part]; ok && o.draining {
+				kick = true
+			}
+		}
+	}
+	r.mu.Unlock()
+	r.slots.release(total)
+	if kick {
+		select {
+		case r.kick <- struct{}{}:
+		default:
+		}
 	}
 }
