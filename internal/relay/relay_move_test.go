@@ -15,11 +15,16 @@ import (
 )
 
 // slowHandler is a handler whose updates of the chats in hold wait until
-// release is closed (one chat stuck in a slow handler).
+// release is closed (one chat stuck in a slow handler), then are handled
+// in the order they were submitted.
 type slowHandler struct {
 	*handler
 	hold    map[string]bool
 	release chan struct{}
+
+	mu     sync.Mutex
+	queued [][]*messenger.Update
+	flush  sync.Once
 }
 
 func (h *slowHandler) Submit(ctx context.Context, b []*messenger.Update) (func() error, error) {
@@ -30,13 +35,19 @@ func (h *slowHandler) Submit(ctx context.Context, b []*messenger.Update) (func()
 	if !stuck {
 		return h.handler.Submit(ctx, b)
 	}
+	h.mu.Lock()
+	h.queued = append(h.queued, b)
+	h.mu.Unlock()
 	return func() error {
 		<-h.release
-		w, err := h.handler.Submit(ctx, b)
-		if err != nil {
-			return err
-		}
-		return w()
+		h.flush.Do(func() {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			for _, q := range h.queued {
+				_, _ = h.handler.Submit(ctx, q)
+			}
+		})
+		return nil
 	}, nil
 }
 
@@ -242,4 +253,3 @@ func newMoveRelay(t *testing.T, s relay.Store, p *platform, h messenger.Submitte
 	}
 	return r
 }
-
