@@ -13,6 +13,12 @@ type Entry struct {
 	// ID is the entry's id in its partition (a Redis stream id), increasing.
 	ID   string
 	Data []byte
+	// Prev, set by Append, is the id of the entry appended to the
+	// partition just before this one (Start when none ever was; "" when
+	// unknown), whoever appended it: a poller whose consumer has taken
+	// every entry up to Prev may hand this one over without reading it
+	// back.
+	Prev string
 }
 
 // Cursor asks for a partition's entries after After ("0-0": from the
@@ -53,7 +59,7 @@ type Store interface {
 	// Leave ends holder's membership (also another's, proven stopped).
 	Leave(ctx context.Context, holder string) error
 	// Append adds the entries (Partition and Data set) to their partitions,
-	// in order; on nil every one is stored.
+	// in order, and sets their ID and Prev; on nil every one is stored.
 	Append(ctx context.Context, entries []Entry) error
 	// Read returns up to count entries per partition after each cursor,
 	// waiting up to block for the first one (nil, nil when none came).

@@ -53,6 +53,11 @@ type Relay struct {
 	errLogged   map[string]time.Time // throttles repeated Redis warnings
 	errLoggedMu sync.Mutex
 
+	submitMu   sync.Mutex         // orders the hand-overs to the Sink; guards parts
+	parts      map[int]*partState // the consumer's position in each partition it reads
+	wake       chan struct{}      // a fast partition is to be read again
+	handedOver atomic.Int64       // entries the poller handed over without reading them back
+
 	slots         *semaphore    // bounds the entries in hand (MaxInflight)
 	done          chan done     // outcomes of the groups handed to the Sink
 	pendingGroups atomic.Int64  // groups handed to the Sink, not yet acknowledged
@@ -88,6 +93,7 @@ func New(cfg Config) (*Relay, error) {
 		owned: map[int]ownedPart{}, rewinds: map[int]time.Time{}, errLogged: map[string]time.Time{},
 		inflight: map[int]int{}, slots: newSemaphore(cfg.MaxInflight),
 		done: make(chan done, 256), kick: make(chan struct{}, 1), ackQuit: make(chan struct{}),
+		parts: map[int]*partState{}, wake: make(chan struct{}, 1),
 	}, nil
 }
 
@@ -181,6 +187,9 @@ type Status struct {
 	Partitions int
 	// Skipped counts the undecodable entries this process skipped.
 	Skipped int64
+	// HandedOver counts the entries this process's poller handed to its
+	// own consumer without reading them back from the queue.
+	HandedOver int64
 }
 
 // Status returns the current Status.
@@ -188,7 +197,7 @@ func (r *Relay) Status() Status {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return Status{Holder: r.holder, Polling: r.polling, PollError: r.pollErr, Pending: r.pending.Load(),
-		Partitions: len(r.owned), Skipped: r.skipped.Load()}
+		Partitions: len(r.owned), Skipped: r.skipped.Load(), HandedOver: r.handedOver.Load()}
 }
 
 // Holder is this process's name in the leases.

@@ -2,6 +2,7 @@ package relay_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -252,4 +253,55 @@ func newMoveRelay(t *testing.T, s relay.Store, p *platform, h messenger.Submitte
 		t.Fatal(err)
 	}
 	return r
+}
+
+// TestPollerHandsOverItsOwnPartitions: a process that polls and reads
+// every partition hands the updates it appends to its consumer without
+// reading them back; an entry another process appended meanwhile (a
+// stale poller) is still handled, by the sweep or when the reader takes
+// the partition back, and nothing is handled twice or out of order.
+func TestPollerHandsOverItsOwnPartitions(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			in := intake(t, b.open(t))
+			p, h := &platform{}, newHandler()
+			r := newRelay(t, in, p, h, "solo", 900*time.Millisecond)
+			defer stop(t, r)
+			waitFor(t, "solo polls", 10*time.Second, func() bool { return r.Status().Polling })
+			for round := range 5 {
+				p.add("c", 10, round*100)
+				waitFor(t, "the updates handled", 10*time.Second, func() bool { return h.handled() == (round+1)*10 })
+			}
+			foreign := &messenger.Update{ID: "5000", Chat: messenger.ChatKey{Platform: messenger.Telegram, ID: "c"}, Text: "hi"}
+			data, _ := json.Marshal(foreign)
+			if err := in.Append(context.Background(), []relay.Entry{{Partition: relay.Partition("c", 4), Data: data}}); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "the foreign entry handled (sweep)", 10*time.Second, func() bool { return h.handled() == 51 })
+			if err := in.Append(context.Background(), []relay.Entry{{Partition: relay.Partition("c", 4), Data: data}}); err != nil {
+				t.Fatal(err)
+			}
+			p.add("c", 10, 6000)
+			waitFor(t, "the next updates handled", 10*time.Second, func() bool { return h.handled() == 61 })
+			waitFor(t, "the queue emptied", 10*time.Second, func() bool {
+				d, err := in.Depth(context.Background(), 4)
+				return err == nil && d == 0
+			})
+			h.mu.Lock()
+			for id, c := range h.count {
+				if c != 1 && id != "5000" {
+					t.Errorf("update %s handled %d times", id, c)
+				}
+			}
+			h.mu.Unlock()
+			checkOrder(t, h)
+			n := r.Status().HandedOver
+			if n == 0 {
+				t.Error("nothing was handed over without reading it back")
+			}
+			t.Logf("handed over %d of 70 entries", n)
+		})
+	}
 }

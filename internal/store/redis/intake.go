@@ -188,17 +188,72 @@ func (in *Intake) Leave(ctx context.Context, holder string) error {
 // entryField is the stream field holding an encoded update.
 const entryField = "u"
 
-// Append implements relay.Store: one pipeline of XADDs.
+// appendScript appends entries to a bot's queue partitions and tells,
+// for each, the id of the entry appended to its partition just before it,
+// whoever appended it: the ids last appended are kept in a hash beside the
+// streams (a stream's own last id survives XDEL but cannot be read by a
+// script cheaply).
+//
+//	KEYS[1] the hash of the last ids (field: stream key)
+//	KEYS[2..] the streams, each once
+//	ARGV pairs: the stream's index in KEYS (2..), the encoded update
+//
+// It returns {prev, id} for each entry, in order; prev is "0-0" for a
+// stream that never had an entry and "" when unknown (a stream appended
+// to before the hash existed).
+var appendScript = goredis.NewScript(`
+local prevs = {}
+local out = {}
+for i = 1, #ARGV, 2 do
+  local s = tonumber(ARGV[i])
+  local k = KEYS[s]
+  local prev = prevs[s]
+  if prev == nil then
+    prev = redis.call('HGET', KEYS[1], k)
+    if not prev then
+      if redis.call('EXISTS', k) == 1 then prev = '' else prev = '0-0' end
+    end
+  end
+  local id = redis.call('XADD', k, '*', 'u', ARGV[i + 1])
+  out[#out + 1] = prev
+  out[#out + 1] = id
+  prevs[s] = id
+end
+for s, id in pairs(prevs) do
+  redis.call('HSET', KEYS[1], KEYS[s], id)
+end
+return out
+`)
+
+// lastIDs is the hash of the ids last appended to the bot's partitions.
+func (in *Intake) lastIDs() string { return in.base + ":last" }
+
+// Append implements relay.Store: one appendScript.
 func (in *Intake) Append(ctx context.Context, entries []relay.Entry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	pipe := in.client.Pipeline()
+	keys := []string{in.lastIDs()}
+	index := map[int]int{}
+	args := make([]any, 0, 2*len(entries))
 	for _, e := range entries {
-		pipe.XAdd(ctx, &goredis.XAddArgs{Stream: in.keys.intakeStream(in.base, e.Partition), Values: []any{entryField, e.Data}})
+		i, ok := index[e.Partition]
+		if !ok {
+			keys = append(keys, in.keys.intakeStream(in.base, e.Partition))
+			i = len(keys)
+			index[e.Partition] = i
+		}
+		args = append(args, i, e.Data)
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	v, err := appendScript.Run(ctx, in.client, keys, args...).StringSlice()
+	if err != nil {
 		return fmt.Errorf("redis store: queue %d updates: %w", len(entries), err)
+	}
+	if len(v) != 2*len(entries) {
+		return fmt.Errorf("redis store: queue %d updates: unexpected reply of %d values", len(entries), len(v))
+	}
+	for i := range entries {
+		entries[i].Prev, entries[i].ID = v[2*i], v[2*i+1]
 	}
 	return nil
 }
