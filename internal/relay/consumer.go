@@ -30,8 +30,10 @@ const maxAckBatch = 1024
 
 // ackLinger is how long the acknowledger waits for more outcomes (up to
 // BatchSize entries) before it acknowledges those it has: chats finish one
-// by one, and one XDEL per chat would cost a round trip per update.
-const ackLinger = 5 * time.Millisecond
+// by one, and one XDEL per chat would cost a round trip per update. The
+// entries stay in the queue that much longer (a partition move waits for
+// it too); handling is not delayed.
+const ackLinger = 20 * time.Millisecond
 
 // partState is the consumer's position in one partition it reads
 // (Relay.parts, under submitMu).
@@ -246,6 +248,13 @@ func (r *Relay) handOver(ctx context.Context, entries []Entry, updates []*messen
 		r.mu.Unlock()
 		switch {
 		case !ok:
+			if st != nil && st.fast { // the reader must look at it again
+				st.fast = false
+				select {
+				case r.wake <- struct{}{}:
+				default:
+				}
+			}
 		case st.caught && e.Prev != "" && st.after == e.Prev:
 			taken, alive := r.submit(ctx, p, st.gen, ids, ups, nil)
 			if !alive {

@@ -294,9 +294,25 @@ func (in *Intake) Read(ctx context.Context, cursors []relay.Cursor, count int, b
 	return out, nil
 }
 
-// Ack implements relay.Store: XDEL (one per partition, pipelined), so a
-// partition holds only entries not yet handled and its length is the
-// queue's depth.
+// ackScript removes handled entries of several partitions in one call.
+//
+//	KEYS the streams
+//	ARGV for each stream in turn: how many ids, then the ids
+var ackScript = goredis.NewScript(`
+local i = 1
+for k = 1, #KEYS do
+  local n = tonumber(ARGV[i])
+  if n > 0 then
+    redis.call('XDEL', KEYS[k], unpack(ARGV, i + 1, i + n))
+  end
+  i = i + n + 1
+end
+return 0
+`)
+
+// Ack implements relay.Store: XDEL, so a partition holds only entries not
+// yet handled and its length is the queue's depth; the entries of several
+// partitions go in one script.
 func (in *Intake) Ack(ctx context.Context, ids map[int][]string) error {
 	n := 0
 	for _, l := range ids {
@@ -311,13 +327,16 @@ func (in *Intake) Ack(ctx context.Context, ids map[int][]string) error {
 			err = in.client.XDel(ctx, in.keys.intakeStream(in.base, p), l...).Err()
 		}
 	} else {
-		pipe := in.client.Pipeline()
+		keys := make([]string, 0, len(ids))
+		args := make([]any, 0, n+len(ids))
 		for p, l := range ids {
-			if len(l) > 0 {
-				pipe.XDel(ctx, in.keys.intakeStream(in.base, p), l...)
+			keys = append(keys, in.keys.intakeStream(in.base, p))
+			args = append(args, len(l))
+			for _, id := range l {
+				args = append(args, id)
 			}
 		}
-		_, err = pipe.Exec(ctx)
+		err = ackScript.Run(ctx, in.client, keys, args...).Err()
 	}
 	if err != nil {
 		return fmt.Errorf("redis store: acknowledge %d updates of %d partitions: %w", n, len(ids), err)
