@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -244,4 +245,84 @@ func loadAvg() string {
 		return "?"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// TestPollingIdleCost measures, for docs/BENCHMARKS.md ("Issue 15"), what
+// one bot long polled by one or three `chathub run` processes costs with
+// no traffic at all: the Redis commands per second (INFO commandstats,
+// scripts counted once and with the commands they run) and the CPU of the
+// processes and of the Redis server over CHATHUB_POLL_IDLE_SECONDS
+// (default 20). Give it a private Redis (TEST_REDIS_URL) so that nothing
+// else counts:
+//
+//	CHATHUB_POLL_BENCH=1 TEST_REDIS_URL=redis://127.0.0.1:6431/0 \
+//	  go test -run TestPollingIdleCost -v -count=1 ./internal/cli/
+func TestPollingIdleCost(t *testing.T) {
+	if os.Getenv("CHATHUB_POLL_BENCH") != "1" {
+		t.Skip("a measurement: set CHATHUB_POLL_BENCH=1")
+	}
+	storetest.SkipUnlessServices(t)
+	secs := envInt("CHATHUB_POLL_IDLE_SECONDS", 20)
+	opt, err := goredis.ParseURL(storetest.RedisURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := goredis.NewClient(opt)
+	defer rdb.Close()
+	ctx := context.Background()
+	for _, n := range []int{1, 3} {
+		t.Run(fmt.Sprintf("%dproc", n), func(t *testing.T) {
+			fake := telegramtest.New(t)
+			pc := startPollCluster(t, fake, n, false)
+			time.Sleep(3 * time.Second) // settle: leases, partitions
+			calls0 := fake.Calls("getUpdates")
+			before, redisBefore := pc.cpu(t), redisCPU(t, false)
+			stats0 := commandCalls(ctx, t, rdb)
+			start := time.Now()
+			time.Sleep(time.Duration(secs) * time.Second)
+			elapsed := time.Since(start).Seconds()
+			stats1 := commandCalls(ctx, t, rdb)
+			after, redisAfter := pc.cpu(t), redisCPU(t, false)
+			var total int64
+			var parts []string
+			for cmd, c := range stats1 {
+				if d := c - stats0[cmd]; d > 0 && cmd != "info" {
+					total += d
+					parts = append(parts, fmt.Sprintf("%s %.2f/s", cmd, float64(d)/elapsed))
+				}
+			}
+			slices.Sort(parts)
+			var procs []string
+			for i := range after {
+				procs = append(procs, fmt.Sprintf("%.2f%%", 100*(after[i]-before[i]).Seconds()/elapsed))
+			}
+			t.Logf("RESULT idle, %d process(es), %.0f s: Redis %.1f commands/s (%s); redis-server CPU %.2f%%; chathub CPU %s of a core; getUpdates %.2f/s; load %s",
+				n, elapsed, float64(total)/elapsed, strings.Join(parts, ", "), 100*(redisAfter-redisBefore).Seconds()/elapsed,
+				strings.Join(procs, " + "), float64(fake.Calls("getUpdates")-calls0)/elapsed, loadAvg())
+			for _, c := range pc.procs {
+				c.stop()
+			}
+		})
+	}
+}
+
+// commandCalls returns the calls of each command so far (INFO
+// commandstats; commands run by scripts included).
+func commandCalls(ctx context.Context, t *testing.T, rdb *goredis.Client) map[string]int64 {
+	t.Helper()
+	raw, err := rdb.Info(ctx, "commandstats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int64{}
+	for _, line := range strings.Split(raw, "\n") {
+		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok || !strings.HasPrefix(name, "cmdstat_") {
+			continue
+		}
+		calls, _, _ := strings.Cut(strings.TrimPrefix(rest, "calls="), ",")
+		n, _ := strconv.ParseInt(calls, 10, 64)
+		out[strings.TrimPrefix(name, "cmdstat_")] = n
+	}
+	return out
 }

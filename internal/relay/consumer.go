@@ -76,11 +76,14 @@ func (r *Relay) read(ctx context.Context) {
 		sweep := time.Since(lastSweep) >= r.tick
 		list, waiting := r.readList(sweep)
 		if len(list) == 0 {
+			// Nothing to read, or only fast partitions: wait for the next
+			// sweep, a partition to read again (a retry's delay is over,
+			// the poller gave one back, one was acquired).
 			select {
 			case <-ctx.Done():
 				return
 			case <-r.wake:
-			case <-time.After(min(r.tick, 100*time.Millisecond)):
+			case <-time.After(min(max(time.Until(lastSweep.Add(r.tick)), time.Millisecond), 250*time.Millisecond)):
 			}
 			continue
 		}

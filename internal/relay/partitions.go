@@ -113,6 +113,10 @@ func (r *Relay) apply(sent time.Time, released []int, res Balance) {
 		}
 		r.gen++
 		r.owned[p] = ownedPart{validUntil: sent.Add(r.cfg.LeaseTTL), gen: r.gen}
+		select { // the reader reads it from now on
+		case r.wake <- struct{}{}:
+		default:
+		}
 	}
 	for _, p := range res.Draining {
 		keep[p] = true
