@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"slices"
 	"strconv"
@@ -14,6 +16,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/chathub/chathub/internal/platformtest/telegramtest"
+	"github.com/chathub/chathub/internal/relay"
 	"github.com/chathub/chathub/internal/store/storetest"
 )
 
@@ -119,6 +122,7 @@ func measurePolling(t *testing.T, n, clients int, onCluster bool) pollMeasure {
 	}
 	var m pollMeasure
 	waitFor(t, "one process polls", 30*time.Second, func() bool { m.poller = pc.poller(alive); return m.poller >= 0 })
+	pc.waitBalanced(relay.DefaultPartitions)
 	walk(t, fake, 500, crashScript, 0) // warm up: scenario, connections
 	before, redisBefore := pc.cpu(t), redisCPU(t, onCluster)
 	start := time.Now()
@@ -156,6 +160,55 @@ func measurePolling(t *testing.T, n, clients int, onCluster bool) pollMeasure {
 	}
 	m.redisCPU = float64((redisAfter - redisBefore).Microseconds()) / updates
 	return m
+}
+
+// waitBalanced waits until the processes hold the n queue partitions
+// between them, each its share (chathub_queue_partitions of /metrics): a
+// process that just started takes its partitions from the others within a
+// few seconds.
+func (pc *pollCluster) waitBalanced(n int) {
+	pc.t.Helper()
+	share := n / len(pc.procs)
+	start := time.Now()
+	defer func() {
+		pc.t.Logf("queue partitions balanced over %d processes %s after the last was ready", len(pc.procs), time.Since(start).Round(10*time.Millisecond))
+	}()
+	waitFor(pc.t, "the queue partitions balanced", time.Minute, func() bool {
+		total := 0
+		for _, u := range pc.urls {
+			held := queuePartitions(u)
+			if held < share {
+				return false
+			}
+			total += held
+		}
+		return total == n
+	})
+}
+
+// queuePartitions reads chathub_queue_partitions from a process's /metrics
+// (-1 when it cannot).
+func queuePartitions(url string) int {
+	client := &http.Client{Timeout: 2 * time.Second}
+	resp, err := client.Get(url + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, "chathub_queue_partitions{") {
+			f := strings.Fields(line)
+			n, err := strconv.Atoi(f[len(f)-1])
+			if err == nil {
+				return n
+			}
+		}
+	}
+	return -1
 }
 
 // cpu returns the CPU time (user + system) each of the cluster's processes
