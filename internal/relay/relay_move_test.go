@@ -192,7 +192,7 @@ func TestPartitionMovesNeitherRepeatNorLose(t *testing.T) {
 			t.Parallel()
 			ms := &moveStore{Store: intake(t, b.open(t))}
 			p, h := &platform{}, newHandler()
-			const ttl = 1500 * time.Millisecond
+			const ttl = 3 * time.Second
 			a := newMoveRelay(t, ms, p, h, "a", ttl)
 			defer stop(t, a)
 			waitFor(t, "a polls", 10*time.Second, func() bool { return a.Status().Polling })
