@@ -35,7 +35,9 @@ func TestMain(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	storetest.StopRedisCluster()
+	os.Exit(code)
 }
 
 // crashScript is one client's way through the portrait scenario; every

@@ -22,6 +22,21 @@ type pollCluster struct {
 	t     *testing.T
 	procs []*child
 	urls  []string
+	// redisURL and prefix are the Redis (single or cluster) the processes use.
+	redisURL, prefix string
+}
+
+// pollRedis returns the Redis URL and a fresh key prefix, deleted when t
+// ends, for a pollCluster: the shared Redis, or with onCluster the local
+// three-master Redis Cluster of storetest (started on first use).
+func pollRedis(t *testing.T, onCluster bool) (url, prefix string) {
+	t.Helper()
+	if onCluster {
+		return storetest.RedisClusterURL(t), storetest.RedisClusterPrefix(t)
+	}
+	prefix = storetest.Name(t, "poll")
+	t.Cleanup(func() { cleanRedisPrefix(t, prefix) })
+	return storetest.RedisURL(), prefix
 }
 
 // pollPlatform is a fake platform the cluster long polls.
@@ -68,19 +83,20 @@ func vkPlatform(fake *vktest.Server) pollPlatform {
 // startPollCluster starts n processes on the fake Bot API, each with its
 // own HTTP port and TMPDIR (so none mistakes another for a predecessor),
 // and waits until every one is ready.
-func startPollCluster(t *testing.T, fake *telegramtest.Server, n int, extra ...string) *pollCluster {
+func startPollCluster(t *testing.T, fake *telegramtest.Server, n int, onCluster bool, extra ...string) *pollCluster {
 	t.Helper()
-	return startPlatformCluster(t, telegramPlatform(fake), n, extra...)
+	return startPlatformCluster(t, telegramPlatform(fake), n, onCluster, extra...)
 }
 
-// startPlatformCluster is startPollCluster on any fake platform.
-func startPlatformCluster(t *testing.T, pp pollPlatform, n int, extra ...string) *pollCluster {
+// startPlatformCluster is startPollCluster on any fake platform; with
+// onCluster the processes use the local Redis Cluster instead of the
+// shared Redis.
+func startPlatformCluster(t *testing.T, pp pollPlatform, n int, onCluster bool, extra ...string) *pollCluster {
 	t.Helper()
-	prefix := storetest.Name(t, "poll")
-	t.Cleanup(func() { cleanRedisPrefix(t, prefix) })
+	redisURL, prefix := pollRedis(t, onCluster)
 	dbURL := storetest.PostgresURL(t)
 	dir := t.TempDir()
-	pc := &pollCluster{t: t}
+	pc := &pollCluster{t: t, redisURL: redisURL, prefix: prefix}
 	for i := range n {
 		tmp := filepath.Join(dir, "tmp"+strconv.Itoa(i))
 		if err := os.Mkdir(tmp, 0o755); err != nil {
@@ -94,7 +110,7 @@ func startPlatformCluster(t *testing.T, pp pollPlatform, n int, extra ...string)
 		port := freePort(t)
 		c := &child{t: t, log: logf, env: append(append([]string{
 			childEnv + "=1",
-			"DATABASE_URL=" + dbURL, "REDIS_URL=" + storetest.RedisURL(), "REDIS_PREFIX=" + prefix,
+			"DATABASE_URL=" + dbURL, "REDIS_URL=" + redisURL, "REDIS_PREFIX=" + prefix,
 			"SCENARIOS_DIR=" + repoPath(t, "scenarios"), "HTTP_ADDR=127.0.0.1:" + port,
 			"LOG_LEVEL=info", "LOG_FORMAT=json", "TMPDIR=" + tmp,
 		}, pp.env...), extra...)}
@@ -199,16 +215,36 @@ func TestThreeProcessesLongPollingKill9(t *testing.T) {
 	}
 	storetest.SkipUnlessServices(t)
 	clients := envInt("CHATHUB_POLL_CLIENTS", 200)
-	t.Run("telegram", func(t *testing.T) { testKillPoller(t, telegramPlatform(telegramtest.New(t)), clients) })
+	t.Run("telegram", func(t *testing.T) { testKillPoller(t, telegramPlatform(telegramtest.New(t)), clients, false) })
 	t.Run("vk", func(t *testing.T) {
 		fake := vktest.New(t)
-		testKillPoller(t, vkPlatform(fake), clients)
+		testKillPoller(t, vkPlatform(fake), clients, false)
 	})
 }
 
-func testKillPoller(t *testing.T, pp pollPlatform, clients int) {
+// TestThreeProcessesLongPollingKill9Cluster is
+// TestThreeProcessesLongPollingKill9 on the local three-master Redis
+// Cluster (storetest): the poller lease, the queue's partitions and every
+// chat's keys go through cluster clients. CHATHUB_POLL_CLUSTER_CLIENTS
+// sets the number of clients (default 60, which keeps CI short; 1000 for
+// the documented run).
+func TestThreeProcessesLongPollingKill9Cluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills real processes")
+	}
+	storetest.SkipUnlessServices(t)
+	storetest.RedisClusterURL(t) // skips (or fails, when required) without a cluster
+	clients := envInt("CHATHUB_POLL_CLUSTER_CLIENTS", 60)
+	t.Run("telegram", func(t *testing.T) { testKillPoller(t, telegramPlatform(telegramtest.New(t)), clients, true) })
+	t.Run("vk", func(t *testing.T) {
+		fake := vktest.New(t)
+		testKillPoller(t, vkPlatform(fake), clients, true)
+	})
+}
+
+func testKillPoller(t *testing.T, pp pollPlatform, clients int, onCluster bool) {
 	const lease = 3 * time.Second
-	pc := startPlatformCluster(t, pp, 3, "POLL_LEASE="+lease.String(), "HANDLE_TIMEOUT=5s")
+	pc := startPlatformCluster(t, pp, 3, onCluster, "POLL_LEASE="+lease.String(), "HANDLE_TIMEOUT=5s")
 	alive := []int{0, 1, 2}
 	var first int
 	waitFor(t, "one process polls", 30*time.Second, func() bool { first = pc.poller(alive); return first >= 0 })
@@ -275,8 +311,8 @@ func testKillPoller(t *testing.T, pp pollPlatform, clients int) {
 			len(o), o, killedAt.Format("15:04:05.000"), start.Format("15:04:05.000"))
 	}
 	updates := clients * len(crashScript)
-	t.Logf("%s: %d clients × %d messages = %d updates through 3 processes in %s (%.0f updates/s) with one kill -9; %d repeated replies in all",
-		pp.name, clients, len(crashScript), updates, elapsed.Round(time.Millisecond), float64(updates)/elapsed.Seconds(), repeats)
+	t.Logf("%s (%s): %d clients × %d messages = %d updates through 3 processes in %s (%.0f updates/s) with one kill -9; %d repeated replies in all",
+		pp.name, pc.redisURL, clients, len(crashScript), updates, elapsed.Round(time.Millisecond), float64(updates)/elapsed.Seconds(), repeats)
 	for _, i := range alive {
 		pc.procs[i].stop()
 	}

@@ -84,6 +84,9 @@ type Config struct {
 	// it holds more (the platform keeps the updates meanwhile). Default
 	// 100,000.
 	MaxPending int64
+	// MaxInflight bounds the entries this process has read and not yet
+	// acknowledged (handled). Default twice Partitions × BatchSize.
+	MaxInflight int
 	// RetryDelay is how long a partition waits before a batch whose
 	// handling failed is read again. Default 1s.
 	RetryDelay time.Duration
@@ -117,6 +120,9 @@ func (c *Config) setDefaults() {
 	if c.RetryDelay == 0 {
 		c.RetryDelay = DefaultRetryDelay
 	}
+	if c.MaxInflight == 0 {
+		c.MaxInflight = 2 * c.Partitions * c.BatchSize
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -148,6 +154,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxPending < 1 {
 		errs = append(errs, fmt.Errorf("relay: max pending %d must be at least 1", c.MaxPending))
+	}
+	if c.MaxInflight < 1 {
+		errs = append(errs, fmt.Errorf("relay: max in flight %d must be at least 1", c.MaxInflight))
 	}
 	if c.RetryDelay < 0 {
 		errs = append(errs, fmt.Errorf("relay: retry delay %s must not be negative", c.RetryDelay))

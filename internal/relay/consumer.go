@@ -1,49 +1,104 @@
 package relay
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/chathub/chathub/internal/messenger"
 )
 
-// batch is one partition's entries read together, on their way through the
-// pipeline: acknowledged (removed from the queue) once all were handled.
-type batch struct {
+// done is the outcome of a group of entries of one partition handed to the
+// Sink together (one chat's updates of a batch, or the undecodable entries
+// of one): acknowledged once handled.
+type done struct {
 	part int
-	ids  []string // every entry's id, the undecodable ones included
-	wait func() error
+	ids  []string
+	err  error
 }
 
 // ackTimeout bounds one acknowledgement.
 const ackTimeout = 5 * time.Second
 
-// cursor is the reader's position in one partition.
-type cursor struct {
+// maxAckBatch bounds the outcomes acknowledged in one round trip.
+const maxAckBatch = 1024
+
+// ackLinger is how long the acknowledger waits for more outcomes (up to
+// BatchSize entries) before it acknowledges those it has: chats finish one
+// by one, and one XDEL per chat would cost a round trip per update. The
+// entries stay in the queue that much longer (a partition move waits for
+// it too); handling is not delayed.
+const ackLinger = 20 * time.Millisecond
+
+// partState is the consumer's position in one partition it reads
+// (Relay.parts, under submitMu).
+type partState struct {
+	gen uint64 // the partition's acquisition (ownedPart.gen)
+	// after is the last entry taken (handed to the Sink, or found taken
+	// already): the reader reads after it.
 	after string
-	gen   uint64
+	// caught is set once a read found nothing more after `after`: from
+	// then on the poller in this process may hand the partition's new
+	// entries over itself when they directly follow `after`.
+	caught bool
+	// fast is set while the poller hands the partition's entries over
+	// itself: the reader does not wait on it, and only looks at it every
+	// third of the lease for entries appended by another process.
+	fast bool
+	// appended is the last entry this process's poller appended to the
+	// partition.
+	appended string
 }
 
-// read reads the leased partitions in batches and submits their updates
-// to the Sink, in each partition's order, until ctx ends; then it closes
-// inflight. A partition leased anew, or whose batch failed, is read again
-// from its oldest entry (entries handled meanwhile are skipped by the
-// pipeline's dedupe).
+// readCursor is a Cursor with the acquisition it was taken for.
+type readCursor struct {
+	Cursor
+	gen uint64
+}
+
+// read reads the leased partitions in batches and hands their updates to
+// the Sink, in each partition's order, until ctx ends. A partition leased
+// anew, or whose updates failed, is read again from its oldest entry
+// (entries handled meanwhile are skipped by the pipeline's dedupe). The
+// partitions the poller of this process hands over itself (fast) are only
+// swept every third of the lease. At most Config.MaxInflight entries are
+// in hand at once.
 func (r *Relay) read(ctx context.Context) {
 	defer close(r.readDone)
-	defer close(r.inflight)
-	cursors := map[int]cursor{}
 	var backoff time.Duration
+	lastSweep := time.Now()
 	for ctx.Err() == nil {
-		list := r.cursors(cursors)
+		sweep := time.Since(lastSweep) >= r.tick
+		list, waiting := r.readList(sweep)
 		if len(list) == 0 {
-			sleep(ctx, min(r.tick, 100*time.Millisecond))
+			// Nothing to read, or only fast partitions: wait for the next
+			// sweep, a partition to read again (a retry's delay is over,
+			// the poller gave one back, one was acquired).
+			select {
+			case <-ctx.Done():
+				return
+			case <-r.wake:
+			case <-time.After(min(max(time.Until(lastSweep.Add(r.tick)), time.Millisecond), 250*time.Millisecond)):
+			}
 			continue
 		}
-		entries, err := r.cfg.Store.Read(ctx, list, r.cfg.BatchSize, r.cfg.ReadBlock)
+		if sweep {
+			lastSweep = time.Now()
+		}
+		block := r.cfg.ReadBlock
+		if !waiting {
+			block = 0 // a sweep of fast partitions only: do not wait
+		}
+		cursors := make([]Cursor, len(list))
+		for i, c := range list {
+			cursors[i] = c.Cursor
+		}
+		entries, err := r.cfg.Store.Read(ctx, cursors, r.cfg.BatchSize, block)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -54,84 +109,266 @@ func (r *Relay) read(ctx context.Context) {
 			continue
 		}
 		backoff = 0
-		for len(entries) > 0 {
-			p := entries[0].Partition
-			n := 1
-			for n < len(entries) && entries[n].Partition == p {
-				n++
-			}
-			if !r.submit(ctx, p, entries[:n]) {
-				return
-			}
-			c := cursors[p]
-			c.after = entries[n-1].ID
-			cursors[p] = c
-			entries = entries[n:]
+		if !r.take(ctx, list, entries) {
+			return
 		}
 	}
 }
 
-// cursors lists the partitions to read now with their positions, dropping
-// the ones no longer leased (or whose lease may expire within the margin).
-func (r *Relay) cursors(cur map[int]cursor) []Cursor {
+// readList lists the partitions to read now with their positions: the
+// leased ones, not draining, whose lease cannot expire within the margin,
+// not waiting for a retry; the fast ones only when sweeping. waiting
+// reports a partition that is not fast among them (a read may then wait
+// for entries).
+func (r *Relay) readList(sweep bool) (list []readCursor, waiting bool) {
 	now := time.Now()
+	r.submitMu.Lock()
+	defer r.submitMu.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for p := range cur {
-		if _, ok := r.owned[p]; !ok {
-			delete(cur, p)
+	for p := range r.parts {
+		if o, ok := r.owned[p]; !ok || o.draining {
+			delete(r.parts, p)
 		}
 	}
-	var list []Cursor
 	for p, o := range r.owned {
-		if now.After(o.validUntil.Add(-r.margin)) {
+		if o.draining || now.After(o.validUntil.Add(-r.margin)) {
 			continue
 		}
+		st := r.parts[p]
 		if at, ok := r.rewinds[p]; ok {
 			if now.Before(at) {
 				continue
 			}
 			delete(r.rewinds, p)
-			cur[p] = cursor{after: Start, gen: o.gen}
+			st = nil
 		}
-		c, ok := cur[p]
-		if !ok || c.gen != o.gen {
-			c = cursor{after: Start, gen: o.gen}
-			cur[p] = c
+		if st == nil || st.gen != o.gen {
+			st = &partState{gen: o.gen, after: Start}
+			r.parts[p] = st
 		}
-		list = append(list, Cursor{Partition: p, After: c.after})
-	}
-	return list
-}
-
-// submit decodes a partition's entries and submits the updates; an entry
-// that does not decode is logged, counted and acknowledged with the batch
-// so it never holds the partition up. False when the Sink refused (Stop).
-func (r *Relay) submit(ctx context.Context, part int, entries []Entry) bool {
-	b := &batch{part: part, ids: make([]string, len(entries))}
-	updates := make([]*messenger.Update, 0, len(entries))
-	for i, e := range entries {
-		b.ids[i] = e.ID
-		u, err := r.decode(e.Data)
-		if err != nil {
-			r.skipped.Add(1)
-			r.log.Error("undecodable entry in the bot's queue skipped", "partition", part, "entry", e.ID, "err", err)
+		if !r.polling {
+			st.fast = false // nothing is handed over: read
+		}
+		if st.fast && !sweep {
 			continue
 		}
-		updates = append(updates, u)
+		waiting = waiting || !st.fast
+		list = append(list, readCursor{Cursor{Partition: p, After: st.after}, o.gen})
 	}
-	if len(updates) > 0 {
-		wait, err := r.cfg.Sink.Submit(ctx, updates)
+	return list, waiting
+}
+
+// take hands the entries read over to the Sink, partition by partition,
+// skipping those taken already (by the poller's hand-over), and records
+// the partitions found caught up. False when ctx ended or the Sink
+// refused (Stop).
+func (r *Relay) take(ctx context.Context, list []readCursor, entries []Entry) bool {
+	r.submitMu.Lock()
+	defer r.submitMu.Unlock()
+	r.mu.Lock()
+	polling := r.polling
+	r.mu.Unlock()
+	for _, c := range list {
+		var mine []Entry
+		for _, e := range entries {
+			if e.Partition == c.Partition {
+				mine = append(mine, e)
+			}
+		}
+		st := r.parts[c.Partition]
+		if st == nil || st.gen != c.gen {
+			continue // given up or leased anew meanwhile
+		}
+		caught := len(mine) < r.cfg.BatchSize
+		for len(mine) > 0 && compareIDs(mine[0].ID, st.after) <= 0 {
+			mine = mine[1:]
+		}
+		if len(mine) > 0 {
+			ids := make([]string, 0, len(mine))
+			updates := make([]*messenger.Update, 0, len(mine))
+			var bad []string
+			for _, e := range mine {
+				u, err := r.decode(e.Data)
+				if err != nil {
+					r.skipped.Add(1)
+					r.log.Error("undecodable entry in the bot's queue skipped", "partition", c.Partition, "entry", e.ID, "err", err)
+					bad = append(bad, e.ID)
+					continue
+				}
+				ids, updates = append(ids, e.ID), append(updates, u)
+			}
+			taken, ok := r.submit(ctx, c.Partition, c.gen, ids, updates, bad)
+			if !ok {
+				return false
+			}
+			if !taken {
+				continue
+			}
+			st.after = mine[len(mine)-1].ID
+		}
+		st.caught = caught
+		// Caught up with everything this process's poller appended: it
+		// hands the partition's next entries over itself.
+		if caught && polling && (st.appended == "" || compareIDs(st.after, st.appended) >= 0) {
+			st.fast = true
+		}
+	}
+	return true
+}
+
+// handOver is the poller's fast path: the entries it just appended (ID
+// and Prev set) of the partitions this process reads, caught up to the
+// entry before them, go to the Sink at once instead of being read back
+// (the acknowledgement is the same: once handled). Other entries are left
+// to the readers. r.submitMu is taken here.
+func (r *Relay) handOver(ctx context.Context, entries []Entry, updates []*messenger.Update) {
+	r.submitMu.Lock()
+	defer r.submitMu.Unlock()
+	now := time.Now()
+	done := map[int]bool{}
+	for i, e := range entries {
+		p := e.Partition
+		if done[p] {
+			continue
+		}
+		done[p] = true
+		var ids []string
+		var ups []*messenger.Update
+		for j := i; j < len(entries); j++ {
+			if entries[j].Partition == p {
+				ids, ups = append(ids, entries[j].ID), append(ups, updates[j])
+			}
+		}
+		st := r.parts[p]
+		if st != nil {
+			st.appended = ids[len(ids)-1]
+		}
+		r.mu.Lock()
+		o, owned := r.owned[p]
+		_, rewinding := r.rewinds[p]
+		ok := owned && !o.draining && !rewinding && now.Before(o.validUntil.Add(-r.margin)) && st != nil && st.gen == o.gen
+		r.mu.Unlock()
+		switch {
+		case !ok:
+			if st != nil && st.fast { // the reader must look at it again
+				st.fast = false
+				select {
+				case r.wake <- struct{}{}:
+				default:
+				}
+			}
+		case st.caught && e.Prev != "" && st.after == e.Prev:
+			taken, alive := r.submit(ctx, p, st.gen, ids, ups, nil)
+			if !alive {
+				return
+			}
+			if taken {
+				st.after = ids[len(ids)-1]
+				st.fast = true
+				r.handedOver.Add(int64(len(ids)))
+			}
+		case compareIDs(ids[len(ids)-1], st.after) == 0 && st.caught:
+			// The reader took them first, and nothing else is behind:
+			// the next ones can be handed over.
+			st.fast = true
+		case compareIDs(ids[len(ids)-1], st.after) <= 0:
+			// A read took them already.
+		case st.fast:
+			// Another process appended in between (or a read is behind):
+			// the reader takes the partition back.
+			st.fast = false
+			select {
+			case r.wake <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// compareIDs compares two stream ids ("ms-seq").
+func compareIDs(a, b string) int {
+	am, as := splitID(a)
+	bm, bs := splitID(b)
+	switch {
+	case am != bm:
+		return cmp.Compare(am, bm)
+	default:
+		return cmp.Compare(as, bs)
+	}
+}
+
+func splitID(id string) (ms, seq uint64) {
+	m, s, _ := strings.Cut(id, "-")
+	ms, _ = strconv.ParseUint(m, 10, 64)
+	seq, _ = strconv.ParseUint(s, 10, 64)
+	return ms, seq
+}
+
+// submit hands a partition's updates (ids[i] is updates[i]'s entry) to
+// the Sink, each chat's updates as one group whose outcome is
+// acknowledged on its own, so a slow chat holds up the acknowledgement of
+// its own updates only; the undecodable entries (bad) are acknowledged at
+// once so they never hold the partition up. Updates of a partition no
+// longer read (given up, draining, leased anew: gen) are left in the
+// queue for its owner (taken false). alive is false when ctx ended or the
+// Sink refused (Stop). r.submitMu is held.
+func (r *Relay) submit(ctx context.Context, part int, gen uint64, ids []string, updates []*messenger.Update, bad []string) (taken, alive bool) {
+	n := len(ids) + len(bad)
+	if err := r.slots.acquire(ctx, n); err != nil {
+		return false, false
+	}
+	r.mu.Lock()
+	o, ok := r.owned[part]
+	if !ok || o.draining || o.gen != gen {
+		r.mu.Unlock()
+		r.slots.release(n)
+		return false, true
+	}
+	r.inflight[part] += n
+	r.mu.Unlock()
+
+	type group struct {
+		ids     []string
+		updates []*messenger.Update
+	}
+	var groups []*group
+	byChat := map[messenger.ChatKey]*group{}
+	for i, u := range updates {
+		g := byChat[u.Chat]
+		if g == nil {
+			g = &group{}
+			byChat[u.Chat] = g
+			groups = append(groups, g)
+		}
+		g.ids = append(g.ids, ids[i])
+		g.updates = append(g.updates, u)
+	}
+	if len(bad) > 0 {
+		r.pendingGroups.Add(1)
+		r.done <- done{part: part, ids: bad}
+	}
+	for i, g := range groups {
+		wait, err := r.cfg.Sink.Submit(ctx, g.updates)
 		if err != nil {
 			if ctx.Err() == nil {
 				r.log.Debug("handing queued updates over failed; they stay queued", "err", err)
 			}
-			return false
+			// The groups not submitted stay queued; they are not in hand.
+			left := 0
+			for _, g := range groups[i:] {
+				left += len(g.ids)
+			}
+			r.mu.Lock()
+			r.inflight[part] -= left
+			r.mu.Unlock()
+			r.slots.release(left)
+			return true, false
 		}
-		b.wait = wait
+		r.pendingGroups.Add(1)
+		go func() { r.done <- done{part: part, ids: g.ids, err: wait()} }()
 	}
-	r.inflight <- b
-	return true
+	return true, true
 }
 
 // decode reads one entry, which must be an update of this bot.
@@ -146,29 +383,93 @@ func (r *Relay) decode(data []byte) (*messenger.Update, error) {
 	return &u, nil
 }
 
-// ack waits for each batch in turn and acknowledges it once handled; a
-// batch that failed leaves its partition to be read again after
-// RetryDelay. It returns once the reader closed inflight and every batch
-// was waited for.
+// ack acknowledges the groups handled, as they finish (whatever their
+// partition or order), those that finished together in one round trip; a
+// group that failed leaves its partition to be read again after
+// RetryDelay. It returns once every group submitted before Stop finished
+// and was acknowledged.
 func (r *Relay) ack() {
 	defer close(r.ackDone)
-	for b := range r.inflight {
-		if b.wait != nil {
-			if err := b.wait(); err != nil {
-				r.log.Debug("queued updates failed; their partition is read again", "partition", b.part, "err", err)
-				r.mu.Lock()
-				r.rewinds[b.part] = time.Now().Add(r.cfg.RetryDelay)
-				r.mu.Unlock()
-				continue
+	for {
+		var first done
+		select {
+		case first = <-r.done:
+		case <-r.ackQuit:
+			if r.pendingGroups.Load() == 0 {
+				return
+			}
+			first = <-r.done
+		}
+		outcomes := []done{first}
+		n := len(first.ids)
+		linger := time.NewTimer(ackLinger)
+	more:
+		for len(outcomes) < maxAckBatch && n < r.cfg.BatchSize {
+			select {
+			case d := <-r.done:
+				outcomes = append(outcomes, d)
+				n += len(d.ids)
+			case <-linger.C:
+				break more
 			}
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
-		err := r.cfg.Store.Ack(ctx, b.part, b.ids)
-		cancel()
-		if err != nil && !errors.Is(err, context.Canceled) {
-			r.warnThrottled("ack", "acknowledging handled updates failed; they are read again and skipped as handled", "err", err)
+		linger.Stop()
+		r.acknowledge(outcomes)
+		r.pendingGroups.Add(-int64(len(outcomes)))
+	}
+}
+
+// acknowledge removes the entries of the outcomes that succeeded from the
+// queue and releases all of them from the entries in hand.
+func (r *Relay) acknowledge(outcomes []done) {
+	ids := map[int][]string{}
+	n := 0
+	var failed []int
+	for _, d := range outcomes {
+		if d.err != nil {
+			r.log.Debug("queued updates failed; their partition is read again", "partition", d.part, "err", d.err)
+			failed = append(failed, d.part)
 			continue
 		}
-		r.pending.Add(-int64(len(b.ids)))
+		ids[d.part] = append(ids[d.part], d.ids...)
+		n += len(d.ids)
+	}
+	if n > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
+		err := r.cfg.Store.Ack(ctx, ids)
+		cancel()
+		switch {
+		case err == nil:
+			r.pending.Add(-int64(n))
+		case !errors.Is(err, context.Canceled):
+			r.warnThrottled("ack", "acknowledging handled updates failed; they are read again and skipped as handled", "err", err)
+			for p := range ids {
+				failed = append(failed, p)
+			}
+		}
+	}
+	total := 0
+	kick := false
+	r.mu.Lock()
+	for _, p := range failed {
+		r.rewinds[p] = time.Now().Add(r.cfg.RetryDelay)
+	}
+	for _, d := range outcomes {
+		total += len(d.ids)
+		r.inflight[d.part] -= len(d.ids)
+		if r.inflight[d.part] <= 0 {
+			delete(r.inflight, d.part)
+			if o, ok := r.owned[d.part]; ok && o.draining {
+				kick = true
+			}
+		}
+	}
+	r.mu.Unlock()
+	r.slots.release(total)
+	if kick {
+		select {
+		case r.kick <- struct{}{}:
+		default:
+		}
 	}
 }

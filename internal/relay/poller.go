@@ -150,5 +150,8 @@ func (s queueSink) Deliver(ctx context.Context, batch []*messenger.Update) error
 		return err
 	}
 	r.pending.Add(int64(len(entries)))
+	// Stored: the adapter may confirm them to the platform. The ones of
+	// partitions this process reads go to the Sink now.
+	r.handOver(ctx, entries, batch)
 	return nil
 }

@@ -46,11 +46,23 @@ type Relay struct {
 	holder      string               // the poller lease's holder as last seen
 	polling     bool                 // this process polls
 	pollErr     error                // Poll ended with it: this process polls no more
+	inflight    map[int]int          // entries in hand (read, not yet acknowledged) by partition
+	hurried     bool                 // a partition move is under way: balance again soon
 	pending     atomic.Int64         // entries in the queue at the last look
 	skipped     atomic.Int64         // undecodable entries skipped
-	inflight    chan *batch          // reader → acker, in order
 	errLogged   map[string]time.Time // throttles repeated Redis warnings
 	errLoggedMu sync.Mutex
+
+	submitMu   sync.Mutex         // orders the hand-overs to the Sink; guards parts
+	parts      map[int]*partState // the consumer's position in each partition it reads
+	wake       chan struct{}      // a fast partition is to be read again
+	handedOver atomic.Int64       // entries the poller handed over without reading them back
+
+	slots         *semaphore    // bounds the entries in hand (MaxInflight)
+	done          chan done     // outcomes of the groups handed to the Sink
+	pendingGroups atomic.Int64  // groups handed to the Sink, not yet acknowledged
+	kick          chan struct{} // a draining partition was drained: balance now
+	ackQuit       chan struct{} // closed once the reader stopped
 
 	cancelPoll, cancelRead, cancelBalance context.CancelFunc
 	pollDone, readDone, ackDone, balDone  chan struct{}
@@ -62,6 +74,11 @@ type Relay struct {
 type ownedPart struct {
 	validUntil time.Time // the lease may expire after this
 	gen        uint64    // changes when the partition is acquired anew
+	// draining is set once the partition is no longer assigned to this
+	// process: it is not read any more and is given up once the entries
+	// in hand are acknowledged (or after the lease TTL).
+	draining   bool
+	drainSince time.Time
 }
 
 // New checks cfg and returns a Relay; call Start.
@@ -74,7 +91,9 @@ func New(cfg Config) (*Relay, error) {
 		cfg: cfg, log: cfg.Logger.With("platform", string(cfg.Platform), "bot", displayBot(cfg.Bot)),
 		tick: cfg.LeaseTTL / 3, margin: cfg.LeaseTTL / 3,
 		owned: map[int]ownedPart{}, rewinds: map[int]time.Time{}, errLogged: map[string]time.Time{},
-		inflight: make(chan *batch, 2*cfg.Partitions),
+		inflight: map[int]int{}, slots: newSemaphore(cfg.MaxInflight),
+		done: make(chan done, 256), kick: make(chan struct{}, 1), ackQuit: make(chan struct{}),
+		parts: map[int]*partState{}, wake: make(chan struct{}, 1),
 	}, nil
 }
 
@@ -120,6 +139,7 @@ func (r *Relay) stop(ctx context.Context) error {
 	errs = append(errs, wait(ctx, r.pollDone, "poller"))
 	r.cancelRead()
 	errs = append(errs, wait(ctx, r.readDone, "reader"))
+	close(r.ackQuit)
 	errs = append(errs, wait(ctx, r.ackDone, "handling of the updates read"))
 	r.cancelBalance()
 	<-r.balDone
@@ -128,7 +148,7 @@ func (r *Relay) stop(ctx context.Context) error {
 	r.mu.Lock()
 	var names []string
 	for p := range r.owned {
-		names = append(names, partitionLease(p))
+		names = append(names, PartitionLease(p))
 	}
 	r.owned = map[int]ownedPart{}
 	r.mu.Unlock()
@@ -167,6 +187,9 @@ type Status struct {
 	Partitions int
 	// Skipped counts the undecodable entries this process skipped.
 	Skipped int64
+	// HandedOver counts the entries this process's poller handed to its
+	// own consumer without reading them back from the queue.
+	HandedOver int64
 }
 
 // Status returns the current Status.
@@ -174,7 +197,7 @@ func (r *Relay) Status() Status {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return Status{Holder: r.holder, Polling: r.polling, PollError: r.pollErr, Pending: r.pending.Load(),
-		Partitions: len(r.owned), Skipped: r.skipped.Load()}
+		Partitions: len(r.owned), Skipped: r.skipped.Load(), HandedOver: r.handedOver.Load()}
 }
 
 // Holder is this process's name in the leases.
@@ -223,6 +246,32 @@ func (r *Relay) outage() <-chan struct{} {
 	ctx, cancel := context.WithTimeout(context.Background(), outageCheckTimeout)
 	defer cancel()
 	return r.cfg.Outages.Outage(ctx)
+}
+
+// semaphore bounds the entries in hand.
+type semaphore struct{ ch chan struct{} }
+
+func newSemaphore(n int) *semaphore { return &semaphore{ch: make(chan struct{}, n)} }
+
+// acquire takes n slots (at most the capacity), waiting until ctx ends.
+func (s *semaphore) acquire(ctx context.Context, n int) error {
+	n = min(n, cap(s.ch))
+	for i := range n {
+		select {
+		case s.ch <- struct{}{}:
+		case <-ctx.Done():
+			s.release(i)
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// release gives n slots back (at most the capacity).
+func (s *semaphore) release(n int) {
+	for range min(n, cap(s.ch)) {
+		<-s.ch
+	}
 }
 
 // sleep waits d or until ctx ends; false when ctx ended.

@@ -326,11 +326,11 @@ func (f *flaky) AcquireLeases(ctx context.Context, n, r []string, h string, ttl 
 	return f.Store.AcquireLeases(ctx, n, r, h, ttl, dead...)
 }
 
-func (f *flaky) Heartbeat(ctx context.Context, h string, ttl time.Duration) ([]string, error) {
+func (f *flaky) Balance(ctx context.Context, req relay.BalanceRequest) (relay.Balance, error) {
 	if f.down.Load() {
-		return nil, errDown
+		return relay.Balance{}, errDown
 	}
-	return f.Store.Heartbeat(ctx, h, ttl)
+	return f.Store.Balance(ctx, req)
 }
 
 func (f *flaky) Append(ctx context.Context, e []relay.Entry) error {
@@ -384,7 +384,7 @@ func testDeadPredecessor(t *testing.T, s *redisstore.Store) {
 	if _, err := in.AcquireLeases(ctx, []string{"part:0", "part:1"}, nil, "ghost", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := in.Heartbeat(ctx, "ghost", time.Minute); err != nil {
+	if _, err := in.Balance(ctx, relay.BalanceRequest{Holder: "ghost", TTL: time.Minute, Partitions: 4}); err != nil {
 		t.Fatal(err)
 	}
 	p, h := &platform{}, newHandler()

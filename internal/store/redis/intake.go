@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -62,21 +63,6 @@ end
 return {0, cur}
 `)
 
-// heartbeatScript refreshes a membership and returns the live members.
-//
-//	KEYS[1] members (sorted set scored by the end of each membership, ms)
-//	ARGV[1] holder, ARGV[2] ttl ms
-//
-// Times are the server's (TIME), so the processes' clocks do not matter.
-var heartbeatScript = goredis.NewScript(`
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-redis.call('PEXPIRE', KEYS[1], 10 * tonumber(ARGV[2]))
-return redis.call('ZRANGE', KEYS[1], 0, -1)
-`)
-
 func (in *Intake) lease(name string) string { return in.keys.intakeLease(in.base, name) }
 
 // AcquireLease implements relay.Store.
@@ -105,7 +91,7 @@ func (in *Intake) ReleaseLease(ctx context.Context, name, holder string) error {
 	return nil
 }
 
-// LeaseHolder implements relay.Store.
+// LeaseHolder returns who has the named lease, "" when nobody.
 func (in *Intake) LeaseHolder(ctx context.Context, name string) (string, error) {
 	v, err := in.client.Get(ctx, in.lease(name)).Result()
 	if errors.Is(err, goredis.Nil) {
@@ -191,15 +177,6 @@ func parseLease(c *goredis.Cmd) (bool, string, error) {
 	return n == 1, cur, nil
 }
 
-// Heartbeat implements relay.Store.
-func (in *Intake) Heartbeat(ctx context.Context, holder string, ttl time.Duration) ([]string, error) {
-	live, err := heartbeatScript.Run(ctx, in.client, []string{in.keys.intakeMembers(in.base)}, holder, ttl.Milliseconds()).StringSlice()
-	if err != nil {
-		return nil, fmt.Errorf("redis store: intake heartbeat: %w", err)
-	}
-	return live, nil
-}
-
 // Leave implements relay.Store.
 func (in *Intake) Leave(ctx context.Context, holder string) error {
 	if err := in.client.ZRem(ctx, in.keys.intakeMembers(in.base), holder).Err(); err != nil {
@@ -211,17 +188,72 @@ func (in *Intake) Leave(ctx context.Context, holder string) error {
 // entryField is the stream field holding an encoded update.
 const entryField = "u"
 
-// Append implements relay.Store: one pipeline of XADDs.
+// appendScript appends entries to a bot's queue partitions and tells,
+// for each, the id of the entry appended to its partition just before it,
+// whoever appended it: the ids last appended are kept in a hash beside the
+// streams (a stream's own last id survives XDEL but cannot be read by a
+// script cheaply).
+//
+//	KEYS[1] the hash of the last ids (field: stream key)
+//	KEYS[2..] the streams, each once
+//	ARGV pairs: the stream's index in KEYS (2..), the encoded update
+//
+// It returns {prev, id} for each entry, in order; prev is "0-0" for a
+// stream that never had an entry and "" when unknown (a stream appended
+// to before the hash existed).
+var appendScript = goredis.NewScript(`
+local prevs = {}
+local out = {}
+for i = 1, #ARGV, 2 do
+  local s = tonumber(ARGV[i])
+  local k = KEYS[s]
+  local prev = prevs[s]
+  if prev == nil then
+    prev = redis.call('HGET', KEYS[1], k)
+    if not prev then
+      if redis.call('EXISTS', k) == 1 then prev = '' else prev = '0-0' end
+    end
+  end
+  local id = redis.call('XADD', k, '*', 'u', ARGV[i + 1])
+  out[#out + 1] = prev
+  out[#out + 1] = id
+  prevs[s] = id
+end
+for s, id in pairs(prevs) do
+  redis.call('HSET', KEYS[1], KEYS[s], id)
+end
+return out
+`)
+
+// lastIDs is the hash of the ids last appended to the bot's partitions.
+func (in *Intake) lastIDs() string { return in.base + ":last" }
+
+// Append implements relay.Store: one appendScript.
 func (in *Intake) Append(ctx context.Context, entries []relay.Entry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	pipe := in.client.Pipeline()
+	keys := []string{in.lastIDs()}
+	index := map[int]int{}
+	args := make([]any, 0, 2*len(entries))
 	for _, e := range entries {
-		pipe.XAdd(ctx, &goredis.XAddArgs{Stream: in.keys.intakeStream(in.base, e.Partition), Values: []any{entryField, e.Data}})
+		i, ok := index[e.Partition]
+		if !ok {
+			keys = append(keys, in.keys.intakeStream(in.base, e.Partition))
+			i = len(keys)
+			index[e.Partition] = i
+		}
+		args = append(args, i, e.Data)
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	v, err := appendScript.Run(ctx, in.client, keys, args...).StringSlice()
+	if err != nil {
 		return fmt.Errorf("redis store: queue %d updates: %w", len(entries), err)
+	}
+	if len(v) != 2*len(entries) {
+		return fmt.Errorf("redis store: queue %d updates: unexpected reply of %d values", len(entries), len(v))
+	}
+	for i := range entries {
+		entries[i].Prev, entries[i].ID = v[2*i], v[2*i+1]
 	}
 	return nil
 }
@@ -262,19 +294,169 @@ func (in *Intake) Read(ctx context.Context, cursors []relay.Cursor, count int, b
 	return out, nil
 }
 
+// ackScript removes handled entries of several partitions in one call.
+//
+//	KEYS the streams
+//	ARGV for each stream in turn: how many ids, then the ids
+var ackScript = goredis.NewScript(`
+local i = 1
+for k = 1, #KEYS do
+  local n = tonumber(ARGV[i])
+  if n > 0 then
+    redis.call('XDEL', KEYS[k], unpack(ARGV, i + 1, i + n))
+  end
+  i = i + n + 1
+end
+return 0
+`)
+
 // Ack implements relay.Store: XDEL, so a partition holds only entries not
-// yet handled and its length is the queue's depth.
-func (in *Intake) Ack(ctx context.Context, partition int, ids []string) error {
-	if len(ids) == 0 {
+// yet handled and its length is the queue's depth; the entries of several
+// partitions go in one script.
+func (in *Intake) Ack(ctx context.Context, ids map[int][]string) error {
+	n := 0
+	for _, l := range ids {
+		n += len(l)
+	}
+	if n == 0 {
 		return nil
 	}
-	if err := in.client.XDel(ctx, in.keys.intakeStream(in.base, partition), ids...).Err(); err != nil {
-		return fmt.Errorf("redis store: acknowledge %d updates of partition %d: %w", len(ids), partition, err)
+	var err error
+	if len(ids) == 1 {
+		for p, l := range ids {
+			err = in.client.XDel(ctx, in.keys.intakeStream(in.base, p), l...).Err()
+		}
+	} else {
+		keys := make([]string, 0, len(ids))
+		args := make([]any, 0, n+len(ids))
+		for p, l := range ids {
+			keys = append(keys, in.keys.intakeStream(in.base, p))
+			args = append(args, len(l))
+			for _, id := range l {
+				args = append(args, id)
+			}
+		}
+		err = ackScript.Run(ctx, in.client, keys, args...).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("redis store: acknowledge %d updates of %d partitions: %w", n, len(ids), err)
 	}
 	return nil
 }
 
-// Depth implements relay.Store: one pipeline of XLENs.
+// balanceScript is one member's turn of a bot's shared queue
+// (relay.Store.Balance), in one round trip: membership, the partitions'
+// leases, the queue's depth and the poller lease's holder.
+//
+//	KEYS[1] members (sorted set scored by the end of each membership, ms)
+//	KEYS[2] the poller lease
+//	KEYS[3 .. 2+n] the partitions' leases, KEYS[3+n .. 2+2n] their streams
+//	ARGV[1] holder, ARGV[2] ttl ms, ARGV[3] n,
+//	ARGV[4] release: partition numbers, comma-separated (may be empty),
+//	ARGV[5..] members proven stopped
+//
+// The assignment is relay.Assigned's: live members sorted by name
+// (byte-wise, as Go sorts strings) take the partitions in turn. It
+// returns {live members, held, draining (partition numbers), depth,
+// poller ("" when none)}. Times are the server's (TIME).
+var balanceScript = goredis.NewScript(`
+local holder, ttl, n = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local release, dead = {}, {}
+for p in string.gmatch(ARGV[4], '%d+') do release[tonumber(p)] = true end
+for i = 5, #ARGV do
+  dead[ARGV[i]] = true
+  redis.call('ZREM', KEYS[1], ARGV[i])
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + ttl, holder)
+redis.call('PEXPIRE', KEYS[1], 10 * ttl)
+local live = redis.call('ZRANGE', KEYS[1], 0, -1)
+local sorted = {}
+for i, m in ipairs(live) do sorted[i] = m end
+table.sort(sorted)
+local idx = -1
+for i, m in ipairs(sorted) do
+  if m == holder then idx = i - 1 end
+end
+local held, draining, depth = {}, {}, 0
+for p = 0, n - 1 do
+  local key = KEYS[3 + p]
+  local cur = redis.call('GET', key)
+  if release[p] then
+    if cur == holder then redis.call('DEL', key) end
+  elseif p % #sorted == idx then
+    if (not cur) or cur == holder or dead[cur] then
+      redis.call('SET', key, holder, 'PX', ttl)
+      held[#held + 1] = p
+    end
+  elseif cur == holder then
+    redis.call('PEXPIRE', key, ttl)
+    draining[#draining + 1] = p
+  end
+  depth = depth + redis.call('XLEN', KEYS[3 + n + p])
+end
+local poller = redis.call('GET', KEYS[2]) or ''
+return {live, held, draining, depth, poller}
+`)
+
+// Balance implements relay.Store: one balanceScript.
+func (in *Intake) Balance(ctx context.Context, req relay.BalanceRequest) (relay.Balance, error) {
+	n := req.Partitions
+	keys := make([]string, 2+2*n)
+	keys[0], keys[1] = in.keys.intakeMembers(in.base), in.lease(relay.PollerLease)
+	for p := range n {
+		keys[2+p] = in.lease(relay.PartitionLease(p))
+		keys[2+n+p] = in.keys.intakeStream(in.base, p)
+	}
+	rel := make([]byte, 0, 4*len(req.Release))
+	for i, p := range req.Release {
+		if i > 0 {
+			rel = append(rel, ',')
+		}
+		rel = strconv.AppendInt(rel, int64(p), 10)
+	}
+	args := make([]any, 0, 4+len(req.Dead))
+	args = append(args, req.Holder, req.TTL.Milliseconds(), n, string(rel))
+	for _, d := range req.Dead {
+		args = append(args, d)
+	}
+	v, err := balanceScript.Run(ctx, in.client, keys, args...).Slice()
+	if err != nil {
+		return relay.Balance{}, fmt.Errorf("redis store: intake balance: %w", err)
+	}
+	if len(v) != 5 {
+		return relay.Balance{}, fmt.Errorf("redis store: intake balance: unexpected reply %v", v)
+	}
+	var b relay.Balance
+	for _, m := range asSlice(v[0]) {
+		if s, ok := m.(string); ok {
+			b.Live = append(b.Live, s)
+		}
+	}
+	for _, p := range asSlice(v[1]) {
+		if x, ok := p.(int64); ok {
+			b.Held = append(b.Held, int(x))
+		}
+	}
+	for _, p := range asSlice(v[2]) {
+		if x, ok := p.(int64); ok {
+			b.Draining = append(b.Draining, int(x))
+		}
+	}
+	b.Depth, _ = v[3].(int64)
+	b.Poller, _ = v[4].(string)
+	return b, nil
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
+}
+
+// Depth returns how many entries partitions 0..n-1 hold together (not yet
+// acknowledged): one pipeline of XLENs.
 func (in *Intake) Depth(ctx context.Context, n int) (int64, error) {
 	pipe := in.client.Pipeline()
 	cmds := make([]*goredis.IntCmd, n)

@@ -22,6 +22,7 @@ func TestIntake(t *testing.T) {
 		{"LeaseExpires", testIntakeLeaseExpires},
 		{"AcquireLeasesBatch", testIntakeAcquireLeases},
 		{"Members", testIntakeMembers},
+		{"Balance", testIntakeBalance},
 		{"QueueAppendReadAck", testIntakeQueue},
 		{"QueueReadBlocks", testIntakeQueueBlocks},
 		{"VKPosition", testIntakeVKTS},
@@ -135,26 +136,73 @@ func testIntakeAcquireLeases(t *testing.T, c goredis.UniversalClient) {
 func testIntakeMembers(t *testing.T, c goredis.UniversalClient) {
 	ctx := context.Background()
 	in := newIntake(t, c, "")
-	if _, err := in.Heartbeat(ctx, "short", 300*time.Millisecond); err != nil {
-		t.Fatal(err)
+	heartbeat := func(holder string, ttl time.Duration) []string {
+		t.Helper()
+		b, err := in.Balance(ctx, relay.BalanceRequest{Holder: holder, TTL: ttl, Partitions: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(b.Live)
+		return b.Live
 	}
-	live, err := in.Heartbeat(ctx, "long", time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(live)
-	if !slices.Equal(live, []string{"long", "short"}) {
+	heartbeat("short", 300*time.Millisecond)
+	if live := heartbeat("long", time.Minute); !slices.Equal(live, []string{"long", "short"}) {
 		t.Errorf("live = %v", live)
 	}
 	time.Sleep(600 * time.Millisecond)
-	if live, _ = in.Heartbeat(ctx, "long", time.Minute); !slices.Equal(live, []string{"long"}) {
+	if live := heartbeat("long", time.Minute); !slices.Equal(live, []string{"long"}) {
 		t.Errorf("after the short membership ended: live = %v", live)
 	}
 	if err := in.Leave(ctx, "long"); err != nil {
 		t.Fatal(err)
 	}
-	if live, _ = in.Heartbeat(ctx, "other", time.Minute); !slices.Equal(live, []string{"other"}) {
+	if live := heartbeat("other", time.Minute); !slices.Equal(live, []string{"other"}) {
 		t.Errorf("after leaving: live = %v", live)
+	}
+}
+
+// testIntakeBalance walks members through Balance turns: the partitions
+// split by relay.Assigned, a newcomer's partitions drain at the old holder
+// until released, a dead member's leases are taken over at once, and the
+// depth and poller are reported.
+func testIntakeBalance(t *testing.T, c goredis.UniversalClient) {
+	ctx := context.Background()
+	in := newIntake(t, c, "")
+	const n, ttl = 4, time.Minute
+	turn := func(holder string, release []int, dead ...string) relay.Balance {
+		t.Helper()
+		b, err := in.Balance(ctx, relay.BalanceRequest{Holder: holder, TTL: ttl, Partitions: n, Release: release, Dead: dead})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if b := turn("a", nil); !slices.Equal(b.Held, []int{0, 1, 2, 3}) || len(b.Draining) != 0 || b.Poller != "" {
+		t.Fatalf("a alone: %+v", b)
+	}
+	// b joins: it is assigned 1 and 3, which a still holds.
+	if b := turn("b", nil); len(b.Held) != 0 {
+		t.Errorf("b took %v while a holds them", b.Held)
+	}
+	if b := turn("a", nil); !slices.Equal(b.Held, []int{0, 2}) || !slices.Equal(b.Draining, []int{1, 3}) {
+		t.Errorf("a after b joined: %+v, want held [0 2], draining [1 3]", b)
+	}
+	if b := turn("a", []int{1}); !slices.Equal(b.Draining, []int{3}) {
+		t.Errorf("a released 1: %+v, want draining [3]", b)
+	}
+	if b := turn("b", nil); !slices.Equal(b.Held, []int{1}) {
+		t.Errorf("b after a released 1: %+v, want held [1]", b)
+	}
+	if err := in.Append(ctx, []relay.Entry{{Partition: 0, Data: []byte("x")}, {Partition: 3, Data: []byte("y")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := in.AcquireLease(ctx, relay.PollerLease, "a", ttl); err != nil {
+		t.Fatal(err)
+	}
+	// a is proven dead: b removes it and takes everything at once.
+	b := turn("b", nil, "a")
+	if !slices.Equal(b.Held, []int{0, 1, 2, 3}) || !slices.Equal(b.Live, []string{"b"}) || b.Depth != 2 || b.Poller != "a" {
+		t.Errorf("b with a dead: %+v", b)
 	}
 }
 
@@ -191,7 +239,7 @@ func testIntakeQueue(t *testing.T, c goredis.UniversalClient) {
 			last0 = e.ID
 		}
 	}
-	if err := in.Ack(ctx, 0, p0); err != nil {
+	if err := in.Ack(ctx, map[int][]string{0: p0}); err != nil {
 		t.Fatal(err)
 	}
 	if d, _ := in.Depth(ctx, 2); d != 4 {

@@ -29,6 +29,7 @@ import (
 //	<prefix>:{poll:telegram}:part:<n>      lease of the bot's queue partition n
 //	<prefix>:{poll:telegram}:q:<n>         queue partition n: a stream of updates
 //	<prefix>:{poll:telegram}:members       the processes sharing the bot's queue
+//	<prefix>:{poll:telegram}:last          the id last appended to each partition
 //	<prefix>:{poll:vk@shop}:lease          the same for a named bot
 //	<prefix>:{vkts:<group>}                a VK community's Bots Long Poll position
 //

@@ -313,7 +313,8 @@ func TestScriptsTouchOneSlot(t *testing.T) {
 		if err := in.ReleaseLease(ctx, "lease", "p1"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := in.Heartbeat(ctx, "p1", time.Second); err != nil {
+		if _, err := in.Balance(ctx, relay.BalanceRequest{Holder: "p1", TTL: time.Second, Partitions: 3,
+			Release: []int{2}, Dead: []string{"p0"}}); err != nil {
 			t.Fatal(err)
 		}
 		if err := in.Append(ctx, []relay.Entry{{Partition: 0, Data: []byte("a")}, {Partition: 1, Data: []byte("b")}}); err != nil {
@@ -324,7 +325,10 @@ func TestScriptsTouchOneSlot(t *testing.T) {
 		if err != nil || len(got) != 2 {
 			t.Fatalf("Read = %v, %v", got, err)
 		}
-		if err := in.Ack(ctx, got[0].Partition, []string{got[0].ID}); err != nil {
+		if err := in.Ack(ctx, map[int][]string{got[0].Partition: {got[0].ID}, 2: {"0-1"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := in.Ack(ctx, map[int][]string{1: {got[1].ID}}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := in.Depth(ctx, 3); err != nil {
@@ -337,7 +341,7 @@ func TestScriptsTouchOneSlot(t *testing.T) {
 
 	names := map[string]string{}
 	for name, sc := range map[string]*goredis.Script{
-		"lease": leaseScript, "heartbeat": heartbeatScript,
+		"lease": leaseScript, "balance": balanceScript, "append": appendScript, "ack": ackScript,
 		"save": saveScript, "enter": enterScript, "leave": leaveScript, "unlock": unlockScript,
 		"park": parkScript, "enterParked": enterParkedScript,
 		"scheduleReminder": scheduleReminderScript, "cancelReminder": cancelReminderScript,
@@ -383,7 +387,7 @@ func TestScriptsTouchOneSlot(t *testing.T) {
 		"enter": 4, "leave": 4, "park": 3, "enterParked": 3, "del": 2,
 		"scheduleReminder": 3, "cancelReminder": 3, "claimReminders": 3, "finishReminder": 3, "retryReminder": 3,
 		"save": 1, "unlock": 1, "pause": 1, "pauseLeft": 1, "pace": 1,
-		"xread": 3, "lease": 1, "heartbeat": 1,
+		"xread": 3, "lease": 1, "balance": 8, "append": 3, "ack": 2, "xdel": 1,
 	} {
 		if seen[name] != keys {
 			t.Errorf("%s was sent with at most %d keys; want %d (the test must drive every multi-key command)", name, seen[name], keys)
