@@ -21,8 +21,11 @@ type Export struct {
 	CurrentVersion string          `json:"current_version"`
 	Versions       []ExportVersion `json:"versions"`
 	// Counts says what the numbers count.
-	Counts string       `json:"counts"`
-	Steps  []ExportStep `json:"steps"`
+	Counts string `json:"counts"`
+	// AsOf is when the counts were taken (RFC 3339) when they come from
+	// the rollup; omitted when they are live.
+	AsOf  string       `json:"as_of,omitempty"`
+	Steps []ExportStep `json:"steps"`
 }
 
 // ExportVersion is a version of the scenario that ran.
@@ -59,6 +62,9 @@ func (r *Report) Export() Export {
 	if !r.Query.Since.IsZero() {
 		e.Since = r.Query.Since.UTC().Format(time.RFC3339)
 	}
+	if !r.AsOf.IsZero() {
+		e.AsOf = r.AsOf.UTC().Format(time.RFC3339)
+	}
 	for _, s := range r.Steps {
 		x := ExportStep{Step: s.ID, Question: s.Question, Removed: s.Removed, Entered: s.Entered, Answered: s.Answered,
 			OfStart: pct(s.OfStart), OfPrevious: pct(s.OfPrevious), Stuck: s.Stuck, Dropped: s.Dropped,
@@ -93,10 +99,13 @@ func ParsePeriod(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// Since is the start of a period that ends at now (zero for all time).
+// Since is the start of a period that ends at now (zero for all time),
+// on the hour: the conversations started since the start of the hour the
+// period begins in, so that the funnel can be read from its hourly and
+// daily rollup (docs/FUNNEL.md, "Speed").
 func Since(period time.Duration, now time.Time) time.Time {
 	if period <= 0 {
 		return time.Time{}
 	}
-	return now.Add(-period)
+	return now.Add(-period).Truncate(time.Hour)
 }

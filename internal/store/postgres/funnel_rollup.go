@@ -180,18 +180,6 @@ func funnelLockKey(schema string) int64 {
 	return int64(h.Sum64())
 }
 
-// FunnelRefresh reports what one RefreshFunnel did.
-type FunnelRefresh struct {
-	// Ran is false when another process held the refresh (or the store is
-	// SQLite, which reads its funnels live).
-	Ran bool
-	// Full is true for the first build of every day.
-	Full bool
-	// Days is how many (scenario, day) pairs were rebuilt; Visits how
-	// many visits that read.
-	Days, Visits int
-}
-
 // dayKey is one (scenario, day of the run) of the rollup.
 type dayKey struct {
 	scenario string
@@ -218,8 +206,8 @@ func (r *dayRange) add(first, last time.Time) {
 // been waiting longer than openFor (it now counts as dropped for good).
 // One process at a time refreshes (an advisory lock); the others return
 // at once. SQLite has no rollup: it does nothing.
-func (s *Store) RefreshFunnel(ctx context.Context, now time.Time, openFor time.Duration) (FunnelRefresh, error) {
-	var out FunnelRefresh
+func (s *Store) RefreshFunnel(ctx context.Context, now time.Time, openFor time.Duration) (crm.FunnelRefresh, error) {
+	var out crm.FunnelRefresh
 	if !s.pg() {
 		return out, nil
 	}
@@ -265,7 +253,7 @@ func (s *Store) RefreshFunnel(ctx context.Context, now time.Time, openFor time.D
 			"fold_before = EXCLUDED.fold_before", snapXmin, stampTime(now), fold).Error
 	}, &sql.TxOptions{Isolation: sql.LevelRepeatableRead})
 	if err != nil {
-		return FunnelRefresh{}, fmt.Errorf("refresh funnel rollup: %w", err)
+		return crm.FunnelRefresh{}, fmt.Errorf("refresh funnel rollup: %w", err)
 	}
 	return out, nil
 }
