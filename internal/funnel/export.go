@@ -99,13 +99,10 @@ func ParsePeriod(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// Since is the start of a period that ends at now (zero for all time),
-// on the hour: the conversations started since the start of the hour the
-// period begins in, so that the funnel can be read from its hourly and
-// daily rollup (docs/FUNNEL.md, "Speed").
+// Since is the start of a period that ends at now (zero for all time).
 func Since(period time.Duration, now time.Time) time.Time {
 	if period <= 0 {
 		return time.Time{}
 	}
-	return now.Add(-period).Truncate(time.Hour)
+	return now.Add(-period)
 }

@@ -221,9 +221,8 @@ func TestFunnelScripted(t *testing.T) {
 						if err != nil {
 							t.Fatal(err)
 						}
-						onHour := tt.q.Since.Equal(tt.q.Since.Truncate(time.Hour))
-						if fromRollup := !r.AsOf.IsZero(); fromRollup != (rollup && onHour) {
-							t.Fatalf("as of %v: from the rollup %v, want %v", r.AsOf, fromRollup, rollup && onHour)
+						if fromRollup := !r.AsOf.IsZero(); fromRollup != rollup {
+							t.Fatalf("as of %v: from the rollup %v, want %v", r.AsOf, fromRollup, rollup)
 						}
 						if !stepsEqual(r.Steps, tt.want, !r.AsOf.IsZero()) {
 							t.Fatalf("steps:\n%+v\nwant\n%+v", r.Steps, tt.want)

@@ -27,9 +27,6 @@ import (
 //     source fixed; an unfixed column holds ""), the conversations that
 //     entered, answered and (for good) dropped there, and a histogram of
 //     the answer times;
-//   - funnel_hours: the same per hour of the run, for version-fixed
-//     (vfix) and version-free rows with platform and source always fixed;
-//     read only for the hours of a period's first, partial day;
 //   - funnel_open: each conversation still waiting at a step (a visit not
 //     left) entered after the last refresh's fold bound: whether it counts
 //     as stuck or dropped depends on the reading's time;
@@ -47,16 +44,11 @@ var pgFunnelRollup = []string{
 		version TEXT NOT NULL, platform TEXT NOT NULL, source TEXT NOT NULL, step TEXT NOT NULL,
 		entered INTEGER NOT NULL, answered INTEGER NOT NULL, dropped INTEGER NOT NULL, hist TEXT NOT NULL,
 		PRIMARY KEY (scenario, dims, day, version, platform, source, step))`,
-	`CREATE TABLE funnel_hours (
-		scenario TEXT NOT NULL, hour BIGINT NOT NULL, vfix BOOLEAN NOT NULL,
-		version TEXT NOT NULL, platform TEXT NOT NULL, source TEXT NOT NULL, step TEXT NOT NULL,
-		entered INTEGER NOT NULL, answered INTEGER NOT NULL, dropped INTEGER NOT NULL, hist TEXT NOT NULL,
-		PRIMARY KEY (scenario, hour, vfix, version, platform, source, step))`,
 	`CREATE TABLE funnel_open (
-		scenario TEXT NOT NULL, hour BIGINT NOT NULL, vfix BOOLEAN NOT NULL,
+		scenario TEXT NOT NULL, day BIGINT NOT NULL, dims SMALLINT NOT NULL,
 		version TEXT NOT NULL, platform TEXT NOT NULL, source TEXT NOT NULL, step TEXT NOT NULL,
 		dropped BOOLEAN NOT NULL, first_at TIMESTAMPTZ NOT NULL, last_at TIMESTAMPTZ NOT NULL)`,
-	`CREATE INDEX funnel_open_idx ON funnel_open (scenario, hour)`,
+	`CREATE INDEX funnel_open_idx ON funnel_open (scenario, day)`,
 	`CREATE TABLE funnel_built (
 		scenario TEXT NOT NULL, day BIGINT NOT NULL,
 		first_entered TIMESTAMPTZ NOT NULL, last_entered TIMESTAMPTZ NOT NULL,
@@ -337,7 +329,7 @@ func funnelDirtyDays(tx *gorm.DB, prevXid int64, fold time.Time) (map[dayKey]*da
 	// Deleted visits, and conversations that waited past the fold bound.
 	var deleted []int64
 	rows, err = tx.Raw("SELECT id, scenario, day FROM funnel_dirty UNION ALL "+
-		"SELECT DISTINCT 0, scenario, hour / 24 FROM funnel_open WHERE last_at < ?", fold).Rows()
+		"SELECT DISTINCT 0, scenario, day FROM funnel_open WHERE last_at < ?", fold).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("dirty days: %w", err)
 	}
@@ -400,8 +392,8 @@ func textArray(ss []string) string {
 	return b.String()
 }
 
-// rollupKey is one row of funnel_hours (dims: 0 or 1, version-fixed) or
-// funnel_days (dims: the mask), bucket the hour or day.
+// rollupKey is one row of funnel_days (dims the mask; 1 or 0 before the
+// expansion into masks: version-fixed or not), bucket the day.
 type rollupKey struct {
 	scenario                        string
 	bucket                          int64
@@ -425,7 +417,7 @@ func rebuildFunnelDays(tx *gorm.DB, dirty map[dayKey]*dayRange, full bool, fold 
 	var where string
 	var args []any
 	if full {
-		for _, t := range []string{"funnel_days", "funnel_hours", "funnel_open", "funnel_built", "funnel_dirty", "funnel_sources"} {
+		for _, t := range []string{"funnel_days", "funnel_open", "funnel_built", "funnel_dirty", "funnel_sources"} {
 			if err := tx.Exec("DELETE FROM " + t).Error; err != nil {
 				return 0, 0, fmt.Errorf("clear %s: %w", t, err)
 			}
@@ -478,14 +470,7 @@ func rebuildFunnelDays(tx *gorm.DB, dirty map[dayKey]*dayRange, full bool, fold 
 			}
 		}
 		arr := "unnest(CAST(? AS TEXT[]), CAST(? AS BIGINT[]))"
-		for _, t := range []string{"funnel_hours", "funnel_open"} {
-			if err := tx.Exec("DELETE FROM "+t+" AS r USING "+arr+" AS d(scenario, day) "+
-				"WHERE r.scenario = d.scenario AND r.hour >= d.day * 24 AND r.hour < d.day * 24 + 24",
-				textArray(scs), int64Array(ds)).Error; err != nil {
-				return 0, 0, fmt.Errorf("clear %s: %w", t, err)
-			}
-		}
-		for _, t := range []string{"funnel_days", "funnel_built"} {
+		for _, t := range []string{"funnel_days", "funnel_open", "funnel_built"} {
 			if err := tx.Exec("DELETE FROM "+t+" AS r USING "+arr+" AS d(scenario, day) "+
 				"WHERE r.scenario = d.scenario AND r.day = d.day", textArray(scs), int64Array(ds)).Error; err != nil {
 				return 0, 0, fmt.Errorf("clear %s: %w", t, err)
@@ -512,50 +497,59 @@ func rebuildFunnelDays(tx *gorm.DB, dirty map[dayKey]*dayRange, full bool, fold 
 }
 
 // buildFunnelRows aggregates the visits matching where (alias v) into the
-// rollup tables.
+// rollup tables and returns how many visits it read.
 func buildFunnelRows(tx *gorm.DB, where string, args []any, fold time.Time) (int, error) {
-	// cs: one row per conversation and step (and version: vfix), as the
-	// live query groups them.
+	// cs: one row per conversation and step as the live query groups them:
+	// per version (vfix, for the version filter) and across versions (a
+	// conversation may change version on the way).
 	q := `WITH v AS MATERIALIZED (
-		SELECT v.scenario, v.run / 3600000000 AS hour, v.version, c.platform, c.source, v.step, v.client_id, v.run,
+		SELECT v.scenario, v.run / 86400000000 AS day, v.version, c.platform, c.source, v.step, v.client_id, v.run,
 			v.entered_at, v.answered_at, v.left_at
 		FROM step_visits AS v JOIN clients AS c ON c.id = v.client_id WHERE ` + where + `
+	), mx AS (
+		SELECT scenario, client_id, run FROM v GROUP BY scenario, client_id, run HAVING COUNT(DISTINCT version) > 1
+	), vm AS (
+		SELECT v.*, mx.run IS NOT NULL AS mixed FROM v LEFT JOIN mx USING (scenario, client_id, run)
 	), cs AS (
-		SELECT scenario, hour, true AS vfix, version, platform, source, step,
+		SELECT scenario, day, CASE WHEN mixed THEN 3 ELSE 1 END AS dims, version, platform, source, step,
 			bool_or(answered_at IS NOT NULL) AS ans, bool_or(answered_at IS NULL AND left_at IS NOT NULL) AS cd,
 			MIN(entered_at) FILTER (WHERE left_at IS NULL) AS omn, MAX(entered_at) FILTER (WHERE left_at IS NULL) AS omx
-		FROM v GROUP BY scenario, hour, version, platform, source, step, client_id, run
+		FROM vm GROUP BY scenario, day, mixed, version, platform, source, step, client_id, run
 		UNION ALL
-		SELECT scenario, hour, false, '', platform, source, step,
+		SELECT scenario, day, 0, '', platform, source, step,
 			bool_or(answered_at IS NOT NULL), bool_or(answered_at IS NULL AND left_at IS NOT NULL),
 			MIN(entered_at) FILTER (WHERE left_at IS NULL), MAX(entered_at) FILTER (WHERE left_at IS NULL)
-		FROM v GROUP BY scenario, hour, platform, source, step, client_id, run
+		FROM vm WHERE mixed GROUP BY scenario, day, platform, source, step, client_id, run
 	)
-	SELECT 0 AS kind, scenario, hour, vfix, version, platform, source, step,
+	SELECT 0 AS kind, scenario, day, dims, version, platform, source, step,
 		COUNT(*) AS n, COUNT(*) FILTER (WHERE ans) AS a,
 		COUNT(*) FILTER (WHERE (omx IS NULL AND cd) OR omx < ?) AS d,
 		false AS cd, NULL::timestamptz AS omn, NULL::timestamptz AS omx
-	FROM cs GROUP BY scenario, hour, vfix, version, platform, source, step
+	FROM cs GROUP BY scenario, day, dims, version, platform, source, step
 	UNION ALL
-	SELECT 1, scenario, hour, vfix, version, platform, source, step, 0, 0, 0, cd, omn, omx
+	SELECT 1, scenario, day, dims, version, platform, source, step, 0, 0, 0, cd, omn, omx
 	FROM cs WHERE omx >= ?
 	UNION ALL
-	SELECT 2, scenario, hour, true, version, platform, source, step, COUNT(*), ` + strings.ReplaceAll(pgHistBucket, "v.", "") + `, 0,
+	SELECT 2, scenario, day, 1, version, platform, source, step, COUNT(*), ` + pgHistBucket + `, 0,
 		false, NULL, NULL
 	FROM v WHERE answered_at IS NOT NULL GROUP BY 2, 3, 4, 5, 6, 7, 8, 10
 	UNION ALL
-	SELECT 3, scenario, run / 86400000000, false, '', '', '', '', COUNT(*), 0, 0, false, MIN(entered_at), MAX(entered_at)
-	FROM v GROUP BY scenario, run / 86400000000`
+	SELECT 3, scenario, day, 0, '', '', '', '', COUNT(*), 0, 0, false, MIN(entered_at), MAX(entered_at)
+	FROM v GROUP BY scenario, day`
 	rows, err := tx.Raw(q, slices.Concat(args, []any{fold, fold})...).Rows()
 	if err != nil {
 		return 0, fmt.Errorf("aggregate visits: %w", err)
 	}
-	hours := map[rollupKey]*rollupRow{}
-	get := func(k rollupKey) *rollupRow {
-		r := hours[k]
+	// base: per day, the counts of the conversations that kept their
+	// version (dims 1), of those that changed it per version (dims 3) and
+	// across versions (dims 0); hists: the answer times per version.
+	base := map[rollupKey]*rollupRow{}
+	hists := map[rollupKey]*rollupRow{}
+	get := func(m map[rollupKey]*rollupRow, k rollupKey) *rollupRow {
+		r := m[k]
 		if r == nil {
 			r = &rollupRow{hist: map[int]int{}}
-			hours[k] = r
+			m[k] = r
 		}
 		return r
 	}
@@ -574,27 +568,22 @@ func buildFunnelRows(tx *gorm.DB, where string, args []any, fold time.Time) (int
 	for rows.Next() {
 		var kind int
 		var k rollupKey
-		var vfix, cd bool
+		var cd bool
 		var n, a, d int
 		var mn, mx time.Time
-		if err := rows.Scan(&kind, &k.scenario, &k.bucket, &vfix, &k.version, &k.platform, &k.source, &k.step,
+		if err := rows.Scan(&kind, &k.scenario, &k.bucket, &k.dims, &k.version, &k.platform, &k.source, &k.step,
 			&n, &a, &d, &cd, timeScanner{v: &mn}, timeScanner{v: &mx}); err != nil {
 			rows.Close()
 			return 0, err
 		}
-		if vfix {
-			k.dims = 1
-		}
 		switch kind {
 		case 0:
-			r := get(k)
+			r := get(base, k)
 			r.entered, r.answered, r.dropped = n, a, d
 		case 1:
 			opens = append(opens, openRow{k, cd, mn, mx})
 		case 2:
-			get(k).hist[a] += n
-			k.dims, k.version = 0, ""
-			get(k).hist[a] += n
+			get(hists, k).hist[a] += n
 		case 3:
 			visits += n
 			built = append(built, builtRow{dayKey{k.scenario, k.bucket}, mn, mx})
@@ -604,43 +593,36 @@ func buildFunnelRows(tx *gorm.DB, where string, args []any, fold time.Time) (int
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("aggregate visits: %w", err)
 	}
-	// Days: each hour row adds to the day rows of the filter combinations
-	// it belongs to (version-fixed rows to those fixing the version).
+	// Days: each row adds to the rows of the filter combinations it
+	// belongs to: dims 1 and the answer times to all, dims 3 to those
+	// fixing the version, dims 0 to the others.
 	days := map[rollupKey]*rollupRow{}
-	for k, r := range hours {
+	add := func(k rollupKey, r *rollupRow, counts bool) {
 		for mask := range 8 {
-			if (mask&1 == 1) != (k.dims == 1) {
+			fixed := mask&1 == 1
+			if counts && (fixed && k.dims == 0 || !fixed && k.dims == 3) {
 				continue
 			}
-			dk := rollupKey{scenario: k.scenario, bucket: k.bucket / 24, dims: mask, step: k.step}
-			if mask&1 != 0 {
-				dk.version = k.version
-			}
-			if mask&2 != 0 {
-				dk.platform = k.platform
-			}
-			if mask&4 != 0 {
-				dk.source = k.source
-			}
-			d := days[dk]
-			if d == nil {
-				d = &rollupRow{hist: map[int]int{}}
-				days[dk] = d
+			d := get(days, rollupKey{scenario: k.scenario, bucket: k.bucket, dims: mask, step: k.step,
+				version: pick(fixed, k.version), platform: pick(mask&2 != 0, k.platform), source: pick(mask&4 != 0, k.source)})
+			if !counts {
+				for b, n := range r.hist {
+					d.hist[b] += n
+				}
+				continue
 			}
 			d.entered += r.entered
 			d.answered += r.answered
 			d.dropped += r.dropped
-			for b, n := range r.hist {
-				d.hist[b] += n
-			}
 		}
 	}
-	if err := insertRollup(tx, "funnel_hours (scenario, hour, vfix, version, platform, source, step, entered, answered, dropped, hist)",
-		hours, func(k rollupKey) any { return k.dims == 1 }); err != nil {
-		return 0, err
+	for k, r := range base {
+		add(k, r, true)
 	}
-	if err := insertRollup(tx, "funnel_days (scenario, day, dims, version, platform, source, step, entered, answered, dropped, hist)",
-		days, func(k rollupKey) any { return k.dims }); err != nil {
+	for k, r := range hists {
+		add(k, r, false)
+	}
+	if err := insertRollup(tx, days); err != nil {
 		return 0, err
 	}
 	const batch = 1000
@@ -648,9 +630,9 @@ func buildFunnelRows(tx *gorm.DB, where string, args []any, fold time.Time) (int
 		part := opens[i:min(i+batch, len(opens))]
 		args := make([]any, 0, 10*len(part))
 		for _, o := range part {
-			args = append(args, o.k.scenario, o.k.bucket, o.k.dims == 1, o.k.version, o.k.platform, o.k.source, o.k.step, o.cd, o.mn, o.mx)
+			args = append(args, o.k.scenario, o.k.bucket, o.k.dims, o.k.version, o.k.platform, o.k.source, o.k.step, o.cd, o.mn, o.mx)
 		}
-		if err := tx.Exec("INSERT INTO funnel_open (scenario, hour, vfix, version, platform, source, step, dropped, first_at, last_at) VALUES "+
+		if err := tx.Exec("INSERT INTO funnel_open (scenario, day, dims, version, platform, source, step, dropped, first_at, last_at) VALUES "+
 			values(len(part), 10), args...).Error; err != nil {
 			return 0, fmt.Errorf("write funnel_open: %w", err)
 		}
@@ -669,9 +651,16 @@ func buildFunnelRows(tx *gorm.DB, where string, args []any, fold time.Time) (int
 	return visits, nil
 }
 
-// insertRollup writes rows into table (columns: scenario, bucket, dims
-// as dims(k), version, platform, source, step, the numbers).
-func insertRollup(tx *gorm.DB, table string, rows map[rollupKey]*rollupRow, dims func(rollupKey) any) error {
+// pick is s when keep, else "".
+func pick(keep bool, s string) string {
+	if keep {
+		return s
+	}
+	return ""
+}
+
+// insertRollup writes rows into funnel_days.
+func insertRollup(tx *gorm.DB, rows map[rollupKey]*rollupRow) error {
 	const batch = 1000
 	keys := make([]rollupKey, 0, len(rows))
 	for k := range rows {
@@ -682,26 +671,36 @@ func insertRollup(tx *gorm.DB, table string, rows map[rollupKey]*rollupRow, dims
 		args := make([]any, 0, 11*len(part))
 		for _, k := range part {
 			r := rows[k]
-			args = append(args, k.scenario, k.bucket, dims(k), k.version, k.platform, k.source, k.step,
+			args = append(args, k.scenario, k.dims, k.bucket, k.version, k.platform, k.source, k.step,
 				r.entered, r.answered, r.dropped, formatHist(r.hist))
 		}
-		if err := tx.Exec("INSERT INTO "+table+" VALUES "+values(len(part), 11), args...).Error; err != nil {
-			return fmt.Errorf("write %s: %w", strings.Fields(table)[0], err)
+		if err := tx.Exec("INSERT INTO funnel_days (scenario, dims, day, version, platform, source, step, "+
+			"entered, answered, dropped, hist) VALUES "+values(len(part), 11), args...).Error; err != nil {
+			return fmt.Errorf("write funnel_days: %w", err)
 		}
 	}
 	return nil
 }
 
+// funnelFreshMargin is how far before the last refresh a visit of the
+// period's first day is looked for when that day is counted live: the
+// visits written since the refresh, allowing for clocks a little apart and
+// a write's transaction still open during it.
+const funnelFreshMargin = 5 * time.Minute
+
 // rollupFunnel answers q from the rollup; ok is false when the rollup
-// cannot (not built yet, q.Since not on the hour, or q.OpenSince before
-// the fold bound): the caller counts live.
+// cannot (not built yet, or q.OpenSince before its fold bound): the
+// caller counts live. The whole UTC days of the period come from
+// funnel_days and funnel_open; the conversations started on the period's
+// first, partial day are counted live (about a day of visits).
 func (s *Store) rollupFunnel(ctx context.Context, q crm.FunnelQuery, get func(string) *crm.FunnelStepCount) (time.Time, bool, error) {
 	var asOf time.Time
 	ok := false
-	since := orEpoch(q.Since)
-	if since.UnixMicro()%microsPerHour != 0 || since.UnixMicro() < 0 {
+	since := orEpoch(q.Since).UnixMicro()
+	if since < 0 {
 		return asOf, false, nil
 	}
+	firstDay := (since + microsPerDay - 1) / microsPerDay
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var fold time.Time
 		err := tx.Raw("SELECT refreshed_at, fold_before FROM funnel_state WHERE id = 1").Row().
@@ -716,40 +715,58 @@ func (s *Store) rollupFunnel(ctx context.Context, q crm.FunnelQuery, get func(st
 			return nil
 		}
 		ok = true
-		sql, args := rollupFunnelQuery(q, since.UnixMicro()/microsPerHour, orEpoch(q.OpenSince))
-		rows, err := tx.Raw(sql, args...).Rows()
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
 		hists := map[string]map[int]int{}
-		for rows.Next() {
-			var step, hist string
-			var kind, n, a, d int
-			if err := rows.Scan(&kind, &step, &n, &a, &d, &hist); err != nil {
+		hist := func(step string) map[int]int {
+			h := hists[step]
+			if h == nil {
+				h = map[int]int{}
+				hists[step] = h
+			}
+			return h
+		}
+		read := func(stmt string, args []any) error {
+			rows, err := tx.Raw(stmt, args...).Rows()
+			if err != nil {
 				return err
 			}
-			c := get(step)
-			switch kind {
-			case 0:
-				c.Entered += n
-				c.Answered += a
-				c.Dropped += d
-				h := hists[step]
-				if h == nil {
-					h = map[int]int{}
-					hists[step] = h
-				}
-				if err := parseHist(hist, h); err != nil {
+			defer rows.Close()
+			for rows.Next() {
+				var step, hs string
+				var kind, n, a, st, d, b int
+				if err := rows.Scan(&kind, &step, &n, &a, &st, &d, &b, &hs); err != nil {
 					return err
 				}
-			case 1:
-				c.Stuck += n
-				c.Dropped += d
+				c := get(step)
+				switch kind {
+				case 0:
+					c.Entered += n
+					c.Answered += a
+					c.Stuck += st
+					c.Dropped += d
+					if err := parseHist(hs, hist(step)); err != nil {
+						return err
+					}
+				case 2:
+					hist(step)[b] += n
+				}
 			}
+			return rows.Err()
 		}
-		if err := rows.Err(); err != nil {
+		stmt, args := rollupFunnelQuery(q, firstDay, orEpoch(q.OpenSince))
+		if err := read(stmt, args); err != nil {
 			return err
+		}
+		if since < firstDay*microsPerDay {
+			var last time.Time
+			err := tx.Raw("SELECT last_entered FROM funnel_built WHERE scenario = ? AND day = ?", q.Scenario, firstDay-1).
+				Row().Scan(timeScanner{v: &last})
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("first day: %w", err)
+			}
+			stmt, args := funnelHeadQuery(q, firstDay, orEpoch(last), asOf.Add(-funnelFreshMargin))
+			if err := read(stmt, args); err != nil {
+				return fmt.Errorf("first day: %w", err)
+			}
 		}
 		for step, h := range hists {
 			get(step).MedianAnswer = histMedian(h)
@@ -762,42 +779,61 @@ func (s *Store) rollupFunnel(ctx context.Context, q crm.FunnelQuery, get func(st
 	return asOf, ok, nil
 }
 
-// rollupFunnelQuery reads q's counts from the rollup, the period starting
-// at hour sinceHour: the whole days from funnel_days, the hours before the
-// first whole day from funnel_hours, the waiting conversations from
-// funnel_open (stuck or dropped as of openSince).
-func rollupFunnelQuery(q crm.FunnelQuery, sinceHour int64, openSince time.Time) (string, []any) {
-	firstDay := (sinceHour + 23) / 24
-	dims := 0
-	var filter strings.Builder
-	var fargs []any
+// rollupFilter renders q's version, platform and source conditions on a
+// rollup table and the dims they select (for funnel_open: the rows of
+// conversations that kept their version count with and without a version
+// filter).
+func rollupFilter(q crm.FunnelQuery) (dims int, open string, where string, args []any) {
+	var b strings.Builder
+	open = " AND dims IN (0, 1)"
 	if q.Version != "" {
 		dims |= 1
-		filter.WriteString(" AND version = ?")
-		fargs = append(fargs, q.Version)
+		open = " AND dims IN (1, 3)"
+		b.WriteString(" AND version = ?")
+		args = append(args, q.Version)
 	}
 	if q.Platform != "" {
 		dims |= 2
-		filter.WriteString(" AND platform = ?")
-		fargs = append(fargs, q.Platform)
+		b.WriteString(" AND platform = ?")
+		args = append(args, q.Platform)
 	}
 	if q.Source != "" {
 		dims |= 4
-		filter.WriteString(" AND source = ?")
-		fargs = append(fargs, q.Source)
+		b.WriteString(" AND source = ?")
+		args = append(args, q.Source)
 	}
-	f := filter.String()
-	sql := "SELECT 0, step, SUM(entered), SUM(answered), SUM(dropped), string_agg(hist, ',') FROM (" +
-		"SELECT step, entered, answered, dropped, hist FROM funnel_days WHERE scenario = ? AND dims = ? AND day >= ?" + f +
-		" UNION ALL SELECT step, entered, answered, dropped, hist FROM funnel_hours WHERE scenario = ? AND hour >= ? AND hour < ? AND vfix = ?" + f +
-		") AS x GROUP BY step UNION ALL " +
-		"SELECT 1, step, COUNT(*) FILTER (WHERE last_at >= ?), 0, COUNT(*) FILTER (WHERE dropped OR first_at < ?), '' " +
-		"FROM funnel_open WHERE scenario = ? AND hour >= ? AND vfix = ?" + f + " GROUP BY step"
-	args := []any{q.Scenario, dims, firstDay}
-	args = append(args, fargs...)
-	args = append(args, q.Scenario, sinceHour, firstDay*24, q.Version != "")
-	args = append(args, fargs...)
-	args = append(args, openSince, openSince, q.Scenario, sinceHour, q.Version != "")
-	args = append(args, fargs...)
+	return dims, open, b.String(), args
+}
+
+// rollupFunnelQuery reads q's counts of the days from firstDay on: the
+// counts and answer times from funnel_days, the waiting conversations
+// from funnel_open (stuck or dropped as of openSince). Rows: kind 0, step,
+// entered, answered, stuck, dropped, 0, histogram.
+func rollupFunnelQuery(q crm.FunnelQuery, firstDay int64, openSince time.Time) (string, []any) {
+	dims, open, f, fargs := rollupFilter(q)
+	sql := "SELECT 0, step, SUM(entered), SUM(answered), 0, SUM(dropped), 0, string_agg(hist, ',') FROM funnel_days " +
+		"WHERE scenario = ? AND dims = ? AND day >= ?" + f + " GROUP BY step UNION ALL " +
+		"SELECT 0, step, 0, 0, COUNT(*) FILTER (WHERE last_at >= ?), COUNT(*) FILTER (WHERE dropped OR first_at < ?), 0, '' " +
+		"FROM funnel_open WHERE scenario = ? AND day >= ?" + open + f + " GROUP BY step"
+	args := slices.Concat([]any{q.Scenario, dims, firstDay}, fargs, []any{openSince, openSince, q.Scenario, firstDay}, fargs)
 	return sql, args
+}
+
+// funnelHeadQuery counts live, as funnelCountsQuery and the answer-time
+// buckets, the conversations of q started before firstDay (on the
+// period's first, partial day): their visits were entered at most at
+// last (as of the last refresh) or since fresh.
+func funnelHeadQuery(q crm.FunnelQuery, firstDay int64, last, fresh time.Time) (string, []any) {
+	open := orEpoch(q.OpenSince)
+	from, fargs := funnelFilter(q)
+	from += " AND v.run < ? AND (v.entered_at <= ? OR v.entered_at >= ?)"
+	fargs = append(fargs, firstDay*microsPerDay, last, stampTime(fresh))
+	sql := "WITH v AS MATERIALIZED (SELECT v.step, v.client_id, v.run, v.entered_at, v.answered_at, v.left_at" + from + ") " +
+		"SELECT 0, step, COUNT(*), SUM(ans), SUM(stuck), SUM(dropped), 0, '' FROM (SELECT v.step, " +
+		"MAX(CASE WHEN v.answered_at IS NOT NULL THEN 1 ELSE 0 END) AS ans, " +
+		"MAX(CASE WHEN v.left_at IS NULL AND v.entered_at >= ? THEN 1 ELSE 0 END) AS stuck, " +
+		"MAX(CASE WHEN v.answered_at IS NULL AND (v.left_at IS NOT NULL OR v.entered_at < ?) THEN 1 ELSE 0 END) AS dropped " +
+		"FROM v GROUP BY v.step, v.client_id, v.run) AS x GROUP BY step UNION ALL " +
+		"SELECT 2, v.step, COUNT(*), 0, 0, 0, " + pgHistBucket + ", '' FROM v WHERE v.answered_at IS NOT NULL GROUP BY 2, 7"
+	return sql, slices.Concat(fargs, []any{open, open})
 }
