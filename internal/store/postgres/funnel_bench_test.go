@@ -140,7 +140,7 @@ func BenchmarkFunnel(b *testing.B) {
 		b.Logf("first build: %d days, %d visits in %s (PostgreSQL CPU %s)", res.Days, res.Visits,
 			time.Since(t0).Round(time.Millisecond), (serverCPUTime(pg) - cpu0).Round(time.Millisecond))
 		var rows int64
-		if err := s.db.Raw("SELECT (SELECT COUNT(*) FROM funnel_days) + (SELECT COUNT(*) FROM funnel_hours) + " +
+		if err := s.db.Raw("SELECT (SELECT COUNT(*) FROM funnel_days) + " +
 			"(SELECT COUNT(*) FROM funnel_open)").Row().Scan(&rows); err != nil {
 			b.Fatal(err)
 		}
@@ -154,7 +154,15 @@ func BenchmarkFunnel(b *testing.B) {
 			for _, st := range []struct {
 				name string
 				q    func(crm.FunnelQuery) (string, []any)
-			}{{"counts", funnelCountsQuery}, {"medians", pgFunnelMediansQuery}, {"reminders", funnelRemindersQuery}} {
+			}{{"counts", funnelCountsQuery}, {"medians", pgFunnelMediansQuery}, {"reminders", funnelRemindersQuery},
+				{"rollup days", func(q crm.FunnelQuery) (string, []any) {
+					return rollupFunnelQuery(q, (q.Since.UnixMicro()+microsPerDay-1)/microsPerDay, q.OpenSince)
+				}},
+				{"rollup first day", func(q crm.FunnelQuery) (string, []any) {
+					first := (q.Since.UnixMicro() + microsPerDay - 1) / microsPerDay
+					last := time.UnixMicro(first*microsPerDay).Add(10 * time.Minute)
+					return funnelHeadQuery(q, first, last, time.Now().Add(-funnelFreshMargin))
+				}}} {
 				sql, args := st.q(q)
 				var lines []string
 				err := eachRow(s.db, "EXPLAIN (ANALYZE, BUFFERS) "+sql, args, func(scan func(...any) error) error {

@@ -82,9 +82,10 @@ const (
 	histRatio = 1.1
 )
 
-// pgHistBucket is the bucket of v's answer time in SQL.
-const pgHistBucket = "CASE WHEN EXTRACT(EPOCH FROM v.answered_at - v.entered_at) < 0.1 THEN 0 " +
-	"ELSE 1 + floor(ln(EXTRACT(EPOCH FROM v.answered_at - v.entered_at) / 0.1) / ln(1.1))::int END"
+// pgHistBucket is the bucket of v's answer time in SQL (in double
+// precision: EXTRACT's numeric makes ln several times slower).
+const pgHistBucket = "CASE WHEN date_part('epoch', v.answered_at - v.entered_at) < 0.1 THEN 0 " +
+	"ELSE 1 + floor(ln(date_part('epoch', v.answered_at - v.entered_at) / 0.1) / ln(1.1))::int END"
 
 // histValue is the time bucket b stands for.
 func histValue(b int) time.Duration {
