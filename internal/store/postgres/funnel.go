@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/chathub/chathub/internal/crm"
 )
 
@@ -47,9 +49,9 @@ func (s *Store) FunnelStepsAsOf(ctx context.Context, q crm.FunnelQuery) (steps [
 		if err := s.funnelLive(ctx, q, get); err != nil {
 			return nil, time.Time{}, err
 		}
-	}
-	if err := s.funnelReminders(ctx, q, get); err != nil {
-		return nil, time.Time{}, fmt.Errorf("funnel of %s: reminders: %w", q.Scenario, err)
+		if err := funnelReminders(s.db.WithContext(ctx), q, get); err != nil {
+			return nil, time.Time{}, fmt.Errorf("funnel of %s: reminders: %w", q.Scenario, err)
+		}
 	}
 	out := make([]crm.FunnelStepCount, 0, len(byStep))
 	for _, c := range byStep {
@@ -219,10 +221,10 @@ func median(ds []time.Duration) time.Duration {
 }
 
 // funnelReminders fills each step's first reminders sent since q.Since
-// and how many of them the client answered afterwards.
-func (s *Store) funnelReminders(ctx context.Context, q crm.FunnelQuery, get func(string) *crm.FunnelStepCount) error {
+// and how many of them the client answered afterwards (read through db).
+func funnelReminders(db *gorm.DB, q crm.FunnelQuery, get func(string) *crm.FunnelStepCount) error {
 	sql, args := funnelRemindersQuery(q)
-	rows, err := s.db.WithContext(ctx).Raw(sql, args...).Rows()
+	rows, err := db.Raw(sql, args...).Rows()
 	if err != nil {
 		return err
 	}

@@ -160,7 +160,7 @@ func BenchmarkFunnel(b *testing.B) {
 				}},
 				{"rollup first day", func(q crm.FunnelQuery) (string, []any) {
 					first := (q.Since.UnixMicro() + microsPerDay - 1) / microsPerDay
-					last := time.UnixMicro(first*microsPerDay).Add(10 * time.Minute)
+					last := time.UnixMicro(first * microsPerDay).Add(10 * time.Minute)
 					return funnelHeadQuery(q, first, last, time.Now().Add(-funnelFreshMargin))
 				}}} {
 				sql, args := st.q(q)
