@@ -34,6 +34,7 @@ func BenchmarkFunnelSQLite(b *testing.B) {
 	var cargs, vargs []any
 	nc, nv := 0, 0
 	flush := func(force bool) {
+		force = force || nv >= 500 // a visit's client goes first
 		if nc > 0 && (force || nc >= 500) {
 			if err := tx.Exec("INSERT INTO clients (id, platform, platform_user_id, source, subscribed, created_at, updated_at, last_seen_at) VALUES "+
 				values(nc, 8), cargs...).Error; err != nil {
