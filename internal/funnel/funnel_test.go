@@ -433,3 +433,14 @@ func TestRefresher(t *testing.T) {
 		t.Fatal("NewRefresher without a Store: no error")
 	}
 }
+
+func TestExportAsOf(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 7, 14, 5, 0, 0, time.UTC)
+	if got := (&funnel.Report{AsOf: at}).Export().AsOf; got != "2026-12-07T14:05:00Z" {
+		t.Errorf("as_of %q", got)
+	}
+	if got := (&funnel.Report{}).Export().AsOf; got != "" {
+		t.Errorf("live: as_of %q, want none", got)
+	}
+}
