@@ -460,17 +460,25 @@ func rebuildFunnelDays(tx *gorm.DB, dirty map[dayKey]*dayRange, full bool, fold 
 		if err := rows.Err(); err != nil {
 			return 0, 0, fmt.Errorf("built days: %w", err)
 		}
-		var lo, hi time.Time
+		// The entered_at spans to read: each day's range, overlapping ones
+		// merged (a day 30 days back and today are two short reads of the
+		// BRIN index, not 30 days of visits).
+		var spans []dayRange
 		for _, r := range dirty {
-			if r.first.IsZero() {
-				continue // nothing built, nothing new: only deletions
+			if !r.first.IsZero() { // else nothing built, nothing new: only deletions
+				spans = append(spans, *r)
 			}
-			if lo.IsZero() || r.first.Before(lo) {
-				lo = r.first
+		}
+		slices.SortFunc(spans, func(a, b dayRange) int { return a.first.Compare(b.first) })
+		merged := spans[:0]
+		for _, r := range spans {
+			if n := len(merged); n > 0 && !r.first.After(merged[n-1].last) {
+				if r.last.After(merged[n-1].last) {
+					merged[n-1].last = r.last
+				}
+				continue
 			}
-			if r.last.After(hi) {
-				hi = r.last
-			}
+			merged = append(merged, r)
 		}
 		arr := "unnest(CAST(? AS TEXT[]), CAST(? AS BIGINT[]))"
 		for _, t := range []string{"funnel_days", "funnel_open", "funnel_built"} {
@@ -479,11 +487,21 @@ func rebuildFunnelDays(tx *gorm.DB, dirty map[dayKey]*dayRange, full bool, fold 
 				return 0, 0, fmt.Errorf("clear %s: %w", t, err)
 			}
 		}
-		if lo.IsZero() {
+		if len(merged) == 0 {
 			return len(dirty), 0, nil
 		}
-		where = "v.entered_at >= ? AND v.entered_at <= ? AND (v.scenario, v.run / 86400000000) IN (SELECT * FROM " + arr + ")"
-		args = []any{lo, hi, textArray(scs), int64Array(ds)}
+		var b strings.Builder
+		b.WriteString("(")
+		for i, r := range merged {
+			if i > 0 {
+				b.WriteString(" OR ")
+			}
+			b.WriteString("(v.entered_at >= ? AND v.entered_at <= ?)")
+			args = append(args, r.first, r.last)
+		}
+		b.WriteString(") AND (v.scenario, v.run / 86400000000) IN (SELECT * FROM " + arr + ")")
+		where = b.String()
+		args = append(args, textArray(scs), int64Array(ds))
 	}
 	visits, err := buildFunnelRows(tx, where, args, fold)
 	if err != nil {
