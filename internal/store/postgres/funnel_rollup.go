@@ -28,8 +28,11 @@ import (
 //     entered, answered and (for good) dropped there, and a histogram of
 //     the answer times;
 //   - funnel_open: each conversation still waiting at a step (a visit not
-//     left) entered after the last refresh's fold bound: whether it counts
-//     as stuck or dropped depends on the reading's time;
+//     left) entered after its day's last build's fold bound: whether it
+//     counts as stuck or dropped depends on the reading's time (dims 1: a
+//     conversation that kept its version, read with and without a version
+//     filter; one that changed version has a row per version, dims 3, read
+//     with one, and one across versions, dims 0, read without);
 //   - funnel_built: the days built and the range of entered_at their
 //     visits span (how much of step_visits a rebuild reads);
 //   - funnel_dirty: days whose visits were deleted (a trigger: deletes are
