@@ -14,11 +14,13 @@ import (
 	"github.com/chathub/chathub/internal/broadcast"
 	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/dispatch"
+	"github.com/chathub/chathub/internal/funnel"
 	"github.com/chathub/chathub/internal/handoff"
 	"github.com/chathub/chathub/internal/messenger"
 	"github.com/chathub/chathub/internal/metrics"
 	"github.com/chathub/chathub/internal/relay"
 	"github.com/chathub/chathub/internal/remind"
+	"github.com/chathub/chathub/internal/store/postgres"
 )
 
 // Bot is one platform adapter as the runtime uses it: a Sender for replies
@@ -56,6 +58,7 @@ type Runtime struct {
 	broadcaster *broadcast.Workers // nil when no bot broadcasts
 	handoffs    *handoff.Worker    // nil when the database keeps no hand-offs
 	reminders   *remind.Worker
+	funnels     *funnel.Refresher // nil on SQLite (its funnel is counted live)
 	server      *admin.Server
 	logger      *slog.Logger
 
@@ -107,6 +110,13 @@ func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logg
 	}
 	if r.reminders, err = newReminderWorker(cfg, stores, router, bots, logger); err != nil {
 		return nil, err
+	}
+	if stores.CRM.Dialect() == postgres.DialectPostgres {
+		r.funnels, err = funnel.NewRefresher(funnel.RefresherConfig{Store: stores.CRM, OpenFor: cfg.StateTTL,
+			Logger: logger.With("worker", "funnel")})
+		if err != nil {
+			return nil, err
+		}
 	}
 	holder := processName(stores.State.Instance())
 	for _, b := range bots {
@@ -180,6 +190,11 @@ func (r *Runtime) Start(ctx context.Context) error {
 	}
 	if err := r.reminders.Start(ctx); err != nil {
 		return fmt.Errorf("start reminder worker: %w", err)
+	}
+	if r.funnels != nil {
+		if err := r.funnels.Start(ctx); err != nil {
+			return fmt.Errorf("start funnel refresher: %w", err)
+		}
 	}
 	if err := r.server.Start(ctx); err != nil {
 		return err
@@ -305,6 +320,9 @@ func (r *Runtime) stop(ctx context.Context) error {
 	remindDone := make(chan error, 1)
 	go func() { remindDone <- r.reminders.Stop(ctx) }()
 	errs = append(errs, r.dispatcher.Stop(ctx), <-broadcastDone, <-handoffDone, <-remindDone)
+	if r.funnels != nil {
+		errs = append(errs, r.funnels.Stop(ctx))
+	}
 	for _, reg := range r.stores.registries() {
 		reg.Stop()
 	}

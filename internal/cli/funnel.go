@@ -93,6 +93,9 @@ func writeFunnelTable(w io.Writer, r *funnel.Report) error {
 	if !r.Query.Since.IsZero() {
 		fmt.Fprintf(w, " started since %s", r.Query.Since.Local().Format("2006-01-02 15:04"))
 	}
+	if !r.AsOf.IsZero() {
+		fmt.Fprintf(w, " (as of %s)", r.AsOf.Local().Format("15:04"))
+	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "STEP\tENTERED\tANSWERED\t% START\t% PREV\tSTUCK\tDROPPED\tMEDIAN\tREMINDED\tCAME BACK\t")

@@ -39,6 +39,8 @@ type funnelView struct {
 	Rows      []funnelRowView
 	// Started is how many conversations entered the start step.
 	Started int64
+	// AsOf is when the counts were taken (HH:MM), "" when live.
+	AsOf string
 }
 
 // funnelOption is one <option> of a filter.
@@ -107,6 +109,9 @@ func (c *Console) scenarioFunnel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Started = int64(rep.Started)
+	if !rep.AsOf.IsZero() {
+		v.AsOf = rep.AsOf.Local().Format("15:04")
+	}
 	v.Versions = versionOptions(lang, rep, v.Version)
 	for _, s := range rep.Steps {
 		v.Rows = append(v.Rows, newFunnelRow(lang, g.ID, s))

@@ -73,3 +73,16 @@ type ScenarioVersion struct {
 	Version string
 	Since   time.Time
 }
+
+// FunnelRefresh reports what one refresh of the funnel rollup did
+// (RefreshFunnel of internal/store/postgres).
+type FunnelRefresh struct {
+	// Ran is false when another process held the refresh (or the store is
+	// SQLite, which reads its funnels live).
+	Ran bool
+	// Full is true for the first build of every day.
+	Full bool
+	// Days is how many (scenario, day) pairs were rebuilt; Visits how
+	// many visits that read.
+	Days, Visits int
+}

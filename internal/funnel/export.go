@@ -21,8 +21,11 @@ type Export struct {
 	CurrentVersion string          `json:"current_version"`
 	Versions       []ExportVersion `json:"versions"`
 	// Counts says what the numbers count.
-	Counts string       `json:"counts"`
-	Steps  []ExportStep `json:"steps"`
+	Counts string `json:"counts"`
+	// AsOf is when the counts were taken (RFC 3339) when they come from
+	// the rollup; omitted when they are live.
+	AsOf  string       `json:"as_of,omitempty"`
+	Steps []ExportStep `json:"steps"`
 }
 
 // ExportVersion is a version of the scenario that ran.
@@ -58,6 +61,9 @@ func (r *Report) Export() Export {
 	}
 	if !r.Query.Since.IsZero() {
 		e.Since = r.Query.Since.UTC().Format(time.RFC3339)
+	}
+	if !r.AsOf.IsZero() {
+		e.AsOf = r.AsOf.UTC().Format(time.RFC3339)
 	}
 	for _, s := range r.Steps {
 		x := ExportStep{Step: s.ID, Question: s.Question, Removed: s.Removed, Entered: s.Entered, Answered: s.Answered,

@@ -30,6 +30,14 @@ type Store interface {
 	ScenarioVersions(ctx context.Context, id string) ([]crm.ScenarioVersion, error)
 }
 
+// AsOfStore is a Store that may answer from a rollup refreshed in the
+// background (internal/store/postgres on PostgreSQL, see RefreshFunnel):
+// FunnelStepsAsOf also returns the time its counts are as of, zero when
+// they are live. The Service uses it when the Store has it.
+type AsOfStore interface {
+	FunnelStepsAsOf(ctx context.Context, q crm.FunnelQuery) ([]crm.FunnelStepCount, time.Time, error)
+}
+
 // Scenarios gives the scenarios' graphs: the funnel lists the steps in
 // the order of the current version's file.
 type Scenarios interface {
@@ -119,6 +127,10 @@ type Report struct {
 	// is the version loaded now.
 	Versions []crm.ScenarioVersion
 	Current  string
+	// AsOf is when the step counts were taken when they come from the
+	// rollup (at most Refresher's Every behind, plus one refresh); zero
+	// when they were counted live.
+	AsOf time.Time
 }
 
 // Step is one row of a funnel. Counts are unique conversations.
@@ -161,10 +173,17 @@ func (s *Service) Funnel(ctx context.Context, q Query) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	counts, err := s.cfg.Store.FunnelSteps(ctx, crm.FunnelQuery{
+	fq := crm.FunnelQuery{
 		Scenario: q.Scenario, Since: q.Since, Version: q.Version, Platform: q.Platform, Source: q.Source,
 		OpenSince: s.cfg.Now().Add(-s.cfg.OpenFor),
-	})
+	}
+	var counts []crm.FunnelStepCount
+	var asOf time.Time
+	if st, ok := s.cfg.Store.(AsOfStore); ok {
+		counts, asOf, err = st.FunnelStepsAsOf(ctx, fq)
+	} else {
+		counts, err = s.cfg.Store.FunnelSteps(ctx, fq)
+	}
 	if err != nil {
 		return nil, err // the store names the operation
 	}
@@ -173,7 +192,7 @@ func (s *Service) Funnel(ctx context.Context, q Query) (*Report, error) {
 		return nil, err // the store names the operation
 	}
 	r := build(g, q, counts)
-	r.Versions, r.Current = versions, g.Version
+	r.Versions, r.Current, r.AsOf = versions, g.Version, asOf
 	return r, nil
 }
 

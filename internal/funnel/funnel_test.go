@@ -2,9 +2,11 @@ package funnel_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -201,23 +203,54 @@ func TestFunnelScripted(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, tt := range funnelCases(g.Version) {
-				t.Run(tt.name, func(t *testing.T) {
-					tt.q.Scenario = "fun"
-					r, err := svc.Funnel(context.Background(), tt.q)
-					if err != nil {
+			// Live first (nothing built: a new install), then, on PostgreSQL,
+			// from the rollup for the periods on the hour.
+			for _, rollup := range []bool{false, true} {
+				if rollup {
+					if b.name != "postgres" {
+						continue
+					}
+					if _, err := s.RefreshFunnel(context.Background(), at(100), time.Hour); err != nil {
 						t.Fatal(err)
 					}
-					if !slices.Equal(r.Steps, tt.want) {
-						t.Fatalf("steps:\n%+v\nwant\n%+v", r.Steps, tt.want)
-					}
-					if len(r.Versions) != 1 || r.Versions[0].Version != g.Version || r.Current != g.Version {
-						t.Fatalf("versions %+v, current %q; want the one that ran, %s", r.Versions, r.Current, g.Version)
-					}
-				})
+				}
+				for _, tt := range funnelCases(g.Version) {
+					t.Run(tt.name+map[bool]string{true: " rollup"}[rollup], func(t *testing.T) {
+						tt.q.Scenario = "fun"
+						r, err := svc.Funnel(context.Background(), tt.q)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if fromRollup := !r.AsOf.IsZero(); fromRollup != rollup {
+							t.Fatalf("as of %v: from the rollup %v, want %v", r.AsOf, fromRollup, rollup)
+						}
+						if !stepsEqual(r.Steps, tt.want, !r.AsOf.IsZero()) {
+							t.Fatalf("steps:\n%+v\nwant\n%+v", r.Steps, tt.want)
+						}
+						if len(r.Versions) != 1 || r.Versions[0].Version != g.Version || r.Current != g.Version {
+							t.Fatalf("versions %+v, current %q; want the one that ran, %s", r.Versions, r.Current, g.Version)
+						}
+					})
+				}
 			}
 		})
 	}
+}
+
+// stepsEqual compares funnel rows; with approx, medians within 5 % (the
+// rollup's histograms).
+func stepsEqual(got, want []funnel.Step, approx bool) bool {
+	if !approx {
+		return slices.Equal(got, want)
+	}
+	return slices.EqualFunc(got, want, func(a, b funnel.Step) bool {
+		d := (a.MedianAnswer - b.MedianAnswer).Abs()
+		if float64(d) > 0.05*float64(b.MedianAnswer) {
+			return false
+		}
+		a.MedianAnswer = b.MedianAnswer
+		return a == b
+	})
 }
 
 type funnelCase struct {
@@ -342,5 +375,72 @@ steps:
 	want := []string{"a:100.0", "c:20.0", "b:80.0", "d:75.0", "old:16.7"}
 	if !slices.Equal(got, want) || !r.Steps[4].Removed {
 		t.Fatalf("steps = %v; want %v (old removed)", got, want)
+	}
+}
+
+// rollupStore is a fake RollupStore counting refreshes.
+type rollupStore struct {
+	mu    sync.Mutex
+	calls int
+	open  time.Duration
+	fail  bool
+}
+
+func (f *rollupStore) RefreshFunnel(ctx context.Context, _ time.Time, openFor time.Duration) (crm.FunnelRefresh, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	f.open = openFor
+	if f.fail {
+		return crm.FunnelRefresh{}, errors.New("refresh failed")
+	}
+	return crm.FunnelRefresh{Ran: true, Full: f.calls == 1}, ctx.Err()
+}
+
+func (f *rollupStore) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls
+}
+
+func TestRefresher(t *testing.T) {
+	t.Parallel()
+	for _, fail := range []bool{false, true} {
+		st := &rollupStore{fail: fail}
+		r, err := funnel.NewRefresher(funnel.RefresherConfig{Store: st, Every: time.Millisecond, OpenFor: 2 * time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Start(context.Background()); err == nil {
+			t.Fatal("second Start: no error")
+		}
+		for st.count() < 3 {
+			time.Sleep(time.Millisecond)
+		}
+		if err := r.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		n := st.count()
+		time.Sleep(5 * time.Millisecond)
+		if st.count() != n || st.open != 2*time.Hour {
+			t.Fatalf("after Stop: %d refreshes then %d; openFor %v", n, st.count(), st.open)
+		}
+	}
+	if _, err := funnel.NewRefresher(funnel.RefresherConfig{}); err == nil {
+		t.Fatal("NewRefresher without a Store: no error")
+	}
+}
+
+func TestExportAsOf(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 7, 14, 5, 0, 0, time.UTC)
+	if got := (&funnel.Report{AsOf: at}).Export().AsOf; got != "2026-12-07T14:05:00Z" {
+		t.Errorf("as_of %q", got)
+	}
+	if got := (&funnel.Report{}).Export().AsOf; got != "" {
+		t.Errorf("live: as_of %q, want none", got)
 	}
 }

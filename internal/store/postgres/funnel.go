@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/chathub/chathub/internal/crm"
 )
 
@@ -15,8 +17,19 @@ import (
 // crm.FunnelStepCount), with the first reminders of each step's question
 // from reminders; steps in no particular order (the caller knows the
 // scenario's). A conversation counts once per step however often it
-// visited it.
+// visited it. See FunnelStepsAsOf for where the counts come from.
 func (s *Store) FunnelSteps(ctx context.Context, q crm.FunnelQuery) ([]crm.FunnelStepCount, error) {
+	out, _, err := s.FunnelStepsAsOf(ctx, q)
+	return out, err
+}
+
+// FunnelStepsAsOf is FunnelSteps and the time its step counts are as of:
+// on PostgreSQL, once RefreshFunnel has built the rollup, a q whose Since
+// is on the hour (or zero) is answered from it, as of its last refresh
+// (medians from its histograms, within 5 %); otherwise, and always on
+// SQLite, the visits are counted live and asOf is zero. The reminders are
+// always counted live.
+func (s *Store) FunnelStepsAsOf(ctx context.Context, q crm.FunnelQuery) (steps []crm.FunnelStepCount, asOf time.Time, err error) {
 	byStep := map[string]*crm.FunnelStepCount{}
 	get := func(step string) *crm.FunnelStepCount {
 		c := byStep[step]
@@ -26,21 +39,37 @@ func (s *Store) FunnelSteps(ctx context.Context, q crm.FunnelQuery) ([]crm.Funne
 		}
 		return c
 	}
-	if err := s.funnelCounts(ctx, q, get); err != nil {
-		return nil, fmt.Errorf("funnel of %s: %w", q.Scenario, err)
+	rolled := false
+	if s.pg() {
+		if asOf, rolled, err = s.rollupFunnel(ctx, q, get); err != nil {
+			return nil, time.Time{}, fmt.Errorf("funnel of %s: %w", q.Scenario, err)
+		}
 	}
-	if err := s.funnelMedians(ctx, q, get); err != nil {
-		return nil, fmt.Errorf("funnel of %s: answer times: %w", q.Scenario, err)
-	}
-	if err := s.funnelReminders(ctx, q, get); err != nil {
-		return nil, fmt.Errorf("funnel of %s: reminders: %w", q.Scenario, err)
+	if !rolled {
+		if err := s.funnelLive(ctx, q, get); err != nil {
+			return nil, time.Time{}, err
+		}
+		if err := funnelReminders(s.db.WithContext(ctx), q, get); err != nil {
+			return nil, time.Time{}, fmt.Errorf("funnel of %s: reminders: %w", q.Scenario, err)
+		}
 	}
 	out := make([]crm.FunnelStepCount, 0, len(byStep))
 	for _, c := range byStep {
 		out = append(out, *c)
 	}
 	slices.SortFunc(out, func(a, b crm.FunnelStepCount) int { return strings.Compare(a.Step, b.Step) })
-	return out, nil
+	return out, asOf, nil
+}
+
+// funnelLive counts q's visits and answer times from step_visits.
+func (s *Store) funnelLive(ctx context.Context, q crm.FunnelQuery, get func(string) *crm.FunnelStepCount) error {
+	if err := s.funnelCounts(ctx, q, get); err != nil {
+		return fmt.Errorf("funnel of %s: %w", q.Scenario, err)
+	}
+	if err := s.funnelMedians(ctx, q, get); err != nil {
+		return fmt.Errorf("funnel of %s: answer times: %w", q.Scenario, err)
+	}
+	return nil
 }
 
 // funnelFilter renders the FROM and WHERE of q's visits (alias v, the
@@ -192,10 +221,10 @@ func median(ds []time.Duration) time.Duration {
 }
 
 // funnelReminders fills each step's first reminders sent since q.Since
-// and how many of them the client answered afterwards.
-func (s *Store) funnelReminders(ctx context.Context, q crm.FunnelQuery, get func(string) *crm.FunnelStepCount) error {
+// and how many of them the client answered afterwards (read through db).
+func funnelReminders(db *gorm.DB, q crm.FunnelQuery, get func(string) *crm.FunnelStepCount) error {
 	sql, args := funnelRemindersQuery(q)
-	rows, err := s.db.WithContext(ctx).Raw(sql, args...).Rows()
+	rows, err := db.Raw(sql, args...).Rows()
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -90,6 +91,12 @@ func seedFunnelClients(b *testing.B, s *Store, n int) {
 	}
 }
 
+// funnelBenchOpenFor is the refreshes' window: STATE_TTL's default (the
+// queries' OpenSince, one day back, is within it, so they read the
+// rollup; a waiting conversation's day is rebuilt when it passes 30 days,
+// as in production).
+const funnelBenchOpenFor = 30 * 24 * time.Hour
+
 // funnelBenchFilters are the filters BenchmarkFunnel tries in each period.
 var funnelBenchFilters = []struct {
 	name string
@@ -101,7 +108,9 @@ var funnelBenchFilters = []struct {
 	{"source", func(q *crm.FunnelQuery) { q.Source = "vk_ads" }},
 }
 
-// BenchmarkFunnel times FunnelSteps of the portrait scenario for 7, 30, 90
+// BenchmarkFunnel times FunnelSteps of the portrait scenario from the
+// rollup (CHATHUB_BENCH_FUNNEL_LIVE=1: live, periods not on the hour), and
+// the rollup's first build and refreshes (sub-benchmark refresh), for 7, 30, 90
 // days and all time, without and with a version, platform or source
 // filter, on 100,000 PostgreSQL clients (seedFunnelClients), reporting
 // p50/p95; CHATHUB_BENCH_EXPLAIN=1 logs EXPLAIN (ANALYZE, BUFFERS) of the
@@ -118,6 +127,7 @@ func BenchmarkFunnel(b *testing.B) {
 	b.Logf("seeded %d clients, %d step visits, %d reminders in %s", benchClients, visits, reminders,
 		time.Since(t0).Round(time.Millisecond))
 	ctx := context.Background()
+	live := os.Getenv("CHATHUB_BENCH_FUNNEL_LIVE") == "1"
 	query := func(days int) crm.FunnelQuery {
 		now := time.Now()
 		q := crm.FunnelQuery{Scenario: "portrait", OpenSince: now.Add(-24 * time.Hour)}
@@ -126,6 +136,23 @@ func BenchmarkFunnel(b *testing.B) {
 		}
 		return q
 	}
+	pg := postmasterPID(b, s)
+	if !live {
+		t0, cpu0 := time.Now(), serverCPUTime(pg)
+		res, err := s.RefreshFunnel(ctx, time.Now(), funnelBenchOpenFor)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("first build: %d days, %d visits in %s (PostgreSQL CPU %s)", res.Days, res.Visits,
+			time.Since(t0).Round(time.Millisecond), (serverCPUTime(pg) - cpu0).Round(time.Millisecond))
+		var rows int64
+		if err := s.db.Raw("SELECT (SELECT COUNT(*) FROM funnel_days) + " +
+			"(SELECT COUNT(*) FROM funnel_open)").Row().Scan(&rows); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("rollup rows: %d", rows)
+		b.Run("refresh", func(b *testing.B) { benchFunnelRefresh(b, s, pg) })
+	}
 	if os.Getenv("CHATHUB_BENCH_EXPLAIN") == "1" {
 		for _, f := range []int{0, 3} {
 			q := query(30)
@@ -133,7 +160,15 @@ func BenchmarkFunnel(b *testing.B) {
 			for _, st := range []struct {
 				name string
 				q    func(crm.FunnelQuery) (string, []any)
-			}{{"counts", funnelCountsQuery}, {"medians", pgFunnelMediansQuery}, {"reminders", funnelRemindersQuery}} {
+			}{{"counts", funnelCountsQuery}, {"medians", pgFunnelMediansQuery}, {"reminders", funnelRemindersQuery},
+				{"rollup days", func(q crm.FunnelQuery) (string, []any) {
+					return rollupFunnelQuery(q, (q.Since.UnixMicro()+microsPerDay-1)/microsPerDay, q.OpenSince)
+				}},
+				{"rollup first day", func(q crm.FunnelQuery) (string, []any) {
+					first := (q.Since.UnixMicro() + microsPerDay - 1) / microsPerDay
+					last := time.UnixMicro(first * microsPerDay).Add(10 * time.Minute)
+					return funnelHeadQuery(q, first, last, time.Now().Add(-funnelFreshMargin))
+				}}} {
 				sql, args := st.q(q)
 				var lines []string
 				err := eachRow(s.db, "EXPLAIN (ANALYZE, BUFFERS) "+sql, args, func(scan func(...any) error) error {
@@ -161,8 +196,10 @@ func BenchmarkFunnel(b *testing.B) {
 					q := query(days)
 					f.set(&q)
 					t0 := time.Now()
-					if _, err := s.FunnelSteps(ctx, q); err != nil {
+					if _, asOf, err := s.FunnelStepsAsOf(ctx, q); err != nil {
 						b.Fatal(err)
+					} else if asOf.IsZero() != live {
+						b.Fatalf("from the rollup: %v, want %v", !asOf.IsZero(), !live)
 					}
 					times = append(times, time.Since(t0))
 				}
@@ -176,4 +213,115 @@ func BenchmarkFunnel(b *testing.B) {
 			})
 		}
 	}
+}
+
+// benchFunnelRefresh times RefreshFunnel after each of b.N minutes of
+// traffic: 100 clients write (90 who came in the last two days, 10 from
+// any day: returning ones), each starting a conversation (a visit
+// inserted, the client row updated), 40 of the recent ones also answering
+// their waiting question. It reports ms and PostgreSQL CPU ms per refresh
+// (the server's backends: run it on a server of its own).
+func benchFunnelRefresh(b *testing.B, s *Store, pg int) {
+	ctx := context.Background()
+	var took, cpu time.Duration
+	days, visits := 0, 0
+	for range b.N {
+		b.StopTimer()
+		now := time.Now().UTC()
+		for i, q := range []string{
+			`CREATE TABLE IF NOT EXISTS picked (id BIGINT, recent BOOLEAN)`,
+			`TRUNCATE picked`,
+			`INSERT INTO picked SELECT id, true FROM clients WHERE created_at > CAST(? AS TIMESTAMPTZ) - interval '2 days'
+				ORDER BY random() LIMIT 90`,
+			`INSERT INTO picked SELECT id, false FROM clients ORDER BY random() LIMIT 10`,
+			`UPDATE step_visits AS v SET answered_at = CAST(? AS TIMESTAMPTZ), left_at = CAST(? AS TIMESTAMPTZ)
+				FROM (SELECT id FROM picked WHERE recent LIMIT 40) AS p
+				WHERE v.client_id = p.id AND v.left_at IS NULL`,
+			`INSERT INTO step_visits (client_id, run, scenario, version, step, entered_at)
+				SELECT id, (EXTRACT(EPOCH FROM CAST(? AS TIMESTAMPTZ)) * 1000000)::bigint, 'portrait', 'v2', 'consent',
+					CAST(? AS TIMESTAMPTZ) FROM picked`,
+			`UPDATE clients SET updated_at = CAST(? AS TIMESTAMPTZ) WHERE id IN (SELECT id FROM picked)`,
+		} {
+			var args []any
+			for range strings.Count(q, "?") {
+				args = append(args, now)
+			}
+			if err := s.db.Exec(q, args...).Error; err != nil {
+				b.Fatalf("traffic %d: %v", i, err)
+			}
+		}
+		b.StartTimer()
+		t0, cpu0 := time.Now(), serverCPUTime(pg)
+		res, err := s.RefreshFunnel(ctx, time.Now(), funnelBenchOpenFor)
+		if err != nil {
+			b.Fatal(err)
+		}
+		took += time.Since(t0)
+		cpu += serverCPUTime(pg) - cpu0
+		days += res.Days
+		visits += res.Visits
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(took.Microseconds())/1000/n, "ms/refresh")
+	b.ReportMetric(float64(cpu.Microseconds())/1000/n, "pg-cpu-ms/refresh")
+	b.ReportMetric(float64(days)/n, "days/refresh")
+	b.ReportMetric(float64(visits)/n, "visits/refresh")
+}
+
+// postmasterPID is the PostgreSQL server's process on this machine (0 if
+// it is elsewhere).
+func postmasterPID(b *testing.B, s *Store) int {
+	var backend int
+	if err := s.db.Raw("SELECT pg_backend_pid()").Row().Scan(&backend); err != nil {
+		b.Fatal(err)
+	}
+	f := procStatFields(backend)
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
+}
+
+// serverCPUTime is the CPU time of server pid and its children, live and
+// exited (a PostgreSQL server's backends).
+func serverCPUTime(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	ticks := statTicks(procStatFields(pid), 14)
+	children, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	for _, c := range strings.Fields(string(children)) {
+		if n, err := strconv.Atoi(c); err == nil {
+			ticks += statTicks(procStatFields(n), 14)
+		}
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ
+}
+
+// procStatFields is /proc/PID/stat after the command name, or nil.
+func procStatFields(pid int) []string {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	_, rest, ok := strings.Cut(string(data), ") ")
+	if !ok {
+		return nil
+	}
+	return strings.Fields(rest)
+}
+
+// statTicks sums fields 11..last of procStatFields (utime, stime and,
+// to 14, the reaped children's).
+func statTicks(f []string, last int) int64 {
+	if len(f) <= last {
+		return 0
+	}
+	var t int64
+	for _, v := range f[11 : last+1] {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		t += n
+	}
+	return t
 }
