@@ -413,7 +413,7 @@ func TestReminderAnswerAndHandoff(t *testing.T) {
 // the two that answered wait at name.
 func checkReminderFunnel(t *testing.T, p *remindProc, clk *testClock) {
 	t.Helper()
-	svc, err := funnel.New(funnel.Config{Store: p.stores.CRM, Scenarios: ScenarioCatalog{Registries: p.stores.registries()}, Now: clk.Now})
+	svc, err := p.stores.Funnels(p.cfg) // on the stores' clock, clk
 	if err != nil {
 		t.Fatal(err)
 	}
