@@ -152,3 +152,56 @@ func TestScenarioFunnelPage(t *testing.T) {
 		t.Error("the scenario page does not link to its funnel")
 	}
 }
+
+// twoBots is funnel.Scenarios of two bots with the same scenarios: the
+// bot of the environment variables and "shop".
+type twoBots struct{ graphList }
+
+func (b twoBots) Scenario(ctx context.Context, bot, id string) (*scenario.Graph, bool, error) {
+	if bot != "" && bot != "shop" {
+		return nil, false, nil
+	}
+	return b.graphList.Scenario(ctx, "", id)
+}
+
+func (b twoBots) ScenarioBots(ctx context.Context, id string) ([]string, error) {
+	if bots, _ := b.graphList.ScenarioBots(ctx, id); len(bots) == 0 {
+		return nil, nil
+	}
+	return []string{"", "shop"}, nil
+}
+
+// TestScenarioFunnelBots: when several bots have the scenario the page
+// offers the bot as a filter, the one of ?bot= chosen.
+func TestScenarioFunnelBots(t *testing.T) {
+	t.Parallel()
+	auth := consoletest.NewAuth()
+	pages := everyPageScenarios(t)
+	graphs := shippedScenarios(t)
+	pages.Catalog = fakeCatalog{bots: []ScenarioBot{{Scenarios: graphs}, {Name: "shop", Scenarios: graphs}}}
+	svc, err := funnel.New(funnel.Config{Store: &fakeFunnelStore{}, Scenarios: twoBots{graphList(graphs)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages.Funnels = svc
+	c, err := New(Config{Auth: auth, Scenarios: pages})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := auth.Login("operator")
+	body := do(c.Handler(), "GET", "/scenarios/portrait/funnel?bot=shop", tok, nil, nil).Body.String()
+	for _, want := range []string{`<label for="funnel-bot">Бот</label>`, `<option value="">Бот из переменных окружения</option>`,
+		`<option value="shop" selected>shop</option>`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, `type="hidden" name="bot"`) {
+		t.Error("the bot is both a select and a hidden field")
+	}
+	// Without ?bot=: the bot of the environment variables.
+	body = do(c.Handler(), "GET", "/scenarios/portrait/funnel", tok, nil, nil).Body.String()
+	if !strings.Contains(body, `<option value="" selected>Бот из переменных окружения</option>`) {
+		t.Error("the bot of the environment variables is not chosen without ?bot=")
+	}
+}
