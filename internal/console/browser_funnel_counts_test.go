@@ -118,7 +118,7 @@ func TestBrowserFunnelCounts(t *testing.T) {
 	cell := func(t *testing.T, ctx context.Context, step string, col int) (int, string) {
 		t.Helper()
 		xp := `//table[contains(@class,"funnel")]//tr[th/code="` + step + `"]/td[` + strconv.Itoa(col) + `]/a[1]`
-		got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => { const a = document.evaluate(` + strconv.Quote(xp) +
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => { const a = document.evaluate(`+strconv.Quote(xp)+
 			`, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue; return a ? [a.textContent, a.getAttribute("href")] : ["", ""]; })()`))
 		if err != nil || len(got) != 2 {
 			t.Fatalf("cell %s/%d: %v %v", step, col, got, err)
@@ -162,7 +162,7 @@ func TestBrowserFunnelCounts(t *testing.T) {
 			run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`nav.menu`)))
 			for _, tt := range []struct {
 				name, since, platform, source string
-				stuckName, droppedCity      int
+				stuckName, droppedCity        int
 			}{
 				{"7 days", "7d", "", "", 2, 1},
 				{"30 days on telegram", "30d", "telegram", "", 2, 1},
