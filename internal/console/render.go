@@ -26,9 +26,22 @@ type view struct {
 	// User is the signed-in user (zero on the login page).
 	User account.User
 	Menu []menuItem
-	// Path is the page's path (the language switch links to it).
-	Path string
-	Page any
+	// Path is the page's path and Query its query without lang= (the
+	// language switch links to them, so a page keeps its filters and
+	// period across the switch).
+	Path  string
+	Query url.Values
+	Page  any
+}
+
+// langHref is the address of the page at path with query in language l.
+func langHref(path string, query url.Values, l i18n.Lang) string {
+	q := url.Values{}
+	for k, vs := range query {
+		q[k] = vs
+	}
+	q.Set("lang", string(l))
+	return path + "?" + q.Encode()
 }
 
 // parseTemplates parses layout.html with each page template into its own
@@ -67,6 +80,8 @@ func templateFuncs(assets assetSet) template.FuncMap {
 		"asset":  assets.url,
 		"role":   func(l i18n.Lang, r account.Role) string { return i18n.T(l, roleKey(r)) },
 		"langs":  func() []i18n.Lang { return i18n.Langs },
+		// langHref is the current page in another language.
+		"langHref": langHref,
 	}
 }
 
@@ -101,7 +116,9 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, pag
 		title = i18n.T(langOf(r.Context()), titleKey, i18n.T(langOf(r.Context()), s.Section))
 	}
 	u := userFrom(r.Context())
-	v := view{Lang: langOf(r.Context()), Title: title, User: u, Path: r.URL.Path, Page: data}
+	query := r.URL.Query()
+	query.Del("lang")
+	v := view{Lang: langOf(r.Context()), Title: title, User: u, Path: r.URL.Path, Query: query, Page: data}
 	if u.Name != "" {
 		v.Menu = menuFor(u.Role, r.URL.Path, c.built)
 		c.badgeMenu(r, v.Menu)
