@@ -34,6 +34,12 @@ type view struct {
 	Page  any
 }
 
+// langSwitchDrops are the query parameters the language switch does not
+// carry over: lang itself and the one-shot notices a page shows after a
+// redirect (?saved=, ?deleted=, ?done=&name=, ?taken=, ?returned=, ?bye=),
+// which tell what just happened, not what the page shows.
+var langSwitchDrops = []string{"lang", "saved", "deleted", "done", "name", "taken", "returned", "bye"}
+
 // langHref is the address of the page at path with query in language l.
 func langHref(path string, query url.Values, l i18n.Lang) string {
 	q := url.Values{}
@@ -117,7 +123,9 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, pag
 	}
 	u := userFrom(r.Context())
 	query := r.URL.Query()
-	query.Del("lang")
+	for _, k := range langSwitchDrops {
+		query.Del(k)
+	}
 	v := view{Lang: langOf(r.Context()), Title: title, User: u, Path: r.URL.Path, Query: query, Page: data}
 	if u.Name != "" {
 		v.Menu = menuFor(u.Role, r.URL.Path, c.built)
