@@ -146,7 +146,8 @@ func TestSegmentSQLAgreesWithMatch(t *testing.T) {
 			// stuck(...) and dropped(...) with the funnel's filters, on
 			// their own (in the mix above they are one atom of many).
 			discriminating = 0
-			for range exprs / 2 {
+			const visitExprs = 60 // few: SQLite under -race is slow, and the mix above has them too
+			for range visitExprs {
 				src := segmenttest.RandomVisitExpr(r)
 				seg, err := segment.Compile(src)
 				if err != nil {
@@ -163,8 +164,8 @@ func TestSegmentSQLAgreesWithMatch(t *testing.T) {
 					discriminating++
 				}
 			}
-			if discriminating < exprs/8 {
-				t.Errorf("only %d of %d stuck/dropped expressions selected any client: the generators drifted apart", discriminating, exprs)
+			if discriminating < visitExprs/4 {
+				t.Errorf("only %d of %d stuck/dropped expressions selected any client: the generators drifted apart", discriminating, visitExprs)
 			}
 		})
 	}
