@@ -91,15 +91,24 @@ func (f visitFilter) sinceAt(now time.Time) time.Time {
 	return f.since.at(now).UTC().Truncate(time.Microsecond)
 }
 
+// sql renders p. The visits are looked up by client: on SQLite the
+// scenario and entered_at terms are written +column, which keeps SQLite's
+// planner off its (scenario, entered_at) index for this correlated
+// subquery (it would read every visit of the scenario for each client,
+// quadratic in the clients; measured 20 times slower at 300 clients).
 func (p atStep) sql(w *sqlWriter) {
-	w.str("(EXISTS (SELECT 1 FROM step_visits WHERE step_visits.client_id = clients.id AND step_visits.scenario = ")
+	plus := ""
+	if !w.pg() {
+		plus = "+"
+	}
+	w.str("(EXISTS (SELECT 1 FROM step_visits WHERE step_visits.client_id = clients.id AND ", plus, "step_visits.scenario = ")
 	w.arg(p.scenario)
 	w.str(" AND step_visits.step = ")
 	w.arg(p.step)
 	if since := p.f.sinceAt(w.now); !since.IsZero() {
 		w.str(" AND step_visits.run >= ")
 		w.arg(since.UnixMicro())
-		w.str(" AND step_visits.entered_at >= ")
+		w.str(" AND ", plus, "step_visits.entered_at >= ")
 		w.arg(since)
 	}
 	if p.f.version != "" {
@@ -112,7 +121,7 @@ func (p atStep) sql(w *sqlWriter) {
 		w.str(") AND NOT EXISTS (SELECT 1 FROM completions WHERE completions.client_id = clients.id" +
 			" AND completions.scenario = step_visits.scenario AND completions.created_at > step_visits.entered_at))")
 	} else {
-		w.str(" AND step_visits.left_at IS NULL AND step_visits.entered_at >= ")
+		w.str(" AND step_visits.left_at IS NULL AND ", plus, "step_visits.entered_at >= ")
 		w.arg(w.now.Add(-p.openFor))
 		w.str(")")
 	}
