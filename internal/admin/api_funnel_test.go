@@ -19,6 +19,9 @@ type fakeFunnels struct{ got chan funnel.Query }
 
 func (f fakeFunnels) Funnel(_ context.Context, q funnel.Query) (*funnel.Report, error) {
 	f.got <- q
+	if q.Scenario == "promo" && q.Bot == "" {
+		return nil, fmt.Errorf("%w: scenario %q is in the bots \"shop\", \"club\"", funnel.ErrChooseBot, q.Scenario)
+	}
 	if q.Scenario != "portrait" {
 		return nil, fmt.Errorf("%w %q (did you mean \"portrait\"?)", funnel.ErrUnknownScenario, q.Scenario)
 	}
@@ -41,7 +44,7 @@ func TestAPIFunnel(t *testing.T) {
 	e.srv = httptest.NewServer(s.mux)
 	t.Cleanup(e.srv.Close)
 
-	resp, body := e.do(t, "GET", "/api/scenarios/portrait/funnel?since=2w&version=v1&platform=vk&source=ads", "")
+	resp, body := e.do(t, "GET", "/api/scenarios/portrait/funnel?since=2w&version=v1&platform=vk&source=ads&bot=shop", "")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
@@ -53,8 +56,15 @@ func TestAPIFunnel(t *testing.T) {
 		t.Fatalf("body = %s", body)
 	}
 	q := <-ff.got
-	if q.Version != "v1" || q.Platform != "vk" || q.Source != "ads" || time.Since(q.Since) < 13*24*time.Hour {
+	if q.Version != "v1" || q.Platform != "vk" || q.Source != "ads" || q.Bot != "shop" || q.Period != 14*24*time.Hour || !q.Since.IsZero() {
 		t.Fatalf("query = %+v", q)
+	}
+	// The default period is funnel.DefaultPeriod, resolved by the service.
+	if resp, body := e.do(t, "GET", "/api/scenarios/portrait/funnel", ""); resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	if q := <-ff.got; q.Period != 7*24*time.Hour || q.Bot != "" {
+		t.Fatalf("default query = %+v", q)
 	}
 	tests := []struct {
 		path   string
@@ -64,6 +74,7 @@ func TestAPIFunnel(t *testing.T) {
 		{"/api/scenarios/portrat/funnel", http.StatusNotFound, `did you mean \"portrait\"?`},
 		{"/api/scenarios/portrait/funnel?since=week", http.StatusBadRequest, `"field":"since"`},
 		{"/api/scenarios/portrait/funnel?platform=icq", http.StatusBadRequest, `"field":"platform"`},
+		{"/api/scenarios/promo/funnel", http.StatusBadRequest, `"field":"bot"`},
 	}
 	for _, tt := range tests {
 		resp, body := e.do(t, "GET", tt.path, "")

@@ -413,7 +413,10 @@ func TestReminderAnswerAndHandoff(t *testing.T) {
 // the two that answered wait at name.
 func checkReminderFunnel(t *testing.T, p *remindProc, clk *testClock) {
 	t.Helper()
-	svc, err := funnel.New(funnel.Config{Store: p.stores.CRM, Scenarios: ScenarioCatalog{Registries: p.stores.registries()}, Now: clk.Now})
+	// On clk; the default 30 days for how long a waiting conversation is
+	// stuck (the harness's STATE_TTL is an hour, shorter than the day the
+	// clock moves through).
+	svc, err := FunnelService(config.Config{}, p.stores.CRM, p.stores.funnelCatalog(p.cfg), clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

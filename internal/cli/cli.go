@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/chathub/chathub/internal/config"
 )
@@ -20,6 +21,9 @@ type Env struct {
 	Stderr io.Writer
 	// Getenv reads the environment (os.Getenv in main).
 	Getenv func(string) string
+	// Now is the clock of the commands that read it (funnel's periods);
+	// nil is time.Now.
+	Now func() time.Time
 }
 
 type command struct {
@@ -40,7 +44,7 @@ func commands() []command {
 		{"segment", "count, sample and save client segments: segment count|sample|explain|save|list|delete (segment help)", runSegment},
 		{"broadcast", "segmented broadcasts: broadcast create|list|dry-run|start|pause|resume|cancel|status|export (broadcast help)", runBroadcast},
 		{"user", "console accounts: user add NAME --role admin|manager|operator | list | passwd NAME | role NAME --role R | remove NAME (user help)", runUser},
-		{"funnel", "a scenario's funnel, step by step in unique conversations: entered, answered, stuck, dropped, time to answer, reminders: funnel SCENARIO [--since 7d] [--version V] [--platform P] [--source S] [--format table|json|csv]", runFunnel},
+		{"funnel", "a scenario's funnel, step by step in unique conversations: entered, answered, stuck, dropped, time to answer, reminders: funnel SCENARIO [--since 7d] [--version V] [--platform P] [--source S] [--bot NAME] [--format table|json|csv]", runFunnel},
 		{"handoffs", "hand-off requests: the live ones, longest waiting first, then the newest closed: handoffs [--open] [--before ID] [--limit N] [--format table|json]", runHandoffs},
 		{"transcript", "a client's conversation record, newest first: transcript CLIENT_ID [--before ID] [--limit N] [--format table|json]", runTranscript},
 		{"audit", "the audit log, newest first: audit [--limit N] [--actor A] [--action X] [--before ID] [--format table|json]", runAudit},

@@ -33,7 +33,8 @@ var funnelWriters = map[string]func(io.Writer, *funnel.Report) error{
 // runFunnel prints a scenario's funnel.
 func runFunnel(ctx context.Context, env *Env, cfg config.Config, log *slog.Logger) int {
 	fs := flag.NewFlagSet("funnel", flag.ContinueOnError)
-	since := fs.String("since", "7d", `conversations started in this period: e.g. 7d, 24h, 2w, or "all"`)
+	since := fs.String("since", funnel.DefaultPeriod, `conversations started in this period: e.g. 7d, 24h, 2w, or "all"`)
+	bot := fs.String("bot", "", "the bot whose scenario file gives the steps, when several bots have the scenario (a config file's bot name)")
 	version := fs.String("version", "", "only conversations on this scenario version")
 	platform := fs.String("platform", "", "only clients of this platform (telegram, vk, terminal)")
 	source := fs.String("source", "", "only clients who came by this deep-link source")
@@ -47,7 +48,7 @@ func runFunnel(ctx context.Context, env *Env, cfg config.Config, log *slog.Logge
 	write, ok := funnelWriters[*format]
 	switch {
 	case len(pos) != 1:
-		fmt.Fprintln(env.Stderr, "chathub funnel: name one scenario: funnel SCENARIO [--since 7d] [--version V] [--platform P] [--source S] [--format table|json|csv]")
+		fmt.Fprintln(env.Stderr, "chathub funnel: name one scenario: funnel SCENARIO [--since 7d] [--version V] [--platform P] [--source S] [--bot NAME] [--format table|json|csv]")
 		return 2
 	case perr != nil:
 		fmt.Fprintf(env.Stderr, "chathub funnel: --since: %v\n", perr)
@@ -65,12 +66,12 @@ func runFunnel(ctx context.Context, env *Env, cfg config.Config, log *slog.Logge
 		return 1
 	}
 	defer db.Close()
-	svc, err := app.FunnelService(cfg, db, app.ScenarioCatalog{Registries: scenarioRegistries(ctx, cfg, log, slog.LevelWarn)})
+	svc, err := app.FunnelService(cfg, db, scenarioBots(ctx, cfg, log, slog.LevelWarn), env.Now)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "chathub funnel: %v\n", err)
 		return 1
 	}
-	q := funnel.Query{Scenario: pos[0], Since: funnel.Since(period, time.Now()), Version: *version,
+	q := funnel.Query{Scenario: pos[0], Bot: *bot, Period: period, Version: *version,
 		Platform: *platform, Source: *source}
 	return printFunnel(ctx, env, svc, q, write)
 }
@@ -138,14 +139,17 @@ func writeFunnelJSON(w io.Writer, r *funnel.Report) error {
 	return enc.Encode(r.Export())
 }
 
+// writeFunnelCSV writes one row per step with the JSON's fields; removed
+// (a step only older versions had) is last, so the other columns keep
+// their positions.
 func writeFunnelCSV(w io.Writer, r *funnel.Report) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"step", "question", "entered", "answered", "percent_of_start", "percent_of_previous",
-		"stuck", "dropped", "median_answer_seconds", "reminded", "came_back"})
+		"stuck", "dropped", "median_answer_seconds", "reminded", "came_back", "removed"})
 	for _, s := range r.Export().Steps {
 		_ = cw.Write([]string{s.Step, strconv.FormatBool(s.Question), strconv.Itoa(s.Entered), strconv.Itoa(s.Answered),
 			floatCell(s.OfStart), floatCell(s.OfPrevious), strconv.Itoa(s.Stuck), strconv.Itoa(s.Dropped),
-			floatCell(s.MedianSeconds), strconv.Itoa(s.Reminded), strconv.Itoa(s.CameBack)})
+			floatCell(s.MedianSeconds), strconv.Itoa(s.Reminded), strconv.Itoa(s.CameBack), strconv.FormatBool(s.Removed)})
 	}
 	cw.Flush()
 	return cw.Error()

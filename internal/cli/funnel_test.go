@@ -34,8 +34,9 @@ func TestFunnelFormats(t *testing.T) {
 		want   []string
 	}{
 		{"table", []string{"Funnel of portrait: unique conversations", "STEP", "hello", "-", "city", "75.0%", "1m30s", "old (removed)"}},
-		{"csv", []string{"step,question,entered,answered,percent_of_start", "city,true,3,2,75,75,1,0,90,1,1", "old,true,0,0,0,,0,0,,0,0"}},
-		{"json", []string{`"counts": "unique conversations"`, `"median_answer_seconds": 90`, `"percent_of_previous": null`}},
+		{"csv", []string{"step,question,entered,answered,percent_of_start,percent_of_previous,stuck,dropped,median_answer_seconds,reminded,came_back,removed\n",
+			"\nhello,false,4,4,100,100,0,0,,0,0,false\n", "\ncity,true,3,2,75,75,1,0,90,1,1,false\n", "\nold,true,0,0,0,,0,0,,0,0,true\n"}},
+		{"json", []string{`"counts": "unique conversations"`, `"median_answer_seconds": 90`, `"percent_of_previous": null`, `"removed": true`, `"removed": false`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.format, func(t *testing.T) {
@@ -71,9 +72,16 @@ func TestFunnelCommand(t *testing.T) {
 	if got.Scenario != "portrait" || len(got.Steps) < 3 || got.Steps[0].Entered != 0 || got.Counts != "unique conversations" {
 		t.Fatalf("report = %+v", got)
 	}
+	if got.Bot != "" || len(got.Bots) != 1 || got.Bots[0] != "" {
+		t.Errorf("bot %q of %q; want the bot of the environment variables", got.Bot, got.Bots)
+	}
 	code, _, errs = runMain(t, env, "", "funnel", "portrat")
 	if code != 1 || !strings.Contains(errs, `unknown scenario "portrat" (did you mean "portrait"?)`) {
 		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	code, _, errs = runMain(t, env, "", "funnel", "portrait", "--bot", "shop")
+	if code != 1 || !strings.Contains(errs, `unknown scenario "portrait" in bot "shop"`) {
+		t.Fatalf("--bot shop: exit %d, stderr %q", code, errs)
 	}
 }
 

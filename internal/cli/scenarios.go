@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/chathub/chathub/internal/app"
 	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/scenario"
 )
@@ -15,28 +16,40 @@ import (
 // load is left out and said so at level (segment commands stay quiet:
 // they check against the stored versions as well).
 func scenarioRegistries(ctx context.Context, cfg config.Config, log *slog.Logger, level slog.Level) []*scenario.Registry {
-	dirs := []string{cfg.ScenariosDir}
+	bots := scenarioBots(ctx, cfg, log, level)
+	regs := make([]*scenario.Registry, len(bots))
+	for i, b := range bots {
+		regs[i] = b.Registry
+	}
+	return regs
+}
+
+// scenarioBots is scenarioRegistries by bot: "" for SCENARIOS_DIR (the bot
+// of the environment variables), then the config file's bots in order.
+func scenarioBots(ctx context.Context, cfg config.Config, log *slog.Logger, level slog.Level) app.FunnelCatalog {
+	type dir struct{ bot, path string }
+	dirs := []dir{{"", cfg.ScenariosDir}}
 	if cfg.ConfigFile != "" {
 		f, err := config.LoadFile(cfg.ConfigFile, func(name string) string { return "${" + name + "}" })
 		if err != nil {
 			log.Log(ctx, level, "scenarios are read from SCENARIOS_DIR only: the config file does not load", "file", cfg.ConfigFile, "err", err)
 		} else {
 			for _, b := range f.Bots {
-				dirs = append(dirs, b.ScenariosDir)
+				dirs = append(dirs, dir{b.Name, b.ScenariosDir})
 			}
 		}
 	}
-	var regs []*scenario.Registry
-	for _, dir := range dirs {
+	var out app.FunnelCatalog
+	for _, d := range dirs {
 		// Quiet: the scenarios are only looked up, and Load's error says what is wrong.
-		reg := scenario.NewRegistry(scenario.RegistryConfig{Dir: dir, Logger: slog.New(slog.DiscardHandler)})
+		reg := scenario.NewRegistry(scenario.RegistryConfig{Dir: d.path, Logger: slog.New(slog.DiscardHandler)})
 		if err := reg.Load(ctx); err != nil {
-			if cfg.ConfigFile == "" || dir != cfg.ScenariosDir {
-				log.Log(ctx, level, "scenario buttons and segment names are not checked against these scenarios: they do not load", "dir", dir, "err", err)
+			if cfg.ConfigFile == "" || d.path != cfg.ScenariosDir {
+				log.Log(ctx, level, "scenario buttons and segment names are not checked against these scenarios: they do not load", "dir", d.path, "err", err)
 			}
 			continue
 		}
-		regs = append(regs, reg)
+		out = append(out, app.BotScenarios{Bot: d.bot, Registry: reg})
 	}
-	return regs
+	return out
 }

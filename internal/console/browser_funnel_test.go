@@ -15,18 +15,20 @@ import (
 // TestBrowserFunnel: from a scenario's page a manager opens its Воронка by
 // the link's label, reads the table (counts labelled as unique
 // conversations), filters it by period, platform and source through the
-// labelled controls, follows a "stuck" number to those clients and saves
-// them as a stuck(...) segment; in Russian and English, with the axe scan.
+// labelled controls, follows a "stuck" number to those clients (the link
+// carries the filters) and saves them as a stuck(...) segment; in Russian
+// and English, with the axe scan. TestBrowserFunnelCounts checks the
+// lists against the numbers on a real store.
 func TestBrowserFunnel(t *testing.T) {
 	type texts struct {
-		link, h1, caption, stuckCol, period, periodValue, version, platform, source, show, stuckLink, save, saveName, saveSubmit string
+		link, h1, caption, stuckCol, period, periodValue, version, platform, source, show, stuckLink, saveStuck, saveName, saveSubmit string
 	}
 	langs := map[string]texts{
 		"ru": {"Воронка", "Воронка: Знакомство", "считаются уникальные разговоры", "Застряли сейчас", "Разговоры, начатые за", "30 дней", "Версия сценария",
-			"Платформа", "Источник (диплинк)", "Показать", "Клиенты, застрявшие на шаге: 2, шаг name", "Сохранить как сегмент",
+			"Платформа", "Источник (диплинк)", "Показать", "Клиенты, застрявшие на шаге: 2, шаг name", "Сохранить как сегмент: застрявшие на шаге name",
 			"Название сегмента", "Сохранить сегмент"},
 		"en": {"Funnel", "Funnel: Знакомство", "counts are unique conversations", "Stuck now", "Conversations started in", "30 days", "Scenario version",
-			"Platform", "Source (deep link)", "Show", "Clients stuck at the step: 2, step name", "Save as a segment",
+			"Platform", "Source (deep link)", "Show", "Clients stuck at the step: 2, step name", "Save as a segment: stuck at step name",
 			"Segment name", "Save segment"},
 	}
 	auth := consoletest.NewAuth()
@@ -90,14 +92,15 @@ func TestBrowserFunnel(t *testing.T) {
 				chromedp.WaitVisible(chromedp.CSS(`#clients-status`)),
 			)
 			p = readPage(t, ctx)
-			if got, _ := url.QueryUnescape(strings.TrimPrefix(p.Path, "/clients?segment=")); got != `stuck("portrait", "name")` {
+			filtered := `stuck("portrait", "name", {since: ago("30d"), version: "0ld0ld0ld0ld0ld0", platform: "vk", source: "ads"})`
+			if got, _ := url.QueryUnescape(strings.TrimPrefix(p.Path, "/clients?segment=")); got != filtered {
 				t.Errorf("stuck link led to %q", p.Path)
 			}
 
 			run(t, ctx,
 				chromedp.NavigateBack(),
 				chromedp.WaitVisible(`//h1[normalize-space()="`+tx.h1+`"]`),
-				chromedp.Click(`(//a[normalize-space()="`+tx.save+`"])[1]`),
+				chromedp.Click(`//a[@aria-label="`+tx.saveStuck+`"]`),
 				chromedp.WaitVisible(byLabel(tx.saveName)),
 				browsertest.Type(byLabel(tx.saveName), "stuck-name-"+lang),
 				chromedp.Click(button(tx.saveSubmit)),
@@ -106,7 +109,7 @@ func TestBrowserFunnel(t *testing.T) {
 			clients.mu.Lock()
 			saved := clients.saved[len(clients.saved)-1]
 			clients.mu.Unlock()
-			if saved.Name != "stuck-name-"+lang || saved.Expression != `stuck("portrait", "name")` {
+			if saved.Name != "stuck-name-"+lang || saved.Expression != filtered {
 				t.Errorf("saved %+v", saved)
 			}
 

@@ -235,7 +235,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
 	if oc, err := p.overviewCharts(r.Context(), now(), loc, days); err != nil {
 		c.cfg.Logger.Error("console: overview charts", "days", days, "err", err)
 	} else {
-		v.Charts = newOvCharts(lang, oc, days)
+		v.Charts = newOvCharts(lang, oc, days, c.scenarioTitles(r.Context()))
 	}
 	v.Finished = c.tourFinished(r.Context(), lang, loc, now())
 	if v.Links {
@@ -321,4 +321,21 @@ func ovLabel(lang i18n.Lang, prefix, value string) string {
 // no-break space) in Russian, "1,234,567" in English.
 func ovNumber(lang i18n.Lang, n int64) string {
 	return i18n.Number(lang, n)
+}
+
+// scenarioTitles are the titles of every bot's scenarios by id (the first
+// bot's, when two bots title one id differently); nil without scenarios.
+func (c *Console) scenarioTitles(ctx context.Context) map[string]string {
+	if c.cfg.Scenarios.Catalog == nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, b := range c.cfg.Scenarios.Catalog.ScenarioBots(ctx) {
+		for _, g := range b.Scenarios {
+			if _, ok := out[g.ID]; !ok && g.Title != "" {
+				out[g.ID] = g.Title
+			}
+		}
+	}
+	return out
 }

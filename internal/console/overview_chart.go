@@ -132,8 +132,9 @@ type ovTick struct {
 	Text string
 }
 
-// newOvCharts lays out both charts of oc for a period of days.
-func newOvCharts(lang i18n.Lang, oc postgres.OverviewCharts, days int) *ovCharts {
+// newOvCharts lays out both charts of oc for a period of days; titles
+// names the scenarios (by id; an id without a title is shown as is).
+func newOvCharts(lang i18n.Lang, oc postgres.OverviewCharts, days int, titles map[string]string) *ovCharts {
 	c := &ovCharts{Days: days}
 	for _, p := range ovPeriods {
 		c.Periods = append(c.Periods, ovPeriod{Days: p, Label: i18n.Plural(lang, "overview.period", int64(p)),
@@ -144,14 +145,16 @@ func newOvCharts(lang i18n.Lang, oc postgres.OverviewCharts, days int) *ovCharts
 		none: "overview.chart.none", unit: "overview.sources.unit", empty: "overview.sources.empty"})
 	c.Scenarios = newOvStacked(lang, "ov-scn", oc.Days, oc.Scenarios, ovChartText{
 		heading: "overview.scenarios.heading", title: "overview.scenarios.title", count: "overview.completions",
-		none: "overview.scenarios.none", unit: "overview.scenarios.unit"})
+		none: "overview.scenarios.none", unit: "overview.scenarios.unit", names: titles})
 	return c
 }
 
 // ovChartText are the catalog keys of one chart's texts: empty names the
-// series whose key is "" (a client without a source).
+// series whose key is "" (a client without a source); names, when set,
+// label series by key (scenario titles).
 type ovChartText struct {
 	heading, title, count, none, unit, empty string
+	names                                    map[string]string
 }
 
 // newOvStacked lays out days (oldest first) as stacked bars of d's series
@@ -173,6 +176,9 @@ func newOvStacked(lang i18n.Lang, id string, days []time.Time, d postgres.DailyS
 			l.Label, l.Color, l.Mark = i18n.T(lang, tx.empty), i%len(ovSeriesMarks), ovSeriesMarks[i%len(ovSeriesMarks)]
 		default:
 			l.Label, l.Color, l.Mark = s.Key, i%len(ovSeriesMarks), ovSeriesMarks[i%len(ovSeriesMarks)]
+			if name := tx.names[s.Key]; name != "" {
+				l.Label = name
+			}
 		}
 		ch.Legend = append(ch.Legend, l)
 	}

@@ -29,8 +29,10 @@ type fakeOverview struct {
 	// askedDays and askedTop are the last OverviewCharts' arguments;
 	// chartCalls counts the calls, chartsErr fails them.
 	askedDays, askedTop int
-	chartCalls          int
-	chartsErr           error
+	// ghost adds completions of a scenario no bot has ("gone").
+	ghost      bool
+	chartCalls int
+	chartsErr  error
 	// noRows makes OverviewCharts count nothing (every day zero).
 	noRows bool
 }
@@ -82,7 +84,11 @@ func (f *fakeOverview) OverviewCharts(_ context.Context, now time.Time, loc *tim
 	}
 	oc.Sources = sum(back("vk_ads", false, map[int]int64{0: 4, 2: 2}), back("site", false, map[int]int64{0: 1}),
 		back("", false, map[int]int64{1: 1}), back("", true, map[int]int64{0: 3}))
-	oc.Scenarios = sum(back("portrait", false, map[int]int64{0: 2, 7: 1}), back("feedback", false, map[int]int64{0: 1}))
+	scenarios := []postgres.Series{back("portrait", false, map[int]int64{0: 2, 7: 1}), back("feedback", false, map[int]int64{0: 1})}
+	if f.ghost {
+		scenarios = append(scenarios, back("gone", false, map[int]int64{3: 1}))
+	}
+	oc.Scenarios = sum(scenarios...)
 	return oc, nil
 }
 
@@ -408,5 +414,46 @@ func TestOverviewChartsEscaped(t *testing.T) {
 	}
 	if n := strings.Count(body, escaped); n < 4 {
 		t.Errorf("the source shown %d times, want bar, legend, table", n)
+	}
+}
+
+// TestOverviewScenarioTitles: the completions chart names scenarios by
+// their titles, an id no bot has by the id.
+func TestOverviewScenarioTitles(t *testing.T) {
+	t.Parallel()
+	f := newFakeOverview()
+	f.ghost = true
+	auth := consoletest.NewAuth()
+	c, err := New(Config{Auth: auth, Overview: OverviewPages{Stats: f, Campaigns: f, Location: time.FixedZone("MSK", 3*3600)},
+		Scenarios: ScenarioPages{Catalog: fakeCatalog{bots: []ScenarioBot{{Scenarios: shippedScenarios(t)}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := do(c.Handler(), "GET", "/", auth.Login("manager"), nil, nil).Body.String()
+	for _, want := range []string{`<title>6.12, Знакомство: 2 завершения</title>`, `<th scope="col">Оценка обслуживания</th>`,
+		`<th scope="col">gone</th>`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("overview lacks %q", want)
+		}
+	}
+	if strings.Contains(body, `<th scope="col">portrait</th>`) {
+		t.Error("the chart shows the id of a scenario that has a title")
+	}
+}
+
+// TestOverviewLanguageKeepsPeriod: the language switch links to the same
+// period (?days=), and to the default one without it.
+func TestOverviewLanguageKeepsPeriod(t *testing.T) {
+	t.Parallel()
+	auth, h := newOverviewConsole(t, newFakeOverview())
+	tok := auth.Login("manager")
+	if body := do(h, "GET", "/?days=7", tok, nil, nil).Body.String(); !strings.Contains(body, `<a href="/?days=7&amp;lang=en" hreflang="en"`) {
+		t.Errorf("the switch to English loses ?days=7")
+	}
+	if body := do(h, "GET", "/?days=90&lang=en", tok, nil, nil).Body.String(); !strings.Contains(body, `<a href="/?days=90&amp;lang=ru" hreflang="ru"`) {
+		t.Errorf("the switch to Russian loses ?days=90")
+	}
+	if body := do(h, "GET", "/", tok, nil, nil).Body.String(); !strings.Contains(body, `<a href="/?lang=en" hreflang="en"`) {
+		t.Errorf("the switch to English is not /?lang=en without a period")
 	}
 }

@@ -26,9 +26,28 @@ type view struct {
 	// User is the signed-in user (zero on the login page).
 	User account.User
 	Menu []menuItem
-	// Path is the page's path (the language switch links to it).
-	Path string
-	Page any
+	// Path is the page's path and Query its query without lang= (the
+	// language switch links to them, so a page keeps its filters and
+	// period across the switch).
+	Path  string
+	Query url.Values
+	Page  any
+}
+
+// langSwitchDrops are the query parameters the language switch does not
+// carry over: lang itself and the one-shot notices a page shows after a
+// redirect (?saved=, ?deleted=, ?done=&name=, ?taken=, ?returned=, ?bye=),
+// which tell what just happened, not what the page shows.
+var langSwitchDrops = []string{"lang", "saved", "deleted", "done", "name", "taken", "returned", "bye"}
+
+// langHref is the address of the page at path with query in language l.
+func langHref(path string, query url.Values, l i18n.Lang) string {
+	q := url.Values{}
+	for k, vs := range query {
+		q[k] = vs
+	}
+	q.Set("lang", string(l))
+	return path + "?" + q.Encode()
 }
 
 // parseTemplates parses layout.html with each page template into its own
@@ -67,6 +86,8 @@ func templateFuncs(assets assetSet) template.FuncMap {
 		"asset":  assets.url,
 		"role":   func(l i18n.Lang, r account.Role) string { return i18n.T(l, roleKey(r)) },
 		"langs":  func() []i18n.Lang { return i18n.Langs },
+		// langHref is the current page in another language.
+		"langHref": langHref,
 	}
 }
 
@@ -101,7 +122,11 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, pag
 		title = i18n.T(langOf(r.Context()), titleKey, i18n.T(langOf(r.Context()), s.Section))
 	}
 	u := userFrom(r.Context())
-	v := view{Lang: langOf(r.Context()), Title: title, User: u, Path: r.URL.Path, Page: data}
+	query := r.URL.Query()
+	for _, k := range langSwitchDrops {
+		query.Del(k)
+	}
+	v := view{Lang: langOf(r.Context()), Title: title, User: u, Path: r.URL.Path, Query: query, Page: data}
 	if u.Name != "" {
 		v.Menu = menuFor(u.Role, r.URL.Path, c.built)
 		c.badgeMenu(r, v.Menu)

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/chathub/chathub/internal/console/i18n"
 	"github.com/chathub/chathub/internal/funnel"
 	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/segment"
 )
 
 // ScenarioFunnels computes scenario funnels (*funnel.Service, the same
@@ -21,7 +21,7 @@ type ScenarioFunnels interface {
 
 // funnelPeriods are the periods the page offers (funnel.ParsePeriod's
 // form); the first is the default.
-var funnelPeriods = []string{"7d", "24h", "30d", "90d", "all"}
+var funnelPeriods = []string{funnel.DefaultPeriod, "24h", "30d", "90d", "all"}
 
 // funnelPlatforms are the platforms the page filters by ("" is all).
 var funnelPlatforms = []messenger.Platform{"", messenger.Telegram, messenger.VK, messenger.Terminal}
@@ -34,6 +34,9 @@ type funnelView struct {
 	Platform                string
 	Periods, Platforms      []funnelOption
 	Versions                []funnelOption
+	// Bots are the bots that have the scenario, offered as a filter when
+	// there are several (the bot chooses the file: steps and order).
+	Bots []funnelOption
 	// BadPeriod is set when ?since= did not parse (the default was used).
 	BadPeriod bool
 	Rows      []funnelRowView
@@ -59,9 +62,11 @@ type funnelRowView struct {
 	OfStart, OfPrev   string
 	Median            string
 	// StuckHref and DroppedHref list those clients (Клиенты filtered by
-	// stuck(...) / dropped(...)); SaveHref opens that list with its "save
-	// as segment" form.
-	StuckHref, DroppedHref, SaveHref string
+	// stuck(...) / dropped(...) with the page's filters, so the list is
+	// the conversations counted); the Save hrefs open those lists with
+	// their "save as segment" form.
+	StuckHref, DroppedHref         string
+	StuckSaveHref, DroppedSaveHref string
 }
 
 // scenarioFunnel is Сценарии → a scenario → Воронка.
@@ -97,7 +102,7 @@ func (c *Console) scenarioFunnel(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Platforms = append(v.Platforms, funnelOption{Value: string(p), Label: label, Selected: string(p) == v.Platform})
 	}
-	rep, err := c.cfg.Scenarios.Funnels.Funnel(r.Context(), funnel.Query{Scenario: g.ID, Since: funnel.Since(period, time.Now()),
+	rep, err := c.cfg.Scenarios.Funnels.Funnel(r.Context(), funnel.Query{Scenario: g.ID, Bot: b.Name, Period: period,
 		Version: v.Version, Platform: v.Platform, Source: v.Source})
 	if errors.Is(err, funnel.ErrUnknownScenario) {
 		c.notFound(w, r)
@@ -113,24 +118,37 @@ func (c *Console) scenarioFunnel(w http.ResponseWriter, r *http.Request) {
 		v.AsOf = rep.AsOf.Local().Format("15:04")
 	}
 	v.Versions = versionOptions(lang, rep, v.Version)
+	if len(rep.Bots) > 1 {
+		for _, name := range rep.Bots {
+			label := name
+			if name == "" {
+				label = i18n.T(lang, "scenarios.bot.default")
+			}
+			v.Bots = append(v.Bots, funnelOption{Value: name, Label: label, Selected: name == b.Name})
+		}
+	}
+	f := segment.VisitFilter{Version: v.Version, Platform: v.Platform, Source: v.Source}
+	if period > 0 {
+		f.Since = fmt.Sprintf("ago(%q)", v.Period)
+	}
 	for _, s := range rep.Steps {
-		v.Rows = append(v.Rows, newFunnelRow(lang, g.ID, s))
+		v.Rows = append(v.Rows, newFunnelRow(lang, g.ID, s, f))
 	}
 	c.render(w, r, http.StatusOK, "funnel", "funnel.title", v)
 }
 
-// newFunnelRow formats one step.
-func newFunnelRow(lang i18n.Lang, id string, s funnel.Step) funnelRowView {
+// newFunnelRow formats one step; f is the page's choice of conversations.
+func newFunnelRow(lang i18n.Lang, id string, s funnel.Step, f segment.VisitFilter) funnelRowView {
 	row := funnelRowView{Step: s.ID, Question: s.Question, Removed: s.Removed, Entered: int64(s.Entered),
 		Answered: int64(s.Answered), Stuck: int64(s.Stuck), Dropped: int64(s.Dropped), Reminded: int64(s.Reminded),
 		Back: int64(s.CameBack), OfStart: percentText(lang, s.OfStart), OfPrev: percentText(lang, s.OfPrevious), Median: "—"}
 	if s.Question && s.Answered > 0 {
 		row.Median = duration(lang, s.MedianAnswer)
 	}
-	stuck := fmt.Sprintf("stuck(%q, %q)", id, s.ID)
-	row.StuckHref = "/clients?segment=" + url.QueryEscape(stuck)
-	row.SaveHref = row.StuckHref + "&save=1"
-	row.DroppedHref = "/clients?segment=" + url.QueryEscape(fmt.Sprintf("dropped(%q, %q)", id, s.ID))
+	row.StuckHref = "/clients?segment=" + url.QueryEscape(fmt.Sprintf("stuck(%q, %q%s)", id, s.ID, f.Args()))
+	row.StuckSaveHref = row.StuckHref + "&save=1"
+	row.DroppedHref = "/clients?segment=" + url.QueryEscape(fmt.Sprintf("dropped(%q, %q%s)", id, s.ID, f.Args()))
+	row.DroppedSaveHref = row.DroppedHref + "&save=1"
 	return row
 }
 

@@ -11,6 +11,10 @@ import (
 type Export struct {
 	Scenario string `json:"scenario"`
 	Title    string `json:"title,omitempty"`
+	// Bot is the bot whose file gave the steps ("" the bot of the
+	// environment variables); Bots every bot that has the scenario.
+	Bot  string   `json:"bot"`
+	Bots []string `json:"bots"`
 	// Since is the period's start (RFC 3339), "" for all time.
 	Since    string `json:"since,omitempty"`
 	Version  string `json:"version,omitempty"`
@@ -39,7 +43,7 @@ type ExportVersion struct {
 type ExportStep struct {
 	Step          string   `json:"step"`
 	Question      bool     `json:"question"`
-	Removed       bool     `json:"removed,omitempty"`
+	Removed       bool     `json:"removed"`
 	Entered       int      `json:"entered"`
 	Answered      int      `json:"answered"`
 	OfStart       *float64 `json:"percent_of_start"`
@@ -53,7 +57,7 @@ type ExportStep struct {
 
 // Export returns r for JSON.
 func (r *Report) Export() Export {
-	e := Export{Scenario: r.Scenario, Title: r.Title, Version: r.Query.Version, Platform: r.Query.Platform,
+	e := Export{Scenario: r.Scenario, Title: r.Title, Bot: r.Bot, Bots: append([]string{}, r.Bots...), Version: r.Query.Version, Platform: r.Query.Platform,
 		Source: r.Query.Source, Counts: "unique conversations", Steps: make([]ExportStep, 0, len(r.Steps)),
 		CurrentVersion: r.Current, Versions: make([]ExportVersion, 0, len(r.Versions))}
 	for _, v := range r.Versions {
@@ -97,12 +101,4 @@ func ParsePeriod(s string) (time.Duration, error) {
 		return 0, fmt.Errorf(`a period is a number and a unit, e.g. "7d", "24h", "2w", or "all": %w`, err)
 	}
 	return d, nil
-}
-
-// Since is the start of a period that ends at now (zero for all time).
-func Since(period time.Duration, now time.Time) time.Time {
-	if period <= 0 {
-		return time.Time{}
-	}
-	return now.Add(-period)
 }

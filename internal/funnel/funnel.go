@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,15 +39,24 @@ type AsOfStore interface {
 	FunnelStepsAsOf(ctx context.Context, q crm.FunnelQuery) ([]crm.FunnelStepCount, time.Time, error)
 }
 
-// Scenarios gives the scenarios' graphs: the funnel lists the steps in
-// the order of the current version's file.
+// Scenarios gives the bots' scenario graphs: the funnel lists the steps
+// in the order of the current version's file of the chosen bot.
 type Scenarios interface {
-	// Scenario returns the current graph of scenario id; false when no
-	// scenario has that id.
-	Scenario(ctx context.Context, id string) (*scenario.Graph, bool, error)
-	// ScenarioIDs lists the scenario ids (for suggestions).
+	// Scenario returns the current graph of scenario id of bot (a config
+	// file's bot name, "" the bot of the environment variables); false
+	// when that bot has no such scenario.
+	Scenario(ctx context.Context, bot, id string) (*scenario.Graph, bool, error)
+	// ScenarioBots lists the bots that have scenario id, in the
+	// configuration's order ("" the bot of the environment variables).
+	ScenarioBots(ctx context.Context, id string) ([]string, error)
+	// ScenarioIDs lists the scenario ids of every bot (for suggestions).
 	ScenarioIDs(ctx context.Context) ([]string, error)
 }
+
+// DefaultPeriod is the period a funnel covers when none is chosen (the
+// CLI's --since, the API's and the console's ?since=), in ParsePeriod's
+// form.
+const DefaultPeriod = "7d"
 
 // DefaultOpenFor is Config.OpenFor's default: the conversation state's
 // default lifetime in Redis (internal/store/redis.DefaultStateTTL), and
@@ -103,7 +113,18 @@ func New(cfg Config) (*Service, error) {
 type Query struct {
 	// Scenario is the scenario id. Required.
 	Scenario string
+	// Bot chooses whose scenario file gives the steps and their order (a
+	// config file's bot name, "" the bot of the environment variables);
+	// "" also picks the only bot that has the scenario when the bot of the
+	// environment variables has none. The counts are those of every
+	// conversation of the scenario id, whichever bot ran it (the version
+	// filter tells apart bots whose files differ).
+	Bot string
+	// Period counts the conversations started within it before now (the
+	// Service's clock); it overrides Since. Zero with a zero Since: all.
+	Period time.Duration
 	// Since counts the conversations started at or after it; zero: all.
+	// The Report's Query has it resolved from Period.
 	Since time.Time
 	// Version, Platform and Source, when set, keep the conversations of
 	// that scenario version, of clients on that platform and of clients
@@ -118,6 +139,10 @@ type Report struct {
 	Scenario string
 	Title    string
 	Query    Query
+	// Bot is the bot whose file gave the steps; Bots every bot that has
+	// the scenario, in the configuration's order.
+	Bot  string
+	Bots []string
 	// Steps in the current version's file order, then any step only older
 	// versions had (Removed).
 	Steps []Step
@@ -164,14 +189,22 @@ type Step struct {
 }
 
 // ErrUnknownScenario is wrapped by Funnel's error for a scenario id no
-// scenario has.
+// scenario has, or the chosen bot has not.
 var ErrUnknownScenario = errors.New("unknown scenario")
+
+// ErrChooseBot is wrapped by Funnel's error when several bots have the
+// scenario, none of them the bot of the environment variables, and
+// Query.Bot chose none.
+var ErrChooseBot = errors.New("choose a bot")
 
 // Funnel computes q's funnel.
 func (s *Service) Funnel(ctx context.Context, q Query) (*Report, error) {
-	g, err := s.graph(ctx, q.Scenario)
+	g, bots, err := s.graph(ctx, &q)
 	if err != nil {
 		return nil, err
+	}
+	if q.Period > 0 {
+		q.Since = s.cfg.Now().Add(-q.Period)
 	}
 	fq := crm.FunnelQuery{
 		Scenario: q.Scenario, Since: q.Since, Version: q.Version, Platform: q.Platform, Source: q.Source,
@@ -193,23 +226,42 @@ func (s *Service) Funnel(ctx context.Context, q Query) (*Report, error) {
 	}
 	r := build(g, q, counts)
 	r.Versions, r.Current, r.AsOf = versions, g.Version, asOf
+	r.Bot, r.Bots = q.Bot, bots
 	return r, nil
 }
 
-// graph returns scenario id's graph or an error naming the closest id.
-func (s *Service) graph(ctx context.Context, id string) (*scenario.Graph, error) {
-	g, found, err := s.cfg.Scenarios.Scenario(ctx, id)
+// graph returns the graph of q's scenario in q's bot (q.Bot set to the
+// bot chosen) and the bots that have it, or an error naming the closest
+// id or the bots to choose from.
+func (s *Service) graph(ctx context.Context, q *Query) (*scenario.Graph, []string, error) {
+	id := q.Scenario
+	bots, err := s.cfg.Scenarios.ScenarioBots(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("funnel of %s: %w", id, err)
+		return nil, nil, fmt.Errorf("funnel of %s: %w", id, err)
 	}
-	if found {
-		return g, nil
+	switch {
+	case len(bots) == 0:
+		ids, err := s.cfg.Scenarios.ScenarioIDs(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("funnel of %s: list scenarios: %w", id, err)
+		}
+		return nil, nil, fmt.Errorf("%w %q%s", ErrUnknownScenario, id, Hint(id, ids, "scenarios"))
+	case slices.Contains(bots, q.Bot):
+	case q.Bot == "" && len(bots) == 1:
+		q.Bot = bots[0]
+	case q.Bot == "":
+		return nil, nil, fmt.Errorf("%w: scenario %q is in the bots %s", ErrChooseBot, id, quoteAll(bots))
+	default:
+		return nil, nil, fmt.Errorf("%w %q in bot %q%s", ErrUnknownScenario, id, q.Bot, Hint(q.Bot, bots, "bots with it"))
 	}
-	ids, err := s.cfg.Scenarios.ScenarioIDs(ctx)
+	g, found, err := s.cfg.Scenarios.Scenario(ctx, q.Bot, id)
 	if err != nil {
-		return nil, fmt.Errorf("funnel of %s: list scenarios: %w", id, err)
+		return nil, nil, fmt.Errorf("funnel of %s: %w", id, err)
 	}
-	return nil, fmt.Errorf("%w %q%s", ErrUnknownScenario, id, Hint(id, ids, "scenarios"))
+	if !found { // removed between the two calls
+		return nil, nil, fmt.Errorf("%w %q in bot %q", ErrUnknownScenario, id, q.Bot)
+	}
+	return g, bots, nil
 }
 
 // Hint is ` (did you mean "x"?)` for the closest of names, else the names
@@ -222,6 +274,15 @@ func Hint(s string, names []string, what string) string {
 		return ""
 	}
 	return fmt.Sprintf("; %s: %s", what, strings.Join(names, ", "))
+}
+
+// quoteAll is names quoted and joined by commas.
+func quoteAll(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
 }
 
 // build lays counts out in g's step order with the percentages.

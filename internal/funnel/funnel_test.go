@@ -39,12 +39,20 @@ steps:
     end: true
 `
 
-// graphs is a fake Scenarios.
+// graphs is a fake Scenarios: the scenarios of the bot of the
+// environment variables.
 type graphs map[string]*scenario.Graph
 
-func (g graphs) Scenario(_ context.Context, id string) (*scenario.Graph, bool, error) {
+func (g graphs) Scenario(_ context.Context, bot, id string) (*scenario.Graph, bool, error) {
 	x, ok := g[id]
-	return x, ok, nil
+	return x, ok && bot == "", nil
+}
+
+func (g graphs) ScenarioBots(_ context.Context, id string) ([]string, error) {
+	if _, ok := g[id]; ok {
+		return []string{""}, nil
+	}
+	return nil, nil
 }
 
 func (g graphs) ScenarioIDs(context.Context) ([]string, error) {

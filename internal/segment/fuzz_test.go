@@ -26,6 +26,10 @@ func FuzzCompile(f *testing.F) {
 		`age > 3 ? true : false`, `let x = 1; x`, `[1, 2][0] == 1`, `city?.x`, `-age`, `age > -9223372036854775808`,
 		`completed("portrat")`, `answered("portrait","cty")`, `completed("portrait", "city", ago("1d"))`,
 		`answered("feedback", "attributes.csat") or answered("feedbak")`,
+		`stuck("portrait", "city", ago("7d"), {version: "v3", platform: "vk", source: "promo"})`,
+		`dropped("portrait", "city", {since: date("2026-01-01"), platfrom: "vk"}) and subscribed`,
+		`stuck("portrait", "city", {since: ago("1d"), since: now()})`, `dropped("portrait", "age", {"version": 1})`,
+		`stuck("portrait", "cty", {})`, `dropped("portrait", "city", {source: "a\u0000"})`,
 		strings.Repeat(`city == "a" or `, 40) + `subscribed`, strings.Repeat(`age > 1 && `, 60) + `true`,
 		strings.Repeat(`(subscribed or `, 20) + `blocked` + strings.Repeat(`)`, 20),
 	} {

@@ -38,9 +38,11 @@ var marinaActivity = &Activity{
 	},
 	Completions: []crm.Completion{{Scenario: "portrait", Step: "thanks", CreatedAt: testNow.Add(-40 * 24 * time.Hour)}},
 	Waiting: []Waiting{
-		{Scenario: "feedback", Step: "comment", EnteredAt: testNow.Add(-2 * time.Hour)},
-		{Scenario: "feedback", Step: "csat", EnteredAt: testNow.Add(-50 * 24 * time.Hour), Left: true},
-		{Scenario: "portrait", Step: "age", EnteredAt: testNow.Add(-31 * 24 * time.Hour)},
+		{Scenario: "feedback", Version: "f2", Step: "comment", Run: testNow.Add(-3 * time.Hour).UnixMicro(), EnteredAt: testNow.Add(-2 * time.Hour)},
+		{Scenario: "feedback", Version: "f1", Step: "csat", Run: testNow.Add(-50 * 24 * time.Hour).UnixMicro(), EnteredAt: testNow.Add(-50 * 24 * time.Hour), Left: true},
+		{Scenario: "portrait", Version: "p1", Step: "age", Run: testNow.Add(-31 * 24 * time.Hour).UnixMicro(), EnteredAt: testNow.Add(-31 * 24 * time.Hour)},
+		// Dropped at city, then completed the portrait in a later conversation.
+		{Scenario: "portrait", Version: "p1", Step: "city", Run: testNow.Add(-45 * 24 * time.Hour).UnixMicro(), EnteredAt: testNow.Add(-45 * 24 * time.Hour), Left: true},
 	},
 }
 
@@ -99,6 +101,19 @@ func TestMatch(t *testing.T) {
 		{`dropped("feedback", "comment")`, false, false},
 		{`stuck("portrait", "age")`, false, false}, // idle past OpenFor
 		{`dropped("portrait", "age")`, true, false},
+		// Dropped, but completed the scenario since: not dropped any more.
+		{`dropped("portrait", "city")`, false, false},
+		// The funnel's filters: period (conversation start), version, platform, source.
+		{`stuck("feedback", "comment", ago("1d"))`, true, false},
+		{`stuck("feedback", "comment", ago("2h"))`, false, false}, // the conversation started 3 h ago
+		{`stuck("feedback", "comment", {since: ago("1d"), version: "f2", platform: "telegram"})`, true, false},
+		{`stuck("feedback", "comment", {version: "f1"})`, false, false},
+		{`stuck("feedback", "comment", {platform: "vk"})`, false, false},
+		{`stuck("feedback", "comment", {source: "promo"})`, false, false},
+		{`dropped("feedback", "csat", {since: date("2026-05-01")})`, false, false},
+		{`dropped("feedback", "csat", {since: date("2026-04-01")})`, true, false},
+		{`dropped("portrait", "age", {version: "p1"})`, true, false},
+		{`dropped("portrait", "age", ago("30d"))`, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.src, func(t *testing.T) {

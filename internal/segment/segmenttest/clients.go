@@ -37,6 +37,8 @@ var (
 	Incomes    = []string{"economy", "middle", "premium"}
 	Families   = []string{"single", "married", "divorced", "widowed"}
 	Platforms  = []messenger.Platform{messenger.Telegram, messenger.VK}
+	Sources    = []string{"promo", "ads_spring"}
+	Versions   = []string{"v1", "v2"}
 	Bots       = []string{"", "shop", "club"} // "": the bot of the environment variables
 	Occupation = []string{"главный бухгалтер", "владелец малого бизнеса", "клиентский менеджер", "барбершоп", "пенсионер", ""}
 )
@@ -87,8 +89,11 @@ func RandomClient(r *rand.Rand, i int, base time.Time) Client {
 	c := Client{Key: messenger.ChatKey{Platform: pick(r, Platforms), Bot: pick(r, Bots), ID: fmt.Sprintf("random-%d", i)}}
 	n := 1 + r.IntN(3)
 	at := base.Add(-time.Duration(r.IntN(90*24*60)) * time.Minute)
+	var open []crm.StepVisit
 	for range n {
-		c.Changes = append(c.Changes, randomChanges(r, at))
+		ch := randomChanges(r, at)
+		open = randomVisits(r, &ch, open)
+		c.Changes = append(c.Changes, ch)
 		at = at.Add(time.Duration(1+r.IntN(20*24*60)) * time.Minute)
 		if at.After(base) {
 			at = base.Add(-time.Minute)
@@ -127,6 +132,9 @@ func randomChanges(r *rand.Rand, now time.Time) crm.Changes {
 	}
 	ch.Attributes = randomAttributes(r)
 	randomStatus(r, &ch)
+	if maybe(0.2) {
+		ch.Source = pick(r, Sources)
+	}
 	for _, t := range Tags {
 		if maybe(0.15) {
 			ch.AddTags = append(ch.AddTags, t)
@@ -207,3 +215,35 @@ func randomActivity(r *rand.Rand, ch *crm.Changes) {
 }
 
 func pick[T any](r *rand.Rand, vs []T) T { return vs[r.IntN(len(vs))] }
+
+// randomVisits records step visits in ch (the funnel's, read by stuck(...)
+// and dropped(...)): each of the open ones (entered by earlier turns) is
+// answered, dropped or left waiting, and new ones are entered or passed,
+// in conversations that started up to two days before ch.Now. It returns
+// the visits still open.
+func randomVisits(r *rand.Rand, ch *crm.Changes, open []crm.StepVisit) []crm.StepVisit {
+	var still []crm.StepVisit
+	for _, v := range open {
+		switch r.IntN(3) {
+		case 0:
+			v.Event = crm.VisitAnswer
+			ch.Visits = append(ch.Visits, v)
+		case 1:
+			v.Event = crm.VisitDrop
+			ch.Visits = append(ch.Visits, v)
+		default:
+			still = append(still, v)
+		}
+	}
+	for range r.IntN(3) {
+		v := crm.StepVisit{Scenario: pick(r, Scenarios), Version: pick(r, Versions), Step: pick(r, Steps),
+			Run: ch.Now.Add(-time.Duration(r.IntN(2*24*60)) * time.Minute).UnixMicro(), Event: crm.VisitEnter}
+		if r.IntN(4) == 0 {
+			v.Event = crm.VisitPass
+		} else {
+			still = append(still, v)
+		}
+		ch.Visits = append(ch.Visits, v)
+	}
+	return still
+}

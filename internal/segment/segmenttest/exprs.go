@@ -29,7 +29,39 @@ func RandomExpr(r *rand.Rand, depth int) string {
 
 // atoms generate one condition each.
 var atoms = []func(r *rand.Rand) string{
-	textAtom, enumAtom, intAtom, dateAtom, timeAtom, boolAtom, tagAtom, attrAtom, activityAtom, botAtom,
+	textAtom, enumAtom, intAtom, dateAtom, timeAtom, boolAtom, tagAtom, attrAtom, activityAtom, botAtom, visitAtom,
+}
+
+// RandomVisitExpr is a random stuck(...) or dropped(...) over the
+// generated clients' step visits, with some of the funnel's filters
+// (period, version, platform, source).
+func RandomVisitExpr(r *rand.Rand) string { return visitAtom(r) }
+
+func visitAtom(r *rand.Rand) string {
+	fn := pick(r, []string{"stuck", "dropped"})
+	args := quote(pick(r, Scenarios)) + ", " + quote(pick(r, Steps))
+	var filters []string
+	if r.IntN(3) == 0 {
+		if r.IntN(2) == 0 {
+			args += ", " + randomTime(r)
+		} else {
+			filters = append(filters, "since: "+randomTime(r))
+		}
+	}
+	if r.IntN(3) == 0 {
+		filters = append(filters, "version: "+quote(pick(r, Versions)))
+	}
+	if r.IntN(4) == 0 {
+		filters = append(filters, "platform: "+quote(string(pick(r, Platforms))))
+	}
+	if r.IntN(4) == 0 {
+		filters = append(filters, "source: "+quote(pick(r, Sources)))
+	}
+	if len(filters) > 0 {
+		r.Shuffle(len(filters), func(i, j int) { filters[i], filters[j] = filters[j], filters[i] })
+		args += ", {" + strings.Join(filters, ", ") + "}"
+	}
+	return fn + "(" + args + ")"
 }
 
 // botAtom selects by bot, the config file's bot name (nil for the bot of

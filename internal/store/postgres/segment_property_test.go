@@ -108,7 +108,8 @@ func segmentSeed(t *testing.T) uint64 {
 
 // TestSegmentSQLAgreesWithMatch is the property test of the segment
 // language: on random clients (personas plus random ones, with unknown
-// fields, tags, attributes of every shape, answers and completions) and
+// fields, tags, attributes of every shape, answers, completions and step
+// visits) and
 // random well-typed expressions, the ids the SQL selects on each dialect
 // are exactly the ids Match selects in memory. Replay a failure with
 // SEGMENT_SEED=<seed>.
@@ -141,6 +142,30 @@ func TestSegmentSQLAgreesWithMatch(t *testing.T) {
 			}
 			if discriminating < exprs/2 {
 				t.Errorf("only %d of %d expressions selected some but not all clients: the generators drifted apart", discriminating, exprs)
+			}
+			// stuck(...) and dropped(...) with the funnel's filters, on
+			// their own (in the mix above they are one atom of many).
+			discriminating = 0
+			const visitExprs = 60 // few: SQLite under -race is slow, and the mix above has them too
+			for range visitExprs {
+				src := segmenttest.RandomVisitExpr(r)
+				seg, err := segment.Compile(src)
+				if err != nil {
+					t.Fatalf("generated expression does not compile (SEGMENT_SEED=%d): %v", seed, err)
+				}
+				seg = seg.At(segmenttest.Base)
+				want := w.matchIDs(t, seg)
+				got, n := w.sqlIDs(t, seg, 25+r.IntN(200))
+				if !slices.Equal(got, want) || n != int64(len(want)) {
+					t.Fatalf("SEGMENT_SEED=%d: %s\nSQL selects %d (count %d), Match selects %d\n%s",
+						seed, src, len(got), n, len(want), w.explain(seg, got, want))
+				}
+				if len(want) > 0 {
+					discriminating++
+				}
+			}
+			if discriminating < visitExprs/4 {
+				t.Errorf("only %d of %d stuck/dropped expressions selected any client: the generators drifted apart", discriminating, visitExprs)
 			}
 		})
 	}

@@ -210,7 +210,7 @@ func (s *Store) loadCompletions(ctx context.Context, id int64, scenarios []strin
 }
 
 func (s *Store) loadWaiting(ctx context.Context, id int64, scenarios []string, act *segment.Activity) error {
-	rows, err := s.db.WithContext(ctx).Raw("SELECT scenario, step, entered_at, left_at IS NOT NULL FROM step_visits "+
+	rows, err := s.db.WithContext(ctx).Raw("SELECT scenario, version, step, run, entered_at, left_at IS NOT NULL FROM step_visits "+
 		"WHERE client_id = ? AND answered_at IS NULL AND scenario IN "+inList(len(scenarios)), anyArgs(id, scenarios)...).Rows()
 	if err != nil {
 		return fmt.Errorf("step visits: %w", err)
@@ -218,7 +218,7 @@ func (s *Store) loadWaiting(ctx context.Context, id int64, scenarios []string, a
 	defer rows.Close()
 	for rows.Next() {
 		var w segment.Waiting
-		if err := rows.Scan(&w.Scenario, &w.Step, timeScanner{v: &w.EnteredAt}, &w.Left); err != nil {
+		if err := rows.Scan(&w.Scenario, &w.Version, &w.Step, &w.Run, timeScanner{v: &w.EnteredAt}, &w.Left); err != nil {
 			return fmt.Errorf("step visits: %w", err)
 		}
 		act.Waiting = append(act.Waiting, w)
