@@ -51,6 +51,7 @@ var migrations = []migration{
 	{Version: 26, Name: "step_visits", Postgres: stepVisitsSchema("BIGSERIAL PRIMARY KEY", "BIGINT", "TIMESTAMPTZ", true),
 		SQLite: stepVisitsSchema("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER", "TIMESTAMP", false)},
 	{Version: 27, Name: "overview_charts", Postgres: pgOverviewCharts, SQLite: sqliteOverviewCharts},
+	{Version: 29, Name: "step_visits_fillfactor", Postgres: pgStepVisitsFillfactor},
 }
 
 // pgClientsCityAge replaces the index on city with one on (city, age)
