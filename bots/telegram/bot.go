@@ -43,6 +43,8 @@ type Bot struct {
 	maxGap time.Duration // retry delay cap
 	state  messenger.BotStateCell
 	botID  int64 // the bot's user id, read from the token (0: unknown)
+	// sendMessageURL is the sendMessage method's URL (token included).
+	sendMessageURL string
 }
 
 var _ messenger.Sender = (*Bot)(nil)
@@ -69,6 +71,7 @@ func New(cfg Config) (*Bot, error) {
 		botID:  tokenBotID(cfg.Token),
 	}
 	b.api.SetAPIEndpoint(ep)
+	b.sendMessageURL = fmt.Sprintf(ep, cfg.Token, "sendMessage")
 	return b, nil
 }
 
