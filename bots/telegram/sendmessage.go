@@ -5,11 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"reflect"
 	"strconv"
+	"sync"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
@@ -42,7 +41,7 @@ func (b *Bot) sendMessage(ctx context.Context, chat int64, text string, markup a
 	body = strconv.AppendInt(body, chat, 10)
 	if text != "" {
 		body = append(body, "&text="...)
-		body = append(body, url.QueryEscape(text)...)
+		body = appendQueryEscape(body, text)
 	}
 	if replyTo > 0 {
 		body = append(body, "&reply_to_message_id="...)
@@ -55,7 +54,7 @@ func (b *Bot) sendMessage(ctx context.Context, chat int64, text string, markup a
 			return 0, fmt.Errorf("telegram: sendMessage: encode reply_markup: %w", err)
 		}
 		body = append(body, "&reply_markup="...)
-		body = append(body, url.QueryEscape(string(kb))...)
+		body = appendQueryEscape(body, kb)
 	}
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
@@ -86,9 +85,36 @@ func (b *Bot) post(ctx context.Context, u string, body []byte) (sendMessageAnswe
 		return a, err
 	}
 	defer resp.Body.Close()
-	err = json.NewDecoder(resp.Body).Decode(&a)
-	_, _ = io.Copy(io.Discard, resp.Body) // keep the connection reusable
-	return a, err
+	buf := answerBuffers.Get().(*bytes.Buffer)
+	defer answerBuffers.Put(buf)
+	buf.Reset()
+	// Read to the end (the connection is then reused), into a buffer kept
+	// for the next answer.
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return a, err
+	}
+	return a, json.Unmarshal(buf.Bytes(), &a)
+}
+
+// answerBuffers holds buffers for reading sendMessage answers.
+var answerBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// appendQueryEscape appends s escaped as url.QueryEscape escapes it (a
+// form value), without the intermediate string.
+func appendQueryEscape[T string | []byte](dst []byte, s T) []byte {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.', c == '~':
+			dst = append(dst, c)
+		case c == ' ':
+			dst = append(dst, '+')
+		default:
+			dst = append(dst, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return dst
 }
 
 // isNil reports whether v is nil or a nil pointer: what the library's
