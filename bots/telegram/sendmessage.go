@@ -86,7 +86,11 @@ func (b *Bot) post(ctx context.Context, u string, body []byte) (sendMessageAnswe
 	}
 	defer resp.Body.Close()
 	buf := answerBuffers.Get().(*bytes.Buffer)
-	defer answerBuffers.Put(buf)
+	defer func() {
+		if buf.Cap() <= maxPooledAnswer { // an odd huge answer is not kept
+			answerBuffers.Put(buf)
+		}
+	}()
 	buf.Reset()
 	// Read to the end (the connection is then reused), into a buffer kept
 	// for the next answer.
@@ -95,6 +99,10 @@ func (b *Bot) post(ctx context.Context, u string, body []byte) (sendMessageAnswe
 	}
 	return a, json.Unmarshal(buf.Bytes(), &a)
 }
+
+// maxPooledAnswer is the largest answer buffer kept for reuse; a
+// sendMessage answer is well under 1 KB.
+const maxPooledAnswer = 64 << 10
 
 // answerBuffers holds buffers for reading sendMessage answers.
 var answerBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
