@@ -4,8 +4,10 @@
 // through the Bot API (Send), mapping Bot API failures to the messenger errors.
 //
 // It uses github.com/go-telegram-bot-api/telegram-bot-api/v5 for the wire
-// format; every call gets the caller's context (the library has none of its
-// own) and every error and log line has the token removed.
+// format, except for a plain text reply's sendMessage, the inbound path's
+// one call per reply, which it posts and decodes itself (sendmessage.go);
+// every call gets the caller's context (the library has none of its own)
+// and every error and log line has the token removed.
 package telegram
 
 import (
@@ -43,6 +45,8 @@ type Bot struct {
 	maxGap time.Duration // retry delay cap
 	state  messenger.BotStateCell
 	botID  int64 // the bot's user id, read from the token (0: unknown)
+	// sendMessageURL is the sendMessage method's URL (token included).
+	sendMessageURL string
 }
 
 var _ messenger.Sender = (*Bot)(nil)
@@ -69,6 +73,7 @@ func New(cfg Config) (*Bot, error) {
 		botID:  tokenBotID(cfg.Token),
 	}
 	b.api.SetAPIEndpoint(ep)
+	b.sendMessageURL = fmt.Sprintf(ep, cfg.Token, "sendMessage")
 	return b, nil
 }
 

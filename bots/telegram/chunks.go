@@ -3,7 +3,9 @@ package telegram
 import (
 	"container/list"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
+	"io"
 	"strconv"
 	"sync"
 	"time"
@@ -161,8 +163,14 @@ func (r *resumption) save() {
 // encoded.
 func fingerprint(o outgoing) (sum [sha256.Size]byte, ok bool) {
 	h := sha256.New()
-	h.Write([]byte(strconv.Quote(o.text)))
-	h.Write([]byte(strconv.Quote(o.photo)))
+	// Each string with its length first: unambiguous, and with no quoting
+	// pass over the text (strconv.Quote decoded every rune of it).
+	var n [8]byte
+	for _, s := range [...]string{o.text, o.photo} {
+		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		io.WriteString(h, s)
+	}
 	enc := json.NewEncoder(h)
 	if err := enc.Encode([]any{o.inline, o.reply, o.remove, o.replyTo}); err != nil {
 		return sum, false

@@ -194,18 +194,10 @@ func (b *Bot) sendChunk(ctx context.Context, chat int64, text string, markup any
 	if isPaidBroadcast(ctx) {
 		return b.sendPaidChunk(ctx, chat, text, markup)
 	}
-	cfg := tgbotapi.NewMessage(chat, text)
-	cfg.ReplyMarkup = markup
-	if replyTo > 0 {
-		cfg.ReplyToMessageID, cfg.AllowSendingWithoutReply = replyTo, true
-	}
-	// Only the id of the sent message is used: decoding just that skips the
-	// whole Message (chat, sender, entities, markup) on every reply.
-	var m struct {
-		MessageID int `json:"message_id"`
-	}
-	err := b.call(ctx, "sendMessage", cfg, &m)
-	return tgbotapi.Message{MessageID: m.MessageID}, err
+	// Only the id of the sent message is used (sendMessage decodes just
+	// that, not the whole Message).
+	id, err := b.sendMessage(ctx, chat, text, markup, replyTo)
+	return tgbotapi.Message{MessageID: id}, err
 }
 
 // attach adds an inline keyboard to a message just sent with a reply-keyboard

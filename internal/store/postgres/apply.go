@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -114,25 +115,27 @@ const pgLastSeen = "last_seen_at = CASE WHEN t.last_seen_at > ? AND t.last_seen_
 
 // writeUpsert renders the clients upsert returning returning (a column list);
 // pg selects PostgreSQL's coarse last_seen_at (see lastSeenPrecision).
-func writeUpsert(b *strings.Builder, args []any, key messenger.ChatKey, p *plan, returning string, pg bool) []any {
+func writeUpsert(b *stmt, args []any, key messenger.ChatKey, p *plan, returning string, pg bool) []any {
 	b.WriteString("INSERT INTO clients AS t (platform, bot, platform_user_id, created_at, updated_at, last_seen_at")
 	for _, c := range p.cols {
 		b.WriteString(", ")
 		b.WriteString(c.name)
 	}
-	b.WriteString(") VALUES (?, ?, ?, ?, ?, ?")
+	b.sql(") VALUES (?, ?, ?, ?, ?, ?")
 	args = append(args, string(key.Platform), key.Bot, key.ID, p.now, p.now, p.now)
 	for _, c := range p.cols {
-		b.WriteString(", ?")
+		b.WriteString(", ")
+		b.param()
 		args = append(args, c.val)
 	}
 	b.WriteString(") ON CONFLICT (platform, bot, platform_user_id) DO UPDATE SET updated_at = EXCLUDED.updated_at, ")
 	if pg {
-		b.WriteString(pgLastSeen)
+		b.sql(pgLastSeen)
 		args = append(args, p.now.Add(-lastSeenPrecision))
 	} else {
 		b.WriteString("last_seen_at = EXCLUDED.last_seen_at")
 	}
+	// Column names and update expressions hold no placeholder.
 	for _, c := range p.cols {
 		b.WriteString(", ")
 		b.WriteString(c.set)
@@ -142,19 +145,70 @@ func writeUpsert(b *strings.Builder, args []any, key messenger.ChatKey, p *plan,
 	return args
 }
 
+// stmt is a statement being built. Its placeholders are written as
+// PostgreSQL's $1, $2, … when numbered (statements the group commit hands
+// to pgx as they are), else as gorm's '?' (gorm numbers them for
+// PostgreSQL; SQLite takes them as they are). Numbering while writing
+// spares the dialog's statement a second pass and a copy on every update.
+type stmt struct {
+	strings.Builder
+	numbered bool
+	n        int // placeholders written so far
+}
+
+// newStmt returns a statement builder for queryRow: numbered when the
+// statement goes to the group commit.
+func (s *Store) newStmt() stmt {
+	return stmt{numbered: s.batch != nil}
+}
+
+// sql writes q, whose every '?' is a placeholder (statements carry every
+// value as a parameter: no string literal holds a '?', and the jsonb '?'
+// operators are not used), numbering them when b is numbered.
+func (b *stmt) sql(q string) {
+	if !b.numbered {
+		b.WriteString(q)
+		return
+	}
+	for {
+		i := strings.IndexByte(q, '?')
+		if i < 0 {
+			b.WriteString(q)
+			return
+		}
+		b.WriteString(q[:i])
+		b.param()
+		q = q[i+1:]
+	}
+}
+
+// param writes the next placeholder.
+func (b *stmt) param() {
+	if !b.numbered {
+		b.WriteByte('?')
+		return
+	}
+	b.n++
+	var buf [20]byte
+	b.WriteByte('$')
+	b.Write(strconv.AppendInt(buf[:0], int64(b.n), 10))
+}
+
 // upsertKeyColumns is what the statement's other CTEs read from the upsert.
 const upsertKeyColumns = "id, updated_at"
 
 // writeValues renders "(?, ?), (?, ?)" for rows of width params each
 // (into b: nothing to allocate on every update).
-func writeValues(b *strings.Builder, rows, width int) {
+func writeValues(b *stmt, rows, width int) {
 	for i := 0; i < rows; i++ {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("(?")
+		b.WriteByte('(')
+		b.param()
 		for j := 1; j < width; j++ {
-			b.WriteString(", ?")
+			b.WriteString(", ")
+			b.param()
 		}
 		b.WriteByte(')')
 	}
@@ -188,7 +242,7 @@ const pgStatementSize = 2560
 // When full is false the statement returns only the client's id and
 // applyPostgres returns a nil client.
 func (s *Store) applyPostgres(ctx context.Context, key messenger.ChatKey, p *plan, full bool) (*crm.Client, error) {
-	var b strings.Builder
+	b := s.newStmt()
 	b.Grow(pgStatementSize)
 	args := writePGApply(&b, key, p, full)
 	var r clientRow
@@ -209,25 +263,25 @@ func (s *Store) applyPostgres(ctx context.Context, key messenger.ChatKey, p *pla
 // writePGApply renders applyPostgres's statement and returns its
 // arguments: with full it returns the client's columns and tags (see
 // clientRow.targets), else the client's id alone.
-func writePGApply(b *strings.Builder, key messenger.ChatKey, p *plan, full bool) []any {
-	b.WriteString("WITH c AS (")
+func writePGApply(b *stmt, key messenger.ChatKey, p *plan, full bool) []any {
+	b.sql("WITH c AS (")
 	returning := upsertKeyColumns
 	if full {
 		returning = clientColumns
 	}
 	args := writeUpsert(b, make([]any, 0, pgArgCount(p)), key, p, returning, true)
-	b.WriteString(")")
+	b.sql(")")
 	args = writePGTags(b, args, p)
 	args, src := writeOnceFilter(b, args, p)
 	args = writePGAppends(b, args, p, src)
 	if full {
-		b.WriteString(" SELECT ")
-		b.WriteString(clientColumns)
-		b.WriteString(", ")
-		b.WriteString(pgTagsAfter(p))
-		b.WriteString(" FROM c")
+		b.sql(" SELECT ")
+		b.sql(clientColumns)
+		b.sql(", ")
+		b.sql(pgTagsAfter(p))
+		b.sql(" FROM c")
 	} else {
-		b.WriteString(" SELECT id FROM c")
+		b.sql(" SELECT id FROM c")
 	}
 	return args
 }
@@ -290,35 +344,35 @@ func pgArgCount(p *plan) int {
 // scanned every client (and every update has f since the transcript:
 // docs/BENCHMARKS.md, issue 12). The lookup by id alone uses the primary
 // key there (TestApplyGenericPlan).
-func writeOnceFilter(b *strings.Builder, args []any, p *plan) ([]any, string) {
+func writeOnceFilter(b *stmt, args []any, p *plan) ([]any, string) {
 	if !p.once() {
 		return args, "c"
 	}
-	b.WriteString(", f AS (SELECT c.id, c.updated_at FROM c WHERE " +
+	b.sql(", f AS (SELECT c.id, c.updated_at FROM c WHERE " +
 		"(SELECT o.last_update_id FROM clients AS o WHERE o.id = c.id) IS DISTINCT FROM ?)")
 	return append(args, p.updateArg), "f"
 }
 
 // writeSource ends an INSERT's SELECT with "src AS s)" (no concatenation:
 // the statement is built on every update).
-func writeSource(b *strings.Builder, src string) {
-	b.WriteString(src)
-	b.WriteString(" AS s)")
+func writeSource(b *stmt, src string) {
+	b.sql(src)
+	b.sql(" AS s)")
 }
 
 // writePGTags renders the tag CTEs.
-func writePGTags(b *strings.Builder, args []any, p *plan) []any {
+func writePGTags(b *stmt, args []any, p *plan) []any {
 	if len(p.addTags) > 0 {
-		b.WriteString(", nt AS (SELECT v.tag FROM (VALUES ")
+		b.sql(", nt AS (SELECT v.tag FROM (VALUES ")
 		writeValues(b, len(p.addTags), 1)
-		b.WriteString(") AS v(tag)), ta AS (INSERT INTO client_tags (client_id, tag, created_at) " +
+		b.sql(") AS v(tag)), ta AS (INSERT INTO client_tags (client_id, tag, created_at) " +
 			"SELECT c.id, nt.tag, c.updated_at FROM c, nt ON CONFLICT DO NOTHING)")
 		args = tagArgs(args, p.addTags)
 	}
 	if len(p.rmTags) > 0 {
-		b.WriteString(", rt AS (SELECT v.tag FROM (VALUES ")
+		b.sql(", rt AS (SELECT v.tag FROM (VALUES ")
 		writeValues(b, len(p.rmTags), 1)
-		b.WriteString(") AS v(tag)), td AS (DELETE FROM client_tags " +
+		b.sql(") AS v(tag)), td AS (DELETE FROM client_tags " +
 			"WHERE client_id = (SELECT id FROM c) AND tag IN (SELECT tag FROM rt))")
 		args = tagArgs(args, p.rmTags)
 	}
@@ -328,18 +382,18 @@ func writePGTags(b *strings.Builder, args []any, p *plan) []any {
 // writePGAppends renders the answer, note, hand-off, transcript, hand-off
 // activity, completion and step visit CTEs,
 // inserting one row set per row of src (CTE c or f, with id and updated_at).
-func writePGAppends(b *strings.Builder, args []any, p *plan, src string) []any {
+func writePGAppends(b *stmt, args []any, p *plan, src string) []any {
 	if len(p.answers) > 0 {
-		b.WriteString(", a AS (INSERT INTO answers (client_id, scenario, version, step, field, value, created_at) " +
+		b.sql(", a AS (INSERT INTO answers (client_id, scenario, version, step, field, value, created_at) " +
 			"SELECT s.id, v.scenario, v.version, v.step, v.field, v.value, s.updated_at FROM ")
-		b.WriteString(src)
-		b.WriteString(" AS s, (VALUES ")
+		b.sql(src)
+		b.sql(" AS s, (VALUES ")
 		writeValues(b, len(p.answers), 5)
-		b.WriteString(") AS v(scenario, version, step, field, value))")
+		b.sql(") AS v(scenario, version, step, field, value))")
 		args = answerArgs(args, p.answers)
 	}
 	if p.note != nil {
-		b.WriteString(", n AS (INSERT INTO notes (client_id, author, text, created_at) " +
+		b.sql(", n AS (INSERT INTO notes (client_id, author, text, created_at) " +
 			"SELECT s.id, CAST(? AS TEXT), CAST(? AS TEXT), s.updated_at FROM ")
 		writeSource(b, src)
 		args = append(args, p.note.Author, p.note.Text)
@@ -347,21 +401,21 @@ func writePGAppends(b *strings.Builder, args []any, p *plan, src string) []any {
 	if p.handoff != nil {
 		// At most one live request per client (handoffs_live_idx): a second
 		// request while one is live adds nothing.
-		b.WriteString(", h AS (INSERT INTO handoffs (client_id, scenario, step, reason, question, " +
+		b.sql(", h AS (INSERT INTO handoffs (client_id, scenario, step, reason, question, " +
 			"created_at, waiting_since, last_activity_at) " +
 			"SELECT s.id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), " +
 			"s.updated_at, s.updated_at, s.updated_at FROM ")
-		b.WriteString(src)
-		b.WriteString(" AS s ON CONFLICT DO NOTHING")
+		b.sql(src)
+		b.sql(" AS s ON CONFLICT DO NOTHING")
 		if len(p.messages) > 0 {
-			b.WriteString(" RETURNING id")
+			b.sql(" RETURNING id")
 		}
-		b.WriteString(")")
+		b.sql(")")
 		args = append(args, p.handoff.Scenario, p.handoff.Step, p.handoff.Reason, p.handoff.Question)
 	}
 	args = writePGTranscript(b, args, p, src)
 	if p.completed != nil {
-		b.WriteString(", cp AS (INSERT INTO completions (client_id, scenario, version, step, created_at) " +
+		b.sql(", cp AS (INSERT INTO completions (client_id, scenario, version, step, created_at) " +
 			"SELECT s.id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), s.updated_at FROM ")
 		writeSource(b, src)
 		args = append(args, p.completed.Scenario, p.completed.Version, p.completed.Step)
@@ -383,28 +437,28 @@ const pgLiveHandoff = "(SELECT lh.id FROM handoffs AS lh WHERE lh.client_id = s.
 // list with no sort: the list is joined to the single row of src with no
 // join condition, a nested loop that keeps the list's order whichever side
 // it scans first.
-func writePGTranscript(b *strings.Builder, args []any, p *plan, src string) []any {
+func writePGTranscript(b *stmt, args []any, p *plan, src string) []any {
 	if len(p.messages) > 0 {
-		b.WriteString(", m AS (INSERT INTO messages (client_id, direction, author_kind, author, text, button, media, " +
+		b.sql(", m AS (INSERT INTO messages (client_id, direction, author_kind, author, text, button, media, " +
 			"platform_msg_id, status, error, handoff_id, created_at) SELECT s.id, v.d, v.k, v.a, v.t, v.b, v.m, v.p, v.st, v.e, ")
 		if p.handoff != nil {
-			b.WriteString("COALESCE((SELECT id FROM h), " + pgLiveHandoff + ")")
+			b.sql("COALESCE((SELECT id FROM h), " + pgLiveHandoff + ")")
 		} else {
-			b.WriteString(pgLiveHandoff)
+			b.sql(pgLiveHandoff)
 		}
-		b.WriteString(", s.updated_at FROM ")
-		b.WriteString(src)
-		b.WriteString(" AS s, (VALUES ")
+		b.sql(", s.updated_at FROM ")
+		b.sql(src)
+		b.sql(" AS s, (VALUES ")
 		writeValues(b, len(p.messages), messageWidth)
-		b.WriteString(") AS v(d, k, a, t, b, m, p, st, e))")
+		b.sql(") AS v(d, k, a, t, b, m, p, st, e))")
 		args = messageArgs(args, p.messages)
 	}
 	if a := p.activity; a != nil {
-		b.WriteString(", ha AS (UPDATE handoffs SET waiting_since = COALESCE(waiting_since, CAST(? AS TIMESTAMPTZ)), " +
+		b.sql(", ha AS (UPDATE handoffs SET waiting_since = COALESCE(waiting_since, CAST(? AS TIMESTAMPTZ)), " +
 			"last_activity_at = CAST(? AS TIMESTAMPTZ), question = CASE WHEN question = '' THEN CAST(? AS TEXT) ELSE question END " +
 			"WHERE client_id = (SELECT id FROM ")
-		b.WriteString(src)
-		b.WriteString(") AND status <> 'closed')")
+		b.sql(src)
+		b.sql(") AND status <> 'closed')")
 		at := activityTime(p)
 		args = append(args, at, at, a.Question)
 	}
@@ -460,7 +514,7 @@ func (s *Store) applySQLite(ctx context.Context, key messenger.ChatKey, p *plan)
 		}
 		// The driver parses every statement anew, so statements are few:
 		// the upsert returns the tags too unless this change edits them.
-		var b strings.Builder
+		var b stmt // gorm's '?' placeholders
 		args := writeUpsert(&b, nil, key, p, clientColumns, false)
 		b.WriteString(", " + s.tagsExpr("clients.id"))
 		found, err := queryOne(tx, b.String(), args, r.targets()...)
@@ -603,18 +657,19 @@ func sqliteTranscript(id int64, p *plan) []sqlStmt {
 
 // values returns "(?, ?), (?, ?)" for rows of width params each.
 func values(rows, width int) string {
-	var b strings.Builder
+	var b stmt
 	writeValues(&b, rows, width)
 	return b.String()
 }
 
-// queryRow runs q (gorm's '?' placeholders), a statement returning at most
-// one row, and scans its first row into dest, reporting whether there was
-// one. On PostgreSQL it rides the group commit's next batch (see
-// groupCommit), so the dialog's statements of many chats share a round trip.
+// queryRow runs q, a statement built with s.newStmt (so numbered exactly
+// when s has a group commit) returning at most one row, and scans its first
+// row into dest, reporting whether there was one. On PostgreSQL it rides the
+// group commit's next batch (see groupCommit), so the dialog's statements of
+// many chats share a round trip.
 func (s *Store) queryRow(ctx context.Context, q string, args []any, dest ...any) (bool, error) {
 	if s.batch != nil {
-		return s.batch.queryOne(ctx, numberParams(q), args, dest...)
+		return s.batch.queryOne(ctx, q, args, dest...)
 	}
 	return queryOne(s.db.WithContext(ctx), q, args, dest...)
 }

@@ -39,9 +39,9 @@ func TestApplyGenericPlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b strings.Builder
+	b := stmt{numbered: true}
 	args := writePGApply(&b, newKey(), p, false)
-	plan := genericPlan(t, s, numberParams(b.String()), args)
+	plan := genericPlan(t, s, b.String(), args)
 	if !strings.Contains(string(plan), `"step_visits_client_idx"`) {
 		t.Errorf("the generic plan does not find the answered visit by step_visits_client_idx:\n%s", plan)
 	}
@@ -149,7 +149,7 @@ func TestPGArgCount(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, full := range []bool{false, true} {
-				var b strings.Builder
+				var b stmt
 				args := writePGApply(&b, newKey(), p, full)
 				if got := strings.Count(b.String(), "?"); got != len(args) || pgArgCount(p) != len(args) {
 					t.Errorf("full %v: %d placeholders, %d arguments, pgArgCount %d", full, got, len(args), pgArgCount(p))

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/chathub/chathub/internal/broadcast"
@@ -43,7 +42,7 @@ func (s *Store) RegisterChannels(ctx context.Context, process string, chs []broa
 		return nil
 	}
 	now = stampTime(now)
-	var b strings.Builder
+	var b stmt // gorm's '?' placeholders
 	b.WriteString("INSERT INTO broadcast_channels (platform, bot, process, seen_at) VALUES ")
 	writeValues(&b, len(chs), 4)
 	b.WriteString(" ON CONFLICT (platform, bot, process) DO UPDATE SET seen_at = EXCLUDED.seen_at")

@@ -17,10 +17,11 @@ const DefaultListLimit = 100
 // GetClient returns the client with chat key key, with its tags, attributes
 // and confirmation stamps, or (nil, nil) when there is none.
 func (s *Store) GetClient(ctx context.Context, key messenger.ChatKey) (*crm.Client, error) {
-	q := "SELECT " + clientColumns + ", " + s.tagsExpr("clients.id") +
-		" FROM clients WHERE platform = ? AND bot = ? AND platform_user_id = ?"
+	q := s.newStmt()
+	q.WriteString("SELECT " + clientColumns + ", " + s.tagsExpr("clients.id"))
+	q.sql(" FROM clients WHERE platform = ? AND bot = ? AND platform_user_id = ?")
 	var r clientRow
-	found, err := s.queryRow(ctx, q, []any{string(key.Platform), key.Bot, key.ID}, r.targets()...)
+	found, err := s.queryRow(ctx, q.String(), []any{string(key.Platform), key.Bot, key.ID}, r.targets()...)
 	if err != nil {
 		return nil, fmt.Errorf("get client %s: %w", key, err)
 	}

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -275,26 +273,4 @@ func scanFirst(rows pgx.Rows, dest []any) (found bool, scanErr error) {
 		}
 	}
 	return found, scanErr
-}
-
-// numberParams rewrites the '?' placeholders of a statement built for gorm
-// as PostgreSQL's $1, $2, …. The statements it gets carry every value as a
-// parameter and have no '?' of their own (no string literal holds one, and
-// the jsonb '?' operators are not used), so every '?' is a placeholder.
-func numberParams(q string) string {
-	var b strings.Builder
-	b.Grow(len(q) + len(q)/16)
-	n := 0
-	for {
-		i := strings.IndexByte(q, '?')
-		if i < 0 {
-			b.WriteString(q)
-			return b.String()
-		}
-		n++
-		b.WriteString(q[:i])
-		b.WriteByte('$')
-		b.WriteString(strconv.Itoa(n))
-		q = q[i+1:]
-	}
 }

@@ -13,7 +13,9 @@ import (
 	"github.com/chathub/chathub/internal/messenger"
 )
 
-func TestNumberParams(t *testing.T) {
+// TestStmtNumbers: a numbered statement's '?' placeholders become $1, $2,
+// …, whether written by sql or param; an unnumbered one keeps them.
+func TestStmtNumbers(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct{ in, want string }{
 		{"", ""},
@@ -23,16 +25,29 @@ func TestNumberParams(t *testing.T) {
 		{"a = ? AND b IN (SELECT x FROM y WHERE z = ?)", "a = $1 AND b IN (SELECT x FROM y WHERE z = $2)"},
 		{"??", "$1$2"},
 	} {
-		if got := numberParams(c.in); got != c.want {
-			t.Errorf("numberParams(%q) = %q, want %q", c.in, got, c.want)
+		b := stmt{numbered: true}
+		b.sql(c.in)
+		if got := b.String(); got != c.want {
+			t.Errorf("sql(%q) = %q, want %q", c.in, got, c.want)
+		}
+		var plain stmt
+		plain.sql(c.in)
+		if got := plain.String(); got != c.in {
+			t.Errorf("unnumbered sql(%q) = %q", c.in, got)
 		}
 	}
-	// Ten and more parameters: $10 must not be read as $1 followed by 0.
-	q := ""
-	for range 12 {
-		q += "?,"
+	// Ten and more parameters: $10 must not be read as $1 followed by 0;
+	// sql and param share one count.
+	b := stmt{numbered: true}
+	for i := range 12 {
+		if i%2 == 0 {
+			b.sql("?,")
+		} else {
+			b.param()
+			b.WriteByte(',')
+		}
 	}
-	if got := numberParams(q); got != "$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12," {
+	if got := b.String(); got != "$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12," {
 		t.Errorf("twelve parameters: %q", got)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -101,7 +100,7 @@ func insertEntries(tx *gorm.DB, campaignID int64, rows []broadcast.Entry, now ti
 	if len(rows) == 0 {
 		return nil
 	}
-	var b strings.Builder
+	var b stmt // gorm's '?' placeholders
 	b.Grow(200 + len(rows)*36)
 	b.WriteString("INSERT INTO deliveries (campaign_id, client_id, platform, bot, platform_user_id, status, reason, " +
 		"next_attempt_at, created_at, updated_at) VALUES ")
@@ -258,7 +257,7 @@ func outcomeArgs(o broadcast.Outcome) []any {
 }
 
 func (s *Store) recordPostgres(ctx context.Context, outcomes []broadcast.Outcome) error {
-	var b strings.Builder
+	var b stmt // gorm's '?' placeholders
 	b.WriteString("WITH v (campaign_id, client_id, status, reason, mid, nb, at, unsent, worker, text) AS (VALUES " +
 		"(?::bigint, ?::bigint, ?::text, ?::text, ?::text, ?::timestamptz, ?::timestamptz, ?::int, ?::text, ?::text)")
 	if len(outcomes) > 1 {

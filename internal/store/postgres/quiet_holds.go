@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -60,7 +59,7 @@ func (s *Store) MoveHolds(ctx context.Context, campaignID int64, holds []broadca
 	}
 	var err error
 	if s.pg() {
-		var b strings.Builder
+		var b stmt // gorm's '?' placeholders
 		b.WriteString("UPDATE deliveries d SET next_attempt_at = v.nb, reason = v.reason, updated_at = ? FROM (VALUES " +
 			"(?::bigint, ?::timestamptz, ?::text)")
 		if len(holds) > 1 {

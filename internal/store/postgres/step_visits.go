@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/chathub/chathub/internal/crm"
 )
@@ -21,7 +20,8 @@ import (
 // UPDATE, the cascade and stuck(...); the funnel's period filter reads
 // entered_at, on PostgreSQL through a BRIN index (rows come in time
 // order, so it costs a few pages, not a B-tree entry per visit; the
-// answer's UPDATE changes no indexed column and stays HOT).
+// answer's UPDATE changes no indexed column, so it is HOT when the page
+// has room for the new row version: pgStepVisitsFillfactor).
 func stepVisitsSchema(id, ref, ts string, pg bool) []string {
 	out := []string{
 		`CREATE TABLE step_visits (
@@ -41,6 +41,19 @@ func stepVisitsSchema(id, ref, ts string, pg bool) []string {
 		return append(out, `CREATE INDEX step_visits_entered_idx ON step_visits USING BRIN (entered_at)`)
 	}
 	return append(out, `CREATE INDEX step_visits_scenario_idx ON step_visits (scenario, entered_at)`)
+}
+
+// pgStepVisitsFillfactor (migration 29) leaves 30 % of each new
+// step_visits page free. Every visit row is inserted when its step is
+// entered and updated once when it is answered or left, usually a turn
+// later; packed full, the page had no room for the new row version, so
+// about half of those updates moved the row to another page, a non-HOT
+// update with an entry in each of the table's indexes (2 B-trees and the
+// BRIN). With the room, 90 % of them are HOT in the inbound benchmark
+// (docs/BENCHMARKS.md, issue 14). Pages written before keep their layout.
+// SQLite has no such setting.
+var pgStepVisitsFillfactor = []string{
+	`ALTER TABLE step_visits SET (fillfactor = 70)`,
 }
 
 // visitsSplit counts p's visits that insert a row (entered, passed) and
@@ -68,14 +81,14 @@ const (
 // and passed steps, one UPDATE per answered or dropped open visit (they
 // touch distinct rows: one statement must not update a row twice), each
 // reading the client from src (c or f: recorded once per update).
-func writePGVisits(b *strings.Builder, args []any, p *plan, src string) []any {
+func writePGVisits(b *stmt, args []any, p *plan, src string) []any {
 	ins, _ := visitsSplit(p.visits)
 	if ins > 0 {
-		b.WriteString(", vi AS (INSERT INTO step_visits (client_id, run, scenario, version, step, entered_at, " +
+		b.sql(", vi AS (INSERT INTO step_visits (client_id, run, scenario, version, step, entered_at, " +
 			"answered_at, left_at, next_step) SELECT s.id, v.r, v.sc, v.ve, v.st, s.updated_at, " +
 			"CASE WHEN v.pass THEN s.updated_at END, CASE WHEN v.pass THEN s.updated_at END, v.nx FROM ")
-		b.WriteString(src)
-		b.WriteString(" AS s, (VALUES ")
+		b.sql(src)
+		b.sql(" AS s, (VALUES ")
 		n := 0
 		for i := range p.visits {
 			v := &p.visits[i]
@@ -83,13 +96,13 @@ func writePGVisits(b *strings.Builder, args []any, p *plan, src string) []any {
 				continue
 			}
 			if n > 0 {
-				b.WriteString(", ")
+				b.sql(", ")
 			}
 			n++
-			b.WriteString("(CAST(? AS BIGINT), ?, ?, ?, CAST(? AS BOOLEAN), ?)")
+			b.sql("(CAST(? AS BIGINT), ?, ?, ?, CAST(? AS BOOLEAN), ?)")
 			args = append(args, v.Run, v.Scenario, v.Version, v.Step, v.Event == crm.VisitPass, v.Next)
 		}
-		b.WriteString(") AS v(r, sc, ve, st, pass, nx))")
+		b.sql(") AS v(r, sc, ve, st, pass, nx))")
 	}
 	n := 0
 	for i := range p.visits {
@@ -97,16 +110,16 @@ func writePGVisits(b *strings.Builder, args []any, p *plan, src string) []any {
 		if v.Event != crm.VisitAnswer && v.Event != crm.VisitDrop {
 			continue
 		}
-		b.WriteString(", vu")
-		b.WriteString(strconv.Itoa(n))
+		b.sql(", vu")
+		b.sql(strconv.Itoa(n))
 		n++
-		b.WriteString(" AS (UPDATE step_visits SET left_at = s.updated_at, ")
+		b.sql(" AS (UPDATE step_visits SET left_at = s.updated_at, ")
 		if v.Event == crm.VisitAnswer {
-			b.WriteString("answered_at = s.updated_at, ")
+			b.sql("answered_at = s.updated_at, ")
 		}
-		b.WriteString("next_step = CAST(? AS TEXT) FROM ")
-		b.WriteString(src)
-		b.WriteString(" AS s WHERE step_visits.client_id = s.id AND step_visits.run = CAST(? AS BIGINT) " +
+		b.sql("next_step = CAST(? AS TEXT) FROM ")
+		b.sql(src)
+		b.sql(" AS s WHERE step_visits.client_id = s.id AND step_visits.run = CAST(? AS BIGINT) " +
 			"AND step_visits.scenario = CAST(? AS TEXT) AND step_visits.step = CAST(? AS TEXT) AND step_visits.left_at IS NULL)")
 		args = append(args, v.Next, v.Run, v.Scenario, v.Step)
 	}
