@@ -122,7 +122,7 @@ func (sc *script) drop(c *conv, min int) {
 func (sc *script) remind(c *conv, n, min int) {
 	sc.t.Helper()
 	err := sc.s.RecordReminder(context.Background(), c.key, crm.Reminder{Scenario: c.st.Scenario, Version: c.st.Version,
-		Step: c.st.Step, N: n, Key: "r" + strconv.Itoa(min), Text: "Продолжим?", SentAt: at(min)})
+		Step: c.st.Step, Run: c.st.Run(), N: n, Key: "r" + strconv.Itoa(min), Text: "Продолжим?", SentAt: at(min)})
 	if err != nil {
 		sc.t.Fatal(err)
 	}

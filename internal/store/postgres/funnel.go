@@ -243,11 +243,9 @@ func funnelReminders(db *gorm.DB, q crm.FunnelQuery, get func(string) *crm.Funne
 }
 
 // funnelRemindersQuery is funnelReminders's statement: per step, the first
-// reminders of the conversations started since q.Since and how many were
-// answered. A reminder row names no conversation, so it is matched to the
-// visit of its step that was open when it was sent (the client's visits
-// by step_visits_client_idx); a reminder is sent after its conversation
-// started, so sent_at >= since narrows the rows first.
+// reminders of the conversations started since q.Since (reminders.run,
+// migration 30) and how many were answered; a reminder is sent after its
+// conversation started, so sent_at >= since narrows the rows first.
 func funnelRemindersQuery(q crm.FunnelQuery) (string, []any) {
 	since := orEpoch(q.Since)
 	var b strings.Builder
@@ -256,9 +254,7 @@ func funnelRemindersQuery(q crm.FunnelQuery) (string, []any) {
 	b.WriteString(" WHERE r.scenario = ? AND r.n = 1 AND r.sent_at >= ?")
 	args := []any{q.Scenario, since}
 	if !q.Since.IsZero() {
-		b.WriteString(" AND EXISTS (SELECT 1 FROM step_visits AS v WHERE v.client_id = r.client_id AND v.run >= ?" +
-			" AND v.scenario = r.scenario AND v.step = r.step AND v.entered_at <= r.sent_at" +
-			" AND (v.left_at IS NULL OR v.left_at >= r.sent_at))")
+		b.WriteString(" AND r.run >= ?")
 		args = append(args, since.UnixMicro())
 	}
 	args = clientFilter(&b, args, q, "r")

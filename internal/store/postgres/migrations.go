@@ -52,6 +52,7 @@ var migrations = []migration{
 		SQLite: stepVisitsSchema("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER", "TIMESTAMP", false)},
 	{Version: 27, Name: "overview_charts", Postgres: pgOverviewCharts, SQLite: sqliteOverviewCharts},
 	{Version: 28, Name: "funnel_rollup", Postgres: pgFunnelRollup},
+	{Version: 30, Name: "reminders_run", Postgres: remindersRun, SQLite: remindersRun},
 }
 
 // pgClientsCityAge replaces the index on city with one on (city, age)
