@@ -44,6 +44,9 @@ type funnelView struct {
 	Started int64
 	// AsOf is when the counts were taken (HH:MM), "" when live.
 	AsOf string
+	// Legend says what stuck and dropped mean, with the waiting window
+	// (STATE_TTL).
+	Legend string
 }
 
 // funnelOption is one <option> of a filter.
@@ -114,6 +117,7 @@ func (c *Console) scenarioFunnel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Started = int64(rep.Started)
+	v.Legend = i18n.T(lang, "funnel.legend", periodText(lang, rep.OpenFor))
 	if !rep.AsOf.IsZero() {
 		v.AsOf = rep.AsOf.Local().Format("15:04")
 	}

@@ -115,7 +115,7 @@ func TestScenarioFunnelPage(t *testing.T) {
 			"Воронка: Знакомство", "считаются уникальные разговоры", "Начато 10 разговоров", "<code>name</code>",
 			segHref(`stuck("portrait", "name", {since: ago("7d")})`), segHref(`dropped("portrait", "city", {since: ago("7d")})`) + "&amp;save=1",
 			"Сохранить как сегмент: бросившие на шаге consent", "Сохранить как сегмент: застрявшие на шаге name",
-			"90,0 %", "40 с", "2 → 1", "1 мин 35 с", `<option value="7d" selected>`,
+			"90,0 %", "40 с", "2 → 1", "1 мин 35 с", `<option value="7d" selected>`, "(срок ожидания — 30 дней)",
 			`<option value="" selected>Все версии</option>`, `<option value="0ld0ld0ld0ld0ld0">0ld0ld0ld0ld0ld0 (с 01.11.2026)</option>`},
 			crm.FunnelQuery{Scenario: "portrait"}},
 		{"filters", "/scenarios/portrait/funnel?since=30d&version=abc&platform=vk&source=ads", 200, []string{
@@ -146,6 +146,19 @@ func TestScenarioFunnelPage(t *testing.T) {
 				t.Errorf("query = %+v, want %+v", q, tt.query)
 			}
 		})
+	}
+	// The legend names the waiting window the service was given (STATE_TTL).
+	short, err := funnel.New(funnel.Config{Store: st, Scenarios: graphList(shippedScenarios(t)), OpenFor: 12 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages.Funnels = short
+	c12, err := New(Config{Auth: auth, Scenarios: pages})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := do(c12.Handler(), "GET", "/scenarios/portrait/funnel", tok, nil, nil).Body.String(); !strings.Contains(body, "(срок ожидания — 12 часов)") {
+		t.Error("with OpenFor 12h the legend does not say «срок ожидания — 12 часов»")
 	}
 	// The scenario's page links to its funnel.
 	if w := do(h, "GET", "/scenarios/portrait", tok, nil, nil); !strings.Contains(w.Body.String(), `href="/scenarios/portrait/funnel"`) {

@@ -12,6 +12,9 @@ type Reminder struct {
 	Scenario string
 	Version  string
 	Step     string
+	// Run identifies the conversation reminded (its start in Unix
+	// microseconds, as step visits record it); 0 when unknown.
+	Run int64
 	// N is the number of the reminder for that question, from 1.
 	N int
 	// Key identifies the reminder (the id of its turn): recorded once.

@@ -143,10 +143,14 @@ var errReminderStale = errors.New("reminder no longer applies")
 // recorded in the state, so a retry with the same r repeats that send.
 func (h *Handler) Remind(ctx context.Context, r Reminder) (RemindOutcome, error) {
 	upd := &messenger.Update{ID: r.UpdateID(), Chat: r.Chat, Time: h.cfg.Now()}
+	var run int64
 	rep, err := h.turn(ctx, r.Chat, upd, func(st *State, t *Turn, res *Result) error {
 		g, tx := h.reminderOf(ctx, st, r)
 		if g == nil {
 			return errReminderStale
+		}
+		if !st.StartedAt.IsZero() {
+			run = st.Run()
 		}
 		h.cfg.Engine.Remind(g, st, tx, t, res)
 		res.State.Remind = &RemindMark{Step: st.Step, Sent: st.Remind.Sent + 1}
@@ -162,7 +166,7 @@ func (h *Handler) Remind(ctx context.Context, r Reminder) (RemindOutcome, error)
 	case rep.refused:
 		return RemindRefused, nil
 	}
-	h.recordReminder(ctx, r, rep.first)
+	h.recordReminder(ctx, r, run, rep.first)
 	return RemindSent, nil
 }
 
@@ -206,12 +210,12 @@ func (e *Engine) Remind(g *scenario.Graph, st *State, text *scenario.Text, t *Tu
 // recordReminder writes a sent reminder to the funnel and, with its
 // text, to the transcript (best effort: a failure is logged). A turn that
 // found its reminder recorded and confirmed before has no text: the log
-// keeps what it has, once per key.
-func (h *Handler) recordReminder(ctx context.Context, r Reminder, text string) {
+// keeps what it has, once per key. run is the conversation's (0 unknown).
+func (h *Handler) recordReminder(ctx context.Context, r Reminder, run int64, text string) {
 	if h.cfg.ReminderLog == nil {
 		return
 	}
-	rec := crm.Reminder{Scenario: r.Scenario, Version: r.Version, Step: r.Step, N: r.N, Key: r.UpdateID(),
+	rec := crm.Reminder{Scenario: r.Scenario, Version: r.Version, Step: r.Step, Run: run, N: r.N, Key: r.UpdateID(),
 		Text: capText(text), SentAt: h.cfg.Now()}
 	if err := h.cfg.ReminderLog.RecordReminder(context.WithoutCancel(ctx), r.Chat, rec); err != nil {
 		h.cfg.Logger.Warn("record a sent reminder failed", "chat", r.Chat.String(), "scenario", r.Scenario, "step", r.Step, "err", err)

@@ -156,6 +156,9 @@ type Report struct {
 	// rollup (at most Refresher's Every behind, plus one refresh); zero
 	// when they were counted live.
 	AsOf time.Time
+	// OpenFor is Config.OpenFor: how long a conversation waits at a step
+	// and counts as stuck before it counts as dropped.
+	OpenFor time.Duration
 }
 
 // Step is one row of a funnel. Counts are unique conversations.
@@ -227,6 +230,7 @@ func (s *Service) Funnel(ctx context.Context, q Query) (*Report, error) {
 	r := build(g, q, counts)
 	r.Versions, r.Current, r.AsOf = versions, g.Version, asOf
 	r.Bot, r.Bots = q.Bot, bots
+	r.OpenFor = s.cfg.OpenFor
 	return r, nil
 }
 

@@ -220,8 +220,9 @@ func median(ds []time.Duration) time.Duration {
 	return (ds[n/2-1] + ds[n/2]) / 2
 }
 
-// funnelReminders fills each step's first reminders sent since q.Since
-// and how many of them the client answered afterwards (read through db).
+// funnelReminders fills each step's first reminders in the conversations
+// started since q.Since and how many of them the client answered
+// afterwards (read through db).
 func funnelReminders(db *gorm.DB, q crm.FunnelQuery, get func(string) *crm.FunnelStepCount) error {
 	sql, args := funnelRemindersQuery(q)
 	rows, err := db.Raw(sql, args...).Rows()
@@ -242,14 +243,21 @@ func funnelReminders(db *gorm.DB, q crm.FunnelQuery, get func(string) *crm.Funne
 }
 
 // funnelRemindersQuery is funnelReminders's statement: per step, the first
-// reminders sent since q.Since and how many were answered.
+// reminders of the conversations started since q.Since (reminders.run,
+// migration 30) and how many were answered; a reminder is sent after its
+// conversation started, so sent_at >= since narrows the rows first.
 func funnelRemindersQuery(q crm.FunnelQuery) (string, []any) {
 	since := orEpoch(q.Since)
 	var b strings.Builder
 	b.WriteString("SELECT r.step, COUNT(*), COUNT(r.answered_at) FROM reminders AS r")
 	joinClients(&b, q, "r")
 	b.WriteString(" WHERE r.scenario = ? AND r.n = 1 AND r.sent_at >= ?")
-	args := clientFilter(&b, []any{q.Scenario, since}, q, "r")
+	args := []any{q.Scenario, since}
+	if !q.Since.IsZero() {
+		b.WriteString(" AND r.run >= ?")
+		args = append(args, since.UnixMicro())
+	}
+	args = clientFilter(&b, args, q, "r")
 	b.WriteString(" GROUP BY r.step")
 	return b.String(), args
 }

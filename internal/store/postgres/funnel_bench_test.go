@@ -74,11 +74,11 @@ func seedFunnelClients(b *testing.B, s *Store, n int) {
 			CASE WHEN pass THEN entered WHEN NOT unanswered THEN entered + pace * interval '1 second' END,
 			CASE WHEN unanswered THEN '' ELSE next END
 		FROM visits ORDER BY entered`, []any{now, now, now}},
-		{`INSERT INTO reminders (client_id, scenario, version, step, n, reminder_key, sent_at, answered_at)
-		SELECT client_id, scenario, version, step, 1, step || ':1:' || run, entered_at + interval '1 hour', NULL
+		{`INSERT INTO reminders (client_id, scenario, version, step, run, n, reminder_key, sent_at, answered_at)
+		SELECT client_id, scenario, version, step, run, 1, step || ':1:' || run, entered_at + interval '1 hour', NULL
 		FROM step_visits WHERE answered_at IS NULL AND random() < 0.8 AND entered_at < CAST(? AS TIMESTAMPTZ) - interval '1 hour'
 		UNION ALL
-		SELECT client_id, scenario, version, step, 1, step || ':1:' || run, entered_at + interval '1 hour',
+		SELECT client_id, scenario, version, step, run, 1, step || ':1:' || run, entered_at + interval '1 hour',
 			entered_at + interval '2 hours'
 		FROM step_visits WHERE answered_at IS NOT NULL AND answered_at > entered_at AND random() < 0.05
 			AND entered_at < CAST(? AS TIMESTAMPTZ) - interval '2 hours'`, []any{now, now}},

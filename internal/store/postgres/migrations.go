@@ -53,6 +53,7 @@ var migrations = []migration{
 	{Version: 27, Name: "overview_charts", Postgres: pgOverviewCharts, SQLite: sqliteOverviewCharts},
 	{Version: 28, Name: "funnel_rollup", Postgres: pgFunnelRollup},
 	{Version: 29, Name: "step_visits_fillfactor", Postgres: pgStepVisitsFillfactor},
+	{Version: 30, Name: "reminders_run", Postgres: remindersRun, SQLite: remindersRun},
 }
 
 // pgClientsCityAge replaces the index on city with one on (city, age)

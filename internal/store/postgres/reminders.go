@@ -40,6 +40,18 @@ func remindersSchema(id, ref, ts string) []string {
 	}
 }
 
+// remindersRun adds the conversation (run) to each reminder row, so that
+// the funnel counts the reminders of the conversations started in its
+// period without matching each reminder to its visits; the rows written
+// before are matched once here to the visit of their step that was open
+// when they were sent. NULL stays for a reminder with no such visit.
+var remindersRun = []string{
+	`ALTER TABLE reminders ADD COLUMN run BIGINT`,
+	`UPDATE reminders SET run = (SELECT MAX(v.run) FROM step_visits AS v WHERE v.client_id = reminders.client_id
+		AND v.scenario = reminders.scenario AND v.step = reminders.step AND v.entered_at <= reminders.sent_at
+		AND (v.left_at IS NULL OR v.left_at >= reminders.sent_at))`,
+}
+
 // clientIDOf is the subquery of the id of the client with a chat key
 // (three parameters: platform, bot, platform_user_id).
 const clientIDOf = "(SELECT id FROM clients WHERE platform = ? AND bot = ? AND platform_user_id = ?)"
@@ -55,10 +67,14 @@ func (s *Store) RecordReminder(ctx context.Context, chat messenger.ChatKey, r cr
 	text := crm.CutMessageText(r.Text)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var clientID int64
-		found, err := scanOne(tx, "INSERT INTO reminders (client_id, scenario, version, step, n, reminder_key, sent_at) "+
-			"SELECT id, ?, ?, ?, ?, ?, ? FROM clients WHERE platform = ? AND bot = ? AND platform_user_id = ? "+
+		var run any // NULL: the conversation is not known
+		if r.Run != 0 {
+			run = r.Run
+		}
+		found, err := scanOne(tx, "INSERT INTO reminders (client_id, scenario, version, step, run, n, reminder_key, sent_at) "+
+			"SELECT id, ?, ?, ?, ?, ?, ?, ? FROM clients WHERE platform = ? AND bot = ? AND platform_user_id = ? "+
 			"ON CONFLICT (client_id, reminder_key) DO NOTHING RETURNING client_id",
-			[]any{r.Scenario, r.Version, r.Step, r.N, r.Key, at, string(chat.Platform), chat.Bot, chat.ID}, &clientID)
+			[]any{r.Scenario, r.Version, r.Step, run, r.N, r.Key, at, string(chat.Platform), chat.Bot, chat.ID}, &clientID)
 		if err != nil || !found || text == "" {
 			return err // !found: recorded before, or no such client
 		}
@@ -90,7 +106,7 @@ func (s *Store) ReminderAnswered(ctx context.Context, chat messenger.ChatKey, sc
 // ClientReminders returns the reminders sent to a client, newest first
 // (at most 200).
 func (s *Store) ClientReminders(ctx context.Context, clientID int64) ([]crm.Reminder, error) {
-	rows, err := s.db.WithContext(ctx).Raw("SELECT id, client_id, scenario, version, step, n, reminder_key, sent_at, answered_at "+
+	rows, err := s.db.WithContext(ctx).Raw("SELECT id, client_id, scenario, version, step, COALESCE(run, 0), n, reminder_key, sent_at, answered_at "+
 		"FROM reminders WHERE client_id = ? ORDER BY id DESC LIMIT ?", clientID, maxPage).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("reminders of client %d: %w", clientID, err)
@@ -99,7 +115,7 @@ func (s *Store) ClientReminders(ctx context.Context, clientID int64) ([]crm.Remi
 	var out []crm.Reminder
 	for rows.Next() {
 		var r crm.Reminder
-		if err := rows.Scan(&r.ID, &r.ClientID, &r.Scenario, &r.Version, &r.Step, &r.N, &r.Key,
+		if err := rows.Scan(&r.ID, &r.ClientID, &r.Scenario, &r.Version, &r.Step, &r.Run, &r.N, &r.Key,
 			timeScanner{v: &r.SentAt}, timeScanner{p: &r.AnsweredAt}); err != nil {
 			return nil, fmt.Errorf("reminders of client %d: %w", clientID, err)
 		}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"maps"
 	"testing"
 
 	"github.com/chathub/chathub/internal/crm"
@@ -26,6 +27,7 @@ func TestReminderLog(t *testing.T) {
 				{"AnsweredSinceTheConversation", testReminderAnswered},
 				{"Funnel", testReminderFunnel},
 				{"ErasedWithTheClient", testReminderErased},
+				{"ConversationRecordedAndMatched", testReminderRun},
 			}
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {
@@ -155,5 +157,31 @@ func testReminderErased(t *testing.T, s *Store) {
 	}
 	if n := count(t, s, "SELECT COUNT(*) FROM reminders WHERE client_id = ?", c.ID); n != 0 {
 		t.Fatalf("%d reminders left after /forget", n)
+	}
+}
+
+// testReminderRun: a reminder keeps its conversation (run); migration 30
+// matches a row written without one to the visit of its step open when it
+// was sent, and leaves a row with no such visit unknown.
+func testReminderRun(t *testing.T, s *Store) {
+	key := newKey()
+	run := at(0).UnixMicro()
+	c := apply(t, s, key, &crm.Changes{Now: at(0), Visits: []crm.StepVisit{
+		{Scenario: "portrait", Version: "v1", Run: run, Step: "name", Event: crm.VisitEnter}}})
+	r := reminderRec("portrait", "name", 1, "remind:1:run", 5)
+	r.Run = run
+	recordReminder(t, s, key, r)
+	recordReminder(t, s, key, reminderRec("portrait", "name", 2, "remind:2:old", 6))     // written before migration 30
+	recordReminder(t, s, key, reminderRec("portrait", "city", 1, "remind:1:nowhere", 7)) // no visit of city
+	if err := s.db.Exec(remindersRun[1]+" WHERE client_id = ?", c.ID).Error; err != nil {
+		t.Fatalf("migration 30's match: %v", err)
+	}
+	got := map[string]int64{}
+	for _, r := range clientReminders(t, s, c.ID) {
+		got[r.Key] = r.Run
+	}
+	want := map[string]int64{"remind:1:run": run, "remind:2:old": run, "remind:1:nowhere": 0}
+	if !maps.Equal(got, want) {
+		t.Fatalf("runs = %v; want %v", got, want)
 	}
 }
