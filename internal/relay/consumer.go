@@ -42,9 +42,7 @@ type partState struct {
 	// after is the last entry taken (handed to the Sink, or found taken
 	// already): the reader reads after it.
 	after string
-	// caught is set once a read found nothing more after `after`: from
-	// then on the poller in this process may hand the partition's new
-	// entries over itself when they directly follow `after`.
+	// caught is set once a read found nothing more after `after`.
 	caught bool
 	// fast is set while the poller hands the partition's entries over
 	// itself: the reader does not wait on it, and only looks at it every
@@ -161,11 +159,17 @@ func (r *Relay) readList(sweep bool) (list []readCursor, waiting bool) {
 
 // take hands the entries read over to the Sink, partition by partition,
 // skipping those taken already (by the poller's hand-over), and records
-// the partitions found caught up. False when ctx ended or the Sink
-// refused (Stop).
+// the partitions found caught up. Entries it has not taken yet wait for
+// the poller's appends in flight first: they may be the poller's own, and
+// its hand-over decides (whichever of the two got r.submitMu first did
+// before, so a read in flight took a batch the poller could have handed
+// over, at random). False when ctx ended or the Sink refused (Stop).
 func (r *Relay) take(ctx context.Context, list []readCursor, entries []Entry) bool {
 	r.submitMu.Lock()
 	defer r.submitMu.Unlock()
+	if !r.waitAppends(ctx, list, entries) {
+		return false
+	}
 	r.mu.Lock()
 	polling := r.polling
 	r.mu.Unlock()
@@ -198,7 +202,7 @@ func (r *Relay) take(ctx context.Context, list []readCursor, entries []Entry) bo
 				}
 				ids, updates = append(ids, e.ID), append(updates, u)
 			}
-			taken, ok := r.submit(ctx, c.Partition, c.gen, ids, updates, bad)
+			taken, ok := r.submit(ctx, c.Partition, c.gen, ids, updates, bad, false)
 			if !ok {
 				return false
 			}
@@ -206,6 +210,11 @@ func (r *Relay) take(ctx context.Context, list []readCursor, entries []Entry) bo
 				continue
 			}
 			st.after = mine[len(mine)-1].ID
+			if !caught {
+				// A full batch not handed over (appended by another
+				// process): read on, not only at the next sweep.
+				st.fast = false
+			}
 		}
 		st.caught = caught
 		// Caught up with everything this process's poller appended: it
@@ -218,13 +227,16 @@ func (r *Relay) take(ctx context.Context, list []readCursor, entries []Entry) bo
 }
 
 // handOver is the poller's fast path: the entries it just appended (ID
-// and Prev set) of the partitions this process reads, caught up to the
-// entry before them, go to the Sink at once instead of being read back
-// (the acknowledgement is the same: once handled). Other entries are left
-// to the readers. r.submitMu is taken here.
-func (r *Relay) handOver(ctx context.Context, entries []Entry, updates []*messenger.Update) {
+// and Prev set, append seq) of the partitions this process reads, whose
+// Prev is the last entry the consumer took (so nothing lies between),
+// go to the Sink at once instead of being read back (the acknowledgement
+// is the same: once handled). Other entries are left to the readers. It
+// ends the append (waking the reads that wait for it). r.submitMu is
+// taken here.
+func (r *Relay) handOver(ctx context.Context, seq uint64, entries []Entry, updates []*messenger.Update) {
 	r.submitMu.Lock()
 	defer r.submitMu.Unlock()
+	defer r.endAppend(seq)
 	now := time.Now()
 	done := map[int]bool{}
 	for i, e := range entries {
@@ -258,15 +270,18 @@ func (r *Relay) handOver(ctx context.Context, entries []Entry, updates []*messen
 				default:
 				}
 			}
-		case st.caught && e.Prev != "" && st.after == e.Prev:
-			taken, alive := r.submit(ctx, p, st.gen, ids, ups, nil)
+		case e.Prev != "" && st.after == e.Prev:
+			// The entry before them is the last one taken: every entry up
+			// to it was taken, and none lies between (whether a read found
+			// the partition caught up since does not matter; it may be
+			// waiting in a blocking read that would only take these).
+			taken, alive := r.submit(ctx, p, st.gen, ids, ups, nil, true)
 			if !alive {
 				return
 			}
 			if taken {
 				st.after = ids[len(ids)-1]
 				st.fast = true
-				r.handedOver.Add(int64(len(ids)))
 			}
 		case compareIDs(ids[len(ids)-1], st.after) == 0 && st.caught:
 			// The reader took them first, and nothing else is behind:
@@ -284,6 +299,72 @@ func (r *Relay) handOver(ctx context.Context, entries []Entry, updates []*messen
 			}
 		}
 	}
+}
+
+// beginAppend records an append of the poller in flight and returns its
+// seq; handOver (or endAppend, when the append failed) ends it.
+func (r *Relay) beginAppend() uint64 {
+	r.appendMu.Lock()
+	defer r.appendMu.Unlock()
+	r.appendSeq++
+	r.appending[r.appendSeq] = true
+	return r.appendSeq
+}
+
+// endAppend ends an append and wakes the reads waiting for it.
+// r.submitMu is held.
+func (r *Relay) endAppend(seq uint64) {
+	r.appendMu.Lock()
+	delete(r.appending, seq)
+	r.appendMu.Unlock()
+	r.handed.Broadcast()
+}
+
+// waitAppends waits, when the entries read include some not taken yet,
+// until the poller's appends begun before now ended (an entry read was
+// stored by one of them at the latest): their hand-over may take the
+// entries, and must decide before the reader does. r.submitMu is held
+// (released while waiting). False when ctx ended.
+func (r *Relay) waitAppends(ctx context.Context, list []readCursor, entries []Entry) bool {
+	fresh := false
+	for _, e := range entries {
+		if st := r.parts[e.Partition]; st == nil || compareIDs(e.ID, st.after) > 0 {
+			fresh = true
+			break
+		}
+	}
+	if !fresh {
+		return true
+	}
+	r.appendMu.Lock()
+	upTo := r.appendSeq
+	r.appendMu.Unlock()
+	inFlight := func() bool {
+		r.appendMu.Lock()
+		defer r.appendMu.Unlock()
+		for seq := range r.appending {
+			if seq <= upTo {
+				return true
+			}
+		}
+		return false
+	}
+	if !inFlight() {
+		return true
+	}
+	stop := context.AfterFunc(ctx, func() {
+		r.submitMu.Lock()
+		r.handed.Broadcast()
+		r.submitMu.Unlock()
+	})
+	defer stop()
+	for inFlight() {
+		if ctx.Err() != nil {
+			return false
+		}
+		r.handed.Wait()
+	}
+	return ctx.Err() == nil
 }
 
 // compareIDs compares two stream ids ("ms-seq").
@@ -311,9 +392,10 @@ func splitID(id string) (ms, seq uint64) {
 // its own updates only; the undecodable entries (bad) are acknowledged at
 // once so they never hold the partition up. Updates of a partition no
 // longer read (given up, draining, leased anew: gen) are left in the
-// queue for its owner (taken false). alive is false when ctx ended or the
-// Sink refused (Stop). r.submitMu is held.
-func (r *Relay) submit(ctx context.Context, part int, gen uint64, ids []string, updates []*messenger.Update, bad []string) (taken, alive bool) {
+// queue for its owner (taken false). handed counts them in HandedOver
+// (the poller's hand-over), before the Sink sees them. alive is false
+// when ctx ended or the Sink refused (Stop). r.submitMu is held.
+func (r *Relay) submit(ctx context.Context, part int, gen uint64, ids []string, updates []*messenger.Update, bad []string, handed bool) (taken, alive bool) {
 	n := len(ids) + len(bad)
 	if err := r.slots.acquire(ctx, n); err != nil {
 		return false, false
@@ -327,6 +409,9 @@ func (r *Relay) submit(ctx context.Context, part int, gen uint64, ids []string, 
 	}
 	r.inflight[part] += n
 	r.mu.Unlock()
+	if handed {
+		r.handedOver.Add(int64(len(ids)))
+	}
 
 	type group struct {
 		ids     []string
@@ -363,6 +448,9 @@ func (r *Relay) submit(ctx context.Context, part int, gen uint64, ids []string, 
 			r.inflight[part] -= left
 			r.mu.Unlock()
 			r.slots.release(left)
+			if handed {
+				r.handedOver.Add(-int64(left))
+			}
 			return true, false
 		}
 		r.pendingGroups.Add(1)

@@ -142,7 +142,11 @@ func (s queueSink) Deliver(ctx context.Context, batch []*messenger.Update) error
 		}
 		entries = append(entries, Entry{Partition: Partition(u.Chat.ID, r.cfg.Partitions), Data: data})
 	}
+	seq := r.beginAppend()
 	if err := r.cfg.Store.Append(ctx, entries); err != nil {
+		r.submitMu.Lock()
+		r.endAppend(seq)
+		r.submitMu.Unlock()
 		err = fmt.Errorf("relay: %w", err)
 		if ch := r.outage(); ch != nil {
 			return &messenger.OutageError{Recovered: ch, Err: err}
@@ -152,6 +156,6 @@ func (s queueSink) Deliver(ctx context.Context, batch []*messenger.Update) error
 	r.pending.Add(int64(len(entries)))
 	// Stored: the adapter may confirm them to the platform. The ones of
 	// partitions this process reads go to the Sink now.
-	r.handOver(ctx, entries, batch)
+	r.handOver(ctx, seq, entries, batch)
 	return nil
 }

@@ -57,6 +57,14 @@ type Relay struct {
 	parts      map[int]*partState // the consumer's position in each partition it reads
 	wake       chan struct{}      // a fast partition is to be read again
 	handedOver atomic.Int64       // entries the poller handed over without reading them back
+	// handed is signalled (under submitMu) when an append of the poller
+	// ended (handed over, or failed): a read that found entries waits for
+	// the appends in flight before it, so the hand-over decides first.
+	handed *sync.Cond
+
+	appendMu  sync.Mutex
+	appendSeq uint64          // counter of the poller's appends
+	appending map[uint64]bool // appends in flight (begun, not yet handed over); under appendMu, removed under submitMu too
 
 	slots         *semaphore    // bounds the entries in hand (MaxInflight)
 	done          chan done     // outcomes of the groups handed to the Sink
@@ -87,14 +95,16 @@ func New(cfg Config) (*Relay, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Relay{
+	r := &Relay{
 		cfg: cfg, log: cfg.Logger.With("platform", string(cfg.Platform), "bot", displayBot(cfg.Bot)),
 		tick: cfg.LeaseTTL / 3, margin: cfg.LeaseTTL / 3,
 		owned: map[int]ownedPart{}, rewinds: map[int]time.Time{}, errLogged: map[string]time.Time{},
 		inflight: map[int]int{}, slots: newSemaphore(cfg.MaxInflight),
 		done: make(chan done, 256), kick: make(chan struct{}, 1), ackQuit: make(chan struct{}),
-		parts: map[int]*partState{}, wake: make(chan struct{}, 1),
-	}, nil
+		parts: map[int]*partState{}, wake: make(chan struct{}, 1), appending: map[uint64]bool{},
+	}
+	r.handed = sync.NewCond(&r.submitMu)
+	return r, nil
 }
 
 func displayBot(bot string) string {

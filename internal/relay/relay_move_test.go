@@ -257,9 +257,13 @@ func newMoveRelay(t *testing.T, s relay.Store, p *platform, h messenger.Submitte
 
 // TestPollerHandsOverItsOwnPartitions: a process that polls and reads
 // every partition hands the updates it appends to its consumer without
-// reading them back; an entry another process appended meanwhile (a
-// stale poller) is still handled, by the sweep or when the reader takes
-// the partition back, and nothing is handled twice or out of order.
+// reading them back: once its consumer took the first round, every later
+// round is handed over, whatever the reader is doing meanwhile (each
+// round is two full read batches, so a read that caught up never comes
+// back before the next round: the hand-over must not depend on it); an
+// entry another process appended meanwhile (a stale poller) is still
+// handled, by the sweep or when the reader takes the partition back, and
+// nothing is handled twice or out of order.
 func TestPollerHandsOverItsOwnPartitions(t *testing.T) {
 	t.Parallel()
 	for _, b := range backends {
@@ -267,12 +271,23 @@ func TestPollerHandsOverItsOwnPartitions(t *testing.T) {
 			t.Parallel()
 			in := intake(t, b.open(t))
 			p, h := &platform{}, newHandler()
-			r := newRelay(t, in, p, h, "solo", 900*time.Millisecond)
+			// A lease of 3s: the partition stays usable (a third of the
+			// lease before it may expire) even when a renewal is late
+			// under load; the sweep runs every second.
+			r := newRelay(t, in, p, h, "solo", 3*time.Second)
 			defer stop(t, r)
 			waitFor(t, "solo polls", 10*time.Second, func() bool { return r.Status().Polling })
+			var first int64
 			for round := range 5 {
-				p.add("c", 10, round*100)
+				p.add("c", 10, round*100) // polled as batches of 7 and 3; read in batches of 5
 				waitFor(t, "the updates handled", 10*time.Second, func() bool { return h.handled() == (round+1)*10 })
+				if round == 0 {
+					// Counted before the handler sees them: final now.
+					first = r.Status().HandedOver
+				}
+			}
+			if n := r.Status().HandedOver - first; n != 40 {
+				t.Errorf("rounds 2-5: handed over %d of their 40 entries, want all (round 1: %d of 10)", n, first)
 			}
 			foreign := &messenger.Update{ID: "5000", Chat: messenger.ChatKey{Platform: messenger.Telegram, ID: "c"}, Text: "hi"}
 			data, _ := json.Marshal(foreign)
@@ -301,7 +316,7 @@ func TestPollerHandsOverItsOwnPartitions(t *testing.T) {
 			if n == 0 {
 				t.Error("nothing was handed over without reading it back")
 			}
-			t.Logf("handed over %d of 70 entries", n)
+			t.Logf("handed over %d of the 60 entries the poller appended (round 1: %d)", n, first)
 		})
 	}
 }
