@@ -22,6 +22,7 @@ import (
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/dialog"
 	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/platformtest/proccpu"
 	"github.com/chathub/chathub/internal/platformtest/telegramtest"
 	"github.com/chathub/chathub/internal/store/storetest"
 )
@@ -145,7 +146,7 @@ func runInbound(b *testing.B, clients int, rate float64, rounds int, webhook boo
 		defer fake.DeliverTo("http://"+rt.Addr()+"/tg", webhookSecret, webhookConns)()
 	}
 	pg := postmasterOf(b, cfg.DatabaseURL)
-	cpu0, machine0, pg0 := processCPU(), machineCPU(), serverCPU(pg)
+	cpu0, machine0, pg0 := processCPU(), machineCPU(), proccpu.Tree(pg)
 	lat, elapsed := driveClients(b, fake, replies, rate, rounds)
 	reportInbound(b, lat, elapsed)
 	checkCompleted(b, completed, clients*rounds)
@@ -155,7 +156,7 @@ func runInbound(b *testing.B, clients int, rate float64, rounds int, webhook boo
 		b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/n, "proc-cpu-µs/update")
 		b.ReportMetric(float64((machineCPU()-machine0).Microseconds())/n, "machine-cpu-µs/update")
 		if pg > 0 {
-			b.ReportMetric(float64((serverCPU(pg)-pg0).Microseconds())/n, "pg-cpu-µs/update")
+			b.ReportMetric(float64((proccpu.Tree(pg)-pg0).Microseconds())/n, "pg-cpu-µs/update")
 		}
 	}
 }
@@ -293,63 +294,7 @@ func postmasterOf(b *testing.B, url string) int {
 	if err := conn.QueryRow(context.Background(), "SELECT pg_backend_pid()").Scan(&backend); err != nil {
 		b.Fatal(err)
 	}
-	f := procStat(backend)
-	if len(f) < 2 {
-		return 0
-	}
-	ppid, _ := strconv.Atoi(f[1])
-	return ppid
-}
-
-// serverCPU is the CPU time of server process pid and its children, live
-// and exited (a PostgreSQL server's backends): what the database spent, on
-// this machine, whatever else runs beside it. With a server shared with
-// other workloads it counts theirs too: run the benchmark on a server of
-// its own (TEST_DATABASE_URL) for this figure.
-func serverCPU(pid int) time.Duration {
-	if pid <= 0 {
-		return 0
-	}
-	ticks := cpuTicks(procStat(pid), true)
-	children, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
-	for _, c := range strings.Fields(string(children)) {
-		if n, err := strconv.Atoi(c); err == nil {
-			ticks += cpuTicks(procStat(n), true)
-		}
-	}
-	return time.Duration(ticks) * time.Second / 100 // USER_HZ
-}
-
-// procStat is the fields of /proc/PID/stat after the command name (the
-// first is the state), or nil.
-func procStat(pid int) []string {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return nil
-	}
-	_, rest, ok := strings.Cut(string(data), ") ")
-	if !ok {
-		return nil
-	}
-	return strings.Fields(rest)
-}
-
-// cpuTicks is utime + stime (and, with reaped, cutime + cstime: exited
-// children's) of stat fields from procStat.
-func cpuTicks(f []string, reaped bool) int64 {
-	last := 12 // f[11] utime, f[12] stime (stat fields 14 and 15)
-	if reaped {
-		last = 14 // f[13] cutime, f[14] cstime
-	}
-	if len(f) <= last {
-		return 0
-	}
-	var t int64
-	for _, v := range f[11 : last+1] {
-		n, _ := strconv.ParseInt(v, 10, 64)
-		t += n
-	}
-	return t
+	return proccpu.Parent(backend)
 }
 
 // machineCPU is the busy CPU time of the whole machine so far (all

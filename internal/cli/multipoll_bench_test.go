@@ -15,6 +15,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/chathub/chathub/internal/platformtest/proccpu"
 	"github.com/chathub/chathub/internal/platformtest/telegramtest"
 	"github.com/chathub/chathub/internal/relay"
 	"github.com/chathub/chathub/internal/store/storetest"
@@ -217,23 +218,9 @@ func (pc *pollCluster) cpu(t *testing.T) []time.Duration {
 	t.Helper()
 	var out []time.Duration
 	for _, c := range pc.procs {
-		out = append(out, procCPU(t, c.cmd.Process.Pid))
+		out = append(out, proccpu.Of(c.cmd.Process.Pid))
 	}
 	return out
-}
-
-// procCPU returns a process's user + system CPU time from /proc.
-func procCPU(t *testing.T, pid int) time.Duration {
-	t.Helper()
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		t.Fatalf("read the process's CPU: %v", err)
-	}
-	// Fields after the command name (which may hold spaces) in parentheses.
-	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
-	utime, _ := strconv.Atoi(f[11])
-	stime, _ := strconv.Atoi(f[12])
-	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
 // redisCPU returns the CPU time the Redis server (TEST_REDIS_URL), or

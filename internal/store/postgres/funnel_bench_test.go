@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chathub/chathub/internal/crm"
+	"github.com/chathub/chathub/internal/platformtest/proccpu"
 )
 
 // seedFunnelClients fills s (PostgreSQL) with n clients created evenly
@@ -138,13 +138,13 @@ func BenchmarkFunnel(b *testing.B) {
 	}
 	pg := postmasterPID(b, s)
 	if !live {
-		t0, cpu0 := time.Now(), serverCPUTime(pg)
+		t0, cpu0 := time.Now(), proccpu.Tree(pg)
 		res, err := s.RefreshFunnel(ctx, time.Now(), funnelBenchOpenFor)
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Logf("first build: %d days, %d visits in %s (PostgreSQL CPU %s)", res.Days, res.Visits,
-			time.Since(t0).Round(time.Millisecond), (serverCPUTime(pg) - cpu0).Round(time.Millisecond))
+			time.Since(t0).Round(time.Millisecond), (proccpu.Tree(pg) - cpu0).Round(time.Millisecond))
 		var rows int64
 		if err := s.db.Raw("SELECT (SELECT COUNT(*) FROM funnel_days) + " +
 			"(SELECT COUNT(*) FROM funnel_open)").Row().Scan(&rows); err != nil {
@@ -251,13 +251,13 @@ func benchFunnelRefresh(b *testing.B, s *Store, pg int) {
 			}
 		}
 		b.StartTimer()
-		t0, cpu0 := time.Now(), serverCPUTime(pg)
+		t0, cpu0 := time.Now(), proccpu.Tree(pg)
 		res, err := s.RefreshFunnel(ctx, time.Now(), funnelBenchOpenFor)
 		if err != nil {
 			b.Fatal(err)
 		}
 		took += time.Since(t0)
-		cpu += serverCPUTime(pg) - cpu0
+		cpu += proccpu.Tree(pg) - cpu0
 		days += res.Days
 		visits += res.Visits
 	}
@@ -275,53 +275,5 @@ func postmasterPID(b *testing.B, s *Store) int {
 	if err := s.db.Raw("SELECT pg_backend_pid()").Row().Scan(&backend); err != nil {
 		b.Fatal(err)
 	}
-	f := procStatFields(backend)
-	if len(f) < 2 {
-		return 0
-	}
-	ppid, _ := strconv.Atoi(f[1])
-	return ppid
-}
-
-// serverCPUTime is the CPU time of server pid and its children, live and
-// exited (a PostgreSQL server's backends).
-func serverCPUTime(pid int) time.Duration {
-	if pid <= 0 {
-		return 0
-	}
-	ticks := statTicks(procStatFields(pid), 14)
-	children, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
-	for _, c := range strings.Fields(string(children)) {
-		if n, err := strconv.Atoi(c); err == nil {
-			ticks += statTicks(procStatFields(n), 14)
-		}
-	}
-	return time.Duration(ticks) * time.Second / 100 // USER_HZ
-}
-
-// procStatFields is /proc/PID/stat after the command name, or nil.
-func procStatFields(pid int) []string {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return nil
-	}
-	_, rest, ok := strings.Cut(string(data), ") ")
-	if !ok {
-		return nil
-	}
-	return strings.Fields(rest)
-}
-
-// statTicks sums fields 11..last of procStatFields (utime, stime and,
-// to 14, the reaped children's).
-func statTicks(f []string, last int) int64 {
-	if len(f) <= last {
-		return 0
-	}
-	var t int64
-	for _, v := range f[11 : last+1] {
-		n, _ := strconv.ParseInt(v, 10, 64)
-		t += n
-	}
-	return t
+	return proccpu.Parent(backend)
 }
