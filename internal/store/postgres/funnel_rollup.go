@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 
 	"github.com/chathub/chathub/internal/crm"
@@ -219,8 +220,9 @@ func (s *Store) RefreshFunnel(ctx context.Context, now time.Time, openFor time.D
 			return nil
 		}
 		out.Ran = true
-		var snapXmin int64
-		if err := tx.Raw("SELECT txid_snapshot_xmin(txid_current_snapshot())").Row().Scan(&snapXmin); err != nil {
+		var snapXmin, snapXmax int64
+		if err := tx.Raw("SELECT txid_snapshot_xmin(s), txid_snapshot_xmax(s) FROM txid_current_snapshot() AS s").
+			Row().Scan(&snapXmin, &snapXmax); err != nil {
 			return fmt.Errorf("snapshot: %w", err)
 		}
 		var prevXid int64
@@ -235,10 +237,22 @@ func (s *Store) RefreshFunnel(ctx context.Context, now time.Time, openFor time.D
 		if fold.Before(prevFold) {
 			fold = prevFold // the clock went back: never unfold
 		}
+		var win xidWindow
+		if !out.Full {
+			var ok bool
+			if win, ok = newXidWindow(prevXid, snapXmin, snapXmax); !ok {
+				// The database was restored into another cluster (its
+				// transaction ids went back) or, in theory, 2^31
+				// transactions passed: the window cannot tell what changed.
+				s.log.Warn("funnel rollup: transaction ids out of the last refresh's range, rebuilding every day",
+					"stored_xid", prevXid, "snapshot_xmin", snapXmin, "snapshot_xmax", snapXmax)
+				out.Full = true
+			}
+		}
 		var dirty map[dayKey]*dayRange
 		if out.Full {
 			dirty = nil
-		} else if dirty, err = funnelDirtyDays(tx, prevXid, fold); err != nil {
+		} else if dirty, err = funnelDirtyDays(tx, win, fold); err != nil {
 			return err
 		}
 		days, visits, err := rebuildFunnelDays(tx, dirty, out.Full, fold)
@@ -251,24 +265,70 @@ func (s *Store) RefreshFunnel(ctx context.Context, now time.Time, openFor time.D
 			"fold_before = EXCLUDED.fold_before", snapXmin, stampTime(now), fold).Error
 	}, &sql.TxOptions{Isolation: sql.LevelRepeatableRead})
 	if err != nil {
+		if refreshConflict(err) && ctx.Err() == nil {
+			s.log.Debug("funnel rollup refresh skipped: another refresh committed during it", "err", err)
+			return crm.FunnelRefresh{}, nil
+		}
 		return crm.FunnelRefresh{}, fmt.Errorf("refresh funnel rollup: %w", err)
 	}
 	return out, nil
 }
 
+// refreshConflict reports whether err is what a refresh meets when another
+// process's refresh committed after its snapshot was taken (the advisory
+// lock is per transaction: the other one may have held it just before):
+// a unique_violation on funnel_sources (23505), a serialization_failure
+// (40001) or a deadlock (40P01). The next turn redoes the work, so the
+// refresh counts as skipped, not failed.
+func refreshConflict(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return false
+	}
+	switch pgErr.Code {
+	case "23505", "40001", "40P01":
+		return true
+	}
+	return false
+}
+
+// xidWindow is the range of transaction ids a refresh looks for changes
+// in: from the previous refresh's snapshot xmin (lo, its low 32 bits) for
+// width ids, up to the current snapshot's xmax. Rows written by those
+// transactions are the only ones the previous refresh may not have seen.
+type xidWindow struct{ lo, width int64 }
+
+// newXidWindow is the window from the previous refresh's snapshot xmin
+// prev to the current snapshot (xmin, xmax), all 64-bit (epoch-extended)
+// ids; ok is false when it cannot tell what changed: the ids went back
+// (the database was restored into a new cluster) or the window spans 2^31
+// ids or more (32-bit row ids would be ambiguous).
+func newXidWindow(prev, xmin, xmax int64) (xidWindow, bool) {
+	if xmin < prev || xmax < xmin || xmax-prev >= 1<<31 {
+		return xidWindow{}, false
+	}
+	return xidWindow{lo: prev % (1 << 32), width: xmax - prev}, true
+}
+
+// has is xidNewer in Go: whether the 32-bit row id xmin is in w.
+func (w xidWindow) has(xmin uint32) bool {
+	return (int64(xmin)-w.lo+1<<32)%(1<<32) < w.width
+}
+
 // xidNewer is the SQL condition "row version t was written by a
-// transaction not visible to the refresh whose snapshot's oldest
-// transaction was ?" (the low 32 bits of a transaction id, modulo
-// wrap-around; a frozen row more than 2^31 transactions old may pass it
-// too, which only rebuilds a day more).
+// transaction of the window" (xidWindow; its two arguments are the
+// window's lo and width): its 32-bit xmin, counted from lo modulo 2^32, is
+// under width. Since PostgreSQL 9.4 a frozen row keeps its original xmin:
+// bounding the window by the current snapshot's xmax (not by 2^31) keeps
+// rows written long ago out of it, but for those written a multiple of
+// 2^32 transactions before the window (a day rebuilt more, rarely).
 func xidNewer(t string) string {
-	return "((CAST(CAST(" + t + ".xmin AS TEXT) AS BIGINT) - ? + 4294967296) % 4294967296) < 2147483648"
+	return "((CAST(CAST(" + t + ".xmin AS TEXT) AS BIGINT) - ? + 4294967296) % 4294967296) < ?"
 }
 
 // funnelDirtyDays lists the days to rebuild and, for each, the entered_at
 // range of its changed visits.
-func funnelDirtyDays(tx *gorm.DB, prevXid int64, fold time.Time) (map[dayKey]*dayRange, error) {
-	lo := prevXid % (1 << 32)
+func funnelDirtyDays(tx *gorm.DB, win xidWindow, fold time.Time) (map[dayKey]*dayRange, error) {
 	dirty := map[dayKey]*dayRange{}
 	mark := func(k dayKey) *dayRange {
 		r := dirty[k]
@@ -281,7 +341,7 @@ func funnelDirtyDays(tx *gorm.DB, prevXid int64, fold time.Time) (map[dayKey]*da
 	// Clients written since the last refresh: every visit write is part of
 	// its client's upsert (ApplyChanges), as is a change of source.
 	rows, err := tx.Raw("SELECT c.id, c.source, f.source IS DISTINCT FROM c.source FROM clients AS c "+
-		"LEFT JOIN funnel_sources AS f ON f.client_id = c.id WHERE "+xidNewer("c"), lo).Rows()
+		"LEFT JOIN funnel_sources AS f ON f.client_id = c.id WHERE "+xidNewer("c"), win.lo, win.width).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("changed clients: %w", err)
 	}
@@ -308,7 +368,7 @@ func funnelDirtyDays(tx *gorm.DB, prevXid int64, fold time.Time) (map[dayKey]*da
 	if len(ids) > 0 {
 		rows, err := tx.Raw("SELECT v.scenario, v.run / 86400000000, MIN(v.entered_at), MAX(v.entered_at) FROM step_visits AS v "+
 			"WHERE v.client_id = ANY(CAST(? AS BIGINT[])) AND ("+xidNewer("v")+" OR v.client_id = ANY(CAST(? AS BIGINT[]))) "+
-			"GROUP BY 1, 2", int64Array(ids), lo, int64Array(moved)).Rows()
+			"GROUP BY 1, 2", int64Array(ids), win.lo, win.width, int64Array(moved)).Rows()
 		if err != nil {
 			return nil, fmt.Errorf("changed visits: %w", err)
 		}

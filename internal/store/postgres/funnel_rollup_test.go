@@ -2,14 +2,18 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/messenger"
@@ -266,4 +270,137 @@ func histBucket(d time.Duration) int {
 		return 0
 	}
 	return 1 + int(math.Floor(math.Log(sec/histFloor)/math.Log(histRatio)))
+}
+
+// TestXidWindow: the window of transaction ids a refresh looks in, in Go
+// and as the SQL of xidNewer, across the 32-bit wrap-around; rows frozen
+// long ago (their original xmin kept) stay out of it.
+func TestXidWindow(t *testing.T) {
+	t.Parallel()
+	const epoch = int64(1) << 32
+	tests := []struct {
+		name             string
+		prev, xmin, xmax int64
+		ok               bool
+		in, out          []uint32 // row xmins in and out of the window
+	}{
+		{name: "plain", prev: 1000, xmin: 1500, xmax: 1600, ok: true,
+			in: []uint32{1000, 1200, 1599}, out: []uint32{999, 1600, 1 << 31, 3, math.MaxUint32}},
+		{name: "wraps", prev: epoch - 100, xmin: epoch + 10, xmax: epoch + 50, ok: true,
+			in: []uint32{math.MaxUint32 - 99, math.MaxUint32, 0, 3, 49}, out: []uint32{50, 1 << 31, math.MaxUint32 - 100}},
+		{name: "frozen 2^31+ old", prev: 5 * epoch / 4, xmin: 5*epoch/4 + 900, xmax: 5*epoch/4 + 1000, ok: true,
+			in: []uint32{uint32(5 * epoch / 4 % epoch)},
+			out: []uint32{uint32((5*epoch/4 - 1<<31 - 5) % epoch), uint32((5*epoch/4 - 1<<31 - 1<<30) % epoch),
+				uint32((5*epoch/4 + 1000) % epoch)}},
+		{name: "nothing since", prev: 700, xmin: 700, xmax: 700, ok: true, out: []uint32{699, 700, 701}},
+		{name: "ids went back (restored)", prev: 9000, xmin: 800, xmax: 850},
+		{name: "2^31 apart", prev: 10, xmin: 20, xmax: 10 + 1<<31},
+		{name: "xmax below xmin", prev: 10, xmin: 20, xmax: 15},
+	}
+	var s *Store // nil: the Go predicate only
+	if os.Getenv("CHATHUB_SKIP_PG") != "1" {
+		s = openPGTemp(t)
+	}
+	for _, tt := range tests {
+		w, ok := newXidWindow(tt.prev, tt.xmin, tt.xmax)
+		if ok != tt.ok {
+			t.Fatalf("%s: ok %v, want %v", tt.name, ok, tt.ok)
+		}
+		if !ok {
+			continue
+		}
+		for _, want := range []bool{true, false} {
+			xs := tt.out
+			if want {
+				xs = tt.in
+			}
+			for _, x := range xs {
+				if got := w.has(x); got != want {
+					t.Errorf("%s: has(%d) = %v, want %v", tt.name, x, got, want)
+				}
+				if s == nil {
+					continue
+				}
+				var got bool
+				if err := s.db.Raw("SELECT "+xidNewer("t")+" FROM (SELECT CAST(CAST(? AS TEXT) AS xid) AS xmin) AS t",
+					w.lo, w.width, strconv.FormatUint(uint64(x), 10)).Row().Scan(&got); err != nil {
+					t.Fatal(err)
+				}
+				if got != want {
+					t.Errorf("%s: SQL xidNewer(%d) = %v, want %v", tt.name, x, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestFunnelRollupRestoredCluster: when the stored snapshot is ahead of
+// the database's transaction ids (restored into a new cluster), the next
+// refresh rebuilds every day and the counts match the live ones.
+func TestFunnelRollupRestoredCluster(t *testing.T) {
+	t.Parallel()
+	s := openPGTemp(t)
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(7, 13))
+	base := time.Date(2026, 5, 4, 0, 0, 0, 0, time.UTC)
+	openFor := 12 * time.Hour
+	turns := rollupScript(r, base, 10)
+	record := func(from, to int) {
+		for i, tr := range turns[from:to] {
+			key := messenger.ChatKey{Platform: messenger.Telegram, ID: "restored-" + strconv.Itoa(tr.client)}
+			if tr.forget {
+				if _, err := s.DeleteClient(ctx, key); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			tr.ch.Now, tr.ch.UpdateID = tr.at, "u"+strconv.Itoa(from+i)
+			if err := s.RecordChanges(ctx, key, &tr.ch); err != nil {
+				t.Fatalf("RecordChanges: %v", err)
+			}
+		}
+	}
+	half := len(turns) / 2
+	record(0, half)
+	now := turns[half-1].at.Add(time.Minute)
+	if res, err := s.RefreshFunnel(ctx, now, openFor); err != nil || !res.Full {
+		t.Fatalf("first refresh: %+v, %v; want a full build", res, err)
+	}
+	if err := s.db.Exec("UPDATE funnel_state SET xid = xid + 1000000000").Error; err != nil {
+		t.Fatal(err)
+	}
+	record(half, len(turns))
+	now = turns[len(turns)-1].at.Add(time.Minute)
+	res, err := s.RefreshFunnel(ctx, now, openFor)
+	if err != nil || !res.Full {
+		t.Fatalf("refresh after the ids went back: %+v, %v; want a full build", res, err)
+	}
+	compareRollup(t, s, base, now, openFor, true)
+	if res, err := s.RefreshFunnel(ctx, now, openFor); err != nil || res.Full || !res.Ran {
+		t.Fatalf("next refresh: %+v, %v; want an incremental one", res, err)
+	}
+}
+
+// TestRefreshConflict: a concurrent refresh's unique or serialization
+// conflict counts as a skipped turn; other errors stay errors.
+func TestRefreshConflict(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{errors.New("boom"), false},
+		{fmt.Errorf("refresh: %w", &pgconn.PgError{Code: "23505"}), true},
+		{fmt.Errorf("refresh: %w", &pgconn.PgError{Code: "40001"}), true},
+		{&pgconn.PgError{Code: "40P01"}, true},
+		{fmt.Errorf("refresh: %w", &pgconn.PgError{Code: "23503"}), false},
+		{&pgconn.PgError{Code: "57014"}, false},
+		{context.Canceled, false},
+	}
+	for _, tt := range tests {
+		if got := refreshConflict(tt.err); got != tt.want {
+			t.Errorf("refreshConflict(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
 }
