@@ -199,9 +199,20 @@ const entryField = "u"
 //	ARGV pairs: the stream's index in KEYS (2..), the encoded update
 //
 // It returns {prev, id} for each entry, in order; prev is "0-0" for a
-// stream that never had an entry and "" when unknown (a stream appended
-// to before the hash existed).
+// stream that never had an entry and "" when unknown: a stream appended to
+// before the hash existed, or whose newest entry is newer than the hash
+// says (appended by a plain XADD, e.g. a previous version during a rolling
+// deploy, without updating the hash; the reader then takes the partition).
+// An entry newer than the hash that was removed already was acknowledged,
+// so the hash is then trusted.
 var appendScript = goredis.NewScript(`
+local function newer(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  if not am or not bm then return true end
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am > bm or (am == bm and as > bs)
+end
 local prevs = {}
 local out = {}
 for i = 1, #ARGV, 2 do
@@ -212,6 +223,9 @@ for i = 1, #ARGV, 2 do
     prev = redis.call('HGET', KEYS[1], k)
     if not prev then
       if redis.call('EXISTS', k) == 1 then prev = '' else prev = '0-0' end
+    else
+      local top = redis.call('XREVRANGE', k, '+', '-', 'COUNT', 1)
+      if #top > 0 and newer(top[1][1], prev) then prev = '' end
     end
   end
   local id = redis.call('XADD', k, '*', 'u', ARGV[i + 1])

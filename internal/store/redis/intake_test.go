@@ -25,6 +25,7 @@ func TestIntake(t *testing.T) {
 		{"Balance", testIntakeBalance},
 		{"QueueAppendReadAck", testIntakeQueue},
 		{"QueueReadBlocks", testIntakeQueueBlocks},
+		{"QueuePrevForeignAppend", testIntakePrevForeign},
 		{"VKPosition", testIntakeVKTS},
 	})
 }
@@ -252,6 +253,47 @@ func testIntakeQueue(t *testing.T, c goredis.UniversalClient) {
 	again, err := in.Read(ctx, []relay.Cursor{{Partition: 1, After: relay.Start}}, 10, 0)
 	if err != nil || len(again) != 3 {
 		t.Errorf("partition 1 read again from the start = %d entries, %v; want 3 (none acknowledged)", len(again), err)
+	}
+}
+
+// testIntakePrevForeign: an entry appended by a plain XADD (the previous
+// version's Append, during a rolling deploy) leaves the :last hash behind;
+// the next append must report its prev unknown (""), not the hash's id,
+// or the consumer's fast path would skip the foreign entry. An entry
+// newer than the hash that was removed (acknowledged) does not matter.
+func testIntakePrevForeign(t *testing.T, c goredis.UniversalClient) {
+	ctx := context.Background()
+	in := newIntake(t, c, "")
+	stream := in.keys.intakeStream(in.base, 0)
+	appendOne := func() relay.Entry {
+		t.Helper()
+		e := []relay.Entry{{Partition: 0, Data: []byte("x")}}
+		if err := in.Append(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		return e[0]
+	}
+	a := appendOne()
+	if a.Prev != "0-0" {
+		t.Fatalf("first prev = %q, want 0-0", a.Prev)
+	}
+	b := appendOne()
+	if b.Prev != a.ID {
+		t.Fatalf("second prev = %q, want %q", b.Prev, a.ID)
+	}
+	x, err := c.XAdd(ctx, &goredis.XAddArgs{Stream: stream, Values: []any{entryField, "old"}}).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := appendOne(); e.Prev != "" {
+		t.Errorf("prev after a plain XADD of %s = %q, want \"\" (unknown)", x, e.Prev)
+	}
+	d := appendOne()
+	if err := c.XDel(ctx, stream, d.ID).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if e := appendOne(); e.Prev != d.ID {
+		t.Errorf("prev after the newest entry was acknowledged = %q, want %q (the hash's)", e.Prev, d.ID)
 	}
 }
 
