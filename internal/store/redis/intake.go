@@ -389,7 +389,15 @@ redis.call('PEXPIRE', KEYS[1], 10 * ttl)
 local live = redis.call('ZRANGE', KEYS[1], 0, -1)
 local sorted = {}
 for i, m in ipairs(live) do sorted[i] = m end
-table.sort(sorted)
+-- Byte-wise, as Go compares strings: Lua's < on strings uses strcoll, the
+-- server's locale (LC_COLLATE) order.
+table.sort(sorted, function(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end)
 local idx = -1
 for i, m in ipairs(sorted) do
   if m == holder then idx = i - 1 end

@@ -23,6 +23,7 @@ func TestIntake(t *testing.T) {
 		{"AcquireLeasesBatch", testIntakeAcquireLeases},
 		{"Members", testIntakeMembers},
 		{"Balance", testIntakeBalance},
+		{"BalanceByteOrder", testIntakeBalanceByteOrder},
 		{"QueueAppendReadAck", testIntakeQueue},
 		{"QueueReadBlocks", testIntakeQueueBlocks},
 		{"QueuePrevForeignAppend", testIntakePrevForeign},
@@ -204,6 +205,41 @@ func testIntakeBalance(t *testing.T, c goredis.UniversalClient) {
 	b := turn("b", nil, "a")
 	if !slices.Equal(b.Held, []int{0, 1, 2, 3}) || !slices.Equal(b.Live, []string{"b"}) || b.Depth != 2 || b.Poller != "a" {
 		t.Errorf("b with a dead: %+v", b)
+	}
+}
+
+// testIntakeBalanceByteOrder: the script assigns the partitions in the
+// members' byte order, as relay.Assigned does, whatever the server's
+// locale (under en_US collation "a-c" sorts after "ab", byte-wise before
+// "aa"), or a member would never hold what it expects and balance for
+// ever. With the members settled (each released what it drains), each
+// holds exactly its Assigned partitions. (The default servers sort
+// byte-wise either way; run it with TEST_REDIS_URL of a redis-server
+// started under LC_ALL=en_US.UTF-8 to see the locale matter.)
+func testIntakeBalanceByteOrder(t *testing.T, c goredis.UniversalClient) {
+	ctx := context.Background()
+	in := newIntake(t, c, "")
+	const n, ttl = 6, time.Minute
+	members := []string{"ab", "a-c", "aa"}
+	draining := map[string][]int{}
+	var last map[string]relay.Balance
+	for range 4 {
+		last = map[string]relay.Balance{}
+		for _, m := range members {
+			b, err := in.Balance(ctx, relay.BalanceRequest{Holder: m, TTL: ttl, Partitions: n, Release: draining[m]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			draining[m] = b.Draining
+			last[m] = b
+		}
+	}
+	for _, m := range members {
+		b := last[m]
+		want := relay.Assigned(b.Live, m, n)
+		if !slices.Equal(b.Held, want) || len(b.Draining) != 0 {
+			t.Errorf("%s holds %v, draining %v; want %v (relay.Assigned of %v)", m, b.Held, b.Draining, want, b.Live)
+		}
 	}
 }
 
