@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -37,6 +38,16 @@ func pollRedis(t *testing.T, onCluster bool) (url, prefix string) {
 	prefix = storetest.Name(t, "poll")
 	t.Cleanup(func() { cleanRedisPrefix(t, prefix) })
 	return storetest.RedisURL(), prefix
+}
+
+// redisHost is a Redis URL's scheme and host only, for logs: the URL may
+// carry a password.
+func redisHost(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "redis"
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // pollPlatform is a fake platform the cluster long polls.
@@ -312,7 +323,7 @@ func testKillPoller(t *testing.T, pp pollPlatform, clients int, onCluster bool) 
 	}
 	updates := clients * len(crashScript)
 	t.Logf("%s (%s): %d clients × %d messages = %d updates through 3 processes in %s (%.0f updates/s) with one kill -9; %d repeated replies in all",
-		pp.name, pc.redisURL, clients, len(crashScript), updates, elapsed.Round(time.Millisecond), float64(updates)/elapsed.Seconds(), repeats)
+		pp.name, redisHost(pc.redisURL), clients, len(crashScript), updates, elapsed.Round(time.Millisecond), float64(updates)/elapsed.Seconds(), repeats)
 	for _, i := range alive {
 		pc.procs[i].stop()
 	}

@@ -25,6 +25,10 @@ const (
 	DefaultRetryDelay = time.Second
 	// MaxPartitions bounds Config.Partitions.
 	MaxPartitions = 1024
+	// MaxBatchSize bounds Config.BatchSize: an acknowledgement round holds
+	// up to about two batches of a partition, passed to one Lua call whose
+	// stack holds some 8000 values.
+	MaxBatchSize = 1000
 )
 
 // Config configures a Relay: one bot's long polling shared by the
@@ -75,7 +79,7 @@ type Config struct {
 	// MaxPartitions.
 	Partitions int
 	// BatchSize is how many entries of a partition are read at once.
-	// Default 100.
+	// Default 100, at most MaxBatchSize.
 	BatchSize int
 	// ReadBlock is how long a read waits for new entries. Default a
 	// tenth of LeaseTTL, at most 500ms.
@@ -85,7 +89,8 @@ type Config struct {
 	// 100,000.
 	MaxPending int64
 	// MaxInflight bounds the entries this process has read and not yet
-	// acknowledged (handled). Default twice Partitions × BatchSize.
+	// acknowledged (handled). Default twice Partitions × BatchSize; at
+	// least BatchSize.
 	MaxInflight int
 	// RetryDelay is how long a partition waits before a batch whose
 	// handling failed is read again. Default 1s.
@@ -146,8 +151,8 @@ func (c *Config) validate() error {
 	if c.Partitions < 1 || c.Partitions > MaxPartitions {
 		errs = append(errs, fmt.Errorf("relay: partitions %d must be 1..%d", c.Partitions, MaxPartitions))
 	}
-	if c.BatchSize < 1 {
-		errs = append(errs, fmt.Errorf("relay: batch size %d must be at least 1", c.BatchSize))
+	if c.BatchSize < 1 || c.BatchSize > MaxBatchSize {
+		errs = append(errs, fmt.Errorf("relay: batch size %d must be 1..%d", c.BatchSize, MaxBatchSize))
 	}
 	if c.ReadBlock < time.Millisecond || c.ReadBlock > c.LeaseTTL/3 {
 		errs = append(errs, fmt.Errorf("relay: read block %s must be 1ms..a third of the lease TTL", c.ReadBlock))
@@ -155,8 +160,8 @@ func (c *Config) validate() error {
 	if c.MaxPending < 1 {
 		errs = append(errs, fmt.Errorf("relay: max pending %d must be at least 1", c.MaxPending))
 	}
-	if c.MaxInflight < 1 {
-		errs = append(errs, fmt.Errorf("relay: max in flight %d must be at least 1", c.MaxInflight))
+	if c.MaxInflight < max(c.BatchSize, 1) {
+		errs = append(errs, fmt.Errorf("relay: max in flight %d must be at least the batch size %d", c.MaxInflight, c.BatchSize))
 	}
 	if c.RetryDelay < 0 {
 		errs = append(errs, fmt.Errorf("relay: retry delay %s must not be negative", c.RetryDelay))

@@ -20,6 +20,10 @@ type done struct {
 	part int
 	ids  []string
 	err  error
+	// slots is the group's share of the slots its submit acquired (the
+	// shares of a submit's groups sum to what it acquired, which is less
+	// than its entries when they outnumber Config.MaxInflight).
+	slots int
 }
 
 // ackTimeout bounds one acknowledgement.
@@ -397,14 +401,15 @@ func splitID(id string) (ms, seq uint64) {
 // when ctx ended or the Sink refused (Stop). r.submitMu is held.
 func (r *Relay) submit(ctx context.Context, part int, gen uint64, ids []string, updates []*messenger.Update, bad []string, handed bool) (taken, alive bool) {
 	n := len(ids) + len(bad)
-	if err := r.slots.acquire(ctx, n); err != nil {
+	acquired, err := r.slots.acquire(ctx, n)
+	if err != nil {
 		return false, false
 	}
 	r.mu.Lock()
 	o, ok := r.owned[part]
 	if !ok || o.draining || o.gen != gen {
 		r.mu.Unlock()
-		r.slots.release(n)
+		r.slots.release(acquired)
 		return false, true
 	}
 	r.inflight[part] += n
@@ -416,6 +421,7 @@ func (r *Relay) submit(ctx context.Context, part int, gen uint64, ids []string, 
 	type group struct {
 		ids     []string
 		updates []*messenger.Update
+		slots   int // its share of acquired
 	}
 	var groups []*group
 	byChat := map[messenger.ChatKey]*group{}
@@ -429,9 +435,21 @@ func (r *Relay) submit(ctx context.Context, part int, gen uint64, ids []string, 
 		g.ids = append(g.ids, ids[i])
 		g.updates = append(g.updates, u)
 	}
+	// Each group carries its share of the slots acquired, released when
+	// it is acknowledged: the shares sum to acquired.
+	left := acquired
+	share := func(k int) int {
+		s := min(k, left)
+		left -= s
+		return s
+	}
+	badSlots := share(len(bad))
+	for _, g := range groups {
+		g.slots = share(len(g.ids))
+	}
 	if len(bad) > 0 {
 		r.pendingGroups.Add(1)
-		r.done <- done{part: part, ids: bad}
+		r.done <- done{part: part, ids: bad, slots: badSlots}
 	}
 	for i, g := range groups {
 		wait, err := r.cfg.Sink.Submit(ctx, g.updates)
@@ -440,21 +458,25 @@ func (r *Relay) submit(ctx context.Context, part int, gen uint64, ids []string, 
 				r.log.Debug("handing queued updates over failed; they stay queued", "err", err)
 			}
 			// The groups not submitted stay queued; they are not in hand.
-			left := 0
+			left, slots := 0, 0
 			for _, g := range groups[i:] {
 				left += len(g.ids)
+				slots += g.slots
 			}
 			r.mu.Lock()
-			r.inflight[part] -= left
+			kick := r.dropInflight(part, left)
 			r.mu.Unlock()
-			r.slots.release(left)
+			r.slots.release(slots)
+			if kick {
+				r.kickBalance()
+			}
 			if handed {
 				r.handedOver.Add(-int64(left))
 			}
 			return true, false
 		}
 		r.pendingGroups.Add(1)
-		go func() { r.done <- done{part: part, ids: g.ids, err: wait()} }()
+		go func() { r.done <- done{part: part, ids: g.ids, err: wait(), slots: g.slots} }()
 	}
 	return true, true
 }
@@ -536,28 +558,41 @@ func (r *Relay) acknowledge(outcomes []done) {
 			}
 		}
 	}
-	total := 0
+	slots := 0
 	kick := false
 	r.mu.Lock()
 	for _, p := range failed {
 		r.rewinds[p] = time.Now().Add(r.cfg.RetryDelay)
 	}
 	for _, d := range outcomes {
-		total += len(d.ids)
-		r.inflight[d.part] -= len(d.ids)
-		if r.inflight[d.part] <= 0 {
-			delete(r.inflight, d.part)
-			if o, ok := r.owned[d.part]; ok && o.draining {
-				kick = true
-			}
+		slots += d.slots
+		if r.dropInflight(d.part, len(d.ids)) {
+			kick = true
 		}
 	}
 	r.mu.Unlock()
-	r.slots.release(total)
+	r.slots.release(slots)
 	if kick {
-		select {
-		case r.kick <- struct{}{}:
-		default:
-		}
+		r.kickBalance()
+	}
+}
+
+// dropInflight takes n entries of part out of the entries in hand; true
+// when that drained a draining partition (balance now). r.mu is held.
+func (r *Relay) dropInflight(part, n int) bool {
+	r.inflight[part] -= n
+	if r.inflight[part] > 0 {
+		return false
+	}
+	delete(r.inflight, part)
+	o, ok := r.owned[part]
+	return ok && o.draining
+}
+
+// kickBalance asks the balance loop to balance now.
+func (r *Relay) kickBalance() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
 	}
 }

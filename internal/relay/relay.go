@@ -258,28 +258,31 @@ func (r *Relay) outage() <-chan struct{} {
 	return r.cfg.Outages.Outage(ctx)
 }
 
-// semaphore bounds the entries in hand.
+// semaphore bounds the entries in hand. A hand-over bigger than the
+// capacity takes all of it (so it never waits for ever); whoever acquired
+// slots releases exactly as many, never more.
 type semaphore struct{ ch chan struct{} }
 
 func newSemaphore(n int) *semaphore { return &semaphore{ch: make(chan struct{}, n)} }
 
-// acquire takes n slots (at most the capacity), waiting until ctx ends.
-func (s *semaphore) acquire(ctx context.Context, n int) error {
+// acquire takes n slots (at most the capacity), waiting until ctx ends,
+// and returns how many it took (none when ctx ended).
+func (s *semaphore) acquire(ctx context.Context, n int) (int, error) {
 	n = min(n, cap(s.ch))
 	for i := range n {
 		select {
 		case s.ch <- struct{}{}:
 		case <-ctx.Done():
 			s.release(i)
-			return ctx.Err()
+			return 0, ctx.Err()
 		}
 	}
-	return nil
+	return n, nil
 }
 
-// release gives n slots back (at most the capacity).
+// release gives back n slots acquired before.
 func (s *semaphore) release(n int) {
-	for range min(n, cap(s.ch)) {
+	for range n {
 		<-s.ch
 	}
 }

@@ -458,6 +458,9 @@ func TestConfigValidate(t *testing.T) {
 		{"short lease", func(c *relay.Config) { c.LeaseTTL = 100 * time.Millisecond }, "lease TTL"},
 		{"too many partitions", func(c *relay.Config) { c.Partitions = relay.MaxPartitions + 1 }, "partitions"},
 		{"long read block", func(c *relay.Config) { c.ReadBlock = 3 * time.Second }, "read block"},
+		{"huge batch", func(c *relay.Config) { c.BatchSize = relay.MaxBatchSize + 1 }, "batch size"},
+		{"in flight below batch", func(c *relay.Config) { c.BatchSize, c.MaxInflight = 10, 9 }, "max in flight"},
+		{"in flight of one batch", func(c *relay.Config) { c.BatchSize, c.MaxInflight = 10, 10 }, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -199,9 +199,20 @@ const entryField = "u"
 //	ARGV pairs: the stream's index in KEYS (2..), the encoded update
 //
 // It returns {prev, id} for each entry, in order; prev is "0-0" for a
-// stream that never had an entry and "" when unknown (a stream appended
-// to before the hash existed).
+// stream that never had an entry and "" when unknown: a stream appended to
+// before the hash existed, or whose newest entry is newer than the hash
+// says (appended by a plain XADD, e.g. a previous version during a rolling
+// deploy, without updating the hash; the reader then takes the partition).
+// An entry newer than the hash that was removed already was acknowledged,
+// so the hash is then trusted.
 var appendScript = goredis.NewScript(`
+local function newer(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  if not am or not bm then return true end
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am > bm or (am == bm and as > bs)
+end
 local prevs = {}
 local out = {}
 for i = 1, #ARGV, 2 do
@@ -212,6 +223,9 @@ for i = 1, #ARGV, 2 do
     prev = redis.call('HGET', KEYS[1], k)
     if not prev then
       if redis.call('EXISTS', k) == 1 then prev = '' else prev = '0-0' end
+    else
+      local top = redis.call('XREVRANGE', k, '+', '-', 'COUNT', 1)
+      if #top > 0 and newer(top[1][1], prev) then prev = '' end
     end
   end
   local id = redis.call('XADD', k, '*', 'u', ARGV[i + 1])
@@ -375,7 +389,15 @@ redis.call('PEXPIRE', KEYS[1], 10 * ttl)
 local live = redis.call('ZRANGE', KEYS[1], 0, -1)
 local sorted = {}
 for i, m in ipairs(live) do sorted[i] = m end
-table.sort(sorted)
+-- Byte-wise, as Go compares strings: Lua's < on strings uses strcoll, the
+-- server's locale (LC_COLLATE) order.
+table.sort(sorted, function(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end)
 local idx = -1
 for i, m in ipairs(sorted) do
   if m == holder then idx = i - 1 end

@@ -23,8 +23,10 @@ func TestIntake(t *testing.T) {
 		{"AcquireLeasesBatch", testIntakeAcquireLeases},
 		{"Members", testIntakeMembers},
 		{"Balance", testIntakeBalance},
+		{"BalanceByteOrder", testIntakeBalanceByteOrder},
 		{"QueueAppendReadAck", testIntakeQueue},
 		{"QueueReadBlocks", testIntakeQueueBlocks},
+		{"QueuePrevForeignAppend", testIntakePrevForeign},
 		{"VKPosition", testIntakeVKTS},
 	})
 }
@@ -206,6 +208,41 @@ func testIntakeBalance(t *testing.T, c goredis.UniversalClient) {
 	}
 }
 
+// testIntakeBalanceByteOrder: the script assigns the partitions in the
+// members' byte order, as relay.Assigned does, whatever the server's
+// locale (under en_US collation "a-c" sorts after "ab", byte-wise before
+// "aa"), or a member would never hold what it expects and balance for
+// ever. With the members settled (each released what it drains), each
+// holds exactly its Assigned partitions. (The default servers sort
+// byte-wise either way; run it with TEST_REDIS_URL of a redis-server
+// started under LC_ALL=en_US.UTF-8 to see the locale matter.)
+func testIntakeBalanceByteOrder(t *testing.T, c goredis.UniversalClient) {
+	ctx := context.Background()
+	in := newIntake(t, c, "")
+	const n, ttl = 6, time.Minute
+	members := []string{"ab", "a-c", "aa"}
+	draining := map[string][]int{}
+	var last map[string]relay.Balance
+	for range 4 {
+		last = map[string]relay.Balance{}
+		for _, m := range members {
+			b, err := in.Balance(ctx, relay.BalanceRequest{Holder: m, TTL: ttl, Partitions: n, Release: draining[m]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			draining[m] = b.Draining
+			last[m] = b
+		}
+	}
+	for _, m := range members {
+		b := last[m]
+		want := relay.Assigned(b.Live, m, n)
+		if !slices.Equal(b.Held, want) || len(b.Draining) != 0 {
+			t.Errorf("%s holds %v, draining %v; want %v (relay.Assigned of %v)", m, b.Held, b.Draining, want, b.Live)
+		}
+	}
+}
+
 func testIntakeQueue(t *testing.T, c goredis.UniversalClient) {
 	ctx := context.Background()
 	in := newIntake(t, c, "")
@@ -252,6 +289,47 @@ func testIntakeQueue(t *testing.T, c goredis.UniversalClient) {
 	again, err := in.Read(ctx, []relay.Cursor{{Partition: 1, After: relay.Start}}, 10, 0)
 	if err != nil || len(again) != 3 {
 		t.Errorf("partition 1 read again from the start = %d entries, %v; want 3 (none acknowledged)", len(again), err)
+	}
+}
+
+// testIntakePrevForeign: an entry appended by a plain XADD (the previous
+// version's Append, during a rolling deploy) leaves the :last hash behind;
+// the next append must report its prev unknown (""), not the hash's id,
+// or the consumer's fast path would skip the foreign entry. An entry
+// newer than the hash that was removed (acknowledged) does not matter.
+func testIntakePrevForeign(t *testing.T, c goredis.UniversalClient) {
+	ctx := context.Background()
+	in := newIntake(t, c, "")
+	stream := in.keys.intakeStream(in.base, 0)
+	appendOne := func() relay.Entry {
+		t.Helper()
+		e := []relay.Entry{{Partition: 0, Data: []byte("x")}}
+		if err := in.Append(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		return e[0]
+	}
+	a := appendOne()
+	if a.Prev != "0-0" {
+		t.Fatalf("first prev = %q, want 0-0", a.Prev)
+	}
+	b := appendOne()
+	if b.Prev != a.ID {
+		t.Fatalf("second prev = %q, want %q", b.Prev, a.ID)
+	}
+	x, err := c.XAdd(ctx, &goredis.XAddArgs{Stream: stream, Values: []any{entryField, "old"}}).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := appendOne(); e.Prev != "" {
+		t.Errorf("prev after a plain XADD of %s = %q, want \"\" (unknown)", x, e.Prev)
+	}
+	d := appendOne()
+	if err := c.XDel(ctx, stream, d.ID).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if e := appendOne(); e.Prev != d.ID {
+		t.Errorf("prev after the newest entry was acknowledged = %q, want %q (the hash's)", e.Prev, d.ID)
 	}
 }
 
