@@ -267,23 +267,33 @@ func TestLogsCancelledQuietly(t *testing.T) {
 				cfg = Config{URL: testDatabaseURL(), Schema: newPGSchema(t), Logger: cfg.Logger}
 			}
 			s := mustOpen(t, cfg)
-			before, cancel := context.WithCancel(context.Background())
-			cancel()
-			during, cancel2 := context.WithCancel(context.Background())
-			time.AfterFunc(200*time.Millisecond, cancel2)
-			timedOut, cancel3 := context.WithTimeout(context.Background(), 200*time.Millisecond)
-			defer cancel3()
+			// Each context is made when its case starts: a deadline set up
+			// front could pass while an earlier case runs, and a statement
+			// started at that very moment may then not be interrupted.
 			for _, c := range []struct {
 				name  string
-				ctx   context.Context
+				ctx   func() (context.Context, context.CancelFunc)
 				level string
 			}{
-				{"cancelled before", before, "DEBUG"},
-				{"cancelled during", during, "DEBUG"},
-				{"timed out", timedOut, "ERROR"},
+				{"cancelled before", func() (context.Context, context.CancelFunc) {
+					ctx, cancel := context.WithCancel(context.Background())
+					cancel()
+					return ctx, cancel
+				}, "DEBUG"},
+				{"cancelled during", func() (context.Context, context.CancelFunc) {
+					ctx, cancel := context.WithCancel(context.Background())
+					time.AfterFunc(200*time.Millisecond, cancel)
+					return ctx, cancel
+				}, "DEBUG"},
+				{"timed out", func() (context.Context, context.CancelFunc) {
+					return context.WithTimeout(context.Background(), 200*time.Millisecond)
+				}, "ERROR"},
 			} {
 				at := len(buf.String())
-				if err := s.db.WithContext(c.ctx).Exec(long[b.name]).Error; err == nil {
+				ctx, cancel := c.ctx()
+				err := s.db.WithContext(ctx).Exec(long[b.name]).Error
+				cancel()
+				if err == nil {
 					t.Fatalf("%s: the statement succeeded", c.name)
 				}
 				out := buf.String()[at:]
