@@ -2,9 +2,7 @@ package admin
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/chathub/chathub/internal/store/postgres"
@@ -52,11 +50,8 @@ type seriesJSON struct {
 	Counts []int64 `json:"counts"`
 }
 
-func newDailySeriesJSON(d postgres.DailySeries, days int) dailySeriesJSON {
+func newDailySeriesJSON(d postgres.DailySeries) dailySeriesJSON {
 	out := dailySeriesJSON{Total: d.Total, Daily: d.Daily, Series: make([]seriesJSON, 0, len(d.Series))}
-	if out.Daily == nil {
-		out.Daily = make([]int64, days)
-	}
 	for _, s := range d.Series {
 		out.Series = append(out.Series, seriesJSON{Key: s.Key, Other: s.Other, Total: s.Total, Counts: s.Counts})
 	}
@@ -65,12 +60,11 @@ func newDailySeriesJSON(d postgres.DailySeries, days int) dailySeriesJSON {
 
 // overviewCharts answers GET /api/overview/charts?days=&top=.
 func (a *API) overviewCharts(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	days, err := intParam(q.Get("days"), "days", defaultChartDays, 1, postgres.MaxChartDays)
+	days, err := queryInt(r, "days", defaultChartDays, 1, postgres.MaxChartDays)
 	if err != nil {
 		return err
 	}
-	top, err := intParam(q.Get("top"), "top", defaultChartTop, 1, postgres.MaxChartTop)
+	top, err := queryInt(r, "top", defaultChartTop, 1, postgres.MaxChartTop)
 	if err != nil {
 		return err
 	}
@@ -83,23 +77,10 @@ func (a *API) overviewCharts(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := chartsJSON{Timezone: loc.String(), Days: make([]string, 0, len(oc.Days)),
-		NewClients: newDailySeriesJSON(oc.Sources, days), Completions: newDailySeriesJSON(oc.Scenarios, days)}
+		NewClients: newDailySeriesJSON(oc.Sources), Completions: newDailySeriesJSON(oc.Scenarios)}
 	for _, d := range oc.Days {
 		out.Days = append(out.Days, d.Format(time.DateOnly))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
-}
-
-// intParam parses a whole-number query parameter between lo and hi; def
-// when it is absent.
-func intParam(s, name string, def, lo, hi int) (int, error) {
-	if s == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < lo || n > hi {
-		return 0, badInput(name, fmt.Sprintf("%s must be a whole number from %d to %d, got %q", name, lo, hi, s))
-	}
-	return n, nil
 }

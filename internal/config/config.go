@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/chathub/chathub/internal/relay"
 )
 
 // Config is the process configuration. Every field documents its environment
@@ -146,8 +148,8 @@ func Default() Config {
 		HTTPAddr:        ":8080",
 		ShutdownTimeout: 15 * time.Second,
 		HandleTimeout:   30 * time.Second,
-		PollLease:       5 * time.Second,
-		QueuePartitions: 16,
+		PollLease:       relay.DefaultLeaseTTL,
+		QueuePartitions: relay.DefaultPartitions,
 		Telegram:        Telegram{APIURL: "https://api.telegram.org", RequestsPerSecond: DefaultTelegramRPS},
 		VK:              VK{APIURL: "https://api.vk.com/method/", RequestsPerSecond: 20},
 		RedisPrefix:     "chathub",
@@ -306,8 +308,8 @@ func (c *Config) Validate() error {
 	if c.PollLease < time.Second || c.PollLease > time.Minute {
 		errs = append(errs, fmt.Errorf("POLL_LEASE must be 1s..1m, got %s", c.PollLease))
 	}
-	if c.QueuePartitions < 1 || c.QueuePartitions > 1024 {
-		errs = append(errs, fmt.Errorf("QUEUE_PARTITIONS must be 1..1024, got %d", c.QueuePartitions))
+	if c.QueuePartitions < 1 || c.QueuePartitions > relay.MaxPartitions {
+		errs = append(errs, fmt.Errorf("QUEUE_PARTITIONS must be 1..%d, got %d", relay.MaxPartitions, c.QueuePartitions))
 	}
 	if c.ShutdownTimeout < time.Second {
 		errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT must be at least 1s, got %s", c.ShutdownTimeout))

@@ -206,12 +206,13 @@ func (s *Service) Funnel(ctx context.Context, q Query) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	now := s.cfg.Now()
 	if q.Period > 0 {
-		q.Since = s.cfg.Now().Add(-q.Period)
+		q.Since = now.Add(-q.Period)
 	}
 	fq := crm.FunnelQuery{
 		Scenario: q.Scenario, Since: q.Since, Version: q.Version, Platform: q.Platform, Source: q.Source,
-		OpenSince: s.cfg.Now().Add(-s.cfg.OpenFor),
+		OpenSince: now.Add(-s.cfg.OpenFor),
 	}
 	var counts []crm.FunnelStepCount
 	var asOf time.Time

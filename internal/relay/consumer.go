@@ -171,7 +171,7 @@ func (r *Relay) readList(sweep bool) (list []readCursor, waiting bool) {
 func (r *Relay) take(ctx context.Context, list []readCursor, entries []Entry) bool {
 	r.submitMu.Lock()
 	defer r.submitMu.Unlock()
-	if !r.waitAppends(ctx, list, entries) {
+	if !r.waitAppends(ctx, entries) {
 		return false
 	}
 	r.mu.Lock()
@@ -329,7 +329,7 @@ func (r *Relay) endAppend(seq uint64) {
 // stored by one of them at the latest): their hand-over may take the
 // entries, and must decide before the reader does. r.submitMu is held
 // (released while waiting). False when ctx ended.
-func (r *Relay) waitAppends(ctx context.Context, list []readCursor, entries []Entry) bool {
+func (r *Relay) waitAppends(ctx context.Context, entries []Entry) bool {
 	fresh := false
 	for _, e := range entries {
 		if st := r.parts[e.Partition]; st == nil || compareIDs(e.ID, st.after) > 0 {

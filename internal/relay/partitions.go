@@ -18,10 +18,11 @@ const hurry = 100 * time.Millisecond
 // balanceLoop renews this process's membership and partition leases every
 // third of the lease TTL until ctx ends; sooner while a partition moves,
 // and at once when a draining partition's last update was handled.
-func (r *Relay) balanceLoop(ctx context.Context) {
+// hurried is the first balance's answer (Start's).
+func (r *Relay) balanceLoop(ctx context.Context, hurried bool) {
 	defer close(r.balDone)
 	next := r.tick
-	if r.hurried {
+	if hurried {
 		next = min(next, hurry)
 	}
 	t := time.NewTimer(next)
@@ -83,7 +84,6 @@ func (r *Relay) balance(ctx context.Context) (hurried bool) {
 		if len(newDead) == 0 {
 			r.mu.Lock()
 			hurried = len(r.drained(time.Now())) > 0 || len(res.Held) < len(Assigned(res.Live, r.cfg.Holder, r.cfg.Partitions))
-			r.hurried = hurried
 			r.mu.Unlock()
 			return hurried
 		}

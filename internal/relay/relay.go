@@ -47,7 +47,6 @@ type Relay struct {
 	polling     bool                 // this process polls
 	pollErr     error                // Poll ended with it: this process polls no more
 	inflight    map[int]int          // entries in hand (read, not yet acknowledged) by partition
-	hurried     bool                 // a partition move is under way: balance again soon
 	pending     atomic.Int64         // entries in the queue at the last look
 	skipped     atomic.Int64         // undecodable entries skipped
 	errLogged   map[string]time.Time // throttles repeated Redis warnings
@@ -120,13 +119,13 @@ func displayBot(bot string) string {
 // loop, the reader and the acknowledger.
 func (r *Relay) Start(ctx context.Context) error {
 	base := context.WithoutCancel(ctx)
-	r.balance(ctx)
+	hurried := r.balance(ctx)
 	var balCtx, readCtx, pollCtx context.Context
 	balCtx, r.cancelBalance = context.WithCancel(base)
 	readCtx, r.cancelRead = context.WithCancel(base)
 	pollCtx, r.cancelPoll = context.WithCancel(base)
 	r.balDone, r.readDone, r.ackDone, r.pollDone = make(chan struct{}), make(chan struct{}), make(chan struct{}), make(chan struct{})
-	go r.balanceLoop(balCtx)
+	go r.balanceLoop(balCtx, hurried)
 	go r.read(readCtx)
 	go r.ack()
 	go r.pollLoop(pollCtx)

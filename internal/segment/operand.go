@@ -260,7 +260,7 @@ func (k *compilation) timeFunc(u *unit, n ast.Node, name string, args []ast.Node
 		if err != nil {
 			return operand{}, err
 		}
-		d, perr := parseAgo(s)
+		d, perr := ParseDuration(s)
 		if perr != nil {
 			return operand{}, u.errorAt(args[0], "ago(%q): %v", s, perr)
 		}

@@ -3,6 +3,7 @@ package segment
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,7 +51,7 @@ func (f VisitFilter) Args() string {
 	}
 	for _, kv := range [][2]string{{"version", f.Version}, {"platform", f.Platform}, {"source", f.Source}} {
 		if kv[1] != "" {
-			parts = append(parts, kv[0]+": "+quoteString(kv[1]))
+			parts = append(parts, kv[0]+": "+strconv.Quote(kv[1]))
 		}
 	}
 	if len(parts) == 0 {
@@ -58,9 +59,6 @@ func (f VisitFilter) Args() string {
 	}
 	return ", {" + strings.Join(parts, ", ") + "}"
 }
-
-// quoteString is s as a string literal of the language.
-func quoteString(s string) string { return fmt.Sprintf("%q", s) }
 
 // visitFilter is a compiled VisitFilter.
 type visitFilter struct {

@@ -46,14 +46,11 @@ var agoUnits = map[byte]time.Duration{
 	'w': 7 * 24 * time.Hour,
 }
 
-// parseAgo reads a duration such as "30d", "12h", "2w" or "1d12h".
 // ParseDuration reads a duration as ago(...) takes it: numbers with units
 // m (minutes), h (hours), d (days), w (weeks), e.g. "30d", "12h" or
 // "1d12h", at most about a hundred years. internal/funnel reads its
 // periods with it.
-func ParseDuration(s string) (time.Duration, error) { return parseAgo(s) }
-
-func parseAgo(s string) (time.Duration, error) {
+func ParseDuration(s string) (time.Duration, error) {
 	bad := errors.New(`write a duration as a number and a unit: m (minutes), h (hours), d (days), w (weeks), e.g. "30d", "12h", "2w" or "1d12h"`)
 	if s == "" {
 		return 0, bad

@@ -240,7 +240,7 @@ return out
 `)
 
 // lastIDs is the hash of the ids last appended to the bot's partitions.
-func (in *Intake) lastIDs() string { return in.base + ":last" }
+func (in *Intake) lastIDs() string { return in.keys.intakeLast(in.base) }
 
 // Append implements relay.Store: one appendScript.
 func (in *Intake) Append(ctx context.Context, entries []relay.Entry) error {

@@ -126,6 +126,10 @@ func (k keys) intakeLease(base, name string) string { return base + ":" + name }
 // intakeStream is partition n of a bot's queue.
 func (k keys) intakeStream(base string, n int) string { return base + ":q:" + strconv.Itoa(n) }
 
+// intakeLast is the hash of the ids last appended to a bot's queue
+// partitions (field: the partition's stream key).
+func (k keys) intakeLast(base string) string { return base + ":last" }
+
 // intakeMembers is the sorted set of the processes sharing a bot's queue,
 // scored by when their membership ends (Redis time, ms).
 func (k keys) intakeMembers(base string) string { return base + ":members" }
