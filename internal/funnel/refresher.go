@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/chathub/chathub/internal/crm"
+	"github.com/chathub/chathub/internal/pollloop"
 )
 
 // RollupStore refreshes a funnel rollup (internal/store/postgres).
@@ -65,12 +65,8 @@ func (c *RefresherConfig) validate() error {
 // and then every Every. Every process may run one; the store lets one
 // refresh at a time across processes, the others skip their turn.
 type Refresher struct {
-	cfg RefresherConfig
-
-	mu      sync.Mutex
-	started bool
-	cancel  context.CancelFunc
-	done    chan struct{}
+	cfg  RefresherConfig
+	loop *pollloop.Loop
 }
 
 // NewRefresher checks cfg and returns a Refresher.
@@ -79,45 +75,38 @@ func NewRefresher(cfg RefresherConfig) (*Refresher, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Refresher{cfg: cfg, done: make(chan struct{})}, nil
+	r := &Refresher{cfg: cfg}
+	r.loop = pollloop.New(cfg.Every, r.round)
+	return r, nil
 }
 
 // Start begins refreshing in the background until Stop or ctx ends.
 func (r *Refresher) Start(ctx context.Context) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.started {
-		return errors.New("funnel: refresher started twice")
+	if err := r.loop.Start(ctx); err != nil {
+		return fmt.Errorf("funnel: refresher: %w", err)
 	}
-	r.started = true
-	ctx, r.cancel = context.WithCancel(ctx)
-	go r.loop(ctx)
 	return nil
 }
 
-// Stop ends the refreshes: a refresh in progress is cancelled (its
+// Stop ends the refreshes: a refresh in progress is cancelled at once (its
 // transaction rolls back; the next process or start redoes it) and Stop
-// waits for it until ctx ends.
-func (r *Refresher) Stop(ctx context.Context) error {
-	r.mu.Lock()
-	started := r.started
-	if r.cancel != nil {
-		r.cancel()
-	}
-	r.mu.Unlock()
-	if !started {
-		return nil
-	}
-	select {
-	case <-r.done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("funnel: refresher stop: %w", ctx.Err())
+// waits for it to return.
+func (r *Refresher) Stop(context.Context) error {
+	now, cancel := context.WithCancel(context.Background())
+	cancel() // do not wait for the refresh in progress: cancel it
+	r.loop.Halt(now)
+	return nil
+}
+
+// round is one refresh; a failure is logged and the next round tries again.
+func (r *Refresher) round(ctx context.Context) {
+	if err := r.refresh(ctx); err != nil && ctx.Err() == nil {
+		r.cfg.Logger.Warn("funnel rollup refresh failed", "err", err)
 	}
 }
 
-// Refresh refreshes once now.
-func (r *Refresher) Refresh(ctx context.Context) error {
+// refresh refreshes once now.
+func (r *Refresher) refresh(ctx context.Context) error {
 	start := time.Now()
 	res, err := r.cfg.Store.RefreshFunnel(ctx, r.cfg.Now(), r.cfg.OpenFor)
 	if err != nil {
@@ -131,20 +120,4 @@ func (r *Refresher) Refresh(ctx context.Context) error {
 			"took", time.Since(start).Round(time.Millisecond))
 	}
 	return nil
-}
-
-func (r *Refresher) loop(ctx context.Context) {
-	defer close(r.done)
-	t := time.NewTicker(r.cfg.Every)
-	defer t.Stop()
-	for {
-		if err := r.Refresh(ctx); err != nil && ctx.Err() == nil {
-			r.cfg.Logger.Warn("funnel rollup refresh failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
