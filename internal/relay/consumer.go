@@ -174,9 +174,6 @@ func (r *Relay) take(ctx context.Context, list []readCursor, entries []Entry) bo
 	if !r.waitAppends(ctx, entries) {
 		return false
 	}
-	r.mu.Lock()
-	polling := r.polling
-	r.mu.Unlock()
 	for _, c := range list {
 		var mine []Entry
 		for _, e := range entries {
@@ -184,34 +181,48 @@ func (r *Relay) take(ctx context.Context, list []readCursor, entries []Entry) bo
 				mine = append(mine, e)
 			}
 		}
-		st := r.parts[c.Partition]
-		if st == nil || st.gen != c.gen {
-			continue // given up or leased anew meanwhile
+		if !r.takePartition(ctx, c, mine) {
+			return false
 		}
-		caught := len(mine) < r.cfg.BatchSize
-		for len(mine) > 0 && compareIDs(mine[0].ID, st.after) <= 0 {
-			mine = mine[1:]
+	}
+	return true
+}
+
+// takePartition hands over the entries read of one partition (those after
+// the last one taken) and records whether the partition was found caught
+// up. Waiting for in-flight slots, it lets r.submitMu go meanwhile (the
+// poller's hand-overs go on, leaving their entries to the reader when no
+// slot is free). r.submitMu is held. False when ctx ended or the Sink
+// refused (Stop).
+func (r *Relay) takePartition(ctx context.Context, c readCursor, mine []Entry) bool {
+	caught := len(mine) < r.cfg.BatchSize
+	st := r.parts[c.Partition]
+	if st == nil || st.gen != c.gen {
+		return true // given up or leased anew meanwhile
+	}
+	mine = untaken(mine, st.after)
+	if len(mine) > 0 {
+		acquired, released, err := r.readerSlots(ctx, len(mine))
+		if err != nil {
+			return false
+		}
+		if released { // what r.submitMu guards may have changed meanwhile
+			if st = r.parts[c.Partition]; st == nil || st.gen != c.gen {
+				r.slots.release(acquired)
+				return true
+			}
+			mine = untaken(mine, st.after)
+			surplus := acquired - min(len(mine), cap(r.slots.ch))
+			r.slots.release(surplus)
+			acquired -= surplus
 		}
 		if len(mine) > 0 {
-			ids := make([]string, 0, len(mine))
-			updates := make([]*messenger.Update, 0, len(mine))
-			var bad []string
-			for _, e := range mine {
-				u, err := r.decode(e.Data)
-				if err != nil {
-					r.skipped.Add(1)
-					r.log.Error("undecodable entry in the bot's queue skipped", "partition", c.Partition, "entry", e.ID, "err", err)
-					bad = append(bad, e.ID)
-					continue
-				}
-				ids, updates = append(ids, e.ID), append(updates, u)
-			}
-			taken, ok := r.submit(ctx, c.Partition, c.gen, ids, updates, bad, false)
+			taken, ok := r.submitRead(ctx, c, mine, acquired)
 			if !ok {
 				return false
 			}
 			if !taken {
-				continue
+				return true
 			}
 			st.after = mine[len(mine)-1].ID
 			if !caught {
@@ -220,14 +231,60 @@ func (r *Relay) take(ctx context.Context, list []readCursor, entries []Entry) bo
 				st.fast = false
 			}
 		}
-		st.caught = caught
-		// Caught up with everything this process's poller appended: it
-		// hands the partition's next entries over itself.
-		if caught && polling && (st.appended == "" || compareIDs(st.after, st.appended) >= 0) {
-			st.fast = true
-		}
+	}
+	st.caught = caught
+	r.mu.Lock()
+	polling := r.polling
+	r.mu.Unlock()
+	// Caught up with everything this process's poller appended: it hands
+	// the partition's next entries over itself.
+	if caught && polling && (st.appended == "" || compareIDs(st.after, st.appended) >= 0) {
+		st.fast = true
 	}
 	return true
+}
+
+// untaken drops the entries up to after (taken already).
+func untaken(entries []Entry, after string) []Entry {
+	for len(entries) > 0 && compareIDs(entries[0].ID, after) <= 0 {
+		entries = entries[1:]
+	}
+	return entries
+}
+
+// readerSlots acquires the in-flight slots of n entries read (see
+// semaphore.acquire): at once when they are free, else waiting without
+// r.submitMu, so neither the poller nor its hand-overs wait behind the
+// reader. r.submitMu is held (released reports it was let go meanwhile).
+// An error when ctx ended: none acquired.
+func (r *Relay) readerSlots(ctx context.Context, n int) (acquired int, released bool, err error) {
+	if acquired = r.slots.tryAcquire(n); acquired > 0 {
+		return acquired, false, nil
+	}
+	r.submitMu.Unlock()
+	acquired, err = r.slots.acquire(ctx, n)
+	r.submitMu.Lock()
+	return acquired, true, err
+}
+
+// submitRead decodes the entries read of one partition and hands them to
+// the Sink with the slots acquired for them (see submit); the
+// undecodable ones are skipped.
+func (r *Relay) submitRead(ctx context.Context, c readCursor, mine []Entry, acquired int) (taken, alive bool) {
+	ids := make([]string, 0, len(mine))
+	updates := make([]*messenger.Update, 0, len(mine))
+	var bad []string
+	for _, e := range mine {
+		u, err := r.decode(e.Data)
+		if err != nil {
+			r.skipped.Add(1)
+			r.log.Error("undecodable entry in the bot's queue skipped", "partition", c.Partition, "entry", e.ID, "err", err)
+			bad = append(bad, e.ID)
+			continue
+		}
+		ids, updates = append(ids, e.ID), append(updates, u)
+	}
+	return r.submit(ctx, c.Partition, c.gen, ids, updates, bad, false, acquired)
 }
 
 // handOver is the poller's fast path: the entries it just appended (ID
@@ -267,19 +324,24 @@ func (r *Relay) handOver(ctx context.Context, seq uint64, entries []Entry, updat
 		r.mu.Unlock()
 		switch {
 		case !ok:
-			if st != nil && st.fast { // the reader must look at it again
-				st.fast = false
-				select {
-				case r.wake <- struct{}{}:
-				default:
-				}
+			if st != nil { // the reader must look at it again
+				r.leaveToReader(st)
 			}
 		case e.Prev != "" && st.after == e.Prev:
 			// The entry before them is the last one taken: every entry up
 			// to it was taken, and none lies between (whether a read found
 			// the partition caught up since does not matter; it may be
 			// waiting in a blocking read that would only take these).
-			taken, alive := r.submit(ctx, p, st.gen, ids, ups, nil, true)
+			// No waiting for slots here (under r.submitMu, holding up the
+			// poller, the reader and every hand-over behind a slow Sink):
+			// with none free, the reader takes the entries from the queue
+			// once some are.
+			acquired := r.slots.tryAcquire(len(ids))
+			if acquired == 0 {
+				r.leaveToReader(st)
+				continue
+			}
+			taken, alive := r.submit(ctx, p, st.gen, ids, ups, nil, true, acquired)
 			if !alive {
 				return
 			}
@@ -293,15 +355,24 @@ func (r *Relay) handOver(ctx context.Context, seq uint64, entries []Entry, updat
 			st.fast = true
 		case compareIDs(ids[len(ids)-1], st.after) <= 0:
 			// A read took them already.
-		case st.fast:
+		default:
 			// Another process appended in between (or a read is behind):
 			// the reader takes the partition back.
-			st.fast = false
-			select {
-			case r.wake <- struct{}{}:
-			default:
-			}
+			r.leaveToReader(st)
 		}
+	}
+}
+
+// leaveToReader gives a partition the poller hands over back to the
+// reader, which reads its entries from the queue. r.submitMu is held.
+func (r *Relay) leaveToReader(st *partState) {
+	if !st.fast {
+		return
+	}
+	st.fast = false
+	select {
+	case r.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -391,7 +462,9 @@ func splitID(id string) (ms, seq uint64) {
 }
 
 // submit hands a partition's updates (ids[i] is updates[i]'s entry) to
-// the Sink, each chat's updates as one group whose outcome is
+// the Sink with the in-flight slots acquired for them (see
+// semaphore.acquire; submit releases them when it does not hand the
+// updates over), each chat's updates as one group whose outcome is
 // acknowledged on its own, so a slow chat holds up the acknowledgement of
 // its own updates only; the undecodable entries (bad) are acknowledged at
 // once so they never hold the partition up. Updates of a partition no
@@ -399,12 +472,8 @@ func splitID(id string) (ms, seq uint64) {
 // queue for its owner (taken false). handed counts them in HandedOver
 // (the poller's hand-over), before the Sink sees them. alive is false
 // when ctx ended or the Sink refused (Stop). r.submitMu is held.
-func (r *Relay) submit(ctx context.Context, part int, gen uint64, ids []string, updates []*messenger.Update, bad []string, handed bool) (taken, alive bool) {
+func (r *Relay) submit(ctx context.Context, part int, gen uint64, ids []string, updates []*messenger.Update, bad []string, handed bool, acquired int) (taken, alive bool) {
 	n := len(ids) + len(bad)
-	acquired, err := r.slots.acquire(ctx, n)
-	if err != nil {
-		return false, false
-	}
 	r.mu.Lock()
 	o, ok := r.owned[part]
 	if !ok || o.draining || o.gen != gen {

@@ -279,6 +279,21 @@ func (s *semaphore) acquire(ctx context.Context, n int) (int, error) {
 	return n, nil
 }
 
+// tryAcquire takes n slots (at most the capacity) if that many are free
+// now, without waiting, and returns how many it took: all or none.
+func (s *semaphore) tryAcquire(n int) int {
+	n = min(n, cap(s.ch))
+	for i := range n {
+		select {
+		case s.ch <- struct{}{}:
+		default:
+			s.release(i)
+			return 0
+		}
+	}
+	return n
+}
+
 // release gives back n slots acquired before.
 func (s *semaphore) release(n int) {
 	for range n {

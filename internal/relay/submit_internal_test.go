@@ -53,7 +53,7 @@ func TestSubmitRefusedDrainsLikeAck(t *testing.T) {
 	chat := messenger.ChatKey{Platform: messenger.Telegram, ID: "c"}
 	r.submitMu.Lock()
 	taken, alive := r.submit(context.Background(), 0, 1, []string{"1-0", "2-0", "3-0"},
-		[]*messenger.Update{{ID: "1", Chat: chat}, {ID: "2", Chat: chat}, {ID: "3", Chat: chat}}, nil, false)
+		[]*messenger.Update{{ID: "1", Chat: chat}, {ID: "2", Chat: chat}, {ID: "3", Chat: chat}}, nil, false, r.slots.tryAcquire(3))
 	r.submitMu.Unlock()
 	if !taken || alive {
 		t.Fatalf("submit = taken %v, alive %v; want taken, not alive (the Sink refused)", taken, alive)

@@ -164,7 +164,11 @@ func (s *Store) newStmt() stmt {
 
 // sql writes q, whose every '?' is a placeholder (statements carry every
 // value as a parameter: no string literal holds a '?', and the jsonb '?'
-// operators are not used), numbering them when b is numbered.
+// operators are not used), numbering them when b is numbered. Fragments
+// with no placeholder are written with WriteString instead: the dialog's
+// statement is built on every update, and scanning its constant text was
+// some 8% of building it in a micro-benchmark (docs/BENCHMARKS.md);
+// TestWritePGApplyPlaceholders catches a '?' written that way.
 func (b *stmt) sql(q string) {
 	if !b.numbered {
 		b.WriteString(q)
@@ -264,24 +268,24 @@ func (s *Store) applyPostgres(ctx context.Context, key messenger.ChatKey, p *pla
 // arguments: with full it returns the client's columns and tags (see
 // clientRow.targets), else the client's id alone.
 func writePGApply(b *stmt, key messenger.ChatKey, p *plan, full bool) []any {
-	b.sql("WITH c AS (")
+	b.WriteString("WITH c AS (")
 	returning := upsertKeyColumns
 	if full {
 		returning = clientColumns
 	}
 	args := writeUpsert(b, make([]any, 0, pgArgCount(p)), key, p, returning, true)
-	b.sql(")")
+	b.WriteString(")")
 	args = writePGTags(b, args, p)
 	args, src := writeOnceFilter(b, args, p)
 	args = writePGAppends(b, args, p, src)
 	if full {
-		b.sql(" SELECT ")
-		b.sql(clientColumns)
-		b.sql(", ")
-		b.sql(pgTagsAfter(p))
-		b.sql(" FROM c")
+		b.WriteString(" SELECT ")
+		b.WriteString(clientColumns)
+		b.WriteString(", ")
+		b.WriteString(pgTagsAfter(p))
+		b.WriteString(" FROM c")
 	} else {
-		b.sql(" SELECT id FROM c")
+		b.WriteString(" SELECT id FROM c")
 	}
 	return args
 }
@@ -356,23 +360,23 @@ func writeOnceFilter(b *stmt, args []any, p *plan) ([]any, string) {
 // writeSource ends an INSERT's SELECT with "src AS s)" (no concatenation:
 // the statement is built on every update).
 func writeSource(b *stmt, src string) {
-	b.sql(src)
-	b.sql(" AS s)")
+	b.WriteString(src)
+	b.WriteString(" AS s)")
 }
 
 // writePGTags renders the tag CTEs.
 func writePGTags(b *stmt, args []any, p *plan) []any {
 	if len(p.addTags) > 0 {
-		b.sql(", nt AS (SELECT v.tag FROM (VALUES ")
+		b.WriteString(", nt AS (SELECT v.tag FROM (VALUES ")
 		writeValues(b, len(p.addTags), 1)
-		b.sql(") AS v(tag)), ta AS (INSERT INTO client_tags (client_id, tag, created_at) " +
+		b.WriteString(") AS v(tag)), ta AS (INSERT INTO client_tags (client_id, tag, created_at) " +
 			"SELECT c.id, nt.tag, c.updated_at FROM c, nt ON CONFLICT DO NOTHING)")
 		args = tagArgs(args, p.addTags)
 	}
 	if len(p.rmTags) > 0 {
-		b.sql(", rt AS (SELECT v.tag FROM (VALUES ")
+		b.WriteString(", rt AS (SELECT v.tag FROM (VALUES ")
 		writeValues(b, len(p.rmTags), 1)
-		b.sql(") AS v(tag)), td AS (DELETE FROM client_tags " +
+		b.WriteString(") AS v(tag)), td AS (DELETE FROM client_tags " +
 			"WHERE client_id = (SELECT id FROM c) AND tag IN (SELECT tag FROM rt))")
 		args = tagArgs(args, p.rmTags)
 	}
@@ -384,12 +388,12 @@ func writePGTags(b *stmt, args []any, p *plan) []any {
 // inserting one row set per row of src (CTE c or f, with id and updated_at).
 func writePGAppends(b *stmt, args []any, p *plan, src string) []any {
 	if len(p.answers) > 0 {
-		b.sql(", a AS (INSERT INTO answers (client_id, scenario, version, step, field, value, created_at) " +
+		b.WriteString(", a AS (INSERT INTO answers (client_id, scenario, version, step, field, value, created_at) " +
 			"SELECT s.id, v.scenario, v.version, v.step, v.field, v.value, s.updated_at FROM ")
-		b.sql(src)
-		b.sql(" AS s, (VALUES ")
+		b.WriteString(src)
+		b.WriteString(" AS s, (VALUES ")
 		writeValues(b, len(p.answers), 5)
-		b.sql(") AS v(scenario, version, step, field, value))")
+		b.WriteString(") AS v(scenario, version, step, field, value))")
 		args = answerArgs(args, p.answers)
 	}
 	if p.note != nil {
@@ -405,12 +409,12 @@ func writePGAppends(b *stmt, args []any, p *plan, src string) []any {
 			"created_at, waiting_since, last_activity_at) " +
 			"SELECT s.id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), " +
 			"s.updated_at, s.updated_at, s.updated_at FROM ")
-		b.sql(src)
-		b.sql(" AS s ON CONFLICT DO NOTHING")
+		b.WriteString(src)
+		b.WriteString(" AS s ON CONFLICT DO NOTHING")
 		if len(p.messages) > 0 {
-			b.sql(" RETURNING id")
+			b.WriteString(" RETURNING id")
 		}
-		b.sql(")")
+		b.WriteString(")")
 		args = append(args, p.handoff.Scenario, p.handoff.Step, p.handoff.Reason, p.handoff.Question)
 	}
 	args = writePGTranscript(b, args, p, src)
@@ -439,26 +443,26 @@ const pgLiveHandoff = "(SELECT lh.id FROM handoffs AS lh WHERE lh.client_id = s.
 // it scans first.
 func writePGTranscript(b *stmt, args []any, p *plan, src string) []any {
 	if len(p.messages) > 0 {
-		b.sql(", m AS (INSERT INTO messages (client_id, direction, author_kind, author, text, button, media, " +
+		b.WriteString(", m AS (INSERT INTO messages (client_id, direction, author_kind, author, text, button, media, " +
 			"platform_msg_id, status, error, handoff_id, created_at) SELECT s.id, v.d, v.k, v.a, v.t, v.b, v.m, v.p, v.st, v.e, ")
 		if p.handoff != nil {
-			b.sql("COALESCE((SELECT id FROM h), " + pgLiveHandoff + ")")
+			b.WriteString("COALESCE((SELECT id FROM h), " + pgLiveHandoff + ")")
 		} else {
-			b.sql(pgLiveHandoff)
+			b.WriteString(pgLiveHandoff)
 		}
-		b.sql(", s.updated_at FROM ")
-		b.sql(src)
-		b.sql(" AS s, (VALUES ")
+		b.WriteString(", s.updated_at FROM ")
+		b.WriteString(src)
+		b.WriteString(" AS s, (VALUES ")
 		writeValues(b, len(p.messages), messageWidth)
-		b.sql(") AS v(d, k, a, t, b, m, p, st, e))")
+		b.WriteString(") AS v(d, k, a, t, b, m, p, st, e))")
 		args = messageArgs(args, p.messages)
 	}
 	if a := p.activity; a != nil {
 		b.sql(", ha AS (UPDATE handoffs SET waiting_since = COALESCE(waiting_since, CAST(? AS TIMESTAMPTZ)), " +
 			"last_activity_at = CAST(? AS TIMESTAMPTZ), question = CASE WHEN question = '' THEN CAST(? AS TEXT) ELSE question END " +
 			"WHERE client_id = (SELECT id FROM ")
-		b.sql(src)
-		b.sql(") AND status <> 'closed')")
+		b.WriteString(src)
+		b.WriteString(") AND status <> 'closed')")
 		at := activityTime(p)
 		args = append(args, at, at, a.Question)
 	}

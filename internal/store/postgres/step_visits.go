@@ -84,11 +84,11 @@ const (
 func writePGVisits(b *stmt, args []any, p *plan, src string) []any {
 	ins, _ := visitsSplit(p.visits)
 	if ins > 0 {
-		b.sql(", vi AS (INSERT INTO step_visits (client_id, run, scenario, version, step, entered_at, " +
+		b.WriteString(", vi AS (INSERT INTO step_visits (client_id, run, scenario, version, step, entered_at, " +
 			"answered_at, left_at, next_step) SELECT s.id, v.r, v.sc, v.ve, v.st, s.updated_at, " +
 			"CASE WHEN v.pass THEN s.updated_at END, CASE WHEN v.pass THEN s.updated_at END, v.nx FROM ")
-		b.sql(src)
-		b.sql(" AS s, (VALUES ")
+		b.WriteString(src)
+		b.WriteString(" AS s, (VALUES ")
 		n := 0
 		for i := range p.visits {
 			v := &p.visits[i]
@@ -96,13 +96,13 @@ func writePGVisits(b *stmt, args []any, p *plan, src string) []any {
 				continue
 			}
 			if n > 0 {
-				b.sql(", ")
+				b.WriteString(", ")
 			}
 			n++
 			b.sql("(CAST(? AS BIGINT), ?, ?, ?, CAST(? AS BOOLEAN), ?)")
 			args = append(args, v.Run, v.Scenario, v.Version, v.Step, v.Event == crm.VisitPass, v.Next)
 		}
-		b.sql(") AS v(r, sc, ve, st, pass, nx))")
+		b.WriteString(") AS v(r, sc, ve, st, pass, nx))")
 	}
 	n := 0
 	for i := range p.visits {
@@ -110,15 +110,15 @@ func writePGVisits(b *stmt, args []any, p *plan, src string) []any {
 		if v.Event != crm.VisitAnswer && v.Event != crm.VisitDrop {
 			continue
 		}
-		b.sql(", vu")
-		b.sql(strconv.Itoa(n))
+		b.WriteString(", vu")
+		b.WriteString(strconv.Itoa(n))
 		n++
-		b.sql(" AS (UPDATE step_visits SET left_at = s.updated_at, ")
+		b.WriteString(" AS (UPDATE step_visits SET left_at = s.updated_at, ")
 		if v.Event == crm.VisitAnswer {
-			b.sql("answered_at = s.updated_at, ")
+			b.WriteString("answered_at = s.updated_at, ")
 		}
 		b.sql("next_step = CAST(? AS TEXT) FROM ")
-		b.sql(src)
+		b.WriteString(src)
 		b.sql(" AS s WHERE step_visits.client_id = s.id AND step_visits.run = CAST(? AS BIGINT) " +
 			"AND step_visits.scenario = CAST(? AS TEXT) AND step_visits.step = CAST(? AS TEXT) AND step_visits.left_at IS NULL)")
 		args = append(args, v.Next, v.Run, v.Scenario, v.Step)
