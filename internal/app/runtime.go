@@ -99,7 +99,7 @@ func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logg
 	r.dispatcher, err = dispatch.New(dispatch.Config{
 		Handler: dispatch.Chain(newTeamChatRouter(h, hw.teamChats, logger), r.metrics.Middleware()),
 		Gate:    stores.State, Workers: cfg.Workers, HandleTimeout: cfg.HandleTimeout, Logger: logger,
-		Outages: stores.Health,
+		Outages: stores.Health, Reserve: relayReserve(bots, cfg.QueuePartitions),
 	})
 	if err != nil {
 		return nil, err
@@ -248,6 +248,22 @@ func (r *Runtime) newRelay(in *intake, holder string) (*relay.Relay, error) {
 		return nil, fmt.Errorf("%s bot %s: %w", b.Platform, displayName(b.Name), err)
 	}
 	return rl, nil
+}
+
+// relayReserve is the room the dispatcher keeps for the long-polling
+// relays (dispatch.Config.Reserve): every polled bot's relay may hand over
+// as many entries as its in-flight limit allows, so that its hand-overs,
+// made under the relay's lock, never wait for the dispatcher; when the
+// handlers fall behind, the relay's own limit stops them first and its
+// poller goes on polling into the bot's queue.
+func relayReserve(bots []Bot, partitions int) int {
+	n := 0
+	for _, b := range bots {
+		if b.Poll != nil {
+			n += relay.DefaultMaxInflight(partitions, 0)
+		}
+	}
+	return n
 }
 
 // processName names this process in the poller and queue leases (what

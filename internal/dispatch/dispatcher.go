@@ -34,8 +34,15 @@ type Config struct {
 	Workers int
 	// MaxQueued bounds the updates waiting for a worker, all chats
 	// together; Deliver and Submit block while it is reached. Default 16 ×
-	// Workers.
+	// Workers, plus Reserve.
 	MaxQueued int
+	// Reserve is room added to MaxQueued's default for updates whose
+	// producers bound what they hand over themselves: the long-polling
+	// relays, whose in-flight limits (relay.Config.MaxInflight) then stop
+	// their hand-overs before the queue is full, so that a relay never
+	// waits here while it holds its lock and its poller keeps polling.
+	// Default 0; ignored when MaxQueued is set.
+	Reserve int
 	// MaxAttempts is how many times a failing update is tried before Deliver
 	// reports the error (the adapter then redelivers later). Default 5.
 	MaxAttempts int
@@ -94,7 +101,7 @@ func (c *Config) setDefaults() {
 		c.Workers = 64 * runtime.GOMAXPROCS(0)
 	}
 	if c.MaxQueued <= 0 {
-		c.MaxQueued = 16 * c.Workers
+		c.MaxQueued = 16*c.Workers + max(c.Reserve, 0)
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 5

@@ -655,3 +655,29 @@ func TestUnsavedTurnIsNotDone(t *testing.T) {
 		})
 	}
 }
+
+// TestQueueRoomDefaults: MaxQueued defaults to 16 × Workers plus Reserve,
+// and a MaxQueued that is set wins over both.
+func TestQueueRoomDefaults(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		cfg  Config
+		want int
+	}{
+		{"workers only", Config{Workers: 4}, 64},
+		{"with the relays' reserve", Config{Workers: 4, Reserve: 3200}, 3264},
+		{"negative reserve ignored", Config{Workers: 4, Reserve: -5}, 64},
+		{"set wins", Config{Workers: 4, Reserve: 3200, MaxQueued: 10}, 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := tt.cfg
+			c.setDefaults()
+			if c.MaxQueued != tt.want {
+				t.Errorf("MaxQueued = %d, want %d", c.MaxQueued, tt.want)
+			}
+		})
+	}
+}

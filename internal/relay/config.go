@@ -106,6 +106,20 @@ type Outages interface {
 	Outage(ctx context.Context) <-chan struct{}
 }
 
+// DefaultMaxInflight is Config.MaxInflight when zero: twice partitions ×
+// batch (a batch of every partition in hand and the next read already);
+// 0 partitions or a batch of 0 count as their defaults. The runtime
+// sizes the dispatcher's queue with it (dispatch.Config.Reserve).
+func DefaultMaxInflight(partitions, batch int) int {
+	if partitions == 0 {
+		partitions = DefaultPartitions
+	}
+	if batch == 0 {
+		batch = DefaultBatchSize
+	}
+	return 2 * partitions * batch
+}
+
 func (c *Config) setDefaults() {
 	if c.LeaseTTL == 0 {
 		c.LeaseTTL = DefaultLeaseTTL
@@ -126,7 +140,7 @@ func (c *Config) setDefaults() {
 		c.RetryDelay = DefaultRetryDelay
 	}
 	if c.MaxInflight == 0 {
-		c.MaxInflight = 2 * c.Partitions * c.BatchSize
+		c.MaxInflight = DefaultMaxInflight(c.Partitions, c.BatchSize)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
