@@ -206,7 +206,7 @@ func (s *Stores) handler(cfg config.Config, sender messenger.Sender, reminders b
 		return nil, err
 	}
 	hcfg := dialog.HandlerConfig{
-		States: s.State, Clients: s.CRM, Eraser: s.eraser(), Scenarios: s.Scenarios, Sender: sender,
+		States: s.State, Clients: s.clientStore(), Eraser: s.eraser(), Scenarios: s.Scenarios, Sender: sender,
 		Handoff: hc, DefaultScenario: cfg.DefaultScenario, Logger: s.logger, Now: s.clock(),
 	}
 	if reminders {

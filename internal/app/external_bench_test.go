@@ -9,6 +9,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"github.com/chathub/chathub/internal/platformtest/proccpu"
 	"github.com/chathub/chathub/internal/platformtest/telegramtest"
 	"github.com/chathub/chathub/internal/store/storetest"
 )
@@ -34,7 +35,7 @@ func BenchmarkInboundExternalBot(b *testing.B) {
 		b.Skip("INBOUND_EXTERNAL_BOT (the bot's command line) is not set")
 	}
 	storetest.SkipUnlessServices(b)
-	benchBot(b, true, func(b *testing.B, fake *telegramtest.Server) func() { return startExternalBot(b, cmdline, fake) })
+	benchBot(b, true, false, func(b *testing.B, fake *telegramtest.Server) func() { return startExternalBot(b, cmdline, fake) })
 }
 
 // BenchmarkInboundBareLibrary is the ceiling of the same load with no
@@ -43,15 +44,18 @@ func BenchmarkInboundExternalBot(b *testing.B) {
 // message with a fixed «Спасибо» text. It shows what the library and the fake
 // reach alone.
 func BenchmarkInboundBareLibrary(b *testing.B) {
-	benchBot(b, false, startBareBot)
+	benchBot(b, false, false, startBareBot)
 }
 
 // benchBot runs the saturated and paced loads against the bot that start
 // launches on a fresh fake each time and reports as BenchmarkInboundTelegram
-// does. For an external bot (a process of its own, running the survey) it
-// also reports the machine's CPU outside this process per update and checks
-// that every client's survey was completed.
-func benchBot(b *testing.B, external bool, start func(*testing.B, *telegramtest.Server) (stop func())) {
+// does, with this process's and the whole machine's CPU per update. For an
+// external bot (a process of its own, running the survey) it also reports
+// the machine's CPU outside this process per update and checks that every
+// client's survey was completed. With pg (a bot writing to the test
+// PostgreSQL server, which must run on this machine) it reports that
+// server's CPU per update too.
+func benchBot(b *testing.B, external, pg bool, start func(*testing.B, *telegramtest.Server) (stop func())) {
 	clients, rate, rounds := inboundLoad()
 	for _, mode := range inboundModes(rate, rounds, false) {
 		b.Run(mode.name, func(b *testing.B) {
@@ -59,11 +63,23 @@ func benchBot(b *testing.B, external bool, start func(*testing.B, *telegramtest.
 				fake := telegramtest.New(b)
 				replies, completed := watchReplies(fake, clients)
 				stop := start(b, fake)
-				cpu0, machine0 := processCPU(), machineCPU()
+				postmaster := 0
+				if pg {
+					postmaster = postmasterOf(b, storetest.DatabaseURL())
+				}
+				cpu0, machine0, pg0 := processCPU(), machineCPU(), proccpu.Tree(postmaster)
 				lat, elapsed := driveClients(b, fake, replies, mode.rate, mode.rounds)
 				reportInbound(b, lat, elapsed)
-				if n := float64(len(lat)); external && n > 0 {
-					b.ReportMetric(float64((machineCPU()-machine0-(processCPU()-cpu0)).Microseconds())/n, "other-cpu-µs/update")
+				if n := float64(len(lat)); n > 0 {
+					proc, machine := processCPU()-cpu0, machineCPU()-machine0
+					b.ReportMetric(float64(proc.Microseconds())/n, "proc-cpu-µs/update")
+					b.ReportMetric(float64(machine.Microseconds())/n, "machine-cpu-µs/update")
+					if external {
+						b.ReportMetric(float64((machine-proc).Microseconds())/n, "other-cpu-µs/update")
+					}
+					if postmaster > 0 {
+						b.ReportMetric(float64((proccpu.Tree(postmaster)-pg0).Microseconds())/n, "pg-cpu-µs/update")
+					}
 				}
 				stop()
 				if external {
