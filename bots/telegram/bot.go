@@ -5,7 +5,9 @@
 //
 // It uses github.com/go-telegram-bot-api/telegram-bot-api/v5 for the wire
 // format, except for a plain text reply's sendMessage, the inbound path's
-// one call per reply, which it posts and decodes itself (sendmessage.go);
+// one call per reply, and a button press's side calls (answerCallbackQuery,
+// editMessageReplyMarkup), which it posts and decodes itself
+// (sendmessage.go, sidecalls.go);
 // every call gets the caller's context (the library has none of its own)
 // and every error and log line has the token removed.
 package telegram
@@ -45,8 +47,9 @@ type Bot struct {
 	maxGap time.Duration // retry delay cap
 	state  messenger.BotStateCell
 	botID  int64 // the bot's user id, read from the token (0: unknown)
-	// sendMessageURL is the sendMessage method's URL (token included).
-	sendMessageURL string
+	// The URLs (token included) of the methods called without the
+	// library: sendMessage, answerCallbackQuery, editMessageReplyMarkup.
+	sendMessageURL, answerCallbackURL, editReplyMarkupURL string
 }
 
 var _ messenger.Sender = (*Bot)(nil)
@@ -74,6 +77,8 @@ func New(cfg Config) (*Bot, error) {
 	}
 	b.api.SetAPIEndpoint(ep)
 	b.sendMessageURL = fmt.Sprintf(ep, cfg.Token, "sendMessage")
+	b.answerCallbackURL = fmt.Sprintf(ep, cfg.Token, "answerCallbackQuery")
+	b.editReplyMarkupURL = fmt.Sprintf(ep, cfg.Token, "editMessageReplyMarkup")
 	return b, nil
 }
 

@@ -69,7 +69,7 @@ func (b *Bot) prepare(ctx context.Context, raw []tgbotapi.Update) batch {
 func (b *Bot) answer(ctx context.Context, queryID string) {
 	ctx, cancel := context.WithTimeout(ctx, sideCallTimeout)
 	defer cancel()
-	if err := b.call(ctx, "answerCallbackQuery", tgbotapi.NewCallback(queryID, ""), nil); err != nil {
+	if err := b.answerCallback(ctx, queryID); err != nil {
 		b.log.Debug("answering callback query failed", "err", err)
 	}
 }
@@ -100,8 +100,7 @@ func (b *Bot) markChosen(ctx context.Context, p press) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, sideCallTimeout)
 	defer cancel()
-	cfg := tgbotapi.NewEditMessageReplyMarkup(p.key.chat, p.key.msg, *markup)
-	if err := b.call(ctx, "editMessageReplyMarkup", cfg, nil); err != nil && !notModified(err) {
+	if err := b.editReplyMarkup(ctx, p.key.chat, p.key.msg, markup); err != nil && !notModified(err) {
 		b.log.Debug("marking the chosen option failed", "chat_id", p.key.chat, "err", err)
 	}
 }

@@ -1,0 +1,185 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+// sideCall is a lean side call and the library request it replaces.
+type sideCall struct {
+	name    string
+	method  string
+	lean    func(context.Context, *Bot) error
+	library tgbotapi.Chattable
+}
+
+func sideCalls(chat int64, msg int, queryID string) []sideCall {
+	markup := tgbotapi.NewInlineKeyboardMarkup(
+		tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("✓ Да, согласен", "yes"), tgbotapi.NewInlineKeyboardButtonData("Нет", "no")),
+		tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonURL("Сайт & <условия>", "https://example.com/?a=1&b=2")),
+	)
+	return []sideCall{
+		{"answer", "answerCallbackQuery",
+			func(ctx context.Context, b *Bot) error { return b.answerCallback(ctx, queryID) },
+			tgbotapi.NewCallback(queryID, "")},
+		{"mark", "editMessageReplyMarkup",
+			func(ctx context.Context, b *Bot) error { return b.editReplyMarkup(ctx, chat, msg, &markup) },
+			tgbotapi.NewEditMessageReplyMarkup(chat, msg, markup)},
+	}
+}
+
+// TestSideCallsWireFormat: the lean answerCallbackQuery and
+// editMessageReplyMarkup post the very request the library posts (path,
+// content type, body byte for byte) and succeed on the same answer.
+func TestSideCallsWireFormat(t *testing.T) {
+	t.Parallel()
+	type request struct {
+		path, contentType, body string
+	}
+	var mu sync.Mutex
+	var got []request
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, request{r.URL.Path, r.Header.Get("Content-Type"), string(body)})
+		mu.Unlock()
+		fmt.Fprint(w, `{"ok":true,"result":{"message_id":5,"date":1,"chat":{"id":-100,"type":"private"},"text":"q"}}`)
+	}))
+	t.Cleanup(srv.Close)
+	b, err := New(Config{Token: "123:secret", APIURL: srv.URL + "/bot%s/%s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []struct {
+		chat    int64
+		msg     int
+		queryID string
+	}{{42, 7, "4242abc"}, {-1001234567890, 123456, "id with spaces&=+/ü"}, {0, 0, ""}} {
+		for _, c := range sideCalls(target.chat, target.msg, target.queryID) {
+			t.Run(fmt.Sprintf("%s %d/%d", c.name, target.chat, target.msg), func(t *testing.T) {
+				mu.Lock()
+				got = nil
+				mu.Unlock()
+				if err := c.lean(context.Background(), b); err != nil {
+					t.Fatalf("lean: %v", err)
+				}
+				if err := b.call(context.Background(), c.method, c.library, nil); err != nil {
+					t.Fatalf("library: %v", err)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if len(got) != 2 {
+					t.Fatalf("%d requests, want 2", len(got))
+				}
+				if got[0] != got[1] {
+					t.Errorf("lean request\n%+v\nlibrary request\n%+v", got[0], got[1])
+				}
+				if want := "/bot123:secret/" + c.method; got[0].path != want {
+					t.Errorf("path %q, want %q", got[0].path, want)
+				}
+			})
+		}
+	}
+}
+
+// TestSideCallsErrorMapping: a failed lean side call returns the error the
+// library call gets mapped to, for every kind of failure.
+func TestSideCallsErrorMapping(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		code       int // injected failure; -1: none (the fake's own answer)
+		retryAfter int
+		want       error
+	}{
+		{"400 bad request", 400, 0, messenger.ErrBadRequest},
+		{"403 blocked", 403, 0, messenger.ErrBlocked},
+		{"429 with retry_after", 429, 7, &messenger.RateLimitError{}},
+		{"429 without retry_after", 429, 0, messenger.ErrTransient},
+		{"500 json", 500, 0, messenger.ErrTransient},
+		{"502 html page", 502, 0, messenger.ErrTransient},
+		{"connection dropped", 0, 0, messenger.ErrTransient},
+		{"409 conflict", 409, 0, ErrConflict},
+		{"401 token refused", 401, 0, ErrUnauthorized},
+		{"refused by the fake (unknown query, message not found)", -1, 0, messenger.ErrBadRequest},
+	}
+	classes := []error{messenger.ErrBadRequest, messenger.ErrBlocked, messenger.ErrTransient, messenger.ErrTooLong, ErrConflict, ErrUnauthorized}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b, s, _ := newTestBot(t, nil)
+			s.AddUser(1)
+			for _, c := range sideCalls(1, 99, "no-such-query") {
+				var errs [2]error
+				for i, run := range []func() error{
+					func() error { return c.lean(context.Background(), b) },
+					func() error { return b.call(context.Background(), c.method, c.library, nil) },
+				} {
+					if tt.code >= 0 {
+						s.FailNext(c.method, tt.code, tt.retryAfter)
+					}
+					errs[i] = run()
+					noToken(t, s, errs[i])
+				}
+				lean, lib := errs[0], errs[1]
+				if lean == nil || lib == nil {
+					t.Fatalf("%s: lean err %v, library err %v; want both to fail", c.method, lean, lib)
+				}
+				if lean.Error() != lib.Error() {
+					t.Errorf("%s: lean err %q, library err %q", c.method, lean, lib)
+				}
+				var le, be *APIError
+				if !errors.As(lean, &le) || !errors.As(lib, &be) || !reflect.DeepEqual(*le, *be) {
+					t.Errorf("%s: lean APIError %+v, library %+v", c.method, le, be)
+				}
+				for _, class := range classes {
+					if errors.Is(lean, class) != errors.Is(lib, class) {
+						t.Errorf("%s: errors.Is(%v): lean %v, library %v", c.method, class, errors.Is(lean, class), errors.Is(lib, class))
+					}
+				}
+				if rl := (&messenger.RateLimitError{}); errors.As(tt.want, &rl) {
+					if !errors.As(lean, &rl) || rl.RetryAfter != time.Duration(tt.retryAfter)*time.Second {
+						t.Errorf("%s: err %v, want a rate limit of %ds", c.method, lean, tt.retryAfter)
+					}
+				} else if !errors.Is(lean, tt.want) {
+					t.Errorf("%s: err %v, want %v", c.method, lean, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// TestEditReplyMarkupNotModified: the fake's (Telegram's) refusal of a
+// mark that changes nothing is recognised on the lean path too.
+func TestEditReplyMarkupNotModified(t *testing.T) {
+	t.Parallel()
+	b, s, _ := newTestBot(t, nil)
+	s.AddUser(1)
+	kb := &messenger.Keyboard{Kind: messenger.Inline, Rows: [][]messenger.Button{{{Text: "A", Value: "a"}}}}
+	sent, err := b.Send(context.Background(), messenger.OutMessage{Chat: chat("1"), Text: "q", Keyboard: kb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	markup, _ := inlineMarkup(kb)
+	var id int
+	fmt.Sscan(sent.MessageID, &id)
+	err = b.editReplyMarkup(context.Background(), 1, id, markup)
+	if !notModified(err) {
+		t.Fatalf("err = %v, want not modified", err)
+	}
+	if got := s.Calls("editMessageReplyMarkup"); got != 1 {
+		t.Fatalf("%d calls", got)
+	}
+}
