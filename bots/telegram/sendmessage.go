@@ -113,7 +113,23 @@ func (b *Bot) post(ctx context.Context, u string, body []byte, a any) error {
 	if _, err := buf.ReadFrom(resp.Body); err != nil {
 		return err
 	}
+	if ok, only := a.(*apiAnswer); only && succeeded(buf.Bytes()) {
+		ok.Ok = true // nothing else of the answer is read
+		return nil
+	}
 	return json.Unmarshal(buf.Bytes(), a)
+}
+
+// okPrefix is how Telegram starts the answer of a call that succeeded.
+const okPrefix = `{"ok":true`
+
+// succeeded reports whether an answer starts as Telegram's successful ones
+// do, so that a caller reading only success or failure need not decode (and
+// scan) the result, such as the message an edit returns. Anything else (a
+// failure, an HTML gateway page, other spacing) is decoded.
+func succeeded(answer []byte) bool {
+	rest, ok := bytes.CutPrefix(answer, []byte(okPrefix))
+	return ok && len(rest) > 0 && (rest[0] == ',' || rest[0] == '}')
 }
 
 // maxPooledAnswer is the largest answer buffer kept for reuse; a

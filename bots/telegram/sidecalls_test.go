@@ -325,3 +325,27 @@ func BenchmarkSideCalls(b *testing.B) {
 		})
 	}
 }
+
+// TestSucceeded: an answer is taken as a success without decoding only
+// when it starts as Telegram's successful answers do.
+func TestSucceeded(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		answer string
+		want   bool
+	}{
+		{`{"ok":true,"result":true}`, true},
+		{`{"ok":true,"result":{"message_id":5}}`, true},
+		{`{"ok":true}`, true},
+		{`{"ok":trueish}`, false},
+		{`{"ok":true`, false},
+		{`{"ok": true,"result":true}`, false}, // decoded instead
+		{`{"ok":false,"error_code":400,"description":"Bad Request: message is not modified"}`, false},
+		{`<html><body>502 Bad Gateway</body></html>`, false},
+		{``, false},
+	} {
+		if got := succeeded([]byte(tt.answer)); got != tt.want {
+			t.Errorf("succeeded(%s) = %v, want %v", tt.answer, got, tt.want)
+		}
+	}
+}
