@@ -10,7 +10,7 @@
 // PressButton, ShareContact, SendSticker, SendMedia, Block, Unblock; in a group made
 // with AddGroup, SendGroupText), reads what the bot
 // sent (Messages, WaitMessages) and injects failures (FailNext, FailAfter,
-// SetBlocked, Delay). Bot-side methods served: getMe, getUpdates (long polling),
+// SetBlocked, Delay, DelayCalls). Bot-side methods served: getMe, getUpdates (long polling),
 // setWebhook, deleteWebhook, sendMessage, sendPhoto, editMessageText,
 // editMessageReplyMarkup and answerCallbackQuery.
 package telegramfake
