@@ -5,7 +5,9 @@
 //
 // It uses github.com/go-telegram-bot-api/telegram-bot-api/v5 for the wire
 // format, except for a plain text reply's sendMessage, the inbound path's
-// one call per reply, which it posts and decodes itself (sendmessage.go);
+// one call per reply, and a button press's side calls (answerCallbackQuery,
+// editMessageReplyMarkup), which it posts and decodes itself
+// (sendmessage.go, sidecalls.go);
 // every call gets the caller's context (the library has none of its own)
 // and every error and log line has the token removed.
 package telegram
@@ -35,18 +37,21 @@ const pollGrace = 10 * time.Second
 // Bot is a Telegram bot: a messenger.Sender and a source of updates. It is
 // safe for concurrent use.
 type Bot struct {
-	cfg    Config
-	api    tgbotapi.BotAPI // template: copied per call with a context-bound client
-	log    *slog.Logger
-	marks  *markTracker
-	chunks *chunkLog // how far split sends got, per idempotency key
-	clock  func() time.Time
-	minGap time.Duration // first retry delay of polling and delivery
-	maxGap time.Duration // retry delay cap
-	state  messenger.BotStateCell
-	botID  int64 // the bot's user id, read from the token (0: unknown)
-	// sendMessageURL is the sendMessage method's URL (token included).
-	sendMessageURL string
+	cfg   Config
+	api   tgbotapi.BotAPI // template: copied per call with a context-bound client
+	log   *slog.Logger
+	marks *markTracker
+	// sideSlots holds a token per side call in flight (see maxSideCalls).
+	sideSlots chan struct{}
+	chunks    *chunkLog // how far split sends got, per idempotency key
+	clock     func() time.Time
+	minGap    time.Duration // first retry delay of polling and delivery
+	maxGap    time.Duration // retry delay cap
+	state     messenger.BotStateCell
+	botID     int64 // the bot's user id, read from the token (0: unknown)
+	// The URLs (token included) of the methods called without the
+	// library: sendMessage, answerCallbackQuery, editMessageReplyMarkup.
+	sendMessageURL, answerCallbackURL, editReplyMarkupURL string
 }
 
 var _ messenger.Sender = (*Bot)(nil)
@@ -62,18 +67,21 @@ func New(cfg Config) (*Bot, error) {
 		return nil, fmt.Errorf("telegram: %w", err)
 	}
 	b := &Bot{
-		cfg:    cfg,
-		api:    tgbotapi.BotAPI{Token: cfg.Token, Client: cfg.HTTPClient, Buffer: 100},
-		log:    newRedactingLogger(cfg.Logger, cfg.Token).With("platform", string(messenger.Telegram)),
-		marks:  newMarkTracker(),
-		chunks: newChunkLog(chunkLogSize, chunkLogTTL),
-		clock:  time.Now,
-		minGap: cfg.RetryDelay,
-		maxGap: cfg.MaxRetryDelay,
-		botID:  tokenBotID(cfg.Token),
+		cfg:       cfg,
+		api:       tgbotapi.BotAPI{Token: cfg.Token, Client: cfg.HTTPClient, Buffer: 100},
+		log:       newRedactingLogger(cfg.Logger, cfg.Token).With("platform", string(messenger.Telegram)),
+		marks:     newMarkTracker(),
+		sideSlots: make(chan struct{}, maxSideCalls),
+		chunks:    newChunkLog(chunkLogSize, chunkLogTTL),
+		clock:     time.Now,
+		minGap:    cfg.RetryDelay,
+		maxGap:    cfg.MaxRetryDelay,
+		botID:     tokenBotID(cfg.Token),
 	}
 	b.api.SetAPIEndpoint(ep)
 	b.sendMessageURL = fmt.Sprintf(ep, cfg.Token, "sendMessage")
+	b.answerCallbackURL = fmt.Sprintf(ep, cfg.Token, "answerCallbackQuery")
+	b.editReplyMarkupURL = fmt.Sprintf(ep, cfg.Token, "editMessageReplyMarkup")
 	return b, nil
 }
 

@@ -69,7 +69,8 @@ func (b *Bot) runPipelined(ctx context.Context, sub messenger.Submitter) error {
 }
 
 // submit queues fresh updates on the pipeline and finishes them in w when
-// they are handled, from a goroutine per batch (at most maxBatchesInFlight).
+// they are handled and their side calls done, from a goroutine per batch
+// (at most maxBatchesInFlight).
 func (b *Bot) submit(ctx context.Context, sub messenger.Submitter, w *window, fresh []tgbotapi.Update) {
 	ids := make([]int, len(fresh))
 	for i, u := range fresh {
@@ -91,14 +92,13 @@ func (b *Bot) submit(ctx context.Context, sub messenger.Submitter, w *window, fr
 	go func() {
 		err := wait()
 		edited := b.marks.end(keys)
+		if err == nil {
+			b.markAll(context.WithoutCancel(ctx), bt, edited)
+		}
+		bt.side.wait()
 		if err != nil {
 			b.batchFailed(w, ids, err)
 			return
-		}
-		for i, p := range bt.presses {
-			if !edited[i] {
-				b.markChosen(context.WithoutCancel(ctx), p)
-			}
 		}
 		w.finish(ids, false, 0, b.clock(), false)
 	}()

@@ -357,9 +357,8 @@ func TestButtonPressAnsweredAndMarked(t *testing.T) {
 	if u.Kind != messenger.KindButton || u.Value != "yes" || u.Text != "Да" || u.MessageID != sent.MessageID {
 		t.Fatalf("update = %+v", u)
 	}
-	if ok, _ := s.CallbackAnswered(id); !ok {
-		t.Fatal("callback query not answered")
-	}
+	// The answer goes out while the press is handled.
+	eventually(t, "callback query answered", func() bool { ok, _ := s.CallbackAnswered(id); return ok })
 	s.WaitCalls("editMessageReplyMarkup", 1, 5*time.Second)
 	caps := s.Messages(7)[0].ReplyMarkup.Captions()
 	if !slices.Equal(caps, []string{"✓ Да", "Нет"}) {

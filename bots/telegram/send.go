@@ -204,7 +204,7 @@ func (b *Bot) sendChunk(ctx context.Context, chat int64, text string, markup any
 // removal; if Telegram refuses, the message (p) is sent again with the
 // keyboard so the client can still answer.
 func (b *Bot) attach(ctx context.Context, chat int64, id int, p part, kb *tgbotapi.InlineKeyboardMarkup) (messenger.Sent, error) {
-	err := b.call(ctx, "editMessageReplyMarkup", tgbotapi.NewEditMessageReplyMarkup(chat, id, *kb), nil)
+	err := b.editReplyMarkup(ctx, chat, id, kb)
 	switch {
 	case err == nil, notModified(err): // not modified: a retry after an answer was lost
 		return sent(id), nil

@@ -13,16 +13,36 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
-// sendMessageAnswer is the part of a sendMessage answer the bot reads: the
-// sent message's id, or the error.
-type sendMessageAnswer struct {
-	Ok     bool `json:"ok"`
-	Result struct {
-		MessageID int `json:"message_id"`
-	} `json:"result"`
+// apiAnswer is the part of every Bot API answer the lean calls read: whether
+// it succeeded, or the error. The result, when the caller needs none, is
+// skipped while decoding.
+type apiAnswer struct {
+	Ok          bool                         `json:"ok"`
 	ErrorCode   int                          `json:"error_code"`
 	Description string                       `json:"description"`
 	Parameters  *tgbotapi.ResponseParameters `json:"parameters"`
+}
+
+// err is the tgbotapi.Error the library builds from a failed answer (nil
+// when it succeeded).
+func (a *apiAnswer) err() error {
+	if a.Ok {
+		return nil
+	}
+	var p tgbotapi.ResponseParameters
+	if a.Parameters != nil {
+		p = *a.Parameters
+	}
+	return &tgbotapi.Error{Code: a.ErrorCode, Message: a.Description, ResponseParameters: p}
+}
+
+// sendMessageAnswer is the part of a sendMessage answer the bot reads: the
+// sent message's id, or the error.
+type sendMessageAnswer struct {
+	apiAnswer
+	Result struct {
+		MessageID int `json:"message_id"`
+	} `json:"result"`
 }
 
 // sendMessage calls sendMessage with the parameters the library's
@@ -58,13 +78,10 @@ func (b *Bot) sendMessage(ctx context.Context, chat int64, text string, markup a
 	}
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	a, err := b.post(ctx, b.sendMessageURL, body)
-	if err == nil && !a.Ok {
-		var p tgbotapi.ResponseParameters
-		if a.Parameters != nil {
-			p = *a.Parameters
-		}
-		err = &tgbotapi.Error{Code: a.ErrorCode, Message: a.Description, ResponseParameters: p}
+	var a sendMessageAnswer
+	err := b.post(ctx, b.sendMessageURL, body, &a)
+	if err == nil {
+		err = a.err()
 	}
 	if err != nil {
 		return 0, wrapError(ctx, "sendMessage", b.cfg.Token, err)
@@ -72,17 +89,16 @@ func (b *Bot) sendMessage(ctx context.Context, chat int64, text string, markup a
 	return a.Result.MessageID, nil
 }
 
-// post sends a form-encoded body to u and decodes the answer.
-func (b *Bot) post(ctx context.Context, u string, body []byte) (sendMessageAnswer, error) {
-	var a sendMessageAnswer
+// post sends a form-encoded body to u and decodes the answer into a.
+func (b *Bot) post(ctx context.Context, u string, body []byte, a any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
-		return a, err
+		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := b.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return a, err
+		return err
 	}
 	defer resp.Body.Close()
 	buf := answerBuffers.Get().(*bytes.Buffer)
@@ -95,16 +111,32 @@ func (b *Bot) post(ctx context.Context, u string, body []byte) (sendMessageAnswe
 	// Read to the end (the connection is then reused), into a buffer kept
 	// for the next answer.
 	if _, err := buf.ReadFrom(resp.Body); err != nil {
-		return a, err
+		return err
 	}
-	return a, json.Unmarshal(buf.Bytes(), &a)
+	if ok, only := a.(*apiAnswer); only && succeeded(buf.Bytes()) {
+		ok.Ok = true // nothing else of the answer is read
+		return nil
+	}
+	return json.Unmarshal(buf.Bytes(), a)
+}
+
+// okPrefix is how Telegram starts the answer of a call that succeeded.
+const okPrefix = `{"ok":true`
+
+// succeeded reports whether an answer starts as Telegram's successful ones
+// do, so that a caller reading only success or failure need not decode (and
+// scan) the result, such as the message an edit returns. Anything else (a
+// failure, an HTML gateway page, other spacing) is decoded.
+func succeeded(answer []byte) bool {
+	rest, ok := bytes.CutPrefix(answer, []byte(okPrefix))
+	return ok && len(rest) > 0 && (rest[0] == ',' || rest[0] == '}')
 }
 
 // maxPooledAnswer is the largest answer buffer kept for reuse; a
-// sendMessage answer is well under 1 KB.
+// sendMessage or edit answer is well under 1 KB (a few with a big keyboard).
 const maxPooledAnswer = 64 << 10
 
-// answerBuffers holds buffers for reading sendMessage answers.
+// answerBuffers holds buffers for reading the lean calls' answers.
 var answerBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // appendQueryEscape appends s escaped as url.QueryEscape escapes it (a

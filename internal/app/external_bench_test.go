@@ -3,6 +3,7 @@ package app
 import (
 	"os"
 	"os/exec"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -42,7 +43,9 @@ func BenchmarkInboundExternalBot(b *testing.B) {
 // scenario and no storage: the idiomatic telegram-bot-api loop
 // (GetUpdatesChan, one reply per update, sent in the loop), answering every
 // message with a fixed «Спасибо» text. It shows what the library and the fake
-// reach alone.
+// reach alone. With INBOUND_PRESS=1 every reply carries an inline keyboard
+// of six buttons for the clients to press, and the loop answers each
+// callback query (answerCallbackQuery) before its reply.
 func BenchmarkInboundBareLibrary(b *testing.B) {
 	benchBot(b, false, false, startBareBot)
 }
@@ -61,6 +64,7 @@ func benchBot(b *testing.B, external, pg bool, start func(*testing.B, *telegramt
 		b.Run(mode.name, func(b *testing.B) {
 			for b.Loop() {
 				fake := telegramtest.New(b)
+				fake.DelayCalls(inboundAPIDelay(b))
 				replies, completed := watchReplies(fake, clients)
 				stop := start(b, fake)
 				postmaster := 0
@@ -132,6 +136,15 @@ func startBareBot(b *testing.B, fake *telegramtest.Server) (stop func()) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	press := os.Getenv("INBOUND_PRESS") == "1"
+	var keyboard any
+	if press {
+		row := make([]tgbotapi.InlineKeyboardButton, 6)
+		for i := range row {
+			row[i] = tgbotapi.NewInlineKeyboardButtonData(strconv.Itoa(i+1), strconv.Itoa(i+1))
+		}
+		keyboard = tgbotapi.NewInlineKeyboardMarkup(row)
+	}
 	u := tgbotapi.NewUpdate(0)
 	u.Timeout = 1
 	updates := api.GetUpdatesChan(u)
@@ -139,10 +152,21 @@ func startBareBot(b *testing.B, fake *telegramtest.Server) (stop func()) {
 	go func() {
 		defer close(done)
 		for upd := range updates {
-			if upd.Message == nil {
+			var chat int64
+			switch {
+			case upd.Message != nil:
+				chat = upd.Message.Chat.ID
+			case press && upd.CallbackQuery != nil && upd.CallbackQuery.Message != nil:
+				chat = upd.CallbackQuery.Message.Chat.ID
+				if _, err := api.Request(tgbotapi.NewCallback(upd.CallbackQuery.ID, "")); err != nil {
+					b.Errorf("answer callback query: %v", err)
+				}
+			default:
 				continue
 			}
-			if _, err := api.Send(tgbotapi.NewMessage(upd.Message.Chat.ID, "Спасибо!")); err != nil {
+			msg := tgbotapi.NewMessage(chat, "Спасибо!")
+			msg.ReplyMarkup = keyboard
+			if _, err := api.Send(msg); err != nil {
 				b.Errorf("send: %v", err)
 			}
 		}

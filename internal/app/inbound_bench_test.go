@@ -31,8 +31,58 @@ import (
 // message gets exactly one reply.
 var inboundScript = []string{"/start", "1", "Анна", "43", "Самара", "2", "1, 2", "+79123456789"}
 
+// inboundStep is one client message: a typed text or, when press > 0, a
+// press of the press-th inline button (counted row by row) of the bot's
+// newest message, which sends that button's callback query.
+type inboundStep struct {
+	text  string
+	press int
+}
+
+// pressScript is inboundScript with the button steps pressed
+// (INBOUND_PRESS=1): the consent's «Да, согласен», the family status's «В
+// браке», and on the interests' multi-select «Фитнес», «Путешествия» (each
+// toggle's reply edits the question) and «Готово». Name, age, city and
+// phone stay typed. Every step gets exactly one reply: a new message or an
+// edit of the question's text.
+var pressScript = []inboundStep{
+	{text: "/start"}, {press: 1}, {text: "Анна"}, {text: "43"}, {text: "Самара"}, {press: 2},
+	{press: 1}, {press: 2}, {press: 6}, {text: "+79123456789"},
+}
+
+// inboundSteps is the script the clients follow: pressScript with
+// INBOUND_PRESS=1, else inboundScript.
+func inboundSteps() []inboundStep {
+	if os.Getenv("INBOUND_PRESS") == "1" {
+		return pressScript
+	}
+	steps := make([]inboundStep, len(inboundScript))
+	for i, text := range inboundScript {
+		steps[i] = inboundStep{text: text}
+	}
+	return steps
+}
+
+// inboundAPIDelay reads INBOUND_API_DELAY: how long the fake waits before
+// answering each Bot API call other than getUpdates (a network round trip
+// to Telegram; default 0).
+func inboundAPIDelay(b *testing.B) time.Duration {
+	v := os.Getenv("INBOUND_API_DELAY")
+	if v == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		b.Fatalf("INBOUND_API_DELAY: %v", err)
+	}
+	return d
+}
+
 // BenchmarkInboundTelegram drives simulated clients (INBOUND_CLIENTS, default
-// 1,000) through the portrait scenario over the fake Bot API: the Telegram
+// 1,000) through the portrait scenario over the fake Bot API (typing every
+// answer, or with INBOUND_PRESS=1 pressing the inline buttons of the
+// button steps, see pressScript; INBOUND_API_DELAY delays the fake's
+// answers to all calls but getUpdates, as network latency would): the Telegram
 // adapter long-polls it, the dispatcher and dialog handler run on PostgreSQL
 // and Redis. It reports updates/s, update-to-reply latency percentiles and
 // the process's peak RSS (which includes the fake server and the clients).
@@ -108,6 +158,7 @@ const webhookConns = 40
 
 func runInbound(b *testing.B, clients int, rate float64, rounds int, webhook bool) {
 	fake := telegramtest.New(b)
+	fake.DelayCalls(inboundAPIDelay(b))
 	cfg := fullStepConfig(b)
 	cfg.HTTPAddr = "127.0.0.1:0"
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -150,6 +201,8 @@ func runInbound(b *testing.B, clients int, rate float64, rounds int, webhook boo
 	lat, elapsed := driveClients(b, fake, replies, rate, rounds)
 	reportInbound(b, lat, elapsed)
 	checkCompleted(b, completed, clients*rounds)
+	b.ReportMetric(float64(fake.Calls("answerCallbackQuery")), "answerCallbackQuery")
+	b.ReportMetric(float64(fake.Calls("editMessageReplyMarkup")), "editMessageReplyMarkup")
 	b.ReportMetric(float64(fake.Calls("getUpdates")), "getUpdates")
 	b.ReportMetric(float64(rt.Dispatcher().Stats().Retries()), "retries")
 	if n := float64(len(lat)); n > 0 {
@@ -172,26 +225,71 @@ func (n noTranscript) RecordChanges(ctx context.Context, key messenger.ChatKey, 
 	return n.ClientStore.RecordChanges(ctx, key, ch)
 }
 
+// inboundClient is a simulated client: its replies are signalled on
+// replies; newest is the bot's newest message to it, whose buttons it
+// presses.
+type inboundClient struct {
+	replies chan struct{}
+	newest  atomic.Pointer[botMessage]
+}
+
+// botMessage is a bot message as a client sees it: its id and the callback
+// data of its inline buttons, row by row.
+type botMessage struct {
+	id      int
+	buttons []string
+}
+
+// newBotMessage reads what a client needs of a message.
+func newBotMessage(m telegramtest.Sent) *botMessage {
+	bm := &botMessage{id: m.MessageID}
+	if m.ReplyMarkup.IsInline() {
+		for _, row := range m.ReplyMarkup.InlineKeyboard {
+			for _, btn := range row {
+				bm.buttons = append(bm.buttons, btn.CallbackData)
+			}
+		}
+	}
+	return bm
+}
+
 // watchReplies makes the fake keep no history and signal each client's
 // replies on the client's channel (users 100000 on, as driveClients sends
-// from them); completed counts the surveys' closing messages («Спасибо, …»),
-// by which a run shows that every client went through the whole scenario.
-func watchReplies(fake *telegramtest.Server, clients int) (map[int64]chan struct{}, *atomic.Int64) {
-	replies := make(map[int64]chan struct{}, clients)
+// from them): every new message and every edit of the text of the client's
+// newest message (how a multi-select's toggle answers), not the edits of
+// the markup alone (the marks of the chosen options). completed counts the
+// surveys' closing messages («Спасибо, …»), by which a run shows that every
+// client went through the whole scenario.
+func watchReplies(fake *telegramtest.Server, clients int) (map[int64]*inboundClient, *atomic.Int64) {
+	replies := make(map[int64]*inboundClient, clients)
 	for i := range clients {
-		replies[int64(100000+i)] = make(chan struct{}, 4)
+		replies[int64(100000+i)] = &inboundClient{replies: make(chan struct{}, 4)}
 	}
 	completed := new(atomic.Int64)
-	fake.DiscardMessages() // the clients read replies through SetOnSend
+	signal := func(c *inboundClient) {
+		select {
+		case c.replies <- struct{}{}:
+		default:
+		}
+	}
+	fake.DiscardMessages() // the clients read replies through SetOnSend and SetOnEdit
 	fake.SetOnSend(func(user int64, m telegramtest.Sent) {
 		if strings.HasPrefix(m.Text, "Спасибо") {
 			completed.Add(1)
 		}
-		if ch, ok := replies[user]; ok {
-			select {
-			case ch <- struct{}{}:
-			default:
-			}
+		if c, ok := replies[user]; ok {
+			c.newest.Store(newBotMessage(m))
+			signal(c)
+		}
+	})
+	fake.SetOnEdit(func(user int64, method string, m telegramtest.Sent) {
+		c, ok := replies[user]
+		if !ok || method != "editMessageText" {
+			return
+		}
+		if cur := c.newest.Load(); cur != nil && cur.id == m.MessageID {
+			c.newest.Store(newBotMessage(m))
+			signal(c)
 		}
 	})
 	return replies, completed
@@ -204,33 +302,38 @@ func checkCompleted(b *testing.B, completed *atomic.Int64, want int) {
 	}
 }
 
-// driveClients runs every client's script rounds times concurrently, each
-// client waiting for the reply before its next message; with a rate, the
-// messages are sent on an even schedule (see BenchmarkInboundTelegram). It
-// returns the latencies and the time the run took.
-func driveClients(b *testing.B, fake *telegramtest.Server, replies map[int64]chan struct{}, rate float64, rounds int) ([]time.Duration, time.Duration) {
+// driveClients runs every client's script (inboundSteps) rounds times
+// concurrently, each client waiting for the reply before its next message;
+// with a rate, the messages are sent on an even schedule (see
+// BenchmarkInboundTelegram). It returns the latencies and the time the run
+// took.
+func driveClients(b *testing.B, fake *telegramtest.Server, clients map[int64]*inboundClient, rate float64, rounds int) ([]time.Duration, time.Duration) {
 	var mu sync.Mutex
 	var lat []time.Duration
 	var wg sync.WaitGroup
-	users := slices.Sorted(maps.Keys(replies))
+	script := inboundSteps()
+	users := slices.Sorted(maps.Keys(clients))
 	start := time.Now()
 	for i, user := range users {
-		ch := replies[user]
+		c := clients[user]
 		wg.Go(func() {
-			mine := make([]time.Duration, 0, rounds*len(inboundScript))
-			for k := range rounds * len(inboundScript) {
+			mine := make([]time.Duration, 0, rounds*len(script))
+			for k := range rounds * len(script) {
 				if rate > 0 {
 					slot := start.Add(time.Duration(float64(i+k*len(users)) / rate * float64(time.Second)))
 					time.Sleep(time.Until(slot))
 				}
-				text := inboundScript[k%len(inboundScript)]
+				step := script[k%len(script)]
 				t0 := time.Now()
-				fake.SendText(user, text)
+				if !sendStep(fake, user, c, step) {
+					b.Errorf("user %d: the bot's newest message has no button %d to press", user, step.press)
+					return
+				}
 				select {
-				case <-ch:
+				case <-c.replies:
 					mine = append(mine, time.Since(t0))
 				case <-time.After(30 * time.Second):
-					b.Errorf("user %d: no reply to %q", user, text)
+					b.Errorf("user %d: no reply to %+v", user, step)
 					return
 				}
 			}
@@ -241,6 +344,21 @@ func driveClients(b *testing.B, fake *telegramtest.Server, replies map[int64]cha
 	}
 	wg.Wait()
 	return lat, time.Since(start)
+}
+
+// sendStep sends one step of a client's script: its text, or the press of
+// a button of the bot's newest message (false when it has no such button).
+func sendStep(fake *telegramtest.Server, user int64, c *inboundClient, step inboundStep) bool {
+	if step.press == 0 {
+		fake.SendText(user, step.text)
+		return true
+	}
+	m := c.newest.Load()
+	if m == nil || step.press > len(m.buttons) || m.buttons[step.press-1] == "" {
+		return false
+	}
+	fake.PressButton(user, m.id, m.buttons[step.press-1])
+	return true
 }
 
 func reportInbound(b *testing.B, lat []time.Duration, elapsed time.Duration) {

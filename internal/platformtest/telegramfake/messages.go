@@ -42,7 +42,8 @@ type chat struct {
 	userMsgs  map[int]bool
 	byID      map[int]*Sent
 	order     []*Sent
-	events    []Sent // a snapshot per send and per edit
+	recent    []*Sent // the messages byID keeps under DiscardMessages, oldest first
+	events    []Sent  // a snapshot per send and per edit
 	keyboard  *ReplyMarkup
 }
 
@@ -297,15 +298,32 @@ func (s *Server) newMessageLocked(p params) (*Sent, *chat, error) {
 	return s.storeLocked(c, &Sent{Text: p["text"], ParseMode: p["parse_mode"], ReplyMarkup: markup, ReplyTo: replyTo}), c, nil
 }
 
+// keptWhenDiscarding is how many of a chat's newest messages the server
+// keeps under DiscardMessages, so that the bot can still edit them and a
+// user press their buttons.
+const keptWhenDiscarding = 4
+
+// keepRecent keeps m among the chat's newest messages and forgets the one
+// it pushes out (DiscardMessages).
+func (c *chat) keepRecent(m *Sent) {
+	if len(c.recent) == keptWhenDiscarding {
+		delete(c.byID, c.recent[0].MessageID)
+		c.recent = append(c.recent[:0], c.recent[1:]...)
+	}
+	c.recent = append(c.recent, m)
+}
+
 // storeLocked gives m the chat's next message id and records it as sent.
 func (s *Server) storeLocked(c *chat, m *Sent) *Sent {
 	markup := m.ReplyMarkup
 	c.nextMsgID++
 	m.MessageID = c.nextMsgID
+	c.byID[m.MessageID] = m
 	if !s.discard {
-		c.byID[m.MessageID] = m
 		c.order = append(c.order, m)
 		c.addEvent(m, true)
+	} else {
+		c.keepRecent(m)
 	}
 	if s.onSend != nil {
 		s.onSend(c.user.ID, *m)
@@ -368,7 +386,16 @@ func (s *Server) edit(w http.ResponseWriter, p params, withText bool) {
 		m.ParseMode = p["parse_mode"]
 	}
 	m.Edits++
-	c.addEvent(m, withText)
+	if !s.discard {
+		c.addEvent(m, withText)
+	}
+	if s.onEdit != nil {
+		method := "editMessageReplyMarkup"
+		if withText {
+			method = "editMessageText"
+		}
+		s.onEdit(c.user.ID, method, m.clone())
+	}
 	s.notifyLocked()
 	writeOK(w, m.json(c))
 }

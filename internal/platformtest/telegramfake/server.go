@@ -10,7 +10,7 @@
 // PressButton, ShareContact, SendSticker, SendMedia, Block, Unblock; in a group made
 // with AddGroup, SendGroupText), reads what the bot
 // sent (Messages, WaitMessages) and injects failures (FailNext, FailAfter,
-// SetBlocked, Delay). Bot-side methods served: getMe, getUpdates (long polling),
+// SetBlocked, Delay, DelayCalls). Bot-side methods served: getMe, getUpdates (long polling),
 // setWebhook, deleteWebhook, sendMessage, sendPhoto, editMessageText,
 // editMessageReplyMarkup and answerCallbackQuery.
 package telegramfake
@@ -46,11 +46,12 @@ type Server struct {
 	token string
 
 	mu         sync.Mutex
-	onSend     func(userID int64, m Sent) // see SetOnSend
-	discard    bool                       // see DiscardMessages
-	delivery   *delivery                  // see DeliverTo; nil: updates wait for getUpdates
-	changed    chan struct{}              // closed and replaced on every state change
-	updates    []queued                   // not yet confirmed by getUpdates offset
+	onSend     func(userID int64, m Sent)                // see SetOnSend
+	onEdit     func(userID int64, method string, m Sent) // see SetOnEdit
+	discard    bool                                      // see DiscardMessages
+	delivery   *delivery                                 // see DeliverTo; nil: updates wait for getUpdates
+	changed    chan struct{}                             // closed and replaced on every state change
+	updates    []queued                                  // not yet confirmed by getUpdates offset
 	all        map[int]json.RawMessage
 	nextUpdate int
 	chats      map[int64]*chat
@@ -59,6 +60,7 @@ type Server struct {
 	webhook    Webhook
 	fails      map[string][]failure
 	delay      time.Duration
+	callDelay  time.Duration            // see DelayCalls
 	delays     map[string]time.Duration // per method, over delay
 	calls      map[string]int
 	requests   []Request
@@ -223,6 +225,17 @@ func (s *Server) Delay(d time.Duration) {
 	s.delay = d
 }
 
+// DelayCalls makes every later call of a method other than getUpdates wait
+// d before it is handled (0 resets), as a network round trip to Telegram
+// would: load tests show the effect of latency on the calls a bot makes
+// while getUpdates stays a long poll. Delay, when longer, and DelayMethod
+// override it.
+func (s *Server) DelayCalls(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.callDelay = d
+}
+
 // DelayMethod makes every later call of method wait d before it is handled
 // (0 resets), overriding Delay for that method. A call whose client goes
 // away while it waits is dropped unhandled: a sendMessage held this way and
@@ -346,6 +359,9 @@ func (s *Server) record(method string, p params) (*failure, time.Duration) {
 		s.requests = append(s.requests, Request{Method: method, Params: p, Time: time.Now()})
 	}
 	delay := s.delay
+	if method != "getUpdates" {
+		delay = max(delay, s.callDelay)
+	}
 	if d, ok := s.delays[method]; ok {
 		delay = d
 	}
@@ -465,11 +481,13 @@ func botUser() map[string]any {
 }
 
 // DiscardMessages stops recording the messages the bot sends, the requests
-// it makes and the updates it was given: Messages, WaitMessages, edits,
-// Requests and Update then find none of the later ones, while message ids
-// still advance, Calls still counts and SetOnSend's function still sees
-// every message. Long load tests use it so that the fake's memory does not
-// grow with every update.
+// it makes and the updates it was given: Messages, WaitMessages, Events,
+// Requests, Update and CallbackAnswered then find none of the later ones,
+// while message ids still advance, Calls still counts, SetOnSend's and
+// SetOnEdit's functions still see every message and edit, and each chat's
+// newest few messages are kept so that the bot can edit them and
+// PressButton sends them with their keyboard. Long load tests use it so
+// that the fake's memory does not grow with every update.
 func (s *Server) DiscardMessages() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -483,4 +501,15 @@ func (s *Server) SetOnSend(fn func(userID int64, m Sent)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.onSend = fn
+}
+
+// SetOnEdit registers fn to be called for every successful edit of a bot
+// message, with the recipient, the method (editMessageText or
+// editMessageReplyMarkup) and the message as edited; load tests time the
+// replies that edit a message with it. fn runs under the server's lock: it
+// must return quickly and not call the server.
+func (s *Server) SetOnEdit(fn func(userID int64, method string, m Sent)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onEdit = fn
 }

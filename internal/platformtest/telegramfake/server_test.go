@@ -419,3 +419,95 @@ func TestStartOutsideATest(t *testing.T) {
 		t.Error("the server answers after Close")
 	}
 }
+
+// TestDiscardKeepsTheNewestMessages: under DiscardMessages a press of a
+// recent message's button carries its keyboard, the bot can edit it
+// (SetOnEdit sees the edit) and answer the query once; the oldest messages
+// are forgotten.
+func TestDiscardKeepsTheNewestMessages(t *testing.T) {
+	t.Parallel()
+	s := telegramtest.New(t)
+	api := newAPI(t, s)
+	s.AddUser(5)
+	type edit struct {
+		user   int64
+		method string
+		text   string
+	}
+	var edits []edit
+	s.SetOnEdit(func(user int64, method string, m telegramtest.Sent) {
+		edits = append(edits, edit{user, method, m.Text})
+	})
+	s.DiscardMessages()
+	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("A", "a")))
+	var ids []int
+	for i := range 6 {
+		msg := tgbotapi.NewMessage(5, fmt.Sprintf("q%d", i))
+		msg.ReplyMarkup = kb
+		m, err := api.Send(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m.MessageID)
+	}
+	newest := ids[len(ids)-1]
+	s.PressButton(5, newest, "a")
+	ups, err := api.GetUpdates(tgbotapi.UpdateConfig{})
+	if err != nil || len(ups) != 1 || ups[0].CallbackQuery == nil {
+		t.Fatalf("updates = %+v, %v", ups, err)
+	}
+	cq := ups[0].CallbackQuery
+	if cq.Message == nil || cq.Message.ReplyMarkup == nil || cq.Message.Text != "q5" {
+		t.Fatalf("pressed message = %+v, want q5 with its keyboard", cq.Message)
+	}
+	if _, err := api.Request(tgbotapi.NewCallback(cq.ID, "")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.Request(tgbotapi.NewCallback(cq.ID, "")); err == nil {
+		t.Fatal("second answer accepted")
+	}
+	marked := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("✓ A", "a")))
+	if _, err := api.Request(tgbotapi.NewEditMessageReplyMarkup(5, newest, marked)); err != nil {
+		t.Fatalf("edit the newest message: %v", err)
+	}
+	if _, err := api.Send(tgbotapi.NewEditMessageText(5, ids[len(ids)-2], "edited")); err != nil {
+		t.Fatalf("edit a recent message: %v", err)
+	}
+	if _, err := api.Send(tgbotapi.NewEditMessageText(5, ids[0], "x")); err == nil || !strings.Contains(err.Error(), "message to edit not found") {
+		t.Fatalf("edit of the oldest message: err = %v, want it forgotten", err)
+	}
+	want := []edit{{5, "editMessageReplyMarkup", "q5"}, {5, "editMessageText", "edited"}}
+	if fmt.Sprint(edits) != fmt.Sprint(want) {
+		t.Errorf("OnEdit saw %v, want %v", edits, want)
+	}
+	if got := s.Messages(5); len(got) != 0 {
+		t.Errorf("Messages = %+v, want none recorded", got)
+	}
+	if got := s.Events(5); len(got) != 0 {
+		t.Errorf("Events = %+v, want none recorded", got)
+	}
+}
+
+// TestDelayCalls: DelayCalls holds every method but getUpdates.
+func TestDelayCalls(t *testing.T) {
+	t.Parallel()
+	s := telegramtest.New(t)
+	api := newAPI(t, s)
+	s.AddUser(6)
+	const d = 100 * time.Millisecond
+	s.DelayCalls(d)
+	t0 := time.Now()
+	if _, err := api.GetUpdates(tgbotapi.UpdateConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(t0); took >= d {
+		t.Errorf("getUpdates took %s, want no delay", took)
+	}
+	t0 = time.Now()
+	if _, err := api.Send(tgbotapi.NewMessage(6, "hi")); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(t0); took < d {
+		t.Errorf("sendMessage took %s, want at least %s", took, d)
+	}
+}

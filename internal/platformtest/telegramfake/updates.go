@@ -129,7 +129,9 @@ func (s *Server) PressButton(userID int64, messageID int, data string) int {
 	update := s.queueLocked(map[string]any{"callback_query": map[string]any{
 		"id": id, "from": c.user.json(), "message": msg, "chat_instance": fmt.Sprintf("-%d", userID), "data": data,
 	}})
-	s.cbByUpdate[update] = id
+	if !s.discard {
+		s.cbByUpdate[update] = id
+	}
 	return update
 }
 
@@ -364,6 +366,9 @@ func (s *Server) answerCallbackQuery(w http.ResponseWriter, _ *http.Request, p p
 		return
 	}
 	cb.answered, cb.text = true, p["text"]
+	if s.discard {
+		delete(s.callbacks, p["callback_query_id"]) // answering it again fails all the same
+	}
 	s.notifyLocked()
 	writeOK(w, true)
 }
