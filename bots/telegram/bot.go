@@ -41,14 +41,15 @@ type Bot struct {
 	api   tgbotapi.BotAPI // template: copied per call with a context-bound client
 	log   *slog.Logger
 	marks *markTracker
-	// sideSlots holds a token per side call in flight (see maxSideCalls).
-	sideSlots chan struct{}
-	chunks    *chunkLog // how far split sends got, per idempotency key
-	clock     func() time.Time
-	minGap    time.Duration // first retry delay of polling and delivery
-	maxGap    time.Duration // retry delay cap
-	state     messenger.BotStateCell
-	botID     int64 // the bot's user id, read from the token (0: unknown)
+	// answerSlots and markSlots hold a token per callback answer and per
+	// chat's run of option marks in flight (see maxSideCalls).
+	answerSlots, markSlots chan struct{}
+	chunks                 *chunkLog // how far split sends got, per idempotency key
+	clock                  func() time.Time
+	minGap                 time.Duration // first retry delay of polling and delivery
+	maxGap                 time.Duration // retry delay cap
+	state                  messenger.BotStateCell
+	botID                  int64 // the bot's user id, read from the token (0: unknown)
 	// The URLs (token included) of the methods called without the
 	// library: sendMessage, answerCallbackQuery, editMessageReplyMarkup.
 	sendMessageURL, answerCallbackURL, editReplyMarkupURL string
@@ -67,16 +68,17 @@ func New(cfg Config) (*Bot, error) {
 		return nil, fmt.Errorf("telegram: %w", err)
 	}
 	b := &Bot{
-		cfg:       cfg,
-		api:       tgbotapi.BotAPI{Token: cfg.Token, Client: cfg.HTTPClient, Buffer: 100},
-		log:       newRedactingLogger(cfg.Logger, cfg.Token).With("platform", string(messenger.Telegram)),
-		marks:     newMarkTracker(),
-		sideSlots: make(chan struct{}, maxSideCalls),
-		chunks:    newChunkLog(chunkLogSize, chunkLogTTL),
-		clock:     time.Now,
-		minGap:    cfg.RetryDelay,
-		maxGap:    cfg.MaxRetryDelay,
-		botID:     tokenBotID(cfg.Token),
+		cfg:         cfg,
+		api:         tgbotapi.BotAPI{Token: cfg.Token, Client: cfg.HTTPClient, Buffer: 100},
+		log:         newRedactingLogger(cfg.Logger, cfg.Token).With("platform", string(messenger.Telegram)),
+		marks:       newMarkTracker(),
+		answerSlots: make(chan struct{}, maxSideCalls),
+		markSlots:   make(chan struct{}, maxSideCalls),
+		chunks:      newChunkLog(chunkLogSize, chunkLogTTL),
+		clock:       time.Now,
+		minGap:      cfg.RetryDelay,
+		maxGap:      cfg.MaxRetryDelay,
+		botID:       tokenBotID(cfg.Token),
 	}
 	b.api.SetAPIEndpoint(ep)
 	b.sendMessageURL = fmt.Sprintf(ep, cfg.Token, "sendMessage")

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -13,8 +14,8 @@ import (
 // sideCallTimeout bounds answering a callback query and marking an option.
 const sideCallTimeout = 5 * time.Second
 
-// maxSideCalls bounds the side calls of button presses (callback answers,
-// option marks) a Bot has in flight at once. A batch's side calls go out
+// maxSideCalls bounds each kind of side calls of button presses (callback
+// answers; option marks) a Bot has in flight at once. A batch's side calls go out
 // together, not one by one: with a round trip of 10 ms to Telegram, one at
 // a time would hold polling to about a hundred presses a second.
 const maxSideCalls = 32
@@ -28,24 +29,27 @@ type batch struct {
 	side *sideCalls
 }
 
-// sideCalls are the side calls of one batch, run at most maxSideCalls at a
-// time over the whole Bot.
+// sideCalls are the side calls of one batch: callback answers and option
+// marks, each kind at most maxSideCalls at a time over the whole Bot. The
+// kinds have slots of their own so that marks, which are cosmetic, never
+// hold up the answers (and with them the polling loop) when edits slow
+// down.
 type sideCalls struct {
-	slots chan struct{} // the Bot's
-	wg    sync.WaitGroup
+	answers, marks chan struct{} // the Bot's
+	wg             sync.WaitGroup
 }
 
-// start runs fn in a goroutine of its own once one of the Bot's slots is
-// free: while maxSideCalls are in flight it waits (in the caller, no
-// goroutine is made). It skips fn when ctx ends first.
-func (s *sideCalls) start(ctx context.Context, fn func()) {
+// start runs fn in a goroutine of its own once one of slots is free: while
+// maxSideCalls are in flight it waits (in the caller, no goroutine is
+// made). It skips fn when ctx ends first.
+func (s *sideCalls) start(ctx context.Context, slots chan struct{}, fn func()) {
 	select {
-	case s.slots <- struct{}{}:
+	case slots <- struct{}{}:
 	case <-ctx.Done():
 		return
 	}
 	s.wg.Go(func() {
-		defer func() { <-s.slots }()
+		defer func() { <-slots }()
 		fn()
 	})
 }
@@ -75,7 +79,7 @@ type press struct {
 // maxSideCalls), so the client's button stops spinning while the press is
 // handled; bt.side.wait waits for the answers.
 func (b *Bot) prepare(ctx context.Context, raw []tgbotapi.Update) batch {
-	bt := batch{side: &sideCalls{slots: b.sideSlots}}
+	bt := batch{side: &sideCalls{answers: b.answerSlots, marks: b.markSlots}}
 	now := b.clock()
 	for i := range raw {
 		u := &raw[i]
@@ -91,7 +95,7 @@ func (b *Bot) prepare(ctx context.Context, raw []tgbotapi.Update) batch {
 		out.Chat.Bot = b.cfg.Bot
 		bt.updates = append(bt.updates, out)
 		if q := u.CallbackQuery; out.Kind == messenger.KindButton && q != nil {
-			bt.side.start(ctx, func() { b.answer(ctx, q.ID) })
+			bt.side.start(ctx, bt.side.answers, func() { b.answer(ctx, q.ID) })
 			bt.presses = append(bt.presses, press{
 				key: msgKey{chat: q.Message.Chat.ID, msg: q.Message.MessageID}, data: q.Data, markup: q.Message.ReplyMarkup,
 			})
@@ -147,11 +151,13 @@ func (b *Bot) markAll(ctx context.Context, bt batch, edited []bool) {
 		if _, ok := byChat[p.key.chat]; !ok {
 			chats = append(chats, p.key.chat)
 		}
-		byChat[p.key.chat] = append(byChat[p.key.chat], mark{p.key, markup})
+		// Only a message's last mark shows: an earlier one is dropped.
+		marks := slices.DeleteFunc(byChat[p.key.chat], func(m mark) bool { return m.key == p.key })
+		byChat[p.key.chat] = append(marks, mark{p.key, markup})
 	}
 	for _, c := range chats {
 		marks := byChat[c]
-		bt.side.start(ctx, func() {
+		bt.side.start(ctx, bt.side.marks, func() {
 			for _, m := range marks {
 				b.mark(ctx, m.key, m.markup)
 			}

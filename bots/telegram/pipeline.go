@@ -86,6 +86,7 @@ func (b *Bot) submit(ctx context.Context, sub messenger.Submitter, w *window, fr
 	wait, err := sub.Submit(ctx, bt.updates)
 	if err != nil {
 		b.marks.end(keys)
+		bt.side.wait() // the answers prepare started: none outlives its batch
 		b.batchFailed(w, ids, err)
 		return
 	}
