@@ -133,11 +133,13 @@ func runInbound(b *testing.B, clients int, rate float64, rounds int, webhook boo
 	if webhook {
 		entry = Bot{Platform: messenger.Telegram, Sender: bot, WebhookPath: bot.WebhookPath(), Webhook: bot.WebhookHandler}
 	}
+	trace := newStageTrace(fake)
+	trace.hook(stores, &entry)
 	rt, err := NewRuntime(cfg, stores, []Bot{entry}, logger)
 	if err != nil {
 		b.Fatal(err)
 	}
-	replies, completed := watchReplies(fake, clients)
+	replies, completed := watchReplies(fake, clients, trace)
 	if err := rt.Start(ctx); err != nil {
 		b.Fatal(err)
 	}
@@ -147,8 +149,9 @@ func runInbound(b *testing.B, clients int, rate float64, rounds int, webhook boo
 	}
 	pg := postmasterOf(b, cfg.DatabaseURL)
 	cpu0, machine0, pg0 := processCPU(), machineCPU(), proccpu.Tree(pg)
-	lat, elapsed := driveClients(b, fake, replies, rate, rounds)
+	lat, elapsed := driveClients(b, fake, replies, rate, rounds, trace)
 	reportInbound(b, lat, elapsed)
+	trace.report(b)
 	checkCompleted(b, completed, clients*rounds)
 	b.ReportMetric(float64(fake.Calls("getUpdates")), "getUpdates")
 	b.ReportMetric(float64(rt.Dispatcher().Stats().Retries()), "retries")
@@ -176,7 +179,8 @@ func (n noTranscript) RecordChanges(ctx context.Context, key messenger.ChatKey, 
 // replies on the client's channel (users 100000 on, as driveClients sends
 // from them); completed counts the surveys' closing messages («Спасибо, …»),
 // by which a run shows that every client went through the whole scenario.
-func watchReplies(fake *telegramtest.Server, clients int) (map[int64]chan struct{}, *atomic.Int64) {
+// The trace (nil: none) marks when the fake received each reply.
+func watchReplies(fake *telegramtest.Server, clients int, trace *stageTrace) (map[int64]chan struct{}, *atomic.Int64) {
 	replies := make(map[int64]chan struct{}, clients)
 	for i := range clients {
 		replies[int64(100000+i)] = make(chan struct{}, 4)
@@ -184,6 +188,7 @@ func watchReplies(fake *telegramtest.Server, clients int) (map[int64]chan struct
 	completed := new(atomic.Int64)
 	fake.DiscardMessages() // the clients read replies through SetOnSend
 	fake.SetOnSend(func(user int64, m telegramtest.Sent) {
+		trace.mark(user, markReceived, time.Now())
 		if strings.HasPrefix(m.Text, "Спасибо") {
 			completed.Add(1)
 		}
@@ -207,8 +212,9 @@ func checkCompleted(b *testing.B, completed *atomic.Int64, want int) {
 // driveClients runs every client's script rounds times concurrently, each
 // client waiting for the reply before its next message; with a rate, the
 // messages are sent on an even schedule (see BenchmarkInboundTelegram). It
-// returns the latencies and the time the run took.
-func driveClients(b *testing.B, fake *telegramtest.Server, replies map[int64]chan struct{}, rate float64, rounds int) ([]time.Duration, time.Duration) {
+// returns the latencies and the time the run took. The trace (nil: none)
+// marks when each update was queued and when its reply came.
+func driveClients(b *testing.B, fake *telegramtest.Server, replies map[int64]chan struct{}, rate float64, rounds int, trace *stageTrace) ([]time.Duration, time.Duration) {
 	var mu sync.Mutex
 	var lat []time.Duration
 	var wg sync.WaitGroup
@@ -225,10 +231,12 @@ func driveClients(b *testing.B, fake *telegramtest.Server, replies map[int64]cha
 				}
 				text := inboundScript[k%len(inboundScript)]
 				t0 := time.Now()
-				fake.SendText(user, text)
+				trace.begin(user, t0)
+				trace.queued(user, fake.SendText(user, text))
 				select {
 				case <-ch:
 					mine = append(mine, time.Since(t0))
+					trace.mark(user, markReplied, time.Now())
 				case <-time.After(30 * time.Second):
 					b.Errorf("user %d: no reply to %q", user, text)
 					return
