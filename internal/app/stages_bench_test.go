@@ -33,6 +33,8 @@ const (
 	markSubmitted               // the relay handed it to the dispatcher, after the Redis append (chathub)
 	markPicked                  // a worker took it: chathub's Gate.Enter began; the floor's worker got it
 	markEntered                 // Gate.Enter returned: the Redis pre-turn round trip (chathub)
+	markRead                    // the engine asked for the client card (GetClient called; chathub, some turns)
+	markReadDone                // GetClient returned
 	markWrite                   // the CRM write began (RecordChanges called)
 	markWriteQueued             // the write joined the group commit's queue
 	markWriteTaken              // a flusher took it into a batch
@@ -68,7 +70,10 @@ var stages = []stage{
 	{"dispatch queue (→ worker)", markSubmitted, markPicked, true, "chathub"},
 	{"floor: answer → worker", markPolled, markPicked, true, "floor"},
 	{"Redis pre-turn (claim+lock+state)", markPicked, markEntered, true, "chathub"},
-	{"engine (→ CRM write)", markEntered, markWrite, true, "chathub"},
+	{"engine (→ CRM write), card read included", markEntered, markWrite, false, "chathub"},
+	{"engine (→ card read or CRM write)", markEntered, markRead, true, "chathub"},
+	{"card read (GetClient, PostgreSQL)", markRead, markReadDone, true, "chathub"},
+	{"engine after the card read", markReadDone, markWrite, true, "chathub"},
 	{"floor: worker → CRM write", markPicked, markWrite, true, "floor"},
 	{"CRM: build statement", markWrite, markWriteQueued, true, ""},
 	{"CRM: group-commit queue wait", markWriteQueued, markWriteTaken, true, ""},
@@ -223,6 +228,9 @@ func (t *stageTrace) report(b *testing.B) {
 			return 0, false
 		}
 		from, to := r.at[s.from], r.at[s.to]
+		if s.to == markRead && to.IsZero() {
+			to = r.at[markWrite] // no card read: the engine ran straight to the write
+		}
 		if from.IsZero() || to.IsZero() {
 			return 0, false
 		}
@@ -234,7 +242,7 @@ func (t *stageTrace) report(b *testing.B) {
 	tail := done[len(done)-max(len(done)/100, 1):]
 	var out strings.Builder
 	fmt.Fprintf(&out, "%s: stages of %d updates (ms; tail: the slowest %d, by total):\n", b.Name(), len(done), len(tail))
-	fmt.Fprintf(&out, "%-46s %8s %8s %8s %8s %9s %9s\n", "stage", "p50", "p90", "p99", "max", "tail-mean", "tail-top")
+	fmt.Fprintf(&out, "%-46s %6s %8s %8s %8s %8s %9s %9s\n", "stage", "n", "p50", "p90", "p99", "max", "tail-mean", "tail-top")
 	top := map[string]int{}
 	for _, r := range tail {
 		best, name := time.Duration(-1), ""
@@ -274,7 +282,7 @@ func (t *stageTrace) report(b *testing.B) {
 		if n > 0 {
 			mean = ms(sum / time.Duration(n))
 		}
-		fmt.Fprintf(&out, "%-46s %8.2f %8.2f %8.2f %8.2f %9.2f %9d\n", s.name,
+		fmt.Fprintf(&out, "%-46s %6d %8.2f %8.2f %8.2f %8.2f %9.2f %9d\n", s.name, len(all),
 			ms(pct(all, 0.50)), ms(pct(all, 0.90)), ms(pct(all, 0.99)), ms(pct(all, 1)), mean, top[s.name])
 	}
 	if len(batches) > 0 {
@@ -396,6 +404,13 @@ func (c tracedCRM) RecordChanges(ctx context.Context, key messenger.ChatKey, ch 
 	err := c.ClientStore.RecordChanges(context.WithValue(ctx, traceUserKey{}, user), key, ch)
 	c.t.mark(user, markWritten, time.Now())
 	return err
+}
+
+func (c tracedCRM) GetClient(ctx context.Context, key messenger.ChatKey) (*crm.Client, error) {
+	c.t.markChat(key, markRead, time.Now())
+	cl, err := c.ClientStore.GetClient(ctx, key)
+	c.t.markChat(key, markReadDone, time.Now())
+	return cl, err
 }
 
 // tracedSender marks the replies' sends.
