@@ -178,6 +178,24 @@ func (t *stageTrace) markChat(chat messenger.ChatKey, m mark, now time.Time) {
 	}
 }
 
+// current returns the chat's update in flight (nil: none).
+func (t *stageTrace) current(chat messenger.ChatKey) *stageRec {
+	user, _ := strconv.ParseInt(chat.ID, 10, 64)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.cur[user]
+}
+
+// markRec records m of r at now.
+func (t *stageTrace) markRec(r *stageRec, m mark, now time.Time) {
+	if r == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r.at[m] = now
+}
+
 // markWrite records the group commit's times of a write of the chat.
 func (t *stageTrace) markWrite(user int64, w postgres.WriteTrace) {
 	t.mu.Lock()
@@ -383,10 +401,13 @@ func (g tracedGate) Enter(ctx context.Context, chat messenger.ChatKey, updateID 
 	if leave == nil {
 		return leave, dup, err
 	}
+	// The leave runs after the reply, maybe once the client sent its next
+	// update: its marks go to the update of this turn.
+	r := g.t.current(chat)
 	return func(ctx context.Context, handled bool) error {
-		g.t.markChat(chat, markLeave, time.Now())
+		g.t.markRec(r, markLeave, time.Now())
 		err := leave(ctx, handled)
-		g.t.markChat(chat, markLeft, time.Now())
+		g.t.markRec(r, markLeft, time.Now())
 		return err
 	}, dup, err
 }
