@@ -49,6 +49,12 @@ type Stores struct {
 	// the inbound benchmark strips the transcript with it to measure what
 	// the transcript costs.
 	clients func(dialog.ClientStore) dialog.ClientStore
+	// gate wraps the dispatcher's Gate (the Redis turns) and sink the
+	// dispatcher as the long-polling relays hand updates to it (nil: as
+	// they are); the inbound benchmark times each update's stages with
+	// them (INBOUND_STAGES).
+	gate    func(dispatch.Gate) dispatch.Gate
+	sink    func(messenger.Submitter) messenger.Submitter
 	closers []func() error
 }
 
@@ -221,6 +227,24 @@ func (s *Stores) clientStore() dialog.ClientStore {
 		return s.clients(s.CRM)
 	}
 	return s.CRM
+}
+
+// dispatchGate is the dispatcher's Gate: the Redis state store, wrapped by
+// gate when set.
+func (s *Stores) dispatchGate() dispatch.Gate {
+	if s.gate != nil {
+		return s.gate(s.State)
+	}
+	return s.State
+}
+
+// relaySink is what the relays hand updates to: d, wrapped by sink when
+// set.
+func (s *Stores) relaySink(d *dispatch.Dispatcher) messenger.Submitter {
+	if s.sink != nil {
+		return s.sink(d)
+	}
+	return d
 }
 
 // clock is the stores' clock: now, else time.Now.

@@ -36,7 +36,9 @@ func BenchmarkInboundExternalBot(b *testing.B) {
 		b.Skip("INBOUND_EXTERNAL_BOT (the bot's command line) is not set")
 	}
 	storetest.SkipUnlessServices(b)
-	benchBot(b, true, false, func(b *testing.B, fake *telegramtest.Server) func() { return startExternalBot(b, cmdline, fake) })
+	benchBot(b, true, false, func(b *testing.B, fake *telegramtest.Server, _ *stageTrace) func() {
+		return startExternalBot(b, cmdline, fake)
+	})
 }
 
 // BenchmarkInboundBareLibrary is the ceiling of the same load with no
@@ -58,22 +60,27 @@ func BenchmarkInboundBareLibrary(b *testing.B) {
 // client's survey was completed. With pg (a bot writing to the test
 // PostgreSQL server, which must run on this machine) it reports that
 // server's CPU per update too.
-func benchBot(b *testing.B, external, pg bool, start func(*testing.B, *telegramtest.Server) (stop func())) {
+//
+// With INBOUND_STAGES=1 start gets a trace (else nil) and the stages it
+// marked are logged.
+func benchBot(b *testing.B, external, pg bool, start func(*testing.B, *telegramtest.Server, *stageTrace) (stop func())) {
 	clients, rate, rounds := inboundLoad()
 	for _, mode := range inboundModes(rate, rounds, false) {
 		b.Run(mode.name, func(b *testing.B) {
 			for b.Loop() {
 				fake := telegramtest.New(b)
 				fake.DelayCalls(inboundAPIDelay(b))
-				replies, completed := watchReplies(fake, clients)
-				stop := start(b, fake)
+				trace := newStageTrace(fake)
+				replies, completed := watchReplies(fake, clients, trace)
+				stop := start(b, fake, trace)
 				postmaster := 0
 				if pg {
 					postmaster = postmasterOf(b, storetest.DatabaseURL())
 				}
 				cpu0, machine0, pg0 := processCPU(), machineCPU(), proccpu.Tree(postmaster)
-				lat, elapsed := driveClients(b, fake, replies, mode.rate, mode.rounds)
+				lat, elapsed := driveClients(b, fake, replies, mode.rate, mode.rounds, trace)
 				reportInbound(b, lat, elapsed)
+				trace.report(b)
 				if n := float64(len(lat)); n > 0 {
 					proc, machine := processCPU()-cpu0, machineCPU()-machine0
 					b.ReportMetric(float64(proc.Microseconds())/n, "proc-cpu-µs/update")
@@ -131,7 +138,8 @@ func startExternalBot(b *testing.B, cmdline string, fake *telegramtest.Server) (
 }
 
 // startBareBot runs the telegram-bot-api loop of BenchmarkInboundBareLibrary.
-func startBareBot(b *testing.B, fake *telegramtest.Server) (stop func()) {
+// The trace marks when the loop took each update and sent its reply.
+func startBareBot(b *testing.B, fake *telegramtest.Server, trace *stageTrace) (stop func()) {
 	api, err := tgbotapi.NewBotAPIWithAPIEndpoint(fake.Token(), fake.URL())
 	if err != nil {
 		b.Fatal(err)
@@ -164,6 +172,8 @@ func startBareBot(b *testing.B, fake *telegramtest.Server) (stop func()) {
 			default:
 				continue
 			}
+			trace.mark(chat, markPicked, time.Now())
+			trace.mark(chat, markSend, time.Now())
 			msg := tgbotapi.NewMessage(chat, "Спасибо!")
 			msg.ReplyMarkup = keyboard
 			if _, err := api.Send(msg); err != nil {

@@ -53,7 +53,8 @@ func floorWorkers() int { return 64 * runtime.GOMAXPROCS(0) }
 
 // startBareCRMBot opens the stores, records the survey's turns and runs the
 // loop of BenchmarkInboundBareLibraryCRM against fake.
-func startBareCRMBot(b *testing.B, fake *telegramtest.Server) (stop func()) {
+// The trace marks when a worker took each update, its write and its send.
+func startBareCRMBot(b *testing.B, fake *telegramtest.Server, trace *stageTrace) (stop func()) {
 	ctx := context.Background()
 	cfg := fullStepConfig(b)
 	stores, err := Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -61,6 +62,11 @@ func startBareCRMBot(b *testing.B, fake *telegramtest.Server) (stop func()) {
 		b.Fatal(err)
 	}
 	turns := surveyTurns(b, stores)
+	var crmStore dialog.ClientStore = stores.CRM
+	if trace != nil {
+		trace.traceWrites(stores.CRM)
+		crmStore = tracedCRM{stores.CRM, trace}
+	}
 	api, err := tgbotapi.NewBotAPIWithAPIEndpoint(fake.Token(), fake.URL())
 	if err != nil {
 		b.Fatal(err)
@@ -72,7 +78,7 @@ func startBareCRMBot(b *testing.B, fake *telegramtest.Server) (stop func()) {
 	queue := make(chan tgbotapi.Update, floorWorkers())
 	steps := &surveySteps{next: map[int64]int{}}
 	for range floorWorkers() {
-		wg.Go(func() { floorWorker(b, api, stores.CRM, turns, steps, queue) })
+		wg.Go(func() { floorWorker(b, api, crmStore, turns, steps, queue, trace) })
 	}
 	done := make(chan struct{})
 	go func() {
@@ -109,16 +115,18 @@ func (s *surveySteps) take(chat int64) int {
 
 // floorWorker writes each update's turn (the chat's next turn of the
 // survey) to clients, then replies.
-func floorWorker(b *testing.B, api *tgbotapi.BotAPI, clients dialog.ClientStore, turns []crm.Changes, steps *surveySteps, queue <-chan tgbotapi.Update) {
+func floorWorker(b *testing.B, api *tgbotapi.BotAPI, clients dialog.ClientStore, turns []crm.Changes, steps *surveySteps, queue <-chan tgbotapi.Update, trace *stageTrace) {
 	ctx := context.Background()
 	for upd := range queue {
 		chat := upd.Message.Chat.ID
+		trace.mark(chat, markPicked, time.Now())
 		ch := turns[steps.take(chat)%len(turns)]
 		ch.Now, ch.UpdateID = time.Now(), strconv.Itoa(upd.UpdateID)
 		key := messenger.ChatKey{Platform: messenger.Telegram, ID: strconv.FormatInt(chat, 10)}
 		if err := clients.RecordChanges(ctx, key, &ch); err != nil {
 			b.Errorf("record changes: %v", err)
 		}
+		trace.mark(chat, markSend, time.Now())
 		if _, err := api.Send(tgbotapi.NewMessage(chat, "Спасибо!")); err != nil {
 			b.Errorf("send: %v", err)
 		}

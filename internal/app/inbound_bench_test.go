@@ -184,11 +184,13 @@ func runInbound(b *testing.B, clients int, rate float64, rounds int, webhook boo
 	if webhook {
 		entry = Bot{Platform: messenger.Telegram, Sender: bot, WebhookPath: bot.WebhookPath(), Webhook: bot.WebhookHandler}
 	}
+	trace := newStageTrace(fake)
+	trace.hook(stores, &entry)
 	rt, err := NewRuntime(cfg, stores, []Bot{entry}, logger)
 	if err != nil {
 		b.Fatal(err)
 	}
-	replies, completed := watchReplies(fake, clients)
+	replies, completed := watchReplies(fake, clients, trace)
 	if err := rt.Start(ctx); err != nil {
 		b.Fatal(err)
 	}
@@ -198,8 +200,9 @@ func runInbound(b *testing.B, clients int, rate float64, rounds int, webhook boo
 	}
 	pg := postmasterOf(b, cfg.DatabaseURL)
 	cpu0, machine0, pg0 := processCPU(), machineCPU(), proccpu.Tree(pg)
-	lat, elapsed := driveClients(b, fake, replies, rate, rounds)
+	lat, elapsed := driveClients(b, fake, replies, rate, rounds, trace)
 	reportInbound(b, lat, elapsed)
+	trace.report(b)
 	checkCompleted(b, completed, clients*rounds)
 	b.ReportMetric(float64(fake.Calls("answerCallbackQuery")), "answerCallbackQuery")
 	b.ReportMetric(float64(fake.Calls("editMessageReplyMarkup")), "editMessageReplyMarkup")
@@ -259,8 +262,9 @@ func newBotMessage(m telegramtest.Sent) *botMessage {
 // newest message (how a multi-select's toggle answers), not the edits of
 // the markup alone (the marks of the chosen options). completed counts the
 // surveys' closing messages («Спасибо, …»), by which a run shows that every
-// client went through the whole scenario.
-func watchReplies(fake *telegramtest.Server, clients int) (map[int64]*inboundClient, *atomic.Int64) {
+// client went through the whole scenario. The trace (nil: none) marks when
+// the fake received each reply.
+func watchReplies(fake *telegramtest.Server, clients int, trace *stageTrace) (map[int64]*inboundClient, *atomic.Int64) {
 	replies := make(map[int64]*inboundClient, clients)
 	for i := range clients {
 		replies[int64(100000+i)] = &inboundClient{replies: make(chan struct{}, 4)}
@@ -274,6 +278,7 @@ func watchReplies(fake *telegramtest.Server, clients int) (map[int64]*inboundCli
 	}
 	fake.DiscardMessages() // the clients read replies through SetOnSend and SetOnEdit
 	fake.SetOnSend(func(user int64, m telegramtest.Sent) {
+		trace.mark(user, markReceived, time.Now())
 		if strings.HasPrefix(m.Text, "Спасибо") {
 			completed.Add(1)
 		}
@@ -306,8 +311,9 @@ func checkCompleted(b *testing.B, completed *atomic.Int64, want int) {
 // concurrently, each client waiting for the reply before its next message;
 // with a rate, the messages are sent on an even schedule (see
 // BenchmarkInboundTelegram). It returns the latencies and the time the run
-// took.
-func driveClients(b *testing.B, fake *telegramtest.Server, clients map[int64]*inboundClient, rate float64, rounds int) ([]time.Duration, time.Duration) {
+// took. The trace (nil: none) marks when each update was queued and when
+// its reply came.
+func driveClients(b *testing.B, fake *telegramtest.Server, clients map[int64]*inboundClient, rate float64, rounds int, trace *stageTrace) ([]time.Duration, time.Duration) {
 	var mu sync.Mutex
 	var lat []time.Duration
 	var wg sync.WaitGroup
@@ -325,13 +331,17 @@ func driveClients(b *testing.B, fake *telegramtest.Server, clients map[int64]*in
 				}
 				step := script[k%len(script)]
 				t0 := time.Now()
-				if !sendStep(fake, user, c, step) {
+				trace.begin(user, t0)
+				id := sendStep(fake, user, c, step)
+				if id == 0 {
 					b.Errorf("user %d: the bot's newest message has no button %d to press", user, step.press)
 					return
 				}
+				trace.queued(user, id)
 				select {
 				case <-c.replies:
 					mine = append(mine, time.Since(t0))
+					trace.mark(user, markReplied, time.Now())
 				case <-time.After(30 * time.Second):
 					b.Errorf("user %d: no reply to %+v", user, step)
 					return
@@ -347,18 +357,17 @@ func driveClients(b *testing.B, fake *telegramtest.Server, clients map[int64]*in
 }
 
 // sendStep sends one step of a client's script: its text, or the press of
-// a button of the bot's newest message (false when it has no such button).
-func sendStep(fake *telegramtest.Server, user int64, c *inboundClient, step inboundStep) bool {
+// a button of the bot's newest message. It returns the update's id, 0 when
+// that message has no such button.
+func sendStep(fake *telegramtest.Server, user int64, c *inboundClient, step inboundStep) (updateID int) {
 	if step.press == 0 {
-		fake.SendText(user, step.text)
-		return true
+		return fake.SendText(user, step.text)
 	}
 	m := c.newest.Load()
 	if m == nil || step.press > len(m.buttons) || m.buttons[step.press-1] == "" {
-		return false
+		return 0
 	}
-	fake.PressButton(user, m.id, m.buttons[step.press-1])
-	return true
+	return fake.PressButton(user, m.id, m.buttons[step.press-1])
 }
 
 func reportInbound(b *testing.B, lat []time.Duration, elapsed time.Duration) {

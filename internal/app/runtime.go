@@ -98,7 +98,7 @@ func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logg
 	}
 	r.dispatcher, err = dispatch.New(dispatch.Config{
 		Handler: dispatch.Chain(newTeamChatRouter(h, hw.teamChats, logger), r.metrics.Middleware()),
-		Gate:    stores.State, Workers: cfg.Workers, HandleTimeout: cfg.HandleTimeout, Logger: logger,
+		Gate:    stores.dispatchGate(), Workers: cfg.Workers, HandleTimeout: cfg.HandleTimeout, Logger: logger,
 		Outages: stores.Health, Reserve: relayReserve(bots, cfg.QueuePartitions),
 	})
 	if err != nil {
@@ -239,7 +239,7 @@ func (r *Runtime) newRelay(in *intake, holder string) (*relay.Relay, error) {
 		return nil, fmt.Errorf("%s bot %s: %w", b.Platform, displayName(b.Name), err)
 	}
 	rl, err := relay.New(relay.Config{
-		Platform: b.Platform, Bot: b.Name, Holder: holder, Store: store, Poll: b.Poll, Sink: r.dispatcher,
+		Platform: b.Platform, Bot: b.Name, Holder: holder, Store: store, Poll: b.Poll, Sink: r.stores.relaySink(r.dispatcher),
 		OnPollError: in.stop, LeaseTTL: r.cfg.PollLease, Partitions: r.cfg.QueuePartitions, Logger: r.logger,
 		Dead:    func(h string) bool { return r.stores.State.ProvenDead(path.Base(h)) },
 		Outages: r.stores.Health,

@@ -48,6 +48,7 @@ type Server struct {
 	mu         sync.Mutex
 	onSend     func(userID int64, m Sent)                // see SetOnSend
 	onEdit     func(userID int64, method string, m Sent) // see SetOnEdit
+	onPoll     func(ids []int)                           // see SetOnPoll
 	discard    bool                                      // see DiscardMessages
 	delivery   *delivery                                 // see DeliverTo; nil: updates wait for getUpdates
 	changed    chan struct{}                             // closed and replaced on every state change
@@ -492,6 +493,16 @@ func (s *Server) DiscardMessages() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.discard = true
+}
+
+// SetOnPoll registers fn to be called with the ids of the updates of every
+// getUpdates answer, once the answer is written; load tests time the
+// updates' way through the bot with it. fn runs outside the server's lock
+// and must return quickly.
+func (s *Server) SetOnPoll(fn func(ids []int)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onPoll = fn
 }
 
 // SetOnSend registers fn to be called for every message the bot sends (not

@@ -294,10 +294,20 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, p params) {
 		}
 		ups := s.takeLocked(offset, limit)
 		ch := s.changed
+		onPoll := s.onPoll
+		var ids []int
+		if onPoll != nil {
+			for _, u := range s.updates[:len(ups)] {
+				ids = append(ids, u.id)
+			}
+		}
 		s.mu.Unlock()
 		if len(ups) > 0 || timeout <= 0 || !s.wait(r.Context(), ch, timer.C) {
 			if r.Context().Err() == nil {
 				writeUpdates(w, ups)
+				if len(ids) > 0 {
+					onPoll(ids)
+				}
 			}
 			return
 		}

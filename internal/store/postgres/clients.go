@@ -21,7 +21,7 @@ func (s *Store) GetClient(ctx context.Context, key messenger.ChatKey) (*crm.Clie
 	q.WriteString("SELECT " + clientColumns + ", " + s.tagsExpr("clients.id"))
 	q.sql(" FROM clients WHERE platform = ? AND bot = ? AND platform_user_id = ?")
 	var r clientRow
-	found, err := s.queryRow(ctx, q.String(), []any{string(key.Platform), key.Bot, key.ID}, r.targets()...)
+	found, err := s.readRow(ctx, q.String(), []any{string(key.Platform), key.Bot, key.ID}, r.targets()...)
 	if err != nil {
 		return nil, fmt.Errorf("get client %s: %w", key, err)
 	}

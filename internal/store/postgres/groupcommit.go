@@ -45,6 +45,7 @@ type writeReq struct {
 	found   bool
 	scanErr error      // reading the row failed (the write itself committed)
 	done    chan error // buffered: the flusher never blocks on a caller gone
+	queued  time.Time  // when queryOne queued it; set only with a trace
 }
 
 // groupCommit sends the client writes of concurrent callers (the dialog
@@ -68,6 +69,19 @@ type groupCommit struct {
 	// batches and writes count what was sent (a batch retried one by one
 	// counts once), for tests and statistics.
 	batches, writes atomic.Int64
+	// trace, when set (Store.TraceWrites, before any write), is told each
+	// write's times once its batch ended; nil costs a nil check per write.
+	trace func(ctx context.Context, w WriteTrace)
+}
+
+// WriteTrace is when one write went through the group commit (see
+// Store.TraceWrites).
+type WriteTrace struct {
+	// Queued is when the caller queued the write; Taken when a flusher
+	// took it into a batch; Done when the batch had committed (or failed).
+	Queued, Taken, Done time.Time
+	// Batch is how many writes the batch held.
+	Batch int
 }
 
 // newGroupCommit starts flushers goroutines writing through db.
@@ -93,6 +107,9 @@ func newGroupCommit(db *sql.DB, log *slog.Logger, maxBatch, flushers int) *group
 // still commit, as a statement may after its context is canceled).
 func (g *groupCommit) queryOne(ctx context.Context, query string, args []any, dest ...any) (bool, error) {
 	r := &writeReq{ctx: ctx, query: query, args: args, dest: dest, done: make(chan error, 1)}
+	if g.trace != nil {
+		r.queued = time.Now()
+	}
 	select {
 	case g.reqs <- r:
 	case <-g.exited:
@@ -185,7 +202,14 @@ func (g *groupCommit) run(batch []*writeReq) {
 	}
 	g.batches.Add(1)
 	g.writes.Add(int64(len(live)))
+	var taken time.Time
+	if g.trace != nil {
+		taken = time.Now()
+	}
 	err := g.send(live)
+	if g.trace != nil {
+		g.traceBatch(live, taken)
+	}
 	var pgErr *pgconn.PgError
 	if err != nil && len(live) > 1 && errors.As(err, &pgErr) {
 		// A statement failed and took the batch with it: one by one now,
@@ -199,6 +223,15 @@ func (g *groupCommit) run(batch []*writeReq) {
 	}
 	for _, r := range live {
 		r.done <- r.result(err)
+	}
+}
+
+// traceBatch tells the trace the times of every write of batch, taken
+// into it at taken and sent now, before its callers are answered.
+func (g *groupCommit) traceBatch(batch []*writeReq, taken time.Time) {
+	done := time.Now()
+	for _, r := range batch {
+		g.trace(r.ctx, WriteTrace{Queued: r.queued, Taken: taken, Done: done, Batch: len(batch)})
 	}
 }
 
@@ -273,4 +306,15 @@ func scanFirst(rows pgx.Rows, dest []any) (found bool, scanErr error) {
 		}
 	}
 	return found, scanErr
+}
+
+// TraceWrites makes the group commit tell fn, with the caller's context,
+// when each write was queued, taken into a batch and committed (benchmarks
+// split a write's time between the queue and its batch with it). Call it
+// before any write; it does nothing without a group commit (SQLite, or
+// MaxWriteBatch 1). Unset, it costs a nil check per write.
+func (s *Store) TraceWrites(fn func(ctx context.Context, w WriteTrace)) {
+	if s.batch != nil {
+		s.batch.trace = fn
+	}
 }

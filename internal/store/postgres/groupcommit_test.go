@@ -102,6 +102,59 @@ func TestGroupCommitConcurrentWrites(t *testing.T) {
 	t.Logf("%d writes in %d batches", writes, batches)
 }
 
+// TestCardReadsOutsideWriteBatches: GetClient rides the batches of reads,
+// not those of the writes (a read waits for no write's commit), and sees
+// every write acknowledged before it, concurrent writes of other chats
+// going on meanwhile.
+func TestCardReadsOutsideWriteBatches(t *testing.T) {
+	t.Parallel()
+	s := openPGTemp(t)
+	if s.batch == nil || s.reads == nil {
+		t.Fatal("PostgreSQL store without group commit or read batches")
+	}
+	const chats, steps = 24, 4
+	var wg sync.WaitGroup
+	errs := make(chan error, chats)
+	for i := range chats {
+		wg.Go(func() {
+			ctx := context.Background()
+			key := messenger.ChatKey{Platform: messenger.Telegram, ID: fmt.Sprint("rd", i)}
+			for n := range steps {
+				if err := s.RecordChanges(ctx, key, &crm.Changes{
+					Now: at(n), UpdateID: fmt.Sprint(i, "-", n),
+					Set: []crm.FieldValue{{Field: "occupation", Value: fmt.Sprint("step", n)}},
+				}); err != nil {
+					errs <- err
+					return
+				}
+				c, err := s.GetClient(ctx, key)
+				switch {
+				case err != nil:
+					errs <- err
+					return
+				case c == nil || c.Occupation != fmt.Sprint("step", n):
+					errs <- fmt.Errorf("chat %d step %d: read %+v, want the write just acknowledged", i, n, c)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if writes := s.batch.writes.Load(); writes != chats*steps {
+		t.Errorf("write batches carried %d statements, want the %d writes alone", writes, chats*steps)
+	}
+	if reads := s.reads.writes.Load(); reads != chats*steps {
+		t.Errorf("read batches carried %d statements, want %d reads", reads, chats*steps)
+	}
+	if c, err := s.GetClient(context.Background(), messenger.ChatKey{Platform: messenger.Telegram, ID: "nobody"}); c != nil || err != nil {
+		t.Errorf("GetClient of an unknown chat = %+v, %v; want nil, nil", c, err)
+	}
+}
+
 // queued submits the writes to g, whose flushers are not running, and
 // waits until all of them are queued (behind those queued before); the
 // results arrive on the returned channel in no particular order.

@@ -62,17 +62,19 @@ type Config struct {
 	// (one writer; WAL, busy_timeout=5000, foreign keys on).
 	MaxOpenConns int
 	// MaxWriteBatch, for PostgreSQL only, caps how many client statements
-	// of concurrent callers (RecordChanges, ApplyChanges and GetClient of
-	// chats handled in parallel) are sent in one round trip and committed
+	// of concurrent callers (RecordChanges and ApplyChanges of chats
+	// handled in parallel) are sent in one round trip and committed
 	// together; 0 means DefaultMaxWriteBatch
 	// (32) and 1 sends every write on its own. Batching never waits for a
 	// batch to fill, and each caller still returns only after its write
-	// committed.
+	// committed. The card reads (GetClient) are batched the same way, up
+	// to as many, in batches of their own, one at a time.
 	MaxWriteBatch int
 	// WriteFlushers, for PostgreSQL only, is how many write batches may be
 	// in flight at once, each on its own pooled connection; 0 means
 	// DefaultWriteFlushers (2). It is capped at MaxOpenConns-1 so that a
-	// connection is left for the other statements.
+	// connection is left for the other statements (the batch of card reads
+	// in flight takes one more).
 	WriteFlushers int
 	// Schema, for PostgreSQL only, is a schema to create if missing and use
 	// through search_path (tests isolate themselves with it). Empty uses the
@@ -160,6 +162,12 @@ type Store struct {
 	// batch carries the single-row statements of queryRow on PostgreSQL
 	// (nil: each statement on its own, always on SQLite).
 	batch *groupCommit
+	// reads carries the single-row reads of readRow (the dialog's client
+	// card) the same way, in batches of their own: a read then waits
+	// neither behind the writes queued before it nor for their batch's
+	// commit, while one flusher still bounds what reads ask of the server
+	// at once. Nil exactly when batch is.
+	reads *groupCommit
 	// scenarios are the names segments check completed/answered against.
 	scenarios scenarioIndex
 	// health watches the database: an outage is logged once by it, not by
@@ -220,6 +228,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, fmt.Errorf("open %s store: %w", s.dialect, err)
 		}
 		s.batch = newGroupCommit(sqlDB, log, cfg.writeBatch(), cfg.flushers())
+		s.reads = newGroupCommit(sqlDB, log, cfg.writeBatch(), 1)
 	}
 	return s, nil
 }
@@ -393,6 +402,7 @@ func lockKey(schema string) int64 {
 func (s *Store) Close() error {
 	if s.batch != nil {
 		s.batch.close()
+		s.reads.close()
 	}
 	s.health.Close()
 	sqlDB, err := s.db.DB()
