@@ -226,7 +226,7 @@ func checkOutageLogs(t *testing.T, logs, name string, maxOthers int) {
 		case line.Msg == name+" unreachable" && line.Level == "ERROR",
 			line.Msg == name+" recovered" && line.Level == "INFO" && line.After != "":
 			counts[line.Msg]++
-		case line.Msg == "slow write batch" || line.Msg == "slow SQL":
+		case line.Msg == "slow write batch" || line.Msg == "slow read batch" || line.Msg == "slow SQL":
 			// Slowness, not failure: a loaded machine's commits after the
 			// return, not a warning per failed attempt.
 		case line.Level == "WARN" || line.Level == "ERROR":

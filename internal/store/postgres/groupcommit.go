@@ -58,6 +58,7 @@ type writeReq struct {
 // one, so one write's error never becomes another's. Each caller waits for
 // its batch's commit: a write acknowledged is a write committed.
 type groupCommit struct {
+	kind     string // "write" or "read": what its batches hold, for the logs
 	db       *sql.DB
 	log      *slog.Logger
 	maxBatch int
@@ -84,9 +85,11 @@ type WriteTrace struct {
 	Batch int
 }
 
-// newGroupCommit starts flushers goroutines writing through db.
-func newGroupCommit(db *sql.DB, log *slog.Logger, maxBatch, flushers int) *groupCommit {
+// newGroupCommit starts flushers goroutines sending kind's ("write" or
+// "read") statements through db.
+func newGroupCommit(kind string, db *sql.DB, log *slog.Logger, maxBatch, flushers int) *groupCommit {
 	g := &groupCommit{
+		kind:     kind,
 		db:       db,
 		log:      log,
 		maxBatch: maxBatch,
@@ -214,8 +217,8 @@ func (g *groupCommit) run(batch []*writeReq) {
 	if err != nil && len(live) > 1 && errors.As(err, &pgErr) {
 		// A statement failed and took the batch with it: one by one now,
 		// so the error reaches only its own caller.
-		g.log.Debug("write batch failed, retrying its writes one by one",
-			"writes", len(live), "sqlstate", pgErr.Code)
+		g.log.Debug(g.kind+" batch failed, retrying its statements one by one",
+			"statements", len(live), "sqlstate", pgErr.Code)
 		for _, r := range live {
 			r.done <- r.result(g.send([]*writeReq{r}))
 		}
@@ -238,7 +241,7 @@ func (g *groupCommit) traceBatch(batch []*writeReq, taken time.Time) {
 // result is the caller's answer once its batch ended with err.
 func (r *writeReq) result(err error) error {
 	if err == nil && r.scanErr != nil {
-		return fmt.Errorf("read written row: %w", r.scanErr)
+		return fmt.Errorf("scan the statement's row: %w", r.scanErr)
 	}
 	return err
 }
@@ -258,12 +261,12 @@ func (g *groupCommit) send(batch []*writeReq) error {
 	err = conn.Raw(func(dc any) error {
 		sc, ok := dc.(*stdlib.Conn)
 		if !ok {
-			return fmt.Errorf("write batch: unexpected driver connection %T", dc)
+			return fmt.Errorf("%s batch: unexpected driver connection %T", g.kind, dc)
 		}
 		return sendBatch(ctx, sc.Conn(), batch)
 	})
 	if d := time.Since(start); d >= slowBatch {
-		g.log.Warn("slow write batch", "writes", len(batch), "duration", d)
+		g.log.Warn("slow "+g.kind+" batch", "statements", len(batch), "duration", d)
 	}
 	return err
 }

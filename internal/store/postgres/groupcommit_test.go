@@ -218,7 +218,7 @@ func idleGroupCommit(t *testing.T, s *Store) *groupCommit {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newGroupCommit(db, slog.New(slog.DiscardHandler), 8, 0)
+	return newGroupCommit("write", db, slog.New(slog.DiscardHandler), 8, 0)
 }
 
 // TestGroupCommitErrorStaysWithItsWrite: a statement that fails rolls its
@@ -289,7 +289,7 @@ func TestGroupCommitClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := newGroupCommit(db, slog.New(slog.DiscardHandler), 8, 2)
+	g := newGroupCommit("write", db, slog.New(slog.DiscardHandler), 8, 2)
 	const writes = 64
 	out := make(chan result, writes)
 	for i := range writes {

@@ -46,7 +46,9 @@ func TestConfigFlushers(t *testing.T) {
 	}{
 		{Config{}, DefaultWriteFlushers},
 		{Config{WriteFlushers: 6}, 6},
-		{Config{WriteFlushers: 6, MaxOpenConns: 4}, 3},
+		{Config{WriteFlushers: 6, MaxOpenConns: 4}, 2},                   // one for the reads, one spare
+		{Config{WriteFlushers: 6, MaxOpenConns: 4, MaxWriteBatch: 1}, 3}, // no read batcher
+		{Config{MaxOpenConns: 3}, 1},
 		{Config{MaxOpenConns: 1}, 1},
 	} {
 		if got := c.cfg.flushers(); got != c.want {

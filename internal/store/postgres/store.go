@@ -72,9 +72,13 @@ type Config struct {
 	MaxWriteBatch int
 	// WriteFlushers, for PostgreSQL only, is how many write batches may be
 	// in flight at once, each on its own pooled connection; 0 means
-	// DefaultWriteFlushers (2). It is capped at MaxOpenConns-1 so that a
-	// connection is left for the other statements (the batch of card reads
-	// in flight takes one more).
+	// DefaultWriteFlushers (2). With batching (MaxWriteBatch above 1) it is
+	// capped at MaxOpenConns-2: the batch of card reads in flight takes a
+	// connection too, and one is left for the other statements (gorm's,
+	// the health probe's). It is one at the least, so a pool of 2 or
+	// fewer leaves the other statements nothing while both batchers send.
+	// One read flusher serves every card read: a read batch stuck on a
+	// dead connection holds the others until it times out (30 s).
 	WriteFlushers int
 	// Schema, for PostgreSQL only, is a schema to create if missing and use
 	// through search_path (tests isolate themselves with it). Empty uses the
@@ -114,14 +118,19 @@ func (c Config) writeBatch() int {
 	return c.MaxWriteBatch
 }
 
-// flushers is WriteFlushers with its default, leaving at least one pooled
-// connection to the other statements (one flusher at the least).
+// flushers is WriteFlushers with its default, leaving a pooled connection
+// to the read batcher (when batching) and one to the other statements (one
+// flusher at the least).
 func (c Config) flushers() int {
 	n := c.WriteFlushers
 	if n == 0 {
 		n = DefaultWriteFlushers
 	}
-	return max(1, min(n, c.poolSize()-1))
+	spare := 1
+	if c.writeBatch() > 1 {
+		spare = 2 // the read batcher's connection
+	}
+	return max(1, min(n, c.poolSize()-spare))
 }
 
 // validate checks the config without touching the database.
@@ -227,8 +236,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			s.Close()
 			return nil, fmt.Errorf("open %s store: %w", s.dialect, err)
 		}
-		s.batch = newGroupCommit(sqlDB, log, cfg.writeBatch(), cfg.flushers())
-		s.reads = newGroupCommit(sqlDB, log, cfg.writeBatch(), 1)
+		s.batch = newGroupCommit("write", sqlDB, log, cfg.writeBatch(), cfg.flushers())
+		s.reads = newGroupCommit("read", sqlDB, log, cfg.writeBatch(), 1)
 	}
 	return s, nil
 }
