@@ -17,6 +17,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/platformtest/telegramtest"
 )
 
 // sideCall is a lean side call and the library request it replaces.
@@ -210,18 +211,7 @@ func TestSideCallsGoOutTogether(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			b, s, _ := newTestBot(t, nil)
-			kb := &messenger.Keyboard{Kind: messenger.Inline, Rows: [][]messenger.Button{{{Text: "A", Value: "a"}, {Text: "B", Value: "b"}}}}
-			ids := map[int64]int{}
-			for u := int64(1); u <= users; u++ {
-				s.AddUser(u)
-				sent, err := b.Send(context.Background(), messenger.OutMessage{Chat: chat(fmt.Sprint(u)), Text: "q", Keyboard: kb})
-				if err != nil {
-					t.Fatal(err)
-				}
-				var id int
-				fmt.Sscan(sent.MessageID, &id)
-				ids[u] = id
-			}
+			ids := sendChoices(t, b, s, users)
 			var presses []int
 			for u := int64(1); u <= users; u++ {
 				presses = append(presses, s.PressButton(u, ids[u], "a"))
@@ -360,19 +350,8 @@ func TestSlowMarksDoNotHoldAnswers(t *testing.T) {
 	t.Parallel()
 	const slowEdit = 1500 * time.Millisecond
 	b, s, _ := newTestBot(t, nil)
-	kb := &messenger.Keyboard{Kind: messenger.Inline, Rows: [][]messenger.Button{{{Text: "A", Value: "a"}, {Text: "B", Value: "b"}}}}
-	ids := map[int64]int{}
 	users := int64(maxSideCalls + 5)
-	for u := int64(1); u <= users; u++ {
-		s.AddUser(u)
-		sent, err := b.Send(context.Background(), messenger.OutMessage{Chat: chat(fmt.Sprint(u)), Text: "q", Keyboard: kb})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var id int
-		fmt.Sscan(sent.MessageID, &id)
-		ids[u] = id
-	}
+	ids := sendChoices(t, b, s, users)
 	for u := int64(1); u <= maxSideCalls; u++ {
 		s.PressButton(u, ids[u], "a")
 	}
@@ -399,4 +378,23 @@ func TestSlowMarksDoNotHoldAnswers(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
+}
+
+// sendChoices adds users 1 to users to s and sends each a message with the
+// inline choices A (a) and B (b); it returns each user's message id.
+func sendChoices(t *testing.T, b *Bot, s *telegramtest.Server, users int64) map[int64]int {
+	t.Helper()
+	kb := &messenger.Keyboard{Kind: messenger.Inline, Rows: [][]messenger.Button{{{Text: "A", Value: "a"}, {Text: "B", Value: "b"}}}}
+	ids := map[int64]int{}
+	for u := int64(1); u <= users; u++ {
+		s.AddUser(u)
+		sent, err := b.Send(context.Background(), messenger.OutMessage{Chat: chat(fmt.Sprint(u)), Text: "q", Keyboard: kb})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var id int
+		fmt.Sscan(sent.MessageID, &id)
+		ids[u] = id
+	}
+	return ids
 }

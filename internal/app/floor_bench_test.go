@@ -14,6 +14,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"github.com/chathub/chathub/internal/config"
 	"github.com/chathub/chathub/internal/crm"
 	"github.com/chathub/chathub/internal/dialog"
 	"github.com/chathub/chathub/internal/messenger"
@@ -61,7 +62,7 @@ func startBareCRMBot(b *testing.B, fake *telegramtest.Server, trace *stageTrace)
 	if err != nil {
 		b.Fatal(err)
 	}
-	turns := surveyTurns(b, stores)
+	turns := surveyTurns(b, stores, cfg)
 	var crmStore dialog.ClientStore = stores.CRM
 	if trace != nil {
 		trace.traceWrites(stores.CRM)
@@ -136,13 +137,12 @@ func floorWorker(b *testing.B, api *tgbotapi.BotAPI, clients dialog.ClientStore,
 // surveyTurns runs one client through inboundScript on the stores' real
 // dialog handler and returns the CRM changes of each turn as the dialog
 // recorded them (copies: the dialog reuses its results).
-func surveyTurns(b *testing.B, stores *Stores) []crm.Changes {
+func surveyTurns(b *testing.B, stores *Stores, cfg config.Config) []crm.Changes {
 	var turns []crm.Changes
 	stores.clients = func(c dialog.ClientStore) dialog.ClientStore {
 		return recordingCRM{c, func(ch *crm.Changes) { turns = append(turns, cloneChanges(ch)) }}
 	}
 	defer func() { stores.clients = nil }()
-	cfg := fullStepConfig(b)
 	h, err := stores.Handler(cfg, discardSender{})
 	if err != nil {
 		b.Fatal(err)
