@@ -132,6 +132,9 @@ func TestSegmentDeleteRefused(t *testing.T) {
 	browsertest.Run(t, ctx,
 		chromedp.Navigate(h.url+"/segments/spare"),
 		chromedp.Click(browsertest.Button("Удалить сегмент")),
+		// The confirmation is a page of its own: wait for it, so the next
+		// click does not query the page being left.
+		chromedp.WaitVisible(`//h1[normalize-space()="Удалить сегмент «spare»?"]`),
 		chromedp.Click(browsertest.Button("Да, удалить")),
 		chromedp.WaitVisible(`//p[@role="status"][contains(., "spare")]`),
 	)
