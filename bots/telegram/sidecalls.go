@@ -36,6 +36,12 @@ func (b *Bot) editReplyMarkup(ctx context.Context, chat int64, msg int, markup *
 			return fmt.Errorf("telegram: editMessageReplyMarkup: encode reply_markup: %w", err)
 		}
 	}
+	return b.editReplyMarkupJSON(ctx, chat, msg, kb)
+}
+
+// editReplyMarkupJSON is editReplyMarkup with the keyboard encoded
+// already (json.Marshal of an InlineKeyboardMarkup; nil for none).
+func (b *Bot) editReplyMarkupJSON(ctx context.Context, chat int64, msg int, kb []byte) error {
 	body := make([]byte, 0, 64+len(kb)*3)
 	sep := ""
 	if chat != 0 {
