@@ -40,6 +40,24 @@ func leanCalls(chat int64, msg int, queryID string) []sideCall {
 		{"mark", "editMessageReplyMarkup",
 			func(ctx context.Context, b *Bot) error { return b.editReplyMarkup(ctx, chat, msg, &markup) },
 			tgbotapi.NewEditMessageReplyMarkup(chat, msg, markup)},
+		{"queued mark", "editMessageReplyMarkup",
+			func(ctx context.Context, b *Bot) error {
+				// The mark as a press carries it through the relay's queue.
+				kb, err := json.Marshal(markup)
+				if err != nil {
+					return err
+				}
+				data, err := json.Marshal(&messenger.Update{Kind: messenger.KindButton, PressMark: kb})
+				if err != nil {
+					return err
+				}
+				var u messenger.Update
+				if err := json.Unmarshal(data, &u); err != nil {
+					return err
+				}
+				return b.editReplyMarkupJSON(ctx, chat, msg, u.PressMark)
+			},
+			tgbotapi.NewEditMessageReplyMarkup(chat, msg, markup)},
 	}
 }
 
