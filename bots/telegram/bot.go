@@ -53,8 +53,9 @@ type Bot struct {
 	state       messenger.BotStateCell
 	botID       int64 // the bot's user id, read from the token (0: unknown)
 	// The URLs (token included) of the methods called without the
-	// library: sendMessage, answerCallbackQuery, editMessageReplyMarkup.
-	sendMessageURL, answerCallbackURL, editReplyMarkupURL string
+	// library: sendMessage, answerCallbackQuery, editMessageReplyMarkup,
+	// editMessageText.
+	sendMessageURL, answerCallbackURL, editReplyMarkupURL, editTextURL string
 }
 
 var _ messenger.Sender = (*Bot)(nil)
@@ -88,6 +89,7 @@ func New(cfg Config) (*Bot, error) {
 	b.sendMessageURL = fmt.Sprintf(ep, cfg.Token, "sendMessage")
 	b.answerCallbackURL = fmt.Sprintf(ep, cfg.Token, "answerCallbackQuery")
 	b.editReplyMarkupURL = fmt.Sprintf(ep, cfg.Token, "editMessageReplyMarkup")
+	b.editTextURL = fmt.Sprintf(ep, cfg.Token, "editMessageText")
 	return b, nil
 }
 

@@ -33,7 +33,16 @@ func leanCalls(chat int64, msg int, queryID string) []sideCall {
 		tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("✓ Да, согласен", "yes"), tgbotapi.NewInlineKeyboardButtonData("Нет", "no")),
 		tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonURL("Сайт & <условия>", "https://example.com/?a=1&b=2")),
 	)
+	const text = "Выбрано: Фитнес & <Дети>, 100% «да»"
+	edit := tgbotapi.NewEditMessageText(chat, msg, text)
+	edit.ReplyMarkup = &markup
 	return []sideCall{
+		{"edit text", "editMessageText",
+			func(ctx context.Context, b *Bot) error { return b.editMessageText(ctx, chat, msg, text, &markup) },
+			edit},
+		{"edit text without a keyboard", "editMessageText",
+			func(ctx context.Context, b *Bot) error { return b.editMessageText(ctx, chat, msg, text, nil) },
+			tgbotapi.NewEditMessageText(chat, msg, text)},
 		{"answer", "answerCallbackQuery",
 			func(ctx context.Context, b *Bot) error { return b.answerCallback(ctx, queryID) },
 			tgbotapi.NewCallback(queryID, "")},
@@ -61,8 +70,8 @@ func leanCalls(chat int64, msg int, queryID string) []sideCall {
 	}
 }
 
-// TestSideCallsWireFormat: the lean answerCallbackQuery and
-// editMessageReplyMarkup post the very request the library posts (path,
+// TestSideCallsWireFormat: the lean answerCallbackQuery,
+// editMessageReplyMarkup and editMessageText post the very request the library posts (path,
 // content type, body byte for byte) and succeed on the same answer.
 func TestSideCallsWireFormat(t *testing.T) {
 	t.Parallel()
@@ -284,7 +293,7 @@ func TestSideCallsGoOutTogether(t *testing.T) {
 // BenchmarkSideCalls compares a lean side call with the library request it
 // replaced, against a local server giving Telegram's answers: true for
 // answerCallbackQuery, the edited message with its keyboard for
-// editMessageReplyMarkup. The difference is the encoding and decoding; the
+// editMessageReplyMarkup and editMessageText. The difference is the encoding and decoding; the
 // HTTP round trip is the same in both.
 func BenchmarkSideCalls(b *testing.B) {
 	edited := `{"ok":true,"result":{"message_id":10,"from":{"id":7000000001,"is_bot":true,"first_name":"Chathub","username":"chathub_bot"},` +
@@ -316,6 +325,18 @@ func BenchmarkSideCalls(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, c := range leanCalls(100001, 10, "1000017a3f5c9e2b") {
+		switch c.name {
+		case "queued mark", "edit text without a keyboard":
+			continue // the same calls as "mark" and "edit text"
+		case "edit text":
+			text := "Выбрано: Фитнес"
+			edit := tgbotapi.NewEditMessageText(100001, 10, text)
+			edit.ReplyMarkup = msg.ReplyMarkup
+			c.library = edit
+			c.lean = func(ctx context.Context, b *Bot) error {
+				return b.editMessageText(ctx, 100001, 10, text, msg.ReplyMarkup)
+			}
+		}
 		if c.method == "editMessageReplyMarkup" {
 			c.library = tgbotapi.NewEditMessageReplyMarkup(100001, 10, *msg.ReplyMarkup)
 			c.lean = func(ctx context.Context, b *Bot) error { return b.editReplyMarkup(ctx, 100001, 10, msg.ReplyMarkup) }
