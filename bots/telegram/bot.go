@@ -41,18 +41,21 @@ type Bot struct {
 	api   tgbotapi.BotAPI // template: copied per call with a context-bound client
 	log   *slog.Logger
 	marks *markTracker
-	// answerSlots and markSlots hold a token per callback answer and per
-	// chat's run of option marks in flight (see maxSideCalls).
-	answerSlots, markSlots chan struct{}
-	chunks                 *chunkLog // how far split sends got, per idempotency key
-	clock                  func() time.Time
-	minGap                 time.Duration // first retry delay of polling and delivery
-	maxGap                 time.Duration // retry delay cap
-	state                  messenger.BotStateCell
-	botID                  int64 // the bot's user id, read from the token (0: unknown)
+	// markq sends the marks of handled presses (see BeginPress).
+	markq *markQueue
+	// answerSlots hold a token per callback answer in flight (see
+	// maxSideCalls).
+	answerSlots chan struct{}
+	chunks      *chunkLog // how far split sends got, per idempotency key
+	clock       func() time.Time
+	minGap      time.Duration // first retry delay of polling and delivery
+	maxGap      time.Duration // retry delay cap
+	state       messenger.BotStateCell
+	botID       int64 // the bot's user id, read from the token (0: unknown)
 	// The URLs (token included) of the methods called without the
-	// library: sendMessage, answerCallbackQuery, editMessageReplyMarkup.
-	sendMessageURL, answerCallbackURL, editReplyMarkupURL string
+	// library: sendMessage, answerCallbackQuery, editMessageReplyMarkup,
+	// editMessageText.
+	sendMessageURL, answerCallbackURL, editReplyMarkupURL, editTextURL string
 }
 
 var _ messenger.Sender = (*Bot)(nil)
@@ -73,17 +76,20 @@ func New(cfg Config) (*Bot, error) {
 		log:         newRedactingLogger(cfg.Logger, cfg.Token).With("platform", string(messenger.Telegram)),
 		marks:       newMarkTracker(),
 		answerSlots: make(chan struct{}, maxSideCalls),
-		markSlots:   make(chan struct{}, maxSideCalls),
 		chunks:      newChunkLog(chunkLogSize, chunkLogTTL),
 		clock:       time.Now,
 		minGap:      cfg.RetryDelay,
 		maxGap:      cfg.MaxRetryDelay,
 		botID:       tokenBotID(cfg.Token),
 	}
+	b.markq = newMarkQueue(b.mark, func(k msgKey) {
+		b.log.Debug("too many marks waiting; the chosen option is not marked", "chat_id", k.chat)
+	})
 	b.api.SetAPIEndpoint(ep)
 	b.sendMessageURL = fmt.Sprintf(ep, cfg.Token, "sendMessage")
 	b.answerCallbackURL = fmt.Sprintf(ep, cfg.Token, "answerCallbackQuery")
 	b.editReplyMarkupURL = fmt.Sprintf(ep, cfg.Token, "editMessageReplyMarkup")
+	b.editTextURL = fmt.Sprintf(ep, cfg.Token, "editMessageText")
 	return b, nil
 }
 

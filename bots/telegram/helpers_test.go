@@ -2,14 +2,15 @@ package telegram
 
 import (
 	"context"
-	"github.com/chathub/chathub/internal/platformtest/logtest"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chathub/chathub/internal/dispatch"
 	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/platformtest/logtest"
 	"github.com/chathub/chathub/internal/platformtest/telegramtest"
 )
 
@@ -63,12 +64,15 @@ func chat(id string) messenger.ChatKey {
 }
 
 // recordingSink records delivered batches; fail, when set, decides an error
-// per Deliver call (n counts calls from 1).
+// per Deliver call (n counts calls from 1). With marker set, the batch's
+// presses are handed to it around the call as the inbound pipeline does
+// (dispatch.MarkPresses).
 type recordingSink struct {
 	mu      sync.Mutex
 	batches [][]*messenger.Update
 	calls   int
 	fail    func(ctx context.Context, n int, batch []*messenger.Update) error
+	marker  messenger.PressMarker
 	signal  chan struct{}
 }
 
@@ -79,9 +83,20 @@ func (r *recordingSink) Deliver(ctx context.Context, batch []*messenger.Update) 
 	r.calls++
 	n, fail := r.calls, r.fail
 	r.mu.Unlock()
+	var ends []func(bool)
+	if r.marker != nil {
+		for _, u := range batch {
+			if u.Kind == messenger.KindButton && len(u.PressMark) > 0 {
+				ends = append(ends, r.marker.BeginPress(u))
+			}
+		}
+	}
 	var err error
 	if fail != nil {
 		err = fail(ctx, n, batch)
+	}
+	for _, end := range ends {
+		end(err == nil)
 	}
 	if err == nil {
 		r.mu.Lock()
@@ -127,6 +142,20 @@ func (r *recordingSink) waitUpdates(t *testing.T, n int) []*messenger.Update {
 			t.Fatalf("timed out waiting for %d updates; have %d", n, len(r.updates()))
 		}
 	}
+}
+
+// markingSink is a recordingSink that has b mark the presses it handles.
+func markingSink(b *Bot) *recordingSink {
+	s := newSink()
+	s.marker = b
+	return s
+}
+
+// marking wraps h in the middleware that has b mark the presses h
+// handled (as the runtime's pipeline does).
+func marking(b *Bot, h func(context.Context, *messenger.Update) error) func(context.Context, *messenger.Update) error {
+	mw := dispatch.MarkPresses(func(messenger.ChatKey) messenger.PressMarker { return b })
+	return mw(dispatch.HandlerFunc(h)).Handle
 }
 
 // runBot runs b.Run in the background; the returned stop cancels it and

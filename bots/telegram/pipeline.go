@@ -69,8 +69,8 @@ func (b *Bot) runPipelined(ctx context.Context, sub messenger.Submitter) error {
 }
 
 // submit queues fresh updates on the pipeline and finishes them in w when
-// they are handled and their side calls done, from a goroutine per batch
-// (at most maxBatchesInFlight).
+// they are handled and their callback answers done, from a goroutine per
+// batch (at most maxBatchesInFlight).
 func (b *Bot) submit(ctx context.Context, sub messenger.Submitter, w *window, fresh []tgbotapi.Update) {
 	ids := make([]int, len(fresh))
 	for i, u := range fresh {
@@ -81,21 +81,14 @@ func (b *Bot) submit(ctx context.Context, sub messenger.Submitter, w *window, fr
 		w.finish(ids, false, 0, b.clock(), false)
 		return
 	}
-	keys := bt.pressKeys()
-	b.marks.begin(keys)
 	wait, err := sub.Submit(ctx, bt.updates)
 	if err != nil {
-		b.marks.end(keys)
 		bt.side.wait() // the answers prepare started: none outlives its batch
 		b.batchFailed(w, ids, err)
 		return
 	}
 	go func() {
 		err := wait()
-		edited := b.marks.end(keys)
-		if err == nil {
-			b.markAll(context.WithoutCancel(ctx), bt, edited)
-		}
 		bt.side.wait()
 		if err != nil {
 			b.batchFailed(w, ids, err)

@@ -351,7 +351,7 @@ func TestButtonPressAnsweredAndMarked(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := s.PressButton(7, 1, "yes")
-	sink := newSink()
+	sink := markingSink(b)
 	runBot(t, b, sink)
 	u := sink.waitUpdates(t, 1)[0]
 	if u.Kind != messenger.KindButton || u.Value != "yes" || u.Text != "Да" || u.MessageID != sent.MessageID {
@@ -375,7 +375,7 @@ func TestButtonPressEditedByTheEngineIsNotMarked(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.PressButton(8, 1, "fit")
-	sink := newSink()
+	sink := markingSink(b)
 	sink.fail = func(ctx context.Context, _ int, batch []*messenger.Update) error {
 		u := batch[0]
 		toggled := &messenger.Keyboard{Rows: [][]messenger.Button{{

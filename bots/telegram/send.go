@@ -225,9 +225,7 @@ func (b *Bot) edit(ctx context.Context, o outgoing, rawID string) (s messenger.S
 	if o.reply != nil || o.remove || textLen(o.text) > MaxTextLen || convErr != nil || id <= 0 {
 		return messenger.Sent{}, false, nil
 	}
-	cfg := tgbotapi.NewEditMessageText(o.chat, id, o.text)
-	cfg.ReplyMarkup = o.inline
-	err = b.call(ctx, "editMessageText", cfg, nil)
+	err = b.editMessageText(ctx, o.chat, id, o.text, o.inline)
 	if err == nil || notModified(err) {
 		b.marks.noteEdit(msgKey{chat: o.chat, msg: id})
 		return sent(id), true, nil

@@ -36,6 +36,12 @@ func (b *Bot) editReplyMarkup(ctx context.Context, chat int64, msg int, markup *
 			return fmt.Errorf("telegram: editMessageReplyMarkup: encode reply_markup: %w", err)
 		}
 	}
+	return b.editReplyMarkupJSON(ctx, chat, msg, kb)
+}
+
+// editReplyMarkupJSON is editReplyMarkup with the keyboard encoded
+// already (json.Marshal of an InlineKeyboardMarkup; nil for none).
+func (b *Bot) editReplyMarkupJSON(ctx context.Context, chat int64, msg int, kb []byte) error {
 	body := make([]byte, 0, 64+len(kb)*3)
 	sep := ""
 	if chat != 0 {
@@ -53,6 +59,42 @@ func (b *Bot) editReplyMarkup(ctx context.Context, chat int64, msg int, markup *
 		body = appendQueryEscape(body, kb)
 	}
 	return b.postCall(ctx, "editMessageReplyMarkup", b.editReplyMarkupURL, body)
+}
+
+// editMessageText calls editMessageText on a chat's message with the
+// parameters the library's EditMessageTextConfig sends for
+// tgbotapi.NewEditMessageText with a ReplyMarkup: chat_id and message_id
+// when not zero, entities as null (the config's nil slice, which the
+// library encodes), reply_markup when not nil and text, in the library's
+// sorted order, so the body is byte for byte the library's. It is how the
+// engine answers a multi-select's toggle; like the side calls it reads
+// only whether it succeeded, not the edited message Telegram returns.
+func (b *Bot) editMessageText(ctx context.Context, chat int64, msg int, text string, markup *tgbotapi.InlineKeyboardMarkup) error {
+	var kb []byte
+	if markup != nil {
+		var err error
+		if kb, err = json.Marshal(markup); err != nil {
+			return fmt.Errorf("telegram: editMessageText: encode reply_markup: %w", err)
+		}
+	}
+	body := make([]byte, 0, 64+(len(kb)+len(text))*3)
+	if chat != 0 {
+		body = append(body, "chat_id="...)
+		body = strconv.AppendInt(body, chat, 10)
+		body = append(body, '&')
+	}
+	body = append(body, "entities=null"...)
+	if msg != 0 {
+		body = append(body, "&message_id="...)
+		body = strconv.AppendInt(body, int64(msg), 10)
+	}
+	if kb != nil {
+		body = append(body, "&reply_markup="...)
+		body = appendQueryEscape(body, kb)
+	}
+	body = append(body, "&text="...)
+	body = appendQueryEscape(body, text)
+	return b.postCall(ctx, "editMessageText", b.editTextURL, body)
 }
 
 // postCall posts a form to method's URL u and returns the call's error,

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chathub/chathub/internal/messenger"
 	"github.com/chathub/chathub/internal/platformtest/telegramtest"
@@ -131,7 +132,7 @@ func TestWebhookButtonPressAnsweredAndMarked(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := s.PressButton(3, 1, "a")
-	sink := newSink()
+	sink := markingSink(b)
 	srv := httptest.NewServer(b.WebhookHandler(sink))
 	defer srv.Close()
 	if status, err := telegramtest.PostWebhook(srv.URL, testSecret, s.Update(id)); err != nil || status != http.StatusOK {
@@ -140,6 +141,8 @@ func TestWebhookButtonPressAnsweredAndMarked(t *testing.T) {
 	if ok, _ := s.CallbackAnswered(id); !ok {
 		t.Fatal("callback query not answered")
 	}
+	// The mark goes out on the side once the press is handled.
+	s.WaitCalls("editMessageReplyMarkup", 1, 5*time.Second)
 	if caps := s.Messages(3)[0].ReplyMarkup.Captions(); len(caps) != 1 || caps[0] != "✓ A" {
 		t.Fatalf("captions = %v", caps)
 	}

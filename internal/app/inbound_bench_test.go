@@ -206,6 +206,7 @@ func runInbound(b *testing.B, clients int, rate float64, rounds int, webhook boo
 	checkCompleted(b, completed, clients*rounds)
 	b.ReportMetric(float64(fake.Calls("answerCallbackQuery")), "answerCallbackQuery")
 	b.ReportMetric(float64(fake.Calls("editMessageReplyMarkup")), "editMessageReplyMarkup")
+	b.ReportMetric(float64(fake.Calls("editMessageText")), "editMessageText")
 	b.ReportMetric(float64(fake.Calls("getUpdates")), "getUpdates")
 	b.ReportMetric(float64(rt.Dispatcher().Stats().Retries()), "retries")
 	if n := float64(len(lat)); n > 0 {

@@ -76,12 +76,16 @@ func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logg
 	}
 	r := &Runtime{cfg: cfg, stores: stores, bots: bots, metrics: metrics.New(), logger: logger}
 	senders := platformSender{}
+	markers := pressMarkers{}
 	for _, b := range bots {
 		k := senderKey{b.Platform, b.Name}
 		if _, dup := senders[k]; dup {
 			return nil, fmt.Errorf("two %s bots named %q", b.Platform, displayName(b.Name))
 		}
 		senders[k] = r.metrics.Sender(b.Platform, b.Sender)
+		if m, ok := b.Sender.(messenger.PressMarker); ok {
+			markers[k] = m
+		}
 	}
 	h, err := stores.BotHandlers(cfg, senders)
 	if err != nil {
@@ -97,7 +101,8 @@ func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logg
 		r.metrics.WatchHandoffs(handoffStats{svc, stores.Health}, logger)
 	}
 	r.dispatcher, err = dispatch.New(dispatch.Config{
-		Handler: dispatch.Chain(newTeamChatRouter(h, hw.teamChats, logger), r.metrics.Middleware()),
+		Handler: dispatch.Chain(newTeamChatRouter(h, hw.teamChats, logger), r.metrics.Middleware(),
+			dispatch.MarkPresses(markers.of)),
 		Gate:    stores.dispatchGate(), Workers: cfg.Workers, HandleTimeout: cfg.HandleTimeout, Logger: logger,
 		Outages: stores.Health, Reserve: relayReserve(bots, cfg.QueuePartitions),
 	})
@@ -361,6 +366,15 @@ func (p platformSender) Send(ctx context.Context, msg messenger.OutMessage) (mes
 		return messenger.Sent{}, fmt.Errorf("send to %s: no %s bot %s configured", msg.Chat, msg.Chat.Platform, displayName(msg.Chat.Bot))
 	}
 	return s.Send(ctx, msg)
+}
+
+// pressMarkers are the bots that mark a pressed button once the press is
+// handled (messenger.PressMarker), by (platform, bot).
+type pressMarkers map[senderKey]messenger.PressMarker
+
+// of returns the PressMarker of a chat's bot, nil when it has none.
+func (p pressMarkers) of(chat messenger.ChatKey) messenger.PressMarker {
+	return p[senderKey{chat.Platform, chat.Bot}]
 }
 
 // displayName is how logs name a bot: config.EnvBotName for the bot of the

@@ -444,3 +444,12 @@ func (s tracedSender) Send(ctx context.Context, msg messenger.OutMessage) (messe
 	s.t.markChat(msg.Chat, markSend, time.Now())
 	return s.Sender.Send(ctx, msg)
 }
+
+// BeginPress forwards to the adapter's (messenger.PressMarker), so the
+// trace leaves the presses' marks as they are.
+func (s tracedSender) BeginPress(u *messenger.Update) func(bool) {
+	if m, ok := s.Sender.(messenger.PressMarker); ok {
+		return m.BeginPress(u)
+	}
+	return func(bool) {}
+}

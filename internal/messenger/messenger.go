@@ -7,6 +7,7 @@ package messenger
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -138,6 +139,15 @@ type Update struct {
 	Team bool
 	// AuthorID is the platform user id of a team-chat message's author.
 	AuthorID string
+	// PressMark is what the adapter shows on the pressed message once a
+	// button press (KindButton) is handled, unless the handler's replies
+	// edited that message (see PressMarker); Telegram's is the message's
+	// inline keyboard with the pressed option marked. Only the adapter
+	// that made it reads it; it travels with the update (the relay's
+	// queue, parked updates), so the process that handles the press marks
+	// it. Empty when there is nothing to mark (and in updates queued
+	// before it existed).
+	PressMark json.RawMessage `json:",omitempty"`
 	// Media names what a client's message carries besides text, one of
 	// the Media* kinds, for the transcript: for KindUnsupported what the
 	// message is (empty when the adapter cannot tell, read as MediaOther);
@@ -238,4 +248,16 @@ type Sent struct {
 // Sender delivers messages to a platform.
 type Sender interface {
 	Send(ctx context.Context, msg OutMessage) (Sent, error)
+}
+
+// PressMarker is a Sender that shows a client which button it pressed
+// (Update.PressMark) once the press is handled, unless the handler's
+// replies edited the pressed message themselves (a multi-select question
+// answers a toggle with its new keyboard). The inbound pipeline calls
+// BeginPress right before it handles such an update, in whichever process
+// handles it, and the returned end right after; handled is false when the
+// attempt failed (nothing is marked: the update is tried again). end must
+// not wait for the platform: the mark goes out on the side.
+type PressMarker interface {
+	BeginPress(upd *Update) (end func(handled bool))
 }

@@ -1,0 +1,196 @@
+package telegram
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/chathub/chathub/internal/messenger"
+)
+
+// blockingSends is a markQueue's send that records each mark and holds it
+// until released, noting when two marks of one message overlap.
+type blockingSends struct {
+	mu       sync.Mutex
+	sent     []string // "chat/msg:markup", in the order the sends began
+	inFlight map[msgKey]int
+	most     int // the most marks in flight at once
+	overlap  bool
+	release  chan struct{}
+}
+
+func newBlockingSends() *blockingSends {
+	return &blockingSends{inFlight: map[msgKey]int{}, release: make(chan struct{})}
+}
+
+func (s *blockingSends) send(k msgKey, markup json.RawMessage) {
+	s.mu.Lock()
+	s.sent = append(s.sent, fmt.Sprintf("%d/%d:%s", k.chat, k.msg, markup))
+	s.inFlight[k]++
+	s.overlap = s.overlap || s.inFlight[k] > 1
+	n := 0
+	for _, c := range s.inFlight {
+		n += c
+	}
+	s.most = max(s.most, n)
+	s.mu.Unlock()
+	<-s.release
+	s.mu.Lock()
+	s.inFlight[k]--
+	s.mu.Unlock()
+}
+
+func (s *blockingSends) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sent)
+}
+
+// TestMarkQueue: marks go out at most maxSideCalls at once; one message's
+// marks one at a time, in the order of its presses, a waiting mark
+// replaced by a later one; past maxQueuedMarks waiting, marks are dropped.
+func TestMarkQueue(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		push []msgKey // the marks pushed, while the first sends are held
+		want []string // the sends, in order, once released
+		drop int
+	}{
+		{"one message, pressed three times", []msgKey{{1, 5}, {1, 5}, {1, 5}}, []string{"1/5:0", "1/5:2"}, 0},
+		{"two messages", []msgKey{{1, 5}, {1, 6}, {1, 5}}, []string{"1/5:0", "1/6:1", "1/5:2"}, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := newBlockingSends()
+			dropped := 0
+			q := newMarkQueue(s.send, func(msgKey) { dropped++ })
+			for i, k := range tt.push {
+				q.push(k, json.RawMessage(fmt.Sprint(i)))
+				if i == 0 {
+					eventually(t, "the first mark is sent", func() bool { return s.count() == 1 })
+				}
+			}
+			close(s.release)
+			eventually(t, "the queue is idle", q.idle)
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			slices.Sort(s.sent[1:]) // the other messages' marks race for the workers
+			want := slices.Clone(tt.want)
+			slices.Sort(want[1:])
+			if !slices.Equal(s.sent, want) {
+				t.Errorf("sent %q, want %q", s.sent, want)
+			}
+			if s.overlap {
+				t.Error("two marks of one message were in flight at once")
+			}
+			if dropped != tt.drop {
+				t.Errorf("%d dropped, want %d", dropped, tt.drop)
+			}
+		})
+	}
+}
+
+// TestMarkQueueBounds: at most maxSideCalls marks are in flight; past
+// maxQueuedMarks waiting the next one is dropped.
+func TestMarkQueueBounds(t *testing.T) {
+	t.Parallel()
+	s := newBlockingSends()
+	dropped := 0
+	q := newMarkQueue(s.send, func(msgKey) { dropped++ })
+	total := maxSideCalls + maxQueuedMarks + 1
+	for i := range total {
+		q.push(msgKey{chat: int64(i + 1), msg: 1}, json.RawMessage("{}"))
+		if i == maxSideCalls-1 {
+			eventually(t, "every slot is taken", func() bool { return s.count() == maxSideCalls })
+		}
+	}
+	time.Sleep(20 * time.Millisecond)
+	if n := s.count(); n != maxSideCalls {
+		t.Fatalf("%d marks in flight, want %d", n, maxSideCalls)
+	}
+	if dropped != 1 {
+		t.Fatalf("%d marks dropped, want 1", dropped)
+	}
+	close(s.release)
+	eventually(t, "the queue is idle", q.idle)
+	if n := s.count(); n != total-1 {
+		t.Fatalf("%d marks sent, want %d", n, total-1)
+	}
+	if s.most > maxSideCalls {
+		t.Fatalf("%d marks in flight at once, want at most %d", s.most, maxSideCalls)
+	}
+}
+
+// TestBeginPress: a press is marked once it is handled, with the mark it
+// carries, unless the handler's replies edited the pressed message or the
+// handling failed; updates it cannot mark are left alone.
+func TestBeginPress(t *testing.T) {
+	t.Parallel()
+	kb := &messenger.Keyboard{Rows: [][]messenger.Button{{{Text: "A", Value: "a"}, {Text: "B", Value: "b"}}}}
+	for _, tt := range []struct {
+		name    string
+		mod     func(*messenger.Update)
+		edit    bool
+		handled bool
+		want    []string // the message's captions after
+	}{
+		{"handled", nil, false, true, []string{"✓ A", "B"}},
+		{"edited by the handler", nil, true, true, []string{"A", "edited"}},
+		{"failed", nil, false, false, []string{"A", "B"}},
+		{"no mark", func(u *messenger.Update) { u.PressMark = nil }, false, true, []string{"A", "B"}},
+		{"no message id", func(u *messenger.Update) { u.MessageID = "" }, false, true, []string{"A", "B"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b, s, _ := newTestBot(t, nil)
+			s.AddUser(9)
+			sent, err := b.Send(t.Context(), messenger.OutMessage{Chat: chat("9"), Text: "q", Keyboard: kb})
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := s.PressButton(9, 1, "a")
+			var raw tgbotapi.Update
+			if err := json.Unmarshal(s.Update(id), &raw); err != nil {
+				t.Fatal(err)
+			}
+			bt := b.prepare(t.Context(), []tgbotapi.Update{raw})
+			bt.side.wait()
+			// The press travels through the relay's queue.
+			data, err := json.Marshal(bt.updates[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			u := new(messenger.Update)
+			if err := json.Unmarshal(data, u); err != nil {
+				t.Fatal(err)
+			}
+			if u.MessageID != sent.MessageID || len(u.PressMark) == 0 {
+				t.Fatalf("press = %+v", u)
+			}
+			if tt.mod != nil {
+				tt.mod(u)
+			}
+			end := b.BeginPress(u)
+			if tt.edit {
+				edited := &messenger.Keyboard{Rows: [][]messenger.Button{{{Text: "A", Value: "a"}, {Text: "edited", Value: "e"}}}}
+				if _, err := b.Send(t.Context(), messenger.OutMessage{Chat: chat("9"), Text: "q2", Keyboard: edited, EditMessageID: sent.MessageID}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			end(tt.handled)
+			eventually(t, "marks done", b.markq.idle)
+			if got := s.Messages(9)[0].ReplyMarkup.Captions(); !slices.Equal(got, tt.want) {
+				t.Fatalf("captions = %q, want %q", got, tt.want)
+			}
+			if tt.want[0] == "A" && s.Calls("editMessageReplyMarkup") != 0 {
+				t.Fatalf("marked: %d calls", s.Calls("editMessageReplyMarkup"))
+			}
+		})
+	}
+}
