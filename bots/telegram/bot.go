@@ -85,6 +85,7 @@ func New(cfg Config) (*Bot, error) {
 	b.markq = newMarkQueue(b.mark, func(k msgKey) {
 		b.log.Debug("too many marks waiting; the chosen option is not marked", "chat_id", k.chat)
 	})
+	b.markq.stale = b.marks.editedSince
 	b.api.SetAPIEndpoint(ep)
 	b.sendMessageURL = fmt.Sprintf(ep, cfg.Token, "sendMessage")
 	b.answerCallbackURL = fmt.Sprintf(ep, cfg.Token, "answerCallbackQuery")

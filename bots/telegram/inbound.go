@@ -98,8 +98,18 @@ func (b *Bot) pressMark(q *tgbotapi.CallbackQuery) json.RawMessage {
 		b.log.Debug("encoding the chosen option's mark failed", "err", err)
 		return nil
 	}
+	if len(kb) > maxPressMark {
+		b.log.Debug("the pressed message's keyboard is too big to carry its mark; the chosen option is not marked", "bytes", len(kb))
+		return nil
+	}
 	return kb
 }
+
+// maxPressMark bounds the mark an update carries (Update.PressMark, the
+// pressed message's keyboard): it travels through the relay's queue and
+// waits in the mark queue, so their memory stays bounded by count. A
+// keyboard of the scenarios' size is well under 1 KB.
+const maxPressMark = 8 << 10
 
 // answer acknowledges a callback query; failures (say, a query already
 // answered before a redelivery) only get a debug line.

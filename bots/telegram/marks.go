@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/chathub/chathub/internal/messenger"
 )
@@ -20,63 +21,59 @@ type msgKey struct {
 	msg  int
 }
 
-// markTracker notes which messages with a pressed button the engine edited
-// while the press was being handled, so the adapter marks the chosen option
-// only on the others.
-type markTracker struct {
-	mu      sync.Mutex
-	pending map[msgKey]*markState
-}
+// Bounds of the edit log (markTracker): each of its two generations holds
+// at most editLogSize messages and spans at most editLogSpan, so an edit is
+// remembered at least that long unless editLogSize other messages were
+// edited since.
+const (
+	editLogSize = 10_000
+	editLogSpan = time.Hour
+)
 
-type markState struct {
-	refs   int
-	edited bool
+// markTracker remembers when the engine last edited each message (an
+// editMessageText of a question, see Bot.edit), so that a press's mark is
+// not shown over an edit made after the press: neither by the attempt
+// that handled it, nor by an earlier attempt of the same update, nor by a
+// later press's handling while the mark waited. It keeps two generations
+// of a bounded size and age.
+type markTracker struct {
+	mu         sync.Mutex
+	cur, prev  map[msgKey]time.Time
+	curStarted time.Time
 }
 
 func newMarkTracker() *markTracker {
-	return &markTracker{pending: map[msgKey]*markState{}}
+	return &markTracker{cur: map[msgKey]time.Time{}, prev: map[msgKey]time.Time{}}
 }
 
-// begin starts watching the message of a press about to be handled.
-func (t *markTracker) begin(k msgKey) {
+// noteEdit records that message k is edited at now.
+func (t *markTracker) noteEdit(k msgKey, now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	st := t.pending[k]
-	if st == nil {
-		st = &markState{}
-		t.pending[k] = st
+	if len(t.cur) >= editLogSize || now.Sub(t.curStarted) >= editLogSpan {
+		t.prev, t.cur, t.curStarted = t.cur, make(map[msgKey]time.Time, len(t.cur)), now
 	}
-	st.refs++
+	t.cur[k] = now
 }
 
-// noteEdit records that a message was edited; only watched ones are kept.
-func (t *markTracker) noteEdit(k msgKey) {
+// editedSince reports whether message k was edited at or after since.
+func (t *markTracker) editedSince(k msgKey, since time.Time) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if st := t.pending[k]; st != nil {
-		st.edited = true
+	at, ok := t.cur[k]
+	if !ok {
+		at, ok = t.prev[k]
 	}
-}
-
-// end stops watching k (once per begin) and reports whether the message
-// was edited meanwhile.
-func (t *markTracker) end(k msgKey) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	st := t.pending[k]
-	if st == nil {
-		return false
-	}
-	if st.refs--; st.refs == 0 {
-		delete(t.pending, k)
-	}
-	return st.edited
+	return ok && !at.Before(since)
 }
 
 // BeginPress implements messenger.PressMarker: once the press is handled,
-// unless the handler's replies edited the pressed message, the message's
-// keyboard is set to upd.PressMark (the pressed option marked, see
-// prepare), on the side (see markQueue).
+// unless the message was edited since the press (by this attempt or an
+// earlier one in this process), the message's keyboard is set to
+// upd.PressMark (the pressed option marked, see prepare), on the side (see
+// markQueue), and not at all if an edit comes before the mark goes out.
+// Edits made by another process (a redelivery handled elsewhere) are not
+// seen: the mark may then show over them.
 func (b *Bot) BeginPress(upd *messenger.Update) (end func(handled bool)) {
 	chat, err := strconv.ParseInt(upd.Chat.ID, 10, 64)
 	msg, merr := strconv.Atoi(upd.MessageID)
@@ -84,10 +81,15 @@ func (b *Bot) BeginPress(upd *messenger.Update) (end func(handled bool)) {
 		return func(bool) {}
 	}
 	k := msgKey{chat: chat, msg: msg}
-	b.marks.begin(k)
+	// The press's time comes from the process that polled it; the local
+	// clock's now covers this attempt's edits whatever the clocks' skew.
+	since := b.clock()
+	if !upd.Time.IsZero() && upd.Time.Before(since) {
+		since = upd.Time
+	}
 	return func(handled bool) {
-		if edited := b.marks.end(k); handled && !edited {
-			b.markq.push(k, upd.PressMark)
+		if handled && !b.marks.editedSince(k, since) {
+			b.markq.push(k, upd.PressMark, since)
 		}
 	}
 }
@@ -102,29 +104,42 @@ var _ messenger.PressMarker = (*Bot)(nil)
 type markQueue struct {
 	send func(k msgKey, markup json.RawMessage)
 	drop func(k msgKey)
+	// stale, when set, reports whether a mark of a press at since is to be
+	// skipped (the message was edited since); it is asked once the mark is
+	// in flight, so an edit that waits for it (settle) is either seen or
+	// sent after it.
+	stale func(k msgKey, since time.Time) bool
 
 	mu      sync.Mutex
-	order   []msgKey                   // messages with a mark waiting, oldest first
-	waiting map[msgKey]json.RawMessage // the mark to send, per message
-	busy    map[msgKey]bool            // a mark of the message in flight
-	running int                        // workers (at most maxSideCalls)
+	order   []msgKey                 // messages with a mark waiting, oldest first
+	waiting map[msgKey]pendingMark   // the mark to send, per message
+	busy    map[msgKey]chan struct{} // a mark of the message in flight; closed when done
+	running int                      // workers (at most maxSideCalls)
+}
+
+// pendingMark is a mark waiting to be sent and when its press was made.
+type pendingMark struct {
+	markup json.RawMessage
+	since  time.Time
 }
 
 func newMarkQueue(send func(msgKey, json.RawMessage), drop func(msgKey)) *markQueue {
-	return &markQueue{send: send, drop: drop, waiting: map[msgKey]json.RawMessage{}, busy: map[msgKey]bool{}}
+	return &markQueue{send: send, drop: drop, waiting: map[msgKey]pendingMark{}, busy: map[msgKey]chan struct{}{}}
 }
 
-// push queues k's mark and starts a worker when one is free.
-func (q *markQueue) push(k msgKey, markup json.RawMessage) {
+// push queues k's mark of a press made at since and starts a worker when
+// one is free.
+func (q *markQueue) push(k msgKey, markup json.RawMessage, since time.Time) {
+	m := pendingMark{markup: markup, since: since}
 	q.mu.Lock()
 	if _, ok := q.waiting[k]; ok {
-		q.waiting[k] = markup // the later press's mark is the one to show
+		q.waiting[k] = m // the later press's mark is the one to show
 	} else if len(q.waiting) >= maxQueuedMarks {
 		q.mu.Unlock()
 		q.drop(k)
 		return
 	} else {
-		q.waiting[k] = markup
+		q.waiting[k] = m
 		q.order = append(q.order, k)
 	}
 	start := q.running < maxSideCalls
@@ -143,20 +158,41 @@ func (q *markQueue) work() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for {
-		i := slices.IndexFunc(q.order, func(k msgKey) bool { return !q.busy[k] })
+		i := slices.IndexFunc(q.order, func(k msgKey) bool { return q.busy[k] == nil })
 		if i < 0 {
 			q.running--
 			return
 		}
 		k := q.order[i]
 		q.order = slices.Delete(q.order, i, i+1)
-		markup := q.waiting[k]
+		m := q.waiting[k]
 		delete(q.waiting, k)
-		q.busy[k] = true
+		done := make(chan struct{})
+		q.busy[k] = done
 		q.mu.Unlock()
-		q.send(k, markup)
+		if q.stale == nil || !q.stale(k, m.since) {
+			q.send(k, m.markup)
+		}
 		q.mu.Lock()
 		delete(q.busy, k)
+		close(done)
+	}
+}
+
+// settle waits (until ctx ends) for the mark of k in flight, if any, so
+// that an edit of the message sent next lands after it. Together with
+// stale, asked once a mark is in flight, no mark shows over an edit noted
+// (markTracker.noteEdit) before settle.
+func (q *markQueue) settle(ctx context.Context, k msgKey) {
+	q.mu.Lock()
+	done := q.busy[k]
+	q.mu.Unlock()
+	if done == nil {
+		return
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
 	}
 }
 

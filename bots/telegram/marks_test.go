@@ -71,7 +71,7 @@ func TestMarkQueue(t *testing.T) {
 			dropped := 0
 			q := newMarkQueue(s.send, func(msgKey) { dropped++ })
 			for i, k := range tt.push {
-				q.push(k, json.RawMessage(fmt.Sprint(i)))
+				q.push(k, json.RawMessage(fmt.Sprint(i)), time.Time{})
 				if i == 0 {
 					eventually(t, "the first mark is sent", func() bool { return s.count() == 1 })
 				}
@@ -105,7 +105,7 @@ func TestMarkQueueBounds(t *testing.T) {
 	q := newMarkQueue(s.send, func(msgKey) { dropped++ })
 	total := maxSideCalls + maxQueuedMarks + 1
 	for i := range total {
-		q.push(msgKey{chat: int64(i + 1), msg: 1}, json.RawMessage("{}"))
+		q.push(msgKey{chat: int64(i + 1), msg: 1}, json.RawMessage("{}"), time.Time{})
 		if i == maxSideCalls-1 {
 			eventually(t, "every slot is taken", func() bool { return s.count() == maxSideCalls })
 		}
@@ -136,15 +136,17 @@ func TestBeginPress(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
 		mod     func(*messenger.Update)
+		earlier bool // an earlier attempt edited the message and failed
 		edit    bool
 		handled bool
 		want    []string // the message's captions after
 	}{
-		{"handled", nil, false, true, []string{"✓ A", "B"}},
-		{"edited by the handler", nil, true, true, []string{"A", "edited"}},
-		{"failed", nil, false, false, []string{"A", "B"}},
-		{"no mark", func(u *messenger.Update) { u.PressMark = nil }, false, true, []string{"A", "B"}},
-		{"no message id", func(u *messenger.Update) { u.MessageID = "" }, false, true, []string{"A", "B"}},
+		{"handled", nil, false, false, true, []string{"✓ A", "B"}},
+		{"edited by the handler", nil, false, true, true, []string{"A", "edited"}},
+		{"edited by an earlier attempt", nil, true, false, true, []string{"A", "edited"}},
+		{"failed", nil, false, false, false, []string{"A", "B"}},
+		{"no mark", func(u *messenger.Update) { u.PressMark = nil }, false, false, true, []string{"A", "B"}},
+		{"no message id", func(u *messenger.Update) { u.MessageID = "" }, false, false, true, []string{"A", "B"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -176,12 +178,22 @@ func TestBeginPress(t *testing.T) {
 			if tt.mod != nil {
 				tt.mod(u)
 			}
-			end := b.BeginPress(u)
-			if tt.edit {
+			editQuestion := func() {
 				edited := &messenger.Keyboard{Rows: [][]messenger.Button{{{Text: "A", Value: "a"}, {Text: "edited", Value: "e"}}}}
 				if _, err := b.Send(t.Context(), messenger.OutMessage{Chat: chat("9"), Text: "q2", Keyboard: edited, EditMessageID: sent.MessageID}); err != nil {
 					t.Fatal(err)
 				}
+			}
+			if tt.earlier {
+				// The attempt edits, then a later reply fails: the
+				// redelivery resends only what is left, not the edit.
+				end := b.BeginPress(u)
+				editQuestion()
+				end(false)
+			}
+			end := b.BeginPress(u)
+			if tt.edit {
+				editQuestion()
 			}
 			end(tt.handled)
 			eventually(t, "marks done", b.markq.idle)
@@ -190,6 +202,58 @@ func TestBeginPress(t *testing.T) {
 			}
 			if tt.want[0] == "A" && s.Calls("editMessageReplyMarkup") != 0 {
 				t.Fatalf("marked: %d calls", s.Calls("editMessageReplyMarkup"))
+			}
+		})
+	}
+}
+
+// TestMarkNeverOverALaterEdit: a press's mark still waiting when the
+// engine edits the message (another press's handling) is not sent, and a
+// mark in flight is waited for, so the keyboard ends as the engine's edit
+// left it.
+func TestMarkNeverOverALaterEdit(t *testing.T) {
+	t.Parallel()
+	kb := &messenger.Keyboard{Rows: [][]messenger.Button{{{Text: "A", Value: "a"}, {Text: "B", Value: "b"}}}}
+	for _, tt := range []struct {
+		name      string
+		presses   int // handled without an edit before the engine's edit
+		wantMarks int // editMessageReplyMarkup calls
+	}{
+		{"a mark in flight", 1, 1},
+		{"a mark in flight and one waiting", 2, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b, s, _ := newTestBot(t, nil)
+			s.AddUser(9)
+			sent, err := b.Send(t.Context(), messenger.OutMessage{Chat: chat("9"), Text: "q", Keyboard: kb})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.DelayMethod("editMessageReplyMarkup", 300*time.Millisecond)
+			for i := range tt.presses {
+				id := s.PressButton(9, 1, []string{"a", "b"}[i%2])
+				var raw tgbotapi.Update
+				if err := json.Unmarshal(s.Update(id), &raw); err != nil {
+					t.Fatal(err)
+				}
+				bt := b.prepare(t.Context(), []tgbotapi.Update{raw})
+				bt.side.wait()
+				b.BeginPress(bt.updates[0])(true)
+				if i == 0 {
+					eventually(t, "the first mark in flight", func() bool { return s.Calls("editMessageReplyMarkup") == 1 })
+				}
+			}
+			edited := &messenger.Keyboard{Rows: [][]messenger.Button{{{Text: "A", Value: "a"}, {Text: "edited", Value: "e"}}}}
+			if _, err := b.Send(t.Context(), messenger.OutMessage{Chat: chat("9"), Text: "q2", Keyboard: edited, EditMessageID: sent.MessageID}); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "marks done", b.markq.idle)
+			if got := s.Messages(9)[0].ReplyMarkup.Captions(); !slices.Equal(got, []string{"A", "edited"}) {
+				t.Fatalf("captions = %q, want the engine's edit", got)
+			}
+			if n := s.Calls("editMessageReplyMarkup"); n != tt.wantMarks {
+				t.Fatalf("%d marks sent, want %d", n, tt.wantMarks)
 			}
 		})
 	}

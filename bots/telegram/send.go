@@ -225,9 +225,13 @@ func (b *Bot) edit(ctx context.Context, o outgoing, rawID string) (s messenger.S
 	if o.reply != nil || o.remove || textLen(o.text) > MaxTextLen || convErr != nil || id <= 0 {
 		return messenger.Sent{}, false, nil
 	}
+	// The edit is noted before it is sent, and a mark of the message in
+	// flight is waited for: no press's mark lands over it (markQueue).
+	k := msgKey{chat: o.chat, msg: id}
+	b.marks.noteEdit(k, b.clock())
+	b.markq.settle(ctx, k)
 	err = b.editMessageText(ctx, o.chat, id, o.text, o.inline)
 	if err == nil || notModified(err) {
-		b.marks.noteEdit(msgKey{chat: o.chat, msg: id})
 		return sent(id), true, nil
 	}
 	if errors.Is(err, messenger.ErrBadRequest) {
