@@ -83,6 +83,9 @@ func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logg
 			return nil, fmt.Errorf("two %s bots named %q", b.Platform, displayName(b.Name))
 		}
 		senders[k] = r.metrics.Sender(b.Platform, b.Sender)
+		// The marker must be the very value the replies go out through
+		// (the metrics wrapper sends through b.Sender), so that it sees the
+		// handler's edits of a pressed message.
 		if m, ok := b.Sender.(messenger.PressMarker); ok {
 			markers[k] = m
 		}
@@ -103,7 +106,7 @@ func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logg
 	r.dispatcher, err = dispatch.New(dispatch.Config{
 		Handler: dispatch.Chain(newTeamChatRouter(h, hw.teamChats, logger), r.metrics.Middleware(),
 			dispatch.MarkPresses(markers.of)),
-		Gate:    stores.dispatchGate(), Workers: cfg.Workers, HandleTimeout: cfg.HandleTimeout, Logger: logger,
+		Gate: stores.dispatchGate(), Workers: cfg.Workers, HandleTimeout: cfg.HandleTimeout, Logger: logger,
 		Outages: stores.Health, Reserve: relayReserve(bots, cfg.QueuePartitions),
 	})
 	if err != nil {
