@@ -115,6 +115,7 @@ type markQueue struct {
 	waiting map[msgKey]pendingMark   // the mark to send, per message
 	busy    map[msgKey]chan struct{} // a mark of the message in flight; closed when done
 	running int                      // workers (at most maxSideCalls)
+	idlers  []chan struct{}          // closed when the last worker ends (drain)
 }
 
 // pendingMark is a mark waiting to be sent and when its press was made.
@@ -160,7 +161,15 @@ func (q *markQueue) work() {
 	for {
 		i := slices.IndexFunc(q.order, func(k msgKey) bool { return q.busy[k] == nil })
 		if i < 0 {
-			q.running--
+			// Every waiting mark is in flight, sent by another worker,
+			// which takes the next after it: the last worker leaves
+			// nothing behind.
+			if q.running--; q.running == 0 {
+				for _, ch := range q.idlers {
+					close(ch)
+				}
+				q.idlers = nil
+			}
 			return
 		}
 		k := q.order[i]
@@ -193,6 +202,38 @@ func (q *markQueue) settle(ctx context.Context, k msgKey) {
 	select {
 	case <-done:
 	case <-ctx.Done():
+	}
+}
+
+// drain waits until no mark is waiting or in flight, or ctx ends; it
+// returns how many were left then.
+func (q *markQueue) drain(ctx context.Context) int {
+	q.mu.Lock()
+	if q.running == 0 {
+		q.mu.Unlock()
+		return 0
+	}
+	done := make(chan struct{})
+	q.idlers = append(q.idlers, done)
+	q.mu.Unlock()
+	select {
+	case <-done:
+		return 0
+	case <-ctx.Done():
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return len(q.waiting) + len(q.busy)
+	}
+}
+
+// DrainMarks waits, until ctx ends, for the marks of the presses handled so
+// far to be sent: the runtime calls it when it stops, after the pipeline
+// has drained, so that the last presses are marked before the process
+// exits. The marks still waiting when ctx ends are given up (they are
+// cosmetic) with a debug line.
+func (b *Bot) DrainMarks(ctx context.Context) {
+	if left := b.markq.drain(ctx); left > 0 {
+		b.log.Debug("stopping: some chosen options were not marked", "marks", left)
 	}
 }
 

@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -254,6 +255,44 @@ func TestMarkNeverOverALaterEdit(t *testing.T) {
 			}
 			if n := s.Calls("editMessageReplyMarkup"); n != tt.wantMarks {
 				t.Fatalf("%d marks sent, want %d", n, tt.wantMarks)
+			}
+		})
+	}
+}
+
+// TestDrainMarks: stopping waits for the marks of the presses handled so
+// far, and gives up the rest when its deadline comes first.
+func TestDrainMarks(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name     string
+		deadline time.Duration
+		wantLeft bool
+	}{
+		{"all sent", 5 * time.Second, false},
+		{"deadline first", 50 * time.Millisecond, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := newBlockingSends()
+			q := newMarkQueue(s.send, func(msgKey) {})
+			for i := range 3 {
+				q.push(msgKey{chat: int64(i + 1), msg: 1}, json.RawMessage("{}"), time.Time{})
+			}
+			eventually(t, "the marks in flight", func() bool { return s.count() == 3 })
+			if !tt.wantLeft {
+				time.AfterFunc(100*time.Millisecond, func() { close(s.release) })
+			} else {
+				defer close(s.release)
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), tt.deadline)
+			defer cancel()
+			left := q.drain(ctx)
+			if (left > 0) != tt.wantLeft {
+				t.Fatalf("%d marks left, want some: %v", left, tt.wantLeft)
+			}
+			if !tt.wantLeft && !q.idle() {
+				t.Fatal("drained, but marks are still waiting or in flight")
 			}
 		})
 	}

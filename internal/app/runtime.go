@@ -55,6 +55,7 @@ type Runtime struct {
 	bots        []Bot
 	metrics     *metrics.Metrics
 	dispatcher  *dispatch.Dispatcher
+	markers     pressMarkers       // the bots that mark pressed buttons; drained at Stop
 	broadcaster *broadcast.Workers // nil when no bot broadcasts
 	handoffs    *handoff.Worker    // nil when the database keeps no hand-offs
 	reminders   *remind.Worker
@@ -77,6 +78,7 @@ func NewRuntime(cfg config.Config, stores *Stores, bots []Bot, logger *slog.Logg
 	r := &Runtime{cfg: cfg, stores: stores, bots: bots, metrics: metrics.New(), logger: logger}
 	senders := platformSender{}
 	markers := pressMarkers{}
+	r.markers = markers
 	for _, b := range bots {
 		k := senderKey{b.Platform, b.Name}
 		if _, dup := senders[k]; dup {
@@ -344,6 +346,7 @@ func (r *Runtime) stop(ctx context.Context) error {
 	remindDone := make(chan error, 1)
 	go func() { remindDone <- r.reminders.Stop(ctx) }()
 	errs = append(errs, r.dispatcher.Stop(ctx), <-broadcastDone, <-handoffDone, <-remindDone)
+	r.markers.drain(ctx)
 	if r.funnels != nil {
 		errs = append(errs, r.funnels.Stop(ctx))
 	}
@@ -374,6 +377,21 @@ func (p platformSender) Send(ctx context.Context, msg messenger.OutMessage) (mes
 // pressMarkers are the bots that mark a pressed button once the press is
 // handled (messenger.PressMarker), by (platform, bot).
 type pressMarkers map[senderKey]messenger.PressMarker
+
+// markDrainer is a PressMarker whose marks go out after the handler
+// returns: the runtime waits for them when it stops.
+type markDrainer interface {
+	DrainMarks(ctx context.Context)
+}
+
+// drain waits, until ctx ends, for the marks the bots still have to send.
+func (p pressMarkers) drain(ctx context.Context) {
+	for _, m := range p {
+		if d, ok := m.(markDrainer); ok {
+			d.DrainMarks(ctx)
+		}
+	}
+}
 
 // of returns the PressMarker of a chat's bot, nil when it has none.
 func (p pressMarkers) of(chat messenger.ChatKey) messenger.PressMarker {
