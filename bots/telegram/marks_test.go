@@ -12,6 +12,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/chathub/chathub/internal/messenger"
+	"github.com/chathub/chathub/internal/platformtest/telegramtest"
 )
 
 // blockingSends is a markQueue's send that records each mark and holds it
@@ -157,15 +158,8 @@ func TestBeginPress(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			id := s.PressButton(9, 1, "a")
-			var raw tgbotapi.Update
-			if err := json.Unmarshal(s.Update(id), &raw); err != nil {
-				t.Fatal(err)
-			}
-			bt := b.prepare(t.Context(), []tgbotapi.Update{raw})
-			bt.side.wait()
 			// The press travels through the relay's queue.
-			data, err := json.Marshal(bt.updates[0])
+			data, err := json.Marshal(pressUpdate(t, b, s, 9, 1, "a"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -233,14 +227,7 @@ func TestMarkNeverOverALaterEdit(t *testing.T) {
 			}
 			s.DelayMethod("editMessageReplyMarkup", 300*time.Millisecond)
 			for i := range tt.presses {
-				id := s.PressButton(9, 1, []string{"a", "b"}[i%2])
-				var raw tgbotapi.Update
-				if err := json.Unmarshal(s.Update(id), &raw); err != nil {
-					t.Fatal(err)
-				}
-				bt := b.prepare(t.Context(), []tgbotapi.Update{raw})
-				bt.side.wait()
-				b.BeginPress(bt.updates[0])(true)
+				b.BeginPress(pressUpdate(t, b, s, 9, 1, []string{"a", "b"}[i%2]))(true)
 				if i == 0 {
 					eventually(t, "the first mark in flight", func() bool { return s.Calls("editMessageReplyMarkup") == 1 })
 				}
@@ -296,4 +283,18 @@ func TestDrainMarks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pressUpdate has user press the button data of message msg and returns
+// the update the adapter makes of it (its callback answered).
+func pressUpdate(t *testing.T, b *Bot, s *telegramtest.Server, user int64, msg int, data string) *messenger.Update {
+	t.Helper()
+	id := s.PressButton(user, msg, data)
+	var raw tgbotapi.Update
+	if err := json.Unmarshal(s.Update(id), &raw); err != nil {
+		t.Fatal(err)
+	}
+	bt := b.prepare(t.Context(), []tgbotapi.Update{raw})
+	bt.side.wait()
+	return bt.updates[0]
 }
