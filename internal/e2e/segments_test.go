@@ -121,6 +121,10 @@ func TestSegmentDeleteRefused(t *testing.T) {
 	ctx := h.signIn(t, "manager", "ru")
 	browsertest.Run(t, ctx,
 		chromedp.Navigate(h.url+"/segments/moscow"),
+		// The live count comes in after the page and pushes the delete
+		// button down: a click aimed before it lands misses the button, so
+		// wait for it, as a person would.
+		chromedp.WaitVisible(`//span[@class="seg-live-count"][normalize-space()="3 клиента"]`),
 		chromedp.Click(browsertest.Button("Удалить сегмент")),
 		chromedp.WaitVisible(`//h1[normalize-space()="Удалить сегмент «moscow»?"]`),
 		chromedp.Click(browsertest.Button("Да, удалить")),
@@ -131,6 +135,7 @@ func TestSegmentDeleteRefused(t *testing.T) {
 	}
 	browsertest.Run(t, ctx,
 		chromedp.Navigate(h.url+"/segments/spare"),
+		chromedp.WaitVisible(`//span[@class="seg-live-count"][normalize-space()="5 клиентов"]`),
 		chromedp.Click(browsertest.Button("Удалить сегмент")),
 		// The confirmation is a page of its own: wait for it, so the next
 		// click does not query the page being left.

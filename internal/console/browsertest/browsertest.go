@@ -155,13 +155,35 @@ func NewTab(t *testing.T) context.Context {
 // TestTimeout; generous for a loaded 2-core machine.
 const StepTimeout = 30 * time.Second
 
+// Run runs actions in the tab of ctx, one after the other, within
+// StepTimeout, and fails the test at the first that fails, naming it (its
+// place in the list) and the page it was on: its address and the start of
+// its main text.
 func Run(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, StepTimeout)
+	step, cancel := context.WithTimeout(ctx, StepTimeout)
 	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		t.Fatalf("browser: %v", err)
+	for i, a := range actions {
+		if err := chromedp.Do(step, a); err != nil {
+			t.Fatalf("browser: action %d of %d: %v; %s", i+1, len(actions), err, pageNow(ctx))
+		}
 	}
+}
+
+// pageNow describes the page of ctx's tab for a failure: its address and
+// the start of its visible main text (a few seconds at most to read them).
+func pageNow(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	at, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		return fmt.Sprintf("the page could not be read: %v", err)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector("main") || document.body || {innerText: ""}).innerText.slice(0, 400)`))
+	if err != nil {
+		return fmt.Sprintf("page %s, its text could not be read: %v", at, err)
+	}
+	return fmt.Sprintf("page %s: %q", at, text)
 }
 
 // ByLabel selects the input whose visible <label> reads label.
