@@ -118,6 +118,9 @@ func TestHubClients(t *testing.T) {
 		browsertest.Type(browsertest.ByLabel("Название сегмента"), "podpischiki"),
 		chromedp.Click(browsertest.Button("Сохранить сегмент")),
 		chromedp.WaitVisible(`//p[normalize-space()="Сегмент «podpischiki» сохранён."]`),
+		// The count above the table comes in after the page: let it land
+		// before a click is aimed at the table.
+		chromedp.WaitVisible(`//div[@id="clients-status"]//strong[normalize-space()="1 клиент"]`),
 	)
 	if d, err := h.stores.CRM.GetSegment(ctx, "podpischiki"); err != nil || d.Expression != "subscribed" {
 		t.Errorf("saved segment: %+v, %v", d, err)

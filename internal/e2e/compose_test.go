@@ -102,6 +102,9 @@ func TestComposeCampaign(t *testing.T) {
 		browsertest.Type(browsertest.ByLabel("Название"), "Скидка для Самары"),
 		browsertest.Type(inButton(1, "Надпись"), "Каталог"),
 		browsertest.Type(inButton(1, "Ссылка"), "https://example.com/catalog"),
+		// The preview redraws with the new button (the label's change
+		// event): let it land before the click is aimed below it.
+		containing("compose-preview", "Каталог"),
 		chromedp.Click(browsertest.Button("Создать черновик")),
 		chromedp.WaitNotPresent(byID("compose-text")),
 	)
