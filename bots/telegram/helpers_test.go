@@ -86,9 +86,7 @@ func (r *recordingSink) Deliver(ctx context.Context, batch []*messenger.Update) 
 	var ends []func(bool)
 	if r.marker != nil {
 		for _, u := range batch {
-			if u.Kind == messenger.KindButton && len(u.PressMark) > 0 {
-				ends = append(ends, r.marker.BeginPress(u))
-			}
+			ends = append(ends, r.marker.BeginPress(u)) // a no-op for what it does not mark
 		}
 	}
 	var err error

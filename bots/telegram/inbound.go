@@ -38,17 +38,17 @@ type sideCalls struct {
 	wg      sync.WaitGroup
 }
 
-// start runs fn in a goroutine of its own once one of slots is free: while
-// maxSideCalls are in flight it waits (in the caller, no goroutine is
-// made). It skips fn when ctx ends first.
-func (s *sideCalls) start(ctx context.Context, slots chan struct{}, fn func()) {
+// start runs fn in a goroutine of its own once one of the Bot's answer
+// slots is free: while maxSideCalls are in flight it waits (in the caller,
+// no goroutine is made). It skips fn when ctx ends first.
+func (s *sideCalls) start(ctx context.Context, fn func()) {
 	select {
-	case slots <- struct{}{}:
+	case s.answers <- struct{}{}:
 	case <-ctx.Done():
 		return
 	}
 	s.wg.Go(func() {
-		defer func() { <-slots }()
+		defer func() { <-s.answers }()
 		fn()
 	})
 }
@@ -79,7 +79,7 @@ func (b *Bot) prepare(ctx context.Context, raw []tgbotapi.Update) batch {
 		out.Chat.Bot = b.cfg.Bot
 		bt.updates = append(bt.updates, out)
 		if q := u.CallbackQuery; out.Kind == messenger.KindButton && q != nil {
-			bt.side.start(ctx, bt.side.answers, func() { b.answer(ctx, q.ID) })
+			bt.side.start(ctx, func() { b.answer(ctx, q.ID) })
 			out.PressMark = b.pressMark(q)
 		}
 	}

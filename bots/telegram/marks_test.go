@@ -134,7 +134,6 @@ func TestMarkQueueBounds(t *testing.T) {
 // handling failed; updates it cannot mark are left alone.
 func TestBeginPress(t *testing.T) {
 	t.Parallel()
-	kb := &messenger.Keyboard{Rows: [][]messenger.Button{{{Text: "A", Value: "a"}, {Text: "B", Value: "b"}}}}
 	for _, tt := range []struct {
 		name    string
 		mod     func(*messenger.Update)
@@ -152,12 +151,7 @@ func TestBeginPress(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			b, s, _ := newTestBot(t, nil)
-			s.AddUser(9)
-			sent, err := b.Send(t.Context(), messenger.OutMessage{Chat: chat("9"), Text: "q", Keyboard: kb})
-			if err != nil {
-				t.Fatal(err)
-			}
+			b, s, q := askAB(t)
 			// The press travels through the relay's queue.
 			data, err := json.Marshal(pressUpdate(t, b, s, 9, 1, "a"))
 			if err != nil {
@@ -167,28 +161,22 @@ func TestBeginPress(t *testing.T) {
 			if err := json.Unmarshal(data, u); err != nil {
 				t.Fatal(err)
 			}
-			if u.MessageID != sent.MessageID || len(u.PressMark) == 0 {
+			if u.MessageID != q.MessageID || len(u.PressMark) == 0 {
 				t.Fatalf("press = %+v", u)
 			}
 			if tt.mod != nil {
 				tt.mod(u)
 			}
-			editQuestion := func() {
-				edited := &messenger.Keyboard{Rows: [][]messenger.Button{{{Text: "A", Value: "a"}, {Text: "edited", Value: "e"}}}}
-				if _, err := b.Send(t.Context(), messenger.OutMessage{Chat: chat("9"), Text: "q2", Keyboard: edited, EditMessageID: sent.MessageID}); err != nil {
-					t.Fatal(err)
-				}
-			}
 			if tt.earlier {
 				// The attempt edits, then a later reply fails: the
 				// redelivery resends only what is left, not the edit.
 				end := b.BeginPress(u)
-				editQuestion()
+				editAB(t, b, q)
 				end(false)
 			}
 			end := b.BeginPress(u)
 			if tt.edit {
-				editQuestion()
+				editAB(t, b, q)
 			}
 			end(tt.handled)
 			eventually(t, "marks done", b.markq.idle)
@@ -208,7 +196,6 @@ func TestBeginPress(t *testing.T) {
 // left it.
 func TestMarkNeverOverALaterEdit(t *testing.T) {
 	t.Parallel()
-	kb := &messenger.Keyboard{Rows: [][]messenger.Button{{{Text: "A", Value: "a"}, {Text: "B", Value: "b"}}}}
 	for _, tt := range []struct {
 		name      string
 		presses   int // handled without an edit before the engine's edit
@@ -219,12 +206,7 @@ func TestMarkNeverOverALaterEdit(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			b, s, _ := newTestBot(t, nil)
-			s.AddUser(9)
-			sent, err := b.Send(t.Context(), messenger.OutMessage{Chat: chat("9"), Text: "q", Keyboard: kb})
-			if err != nil {
-				t.Fatal(err)
-			}
+			b, s, q := askAB(t)
 			s.DelayMethod("editMessageReplyMarkup", 300*time.Millisecond)
 			for i := range tt.presses {
 				b.BeginPress(pressUpdate(t, b, s, 9, 1, []string{"a", "b"}[i%2]))(true)
@@ -232,10 +214,7 @@ func TestMarkNeverOverALaterEdit(t *testing.T) {
 					eventually(t, "the first mark in flight", func() bool { return s.Calls("editMessageReplyMarkup") == 1 })
 				}
 			}
-			edited := &messenger.Keyboard{Rows: [][]messenger.Button{{{Text: "A", Value: "a"}, {Text: "edited", Value: "e"}}}}
-			if _, err := b.Send(t.Context(), messenger.OutMessage{Chat: chat("9"), Text: "q2", Keyboard: edited, EditMessageID: sent.MessageID}); err != nil {
-				t.Fatal(err)
-			}
+			editAB(t, b, q)
 			eventually(t, "marks done", b.markq.idle)
 			if got := s.Messages(9)[0].ReplyMarkup.Captions(); !slices.Equal(got, []string{"A", "edited"}) {
 				t.Fatalf("captions = %q, want the engine's edit", got)
@@ -297,4 +276,28 @@ func pressUpdate(t *testing.T, b *Bot, s *telegramtest.Server, user int64, msg i
 	bt := b.prepare(t.Context(), []tgbotapi.Update{raw})
 	bt.side.wait()
 	return bt.updates[0]
+}
+
+// askAB has a new bot ask user 9 a question with the buttons A and B (the
+// chat's message 1).
+func askAB(t *testing.T) (*Bot, *telegramtest.Server, messenger.Sent) {
+	t.Helper()
+	b, s, _ := newTestBot(t, nil)
+	s.AddUser(9)
+	kb := &messenger.Keyboard{Rows: [][]messenger.Button{{{Text: "A", Value: "a"}, {Text: "B", Value: "b"}}}}
+	q, err := b.Send(t.Context(), messenger.OutMessage{Chat: chat("9"), Text: "q", Keyboard: kb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, s, q
+}
+
+// editAB is the engine's edit of askAB's question: its keyboard becomes
+// A and «edited».
+func editAB(t *testing.T, b *Bot, q messenger.Sent) {
+	t.Helper()
+	edited := &messenger.Keyboard{Rows: [][]messenger.Button{{{Text: "A", Value: "a"}, {Text: "edited", Value: "e"}}}}
+	if _, err := b.Send(t.Context(), messenger.OutMessage{Chat: chat("9"), Text: "q2", Keyboard: edited, EditMessageID: q.MessageID}); err != nil {
+		t.Fatal(err)
+	}
 }

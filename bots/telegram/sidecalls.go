@@ -29,14 +29,23 @@ func (b *Bot) answerCallback(ctx context.Context, queryID string) error {
 // reads only whether it succeeded, not the edited message Telegram
 // returns.
 func (b *Bot) editReplyMarkup(ctx context.Context, chat int64, msg int, markup *tgbotapi.InlineKeyboardMarkup) error {
-	var kb []byte
-	if markup != nil {
-		var err error
-		if kb, err = json.Marshal(markup); err != nil {
-			return fmt.Errorf("telegram: editMessageReplyMarkup: encode reply_markup: %w", err)
-		}
+	kb, err := encodeMarkup("editMessageReplyMarkup", markup)
+	if err != nil {
+		return err
 	}
 	return b.editReplyMarkupJSON(ctx, chat, msg, kb)
+}
+
+// encodeMarkup is a lean call's reply_markup as JSON, nil for none.
+func encodeMarkup(method string, markup *tgbotapi.InlineKeyboardMarkup) ([]byte, error) {
+	if markup == nil {
+		return nil, nil
+	}
+	kb, err := json.Marshal(markup)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %s: encode reply_markup: %w", method, err)
+	}
+	return kb, nil
 }
 
 // editReplyMarkupJSON is editReplyMarkup with the keyboard encoded
@@ -70,12 +79,9 @@ func (b *Bot) editReplyMarkupJSON(ctx context.Context, chat int64, msg int, kb [
 // engine answers a multi-select's toggle; like the side calls it reads
 // only whether it succeeded, not the edited message Telegram returns.
 func (b *Bot) editMessageText(ctx context.Context, chat int64, msg int, text string, markup *tgbotapi.InlineKeyboardMarkup) error {
-	var kb []byte
-	if markup != nil {
-		var err error
-		if kb, err = json.Marshal(markup); err != nil {
-			return fmt.Errorf("telegram: editMessageText: encode reply_markup: %w", err)
-		}
+	kb, err := encodeMarkup("editMessageText", markup)
+	if err != nil {
+		return err
 	}
 	body := make([]byte, 0, 64+(len(kb)+len(text))*3)
 	if chat != 0 {
