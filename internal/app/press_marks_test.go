@@ -84,14 +84,7 @@ func (o *outageRuntime) pressStep(t *testing.T, user int64, n int, want string) 
 	t.Helper()
 	msgs := o.fake.Messages(user)
 	m := msgs[len(msgs)-1]
-	var data []string
-	if m.ReplyMarkup != nil {
-		for _, row := range m.ReplyMarkup.InlineKeyboard {
-			for _, b := range row {
-				data = append(data, b.CallbackData)
-			}
-		}
-	}
+	data := newBotMessage(m).buttons // as the inbound benchmark's clients read it
 	if n > len(data) {
 		t.Fatalf("message %.40q has %d buttons, not %d", m.Text, len(data), n)
 	}
